@@ -1,0 +1,514 @@
+package dev.agentwire.core;
+
+import org.agrona.DirectBuffer;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The engine's one entry point: agent runtimes publish through it, transports subscribe through it.
+ * <p>
+ * Every event, to a user, a room or everyone, travels one multi-producer ring (the spine) and is handled by the
+ * slice that owns each recipient, so a user's events are numbered 1, 2, 3, … in one stream, in publish order,
+ * and reach only that user's subscriptions. Recent events are kept per user so a reconnecting client can resume
+ * from (epoch, seq) with no gap and no duplicate, or be told exactly what was lost.
+ * <p>
+ * Threading: every method is thread-safe. Publishing never throws for expected outcomes; it returns a position
+ * ({@code >= 0}) or a negative {@link PublishStatus}. Exceptions are reserved for programmer errors (null
+ * arguments) and bad configuration.
+ *
+ * <pre>{@code
+ * try (AgentWire wire = AgentWire.start(AgentWireConfig.defaults()))
+ * {
+ *     Subscription s = wire.subscribe("alice", listener);
+ *     EventDraft draft = new EventDraft();
+ *     long status = wire.publish(draft.reset().toUser("alice").type(EventTypes.AGENT_STARTED).runId("r1")
+ *         .payload("{\"agent\":\"helper\"}"));
+ * }
+ * }</pre>
+ */
+public final class AgentWire implements AutoCloseable
+{
+    /** Returned by {@link #dispatchInbound} when a handler took the message. */
+    public static final int INBOUND_DELIVERED = 0;
+    /** Returned by {@link #dispatchInbound} when no handler is registered for the type. */
+    public static final int INBOUND_NO_HANDLER = -1;
+    /** Returned by {@link #dispatchInbound} when the handler threw. */
+    public static final int INBOUND_HANDLER_FAILED = -2;
+
+    /** How long {@link #close()} waits for the slices to deliver what was accepted. */
+    public static final long CLOSE_TIMEOUT_MS = 30_000;
+
+    private static final System.Logger LOG = System.getLogger(AgentWire.class.getName());
+    private static final long SWEEP_INTERVAL_MS = 1_000;
+
+    private final AgentWireConfig config;
+    private final boolean strictLifecycle;
+    private final PublishStripe[] stripes;
+    private final int stripeMask;
+    private final SliceCounters[] counters;
+    private final EventSpine spine;
+    private final PresenceRelay presence = new PresenceRelay();
+    private final ConcurrentHashMap<String, InboundHandler> inboundHandlers = new ConcurrentHashMap<>();
+    private final AtomicLong subscriptionIds = new AtomicLong();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final ScheduledExecutorService ticker;
+    private volatile boolean closed;
+    private volatile boolean terminated;
+    private long lastSweepMs;
+
+    private AgentWire(final AgentWireConfig config)
+    {
+        this.config = config;
+        strictLifecycle = config.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT;
+        stripes = new PublishStripe[config.publishStripes()];
+        stripeMask = stripes.length - 1;
+        final int dedupPerStripe = Math.max(1, config.dedupMaxEntries() / stripes.length);
+        for (int i = 0; i < stripes.length; i++)
+        {
+            stripes[i] = new PublishStripe(config.dedupWindowMs(), dedupPerStripe);
+        }
+        final SliceHandler[] slices = new SliceHandler[config.sliceCount()];
+        counters = new SliceCounters[slices.length];
+        for (int i = 0; i < slices.length; i++)
+        {
+            counters[i] = new SliceCounters();
+            slices[i] = new SliceHandler(i, config, presence, counters[i]);
+        }
+        spine = new EventSpine(config, slices, counters);
+        ticker = Executors.newSingleThreadScheduledExecutor(task ->
+        {
+            final Thread thread = new Thread(task, "agentwire-ticker");
+            thread.setDaemon(true);
+            return thread;
+        });
+        ticker.scheduleAtFixedRate(this::tick, config.tickIntervalMs(), config.tickIntervalMs(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Creates and starts an engine: the ring, its slice threads and the housekeeping ticker.
+     *
+     * @param config validated configuration.
+     * @return the running engine; {@link #close()} it.
+     */
+    public static AgentWire start(final AgentWireConfig config)
+    {
+        if (config == null)
+        {
+            throw new IllegalArgumentException("config=null");
+        }
+        return new AgentWire(config);
+    }
+
+    /** @return the configuration the engine runs with. */
+    public AgentWireConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * Publishes an event, waiting for a ring slot if the ring is full.
+     *
+     * @param draft the event; read during the call only.
+     * @return the position ({@code >= 0}) when accepted; else {@link PublishStatus#CLOSED},
+     *     {@link PublishStatus#INVALID_ARGUMENT}, {@link PublishStatus#DUPLICATE} or a lifecycle violation.
+     */
+    public long publish(final EventDraft draft)
+    {
+        return publish(draft, true);
+    }
+
+    /**
+     * Publishes an event if a ring slot is free now; never waits.
+     *
+     * @param draft the event; read during the call only.
+     * @return as {@link #publish(EventDraft)}, or {@link PublishStatus#RING_FULL} when nothing was taken
+     *     because the ring is full.
+     */
+    public long tryPublish(final EventDraft draft)
+    {
+        return publish(draft, false);
+    }
+
+    /**
+     * Subscribes a connection to its user's stream, live from now. The first entry it receives is a welcome
+     * with the stream's epoch and last seq.
+     *
+     * @param userId   the authenticated user.
+     * @param listener told when to poll, and when the subscription is cut.
+     * @return the subscription; poll it when told, close it when the connection ends.
+     */
+    public Subscription subscribe(final String userId, final SubscriberListener listener)
+    {
+        return subscribe(userId, listener, 0, Subscription.LIVE);
+    }
+
+    /**
+     * Subscribes a connection and resumes from a cursor in one step: the welcome, then a resumed answer, then
+     * every kept event after {@code afterSeq}, then live events, with nothing missed or repeated at the switch.
+     * When events were lost (the epoch changed, or history no longer reaches back) the answer says
+     * {@code recovered=false} and where history starts, and every kept event is replayed.
+     *
+     * @param userId   the authenticated user.
+     * @param listener told when to poll, and when the subscription is cut.
+     * @param epoch    the epoch the client last saw (0 when it never saw one).
+     * @param afterSeq the last seq the client has (0 for none), or {@link Subscription#LIVE} for no resume.
+     * @return the subscription.
+     */
+    public Subscription subscribe(
+        final String userId, final SubscriberListener listener, final long epoch, final long afterSeq)
+    {
+        requireId("userId", userId);
+        if (listener == null)
+        {
+            throw new IllegalArgumentException("listener=null");
+        }
+        if (afterSeq < Subscription.LIVE)
+        {
+            throw new IllegalArgumentException("afterSeq=" + afterSeq + " must be >= 0 or Subscription.LIVE");
+        }
+        final Subscription subscription = new Subscription(
+            subscriptionIds.incrementAndGet(), userId, listener, this,
+            config.subscriberQueueMaxEvents(), config.subscriberQueueMaxBytes());
+        final long status = command(EventSlot.KIND_SUBSCRIBE, userId, null, subscription, epoch, afterSeq);
+        if (status == PublishStatus.CLOSED)
+        {
+            subscription.offerClosing(CloseReason.SHUTDOWN);
+        }
+        return subscription;
+    }
+
+    /**
+     * Adds the user to a room. Membership belongs to the user, not a connection: every connection of the user
+     * sees the room's events and a joined notice, and membership survives reconnects. Idempotent.
+     *
+     * @param userId the user.
+     * @param room   the room.
+     * @return the position when accepted, {@link PublishStatus#INVALID_ARGUMENT} or {@link PublishStatus#CLOSED}.
+     */
+    public long join(final String userId, final String room)
+    {
+        if (isBlank(userId) || isBlank(room))
+        {
+            return PublishStatus.INVALID_ARGUMENT;
+        }
+        return command(EventSlot.KIND_JOIN, userId, room, null, 0, Subscription.LIVE);
+    }
+
+    /**
+     * Removes the user from a room. Idempotent.
+     *
+     * @param userId the user.
+     * @param room   the room.
+     * @return as {@link #join}.
+     */
+    public long leave(final String userId, final String room)
+    {
+        if (isBlank(userId) || isBlank(room))
+        {
+            return PublishStatus.INVALID_ARGUMENT;
+        }
+        return command(EventSlot.KIND_LEAVE, userId, room, null, 0, Subscription.LIVE);
+    }
+
+    /**
+     * Registers the handler for one inbound message type, replacing any earlier one.
+     *
+     * @param type    for example {@code user_message}, {@code cancel}, or a custom type.
+     * @param handler receives the messages, on the transport thread.
+     */
+    public void onInbound(final String type, final InboundHandler handler)
+    {
+        requireId("type", type);
+        if (handler == null)
+        {
+            inboundHandlers.remove(type);
+        }
+        else
+        {
+            inboundHandlers.put(type, handler);
+        }
+    }
+
+    /**
+     * Routes a user's message to the handler registered for its type. Called by transports.
+     *
+     * @return {@link #INBOUND_DELIVERED}, {@link #INBOUND_NO_HANDLER} or {@link #INBOUND_HANDLER_FAILED}.
+     */
+    public int dispatchInbound(
+        final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
+    {
+        final InboundHandler handler = inboundHandlers.get(type);
+        if (handler == null)
+        {
+            return INBOUND_NO_HANDLER;
+        }
+        try
+        {
+            handler.onMessage(userId, type, payload, offset, length);
+            return INBOUND_DELIVERED;
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "inbound handler failed: type=" + type, ex);
+            return INBOUND_HANDLER_FAILED;
+        }
+    }
+
+    /** @param type an inbound message type. @return true when a handler is registered for it. */
+    public boolean hasInboundHandler(final String type)
+    {
+        return inboundHandlers.containsKey(type);
+    }
+
+    /**
+     * Sets the listener told when a user's first connection opens and last one closes (null removes it).
+     *
+     * @param listener called on slice threads; must not block.
+     */
+    public void presenceListener(final PresenceListener listener)
+    {
+        presence.listener(listener);
+    }
+
+    /** @return a snapshot of the counters and gauges. */
+    public AgentWireStats stats()
+    {
+        return new AgentWireStats(counters, spine.remainingCapacity(), spine.ringSize());
+    }
+
+    /** @return true while publishes are accepted. */
+    public boolean isRunning()
+    {
+        return !closed;
+    }
+
+    /**
+     * Graceful close: refuses new publishes with {@link PublishStatus#CLOSED}, delivers everything accepted before
+     * into subscription queues, ends each subscription with {@link CloseReason#SHUTDOWN} after its last event,
+     * then stops the threads. Idempotent; waits at most {@link #CLOSE_TIMEOUT_MS}.
+     */
+    @Override
+    public void close()
+    {
+        if (!closing.compareAndSet(false, true))
+        {
+            return;
+        }
+        ticker.shutdownNow();
+        for (final PublishStripe stripe : stripes)
+        {
+            stripe.lock.lock();
+        }
+        try
+        {
+            closed = true;
+        }
+        finally
+        {
+            for (final PublishStripe stripe : stripes)
+            {
+                stripe.lock.unlock();
+            }
+        }
+        // Every publish that got in before 'closed' is already on the ring; this is the last slot.
+        spine.publishCommand(EventSlot.KIND_SHUTDOWN, EventSlot.ALL_SLICES, null, null, null, 0, Subscription.LIVE);
+        spine.shutdown(CLOSE_TIMEOUT_MS);
+        try
+        {
+            ticker.awaitTermination(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        terminated = true;
+    }
+
+    /** @return true once {@link #close()} has finished. */
+    public boolean isTerminated()
+    {
+        return terminated;
+    }
+
+    void unsubscribe(final Subscription subscription)
+    {
+        command(EventSlot.KIND_UNSUBSCRIBE, subscription.userId(), null, subscription, 0, Subscription.LIVE);
+    }
+
+    private long publish(final EventDraft draft, final boolean block)
+    {
+        final int typeCode = validate(draft);
+        if (typeCode == EventTypes.UNKNOWN)
+        {
+            return PublishStatus.INVALID_ARGUMENT;
+        }
+        final long nowMs = config.clock().time();
+        final boolean checkRun = strictLifecycle && typeCode > EventTypes.CUSTOM;
+        final String key = draft.runId != null ? draft.runId : draft.target;
+        final PublishStripe stripe = stripeFor(key);
+        stripe.lock.lock();
+        try
+        {
+            if (closed)
+            {
+                return PublishStatus.CLOSED;
+            }
+            final String eventId = draft.eventId;
+            final boolean dedup = eventId != null && stripe.dedup.isEnabled();
+            if (dedup && stripe.dedup.contains(eventId, nowMs))
+            {
+                return PublishStatus.DUPLICATE;
+            }
+            RunState run = null;
+            if (checkRun)
+            {
+                run = stripe.runs.get(draft.runId);
+                final long violation = RunLifecycle.check(run, typeCode, draft.toolCallId, draft.outcome);
+                if (violation != 0)
+                {
+                    return violation;
+                }
+            }
+            final long position = spine.publishEvent(draft, block, nowMs);
+            if (position < 0)
+            {
+                return position;
+            }
+            if (dedup)
+            {
+                stripe.dedup.add(eventId, nowMs);
+            }
+            if (checkRun)
+            {
+                final RunState after = RunLifecycle.apply(run, typeCode, draft.toolCallId, nowMs);
+                if (run == null)
+                {
+                    stripe.runs.put(draft.runId, after);
+                }
+            }
+            return position;
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
+    }
+
+    /** @return the type code, or {@link EventTypes#UNKNOWN} when the draft is not a valid event. */
+    private int validate(final EventDraft draft)
+    {
+        if (draft == null)
+        {
+            return EventTypes.UNKNOWN;
+        }
+        switch (draft.targetKind)
+        {
+            case EventDraft.TARGET_USER:
+            case EventDraft.TARGET_ROOM:
+                if (isBlank(draft.target))
+                {
+                    return EventTypes.UNKNOWN;
+                }
+                break;
+            case EventDraft.TARGET_BROADCAST:
+                break;
+            default:
+                return EventTypes.UNKNOWN;
+        }
+        if (draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes() ||
+            (draft.payloadLength > 0 && draft.payload == null))
+        {
+            return EventTypes.UNKNOWN;
+        }
+        final int typeCode = EventTypes.code(draft.type);
+        if (typeCode > EventTypes.CUSTOM)
+        {
+            if (isBlank(draft.runId))
+            {
+                return EventTypes.UNKNOWN;
+            }
+            if ((typeCode == EventTypes.EXECUTING || typeCode == EventTypes.COMPLETED_TOOL) &&
+                isBlank(draft.toolCallId))
+            {
+                return EventTypes.UNKNOWN;
+            }
+            if (typeCode == EventTypes.COMPLETED_AGENT && Outcome.name(draft.outcome) == null)
+            {
+                return EventTypes.UNKNOWN;
+            }
+        }
+        return typeCode;
+    }
+
+    private long command(
+        final int kind,
+        final String userId,
+        final String room,
+        final Subscription subscription,
+        final long epoch,
+        final long after)
+    {
+        final PublishStripe stripe = stripeFor(userId);
+        stripe.lock.lock();
+        try
+        {
+            if (closed)
+            {
+                return PublishStatus.CLOSED;
+            }
+            return spine.publishCommand(kind, spine.sliceFor(userId), userId, room, subscription, epoch, after);
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
+    }
+
+    private PublishStripe stripeFor(final String key)
+    {
+        final int h = key == null ? 0 : key.hashCode();
+        return stripes[(h ^ (h >>> 16)) & stripeMask];
+    }
+
+    private void tick()
+    {
+        try
+        {
+            final long nowMs = config.clock().time();
+            if (nowMs - lastSweepMs >= SWEEP_INTERVAL_MS)
+            {
+                lastSweepMs = nowMs;
+                for (final PublishStripe stripe : stripes)
+                {
+                    stripe.sweep(nowMs, config.runRetentionMs());
+                }
+            }
+            if (!closed)
+            {
+                spine.tryPublishTick();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "housekeeping tick failed", ex);
+        }
+    }
+
+    private static boolean isBlank(final String value)
+    {
+        return value == null || value.isEmpty();
+    }
+
+    private static void requireId(final String name, final String value)
+    {
+        if (isBlank(value))
+        {
+            throw new IllegalArgumentException(name + "=" + value + " must be non-empty");
+        }
+    }
+}

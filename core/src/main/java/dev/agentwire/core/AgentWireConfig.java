@@ -1,0 +1,415 @@
+package dev.agentwire.core;
+
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
+
+/**
+ * The engine's one immutable configuration: every setting, its named default, validated once by
+ * {@link Builder#build()}. Bad values throw {@link IllegalArgumentException} naming the key and value.
+ */
+public final class AgentWireConfig
+{
+    /** How slice threads wait for new events: a trade of latency against idle CPU. */
+    public enum WaitStrategy
+    {
+        /** Park on a lock and condition: lowest idle CPU, tens of microseconds to wake. The default. */
+        BLOCKING,
+        /** Spin, then yield, then sleep briefly: low idle CPU, moderate latency. */
+        SLEEPING,
+        /** Spin then yield: low latency, a busy core per slice. */
+        YIELDING,
+        /** Spin only: lowest latency, a whole core per slice; only with dedicated cores. */
+        BUSY_SPIN
+    }
+
+    /** Whether run lifecycle rules are enforced at publish. */
+    public enum LifecycleMode
+    {
+        /** Enforce every rule; violations are refused with their rule's status. The default. */
+        STRICT,
+        /** Accept any ordering of the five types (fields are still checked). */
+        OFF
+    }
+
+    /** Default slots in the ring (power of two). */
+    public static final int DEFAULT_RING_SIZE = 1 << 16;
+    /** Default most events kept per user for resume. */
+    public static final int DEFAULT_HISTORY_MAX_EVENTS = 1024;
+    /** Default longest an event is kept for resume. */
+    public static final long DEFAULT_HISTORY_MAX_AGE_MS = 5 * 60_000L;
+    /** Default bound on the bytes of all users' histories together. */
+    public static final long DEFAULT_HISTORY_MAX_TOTAL_BYTES = 256L * 1024 * 1024;
+    /** Default most entries queued for one subscription. */
+    public static final int DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS = 4096;
+    /** Default most bytes queued for one subscription. */
+    public static final long DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES = 4L * 1024 * 1024;
+    /** Default window in which a repeated event id is dropped. */
+    public static final long DEFAULT_DEDUP_WINDOW_MS = 60_000L;
+    /** Default bound on remembered event ids. */
+    public static final int DEFAULT_DEDUP_MAX_ENTRIES = 1 << 20;
+    /** Default time a run's state is kept after its last event (its id stays refused for this long). */
+    public static final long DEFAULT_RUN_RETENTION_MS = 10 * 60_000L;
+    /** Default time the state of a user with no connection and no new events is kept. */
+    public static final long DEFAULT_USER_RETENTION_MS = 10 * 60_000L;
+    /** Default largest payload accepted. */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+    /** Default period of the housekeeping tick that travels the ring. */
+    public static final long DEFAULT_TICK_INTERVAL_MS = 100;
+    /** Default number of locks that serialise lifecycle checks of runs (power of two). */
+    public static final int DEFAULT_PUBLISH_STRIPES = 64;
+
+    private final int ringSize;
+    private final int sliceCount;
+    private final WaitStrategy waitStrategy;
+    private final int historyMaxEvents;
+    private final long historyMaxAgeMs;
+    private final long historyMaxTotalBytes;
+    private final int subscriberQueueMaxEvents;
+    private final long subscriberQueueMaxBytes;
+    private final LifecycleMode lifecycleMode;
+    private final long dedupWindowMs;
+    private final int dedupMaxEntries;
+    private final long runRetentionMs;
+    private final long userRetentionMs;
+    private final int maxPayloadBytes;
+    private final long tickIntervalMs;
+    private final int publishStripes;
+    private final EpochClock clock;
+
+    private AgentWireConfig(final Builder b)
+    {
+        ringSize = b.ringSize;
+        sliceCount = b.sliceCount;
+        waitStrategy = b.waitStrategy;
+        historyMaxEvents = b.historyMaxEvents;
+        historyMaxAgeMs = b.historyMaxAgeMs;
+        historyMaxTotalBytes = b.historyMaxTotalBytes;
+        subscriberQueueMaxEvents = b.subscriberQueueMaxEvents;
+        subscriberQueueMaxBytes = b.subscriberQueueMaxBytes;
+        lifecycleMode = b.lifecycleMode;
+        dedupWindowMs = b.dedupWindowMs;
+        dedupMaxEntries = b.dedupMaxEntries;
+        runRetentionMs = b.runRetentionMs;
+        userRetentionMs = b.userRetentionMs;
+        maxPayloadBytes = b.maxPayloadBytes;
+        tickIntervalMs = b.tickIntervalMs;
+        publishStripes = b.publishStripes;
+        clock = b.clock;
+    }
+
+    /** @return a builder holding every default. */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** @return the defaults, validated. */
+    public static AgentWireConfig defaults()
+    {
+        return builder().build();
+    }
+
+    /** @return slots in the ring. */
+    public int ringSize()
+    {
+        return ringSize;
+    }
+
+    /** @return slice handlers consuming the ring. */
+    public int sliceCount()
+    {
+        return sliceCount;
+    }
+
+    /** @return how slices wait. */
+    public WaitStrategy waitStrategy()
+    {
+        return waitStrategy;
+    }
+
+    /** @return most events kept per user for resume. */
+    public int historyMaxEvents()
+    {
+        return historyMaxEvents;
+    }
+
+    /** @return longest an event is kept for resume. */
+    public long historyMaxAgeMs()
+    {
+        return historyMaxAgeMs;
+    }
+
+    /** @return bound on the bytes of all histories together. */
+    public long historyMaxTotalBytes()
+    {
+        return historyMaxTotalBytes;
+    }
+
+    /** @return most entries queued for one subscription. */
+    public int subscriberQueueMaxEvents()
+    {
+        return subscriberQueueMaxEvents;
+    }
+
+    /** @return most bytes queued for one subscription. */
+    public long subscriberQueueMaxBytes()
+    {
+        return subscriberQueueMaxBytes;
+    }
+
+    /** @return whether lifecycle rules are enforced. */
+    public LifecycleMode lifecycleMode()
+    {
+        return lifecycleMode;
+    }
+
+    /** @return window in which a repeated event id is dropped. */
+    public long dedupWindowMs()
+    {
+        return dedupWindowMs;
+    }
+
+    /** @return bound on remembered event ids. */
+    public int dedupMaxEntries()
+    {
+        return dedupMaxEntries;
+    }
+
+    /** @return how long a run's state outlives its last event. */
+    public long runRetentionMs()
+    {
+        return runRetentionMs;
+    }
+
+    /** @return how long an absent user's state is kept. */
+    public long userRetentionMs()
+    {
+        return userRetentionMs;
+    }
+
+    /** @return largest payload accepted. */
+    public int maxPayloadBytes()
+    {
+        return maxPayloadBytes;
+    }
+
+    /** @return housekeeping tick period. */
+    public long tickIntervalMs()
+    {
+        return tickIntervalMs;
+    }
+
+    /** @return lifecycle lock stripes. */
+    public int publishStripes()
+    {
+        return publishStripes;
+    }
+
+    /** @return the wall clock used for timestamps, history age and retention. */
+    public EpochClock clock()
+    {
+        return clock;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "AgentWireConfig{ringSize=" + ringSize + ", sliceCount=" + sliceCount + ", waitStrategy=" + waitStrategy +
+            ", historyMaxEvents=" + historyMaxEvents + ", historyMaxAgeMs=" + historyMaxAgeMs +
+            ", historyMaxTotalBytes=" + historyMaxTotalBytes + ", subscriberQueueMaxEvents=" + subscriberQueueMaxEvents +
+            ", subscriberQueueMaxBytes=" + subscriberQueueMaxBytes + ", lifecycleMode=" + lifecycleMode +
+            ", dedupWindowMs=" + dedupWindowMs + ", dedupMaxEntries=" + dedupMaxEntries +
+            ", runRetentionMs=" + runRetentionMs + ", userRetentionMs=" + userRetentionMs +
+            ", maxPayloadBytes=" + maxPayloadBytes + ", tickIntervalMs=" + tickIntervalMs +
+            ", publishStripes=" + publishStripes + '}';
+    }
+
+    /** Mutable builder; {@link #build()} validates and freezes. */
+    public static final class Builder
+    {
+        private int ringSize = DEFAULT_RING_SIZE;
+        private int sliceCount = Runtime.getRuntime().availableProcessors();
+        private WaitStrategy waitStrategy = WaitStrategy.BLOCKING;
+        private int historyMaxEvents = DEFAULT_HISTORY_MAX_EVENTS;
+        private long historyMaxAgeMs = DEFAULT_HISTORY_MAX_AGE_MS;
+        private long historyMaxTotalBytes = DEFAULT_HISTORY_MAX_TOTAL_BYTES;
+        private int subscriberQueueMaxEvents = DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS;
+        private long subscriberQueueMaxBytes = DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES;
+        private LifecycleMode lifecycleMode = LifecycleMode.STRICT;
+        private long dedupWindowMs = DEFAULT_DEDUP_WINDOW_MS;
+        private int dedupMaxEntries = DEFAULT_DEDUP_MAX_ENTRIES;
+        private long runRetentionMs = DEFAULT_RUN_RETENTION_MS;
+        private long userRetentionMs = DEFAULT_USER_RETENTION_MS;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private long tickIntervalMs = DEFAULT_TICK_INTERVAL_MS;
+        private int publishStripes = DEFAULT_PUBLISH_STRIPES;
+        private EpochClock clock = SystemEpochClock.INSTANCE;
+
+        private Builder()
+        {
+        }
+
+        /** @param v slots in the ring, a power of two from 64. @return this. */
+        public Builder ringSize(final int v)
+        {
+            ringSize = v;
+            return this;
+        }
+
+        /** @param v slice handlers, 1 to 256 (default: available processors). @return this. */
+        public Builder sliceCount(final int v)
+        {
+            sliceCount = v;
+            return this;
+        }
+
+        /** @param v how slices wait. @return this. */
+        public Builder waitStrategy(final WaitStrategy v)
+        {
+            waitStrategy = v;
+            return this;
+        }
+
+        /** @param v most events kept per user, at least 1. @return this. */
+        public Builder historyMaxEvents(final int v)
+        {
+            historyMaxEvents = v;
+            return this;
+        }
+
+        /** @param v longest an event is kept, at least 1 ms. @return this. */
+        public Builder historyMaxAgeMs(final long v)
+        {
+            historyMaxAgeMs = v;
+            return this;
+        }
+
+        /** @param v bound on all histories' bytes, at least 64 KiB. @return this. */
+        public Builder historyMaxTotalBytes(final long v)
+        {
+            historyMaxTotalBytes = v;
+            return this;
+        }
+
+        /** @param v most entries queued per subscription, above historyMaxEvents + 2. @return this. */
+        public Builder subscriberQueueMaxEvents(final int v)
+        {
+            subscriberQueueMaxEvents = v;
+            return this;
+        }
+
+        /** @param v most bytes queued per subscription, at least maxPayloadBytes + overhead. @return this. */
+        public Builder subscriberQueueMaxBytes(final long v)
+        {
+            subscriberQueueMaxBytes = v;
+            return this;
+        }
+
+        /** @param v lifecycle enforcement. @return this. */
+        public Builder lifecycleMode(final LifecycleMode v)
+        {
+            lifecycleMode = v;
+            return this;
+        }
+
+        /** @param v dedup window, 0 disables dedup. @return this. */
+        public Builder dedupWindowMs(final long v)
+        {
+            dedupWindowMs = v;
+            return this;
+        }
+
+        /** @param v bound on remembered ids, at least publishStripes. @return this. */
+        public Builder dedupMaxEntries(final int v)
+        {
+            dedupMaxEntries = v;
+            return this;
+        }
+
+        /** @param v run state retention after its last event, at least 1 ms. @return this. */
+        public Builder runRetentionMs(final long v)
+        {
+            runRetentionMs = v;
+            return this;
+        }
+
+        /** @param v absent user retention, at least 1 ms. @return this. */
+        public Builder userRetentionMs(final long v)
+        {
+            userRetentionMs = v;
+            return this;
+        }
+
+        /** @param v largest payload, 0 to 64 MiB. @return this. */
+        public Builder maxPayloadBytes(final int v)
+        {
+            maxPayloadBytes = v;
+            return this;
+        }
+
+        /** @param v housekeeping tick period, 1 ms to 60 s. @return this. */
+        public Builder tickIntervalMs(final long v)
+        {
+            tickIntervalMs = v;
+            return this;
+        }
+
+        /** @param v lifecycle lock stripes, a power of two from 1 to 4096. @return this. */
+        public Builder publishStripes(final int v)
+        {
+            publishStripes = v;
+            return this;
+        }
+
+        /** @param v the wall clock (tests use a controllable one). @return this. */
+        public Builder clock(final EpochClock v)
+        {
+            clock = v;
+            return this;
+        }
+
+        /**
+         * @return the validated, immutable config.
+         * @throws IllegalArgumentException naming the first bad key and its value.
+         */
+        public AgentWireConfig build()
+        {
+            require(ringSize >= 64 && Integer.bitCount(ringSize) == 1, "ringSize", ringSize,
+                "must be a power of two >= 64");
+            require(sliceCount >= 1 && sliceCount <= 256, "sliceCount", sliceCount, "must be 1..256");
+            require(waitStrategy != null, "waitStrategy", null, "must be set");
+            require(historyMaxEvents >= 1, "historyMaxEvents", historyMaxEvents, "must be >= 1");
+            require(historyMaxAgeMs >= 1, "historyMaxAgeMs", historyMaxAgeMs, "must be >= 1");
+            require(historyMaxTotalBytes >= 64 * 1024, "historyMaxTotalBytes", historyMaxTotalBytes,
+                "must be >= 65536");
+            require(subscriberQueueMaxEvents >= historyMaxEvents + 2, "subscriberQueueMaxEvents",
+                subscriberQueueMaxEvents, "must be >= historyMaxEvents + 2 (" + (historyMaxEvents + 2L) +
+                ") so a full replay fits");
+            require(lifecycleMode != null, "lifecycleMode", null, "must be set");
+            require(dedupWindowMs >= 0, "dedupWindowMs", dedupWindowMs, "must be >= 0");
+            require(publishStripes >= 1 && publishStripes <= 4096 && Integer.bitCount(publishStripes) == 1,
+                "publishStripes", publishStripes, "must be a power of two 1..4096");
+            require(dedupMaxEntries >= publishStripes, "dedupMaxEntries", dedupMaxEntries,
+                "must be >= publishStripes (" + publishStripes + ")");
+            require(runRetentionMs >= 1, "runRetentionMs", runRetentionMs, "must be >= 1");
+            require(userRetentionMs >= 1, "userRetentionMs", userRetentionMs, "must be >= 1");
+            require(maxPayloadBytes >= 0 && maxPayloadBytes <= 64 * 1024 * 1024, "maxPayloadBytes", maxPayloadBytes,
+                "must be 0..67108864");
+            require(subscriberQueueMaxBytes >= (long)maxPayloadBytes + AgentEvent.OVERHEAD_BYTES,
+                "subscriberQueueMaxBytes", subscriberQueueMaxBytes,
+                "must hold at least one largest event (maxPayloadBytes + " + AgentEvent.OVERHEAD_BYTES + ")");
+            require(tickIntervalMs >= 1 && tickIntervalMs <= 60_000, "tickIntervalMs", tickIntervalMs,
+                "must be 1..60000");
+            require(clock != null, "clock", null, "must be set");
+            return new AgentWireConfig(this);
+        }
+
+        private static void require(final boolean ok, final String key, final Object value, final String rule)
+        {
+            if (!ok)
+            {
+                throw new IllegalArgumentException("invalid config: " + key + "=" + value + " " + rule);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.agentwire.core;
+
+/**
+ * A snapshot of the engine's counters, summed over slices. Counters only grow; gauges are current values.
+ * Each field is read without a global pause, so fields may be from slightly different instants.
+ */
+public final class AgentWireStats
+{
+    /** Counter: events given a seq in some user's stream (one per member for room and broadcast events). */
+    public final long eventsSequenced;
+    /** Counter: events queued to subscriptions. */
+    public final long deliveries;
+    /** Counter: subscriptions cut because their queue hit its bound. */
+    public final long slowConsumerCuts;
+    /** Counter: resumes that replayed everything after the cursor. */
+    public final long resumesRecovered;
+    /** Counter: resumes answered not recovered. */
+    public final long resumesNotRecovered;
+    /** Counter: history events evicted by the global memory bound. */
+    public final long historyEvictedEvents;
+    /** Counter: absent users whose state was freed. */
+    public final long usersFreed;
+    /** Counter: slots a slice failed to handle (bugs; should stay 0). */
+    public final long handlerErrors;
+    /** Gauge: bytes held by all histories. */
+    public final long historyBytes;
+    /** Gauge: users with state. */
+    public final long users;
+    /** Gauge: live subscriptions. */
+    public final long subscriptions;
+    /** Gauge: free ring slots. */
+    public final long ringRemainingCapacity;
+    /** Gauge: ring slots in all. */
+    public final long ringSize;
+
+    AgentWireStats(final SliceCounters[] slices, final long ringRemainingCapacity, final long ringSize)
+    {
+        long sequenced = 0, delivered = 0, slow = 0, recovered = 0, notRecovered = 0, evicted = 0, freed = 0;
+        long errors = 0, bytes = 0, userCount = 0, subscriptionCount = 0;
+        for (final SliceCounters c : slices)
+        {
+            sequenced += c.eventsSequenced.get();
+            delivered += c.deliveries.get();
+            slow += c.slowConsumerCuts.get();
+            recovered += c.resumesRecovered.get();
+            notRecovered += c.resumesNotRecovered.get();
+            evicted += c.historyEvictedEvents.get();
+            freed += c.usersFreed.get();
+            errors += c.handlerErrors.get();
+            bytes += c.historyBytes.get();
+            userCount += c.users.get();
+            subscriptionCount += c.subscriptions.get();
+        }
+        eventsSequenced = sequenced;
+        deliveries = delivered;
+        slowConsumerCuts = slow;
+        resumesRecovered = recovered;
+        resumesNotRecovered = notRecovered;
+        historyEvictedEvents = evicted;
+        usersFreed = freed;
+        handlerErrors = errors;
+        historyBytes = bytes;
+        users = userCount;
+        subscriptions = subscriptionCount;
+        this.ringRemainingCapacity = ringRemainingCapacity;
+        this.ringSize = ringSize;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "AgentWireStats{eventsSequenced=" + eventsSequenced + ", deliveries=" + deliveries +
+            ", slowConsumerCuts=" + slowConsumerCuts + ", resumesRecovered=" + resumesRecovered +
+            ", resumesNotRecovered=" + resumesNotRecovered + ", historyEvictedEvents=" + historyEvictedEvents +
+            ", usersFreed=" + usersFreed + ", handlerErrors=" + handlerErrors + ", historyBytes=" + historyBytes +
+            ", users=" + users + ", subscriptions=" + subscriptions +
+            ", ringRemainingCapacity=" + ringRemainingCapacity + ", ringSize=" + ringSize + '}';
+    }
+}

@@ -1,0 +1,251 @@
+package dev.agentwire.core;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.SleepingWaitStrategy;
+import com.lmax.disruptor.TimeoutException;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The single spine: the only owner of the Disruptor and its ring. Every event and every command is claimed,
+ * filled in place and published here; slices consume it. Thread-safe for any number of publishers.
+ */
+final class EventSpine
+{
+    private static final System.Logger LOG = System.getLogger(EventSpine.class.getName());
+
+    private final Disruptor<EventSlot> disruptor;
+    private final RingBuffer<EventSlot> ring;
+    private final int sliceCount;
+
+    EventSpine(final AgentWireConfig config, final SliceHandler[] slices, final SliceCounters[] counters)
+    {
+        sliceCount = slices.length;
+        disruptor = new Disruptor<>(
+            EventSlot::new, config.ringSize(), new SliceThreadFactory(), ProducerType.MULTI,
+            waitStrategy(config.waitStrategy()));
+        disruptor.handleEventsWith(slices);
+        for (int i = 0; i < slices.length; i++)
+        {
+            disruptor.handleExceptionsFor(slices[i]).with(new SliceExceptionHandler(i, counters[i]));
+        }
+        ring = disruptor.start();
+    }
+
+    /** The slice that owns a user: stable for the engine's life, spreading users evenly. */
+    int sliceFor(final String userId)
+    {
+        final int h = userId.hashCode();
+        return ((h ^ (h >>> 16)) & Integer.MAX_VALUE) % sliceCount;
+    }
+
+    /**
+     * Copies the draft into a slot and publishes it.
+     *
+     * @return the ring position, or {@link PublishStatus#RING_FULL} when {@code block} is false and no slot is free.
+     */
+    long publishEvent(final EventDraft draft, final boolean block, final long nowMs)
+    {
+        final long position;
+        if (block)
+        {
+            position = ring.next();
+        }
+        else
+        {
+            try
+            {
+                position = ring.tryNext();
+            }
+            catch (final InsufficientCapacityException ex)
+            {
+                return PublishStatus.RING_FULL;
+            }
+        }
+        try
+        {
+            final EventSlot slot = ring.get(position);
+            slot.kind = EventSlot.KIND_EVENT;
+            slot.targetKind = draft.targetKind;
+            slot.slice = draft.targetKind == EventDraft.TARGET_USER ? sliceFor(draft.target) : EventSlot.ALL_SLICES;
+            slot.target = draft.target;
+            slot.room = null;
+            slot.type = draft.type;
+            slot.runId = draft.runId;
+            slot.threadId = draft.threadId;
+            slot.eventId = draft.eventId;
+            slot.binary = draft.binary;
+            slot.timestampMs = draft.timestampMs != 0 ? draft.timestampMs : nowMs;
+            slot.publishNs = System.nanoTime();
+            slot.subscription = null;
+            final int length = draft.payloadLength;
+            if (length > 0)
+            {
+                slot.payload.putBytes(0, draft.payload, draft.payloadOffset, length);
+            }
+            slot.payloadLength = length;
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return position;
+    }
+
+    /** Publishes a command, waiting for a slot: commands are never dropped. */
+    long publishCommand(
+        final int kind,
+        final int slice,
+        final String target,
+        final String room,
+        final Subscription subscription,
+        final long resumeEpoch,
+        final long resumeAfter)
+    {
+        final long position = ring.next();
+        try
+        {
+            final EventSlot slot = ring.get(position);
+            slot.clearForCommand(kind, slice);
+            slot.target = target;
+            slot.room = room;
+            slot.subscription = subscription;
+            slot.resumeEpoch = resumeEpoch;
+            slot.resumeAfter = resumeAfter;
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return position;
+    }
+
+    /** Housekeeping is best effort: skipped rather than waited for when the ring is full. */
+    boolean tryPublishTick()
+    {
+        final long position;
+        try
+        {
+            position = ring.tryNext();
+        }
+        catch (final InsufficientCapacityException ex)
+        {
+            return false;
+        }
+        try
+        {
+            ring.get(position).clearForCommand(EventSlot.KIND_TICK, EventSlot.ALL_SLICES);
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return true;
+    }
+
+    long remainingCapacity()
+    {
+        return ring.remainingCapacity();
+    }
+
+    int ringSize()
+    {
+        return ring.getBufferSize();
+    }
+
+    /**
+     * Waits until every published slot has been handled, then stops the slices.
+     *
+     * @return false when the timeout passed first and the slices were halted with work left.
+     */
+    boolean shutdown(final long timeoutMs)
+    {
+        try
+        {
+            disruptor.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
+            return true;
+        }
+        catch (final TimeoutException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "spine shutdown timed out: timeoutMs=" + timeoutMs + ", halting");
+            disruptor.halt();
+            return false;
+        }
+    }
+
+    private static WaitStrategy waitStrategy(final AgentWireConfig.WaitStrategy kind)
+    {
+        switch (kind)
+        {
+            case BLOCKING:
+                return new BlockingWaitStrategy();
+            case SLEEPING:
+                return new SleepingWaitStrategy();
+            case YIELDING:
+                return new YieldingWaitStrategy();
+            case BUSY_SPIN:
+                return new BusySpinWaitStrategy();
+            default:
+                throw new IllegalArgumentException("waitStrategy=" + kind);
+        }
+    }
+
+    private static final class SliceThreadFactory implements ThreadFactory
+    {
+        private final AtomicInteger next = new AtomicInteger();
+
+        @Override
+        public Thread newThread(final Runnable task)
+        {
+            final Thread thread = new Thread(task, "agentwire-slice-" + next.getAndIncrement());
+            thread.setDaemon(true);
+            return thread;
+        }
+    }
+
+    /**
+     * A bug in handling one slot must not stop a slice, or every user it owns would stop receiving: log it,
+     * count it, and go on with the next slot.
+     */
+    private static final class SliceExceptionHandler implements ExceptionHandler<EventSlot>
+    {
+        private final int slice;
+        private final SliceCounters counters;
+
+        SliceExceptionHandler(final int slice, final SliceCounters counters)
+        {
+            this.slice = slice;
+            this.counters = counters;
+        }
+
+        @Override
+        public void handleEventException(final Throwable ex, final long sequence, final EventSlot slot)
+        {
+            SliceCounters.increment(counters.handlerErrors);
+            LOG.log(System.Logger.Level.ERROR,
+                "slice failed on slot: slice=" + slice + ", sequence=" + sequence + ", kind=" + slot.kind, ex);
+        }
+
+        @Override
+        public void handleOnStartException(final Throwable ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "slice failed to start: slice=" + slice, ex);
+        }
+
+        @Override
+        public void handleOnShutdownException(final Throwable ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "slice failed to stop: slice=" + slice, ex);
+        }
+    }
+}
