@@ -36,6 +36,7 @@ public final class EventDraft
     DirectBuffer payload;
     int payloadOffset;
     int payloadLength;
+    PublishReceipt receipt;
 
     /**
      * Clears every field so the draft can describe the next event.
@@ -57,6 +58,7 @@ public final class EventDraft
         payload = null;
         payloadOffset = 0;
         payloadLength = 0;
+        receipt = null;
         return this;
     }
 
@@ -171,6 +173,16 @@ public final class EventDraft
     public EventDraft timestampMs(final long timestampMs)
     {
         this.timestampMs = timestampMs;
+        return this;
+    }
+
+    /**
+     * @param receipt told each recipient's seq once the event is sequenced (null for none, the default).
+     * @return this draft.
+     */
+    public EventDraft receipt(final PublishReceipt receipt)
+    {
+        this.receipt = receipt;
         return this;
     }
 

@@ -40,6 +40,7 @@ final class EventSlot
     long publishNs;
     int payloadLength;
     Subscription subscription;
+    ReceiptTracker receipt;
     long resumeEpoch;
     long resumeAfter;
 
@@ -58,6 +59,7 @@ final class EventSlot
         binary = false;
         payloadLength = 0;
         subscription = null;
+        receipt = null;
         resumeEpoch = 0;
         resumeAfter = Subscription.LIVE;
     }

@@ -88,6 +88,8 @@ final class EventSpine
             slot.timestampMs = draft.timestampMs != 0 ? draft.timestampMs : nowMs;
             slot.publishNs = System.nanoTime();
             slot.subscription = null;
+            slot.receipt = draft.receipt == null ? null : new ReceiptTracker(
+                draft.receipt, draft.targetKind == EventDraft.TARGET_USER ? 1 : sliceCount);
             final int length = draft.payloadLength;
             if (length > 0)
             {

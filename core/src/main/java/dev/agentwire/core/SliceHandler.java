@@ -92,6 +92,10 @@ final class SliceHandler implements EventHandler<EventSlot>
             {
                 final UserStream user = userFor(slot.target, nowMs);
                 deliver(user, slot, copyPayload(slot), position, null, false, nowMs);
+                if (slot.receipt != null)
+                {
+                    slot.receipt.sliceDone();
+                }
                 break;
             }
             case EventDraft.TARGET_ROOM:
@@ -104,6 +108,10 @@ final class SliceHandler implements EventHandler<EventSlot>
                     {
                         deliver(members.get(i), slot, payload, position, slot.target, false, nowMs);
                     }
+                }
+                if (slot.receipt != null)
+                {
+                    slot.receipt.sliceDone();
                 }
                 break;
             }
@@ -120,6 +128,10 @@ final class SliceHandler implements EventHandler<EventSlot>
                             deliver(connected.get(i), slot, payload, position, null, true, nowMs);
                         }
                     }
+                }
+                if (slot.receipt != null)
+                {
+                    slot.receipt.sliceDone();
                 }
                 break;
             }
@@ -166,6 +178,10 @@ final class SliceHandler implements EventHandler<EventSlot>
             byActivity.touch(user);
         }
         SliceCounters.increment(counters.eventsSequenced);
+        if (slot.receipt != null)
+        {
+            slot.receipt.sequenced(user.userId, user.epoch, event.seq());
+        }
 
         final Subscription[] subscriptions = user.subscriptions;
         for (int i = user.subscriptionCount - 1; i >= 0; i--)

@@ -304,4 +304,39 @@ class AgentWireTest
         RecordingSubscriber.await(() -> again.events.size() == 1, 5_000, "only the direct event");
         assertEquals(1L, again.events.get(0).seq());
     }
+
+    @Test
+    void shouldReportEachRecipientsSeqThroughAReceipt() throws Exception
+    {
+        start(AgentWireConfig.builder().sliceCount(3));
+        final List<String> sequenced = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(2);
+        final PublishReceipt receipt = new PublishReceipt()
+        {
+            @Override
+            public void onSequenced(final String userId, final long epoch, final long seq)
+            {
+                sequenced.add(userId + "#" + seq);
+            }
+
+            @Override
+            public void onComplete()
+            {
+                done.countDown();
+            }
+        };
+        for (int i = 0; i < 5; i++)
+        {
+            wire.join("r-" + i, "ops");
+        }
+        wire.publish(Drafts.custom(draft, "r-0", "{}"));
+        assertTrue(wire.publish(Drafts.custom(draft, "r-0", "{}").receipt(receipt)) >= 0);
+        assertTrue(wire.publish(draft.reset().toRoom("ops").type("app.note").payload("{}").receipt(receipt)) >= 0);
+
+        assertTrue(done.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(6, sequenced.size());
+        assertTrue(sequenced.contains("r-0#2"));
+        assertTrue(sequenced.contains("r-0#3"));
+        assertTrue(sequenced.contains("r-4#1"));
+    }
 }
