@@ -1,0 +1,209 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.core.InboundHandler;
+import io.undertow.Handlers;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.RoutingHandler;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.util.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The gateway's one entry point: starts the engine and an Undertow server in front of it.
+ * <pre>
+ *   GET  /v1/ws                              users' WebSocket (JWT)
+ *   GET  /v1/producer                        agent runtimes' WebSocket (producer key)
+ *   POST /v1/events, /v1/events/binary       agent runtimes' HTTP ingest (producer key)
+ *   PUT|DELETE /v1/rooms/{room}/members/{user}
+ *   GET  /healthz, /readyz
+ * </pre>
+ * An embedding application may also publish through {@link #engine()} and take users' messages with
+ * {@link #onInbound(String, InboundHandler)}. {@link #close()} is graceful: no new connections or requests,
+ * everything accepted is delivered, then every socket is closed with 1001.
+ */
+public final class AgentWireServer implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(AgentWireServer.class);
+
+    private final ServerConfig config;
+    private final AgentWire engine;
+    private final Gateway gateway;
+    private final GracefulShutdownHandler shutdownHandler;
+    private final Undertow undertow;
+    private final int port;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private AgentWireServer(final ServerConfig config)
+    {
+        this.config = config;
+        this.engine = AgentWire.start(config.engine());
+        this.gateway = new Gateway(config, engine);
+        engine.onInbound("user_message", gateway.producers);
+        engine.onInbound("cancel", gateway.producers);
+        engine.presenceListener(gateway.producers);
+
+        final ProducerHttpHandler producer = new ProducerHttpHandler(gateway);
+        final RoutingHandler routes = Handlers.routing()
+            .get("/v1/ws", new UserSocketHandler(gateway))
+            .get("/v1/producer", gateway.producers.handler())
+            .post("/v1/events", producer.events())
+            .post("/v1/events/binary", producer.binaryEvents())
+            .put("/v1/rooms/{room}/members/{user}", producer.roomMembers())
+            .delete("/v1/rooms/{room}/members/{user}", producer.roomMembers())
+            .get("/healthz", plain(200, "ok"))
+            .get("/readyz", exchange ->
+            {
+                final boolean ready = engine.isRunning() && !closed.get();
+                exchange.setStatusCode(ready ? 200 : 503);
+                exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
+                exchange.getResponseSender().send(ready ? "ready" : "not ready");
+            })
+            .setFallbackHandler(exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"))
+            .setInvalidMethodHandler(exchange -> Http.error(exchange, 405, "method_not_allowed", "method not allowed"));
+        shutdownHandler = Handlers.gracefulShutdown(routes);
+
+        undertow = Undertow.builder()
+            .addHttpListener(config.port(), config.host())
+            .setIoThreads(config.ioThreads())
+            .setWorkerThreads(Math.max(2, config.ioThreads()))
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, (long)config.maxBodyBytes())
+            .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
+            .setHandler(shutdownHandler)
+            .build();
+        try
+        {
+            undertow.start();
+        }
+        catch (final RuntimeException ex)
+        {
+            engine.close();
+            throw new IllegalStateException("server failed to start: host=" + config.host() + ", port=" +
+                config.port() + ": " + ex.getMessage(), ex);
+        }
+        port = ((InetSocketAddress)undertow.getListenerInfo().get(0).getAddress()).getPort();
+        LOG.info("agentwire listening: host={} port={}", config.host(), port);
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @param config validated configuration.
+     * @return the running server; {@link #close()} it.
+     */
+    public static AgentWireServer start(final ServerConfig config)
+    {
+        if (config == null)
+        {
+            throw new IllegalArgumentException("config=null");
+        }
+        return new AgentWireServer(config);
+    }
+
+    /** @return the port listened on (useful with port 0). */
+    public int port()
+    {
+        return port;
+    }
+
+    /** @return the configuration. */
+    public ServerConfig config()
+    {
+        return config;
+    }
+
+    /** @return the engine, to publish in-process. */
+    public AgentWire engine()
+    {
+        return engine;
+    }
+
+    /**
+     * Takes users' messages of one type in-process instead of forwarding them to producer sockets.
+     *
+     * @param type    for example {@code user_message} or {@code cancel}.
+     * @param handler called on the connection's I/O thread; hand long work off.
+     */
+    public void onInbound(final String type, final InboundHandler handler)
+    {
+        gateway.producers.overridden(type);
+        engine.onInbound(type, handler);
+    }
+
+    /** @return user connections open now. */
+    public int connectionCount()
+    {
+        return gateway.registry.size();
+    }
+
+    /** @return users and addresses the registry still counts (0 once every connection is gone). */
+    int registryKeys()
+    {
+        return gateway.registry.trackedKeys();
+    }
+
+    GatewayMetrics metrics()
+    {
+        return gateway.metrics;
+    }
+
+    /**
+     * Graceful shutdown, bounded by {@code shutdownGraceMs}: refuse new connections and requests, deliver every
+     * accepted event, close each user socket with 1001 after its last event, then stop. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (!closed.compareAndSet(false, true))
+        {
+            return;
+        }
+        LOG.info("agentwire shutting down: connections={}", gateway.registry.size());
+        shutdownHandler.shutdown();
+        engine.close();
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.shutdownGraceMs());
+        while (gateway.registry.size() > 0 && System.nanoTime() < deadlineNs)
+        {
+            try
+            {
+                Thread.sleep(10);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (final UserConnection connection : gateway.registry.open())
+        {
+            connection.closeWith(CloseCodes.GOING_AWAY);
+        }
+        try
+        {
+            shutdownHandler.awaitShutdown(Math.max(1, deadlineNs - System.nanoTime()) / 1_000_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        undertow.stop();
+        LOG.info("agentwire stopped");
+    }
+
+    private static HttpHandler plain(final int status, final String body)
+    {
+        return exchange ->
+        {
+            exchange.setStatusCode(status);
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
+            exchange.getResponseSender().send(body);
+        };
+    }
+}

@@ -1,0 +1,33 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWire;
+
+/**
+ * What every handler of one server shares: its config, the engine, the connection registry, the token verifier,
+ * the producer hub and the metrics. Built once by {@link AgentWireServer}.
+ */
+final class Gateway
+{
+    final ServerConfig config;
+    final AgentWire engine;
+    final ConnectionRegistry registry;
+    final TokenVerifier verifier;
+    final GatewayMetrics metrics;
+    final IngestParser parser;
+    final TokenBucket producerLimit;
+    final BatchPublisher publisher;
+    final ProducerHub producers;
+
+    Gateway(final ServerConfig config, final AgentWire engine)
+    {
+        this.config = config;
+        this.engine = engine;
+        this.registry = new ConnectionRegistry(config.maxConnectionsPerUser(), config.maxConnectionsPerIp());
+        this.verifier = new TokenVerifier(config);
+        this.metrics = new GatewayMetrics();
+        this.parser = new IngestParser(config.maxMessageBytes());
+        this.producerLimit = new TokenBucket(config.producerRatePerSec(), config.producerBurst(), System.nanoTime());
+        this.publisher = new BatchPublisher(engine, metrics);
+        this.producers = new ProducerHub(this);
+    }
+}

@@ -1,0 +1,208 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.core.EventTypes;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
+
+import java.io.IOException;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Producer HTTP API (producer key): {@code POST /v1/events} (one event or an array), {@code POST /v1/events/binary}
+ * (raw bytes, addressing in the query), {@code PUT|DELETE /v1/rooms/{room}/members/{user}}.
+ */
+final class ProducerHttpHandler
+{
+    private final Gateway gateway;
+
+    ProducerHttpHandler(final Gateway gateway)
+    {
+        this.gateway = gateway;
+    }
+
+    HttpHandler events()
+    {
+        return authorized(exchange ->
+        {
+            if (!Methods.POST.equals(exchange.getRequestMethod()))
+            {
+                Http.error(exchange, 405, "method_not_allowed", "use POST");
+                return;
+            }
+            exchange.setMaxEntitySize(gateway.config.maxBodyBytes());
+            exchange.getRequestReceiver().receiveFullBytes(
+                (ex, body) -> answerLater(ex, () -> onEventsBody(ex, body)),
+                (ex, error) -> onBodyError(ex, error));
+        });
+    }
+
+    HttpHandler binaryEvents()
+    {
+        return authorized(exchange ->
+        {
+            if (!Methods.POST.equals(exchange.getRequestMethod()))
+            {
+                Http.error(exchange, 405, "method_not_allowed", "use POST");
+                return;
+            }
+            exchange.setMaxEntitySize(gateway.config.maxBodyBytes());
+            exchange.getRequestReceiver().receiveFullBytes(
+                (ex, body) -> answerLater(ex, () -> onBinaryBody(ex, body)),
+                (ex, error) -> onBodyError(ex, error));
+        });
+    }
+
+    HttpHandler roomMembers()
+    {
+        return authorized(exchange ->
+        {
+            final java.util.Map<String, String> path =
+                exchange.getAttachment(io.undertow.util.PathTemplateMatch.ATTACHMENT_KEY).getParameters();
+            final String room = path.get("room");
+            final String user = path.get("user");
+            final long status;
+            if (Methods.PUT.equals(exchange.getRequestMethod()))
+            {
+                status = gateway.engine.join(user, room);
+            }
+            else if (Methods.DELETE.equals(exchange.getRequestMethod()))
+            {
+                status = gateway.engine.leave(user, room);
+            }
+            else
+            {
+                Http.error(exchange, 405, "method_not_allowed", "use PUT or DELETE");
+                return;
+            }
+            if (status < 0)
+            {
+                Http.error(exchange, status == dev.agentwire.core.PublishStatus.CLOSED ? 503 : 400,
+                    dev.agentwire.core.PublishStatus.name(status), "membership change refused");
+                return;
+            }
+            exchange.setStatusCode(204);
+            exchange.endExchange();
+        });
+    }
+
+    private HttpHandler authorized(final HttpHandler next)
+    {
+        return exchange ->
+        {
+            if (!Http.keyMatches(Http.bearer(exchange), gateway.config.producerKey()))
+            {
+                gateway.metrics.authFailed("producer_key");
+                Http.error(exchange, 401, "unauthorized", "a valid producer key is required (Authorization: Bearer)");
+                return;
+            }
+            next.handleRequest(exchange);
+        };
+    }
+
+    /**
+     * The answer comes when the engine has numbered the events (on a slice thread, then back on the I/O thread):
+     * dispatching to a plain task keeps Undertow from ending the exchange when the body callback returns.
+     */
+    private static void answerLater(final HttpServerExchange exchange, final Runnable task)
+    {
+        exchange.dispatch(SameThreadExecutor.INSTANCE, task);
+    }
+
+    private void onBodyError(final HttpServerExchange exchange, final IOException error)
+    {
+        if (error instanceof RequestTooBigException)
+        {
+            Http.error(exchange, 413, "too_large", "body is over " + gateway.config.maxBodyBytes() + " bytes");
+        }
+        else
+        {
+            Http.error(exchange, 400, "bad_request", "body could not be read");
+        }
+    }
+
+    private void onEventsBody(final HttpServerExchange exchange, final byte[] body)
+    {
+        final List<IngestEvent> events;
+        try
+        {
+            events = gateway.parser.parseBody(body);
+        }
+        catch (final IngestParser.Invalid invalid)
+        {
+            gateway.metrics.refused("invalid_argument");
+            Http.error(exchange, 400, "bad_request", invalid.getMessage());
+            return;
+        }
+        publish(exchange, events);
+    }
+
+    private void onBinaryBody(final HttpServerExchange exchange, final byte[] body)
+    {
+        final IngestEvent event = new IngestEvent();
+        try
+        {
+            final ObjectNode addressing = Http.object();
+            for (final String name : new String[]{"user", "room", "type", "run_id", "thread_id", "id"})
+            {
+                final String value = Http.query(exchange, name);
+                if (value != null)
+                {
+                    addressing.put(name, value);
+                }
+            }
+            if ("true".equals(Http.query(exchange, "broadcast")))
+            {
+                addressing.put("broadcast", true);
+            }
+            IngestParser.parseTarget(addressing, "query", event);
+            event.type = IngestParser.requiredText(addressing, "type", "query");
+            if (!EventTypes.isCustomType(event.type))
+            {
+                throw new IngestParser.Invalid("query.type must be a namespaced custom type (like app.audio): " +
+                    "the five agent event types carry JSON data");
+            }
+            event.runId = IngestParser.optionalText(addressing, "run_id", "query");
+            event.threadId = IngestParser.optionalText(addressing, "thread_id", "query");
+            event.eventId = IngestParser.optionalText(addressing, "id", "query");
+        }
+        catch (final IngestParser.Invalid invalid)
+        {
+            Http.error(exchange, 400, "bad_request", invalid.getMessage());
+            return;
+        }
+        if (body.length > gateway.config.maxMessageBytes())
+        {
+            Http.error(exchange, 413, "too_large", "binary payload is over " + gateway.config.maxMessageBytes() +
+                " bytes");
+            return;
+        }
+        event.binary = true;
+        event.data = body;
+        publish(exchange, Collections.singletonList(event));
+    }
+
+    private void publish(final HttpServerExchange exchange, final List<IngestEvent> events)
+    {
+        if (!gateway.producerLimit.tryAcquire(events.size(), System.nanoTime()))
+        {
+            gateway.metrics.rateLimited("producer");
+            exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+            Http.error(exchange, 429, "rate_limited", "producer publish rate exceeded");
+            return;
+        }
+        gateway.publisher.publish(events, batch -> exchange.getIoThread().execute(() ->
+        {
+            final int status = BatchPublisher.httpStatus(batch.refusal);
+            if (status == 503)
+            {
+                exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+            }
+            Http.json(exchange, status, ResultCodec.batch(batch));
+        }));
+    }
+}

@@ -1,0 +1,512 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWireConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * The gateway's one immutable configuration, validated once by {@link Builder#build()}: a bad value throws
+ * {@link IllegalArgumentException} naming the setting and the value (never the value of a secret).
+ * The engine's own settings travel inside as an {@link AgentWireConfig}.
+ */
+public final class ServerConfig
+{
+    /** Default listen address: loopback, so a development server is not exposed by accident. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** Default port. */
+    public static final int DEFAULT_PORT = 8080;
+    /** Default largest WebSocket message a client may send (and largest event data accepted). */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+    /** Default largest HTTP ingest body. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    /** Default connections one user may hold at once. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_USER = 16;
+    /** Default connections one remote address may hold at once. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 1024;
+    /** Default sustained messages per second one user connection may send. */
+    public static final int DEFAULT_INBOUND_RATE_PER_SEC = 20;
+    /** Default burst of messages one user connection may send. */
+    public static final int DEFAULT_INBOUND_BURST = 40;
+    /** Default sustained events per second all producers together may publish. */
+    public static final int DEFAULT_PRODUCER_RATE_PER_SEC = 50_000;
+    /** Default burst of producer events. */
+    public static final int DEFAULT_PRODUCER_BURST = 100_000;
+    /** Default period of server pings. */
+    public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+    /** Default silence after which a connection is closed. */
+    public static final long DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
+    /** Default bytes written to one socket and not yet acknowledged by the I/O layer. */
+    public static final int DEFAULT_SEND_WINDOW_BYTES = 256 * 1024;
+    /** Default longest a graceful shutdown waits for connections to drain. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+    /** Default seconds a client is told to wait after 503. */
+    public static final int DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+    private final String host;
+    private final int port;
+    private final int ioThreads;
+    private final String jwtSecret;
+    private final Path jwksFile;
+    private final String jwtIssuer;
+    private final String jwtAudience;
+    private final String producerKey;
+    private final Set<String> allowedOrigins;
+    private final int maxMessageBytes;
+    private final int maxBodyBytes;
+    private final int maxConnectionsPerUser;
+    private final int maxConnectionsPerIp;
+    private final int inboundRatePerSec;
+    private final int inboundBurst;
+    private final int producerRatePerSec;
+    private final int producerBurst;
+    private final long heartbeatIntervalMs;
+    private final long heartbeatTimeoutMs;
+    private final int sendWindowBytes;
+    private final long shutdownGraceMs;
+    private final int retryAfterSeconds;
+    private final AgentWireConfig engine;
+
+    private ServerConfig(final Builder b)
+    {
+        host = b.host;
+        port = b.port;
+        ioThreads = b.ioThreads;
+        jwtSecret = b.jwtSecret;
+        jwksFile = b.jwksFile;
+        jwtIssuer = b.jwtIssuer;
+        jwtAudience = b.jwtAudience;
+        producerKey = b.producerKey;
+        allowedOrigins = Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedOrigins));
+        maxMessageBytes = b.maxMessageBytes;
+        maxBodyBytes = b.maxBodyBytes;
+        maxConnectionsPerUser = b.maxConnectionsPerUser;
+        maxConnectionsPerIp = b.maxConnectionsPerIp;
+        inboundRatePerSec = b.inboundRatePerSec;
+        inboundBurst = b.inboundBurst;
+        producerRatePerSec = b.producerRatePerSec;
+        producerBurst = b.producerBurst;
+        heartbeatIntervalMs = b.heartbeatIntervalMs;
+        heartbeatTimeoutMs = b.heartbeatTimeoutMs;
+        sendWindowBytes = b.sendWindowBytes;
+        shutdownGraceMs = b.shutdownGraceMs;
+        retryAfterSeconds = b.retryAfterSeconds;
+        engine = b.engine;
+    }
+
+    /** @return a builder holding every default (no secret, no producer key: both must be set). */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** @return listen address. */
+    public String host()
+    {
+        return host;
+    }
+
+    /** @return listen port (0 picks a free one). */
+    public int port()
+    {
+        return port;
+    }
+
+    /** @return XNIO I/O threads. */
+    public int ioThreads()
+    {
+        return ioThreads;
+    }
+
+    /** @return the HS256 secret, or null. */
+    public String jwtSecret()
+    {
+        return jwtSecret;
+    }
+
+    /** @return the JWKS file of RS256/ES256 public keys, or null. */
+    public Path jwksFile()
+    {
+        return jwksFile;
+    }
+
+    /** @return required {@code iss}, or null. */
+    public String jwtIssuer()
+    {
+        return jwtIssuer;
+    }
+
+    /** @return required {@code aud}, or null. */
+    public String jwtAudience()
+    {
+        return jwtAudience;
+    }
+
+    /** @return the producer key. */
+    public String producerKey()
+    {
+        return producerKey;
+    }
+
+    /** @return origins allowed to open user sockets; empty allows any. */
+    public Set<String> allowedOrigins()
+    {
+        return allowedOrigins;
+    }
+
+    /** @return largest client message and event data. */
+    public int maxMessageBytes()
+    {
+        return maxMessageBytes;
+    }
+
+    /** @return largest HTTP ingest body. */
+    public int maxBodyBytes()
+    {
+        return maxBodyBytes;
+    }
+
+    /** @return connections per user. */
+    public int maxConnectionsPerUser()
+    {
+        return maxConnectionsPerUser;
+    }
+
+    /** @return connections per remote address. */
+    public int maxConnectionsPerIp()
+    {
+        return maxConnectionsPerIp;
+    }
+
+    /** @return sustained client messages per second per connection. */
+    public int inboundRatePerSec()
+    {
+        return inboundRatePerSec;
+    }
+
+    /** @return client message burst per connection. */
+    public int inboundBurst()
+    {
+        return inboundBurst;
+    }
+
+    /** @return sustained producer events per second. */
+    public int producerRatePerSec()
+    {
+        return producerRatePerSec;
+    }
+
+    /** @return producer event burst. */
+    public int producerBurst()
+    {
+        return producerBurst;
+    }
+
+    /** @return ping period. */
+    public long heartbeatIntervalMs()
+    {
+        return heartbeatIntervalMs;
+    }
+
+    /** @return silence before a connection is closed. */
+    public long heartbeatTimeoutMs()
+    {
+        return heartbeatTimeoutMs;
+    }
+
+    /** @return bytes in flight per socket before draining pauses. */
+    public int sendWindowBytes()
+    {
+        return sendWindowBytes;
+    }
+
+    /** @return graceful shutdown bound. */
+    public long shutdownGraceMs()
+    {
+        return shutdownGraceMs;
+    }
+
+    /** @return the Retry-After of a 503. */
+    public int retryAfterSeconds()
+    {
+        return retryAfterSeconds;
+    }
+
+    /** @return the engine's configuration. */
+    public AgentWireConfig engine()
+    {
+        return engine;
+    }
+
+    /** Settings as a log line: secrets are reported as set or not, never shown. */
+    @Override
+    public String toString()
+    {
+        return "ServerConfig{host=" + host + ", port=" + port + ", ioThreads=" + ioThreads +
+            ", jwtSecret=" + (jwtSecret != null ? "<set>" : "<unset>") + ", jwksFile=" + jwksFile +
+            ", jwtIssuer=" + jwtIssuer + ", jwtAudience=" + jwtAudience +
+            ", producerKey=" + (producerKey != null ? "<set>" : "<unset>") + ", allowedOrigins=" + allowedOrigins +
+            ", maxMessageBytes=" + maxMessageBytes + ", maxBodyBytes=" + maxBodyBytes +
+            ", maxConnectionsPerUser=" + maxConnectionsPerUser + ", maxConnectionsPerIp=" + maxConnectionsPerIp +
+            ", inboundRatePerSec=" + inboundRatePerSec + ", inboundBurst=" + inboundBurst +
+            ", producerRatePerSec=" + producerRatePerSec + ", producerBurst=" + producerBurst +
+            ", heartbeatIntervalMs=" + heartbeatIntervalMs + ", heartbeatTimeoutMs=" + heartbeatTimeoutMs +
+            ", sendWindowBytes=" + sendWindowBytes + ", shutdownGraceMs=" + shutdownGraceMs +
+            ", engine=" + engine + '}';
+    }
+
+    /** Mutable builder; {@link #build()} validates and freezes. */
+    public static final class Builder
+    {
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private String jwtSecret;
+        private Path jwksFile;
+        private String jwtIssuer;
+        private String jwtAudience;
+        private String producerKey;
+        private final Set<String> allowedOrigins = new LinkedHashSet<>();
+        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private int maxConnectionsPerUser = DEFAULT_MAX_CONNECTIONS_PER_USER;
+        private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+        private int inboundRatePerSec = DEFAULT_INBOUND_RATE_PER_SEC;
+        private int inboundBurst = DEFAULT_INBOUND_BURST;
+        private int producerRatePerSec = DEFAULT_PRODUCER_RATE_PER_SEC;
+        private int producerBurst = DEFAULT_PRODUCER_BURST;
+        private long heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+        private long heartbeatTimeoutMs = DEFAULT_HEARTBEAT_TIMEOUT_MS;
+        private int sendWindowBytes = DEFAULT_SEND_WINDOW_BYTES;
+        private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+        private int retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
+        private AgentWireConfig engine;
+
+        private Builder()
+        {
+        }
+
+        /** @param v listen address. @return this. */
+        public Builder host(final String v)
+        {
+            host = v;
+            return this;
+        }
+
+        /** @param v listen port, 0..65535 (0: any free port). @return this. */
+        public Builder port(final int v)
+        {
+            port = v;
+            return this;
+        }
+
+        /** @param v I/O threads, 1..256. @return this. */
+        public Builder ioThreads(final int v)
+        {
+            ioThreads = v;
+            return this;
+        }
+
+        /** @param v HS256 secret, at least 32 bytes. @return this. */
+        public Builder jwtSecret(final String v)
+        {
+            jwtSecret = blankToNull(v);
+            return this;
+        }
+
+        /** @param v JWKS file with RS256/ES256 public keys. @return this. */
+        public Builder jwksFile(final Path v)
+        {
+            jwksFile = v;
+            return this;
+        }
+
+        /** @param v required issuer, or null. @return this. */
+        public Builder jwtIssuer(final String v)
+        {
+            jwtIssuer = blankToNull(v);
+            return this;
+        }
+
+        /** @param v required audience, or null. @return this. */
+        public Builder jwtAudience(final String v)
+        {
+            jwtAudience = blankToNull(v);
+            return this;
+        }
+
+        /** @param v the producer key, at least 16 characters. @return this. */
+        public Builder producerKey(final String v)
+        {
+            producerKey = blankToNull(v);
+            return this;
+        }
+
+        /** @param v an origin allowed to open user sockets (for example {@code https://app.example.com}). @return this. */
+        public Builder allowOrigin(final String v)
+        {
+            if (v != null && !v.isBlank())
+            {
+                allowedOrigins.add(v.trim());
+            }
+            return this;
+        }
+
+        /** @param v largest client message, 256 B..16 MiB. @return this. */
+        public Builder maxMessageBytes(final int v)
+        {
+            maxMessageBytes = v;
+            return this;
+        }
+
+        /** @param v largest HTTP ingest body, 1 KiB..64 MiB. @return this. */
+        public Builder maxBodyBytes(final int v)
+        {
+            maxBodyBytes = v;
+            return this;
+        }
+
+        /** @param v connections per user, >= 1. @return this. */
+        public Builder maxConnectionsPerUser(final int v)
+        {
+            maxConnectionsPerUser = v;
+            return this;
+        }
+
+        /** @param v connections per remote address, >= 1. @return this. */
+        public Builder maxConnectionsPerIp(final int v)
+        {
+            maxConnectionsPerIp = v;
+            return this;
+        }
+
+        /** @param v sustained client messages per second, >= 1. @return this. */
+        public Builder inboundRatePerSec(final int v)
+        {
+            inboundRatePerSec = v;
+            return this;
+        }
+
+        /** @param v client message burst, >= 1. @return this. */
+        public Builder inboundBurst(final int v)
+        {
+            inboundBurst = v;
+            return this;
+        }
+
+        /** @param v sustained producer events per second, >= 1. @return this. */
+        public Builder producerRatePerSec(final int v)
+        {
+            producerRatePerSec = v;
+            return this;
+        }
+
+        /** @param v producer event burst, >= 1. @return this. */
+        public Builder producerBurst(final int v)
+        {
+            producerBurst = v;
+            return this;
+        }
+
+        /** @param v ping period, 100 ms..10 min. @return this. */
+        public Builder heartbeatIntervalMs(final long v)
+        {
+            heartbeatIntervalMs = v;
+            return this;
+        }
+
+        /** @param v silence before closing, above the interval. @return this. */
+        public Builder heartbeatTimeoutMs(final long v)
+        {
+            heartbeatTimeoutMs = v;
+            return this;
+        }
+
+        /** @param v bytes in flight per socket, 4 KiB..64 MiB. @return this. */
+        public Builder sendWindowBytes(final int v)
+        {
+            sendWindowBytes = v;
+            return this;
+        }
+
+        /** @param v graceful shutdown bound, >= 0. @return this. */
+        public Builder shutdownGraceMs(final long v)
+        {
+            shutdownGraceMs = v;
+            return this;
+        }
+
+        /** @param v Retry-After seconds of a 503, >= 1. @return this. */
+        public Builder retryAfterSeconds(final int v)
+        {
+            retryAfterSeconds = v;
+            return this;
+        }
+
+        /** @param v the engine's configuration (default: its defaults). @return this. */
+        public Builder engine(final AgentWireConfig v)
+        {
+            engine = v;
+            return this;
+        }
+
+        /**
+         * @return the validated, immutable config.
+         * @throws IllegalArgumentException naming the first bad setting.
+         */
+        public ServerConfig build()
+        {
+            if (engine == null)
+            {
+                engine = AgentWireConfig.defaults();
+            }
+            require(host != null && !host.isBlank(), "host", host, "must be set");
+            require(port >= 0 && port <= 65535, "port", port, "must be 0..65535");
+            require(ioThreads >= 1 && ioThreads <= 256, "ioThreads", ioThreads, "must be 1..256");
+            require(jwtSecret != null || jwksFile != null, "jwtSecret", "<unset>",
+                "one of jwtSecret (AGENTWIRE_JWT_SECRET) or jwksFile (AGENTWIRE_JWKS_FILE) must be set");
+            require(jwtSecret == null || jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 32,
+                "jwtSecret", "<hidden>", "must be at least 32 bytes for HS256");
+            require(jwksFile == null || Files.isReadable(jwksFile), "jwksFile", jwksFile, "must be a readable file");
+            require(producerKey != null, "producerKey", "<unset>", "must be set (AGENTWIRE_PRODUCER_KEY)");
+            require(producerKey.length() >= 16, "producerKey", "<hidden>", "must be at least 16 characters");
+            require(maxMessageBytes >= 256 && maxMessageBytes <= 16 << 20, "maxMessageBytes", maxMessageBytes,
+                "must be 256..16777216");
+            require(maxBodyBytes >= 1024 && maxBodyBytes <= 64 << 20, "maxBodyBytes", maxBodyBytes,
+                "must be 1024..67108864");
+            require(maxMessageBytes <= engine.maxPayloadBytes(), "maxMessageBytes", maxMessageBytes,
+                "must not exceed the engine's maxPayloadBytes (" + engine.maxPayloadBytes() + ")");
+            require(maxConnectionsPerUser >= 1, "maxConnectionsPerUser", maxConnectionsPerUser, "must be >= 1");
+            require(maxConnectionsPerIp >= 1, "maxConnectionsPerIp", maxConnectionsPerIp, "must be >= 1");
+            require(inboundRatePerSec >= 1, "inboundRatePerSec", inboundRatePerSec, "must be >= 1");
+            require(inboundBurst >= 1, "inboundBurst", inboundBurst, "must be >= 1");
+            require(producerRatePerSec >= 1, "producerRatePerSec", producerRatePerSec, "must be >= 1");
+            require(producerBurst >= 1, "producerBurst", producerBurst, "must be >= 1");
+            require(heartbeatIntervalMs >= 100 && heartbeatIntervalMs <= 600_000, "heartbeatIntervalMs",
+                heartbeatIntervalMs, "must be 100..600000");
+            require(heartbeatTimeoutMs > heartbeatIntervalMs, "heartbeatTimeoutMs", heartbeatTimeoutMs,
+                "must be above heartbeatIntervalMs (" + heartbeatIntervalMs + ")");
+            require(sendWindowBytes >= 4096 && sendWindowBytes <= 64 << 20, "sendWindowBytes", sendWindowBytes,
+                "must be 4096..67108864");
+            require(shutdownGraceMs >= 0, "shutdownGraceMs", shutdownGraceMs, "must be >= 0");
+            require(retryAfterSeconds >= 1, "retryAfterSeconds", retryAfterSeconds, "must be >= 1");
+            return new ServerConfig(this);
+        }
+
+        private static String blankToNull(final String v)
+        {
+            return v == null || v.isBlank() ? null : v;
+        }
+
+        private static void require(final boolean ok, final String key, final Object value, final String rule)
+        {
+            if (!ok)
+            {
+                throw new IllegalArgumentException("invalid config: " + key + "=" + value + " " + rule);
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.agentwire.server;
+
+/**
+ * A token bucket: {@code ratePerSec} tokens a second up to {@code burst}. Thread-safe (one lock; callers are an
+ * I/O thread per connection or the few producer requests in flight).
+ */
+final class TokenBucket
+{
+    private final double tokensPerNs;
+    private final double burst;
+    private double tokens;
+    private long lastNs;
+
+    TokenBucket(final int ratePerSec, final int burst, final long nowNs)
+    {
+        this.tokensPerNs = ratePerSec / 1e9;
+        this.burst = burst;
+        this.tokens = burst;
+        this.lastNs = nowNs;
+    }
+
+    /** @return true when {@code n} tokens were taken; false (taking none) when there are not enough. */
+    synchronized boolean tryAcquire(final int n, final long nowNs)
+    {
+        final long elapsedNs = nowNs - lastNs;
+        if (elapsedNs > 0)
+        {
+            tokens = Math.min(burst, tokens + elapsedNs * tokensPerNs);
+            lastNs = nowNs;
+        }
+        if (tokens >= n)
+        {
+            tokens -= n;
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.Subscription;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
+import io.undertow.websockets.WebSocketConnectionCallback;
+import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import io.undertow.websockets.spi.WebSocketHttpExchange;
+import org.xnio.IoUtils;
+
+import java.net.InetSocketAddress;
+
+/**
+ * {@code GET /v1/ws}: everything is decided before the upgrade — token (401), Origin (403), connection caps (429),
+ * resume cursor (400) — so a refused client never gets a socket. Then the upgrade, and a {@link UserConnection}.
+ */
+final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallback
+{
+    private static final AttachmentKey<Accepted> ACCEPTED = AttachmentKey.create(Accepted.class);
+
+    /** What the checks decided, carried across the upgrade. */
+    private static final class Accepted
+    {
+        final Principal principal;
+        final String remoteIp;
+        final long epoch;
+        final long after;
+
+        Accepted(final Principal principal, final String remoteIp, final long epoch, final long after)
+        {
+            this.principal = principal;
+            this.remoteIp = remoteIp;
+            this.epoch = epoch;
+            this.after = after;
+        }
+    }
+
+    private final Gateway gateway;
+    private final WebSocketProtocolHandshakeHandler handshake;
+
+    UserSocketHandler(final Gateway gateway)
+    {
+        this.gateway = gateway;
+        // permessage-deflate stays off: no extension is registered, so nothing is inflated without a cap.
+        this.handshake = new WebSocketProtocolHandshakeHandler(this, exchange ->
+            Http.error(exchange, 426, "upgrade_required", "GET /v1/ws is a WebSocket endpoint"));
+    }
+
+    @Override
+    public void handleRequest(final HttpServerExchange exchange) throws Exception
+    {
+        final String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
+        if (origin != null && !gateway.config.allowedOrigins().isEmpty() &&
+            !gateway.config.allowedOrigins().contains(origin))
+        {
+            gateway.metrics.authFailed("origin");
+            Http.error(exchange, 403, "origin_not_allowed", "this Origin may not open user sockets");
+            return;
+        }
+
+        String token = Http.bearer(exchange);
+        if (token == null)
+        {
+            token = Http.query(exchange, "access_token");
+        }
+        final Principal principal;
+        try
+        {
+            principal = gateway.verifier.verify(token, System.currentTimeMillis());
+        }
+        catch (final AuthFailure failure)
+        {
+            gateway.metrics.authFailed(failure.reason.label);
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
+            Http.error(exchange, 401, "unauthorized", "token " + failure.reason.label);
+            return;
+        }
+
+        final InetSocketAddress source = exchange.getSourceAddress();
+        final String remoteIp = source == null ? "unknown" : source.getAddress().getHostAddress();
+        if (gateway.registry.wouldExceed(principal.userId, remoteIp))
+        {
+            gateway.metrics.rateLimited("connections");
+            Http.error(exchange, 429, "too_many_connections", "connection cap reached for this user or address");
+            return;
+        }
+
+        final String epoch = Http.query(exchange, "epoch");
+        final String after = Http.query(exchange, "after");
+        long resumeEpoch = 0;
+        long resumeAfter = Subscription.LIVE;
+        if (after != null || epoch != null)
+        {
+            try
+            {
+                resumeEpoch = epoch == null ? 0 : Long.parseLong(epoch);
+                resumeAfter = after == null ? 0 : Long.parseLong(after);
+            }
+            catch (final NumberFormatException ex)
+            {
+                Http.error(exchange, 400, "bad_request", "epoch and after must be integers");
+                return;
+            }
+            if (resumeAfter < 0)
+            {
+                Http.error(exchange, 400, "bad_request", "after must be >= 0");
+                return;
+            }
+        }
+        if (!gateway.engine.isRunning())
+        {
+            Http.error(exchange, 503, "shutting_down", "the server is shutting down");
+            return;
+        }
+        exchange.putAttachment(ACCEPTED, new Accepted(principal, remoteIp, resumeEpoch, resumeAfter));
+        handshake.handleRequest(exchange);
+    }
+
+    @Override
+    public void onConnect(final WebSocketHttpExchange exchange, final WebSocketChannel channel)
+    {
+        final Accepted accepted = exchange.getAttachment(ACCEPTED);
+        final UserConnection connection = new UserConnection(
+            gateway, channel, accepted.principal, accepted.remoteIp);
+        if (!gateway.registry.register(connection))
+        {
+            // Lost a race for the last slot between the check and the upgrade.
+            gateway.metrics.rateLimited("connections");
+            WebSockets.sendClose(CloseCodes.POLICY, "connection cap reached", channel, null);
+            IoUtils.safeClose(channel);
+            return;
+        }
+        connection.start(accepted.epoch, accepted.after);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.agentwire.server;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Heartbeats: the server pings; a peer that never answers is closed with 4005, one that answers stays.
+ */
+@Timeout(60)
+class HeartbeatTest
+{
+    @TempDir
+    Path dir;
+    private ServerFixture fixture;
+
+    @AfterEach
+    void tearDown()
+    {
+        fixture.close();
+    }
+
+    @Test
+    void shouldCloseAPeerThatNeverAnswersPingsAndKeepOneThatDoes() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> b.heartbeatIntervalMs(200).heartbeatTimeoutMs(800));
+        final WsClient alive = fixture.connect("alive");
+        alive.next(5_000);
+
+        // A raw peer: completes the upgrade, then never reads, never answers a ping.
+        try (Socket dead = new Socket("127.0.0.1", fixture.server.port()))
+        {
+            dead.setSoTimeout(10_000);
+            final OutputStream out = dead.getOutputStream();
+            out.write(("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                "Authorization: Bearer " + Tokens.hs256("dead", 60_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            final long started = System.nanoTime();
+            final byte[] received = readUntilEof(dead.getInputStream());
+            final long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            final String head = new String(received, 0, Math.min(received.length, 12), StandardCharsets.US_ASCII);
+            assertEquals("HTTP/1.1 101", head);
+            assertTrue(containsClose(received, 4005), "a close frame with 4005");
+            assertTrue(elapsedMs >= 800, "not before the timeout: " + elapsedMs);
+        }
+        assertTrue(alive.isOpen(), "a peer that answers pings stays open");
+        alive.send("{\"type\":\"ping\"}");
+        assertEquals("pong", alive.nextOfType("pong", 5_000).get("type").asText());
+    }
+
+    private static byte[] readUntilEof(final InputStream in) throws Exception
+    {
+        final ByteArrayOutputStream all = new ByteArrayOutputStream();
+        final byte[] buffer = new byte[4096];
+        int n;
+        while ((n = in.read(buffer)) >= 0)
+        {
+            all.write(buffer, 0, n);
+        }
+        return all.toByteArray();
+    }
+
+    /** Looks for an unmasked close frame (0x88) whose payload starts with the code. */
+    private static boolean containsClose(final byte[] bytes, final int code)
+    {
+        for (int i = 0; i + 3 < bytes.length; i++)
+        {
+            if ((bytes[i] & 0xFF) == 0x88 && (bytes[i + 1] & 0x7F) >= 2 &&
+                (bytes[i + 2] & 0xFF) == (code >> 8) && (bytes[i + 3] & 0xFF) == (code & 0xFF))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

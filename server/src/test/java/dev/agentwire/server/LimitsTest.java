@@ -1,0 +1,139 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad input gets a clear error and loses nothing: oversize, floods, malformed frames and bodies, each with its
+ * defined answer, while other clients keep being served.
+ */
+@Timeout(60)
+class LimitsTest
+{
+    @TempDir
+    Path dir;
+    private ServerFixture fixture;
+
+    @AfterEach
+    void tearDown()
+    {
+        fixture.close();
+    }
+
+    @Test
+    void shouldCloseAnOversizeMessageWith1009WhileOthersAreServed() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> b.maxMessageBytes(1024));
+        final WsClient big = fixture.connect("big");
+        final WsClient bystander = fixture.connect("bystander");
+        big.next(5_000);
+        bystander.next(5_000);
+        big.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + "x".repeat(4_000) + "\"}}");
+        assertEquals(1009, big.awaitClose(5_000));
+
+        fixture.publish(ServerFixture.runBatch("bystander", "r1"));
+        assertEquals(5, bystander.collect(WsClient::isEvent, 5, 5_000).size());
+        assertTrue(bystander.isOpen());
+    }
+
+    @Test
+    void shouldAnswerMalformedAndUnknownMessagesWithAnErrorAndKeepServing() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> { });
+        final WsClient messy = fixture.connect("messy");
+        final WsClient bystander = fixture.connect("calm");
+        messy.next(5_000);
+        bystander.next(5_000);
+
+        messy.send("{not json");
+        assertEquals("bad_message", messy.nextOfType("error", 5_000).get("code").asText());
+        messy.send("[1,2,3]");
+        assertEquals("bad_message", messy.nextOfType("error", 5_000).get("code").asText());
+        messy.send("{\"type\":\"teleport\"}");
+        final JsonNode unknown = messy.nextOfType("error", 5_000);
+        assertEquals("unknown_type", unknown.get("code").asText());
+        messy.send("{\"type\":\"user_message\",\"data\":{}}");
+        assertEquals("bad_message", messy.nextOfType("error", 5_000).get("code").asText());
+        messy.sendBinary(new byte[]{1, 2, 3});
+        assertEquals("bad_message", messy.nextOfType("error", 5_000).get("code").asText());
+        messy.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{}}");
+        assertEquals("no_agent", messy.nextOfType("error", 5_000).get("code").asText());
+
+        final HttpResponse<String> toMessy = fixture.publish(ServerFixture.runBatch("messy", "messy-r1"));
+        assertEquals(202, toMessy.statusCode(), toMessy.body());
+        assertEquals(202, fixture.publish(ServerFixture.runBatch("calm", "calm-r1")).statusCode());
+        assertEquals(5, messy.collect(WsClient::isEvent, 5, 5_000).size());
+        assertEquals(5, bystander.collect(WsClient::isEvent, 5, 5_000).size());
+    }
+
+    @Test
+    void shouldCloseAFloodingConnectionWith4002() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> b.inboundRatePerSec(5).inboundBurst(10));
+        final WsClient flood = fixture.connect("flood");
+        final WsClient bystander = fixture.connect("steady");
+        flood.next(5_000);
+        bystander.next(5_000);
+        for (int i = 0; i < 50 && flood.isOpen(); i++)
+        {
+            try
+            {
+                flood.send("{\"type\":\"ping\"}");
+            }
+            catch (final RuntimeException closed)
+            {
+                break;
+            }
+        }
+        assertEquals(4002, flood.awaitClose(5_000));
+        bystander.send("{\"type\":\"ping\"}");
+        assertEquals("pong", bystander.nextOfType("pong", 5_000).get("type").asText());
+    }
+
+    @Test
+    void shouldAnswerProducerErrorsWithTheirStatus() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> b.maxBodyBytes(4096).producerRatePerSec(1).producerBurst(8));
+        HttpResponse<String> response = fixture.publish("{oops");
+        assertEquals(400, response.statusCode());
+        assertTrue(ServerFixture.json(response).get("error").get("message").asText().startsWith("body is not valid JSON"));
+
+        response = fixture.publish("[{\"user\":\"u\",\"type\":\"app.x\"},{\"user\":\"u\",\"type\":\"tool_executing\"," +
+            "\"run_id\":\"r\",\"data\":{\"tool\":\"t\",\"args\":{}}}]");
+        assertEquals(400, response.statusCode());
+        assertEquals("events[1].data.tool_call_id is required",
+            ServerFixture.json(response).get("error").get("message").asText(), "a batch with one bad event: nothing");
+
+        response = fixture.publish("{\"type\":\"app.x\"}");
+        assertEquals(400, response.statusCode());
+        assertTrue(response.body().contains("exactly one of user, room or broadcast"));
+
+        response = fixture.publish("{\"user\":\"u\",\"type\":\"Nope\"}");
+        assertEquals(400, response.statusCode());
+
+        response = fixture.publish("[" + "{\"user\":\"u\",\"type\":\"app.x\",\"data\":{\"p\":\"" + "y".repeat(5_000) +
+            "\"}}]");
+        assertEquals(413, response.statusCode());
+
+        int limited = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            final HttpResponse<String> r = fixture.publish("{\"user\":\"u\",\"type\":\"app.x\",\"data\":{}}");
+            if (r.statusCode() == 429)
+            {
+                limited++;
+                assertTrue(r.headers().firstValue("Retry-After").isPresent());
+            }
+        }
+        assertTrue(limited >= 3, "producer rate limit hit: " + limited);
+    }
+}

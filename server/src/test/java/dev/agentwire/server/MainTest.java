@@ -1,0 +1,79 @@
+package dev.agentwire.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest
+{
+    @Test
+    void shouldRefuseToServeWithoutASecretNamingTheSetting()
+    {
+        final PrintStream err = System.err;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            final int code = Main.run("serve", "--port", "0", "--jwt-secret", "", "--producer-key", "k".repeat(20));
+            assertEquals(2, code);
+        }
+        finally
+        {
+            System.setErr(err);
+        }
+        final String message = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(message.contains("jwtSecret"), message);
+        assertTrue(message.contains("AGENTWIRE_JWT_SECRET"), message);
+    }
+
+    @Test
+    void shouldNeverPrintSecretsInTheConfig()
+    {
+        final ServerConfig config = ServerConfig.builder().jwtSecret("s".repeat(40)).producerKey("p".repeat(20))
+            .build();
+        assertFalse(config.toString().contains("sssss"));
+        assertFalse(config.toString().contains("ppppp"));
+    }
+
+    @Test
+    void shouldValidateSettingsOnce()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> ServerConfig.builder().jwtSecret("s".repeat(40)).producerKey("p".repeat(20)).port(70_000).build());
+        assertEquals("invalid config: port=70000 must be 0..65535", ex.getMessage());
+        assertThrows(IllegalArgumentException.class,
+            () -> ServerConfig.builder().jwtSecret("short").producerKey("p".repeat(20)).build());
+        assertThrows(IllegalArgumentException.class,
+            () -> ServerConfig.builder().jwtSecret("s".repeat(40)).producerKey("p".repeat(20))
+                .heartbeatIntervalMs(1_000).heartbeatTimeoutMs(500).build());
+    }
+
+    @Test
+    void shouldPrintCompleteHelp()
+    {
+        final PrintStream out = System.out;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            assertEquals(0, Main.run("serve", "--help"));
+        }
+        finally
+        {
+            System.setOut(out);
+        }
+        final String help = captured.toString(StandardCharsets.UTF_8);
+        for (final String flag : new String[]{"--port", "--host", "--jwt-secret", "--jwks-file", "--producer-key",
+            "--allowed-origins", "--max-message-bytes", "--heartbeat-interval-ms", "AGENTWIRE_PORT"})
+        {
+            assertTrue(help.contains(flag), flag);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An out-of-process agent runtime on the producer socket: the golden path both ways on one socket — it receives
+ * the user's message and presence, streams the run back with per-event acks, and is told when the user leaves.
+ */
+@Timeout(60)
+class ProducerSocketTest
+{
+    @TempDir
+    Path dir;
+    private ServerFixture fixture;
+
+    @BeforeEach
+    void setUp()
+    {
+        fixture = new ServerFixture(dir, b -> { });
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        fixture.close();
+    }
+
+    @Test
+    void shouldRouteUserMessagesAndPresenceToTheRuntimeAndAckItsEvents() throws Exception
+    {
+        final WsClient runtime = fixture.producerSocket();
+        final WsClient user = fixture.connect("pia");
+        user.next(5_000);
+        final JsonNode online = runtime.nextOfType("presence", 5_000);
+        assertEquals("pia", online.get("user").asText());
+        assertEquals("online", online.get("state").asText());
+
+        user.send("{\"type\":\"user_message\",\"thread_id\":\"th-1\",\"data\":{\"text\":\"hello\"}}");
+        final JsonNode message = runtime.nextOfType("user_message", 5_000);
+        assertEquals("pia", message.get("user").asText(), "the authenticated sender, added by the server");
+        assertEquals("th-1", message.get("thread_id").asText());
+        assertEquals("hello", message.get("data").get("text").asText());
+
+        final String[] events = {
+            "{\"ref\":\"e1\",\"user\":\"pia\",\"type\":\"agent_started\",\"run_id\":\"pr-1\",\"thread_id\":\"th-1\"," +
+                "\"data\":{\"agent\":\"remote\"}}",
+            "{\"ref\":\"e2\",\"user\":\"pia\",\"type\":\"agent_thinking\",\"run_id\":\"pr-1\",\"data\":{\"text\":\"hi\"}}",
+            "{\"ref\":\"e3\",\"user\":\"pia\",\"type\":\"agent_completed\",\"run_id\":\"pr-1\"," +
+                "\"data\":{\"outcome\":\"success\",\"result\":\"hello back\"}}"};
+        for (int i = 0; i < events.length; i++)
+        {
+            runtime.send(events[i]);
+            final JsonNode ack = runtime.nextOfType("ack", 5_000);
+            assertEquals("e" + (i + 1), ack.get("ref").asText());
+            assertEquals("accepted", ack.get("status").asText());
+            assertEquals(i + 1, ack.get("seqs").get(0).get("seq").asLong());
+        }
+        final List<JsonNode> got = user.collect(WsClient::isEvent, 3, 5_000);
+        assertEquals("hello back", got.get(2).get("data").get("result").asText());
+
+        runtime.send("{\"ref\":\"bad\",\"user\":\"pia\",\"type\":\"agent_thinking\",\"run_id\":\"pr-1\"," +
+            "\"data\":{\"text\":\"late\"}}");
+        final JsonNode nack = runtime.nextOfType("nack", 5_000);
+        assertEquals("bad", nack.get("ref").asText());
+        assertEquals(422, nack.get("status").asInt());
+        assertEquals("run_completed", nack.get("code").asText());
+
+        runtime.send("{\"ref\":\"worse\",\"user\":\"pia\",\"type\":\"agent_thinking\"}");
+        final JsonNode invalid = runtime.nextOfType("nack", 5_000);
+        assertEquals(400, invalid.get("status").asInt());
+        assertTrue(invalid.get("message").asText().contains("run_id"));
+
+        user.send("{\"type\":\"cancel\",\"run_id\":\"pr-1\"}");
+        final JsonNode cancel = runtime.nextOfType("cancel", 5_000);
+        assertEquals("pr-1", cancel.get("run_id").asText());
+        assertEquals("pia", cancel.get("user").asText());
+
+        user.close();
+        final JsonNode offline = runtime.nextOfType("presence", 5_000);
+        assertEquals("offline", offline.get("state").asText());
+    }
+}

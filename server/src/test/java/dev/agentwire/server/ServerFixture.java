@@ -1,0 +1,158 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWireConfig;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A real server on an ephemeral loopback port, with test keys, plus the clients tests use against it. Every client
+ * it hands out is closed by {@link #close()}.
+ */
+final class ServerFixture implements AutoCloseable
+{
+    final Tokens tokens;
+    final AgentWireServer server;
+    private final List<WsClient> clients = new ArrayList<>();
+
+    ServerFixture(final Path dir, final Consumer<ServerConfig.Builder> customise)
+    {
+        this(dir, customise, AgentWireConfig.builder().sliceCount(2));
+    }
+
+    ServerFixture(final Path dir, final Consumer<ServerConfig.Builder> customise, final AgentWireConfig.Builder engine)
+    {
+        tokens = new Tokens(dir);
+        final ServerConfig.Builder builder = ServerConfig.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .ioThreads(2)
+            .jwtSecret(Tokens.SECRET)
+            .jwksFile(tokens.jwksFile)
+            .producerKey(Tokens.PRODUCER_KEY)
+            .shutdownGraceMs(5_000)
+            .engine(engine.build());
+        customise.accept(builder);
+        server = AgentWireServer.start(builder.build());
+    }
+
+    URI ws(final String query)
+    {
+        return URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws" + (query == null ? "" : "?" + query));
+    }
+
+    URI http(final String path)
+    {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    /** Connects a user with an HS256 token. */
+    WsClient connect(final String user, final String... rooms) throws Exception
+    {
+        return connectWith(Tokens.hs256(user, 60_000, rooms), null);
+    }
+
+    WsClient connectWith(final String token, final String query) throws Exception
+    {
+        final WsClient client = WsClient.connect(ws(query), token);
+        synchronized (clients)
+        {
+            clients.add(client);
+        }
+        return client;
+    }
+
+    WsClient producerSocket() throws Exception
+    {
+        final WsClient client = WsClient.connect(
+            URI.create("ws://127.0.0.1:" + server.port() + "/v1/producer"), Tokens.PRODUCER_KEY);
+        synchronized (clients)
+        {
+            clients.add(client);
+        }
+        return client;
+    }
+
+    /** POST /v1/events with the producer key. */
+    HttpResponse<String> publish(final String json) throws Exception
+    {
+        return post("/v1/events", json, Tokens.PRODUCER_KEY);
+    }
+
+    HttpResponse<String> post(final String path, final String body, final String key) throws Exception
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(http(path))
+            .timeout(Duration.ofSeconds(15))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null)
+        {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return WsClient.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> postBytes(final String pathAndQuery, final byte[] body) throws Exception
+    {
+        final HttpRequest request = HttpRequest.newBuilder(http(pathAndQuery))
+            .timeout(Duration.ofSeconds(15))
+            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
+            .header("Content-Type", "application/octet-stream")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build();
+        return WsClient.HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> send(final String method, final String path) throws Exception
+    {
+        final HttpRequest request = HttpRequest.newBuilder(http(path))
+            .timeout(Duration.ofSeconds(15))
+            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build();
+        return WsClient.HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(final HttpResponse<String> response) throws Exception
+    {
+        return Json.MAPPER.readTree(response.body());
+    }
+
+    /** The five events of a run as one JSON batch for a user. */
+    static String runBatch(final String user, final String run)
+    {
+        return "[" +
+            "{\"user\":\"" + user + "\",\"type\":\"agent_started\",\"run_id\":\"" + run + "\",\"thread_id\":\"t-" + run +
+            "\",\"id\":\"" + run + "-1\",\"data\":{\"agent\":\"helper\"}}," +
+            "{\"user\":\"" + user + "\",\"type\":\"agent_thinking\",\"run_id\":\"" + run + "\",\"thread_id\":\"t-" + run +
+            "\",\"data\":{\"text\":\"Looking\"}}," +
+            "{\"user\":\"" + user + "\",\"type\":\"tool_executing\",\"run_id\":\"" + run + "\",\"thread_id\":\"t-" + run +
+            "\",\"data\":{\"tool_call_id\":\"c1\",\"tool\":\"search\",\"args\":{\"q\":\"weather\"}}}," +
+            "{\"user\":\"" + user + "\",\"type\":\"tool_completed\",\"run_id\":\"" + run + "\",\"thread_id\":\"t-" + run +
+            "\",\"data\":{\"tool_call_id\":\"c1\",\"result\":{\"temp\":21}}}," +
+            "{\"user\":\"" + user + "\",\"type\":\"agent_completed\",\"run_id\":\"" + run + "\",\"thread_id\":\"t-" + run +
+            "\",\"data\":{\"outcome\":\"success\",\"result\":\"21 degrees\"}}" +
+            "]";
+    }
+
+    @Override
+    public void close()
+    {
+        synchronized (clients)
+        {
+            for (final WsClient client : clients)
+            {
+                client.close();
+            }
+            clients.clear();
+        }
+        server.close();
+    }
+}
