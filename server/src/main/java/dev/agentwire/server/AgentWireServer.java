@@ -8,6 +8,8 @@ import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.RoutingHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.resource.ClassPathResourceManager;
+import io.undertow.server.handlers.resource.ResourceHandler;
 import io.undertow.util.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +42,9 @@ public final class AgentWireServer implements AutoCloseable
     private final Undertow undertow;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final DemoAgent demoAgent;
 
-    private AgentWireServer(final ServerConfig config)
+    private AgentWireServer(final ServerConfig config, final boolean demo)
     {
         this.config = config;
         this.engine = AgentWire.start(config.engine());
@@ -51,6 +54,11 @@ public final class AgentWireServer implements AutoCloseable
         engine.presenceListener(gateway.producers);
 
         final ProducerHttpHandler producer = new ProducerHttpHandler(gateway);
+        final MetricsExporter exporter = new MetricsExporter(gateway.metrics, engine, gateway.registry, gateway.producers);
+        gateway.metrics.exporter(exporter);
+        final ResourceHandler web = new ResourceHandler(
+            new ClassPathResourceManager(AgentWireServer.class.getClassLoader(), "web"),
+            exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"));
         final RoutingHandler routes = Handlers.routing()
             .get("/v1/ws", new UserSocketHandler(gateway))
             .get("/v1/producer", gateway.producers.handler())
@@ -59,6 +67,7 @@ public final class AgentWireServer implements AutoCloseable
             .put("/v1/rooms/{room}/members/{user}", producer.roomMembers())
             .delete("/v1/rooms/{room}/members/{user}", producer.roomMembers())
             .get("/healthz", plain(200, "ok"))
+            .get("/metrics", exporter.handler())
             .get("/readyz", exchange ->
             {
                 final boolean ready = engine.isRunning() && !closed.get();
@@ -66,8 +75,23 @@ public final class AgentWireServer implements AutoCloseable
                 exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
                 exchange.getResponseSender().send(ready ? "ready" : "not ready");
             })
+            .get("/clients/agentwire.js", web)
             .setFallbackHandler(exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"))
             .setInvalidMethodHandler(exchange -> Http.error(exchange, 405, "method_not_allowed", "method not allowed"));
+        if (demo)
+        {
+            demoAgent = new DemoAgent(engine);
+            onInbound("user_message", demoAgent::onUserMessage);
+            onInbound("cancel", demoAgent::onCancel);
+            routes.get("/", web)
+                .get("/app.js", web)
+                .get("/demo/token", DemoMode.tokenHandler(config))
+                .post("/demo/drop", DemoMode.dropHandler(gateway.registry));
+        }
+        else
+        {
+            demoAgent = null;
+        }
         shutdownHandler = Handlers.gracefulShutdown(routes);
 
         undertow = Undertow.builder()
@@ -100,11 +124,24 @@ public final class AgentWireServer implements AutoCloseable
      */
     public static AgentWireServer start(final ServerConfig config)
     {
+        return start(config, false);
+    }
+
+    /**
+     * Starts a server, optionally in demo mode (the demo agent, the live page at {@code /}, {@code /demo/token}
+     * and {@code /demo/drop}). Demo mode is for development: never expose it.
+     *
+     * @param config validated configuration.
+     * @param demo   true for demo mode.
+     * @return the running server; {@link #close()} it.
+     */
+    public static AgentWireServer start(final ServerConfig config, final boolean demo)
+    {
         if (config == null)
         {
             throw new IllegalArgumentException("config=null");
         }
-        return new AgentWireServer(config);
+        return new AgentWireServer(config, demo);
     }
 
     /** @return the port listened on (useful with port 0). */
@@ -192,6 +229,10 @@ public final class AgentWireServer implements AutoCloseable
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
+        }
+        if (demoAgent != null)
+        {
+            demoAgent.close();
         }
         undertow.stop();
         LOG.info("agentwire stopped");

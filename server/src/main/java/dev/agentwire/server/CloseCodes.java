@@ -9,6 +9,7 @@ final class CloseCodes
     static final int GOING_AWAY = 1001;
     static final int POLICY = 1008;
     static final int TOO_BIG = 1009;
+    static final int SERVICE_RESTART = 1012;
     static final int INTERNAL_ERROR = 1011;
     static final int TOKEN_EXPIRED = 4001;
     static final int RATE_LIMITED = 4002;
@@ -34,6 +35,8 @@ final class CloseCodes
                 return "message too big";
             case INTERNAL_ERROR:
                 return "internal error";
+            case SERVICE_RESTART:
+                return "dropped by the server, reconnect";
             case TOKEN_EXPIRED:
                 return "token expired";
             case RATE_LIMITED:

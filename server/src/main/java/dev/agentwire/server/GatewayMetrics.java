@@ -38,9 +38,21 @@ final class GatewayMetrics
         return connectionsOpened.sum() - connectionsClosed.sum();
     }
 
+    private volatile MetricsExporter exporter;
+
+    void exporter(final MetricsExporter exporter)
+    {
+        this.exporter = exporter;
+    }
+
     void delivered(final long publishNs)
     {
         eventsDelivered.increment();
+        final MetricsExporter e = exporter;
+        if (e != null)
+        {
+            e.observeDelivery(publishNs);
+        }
     }
 
     void published(final int count)

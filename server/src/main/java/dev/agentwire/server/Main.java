@@ -5,7 +5,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -14,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(name = "agentwire", mixinStandardHelpOptions = true, version = "agentwire 0.1.0",
     description = "Ordered, isolated, resumable delivery of AI agent events.",
-    subcommands = {Main.Serve.class, Main.Token.class})
+    subcommands = {Main.Serve.class, Main.Demo.class, Main.Token.class})
 public final class Main implements Callable<Integer>
 {
     @Override
@@ -31,122 +39,203 @@ public final class Main implements Callable<Integer>
 
     static int run(final String... args)
     {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return run(System.getenv(), args);
+    }
+
+    /**
+     * @param env  the environment to read AGENTWIRE_* settings from.
+     * @param args the command line.
+     * @return the exit code: 0, or 2 for bad usage or configuration.
+     */
+    static int run(final Map<String, String> env, final String... args)
+    {
+        final CommandLine commandLine = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        final Properties file = new Properties();
+        final String configFile = configFile(env, args);
+        if (configFile != null)
+        {
+            try (Reader reader = Files.newBufferedReader(Path.of(configFile), StandardCharsets.UTF_8))
+            {
+                file.load(reader);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                System.err.println("agentwire: invalid config: config=" + configFile + " could not be read: " +
+                    ex.getMessage());
+                return 2;
+            }
+            final Set<String> known = new HashSet<>();
+            for (final CommandLine.Model.OptionSpec option :
+                commandLine.getSubcommands().get("serve").getCommandSpec().options())
+            {
+                known.add(SettingsDefaults.keyOf(option.longestName()));
+            }
+            for (final String key : file.stringPropertyNames())
+            {
+                if (!known.contains(key))
+                {
+                    System.err.println("agentwire: invalid config: " + key + " in " + configFile +
+                        " is not a setting (see serve --help)");
+                    return 2;
+                }
+            }
+        }
+        commandLine.setDefaultValueProvider(new SettingsDefaults(env, file));
+        return commandLine.execute(args);
+    }
+
+    private static String configFile(final Map<String, String> env, final String... args)
+    {
+        for (int i = 0; i < args.length; i++)
+        {
+            if ("--config".equals(args[i]) && i + 1 < args.length)
+            {
+                return args[i + 1];
+            }
+            if (args[i].startsWith("--config="))
+            {
+                return args[i].substring("--config=".length());
+            }
+        }
+        final String fromEnv = env.get("AGENTWIRE_CONFIG");
+        return fromEnv == null || fromEnv.isBlank() ? null : fromEnv;
     }
 
     /** Runs the gateway until SIGTERM / SIGINT, then shuts down gracefully. */
     @Command(name = "serve", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Run the gateway. Settings: flags, else AGENTWIRE_* environment variables, else defaults.")
-    static final class Serve implements Callable<Integer>
+        description = {"Run the gateway.",
+            "Each setting: its flag, else the AGENTWIRE_* environment variable named after it " +
+                "(--max-message-bytes: AGENTWIRE_MAX_MESSAGE_BYTES), else the same key in the --config file, " +
+                "else the default."})
+    static class Serve implements Callable<Integer>
     {
-        @Option(names = "--host", defaultValue = "${env:AGENTWIRE_HOST:-" + ServerConfig.DEFAULT_HOST + "}",
+        @Option(names = "--config", description = "Properties file of AGENTWIRE_* settings (env AGENTWIRE_CONFIG).")
+        String config;
+
+        @Option(names = "--demo", description = "Demo mode: generated development secrets, the demo agent, the " +
+            "live page at / and the demo-only endpoints.")
+        boolean demo;
+
+        @Option(names = "--host", defaultValue = ServerConfig.DEFAULT_HOST,
             description = "Listen address (env AGENTWIRE_HOST).")
         String host;
 
-        @Option(names = "--port", defaultValue = "${env:AGENTWIRE_PORT:-8080}",
+        @Option(names = "--port", defaultValue = "8080",
             description = "Listen port, 0 for any free one (env AGENTWIRE_PORT).")
         int port;
 
-        @Option(names = "--jwt-secret", defaultValue = "${env:AGENTWIRE_JWT_SECRET:-}",
+        @Option(names = "--jwt-secret", defaultValue = "",
             description = "HS256 secret for user tokens, >= 32 bytes (env AGENTWIRE_JWT_SECRET).",
             showDefaultValue = CommandLine.Help.Visibility.NEVER)
         String jwtSecret;
 
-        @Option(names = "--jwks-file", defaultValue = "${env:AGENTWIRE_JWKS_FILE:-}",
+        @Option(names = "--jwks-file", defaultValue = "",
             description = "JWKS file with RS256/ES256 public keys (env AGENTWIRE_JWKS_FILE).")
         String jwksFile;
 
-        @Option(names = "--jwt-issuer", defaultValue = "${env:AGENTWIRE_JWT_ISSUER:-}",
+        @Option(names = "--jwt-issuer", defaultValue = "",
             description = "Required iss claim (env AGENTWIRE_JWT_ISSUER).")
         String jwtIssuer;
 
-        @Option(names = "--jwt-audience", defaultValue = "${env:AGENTWIRE_JWT_AUDIENCE:-}",
+        @Option(names = "--jwt-audience", defaultValue = "",
             description = "Required aud claim (env AGENTWIRE_JWT_AUDIENCE).")
         String jwtAudience;
 
-        @Option(names = "--producer-key", defaultValue = "${env:AGENTWIRE_PRODUCER_KEY:-}",
+        @Option(names = "--producer-key", defaultValue = "",
             description = "Key agent runtimes present as Bearer, >= 16 chars (env AGENTWIRE_PRODUCER_KEY).",
             showDefaultValue = CommandLine.Help.Visibility.NEVER)
         String producerKey;
 
-        @Option(names = "--allowed-origins", defaultValue = "${env:AGENTWIRE_ALLOWED_ORIGINS:-}", split = ",",
+        @Option(names = "--allowed-origins", defaultValue = "", split = ",",
             description = "Origins allowed to open user sockets, comma-separated; empty allows any " +
                 "(env AGENTWIRE_ALLOWED_ORIGINS).")
         String[] allowedOrigins;
 
-        @Option(names = "--max-message-bytes", defaultValue = "${env:AGENTWIRE_MAX_MESSAGE_BYTES:-65536}",
+        @Option(names = "--max-message-bytes", defaultValue = "65536",
             description = "Largest client message and event data (env AGENTWIRE_MAX_MESSAGE_BYTES).")
         int maxMessageBytes;
 
-        @Option(names = "--max-body-bytes", defaultValue = "${env:AGENTWIRE_MAX_BODY_BYTES:-1048576}",
+        @Option(names = "--max-body-bytes", defaultValue = "1048576",
             description = "Largest HTTP ingest body (env AGENTWIRE_MAX_BODY_BYTES).")
         int maxBodyBytes;
 
         @Option(names = "--max-connections-per-user",
-            defaultValue = "${env:AGENTWIRE_MAX_CONNECTIONS_PER_USER:-16}",
+            defaultValue = "16",
             description = "Connections one user may hold (env AGENTWIRE_MAX_CONNECTIONS_PER_USER).")
         int maxConnectionsPerUser;
 
-        @Option(names = "--max-connections-per-ip", defaultValue = "${env:AGENTWIRE_MAX_CONNECTIONS_PER_IP:-1024}",
+        @Option(names = "--max-connections-per-ip", defaultValue = "1024",
             description = "Connections one address may hold (env AGENTWIRE_MAX_CONNECTIONS_PER_IP).")
         int maxConnectionsPerIp;
 
-        @Option(names = "--inbound-rate", defaultValue = "${env:AGENTWIRE_INBOUND_RATE:-20}",
+        @Option(names = "--inbound-rate", defaultValue = "20",
             description = "Messages per second a user connection may send (env AGENTWIRE_INBOUND_RATE).")
         int inboundRate;
 
-        @Option(names = "--inbound-burst", defaultValue = "${env:AGENTWIRE_INBOUND_BURST:-40}",
+        @Option(names = "--inbound-burst", defaultValue = "40",
             description = "Burst of user messages (env AGENTWIRE_INBOUND_BURST).")
         int inboundBurst;
 
-        @Option(names = "--producer-rate", defaultValue = "${env:AGENTWIRE_PRODUCER_RATE:-50000}",
+        @Option(names = "--producer-rate", defaultValue = "50000",
             description = "Events per second producers may publish (env AGENTWIRE_PRODUCER_RATE).")
         int producerRate;
 
-        @Option(names = "--producer-burst", defaultValue = "${env:AGENTWIRE_PRODUCER_BURST:-100000}",
+        @Option(names = "--producer-burst", defaultValue = "100000",
             description = "Burst of producer events (env AGENTWIRE_PRODUCER_BURST).")
         int producerBurst;
 
-        @Option(names = "--heartbeat-interval-ms", defaultValue = "${env:AGENTWIRE_HEARTBEAT_INTERVAL_MS:-15000}",
+        @Option(names = "--heartbeat-interval-ms", defaultValue = "15000",
             description = "Server ping period (env AGENTWIRE_HEARTBEAT_INTERVAL_MS).")
         long heartbeatIntervalMs;
 
-        @Option(names = "--heartbeat-timeout-ms", defaultValue = "${env:AGENTWIRE_HEARTBEAT_TIMEOUT_MS:-45000}",
+        @Option(names = "--heartbeat-timeout-ms", defaultValue = "45000",
             description = "Silence before a connection is closed (env AGENTWIRE_HEARTBEAT_TIMEOUT_MS).")
         long heartbeatTimeoutMs;
 
-        @Option(names = "--shutdown-grace-ms", defaultValue = "${env:AGENTWIRE_SHUTDOWN_GRACE_MS:-10000}",
+        @Option(names = "--shutdown-grace-ms", defaultValue = "10000",
             description = "Longest a graceful shutdown waits (env AGENTWIRE_SHUTDOWN_GRACE_MS).")
         long shutdownGraceMs;
 
-        @Option(names = "--ring-size", defaultValue = "${env:AGENTWIRE_RING_SIZE:-65536}",
+        @Option(names = "--ring-size", defaultValue = "65536",
             description = "Spine ring slots, a power of two (env AGENTWIRE_RING_SIZE).")
         int ringSize;
 
-        @Option(names = "--slices", defaultValue = "${env:AGENTWIRE_SLICES:-0}",
+        @Option(names = "--slices", defaultValue = "0",
             description = "Slice threads, 0 for one per core (env AGENTWIRE_SLICES).")
         int slices;
 
-        @Option(names = "--history-max-events", defaultValue = "${env:AGENTWIRE_HISTORY_MAX_EVENTS:-1024}",
+        @Option(names = "--history-max-events", defaultValue = "1024",
             description = "Events kept per user for resume (env AGENTWIRE_HISTORY_MAX_EVENTS).")
         int historyMaxEvents;
 
-        @Option(names = "--history-max-age-ms", defaultValue = "${env:AGENTWIRE_HISTORY_MAX_AGE_MS:-300000}",
+        @Option(names = "--history-max-age-ms", defaultValue = "300000",
             description = "Longest an event is kept for resume (env AGENTWIRE_HISTORY_MAX_AGE_MS).")
         long historyMaxAgeMs;
 
         @Option(names = "--history-max-total-bytes",
-            defaultValue = "${env:AGENTWIRE_HISTORY_MAX_TOTAL_BYTES:-268435456}",
+            defaultValue = "268435456",
             description = "Bound on all histories together (env AGENTWIRE_HISTORY_MAX_TOTAL_BYTES).")
         long historyMaxTotalBytes;
 
-        @Option(names = "--lifecycle", defaultValue = "${env:AGENTWIRE_LIFECYCLE:-STRICT}",
+        @Option(names = "--lifecycle", defaultValue = "STRICT",
             description = "Run lifecycle validation: ${COMPLETION-CANDIDATES} (env AGENTWIRE_LIFECYCLE).")
         AgentWireConfig.LifecycleMode lifecycle;
 
         @Override
         public Integer call() throws InterruptedException
         {
+            if (demo)
+            {
+                // Development only: fresh secrets at every start, printed so the person can use them.
+                if (jwtSecret == null || jwtSecret.isBlank())
+                {
+                    jwtSecret = DemoMode.randomSecret();
+                }
+                if (producerKey == null || producerKey.isBlank())
+                {
+                    producerKey = DemoMode.randomSecret();
+                }
+            }
             final ServerConfig config;
             try
             {
@@ -157,7 +246,11 @@ public final class Main implements Callable<Integer>
                 System.err.println("agentwire: " + ex.getMessage());
                 return 2;
             }
-            final AgentWireServer server = AgentWireServer.start(config);
+            final AgentWireServer server = AgentWireServer.start(config, demo);
+            if (demo)
+            {
+                System.out.println(DemoMode.banner(config, server.port(), jwtSecret, producerKey));
+            }
             final CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() ->
             {
@@ -212,6 +305,17 @@ public final class Main implements Callable<Integer>
         }
     }
 
+    /** {@code agentwire demo}: {@code serve --demo}. */
+    @Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Run the gateway in demo mode (same as serve --demo): nothing to configure.")
+    static final class Demo extends Serve
+    {
+        Demo()
+        {
+            demo = true;
+        }
+    }
+
     /** Mints a development HS256 token for a user, signed with the configured secret. */
     @Command(name = "token", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Print an HS256 user token signed with AGENTWIRE_JWT_SECRET (for development and tests).")
@@ -226,14 +330,14 @@ public final class Main implements Callable<Integer>
         @Option(names = "--ttl-seconds", defaultValue = "3600", description = "Lifetime of the token.")
         long ttlSeconds;
 
-        @Option(names = "--jwt-secret", defaultValue = "${env:AGENTWIRE_JWT_SECRET:-}",
+        @Option(names = "--jwt-secret", defaultValue = "",
             description = "HS256 secret (env AGENTWIRE_JWT_SECRET).", showDefaultValue = CommandLine.Help.Visibility.NEVER)
         String jwtSecret;
 
-        @Option(names = "--jwt-issuer", defaultValue = "${env:AGENTWIRE_JWT_ISSUER:-}", description = "iss claim.")
+        @Option(names = "--jwt-issuer", defaultValue = "", description = "iss claim.")
         String issuer;
 
-        @Option(names = "--jwt-audience", defaultValue = "${env:AGENTWIRE_JWT_AUDIENCE:-}", description = "aud claim.")
+        @Option(names = "--jwt-audience", defaultValue = "", description = "aud claim.")
         String audience;
 
         @Override

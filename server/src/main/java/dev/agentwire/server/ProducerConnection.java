@@ -47,7 +47,14 @@ final class ProducerConnection extends AbstractReceiveListener
     /** Thread-safe: hops to the socket's I/O thread. */
     void send(final byte[] frame)
     {
-        channel.getIoThread().execute(() -> WebSockets.sendText(ByteBuffer.wrap(frame), channel, null));
+        try
+        {
+            channel.getIoThread().execute(() -> WebSockets.sendText(ByteBuffer.wrap(frame), channel, null));
+        }
+        catch (final java.util.concurrent.RejectedExecutionException stopping)
+        {
+            IoUtils.safeClose(channel);
+        }
     }
 
     @Override

@@ -23,6 +23,7 @@ import org.xnio.XnioIoThread;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -110,7 +111,7 @@ final class UserConnection extends AbstractReceiveListener
     {
         if (Thread.currentThread() != ioThread)
         {
-            ioThread.execute(() -> closeWith(code));
+            onIoThread(() -> closeWith(code));
             return;
         }
         if (closing)
@@ -129,7 +130,27 @@ final class UserConnection extends AbstractReceiveListener
             System.currentTimeMillis() - openedAtMs);
         WebSockets.sendClose(code, CloseCodes.reason(code), channel, null);
         // A client that stopped reading never lets the close frame out: do not wait for it forever.
-        ioThread.executeAfter(() -> IoUtils.safeClose(channel), HARD_CLOSE_AFTER_MS, TimeUnit.MILLISECONDS);
+        try
+        {
+            ioThread.executeAfter(() -> IoUtils.safeClose(channel), HARD_CLOSE_AFTER_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final RejectedExecutionException stopping)
+        {
+            IoUtils.safeClose(channel);
+        }
+    }
+
+    /** Runs a task on this socket's I/O thread; once the server has stopped its threads there is nothing to do. */
+    private void onIoThread(final Runnable task)
+    {
+        try
+        {
+            ioThread.execute(task);
+        }
+        catch (final RejectedExecutionException stopping)
+        {
+            IoUtils.safeClose(channel);
+        }
     }
 
     // Engine side (slice thread): schedule, never block.
@@ -137,13 +158,13 @@ final class UserConnection extends AbstractReceiveListener
     @Override
     public void onAvailable(final Subscription s)
     {
-        ioThread.execute(drainTask);
+        onIoThread(drainTask);
     }
 
     @Override
     public void onClosed(final Subscription s, final int reason)
     {
-        ioThread.execute(() ->
+        onIoThread(() ->
         {
             if (s == subscription && reason == CloseReason.SLOW_CONSUMER)
             {

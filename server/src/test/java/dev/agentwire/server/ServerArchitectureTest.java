@@ -44,6 +44,8 @@ class ServerArchitectureTest
             .and().doNotHaveSimpleName("UserSocketHandler")
             .and().doNotHaveSimpleName("UserConnection")
             .and().doNotHaveSimpleName("AgentWireServer")
+            .and().doNotHaveSimpleName("MetricsExporter")
+            .and().doNotHaveSimpleName("DemoMode")
             .should().dependOnClassesThat().haveSimpleName("ConnectionRegistry")
             .check(server);
         classes().that().implement(dev.agentwire.core.SubscriberListener.class)
