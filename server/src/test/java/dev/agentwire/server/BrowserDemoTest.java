@@ -1,0 +1,133 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWireConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The first minute of a new user, in a real headless Chromium: open the live page, send a prompt, watch the run
+ * unfold, have the server drop the connection mid-run, and see the run continue after resume with contiguous seqs.
+ * Leaves a screenshot at server/target/browser-demo.png. Needs Debian's chromium and chromium-driver (.ci/run
+ * installs them); without them the test is skipped locally and fails in CI.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BrowserDemoTest
+{
+    private static final File CHROMIUM = new File("/usr/bin/chromium");
+    private static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
+
+    @TempDir
+    Path dir;
+    private AgentWireServer server;
+    private ChromeDriver browser;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        final boolean available = CHROMIUM.canExecute() && CHROMEDRIVER.canExecute();
+        if (!available && "true".equals(System.getenv("CI")))
+        {
+            throw new IllegalStateException("CI must have /usr/bin/chromium and /usr/bin/chromedriver (.ci/run)");
+        }
+        assumeTrue(available, "headless Chromium not installed: apt-get install -y chromium chromium-driver");
+
+        server = AgentWireServer.start(ServerConfig.builder()
+            .host("127.0.0.1").port(0).ioThreads(2)
+            .jwtSecret(DemoMode.randomSecret()).producerKey(DemoMode.randomSecret())
+            .engine(AgentWireConfig.builder().sliceCount(2).build())
+            .build(), true);
+
+        final ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--disable-quic", "--window-size=1280,900", "--user-data-dir=" + dir.resolve("chrome-profile"));
+        final ChromeDriverService service = new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER)
+            .usingAnyFreePort()
+            .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        if (browser != null)
+        {
+            browser.quit();
+        }
+        if (server != null)
+        {
+            server.close();
+        }
+    }
+
+    @Test
+    void shouldShowARunUnfoldAndResumeWithoutAGapAfterTheServerDropsTheConnection() throws Exception
+    {
+        final WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        browser.get("http://127.0.0.1:" + server.port() + "/?user=browser-user");
+        wait.until(d -> "connected".equals(d.findElement(By.id("state")).getAttribute("data-state")));
+
+        browser.findElement(By.id("prompt")).sendKeys("What's the weather in Oslo tomorrow?");
+        browser.findElement(By.id("send")).click();
+        wait.until(d -> !d.findElements(By.cssSelector("tr.event[data-type='agent_started']")).isEmpty());
+
+        // Mid-run, the server drops the socket; the page reconnects and resumes from its cursor.
+        browser.findElement(By.id("drop")).click();
+        wait.until(d -> Integer.parseInt(String.valueOf(((JavascriptExecutor)d)
+            .executeScript("return document.body.dataset.resumes || '0'"))) >= 1);
+        wait.until(d -> "connected".equals(d.findElement(By.id("state")).getAttribute("data-state")));
+        wait.until(d -> !d.findElements(By.cssSelector(".run[data-outcome]")).isEmpty());
+
+        final List<Long> seqs = new ArrayList<>();
+        final List<String> types = new ArrayList<>();
+        for (final WebElement row : browser.findElements(By.cssSelector("tr.event")))
+        {
+            seqs.add(Long.parseLong(row.getAttribute("data-seq")));
+            types.add(row.getAttribute("data-type"));
+        }
+        for (int i = 0; i < seqs.size(); i++)
+        {
+            assertEquals(i + 1L, seqs.get(i), "contiguous seqs, no gap, no duplicate: " + seqs);
+        }
+        assertEquals("agent_started", types.get(0));
+        assertEquals("agent_completed", types.get(types.size() - 1));
+        for (final String type : new String[]{"agent_thinking", "tool_executing", "tool_completed"})
+        {
+            assertTrue(types.contains(type), type + " in " + types);
+        }
+        assertTrue(types.indexOf("tool_executing") < types.indexOf("tool_completed"));
+        assertTrue(browser.findElement(By.id("log")).getText().contains("resumed"));
+
+        final File shot = ((TakesScreenshot)browser).getScreenshotAs(OutputType.FILE);
+        final Path target = Path.of("target", "browser-demo.png");
+        Files.createDirectories(target.getParent());
+        Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
