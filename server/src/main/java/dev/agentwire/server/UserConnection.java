@@ -337,8 +337,10 @@ final class UserConnection extends AbstractReceiveListener
     @Override
     protected void onError(final WebSocketChannel ch, final Throwable error)
     {
-        // Undertow has already sent 1009 when a message was over the limit; either way the socket is done.
-        LOG.debug("connection error: user={} remote={} error={}", principal.userId, remoteIp, error.toString());
+        // Undertow has already sent 1009 when a message was over the limit (UT002040); any other read error
+        // leaves the socket unusable.
+        final String message = String.valueOf(error.getMessage());
+        final int code = message.startsWith("UT002040") ? CloseCodes.TOO_BIG : CloseCodes.INTERNAL_ERROR;
         if (!closing)
         {
             closing = true;
@@ -347,9 +349,9 @@ final class UserConnection extends AbstractReceiveListener
             {
                 subscription.close();
             }
-            gateway.metrics.connectionClosed(CloseCodes.TOO_BIG);
-            LOG.info("connection close: user={} remote={} code={} reason={}", principal.userId, remoteIp,
-                CloseCodes.TOO_BIG, error.getMessage());
+            gateway.metrics.connectionClosed(code);
+            LOG.info("connection close: user={} remote={} code={} reason={}", principal.userId, remoteIp, code,
+                CloseCodes.reason(code));
         }
         IoUtils.safeClose(ch);
     }

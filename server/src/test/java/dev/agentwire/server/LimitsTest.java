@@ -39,6 +39,8 @@ class LimitsTest
         bystander.next(5_000);
         big.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + "x".repeat(4_000) + "\"}}");
         assertEquals(1009, big.awaitClose(5_000));
+        RecordingAwait.until(() -> fixture.server.metrics().closedByCode.containsKey(CloseCodes.TOO_BIG), 5_000,
+            "close counted under 1009");
 
         fixture.publish(ServerFixture.runBatch("bystander", "r1"));
         assertEquals(5, bystander.collect(WsClient::isEvent, 5, 5_000).size());
