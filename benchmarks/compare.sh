@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Side-by-side end-to-end comparison: AgentWire, a bare Undertow floor, plain ws and Socket.IO, driven by the same
+# load tool over loopback, interleaved (A B C D, A B C D, ...), server pinned to core 0 and the load tool to core 1.
+# Writes raw JSON per run, then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
+#
+#   benchmarks/compare.sh                          # full: 1k and 10k connections, three workloads, 3 repetitions
+#   CONNS=1000 WORKLOADS=unicast REPS=1 benchmarks/compare.sh      # a quick look
+#
+# Never run in CI (the CI smoke is LoadToolSmokeTest). Needs Node (npm installs ws and socket.io into .bench/).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$ROOT/benchmarks/results/compare-$(date +%F)}"
+CONNS="${CONNS:-1000 10000}"
+WORKLOADS="${WORKLOADS:-unicast room10 broadcast}"
+REPS="${REPS:-3}"
+PEERS="${PEERS:-agentwire floor ws socketio}"
+STEP_SECONDS="${STEP_SECONDS:-5}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
+SERVER_CPU="${SERVER_CPU:-0}"
+CLIENT_CPU="${CLIENT_CPU:-1}"
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+SERVER_JAR="$ROOT/server/target/agentwire.jar"
+SECRET="compare-secret-compare-secret-0123456789"
+KEY="compare-producer-key-0123456789"
+PORT=18700
+
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT/raw"
+(cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
+mkdir -p "$ROOT/.bench/peers"
+cp "$ROOT"/benchmarks/peers/*.mjs "$ROOT"/benchmarks/peers/package.json "$ROOT/.bench/peers/"
+(cd "$ROOT/.bench/peers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+
+rates_for() { # workload connections -> the ladder of offered events/s
+    case "$1" in
+        unicast) echo "1000,2000,5000,10000,20000,40000,80000" ;;
+        room10) echo "200,500,1000,2000,5000,10000,20000" ;;
+        broadcast) if [ "$2" -ge 10000 ]; then echo "1,2,5,10,20,50"; else echo "5,10,20,50,100,200,500"; fi ;;
+    esac
+}
+
+start_peer() { # peer -> prints the pid
+    case "$1" in
+        agentwire) AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
+            java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g -XX:+UseParallelGC -jar "$SERVER_JAR" \
+            serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
+            --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
+            >"$OUT/server-$1.log" 2>&1 & ;;
+        floor) taskset -c "$SERVER_CPU" java -Xmx4g -XX:+UseParallelGC -cp "$JAR" dev.agentwire.bench.FloorServer "$PORT" \
+            >"$OUT/server-$1.log" 2>&1 & ;;
+        ws) taskset -c "$SERVER_CPU" node "$ROOT/.bench/peers/ws-server.mjs" "$PORT" >"$OUT/server-$1.log" 2>&1 & ;;
+        socketio) taskset -c "$SERVER_CPU" node "$ROOT/.bench/peers/socketio-server.mjs" "$PORT" \
+            >"$OUT/server-$1.log" 2>&1 & ;;
+    esac
+    echo $!
+}
+
+for conns in $CONNS; do
+  for workload in $WORKLOADS; do
+    for rep in $(seq 1 "$REPS"); do
+      for peer in $PEERS; do
+        pid=$(start_peer "$peer")
+        for _ in $(seq 1 100); do
+            if (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then break; fi
+            sleep 0.1
+        done
+        echo "== $peer $workload $conns rep $rep (server pid $pid)"
+        taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$peer" \
+            --base "http://127.0.0.1:$PORT" --connections "$conns" --workload "$workload" \
+            --rates "$(rates_for "$workload" "$conns")" --step-seconds "$STEP_SECONDS" \
+            --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" --producer-key "$KEY" --server-pid "$pid" \
+            --out "$OUT/raw/$peer-$workload-$conns-$rep.json" || echo "run failed: $peer $workload $conns $rep"
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+      done
+    done
+  done
+done
+
+java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT"

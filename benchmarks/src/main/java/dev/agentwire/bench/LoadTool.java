@@ -1,0 +1,486 @@
+package dev.agentwire.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The end-to-end load tool: N real WebSocket connections, an open-loop publisher at rate R over HTTP ingest, and
+ * publish→receive latency in HdrHistogram. Every event carries its intended send time, so a late send counts
+ * against latency (no coordinated omission). It walks a ladder of rates and reports, per step: delivered/offered,
+ * p50/p99/p99.9/max, server CPU-µs per delivery and RSS (from /proc of {@code --server-pid}), and its own CPU use;
+ * a step where the tool itself was saturated is marked invalid.
+ * <p>
+ * Targets: {@code agentwire} (JWT + producer key), {@code floor} and {@code ws} (same surface, no auth),
+ * {@code socketio} (Engine.IO v4 over WebSocket, {@code 42["event",...]}). Loopback addresses only.
+ */
+@Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true,
+    description = "End-to-end load against a server on this machine.")
+public final class LoadTool implements Callable<Integer>
+{
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--target", defaultValue = "agentwire", description = "agentwire | floor | ws | socketio")
+    String target;
+
+    @Option(names = "--base", defaultValue = "http://127.0.0.1:8080", description = "Server base URL (loopback).")
+    String base;
+
+    @Option(names = "--connections", defaultValue = "1000", description = "WebSocket connections to open.")
+    int connections;
+
+    @Option(names = "--workload", defaultValue = "unicast", description = "unicast | room10 | broadcast")
+    String workload;
+
+    @Option(names = "--rates", defaultValue = "1000,2000,5000,10000,20000", split = ",",
+        description = "Ladder of offered rates, events per second.")
+    int[] rates;
+
+    @Option(names = "--step-seconds", defaultValue = "5", description = "Seconds per ladder step.")
+    int stepSeconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "5",
+        description = "Seconds at the first rate before measuring (JIT of both sides), not reported.")
+    int warmupSeconds;
+
+    @Option(names = "--payload-bytes", defaultValue = "200", description = "Bytes of event data.")
+    int payloadBytes;
+
+    @Option(names = "--jwt-secret", defaultValue = "${env:AGENTWIRE_JWT_SECRET:-}", description = "For agentwire.")
+    String jwtSecret;
+
+    @Option(names = "--producer-key", defaultValue = "${env:AGENTWIRE_PRODUCER_KEY:-}", description = "For agentwire.")
+    String producerKey;
+
+    @Option(names = "--server-pid", defaultValue = "0", description = "Server process for CPU and RSS (0: none).")
+    long serverPid;
+
+    @Option(names = "--out", description = "Write the results as JSON here.")
+    Path out;
+
+    @Option(names = "--stop-when-unsustainable", defaultValue = "true",
+        description = "Stop the ladder after the first step that fails the criteria.")
+    boolean stopWhenUnsustainable;
+
+    /** Events due within one tick travel in one request: per-request overhead would otherwise dominate. */
+    static final long TICK_NS = 5_000_000;
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10)).build();
+    private final Recorder latency = new Recorder(3_600_000_000_000L, 3);
+    private final LongAdder delivered = new LongAdder();
+    private final List<WebSocket> sockets = new ArrayList<>();
+
+    public static void main(final String[] args)
+    {
+        System.exit(new CommandLine(new LoadTool()).execute(args));
+    }
+
+    /** One ladder step's outcome. */
+    public static final class Step
+    {
+        public int rate;
+        public long offeredEvents;
+        public long expectedDeliveries;
+        public long deliveries;
+        public double deliveredRatio;
+        public double p50Ms;
+        public double p99Ms;
+        public double p999Ms;
+        public double maxMs;
+        public double serverCpuMicrosPerDelivery = -1;
+        public double clientCpuCores;
+        public boolean clientSaturated;
+        public boolean sustainable;
+    }
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (!URI.create(base).getHost().startsWith("127.") && !"localhost".equals(URI.create(base).getHost()))
+        {
+            System.err.println("load: only loopback targets are allowed: base=" + base);
+            return 2;
+        }
+        final long rssBeforeKb = ProcStats.rssKb(serverPid);
+        openConnections();
+        Thread.sleep(1_000);
+        final long rssAfterKb = ProcStats.rssKb(serverPid);
+        if ("room10".equals(workload))
+        {
+            joinRooms();
+        }
+        final int recipientsPerEvent = "unicast".equals(workload) ? 1 :
+            "room10".equals(workload) ? Math.min(10, connections) : connections;
+
+        if (warmupSeconds > 0)
+        {
+            final int measuredSeconds = stepSeconds;
+            stepSeconds = warmupSeconds;
+            runStep(rates[0], recipientsPerEvent);
+            stepSeconds = measuredSeconds;
+        }
+        final List<Step> steps = new ArrayList<>();
+        for (final int rate : rates)
+        {
+            final Step step = runStep(rate, recipientsPerEvent);
+            steps.add(step);
+            System.out.printf("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
+                    "serverCpuUs/delivery=%.2f clientCpu=%.2f cores%s%n",
+                target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
+                step.maxMs, step.serverCpuMicrosPerDelivery, step.clientCpuCores,
+                step.clientSaturated ? " INVALID(client saturated)" : "");
+            if (!step.sustainable && stopWhenUnsustainable)
+            {
+                break;
+            }
+        }
+        int maxSustainable = 0;
+        for (final Step step : steps)
+        {
+            if (step.sustainable && !step.clientSaturated)
+            {
+                maxSustainable = Math.max(maxSustainable, step.rate);
+            }
+        }
+        final double memoryPerConnectionKb = serverPid > 0 && connections > 0 ?
+            (rssAfterKb - rssBeforeKb) / (double)connections : -1;
+        System.out.printf("%s %s conns=%d maxSustainableRate=%d memoryPerConnection=%.1f KiB%n",
+            target, workload, connections, maxSustainable, memoryPerConnectionKb);
+        if (out != null)
+        {
+            final ObjectNode result = JSON.createObjectNode();
+            result.put("target", target);
+            result.put("workload", workload);
+            result.put("connections", connections);
+            result.put("payloadBytes", payloadBytes);
+            result.put("maxSustainableRate", maxSustainable);
+            result.put("memoryPerConnectionKb", memoryPerConnectionKb);
+            result.set("steps", JSON.valueToTree(steps));
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
+        }
+        for (final WebSocket socket : sockets)
+        {
+            socket.abort();
+        }
+        return 0;
+    }
+
+    private Step runStep(final int rate, final int recipientsPerEvent) throws Exception
+    {
+        latency.getIntervalHistogram();
+        final long deliveredBefore = delivered.sum();
+        final long serverCpuBefore = ProcStats.cpuMicros(serverPid);
+        final long clientCpuBefore = clientCpuNanos();
+        final long startNs = System.nanoTime();
+        final long events = (long)rate * stepSeconds;
+        final Semaphore inFlight = new Semaphore(64);
+        long sent = 0;
+        final AtomicInteger next = new AtomicInteger();
+        long nextTickNs = startNs;
+        while (sent < events)
+        {
+            final long nowNs = System.nanoTime();
+            if (nowNs < nextTickNs)
+            {
+                // Sleep rather than spin: the load generator shares a small machine with the server.
+                java.util.concurrent.locks.LockSupport.parkNanos(nextTickNs - nowNs);
+                continue;
+            }
+            nextTickNs += TICK_NS;
+            final long due = Math.min(events, (nowNs - startNs) * rate / 1_000_000_000L + 1);
+            if (due <= sent)
+            {
+                continue;
+            }
+            final int batch = (int)Math.min(500, due - sent);
+            final ArrayNode array = JSON.createArrayNode();
+            for (int i = 0; i < batch; i++)
+            {
+                final long intendedNs = startNs + (sent + i) * 1_000_000_000L / rate;
+                array.add(event(next.getAndIncrement(), intendedNs));
+            }
+            sent += batch;
+            inFlight.acquire();
+            http.sendAsync(publishRequest(array), HttpResponse.BodyHandlers.discarding())
+                .whenComplete((r, e) -> inFlight.release());
+        }
+        inFlight.acquire(64);
+        final long expected = events * recipientsPerEvent;
+        final long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (delivered.sum() - deliveredBefore < expected && System.nanoTime() < drainDeadline)
+        {
+            Thread.sleep(10);
+        }
+        final long wallNs = System.nanoTime() - startNs;
+        final Histogram histogram = latency.getIntervalHistogram();
+        final Step step = new Step();
+        step.rate = rate;
+        step.offeredEvents = events;
+        step.expectedDeliveries = expected;
+        step.deliveries = delivered.sum() - deliveredBefore;
+        step.deliveredRatio = expected == 0 ? 0 : step.deliveries / (double)expected;
+        step.p50Ms = histogram.getValueAtPercentile(50) / 1e6;
+        step.p99Ms = histogram.getValueAtPercentile(99) / 1e6;
+        step.p999Ms = histogram.getValueAtPercentile(99.9) / 1e6;
+        step.maxMs = histogram.getMaxValue() / 1e6;
+        if (serverPid > 0 && step.deliveries > 0)
+        {
+            step.serverCpuMicrosPerDelivery = (ProcStats.cpuMicros(serverPid) - serverCpuBefore) /
+                (double)step.deliveries;
+        }
+        step.clientCpuCores = (clientCpuNanos() - clientCpuBefore) / (double)wallNs;
+        step.clientSaturated = step.clientCpuCores >= 0.9 * Runtime.getRuntime().availableProcessors();
+        step.sustainable = step.deliveredRatio >= 0.99 && step.p99Ms <= 50;
+        return step;
+    }
+
+    private ObjectNode event(final int n, final long intendedNs)
+    {
+        final ObjectNode event = JSON.createObjectNode();
+        switch (workload)
+        {
+            case "unicast":
+                event.put("user", "load-" + (n % connections));
+                break;
+            case "room10":
+                event.put("room", "room-" + (n % Math.max(1, connections / 10)));
+                break;
+            default:
+                event.put("broadcast", true);
+                break;
+        }
+        event.put("type", "app.bench");
+        final ObjectNode data = event.putObject("data");
+        data.put("t", intendedNs);
+        // Pad to the payload size: the data object is about payloadBytes bytes on the wire.
+        data.put("p", "x".repeat(Math.max(0, payloadBytes - 32)));
+        return event;
+    }
+
+    private HttpRequest publishRequest(final ArrayNode events) throws Exception
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/v1/events"))
+            .timeout(Duration.ofSeconds(30))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(events)));
+        if (producerKey != null && !producerKey.isEmpty())
+        {
+            request.header("Authorization", "Bearer " + producerKey);
+        }
+        return request.build();
+    }
+
+    private void joinRooms() throws Exception
+    {
+        for (int u = 0; u < connections; u++)
+        {
+            final HttpRequest.Builder request = HttpRequest.newBuilder(
+                    URI.create(base + "/v1/rooms/room-" + (u / 10) + "/members/load-" + u))
+                .PUT(HttpRequest.BodyPublishers.noBody());
+            if (producerKey != null && !producerKey.isEmpty())
+            {
+                request.header("Authorization", "Bearer " + producerKey);
+            }
+            http.send(request.build(), HttpResponse.BodyHandlers.discarding());
+        }
+        Thread.sleep(500);
+    }
+
+    private void openConnections() throws Exception
+    {
+        final Semaphore opening = new Semaphore(200);
+        final List<CompletableFuture<WebSocket>> pending = new ArrayList<>();
+        final AtomicInteger ready = new AtomicInteger();
+        for (int u = 0; u < connections; u++)
+        {
+            opening.acquire();
+            final Receiver receiver = new Receiver(ready);
+            final CompletableFuture<WebSocket> socket = http.newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(30))
+                .buildAsync(socketUri("load-" + u), receiver)
+                .whenComplete((ws, e) -> opening.release());
+            pending.add(socket);
+        }
+        for (final CompletableFuture<WebSocket> socket : pending)
+        {
+            sockets.add(socket.get(60, TimeUnit.SECONDS));
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (ready.get() < connections && System.nanoTime() < deadline)
+        {
+            Thread.sleep(10);
+        }
+        if (ready.get() < connections)
+        {
+            throw new IllegalStateException("only " + ready.get() + " of " + connections + " connections ready");
+        }
+    }
+
+    private URI socketUri(final String user) throws Exception
+    {
+        final String ws = base.replaceFirst("^http", "ws");
+        switch (target)
+        {
+            case "agentwire":
+                return URI.create(ws + "/v1/ws?access_token=" + token(user));
+            case "socketio":
+                return URI.create(ws + "/socket.io/?EIO=4&transport=websocket&user=" + user);
+            default:
+                return URI.create(ws + "/v1/ws?user=" + user);
+        }
+    }
+
+    private String token(final String user) throws Exception
+    {
+        final SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder()
+            .subject(user).expirationTime(new Date(System.currentTimeMillis() + 3_600_000)).build());
+        jwt.sign(new MACSigner(jwtSecret.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
+
+    private static long clientCpuNanos()
+    {
+        final java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean ?
+            ((com.sun.management.OperatingSystemMXBean)os).getProcessCpuTime() : 0;
+    }
+
+    /** Reads frames, answers Engine.IO pings, and records the latency of every event frame. */
+    private final class Receiver implements WebSocket.Listener
+    {
+        private final AtomicInteger ready;
+        private final StringBuilder partial = new StringBuilder();
+        private boolean counted;
+
+        Receiver(final AtomicInteger ready)
+        {
+            this.ready = ready;
+        }
+
+        @Override
+        public void onOpen(final WebSocket webSocket)
+        {
+            webSocket.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onText(final WebSocket webSocket, final CharSequence data, final boolean last)
+        {
+            final long nowNs = System.nanoTime();
+            partial.append(data);
+            if (last)
+            {
+                onFrame(webSocket, partial, nowNs);
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        private void onFrame(final WebSocket webSocket, final CharSequence frame, final long nowNs)
+        {
+            if ("socketio".equals(target))
+            {
+                if (frame.length() > 0 && frame.charAt(0) == '0')
+                {
+                    webSocket.sendText("40", true);
+                    return;
+                }
+                if (frame.length() == 1 && frame.charAt(0) == '2')
+                {
+                    webSocket.sendText("3", true);
+                    return;
+                }
+                if (frame.length() >= 2 && frame.charAt(0) == '4' && frame.charAt(1) == '0')
+                {
+                    markReady();
+                    return;
+                }
+            }
+            final long intendedNs = intendedTime(frame);
+            if (intendedNs != Long.MIN_VALUE)
+            {
+                latency.recordValue(Math.max(0, nowNs - intendedNs));
+                delivered.increment();
+            }
+            else if (!"socketio".equals(target))
+            {
+                markReady();
+            }
+        }
+
+        private void markReady()
+        {
+            if (!counted)
+            {
+                counted = true;
+                ready.incrementAndGet();
+            }
+        }
+    }
+
+    /** Finds {@code "t":<number>} without parsing the frame: the receiving side must not be the bottleneck. */
+    static long intendedTime(final CharSequence frame)
+    {
+        final int length = frame.length();
+        for (int i = 0; i + 4 < length; i++)
+        {
+            if (frame.charAt(i) == '"' && frame.charAt(i + 1) == 't' && frame.charAt(i + 2) == '"' &&
+                frame.charAt(i + 3) == ':')
+            {
+                long value = 0;
+                boolean negative = false;
+                int j = i + 4;
+                if (j < length && frame.charAt(j) == '-')
+                {
+                    negative = true;
+                    j++;
+                }
+                final int digitsFrom = j;
+                while (j < length && Character.isDigit(frame.charAt(j)))
+                {
+                    value = value * 10 + (frame.charAt(j) - '0');
+                    j++;
+                }
+                if (j > digitsFrom)
+                {
+                    return negative ? -value : value;
+                }
+            }
+        }
+        return Long.MIN_VALUE;
+    }
+}
