@@ -89,9 +89,9 @@ public final class LoadTool implements Callable<Integer>
     @Option(names = "--out", description = "Write the results as JSON here.")
     Path out;
 
-    @Option(names = "--stop-when-unsustainable", defaultValue = "true",
-        description = "Stop the ladder after the first step that fails the criteria.")
-    boolean stopWhenUnsustainable;
+    @Option(names = "--max-failed-steps", defaultValue = "2",
+        description = "Stop the ladder after this many consecutive steps that fail the criteria (0: never stop).")
+    int maxFailedSteps;
 
     /** Events due within one tick travel in one request: per-request overhead would otherwise dominate. */
     static final long TICK_NS = 5_000_000;
@@ -152,6 +152,7 @@ public final class LoadTool implements Callable<Integer>
             stepSeconds = measuredSeconds;
         }
         final List<Step> steps = new ArrayList<>();
+        int failedInARow = 0;
         for (final int rate : rates)
         {
             final Step step = runStep(rate, recipientsPerEvent);
@@ -161,7 +162,8 @@ public final class LoadTool implements Callable<Integer>
                 target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
                 step.maxMs, step.serverCpuMicrosPerDelivery, step.clientCpuCores,
                 step.clientSaturated ? " INVALID(client saturated)" : "");
-            if (!step.sustainable && stopWhenUnsustainable)
+            failedInARow = step.sustainable ? 0 : failedInARow + 1;
+            if (maxFailedSteps > 0 && failedInARow >= maxFailedSteps)
             {
                 break;
             }

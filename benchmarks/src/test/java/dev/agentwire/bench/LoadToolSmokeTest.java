@@ -61,7 +61,7 @@ class LoadToolSmokeTest
                 "--target", target[0], "--base", "http://127.0.0.1:" + target[1], "--connections", "20",
                 "--workload", target[2], "--rates", "100,200", "--step-seconds", "1", "--warmup-seconds", "0",
                 "--jwt-secret", SECRET, "--producer-key", KEY, "--server-pid", String.valueOf(ProcessHandle.current().pid()),
-                "--stop-when-unsustainable=false", "--out", out.toString());
+                "--max-failed-steps", "0", "--out", out.toString());
             assertEquals(0, code);
             final JsonNode result = LoadTool.JSON.readTree(out.toFile());
             assertEquals(2, result.get("steps").size());

@@ -1,6 +1,6 @@
 package dev.agentwire.core;
 
-import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -25,7 +25,9 @@ public final class Subscription
     private final String userId;
     private final SubscriberListener listener;
     private final AgentWire owner;
-    private final OneToOneConcurrentArrayQueue<Object> queue;
+    // A linked queue, bounded by the counters below rather than by a preallocated array: an idle connection costs
+    // a few dozen bytes instead of a slot array sized for its bound, which matters at a million connections.
+    private final ManyToOneConcurrentLinkedQueue<Object> queue = new ManyToOneConcurrentLinkedQueue<>();
     private final int maxEvents;
     private final long maxBytes;
     private static final VarHandle OFFERED;
@@ -81,7 +83,6 @@ public final class Subscription
         this.owner = owner;
         this.maxEvents = maxEvents;
         this.maxBytes = maxBytes;
-        this.queue = new OneToOneConcurrentArrayQueue<>(maxEvents + 2);
     }
 
     /** @return a number unique to this subscription within the engine. */

@@ -180,6 +180,12 @@ public final class AgentWireServer implements AutoCloseable
         return gateway.registry.size();
     }
 
+    /** @return producer sockets open now. */
+    int producerCount()
+    {
+        return gateway.producers.size();
+    }
+
     /** @return users and addresses the registry still counts (0 once every connection is gone). */
     int registryKeys()
     {

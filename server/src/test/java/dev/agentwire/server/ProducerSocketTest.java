@@ -40,6 +40,9 @@ class ProducerSocketTest
     void shouldRouteUserMessagesAndPresenceToTheRuntimeAndAckItsEvents() throws Exception
     {
         final WsClient runtime = fixture.producerSocket();
+        // The client's handshake can complete before the server has registered the socket: presence is only
+        // told to producers already connected.
+        RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "producer registered");
         final WsClient user = fixture.connect("pia");
         user.next(5_000);
         final JsonNode online = runtime.nextOfType("presence", 5_000);
