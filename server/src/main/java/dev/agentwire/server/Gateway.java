@@ -17,6 +17,8 @@ final class Gateway
     final TokenBucket producerLimit;
     final BatchPublisher publisher;
     final ProducerHub producers;
+    private final java.util.concurrent.ConcurrentHashMap<org.xnio.XnioIoThread, DrainScheduler> drainers =
+        new java.util.concurrent.ConcurrentHashMap<>();
 
     Gateway(final ServerConfig config, final AgentWire engine)
     {
@@ -29,5 +31,10 @@ final class Gateway
         this.producerLimit = new TokenBucket(config.producerRatePerSec(), config.producerBurst(), System.nanoTime());
         this.publisher = new BatchPublisher(engine, metrics);
         this.producers = new ProducerHub(this);
+    }
+
+    DrainScheduler drainerFor(final org.xnio.XnioIoThread thread)
+    {
+        return drainers.computeIfAbsent(thread, DrainScheduler::new);
     }
 }

@@ -50,7 +50,7 @@ final class UserConnection extends AbstractReceiveListener
     private final String remoteIp;
     private final WireCodec codec = new WireCodec();
     private final TokenBucket inboundLimit;
-    private final Runnable drainTask = this::drain;
+    private final DrainScheduler drainer;
     private final long openedAtMs;
 
     // I/O-thread state.
@@ -69,6 +69,7 @@ final class UserConnection extends AbstractReceiveListener
         this.gateway = gateway;
         this.channel = channel;
         this.ioThread = channel.getIoThread();
+        this.drainer = gateway.drainerFor(ioThread);
         this.principal = principal;
         this.remoteIp = remoteIp;
         final long nowNs = System.nanoTime();
@@ -158,7 +159,7 @@ final class UserConnection extends AbstractReceiveListener
     @Override
     public void onAvailable(final Subscription s)
     {
-        onIoThread(drainTask);
+        drainer.schedule(this);
     }
 
     @Override
@@ -175,6 +176,12 @@ final class UserConnection extends AbstractReceiveListener
     }
 
     // Draining (I/O thread).
+
+    /** Called by the {@link DrainScheduler} on this connection's I/O thread. */
+    void drainNow()
+    {
+        drain();
+    }
 
     private void drain()
     {
