@@ -27,21 +27,16 @@ final class ProducerHttpHandler
 
     HttpHandler events()
     {
-        return authorized(exchange ->
-        {
-            if (!Methods.POST.equals(exchange.getRequestMethod()))
-            {
-                Http.error(exchange, 405, "method_not_allowed", "use POST");
-                return;
-            }
-            exchange.setMaxEntitySize(gateway.config.maxBodyBytes());
-            exchange.getRequestReceiver().receiveFullBytes(
-                (ex, body) -> answerLater(ex, () -> onEventsBody(ex, body)),
-                (ex, error) -> onBodyError(ex, error));
-        });
+        return postWithBody(this::onEventsBody);
     }
 
     HttpHandler binaryEvents()
+    {
+        return postWithBody(this::onBinaryBody);
+    }
+
+    /** Producer key, POST only, body bounded by maxBodyBytes (413 above), then the answer comes asynchronously. */
+    private HttpHandler postWithBody(final io.undertow.io.Receiver.FullBytesCallback onBody)
     {
         return authorized(exchange ->
         {
@@ -52,7 +47,7 @@ final class ProducerHttpHandler
             }
             exchange.setMaxEntitySize(gateway.config.maxBodyBytes());
             exchange.getRequestReceiver().receiveFullBytes(
-                (ex, body) -> answerLater(ex, () -> onBinaryBody(ex, body)),
+                (ex, body) -> answerLater(ex, () -> onBody.handle(ex, body)),
                 (ex, error) -> onBodyError(ex, error));
         });
     }

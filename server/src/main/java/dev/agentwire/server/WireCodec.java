@@ -25,84 +25,68 @@ final class WireCodec
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream(512);
 
+    /** Writes a control message's fields; the envelope and its type are written around them. */
+    @FunctionalInterface
+    private interface Fields
+    {
+        void write(JsonGenerator g) throws IOException;
+    }
+
     ByteBuffer welcome(final String userId, final long epoch, final long seq)
     {
-        final JsonGenerator g = start();
-        try
+        return control("welcome", g ->
         {
-            g.writeStringField("type", "welcome");
             g.writeStringField("user", userId);
             g.writeNumberField("epoch", epoch);
             g.writeNumberField("seq", seq);
-            return finish(g);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        });
     }
 
     ByteBuffer resumed(final boolean recovered, final long epoch, final long from, final long to)
     {
-        final JsonGenerator g = start();
-        try
+        return control("resumed", g ->
         {
-            g.writeStringField("type", "resumed");
             g.writeBooleanField("recovered", recovered);
             g.writeNumberField("epoch", epoch);
             g.writeNumberField("from", from);
             g.writeNumberField("to", to);
-            return finish(g);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        });
     }
 
     ByteBuffer room(final String type, final String room)
     {
-        final JsonGenerator g = start();
-        try
-        {
-            g.writeStringField("type", type);
-            g.writeStringField("room", room);
-            return finish(g);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        return control(type, g -> g.writeStringField("room", room));
     }
 
     ByteBuffer error(final String code, final String message)
     {
-        final JsonGenerator g = start();
-        try
+        return control("error", g ->
         {
-            g.writeStringField("type", "error");
             g.writeStringField("code", code);
             g.writeStringField("message", message);
-            return finish(g);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        });
     }
 
     ByteBuffer pong()
     {
-        final JsonGenerator g = start();
-        try
+        return control("pong", g -> { });
+    }
+
+    private ByteBuffer control(final String type, final Fields fields)
+    {
+        out.reset();
+        try (JsonGenerator g = Json.FACTORY.createGenerator(out))
         {
-            g.writeStringField("type", "pong");
-            return finish(g);
+            g.writeStartObject();
+            g.writeStringField("type", type);
+            fields.write(g);
+            g.writeEndObject();
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
         }
+        return ByteBuffer.wrap(out.toByteArray());
     }
 
     /** A JSON event: the envelope fields, then the producer's {@code data} object spliced in as it was stored. */
@@ -197,27 +181,5 @@ final class WireCodec
             throw new IllegalArgumentException("string field longer than 65535 bytes");
         }
         return bytes;
-    }
-
-    private JsonGenerator start()
-    {
-        out.reset();
-        try
-        {
-            final JsonGenerator g = Json.FACTORY.createGenerator(out);
-            g.writeStartObject();
-            return g;
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
-    }
-
-    private ByteBuffer finish(final JsonGenerator g) throws IOException
-    {
-        g.writeEndObject();
-        g.close();
-        return ByteBuffer.wrap(out.toByteArray());
     }
 }
