@@ -17,6 +17,8 @@ PEERS="${PEERS:-agentwire floor ws socketio}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
+# Both JVM servers run with the same collector (the JDK default, G1, unless SERVER_GC says otherwise).
+SERVER_GC="${SERVER_GC:--XX:+UseG1GC}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 SERVER_JAR="$ROOT/server/target/agentwire.jar"
@@ -33,7 +35,7 @@ cp "$ROOT"/benchmarks/peers/*.mjs "$ROOT"/benchmarks/peers/package.json "$ROOT/.
 
 rates_for() { # workload connections -> the ladder of offered events/s
     case "$1" in
-        unicast) echo "1000,2000,5000,10000,20000,40000,80000" ;;
+        unicast) echo "1000,2000,5000,10000,15000,20000,30000,40000" ;;
         room10) echo "200,500,1000,2000,5000,10000,20000" ;;
         broadcast) if [ "$2" -ge 10000 ]; then echo "1,2,5,10,20,50"; else echo "5,10,20,50,100,200,500"; fi ;;
     esac
@@ -42,11 +44,11 @@ rates_for() { # workload connections -> the ladder of offered events/s
 start_peer() { # peer -> prints the pid
     case "$1" in
         agentwire) AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
-            java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g -XX:+UseParallelGC -jar "$SERVER_JAR" \
+            java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g ${SERVER_GC:-} -jar "$SERVER_JAR" \
             serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
             --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
             >"$OUT/server-$1.log" 2>&1 & ;;
-        floor) taskset -c "$SERVER_CPU" java -Xmx4g -XX:+UseParallelGC -cp "$JAR" dev.agentwire.bench.FloorServer "$PORT" \
+        floor) taskset -c "$SERVER_CPU" java -Xmx4g ${SERVER_GC:-} -cp "$JAR" dev.agentwire.bench.FloorServer "$PORT" \
             >"$OUT/server-$1.log" 2>&1 & ;;
         ws) taskset -c "$SERVER_CPU" node "$ROOT/.bench/peers/ws-server.mjs" "$PORT" >"$OUT/server-$1.log" 2>&1 & ;;
         socketio) taskset -c "$SERVER_CPU" node "$ROOT/.bench/peers/socketio-server.mjs" "$PORT" \

@@ -19,7 +19,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +28,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -100,7 +98,9 @@ public final class LoadTool implements Callable<Integer>
         .connectTimeout(Duration.ofSeconds(10)).build();
     private final Recorder latency = new Recorder(3_600_000_000_000L, 3);
     private final LongAdder delivered = new LongAdder();
-    private final List<WebSocket> sockets = new ArrayList<>();
+    private final AtomicInteger ready = new AtomicInteger();
+    private String filler = "";
+    private NioReceiver receiver;
 
     public static void main(final String[] args)
     {
@@ -133,6 +133,7 @@ public final class LoadTool implements Callable<Integer>
             System.err.println("load: only loopback targets are allowed: base=" + base);
             return 2;
         }
+        filler = "x".repeat(Math.max(0, payloadBytes - 32));
         final long rssBeforeKb = ProcStats.rssKb(serverPid);
         openConnections();
         Thread.sleep(1_000);
@@ -193,10 +194,7 @@ public final class LoadTool implements Callable<Integer>
             Files.createDirectories(out.toAbsolutePath().getParent());
             JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
         }
-        for (final WebSocket socket : sockets)
-        {
-            socket.abort();
-        }
+        receiver.close();
         return 0;
     }
 
@@ -228,15 +226,15 @@ public final class LoadTool implements Callable<Integer>
                 continue;
             }
             final int batch = (int)Math.min(500, due - sent);
-            final ArrayNode array = JSON.createArrayNode();
+            final StringBuilder body = new StringBuilder(batch * (payloadBytes + 64)).append('[');
             for (int i = 0; i < batch; i++)
             {
                 final long intendedNs = startNs + (sent + i) * 1_000_000_000L / rate;
-                array.add(event(next.getAndIncrement(), intendedNs));
+                appendEvent(body.append(i == 0 ? "" : ","), next.getAndIncrement(), intendedNs);
             }
             sent += batch;
             inFlight.acquire();
-            http.sendAsync(publishRequest(array), HttpResponse.BodyHandlers.discarding())
+            http.sendAsync(publishRequest(body.append(']').toString()), HttpResponse.BodyHandlers.discarding())
                 .whenComplete((r, e) -> inFlight.release());
         }
         inFlight.acquire(64);
@@ -269,35 +267,32 @@ public final class LoadTool implements Callable<Integer>
         return step;
     }
 
-    private ObjectNode event(final int n, final long intendedNs)
+    /** Writes one event's JSON by hand: the publisher must cost the tool as little as the receiver does. */
+    private void appendEvent(final StringBuilder out, final int n, final long intendedNs)
     {
-        final ObjectNode event = JSON.createObjectNode();
         switch (workload)
         {
             case "unicast":
-                event.put("user", "load-" + (n % connections));
+                out.append("{\"user\":\"load-").append(n % connections).append('"');
                 break;
             case "room10":
-                event.put("room", "room-" + (n % Math.max(1, connections / 10)));
+                out.append("{\"room\":\"room-").append(n % Math.max(1, connections / 10)).append('"');
                 break;
             default:
-                event.put("broadcast", true);
+                out.append("{\"broadcast\":true");
                 break;
         }
-        event.put("type", "app.bench");
-        final ObjectNode data = event.putObject("data");
-        data.put("t", intendedNs);
-        // Pad to the payload size: the data object is about payloadBytes bytes on the wire.
-        data.put("p", "x".repeat(Math.max(0, payloadBytes - 32)));
-        return event;
+        // The data object is about payloadBytes bytes on the wire.
+        out.append(",\"type\":\"app.bench\",\"data\":{\"t\":").append(intendedNs).append(",\"p\":\"")
+            .append(filler).append("\"}}");
     }
 
-    private HttpRequest publishRequest(final ArrayNode events) throws Exception
+    private HttpRequest publishRequest(final String events)
     {
         final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/v1/events"))
             .timeout(Duration.ofSeconds(30))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(events)));
+            .POST(HttpRequest.BodyPublishers.ofString(events));
         if (producerKey != null && !producerKey.isEmpty())
         {
             request.header("Authorization", "Bearer " + producerKey);
@@ -323,23 +318,12 @@ public final class LoadTool implements Callable<Integer>
 
     private void openConnections() throws Exception
     {
-        final Semaphore opening = new Semaphore(200);
-        final List<CompletableFuture<WebSocket>> pending = new ArrayList<>();
-        final AtomicInteger ready = new AtomicInteger();
+        receiver = new NioReceiver(this::onText);
         for (int u = 0; u < connections; u++)
         {
-            opening.acquire();
-            final Receiver receiver = new Receiver(ready);
-            final CompletableFuture<WebSocket> socket = http.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(30))
-                .buildAsync(socketUri("load-" + u), receiver)
-                .whenComplete((ws, e) -> opening.release());
-            pending.add(socket);
+            receiver.connect(socketUri("load-" + u));
         }
-        for (final CompletableFuture<WebSocket> socket : pending)
-        {
-            sockets.add(socket.get(60, TimeUnit.SECONDS));
-        }
+        receiver.start();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (ready.get() < connections && System.nanoTime() < deadline)
         {
@@ -347,7 +331,59 @@ public final class LoadTool implements Callable<Integer>
         }
         if (ready.get() < connections)
         {
-            throw new IllegalStateException("only " + ready.get() + " of " + connections + " connections ready");
+            throw new IllegalStateException("only " + ready.get() + " of " + connections + " connections ready (" +
+                receiver.upgradedCount() + " upgraded)");
+        }
+    }
+
+    /** Every text frame, on the receiver thread: records an event's latency, or notes the connection ready. */
+    private void onText(
+        final ByteBuffer frame, final int from, final int to, final long nowNs, final NioReceiver.Connection connection)
+    {
+        try
+        {
+            if ("socketio".equals(target))
+            {
+                final int length = to - from;
+                if (length > 0 && frame.get(from) == '0')
+                {
+                    NioReceiver.sendText(connection, "40");
+                    return;
+                }
+                if (length == 1 && frame.get(from) == '2')
+                {
+                    NioReceiver.sendText(connection, "3");
+                    return;
+                }
+                if (length >= 2 && frame.get(from) == '4' && frame.get(from + 1) == '0')
+                {
+                    markReady(connection);
+                    return;
+                }
+            }
+            final long intendedNs = intendedTime(frame, from, to);
+            if (intendedNs != Long.MIN_VALUE)
+            {
+                latency.recordValue(Math.max(0, nowNs - intendedNs));
+                delivered.increment();
+            }
+            else if (!"socketio".equals(target))
+            {
+                markReady(connection);
+            }
+        }
+        catch (final java.io.IOException ex)
+        {
+            connection.closed = true;
+        }
+    }
+
+    private void markReady(final NioReceiver.Connection connection)
+    {
+        if (!connection.ready)
+        {
+            connection.ready = true;
+            ready.incrementAndGet();
         }
     }
 
@@ -380,78 +416,33 @@ public final class LoadTool implements Callable<Integer>
             ((com.sun.management.OperatingSystemMXBean)os).getProcessCpuTime() : 0;
     }
 
-    /** Reads frames, answers Engine.IO pings, and records the latency of every event frame. */
-    private final class Receiver implements WebSocket.Listener
+    /** As {@link #intendedTime(CharSequence)}, on the frame's bytes (ASCII digits), without decoding. */
+    static long intendedTime(final ByteBuffer frame, final int from, final int to)
     {
-        private final AtomicInteger ready;
-        private final StringBuilder partial = new StringBuilder();
-        private boolean counted;
-
-        Receiver(final AtomicInteger ready)
+        for (int i = from; i + 4 < to; i++)
         {
-            this.ready = ready;
-        }
-
-        @Override
-        public void onOpen(final WebSocket webSocket)
-        {
-            webSocket.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(final WebSocket webSocket, final CharSequence data, final boolean last)
-        {
-            final long nowNs = System.nanoTime();
-            partial.append(data);
-            if (last)
+            if (frame.get(i) == '"' && frame.get(i + 1) == 't' && frame.get(i + 2) == '"' && frame.get(i + 3) == ':')
             {
-                onFrame(webSocket, partial, nowNs);
-                partial.setLength(0);
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        private void onFrame(final WebSocket webSocket, final CharSequence frame, final long nowNs)
-        {
-            if ("socketio".equals(target))
-            {
-                if (frame.length() > 0 && frame.charAt(0) == '0')
+                long value = 0;
+                int j = i + 4;
+                final boolean negative = j < to && frame.get(j) == '-';
+                if (negative)
                 {
-                    webSocket.sendText("40", true);
-                    return;
+                    j++;
                 }
-                if (frame.length() == 1 && frame.charAt(0) == '2')
+                final int digitsFrom = j;
+                while (j < to && frame.get(j) >= '0' && frame.get(j) <= '9')
                 {
-                    webSocket.sendText("3", true);
-                    return;
+                    value = value * 10 + (frame.get(j) - '0');
+                    j++;
                 }
-                if (frame.length() >= 2 && frame.charAt(0) == '4' && frame.charAt(1) == '0')
+                if (j > digitsFrom)
                 {
-                    markReady();
-                    return;
+                    return negative ? -value : value;
                 }
             }
-            final long intendedNs = intendedTime(frame);
-            if (intendedNs != Long.MIN_VALUE)
-            {
-                latency.recordValue(Math.max(0, nowNs - intendedNs));
-                delivered.increment();
-            }
-            else if (!"socketio".equals(target))
-            {
-                markReady();
-            }
         }
-
-        private void markReady()
-        {
-            if (!counted)
-            {
-                counted = true;
-                ready.incrementAndGet();
-            }
-        }
+        return Long.MIN_VALUE;
     }
 
     /** Finds {@code "t":<number>} without parsing the frame: the receiving side must not be the bottleneck. */
