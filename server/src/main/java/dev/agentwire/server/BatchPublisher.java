@@ -115,6 +115,15 @@ final class BatchPublisher
 
     void publish(final List<IngestEvent> events, final Done done)
     {
+        publish(events, done, batch -> { });
+    }
+
+    /**
+     * @param published told the batch's outcome as soon as publishing stopped (on this thread), before the
+     *                  numbers are known: for an answer that cannot wait for {@code done}.
+     */
+    void publish(final List<IngestEvent> events, final Done done, final Done published)
+    {
         final List<EventResult> results = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++)
         {
@@ -148,6 +157,7 @@ final class BatchPublisher
             break;
         }
         metrics.published(batch.accepted);
+        published.onDone(batch);
         completion.arrive();
     }
 

@@ -11,6 +11,8 @@ import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Producer HTTP API (producer key): {@code POST /v1/events} (one event or an array), {@code POST /v1/events/binary}
@@ -18,6 +20,9 @@ import java.util.List;
  */
 final class ProducerHttpHandler
 {
+    /** Longest an answer waits for the engine to number accepted events. */
+    static final long RECEIPT_TIMEOUT_MS = 5_000;
+
     private final Gateway gateway;
 
     ProducerHttpHandler(final Gateway gateway)
@@ -190,14 +195,38 @@ final class ProducerHttpHandler
             Http.error(exchange, 429, "rate_limited", "producer publish rate exceeded");
             return;
         }
+        // The answer waits for the slices to number the events (microseconds); if a slice is stalled the producer
+        // still gets its 202 after RECEIPT_TIMEOUT_MS, with "seqs_pending": true, rather than a hung request.
+        final AtomicBoolean answered = new AtomicBoolean();
+        final BatchPublisher.BatchResult[] published = new BatchPublisher.BatchResult[1];
         gateway.publisher.publish(events, batch -> exchange.getIoThread().execute(() ->
         {
-            final int status = BatchPublisher.httpStatus(batch.refusal);
-            if (status == 503)
+            if (answered.compareAndSet(false, true))
             {
-                exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+                answer(exchange, batch, false);
             }
-            Http.json(exchange, status, ResultCodec.batch(batch));
-        }));
+        }), batch -> published[0] = batch);
+        exchange.getIoThread().executeAfter(() ->
+        {
+            if (answered.compareAndSet(false, true))
+            {
+                answer(exchange, published[0], true);
+            }
+        }, RECEIPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private void answer(final HttpServerExchange exchange, final BatchPublisher.BatchResult batch, final boolean pending)
+    {
+        final int status = BatchPublisher.httpStatus(batch.refusal);
+        if (status == 503)
+        {
+            exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+        }
+        final com.fasterxml.jackson.databind.node.ObjectNode body = ResultCodec.batch(batch);
+        if (pending)
+        {
+            body.put("seqs_pending", true);
+        }
+        Http.json(exchange, status, body);
     }
 }

@@ -138,4 +138,52 @@ class LimitsTest
         }
         assertTrue(limited >= 3, "producer rate limit hit: " + limited);
     }
+
+    @Test
+    void shouldStillAnswerWhenTheEngineCannotNumberTheEventsInTime() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> { }, dev.agentwire.core.AgentWireConfig.builder().sliceCount(1));
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
+        // An in-process subscriber whose listener blocks: it stalls the only slice (what a bug in an embedding
+        // application would do).
+        fixture.server.engine().subscribe("staller", new dev.agentwire.core.SubscriberListener()
+        {
+            @Override
+            public void onAvailable(final dev.agentwire.core.Subscription subscription)
+            {
+                stalled.countDown();
+                try
+                {
+                    release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void onClosed(final dev.agentwire.core.Subscription subscription, final int reason)
+            {
+            }
+        });
+        try
+        {
+            assertTrue(stalled.await(5, java.util.concurrent.TimeUnit.SECONDS));
+            final long started = System.nanoTime();
+            final HttpResponse<String> response =
+                fixture.publish("{\"user\":\"someone\",\"type\":\"app.note\",\"data\":{}}");
+            final long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            assertEquals(202, response.statusCode(), response.body());
+            final JsonNode body = ServerFixture.json(response);
+            assertTrue(body.get("seqs_pending").asBoolean());
+            assertEquals("accepted", body.get("results").get(0).get("status").asText());
+            assertTrue(elapsedMs >= ProducerHttpHandler.RECEIPT_TIMEOUT_MS - 500, "waited " + elapsedMs);
+        }
+        finally
+        {
+            release.countDown();
+        }
+    }
 }
