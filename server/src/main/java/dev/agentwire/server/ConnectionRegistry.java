@@ -55,6 +55,12 @@ final class ConnectionRegistry
         }
     }
 
+    /** @return users with at least one open connection now. */
+    Set<String> onlineUsers()
+    {
+        return perUser.keySet();
+    }
+
     Set<UserConnection> open()
     {
         return open;

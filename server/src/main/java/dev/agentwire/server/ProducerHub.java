@@ -61,6 +61,11 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
         final ProducerConnection connection = new ProducerConnection(gateway, channel, this);
         connections.add(connection);
         connection.start();
+        // A runtime that connects late still learns who is online; presence frames are idempotent by design.
+        for (final String userId : gateway.registry.onlineUsers())
+        {
+            connection.send(presenceFrame(userId, "online"));
+        }
         LOG.info("producer open: remote={}", channel.getSourceAddress());
     }
 
@@ -140,22 +145,26 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
         {
             return;
         }
+        final byte[] bytes = presenceFrame(userId, state);
+        for (final ProducerConnection connection : connections)
+        {
+            connection.send(bytes);
+        }
+    }
+
+    private static byte[] presenceFrame(final String userId, final String state)
+    {
         final ObjectNode message = Http.object();
         message.put("type", "presence");
         message.put("user", userId);
         message.put("state", state);
-        final byte[] bytes;
         try
         {
-            bytes = Json.MAPPER.writeValueAsBytes(message);
+            return Json.MAPPER.writeValueAsBytes(message);
         }
         catch (final JsonProcessingException ex)
         {
             throw new IllegalStateException(ex);
-        }
-        for (final ProducerConnection connection : connections)
-        {
-            connection.send(bytes);
         }
     }
 

@@ -93,4 +93,15 @@ class ProducerSocketTest
         final JsonNode offline = runtime.nextOfType("presence", 5_000);
         assertEquals("offline", offline.get("state").asText());
     }
+
+    @Test
+    void shouldTellALateRuntimeWhoIsAlreadyOnline() throws Exception
+    {
+        final WsClient user = fixture.connect("early-bird");
+        user.next(5_000);
+        final WsClient runtime = fixture.producerSocket();
+        final JsonNode online = runtime.nextOfType("presence", 5_000);
+        assertEquals("early-bird", online.get("user").asText());
+        assertEquals("online", online.get("state").asText());
+    }
 }
