@@ -428,10 +428,7 @@ final class SliceHandler implements EventHandler<EventSlot>
             for (int s = user.subscriptionCount - 1; s >= 0; s--)
             {
                 final Subscription subscription = user.subscriptions[s];
-                if (!subscription.offerClosing(CloseReason.SHUTDOWN))
-                {
-                    subscription.listener().onClosed(subscription, CloseReason.SHUTDOWN);
-                }
+                subscription.offerClosing(CloseReason.SHUTDOWN);
                 user.subscriptions[s] = null;
             }
             user.subscriptionCount = 0;

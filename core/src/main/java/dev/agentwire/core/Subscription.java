@@ -196,20 +196,16 @@ public final class Subscription
     }
 
     /**
-     * The closing notice may use the two slots reserved above {@code maxEvents}, so a full-but-draining
-     * subscription still learns it ended after its last event.
+     * The closing notice goes past the bounds, so a full-but-draining subscription still learns it ended after
+     * its last event.
      */
-    boolean offerClosing(final int reason)
+    void offerClosing(final int reason)
     {
         closeReason = reason;
-        if (!queue.offer(Notice.closed(reason)))
-        {
-            return false;
-        }
         OFFERED.setRelease(this, (long)OFFERED.getOpaque(this) + 1);
         OFFERED_BYTES.setRelease(this, (long)OFFERED_BYTES.getOpaque(this) + Notice.FOOTPRINT_BYTES);
+        queue.offer(Notice.closed(reason));
         signal();
-        return true;
     }
 
     void markSlow()
@@ -227,13 +223,14 @@ public final class Subscription
         final long count = (long)OFFERED.getOpaque(this);
         final long queuedBytes = (long)OFFERED_BYTES.getOpaque(this);
         if (count - (long)POLLED.getAcquire(this) >= maxEvents ||
-            queuedBytes - (long)POLLED_BYTES.getAcquire(this) + bytes > maxBytes ||
-            !queue.offer(item))
+            queuedBytes - (long)POLLED_BYTES.getAcquire(this) + bytes > maxBytes)
         {
             return false;
         }
+        // Counted before it is visible, so the poller can never have taken more than was counted.
         OFFERED.setRelease(this, count + 1);
         OFFERED_BYTES.setRelease(this, queuedBytes + bytes);
+        queue.offer(item);
         signal();
         return true;
     }
