@@ -23,7 +23,21 @@ final class WireCodec
 
     private static final byte[] DATA_FIELD = ",\"data\":".getBytes(StandardCharsets.US_ASCII);
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+    /** Exposes its array so a frame is built with one copy of the envelope and one of the payload. */
+    private static final class Bytes extends ByteArrayOutputStream
+    {
+        Bytes(final int size)
+        {
+            super(size);
+        }
+
+        byte[] array()
+        {
+            return buf;
+        }
+    }
+
+    private final Bytes out = new Bytes(512);
 
     /** Writes a control message's fields; the envelope and its type are written around them. */
     @FunctionalInterface
@@ -118,10 +132,11 @@ final class WireCodec
         {
             throw new UncheckedIOException(ex);
         }
-        out.writeBytes(DATA_FIELD);
-        out.writeBytes(event.payloadBytes());
-        out.write('}');
-        return ByteBuffer.wrap(out.toByteArray());
+        final ByteBuffer frame = ByteBuffer.allocate(out.size() + DATA_FIELD.length + event.payloadLength() + 1);
+        frame.put(out.array(), 0, out.size()).put(DATA_FIELD);
+        event.getPayload(frame);
+        frame.put((byte)'}').flip();
+        return frame;
     }
 
     /**
