@@ -1,7 +1,6 @@
 package dev.agentwire.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -56,11 +55,6 @@ final class Http
     static ObjectNode object()
     {
         return Json.MAPPER.createObjectNode();
-    }
-
-    static ArrayNode array()
-    {
-        return Json.MAPPER.createArrayNode();
     }
 
     static void json(final HttpServerExchange exchange, final int status, final ObjectNode body)

@@ -7,7 +7,6 @@ import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -240,10 +239,5 @@ final class IngestParser
             throw new Invalid(at + "." + field + " is longer than " + MAX_ID_LENGTH + " characters");
         }
         return text;
-    }
-
-    static Iterator<String> fieldNames(final JsonNode node)
-    {
-        return node.fieldNames();
     }
 }
