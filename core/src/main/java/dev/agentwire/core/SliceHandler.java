@@ -82,6 +82,8 @@ final class SliceHandler implements EventHandler<EventSlot>
             default:
                 throw new IllegalStateException("slot kind=" + slot.kind + " sequence=" + sequence);
         }
+        // The gauge is published once per slot, not at every change inside it.
+        counters.historyBytes.lazySet(historyBytes);
     }
 
     private void onAgentEvent(final EventSlot slot, final long position, final long nowMs)
@@ -92,10 +94,6 @@ final class SliceHandler implements EventHandler<EventSlot>
             {
                 final UserStream user = userFor(slot.target, nowMs);
                 deliver(user, slot, copyPayload(slot), position, null, false, nowMs);
-                if (slot.receipt != null)
-                {
-                    slot.receipt.sliceDone();
-                }
                 break;
             }
             case EventDraft.TARGET_ROOM:
@@ -108,10 +106,6 @@ final class SliceHandler implements EventHandler<EventSlot>
                     {
                         deliver(members.get(i), slot, payload, position, slot.target, false, nowMs);
                     }
-                }
-                if (slot.receipt != null)
-                {
-                    slot.receipt.sliceDone();
                 }
                 break;
             }
@@ -129,14 +123,15 @@ final class SliceHandler implements EventHandler<EventSlot>
                         }
                     }
                 }
-                if (slot.receipt != null)
-                {
-                    slot.receipt.sliceDone();
-                }
                 break;
             }
             default:
                 throw new IllegalStateException("targetKind=" + slot.targetKind);
+        }
+        // Every slice that looked at the slot reports, members or not, so the receipt knows when all have.
+        if (slot.receipt != null)
+        {
+            slot.receipt.sliceDone();
         }
         enforceHistoryBudget();
     }
@@ -490,12 +485,10 @@ final class SliceHandler implements EventHandler<EventSlot>
     private void addHistory(final long bytes)
     {
         historyBytes += bytes;
-        counters.historyBytes.lazySet(historyBytes);
     }
 
     private void releaseHistory(final long bytes)
     {
         historyBytes -= bytes;
-        counters.historyBytes.lazySet(historyBytes);
     }
 }

@@ -4,7 +4,6 @@ import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One connection's view of a user's stream: a bounded queue the spine fills and the transport drains.
@@ -35,6 +34,7 @@ public final class Subscription
     private static final VarHandle POLLED;
     private static final VarHandle POLLED_BYTES;
     private static final VarHandle SIGNALLED;
+    private static final VarHandle UNSUBSCRIBE_REQUESTED;
 
     static
     {
@@ -46,6 +46,7 @@ public final class Subscription
             POLLED = lookup.findVarHandle(Subscription.class, "polled", long.class);
             POLLED_BYTES = lookup.findVarHandle(Subscription.class, "polledBytes", long.class);
             SIGNALLED = lookup.findVarHandle(Subscription.class, "signalled", int.class);
+            UNSUBSCRIBE_REQUESTED = lookup.findVarHandle(Subscription.class, "unsubscribeRequested", int.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -66,7 +67,8 @@ public final class Subscription
     private long polledBytes;
     @SuppressWarnings("unused")
     private int signalled;
-    private final AtomicInteger unsubscribeRequested = new AtomicInteger();
+    @SuppressWarnings("unused")
+    private int unsubscribeRequested;
     private volatile int closeReason = CloseReason.NONE;
 
     Subscription(
@@ -169,7 +171,7 @@ public final class Subscription
      */
     public void close()
     {
-        if (unsubscribeRequested.compareAndSet(0, 1))
+        if (UNSUBSCRIBE_REQUESTED.compareAndSet(this, 0, 1))
         {
             owner.unsubscribe(this);
         }
