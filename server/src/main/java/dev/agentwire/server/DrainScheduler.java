@@ -48,7 +48,7 @@ final class DrainScheduler implements Runnable
         UserConnection connection;
         while ((connection = pending.poll()) != null)
         {
-            connection.drainNow();
+            connection.drain();
         }
     }
 }

@@ -119,16 +119,7 @@ final class UserConnection extends AbstractReceiveListener
         {
             return;
         }
-        closing = true;
-        cancelTimers();
-        if (subscription != null)
-        {
-            subscription.close();
-        }
-        gateway.metrics.connectionClosed(code);
-        LOG.info("connection close: user={} remote={} code={} reason={} frames={} lifetimeMs={}",
-            principal.userId, remoteIp, code, CloseCodes.reason(code), framesSent,
-            System.currentTimeMillis() - openedAtMs);
+        ended(code, CloseCodes.reason(code));
         WebSockets.sendClose(code, CloseCodes.reason(code), channel, null);
         // A client that stopped reading never lets the close frame out: do not wait for it forever.
         try
@@ -177,13 +168,8 @@ final class UserConnection extends AbstractReceiveListener
 
     // Draining (I/O thread).
 
-    /** Called by the {@link DrainScheduler} on this connection's I/O thread. */
-    void drainNow()
-    {
-        drain();
-    }
-
-    private void drain()
+    /** Sends what the subscription holds, up to the send window. On this connection's I/O thread. */
+    void drain()
     {
         if (closing || subscription == null)
         {
@@ -350,15 +336,7 @@ final class UserConnection extends AbstractReceiveListener
         final int code = message.startsWith("UT002040") ? CloseCodes.TOO_BIG : CloseCodes.INTERNAL_ERROR;
         if (!closing)
         {
-            closing = true;
-            cancelTimers();
-            if (subscription != null)
-            {
-                subscription.close();
-            }
-            gateway.metrics.connectionClosed(code);
-            LOG.info("connection close: user={} remote={} code={} reason={}", principal.userId, remoteIp, code,
-                CloseCodes.reason(code));
+            ended(code, CloseCodes.reason(code));
         }
         IoUtils.safeClose(ch);
     }
@@ -512,17 +490,23 @@ final class UserConnection extends AbstractReceiveListener
     {
         if (!closing)
         {
-            closing = true;
-            cancelTimers();
-            gateway.metrics.connectionClosed(CloseCodes.NORMAL);
-            LOG.info("connection close: user={} remote={} code={} reason={}", principal.userId, remoteIp,
-                CloseCodes.NORMAL, "client closed");
+            ended(CloseCodes.NORMAL, "client closed");
         }
+        gateway.registry.unregister(this);
+    }
+
+    /** The one place a connection's end is recorded: timers, subscription, metrics, the log line. Once. */
+    private void ended(final int code, final String reason)
+    {
+        closing = true;
+        cancelTimers();
         if (subscription != null)
         {
             subscription.close();
         }
-        gateway.registry.unregister(this);
+        gateway.metrics.connectionClosed(code);
+        LOG.info("connection close: user={} remote={} code={} reason={} frames={} lifetimeMs={}",
+            principal.userId, remoteIp, code, reason, framesSent, System.currentTimeMillis() - openedAtMs);
     }
 
     private static String truncate(final String s)
