@@ -1,5 +1,8 @@
 package dev.agentwire.server;
 
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.snapshots.Unit;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -38,21 +41,19 @@ final class GatewayMetrics
         return connectionsOpened.sum() - connectionsClosed.sum();
     }
 
-    private volatile MetricsExporter exporter;
-
-    void exporter(final MetricsExporter exporter)
-    {
-        this.exporter = exporter;
-    }
+    /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
+    final Histogram deliveryLatency = Histogram.builder()
+        .name("agentwire_delivery_latency_seconds")
+        .help("From publish into the spine to the frame handed to the user's socket.")
+        .unit(Unit.SECONDS)
+        .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+            2.5, 5)
+        .build();
 
     void delivered(final long publishNs)
     {
         eventsDelivered.increment();
-        final MetricsExporter e = exporter;
-        if (e != null)
-        {
-            e.observeDelivery(publishNs);
-        }
+        deliveryLatency.observe((System.nanoTime() - publishNs) / 1e9);
     }
 
     void published(final int count)

@@ -4,10 +4,8 @@ import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireStats;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.Unit;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Headers;
 
@@ -21,12 +19,11 @@ import java.util.function.Supplier;
 /**
  * {@code GET /metrics} in the Prometheus text format. Every name starts with {@code agentwire_}; docs/OPERATIONS.md
  * lists them all with what to alert on. Counters are read from {@link GatewayMetrics} and the engine's stats at
- * scrape time; only the delivery latency is recorded as it happens. Each server has its own registry.
+ * scrape time; the delivery latency histogram lives in GatewayMetrics. Each server has its own registry.
  */
 final class MetricsExporter
 {
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final Histogram deliveryLatency;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     MetricsExporter(final GatewayMetrics metrics, final AgentWire engine, final ConnectionRegistry connections,
@@ -71,18 +68,7 @@ final class MetricsExporter
         CounterWithCallback.builder().name("agentwire_engine_handler_errors")
             .help("Slots a slice failed to handle (bugs; alert on any).")
             .callback(cb -> cb.call(stats.get().handlerErrors)).register(registry);
-        deliveryLatency = Histogram.builder()
-            .name("agentwire_delivery_latency_seconds")
-            .help("From publish into the spine to the frame handed to the user's socket.")
-            .unit(Unit.SECONDS)
-            .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                2.5, 5)
-            .register(registry);
-    }
-
-    void observeDelivery(final long publishNs)
-    {
-        deliveryLatency.observe((System.nanoTime() - publishNs) / 1e9);
+        registry.register(metrics.deliveryLatency);
     }
 
     HttpHandler handler()
