@@ -120,7 +120,7 @@ public final class Main implements Callable<Integer>
             description = "Listen address (env AGENTWIRE_HOST).")
         String host;
 
-        @Option(names = "--port", defaultValue = "8080",
+        @Option(names = "--port", defaultValue = "" + ServerConfig.DEFAULT_PORT,
             description = "Listen port, 0 for any free one (env AGENTWIRE_PORT).")
         int port;
 
@@ -151,52 +151,55 @@ public final class Main implements Callable<Integer>
                 "(env AGENTWIRE_ALLOWED_ORIGINS).")
         String[] allowedOrigins;
 
-        @Option(names = "--max-message-bytes", defaultValue = "65536",
+        @Option(names = "--max-message-bytes", defaultValue = "" + ServerConfig.DEFAULT_MAX_MESSAGE_BYTES,
             description = "Largest client message and event data (env AGENTWIRE_MAX_MESSAGE_BYTES).")
         int maxMessageBytes;
 
-        @Option(names = "--max-body-bytes", defaultValue = "1048576",
+        @Option(names = "--max-body-bytes", defaultValue = "" + ServerConfig.DEFAULT_MAX_BODY_BYTES,
             description = "Largest HTTP ingest body (env AGENTWIRE_MAX_BODY_BYTES).")
         int maxBodyBytes;
 
         @Option(names = "--max-connections-per-user",
-            defaultValue = "16",
+            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_USER,
             description = "Connections one user may hold (env AGENTWIRE_MAX_CONNECTIONS_PER_USER).")
         int maxConnectionsPerUser;
 
-        @Option(names = "--max-connections-per-ip", defaultValue = "1024",
+        @Option(names = "--max-connections-per-ip",
+            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_IP,
             description = "Connections one address may hold (env AGENTWIRE_MAX_CONNECTIONS_PER_IP).")
         int maxConnectionsPerIp;
 
-        @Option(names = "--inbound-rate", defaultValue = "20",
+        @Option(names = "--inbound-rate", defaultValue = "" + ServerConfig.DEFAULT_INBOUND_RATE_PER_SEC,
             description = "Messages per second a user connection may send (env AGENTWIRE_INBOUND_RATE).")
         int inboundRate;
 
-        @Option(names = "--inbound-burst", defaultValue = "40",
+        @Option(names = "--inbound-burst", defaultValue = "" + ServerConfig.DEFAULT_INBOUND_BURST,
             description = "Burst of user messages (env AGENTWIRE_INBOUND_BURST).")
         int inboundBurst;
 
-        @Option(names = "--producer-rate", defaultValue = "50000",
+        @Option(names = "--producer-rate", defaultValue = "" + ServerConfig.DEFAULT_PRODUCER_RATE_PER_SEC,
             description = "Events per second producers may publish (env AGENTWIRE_PRODUCER_RATE).")
         int producerRate;
 
-        @Option(names = "--producer-burst", defaultValue = "100000",
+        @Option(names = "--producer-burst", defaultValue = "" + ServerConfig.DEFAULT_PRODUCER_BURST,
             description = "Burst of producer events (env AGENTWIRE_PRODUCER_BURST).")
         int producerBurst;
 
-        @Option(names = "--heartbeat-interval-ms", defaultValue = "15000",
+        @Option(names = "--heartbeat-interval-ms",
+            defaultValue = "" + ServerConfig.DEFAULT_HEARTBEAT_INTERVAL_MS,
             description = "Server ping period (env AGENTWIRE_HEARTBEAT_INTERVAL_MS).")
         long heartbeatIntervalMs;
 
-        @Option(names = "--heartbeat-timeout-ms", defaultValue = "45000",
+        @Option(names = "--heartbeat-timeout-ms",
+            defaultValue = "" + ServerConfig.DEFAULT_HEARTBEAT_TIMEOUT_MS,
             description = "Silence before a connection is closed (env AGENTWIRE_HEARTBEAT_TIMEOUT_MS).")
         long heartbeatTimeoutMs;
 
-        @Option(names = "--shutdown-grace-ms", defaultValue = "10000",
+        @Option(names = "--shutdown-grace-ms", defaultValue = "" + ServerConfig.DEFAULT_SHUTDOWN_GRACE_MS,
             description = "Longest a graceful shutdown waits (env AGENTWIRE_SHUTDOWN_GRACE_MS).")
         long shutdownGraceMs;
 
-        @Option(names = "--ring-size", defaultValue = "65536",
+        @Option(names = "--ring-size", defaultValue = "" + AgentWireConfig.DEFAULT_RING_SIZE,
             description = "Spine ring slots, a power of two (env AGENTWIRE_RING_SIZE).")
         int ringSize;
 
@@ -204,16 +207,18 @@ public final class Main implements Callable<Integer>
             description = "Slice threads, 0 for one per core (env AGENTWIRE_SLICES).")
         int slices;
 
-        @Option(names = "--history-max-events", defaultValue = "1024",
+        @Option(names = "--history-max-events",
+            defaultValue = "" + AgentWireConfig.DEFAULT_HISTORY_MAX_EVENTS,
             description = "Events kept per user for resume (env AGENTWIRE_HISTORY_MAX_EVENTS).")
         int historyMaxEvents;
 
-        @Option(names = "--history-max-age-ms", defaultValue = "300000",
+        @Option(names = "--history-max-age-ms",
+            defaultValue = "" + AgentWireConfig.DEFAULT_HISTORY_MAX_AGE_MS,
             description = "Longest an event is kept for resume (env AGENTWIRE_HISTORY_MAX_AGE_MS).")
         long historyMaxAgeMs;
 
         @Option(names = "--history-max-total-bytes",
-            defaultValue = "268435456",
+            defaultValue = "" + AgentWireConfig.DEFAULT_HISTORY_MAX_TOTAL_BYTES,
             description = "Bound on all histories together (env AGENTWIRE_HISTORY_MAX_TOTAL_BYTES).")
         long historyMaxTotalBytes;
 
