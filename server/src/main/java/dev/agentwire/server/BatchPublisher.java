@@ -113,7 +113,7 @@ final class BatchPublisher
         this.metrics = metrics;
     }
 
-    void publish(final List<IngestEvent> events, final Done done)
+    void publish(final List<EventDraft> events, final Done done)
     {
         publish(events, done, batch -> { });
     }
@@ -122,7 +122,7 @@ final class BatchPublisher
      * @param published told the batch's outcome as soon as publishing stopped (on this thread), before the
      *                  numbers are known: for an answer that cannot wait for {@code done}.
      */
-    void publish(final List<IngestEvent> events, final Done done, final Done published)
+    void publish(final List<EventDraft> events, final Done done, final Done published)
     {
         final List<EventResult> results = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++)
@@ -131,13 +131,12 @@ final class BatchPublisher
         }
         final BatchResult batch = new BatchResult(results);
         final Completion completion = new Completion(batch, done);
-        final EventDraft draft = new EventDraft();
         for (int i = 0; i < events.size(); i++)
         {
             final EventResult result = results.get(i);
             result.completion = completion;
             completion.expect();
-            final long status = engine.tryPublish(events.get(i).fill(draft).receipt(result));
+            final long status = engine.tryPublish(events.get(i).receipt(result));
             if (status >= 0)
             {
                 result.status = "accepted";

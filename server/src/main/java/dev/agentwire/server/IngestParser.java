@@ -3,6 +3,7 @@ package dev.agentwire.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 
@@ -10,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns producer JSON into validated {@link IngestEvent}s, or says precisely what is wrong
+ * Turns producer JSON into validated {@link EventDraft}s (one per event, ready to publish), or says precisely what is wrong
  * ({@code events[2].data.tool_call_id is required}). A batch is validated whole before anything is published.
  */
 final class IngestParser
@@ -38,7 +39,7 @@ final class IngestParser
     }
 
     /** @return the events of a body holding one event object or an array of them. */
-    List<IngestEvent> parseBody(final byte[] body) throws Invalid
+    List<EventDraft> parseBody(final byte[] body) throws Invalid
     {
         final JsonNode root;
         try
@@ -57,7 +58,7 @@ final class IngestParser
         {
             throw new Invalid("body is empty");
         }
-        final List<IngestEvent> events = new ArrayList<>();
+        final List<EventDraft> events = new ArrayList<>();
         if (root.isArray())
         {
             if (root.isEmpty())
@@ -80,34 +81,35 @@ final class IngestParser
         return events;
     }
 
-    IngestEvent parseEvent(final JsonNode node, final String at) throws Invalid
+    EventDraft parseEvent(final JsonNode node, final String at) throws Invalid
     {
         if (node == null || !node.isObject())
         {
             throw new Invalid(at + " must be a JSON object");
         }
-        final IngestEvent event = new IngestEvent();
+        final EventDraft event = new EventDraft();
         parseTarget(node, at, event);
-        event.type = requiredText(node, "type", at);
-        final boolean agentType = EventTypes.isAgentType(event.type);
-        if (!agentType && !EventTypes.isCustomType(event.type))
+        final String type = requiredText(node, "type", at);
+        final boolean agentType = EventTypes.isAgentType(type);
+        if (!agentType && !EventTypes.isCustomType(type))
         {
-            throw new Invalid(at + ".type '" + event.type + "' is not an agent event type nor a namespaced custom " +
+            throw new Invalid(at + ".type '" + type + "' is not an agent event type nor a namespaced custom " +
                 "type (like app.progress)");
         }
-        event.runId = agentType ? requiredText(node, "run_id", at) : optionalText(node, "run_id", at);
-        event.threadId = optionalText(node, "thread_id", at);
-        event.eventId = optionalText(node, "id", at);
+        event.type(type)
+            .runId(agentType ? requiredText(node, "run_id", at) : optionalText(node, "run_id", at))
+            .threadId(optionalText(node, "thread_id", at))
+            .eventId(optionalText(node, "id", at));
 
         final JsonNode data = node.get("data");
         if (data == null || data.isNull())
         {
             if (agentType)
             {
-                throw new Invalid(at + ".data is required for " + event.type);
+                throw new Invalid(at + ".data is required for " + type);
             }
-            event.data = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            return event;
+            final byte[] empty = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return event.payload(empty, 0, empty.length);
         }
         if (!data.isObject())
         {
@@ -115,25 +117,26 @@ final class IngestParser
         }
         if (agentType)
         {
-            checkAgentData(event, (ObjectNode)data, at + ".data");
+            checkAgentData(type, event, (ObjectNode)data, at + ".data");
         }
+        final byte[] bytes;
         try
         {
-            event.data = Json.MAPPER.writeValueAsBytes(data);
+            bytes = Json.MAPPER.writeValueAsBytes(data);
         }
         catch (final JsonProcessingException ex)
         {
             throw new Invalid(at + ".data could not be encoded");
         }
-        if (event.data.length > maxDataBytes)
+        if (bytes.length > maxDataBytes)
         {
-            throw new Invalid(at + ".data is " + event.data.length + " bytes, at most " + maxDataBytes + " allowed");
+            throw new Invalid(at + ".data is " + bytes.length + " bytes, at most " + maxDataBytes + " allowed");
         }
-        return event;
+        return event.payload(bytes, 0, bytes.length);
     }
 
     /** Reads user / room / broadcast: exactly one. */
-    static void parseTarget(final JsonNode node, final String at, final IngestEvent event) throws Invalid
+    static void parseTarget(final JsonNode node, final String at, final EventDraft event) throws Invalid
     {
         final String user = optionalText(node, "user", at);
         final String room = optionalText(node, "room", at);
@@ -150,23 +153,22 @@ final class IngestParser
         }
         if (user != null)
         {
-            event.targetKind = IngestEvent.TO_USER;
-            event.target = user;
+            event.toUser(user);
         }
         else if (room != null)
         {
-            event.targetKind = IngestEvent.TO_ROOM;
-            event.target = room;
+            event.toRoom(room);
         }
         else
         {
-            event.targetKind = IngestEvent.TO_BROADCAST;
+            event.toBroadcast();
         }
     }
 
-    private static void checkAgentData(final IngestEvent event, final ObjectNode data, final String at) throws Invalid
+    private static void checkAgentData(
+        final String type, final EventDraft event, final ObjectNode data, final String at) throws Invalid
     {
-        switch (event.type)
+        switch (type)
         {
             case EventTypes.AGENT_STARTED:
                 requiredText(data, "agent", at);
@@ -175,7 +177,7 @@ final class IngestParser
                 requiredText(data, "text", at);
                 break;
             case EventTypes.TOOL_EXECUTING:
-                event.toolCallId = requiredText(data, "tool_call_id", at);
+                event.toolCallId(requiredText(data, "tool_call_id", at));
                 requiredText(data, "tool", at);
                 if (!data.has("args"))
                 {
@@ -183,20 +185,20 @@ final class IngestParser
                 }
                 break;
             case EventTypes.TOOL_COMPLETED:
-                event.toolCallId = requiredText(data, "tool_call_id", at);
+                event.toolCallId(requiredText(data, "tool_call_id", at));
                 requireResultOrError(data, at);
                 break;
             case EventTypes.AGENT_COMPLETED:
-                final String outcome = requiredText(data, "outcome", at);
-                event.outcome = Outcome.parse(outcome);
-                if (event.outcome == Outcome.NONE)
+                final byte outcome = Outcome.parse(requiredText(data, "outcome", at));
+                if (outcome == Outcome.NONE)
                 {
                     throw new Invalid(at + ".outcome must be success, error or cancelled");
                 }
+                event.outcome(outcome);
                 requireResultOrError(data, at);
                 break;
             default:
-                throw new IllegalStateException("type=" + event.type);
+                throw new IllegalStateException("type=" + type);
         }
     }
 

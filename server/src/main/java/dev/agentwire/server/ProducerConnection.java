@@ -3,6 +3,7 @@ package dev.agentwire.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.core.EventDraft;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
@@ -85,7 +86,7 @@ final class ProducerConnection extends AbstractReceiveListener
         }
         final JsonNode refNode = frame == null ? null : frame.get("ref");
         final String ref = refNode == null || refNode.isNull() ? null : refNode.asText();
-        final IngestEvent event;
+        final EventDraft event;
         try
         {
             event = gateway.parser.parseEvent(frame, "event");

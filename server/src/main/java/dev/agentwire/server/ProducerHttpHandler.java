@@ -1,6 +1,7 @@
 package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -127,7 +128,7 @@ final class ProducerHttpHandler
 
     private void onEventsBody(final HttpServerExchange exchange, final byte[] body)
     {
-        final List<IngestEvent> events;
+        final List<EventDraft> events;
         try
         {
             events = gateway.parser.parseBody(body);
@@ -143,7 +144,7 @@ final class ProducerHttpHandler
 
     private void onBinaryBody(final HttpServerExchange exchange, final byte[] body)
     {
-        final IngestEvent event = new IngestEvent();
+        final EventDraft event = new EventDraft();
         try
         {
             final ObjectNode addressing = Http.object();
@@ -160,15 +161,16 @@ final class ProducerHttpHandler
                 addressing.put("broadcast", true);
             }
             IngestParser.parseTarget(addressing, "query", event);
-            event.type = IngestParser.requiredText(addressing, "type", "query");
-            if (!EventTypes.isCustomType(event.type))
+            final String type = IngestParser.requiredText(addressing, "type", "query");
+            if (!EventTypes.isCustomType(type))
             {
                 throw new IngestParser.Invalid("query.type must be a namespaced custom type (like app.audio): " +
                     "the five agent event types carry JSON data");
             }
-            event.runId = IngestParser.optionalText(addressing, "run_id", "query");
-            event.threadId = IngestParser.optionalText(addressing, "thread_id", "query");
-            event.eventId = IngestParser.optionalText(addressing, "id", "query");
+            event.type(type)
+                .runId(IngestParser.optionalText(addressing, "run_id", "query"))
+                .threadId(IngestParser.optionalText(addressing, "thread_id", "query"))
+                .eventId(IngestParser.optionalText(addressing, "id", "query"));
         }
         catch (final IngestParser.Invalid invalid)
         {
@@ -181,12 +183,11 @@ final class ProducerHttpHandler
                 " bytes");
             return;
         }
-        event.binary = true;
-        event.data = body;
+        event.binary(true).payload(body, 0, body.length);
         publish(exchange, Collections.singletonList(event));
     }
 
-    private void publish(final HttpServerExchange exchange, final List<IngestEvent> events)
+    private void publish(final HttpServerExchange exchange, final List<EventDraft> events)
     {
         if (!gateway.producerLimit.tryAcquire(events.size(), System.nanoTime()))
         {
