@@ -135,6 +135,82 @@ public final class AgentWire implements AutoCloseable
     }
 
     /**
+     * Publishes an event that an external sequencer already numbered for each recipient (a cluster node feeding
+     * its replica spine from the shared log). No lifecycle or duplicate check: the sequencer made them. Waits for
+     * a ring slot.
+     *
+     * @param draft the event with at least one {@link EventDraft#recipient recipient}; read during the call only.
+     * @return the position ({@code >= 0}), {@link PublishStatus#CLOSED} or {@link PublishStatus#INVALID_ARGUMENT}.
+     * @throws IllegalStateException when the engine is not a replica ({@link AgentWireConfig#isReplica()}).
+     */
+    public long publishSequenced(final EventDraft draft)
+    {
+        if (!config.isReplica())
+        {
+            throw new IllegalStateException("publishSequenced needs a replica engine: historySource=null");
+        }
+        if (draft == null || draft.recipientCount == 0 || EventTypes.code(draft.type) == EventTypes.UNKNOWN ||
+            draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes())
+        {
+            return PublishStatus.INVALID_ARGUMENT;
+        }
+        for (int i = 0; i < draft.recipientCount; i++)
+        {
+            if (isBlank(draft.recipientUsers[i]) || draft.recipientEpochs[i] <= 0 || draft.recipientSeqs[i] <= 0)
+            {
+                return PublishStatus.INVALID_ARGUMENT;
+            }
+        }
+        // The stripe lock orders this against close(), as for publish(): nothing gets in after the last slot.
+        final PublishStripe stripe = stripeFor(draft.recipientUsers[0]);
+        stripe.lock.lock();
+        try
+        {
+            if (closed)
+            {
+                return PublishStatus.CLOSED;
+            }
+            return spine.publishEvent(draft, true, config.clock().time());
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
+    }
+
+    /**
+     * Hands a waiting subscription the part of its stream this engine did not hold, as asked by
+     * {@link HistorySource#fetch}. The owning slice merges it in ring order. Any thread.
+     *
+     * @param subscription the subscription the fetch was for.
+     * @param backfill     the stream as the store holds it.
+     * @return the position, or {@link PublishStatus#CLOSED}.
+     */
+    public long backfill(final Subscription subscription, final Backfill backfill)
+    {
+        if (subscription == null || backfill == null || !subscription.userId().equals(backfill.userId()))
+        {
+            throw new IllegalArgumentException("subscription=" + subscription + " backfill=" + backfill +
+                " must be for the same user");
+        }
+        final PublishStripe stripe = stripeFor(subscription.userId());
+        stripe.lock.lock();
+        try
+        {
+            if (closed)
+            {
+                return PublishStatus.CLOSED;
+            }
+            return spine.publishCommand(EventSlot.KIND_BACKFILL, spine.sliceFor(subscription.userId()),
+                subscription.userId(), null, subscription, 0, Subscription.LIVE, backfill);
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
+    }
+
+    /**
      * Subscribes a connection to its user's stream, live from now. The first entry it receives is a welcome
      * with the stream's epoch and last seq.
      *
@@ -342,6 +418,10 @@ public final class AgentWire implements AutoCloseable
 
     private long publish(final EventDraft draft, final boolean block)
     {
+        if (config.isReplica())
+        {
+            throw new IllegalStateException("a replica engine takes numbered events only: use publishSequenced");
+        }
         final int typeCode = validate(draft);
         if (typeCode == EventTypes.UNKNOWN)
         {

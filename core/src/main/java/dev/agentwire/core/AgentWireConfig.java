@@ -75,6 +75,7 @@ public final class AgentWireConfig
     private final long tickIntervalMs;
     private final int publishStripes;
     private final EpochClock clock;
+    private final HistorySource historySource;
 
     private AgentWireConfig(final Builder b)
     {
@@ -95,6 +96,7 @@ public final class AgentWireConfig
         tickIntervalMs = b.tickIntervalMs;
         publishStripes = b.publishStripes;
         clock = b.clock;
+        historySource = b.historySource;
     }
 
     /** @return a builder holding every default. */
@@ -205,6 +207,22 @@ public final class AgentWireConfig
         return publishStripes;
     }
 
+    /**
+     * @return the source of history this engine did not see itself, or null for a standalone engine. Non-null
+     *     makes the engine a replica: events arrive already numbered ({@link AgentWire#publishSequenced}), and
+     *     {@link AgentWire#publish} is not available.
+     */
+    public HistorySource historySource()
+    {
+        return historySource;
+    }
+
+    /** @return true when events are numbered outside this engine (see {@link #historySource()}). */
+    public boolean isReplica()
+    {
+        return historySource != null;
+    }
+
     /** @return the wall clock used for timestamps, history age and retention. */
     public EpochClock clock()
     {
@@ -244,6 +262,7 @@ public final class AgentWireConfig
         private long tickIntervalMs = DEFAULT_TICK_INTERVAL_MS;
         private int publishStripes = DEFAULT_PUBLISH_STRIPES;
         private EpochClock clock = SystemEpochClock.INSTANCE;
+        private HistorySource historySource;
 
         private Builder()
         {
@@ -358,6 +377,19 @@ public final class AgentWireConfig
         public Builder publishStripes(final int v)
         {
             publishStripes = v;
+            return this;
+        }
+
+        /**
+         * Makes the engine a replica of an external sequencer (a cluster node): see
+         * {@link AgentWireConfig#historySource()}.
+         *
+         * @param v the source, or null for a standalone engine (the default).
+         * @return this.
+         */
+        public Builder historySource(final HistorySource v)
+        {
+            historySource = v;
             return this;
         }
 

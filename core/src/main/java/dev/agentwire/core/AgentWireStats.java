@@ -28,6 +28,13 @@ public final class AgentWireStats
     public final long users;
     /** Gauge: live subscriptions. */
     public final long subscriptions;
+    /** Replica: history fetches asked of the {@link HistorySource}. */
+    public final long backfillsRequested;
+    /**
+     * Replica: streams restarted because the store's epoch changed or numbered events were missed; their live
+     * subscriptions were ended with {@link CloseReason#RESUME_REQUIRED}.
+     */
+    public final long streamResets;
     /** Gauge: free ring slots. */
     public final long ringRemainingCapacity;
     /** Gauge: ring slots in all. */
@@ -36,7 +43,7 @@ public final class AgentWireStats
     AgentWireStats(final SliceCounters[] slices, final long ringRemainingCapacity, final long ringSize)
     {
         long sequenced = 0, delivered = 0, slow = 0, recovered = 0, notRecovered = 0, evicted = 0, freed = 0;
-        long errors = 0, bytes = 0, userCount = 0, subscriptionCount = 0;
+        long errors = 0, bytes = 0, userCount = 0, subscriptionCount = 0, backfills = 0, resets = 0;
         for (final SliceCounters c : slices)
         {
             sequenced += c.eventsSequenced.get();
@@ -50,6 +57,8 @@ public final class AgentWireStats
             bytes += c.historyBytes.get();
             userCount += c.users.get();
             subscriptionCount += c.subscriptions.get();
+            backfills += c.backfillsRequested.get();
+            resets += c.streamResets.get();
         }
         eventsSequenced = sequenced;
         deliveries = delivered;
@@ -62,6 +71,8 @@ public final class AgentWireStats
         historyBytes = bytes;
         users = userCount;
         subscriptions = subscriptionCount;
+        backfillsRequested = backfills;
+        streamResets = resets;
         this.ringRemainingCapacity = ringRemainingCapacity;
         this.ringSize = ringSize;
     }
@@ -73,7 +84,8 @@ public final class AgentWireStats
             ", slowConsumerCuts=" + slowConsumerCuts + ", resumesRecovered=" + resumesRecovered +
             ", resumesNotRecovered=" + resumesNotRecovered + ", historyEvictedEvents=" + historyEvictedEvents +
             ", usersFreed=" + usersFreed + ", handlerErrors=" + handlerErrors + ", historyBytes=" + historyBytes +
-            ", users=" + users + ", subscriptions=" + subscriptions +
+            ", users=" + users + ", subscriptions=" + subscriptions + ", backfillsRequested=" + backfillsRequested +
+            ", streamResets=" + streamResets +
             ", ringRemainingCapacity=" + ringRemainingCapacity + ", ringSize=" + ringSize + '}';
     }
 }

@@ -13,6 +13,11 @@ public final class CloseReason
     public static final int SLOW_CONSUMER = 2;
     /** The engine closed after delivering everything it had accepted. */
     public static final int SHUTDOWN = 3;
+    /**
+     * A replica lost track of the user's stream (the store's epoch changed, or events were lost between the store
+     * and this engine): the client must reconnect and resume, and is then told exactly what was recovered.
+     */
+    public static final int RESUME_REQUIRED = 4;
 
     private CloseReason()
     {
@@ -34,6 +39,8 @@ public final class CloseReason
                 return "slow_consumer";
             case SHUTDOWN:
                 return "shutdown";
+            case RESUME_REQUIRED:
+                return "resume_required";
             default:
                 return "unknown_" + reason;
         }

@@ -37,6 +37,11 @@ public final class EventDraft
     int payloadOffset;
     int payloadLength;
     PublishReceipt receipt;
+    // Recipients numbered by an external sequencer (replica mode): parallel arrays, reused across events.
+    String[] recipientUsers = new String[1];
+    long[] recipientEpochs = new long[1];
+    long[] recipientSeqs = new long[1];
+    int recipientCount;
 
     /**
      * Clears every field so the draft can describe the next event.
@@ -59,7 +64,43 @@ public final class EventDraft
         payloadOffset = 0;
         payloadLength = 0;
         receipt = null;
+        for (int i = 0; i < recipientCount; i++)
+        {
+            recipientUsers[i] = null;
+        }
+        recipientCount = 0;
         return this;
+    }
+
+    /**
+     * Adds a recipient whose number was assigned outside this engine, for {@link AgentWire#publishSequenced}: the
+     * cluster sequencer decided who receives the event and with which (epoch, seq) in each user's stream.
+     *
+     * @param userId the recipient.
+     * @param epoch  the epoch of the recipient's stream.
+     * @param seq    the event's number in that stream.
+     * @return this draft.
+     */
+    public EventDraft recipient(final String userId, final long epoch, final long seq)
+    {
+        if (recipientCount == recipientUsers.length)
+        {
+            final int capacity = recipientCount * 2;
+            recipientUsers = java.util.Arrays.copyOf(recipientUsers, capacity);
+            recipientEpochs = java.util.Arrays.copyOf(recipientEpochs, capacity);
+            recipientSeqs = java.util.Arrays.copyOf(recipientSeqs, capacity);
+        }
+        recipientUsers[recipientCount] = userId;
+        recipientEpochs[recipientCount] = epoch;
+        recipientSeqs[recipientCount] = seq;
+        recipientCount++;
+        return this;
+    }
+
+    /** @return how many pre-numbered recipients the draft carries. */
+    public int recipientCount()
+    {
+        return recipientCount;
     }
 
     /**
@@ -244,5 +285,75 @@ public final class EventDraft
     public String runId()
     {
         return runId;
+    }
+    /** @return true when addressed to one user ({@link #target()} is the user id). */
+    public boolean isToUser()
+    {
+        return targetKind == TARGET_USER;
+    }
+
+    /** @return true when addressed to a room ({@link #target()} is the room). */
+    public boolean isToRoom()
+    {
+        return targetKind == TARGET_ROOM;
+    }
+
+    /** @return true when addressed to every connected user. */
+    public boolean isBroadcast()
+    {
+        return targetKind == TARGET_BROADCAST;
+    }
+
+    /** @return the thread id, or null. */
+    public String threadId()
+    {
+        return threadId;
+    }
+
+    /** @return the idempotency key, or null. */
+    public String eventId()
+    {
+        return eventId;
+    }
+
+    /** @return the tool call id, or null. */
+    public String toolCallId()
+    {
+        return toolCallId;
+    }
+
+    /** @return one of {@link Outcome}. */
+    public byte outcome()
+    {
+        return outcome;
+    }
+
+    /** @return true for a binary payload. */
+    public boolean isBinary()
+    {
+        return binary;
+    }
+
+    /** @return the producer's timestamp, or 0 when the engine stamps it. */
+    public long timestampMs()
+    {
+        return timestampMs;
+    }
+
+    /** @return the payload length in bytes. */
+    public int payloadLength()
+    {
+        return payloadLength;
+    }
+
+    /** @return a copy of the payload bytes (allocates: for transports that must hand the bytes on). */
+    public byte[] payloadBytes()
+    {
+        final byte[] bytes = new byte[payloadLength];
+        if (payloadLength > 0)
+        {
+            payload.getBytes(payloadOffset, bytes, 0, payloadLength);
+        }
+        return bytes;
     }
 }

@@ -18,6 +18,7 @@ final class EventSlot
     static final int KIND_LEAVE = 5;
     static final int KIND_TICK = 6;
     static final int KIND_SHUTDOWN = 7;
+    static final int KIND_BACKFILL = 8;
 
     /** Slice index meaning "every slice has work for this slot". */
     static final int ALL_SLICES = -1;
@@ -43,6 +44,34 @@ final class EventSlot
     ReceiptTracker receipt;
     long resumeEpoch;
     long resumeAfter;
+    Backfill backfill;
+    // Pre-numbered recipients (replica mode); grown on demand, never shrunk, so steady state allocates nothing.
+    String[] recipientUsers = new String[1];
+    long[] recipientEpochs = new long[1];
+    long[] recipientSeqs = new long[1];
+    int recipientCount;
+
+    void copyRecipients(final EventDraft draft)
+    {
+        final int count = draft.recipientCount;
+        if (count > recipientUsers.length)
+        {
+            recipientUsers = new String[count];
+            recipientEpochs = new long[count];
+            recipientSeqs = new long[count];
+        }
+        for (int i = 0; i < count; i++)
+        {
+            recipientUsers[i] = draft.recipientUsers[i];
+            recipientEpochs[i] = draft.recipientEpochs[i];
+            recipientSeqs[i] = draft.recipientSeqs[i];
+        }
+        for (int i = count; i < recipientCount; i++)
+        {
+            recipientUsers[i] = null;
+        }
+        recipientCount = count;
+    }
 
     /** Commands carry no event fields; clearing them lets the old event's strings be collected. */
     void clearForCommand(final int kind, final int slice)
@@ -62,5 +91,11 @@ final class EventSlot
         receipt = null;
         resumeEpoch = 0;
         resumeAfter = Subscription.LIVE;
+        backfill = null;
+        for (int i = 0; i < recipientCount; i++)
+        {
+            recipientUsers[i] = null;
+        }
+        recipientCount = 0;
     }
 }

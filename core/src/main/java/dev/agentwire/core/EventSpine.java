@@ -45,6 +45,11 @@ final class EventSpine
     /** The slice that owns a user: stable for the engine's life, spreading users evenly. */
     int sliceFor(final String userId)
     {
+        return sliceOf(userId, sliceCount);
+    }
+
+    static int sliceOf(final String userId, final int sliceCount)
+    {
         final int h = userId.hashCode();
         return ((h ^ (h >>> 16)) & Integer.MAX_VALUE) % sliceCount;
     }
@@ -77,7 +82,22 @@ final class EventSpine
             final EventSlot slot = ring.get(position);
             slot.kind = EventSlot.KIND_EVENT;
             slot.targetKind = draft.targetKind;
-            slot.slice = draft.targetKind == EventDraft.TARGET_USER ? sliceFor(draft.target) : EventSlot.ALL_SLICES;
+            final int recipients = draft.recipientCount;
+            slot.copyRecipients(draft);
+            if (recipients == 1)
+            {
+                slot.slice = sliceFor(draft.recipientUsers[0]);
+            }
+            else if (recipients > 1)
+            {
+                slot.slice = EventSlot.ALL_SLICES;
+            }
+            else
+            {
+                slot.slice = draft.targetKind == EventDraft.TARGET_USER ? sliceFor(draft.target) : EventSlot.ALL_SLICES;
+            }
+            slot.backfill = null;
+            slot.resumeAfter = Subscription.LIVE;
             slot.target = draft.target;
             slot.room = null;
             slot.type = draft.type;
@@ -89,7 +109,7 @@ final class EventSpine
             slot.publishNs = System.nanoTime();
             slot.subscription = null;
             slot.receipt = draft.receipt == null ? null : new ReceiptTracker(
-                draft.receipt, draft.targetKind == EventDraft.TARGET_USER ? 1 : sliceCount);
+                draft.receipt, slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);
             final int length = draft.payloadLength;
             if (length > 0)
             {
@@ -114,6 +134,20 @@ final class EventSpine
         final long resumeEpoch,
         final long resumeAfter)
     {
+        return publishCommand(kind, slice, target, room, subscription, resumeEpoch, resumeAfter, null);
+    }
+
+    /** As above, carrying a backfill for a waiting subscription. */
+    long publishCommand(
+        final int kind,
+        final int slice,
+        final String target,
+        final String room,
+        final Subscription subscription,
+        final long resumeEpoch,
+        final long resumeAfter,
+        final Backfill backfill)
+    {
         final long position = ring.next();
         try
         {
@@ -124,6 +158,7 @@ final class EventSpine
             slot.subscription = subscription;
             slot.resumeEpoch = resumeEpoch;
             slot.resumeAfter = resumeAfter;
+            slot.backfill = backfill;
         }
         finally
         {

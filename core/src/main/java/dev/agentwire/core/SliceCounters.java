@@ -18,6 +18,8 @@ final class SliceCounters
     final AtomicLong historyBytes = new AtomicLong();
     final AtomicLong users = new AtomicLong();
     final AtomicLong subscriptions = new AtomicLong();
+    final AtomicLong backfillsRequested = new AtomicLong();
+    final AtomicLong streamResets = new AtomicLong();
 
     static void increment(final AtomicLong counter)
     {

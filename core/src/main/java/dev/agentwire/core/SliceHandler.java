@@ -31,6 +31,9 @@ final class SliceHandler implements EventHandler<EventSlot>
     private final PresenceRelay presence;
     private final SliceCounters counters;
     private final long historyBudgetBytes;
+    private final HistorySource historySource;
+    private final boolean replica;
+    private final int sliceCount;
     private final Object2ObjectHashMap<String, UserStream> users = new Object2ObjectHashMap<>();
     private final Object2ObjectHashMap<String, ArrayList<UserStream>> rooms = new Object2ObjectHashMap<>();
     private final ArrayList<UserStream> connected = new ArrayList<>();
@@ -46,6 +49,9 @@ final class SliceHandler implements EventHandler<EventSlot>
         this.presence = presence;
         this.counters = counters;
         this.historyBudgetBytes = Math.max(1, config.historyMaxTotalBytes() / config.sliceCount());
+        this.historySource = config.historySource();
+        this.replica = historySource != null;
+        this.sliceCount = config.sliceCount();
     }
 
     @Override
@@ -79,6 +85,9 @@ final class SliceHandler implements EventHandler<EventSlot>
             case EventSlot.KIND_SHUTDOWN:
                 onShutdownCommand();
                 break;
+            case EventSlot.KIND_BACKFILL:
+                onBackfill(slot.subscription, slot.backfill);
+                break;
             default:
                 throw new IllegalStateException("slot kind=" + slot.kind + " sequence=" + sequence);
         }
@@ -88,12 +97,106 @@ final class SliceHandler implements EventHandler<EventSlot>
 
     private void onAgentEvent(final EventSlot slot, final long position, final long nowMs)
     {
+        if (slot.recipientCount > 0)
+        {
+            onNumberedEvent(slot, position, nowMs);
+        }
+        else
+        {
+            onLocalEvent(slot, position, nowMs);
+        }
+        // Every slice that looked at the slot reports, members or not, so the receipt knows when all have.
+        if (slot.receipt != null)
+        {
+            slot.receipt.sliceDone();
+        }
+        enforceHistoryBudget();
+    }
+
+    /** Replica: the sequencer chose the recipients and their numbers; this slice follows them. */
+    private void onNumberedEvent(final EventSlot slot, final long position, final long nowMs)
+    {
+        final String room = slot.targetKind == EventDraft.TARGET_ROOM ? slot.target : null;
+        final boolean broadcast = slot.targetKind == EventDraft.TARGET_BROADCAST;
+        final boolean mine = slot.slice == index;
+        byte[] payload = null;
+        for (int i = 0, n = slot.recipientCount; i < n; i++)
+        {
+            final String userId = slot.recipientUsers[i];
+            if (!mine && EventSpine.sliceOf(userId, sliceCount) != index)
+            {
+                continue;
+            }
+            final UserStream user = userFor(userId, nowMs);
+            final long seq = slot.recipientSeqs[i];
+            if (!follow(user, slot.recipientEpochs[i], seq))
+            {
+                continue;
+            }
+            if (payload == null)
+            {
+                payload = copyPayload(slot);
+            }
+            deliver(user, slot, payload, position, room, broadcast, seq, nowMs);
+            if (user.pendingCount > 0)
+            {
+                completeWaiting(user);
+            }
+        }
+    }
+
+    /**
+     * Brings the local view of a stream to the numbered event about to be delivered.
+     *
+     * @return false when the event is already known here (it came in a backfill first).
+     */
+    private boolean follow(final UserStream user, final long epoch, final long seq)
+    {
+        if (!user.known)
+        {
+            user.known = true;
+            user.epoch = epoch;
+            user.lastSeq = seq - 1;
+            return true;
+        }
+        if (epoch != user.epoch || seq > user.lastSeq + 1)
+        {
+            // The store lost its data (new epoch) or this node missed numbered events: what it holds is no
+            // longer a contiguous prefix, so it starts over here and live clients resume from the store.
+            resetStream(user, epoch, seq - 1);
+            return true;
+        }
+        return seq > user.lastSeq;
+    }
+
+    private void resetStream(final UserStream user, final long epoch, final long lastSeq)
+    {
+        SliceCounters.increment(counters.streamResets);
+        releaseHistory(user.history.clear());
+        byAppend.remove(user);
+        user.epoch = epoch;
+        user.lastSeq = lastSeq;
+        for (int i = user.subscriptionCount - 1; i >= 0; i--)
+        {
+            final Subscription subscription = user.subscriptions[i];
+            if (!subscription.pending)
+            {
+                user.removeSubscription(subscription);
+                SliceCounters.add(counters.subscriptions, -1);
+                subscription.offerClosing(CloseReason.RESUME_REQUIRED);
+            }
+        }
+        onSubscriptionRemoved(user);
+    }
+
+    private void onLocalEvent(final EventSlot slot, final long position, final long nowMs)
+    {
         switch (slot.targetKind)
         {
             case EventDraft.TARGET_USER:
             {
                 final UserStream user = userFor(slot.target, nowMs);
-                deliver(user, slot, copyPayload(slot), position, null, false, nowMs);
+                deliver(user, slot, copyPayload(slot), position, null, false, user.lastSeq + 1, nowMs);
                 break;
             }
             case EventDraft.TARGET_ROOM:
@@ -104,7 +207,8 @@ final class SliceHandler implements EventHandler<EventSlot>
                     final byte[] payload = copyPayload(slot);
                     for (int i = 0, n = members.size(); i < n; i++)
                     {
-                        deliver(members.get(i), slot, payload, position, slot.target, false, nowMs);
+                        final UserStream member = members.get(i);
+                        deliver(member, slot, payload, position, slot.target, false, member.lastSeq + 1, nowMs);
                     }
                 }
                 break;
@@ -119,7 +223,8 @@ final class SliceHandler implements EventHandler<EventSlot>
                     {
                         if (i < connected.size())
                         {
-                            deliver(connected.get(i), slot, payload, position, null, true, nowMs);
+                            final UserStream user = connected.get(i);
+                            deliver(user, slot, payload, position, null, true, user.lastSeq + 1, nowMs);
                         }
                     }
                 }
@@ -128,12 +233,6 @@ final class SliceHandler implements EventHandler<EventSlot>
             default:
                 throw new IllegalStateException("targetKind=" + slot.targetKind);
         }
-        // Every slice that looked at the slot reports, members or not, so the receipt knows when all have.
-        if (slot.receipt != null)
-        {
-            slot.receipt.sliceDone();
-        }
-        enforceHistoryBudget();
     }
 
     private static byte[] copyPayload(final EventSlot slot)
@@ -150,10 +249,12 @@ final class SliceHandler implements EventHandler<EventSlot>
         final long position,
         final String room,
         final boolean broadcast,
+        final long seq,
         final long nowMs)
     {
+        user.lastSeq = seq;
         final AgentEvent event = new AgentEvent(
-            user.userId, user.epoch, ++user.lastSeq, position, slot.type, slot.runId, slot.threadId, slot.eventId,
+            user.userId, user.epoch, seq, position, slot.type, slot.runId, slot.threadId, slot.eventId,
             room, broadcast, slot.binary, slot.timestampMs, slot.publishNs, payload);
 
         final EventHistory history = user.history;
@@ -182,6 +283,10 @@ final class SliceHandler implements EventHandler<EventSlot>
         for (int i = user.subscriptionCount - 1; i >= 0; i--)
         {
             final Subscription subscription = subscriptions[i];
+            if (subscription.pending)
+            {
+                continue;
+            }
             if (subscription.offerEvent(event))
             {
                 SliceCounters.increment(counters.deliveries);
@@ -204,6 +309,19 @@ final class SliceHandler implements EventHandler<EventSlot>
         user.lastActivityMs = nowMs;
         byActivity.touch(user);
 
+        if (replica && !(user.known && (after == Subscription.LIVE || isCovered(user, epoch, after))))
+        {
+            // This node cannot answer from what it has seen: hold the subscription back (it is counted as
+            // connected, so broadcasts number it) and ask the store; onBackfill merges the answer in ring order.
+            subscription.pending = true;
+            subscription.pendingEpoch = epoch;
+            subscription.pendingAfter = after;
+            user.pendingCount++;
+            addSubscription(user, subscription);
+            requestBackfill(subscription);
+            return;
+        }
+
         final boolean offered = subscription.offerNotice(Notice.welcome(user.userId, user.epoch, user.lastSeq)) &&
             (after == Subscription.LIVE || replay(user, subscription, epoch, after));
         if (!offered)
@@ -214,6 +332,11 @@ final class SliceHandler implements EventHandler<EventSlot>
             return;
         }
 
+        addSubscription(user, subscription);
+    }
+
+    private void addSubscription(final UserStream user, final Subscription subscription)
+    {
         user.addSubscription(subscription);
         SliceCounters.increment(counters.subscriptions);
         if (user.subscriptionCount == 1)
@@ -222,6 +345,139 @@ final class SliceHandler implements EventHandler<EventSlot>
             connected.add(user);
             presence.onFirstConnected(user.userId);
         }
+    }
+
+    private void requestBackfill(final Subscription subscription)
+    {
+        SliceCounters.increment(counters.backfillsRequested);
+        subscription.waitingFor = null;
+        historySource.fetch(subscription, subscription.pendingEpoch, subscription.pendingAfter);
+    }
+
+    /** Replica: the store's answer for a held-back subscription, taken in ring order with the live events. */
+    private void onBackfill(final Subscription subscription, final Backfill backfill)
+    {
+        if (subscription.isClosed() || !subscription.pending || shutdown)
+        {
+            return;
+        }
+        final UserStream user = users.get(subscription.userId());
+        if (user == null)
+        {
+            return;
+        }
+        if (!user.known)
+        {
+            // First sight of this stream: it is what the store held; the log brings what follows.
+            user.known = true;
+            user.epoch = backfill.epoch();
+            user.lastSeq = backfill.lastSeq();
+        }
+        else if (user.epoch != backfill.epoch())
+        {
+            resetStream(user, backfill.epoch(), backfill.lastSeq());
+        }
+        subscription.waitingFor = backfill;
+        completeWaiting(user);
+    }
+
+    private void completeWaiting(final UserStream user)
+    {
+        for (int i = user.subscriptionCount - 1; i >= 0; i--)
+        {
+            final Subscription subscription = user.subscriptions[i];
+            if (subscription.pending && subscription.waitingFor != null)
+            {
+                tryComplete(user, subscription);
+            }
+        }
+    }
+
+    /**
+     * Releases a held-back subscription once this node has seen the stream at least as far as the backfill
+     * reached: the backfill's events, then what this node holds after them, then live, with nothing missed.
+     */
+    private void tryComplete(final UserStream user, final Subscription subscription)
+    {
+        final Backfill backfill = subscription.waitingFor;
+        if (backfill.epoch() != user.epoch)
+        {
+            requestBackfill(subscription);
+            return;
+        }
+        if (user.lastSeq < backfill.lastSeq())
+        {
+            return;
+        }
+        final EventHistory history = user.history;
+        final long localFirst = history.firstSeq(user.lastSeq);
+        if (localFirst > backfill.lastSeq() + 1)
+        {
+            requestBackfill(subscription);
+            return;
+        }
+        subscription.pending = false;
+        subscription.waitingFor = null;
+        user.pendingCount--;
+
+        final long after = subscription.pendingAfter;
+        boolean offered = subscription.offerNotice(Notice.welcome(user.userId, user.epoch, user.lastSeq));
+        long nextSeq = Long.MAX_VALUE;
+        if (offered && after != Subscription.LIVE)
+        {
+            final boolean recovered = isRecovered(
+                after, subscription.pendingEpoch, backfill.epoch(), backfill.firstSeq(), backfill.lastSeq());
+            final long replayFrom = recovered ? after + 1 : backfill.firstSeq();
+            SliceCounters.increment(recovered ? counters.resumesRecovered : counters.resumesNotRecovered);
+            offered = subscription.offerNotice(Notice.resumed(recovered, user.epoch, replayFrom, user.lastSeq));
+            nextSeq = replayFrom;
+            final java.util.List<AgentEvent> events = backfill.events();
+            for (int i = 0, n = events.size(); offered && i < n; i++)
+            {
+                final AgentEvent event = events.get(i);
+                if (event.seq() == nextSeq)
+                {
+                    offered = subscription.offerEvent(event);
+                    nextSeq++;
+                }
+            }
+        }
+        else
+        {
+            nextSeq = user.lastSeq + 1;
+        }
+        if (offered && nextSeq < localFirst && nextSeq <= user.lastSeq)
+        {
+            // The store's answer stopped short of what this node holds: never a silent gap, resume again.
+            user.removeSubscription(subscription);
+            SliceCounters.add(counters.subscriptions, -1);
+            subscription.offerClosing(CloseReason.RESUME_REQUIRED);
+            onSubscriptionRemoved(user);
+            return;
+        }
+        for (int i = (int)Math.max(0, nextSeq - localFirst), n = history.size(); offered && i < n; i++)
+        {
+            offered = subscription.offerEvent(history.get(i));
+        }
+        if (!offered)
+        {
+            cutSlow(user, subscription);
+        }
+    }
+
+    private static boolean isRecovered(
+        final long after, final long clientEpoch, final long epoch, final long firstSeq, final long lastSeq)
+    {
+        if (after == 0)
+        {
+            return firstSeq == 1;
+        }
+        return clientEpoch == epoch && after <= lastSeq && after >= firstSeq - 1;
+    }
+
+    private static boolean isCovered(final UserStream user, final long epoch, final long after)
+    {
+        return isRecovered(after, epoch, user.epoch, user.history.firstSeq(user.lastSeq), user.lastSeq);
     }
 
     /**
@@ -233,15 +489,7 @@ final class SliceHandler implements EventHandler<EventSlot>
         final EventHistory history = user.history;
         final long lastSeq = user.lastSeq;
         final long firstSeq = history.firstSeq(lastSeq);
-        final boolean recovered;
-        if (after == 0)
-        {
-            recovered = firstSeq == 1;
-        }
-        else
-        {
-            recovered = epoch == user.epoch && after <= lastSeq && after >= firstSeq - 1;
-        }
+        final boolean recovered = isRecovered(after, epoch, user.epoch, firstSeq, lastSeq);
         final long replayFrom = recovered ? after + 1 : firstSeq;
         SliceCounters.increment(recovered ? counters.resumesRecovered : counters.resumesNotRecovered);
 
@@ -268,6 +516,11 @@ final class SliceHandler implements EventHandler<EventSlot>
         }
         if (user != null && user.removeSubscription(subscription))
         {
+            if (subscription.pending)
+            {
+                subscription.pending = false;
+                user.pendingCount--;
+            }
             SliceCounters.add(counters.subscriptions, -1);
             user.lastActivityMs = nowMs;
             byActivity.touch(user);
@@ -279,6 +532,11 @@ final class SliceHandler implements EventHandler<EventSlot>
     {
         subscription.markSlow();
         user.removeSubscription(subscription);
+        if (subscription.pending)
+        {
+            subscription.pending = false;
+            user.pendingCount--;
+        }
         SliceCounters.add(counters.subscriptions, -1);
         SliceCounters.increment(counters.slowConsumerCuts);
         subscription.listener().onClosed(subscription, CloseReason.SLOW_CONSUMER);
@@ -356,6 +614,10 @@ final class SliceHandler implements EventHandler<EventSlot>
         for (int i = user.subscriptionCount - 1; i >= 0; i--)
         {
             final Subscription subscription = user.subscriptions[i];
+            if (subscription.pending)
+            {
+                continue;
+            }
             if (!subscription.offerNotice(notice))
             {
                 cutSlow(user, subscription);
@@ -427,6 +689,7 @@ final class SliceHandler implements EventHandler<EventSlot>
                 user.subscriptions[s] = null;
             }
             user.subscriptionCount = 0;
+            user.pendingCount = 0;
             user.connectedIndex = -1;
         }
         connected.clear();
@@ -439,7 +702,8 @@ final class SliceHandler implements EventHandler<EventSlot>
         if (user == null)
         {
             // A new stream gets a new epoch: a cursor from a forgotten stream can never be taken for this one.
-            final long epoch = ThreadLocalRandom.current().nextLong(1, MAX_JS_SAFE_EPOCH);
+            // A replica takes its epochs from the sequencer instead, and knows the stream once it sees one.
+            final long epoch = replica ? 0 : ThreadLocalRandom.current().nextLong(1, MAX_JS_SAFE_EPOCH);
             user = new UserStream(userId, epoch, config.historyMaxEvents());
             user.lastActivityMs = nowMs;
             users.put(userId, user);

@@ -71,6 +71,12 @@ public final class Subscription
     private int unsubscribeRequested;
     private volatile int closeReason = CloseReason.NONE;
 
+    // Replica resume state, touched only by the owning slice thread.
+    boolean pending;
+    long pendingEpoch;
+    long pendingAfter;
+    Backfill waitingFor;
+
     Subscription(
         final long id,
         final String userId,

@@ -11,9 +11,14 @@ final class UserStream
     private static final Subscription[] NO_SUBSCRIPTIONS = new Subscription[0];
 
     final String userId;
-    final long epoch;
     final EventHistory history;
+    long epoch;
     long lastSeq;
+    // A replica knows a stream from the first numbered event or backfill of it; until then epoch and lastSeq mean
+    // nothing. A standalone engine numbers its own streams, so they are always known.
+    boolean known;
+    // Subscriptions held back until a backfill is merged (replica only); they get no live events meanwhile.
+    int pendingCount;
     long lastActivityMs;
     long lastAppendMs;
     long lastTouchMs = Long.MIN_VALUE;
@@ -35,6 +40,7 @@ final class UserStream
     {
         this.userId = userId;
         this.epoch = epoch;
+        this.known = epoch != 0;
         this.history = new EventHistory(historyMaxEvents);
     }
 

@@ -85,7 +85,7 @@ class ArchitectureTest
             "AgentWire", "AgentWireConfig", "AgentWireConfig$Builder", "AgentWireConfig$WaitStrategy",
             "AgentWireConfig$LifecycleMode", "AgentWireStats", "AgentEvent", "EventDraft", "EventTypes", "Outcome",
             "PublishStatus", "CloseReason", "Subscription", "SubscriberListener", "SubscriptionHandler",
-            "InboundHandler", "PresenceListener", "PublishReceipt"));
+            "InboundHandler", "PresenceListener", "PublishReceipt", "HistorySource", "Backfill"));
         final Set<String> actual = new TreeSet<>();
         core.stream()
             .filter(c -> c.getPackageName().equals("dev.agentwire.core"))

@@ -1,0 +1,28 @@
+package dev.agentwire.core;
+
+/**
+ * Where a replica engine gets the part of a user's stream it has not seen itself: in a cluster, the shared store
+ * that numbered every event (see {@link AgentWireConfig.Builder#historySource}).
+ * <p>
+ * A replica engine knows a user's stream exactly from the first event of it that reached this engine; for a
+ * subscribe it cannot answer from that (the user is new here, or the cursor reaches further back than what this
+ * engine kept), the owning slice asks the source, holds the subscription back, and merges the answer in ring
+ * order, so the client still sees no gap and no duplicate.
+ */
+public interface HistorySource
+{
+    /**
+     * Asks for the user's stream after a cursor. Called on a slice thread: must return at once and never block.
+     * Answer later, from any thread, with {@link AgentWire#backfill(Subscription, Backfill)}; on failure retry
+     * (the subscription waits, its connection stays up) until it succeeds or {@link Subscription#isClosed()}.
+     * <p>
+     * The answer holds the stream's epoch, first and last seq, and the events from {@code afterSeq + 1} when the
+     * cursor is still covered ({@code epoch} matches and {@code firstSeq - 1 <= afterSeq <= lastSeq}), else every
+     * kept event; with {@code afterSeq == Subscription.LIVE} it holds no events.
+     *
+     * @param subscription the waiting subscription (its user is {@link Subscription#userId()}).
+     * @param epoch        the client's epoch (0 when none).
+     * @param afterSeq     the client's last seq, 0 for none, or {@link Subscription#LIVE}.
+     */
+    void fetch(Subscription subscription, long epoch, long afterSeq);
+}
