@@ -105,6 +105,34 @@ public final class AgentWireConfig
         return new Builder();
     }
 
+    /**
+     * @param source the history source (see {@link Builder#historySource}).
+     * @return a copy of this configuration that makes the engine a replica of that source.
+     */
+    public AgentWireConfig withHistorySource(final HistorySource source)
+    {
+        final Builder b = new Builder();
+        b.ringSize = ringSize;
+        b.sliceCount = sliceCount;
+        b.waitStrategy = waitStrategy;
+        b.historyMaxEvents = historyMaxEvents;
+        b.historyMaxAgeMs = historyMaxAgeMs;
+        b.historyMaxTotalBytes = historyMaxTotalBytes;
+        b.subscriberQueueMaxEvents = subscriberQueueMaxEvents;
+        b.subscriberQueueMaxBytes = subscriberQueueMaxBytes;
+        b.lifecycleMode = lifecycleMode;
+        b.dedupWindowMs = dedupWindowMs;
+        b.dedupMaxEntries = dedupMaxEntries;
+        b.runRetentionMs = runRetentionMs;
+        b.userRetentionMs = userRetentionMs;
+        b.maxPayloadBytes = maxPayloadBytes;
+        b.tickIntervalMs = tickIntervalMs;
+        b.publishStripes = publishStripes;
+        b.clock = clock;
+        b.historySource = source;
+        return b.build();
+    }
+
     /** @return the defaults, validated. */
     public static AgentWireConfig defaults()
     {

@@ -2,6 +2,7 @@ package dev.agentwire.server;
 
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.InboundHandler;
+import dev.agentwire.core.PresenceListener;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -43,15 +44,54 @@ public final class AgentWireServer implements AutoCloseable
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final DemoAgent demoAgent;
+    private final RedisCluster cluster;
+    private final ClusterLogTailer tailer;
 
     private AgentWireServer(final ServerConfig config, final boolean demo)
     {
         this.config = config;
-        this.engine = AgentWire.start(config.engine());
-        this.gateway = new Gateway(config, engine);
+        if (config.isClustered())
+        {
+            // A cluster node: Redis numbers every event; this node's spine follows the shared log.
+            cluster = new RedisCluster(config);
+            final ClusterHistorySource history = new ClusterHistorySource(cluster, config.engine());
+            engine = AgentWire.start(config.engine().withHistorySource(history));
+            history.engine(engine);
+        }
+        else
+        {
+            cluster = null;
+            engine = AgentWire.start(config.engine());
+        }
+        this.gateway = new Gateway(config, engine, cluster);
         engine.onInbound("user_message", gateway.producers);
         engine.onInbound("cancel", gateway.producers);
-        engine.presenceListener(gateway.producers);
+        engine.presenceListener(cluster == null ? gateway.producers : new PresenceListener()
+        {
+            @Override
+            public void onFirstConnected(final String userId)
+            {
+                cluster.onFirstConnected(userId);
+                gateway.producers.onFirstConnected(userId);
+            }
+
+            @Override
+            public void onLastDisconnected(final String userId)
+            {
+                cluster.onLastDisconnected(userId);
+                gateway.producers.onLastDisconnected(userId);
+            }
+        });
+        if (cluster != null)
+        {
+            tailer = new ClusterLogTailer(cluster, engine);
+            tailer.start();
+            LOG.info("cluster node: node={} keyPrefix={}", config.nodeId(), config.redisKeyPrefix());
+        }
+        else
+        {
+            tailer = null;
+        }
 
         final ProducerHttpHandler producer = new ProducerHttpHandler(gateway);
         final MetricsExporter exporter = new MetricsExporter(gateway.metrics, engine, gateway.registry, gateway.producers);
@@ -79,7 +119,7 @@ public final class AgentWireServer implements AutoCloseable
             .setInvalidMethodHandler(exchange -> Http.error(exchange, 405, "method_not_allowed", "method not allowed"));
         if (demo)
         {
-            demoAgent = new DemoAgent(engine);
+            demoAgent = new DemoAgent(gateway.publisher);
             onInbound("user_message", demoAgent::onUserMessage);
             onInbound("cancel", demoAgent::onCancel);
             routes.get("/", web)
@@ -107,7 +147,15 @@ public final class AgentWireServer implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
+            if (tailer != null)
+            {
+                tailer.close();
+            }
             engine.close();
+            if (cluster != null)
+            {
+                cluster.close();
+            }
             throw new IllegalStateException("server failed to start: host=" + config.host() + ", port=" +
                 config.port() + ": " + ex.getMessage(), ex);
         }
@@ -209,6 +257,11 @@ public final class AgentWireServer implements AutoCloseable
         }
         LOG.info("agentwire shutting down: connections={}", gateway.registry.size());
         shutdownHandler.shutdown();
+        if (tailer != null)
+        {
+            // Stop following the log first: what this node accepted is in Redis, and other nodes deliver it.
+            tailer.close();
+        }
         engine.close();
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.shutdownGraceMs());
         while (gateway.registry.size() > 0 && System.nanoTime() < deadlineNs)
@@ -240,6 +293,10 @@ public final class AgentWireServer implements AutoCloseable
             demoAgent.close();
         }
         undertow.stop();
+        if (cluster != null)
+        {
+            cluster.close();
+        }
         LOG.info("agentwire stopped");
     }
 

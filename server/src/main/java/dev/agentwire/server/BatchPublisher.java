@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 
 /**
  * Publishes a validated batch in order and reports each event's outcome with the stream numbers it was given.
@@ -19,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * already accepted once and is reported as {@code duplicate}. Producers retry from the first event not accepted,
  * and event ids make such retries safe.
  */
-final class BatchPublisher
+final class BatchPublisher implements EventPublisher
 {
     /** One event's outcome. */
     static final class EventResult implements PublishReceipt
@@ -113,16 +114,14 @@ final class BatchPublisher
         this.metrics = metrics;
     }
 
-    void publish(final List<EventDraft> events, final Done done)
+    @Override
+    public void membership(final boolean join, final String userId, final String room, final LongConsumer status)
     {
-        publish(events, done, batch -> { });
+        status.accept(join ? engine.join(userId, room) : engine.leave(userId, room));
     }
 
-    /**
-     * @param published told the batch's outcome as soon as publishing stopped (on this thread), before the
-     *                  numbers are known: for an answer that cannot wait for {@code done}.
-     */
-    void publish(final List<EventDraft> events, final Done done, final Done published)
+    @Override
+    public void publish(final List<EventDraft> events, final Done done, final Done published)
     {
         final List<EventResult> results = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++)
@@ -171,7 +170,8 @@ final class BatchPublisher
         {
             return 422;
         }
-        if (refusal == PublishStatus.RING_FULL || refusal == PublishStatus.CLOSED)
+        if (refusal == PublishStatus.RING_FULL || refusal == PublishStatus.CLOSED ||
+            refusal == ClusterPublisher.UNAVAILABLE)
         {
             return 503;
         }

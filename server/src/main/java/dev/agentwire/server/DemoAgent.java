@@ -2,7 +2,6 @@ package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
@@ -26,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The demo's built-in agent: answers every {@code user_message} with a realistic run — {@code agent_started},
  * streamed {@code agent_thinking} deltas over one to three seconds, one or two tool calls (sometimes in
  * parallel), {@code agent_completed} — and now and then a run whose tool fails. {@code cancel} ends a run early.
- * It publishes through the engine like any embedded runtime, on its own scheduler thread.
+ * It publishes through the gateway's publisher (the engine on one node, the cluster's sequencer on several) like a
+ * producer would, on its own scheduler thread.
  */
 final class DemoAgent implements AutoCloseable
 {
@@ -34,14 +34,14 @@ final class DemoAgent implements AutoCloseable
     private static final String[][] TOOLS = {
         {"web_search", "query"}, {"weather", "city"}, {"calculator", "expression"}, {"calendar", "day"}};
 
-    private final AgentWire engine;
+    private final EventPublisher publisher;
     private final ScheduledExecutorService scheduler;
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final AtomicLong runs = new AtomicLong();
 
-    DemoAgent(final AgentWire engine)
+    DemoAgent(final EventPublisher publisher)
     {
-        this.engine = engine;
+        this.publisher = publisher;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-demo-agent");
@@ -96,7 +96,6 @@ final class DemoAgent implements AutoCloseable
         private final String thread;
         private final String runId;
         private final String prompt;
-        private final EventDraft draft = new EventDraft();
         private final List<String> answer = new ArrayList<>();
         private final boolean failing;
         private final boolean parallel;
@@ -272,14 +271,17 @@ final class DemoAgent implements AutoCloseable
             {
                 throw new IllegalStateException(ex);
             }
-            draft.reset().toUser(userId).type(type).runId(runId).threadId(thread).toolCallId(toolCallId)
-                .outcome(outcome).payload(bytes, 0, bytes.length);
-            final long status = engine.publish(draft);
-            if (status < 0 && status != PublishStatus.CLOSED)
+            // A fresh draft per event: a cluster publisher holds it until Redis has answered.
+            final EventDraft draft = new EventDraft().toUser(userId).type(type).runId(runId).threadId(thread)
+                .toolCallId(toolCallId).outcome(outcome).payload(bytes, 0, bytes.length);
+            publisher.publish(List.of(draft), batch ->
             {
-                LOG.warn("demo agent publish refused: run={} type={} status={}", runId, type,
-                    PublishStatus.name(status));
-            }
+                if (!batch.allAccepted() && batch.refusal != PublishStatus.CLOSED)
+                {
+                    LOG.warn("demo agent publish refused: run={} type={} status={}", runId, type,
+                        ClusterPublisher.statusName(batch.refusal));
+                }
+            });
         }
     }
 

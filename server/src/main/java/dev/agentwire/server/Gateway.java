@@ -15,12 +15,15 @@ final class Gateway
     final GatewayMetrics metrics;
     final IngestParser parser;
     final TokenBucket producerLimit;
-    final BatchPublisher publisher;
+    final EventPublisher publisher;
     final ProducerHub producers;
     private final java.util.concurrent.ConcurrentHashMap<org.xnio.XnioIoThread, DrainScheduler> drainers =
         new java.util.concurrent.ConcurrentHashMap<>();
 
-    Gateway(final ServerConfig config, final AgentWire engine)
+    /**
+     * @param cluster the node's link to the cluster, or null on a single node: decides where events are numbered.
+     */
+    Gateway(final ServerConfig config, final AgentWire engine, final RedisCluster cluster)
     {
         this.config = config;
         this.engine = engine;
@@ -29,7 +32,8 @@ final class Gateway
         this.metrics = new GatewayMetrics();
         this.parser = new IngestParser(config.maxMessageBytes());
         this.producerLimit = new TokenBucket(config.producerRatePerSec(), config.producerBurst(), System.nanoTime());
-        this.publisher = new BatchPublisher(engine, metrics);
+        this.publisher = cluster == null ? new BatchPublisher(engine, metrics) :
+            new ClusterPublisher(cluster, metrics, config.engine());
         this.producers = new ProducerHub(this);
     }
 

@@ -199,6 +199,29 @@ public final class Main implements Callable<Integer>
             description = "Longest a graceful shutdown waits (env AGENTWIRE_SHUTDOWN_GRACE_MS).")
         long shutdownGraceMs;
 
+        @Option(names = "--redis-url",
+            description = "redis://host:port[/db]: run as a node of a Redis-backed cluster; unset for one node " +
+                "(env AGENTWIRE_REDIS_URL). The URL may hold a password: it is never logged.")
+        String redisUrl;
+
+        @Option(names = "--redis-key-prefix", defaultValue = ServerConfig.DEFAULT_REDIS_KEY_PREFIX,
+            description = "Prefix of every Redis key; clusters sharing a Redis need their own " +
+                "(env AGENTWIRE_REDIS_KEY_PREFIX).")
+        String redisKeyPrefix;
+
+        @Option(names = "--redis-timeout-ms", defaultValue = "" + ServerConfig.DEFAULT_REDIS_TIMEOUT_MS,
+            description = "Longest one Redis command may take before the publish answers 503 " +
+                "(env AGENTWIRE_REDIS_TIMEOUT_MS).")
+        long redisTimeoutMs;
+
+        @Option(names = "--cluster-log-max-entries", defaultValue = "" + ServerConfig.DEFAULT_CLUSTER_LOG_MAX_ENTRIES,
+            description = "Approximate length of the shared event log in Redis (env AGENTWIRE_CLUSTER_LOG_MAX_ENTRIES).")
+        long clusterLogMaxEntries;
+
+        @Option(names = "--node-id",
+            description = "This node's id in the cluster; default random per start (env AGENTWIRE_NODE_ID).")
+        String nodeId;
+
         @Option(names = "--ring-size", defaultValue = "" + AgentWireConfig.DEFAULT_RING_SIZE,
             description = "Spine ring slots, a power of two (env AGENTWIRE_RING_SIZE).")
         int ringSize;
@@ -298,6 +321,11 @@ public final class Main implements Callable<Integer>
                 .heartbeatIntervalMs(heartbeatIntervalMs)
                 .heartbeatTimeoutMs(heartbeatTimeoutMs)
                 .shutdownGraceMs(shutdownGraceMs)
+                .redisUrl(redisUrl)
+                .redisKeyPrefix(redisKeyPrefix)
+                .redisTimeoutMs(redisTimeoutMs)
+                .clusterLogMaxEntries(clusterLogMaxEntries)
+                .nodeId(nodeId)
                 .engine(engine.build());
             if (allowedOrigins != null)
             {

@@ -66,28 +66,37 @@ final class ProducerHttpHandler
                 exchange.getAttachment(io.undertow.util.PathTemplateMatch.ATTACHMENT_KEY).getParameters();
             final String room = path.get("room");
             final String user = path.get("user");
-            final long status;
+            final boolean join;
             if (Methods.PUT.equals(exchange.getRequestMethod()))
             {
-                status = gateway.engine.join(user, room);
+                join = true;
             }
             else if (Methods.DELETE.equals(exchange.getRequestMethod()))
             {
-                status = gateway.engine.leave(user, room);
+                join = false;
             }
             else
             {
                 Http.error(exchange, 405, "method_not_allowed", "use PUT or DELETE");
                 return;
             }
-            if (status < 0)
-            {
-                Http.error(exchange, status == dev.agentwire.core.PublishStatus.CLOSED ? 503 : 400,
-                    dev.agentwire.core.PublishStatus.name(status), "membership change refused");
-                return;
-            }
-            exchange.setStatusCode(204);
-            exchange.endExchange();
+            answerLater(exchange, () -> gateway.publisher.membership(join, user, room, status ->
+                exchange.getIoThread().execute(() ->
+                {
+                    if (status < 0)
+                    {
+                        final int http = status == dev.agentwire.core.PublishStatus.CLOSED ||
+                            status == ClusterPublisher.UNAVAILABLE ? 503 : 400;
+                        if (http == 503)
+                        {
+                            exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+                        }
+                        Http.error(exchange, http, ClusterPublisher.statusName(status), "membership change refused");
+                        return;
+                    }
+                    exchange.setStatusCode(204);
+                    exchange.endExchange();
+                })));
         });
     }
 
@@ -211,6 +220,14 @@ final class ProducerHttpHandler
         {
             if (answered.compareAndSet(false, true))
             {
+                if (published[0] == null)
+                {
+                    // A cluster's sequencer did not answer: the outcome is unknown, so nothing is claimed.
+                    exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+                    Http.error(exchange, 503, "unavailable",
+                        "no answer from the sequencer in time; retry with the same event ids");
+                    return;
+                }
                 answer(exchange, published[0], true);
             }
         }, RECEIPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);

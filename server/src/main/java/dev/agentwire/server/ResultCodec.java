@@ -43,7 +43,7 @@ final class ResultCodec
         if (!batch.allAccepted())
         {
             final ObjectNode error = body.putObject("error");
-            error.put("code", PublishStatus.name(batch.refusal));
+            error.put("code", ClusterPublisher.statusName(batch.refusal));
             error.put("message", message(batch.refusal));
         }
         final ArrayNode results = body.putArray("results");
@@ -87,6 +87,11 @@ final class ResultCodec
         if (refusal == PublishStatus.CLOSED)
         {
             return "the server is shutting down";
+        }
+        if (refusal == ClusterPublisher.UNAVAILABLE)
+        {
+            return "the cluster's Redis is unreachable or did not answer in time; nothing from this event on was " +
+                "accepted; retry after the Retry-After delay, with the same event ids";
         }
         return "the event was refused: " + PublishStatus.name(refusal);
     }

@@ -43,6 +43,12 @@ public final class ServerConfig
     public static final int DEFAULT_SEND_WINDOW_BYTES = 256 * 1024;
     /** Default longest a graceful shutdown waits for connections to drain. */
     public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+    /** Default longest a cluster node waits for Redis to answer one command. */
+    public static final long DEFAULT_REDIS_TIMEOUT_MS = 2_000;
+    /** Default entries the cluster's shared log keeps (approximately) for nodes that fall behind. */
+    public static final long DEFAULT_CLUSTER_LOG_MAX_ENTRIES = 1_000_000;
+    /** Default prefix of every Redis key the cluster uses. */
+    public static final String DEFAULT_REDIS_KEY_PREFIX = "aw:";
     /** Default seconds a client is told to wait after 503. */
     public static final int DEFAULT_RETRY_AFTER_SECONDS = 1;
 
@@ -67,6 +73,11 @@ public final class ServerConfig
     private final long heartbeatTimeoutMs;
     private final int sendWindowBytes;
     private final long shutdownGraceMs;
+    private final String redisUrl;
+    private final String redisKeyPrefix;
+    private final long redisTimeoutMs;
+    private final long clusterLogMaxEntries;
+    private final String nodeId;
     private final int retryAfterSeconds;
     private final AgentWireConfig engine;
 
@@ -93,6 +104,11 @@ public final class ServerConfig
         heartbeatTimeoutMs = b.heartbeatTimeoutMs;
         sendWindowBytes = b.sendWindowBytes;
         shutdownGraceMs = b.shutdownGraceMs;
+        redisUrl = b.redisUrl;
+        redisKeyPrefix = b.redisKeyPrefix;
+        redisTimeoutMs = b.redisTimeoutMs;
+        clusterLogMaxEntries = b.clusterLogMaxEntries;
+        nodeId = b.nodeId != null ? b.nodeId : java.util.UUID.randomUUID().toString();
         retryAfterSeconds = b.retryAfterSeconds;
         engine = b.engine;
     }
@@ -229,6 +245,42 @@ public final class ServerConfig
         return shutdownGraceMs;
     }
 
+    /** @return the Redis URL (redis://host:port/db) that makes this server a cluster node, or null for one node. */
+    public String redisUrl()
+    {
+        return redisUrl;
+    }
+
+    /** @return true when this server is a node of a Redis-backed cluster. */
+    public boolean isClustered()
+    {
+        return redisUrl != null;
+    }
+
+    /** @return the prefix of every Redis key (clusters sharing one Redis need different prefixes). */
+    public String redisKeyPrefix()
+    {
+        return redisKeyPrefix;
+    }
+
+    /** @return the longest one Redis command may take before it counts as failed. */
+    public long redisTimeoutMs()
+    {
+        return redisTimeoutMs;
+    }
+
+    /** @return the approximate length the shared log is trimmed to. */
+    public long clusterLogMaxEntries()
+    {
+        return clusterLogMaxEntries;
+    }
+
+    /** @return this node's id in the cluster (random per start unless set). */
+    public String nodeId()
+    {
+        return nodeId;
+    }
+
     /** @return the Retry-After of a 503. */
     public int retryAfterSeconds()
     {
@@ -255,6 +307,9 @@ public final class ServerConfig
             ", producerRatePerSec=" + producerRatePerSec + ", producerBurst=" + producerBurst +
             ", heartbeatIntervalMs=" + heartbeatIntervalMs + ", heartbeatTimeoutMs=" + heartbeatTimeoutMs +
             ", sendWindowBytes=" + sendWindowBytes + ", shutdownGraceMs=" + shutdownGraceMs +
+            ", redisUrl=" + (redisUrl != null ? "<set>" : "<unset>") + ", redisKeyPrefix=" + redisKeyPrefix +
+            ", redisTimeoutMs=" + redisTimeoutMs + ", clusterLogMaxEntries=" + clusterLogMaxEntries +
+            ", nodeId=" + nodeId +
             ", engine=" + engine + '}';
     }
 
@@ -282,6 +337,11 @@ public final class ServerConfig
         private long heartbeatTimeoutMs = DEFAULT_HEARTBEAT_TIMEOUT_MS;
         private int sendWindowBytes = DEFAULT_SEND_WINDOW_BYTES;
         private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+        private String redisUrl;
+        private String redisKeyPrefix = DEFAULT_REDIS_KEY_PREFIX;
+        private long redisTimeoutMs = DEFAULT_REDIS_TIMEOUT_MS;
+        private long clusterLogMaxEntries = DEFAULT_CLUSTER_LOG_MAX_ENTRIES;
+        private String nodeId;
         private int retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
         private AgentWireConfig engine;
 
@@ -433,6 +493,41 @@ public final class ServerConfig
         }
 
         /** @param v graceful shutdown bound, >= 0. @return this. */
+        /** @param v redis://host:port[/db] to run as a cluster node; null or blank for one node. @return this. */
+        public Builder redisUrl(final String v)
+        {
+            redisUrl = v == null || v.isBlank() ? null : v.trim();
+            return this;
+        }
+
+        /** @param v the prefix of every Redis key. @return this. */
+        public Builder redisKeyPrefix(final String v)
+        {
+            redisKeyPrefix = v;
+            return this;
+        }
+
+        /** @param v longest one Redis command may take. @return this. */
+        public Builder redisTimeoutMs(final long v)
+        {
+            redisTimeoutMs = v;
+            return this;
+        }
+
+        /** @param v approximate length the shared log is trimmed to. @return this. */
+        public Builder clusterLogMaxEntries(final long v)
+        {
+            clusterLogMaxEntries = v;
+            return this;
+        }
+
+        /** @param v this node's id (default: random per start). @return this. */
+        public Builder nodeId(final String v)
+        {
+            nodeId = v == null || v.isBlank() ? null : v.trim();
+            return this;
+        }
+
         public Builder shutdownGraceMs(final long v)
         {
             shutdownGraceMs = v;
@@ -492,6 +587,12 @@ public final class ServerConfig
             require(sendWindowBytes >= 4096 && sendWindowBytes <= 64 << 20, "sendWindowBytes", sendWindowBytes,
                 "must be 4096..67108864");
             require(shutdownGraceMs >= 0, "shutdownGraceMs", shutdownGraceMs, "must be >= 0");
+            require(redisUrl == null || redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"),
+                "redisUrl", redisUrl == null ? null : "<set>", "must start with redis:// or rediss://");
+            require(redisKeyPrefix != null && !redisKeyPrefix.isEmpty(), "redisKeyPrefix", redisKeyPrefix,
+                "must be non-empty");
+            require(redisTimeoutMs >= 100, "redisTimeoutMs", redisTimeoutMs, "must be >= 100");
+            require(clusterLogMaxEntries >= 1_000, "clusterLogMaxEntries", clusterLogMaxEntries, "must be >= 1000");
             require(retryAfterSeconds >= 1, "retryAfterSeconds", retryAfterSeconds, "must be >= 1");
             return new ServerConfig(this);
         }

@@ -232,6 +232,11 @@ final class UserConnection extends AbstractReceiveListener
         {
             closeWith(CloseCodes.GOING_AWAY);
         }
+        else if (reason == CloseReason.RESUME_REQUIRED)
+        {
+            // A cluster node lost track of the stream (Redis lost its data, or log entries): reconnect and resume.
+            closeWith(CloseCodes.SERVICE_RESTART);
+        }
     }
 
     private void sendText(final ByteBuffer frame)
@@ -425,11 +430,21 @@ final class UserConnection extends AbstractReceiveListener
                 sendText(codec.error("forbidden_room", "the token does not allow joining " + truncate(name)));
                 return;
             }
-            gateway.engine.join(principal.userId, name);
+            gateway.publisher.membership(true, principal.userId, name, status -> onMembership(status, name));
         }
         else
         {
-            gateway.engine.leave(principal.userId, name);
+            gateway.publisher.membership(false, principal.userId, name, status -> onMembership(status, name));
+        }
+    }
+
+    /** The joined/left notice comes through the spine; only a refusal is answered here. Any thread. */
+    private void onMembership(final long status, final String room)
+    {
+        if (status < 0)
+        {
+            onIoThread(() -> sendText(codec.error(ClusterPublisher.statusName(status),
+                "the room change was not made: " + truncate(room))));
         }
     }
 

@@ -1,0 +1,85 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.core.Backfill;
+import dev.agentwire.core.EventDraft;
+import dev.agentwire.core.HistorySource;
+import dev.agentwire.core.Subscription;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Answers a node's slices from the cluster's Redis when they cannot answer a subscribe themselves: the user's
+ * epoch, the seqs Redis still holds and the events the cursor needs. While Redis is unreachable the fetch is
+ * retried with backoff; the subscription waits with its connection up (heartbeats go on) until Redis answers or
+ * the client leaves.
+ */
+final class ClusterHistorySource implements HistorySource
+{
+    private static final long FIRST_RETRY_MS = 100;
+    private static final long MAX_RETRY_MS = 2_000;
+
+    private final RedisCluster cluster;
+    private final AgentWireConfig engineConfig;
+    private volatile AgentWire engine;
+
+    ClusterHistorySource(final RedisCluster cluster, final AgentWireConfig engineConfig)
+    {
+        this.cluster = cluster;
+        this.engineConfig = engineConfig;
+    }
+
+    /** The engine exists only once it was built with this source: wired right after. */
+    void engine(final AgentWire engine)
+    {
+        this.engine = engine;
+    }
+
+    @Override
+    public void fetch(final Subscription subscription, final long epoch, final long afterSeq)
+    {
+        fetch(subscription, epoch, afterSeq, FIRST_RETRY_MS);
+    }
+
+    private void fetch(final Subscription subscription, final long epoch, final long afterSeq, final long retryMs)
+    {
+        if (subscription.isClosed() || engine == null || !engine.isRunning())
+        {
+            return;
+        }
+        cluster.fetch(RedisCluster.args(cluster.prefix, subscription.userId(), Long.toString(epoch),
+                Long.toString(afterSeq), Long.toString(engineConfig.historyMaxAgeMs()),
+                Long.toString(engineConfig.userRetentionMs()), RedisCluster.epochCandidate()))
+            .whenCompleteAsync((reply, error) ->
+            {
+                if (error != null)
+                {
+                    cluster.executor().schedule(() -> fetch(subscription, epoch, afterSeq,
+                        Math.min(MAX_RETRY_MS, retryMs * 2)), retryMs, TimeUnit.MILLISECONDS);
+                    return;
+                }
+                engine.backfill(subscription, read(subscription.userId(), reply));
+            }, cluster.executor());
+    }
+
+    private static Backfill read(final String userId, final List<Object> reply)
+    {
+        final long epoch = Long.parseLong(ClusterPublisher.text(reply.get(0)));
+        final long first = ((Number)reply.get(1)).longValue();
+        final long last = ((Number)reply.get(2)).longValue();
+        final Backfill backfill = new Backfill(userId, epoch, first, last);
+        @SuppressWarnings("unchecked")
+        final List<Object> events = (List<Object>)reply.get(3);
+        final EventDraft draft = new EventDraft();
+        for (final Object entry : events)
+        {
+            @SuppressWarnings("unchecked")
+            final List<Object> fields = (List<Object>)entry;
+            final long seq = ClusterLogTailer.fill(draft.reset(), fields, userId);
+            backfill.add(draft, seq);
+        }
+        return backfill;
+    }
+}

@@ -1,0 +1,238 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.core.EventDraft;
+import dev.agentwire.core.PublishStatus;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Feeds this node's spine from the cluster's shared log: every numbered event (with its recipients' numbers) and
+ * every room change, in log order, on one thread. The spine stays the single path inside the node; this thread
+ * is one more publisher to it, and the only one that waits when the ring is full (Redis keeps the log, so
+ * waiting loses nothing and blocks no I/O thread).
+ * <p>
+ * The node follows the log from where it stood when the node started; what came before is fetched per user when a
+ * client needs it ({@link ClusterHistorySource}). While Redis is unreachable the tailer retries with backoff and
+ * continues from its last entry id when Redis returns.
+ */
+final class ClusterLogTailer implements Runnable, AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterLogTailer.class);
+    private static final int BATCH = 512;
+    private static final long MAX_BACKOFF_MS = 1_000;
+
+    private final RedisCluster cluster;
+    private final AgentWire engine;
+    private final String logKey;
+    private final Duration block;
+    private final EventDraft draft = new EventDraft();
+    private final Thread thread;
+    final AtomicLong entriesApplied = new AtomicLong();
+    private volatile boolean running = true;
+    private StatefulRedisConnection<String, byte[]> connection;
+    private String lastId;
+
+    ClusterLogTailer(final RedisCluster cluster, final AgentWire engine)
+    {
+        this.cluster = cluster;
+        this.engine = engine;
+        this.logKey = cluster.prefix + "log";
+        // The blocking read must end well within the command timeout, or the client would count it as failed.
+        this.block = Duration.ofMillis(Math.max(50, Math.min(1_000, cluster.config.redisTimeoutMs() / 2)));
+        connection = cluster.connectBlocking();
+        lastId = currentEnd();
+        thread = new Thread(this, "agentwire-log-tailer");
+        thread.setDaemon(true);
+    }
+
+    void start()
+    {
+        thread.start();
+    }
+
+    private String currentEnd()
+    {
+        final List<StreamMessage<String, byte[]>> newest = connection.sync().xrevrange(logKey,
+            io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1));
+        return newest.isEmpty() ? "0-0" : newest.get(0).getId();
+    }
+
+    @Override
+    public void run()
+    {
+        long backoffMs = 50;
+        while (running)
+        {
+            try
+            {
+                final List<StreamMessage<String, byte[]>> entries = connection.sync().xread(
+                    XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(logKey, lastId));
+                backoffMs = 50;
+                if (entries == null)
+                {
+                    continue;
+                }
+                for (final StreamMessage<String, byte[]> entry : entries)
+                {
+                    if (!apply(entry.getBody()))
+                    {
+                        return;
+                    }
+                    lastId = entry.getId();
+                    entriesApplied.incrementAndGet();
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                if (!running)
+                {
+                    return;
+                }
+                cluster.redisErrors.increment();
+                LOG.debug("log read failed, retrying: backoffMs={} cause={}", backoffMs, ex.toString());
+                sleep(backoffMs);
+                backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+            }
+        }
+    }
+
+    /** @return false when the engine is closed and tailing must stop. */
+    private boolean apply(final Map<String, byte[]> body)
+    {
+        final String kind = text(body.get("k"));
+        if ("j".equals(kind) || "l".equals(kind))
+        {
+            final String user = text(body.get("u"));
+            final String room = text(body.get("rm"));
+            final long status = "j".equals(kind) ? engine.join(user, room) : engine.leave(user, room);
+            return status != PublishStatus.CLOSED;
+        }
+        if (!"e".equals(kind))
+        {
+            LOG.warn("unknown log entry kind={}, skipped", kind);
+            return true;
+        }
+        final JsonNode recipients;
+        try
+        {
+            recipients = Json.MAPPER.readTree(body.get("rc"));
+        }
+        catch (final IOException ex)
+        {
+            LOG.error("unreadable recipients in log entry, skipped", ex);
+            return true;
+        }
+        fill(draft.reset(), body, recipients.get(0).asText());
+        for (int i = 0; i + 2 < recipients.size(); i += 3)
+        {
+            draft.recipient(recipients.get(i).asText(), Long.parseLong(recipients.get(i + 1).asText()),
+                Long.parseLong(recipients.get(i + 2).asText()));
+        }
+        final long status = engine.publishSequenced(draft);
+        if (status == PublishStatus.CLOSED)
+        {
+            return false;
+        }
+        if (status < 0)
+        {
+            LOG.error("log entry refused by the spine: status={}", PublishStatus.name(status));
+        }
+        return true;
+    }
+
+    /**
+     * Fills a draft from a stored event's fields (a log entry or a history entry).
+     *
+     * @return the entry's seq ({@code s}), or 0 when it has none (log entries).
+     */
+    static long fill(final EventDraft draft, final Map<String, byte[]> fields, final String userId)
+    {
+        final String room = text(fields.get("rm"));
+        if (!room.isEmpty())
+        {
+            draft.toRoom(room);
+        }
+        else if ("1".equals(text(fields.get("bc"))))
+        {
+            draft.toBroadcast();
+        }
+        else
+        {
+            draft.toUser(userId);
+        }
+        final byte[] payload = fields.get("p");
+        draft.type(text(fields.get("t")))
+            .runId(emptyToNull(text(fields.get("r"))))
+            .threadId(emptyToNull(text(fields.get("th"))))
+            .eventId(emptyToNull(text(fields.get("i"))))
+            .binary("1".equals(text(fields.get("b"))))
+            .timestampMs(Long.parseLong(text(fields.get("ts"))))
+            .payload(payload == null ? new byte[0] : payload, 0, payload == null ? 0 : payload.length);
+        final String seq = text(fields.get("s"));
+        return seq.isEmpty() ? 0 : Long.parseLong(seq);
+    }
+
+    /** As above, for a history entry read by a script: a flat field, value, field, value … list. */
+    static long fill(final EventDraft draft, final List<Object> flat, final String userId)
+    {
+        final Map<String, byte[]> fields = new HashMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2)
+        {
+            final Object value = flat.get(i + 1);
+            fields.put(text(flat.get(i)), value instanceof byte[] ? (byte[])value :
+                String.valueOf(value).getBytes(StandardCharsets.UTF_8));
+        }
+        return fill(draft, fields, userId);
+    }
+
+    private static String text(final Object value)
+    {
+        return value == null ? "" : ClusterPublisher.text(value);
+    }
+
+    private static String emptyToNull(final String value)
+    {
+        return value.isEmpty() ? null : value;
+    }
+
+    private static void sleep(final long ms)
+    {
+        try
+        {
+            TimeUnit.MILLISECONDS.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        running = false;
+        try
+        {
+            thread.join(block.toMillis() + 2_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        connection.close();
+    }
+}

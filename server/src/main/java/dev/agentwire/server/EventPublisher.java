@@ -1,0 +1,39 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.EventDraft;
+
+import java.util.List;
+import java.util.function.LongConsumer;
+
+/**
+ * The one way producers' events and room changes get in: the engine itself on a single node
+ * ({@link BatchPublisher}), or the cluster's shared sequencer in Redis ({@link ClusterPublisher}), whose log
+ * every node's spine then follows.
+ * <p>
+ * Batch rule, for both: events are taken in order, each on its own; the first refusal stops the batch. Events
+ * before it are accepted (and, in a cluster, durable in Redis); it and the events after it are not. A duplicate
+ * id is reported as {@code duplicate}, not as a refusal.
+ */
+interface EventPublisher
+{
+    /**
+     * @param events    the validated events; not touched after {@code done}.
+     * @param done      receives the outcome once every accepted event has its numbers.
+     * @param published told the outcome as soon as publishing stopped, before the numbers are known, where that
+     *                  moment exists (a single node); a cluster answers only through {@code done}.
+     */
+    void publish(List<EventDraft> events, BatchPublisher.Done done, BatchPublisher.Done published);
+
+    default void publish(final List<EventDraft> events, final BatchPublisher.Done done)
+    {
+        publish(events, done, batch -> { });
+    }
+
+    /**
+     * Adds a user to a room, or removes it; every connection of the user, on any node, gets the notice.
+     *
+     * @param status receives a position ({@code >= 0}) or a negative {@link dev.agentwire.core.PublishStatus},
+     *               on any thread.
+     */
+    void membership(boolean join, String userId, String room, LongConsumer status);
+}

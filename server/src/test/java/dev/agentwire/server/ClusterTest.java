@@ -1,0 +1,302 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWireConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Several nodes over one real redis-server: cross-node delivery, ordering, isolation and resume, rooms and
+ * broadcast, and Redis going away, coming back, and coming back empty. Nodes are in-process servers; the node
+ * killed with SIGKILL is a separate process ({@link ClusterNodeKillTest}).
+ */
+@Timeout(120)
+class ClusterTest
+{
+    @TempDir
+    Path dir;
+    private RedisProcess redis;
+    private final List<ServerFixture> nodes = new ArrayList<>();
+    private ExecutorService producers;
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        if (producers != null)
+        {
+            producers.shutdownNow();
+        }
+        for (final ServerFixture node : nodes)
+        {
+            node.close();
+        }
+        if (redis != null)
+        {
+            redis.close();
+        }
+    }
+
+    private ServerFixture node(final String name) throws Exception
+    {
+        final Path home = Files.createDirectories(dir.resolve(name));
+        final ServerFixture node = new ServerFixture(home, b -> b.redisUrl(redis.url()).nodeId(name)
+            .maxConnectionsPerIp(10_000).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+            AgentWireConfig.builder().sliceCount(2));
+        nodes.add(node);
+        return node;
+    }
+
+    private void startRedis(final boolean durable) throws Exception
+    {
+        redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), durable);
+    }
+
+    @Test
+    void shouldDeliverEveryUsersRunsInOrderToDevicesOnEveryNodeAndNoOneElse() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final int users = 40;
+        final int runs = 5;
+        final WsClient[][] devices = new WsClient[users][2];
+        for (int u = 0; u < users; u++)
+        {
+            devices[u][0] = a.connect("user-" + u);
+            devices[u][1] = b.connect("user-" + u);
+        }
+        for (int u = 0; u < users; u++)
+        {
+            for (int d = 0; d < 2; d++)
+            {
+                assertEquals("welcome", devices[u][d].next(10_000).get("type").asText());
+            }
+        }
+
+        // Four producers, each owning a quarter of the users, publishing each run through alternating nodes.
+        producers = Executors.newFixedThreadPool(4);
+        final List<Future<?>> done = new ArrayList<>();
+        for (int p = 0; p < 4; p++)
+        {
+            final int producer = p;
+            done.add(producers.submit(() ->
+            {
+                for (int run = 0; run < runs; run++)
+                {
+                    for (int u = producer; u < users; u += 4)
+                    {
+                        final ServerFixture via = (u + run) % 2 == 0 ? a : b;
+                        final HttpResponse<String> response =
+                            via.publish(ServerFixture.runBatch("user-" + u, "u" + u + "-r" + run));
+                        if (response.statusCode() != 202)
+                        {
+                            throw new AssertionError(response.statusCode() + " " + response.body());
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (final Future<?> f : done)
+        {
+            f.get(90, TimeUnit.SECONDS);
+        }
+        final int expected = runs * 5;
+        for (int u = 0; u < users; u++)
+        {
+            long epoch = -1;
+            for (int d = 0; d < 2; d++)
+            {
+                final List<JsonNode> events = devices[u][d].collect(WsClient::isEvent, expected, 30_000);
+                for (int i = 0; i < expected; i++)
+                {
+                    final JsonNode e = events.get(i);
+                    assertEquals(i + 1, e.get("seq").asLong(), "user " + u + " device " + d);
+                    assertEquals("u" + u + "-r" + (i / 5), e.get("run_id").asText(), "runs in publish order");
+                    if (epoch == -1)
+                    {
+                        epoch = e.get("epoch").asLong();
+                    }
+                    assertEquals(epoch, e.get("epoch").asLong(), "one cursor, valid on every node");
+                }
+            }
+        }
+        Thread.sleep(300);
+        for (int u = 0; u < users; u++)
+        {
+            for (int d = 0; d < 2; d++)
+            {
+                assertTrue(devices[u][d].messages.stream().noneMatch(WsClient::isEvent),
+                    "nothing extra for user-" + u + ": " + devices[u][d].messages);
+            }
+        }
+    }
+
+    @Test
+    void shouldResumeOnAnotherNodeWithNoGapAndNoDuplicate() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final WsClient first = a.connect("roamer");
+        final JsonNode welcome = first.next(10_000);
+        assertEquals(0, welcome.get("seq").asLong());
+        for (int run = 0; run < 3; run++)
+        {
+            assertEquals(202, a.publish(ServerFixture.runBatch("roamer", "r" + run)).statusCode());
+        }
+        final List<JsonNode> seen = first.collect(WsClient::isEvent, 15, 10_000);
+        final long epoch = seen.get(14).get("epoch").asLong();
+        assertEquals(welcome.get("epoch").asLong(), epoch, "the welcome's epoch is the stream's");
+        first.close();
+        // While the client is away, more events, published through the other node.
+        for (int run = 3; run < 5; run++)
+        {
+            assertEquals(202, b.publish(ServerFixture.runBatch("roamer", "r" + run)).statusCode());
+        }
+        final WsClient back = b.connectWith(Tokens.hs256("roamer", 60_000), "epoch=" + epoch + "&after=15");
+        back.nextOfType("welcome", 10_000);
+        final JsonNode resumed = back.nextOfType("resumed", 10_000);
+        assertTrue(resumed.get("recovered").asBoolean(), resumed.toString());
+        assertEquals(16, resumed.get("from").asLong());
+        final List<JsonNode> rest = back.collect(WsClient::isEvent, 10, 10_000);
+        for (int i = 0; i < 10; i++)
+        {
+            assertEquals(16 + i, rest.get(i).get("seq").asLong());
+        }
+        // Live after the switch, through either node.
+        assertEquals(202, a.publish("{\"user\":\"roamer\",\"type\":\"app.note\",\"data\":{\"n\":26}}").statusCode());
+        assertEquals(26, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+
+        // A device that never saw anything resumes from zero on a third node: all of it, recovered.
+        final ServerFixture c = node("c");
+        final WsClient fresh = c.connectWith(Tokens.hs256("roamer", 60_000), "epoch=0&after=0");
+        fresh.nextOfType("welcome", 10_000);
+        assertTrue(fresh.nextOfType("resumed", 10_000).get("recovered").asBoolean());
+        final List<JsonNode> all = fresh.collect(WsClient::isEvent, 26, 10_000);
+        assertEquals(26, all.get(25).get("seq").asLong());
+        assertEquals(1, all.get(0).get("seq").asLong());
+    }
+
+    @Test
+    void shouldShareRoomsAndBroadcastAcrossNodes() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final WsClient ann = a.connect("ann", "team");
+        final WsClient ben = b.connect("ben", "team");
+        final WsClient cid = b.connect("cid");
+        ann.next(10_000);
+        ben.next(10_000);
+        cid.next(10_000);
+        ann.send("{\"type\":\"join\",\"room\":\"team\"}");
+        assertEquals("team", ann.nextOfType("joined", 10_000).get("room").asText());
+        assertEquals(204, b.send("PUT", "/v1/rooms/team/members/ben").statusCode());
+        assertEquals("team", ben.nextOfType("joined", 10_000).get("room").asText());
+
+        final HttpResponse<String> toRoom = b.publish("{\"room\":\"team\",\"type\":\"app.note\",\"data\":{\"to\":\"team\"}}");
+        assertEquals(202, toRoom.statusCode(), toRoom.body());
+        assertEquals(2, ServerFixture.json(toRoom).get("results").get(0).get("seqs").size());
+        assertEquals("team", ann.collect(WsClient::isEvent, 1, 10_000).get(0).get("room").asText());
+        assertEquals("team", ben.collect(WsClient::isEvent, 1, 10_000).get(0).get("room").asText());
+
+        final HttpResponse<String> toAll = a.publish("{\"broadcast\":true,\"type\":\"app.notice\",\"data\":{}}");
+        assertEquals(202, toAll.statusCode(), toAll.body());
+        assertEquals(3, ServerFixture.json(toAll).get("results").get(0).get("seqs").size(), toAll.body());
+        assertEquals(2, ann.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        assertEquals(2, ben.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        assertEquals(1, cid.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        Thread.sleep(200);
+        assertTrue(cid.messages.stream().noneMatch(WsClient::isEvent), "cid is not in the room");
+    }
+
+    @Test
+    void shouldRefuseWith503WhileRedisIsDownKeepConnectionsAndContinueInOrderWhenItReturns() throws Exception
+    {
+        startRedis(true);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final WsClient dana = b.connect("dana");
+        dana.next(10_000);
+        assertEquals(202, a.publish(ServerFixture.runBatch("dana", "before")).statusCode());
+        assertEquals(5, dana.collect(WsClient::isEvent, 5, 10_000).size());
+
+        redis.stop();
+        final HttpResponse<String> refused = a.publish(ServerFixture.runBatch("dana", "during"));
+        assertEquals(503, refused.statusCode(), refused.body());
+        assertTrue(refused.headers().firstValue("Retry-After").isPresent());
+        assertEquals("unavailable", ServerFixture.json(refused).get("error").get("code").asText());
+        Thread.sleep(1_000);
+        assertTrue(dana.isOpen(), "connections stay up while Redis is away");
+        dana.send("{\"type\":\"ping\"}");
+        assertEquals("pong", dana.nextOfType("pong", 5_000).get("type").asText());
+
+        redis.start();
+        RecordingAwait.until(() -> publishes(a, "{\"user\":\"dana\",\"type\":\"app.note\",\"data\":{\"n\":6}}"),
+            20_000, "publishing works again");
+        assertEquals(202, a.publish(ServerFixture.runBatch("dana", "after")).statusCode());
+        final List<JsonNode> after = dana.collect(WsClient::isEvent, 6, 20_000);
+        for (int i = 0; i < 6; i++)
+        {
+            assertEquals(6 + i, after.get(i).get("seq").asLong(), "in order, nothing lost: " + after);
+        }
+        assertTrue(dana.isOpen());
+    }
+
+    @Test
+    void shouldChangeTheEpochAndSayNotRecoveredWhenRedisComesBackEmpty() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final WsClient eve = b.connect("eve");
+        eve.next(10_000);
+        assertEquals(202, a.publish(ServerFixture.runBatch("eve", "old")).statusCode());
+        final List<JsonNode> old = eve.collect(WsClient::isEvent, 5, 10_000);
+        final long oldEpoch = old.get(0).get("epoch").asLong();
+
+        redis.restartEmpty();
+        RecordingAwait.until(() -> publishes(a, "{\"user\":\"eve\",\"type\":\"app.note\",\"data\":{}}"), 20_000,
+            "publishing works again");
+        // The node sees a new epoch for eve's stream: the live client is told to resume, never given seq 1 of
+        // another stream as if it followed 5.
+        assertEquals(CloseCodes.SERVICE_RESTART, eve.awaitClose(10_000));
+        assertTrue(eve.messages.stream().noneMatch(WsClient::isEvent), "nothing from the new epoch: " + eve.messages);
+
+        final WsClient back = a.connectWith(Tokens.hs256("eve", 60_000), "epoch=" + oldEpoch + "&after=5");
+        final JsonNode welcome = back.nextOfType("welcome", 10_000);
+        assertTrue(welcome.get("epoch").asLong() != oldEpoch, "a new epoch");
+        final JsonNode resumed = back.nextOfType("resumed", 10_000);
+        assertFalse(resumed.get("recovered").asBoolean(), resumed.toString());
+        assertEquals(1, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+    }
+
+    private static boolean publishes(final ServerFixture node, final String event)
+    {
+        try
+        {
+            return node.publish(event).statusCode() == 202;
+        }
+        catch (final Exception ex)
+        {
+            return false;
+        }
+    }
+}
