@@ -109,7 +109,11 @@ for i = 0, count - 1 do
   local payload = ARGV[base + 12]
   if ts == '0' then ts = tostring(nowMs) end
 
-  if id ~= '' and redis.call('EXISTS', P .. 'id:' .. id) == 1 then
+  -- An id is unique within its run (or, without a run, its target): the engine's scope too.
+  local scope = run
+  if scope == '' then scope = target end
+  local idKey = P .. 'id:' .. #scope .. ':' .. scope .. ':' .. id
+  if id ~= '' and redis.call('EXISTS', idKey) == 1 then
     results[#results + 1] = { 'duplicate', {} }
   else
     local refusal = nil
@@ -119,7 +123,7 @@ for i = 0, count - 1 do
       return results
     end
     if strict and verb ~= '' then apply(run, verb, call) end
-    if id ~= '' then redis.call('SET', P .. 'id:' .. id, '1', 'PX', dedupMs) end
+    if id ~= '' then redis.call('SET', idKey, '1', 'PX', dedupMs) end
 
     local room = ''
     local broadcast = '0'

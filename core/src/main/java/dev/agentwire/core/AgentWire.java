@@ -440,7 +440,8 @@ public final class AgentWire implements AutoCloseable
             }
             final String eventId = draft.eventId;
             final boolean dedup = eventId != null && stripe.dedup.isEnabled();
-            if (dedup && stripe.dedup.contains(eventId, nowMs))
+            final String scope = key != null ? key : "";
+            if (dedup && stripe.dedup.contains(scope, eventId, nowMs))
             {
                 return PublishStatus.DUPLICATE;
             }
@@ -461,7 +462,7 @@ public final class AgentWire implements AutoCloseable
             }
             if (dedup)
             {
-                stripe.dedup.add(eventId, nowMs);
+                stripe.dedup.add(scope, eventId, nowMs);
             }
             if (checkRun)
             {

@@ -168,7 +168,8 @@ public final class EventDraft
     }
 
     /**
-     * @param eventId an optional idempotency key: the same id seen again within the dedup window is dropped.
+     * @param eventId an optional idempotency key, unique within the event's run (or, without a run, within its
+     *                target): the same key again within the dedup window is dropped and reported duplicate.
      * @return this draft.
      */
     public EventDraft eventId(final String eventId)
