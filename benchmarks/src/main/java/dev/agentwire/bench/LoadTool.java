@@ -55,6 +55,19 @@ public final class LoadTool implements Callable<Integer>
     @Option(names = "--base", defaultValue = "http://127.0.0.1:8080", description = "Server base URL (loopback).")
     String base;
 
+    @Option(names = "--socket-bases", split = ",",
+        description = "Base URLs the sockets connect to, round robin (default: --base). Several nodes of a " +
+            "cluster: publish through --base, receive on every node.")
+    private String[] socketBases;
+
+    @Option(names = "--extra-pids", split = ",", defaultValue = "",
+        description = "More server processes (the other nodes) whose CPU counts as server CPU.")
+    private String[] extraPids;
+
+    @Option(names = "--redis-pid", defaultValue = "0",
+        description = "The cluster's redis-server: its CPU per offered event is reported on its own.")
+    private long redisPid;
+
     @Option(names = "--connections", defaultValue = "1000", description = "WebSocket connections to open.")
     int connections;
 
@@ -120,6 +133,7 @@ public final class LoadTool implements Callable<Integer>
         public double p999Ms;
         public double maxMs;
         public double serverCpuMicrosPerDelivery = -1;
+        public double redisCpuMicrosPerEvent = -1;
         public double clientCpuCores;
         public boolean clientSaturated;
         public boolean sustainable;
@@ -132,6 +146,14 @@ public final class LoadTool implements Callable<Integer>
         {
             System.err.println("load: only loopback targets are allowed: base=" + base);
             return 2;
+        }
+        for (final String socketBase : socketBases == null ? new String[0] : socketBases)
+        {
+            if (!URI.create(socketBase).getHost().startsWith("127."))
+            {
+                System.err.println("load: only loopback targets are allowed: socketBase=" + socketBase);
+                return 2;
+            }
         }
         filler = "x".repeat(Math.max(0, payloadBytes - 32));
         final long rssBeforeKb = ProcStats.rssKb(serverPid);
@@ -159,9 +181,9 @@ public final class LoadTool implements Callable<Integer>
             final Step step = runStep(rate, recipientsPerEvent);
             steps.add(step);
             System.out.printf("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
-                    "serverCpuUs/delivery=%.2f clientCpu=%.2f cores%s%n",
+                    "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores%s%n",
                 target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
-                step.maxMs, step.serverCpuMicrosPerDelivery, step.clientCpuCores,
+                step.maxMs, step.serverCpuMicrosPerDelivery, step.redisCpuMicrosPerEvent, step.clientCpuCores,
                 step.clientSaturated ? " INVALID(client saturated)" : "");
             failedInARow = step.sustainable ? 0 : failedInARow + 1;
             if (maxFailedSteps > 0 && failedInARow >= maxFailedSteps)
@@ -202,7 +224,8 @@ public final class LoadTool implements Callable<Integer>
     {
         latency.getIntervalHistogram();
         final long deliveredBefore = delivered.sum();
-        final long serverCpuBefore = ProcStats.cpuMicros(serverPid);
+        final long serverCpuBefore = serverCpuMicros();
+        final long redisCpuBefore = ProcStats.cpuMicros(redisPid);
         final long clientCpuBefore = clientCpuNanos();
         final long startNs = System.nanoTime();
         final long events = (long)rate * stepSeconds;
@@ -258,8 +281,11 @@ public final class LoadTool implements Callable<Integer>
         step.maxMs = histogram.getMaxValue() / 1e6;
         if (serverPid > 0 && step.deliveries > 0)
         {
-            step.serverCpuMicrosPerDelivery = (ProcStats.cpuMicros(serverPid) - serverCpuBefore) /
-                (double)step.deliveries;
+            step.serverCpuMicrosPerDelivery = (serverCpuMicros() - serverCpuBefore) / (double)step.deliveries;
+        }
+        if (redisPid > 0 && events > 0)
+        {
+            step.redisCpuMicrosPerEvent = (ProcStats.cpuMicros(redisPid) - redisCpuBefore) / (double)events;
         }
         step.clientCpuCores = (clientCpuNanos() - clientCpuBefore) / (double)wallNs;
         step.clientSaturated = step.clientCpuCores >= 0.9 * Runtime.getRuntime().availableProcessors();
@@ -321,7 +347,7 @@ public final class LoadTool implements Callable<Integer>
         receiver = new NioReceiver(this::onText);
         for (int u = 0; u < connections; u++)
         {
-            receiver.connect(socketUri("load-" + u));
+            receiver.connect(socketUri("load-" + u, u));
         }
         receiver.start();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -387,9 +413,25 @@ public final class LoadTool implements Callable<Integer>
         }
     }
 
-    private URI socketUri(final String user) throws Exception
+    /** Server CPU: the target process plus any other nodes. */
+    private long serverCpuMicros()
     {
-        final String ws = base.replaceFirst("^http", "ws");
+        long total = ProcStats.cpuMicros(serverPid);
+        for (final String pid : extraPids)
+        {
+            if (!pid.isBlank())
+            {
+                total += ProcStats.cpuMicros(Long.parseLong(pid.trim()));
+            }
+        }
+        return total;
+    }
+
+    private URI socketUri(final String user, final int index) throws Exception
+    {
+        final String socketBase = socketBases == null || socketBases.length == 0 ? base :
+            socketBases[index % socketBases.length];
+        final String ws = socketBase.replaceFirst("^http", "ws");
         switch (target)
         {
             case "agentwire":
