@@ -46,6 +46,7 @@ public final class AgentWireServer implements AutoCloseable
     private final DemoAgent demoAgent;
     private final RedisCluster cluster;
     private final ClusterLogTailer tailer;
+    private final ClusterInbound inbound;
 
     private AgentWireServer(final ServerConfig config, final boolean demo)
     {
@@ -84,6 +85,9 @@ public final class AgentWireServer implements AutoCloseable
         });
         if (cluster != null)
         {
+            cluster.localProducers(gateway.producers::size);
+            inbound = new ClusterInbound(cluster, gateway.producers);
+            gateway.producers.cluster(inbound);
             tailer = new ClusterLogTailer(cluster, engine);
             tailer.start();
             LOG.info("cluster node: node={} keyPrefix={}", config.nodeId(), config.redisKeyPrefix());
@@ -91,6 +95,7 @@ public final class AgentWireServer implements AutoCloseable
         else
         {
             tailer = null;
+            inbound = null;
         }
 
         final ProducerHttpHandler producer = new ProducerHttpHandler(gateway);
@@ -150,6 +155,7 @@ public final class AgentWireServer implements AutoCloseable
             if (tailer != null)
             {
                 tailer.close();
+                inbound.close();
             }
             engine.close();
             if (cluster != null)
@@ -261,6 +267,7 @@ public final class AgentWireServer implements AutoCloseable
         {
             // Stop following the log first: what this node accepted is in Redis, and other nodes deliver it.
             tailer.close();
+            inbound.close();
         }
         engine.close();
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.shutdownGraceMs());

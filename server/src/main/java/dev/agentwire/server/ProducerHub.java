@@ -33,10 +33,26 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
     private final List<ProducerConnection> connections = new CopyOnWriteArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
     private final java.util.Set<String> overridden = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile ClusterInbound cluster;
 
     ProducerHub(final Gateway gateway)
     {
         this.gateway = gateway;
+    }
+
+    /** A cluster node: messages no local producer can take go to the producers of other nodes. */
+    void cluster(final ClusterInbound inbound)
+    {
+        cluster = inbound;
+    }
+
+    private void producersChanged()
+    {
+        final ClusterInbound inbound = cluster;
+        if (inbound != null)
+        {
+            inbound.producersChanged();
+        }
     }
 
     HttpHandler handler()
@@ -60,6 +76,7 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
     {
         final ProducerConnection connection = new ProducerConnection(gateway, channel, this);
         connections.add(connection);
+        producersChanged();
         connection.start();
         // A runtime that connects late still learns who is online; presence frames are idempotent by design.
         for (final String userId : gateway.registry.onlineUsers())
@@ -73,6 +90,7 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
     {
         if (connections.remove(connection))
         {
+            producersChanged();
             LOG.info("producer close: remote={}", connection.remote());
         }
     }
@@ -91,7 +109,20 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
     /** @return true when a message of this type would find nobody: the hub handles it and no producer is here. */
     boolean wouldDrop(final String type)
     {
-        return !overridden.contains(type) && connections.isEmpty();
+        final ClusterInbound inbound = cluster;
+        return !overridden.contains(type) && connections.isEmpty() && (inbound == null || !inbound.anyProducers());
+    }
+
+    /** A message another node forwarded. @return false when no producer is here any more. */
+    boolean deliverForwarded(final byte[] message)
+    {
+        final ProducerConnection target = pick();
+        if (target == null)
+        {
+            return false;
+        }
+        target.send(message);
+        return true;
     }
 
     /** A user's message: re-encoded with the authenticated sender and given to one producer. */
@@ -100,7 +131,8 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
         final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
     {
         final ProducerConnection target = pick();
-        if (target == null)
+        final ClusterInbound inbound = cluster;
+        if (target == null && (inbound == null || !inbound.anyProducers()))
         {
             throw new NoProducerException();
         }
@@ -115,7 +147,15 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
             copy(message, forwarded, "thread_id");
             copy(message, forwarded, "run_id");
             copy(message, forwarded, "data");
-            target.send(Json.MAPPER.writeValueAsBytes(forwarded));
+            final byte[] encoded = Json.MAPPER.writeValueAsBytes(forwarded);
+            if (target != null)
+            {
+                target.send(encoded);
+            }
+            else
+            {
+                inbound.forward(encoded);
+            }
         }
         catch (final JsonProcessingException ex)
         {

@@ -72,6 +72,8 @@ final class RedisCluster implements PresenceListener, AutoCloseable
     private final Set<String> present = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean reachable;
+    private volatile java.util.function.IntSupplier localProducers = () -> 0;
+    private volatile int clusterProducers;
 
     RedisCluster(final ServerConfig config)
     {
@@ -123,6 +125,27 @@ final class RedisCluster implements PresenceListener, AutoCloseable
         return executor;
     }
 
+    /** @param count how many producer sockets this node holds (read at every heartbeat). */
+    void localProducers(final java.util.function.IntSupplier count)
+    {
+        localProducers = count;
+    }
+
+    /** @return producer sockets on all live nodes, as of the last heartbeat. */
+    int clusterProducers()
+    {
+        return clusterProducers;
+    }
+
+    /** Publishes a changed producer count now rather than at the next heartbeat. */
+    void producersChanged()
+    {
+        if (!closed.get())
+        {
+            executor.execute(this::beat);
+        }
+    }
+
     /** @return whether the last heartbeat reached Redis. */
     boolean isReachable()
     {
@@ -143,6 +166,12 @@ final class RedisCluster implements PresenceListener, AutoCloseable
     {
         return membership.run(args(prefix, join ? "j" : "l", userId, room,
             Long.toString(config.clusterLogMaxEntries())));
+    }
+
+    void forwardInbound(final String key, final byte[] message, final long maxLength)
+    {
+        commands.async().xadd(key, ClusterInbound.cappedAt(maxLength), java.util.Map.of("m", message))
+            .exceptionally(this::failed);
     }
 
     /** @return a random epoch for a stream Redis does not hold yet (safe as a JavaScript number). */
@@ -184,7 +213,8 @@ final class RedisCluster implements PresenceListener, AutoCloseable
 
     private void beat()
     {
-        heartbeat.run(args(prefix, config.nodeId(), Long.toString(NODE_TTL_MS))).whenComplete((reply, error) ->
+        heartbeat.run(args(prefix, config.nodeId(), Long.toString(NODE_TTL_MS),
+            Integer.toString(localProducers.getAsInt()))).whenComplete((reply, error) ->
         {
             if (error != null)
             {
@@ -201,8 +231,8 @@ final class RedisCluster implements PresenceListener, AutoCloseable
                 LOG.info("redis reachable again: node={}", config.nodeId());
             }
             reachable = true;
-            final Object alive = reply.isEmpty() ? null : reply.get(0);
-            if (alive instanceof Long && (Long)alive == 0)
+            clusterProducers = ((Number)reply.get(1)).intValue();
+            if (((Number)reply.get(0)).longValue() == 0)
             {
                 resyncPresence();
             }
@@ -248,7 +278,8 @@ final class RedisCluster implements PresenceListener, AutoCloseable
         executor.shutdownNow();
         try
         {
-            commands.sync().del(prefix + "node:" + config.nodeId(), presentKey());
+            commands.sync().del(prefix + "node:" + config.nodeId(), presentKey(),
+                prefix + "node:" + config.nodeId() + ":producers");
             commands.sync().srem(prefix + "nodes", bytes(config.nodeId()));
         }
         catch (final RuntimeException ex)

@@ -228,6 +228,42 @@ class ClusterTest
     }
 
     @Test
+    void shouldRouteAUsersMessageToAnAgentRuntimeOnAnotherNodeAndItsAnswerBack() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final WsClient user = b.connect("uma");
+        user.next(10_000);
+        user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"anyone?\"}}");
+        assertEquals("no_agent", user.nextOfType("error", 10_000).get("code").asText(), "no runtime anywhere");
+
+        final WsClient runtime = a.producerSocket();
+        RecordingAwait.until(() -> a.server.producerCount() == 1, 5_000, "producer registered");
+        // Node b learns of a's runtime through Redis; until then it still answers no_agent.
+        JsonNode message = null;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (message == null && System.nanoTime() < deadline)
+        {
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"hello\"}}");
+            message = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+            while (message != null && !"user_message".equals(message.get("type").asText()))
+            {
+                message = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+            }
+            user.messages.removeIf(m -> "error".equals(m.get("type").asText()));
+        }
+        assertTrue(message != null, "the runtime on node a got the message sent on node b");
+        assertEquals("uma", message.get("user").asText());
+        assertEquals("hello", message.get("data").get("text").asText());
+
+        runtime.send("{\"ref\":\"x1\",\"user\":\"uma\",\"type\":\"agent_started\",\"run_id\":\"ur-1\"," +
+            "\"data\":{\"agent\":\"remote\"}}");
+        assertEquals("accepted", runtime.nextOfType("ack", 10_000).get("status").asText());
+        assertEquals("agent_started", user.collect(WsClient::isEvent, 1, 10_000).get(0).get("type").asText());
+    }
+
+    @Test
     void shouldRefuseWith503WhileRedisIsDownKeepConnectionsAndContinueInOrderWhenItReturns() throws Exception
     {
         startRedis(true);
