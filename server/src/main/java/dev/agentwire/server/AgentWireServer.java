@@ -99,7 +99,8 @@ public final class AgentWireServer implements AutoCloseable
         }
 
         final ProducerHttpHandler producer = new ProducerHttpHandler(gateway);
-        final MetricsExporter exporter = new MetricsExporter(gateway.metrics, engine, gateway.registry, gateway.producers);
+        final MetricsExporter exporter = new MetricsExporter(gateway.metrics, engine, gateway.registry, gateway.producers,
+            cluster, tailer);
         final ResourceHandler web = new ResourceHandler(
             new ClassPathResourceManager(AgentWireServer.class.getClassLoader(), "web"),
             exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"));

@@ -26,8 +26,11 @@ final class MetricsExporter
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
+    /**
+     * @param cluster the node's cluster link and log tailer, or null on a single node (no cluster metrics then).
+     */
     MetricsExporter(final GatewayMetrics metrics, final AgentWire engine, final ConnectionRegistry connections,
-        final ProducerHub producers)
+        final ProducerHub producers, final RedisCluster cluster, final ClusterLogTailer tailer)
     {
         final Supplier<AgentWireStats> stats = engine::stats;
         gauge("agentwire_connections", "User connections open now.", () -> connections.size());
@@ -68,7 +71,25 @@ final class MetricsExporter
         CounterWithCallback.builder().name("agentwire_engine_handler_errors")
             .help("Slots a slice failed to handle (bugs; alert on any).")
             .callback(cb -> cb.call(stats.get().handlerErrors)).register(registry);
+        CounterWithCallback.builder().name("agentwire_engine_backfills")
+            .help("Subscribes this node answered from the cluster's Redis (replica only).")
+            .callback(cb -> cb.call(stats.get().backfillsRequested)).register(registry);
+        CounterWithCallback.builder().name("agentwire_engine_stream_resets")
+            .help("Streams restarted because Redis changed epoch or log entries were missed; live clients told " +
+                "to resume with 1012 (replica only).")
+            .callback(cb -> cb.call(stats.get().streamResets)).register(registry);
         registry.register(metrics.deliveryLatency);
+        if (cluster != null)
+        {
+            gauge("agentwire_cluster_redis_up", "1 when the last heartbeat reached Redis, else 0.",
+                () -> cluster.isReachable() ? 1 : 0);
+            counter("agentwire_cluster_redis_errors", "Redis commands that failed or timed out.", cluster.redisErrors);
+            gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
+                () -> cluster.clusterProducers());
+            CounterWithCallback.builder().name("agentwire_cluster_log_entries_applied")
+                .help("Shared-log entries this node published onto its spine.")
+                .callback(cb -> cb.call(tailer.entriesApplied.get())).register(registry);
+        }
     }
 
     HttpHandler handler()

@@ -180,6 +180,11 @@ class ClusterTest
         {
             assertEquals(16 + i, rest.get(i).get("seq").asLong());
         }
+        final String metrics = WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(b.http("/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("agentwire_cluster_redis_up 1"), metrics);
+        assertTrue(metrics.contains("agentwire_engine_backfills_total 0"), "b saw it all in the log: " + metrics);
+        assertTrue(metrics.matches("(?s).*agentwire_cluster_log_entries_applied_total [1-9].*"), "b follows the log");
         // Live after the switch, through either node.
         assertEquals(202, a.publish("{\"user\":\"roamer\",\"type\":\"app.note\",\"data\":{\"n\":26}}").statusCode());
         assertEquals(26, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
@@ -192,6 +197,9 @@ class ClusterTest
         final List<JsonNode> all = fresh.collect(WsClient::isEvent, 26, 10_000);
         assertEquals(26, all.get(25).get("seq").asLong());
         assertEquals(1, all.get(0).get("seq").asLong());
+        final String cMetrics = WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(c.http("/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(cMetrics.contains("agentwire_engine_backfills_total 1"), "c started later: it asked Redis");
     }
 
     @Test
