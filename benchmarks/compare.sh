@@ -71,6 +71,7 @@ for conns in $CONNS; do
             --base "http://127.0.0.1:$PORT" --connections "$conns" --workload "$workload" \
             --rates "$(rates_for "$workload" "$conns")" --step-seconds "$STEP_SECONDS" \
             --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" --producer-key "$KEY" --server-pid "$pid" \
+            $(case "$peer" in agentwire|floor) echo --gc-before-rss ;; esac) \
             --out "$OUT/raw/$peer-$workload-$conns-$rep.json" || echo "run failed: $peer $workload $conns $rep"
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

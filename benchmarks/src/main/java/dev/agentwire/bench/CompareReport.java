@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 public final class CompareReport
 {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String[] PEERS = {"agentwire", "floor", "ws", "socketio"};
+    private static final String DEFAULT_PEERS = "agentwire,floor,ws,socketio";
     private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0x7f7f7f), new Color(0x2ca02c),
         new Color(0xd62728)};
 
@@ -43,6 +43,9 @@ public final class CompareReport
     public static void main(final String[] args) throws IOException
     {
         final Path dir = Path.of(args.length > 0 ? args[0] : "benchmarks/results/compare");
+        // The peers in table order; the first is the baseline of the ratio column.
+        final String[] peers = (args.length > 1 ? args[1] : DEFAULT_PEERS).split(",");
+        final String baseline = peers[0];
         // case ("unicast 1000") -> peer -> runs
         final Map<String, Map<String, List<JsonNode>>> runs = new TreeMap<>();
         try (Stream<Path> files = Files.list(dir.resolve("raw")))
@@ -57,15 +60,17 @@ public final class CompareReport
         }
         final StringBuilder md = new StringBuilder();
         md.append("| workload | connections | peer | max sustainable rate (events/s, median) | ")
-            .append("AgentWire ÷ peer | server CPU µs/delivery at the highest common sustainable rate | ")
-            .append("memory per connection (KiB) | runs |\n|---|---|---|---|---|---|---|---|\n");
+            .append(baseline).append(" ÷ peer | common rate | p99 ms at the common rate | ")
+            .append("server CPU µs/delivery at the common rate | Redis CPU µs/event at the common rate | ")
+            .append("memory per connection (KiB) | runs |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         final ArrayNode summary = JSON.createArrayNode();
         for (final Map.Entry<String, Map<String, List<JsonNode>>> entry : runs.entrySet())
         {
             final String[] key = entry.getKey().split(" ");
             final Map<String, List<JsonNode>> byPeer = entry.getValue();
-            final double agentWireMax = medianOf(byPeer.get("agentwire"), "maxSustainableRate");
-            for (final String peer : PEERS)
+            final double agentWireMax = medianOf(byPeer.get(baseline), "maxSustainableRate");
+            final int common = commonRate(byPeer);
+            for (final String peer : peers)
             {
                 final List<JsonNode> peerRuns = byPeer.get(peer);
                 if (peerRuns == null)
@@ -74,21 +79,28 @@ public final class CompareReport
                 }
                 final double max = medianOf(peerRuns, "maxSustainableRate");
                 final double memory = medianOf(peerRuns, "memoryPerConnectionKb");
-                final double cpu = medianCpuAtRate(peerRuns, commonRate(byPeer));
-                md.append(String.format("| %s | %s | %s | %.0f | %s | %s | %.1f | %d |%n", key[0], key[1], peer, max,
-                    max > 0 && agentWireMax > 0 ? String.format("%.2f×", agentWireMax / max) : "–",
-                    cpu >= 0 ? String.format("%.1f", cpu) : "–", memory, peerRuns.size()));
+                final double cpu = medianStepAtRate(peerRuns, common, "serverCpuMicrosPerDelivery");
+                final double p99 = medianStepAtRate(peerRuns, common, "p99Ms");
+                final double redis = medianStepAtRate(peerRuns, common, "redisCpuMicrosPerEvent");
+                md.append(String.format("| %s | %s | %s | %.0f | %s | %d | %s | %s | %s | %.1f | %d |%n", key[0], key[1],
+                    peer, max, max > 0 && agentWireMax > 0 ? String.format("%.2f×", agentWireMax / max) : "–",
+                    common, p99 >= 0 ? String.format("%.1f", p99) : "–", cpu >= 0 ? String.format("%.1f", cpu) : "–",
+                    redis >= 0 ? String.format("%.1f", redis) : "–", memory, peerRuns.size()));
                 final ObjectNode row = summary.addObject();
                 row.put("workload", key[0]);
                 row.put("connections", Integer.parseInt(key[1]));
                 row.put("peer", peer);
                 row.put("maxSustainableRate", max);
-                row.put("agentWireRatio", max > 0 ? agentWireMax / max : 0);
+                row.put("baseline", baseline);
+                row.put("baselineRatio", max > 0 ? agentWireMax / max : 0);
+                row.put("commonRate", common);
+                row.put("p99MsAtCommonRate", p99);
                 row.put("serverCpuMicrosPerDelivery", cpu);
+                row.put("redisCpuMicrosPerEvent", redis);
                 row.put("memoryPerConnectionKb", memory);
                 row.put("runs", peerRuns.size());
             }
-            plot(dir.resolve("p99-" + key[0] + "-" + key[1] + ".png"), entry.getKey(), byPeer);
+            plot(dir.resolve("p99-" + key[0] + "-" + key[1] + ".png"), entry.getKey(), byPeer, peers);
         }
         Files.writeString(dir.resolve("results.md"), md.toString());
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("results.json").toFile(), summary);
@@ -109,16 +121,17 @@ public final class CompareReport
         return common == Integer.MAX_VALUE ? 0 : common;
     }
 
-    private static double medianCpuAtRate(final List<JsonNode> runs, final int rate)
+    /** The median over runs of one step field at a rate; -1 when no run has it (or it was not measured). */
+    private static double medianStepAtRate(final List<JsonNode> runs, final int rate, final String field)
     {
         final List<Double> values = new ArrayList<>();
         for (final JsonNode run : runs)
         {
             for (final JsonNode step : run.get("steps"))
             {
-                if (step.get("rate").asInt() == rate && step.get("serverCpuMicrosPerDelivery").asDouble() >= 0)
+                if (step.get("rate").asInt() == rate && step.has(field) && step.get(field).asDouble() >= 0)
                 {
-                    values.add(step.get("serverCpuMicrosPerDelivery").asDouble());
+                    values.add(step.get(field).asDouble());
                 }
             }
         }
@@ -149,7 +162,8 @@ public final class CompareReport
         return n % 2 == 1 ? values.get(n / 2) : (values.get(n / 2 - 1) + values.get(n / 2)) / 2;
     }
 
-    private static void plot(final Path file, final String title, final Map<String, List<JsonNode>> byPeer)
+    private static void plot(
+        final Path file, final String title, final Map<String, List<JsonNode>> byPeer, final String[] peers)
         throws IOException
     {
         System.setProperty("java.awt.headless", "true");
@@ -212,9 +226,9 @@ public final class CompareReport
         g.drawLine(left, fiftyMs, left + plotW, fiftyMs);
         g.drawString("50 ms", left + plotW + 5, fiftyMs + 4);
         int legend = top + 20;
-        for (int p = 0; p < PEERS.length; p++)
+        for (int p = 0; p < peers.length && p < COLORS.length; p++)
         {
-            final TreeMap<Integer, Double> line = lines.get(PEERS[p]);
+            final TreeMap<Integer, Double> line = lines.get(peers[p]);
             if (line == null)
             {
                 continue;
@@ -236,7 +250,7 @@ public final class CompareReport
                 lastY = y;
             }
             g.drawLine(left + plotW + 20, legend, left + plotW + 45, legend);
-            g.drawString(PEERS[p], left + plotW + 52, legend + 4);
+            g.drawString(peers[p], left + plotW + 52, legend + 4);
             legend += 20;
         }
         g.dispose();

@@ -68,6 +68,14 @@ public final class LoadTool implements Callable<Integer>
         description = "The cluster's redis-server: its CPU per offered event is reported on its own.")
     private long redisPid;
 
+    @Option(names = "--label", description = "Name of this peer in the results (default: --target).")
+    private String label;
+
+    @Option(names = "--gc-before-rss", defaultValue = "false",
+        description = "Run a full GC in the server (jcmd <pid> GC.run; JVM servers) before each RSS reading, so the " +
+            "figure is live memory rather than garbage the collector has not returned yet.")
+    private boolean gcBeforeRss;
+
     @Option(names = "--connections", defaultValue = "1000", description = "WebSocket connections to open.")
     int connections;
 
@@ -156,10 +164,10 @@ public final class LoadTool implements Callable<Integer>
             }
         }
         filler = "x".repeat(Math.max(0, payloadBytes - 32));
-        final long rssBeforeKb = ProcStats.rssKb(serverPid);
+        final long rssBeforeKb = rssKb();
         openConnections();
         Thread.sleep(1_000);
-        final long rssAfterKb = ProcStats.rssKb(serverPid);
+        final long rssAfterKb = rssKb();
         if ("room10".equals(workload))
         {
             joinRooms();
@@ -206,7 +214,7 @@ public final class LoadTool implements Callable<Integer>
         if (out != null)
         {
             final ObjectNode result = JSON.createObjectNode();
-            result.put("target", target);
+            result.put("target", label != null ? label : target);
             result.put("workload", workload);
             result.put("connections", connections);
             result.put("payloadBytes", payloadBytes);
@@ -411,6 +419,21 @@ public final class LoadTool implements Callable<Integer>
             connection.ready = true;
             ready.incrementAndGet();
         }
+    }
+
+    private long rssKb() throws Exception
+    {
+        if (gcBeforeRss && serverPid > 0)
+        {
+            final Process jcmd = new ProcessBuilder("jcmd", Long.toString(serverPid), "GC.run")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!jcmd.waitFor(30, TimeUnit.SECONDS))
+            {
+                jcmd.destroyForcibly();
+            }
+            Thread.sleep(500);
+        }
+        return ProcStats.rssKb(serverPid);
     }
 
     /** Server CPU: the target process plus any other nodes. */

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Two nodes over Redis against one node: the same load tool and workload, interleaved, three setups:
+#   single      one AgentWire node, no Redis (the baseline)
+#   node+redis  one node in cluster mode: every event goes through Redis's sequencer and back through the log
+#   2nodes      two nodes over one Redis; publishes go to node A, sockets are spread over A and B
+# Servers and Redis share core 0; the load tool runs on core 1 (the machine has two). Writes raw JSON per run,
+# then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
+#
+#   benchmarks/cluster.sh                              # unicast and rooms of 10, 1,000 connections, 3 repetitions
+#   WORKLOADS=unicast REPS=1 benchmarks/cluster.sh     # a quick look
+#
+# Never run in CI (CI runs ClusterTest and friends, not this). Needs redis-server (Debian's package).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$ROOT/benchmarks/results/cluster-$(date +%F)}"
+CONNS="${CONNS:-1000}"
+WORKLOADS="${WORKLOADS:-unicast room10}"
+REPS="${REPS:-3}"
+SETUPS="${SETUPS:-single node+redis 2nodes}"
+STEP_SECONDS="${STEP_SECONDS:-5}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
+SERVER_CPU="${SERVER_CPU:-0}"
+CLIENT_CPU="${CLIENT_CPU:-1}"
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+SERVER_JAR="$ROOT/server/target/agentwire.jar"
+SECRET="cluster-secret-cluster-secret-0123456789"
+KEY="cluster-producer-key-0123456789"
+PORT_A=18710
+PORT_B=18711
+REDIS_PORT=18790
+
+command -v redis-server >/dev/null || { echo "redis-server is needed: apt-get install -y redis-server" >&2; exit 2; }
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT/raw"
+(cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
+REDIS_DIR="$(mktemp -d)"
+trap 'rm -rf "$REDIS_DIR"' EXIT
+
+rates_for() {
+    case "$1" in
+        unicast) echo "1000,2000,5000,10000,15000,20000" ;;
+        room10) echo "200,500,1000,2000,5000" ;;
+    esac
+}
+
+start_node() { # port node-id redis-url(or empty) -> prints the pid
+    AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$3" taskset -c "$SERVER_CPU" \
+        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g -XX:+UseG1GC -jar "$SERVER_JAR" \
+        serve --port "$1" --node-id "$2" --producer-rate 100000000 --producer-burst 100000000 \
+        --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
+        >"$OUT/server-$2.log" 2>&1 &
+    echo $!
+}
+
+wait_port() {
+    for _ in $(seq 1 200); do
+        if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "port $1 did not open" >&2
+    return 1
+}
+
+stop() {
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+}
+
+for conns in $CONNS; do
+  for workload in $WORKLOADS; do
+    for rep in $(seq 1 "$REPS"); do
+      for setup in $SETUPS; do
+        redis_pid=0; pid_b=""; redis_url=""; socket_bases="http://127.0.0.1:$PORT_A"
+        if [ "$setup" != single ]; then
+            rm -rf "${REDIS_DIR:?}"/*
+            # Persistence as recommended in docs/CLUSTER.md: append-only, fsync every second.
+            taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
+                --save "" --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                >"$OUT/redis.log" 2>&1 &
+            redis_pid=$!
+            wait_port "$REDIS_PORT"
+            redis_url="redis://127.0.0.1:$REDIS_PORT"
+        fi
+        pid_a=$(start_node "$PORT_A" node-a "$redis_url")
+        wait_port "$PORT_A"
+        if [ "$setup" = 2nodes ]; then
+            pid_b=$(start_node "$PORT_B" node-b "$redis_url")
+            wait_port "$PORT_B"
+            socket_bases="http://127.0.0.1:$PORT_A,http://127.0.0.1:$PORT_B"
+        fi
+        echo "== $setup $workload $conns rep $rep (nodes $pid_a $pid_b, redis $redis_pid)"
+        taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire \
+            --label "$setup" --base "http://127.0.0.1:$PORT_A" --socket-bases "$socket_bases" \
+            --connections "$conns" --workload "$workload" --rates "$(rates_for "$workload")" \
+            --step-seconds "$STEP_SECONDS" --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" \
+            --producer-key "$KEY" --server-pid "$pid_a" --extra-pids "${pid_b}" --redis-pid "$redis_pid" \
+            --gc-before-rss --out "$OUT/raw/$setup-$workload-$conns-$rep.json" \
+            || echo "run failed: $setup $workload $conns $rep"
+        stop "$pid_a" $pid_b
+        if [ "$redis_pid" != 0 ]; then
+            { redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory_human'
+              echo "log entries: $(redis-cli -p "$REDIS_PORT" xlen aw:log)"
+              echo "log bytes: $(redis-cli -p "$REDIS_PORT" memory usage aw:log samples 0)"
+              echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" xlen aw:h:load-1)"
+              echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage aw:h:load-1 samples 0)"
+            } > "$OUT/redis-memory-$setup-$workload-$conns-$rep.txt" 2>&1 || true
+            stop "$redis_pid"
+        fi
+      done
+    done
+  done
+done
+
+java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" "single,node+redis,2nodes"
