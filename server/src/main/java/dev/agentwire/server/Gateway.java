@@ -37,6 +37,14 @@ final class Gateway
         this.producers = new ProducerHub(this);
     }
 
+    private final java.util.concurrent.ConcurrentHashMap<org.xnio.XnioIoThread, HeartbeatSweeper> sweepers =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    HeartbeatSweeper sweeperFor(final org.xnio.XnioIoThread thread)
+    {
+        return sweepers.computeIfAbsent(thread, t -> new HeartbeatSweeper(t, config.heartbeatIntervalMs()));
+    }
+
     DrainScheduler drainerFor(final org.xnio.XnioIoThread thread)
     {
         return drainers.computeIfAbsent(thread, DrainScheduler::new);

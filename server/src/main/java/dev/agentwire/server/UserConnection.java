@@ -17,7 +17,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
-import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 
 import java.io.IOException;
@@ -51,6 +50,7 @@ final class UserConnection extends AbstractReceiveListener
     private final WireCodec codec = new WireCodec();
     private final TokenBucket inboundLimit;
     private final DrainScheduler drainer;
+    private final HeartbeatSweeper sweeper;
     private final long openedAtMs;
 
     // I/O-thread state.
@@ -59,9 +59,10 @@ final class UserConnection extends AbstractReceiveListener
     private boolean paused;
     private boolean closing;
     private long lastHeardNs;
-    private XnioExecutor.Key heartbeat;
-    private XnioExecutor.Key expiry;
+    private long lastPingNs;
     private long framesSent;
+    /** Position in its I/O thread's {@link HeartbeatSweeper}, -1 when not in it. */
+    int sweepIndex = -1;
 
     UserConnection(
         final Gateway gateway, final WebSocketChannel channel, final Principal principal, final String remoteIp)
@@ -70,11 +71,13 @@ final class UserConnection extends AbstractReceiveListener
         this.channel = channel;
         this.ioThread = channel.getIoThread();
         this.drainer = gateway.drainerFor(ioThread);
+        this.sweeper = gateway.sweeperFor(ioThread);
         this.principal = principal;
         this.remoteIp = remoteIp;
         final long nowNs = System.nanoTime();
         this.inboundLimit = new TokenBucket(gateway.config.inboundRatePerSec(), gateway.config.inboundBurst(), nowNs);
         this.lastHeardNs = nowNs;
+        this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
     }
 
@@ -95,12 +98,7 @@ final class UserConnection extends AbstractReceiveListener
         channel.getReceiveSetter().set(this);
         channel.resumeReceives();
 
-        final ServerConfig config = gateway.config;
-        heartbeat = ioThread.executeAtInterval(
-            this::heartbeat, config.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
-        final long untilExpiryMs = principal.expiresAtMs - System.currentTimeMillis();
-        expiry = ioThread.executeAfter(
-            () -> closeWith(CloseCodes.TOKEN_EXPIRED), Math.max(0, untilExpiryMs), TimeUnit.MILLISECONDS);
+        sweeper.add(this);
 
         subscription = gateway.engine.subscribe(principal.userId, this, resumeEpoch, resumeAfter);
         gateway.metrics.connectionOpened();
@@ -474,30 +472,27 @@ final class UserConnection extends AbstractReceiveListener
         sendText(codec.error("bad_message", why));
     }
 
-    private void heartbeat()
+    /** Its I/O thread's clock: the token's expiry, then the heartbeat. */
+    void onTick(final long nowNs, final long nowMs)
     {
         if (closing)
         {
             return;
         }
-        final long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastHeardNs);
-        if (silentMs > gateway.config.heartbeatTimeoutMs())
+        if (nowMs >= principal.expiresAtMs)
+        {
+            closeWith(CloseCodes.TOKEN_EXPIRED);
+            return;
+        }
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > gateway.config.heartbeatTimeoutMs())
         {
             closeWith(CloseCodes.HEARTBEAT_TIMEOUT);
             return;
         }
-        WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
-    }
-
-    private void cancelTimers()
-    {
-        if (heartbeat != null)
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= gateway.config.heartbeatIntervalMs())
         {
-            heartbeat.remove();
-        }
-        if (expiry != null)
-        {
-            expiry.remove();
+            lastPingNs = nowNs;
+            WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
         }
     }
 
@@ -514,7 +509,7 @@ final class UserConnection extends AbstractReceiveListener
     private void ended(final int code, final String reason)
     {
         closing = true;
-        cancelTimers();
+        sweeper.remove(this);
         if (subscription != null)
         {
             subscription.close();
