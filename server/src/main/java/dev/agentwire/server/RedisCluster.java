@@ -54,6 +54,7 @@ final class RedisCluster implements PresenceListener, AutoCloseable
     /** A node whose liveness key is older than this is considered gone (broadcasts stop numbering its users). */
     static final long NODE_TTL_MS = 10_000;
     static final long HEARTBEAT_INTERVAL_MS = 2_000;
+    static final int REQUEST_QUEUE_SIZE = 65_536;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Logger LOG = LoggerFactory.getLogger(RedisCluster.class);
     private static final String[] NO_KEYS = new String[0];
@@ -86,6 +87,9 @@ final class RedisCluster implements PresenceListener, AutoCloseable
         client.setOptions(ClientOptions.builder()
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            // A slow Redis must not grow this node's memory without bound: past this many commands waiting for an
+            // answer, new ones fail at once (producers get 503).
+            .requestQueueSize(REQUEST_QUEUE_SIZE)
             .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(config.redisTimeoutMs())))
             .build());
         publish = new Script("publish.lua");

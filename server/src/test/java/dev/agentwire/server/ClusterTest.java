@@ -305,6 +305,60 @@ class ClusterTest
     }
 
     @Test
+    void shouldNeverBlockSocketsOrTheSpineWhileRedisIsStalled() throws Exception
+    {
+        startRedis(false);
+        final Path home = Files.createDirectories(dir.resolve("quick"));
+        final ServerFixture a = new ServerFixture(home, b -> b.redisUrl(redis.url()).nodeId("quick")
+            .redisTimeoutMs(500), AgentWireConfig.builder().sliceCount(2));
+        nodes.add(a);
+        final WsClient gil = a.connect("gil");
+        gil.next(10_000);
+        assertEquals(202, a.publish("{\"user\":\"gil\",\"type\":\"app.note\",\"data\":{}}").statusCode());
+        assertEquals(1, gil.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+
+        redis.pause();
+        try
+        {
+            final long startedNs = System.nanoTime();
+            final HttpResponse<String> stalled = a.publish("{\"user\":\"gil\",\"type\":\"app.note\",\"data\":{}}");
+            final long tookMs = (System.nanoTime() - startedNs) / 1_000_000;
+            assertEquals(503, stalled.statusCode(), stalled.body());
+            assertTrue(tookMs < 5_000, "answered within the command timeout, not held: " + tookMs + " ms");
+            // The socket's I/O thread and the spine are free: pings are answered, and an in-process subscriber
+            // on the same engine is welcomed at once.
+            gil.send("{\"type\":\"ping\"}");
+            assertEquals("pong", gil.nextOfType("pong", 2_000).get("type").asText());
+            final java.util.concurrent.CountDownLatch welcomed = new java.util.concurrent.CountDownLatch(1);
+            final dev.agentwire.core.Subscription local = a.server.engine().subscribe("gil",
+                new dev.agentwire.core.SubscriberListener()
+                {
+                    @Override
+                    public void onAvailable(final dev.agentwire.core.Subscription s)
+                    {
+                        welcomed.countDown();
+                    }
+
+                    @Override
+                    public void onClosed(final dev.agentwire.core.Subscription s, final int reason)
+                    {
+                    }
+                });
+            assertTrue(welcomed.await(2, TimeUnit.SECONDS), "the spine answered a subscribe while Redis hung");
+            local.close();
+        }
+        finally
+        {
+            redis.unpause();
+        }
+        RecordingAwait.until(() -> publishes(a, "{\"user\":\"gil\",\"type\":\"app.note\",\"data\":{}}"),
+            20_000, "publishing works again");
+        assertTrue(gil.isOpen());
+        final List<JsonNode> after = gil.collect(WsClient::isEvent, 1, 10_000);
+        assertTrue(after.get(0).get("seq").asLong() >= 2, "numbers go on: " + after);
+    }
+
+    @Test
     void shouldChangeTheEpochAndSayNotRecoveredWhenRedisComesBackEmpty() throws Exception
     {
         startRedis(false);

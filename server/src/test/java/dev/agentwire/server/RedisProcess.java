@@ -90,11 +90,33 @@ final class RedisProcess implements AutoCloseable
     {
         if (process != null && process.isAlive())
         {
+            signal("CONT");
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS))
             {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /** Freezes it (SIGSTOP): it keeps its sockets but answers nothing, as a stalled or overloaded Redis. */
+    void pause() throws Exception
+    {
+        signal("STOP");
+    }
+
+    /** Lets a paused Redis run again (SIGCONT). */
+    void unpause() throws Exception
+    {
+        signal("CONT");
+    }
+
+    private void signal(final String name) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+        if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0)
+        {
+            throw new IllegalStateException("kill -" + name + " failed: pid=" + process.pid());
         }
     }
 
