@@ -17,8 +17,8 @@ PEERS="${PEERS:-agentwire floor ws socketio}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
-# Both JVM servers run with the same collector (the JDK default, G1, unless SERVER_GC says otherwise).
-SERVER_GC="${SERVER_GC:--XX:+UseG1GC}"
+# Both JVM servers run with the same collector: ZGC, bin/agentwire's default, unless SERVER_GC says otherwise.
+SERVER_GC="${SERVER_GC:--XX:+UseZGC}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 SERVER_JAR="$ROOT/server/target/agentwire.jar"

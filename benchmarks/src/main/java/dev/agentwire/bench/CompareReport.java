@@ -107,18 +107,30 @@ public final class CompareReport
         System.out.print(md);
     }
 
-    /** The highest rate every peer sustained in every run of this case, so CPU is compared at equal load. */
+    /**
+     * The rate at which every peer is compared: the lowest of the peers' median maximum sustainable rates, so all
+     * ran it in most repetitions; when some peer sustained no rate at all, the ladder's first rung (every run has it).
+     */
     private static int commonRate(final Map<String, List<JsonNode>> byPeer)
     {
         int common = Integer.MAX_VALUE;
+        int firstRung = Integer.MAX_VALUE;
         for (final List<JsonNode> peerRuns : byPeer.values())
         {
+            common = (int)Math.min(common, medianOf(peerRuns, "maxSustainableRate"));
             for (final JsonNode run : peerRuns)
             {
-                common = Math.min(common, run.get("maxSustainableRate").asInt());
+                if (run.get("steps").size() > 0)
+                {
+                    firstRung = Math.min(firstRung, run.get("steps").get(0).get("rate").asInt());
+                }
             }
         }
-        return common == Integer.MAX_VALUE ? 0 : common;
+        if (common <= 0 || common == Integer.MAX_VALUE)
+        {
+            return firstRung == Integer.MAX_VALUE ? 0 : firstRung;
+        }
+        return common;
     }
 
     /** The median over runs of one step field at a rate; -1 when no run has it (or it was not measured). */

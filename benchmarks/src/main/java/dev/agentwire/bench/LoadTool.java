@@ -433,7 +433,7 @@ public final class LoadTool implements Callable<Integer>
             }
             Thread.sleep(500);
         }
-        return ProcStats.rssKb(serverPid);
+        return ProcStats.pssKb(serverPid);
     }
 
     /** Server CPU: the target process plus any other nodes. */

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Profiles the AgentWire server under the end-to-end load with JFR (async-profiler is not available here):
+# starts the server with a flight recording, drives one workload at one rate, then prints where the server's
+# CPU samples fall (top frames, by thread) and the GC pauses of the recording.
+#
+#   benchmarks/profile.sh                                   # unicast, 10,000 connections, 5,000 events/s, 30 s
+#   CONNS=1000 RATE=2000 WORKLOAD=room10 benchmarks/profile.sh
+#
+# Never run in CI. Writes $OUT/agentwire.jfr and $OUT/profile.txt.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$ROOT/benchmarks/results/profile-$(date +%F)}"
+CONNS="${CONNS:-10000}"
+WORKLOAD="${WORKLOAD:-unicast}"
+RATE="${RATE:-5000}"
+SECONDS_TO_RECORD="${SECONDS_TO_RECORD:-30}"
+SERVER_CPU="${SERVER_CPU:-0}"
+# JVM options of the profiled server (default: ZGC, as bin/agentwire).
+SERVER_OPTS="${SERVER_OPTS:--XX:+UseZGC}"
+CLIENT_CPU="${CLIENT_CPU:-1}"
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+SERVER_JAR="$ROOT/server/target/agentwire.jar"
+SECRET="profile-secret-profile-secret-0123456789"
+KEY="profile-producer-key-0123456789"
+PORT=18720
+
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT"
+[ -f "$JAR" ] && [ -f "$SERVER_JAR" ] || (cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
+
+AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
+    java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g ${SERVER_OPTS} \
+    -XX:StartFlightRecording=filename="$OUT/agentwire.jfr",settings=profile,dumponexit=true \
+    -jar "$SERVER_JAR" serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
+    --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
+    >"$OUT/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+
+taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire \
+    --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$RATE" \
+    --step-seconds "$SECONDS_TO_RECORD" --warmup-seconds 10 --jwt-secret "$SECRET" --producer-key "$KEY" \
+    --server-pid "$pid" | tee "$OUT/load.txt"
+kill "$pid"
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+trap - EXIT
+
+{
+    echo "# CPU samples by thread (top 10)"
+    jfr print --events jdk.ExecutionSample "$OUT/agentwire.jfr" \
+        | grep -E '^\s+sampledThread = ' | sed -E 's/.*= "([^"]*)".*/\1/; s/-[0-9]+$/-N/; s/ [0-9]+$//' \
+        | sort | uniq -c | sort -rn | head -10
+    echo
+    echo "# CPU samples by top frame (top 30)"
+    jfr print --events jdk.ExecutionSample --stack-depth 1 "$OUT/agentwire.jfr" \
+        | grep -A1 'stackTrace = \[' | grep -v -E 'stackTrace|^--' | sed -E 's/^\s+//; s/line:.*//' \
+        | sort | uniq -c | sort -rn | head -30
+    echo
+    echo "# CPU samples by frame anywhere in the first 12 frames, AgentWire's own code (top 30)"
+    jfr print --events jdk.ExecutionSample --stack-depth 12 "$OUT/agentwire.jfr" \
+        | grep -E '^\s+dev\.agentwire\.' | sed -E 's/^\s+//; s/line:.*//' \
+        | sort | uniq -c | sort -rn | head -30
+    echo
+    echo "# GC pauses"
+    jfr print --events jdk.GCPhasePause "$OUT/agentwire.jfr" | grep -E '^\s+duration = ' \
+        | awk '{v=$3; u=$4; if (u=="s") v*=1000; else if (u=="us") v/=1000; else if (u=="ns") v/=1000000;
+                n++; s+=v; if (v>m) m=v}
+               END {printf "count=%d total=%.1f ms max=%.1f ms\n", n, s, m}'
+    jfr summary "$OUT/agentwire.jfr" | grep -E 'jdk.GarbageCollection |jdk.ObjectAllocationSample |jdk.ExecutionSample '
+} | tee "$OUT/profile.txt"
