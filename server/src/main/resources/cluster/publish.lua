@@ -1,20 +1,20 @@
 -- Numbers and stores a batch of events atomically, in order, stopping at the first refusal.
 -- For each recipient: the next seq of its stream (a new stream gets the given epoch), a copy in its history
--- (trimmed by count and age), and one entry in the shared log that every node tails.
--- ARGV: prefix, historyMax, historyAgeMs, userRetentionMs, dedupWindowMs, runRetentionMs, strict, logMaxLen,
+-- (trimmed by count here, by age where it is read), and one entry in the shared log that every node tails.
+-- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, logMaxLen,
 --       epochCandidate, eventCount, then 12 fields per event:
 --       kind (u|r|b), target, type, verb, runId, threadId, eventId, toolCallId, success, binary, tsMs, payload
 -- Returns one {status, {user, epoch, seq, ...}} per event attempted.
 local P = ARGV[1]
 local historyMax = ARGV[2]
-local historyAgeMs = tonumber(ARGV[3])
-local retentionMs = ARGV[4]
-local dedupMs = ARGV[5]
-local runRetentionMs = ARGV[6]
-local strict = ARGV[7] == '1'
-local logMax = ARGV[8]
-local epochCandidate = ARGV[9]
-local count = tonumber(ARGV[10])
+local retentionMs = ARGV[3]
+local dedupMs = ARGV[4]
+local runRetentionMs = ARGV[5]
+local strict = ARGV[6] == '1'
+local logMax = ARGV[7]
+local epochCandidate = ARGV[8]
+local count = tonumber(ARGV[9])
+local HEADER = 9
 local FIELDS = 12
 
 local t = redis.call('TIME')
@@ -94,7 +94,7 @@ end
 
 local results = {}
 for i = 0, count - 1 do
-  local base = 10 + i * FIELDS
+  local base = HEADER + i * FIELDS
   local kind = ARGV[base + 1]
   local target = ARGV[base + 2]
   local etype = ARGV[base + 3]
@@ -132,9 +132,10 @@ for i = 0, count - 1 do
     for _, user in ipairs(recipientsOf(kind, target)) do
       local epoch, seq = number(user)
       local hk = P .. 'h:' .. user
-      redis.call('XADD', hk, 'MAXLEN', historyMax, '*', 's', seq, 't', etype, 'r', run, 'th', thread, 'i', id,
-        'ts', ts, 'b', binary, 'rm', room, 'bc', broadcast, 'p', payload)
-      redis.call('XTRIM', hk, 'MINID', nowMs - historyAgeMs)
+      -- Trimmed by count here; the age bound is applied where history is read (fetch.lua), and the key's
+      -- expiry bounds an idle user's.
+      redis.call('XADD', hk, 'MAXLEN', historyMax, '*', 's', seq, 't', etype, 'r', run, 'th', thread,
+        'i', id, 'ts', ts, 'b', binary, 'rm', room, 'bc', broadcast, 'p', payload)
       redis.call('PEXPIRE', hk, retentionMs)
       numbered[#numbered + 1] = user
       numbered[#numbered + 1] = epoch

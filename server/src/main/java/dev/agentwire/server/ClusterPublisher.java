@@ -41,7 +41,7 @@ final class ClusterPublisher implements EventPublisher
     }
 
     private static final int FIELDS_PER_EVENT = 12;
-    private static final int HEADER_FIELDS = 10;
+    private static final int HEADER_FIELDS = 9;
 
     private final RedisCluster cluster;
     private final GatewayMetrics metrics;
@@ -137,7 +137,6 @@ final class ClusterPublisher implements EventPublisher
         int i = 0;
         args[i++] = utf8(cluster.prefix);
         args[i++] = utf8(Integer.toString(engine.historyMaxEvents()));
-        args[i++] = utf8(Long.toString(engine.historyMaxAgeMs()));
         args[i++] = utf8(Long.toString(engine.userRetentionMs()));
         args[i++] = utf8(Long.toString(engine.dedupWindowMs()));
         args[i++] = utf8(Long.toString(engine.runRetentionMs()));

@@ -305,6 +305,53 @@ class ClusterTest
     }
 
     @Test
+    void shouldTrimTheSharedHistoryByCountAndAgeAndSaySoOnResume() throws Exception
+    {
+        startRedis(false);
+        final java.util.function.Function<String, ServerFixture> trimmed = name ->
+        {
+            try
+            {
+                final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
+                    b -> b.redisUrl(redis.url()).nodeId(name),
+                    AgentWireConfig.builder().sliceCount(2).historyMaxEvents(5).historyMaxAgeMs(1_500));
+                nodes.add(node);
+                return node;
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        };
+        final ServerFixture a = trimmed.apply("a");
+        for (int n = 1; n <= 8; n++)
+        {
+            assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
+                .statusCode());
+        }
+        // A node that saw none of it answers from Redis: the last 5 kept, the cursor before them not recovered.
+        final ServerFixture b = trimmed.apply("b");
+        final WsClient byCount = b.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
+        byCount.nextOfType("welcome", 10_000);
+        final JsonNode resumed = byCount.nextOfType("resumed", 10_000);
+        assertFalse(resumed.get("recovered").asBoolean(), resumed.toString());
+        assertEquals(4, resumed.get("from").asLong());
+        final List<JsonNode> kept = byCount.collect(WsClient::isEvent, 5, 10_000);
+        assertEquals(List.of(4L, 5L, 6L, 7L, 8L), kept.stream().map(e -> e.get("seq").asLong()).toList());
+
+        // Past the age bound nothing is kept, and a third node (nothing local either) says where history starts.
+        Thread.sleep(2_000);
+        final ServerFixture c = trimmed.apply("c");
+        final WsClient byAge = c.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
+        byAge.nextOfType("welcome", 10_000);
+        final JsonNode aged = byAge.nextOfType("resumed", 10_000);
+        assertFalse(aged.get("recovered").asBoolean(), aged.toString());
+        assertEquals(9, aged.get("from").asLong(), "history starts after the last seq: " + aged);
+        Thread.sleep(200);
+        assertTrue(byAge.messages.stream().noneMatch(WsClient::isEvent), "nothing older than the age bound");
+    }
+
+    @Test
     void shouldNeverBlockSocketsOrTheSpineWhileRedisIsStalled() throws Exception
     {
         startRedis(false);
