@@ -25,4 +25,17 @@ public interface HistorySource
      * @param afterSeq     the client's last seq, 0 for none, or {@link Subscription#LIVE}.
      */
     void fetch(Subscription subscription, long epoch, long afterSeq);
+
+    /**
+     * Whether this engine's feed from the store is flowing, so that what the slices have seen is the store's
+     * stream but for the last moment. While it is not (the feed is failing, so the store may have moved on, even
+     * to a new epoch), the slices answer every resume from the store instead of from what they hold.
+     * Called on slice threads; must be cheap.
+     *
+     * @return true by default.
+     */
+    default boolean isCurrent()
+    {
+        return true;
+    }
 }

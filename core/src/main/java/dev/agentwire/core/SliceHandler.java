@@ -309,7 +309,8 @@ final class SliceHandler implements EventHandler<EventSlot>
         user.lastActivityMs = nowMs;
         byActivity.touch(user);
 
-        if (replica && !(user.known && (after == Subscription.LIVE || isCovered(user, epoch, after))))
+        if (replica && !(user.known && historySource.isCurrent() &&
+            (after == Subscription.LIVE || isCovered(user, epoch, after))))
         {
             // This node cannot answer from what it has seen: hold the subscription back (it is counted as
             // connected, so broadcasts number it) and ask the store; onBackfill merges the answer in ring order.

@@ -132,6 +132,22 @@ class ReplicaTest
     }
 
     @Test
+    void shouldAskTheStoreEvenForAKnownStreamWhileTheFeedIsNotCurrent()
+    {
+        wire = start(1);
+        publishFromLog("hal", 1);
+        store.current = false;
+        // The store came back without its data while this node's feed was failing: hal is at a new epoch there.
+        store.restartEmpty("hal", 4_242, 1);
+        final RecordingSubscriber hal = RecordingSubscriber.inline().resume(wire, "hal", EPOCH, 1);
+        store.answer(wire, 1);
+        RecordingSubscriber.await(() -> hal.recovered != null, 5_000, "resumed");
+        assertEquals(4_242, hal.welcomeEpoch, "the store's epoch, not the stale local one");
+        assertFalse(hal.recovered);
+        assertEquals(List.of(1L), hal.seqs());
+    }
+
+    @Test
     void shouldTellALiveClientToResumeWhenNumberedEventsWereMissed()
     {
         wire = start(1);
@@ -177,6 +193,7 @@ class ReplicaTest
     private static final class Store implements HistorySource
     {
         final ConcurrentLinkedQueue<Object[]> requests = new ConcurrentLinkedQueue<>();
+        volatile boolean current = true;
         private final Map<String, List<Long>> streams = new HashMap<>();
         private final Map<String, Long> epochs = new HashMap<>();
 
@@ -189,6 +206,12 @@ class ReplicaTest
         {
             streams.put(user, new ArrayList<>(List.of(seq)));
             epochs.put(user, epoch);
+        }
+
+        @Override
+        public boolean isCurrent()
+        {
+            return current;
         }
 
         @Override

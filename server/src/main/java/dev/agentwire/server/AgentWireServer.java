@@ -51,17 +51,19 @@ public final class AgentWireServer implements AutoCloseable
     private AgentWireServer(final ServerConfig config, final boolean demo)
     {
         this.config = config;
+        final ClusterHistorySource history;
         if (config.isClustered())
         {
             // A cluster node: Redis numbers every event; this node's spine follows the shared log.
             cluster = new RedisCluster(config);
-            final ClusterHistorySource history = new ClusterHistorySource(cluster, config.engine());
+            history = new ClusterHistorySource(cluster, config.engine());
             engine = AgentWire.start(config.engine().withHistorySource(history));
             history.engine(engine);
         }
         else
         {
             cluster = null;
+            history = null;
             engine = AgentWire.start(config.engine());
         }
         this.gateway = new Gateway(config, engine, cluster);
@@ -86,9 +88,26 @@ public final class AgentWireServer implements AutoCloseable
         if (cluster != null)
         {
             cluster.localProducers(gateway.producers::size);
-            inbound = new ClusterInbound(cluster, gateway.producers);
+            ClusterInbound startedInbound = null;
+            try
+            {
+                startedInbound = new ClusterInbound(cluster, gateway.producers);
+                tailer = new ClusterLogTailer(cluster, engine);
+            }
+            catch (final RuntimeException ex)
+            {
+                // Redis went away between the first connection and these: start nothing half-way.
+                if (startedInbound != null)
+                {
+                    startedInbound.close();
+                }
+                engine.close();
+                cluster.close();
+                throw new IllegalStateException("cluster node failed to start: cause=" + ex.getMessage(), ex);
+            }
+            inbound = startedInbound;
             gateway.producers.cluster(inbound);
-            tailer = new ClusterLogTailer(cluster, engine);
+            history.tailer(tailer);
             tailer.start();
             LOG.info("cluster node: node={} keyPrefix={}", config.nodeId(), config.redisKeyPrefix());
         }

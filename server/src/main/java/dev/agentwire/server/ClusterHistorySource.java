@@ -24,6 +24,7 @@ final class ClusterHistorySource implements HistorySource
     private final RedisCluster cluster;
     private final AgentWireConfig engineConfig;
     private volatile AgentWire engine;
+    private volatile ClusterLogTailer tailer;
 
     ClusterHistorySource(final RedisCluster cluster, final AgentWireConfig engineConfig)
     {
@@ -35,6 +36,19 @@ final class ClusterHistorySource implements HistorySource
     void engine(final AgentWire engine)
     {
         this.engine = engine;
+    }
+
+    /** The log tailer, built after the engine; until then the node holds nothing it could answer from. */
+    void tailer(final ClusterLogTailer tailer)
+    {
+        this.tailer = tailer;
+    }
+
+    @Override
+    public boolean isCurrent()
+    {
+        final ClusterLogTailer feed = tailer;
+        return feed != null && feed.isCurrent();
     }
 
     @Override

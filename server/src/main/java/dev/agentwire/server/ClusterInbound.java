@@ -12,7 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Users' messages ({@code user_message}, {@code cancel}) across nodes: a node whose user writes but which holds no
@@ -21,19 +20,17 @@ import java.util.concurrent.TimeUnit;
  * Delivery is at most once, as on one node: a message taken by a node whose runtimes all left in the meantime is
  * put back for another.
  */
-final class ClusterInbound implements Runnable, AutoCloseable
+final class ClusterInbound implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
     private static final long MAX_LENGTH = 100_000;
+    private static final long IDLE_POLL_MS = 100;
 
     private final RedisCluster cluster;
     private final ProducerHub hub;
     private final String key;
-    private final Duration block;
-    private final StatefulRedisConnection<String, byte[]> connection;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final BlockingStreamReader reader;
     private boolean groupReady;
 
     ClusterInbound(final RedisCluster cluster, final ProducerHub hub)
@@ -41,11 +38,8 @@ final class ClusterInbound implements Runnable, AutoCloseable
         this.cluster = cluster;
         this.hub = hub;
         this.key = cluster.prefix + "inbound";
-        this.block = Duration.ofMillis(Math.max(50, Math.min(1_000, cluster.config.redisTimeoutMs() / 2)));
-        this.connection = cluster.connectBlocking();
-        thread = new Thread(this, "agentwire-inbound");
-        thread.setDaemon(true);
-        thread.start();
+        this.reader = new BlockingStreamReader(cluster, "agentwire-inbound");
+        reader.start(this::readOnce);
     }
 
     /** @return true when some node holds a producer socket to take the message. */
@@ -66,53 +60,46 @@ final class ClusterInbound implements Runnable, AutoCloseable
         cluster.forwardInbound(key, message, MAX_LENGTH);
     }
 
-    @Override
-    public void run()
+    /** One read for this node's runtimes, if it has any. */
+    private boolean readOnce(final StatefulRedisConnection<String, byte[]> connection, final Duration block)
     {
-        while (running)
+        if (hub.size() == 0)
         {
-            if (hub.size() == 0)
+            // No runtime here: leave the messages to the nodes that have one.
+            BlockingStreamReader.sleep(IDLE_POLL_MS);
+            return true;
+        }
+        try
+        {
+            ensureGroup(connection);
+            final List<StreamMessage<String, byte[]>> messages = connection.sync().xreadgroup(
+                Consumer.from(GROUP, cluster.config.nodeId()), XReadArgs.Builder.block(block).count(64),
+                XReadArgs.StreamOffset.lastConsumed(key));
+            if (messages == null)
             {
-                // No runtime here: leave the messages to the nodes that have one.
-                sleep(100);
-                continue;
+                return true;
             }
-            try
+            for (final StreamMessage<String, byte[]> message : messages)
             {
-                ensureGroup();
-                final List<StreamMessage<String, byte[]>> messages = connection.sync().xreadgroup(
-                    Consumer.from(GROUP, cluster.config.nodeId()), XReadArgs.Builder.block(block).count(64),
-                    XReadArgs.StreamOffset.lastConsumed(key));
-                if (messages == null)
+                final byte[] body = message.getBody().get("m");
+                if (body != null && !hub.deliverForwarded(body))
                 {
-                    continue;
+                    forward(body);
                 }
-                for (final StreamMessage<String, byte[]> message : messages)
-                {
-                    final byte[] body = message.getBody().get("m");
-                    if (body != null && !hub.deliverForwarded(body))
-                    {
-                        forward(body);
-                    }
-                    connection.async().xack(key, GROUP, message.getId());
-                }
+                connection.async().xack(key, GROUP, message.getId());
             }
-            catch (final RuntimeException ex)
-            {
-                if (!running)
-                {
-                    return;
-                }
-                // Redis away, or back empty (the group is gone): create it again once it answers.
-                groupReady = false;
-                cluster.redisErrors.increment();
-                LOG.debug("inbound read failed, retrying: cause={}", ex.toString());
-                sleep(200);
-            }
+            return true;
+        }
+        catch (final RuntimeException ex)
+        {
+            // Redis away, or back empty (the group is gone): create it again once it answers.
+            groupReady = false;
+            LOG.debug("inbound read failed: cause={}", ex.toString());
+            throw ex;
         }
     }
 
-    private void ensureGroup()
+    private void ensureGroup(final StatefulRedisConnection<String, byte[]> connection)
     {
         if (groupReady)
         {
@@ -130,31 +117,10 @@ final class ClusterInbound implements Runnable, AutoCloseable
         groupReady = true;
     }
 
-    private static void sleep(final long ms)
-    {
-        try
-        {
-            TimeUnit.MILLISECONDS.sleep(ms);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close()
     {
-        running = false;
-        try
-        {
-            thread.join(block.toMillis() + 2_000);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        connection.close();
+        reader.close();
     }
 
     static XAddArgs cappedAt(final long maxLength)

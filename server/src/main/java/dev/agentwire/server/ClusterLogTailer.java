@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,85 +28,90 @@ import java.util.concurrent.atomic.AtomicLong;
  * client needs it ({@link ClusterHistorySource}). While Redis is unreachable the tailer retries with backoff and
  * continues from its last entry id when Redis returns.
  */
-final class ClusterLogTailer implements Runnable, AutoCloseable
+final class ClusterLogTailer implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterLogTailer.class);
     private static final int BATCH = 512;
-    private static final long MAX_BACKOFF_MS = 1_000;
 
-    private final RedisCluster cluster;
     private final AgentWire engine;
     private final String logKey;
-    private final Duration block;
     private final EventDraft draft = new EventDraft();
-    private final Thread thread;
+    private final BlockingStreamReader reader;
     final AtomicLong entriesApplied = new AtomicLong();
-    private volatile boolean running = true;
-    private StatefulRedisConnection<String, byte[]> connection;
     private String lastId;
+    private volatile boolean current = true;
 
     ClusterLogTailer(final RedisCluster cluster, final AgentWire engine)
     {
-        this.cluster = cluster;
         this.engine = engine;
         this.logKey = cluster.prefix + "log";
-        // The blocking read must end well within the command timeout, or the client would count it as failed.
-        this.block = Duration.ofMillis(Math.max(50, Math.min(1_000, cluster.config.redisTimeoutMs() / 2)));
-        connection = cluster.connectBlocking();
-        lastId = currentEnd();
-        thread = new Thread(this, "agentwire-log-tailer");
-        thread.setDaemon(true);
+        reader = new BlockingStreamReader(cluster, "agentwire-log-tailer");
+        try
+        {
+            lastId = currentEnd(reader.connection());
+        }
+        catch (final RuntimeException ex)
+        {
+            reader.close();
+            throw ex;
+        }
     }
 
     void start()
     {
-        thread.start();
+        reader.start(this::readOnce);
     }
 
-    private String currentEnd()
+    private String currentEnd(final StatefulRedisConnection<String, byte[]> connection)
     {
         final List<StreamMessage<String, byte[]>> newest = connection.sync().xrevrange(logKey,
             io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1));
         return newest.isEmpty() ? "0-0" : newest.get(0).getId();
     }
 
-    @Override
-    public void run()
+    /**
+     * @return true while the log is being read without failing and this node has reached its end: what the node
+     *     holds is then Redis's streams but for the last moment. After a failed read (Redis away, or back
+     *     without its data) it is false until a read reaches the end of the log again.
+     */
+    boolean isCurrent()
     {
-        long backoffMs = 50;
-        while (running)
+        return current;
+    }
+
+    /** One blocking read of the log from the last entry applied; false once the engine is closed. */
+    private boolean readOnce(final StatefulRedisConnection<String, byte[]> connection, final Duration block)
+    {
+        final List<StreamMessage<String, byte[]>> entries;
+        try
         {
-            try
-            {
-                final List<StreamMessage<String, byte[]>> entries = connection.sync().xread(
-                    XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(logKey, lastId));
-                backoffMs = 50;
-                if (entries == null)
-                {
-                    continue;
-                }
-                for (final StreamMessage<String, byte[]> entry : entries)
-                {
-                    if (!apply(entry.getBody()))
-                    {
-                        return;
-                    }
-                    lastId = entry.getId();
-                    entriesApplied.incrementAndGet();
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                if (!running)
-                {
-                    return;
-                }
-                cluster.redisErrors.increment();
-                LOG.debug("log read failed, retrying: backoffMs={} cause={}", backoffMs, ex.toString());
-                sleep(backoffMs);
-                backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-            }
+            entries = connection.sync().xread(
+                XReadArgs.Builder.block(block).count(BATCH), XReadArgs.StreamOffset.from(logKey, lastId));
         }
+        catch (final RuntimeException ex)
+        {
+            current = false;
+            throw ex;
+        }
+        if (entries == null || entries.isEmpty())
+        {
+            current = true;
+            return true;
+        }
+        for (final StreamMessage<String, byte[]> entry : entries)
+        {
+            if (!apply(entry.getBody()))
+            {
+                return false;
+            }
+            lastId = entry.getId();
+            entriesApplied.incrementAndGet();
+        }
+        if (entries.size() < BATCH)
+        {
+            current = true;
+        }
+        return true;
     }
 
     /** @return false when the engine is closed and tailing must stop. */
@@ -209,30 +213,9 @@ final class ClusterLogTailer implements Runnable, AutoCloseable
         return value.isEmpty() ? null : value;
     }
 
-    private static void sleep(final long ms)
-    {
-        try
-        {
-            TimeUnit.MILLISECONDS.sleep(ms);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close()
     {
-        running = false;
-        try
-        {
-            thread.join(block.toMillis() + 2_000);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        connection.close();
+        reader.close();
     }
 }
