@@ -149,20 +149,21 @@ public final class AgentWire implements AutoCloseable
         {
             throw new IllegalStateException("publishSequenced needs a replica engine: historySource=null");
         }
-        if (draft == null || draft.recipientCount == 0 || EventTypes.code(draft.type) == EventTypes.UNKNOWN ||
+        if (draft == null || draft.recipients.count == 0 || EventTypes.code(draft.type) == EventTypes.UNKNOWN ||
             draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes())
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
-        for (int i = 0; i < draft.recipientCount; i++)
+        final Recipients recipients = draft.recipients;
+        for (int i = 0; i < recipients.count; i++)
         {
-            if (isBlank(draft.recipientUsers[i]) || draft.recipientEpochs[i] <= 0 || draft.recipientSeqs[i] <= 0)
+            if (isBlank(recipients.users[i]) || recipients.epochs[i] <= 0 || recipients.seqs[i] <= 0)
             {
                 return PublishStatus.INVALID_ARGUMENT;
             }
         }
         // The stripe lock orders this against close(), as for publish(): nothing gets in after the last slot.
-        final PublishStripe stripe = stripeFor(draft.recipientUsers[0]);
+        final PublishStripe stripe = stripeFor(recipients.users[0]);
         stripe.lock.lock();
         try
         {
@@ -193,21 +194,8 @@ public final class AgentWire implements AutoCloseable
             throw new IllegalArgumentException("subscription=" + subscription + " backfill=" + backfill +
                 " must be for the same user");
         }
-        final PublishStripe stripe = stripeFor(subscription.userId());
-        stripe.lock.lock();
-        try
-        {
-            if (closed)
-            {
-                return PublishStatus.CLOSED;
-            }
-            return spine.publishCommand(EventSlot.KIND_BACKFILL, spine.sliceFor(subscription.userId()),
-                subscription.userId(), null, subscription, 0, Subscription.LIVE, backfill);
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
+        return command(
+            EventSlot.KIND_BACKFILL, subscription.userId(), null, subscription, 0, Subscription.LIVE, backfill);
     }
 
     /**
@@ -250,7 +238,7 @@ public final class AgentWire implements AutoCloseable
         final Subscription subscription = new Subscription(
             subscriptionIds.incrementAndGet(), userId, listener, this,
             config.subscriberQueueMaxEvents(), config.subscriberQueueMaxBytes());
-        final long status = command(EventSlot.KIND_SUBSCRIBE, userId, null, subscription, epoch, afterSeq);
+        final long status = command(EventSlot.KIND_SUBSCRIBE, userId, null, subscription, epoch, afterSeq, null);
         if (status == PublishStatus.CLOSED)
         {
             subscription.offerClosing(CloseReason.SHUTDOWN);
@@ -272,7 +260,7 @@ public final class AgentWire implements AutoCloseable
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
-        return command(EventSlot.KIND_JOIN, userId, room, null, 0, Subscription.LIVE);
+        return command(EventSlot.KIND_JOIN, userId, room, null, 0, Subscription.LIVE, null);
     }
 
     /**
@@ -288,7 +276,7 @@ public final class AgentWire implements AutoCloseable
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
-        return command(EventSlot.KIND_LEAVE, userId, room, null, 0, Subscription.LIVE);
+        return command(EventSlot.KIND_LEAVE, userId, room, null, 0, Subscription.LIVE, null);
     }
 
     /**
@@ -392,7 +380,7 @@ public final class AgentWire implements AutoCloseable
             }
         }
         // Every publish that got in before 'closed' is already on the ring; this is the last slot.
-        spine.publishCommand(EventSlot.KIND_SHUTDOWN, EventSlot.ALL_SLICES, null, null, null, 0, Subscription.LIVE);
+        spine.publishCommand(EventSlot.KIND_SHUTDOWN, EventSlot.ALL_SLICES, null, null, null, 0, Subscription.LIVE, null);
         spine.shutdown(CLOSE_TIMEOUT_MS);
         try
         {
@@ -413,7 +401,7 @@ public final class AgentWire implements AutoCloseable
 
     void unsubscribe(final Subscription subscription)
     {
-        command(EventSlot.KIND_UNSUBSCRIBE, subscription.userId(), null, subscription, 0, Subscription.LIVE);
+        command(EventSlot.KIND_UNSUBSCRIBE, subscription.userId(), null, subscription, 0, Subscription.LIVE, null);
     }
 
     private long publish(final EventDraft draft, final boolean block)
@@ -532,7 +520,8 @@ public final class AgentWire implements AutoCloseable
         final String room,
         final Subscription subscription,
         final long epoch,
-        final long after)
+        final long after,
+        final Backfill backfill)
     {
         final PublishStripe stripe = stripeFor(userId);
         stripe.lock.lock();
@@ -542,7 +531,8 @@ public final class AgentWire implements AutoCloseable
             {
                 return PublishStatus.CLOSED;
             }
-            return spine.publishCommand(kind, spine.sliceFor(userId), userId, room, subscription, epoch, after);
+            return spine.publishCommand(
+                kind, spine.sliceFor(userId), userId, room, subscription, epoch, after, backfill);
         }
         finally
         {

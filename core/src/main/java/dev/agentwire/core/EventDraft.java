@@ -37,11 +37,7 @@ public final class EventDraft
     int payloadOffset;
     int payloadLength;
     PublishReceipt receipt;
-    // Recipients numbered by an external sequencer (replica mode): parallel arrays, reused across events.
-    String[] recipientUsers = new String[1];
-    long[] recipientEpochs = new long[1];
-    long[] recipientSeqs = new long[1];
-    int recipientCount;
+    final Recipients recipients = new Recipients();
 
     /**
      * Clears every field so the draft can describe the next event.
@@ -64,11 +60,7 @@ public final class EventDraft
         payloadOffset = 0;
         payloadLength = 0;
         receipt = null;
-        for (int i = 0; i < recipientCount; i++)
-        {
-            recipientUsers[i] = null;
-        }
-        recipientCount = 0;
+        recipients.clear();
         return this;
     }
 
@@ -83,24 +75,14 @@ public final class EventDraft
      */
     public EventDraft recipient(final String userId, final long epoch, final long seq)
     {
-        if (recipientCount == recipientUsers.length)
-        {
-            final int capacity = recipientCount * 2;
-            recipientUsers = java.util.Arrays.copyOf(recipientUsers, capacity);
-            recipientEpochs = java.util.Arrays.copyOf(recipientEpochs, capacity);
-            recipientSeqs = java.util.Arrays.copyOf(recipientSeqs, capacity);
-        }
-        recipientUsers[recipientCount] = userId;
-        recipientEpochs[recipientCount] = epoch;
-        recipientSeqs[recipientCount] = seq;
-        recipientCount++;
+        recipients.add(userId, epoch, seq);
         return this;
     }
 
     /** @return how many pre-numbered recipients the draft carries. */
     public int recipientCount()
     {
-        return recipientCount;
+        return recipients.count;
     }
 
     /**

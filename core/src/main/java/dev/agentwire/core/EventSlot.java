@@ -45,33 +45,8 @@ final class EventSlot
     long resumeEpoch;
     long resumeAfter;
     Backfill backfill;
-    // Pre-numbered recipients (replica mode); grown on demand, never shrunk, so steady state allocates nothing.
-    String[] recipientUsers = new String[1];
-    long[] recipientEpochs = new long[1];
-    long[] recipientSeqs = new long[1];
-    int recipientCount;
-
-    void copyRecipients(final EventDraft draft)
-    {
-        final int count = draft.recipientCount;
-        if (count > recipientUsers.length)
-        {
-            recipientUsers = new String[count];
-            recipientEpochs = new long[count];
-            recipientSeqs = new long[count];
-        }
-        for (int i = 0; i < count; i++)
-        {
-            recipientUsers[i] = draft.recipientUsers[i];
-            recipientEpochs[i] = draft.recipientEpochs[i];
-            recipientSeqs[i] = draft.recipientSeqs[i];
-        }
-        for (int i = count; i < recipientCount; i++)
-        {
-            recipientUsers[i] = null;
-        }
-        recipientCount = count;
-    }
+    // Pre-numbered recipients (replica mode), copied from the draft.
+    final Recipients recipients = new Recipients();
 
     /** Commands carry no event fields; clearing them lets the old event's strings be collected. */
     void clearForCommand(final int kind, final int slice)
@@ -92,10 +67,6 @@ final class EventSlot
         resumeEpoch = 0;
         resumeAfter = Subscription.LIVE;
         backfill = null;
-        for (int i = 0; i < recipientCount; i++)
-        {
-            recipientUsers[i] = null;
-        }
-        recipientCount = 0;
+        recipients.clear();
     }
 }

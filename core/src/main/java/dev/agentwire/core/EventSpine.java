@@ -82,11 +82,11 @@ final class EventSpine
             final EventSlot slot = ring.get(position);
             slot.kind = EventSlot.KIND_EVENT;
             slot.targetKind = draft.targetKind;
-            final int recipients = draft.recipientCount;
-            slot.copyRecipients(draft);
+            slot.recipients.copyFrom(draft.recipients);
+            final int recipients = draft.recipients.count;
             if (recipients == 1)
             {
-                slot.slice = sliceFor(draft.recipientUsers[0]);
+                slot.slice = sliceFor(draft.recipients.users[0]);
             }
             else if (recipients > 1)
             {
@@ -124,20 +124,11 @@ final class EventSpine
         return position;
     }
 
-    /** Publishes a command, waiting for a slot: commands are never dropped. */
-    long publishCommand(
-        final int kind,
-        final int slice,
-        final String target,
-        final String room,
-        final Subscription subscription,
-        final long resumeEpoch,
-        final long resumeAfter)
-    {
-        return publishCommand(kind, slice, target, room, subscription, resumeEpoch, resumeAfter, null);
-    }
-
-    /** As above, carrying a backfill for a waiting subscription. */
+    /**
+     * Publishes a command, waiting for a slot: commands are never dropped.
+     *
+     * @param backfill the store's answer for a waiting subscription ({@link EventSlot#KIND_BACKFILL}), else null.
+     */
     long publishCommand(
         final int kind,
         final int slice,

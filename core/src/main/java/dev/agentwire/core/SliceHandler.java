@@ -97,7 +97,7 @@ final class SliceHandler implements EventHandler<EventSlot>
 
     private void onAgentEvent(final EventSlot slot, final long position, final long nowMs)
     {
-        if (slot.recipientCount > 0)
+        if (slot.recipients.count > 0)
         {
             onNumberedEvent(slot, position, nowMs);
         }
@@ -120,16 +120,17 @@ final class SliceHandler implements EventHandler<EventSlot>
         final boolean broadcast = slot.targetKind == EventDraft.TARGET_BROADCAST;
         final boolean mine = slot.slice == index;
         byte[] payload = null;
-        for (int i = 0, n = slot.recipientCount; i < n; i++)
+        final Recipients recipients = slot.recipients;
+        for (int i = 0, n = recipients.count; i < n; i++)
         {
-            final String userId = slot.recipientUsers[i];
+            final String userId = recipients.users[i];
             if (!mine && EventSpine.sliceOf(userId, sliceCount) != index)
             {
                 continue;
             }
             final UserStream user = userFor(userId, nowMs);
-            final long seq = slot.recipientSeqs[i];
-            if (!follow(user, slot.recipientEpochs[i], seq))
+            final long seq = recipients.seqs[i];
+            if (!follow(user, recipients.epochs[i], seq))
             {
                 continue;
             }

@@ -1,0 +1,55 @@
+package dev.agentwire.core;
+
+import java.util.Arrays;
+
+/**
+ * Recipients numbered by an external sequencer (replica mode): parallel arrays of (user, epoch, seq), grown on
+ * demand and never shrunk, so a draft and a ring slot reuse theirs and steady state allocates nothing.
+ * Single-threaded, like its owner.
+ */
+final class Recipients
+{
+    String[] users = new String[1];
+    long[] epochs = new long[1];
+    long[] seqs = new long[1];
+    int count;
+
+    void add(final String userId, final long epoch, final long seq)
+    {
+        ensureCapacity(count + 1);
+        users[count] = userId;
+        epochs[count] = epoch;
+        seqs[count] = seq;
+        count++;
+    }
+
+    /** Takes another list's entries in place of its own. */
+    void copyFrom(final Recipients other)
+    {
+        final int n = other.count;
+        ensureCapacity(n);
+        System.arraycopy(other.users, 0, users, 0, n);
+        System.arraycopy(other.epochs, 0, epochs, 0, n);
+        System.arraycopy(other.seqs, 0, seqs, 0, n);
+        // Entries past the new count must not keep user ids reachable.
+        Arrays.fill(users, n, Math.max(n, count), null);
+        count = n;
+    }
+
+    void clear()
+    {
+        Arrays.fill(users, 0, count, null);
+        count = 0;
+    }
+
+    private void ensureCapacity(final int needed)
+    {
+        if (needed > users.length)
+        {
+            final int capacity = Math.max(needed, users.length * 2);
+            users = Arrays.copyOf(users, capacity);
+            epochs = Arrays.copyOf(epochs, capacity);
+            seqs = Arrays.copyOf(seqs, capacity);
+        }
+    }
+}
