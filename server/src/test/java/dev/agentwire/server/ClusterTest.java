@@ -54,10 +54,21 @@ class ClusterTest
 
     private ServerFixture node(final String name) throws Exception
     {
+        return node(name, b -> { }, AgentWireConfig.builder().sliceCount(2));
+    }
+
+    /** A node on this test's Redis; {@code customise} and {@code engine} adjust the defaults. */
+    private ServerFixture node(
+        final String name, final java.util.function.Consumer<ServerConfig.Builder> customise,
+        final AgentWireConfig.Builder engine) throws Exception
+    {
         final Path home = Files.createDirectories(dir.resolve(name));
-        final ServerFixture node = new ServerFixture(home, b -> b.redisUrl(redis.url()).nodeId(name)
-            .maxConnectionsPerIp(10_000).producerRatePerSec(1_000_000).producerBurst(1_000_000),
-            AgentWireConfig.builder().sliceCount(2));
+        final ServerFixture node = new ServerFixture(home, b ->
+        {
+            b.redisUrl(redis.url()).nodeId(name)
+                .maxConnectionsPerIp(10_000).producerRatePerSec(1_000_000).producerBurst(1_000_000);
+            customise.accept(b);
+        }, engine);
         nodes.add(node);
         return node;
     }
@@ -308,29 +319,14 @@ class ClusterTest
     void shouldTrimTheSharedHistoryByCountAndAgeAndSaySoOnResume() throws Exception
     {
         startRedis(false);
-        final java.util.function.Function<String, ServerFixture> trimmed = name ->
-        {
-            try
-            {
-                final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
-                    b -> b.redisUrl(redis.url()).nodeId(name),
-                    AgentWireConfig.builder().sliceCount(2).historyMaxEvents(5).historyMaxAgeMs(1_500));
-                nodes.add(node);
-                return node;
-            }
-            catch (final Exception ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-        };
-        final ServerFixture a = trimmed.apply("a");
+        final ServerFixture a = node("a", b -> { }, trimmedHistory());
         for (int n = 1; n <= 8; n++)
         {
             assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
                 .statusCode());
         }
         // A node that saw none of it answers from Redis: the last 5 kept, the cursor before them not recovered.
-        final ServerFixture b = trimmed.apply("b");
+        final ServerFixture b = node("b", x -> { }, trimmedHistory());
         final WsClient byCount = b.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
         byCount.nextOfType("welcome", 10_000);
         final JsonNode resumed = byCount.nextOfType("resumed", 10_000);
@@ -341,7 +337,7 @@ class ClusterTest
 
         // Past the age bound nothing is kept, and a third node (nothing local either) says where history starts.
         Thread.sleep(2_000);
-        final ServerFixture c = trimmed.apply("c");
+        final ServerFixture c = node("c", x -> { }, trimmedHistory());
         final WsClient byAge = c.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
         byAge.nextOfType("welcome", 10_000);
         final JsonNode aged = byAge.nextOfType("resumed", 10_000);
@@ -355,10 +351,7 @@ class ClusterTest
     void shouldNeverBlockSocketsOrTheSpineWhileRedisIsStalled() throws Exception
     {
         startRedis(false);
-        final Path home = Files.createDirectories(dir.resolve("quick"));
-        final ServerFixture a = new ServerFixture(home, b -> b.redisUrl(redis.url()).nodeId("quick")
-            .redisTimeoutMs(500), AgentWireConfig.builder().sliceCount(2));
-        nodes.add(a);
+        final ServerFixture a = node("quick", b -> b.redisTimeoutMs(500), AgentWireConfig.builder().sliceCount(2));
         final WsClient gil = a.connect("gil");
         gil.next(10_000);
         assertEquals(202, a.publish("{\"user\":\"gil\",\"type\":\"app.note\",\"data\":{}}").statusCode());
@@ -438,6 +431,11 @@ class ClusterTest
         final JsonNode resumed = back.nextOfType("resumed", 10_000);
         assertFalse(resumed.get("recovered").asBoolean(), resumed.toString());
         assertEquals(1, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+    }
+
+    private static AgentWireConfig.Builder trimmedHistory()
+    {
+        return AgentWireConfig.builder().sliceCount(2).historyMaxEvents(5).historyMaxAgeMs(1_500);
     }
 
     private static boolean publishes(final ServerFixture node, final String event)
