@@ -468,6 +468,19 @@ public final class AgentWire implements AutoCloseable
         }
     }
 
+    /**
+     * Checks a draft against the rules {@link #publish} applies before any state (addressing, type, required ids,
+     * outcome, payload size), without publishing it: for a transport that numbers events elsewhere (a cluster's
+     * sequencer) and must refuse the same drafts this engine would.
+     *
+     * @param draft the event.
+     * @return 0 when valid, else {@link PublishStatus#INVALID_ARGUMENT}.
+     */
+    public long check(final EventDraft draft)
+    {
+        return validate(draft) == EventTypes.UNKNOWN ? PublishStatus.INVALID_ARGUMENT : 0;
+    }
+
     /** @return the type code, or {@link EventTypes#UNKNOWN} when the draft is not a valid event. */
     private int validate(final EventDraft draft)
     {

@@ -93,6 +93,12 @@ class AgentWireTest
         assertEquals(PublishStatus.INVALID_ARGUMENT,
             wire.publish(draft.reset().toUser("u").type("app.note").payload(new byte[2 << 20], 0, 2 << 20)));
         assertEquals("invalid_argument", PublishStatus.name(PublishStatus.INVALID_ARGUMENT));
+
+        // check() applies the same rules without publishing.
+        assertEquals(PublishStatus.INVALID_ARGUMENT,
+            wire.check(draft.reset().toUser("u").type(EventTypes.TOOL_EXECUTING).runId("r")));
+        assertEquals(0, wire.check(draft.reset().toUser("u").type("app.note").payload("{}")));
+        assertEquals(0, wire.stats().eventsSequenced, "check() published nothing");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.agentwire.server;
 
+import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
@@ -46,12 +47,14 @@ final class ClusterPublisher implements EventPublisher
     private final RedisCluster cluster;
     private final GatewayMetrics metrics;
     private final AgentWireConfig engine;
+    private final AgentWire validator;
 
-    ClusterPublisher(final RedisCluster cluster, final GatewayMetrics metrics, final AgentWireConfig engine)
+    ClusterPublisher(final RedisCluster cluster, final GatewayMetrics metrics, final AgentWire validator)
     {
+        this.validator = validator;
         this.cluster = cluster;
         this.metrics = metrics;
-        this.engine = engine;
+        this.engine = validator.config();
     }
 
     static String statusName(final long status)
@@ -70,9 +73,9 @@ final class ClusterPublisher implements EventPublisher
         final BatchPublisher.BatchResult batch = new BatchPublisher.BatchResult(results);
         for (int i = 0; i < events.size(); i++)
         {
-            if (!isValid(events.get(i)))
+            if (validator.check(events.get(i)) != 0)
             {
-                // The parser checks these already; an embedding caller might not have.
+                // The parser checks these already; the engine's rules are the one statement of them.
                 results.get(i).status = PublishStatus.name(PublishStatus.INVALID_ARGUMENT);
                 batch.refusal = PublishStatus.INVALID_ARGUMENT;
                 metrics.refused(results.get(i).status);
@@ -109,26 +112,6 @@ final class ClusterPublisher implements EventPublisher
             return;
         }
         cluster.membership(join, userId, room).whenComplete((reply, error) -> status.accept(error == null ? 0 : UNAVAILABLE));
-    }
-
-    private boolean isValid(final EventDraft draft)
-    {
-        final String type = draft.type();
-        final boolean agent = type != null && EventTypes.isAgentType(type);
-        if (type == null || !(agent || EventTypes.isCustomType(type)) || draft.payloadLength() > engine.maxPayloadBytes())
-        {
-            return false;
-        }
-        if ((draft.isToUser() || draft.isToRoom()) && (draft.target() == null || draft.target().isEmpty()))
-        {
-            return false;
-        }
-        if (agent && (draft.runId() == null || draft.runId().isEmpty()))
-        {
-            return false;
-        }
-        return !((EventTypes.TOOL_EXECUTING.equals(type) || EventTypes.TOOL_COMPLETED.equals(type)) &&
-            (draft.toolCallId() == null || draft.toolCallId().isEmpty()));
     }
 
     private byte[][] arguments(final List<EventDraft> events)

@@ -33,7 +33,7 @@ final class Gateway
         this.parser = new IngestParser(config.maxMessageBytes());
         this.producerLimit = new TokenBucket(config.producerRatePerSec(), config.producerBurst(), System.nanoTime());
         this.publisher = cluster == null ? new BatchPublisher(engine, metrics) :
-            new ClusterPublisher(cluster, metrics, config.engine());
+            new ClusterPublisher(cluster, metrics, engine);
         this.producers = new ProducerHub(this);
     }
 
