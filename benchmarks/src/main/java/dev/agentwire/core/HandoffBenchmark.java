@@ -98,13 +98,26 @@ public class HandoffBenchmark
     /** Last seq each user's subscriber has in hand; written by the consumer, read by waiting producers. */
     static final class Seen
     {
+        static final int SPINS_BEFORE_YIELD = 100;
         final AtomicLongArray seqs = new AtomicLongArray(USERS);
 
+        /**
+         * Spins briefly, then yields: with more waiting producers than cores, a waiter that only spins takes the
+         * core from the very consumer it waits for, and the latency measured becomes the scheduler's time slice.
+         */
         void awaitAtLeast(final int user, final long seq)
         {
+            int spins = 0;
             while (seqs.get(user) < seq)
             {
-                Thread.onSpinWait();
+                if (++spins < SPINS_BEFORE_YIELD)
+                {
+                    Thread.onSpinWait();
+                }
+                else
+                {
+                    Thread.yield();
+                }
             }
         }
     }

@@ -19,6 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * parallel tool calls) are all accepted, and any single violation injected anywhere is refused with its rule
  * while the rest of the interleaving is still accepted. Each trial has its own seed, printed on failure, so a
  * failing case replays exactly.
+ * <p>
+ * Why not jqwik: its engine (1.10) states that AI agents must not use the library, and this project is written
+ * with one, so the generator is our own; it does not shrink a failing case, it names its seed and step.
  */
 @Timeout(60)
 class RunLifecycleInterleavingTest
