@@ -36,7 +36,7 @@ function describe(event) {
   const d = event.data || {};
   switch (event.type) {
     case "agent_started": return "agent " + d.agent + (d.prompt ? " — “" + d.prompt + "”" : "");
-    case "agent_thinking": return JSON.stringify(d.text);
+    case "agent_thinking": return "“" + d.text + "”";
     case "tool_executing": return d.tool + "(" + JSON.stringify(d.args) + ")  [" + d.tool_call_id + "]";
     case "tool_completed": return (d.error ? "error: " + d.error : "→ " + JSON.stringify(d.result)) +
       "  [" + d.tool_call_id + "]";

@@ -162,7 +162,7 @@ final class DemoAgent implements AutoCloseable
                 final ObjectNode data = Http.object();
                 data.put("tool_call_id", callId);
                 data.put("tool", tool[0]);
-                data.putObject("args").put(tool[1], shorten(prompt));
+                data.set("args", argsOf(tool, prompt));
                 publish(EventTypes.TOOL_EXECUTING, callId, Outcome.NONE, data);
                 calls.add(callId + "|" + tool[0]);
                 if (!parallel)
@@ -216,7 +216,7 @@ final class DemoAgent implements AutoCloseable
             final ObjectNode data = Http.object();
             data.put("tool_call_id", callId);
             data.put("tool", tool[0]);
-            data.putObject("args").put(tool[1], shorten(prompt));
+            data.set("args", argsOf(tool, prompt));
             publish(EventTypes.TOOL_EXECUTING, callId, Outcome.NONE, data);
             later(() -> completeTool(callId + "|" + tool[0], true), 250, 600);
         }
@@ -283,6 +283,38 @@ final class DemoAgent implements AutoCloseable
                 }
             });
         }
+    }
+
+    /** Arguments a real agent would pass: the prompt for a search, a place for the weather, and so on. */
+    private static ObjectNode argsOf(final String[] tool, final String prompt)
+    {
+        final ObjectNode args = Http.object();
+        switch (tool[0])
+        {
+            case "weather":
+                return args.put(tool[1], placeIn(prompt));
+            case "calculator":
+                return args.put(tool[1], "6 * 7");
+            case "calendar":
+                return args.put(tool[1], "tomorrow");
+            default:
+                return args.put(tool[1], shorten(prompt));
+        }
+    }
+
+    /** The first capitalised word after the first, trimmed of punctuation: "weather in Oslo?" gives Oslo. */
+    private static String placeIn(final String prompt)
+    {
+        final String[] words = prompt.split("\\s+");
+        for (int i = 1; i < words.length; i++)
+        {
+            final String word = words[i].replaceAll("[^\\p{L}-]", "");
+            if (!word.isEmpty() && Character.isUpperCase(word.charAt(0)))
+            {
+                return word;
+            }
+        }
+        return "Oslo";
     }
 
     private static String resultOf(final String tool)
