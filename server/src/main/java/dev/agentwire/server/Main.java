@@ -177,6 +177,11 @@ public final class Main implements Callable<Integer>
             description = "Burst of user messages (env AGENTWIRE_INBOUND_BURST).")
         int inboundBurst;
 
+        @Option(names = "--max-bad-messages", defaultValue = "" + ServerConfig.DEFAULT_MAX_BAD_MESSAGES,
+            description = "Bad messages a user connection may send; the last closes it with 4003 "
+                + "(env AGENTWIRE_MAX_BAD_MESSAGES).")
+        int maxBadMessages;
+
         @Option(names = "--producer-rate", defaultValue = "" + ServerConfig.DEFAULT_PRODUCER_RATE_PER_SEC,
             description = "Events per second producers may publish (env AGENTWIRE_PRODUCER_RATE).")
         int producerRate;
@@ -316,6 +321,7 @@ public final class Main implements Callable<Integer>
                 .maxConnectionsPerIp(maxConnectionsPerIp)
                 .inboundRatePerSec(inboundRate)
                 .inboundBurst(inboundBurst)
+                .maxBadMessages(maxBadMessages)
                 .producerRatePerSec(producerRate)
                 .producerBurst(producerBurst)
                 .heartbeatIntervalMs(heartbeatIntervalMs)

@@ -31,6 +31,8 @@ public final class ServerConfig
     public static final int DEFAULT_INBOUND_RATE_PER_SEC = 20;
     /** Default burst of messages one user connection may send. */
     public static final int DEFAULT_INBOUND_BURST = 40;
+    /** Default bad messages (malformed, missing fields, binary) a user connection may send before it is closed. */
+    public static final int DEFAULT_MAX_BAD_MESSAGES = 10;
     /** Default sustained events per second all producers together may publish. */
     public static final int DEFAULT_PRODUCER_RATE_PER_SEC = 50_000;
     /** Default burst of producer events. */
@@ -67,6 +69,7 @@ public final class ServerConfig
     private final int maxConnectionsPerIp;
     private final int inboundRatePerSec;
     private final int inboundBurst;
+    private final int maxBadMessages;
     private final int producerRatePerSec;
     private final int producerBurst;
     private final long heartbeatIntervalMs;
@@ -98,6 +101,7 @@ public final class ServerConfig
         maxConnectionsPerIp = b.maxConnectionsPerIp;
         inboundRatePerSec = b.inboundRatePerSec;
         inboundBurst = b.inboundBurst;
+        maxBadMessages = b.maxBadMessages;
         producerRatePerSec = b.producerRatePerSec;
         producerBurst = b.producerBurst;
         heartbeatIntervalMs = b.heartbeatIntervalMs;
@@ -209,6 +213,12 @@ public final class ServerConfig
         return inboundBurst;
     }
 
+    /** @return bad messages a user connection may send; the one that reaches this closes it with 4003. */
+    public int maxBadMessages()
+    {
+        return maxBadMessages;
+    }
+
     /** @return sustained producer events per second. */
     public int producerRatePerSec()
     {
@@ -304,6 +314,7 @@ public final class ServerConfig
             ", maxMessageBytes=" + maxMessageBytes + ", maxBodyBytes=" + maxBodyBytes +
             ", maxConnectionsPerUser=" + maxConnectionsPerUser + ", maxConnectionsPerIp=" + maxConnectionsPerIp +
             ", inboundRatePerSec=" + inboundRatePerSec + ", inboundBurst=" + inboundBurst +
+            ", maxBadMessages=" + maxBadMessages +
             ", producerRatePerSec=" + producerRatePerSec + ", producerBurst=" + producerBurst +
             ", heartbeatIntervalMs=" + heartbeatIntervalMs + ", heartbeatTimeoutMs=" + heartbeatTimeoutMs +
             ", sendWindowBytes=" + sendWindowBytes + ", shutdownGraceMs=" + shutdownGraceMs +
@@ -331,6 +342,7 @@ public final class ServerConfig
         private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
         private int inboundRatePerSec = DEFAULT_INBOUND_RATE_PER_SEC;
         private int inboundBurst = DEFAULT_INBOUND_BURST;
+        private int maxBadMessages = DEFAULT_MAX_BAD_MESSAGES;
         private int producerRatePerSec = DEFAULT_PRODUCER_RATE_PER_SEC;
         private int producerBurst = DEFAULT_PRODUCER_BURST;
         private long heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -457,6 +469,13 @@ public final class ServerConfig
             return this;
         }
 
+        /** @param v bad messages a connection may send before it is closed with 4003, >= 1. @return this. */
+        public Builder maxBadMessages(final int v)
+        {
+            maxBadMessages = v;
+            return this;
+        }
+
         /** @param v sustained producer events per second, >= 1. @return this. */
         public Builder producerRatePerSec(final int v)
         {
@@ -578,6 +597,7 @@ public final class ServerConfig
             require(maxConnectionsPerIp >= 1, "maxConnectionsPerIp", maxConnectionsPerIp, "must be >= 1");
             require(inboundRatePerSec >= 1, "inboundRatePerSec", inboundRatePerSec, "must be >= 1");
             require(inboundBurst >= 1, "inboundBurst", inboundBurst, "must be >= 1");
+            require(maxBadMessages >= 1, "maxBadMessages", maxBadMessages, "must be >= 1");
             require(producerRatePerSec >= 1, "producerRatePerSec", producerRatePerSec, "must be >= 1");
             require(producerBurst >= 1, "producerBurst", producerBurst, "must be >= 1");
             require(heartbeatIntervalMs >= 100 && heartbeatIntervalMs <= 600_000, "heartbeatIntervalMs",

@@ -61,6 +61,7 @@ final class UserConnection extends AbstractReceiveListener
     private long lastHeardNs;
     private long lastPingNs;
     private long framesSent;
+    private int badMessages;
     /** Position in its I/O thread's {@link HeartbeatSweeper}, -1 when not in it. */
     int sweepIndex = -1;
 
@@ -470,6 +471,12 @@ final class UserConnection extends AbstractReceiveListener
     {
         gateway.metrics.badMessage();
         sendText(codec.error("bad_message", why));
+        // A client that keeps sending what it has been told is wrong is broken or abusive: one error each, up to
+        // a bound, then the connection ends with a code that says why.
+        if (++badMessages >= gateway.config.maxBadMessages())
+        {
+            closeWith(CloseCodes.BAD_MESSAGE);
+        }
     }
 
     /** Its I/O thread's clock: the token's expiry, then the heartbeat. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,6 +76,39 @@ class LimitsTest
         assertEquals(202, fixture.publish(ServerFixture.runBatch("calm", "calm-r1")).statusCode());
         assertEquals(5, messy.collect(WsClient::isEvent, 5, 5_000).size());
         assertEquals(5, bystander.collect(WsClient::isEvent, 5, 5_000).size());
+    }
+
+    @Test
+    void shouldCloseAConnectionWith4003AtItsBadMessageBoundAndLoseNothing() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> b.maxBadMessages(3));
+        final WsClient broken = fixture.connect("broken");
+        final WsClient bystander = fixture.connect("steady");
+        final long epoch = broken.next(5_000).get("epoch").asLong();
+        bystander.next(5_000);
+        assertEquals(202, fixture.publish(ServerFixture.runBatch("broken", "broken-r1")).statusCode());
+        assertEquals(5, broken.collect(WsClient::isEvent, 5, 5_000).size());
+
+        broken.send("{not json");
+        assertEquals("bad_message", broken.nextOfType("error", 5_000).get("code").asText());
+        broken.send("{\"type\":\"teleport\"}"); // an unknown type is not counted: a newer client may send it
+        assertEquals("unknown_type", broken.nextOfType("error", 5_000).get("code").asText());
+        broken.send("[1]");
+        assertEquals("bad_message", broken.nextOfType("error", 5_000).get("code").asText());
+        broken.send("{\"type\":\"ping\"}");
+        assertEquals("pong", broken.nextOfType("pong", 5_000).get("type").asText());
+        broken.sendBinary(new byte[]{1});
+        assertEquals("bad_message", broken.nextOfType("error", 5_000).get("code").asText());
+        assertEquals(4003, broken.awaitClose(5_000));
+
+        // Nobody else noticed, and what the user's stream got meanwhile is there on the next connection.
+        assertEquals(202, fixture.publish(ServerFixture.runBatch("broken", "broken-r2")).statusCode());
+        assertEquals(202, fixture.publish(ServerFixture.runBatch("steady", "steady-r1")).statusCode());
+        assertEquals(5, bystander.collect(WsClient::isEvent, 5, 5_000).size());
+        final WsClient back = fixture.connectWith(Tokens.hs256("broken", 60_000), "epoch=" + epoch + "&after=5");
+        final List<JsonNode> missed = back.collect(WsClient::isEvent, 5, 5_000);
+        assertEquals(6, missed.get(0).get("seq").asLong());
+        assertEquals(10, missed.get(4).get("seq").asLong());
     }
 
     @Test
