@@ -182,8 +182,7 @@ final class SliceHandler implements EventHandler<EventSlot>
             final Subscription subscription = user.subscriptions[i];
             if (!subscription.pending)
             {
-                user.removeSubscription(subscription);
-                SliceCounters.add(counters.subscriptions, -1);
+                detach(user, subscription);
                 subscription.offerClosing(CloseReason.RESUME_REQUIRED);
             }
         }
@@ -328,9 +327,7 @@ final class SliceHandler implements EventHandler<EventSlot>
             (after == Subscription.LIVE || replay(user, subscription, epoch, after));
         if (!offered)
         {
-            subscription.markSlow();
-            SliceCounters.increment(counters.slowConsumerCuts);
-            subscription.listener().onClosed(subscription, CloseReason.SLOW_CONSUMER);
+            cutSlow(user, subscription); // not added yet: nothing to detach
             return;
         }
 
@@ -451,8 +448,7 @@ final class SliceHandler implements EventHandler<EventSlot>
         if (offered && nextSeq < localFirst && nextSeq <= user.lastSeq)
         {
             // The store's answer stopped short of what this node holds: never a silent gap, resume again.
-            user.removeSubscription(subscription);
-            SliceCounters.add(counters.subscriptions, -1);
+            detach(user, subscription);
             subscription.offerClosing(CloseReason.RESUME_REQUIRED);
             onSubscriptionRemoved(user);
             return;
@@ -516,14 +512,8 @@ final class SliceHandler implements EventHandler<EventSlot>
         {
             subscription.markClosed(CloseReason.UNSUBSCRIBED);
         }
-        if (user != null && user.removeSubscription(subscription))
+        if (user != null && detach(user, subscription))
         {
-            if (subscription.pending)
-            {
-                subscription.pending = false;
-                user.pendingCount--;
-            }
-            SliceCounters.add(counters.subscriptions, -1);
             user.lastActivityMs = nowMs;
             byActivity.touch(user);
             onSubscriptionRemoved(user);
@@ -533,16 +523,31 @@ final class SliceHandler implements EventHandler<EventSlot>
     private void cutSlow(final UserStream user, final Subscription subscription)
     {
         subscription.markSlow();
-        user.removeSubscription(subscription);
+        detach(user, subscription);
+        SliceCounters.increment(counters.slowConsumerCuts);
+        subscription.listener().onClosed(subscription, CloseReason.SLOW_CONSUMER);
+        onSubscriptionRemoved(user);
+    }
+
+    /**
+     * The one way a subscription leaves its user: the user's list, the held-back count and the gauge stay in step.
+     * The caller says why (a closing notice, a slow cut) and then calls {@link #onSubscriptionRemoved(UserStream)}.
+     *
+     * @return false when the subscription was not the user's (already gone).
+     */
+    private boolean detach(final UserStream user, final Subscription subscription)
+    {
+        if (!user.removeSubscription(subscription))
+        {
+            return false;
+        }
         if (subscription.pending)
         {
             subscription.pending = false;
             user.pendingCount--;
         }
         SliceCounters.add(counters.subscriptions, -1);
-        SliceCounters.increment(counters.slowConsumerCuts);
-        subscription.listener().onClosed(subscription, CloseReason.SLOW_CONSUMER);
-        onSubscriptionRemoved(user);
+        return true;
     }
 
     private void onSubscriptionRemoved(final UserStream user)
