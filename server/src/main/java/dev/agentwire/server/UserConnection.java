@@ -422,19 +422,13 @@ final class UserConnection extends AbstractReceiveListener
             return;
         }
         final String name = room.textValue();
-        if ("join".equals(type))
+        final boolean join = "join".equals(type);
+        if (join && !principal.mayJoin(name))
         {
-            if (!principal.mayJoin(name))
-            {
-                sendText(codec.error("forbidden_room", "the token does not allow joining " + truncate(name)));
-                return;
-            }
-            gateway.publisher.membership(true, principal.userId, name, status -> onMembership(status, name));
+            sendText(codec.error("forbidden_room", "the token does not allow joining " + truncate(name)));
+            return;
         }
-        else
-        {
-            gateway.publisher.membership(false, principal.userId, name, status -> onMembership(status, name));
-        }
+        gateway.publisher.membership(join, principal.userId, name, status -> onMembership(status, name));
     }
 
     /** The joined/left notice comes through the spine; only a refusal is answered here. Any thread. */
