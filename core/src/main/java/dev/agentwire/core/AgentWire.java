@@ -74,12 +74,13 @@ public final class AgentWire implements AutoCloseable
         }
         final SliceHandler[] slices = new SliceHandler[config.sliceCount()];
         counters = new SliceCounters[slices.length];
+        final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(slices.length);
         for (int i = 0; i < slices.length; i++)
         {
             counters[i] = new SliceCounters();
-            slices[i] = new SliceHandler(i, config, presence, counters[i]);
+            slices[i] = new SliceHandler(i, config, presence, counters[i], started);
         }
-        spine = new EventSpine(config, slices, counters);
+        spine = new EventSpine(config, slices, counters, started);
         ticker = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-ticker");
@@ -90,7 +91,8 @@ public final class AgentWire implements AutoCloseable
     }
 
     /**
-     * Creates and starts an engine: the ring, its slice threads and the housekeeping ticker.
+     * Creates and starts an engine: the ring, its slice threads and the housekeeping ticker. Returns once every
+     * slice thread runs, so a {@link #close()} that follows at once still delivers everything accepted.
      *
      * @param config validated configuration.
      * @return the running engine; {@link #close()} it.

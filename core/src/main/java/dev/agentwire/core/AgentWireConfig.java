@@ -3,6 +3,8 @@ package dev.agentwire.core;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
+import java.util.concurrent.ThreadFactory;
+
 /**
  * The engine's one immutable configuration: every setting, its named default, validated once by
  * {@link Builder#build()}. Bad values throw {@link IllegalArgumentException} naming the key and value.
@@ -76,6 +78,7 @@ public final class AgentWireConfig
     private final int publishStripes;
     private final EpochClock clock;
     private final HistorySource historySource;
+    private final ThreadFactory threadFactory;
 
     private AgentWireConfig(final Builder b)
     {
@@ -97,6 +100,7 @@ public final class AgentWireConfig
         publishStripes = b.publishStripes;
         clock = b.clock;
         historySource = b.historySource;
+        threadFactory = b.threadFactory;
     }
 
     /** @return a builder holding every default. */
@@ -129,6 +133,7 @@ public final class AgentWireConfig
         b.tickIntervalMs = tickIntervalMs;
         b.publishStripes = publishStripes;
         b.clock = clock;
+        b.threadFactory = threadFactory;
         b.historySource = source;
         return b.build();
     }
@@ -257,6 +262,12 @@ public final class AgentWireConfig
         return clock;
     }
 
+    /** @return makes the slice threads, or null for the engine's own (daemon threads named agentwire-slice-N). */
+    public ThreadFactory threadFactory()
+    {
+        return threadFactory;
+    }
+
     @Override
     public String toString()
     {
@@ -291,6 +302,7 @@ public final class AgentWireConfig
         private int publishStripes = DEFAULT_PUBLISH_STRIPES;
         private EpochClock clock = SystemEpochClock.INSTANCE;
         private HistorySource historySource;
+        private ThreadFactory threadFactory;
 
         private Builder()
         {
@@ -418,6 +430,17 @@ public final class AgentWireConfig
         public Builder historySource(final HistorySource v)
         {
             historySource = v;
+            return this;
+        }
+
+        /**
+         * @param v makes the slice threads (to name them, pin them to cores, or start them in a thread group); null
+         *          (the default) for daemon threads named {@code agentwire-slice-N}.
+         * @return this.
+         */
+        public Builder threadFactory(final ThreadFactory v)
+        {
+            threadFactory = v;
             return this;
         }
 

@@ -12,6 +12,7 @@ import com.lmax.disruptor.YieldingWaitStrategy;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,16 +24,30 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EventSpine
 {
     private static final System.Logger LOG = System.getLogger(EventSpine.class.getName());
+    /** Longest the engine's start waits for its slice threads to run. */
+    static final long START_TIMEOUT_MS = 30_000;
 
     private final Disruptor<EventSlot> disruptor;
     private final RingBuffer<EventSlot> ring;
     private final int sliceCount;
 
-    EventSpine(final AgentWireConfig config, final SliceHandler[] slices, final SliceCounters[] counters)
+    /**
+     * Starts the ring and returns once every slice runs. Disruptor 4's shutdown waits only for consumers whose
+     * thread has started; one that starts later finds itself halted and exits without handling a slot. Returning
+     * before every slice ran would let a close that follows at once lose everything accepted.
+     *
+     * @param started counted down by each slice's {@link SliceHandler#onStart()}.
+     * @throws IllegalStateException when the slices did not start within {@link #START_TIMEOUT_MS}.
+     */
+    EventSpine(
+        final AgentWireConfig config,
+        final SliceHandler[] slices,
+        final SliceCounters[] counters,
+        final CountDownLatch started)
     {
         sliceCount = slices.length;
         disruptor = new Disruptor<>(
-            EventSlot::new, config.ringSize(), new SliceThreadFactory(), ProducerType.MULTI,
+            EventSlot::new, config.ringSize(), config.threadFactory() != null ? config.threadFactory() : new SliceThreadFactory(), ProducerType.MULTI,
             waitStrategy(config.waitStrategy()));
         disruptor.handleEventsWith(slices);
         for (int i = 0; i < slices.length; i++)
@@ -40,6 +55,21 @@ final class EventSpine
             disruptor.handleExceptionsFor(slices[i]).with(new SliceExceptionHandler(i, counters[i]));
         }
         ring = disruptor.start();
+        boolean running = false;
+        try
+        {
+            running = started.await(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        if (!running)
+        {
+            disruptor.halt();
+            throw new IllegalStateException("slices did not start: sliceCount=" + slices.length +
+                " notStarted=" + started.getCount() + " timeoutMs=" + START_TIMEOUT_MS);
+        }
     }
 
     /** The slice that owns a user: stable for the engine's life, spreading users evenly. */

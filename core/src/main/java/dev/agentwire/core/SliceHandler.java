@@ -5,6 +5,7 @@ import org.agrona.collections.Object2ObjectHashMap;
 import org.agrona.collections.ObjectHashSet;
 
 import java.util.ArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -34,6 +35,7 @@ final class SliceHandler implements EventHandler<EventSlot>
     private final HistorySource historySource;
     private final boolean replica;
     private final int sliceCount;
+    private final CountDownLatch started;
     private final Object2ObjectHashMap<String, UserStream> users = new Object2ObjectHashMap<>();
     private final Object2ObjectHashMap<String, ArrayList<UserStream>> rooms = new Object2ObjectHashMap<>();
     private final ArrayList<UserStream> connected = new ArrayList<>();
@@ -42,9 +44,15 @@ final class SliceHandler implements EventHandler<EventSlot>
     private long historyBytes;
     private boolean shutdown;
 
-    SliceHandler(final int index, final AgentWireConfig config, final PresenceRelay presence, final SliceCounters counters)
+    SliceHandler(
+        final int index,
+        final AgentWireConfig config,
+        final PresenceRelay presence,
+        final SliceCounters counters,
+        final CountDownLatch started)
     {
         this.index = index;
+        this.started = started;
         this.config = config;
         this.presence = presence;
         this.counters = counters;
@@ -52,6 +60,16 @@ final class SliceHandler implements EventHandler<EventSlot>
         this.historySource = config.historySource();
         this.replica = historySource != null;
         this.sliceCount = config.sliceCount();
+    }
+
+    /**
+     * The slice's thread runs and the Disruptor counts it as running: from now on its shutdown waits for this slice
+     * to handle every published slot. Until then it would skip it (see {@link EventSpine}).
+     */
+    @Override
+    public void onStart()
+    {
+        started.countDown();
     }
 
     @Override
