@@ -233,7 +233,7 @@ class AgentWireTest
         assertTrue(on1.events.get(0).isBroadcast());
 
         final RecordingSubscriber back = RecordingSubscriber.inline().resume(wire, "off", off.welcomeEpoch, 0);
-        RecordingSubscriber.await(() -> back.recovered != null, 5_000, "resumed");
+        back.awaitReplay(5_000);
         assertEquals(0, back.events.size());
     }
 

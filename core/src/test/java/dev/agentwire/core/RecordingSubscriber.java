@@ -92,10 +92,11 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
     @Override
     public void onResumed(final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
     {
-        this.recovered = recovered;
         resumedFrom = fromSeq;
         resumedTo = toSeq;
         notices.add("resumed");
+        // Written last: a test that awaits it reads the fields above as they were set.
+        this.recovered = recovered;
     }
 
     @Override
@@ -141,6 +142,22 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
             types.add(e.type());
         }
         return types;
+    }
+
+    /**
+     * Waits for the resumed answer and every event it announced ({@code from}..{@code to}): the replayed events are
+     * handed over after the answer, so awaiting the answer alone says nothing about them.
+     */
+    void awaitReplay(final long timeoutMs)
+    {
+        await(() -> recovered != null && (resumedTo < resumedFrom || lastSeq() >= resumedTo), timeoutMs,
+            "resumed and replayed");
+    }
+
+    private long lastSeq()
+    {
+        final int n = events.size();
+        return n == 0 ? -1 : events.get(n - 1).seq();
     }
 
     static void await(final BooleanSupplier condition, final long timeoutMs, final String what)

@@ -125,7 +125,7 @@ class ReplicaTest
         final RecordingSubscriber again = RecordingSubscriber.inline().resume(wire, "eve", EPOCH, 1);
         store.restartEmpty("eve", 9_999, 1);
         store.answer(wire, 1);
-        RecordingSubscriber.await(() -> again.recovered != null, 5_000, "resumed");
+        again.awaitReplay(5_000);
         assertFalse(again.recovered, "a different epoch is never recovered");
         assertEquals(List.of(1L), again.seqs());
         assertEquals(9_999, again.events.get(0).epoch());
@@ -141,7 +141,7 @@ class ReplicaTest
         store.restartEmpty("hal", 4_242, 1);
         final RecordingSubscriber hal = RecordingSubscriber.inline().resume(wire, "hal", EPOCH, 1);
         store.answer(wire, 1);
-        RecordingSubscriber.await(() -> hal.recovered != null, 5_000, "resumed");
+        hal.awaitReplay(5_000);
         assertEquals(4_242, hal.welcomeEpoch, "the store's epoch, not the stale local one");
         assertFalse(hal.recovered);
         assertEquals(List.of(1L), hal.seqs());

@@ -208,7 +208,7 @@ class ResumeTest
             wire.publish(draft.reset().toUser("idle-" + u).type("app.blob").payload(kilobyte, 0, kilobyte.length));
         }
         final RecordingSubscriber probe = RecordingSubscriber.inline().resume(wire, "idle-0", 0, 0);
-        RecordingSubscriber.await(() -> probe.recovered != null, 5_000, "resumed");
+        probe.awaitReplay(5_000);
 
         final AgentWireStats stats = wire.stats();
         assertTrue(stats.historyBytes <= budget, "historyBytes=" + stats.historyBytes);
@@ -217,7 +217,7 @@ class ResumeTest
         assertEquals(2, probe.resumedFrom);
 
         final RecordingSubscriber recent = RecordingSubscriber.inline().resume(wire, "idle-999", 0, 0);
-        RecordingSubscriber.await(() -> recent.recovered != null, 5_000, "resumed");
+        recent.awaitReplay(5_000);
         assertTrue(recent.recovered, "the most recent user's history is kept");
         assertEquals(1, recent.events.size());
     }
