@@ -70,6 +70,9 @@ class SlowConsumerAndShutdownTest
             }
         }
         RecordingAwait.until(() -> fixture.server.metrics().slowConsumerCloses.sum() == 1, 10_000, "stuck cut");
+        // The close is counted by code a moment after the cut is: wait for the count asserted.
+        RecordingAwait.until(() -> fixture.server.metrics().closedByCode.containsKey(CloseCodes.SLOW_CONSUMER),
+            10_000, "close counted under 4004");
         assertEquals(1L, fixture.server.metrics().closedByCode.get(CloseCodes.SLOW_CONSUMER).sum());
         RecordingAwait.until(() -> fixture.server.connectionCount() == 1, 10_000, "stuck connection freed");
         assertTrue(reader.isOpen());
@@ -113,6 +116,8 @@ class SlowConsumerAndShutdownTest
         }
         RecordingAwait.until(() -> fixture.server.connectionCount() == 0, 10_000, "registry empty");
         RecordingAwait.until(() -> fixture.server.engine().stats().subscriptions == 0, 10_000, "subscriptions gone");
+        // A connection leaves the open set before its per-user and per-address counts are released.
+        RecordingAwait.until(() -> fixture.server.registryKeys() == 0, 10_000, "no per-user or per-address counts left");
         assertEquals(0, fixture.server.registryKeys(), "no per-user or per-address counts left");
         assertEquals(1_000, fixture.server.metrics().connectionsOpened.sum());
         assertEquals(1_000, fixture.server.metrics().connectionsClosed.sum());
