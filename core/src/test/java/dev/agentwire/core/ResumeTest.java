@@ -39,14 +39,17 @@ class ResumeTest
         final Thread producer = new Thread(() ->
         {
             final EventDraft d = new EventDraft();
-            // Bounded in count and time; paced so that publishing overlaps every reconnect below.
+            // Publishes until the reconnects below are done (bounded in count and time), paced at roughly ten
+            // to twenty thousand a second: fast enough that every reconnect happens mid-stream, slow enough that
+            // the count bound is never what ends it (a faster pace once spent it before the last reconnect).
             final long deadlineNs = System.nanoTime() + 40_000_000_000L;
-            while (run.get() && published.get() < 90_000 && System.nanoTime() < deadlineNs)
+            while (run.get() && published.get() < 1_000_000 && System.nanoTime() < deadlineNs)
             {
-                if (wire.publish(Drafts.custom(d, "lee", "{}")) >= 0 && published.incrementAndGet() % 20 == 0)
+                if (wire.publish(Drafts.custom(d, "lee", "{}")) >= 0)
                 {
-                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+                    published.incrementAndGet();
                 }
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
             }
         }, "producer");
         producer.start();
