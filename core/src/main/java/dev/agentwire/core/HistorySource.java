@@ -13,7 +13,7 @@ public interface HistorySource
 {
     /**
      * Asks for the user's stream after a cursor. Called on a slice thread: must return at once and never block.
-     * Answer later, from any thread, with {@link AgentWire#backfill(Subscription, Backfill)}; on failure retry
+     * Answer later, from any thread, with {@link Subscription#backfill(Backfill)}; on failure retry
      * (the subscription waits, its connection stays up) until it succeeds or {@link Subscription#isClosed()}.
      * <p>
      * The answer holds the stream's epoch, first and last seq, and the events from {@code afterSeq + 1} when the

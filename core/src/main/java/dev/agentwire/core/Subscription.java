@@ -173,6 +173,18 @@ public final class Subscription
     }
 
     /**
+     * Answers this subscription's {@link HistorySource#fetch}: the same as
+     * {@link AgentWire#backfill(Subscription, Backfill)} on the engine it belongs to. Any thread.
+     *
+     * @param backfill the stream as the store holds it, for this subscription's user.
+     * @return the position, or {@link PublishStatus#CLOSED}.
+     */
+    public long backfill(final Backfill backfill)
+    {
+        return owner.backfill(this, backfill);
+    }
+
+    /**
      * Ends the subscription: the spine removes it in order with the user's events. Idempotent, any thread.
      */
     public void close()

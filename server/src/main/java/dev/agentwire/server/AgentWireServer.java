@@ -3,15 +3,33 @@ package dev.agentwire.server;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.InboundHandler;
 import dev.agentwire.core.PresenceListener;
+import dev.agentwire.server.auth.ProducerKey;
+import dev.agentwire.server.auth.TokenVerifier;
+import dev.agentwire.server.cluster.ClusterNode;
+import dev.agentwire.server.cluster.ClusterSettings;
+import dev.agentwire.server.demo.DemoAgent;
+import dev.agentwire.server.demo.DemoMode;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.ingest.IngestEndpoints;
+import dev.agentwire.server.ops.Health;
+import dev.agentwire.server.ops.MetricsExporter;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.runtime.RemoteRuntimes;
+import dev.agentwire.server.runtime.RuntimeChannels;
+import dev.agentwire.server.sequencing.LocalSequencer;
+import dev.agentwire.server.sequencing.Sequencer;
+import dev.agentwire.server.user.CloseCodes;
+import dev.agentwire.server.user.ConnectionRegistry;
+import dev.agentwire.server.user.UserSocketHandler;
+import dev.agentwire.server.user.UserSocketSettings;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
-import io.undertow.server.HttpHandler;
 import io.undertow.server.RoutingHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.server.handlers.resource.ResourceHandler;
-import io.undertow.util.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,13 +38,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The gateway's one entry point: starts the engine and an Undertow server in front of it.
+ * The gateway's one entry point: starts the engine and an Undertow server in front of it. Wiring only: each part
+ * is built here with what it needs, and the one decision made here is whether this server is a single node or a
+ * node of a cluster.
  * <pre>
  *   GET  /v1/ws                              users' WebSocket (JWT)
  *   GET  /v1/producer                        agent runtimes' WebSocket (producer key)
  *   POST /v1/events, /v1/events/binary       agent runtimes' HTTP ingest (producer key)
  *   PUT|DELETE /v1/rooms/{room}/members/{user}
- *   GET  /healthz, /readyz
+ *   GET  /healthz, /readyz, /metrics
  * </pre>
  * An embedding application may also publish through {@link #engine()} and take users' messages with
  * {@link #onInbound(String, InboundHandler)}. {@link #close()} is graceful: no new connections or requests,
@@ -37,120 +57,65 @@ public final class AgentWireServer implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(AgentWireServer.class);
 
     private final ServerConfig config;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final ConnectionRegistry registry;
+    private final ClusterNode node;
     private final AgentWire engine;
-    private final Gateway gateway;
+    private final InboundRouter router;
     private final GracefulShutdownHandler shutdownHandler;
     private final Undertow undertow;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final DemoAgent demoAgent;
-    private final RedisCluster cluster;
-    private final ClusterLogTailer tailer;
-    private final ClusterInbound inbound;
 
     private AgentWireServer(final ServerConfig config, final boolean demo)
     {
         this.config = config;
-        final ClusterHistorySource history;
+        registry = new ConnectionRegistry(config.maxConnectionsPerUser(), config.maxConnectionsPerIp());
+        final RuntimeChannels runtimes = new RuntimeChannels();
+        final Sequencer sequencer;
+        final RemoteRuntimes remoteRuntimes;
+        final PresenceListener nodePresence;
         if (config.isClustered())
         {
             // A cluster node: Redis numbers every event; this node's spine follows the shared log.
-            cluster = new RedisCluster(config);
-            history = new ClusterHistorySource(cluster, config.engine());
-            engine = AgentWire.start(config.engine().withHistorySource(history));
-            history.engine(engine);
+            node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisKeyPrefix(),
+                config.redisTimeoutMs(), config.clusterLogMaxEntries(), config.nodeId()), config.engine(), runtimes,
+                metrics);
+            engine = node.engine();
+            sequencer = node.sequencer();
+            remoteRuntimes = node.remoteRuntimes();
+            nodePresence = node.presence();
         }
         else
         {
-            cluster = null;
-            history = null;
+            node = null;
             engine = AgentWire.start(config.engine());
+            sequencer = new LocalSequencer(engine, metrics);
+            remoteRuntimes = RemoteRuntimes.NONE;
+            nodePresence = null;
         }
-        this.gateway = new Gateway(config, engine, cluster);
-        engine.onInbound("user_message", gateway.producers);
-        engine.onInbound("cancel", gateway.producers);
-        engine.presenceListener(cluster == null ? gateway.producers : new PresenceListener()
-        {
-            @Override
-            public void onFirstConnected(final String userId)
-            {
-                cluster.onFirstConnected(userId);
-                gateway.producers.onFirstConnected(userId);
-            }
+        router = new InboundRouter(runtimes, remoteRuntimes, registry::onlineUsers);
+        engine.onInbound("user_message", router);
+        engine.onInbound("cancel", router);
+        engine.presenceListener(nodePresence == null ? router : both(nodePresence, router));
 
-            @Override
-            public void onLastDisconnected(final String userId)
-            {
-                cluster.onLastDisconnected(userId);
-                gateway.producers.onLastDisconnected(userId);
-            }
-        });
-        if (cluster != null)
+        final MetricsExporter exporter = new MetricsExporter(metrics, engine, registry::size, router::size);
+        if (node != null)
         {
-            cluster.localProducers(gateway.producers::size);
-            ClusterInbound startedInbound = null;
-            try
-            {
-                startedInbound = new ClusterInbound(cluster, gateway.producers);
-                tailer = new ClusterLogTailer(cluster, engine);
-            }
-            catch (final RuntimeException ex)
-            {
-                // Redis went away between the first connection and these: start nothing half-way.
-                if (startedInbound != null)
-                {
-                    startedInbound.close();
-                }
-                engine.close();
-                cluster.close();
-                throw new IllegalStateException("cluster node failed to start: cause=" + ex.getMessage(), ex);
-            }
-            inbound = startedInbound;
-            gateway.producers.cluster(inbound);
-            history.tailer(tailer);
-            tailer.start();
-            LOG.info("cluster node: node={} keyPrefix={}", config.nodeId(), config.redisKeyPrefix());
+            node.registerMetrics(exporter);
         }
-        else
-        {
-            tailer = null;
-            inbound = null;
-        }
-
-        final ProducerHttpHandler producer = new ProducerHttpHandler(gateway);
-        final MetricsExporter exporter = new MetricsExporter(gateway.metrics, engine, gateway.registry, gateway.producers,
-            cluster, tailer);
-        final ResourceHandler web = new ResourceHandler(
-            new ClassPathResourceManager(AgentWireServer.class.getClassLoader(), "web"),
-            exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"));
-        final RoutingHandler routes = Handlers.routing()
-            .get("/v1/ws", new UserSocketHandler(gateway))
-            .get("/v1/producer", gateway.producers.handler())
-            .post("/v1/events", producer.events())
-            .post("/v1/events/binary", producer.binaryEvents())
-            .put("/v1/rooms/{room}/members/{user}", producer.roomMembers())
-            .delete("/v1/rooms/{room}/members/{user}", producer.roomMembers())
-            .get("/healthz", plain(200, "ok"))
-            .get("/metrics", exporter.handler())
-            .get("/readyz", exchange ->
-            {
-                final boolean ready = engine.isRunning() && !closed.get();
-                exchange.setStatusCode(ready ? 200 : 503);
-                exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
-                exchange.getResponseSender().send(ready ? "ready" : "not ready");
-            })
-            .get("/clients/agentwire.js", web)
-            .setFallbackHandler(exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"))
-            .setInvalidMethodHandler(exchange -> Http.error(exchange, 405, "method_not_allowed", "method not allowed"));
+        final RoutingHandler routes = routes(sequencer, exporter);
         if (demo)
         {
-            demoAgent = new DemoAgent(gateway.publisher);
+            demoAgent = new DemoAgent(sequencer);
             onInbound("user_message", demoAgent::onUserMessage);
             onInbound("cancel", demoAgent::onCancel);
+            final ResourceHandler web = staticFiles();
             routes.get("/", web)
                 .get("/app.js", web)
-                .get("/demo/token", DemoMode.tokenHandler(config))
-                .post("/demo/drop", DemoMode.dropHandler(gateway.registry));
+                .get("/demo/token", DemoMode.tokenHandler(config.jwtSecret(), config.jwtIssuer(), config.jwtAudience()))
+                .post("/demo/drop", DemoMode.dropHandler(registry));
         }
         else
         {
@@ -172,21 +137,52 @@ public final class AgentWireServer implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            if (tailer != null)
+            if (node != null)
             {
-                tailer.close();
-                inbound.close();
+                node.stopFollowing();
             }
             engine.close();
-            if (cluster != null)
+            if (node != null)
             {
-                cluster.close();
+                node.close();
             }
             throw new IllegalStateException("server failed to start: host=" + config.host() + ", port=" +
                 config.port() + ": " + ex.getMessage(), ex);
         }
         port = ((InetSocketAddress)undertow.getListenerInfo().get(0).getAddress()).getPort();
         LOG.info("agentwire listening: host={} port={}", config.host(), port);
+    }
+
+    /** The route table. */
+    private RoutingHandler routes(final Sequencer sequencer, final MetricsExporter exporter)
+    {
+        final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
+            new ProducerKey(config.producerKey(), metrics), metrics, config.maxMessageBytes(), config.maxBodyBytes(),
+            config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds());
+        final UserSocketHandler users = new UserSocketHandler(engine, registry,
+            new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience()),
+            sequencer, router, metrics, new UserSocketSettings(config.allowedOrigins(), config.maxMessageBytes(),
+                config.inboundRatePerSec(), config.inboundBurst(), config.maxBadMessages(),
+                config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes()));
+        return Handlers.routing()
+            .get("/v1/ws", users)
+            .get("/v1/producer", ingest.producerSocket())
+            .post("/v1/events", ingest.events())
+            .post("/v1/events/binary", ingest.binaryEvents())
+            .put("/v1/rooms/{room}/members/{user}", ingest.roomMembers())
+            .delete("/v1/rooms/{room}/members/{user}", ingest.roomMembers())
+            .get("/healthz", Health.liveness())
+            .get("/metrics", exporter.handler())
+            .get("/readyz", Health.readiness(() -> engine.isRunning() && !closed.get()))
+            .get("/clients/agentwire.js", staticFiles())
+            .setFallbackHandler(exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"))
+            .setInvalidMethodHandler(exchange -> Http.error(exchange, 405, "method_not_allowed", "method not allowed"));
+    }
+
+    private static ResourceHandler staticFiles()
+    {
+        return new ResourceHandler(new ClassPathResourceManager(AgentWireServer.class.getClassLoader(), "web"),
+            exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"));
     }
 
     /**
@@ -243,31 +239,31 @@ public final class AgentWireServer implements AutoCloseable
      */
     public void onInbound(final String type, final InboundHandler handler)
     {
-        gateway.producers.overridden(type);
+        router.overridden(type);
         engine.onInbound(type, handler);
     }
 
     /** @return user connections open now. */
     public int connectionCount()
     {
-        return gateway.registry.size();
+        return registry.size();
     }
 
     /** @return producer sockets open now. */
     int producerCount()
     {
-        return gateway.producers.size();
+        return router.size();
     }
 
     /** @return users and addresses the registry still counts (0 once every connection is gone). */
     int registryKeys()
     {
-        return gateway.registry.trackedKeys();
+        return registry.trackedKeys();
     }
 
-    GatewayMetrics metrics()
+    ServerMetrics metrics()
     {
-        return gateway.metrics;
+        return metrics;
     }
 
     /**
@@ -281,17 +277,16 @@ public final class AgentWireServer implements AutoCloseable
         {
             return;
         }
-        LOG.info("agentwire shutting down: connections={}", gateway.registry.size());
+        LOG.info("agentwire shutting down: connections={}", registry.size());
         shutdownHandler.shutdown();
-        if (tailer != null)
+        if (node != null)
         {
             // Stop following the log first: what this node accepted is in Redis, and other nodes deliver it.
-            tailer.close();
-            inbound.close();
+            node.stopFollowing();
         }
         engine.close();
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.shutdownGraceMs());
-        while (gateway.registry.size() > 0 && System.nanoTime() < deadlineNs)
+        while (registry.size() > 0 && System.nanoTime() < deadlineNs)
         {
             try
             {
@@ -303,10 +298,7 @@ public final class AgentWireServer implements AutoCloseable
                 break;
             }
         }
-        for (final UserConnection connection : gateway.registry.open())
-        {
-            connection.closeWith(CloseCodes.GOING_AWAY);
-        }
+        registry.closeAll(CloseCodes.GOING_AWAY);
         try
         {
             shutdownHandler.awaitShutdown(Math.max(1, deadlineNs - System.nanoTime()) / 1_000_000);
@@ -320,20 +312,31 @@ public final class AgentWireServer implements AutoCloseable
             demoAgent.close();
         }
         undertow.stop();
-        if (cluster != null)
+        if (node != null)
         {
-            cluster.close();
+            node.close();
         }
         LOG.info("agentwire stopped");
     }
 
-    private static HttpHandler plain(final int status, final String body)
+    /** Presence told to the cluster (who is connected here) and to the runtimes, in that order. */
+    private static PresenceListener both(final PresenceListener first, final PresenceListener second)
     {
-        return exchange ->
+        return new PresenceListener()
         {
-            exchange.setStatusCode(status);
-            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
-            exchange.getResponseSender().send(body);
+            @Override
+            public void onFirstConnected(final String userId)
+            {
+                first.onFirstConnected(userId);
+                second.onFirstConnected(userId);
+            }
+
+            @Override
+            public void onLastDisconnected(final String userId)
+            {
+                first.onLastDisconnected(userId);
+                second.onLastDisconnected(userId);
+            }
         };
     }
 }

@@ -1,6 +1,8 @@
 package dev.agentwire.server;
 
 import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.server.auth.TokenMinter;
+import dev.agentwire.server.demo.DemoMode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -282,7 +284,7 @@ public final class Main implements Callable<Integer>
             final AgentWireServer server = AgentWireServer.start(config, demo);
             if (demo)
             {
-                System.out.println(DemoMode.banner(config, server.port(), jwtSecret, producerKey));
+                System.out.println(DemoMode.banner(config.host(), server.port(), jwtSecret, producerKey));
             }
             final CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() ->
@@ -380,7 +382,7 @@ public final class Main implements Callable<Integer>
         String audience;
 
         @Override
-        public Integer call() throws Exception
+        public Integer call()
         {
             if (jwtSecret == null || jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32)
             {
@@ -388,27 +390,8 @@ public final class Main implements Callable<Integer>
                     "--jwt-secret) and at least 32 bytes");
                 return 2;
             }
-            final com.nimbusds.jwt.JWTClaimsSet.Builder claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
-                .subject(user)
-                .issueTime(new java.util.Date())
-                .expirationTime(new java.util.Date(System.currentTimeMillis() + ttlSeconds * 1000));
-            if (rooms != null)
-            {
-                claims.claim("rooms", java.util.List.of(rooms));
-            }
-            if (issuer != null && !issuer.isBlank())
-            {
-                claims.issuer(issuer);
-            }
-            if (audience != null && !audience.isBlank())
-            {
-                claims.audience(audience);
-            }
-            final com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
-                new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256), claims.build());
-            jwt.sign(new com.nimbusds.jose.crypto.MACSigner(
-                jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            System.out.println(jwt.serialize());
+            System.out.println(TokenMinter.hs256(jwtSecret, user, rooms == null ? null : java.util.List.of(rooms),
+                ttlSeconds * 1000, issuer, audience));
             return 0;
         }
     }

@@ -1,5 +1,6 @@
 package dev.agentwire.server;
 
+import dev.agentwire.server.demo.DemoMode;
 import dev.agentwire.core.AgentWireConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

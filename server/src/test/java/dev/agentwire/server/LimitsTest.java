@@ -1,5 +1,7 @@
 package dev.agentwire.server;
 
+import dev.agentwire.server.ingest.IngestEndpoints;
+import dev.agentwire.server.user.CloseCodes;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +42,7 @@ class LimitsTest
         bystander.next(5_000);
         big.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + "x".repeat(4_000) + "\"}}");
         assertEquals(1009, big.awaitClose(5_000));
-        RecordingAwait.until(() -> fixture.server.metrics().closedByCode.containsKey(CloseCodes.TOO_BIG), 5_000,
+        RecordingAwait.until(() -> fixture.server.metrics().closedWith(CloseCodes.TOO_BIG) > 0, 5_000,
             "close counted under 1009");
 
         fixture.publish(ServerFixture.runBatch("bystander", "r1"));
@@ -223,7 +225,7 @@ class LimitsTest
             final JsonNode body = ServerFixture.json(response);
             assertTrue(body.get("seqs_pending").asBoolean());
             assertEquals("accepted", body.get("results").get(0).get("status").asText());
-            assertTrue(elapsedMs >= ProducerHttpHandler.RECEIPT_TIMEOUT_MS - 500, "waited " + elapsedMs);
+            assertTrue(elapsedMs >= IngestEndpoints.RECEIPT_TIMEOUT_MS - 500, "waited " + elapsedMs);
         }
         finally
         {

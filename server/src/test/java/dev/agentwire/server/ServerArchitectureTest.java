@@ -1,20 +1,29 @@
 package dev.agentwire.server;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.library.dependencies.SliceAssignment;
+import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import dev.agentwire.core.SubscriberListener;
+import dev.agentwire.server.sequencing.Sequencer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * The server adapts the engine; it never becomes a second one.
+ * The server adapts the engine; it never becomes a second one. Its packages read as the data path, each with one
+ * role, and these rules keep them so: what may import what is decided by the package, not by lists of class names.
  */
 class ServerArchitectureTest
 {
+    private static final String SERVER = "dev.agentwire.server";
+
     private static JavaClasses server;
 
     @BeforeAll
@@ -22,7 +31,7 @@ class ServerArchitectureTest
     {
         server = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.agentwire.server");
+            .importPackages(SERVER);
     }
 
     @Test
@@ -37,32 +46,91 @@ class ServerArchitectureTest
     }
 
     @Test
-    void shouldHaveOneConnectionRegistryAndNoOtherDelivery()
+    void shouldHaveNoPackageCycles()
     {
-        // One registry, built once by the Gateway; only the socket handshake and the connection change it. Others
-        // (metrics, the producer hub, the demo) may read it.
-        noClasses().that().doNotHaveSimpleName("Gateway")
-            .should().callConstructor(ConnectionRegistry.class, int.class, int.class)
+        // Every server package is a slice, the root included: nothing below the root may reach back up to it.
+        slices().assignedFrom(new SliceAssignment()
+            {
+                @Override
+                public SliceIdentifier getIdentifierOf(final JavaClass javaClass)
+                {
+                    return javaClass.getPackageName().startsWith(SERVER) ?
+                        SliceIdentifier.of(javaClass.getPackageName()) : SliceIdentifier.ignore();
+                }
+
+                @Override
+                public String getDescription()
+                {
+                    return "server packages";
+                }
+            })
+            .should().beFreeOfCycles()
             .check(server);
-        noClasses().that().doNotHaveSimpleName("UserSocketHandler").and().doNotHaveSimpleName("UserConnection")
-            .should().callMethod(ConnectionRegistry.class, "register", UserConnection.class)
-            .orShould().callMethod(ConnectionRegistry.class, "unregister", UserConnection.class)
+        noClasses().that().resideInAPackage(SERVER + ".*..")
+            .should().dependOnClassesThat().resideInAPackage(SERVER)
+            .because("the root package only wires; the parts get what they need in their constructors")
             .check(server);
-        classes().that().implement(dev.agentwire.core.SubscriberListener.class)
-            .should().haveSimpleName("UserConnection")
+    }
+
+    @Test
+    void shouldLetOnlyTheClusterPackageSpeakToRedis()
+    {
+        noClasses().that().resideOutsideOfPackage(SERVER + ".cluster..")
+            .should().dependOnClassesThat().resideInAPackage("io.lettuce..")
+            .check(server);
+    }
+
+    @Test
+    void shouldLetOnlyTheUserPackageAdaptSubscriptionsToSockets()
+    {
+        classes().that().implement(SubscriberListener.class)
+            .should().resideInAPackage(SERVER + ".user..")
             .because("one adapter turns subscriptions into socket frames")
             .check(server);
     }
 
     @Test
-    void shouldExposeOnlyTheServerFacadeConfigAndMain()
+    void shouldLetOnlyTheRootDependOnTheDemo()
     {
-        classes().that().arePublic().and().areTopLevelClasses()
-            .should().haveSimpleNameEndingWith("AgentWireServer")
+        noClasses().that().resideOutsideOfPackages(SERVER, SERVER + ".demo..")
+            .should().dependOnClassesThat().resideInAPackage(SERVER + ".demo..")
+            .check(server);
+    }
+
+    @Test
+    void shouldHaveOneWayInThroughTheSequencer()
+    {
+        classes().that().implement(Sequencer.class)
+            .should().resideInAnyPackage(SERVER + ".sequencing..", SERVER + ".cluster..")
+            .because("events and room changes get in through the local sequencer or the cluster's, nothing else")
+            .check(server);
+        noClasses().that().resideOutsideOfPackages(SERVER, SERVER + ".sequencing..", SERVER + ".cluster..")
+            .should().callMethod(dev.agentwire.core.AgentWire.class, "publish", dev.agentwire.core.EventDraft.class)
+            .orShould().callMethod(dev.agentwire.core.AgentWire.class, "tryPublish", dev.agentwire.core.EventDraft.class)
+            .orShould().callMethod(dev.agentwire.core.AgentWire.class, "join", String.class, String.class)
+            .orShould().callMethod(dev.agentwire.core.AgentWire.class, "leave", String.class, String.class)
+            .check(server);
+    }
+
+    @Test
+    void shouldKeepTheSharedPackagesLeaves()
+    {
+        noClasses().that().resideInAnyPackage(SERVER + ".http..", SERVER + ".ops..")
+            .should().dependOnClassesThat().resideInAnyPackage(
+                SERVER + ".auth..", SERVER + ".user..", SERVER + ".ingest..", SERVER + ".sequencing..",
+                SERVER + ".runtime..", SERVER + ".cluster..", SERVER + ".demo..")
+            .check(server);
+    }
+
+    @Test
+    void shouldExposeOnlyTheServerFacadeConfigAndMainFromTheRoot()
+    {
+        classes().that().arePublic().and().areTopLevelClasses().and().resideInAPackage(SERVER)
+            .should().haveSimpleName("AgentWireServer")
             .orShould().haveSimpleName("ServerConfig")
             .orShould().haveSimpleName("Main")
             .check(server);
-        classes().that().arePublic().and().areNotInterfaces()
+        classes().that().arePublic().and().areNotInterfaces().and().areNotEnums()
             .should().haveModifier(JavaModifier.FINAL)
             .check(server);
     }

@@ -1,5 +1,6 @@
 package dev.agentwire.server;
 
+import dev.agentwire.server.http.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
 

@@ -1,14 +1,14 @@
-package dev.agentwire.server;
+package dev.agentwire.server.auth;
 
 /**
  * Why a token was refused. The reason goes to metrics and logs (never the token); the client only sees 401.
  */
-final class AuthFailure extends Exception
+public final class AuthFailure extends Exception
 {
     private static final long serialVersionUID = 1L;
 
     /** Stable reason names. */
-    enum Reason
+    public enum Reason
     {
         MISSING("missing"),
         MALFORMED("malformed"),
@@ -17,7 +17,8 @@ final class AuthFailure extends Exception
         BAD_ALGORITHM("bad_algorithm"),
         BAD_CLAIMS("bad_claims");
 
-        final String label;
+        /** The reason's stable name, as in metrics. */
+        public final String label;
 
         Reason(final String label)
         {
@@ -25,7 +26,8 @@ final class AuthFailure extends Exception
         }
     }
 
-    final Reason reason;
+    /** Why. */
+    public final Reason reason;
 
     AuthFailure(final Reason reason, final String detail)
     {

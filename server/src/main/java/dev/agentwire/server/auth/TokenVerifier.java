@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.auth;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -18,6 +18,7 @@ import com.nimbusds.jwt.SignedJWT;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.text.ParseException;
 import java.util.Collections;
 import java.util.Date;
@@ -32,27 +33,33 @@ import java.util.Set;
  * is refused. {@code sub} and {@code exp} are required; {@code iss} and {@code aud} are checked when configured;
  * {@code rooms} (an array of strings) lists the rooms the user may join. Thread-safe.
  */
-final class TokenVerifier
+public final class TokenVerifier
 {
     private final MACVerifier hmac;
     private final JWKSet jwks;
     private final String issuer;
     private final String audience;
 
-    TokenVerifier(final ServerConfig config)
+    /**
+     * @param secret   the HS256 secret, or null.
+     * @param jwksFile the JWKS file of RS256 / ES256 public keys, or null.
+     * @param issuer   the required {@code iss}, or null.
+     * @param audience the required {@code aud}, or null.
+     * @throws IllegalArgumentException when the keys cannot be loaded.
+     */
+    public TokenVerifier(final String secret, final Path jwksFile, final String issuer, final String audience)
     {
         try
         {
-            hmac = config.jwtSecret() == null ? null :
-                new MACVerifier(config.jwtSecret().getBytes(StandardCharsets.UTF_8));
-            jwks = config.jwksFile() == null ? null : JWKSet.load(config.jwksFile().toFile());
+            hmac = secret == null ? null : new MACVerifier(secret.getBytes(StandardCharsets.UTF_8));
+            jwks = jwksFile == null ? null : JWKSet.load(jwksFile.toFile());
         }
         catch (final JOSEException | IOException | ParseException ex)
         {
             throw new IllegalArgumentException("invalid config: jwt keys could not be loaded: " + ex.getMessage(), ex);
         }
-        issuer = config.jwtIssuer();
-        audience = config.jwtAudience();
+        this.issuer = issuer;
+        this.audience = audience;
     }
 
     /**
@@ -61,7 +68,7 @@ final class TokenVerifier
      * @return the principal.
      * @throws AuthFailure with the reason when the token is not acceptable.
      */
-    Principal verify(final String token, final long nowMs) throws AuthFailure
+    public Principal verify(final String token, final long nowMs) throws AuthFailure
     {
         if (token == null || token.isEmpty())
         {

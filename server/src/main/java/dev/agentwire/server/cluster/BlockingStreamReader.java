@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.cluster;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.slf4j.Logger;
@@ -25,18 +25,18 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
     private static final long FIRST_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 1_000;
 
-    private final RedisCluster cluster;
+    private final RedisLink cluster;
     private final StatefulRedisConnection<String, byte[]> connection;
     private final Duration block;
     private final Thread thread;
     private Step step;
     private volatile boolean running = true;
 
-    BlockingStreamReader(final RedisCluster cluster, final String threadName)
+    BlockingStreamReader(final RedisLink cluster, final String threadName)
     {
         this.cluster = cluster;
         // A blocking read must end well within the command timeout, or the client would count it as failed.
-        this.block = Duration.ofMillis(Math.max(50, Math.min(1_000, cluster.config.redisTimeoutMs() / 2)));
+        this.block = Duration.ofMillis(Math.max(50, Math.min(1_000, cluster.settings.redisTimeoutMs / 2)));
         this.connection = cluster.connectBlocking();
         this.thread = new Thread(this, threadName);
         thread.setDaemon(true);

@@ -1,6 +1,5 @@
-package dev.agentwire.server;
+package dev.agentwire.server.cluster;
 
-import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.Backfill;
 import dev.agentwire.core.EventDraft;
@@ -21,34 +20,27 @@ final class ClusterHistorySource implements HistorySource
     private static final long FIRST_RETRY_MS = 100;
     private static final long MAX_RETRY_MS = 2_000;
 
-    private final RedisCluster cluster;
+    private final RedisLink cluster;
     private final AgentWireConfig engineConfig;
-    private volatile AgentWire engine;
-    private volatile ClusterLogTailer tailer;
+    // Until the log tailer runs, the node holds nothing it could answer from.
+    private volatile boolean feedCurrent;
 
-    ClusterHistorySource(final RedisCluster cluster, final AgentWireConfig engineConfig)
+    ClusterHistorySource(final RedisLink cluster, final AgentWireConfig engineConfig)
     {
         this.cluster = cluster;
         this.engineConfig = engineConfig;
     }
 
-    /** The engine exists only once it was built with this source: wired right after. */
-    void engine(final AgentWire engine)
+    /** Told by the log tailer whether it reads the shared log without failing and has reached its end. */
+    void feedCurrent(final boolean current)
     {
-        this.engine = engine;
-    }
-
-    /** The log tailer, built after the engine; until then the node holds nothing it could answer from. */
-    void tailer(final ClusterLogTailer tailer)
-    {
-        this.tailer = tailer;
+        feedCurrent = current;
     }
 
     @Override
     public boolean isCurrent()
     {
-        final ClusterLogTailer feed = tailer;
-        return feed != null && feed.isCurrent();
+        return feedCurrent;
     }
 
     @Override
@@ -59,13 +51,13 @@ final class ClusterHistorySource implements HistorySource
 
     private void fetch(final Subscription subscription, final long epoch, final long afterSeq, final long retryMs)
     {
-        if (subscription.isClosed() || engine == null || !engine.isRunning())
+        if (subscription.isClosed())
         {
             return;
         }
-        cluster.fetch(RedisCluster.args(cluster.prefix, subscription.userId(), Long.toString(epoch),
+        cluster.fetch(RedisLink.args(cluster.prefix, subscription.userId(), Long.toString(epoch),
                 Long.toString(afterSeq), Long.toString(engineConfig.historyMaxAgeMs()),
-                Long.toString(engineConfig.userRetentionMs()), RedisCluster.epochCandidate()))
+                Long.toString(engineConfig.userRetentionMs()), RedisLink.epochCandidate()))
             .whenCompleteAsync((reply, error) ->
             {
                 if (error != null)
@@ -74,13 +66,13 @@ final class ClusterHistorySource implements HistorySource
                         Math.min(MAX_RETRY_MS, retryMs * 2)), retryMs, TimeUnit.MILLISECONDS);
                     return;
                 }
-                engine.backfill(subscription, read(subscription.userId(), reply));
+                subscription.backfill(read(subscription.userId(), reply));
             }, cluster.executor());
     }
 
     private static Backfill read(final String userId, final List<Object> reply)
     {
-        final long epoch = Long.parseLong(ClusterPublisher.text(reply.get(0)));
+        final long epoch = Long.parseLong(ClusterSequencer.text(reply.get(0)));
         final long first = ((Number)reply.get(1)).longValue();
         final long last = ((Number)reply.get(2)).longValue();
         final Backfill backfill = new Backfill(userId, epoch, first, last);
@@ -91,7 +83,7 @@ final class ClusterHistorySource implements HistorySource
         {
             @SuppressWarnings("unchecked")
             final List<Object> fields = (List<Object>)entry;
-            final long seq = ClusterLogTailer.fill(draft.reset(), fields, userId);
+            final long seq = LogTailer.fill(draft.reset(), fields, userId);
             backfill.add(draft, seq);
         }
         return backfill;

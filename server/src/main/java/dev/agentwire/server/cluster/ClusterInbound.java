@@ -1,5 +1,7 @@
-package dev.agentwire.server;
+package dev.agentwire.server.cluster;
 
+import dev.agentwire.server.runtime.RemoteRuntimes;
+import dev.agentwire.server.runtime.RuntimeChannels;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.StreamMessage;
@@ -20,20 +22,20 @@ import java.util.List;
  * Delivery is at most once, as on one node: a message taken by a node whose runtimes all left in the meantime is
  * put back for another.
  */
-final class ClusterInbound implements AutoCloseable
+final class ClusterInbound implements RemoteRuntimes, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
     private static final long MAX_LENGTH = 100_000;
     private static final long IDLE_POLL_MS = 100;
 
-    private final RedisCluster cluster;
-    private final ProducerHub hub;
+    private final RedisLink cluster;
+    private final RuntimeChannels hub;
     private final String key;
     private final BlockingStreamReader reader;
     private boolean groupReady;
 
-    ClusterInbound(final RedisCluster cluster, final ProducerHub hub)
+    ClusterInbound(final RedisLink cluster, final RuntimeChannels hub)
     {
         this.cluster = cluster;
         this.hub = hub;
@@ -43,19 +45,22 @@ final class ClusterInbound implements AutoCloseable
     }
 
     /** @return true when some node holds a producer socket to take the message. */
-    boolean anyProducers()
+    @Override
+    public boolean anyProducers()
     {
         return cluster.clusterProducers() > 0;
     }
 
     /** This node's producer sockets changed: the cluster learns it now, not at the next heartbeat. */
-    void producersChanged()
+    @Override
+    public void producersChanged()
     {
         cluster.producersChanged();
     }
 
     /** Hands a message (already re-encoded with its sender) to the cluster. Never blocks. */
-    void forward(final byte[] message)
+    @Override
+    public void forward(final byte[] message)
     {
         cluster.forwardInbound(key, message, MAX_LENGTH);
     }
@@ -73,7 +78,7 @@ final class ClusterInbound implements AutoCloseable
         {
             ensureGroup(connection);
             final List<StreamMessage<String, byte[]>> messages = connection.sync().xreadgroup(
-                Consumer.from(GROUP, cluster.config.nodeId()), XReadArgs.Builder.block(block).count(64),
+                Consumer.from(GROUP, cluster.settings.nodeId), XReadArgs.Builder.block(block).count(64),
                 XReadArgs.StreamOffset.lastConsumed(key));
             if (messages == null)
             {
@@ -82,7 +87,7 @@ final class ClusterInbound implements AutoCloseable
             for (final StreamMessage<String, byte[]> message : messages)
             {
                 final byte[] body = message.getBody().get("m");
-                if (body != null && !hub.deliverForwarded(body))
+                if (body != null && !hub.deliver(body))
                 {
                     forward(body);
                 }

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.cluster;
 
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireConfig;
@@ -6,12 +6,14 @@ import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 import dev.agentwire.core.PublishStatus;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.sequencing.BatchResult;
+import dev.agentwire.server.sequencing.EventResult;
+import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.Sequencer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
@@ -20,36 +22,21 @@ import java.util.function.LongConsumer;
  * answer comes once Redis has done so: an accepted event is durable in Redis (as durable as its persistence
  * settings make it), and reaches every node, this one included, through the log.
  * <p>
- * Redis unreachable, or no answer within the command timeout: the batch is answered {@link #UNAVAILABLE}
- * (HTTP 503). After a timeout the outcome is unknown (Redis may have run the script): producers retry with the
- * same event ids, which makes the retry safe.
+ * Redis unreachable, or no answer within the command timeout: the batch is answered
+ * {@link Refusals#UNAVAILABLE} (HTTP 503). After a timeout the outcome is unknown (Redis may have run the script):
+ * producers retry with the same event ids, which makes the retry safe.
  */
-final class ClusterPublisher implements EventPublisher
+final class ClusterSequencer implements Sequencer
 {
-    /** Redis could not be reached or did not answer in time. A server-level status, beside {@link PublishStatus}. */
-    static final long UNAVAILABLE = -100;
-
-    private static final Map<String, Long> REFUSALS = new HashMap<>();
-
-    static
-    {
-        for (final long status : new long[]{
-            PublishStatus.RUN_NOT_STARTED, PublishStatus.RUN_ALREADY_STARTED, PublishStatus.RUN_COMPLETED,
-            PublishStatus.TOOL_CALL_UNKNOWN, PublishStatus.TOOL_CALL_DUPLICATE, PublishStatus.TOOL_CALLS_OPEN})
-        {
-            REFUSALS.put(PublishStatus.name(status), status);
-        }
-    }
-
     private static final int FIELDS_PER_EVENT = 12;
     private static final int HEADER_FIELDS = 9;
 
-    private final RedisCluster cluster;
-    private final GatewayMetrics metrics;
+    private final RedisLink cluster;
+    private final ServerMetrics metrics;
     private final AgentWireConfig engine;
     private final AgentWire validator;
 
-    ClusterPublisher(final RedisCluster cluster, final GatewayMetrics metrics, final AgentWire validator)
+    ClusterSequencer(final RedisLink cluster, final ServerMetrics metrics, final AgentWire validator)
     {
         this.validator = validator;
         this.cluster = cluster;
@@ -57,20 +44,11 @@ final class ClusterPublisher implements EventPublisher
         this.engine = validator.config();
     }
 
-    static String statusName(final long status)
-    {
-        return status == UNAVAILABLE ? "unavailable" : PublishStatus.name(status);
-    }
-
     @Override
-    public void publish(final List<EventDraft> events, final BatchPublisher.Done done, final BatchPublisher.Done published)
+    public void publish(final List<EventDraft> events, final Done done, final Done published)
     {
-        final List<BatchPublisher.EventResult> results = new ArrayList<>(events.size());
-        for (int i = 0; i < events.size(); i++)
-        {
-            results.add(new BatchPublisher.EventResult(i));
-        }
-        final BatchPublisher.BatchResult batch = new BatchPublisher.BatchResult(results);
+        final BatchResult batch = new BatchResult(events.size());
+        final List<EventResult> results = batch.results;
         for (int i = 0; i < events.size(); i++)
         {
             if (validator.check(events.get(i)) != 0)
@@ -87,12 +65,12 @@ final class ClusterPublisher implements EventPublisher
         {
             if (error != null)
             {
-                batch.refusal = UNAVAILABLE;
-                for (final BatchPublisher.EventResult result : results)
+                batch.refusal = Refusals.UNAVAILABLE;
+                for (final EventResult result : results)
                 {
                     result.status = "not_attempted";
                 }
-                metrics.refused("unavailable");
+                metrics.refused(Refusals.name(Refusals.UNAVAILABLE));
             }
             else
             {
@@ -111,7 +89,7 @@ final class ClusterPublisher implements EventPublisher
             status.accept(PublishStatus.INVALID_ARGUMENT);
             return;
         }
-        cluster.membership(join, userId, room).whenComplete((reply, error) -> status.accept(error == null ? 0 : UNAVAILABLE));
+        cluster.membership(join, userId, room).whenComplete((reply, error) -> status.accept(error == null ? 0 : Refusals.UNAVAILABLE));
     }
 
     private byte[][] arguments(final List<EventDraft> events)
@@ -124,8 +102,8 @@ final class ClusterPublisher implements EventPublisher
         args[i++] = utf8(Long.toString(engine.dedupWindowMs()));
         args[i++] = utf8(Long.toString(engine.runRetentionMs()));
         args[i++] = utf8(engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? "1" : "0");
-        args[i++] = utf8(Long.toString(cluster.config.clusterLogMaxEntries()));
-        args[i++] = utf8(RedisCluster.epochCandidate());
+        args[i++] = utf8(Long.toString(cluster.settings.logMaxEntries));
+        args[i++] = utf8(RedisLink.epochCandidate());
         args[i++] = utf8(Integer.toString(events.size()));
         for (final EventDraft d : events)
         {
@@ -165,14 +143,14 @@ final class ClusterPublisher implements EventPublisher
         }
     }
 
-    private void read(final List<Object> reply, final BatchPublisher.BatchResult batch)
+    private void read(final List<Object> reply, final BatchResult batch)
     {
         for (int i = 0; i < reply.size(); i++)
         {
             @SuppressWarnings("unchecked")
             final List<Object> one = (List<Object>)reply.get(i);
             final String status = text(one.get(0));
-            final BatchPublisher.EventResult result = batch.results.get(i);
+            final EventResult result = batch.results.get(i);
             result.status = status;
             if ("accepted".equals(status))
             {
@@ -187,7 +165,7 @@ final class ClusterPublisher implements EventPublisher
             }
             else if (!"duplicate".equals(status))
             {
-                batch.refusal = REFUSALS.getOrDefault(status, PublishStatus.INVALID_ARGUMENT);
+                batch.refusal = Refusals.code(status);
                 metrics.refused(status);
             }
         }

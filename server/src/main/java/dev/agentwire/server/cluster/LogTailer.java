@@ -1,9 +1,10 @@
-package dev.agentwire.server;
+package dev.agentwire.server.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.PublishStatus;
+import dev.agentwire.server.http.Json;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -28,22 +29,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * client needs it ({@link ClusterHistorySource}). While Redis is unreachable the tailer retries with backoff and
  * continues from its last entry id when Redis returns.
  */
-final class ClusterLogTailer implements AutoCloseable
+final class LogTailer implements AutoCloseable
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ClusterLogTailer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(LogTailer.class);
     private static final int BATCH = 512;
 
     private final AgentWire engine;
+    private final ClusterHistorySource history;
     private final String logKey;
     private final EventDraft draft = new EventDraft();
     private final BlockingStreamReader reader;
     final AtomicLong entriesApplied = new AtomicLong();
     private String lastId;
-    private volatile boolean current = true;
 
-    ClusterLogTailer(final RedisCluster cluster, final AgentWire engine)
+    /**
+     * @param history told whether this feed is current, which decides where the slices answer resumes from.
+     */
+    LogTailer(final RedisLink cluster, final AgentWire engine, final ClusterHistorySource history)
     {
         this.engine = engine;
+        this.history = history;
         this.logKey = cluster.prefix + "log";
         reader = new BlockingStreamReader(cluster, "agentwire-log-tailer");
         try
@@ -55,6 +60,7 @@ final class ClusterLogTailer implements AutoCloseable
             reader.close();
             throw ex;
         }
+        history.feedCurrent(true);
     }
 
     void start()
@@ -69,16 +75,6 @@ final class ClusterLogTailer implements AutoCloseable
         return newest.isEmpty() ? "0-0" : newest.get(0).getId();
     }
 
-    /**
-     * @return true while the log is being read without failing and this node has reached its end: what the node
-     *     holds is then Redis's streams but for the last moment. After a failed read (Redis away, or back
-     *     without its data) it is false until a read reaches the end of the log again.
-     */
-    boolean isCurrent()
-    {
-        return current;
-    }
-
     /** One blocking read of the log from the last entry applied; false once the engine is closed. */
     private boolean readOnce(final StatefulRedisConnection<String, byte[]> connection, final Duration block)
     {
@@ -90,12 +86,13 @@ final class ClusterLogTailer implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            current = false;
+            // Redis away, or back without its data: what this node holds may no longer be Redis's streams.
+            history.feedCurrent(false);
             throw ex;
         }
         if (entries == null || entries.isEmpty())
         {
-            current = true;
+            history.feedCurrent(true);
             return true;
         }
         for (final StreamMessage<String, byte[]> entry : entries)
@@ -109,7 +106,7 @@ final class ClusterLogTailer implements AutoCloseable
         }
         if (entries.size() < BATCH)
         {
-            current = true;
+            history.feedCurrent(true);
         }
         return true;
     }
@@ -205,7 +202,7 @@ final class ClusterLogTailer implements AutoCloseable
 
     private static String text(final Object value)
     {
-        return value == null ? "" : ClusterPublisher.text(value);
+        return value == null ? "" : ClusterSequencer.text(value);
     }
 
     private static String emptyToNull(final String value)

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.cluster;
 
 import dev.agentwire.core.PresenceListener;
 import io.lettuce.core.ClientOptions;
@@ -34,6 +34,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
 
 /**
  * This node's link to the cluster's Redis: the client and its connections, the Lua scripts that number events
@@ -49,18 +50,18 @@ import java.util.concurrent.atomic.LongAdder;
  * Threading: commands are asynchronous; nothing here blocks a caller. Answers arrive on Lettuce's event loop and
  * are moved to {@link #executor()} before they touch the engine, whose ring may make a publisher wait.
  */
-final class RedisCluster implements PresenceListener, AutoCloseable
+final class RedisLink implements PresenceListener, AutoCloseable
 {
     /** A node whose liveness key is older than this is considered gone (broadcasts stop numbering its users). */
     static final long NODE_TTL_MS = 10_000;
     static final long HEARTBEAT_INTERVAL_MS = 2_000;
     static final int REQUEST_QUEUE_SIZE = 65_536;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-    private static final Logger LOG = LoggerFactory.getLogger(RedisCluster.class);
+    private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
     private static final String[] NO_KEYS = new String[0];
     private static final long MAX_JS_SAFE_EPOCH = 1L << 53;
 
-    final ServerConfig config;
+    final ClusterSettings settings;
     final String prefix;
     final LongAdder redisErrors = new LongAdder();
     private final RedisClient client;
@@ -72,16 +73,20 @@ final class RedisCluster implements PresenceListener, AutoCloseable
     private final Script heartbeat;
     private final Set<String> present = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final IntSupplier localProducers;
     private volatile boolean reachable;
-    private volatile java.util.function.IntSupplier localProducers = () -> 0;
     private volatile int clusterProducers;
 
-    RedisCluster(final ServerConfig config)
+    /**
+     * @param localProducers how many producer sockets this node holds (read at every heartbeat).
+     */
+    RedisLink(final ClusterSettings settings, final IntSupplier localProducers)
     {
-        this.config = config;
-        this.prefix = config.redisKeyPrefix();
-        final RedisURI uri = RedisURI.create(config.redisUrl());
-        uri.setTimeout(Duration.ofMillis(config.redisTimeoutMs()));
+        this.settings = settings;
+        this.localProducers = localProducers;
+        this.prefix = settings.keyPrefix;
+        final RedisURI uri = RedisURI.create(settings.redisUrl);
+        uri.setTimeout(Duration.ofMillis(settings.redisTimeoutMs));
         client = RedisClient.create(uri);
         // Fail fast while Redis is away: a publish answers 503 at once instead of queueing behind a reconnect.
         client.setOptions(ClientOptions.builder()
@@ -90,7 +95,7 @@ final class RedisCluster implements PresenceListener, AutoCloseable
             // A slow Redis must not grow this node's memory without bound: past this many commands waiting for an
             // answer, new ones fail at once (producers get 503).
             .requestQueueSize(REQUEST_QUEUE_SIZE)
-            .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(config.redisTimeoutMs())))
+            .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs)))
             .build());
         publish = new Script("publish.lua");
         fetch = new Script("fetch.lua");
@@ -129,12 +134,6 @@ final class RedisCluster implements PresenceListener, AutoCloseable
         return executor;
     }
 
-    /** @param count how many producer sockets this node holds (read at every heartbeat). */
-    void localProducers(final java.util.function.IntSupplier count)
-    {
-        localProducers = count;
-    }
-
     /** @return producer sockets on all live nodes, as of the last heartbeat. */
     int clusterProducers()
     {
@@ -169,7 +168,7 @@ final class RedisCluster implements PresenceListener, AutoCloseable
     CompletionStage<List<Object>> membership(final boolean join, final String userId, final String room)
     {
         return membership.run(args(prefix, join ? "j" : "l", userId, room,
-            Long.toString(config.clusterLogMaxEntries())));
+            Long.toString(settings.logMaxEntries)));
     }
 
     void forwardInbound(final String key, final byte[] message, final long maxLength)
@@ -212,19 +211,19 @@ final class RedisCluster implements PresenceListener, AutoCloseable
 
     private String presentKey()
     {
-        return prefix + "node:" + config.nodeId() + ":present";
+        return prefix + "node:" + settings.nodeId + ":present";
     }
 
     private void beat()
     {
-        heartbeat.run(args(prefix, config.nodeId(), Long.toString(NODE_TTL_MS),
+        heartbeat.run(args(prefix, settings.nodeId, Long.toString(NODE_TTL_MS),
             Integer.toString(localProducers.getAsInt()))).whenComplete((reply, error) ->
         {
             if (error != null)
             {
                 if (reachable)
                 {
-                    LOG.warn("redis unreachable: node={} cause={}", config.nodeId(), error.toString());
+                    LOG.warn("redis unreachable: node={} cause={}", settings.nodeId, error.toString());
                 }
                 reachable = false;
                 redisErrors.increment();
@@ -232,7 +231,7 @@ final class RedisCluster implements PresenceListener, AutoCloseable
             }
             if (!reachable)
             {
-                LOG.info("redis reachable again: node={}", config.nodeId());
+                LOG.info("redis reachable again: node={}", settings.nodeId);
             }
             reachable = true;
             clusterProducers = ((Number)reply.get(1)).intValue();
@@ -251,7 +250,7 @@ final class RedisCluster implements PresenceListener, AutoCloseable
         {
             users.add(bytes(user));
         }
-        LOG.info("writing presence to redis: node={} users={}", config.nodeId(), users.size());
+        LOG.info("writing presence to redis: node={} users={}", settings.nodeId, users.size());
         commands.async().del(presentKey()).exceptionally(this::failed);
         for (int from = 0; from < users.size(); from += 1_000)
         {
@@ -282,13 +281,13 @@ final class RedisCluster implements PresenceListener, AutoCloseable
         executor.shutdownNow();
         try
         {
-            commands.sync().del(prefix + "node:" + config.nodeId(), presentKey(),
-                prefix + "node:" + config.nodeId() + ":producers");
-            commands.sync().srem(prefix + "nodes", bytes(config.nodeId()));
+            commands.sync().del(prefix + "node:" + settings.nodeId, presentKey(),
+                prefix + "node:" + settings.nodeId + ":producers");
+            commands.sync().srem(prefix + "nodes", bytes(settings.nodeId));
         }
         catch (final RuntimeException ex)
         {
-            LOG.warn("could not leave the cluster cleanly: node={} cause={}", config.nodeId(), ex.toString());
+            LOG.warn("could not leave the cluster cleanly: node={} cause={}", settings.nodeId, ex.toString());
         }
         commands.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -302,7 +301,7 @@ final class RedisCluster implements PresenceListener, AutoCloseable
 
         Script(final String resource)
         {
-            try (InputStream in = RedisCluster.class.getResourceAsStream("/cluster/" + resource))
+            try (InputStream in = RedisLink.class.getResourceAsStream("/cluster/" + resource))
             {
                 if (in == null)
                 {

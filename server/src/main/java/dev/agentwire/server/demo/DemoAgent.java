@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -6,6 +6,10 @@ import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 import dev.agentwire.core.PublishStatus;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.Json;
+import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.Sequencer;
 import org.agrona.DirectBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,18 +32,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * It publishes through the gateway's publisher (the engine on one node, the cluster's sequencer on several) like a
  * producer would, on its own scheduler thread.
  */
-final class DemoAgent implements AutoCloseable
+public final class DemoAgent implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(DemoAgent.class);
     private static final String[][] TOOLS = {
         {"web_search", "query"}, {"weather", "city"}, {"calculator", "expression"}, {"calendar", "day"}};
 
-    private final EventPublisher publisher;
+    private final Sequencer publisher;
     private final ScheduledExecutorService scheduler;
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final AtomicLong runs = new AtomicLong();
 
-    DemoAgent(final EventPublisher publisher)
+    /** @param publisher the sequencer the demo publishes through, like a producer would. */
+    public DemoAgent(final Sequencer publisher)
     {
         this.publisher = publisher;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(task ->
@@ -50,7 +55,8 @@ final class DemoAgent implements AutoCloseable
         });
     }
 
-    void onUserMessage(
+    /** The engine's inbound handler for {@code user_message}: starts a run. */
+    public void onUserMessage(
         final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
     {
         final JsonNode message = parse(payload, offset, length);
@@ -60,7 +66,8 @@ final class DemoAgent implements AutoCloseable
         scheduler.execute(() -> new Run(userId, thread, runId, prompt).start());
     }
 
-    void onCancel(final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
+    /** The engine's inbound handler for {@code cancel}: ends the run early. */
+    public void onCancel(final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
     {
         final String runId = parse(payload, offset, length).path("run_id").asText(null);
         if (runId != null)
@@ -279,7 +286,7 @@ final class DemoAgent implements AutoCloseable
                 if (!batch.allAccepted() && batch.refusal != PublishStatus.CLOSED)
                 {
                     LOG.warn("demo agent publish refused: run={} type={} status={}", runId, type,
-                        ClusterPublisher.statusName(batch.refusal));
+                        Refusals.name(batch.refusal));
                 }
             });
         }

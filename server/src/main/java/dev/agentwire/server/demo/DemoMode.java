@@ -1,18 +1,23 @@
-package dev.agentwire.server;
+package dev.agentwire.server.demo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.server.auth.TokenMinter;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.user.CloseCodes;
+import dev.agentwire.server.user.ConnectionRegistry;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Methods;
 
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * What exists only in demo mode: generated development secrets, a token endpoint for the live page, and an
  * endpoint that drops a user's connections from the server side (to watch reconnect and resume).
  */
-final class DemoMode
+public final class DemoMode
 {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -22,16 +27,18 @@ final class DemoMode
     {
     }
 
-    static String randomSecret()
+    /** @return 32 random bytes, URL-safe base64: a development secret or producer key. */
+    public static String randomSecret()
     {
         final byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    static String banner(final ServerConfig config, final int port, final String secret, final String producerKey)
+    /** @return what {@code agentwire demo} prints at start: the page, a token, a publish line, the secrets. */
+    public static String banner(final String host, final int port, final String secret, final String producerKey)
     {
-        final String base = "http://" + config.host() + ":" + port;
+        final String base = "http://" + host + ":" + port;
         return String.join("\n",
             "",
             "AgentWire demo is running (development secrets, regenerated at every start; never use in production).",
@@ -49,7 +56,7 @@ final class DemoMode
     }
 
     /** {@code GET /demo/token?user=alice}: a one-hour HS256 token (rooms: lobby) for the live page. */
-    static HttpHandler tokenHandler(final ServerConfig config)
+    public static HttpHandler tokenHandler(final String secret, final String issuer, final String audience)
     {
         return exchange ->
         {
@@ -59,27 +66,16 @@ final class DemoMode
                 Http.error(exchange, 400, "bad_request", "user must match [A-Za-z0-9_.-]{1,64}");
                 return;
             }
-            final com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
-                .subject(user)
-                .expirationTime(new java.util.Date(System.currentTimeMillis() + TOKEN_TTL_MS))
-                .claim("rooms", java.util.List.of("lobby"))
-                .issuer(config.jwtIssuer())
-                .audience(config.jwtAudience())
-                .build();
-            final com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
-                new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256), claims);
-            jwt.sign(new com.nimbusds.jose.crypto.MACSigner(
-                config.jwtSecret().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             final ObjectNode body = Http.object();
             body.put("user", user);
-            body.put("token", jwt.serialize());
+            body.put("token", TokenMinter.hs256(secret, user, List.of("lobby"), TOKEN_TTL_MS, issuer, audience));
             body.put("expires_in", TOKEN_TTL_MS / 1000);
             Http.json(exchange, 200, body);
         };
     }
 
     /** {@code POST /demo/drop?user=alice}: closes that user's sockets from the server side (1012). */
-    static HttpHandler dropHandler(final ConnectionRegistry registry)
+    public static HttpHandler dropHandler(final ConnectionRegistry registry)
     {
         return exchange ->
         {
@@ -89,15 +85,7 @@ final class DemoMode
                 return;
             }
             final String user = Http.query(exchange, "user");
-            int dropped = 0;
-            for (final UserConnection connection : registry.open())
-            {
-                if (connection.userId().equals(user))
-                {
-                    connection.closeWith(CloseCodes.SERVICE_RESTART);
-                    dropped++;
-                }
-            }
+            final int dropped = user == null ? 0 : registry.closeUser(user, CloseCodes.SERVICE_RESTART);
             final ObjectNode body = Http.object();
             body.put("dropped", dropped);
             Http.json(exchange, 200, body);

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,19 +12,20 @@ import java.security.MessageDigest;
 import java.util.Deque;
 
 /**
- * Small HTTP helpers shared by the handlers: bearer tokens, constant-time key checks, JSON answers and errors
- * (always {@code {"error":{"code":...,"message":...}}}).
+ * Small HTTP helpers shared by the handlers: bearer tokens, query parameters, constant-time key checks, JSON answers
+ * and errors (always {@code {"error":{"code":...,"message":...}}}).
  */
-final class Http
+public final class Http
 {
-    static final HttpString RETRY_AFTER = new HttpString("Retry-After");
+    /** The {@code Retry-After} header of 429 and 503 answers. */
+    public static final HttpString RETRY_AFTER = new HttpString("Retry-After");
 
     private Http()
     {
     }
 
     /** @return the bearer token of the Authorization header, or null. */
-    static String bearer(final HttpServerExchange exchange)
+    public static String bearer(final HttpServerExchange exchange)
     {
         final String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7))
@@ -35,14 +36,15 @@ final class Http
         return token.isEmpty() ? null : token;
     }
 
-    static String query(final HttpServerExchange exchange, final String name)
+    /** @return the first value of a query parameter, or null. */
+    public static String query(final HttpServerExchange exchange, final String name)
     {
         final Deque<String> values = exchange.getQueryParameters().get(name);
         return values == null || values.isEmpty() ? null : values.getFirst();
     }
 
     /** Compares a presented key with the configured one in time independent of where they differ. */
-    static boolean keyMatches(final String presented, final String expected)
+    public static boolean keyMatches(final String presented, final String expected)
     {
         if (presented == null)
         {
@@ -52,12 +54,14 @@ final class Http
             presented.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
     }
 
-    static ObjectNode object()
+    /** @return a new JSON object node. */
+    public static ObjectNode object()
     {
         return Json.MAPPER.createObjectNode();
     }
 
-    static void json(final HttpServerExchange exchange, final int status, final ObjectNode body)
+    /** Answers with a JSON body. On the exchange's thread. */
+    public static void json(final HttpServerExchange exchange, final int status, final ObjectNode body)
     {
         final byte[] bytes;
         try
@@ -73,7 +77,8 @@ final class Http
         exchange.getResponseSender().send(ByteBuffer.wrap(bytes));
     }
 
-    static void error(final HttpServerExchange exchange, final int status, final String code, final String message)
+    /** Answers with {@code {"error":{"code":...,"message":...}}}. On the exchange's thread. */
+    public static void error(final HttpServerExchange exchange, final int status, final String code, final String message)
     {
         final ObjectNode body = object();
         final ObjectNode error = body.putObject("error");

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -7,12 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * The one JSON configuration of the server: strict parsing with bounded nesting and sizes.
  */
-final class Json
+public final class Json
 {
-    static final JsonFactory FACTORY = JsonFactory.builder()
+    /** Streaming parsers and generators: nesting bounded at 64, strings at 16 MiB. */
+    public static final JsonFactory FACTORY = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).maxStringLength(16 << 20).build())
         .build();
-    static final ObjectMapper MAPPER = new ObjectMapper(FACTORY);
+    /** Trees over the same factory. */
+    public static final ObjectMapper MAPPER = new ObjectMapper(FACTORY);
 
     private Json()
     {

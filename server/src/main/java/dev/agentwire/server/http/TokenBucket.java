@@ -1,17 +1,22 @@
-package dev.agentwire.server;
+package dev.agentwire.server.http;
 
 /**
  * A token bucket: {@code ratePerSec} tokens a second up to {@code burst}. Thread-safe (one lock; callers are an
  * I/O thread per connection or the few producer requests in flight).
  */
-final class TokenBucket
+public final class TokenBucket
 {
     private final double tokensPerNs;
     private final double burst;
     private double tokens;
     private long lastNs;
 
-    TokenBucket(final int ratePerSec, final int burst, final long nowNs)
+    /**
+     * @param ratePerSec tokens added per second.
+     * @param burst      the most tokens held; the bucket starts full.
+     * @param nowNs      {@link System#nanoTime()} now.
+     */
+    public TokenBucket(final int ratePerSec, final int burst, final long nowNs)
     {
         this.tokensPerNs = ratePerSec / 1e9;
         this.burst = burst;
@@ -20,7 +25,7 @@ final class TokenBucket
     }
 
     /** @return true when {@code n} tokens were taken; false (taking none) when there are not enough. */
-    synchronized boolean tryAcquire(final int n, final long nowNs)
+    public synchronized boolean tryAcquire(final int n, final long nowNs)
     {
         final long elapsedNs = nowNs - lastNs;
         if (elapsedNs > 0)

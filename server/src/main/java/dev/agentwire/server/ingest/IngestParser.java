@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.ingest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
+import dev.agentwire.server.http.Json;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,18 @@
-package dev.agentwire.server;
+package dev.agentwire.server.ingest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.EventDraft;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.Json;
+import dev.agentwire.server.http.TokenBucket;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.runtime.RuntimeChannel;
+import dev.agentwire.server.sequencing.EventResult;
+import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.Sequencer;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
@@ -20,33 +29,51 @@ import java.util.Collections;
  * the answer is an {@code ack} (with the seqs assigned) or a {@code nack} (with the reason), carrying the same ref.
  * The runtime also receives users' {@code user_message}, {@code cancel} and {@code presence} frames here.
  */
-final class ProducerConnection extends AbstractReceiveListener
+final class ProducerConnection extends AbstractReceiveListener implements RuntimeChannel
 {
-    private final Gateway gateway;
     private final WebSocketChannel channel;
-    private final ProducerHub hub;
+    private final IngestParser parser;
+    private final Sequencer sequencer;
+    private final TokenBucket producerLimit;
+    private final ServerMetrics metrics;
+    private final InboundRouter router;
+    private final int maxFrameBytes;
 
-    ProducerConnection(final Gateway gateway, final WebSocketChannel channel, final ProducerHub hub)
+    ProducerConnection(
+        final WebSocketChannel channel,
+        final IngestParser parser,
+        final Sequencer sequencer,
+        final TokenBucket producerLimit,
+        final ServerMetrics metrics,
+        final InboundRouter router,
+        final int maxFrameBytes)
     {
-        this.gateway = gateway;
         this.channel = channel;
-        this.hub = hub;
+        this.parser = parser;
+        this.sequencer = sequencer;
+        this.producerLimit = producerLimit;
+        this.metrics = metrics;
+        this.router = router;
+        this.maxFrameBytes = maxFrameBytes;
     }
 
     void start()
     {
-        channel.addCloseTask(ch -> hub.closed(this));
+        channel.addCloseTask(ch -> router.detach(this));
         channel.getReceiveSetter().set(this);
         channel.resumeReceives();
+        router.attach(this);
     }
 
-    String remote()
+    @Override
+    public String remote()
     {
         return String.valueOf(channel.getSourceAddress());
     }
 
     /** Thread-safe: hops to the socket's I/O thread. */
-    void send(final byte[] frame)
+    @Override
+    public void send(final byte[] frame)
     {
         try
         {
@@ -61,13 +88,13 @@ final class ProducerConnection extends AbstractReceiveListener
     @Override
     protected long getMaxTextBufferSize()
     {
-        return gateway.config.maxBodyBytes();
+        return maxFrameBytes;
     }
 
     @Override
     protected long getMaxBinaryBufferSize()
     {
-        return gateway.config.maxBodyBytes();
+        return maxFrameBytes;
     }
 
     @Override
@@ -89,23 +116,23 @@ final class ProducerConnection extends AbstractReceiveListener
         final EventDraft event;
         try
         {
-            event = gateway.parser.parseEvent(frame, "event");
+            event = parser.parseEvent(frame, "event");
         }
         catch (final IngestParser.Invalid invalid)
         {
-            gateway.metrics.refused("invalid_argument");
+            metrics.refused("invalid_argument");
             nack(ref, 400, "bad_request", invalid.getMessage());
             return;
         }
-        if (!gateway.producerLimit.tryAcquire(1, System.nanoTime()))
+        if (!producerLimit.tryAcquire(1, System.nanoTime()))
         {
-            gateway.metrics.rateLimited("producer");
+            metrics.rateLimited("producer");
             nack(ref, 429, "rate_limited", "producer publish rate exceeded");
             return;
         }
-        gateway.publisher.publish(Collections.singletonList(event), batch ->
+        sequencer.publish(Collections.singletonList(event), batch ->
         {
-            final BatchPublisher.EventResult result = batch.results.get(0);
+            final EventResult result = batch.results.get(0);
             if (batch.allAccepted())
             {
                 final ObjectNode ack = ResultCodec.result(result);
@@ -119,7 +146,7 @@ final class ProducerConnection extends AbstractReceiveListener
             }
             else
             {
-                nack(ref, BatchPublisher.httpStatus(batch.refusal), result.status, ResultCodec.message(batch.refusal));
+                nack(ref, Refusals.httpStatus(batch.refusal), result.status, Refusals.message(batch.refusal));
             }
         });
     }

@@ -1,8 +1,14 @@
-package dev.agentwire.server;
+package dev.agentwire.server.ingest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.TokenBucket;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.sequencing.BatchResult;
+import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.Sequencer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
@@ -16,19 +22,36 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Producer HTTP API (producer key): {@code POST /v1/events} (one event or an array), {@code POST /v1/events/binary}
- * (raw bytes, addressing in the query), {@code PUT|DELETE /v1/rooms/{room}/members/{user}}.
+ * Producer HTTP API (behind the producer key): {@code POST /v1/events} (one event or an array),
+ * {@code POST /v1/events/binary} (raw bytes, addressing in the query), {@code PUT|DELETE
+ * /v1/rooms/{room}/members/{user}}.
  */
 final class ProducerHttpHandler
 {
-    /** Longest an answer waits for the engine to number accepted events. */
-    static final long RECEIPT_TIMEOUT_MS = 5_000;
+    private final IngestParser parser;
+    private final Sequencer sequencer;
+    private final TokenBucket producerLimit;
+    private final ServerMetrics metrics;
+    private final int maxBodyBytes;
+    private final int maxMessageBytes;
+    private final String retryAfterSeconds;
 
-    private final Gateway gateway;
-
-    ProducerHttpHandler(final Gateway gateway)
+    ProducerHttpHandler(
+        final IngestParser parser,
+        final Sequencer sequencer,
+        final TokenBucket producerLimit,
+        final ServerMetrics metrics,
+        final int maxBodyBytes,
+        final int maxMessageBytes,
+        final int retryAfterSeconds)
     {
-        this.gateway = gateway;
+        this.parser = parser;
+        this.sequencer = sequencer;
+        this.producerLimit = producerLimit;
+        this.metrics = metrics;
+        this.maxBodyBytes = maxBodyBytes;
+        this.maxMessageBytes = maxMessageBytes;
+        this.retryAfterSeconds = Integer.toString(retryAfterSeconds);
     }
 
     HttpHandler events()
@@ -41,26 +64,26 @@ final class ProducerHttpHandler
         return postWithBody(this::onBinaryBody);
     }
 
-    /** Producer key, POST only, body bounded by maxBodyBytes (413 above), then the answer comes asynchronously. */
+    /** POST only, body bounded by maxBodyBytes (413 above), then the answer comes asynchronously. */
     private HttpHandler postWithBody(final io.undertow.io.Receiver.FullBytesCallback onBody)
     {
-        return authorized(exchange ->
+        return exchange ->
         {
             if (!Methods.POST.equals(exchange.getRequestMethod()))
             {
                 Http.error(exchange, 405, "method_not_allowed", "use POST");
                 return;
             }
-            exchange.setMaxEntitySize(gateway.config.maxBodyBytes());
+            exchange.setMaxEntitySize(maxBodyBytes);
             exchange.getRequestReceiver().receiveFullBytes(
                 (ex, body) -> answerLater(ex, () -> onBody.handle(ex, body)),
                 (ex, error) -> onBodyError(ex, error));
-        });
+        };
     }
 
     HttpHandler roomMembers()
     {
-        return authorized(exchange ->
+        return exchange ->
         {
             final java.util.Map<String, String> path =
                 exchange.getAttachment(io.undertow.util.PathTemplateMatch.ATTACHMENT_KEY).getParameters();
@@ -80,37 +103,22 @@ final class ProducerHttpHandler
                 Http.error(exchange, 405, "method_not_allowed", "use PUT or DELETE");
                 return;
             }
-            answerLater(exchange, () -> gateway.publisher.membership(join, user, room, status ->
+            answerLater(exchange, () -> sequencer.membership(join, user, room, status ->
                 exchange.getIoThread().execute(() ->
                 {
                     if (status < 0)
                     {
-                        final int http = status == dev.agentwire.core.PublishStatus.CLOSED ||
-                            status == ClusterPublisher.UNAVAILABLE ? 503 : 400;
+                        final int http = Refusals.isRetryable(status) ? 503 : 400;
                         if (http == 503)
                         {
-                            exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+                            exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
                         }
-                        Http.error(exchange, http, ClusterPublisher.statusName(status), "membership change refused");
+                        Http.error(exchange, http, Refusals.name(status), "membership change refused");
                         return;
                     }
                     exchange.setStatusCode(204);
                     exchange.endExchange();
                 })));
-        });
-    }
-
-    private HttpHandler authorized(final HttpHandler next)
-    {
-        return exchange ->
-        {
-            if (!Http.keyMatches(Http.bearer(exchange), gateway.config.producerKey()))
-            {
-                gateway.metrics.authFailed("producer_key");
-                Http.error(exchange, 401, "unauthorized", "a valid producer key is required (Authorization: Bearer)");
-                return;
-            }
-            next.handleRequest(exchange);
         };
     }
 
@@ -127,7 +135,7 @@ final class ProducerHttpHandler
     {
         if (error instanceof RequestTooBigException)
         {
-            Http.error(exchange, 413, "too_large", "body is over " + gateway.config.maxBodyBytes() + " bytes");
+            Http.error(exchange, 413, "too_large", "body is over " + maxBodyBytes + " bytes");
         }
         else
         {
@@ -140,11 +148,11 @@ final class ProducerHttpHandler
         final List<EventDraft> events;
         try
         {
-            events = gateway.parser.parseBody(body);
+            events = parser.parseBody(body);
         }
         catch (final IngestParser.Invalid invalid)
         {
-            gateway.metrics.refused("invalid_argument");
+            metrics.refused("invalid_argument");
             Http.error(exchange, 400, "bad_request", invalid.getMessage());
             return;
         }
@@ -186,10 +194,9 @@ final class ProducerHttpHandler
             Http.error(exchange, 400, "bad_request", invalid.getMessage());
             return;
         }
-        if (body.length > gateway.config.maxMessageBytes())
+        if (body.length > maxMessageBytes)
         {
-            Http.error(exchange, 413, "too_large", "binary payload is over " + gateway.config.maxMessageBytes() +
-                " bytes");
+            Http.error(exchange, 413, "too_large", "binary payload is over " + maxMessageBytes + " bytes");
             return;
         }
         event.binary(true).payload(body, 0, body.length);
@@ -198,18 +205,18 @@ final class ProducerHttpHandler
 
     private void publish(final HttpServerExchange exchange, final List<EventDraft> events)
     {
-        if (!gateway.producerLimit.tryAcquire(events.size(), System.nanoTime()))
+        if (!producerLimit.tryAcquire(events.size(), System.nanoTime()))
         {
-            gateway.metrics.rateLimited("producer");
-            exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+            metrics.rateLimited("producer");
+            exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
             Http.error(exchange, 429, "rate_limited", "producer publish rate exceeded");
             return;
         }
         // The answer waits for the slices to number the events (microseconds); if a slice is stalled the producer
         // still gets its 202 after RECEIPT_TIMEOUT_MS, with "seqs_pending": true, rather than a hung request.
         final AtomicBoolean answered = new AtomicBoolean();
-        final BatchPublisher.BatchResult[] published = new BatchPublisher.BatchResult[1];
-        gateway.publisher.publish(events, batch -> exchange.getIoThread().execute(() ->
+        final BatchResult[] published = new BatchResult[1];
+        sequencer.publish(events, batch -> exchange.getIoThread().execute(() ->
         {
             if (answered.compareAndSet(false, true))
             {
@@ -223,22 +230,22 @@ final class ProducerHttpHandler
                 if (published[0] == null)
                 {
                     // A cluster's sequencer did not answer: the outcome is unknown, so nothing is claimed.
-                    exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
-                    Http.error(exchange, 503, "unavailable",
+                    exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
+                    Http.error(exchange, 503, Refusals.name(Refusals.UNAVAILABLE),
                         "no answer from the sequencer in time; retry with the same event ids");
                     return;
                 }
                 answer(exchange, published[0], true);
             }
-        }, RECEIPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }, IngestEndpoints.RECEIPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 
-    private void answer(final HttpServerExchange exchange, final BatchPublisher.BatchResult batch, final boolean pending)
+    private void answer(final HttpServerExchange exchange, final BatchResult batch, final boolean pending)
     {
-        final int status = BatchPublisher.httpStatus(batch.refusal);
-        if (status == 503)
+        final int status = Refusals.httpStatus(batch.refusal);
+        if (Refusals.isRetryable(batch.refusal))
         {
-            exchange.getResponseHeaders().put(Http.RETRY_AFTER, gateway.config.retryAfterSeconds());
+            exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
         }
         final com.fasterxml.jackson.databind.node.ObjectNode body = ResultCodec.batch(batch);
         if (pending)

@@ -1,45 +1,32 @@
-package dev.agentwire.server;
+package dev.agentwire.server.ops;
 
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.snapshots.Unit;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The gateway's counters: connections, closes by code, deliveries, refusals by reason, rate-limit hits, auth
- * failures by reason, resumes by outcome. Written from I/O and slice threads without locks; read for metrics.
+ * The server's counters: connections, closes by code, deliveries, refusals by reason, rate-limit hits, auth
+ * failures by reason, resumes by outcome. Written from I/O and slice threads without locks; read for
+ * {@code /metrics} ({@link MetricsExporter}) and by tests. docs/OPERATIONS.md lists each with what to alert on.
  */
-final class GatewayMetrics
+public final class ServerMetrics
 {
-    final LongAdder connectionsOpened = new LongAdder();
-    final LongAdder connectionsClosed = new LongAdder();
-    final ConcurrentHashMap<Integer, LongAdder> closedByCode = new ConcurrentHashMap<>();
-    final LongAdder eventsDelivered = new LongAdder();
-    final LongAdder eventsPublished = new LongAdder();
-    final ConcurrentHashMap<String, LongAdder> eventsRefused = new ConcurrentHashMap<>();
-    final LongAdder slowConsumerCloses = new LongAdder();
-    final ConcurrentHashMap<String, LongAdder> rateLimited = new ConcurrentHashMap<>();
-    final ConcurrentHashMap<String, LongAdder> authFailures = new ConcurrentHashMap<>();
-    final LongAdder resumesRecovered = new LongAdder();
-    final LongAdder resumesNotRecovered = new LongAdder();
-    final LongAdder badMessages = new LongAdder();
-
-    void connectionOpened()
-    {
-        connectionsOpened.increment();
-    }
-
-    void connectionClosed(final int code)
-    {
-        connectionsClosed.increment();
-        closedByCode.computeIfAbsent(code, c -> new LongAdder()).increment();
-    }
-
-    long connectionsOpen()
-    {
-        return connectionsOpened.sum() - connectionsClosed.sum();
-    }
+    private final LongAdder connectionsOpened = new LongAdder();
+    private final LongAdder connectionsClosed = new LongAdder();
+    private final ConcurrentHashMap<Integer, LongAdder> closedByCode = new ConcurrentHashMap<>();
+    private final LongAdder eventsDelivered = new LongAdder();
+    private final LongAdder eventsPublished = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> eventsRefused = new ConcurrentHashMap<>();
+    private final LongAdder slowConsumerCloses = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> rateLimited = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> authFailures = new ConcurrentHashMap<>();
+    private final LongAdder resumesRecovered = new LongAdder();
+    private final LongAdder resumesNotRecovered = new LongAdder();
+    private final LongAdder badMessages = new LongAdder();
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
     final Histogram deliveryLatency = Histogram.builder()
@@ -50,44 +37,129 @@ final class GatewayMetrics
             2.5, 5)
         .build();
 
-    void delivered(final long publishNs)
+    /** A user connection opened. */
+    public void connectionOpened()
+    {
+        connectionsOpened.increment();
+    }
+
+    /** @param code the WebSocket close code a user connection ended with. */
+    public void connectionClosed(final int code)
+    {
+        connectionsClosed.increment();
+        closedByCode.computeIfAbsent(code, c -> new LongAdder()).increment();
+    }
+
+    /** @param publishNs {@link System#nanoTime()} when the delivered event entered the spine. */
+    public void delivered(final long publishNs)
     {
         eventsDelivered.increment();
         deliveryLatency.observe((System.nanoTime() - publishNs) / 1e9);
     }
 
-    void published(final int count)
+    /** @param count events producers had accepted. */
+    public void published(final int count)
     {
         eventsPublished.add(count);
     }
 
-    void refused(final String reason)
+    /** @param reason why an event was refused (a refusal's name). */
+    public void refused(final String reason)
     {
         eventsRefused.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
 
-    void slowConsumerClosed()
+    /** A user connection was closed as a slow consumer (4004). */
+    public void slowConsumerClosed()
     {
         slowConsumerCloses.increment();
     }
 
-    void rateLimited(final String scope)
+    /** @param scope {@code connection}, {@code producer} or {@code connections}. */
+    public void rateLimited(final String scope)
     {
         rateLimited.computeIfAbsent(scope, s -> new LongAdder()).increment();
     }
 
-    void authFailed(final String reason)
+    /** @param reason a refused token's or key's reason. */
+    public void authFailed(final String reason)
     {
         authFailures.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
 
-    void resumed(final boolean recovered)
+    /** @param recovered the resume's outcome. */
+    public void resumed(final boolean recovered)
     {
         (recovered ? resumesRecovered : resumesNotRecovered).increment();
     }
 
-    void badMessage()
+    /** A client message was answered {@code bad_message}. */
+    public void badMessage()
     {
         badMessages.increment();
+    }
+
+    /** @return user connections opened since start. */
+    public long connectionsOpened()
+    {
+        return connectionsOpened.sum();
+    }
+
+    /** @return user connections closed since start. */
+    public long connectionsClosed()
+    {
+        return connectionsClosed.sum();
+    }
+
+    /** @return user connections closed with this code since start. */
+    public long closedWith(final int code)
+    {
+        final LongAdder count = closedByCode.get(code);
+        return count == null ? 0 : count.sum();
+    }
+
+    /** @return connections closed as slow consumers since start. */
+    public long slowConsumerCloses()
+    {
+        return slowConsumerCloses.sum();
+    }
+
+    /** @return refused tokens and keys with this reason since start. */
+    public long authFailures(final String reason)
+    {
+        final LongAdder count = authFailures.get(reason);
+        return count == null ? 0 : count.sum();
+    }
+
+    /** @return refused tokens and keys, all reasons, since start. */
+    public long authFailuresTotal()
+    {
+        long total = 0;
+        for (final LongAdder count : authFailures.values())
+        {
+            total += count.sum();
+        }
+        return total;
+    }
+
+    void register(final MetricsExporter exporter)
+    {
+        exporter.counter("agentwire_connections_opened", "User connections opened.", connectionsOpened);
+        exporter.labelled("agentwire_connections_closed", "User connections closed, by WebSocket close code.", "code",
+            closedByCode);
+        exporter.counter("agentwire_events_published", "Events accepted from producers (HTTP and producer sockets).",
+            eventsPublished);
+        exporter.counter("agentwire_events_delivered", "Events written to user sockets.", eventsDelivered);
+        exporter.labelled("agentwire_events_refused", "Events refused, by reason (lifecycle rule, ring_full, ...).",
+            "reason", eventsRefused);
+        exporter.counter("agentwire_slow_consumer_closes",
+            "Connections closed because the client did not read (4004).", slowConsumerCloses);
+        exporter.labelled("agentwire_rate_limited", "Rate-limit and cap hits, by scope.", "scope", rateLimited);
+        exporter.labelled("agentwire_auth_failures", "Refused tokens and keys, by reason.", "reason", authFailures);
+        exporter.counter("agentwire_bad_messages", "Client messages answered with bad_message.", badMessages);
+        final Map<String, LongAdder> resumes = new LinkedHashMap<>();
+        resumes.put("recovered", resumesRecovered);
+        resumes.put("not_recovered", resumesNotRecovered);
+        exporter.labelled("agentwire_resumes", "Resumes, by outcome.", "outcome", resumes);
     }
 }

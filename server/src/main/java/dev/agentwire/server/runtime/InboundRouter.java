@@ -1,128 +1,88 @@
-package dev.agentwire.server;
+package dev.agentwire.server.runtime;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.InboundHandler;
 import dev.agentwire.core.PresenceListener;
-import io.undertow.server.HttpHandler;
-import io.undertow.websockets.WebSocketConnectionCallback;
-import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
-import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.spi.WebSocketHttpExchange;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.Json;
 import org.agrona.DirectBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
- * Out-of-process agent runtimes: {@code GET /v1/producer} (WebSocket, producer key). The hub is the engine's
- * default inbound handler for {@code user_message} and {@code cancel} — each is handed to one connected producer,
- * round robin — and its presence listener, told to every producer. An embedding application that registers its
- * own inbound handler on the engine takes the messages instead.
+ * Routes users' messages to agent runtimes and tells runtimes who is online. The engine's default inbound handler
+ * for {@code user_message} and {@code cancel}: each is handed to one connected producer socket, round robin, or on
+ * a cluster node with none to a runtime on another node; and its presence listener, told to every producer
+ * socket. An embedding application that registers its own inbound handler takes the messages instead.
  */
-final class ProducerHub implements InboundHandler, PresenceListener, WebSocketConnectionCallback
+public final class InboundRouter implements InboundHandler, PresenceListener
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ProducerHub.class);
+    private static final Logger LOG = LoggerFactory.getLogger(InboundRouter.class);
 
-    private final Gateway gateway;
-    private final List<ProducerConnection> connections = new CopyOnWriteArrayList<>();
-    private final AtomicInteger next = new AtomicInteger();
-    private final java.util.Set<String> overridden = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private volatile ClusterInbound cluster;
+    private final RuntimeChannels channels;
+    private final RemoteRuntimes remote;
+    private final Supplier<Set<String>> onlineUsers;
+    private final Set<String> overridden = ConcurrentHashMap.newKeySet();
 
-    ProducerHub(final Gateway gateway)
+    /**
+     * @param channels    this node's producer sockets.
+     * @param remote      runtimes on other nodes ({@link RemoteRuntimes#NONE} on a single node).
+     * @param onlineUsers users with a connection now, told to a runtime that connects.
+     */
+    public InboundRouter(
+        final RuntimeChannels channels, final RemoteRuntimes remote, final Supplier<Set<String>> onlineUsers)
     {
-        this.gateway = gateway;
+        this.channels = channels;
+        this.remote = remote;
+        this.onlineUsers = onlineUsers;
     }
 
-    /** A cluster node: messages no local producer can take go to the producers of other nodes. */
-    void cluster(final ClusterInbound inbound)
+    /** A producer socket connected: it takes messages from now on, and first learns who is online. */
+    public void attach(final RuntimeChannel channel)
     {
-        cluster = inbound;
-    }
-
-    private void producersChanged()
-    {
-        final ClusterInbound inbound = cluster;
-        if (inbound != null)
-        {
-            inbound.producersChanged();
-        }
-    }
-
-    HttpHandler handler()
-    {
-        final WebSocketProtocolHandshakeHandler handshake = new WebSocketProtocolHandshakeHandler(this, exchange ->
-            Http.error(exchange, 426, "upgrade_required", "GET /v1/producer is a WebSocket endpoint"));
-        return exchange ->
-        {
-            if (!Http.keyMatches(Http.bearer(exchange), gateway.config.producerKey()))
-            {
-                gateway.metrics.authFailed("producer_key");
-                Http.error(exchange, 401, "unauthorized", "a valid producer key is required (Authorization: Bearer)");
-                return;
-            }
-            handshake.handleRequest(exchange);
-        };
-    }
-
-    @Override
-    public void onConnect(final WebSocketHttpExchange exchange, final WebSocketChannel channel)
-    {
-        final ProducerConnection connection = new ProducerConnection(gateway, channel, this);
-        connections.add(connection);
-        producersChanged();
-        connection.start();
+        channels.add(channel);
+        remote.producersChanged();
         // A runtime that connects late still learns who is online; presence frames are idempotent by design.
-        for (final String userId : gateway.registry.onlineUsers())
+        for (final String userId : onlineUsers.get())
         {
-            connection.send(presenceFrame(userId, "online"));
+            channel.send(presenceFrame(userId, "online"));
         }
-        LOG.info("producer open: remote={}", channel.getSourceAddress());
+        LOG.info("producer open: remote={}", channel.remote());
     }
 
-    void closed(final ProducerConnection connection)
+    /** A producer socket closed. Idempotent. */
+    public void detach(final RuntimeChannel channel)
     {
-        if (connections.remove(connection))
+        if (channels.remove(channel))
         {
-            producersChanged();
-            LOG.info("producer close: remote={}", connection.remote());
+            remote.producersChanged();
+            LOG.info("producer close: remote={}", channel.remote());
         }
     }
 
-    int size()
+    /** @return producer sockets connected to this node. */
+    public int size()
     {
-        return connections.size();
+        return channels.size();
     }
 
-    /** The embedding application took this inbound type: the hub no longer forwards it. */
-    void overridden(final String type)
+    /** The embedding application took this inbound type: the router no longer forwards it. */
+    public void overridden(final String type)
     {
         overridden.add(type);
     }
 
-    /** @return true when a message of this type would find nobody: the hub handles it and no producer is here. */
-    boolean wouldDrop(final String type)
+    /** @return true when a message of this type would find nobody: the router handles it and no producer is here. */
+    public boolean wouldDrop(final String type)
     {
-        final ClusterInbound inbound = cluster;
-        return !overridden.contains(type) && connections.isEmpty() && (inbound == null || !inbound.anyProducers());
-    }
-
-    /** A message another node forwarded. @return false when no producer is here any more. */
-    boolean deliverForwarded(final byte[] message)
-    {
-        final ProducerConnection target = pick();
-        if (target == null)
-        {
-            return false;
-        }
-        target.send(message);
-        return true;
+        return !overridden.contains(type) && channels.isEmpty() && !remote.anyProducers();
     }
 
     /** A user's message: re-encoded with the authenticated sender and given to one producer. */
@@ -130,9 +90,8 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
     public void onMessage(
         final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
     {
-        final ProducerConnection target = pick();
-        final ClusterInbound inbound = cluster;
-        if (target == null && (inbound == null || !inbound.anyProducers()))
+        final RuntimeChannel target = channels.pick();
+        if (target == null && !remote.anyProducers())
         {
             throw new NoProducerException();
         }
@@ -154,7 +113,7 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
             }
             else
             {
-                inbound.forward(encoded);
+                remote.forward(encoded);
             }
         }
         catch (final JsonProcessingException ex)
@@ -181,14 +140,14 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
 
     private void presence(final String userId, final String state)
     {
-        if (connections.isEmpty())
+        if (channels.isEmpty())
         {
             return;
         }
         final byte[] bytes = presenceFrame(userId, state);
-        for (final ProducerConnection connection : connections)
+        for (final RuntimeChannel channel : channels.all())
         {
-            connection.send(bytes);
+            channel.send(bytes);
         }
     }
 
@@ -205,23 +164,6 @@ final class ProducerHub implements InboundHandler, PresenceListener, WebSocketCo
         catch (final JsonProcessingException ex)
         {
             throw new IllegalStateException(ex);
-        }
-    }
-
-    private ProducerConnection pick()
-    {
-        final int size = connections.size();
-        if (size == 0)
-        {
-            return null;
-        }
-        try
-        {
-            return connections.get(Math.floorMod(next.getAndIncrement(), size));
-        }
-        catch (final IndexOutOfBoundsException ex)
-        {
-            return connections.isEmpty() ? null : connections.get(0);
         }
     }
 

@@ -1,18 +1,18 @@
-package dev.agentwire.server;
+package dev.agentwire.server.sequencing;
 
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.EventDraft;
-import dev.agentwire.core.PublishReceipt;
 import dev.agentwire.core.PublishStatus;
+import dev.agentwire.server.ops.ServerMetrics;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
 /**
- * Publishes a validated batch in order and reports each event's outcome with the stream numbers it was given.
+ * A single node's sequencer: the engine numbers the events. Publishes a validated batch in order and reports each
+ * event's outcome with the stream numbers it was given.
  * <p>
  * Batch rule: events are published one by one, in order, each on its own; the first event the engine refuses
  * (lifecycle rule, ring full, shutting down) stops the batch. Events before it are accepted and delivered; it and
@@ -20,65 +20,10 @@ import java.util.function.LongConsumer;
  * already accepted once and is reported as {@code duplicate}. Producers retry from the first event not accepted,
  * and event ids make such retries safe.
  */
-final class BatchPublisher implements EventPublisher
+public final class LocalSequencer implements Sequencer
 {
-    /** One event's outcome. */
-    static final class EventResult implements PublishReceipt
-    {
-        final int index;
-        String status = "not_attempted";
-        long position = -1;
-        final List<long[]> seqs = new ArrayList<>(1);
-        final List<String> users = new ArrayList<>(1);
-        private Completion completion;
-
-        EventResult(final int index)
-        {
-            this.index = index;
-        }
-
-        @Override
-        public void onSequenced(final String userId, final long epoch, final long seq)
-        {
-            synchronized (this)
-            {
-                users.add(userId);
-                seqs.add(new long[]{epoch, seq});
-            }
-        }
-
-        @Override
-        public void onComplete()
-        {
-            completion.arrive();
-        }
-    }
-
-    /** The whole batch's outcome. */
-    static final class BatchResult
-    {
-        final List<EventResult> results;
-        int accepted;
-        long refusal;
-
-        BatchResult(final List<EventResult> results)
-        {
-            this.results = results;
-        }
-
-        boolean allAccepted()
-        {
-            return refusal == 0;
-        }
-    }
-
-    /** Receives the result once every accepted event has its numbers (on a slice or the calling thread). */
-    interface Done
-    {
-        void onDone(BatchResult result);
-    }
-
-    private static final class Completion
+    /** Counts the events still waiting for their numbers; the batch is done when none are. */
+    private static final class Completion implements Runnable
     {
         private final AtomicInteger pending = new AtomicInteger(1);
         private final AtomicBoolean fired = new AtomicBoolean();
@@ -96,7 +41,8 @@ final class BatchPublisher implements EventPublisher
             pending.incrementAndGet();
         }
 
-        void arrive()
+        @Override
+        public void run()
         {
             if (pending.decrementAndGet() == 0 && fired.compareAndSet(false, true))
             {
@@ -106,9 +52,13 @@ final class BatchPublisher implements EventPublisher
     }
 
     private final AgentWire engine;
-    private final GatewayMetrics metrics;
+    private final ServerMetrics metrics;
 
-    BatchPublisher(final AgentWire engine, final GatewayMetrics metrics)
+    /**
+     * @param engine  the engine that numbers the events.
+     * @param metrics counts accepted and refused events.
+     */
+    public LocalSequencer(final AgentWire engine, final ServerMetrics metrics)
     {
         this.engine = engine;
         this.metrics = metrics;
@@ -123,17 +73,12 @@ final class BatchPublisher implements EventPublisher
     @Override
     public void publish(final List<EventDraft> events, final Done done, final Done published)
     {
-        final List<EventResult> results = new ArrayList<>(events.size());
-        for (int i = 0; i < events.size(); i++)
-        {
-            results.add(new EventResult(i));
-        }
-        final BatchResult batch = new BatchResult(results);
+        final BatchResult batch = new BatchResult(events.size());
         final Completion completion = new Completion(batch, done);
         for (int i = 0; i < events.size(); i++)
         {
-            final EventResult result = results.get(i);
-            result.completion = completion;
+            final EventResult result = batch.results.get(i);
+            result.completion(completion);
             completion.expect();
             final long status = engine.tryPublish(events.get(i).receipt(result));
             if (status >= 0)
@@ -143,7 +88,7 @@ final class BatchPublisher implements EventPublisher
                 batch.accepted++;
                 continue;
             }
-            completion.arrive();
+            completion.run();
             if (status == PublishStatus.DUPLICATE)
             {
                 result.status = "duplicate";
@@ -156,25 +101,6 @@ final class BatchPublisher implements EventPublisher
         }
         metrics.published(batch.accepted);
         published.onDone(batch);
-        completion.arrive();
-    }
-
-    /** HTTP status for a refusal. */
-    static int httpStatus(final long refusal)
-    {
-        if (refusal == 0)
-        {
-            return 202;
-        }
-        if (PublishStatus.isLifecycleViolation(refusal))
-        {
-            return 422;
-        }
-        if (refusal == PublishStatus.RING_FULL || refusal == PublishStatus.CLOSED ||
-            refusal == ClusterPublisher.UNAVAILABLE)
-        {
-            return 503;
-        }
-        return 400;
+        completion.run();
     }
 }

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.sequencing;
 
 import dev.agentwire.core.EventDraft;
 
@@ -7,24 +7,33 @@ import java.util.function.LongConsumer;
 
 /**
  * The one way producers' events and room changes get in: the engine itself on a single node
- * ({@link BatchPublisher}), or the cluster's shared sequencer in Redis ({@link ClusterPublisher}), whose log
- * every node's spine then follows.
+ * ({@link LocalSequencer}), or, on a cluster node, the cluster's shared sequencer in Redis, whose log every node's
+ * spine then follows.
  * <p>
  * Batch rule, for both: events are taken in order, each on its own; the first refusal stops the batch. Events
  * before it are accepted (and, in a cluster, durable in Redis); it and the events after it are not. A duplicate
  * id is reported as {@code duplicate}, not as a refusal.
  */
-interface EventPublisher
+public interface Sequencer
 {
+    /** Receives a batch's outcome (on a slice, a cluster or the calling thread). */
+    @FunctionalInterface
+    interface Done
+    {
+        /** @param result the outcome; not changed after this call. */
+        void onDone(BatchResult result);
+    }
+
     /**
      * @param events    the validated events; not touched after {@code done}.
      * @param done      receives the outcome once every accepted event has its numbers.
      * @param published told the outcome as soon as publishing stopped, before the numbers are known, where that
      *                  moment exists (a single node); a cluster answers only through {@code done}.
      */
-    void publish(List<EventDraft> events, BatchPublisher.Done done, BatchPublisher.Done published);
+    void publish(List<EventDraft> events, Done done, Done published);
 
-    default void publish(final List<EventDraft> events, final BatchPublisher.Done done)
+    /** As {@link #publish(List, Done, Done)}, told only once the numbers are known. */
+    default void publish(final List<EventDraft> events, final Done done)
     {
         publish(events, done, batch -> { });
     }
@@ -32,8 +41,7 @@ interface EventPublisher
     /**
      * Adds a user to a room, or removes it; every connection of the user, on any node, gets the notice.
      *
-     * @param status receives a position ({@code >= 0}) or a negative {@link dev.agentwire.core.PublishStatus},
-     *               on any thread.
+     * @param status receives a position ({@code >= 0}) or a negative status of {@link Refusals}, on any thread.
      */
     void membership(boolean join, String userId, String room, LongConsumer status);
 }

@@ -1,27 +1,39 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
 /**
- * WebSocket close codes the server uses (documented in docs/PROTOCOL.md).
+ * WebSocket close codes the server uses on user sockets, with their reasons: the one table (docs/PROTOCOL.md).
  */
-final class CloseCodes
+public final class CloseCodes
 {
-    static final int NORMAL = 1000;
-    static final int GOING_AWAY = 1001;
-    static final int POLICY = 1008;
-    static final int TOO_BIG = 1009;
-    static final int SERVICE_RESTART = 1012;
-    static final int INTERNAL_ERROR = 1011;
-    static final int TOKEN_EXPIRED = 4001;
-    static final int RATE_LIMITED = 4002;
-    static final int BAD_MESSAGE = 4003;
-    static final int SLOW_CONSUMER = 4004;
-    static final int HEARTBEAT_TIMEOUT = 4005;
+    /** Normal closure. */
+    public static final int NORMAL = 1000;
+    /** The server is shutting down, after every accepted event was sent. */
+    public static final int GOING_AWAY = 1001;
+    /** Policy: a connection cap reached (a race at the upgrade). */
+    public static final int POLICY = 1008;
+    /** A message over the size limit. */
+    public static final int TOO_BIG = 1009;
+    /** Dropped by the server: reconnect and resume. */
+    public static final int SERVICE_RESTART = 1012;
+    /** Internal error (a read failure on the socket). */
+    public static final int INTERNAL_ERROR = 1011;
+    /** The token expired. */
+    public static final int TOKEN_EXPIRED = 4001;
+    /** Inbound messages over the connection's rate. */
+    public static final int RATE_LIMITED = 4002;
+    /** Too many bad messages. */
+    public static final int BAD_MESSAGE = 4003;
+    /** The client did not read fast enough. */
+    public static final int SLOW_CONSUMER = 4004;
+    /** No pong or frame within the heartbeat timeout. */
+    public static final int HEARTBEAT_TIMEOUT = 4005;
 
     private CloseCodes()
     {
     }
 
-    static String reason(final int code)
+    /** @return the reason sent with the close frame and logged. */
+    public static String reason(final int code)
     {
         switch (code)
         {

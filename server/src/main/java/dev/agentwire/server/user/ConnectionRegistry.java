@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A connection is counted when its socket is established and uncounted exactly once when it closes, so the
  * registry returns to empty when every connection is gone.
  */
-final class ConnectionRegistry
+public final class ConnectionRegistry
 {
     private final ConcurrentHashMap<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
@@ -18,7 +18,11 @@ final class ConnectionRegistry
     private final int maxPerUser;
     private final int maxPerIp;
 
-    ConnectionRegistry(final int maxPerUser, final int maxPerIp)
+    /**
+     * @param maxPerUser connections one user may hold.
+     * @param maxPerIp   connections one remote address may hold.
+     */
+    public ConnectionRegistry(final int maxPerUser, final int maxPerIp)
     {
         this.maxPerUser = maxPerUser;
         this.maxPerIp = maxPerIp;
@@ -56,23 +60,49 @@ final class ConnectionRegistry
     }
 
     /** @return users with at least one open connection now. */
-    Set<String> onlineUsers()
+    public Set<String> onlineUsers()
     {
         return perUser.keySet();
     }
 
-    Set<UserConnection> open()
+    /**
+     * Closes every open connection of a user from the server side.
+     *
+     * @param userId the user.
+     * @param code   the close code (see {@link CloseCodes}).
+     * @return how many connections were told to close.
+     */
+    public int closeUser(final String userId, final int code)
     {
-        return open;
+        int closed = 0;
+        for (final UserConnection connection : open)
+        {
+            if (connection.userId().equals(userId))
+            {
+                connection.closeWith(code);
+                closed++;
+            }
+        }
+        return closed;
     }
 
-    int size()
+    /** Closes every open connection with a code (shutdown's last step). */
+    public void closeAll(final int code)
+    {
+        for (final UserConnection connection : open)
+        {
+            connection.closeWith(code);
+        }
+    }
+
+    /** @return user connections open now. */
+    public int size()
     {
         return open.size();
     }
 
     /** @return users and addresses with a count: both empty once every connection is closed. */
-    int trackedKeys()
+    public int trackedKeys()
     {
         return perUser.size() + perIp.size();
     }

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 import org.xnio.XnioIoThread;

@@ -1,4 +1,4 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;

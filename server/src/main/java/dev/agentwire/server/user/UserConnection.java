@@ -1,27 +1,26 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.CloseReason;
 import dev.agentwire.core.SubscriberListener;
 import dev.agentwire.core.Subscription;
 import dev.agentwire.core.SubscriptionHandler;
+import dev.agentwire.server.auth.Principal;
+import dev.agentwire.server.http.TokenBucket;
+import dev.agentwire.server.ops.ServerMetrics;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 import org.xnio.XnioIoThread;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -42,11 +41,15 @@ final class UserConnection extends AbstractReceiveListener
     private static final int POLL_BATCH = 32;
     private static final long HARD_CLOSE_AFTER_MS = 2_000;
 
-    private final Gateway gateway;
     private final WebSocketChannel channel;
     private final XnioIoThread ioThread;
     private final Principal principal;
     private final String remoteIp;
+    private final AgentWire engine;
+    private final ConnectionRegistry registry;
+    private final ServerMetrics metrics;
+    private final UserSocketSettings settings;
+    private final ClientProtocol protocol;
     private final WireCodec codec = new WireCodec();
     private final TokenBucket inboundLimit;
     private final DrainScheduler drainer;
@@ -66,17 +69,30 @@ final class UserConnection extends AbstractReceiveListener
     int sweepIndex = -1;
 
     UserConnection(
-        final Gateway gateway, final WebSocketChannel channel, final Principal principal, final String remoteIp)
+        final WebSocketChannel channel,
+        final Principal principal,
+        final String remoteIp,
+        final AgentWire engine,
+        final ConnectionRegistry registry,
+        final ServerMetrics metrics,
+        final UserSocketSettings settings,
+        final ClientProtocol protocol,
+        final DrainScheduler drainer,
+        final HeartbeatSweeper sweeper)
     {
-        this.gateway = gateway;
         this.channel = channel;
         this.ioThread = channel.getIoThread();
-        this.drainer = gateway.drainerFor(ioThread);
-        this.sweeper = gateway.sweeperFor(ioThread);
         this.principal = principal;
         this.remoteIp = remoteIp;
+        this.engine = engine;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.settings = settings;
+        this.protocol = protocol;
+        this.drainer = drainer;
+        this.sweeper = sweeper;
         final long nowNs = System.nanoTime();
-        this.inboundLimit = new TokenBucket(gateway.config.inboundRatePerSec(), gateway.config.inboundBurst(), nowNs);
+        this.inboundLimit = new TokenBucket(settings.inboundRatePerSec, settings.inboundBurst, nowNs);
         this.lastHeardNs = nowNs;
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
@@ -92,6 +108,11 @@ final class UserConnection extends AbstractReceiveListener
         return remoteIp;
     }
 
+    Principal principal()
+    {
+        return principal;
+    }
+
     /** Called on the I/O thread right after the upgrade. */
     void start(final long resumeEpoch, final long resumeAfter)
     {
@@ -101,8 +122,8 @@ final class UserConnection extends AbstractReceiveListener
 
         sweeper.add(this);
 
-        subscription = gateway.engine.subscribe(principal.userId, this, resumeEpoch, resumeAfter);
-        gateway.metrics.connectionOpened();
+        subscription = engine.subscribe(principal.userId, this, resumeEpoch, resumeAfter);
+        metrics.connectionOpened();
         LOG.info("connection open: user={} remote={}", principal.userId, remoteIp);
     }
 
@@ -159,7 +180,7 @@ final class UserConnection extends AbstractReceiveListener
         {
             if (s == subscription && reason == CloseReason.SLOW_CONSUMER)
             {
-                gateway.metrics.slowConsumerClosed();
+                metrics.slowConsumerClosed();
                 closeWith(CloseCodes.SLOW_CONSUMER);
             }
         });
@@ -175,14 +196,14 @@ final class UserConnection extends AbstractReceiveListener
             return;
         }
         final Subscription current = subscription;
-        while (inFlightBytes < gateway.config.sendWindowBytes() && !closing && current == subscription)
+        while (inFlightBytes < settings.sendWindowBytes && !closing && current == subscription)
         {
             if (current.poll(this, POLL_BATCH) < POLL_BATCH)
             {
                 break;
             }
         }
-        paused = inFlightBytes >= gateway.config.sendWindowBytes();
+        paused = inFlightBytes >= settings.sendWindowBytes;
     }
 
     @Override
@@ -194,7 +215,7 @@ final class UserConnection extends AbstractReceiveListener
     @Override
     public void onResumed(final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
     {
-        gateway.metrics.resumed(recovered);
+        metrics.resumed(recovered);
         sendText(codec.resumed(recovered, epoch, fromSeq, toSeq));
     }
 
@@ -209,7 +230,7 @@ final class UserConnection extends AbstractReceiveListener
         {
             sendText(codec.event(event));
         }
-        gateway.metrics.delivered(event.publishNs());
+        metrics.delivered(event.publishNs());
     }
 
     @Override
@@ -268,7 +289,7 @@ final class UserConnection extends AbstractReceiveListener
     public void complete(final WebSocketChannel ch, final Long bytes)
     {
         inFlightBytes -= bytes;
-        if (paused && inFlightBytes <= gateway.config.sendWindowBytes() / 2)
+        if (paused && inFlightBytes <= settings.sendWindowBytes / 2)
         {
             paused = false;
             drain();
@@ -287,13 +308,13 @@ final class UserConnection extends AbstractReceiveListener
     @Override
     protected long getMaxTextBufferSize()
     {
-        return gateway.config.maxMessageBytes();
+        return settings.maxMessageBytes;
     }
 
     @Override
     protected long getMaxBinaryBufferSize()
     {
-        return gateway.config.maxMessageBytes();
+        return settings.maxMessageBytes;
     }
 
     @Override
@@ -306,11 +327,11 @@ final class UserConnection extends AbstractReceiveListener
         }
         if (!inboundLimit.tryAcquire(1, lastHeardNs))
         {
-            gateway.metrics.rateLimited("connection");
+            metrics.rateLimited("connection");
             closeWith(CloseCodes.RATE_LIMITED);
             return;
         }
-        handleClientMessage(message.getData());
+        protocol.onMessage(this, message.getData());
     }
 
     @Override
@@ -345,129 +366,39 @@ final class UserConnection extends AbstractReceiveListener
         IoUtils.safeClose(ch);
     }
 
-    private void handleClientMessage(final String text)
+    // Answers for the client protocol (I/O thread).
+
+    void sendPong()
     {
-        final JsonNode message;
-        try
-        {
-            message = Json.MAPPER.readTree(text);
-        }
-        catch (final IOException ex)
-        {
-            badMessage("not valid JSON");
-            return;
-        }
-        if (message == null || !message.isObject() || !message.path("type").isTextual())
-        {
-            badMessage("a message is a JSON object with a string type");
-            return;
-        }
-        final String type = message.get("type").textValue();
-        switch (type)
-        {
-            case "ping":
-                sendText(codec.pong());
-                break;
-            case "resume":
-                resume(message);
-                break;
-            case "join":
-            case "leave":
-                room(type, message);
-                break;
-            case "user_message":
-                if (!message.path("thread_id").isTextual() || !message.path("data").isObject())
-                {
-                    badMessage("user_message needs thread_id (string) and data (object)");
-                    return;
-                }
-                toRuntime(type, text);
-                break;
-            case "cancel":
-                if (!message.path("run_id").isTextual())
-                {
-                    badMessage("cancel needs run_id (string)");
-                    return;
-                }
-                toRuntime(type, text);
-                break;
-            default:
-                sendText(codec.error("unknown_type", "unknown message type: " + truncate(type)));
-                break;
-        }
+        sendText(codec.pong());
     }
 
-    /** A resume rewinds this socket's stream to the cursor: what follows the resumed frame supersedes. */
-    private void resume(final JsonNode message)
+    void sendError(final String code, final String message)
     {
-        final JsonNode epoch = message.get("epoch");
-        final JsonNode after = message.get("after");
-        if (epoch == null || !epoch.canConvertToLong() || after == null || !after.canConvertToLong() ||
-            after.longValue() < 0)
-        {
-            badMessage("resume needs epoch and after (integers, after >= 0)");
-            return;
-        }
+        sendText(codec.error(code, message));
+    }
+
+    /** An answer decided on another thread (a room change refused by the sequencer). */
+    void sendErrorFromAnyThread(final String code, final String message)
+    {
+        onIoThread(() -> sendError(code, message));
+    }
+
+    /** A resume on an open socket: a new subscription from the cursor replaces the current one. */
+    void resubscribe(final long epoch, final long after)
+    {
         final Subscription old = subscription;
-        subscription = gateway.engine.subscribe(principal.userId, this, epoch.longValue(), after.longValue());
+        subscription = engine.subscribe(principal.userId, this, epoch, after);
         old.close();
     }
 
-    private void room(final String type, final JsonNode message)
+    void badMessage(final String why)
     {
-        final JsonNode room = message.get("room");
-        if (room == null || !room.isTextual() || room.textValue().isEmpty())
-        {
-            badMessage(type + " needs room (string)");
-            return;
-        }
-        final String name = room.textValue();
-        final boolean join = "join".equals(type);
-        if (join && !principal.mayJoin(name))
-        {
-            sendText(codec.error("forbidden_room", "the token does not allow joining " + truncate(name)));
-            return;
-        }
-        gateway.publisher.membership(join, principal.userId, name, status -> onMembership(status, name));
-    }
-
-    /** The joined/left notice comes through the spine; only a refusal is answered here. Any thread. */
-    private void onMembership(final long status, final String room)
-    {
-        if (status < 0)
-        {
-            onIoThread(() -> sendText(codec.error(ClusterPublisher.statusName(status),
-                "the room change was not made: " + truncate(room))));
-        }
-    }
-
-    private void toRuntime(final String type, final String text)
-    {
-        if (gateway.producers.wouldDrop(type))
-        {
-            sendText(codec.error("no_agent", "no agent runtime is connected to take " + type));
-            return;
-        }
-        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        final int status = gateway.engine.dispatchInbound(
-            principal.userId, type, new UnsafeBuffer(bytes), 0, bytes.length);
-        if (status == AgentWire.INBOUND_NO_HANDLER)
-        {
-            sendText(codec.error("no_agent", "no agent runtime is connected to take " + type));
-        }
-        else if (status == AgentWire.INBOUND_HANDLER_FAILED)
-        {
-            sendText(codec.error("agent_error", "the agent runtime failed to take " + type));
-        }
-    }
-
-    private void badMessage(final String why)
-    {
-        gateway.metrics.badMessage();
+        metrics.badMessage();
         sendText(codec.error("bad_message", why));
         // A client that keeps sending what it has been told is wrong is broken or abusive: one error each, up to
         // a bound, then the connection ends with a code that says why.
-        if (++badMessages >= gateway.config.maxBadMessages())
+        if (++badMessages >= settings.maxBadMessages)
         {
             closeWith(CloseCodes.BAD_MESSAGE);
         }
@@ -485,12 +416,12 @@ final class UserConnection extends AbstractReceiveListener
             closeWith(CloseCodes.TOKEN_EXPIRED);
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > gateway.config.heartbeatTimeoutMs())
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > settings.heartbeatTimeoutMs)
         {
             closeWith(CloseCodes.HEARTBEAT_TIMEOUT);
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= gateway.config.heartbeatIntervalMs())
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= settings.heartbeatIntervalMs)
         {
             lastPingNs = nowNs;
             WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
@@ -503,7 +434,7 @@ final class UserConnection extends AbstractReceiveListener
         {
             ended(CloseCodes.NORMAL, "client closed");
         }
-        gateway.registry.unregister(this);
+        registry.unregister(this);
     }
 
     /** The one place a connection's end is recorded: timers, subscription, metrics, the log line. Once. */
@@ -515,13 +446,8 @@ final class UserConnection extends AbstractReceiveListener
         {
             subscription.close();
         }
-        gateway.metrics.connectionClosed(code);
+        metrics.connectionClosed(code);
         LOG.info("connection close: user={} remote={} code={} reason={} frames={} lifetimeMs={}",
             principal.userId, remoteIp, code, reason, framesSent, System.currentTimeMillis() - openedAtMs);
-    }
-
-    private static String truncate(final String s)
-    {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 }

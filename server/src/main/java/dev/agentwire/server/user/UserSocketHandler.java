@@ -1,6 +1,14 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
+import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.Subscription;
+import dev.agentwire.server.auth.AuthFailure;
+import dev.agentwire.server.auth.Principal;
+import dev.agentwire.server.auth.TokenVerifier;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.sequencing.Sequencer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -18,7 +26,7 @@ import java.net.InetSocketAddress;
  * {@code GET /v1/ws}: everything is decided before the upgrade — token (401), Origin (403), connection caps (429),
  * resume cursor (400) — so a refused client never gets a socket. Then the upgrade, and a {@link UserConnection}.
  */
-final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallback
+public final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallback
 {
     private static final AttachmentKey<Accepted> ACCEPTED = AttachmentKey.create(Accepted.class);
 
@@ -39,12 +47,40 @@ final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallbac
         }
     }
 
-    private final Gateway gateway;
+    private final AgentWire engine;
+    private final ConnectionRegistry registry;
+    private final TokenVerifier verifier;
+    private final ServerMetrics metrics;
+    private final UserSocketSettings settings;
+    private final ClientProtocol protocol;
+    private final IoThreads ioThreads;
     private final WebSocketProtocolHandshakeHandler handshake;
 
-    UserSocketHandler(final Gateway gateway)
+    /**
+     * @param engine    the engine users subscribe to.
+     * @param registry  the one registry of open user sockets and their caps.
+     * @param verifier  checks users' tokens.
+     * @param sequencer takes users' room changes.
+     * @param router    takes users' messages to agent runtimes.
+     * @param metrics   the server's counters.
+     * @param settings  limits and timings of user sockets.
+     */
+    public UserSocketHandler(
+        final AgentWire engine,
+        final ConnectionRegistry registry,
+        final TokenVerifier verifier,
+        final Sequencer sequencer,
+        final InboundRouter router,
+        final ServerMetrics metrics,
+        final UserSocketSettings settings)
     {
-        this.gateway = gateway;
+        this.engine = engine;
+        this.registry = registry;
+        this.verifier = verifier;
+        this.metrics = metrics;
+        this.settings = settings;
+        this.protocol = new ClientProtocol(engine, sequencer, router, metrics);
+        this.ioThreads = new IoThreads(settings.heartbeatIntervalMs);
         // permessage-deflate stays off: no extension is registered, so nothing is inflated without a cap.
         this.handshake = new WebSocketProtocolHandshakeHandler(this, exchange ->
             Http.error(exchange, 426, "upgrade_required", "GET /v1/ws is a WebSocket endpoint"));
@@ -54,10 +90,9 @@ final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallbac
     public void handleRequest(final HttpServerExchange exchange) throws Exception
     {
         final String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin != null && !gateway.config.allowedOrigins().isEmpty() &&
-            !gateway.config.allowedOrigins().contains(origin))
+        if (origin != null && !settings.allowedOrigins.isEmpty() && !settings.allowedOrigins.contains(origin))
         {
-            gateway.metrics.authFailed("origin");
+            metrics.authFailed("origin");
             Http.error(exchange, 403, "origin_not_allowed", "this Origin may not open user sockets");
             return;
         }
@@ -70,11 +105,11 @@ final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallbac
         final Principal principal;
         try
         {
-            principal = gateway.verifier.verify(token, System.currentTimeMillis());
+            principal = verifier.verify(token, System.currentTimeMillis());
         }
         catch (final AuthFailure failure)
         {
-            gateway.metrics.authFailed(failure.reason.label);
+            metrics.authFailed(failure.reason.label);
             exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
             Http.error(exchange, 401, "unauthorized", "token " + failure.reason.label);
             return;
@@ -82,9 +117,9 @@ final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallbac
 
         final InetSocketAddress source = exchange.getSourceAddress();
         final String remoteIp = source == null ? "unknown" : source.getAddress().getHostAddress();
-        if (gateway.registry.wouldExceed(principal.userId, remoteIp))
+        if (registry.wouldExceed(principal.userId, remoteIp))
         {
-            gateway.metrics.rateLimited("connections");
+            metrics.rateLimited("connections");
             Http.error(exchange, 429, "too_many_connections", "connection cap reached for this user or address");
             return;
         }
@@ -111,7 +146,7 @@ final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallbac
                 return;
             }
         }
-        if (!gateway.engine.isRunning())
+        if (!engine.isRunning())
         {
             Http.error(exchange, 503, "shutting_down", "the server is shutting down");
             return;
@@ -124,12 +159,13 @@ final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallbac
     public void onConnect(final WebSocketHttpExchange exchange, final WebSocketChannel channel)
     {
         final Accepted accepted = exchange.getAttachment(ACCEPTED);
-        final UserConnection connection = new UserConnection(
-            gateway, channel, accepted.principal, accepted.remoteIp);
-        if (!gateway.registry.register(connection))
+        final UserConnection connection = new UserConnection(channel, accepted.principal, accepted.remoteIp, engine,
+            registry, metrics, settings, protocol, ioThreads.drainerFor(channel.getIoThread()),
+            ioThreads.sweeperFor(channel.getIoThread()));
+        if (!registry.register(connection))
         {
             // Lost a race for the last slot between the check and the upgrade.
-            gateway.metrics.rateLimited("connections");
+            metrics.rateLimited("connections");
             WebSockets.sendClose(CloseCodes.POLICY, "connection cap reached", channel, null);
             IoUtils.safeClose(channel);
             return;

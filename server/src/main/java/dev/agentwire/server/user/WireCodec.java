@@ -1,6 +1,7 @@
-package dev.agentwire.server;
+package dev.agentwire.server.user;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.agentwire.server.http.Json;
 import dev.agentwire.core.AgentEvent;
 
 import java.io.ByteArrayOutputStream;

@@ -1,0 +1,143 @@
+package dev.agentwire.server.cluster;
+
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.core.PresenceListener;
+import dev.agentwire.server.ops.MetricsExporter;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.runtime.RemoteRuntimes;
+import dev.agentwire.server.runtime.RuntimeChannels;
+import dev.agentwire.server.sequencing.Sequencer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This server as a node of a cluster over one Redis (never Redis Cluster: one Redis, or a primary with replicas):
+ * builds, runs and closes everything Redis, and provides what the server needs from it — the engine as a replica
+ * of the shared sequencer, the {@link Sequencer} that publishes through Redis, the runtimes on other nodes, and
+ * the presence hook that tells Redis who is connected here. docs/CLUSTER.md has the keys, guarantees and failure
+ * modes. The only package that speaks to Redis.
+ */
+public final class ClusterNode implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+
+    private final ClusterSettings settings;
+    private final RedisLink link;
+    private final AgentWire engine;
+    private final ClusterSequencer sequencer;
+    private final ClusterInbound inbound;
+    private final LogTailer tailer;
+
+    private ClusterNode(
+        final ClusterSettings settings,
+        final AgentWireConfig engineConfig,
+        final RuntimeChannels localRuntimes,
+        final ServerMetrics metrics)
+    {
+        this.settings = settings;
+        link = new RedisLink(settings, localRuntimes::size);
+        final ClusterHistorySource history = new ClusterHistorySource(link, engineConfig);
+        engine = AgentWire.start(engineConfig.withHistorySource(history));
+        ClusterInbound startedInbound = null;
+        try
+        {
+            startedInbound = new ClusterInbound(link, localRuntimes);
+            tailer = new LogTailer(link, engine, history);
+        }
+        catch (final RuntimeException ex)
+        {
+            // Redis went away between the first connection and these: start nothing half-way.
+            if (startedInbound != null)
+            {
+                startedInbound.close();
+            }
+            engine.close();
+            link.close();
+            throw new IllegalStateException("cluster node failed to start: cause=" + ex.getMessage(), ex);
+        }
+        inbound = startedInbound;
+        sequencer = new ClusterSequencer(link, metrics, engine);
+        tailer.start();
+        LOG.info("cluster node: node={} keyPrefix={}", settings.nodeId, settings.keyPrefix);
+    }
+
+    /**
+     * Connects to Redis and starts following the shared log.
+     *
+     * @param settings      where Redis is and how to use it.
+     * @param engineConfig  the engine's settings; the node runs it as a replica of Redis's sequencer.
+     * @param localRuntimes this node's producer sockets: other nodes' users' messages are delivered to them.
+     * @param metrics       counts refusals.
+     * @return the running node; {@link #close()} it.
+     * @throws IllegalStateException when Redis cannot be reached at start.
+     */
+    public static ClusterNode start(
+        final ClusterSettings settings,
+        final AgentWireConfig engineConfig,
+        final RuntimeChannels localRuntimes,
+        final ServerMetrics metrics)
+    {
+        return new ClusterNode(settings, engineConfig, localRuntimes, metrics);
+    }
+
+    /** @return the node's engine: a replica that follows the numbers Redis gives. */
+    public AgentWire engine()
+    {
+        return engine;
+    }
+
+    /** @return the sequencer that publishes through Redis. */
+    public Sequencer sequencer()
+    {
+        return sequencer;
+    }
+
+    /** @return the runtimes connected to other nodes. */
+    public RemoteRuntimes remoteRuntimes()
+    {
+        return inbound;
+    }
+
+    /** @return tells Redis which users are connected here (broadcasts number them on this node's behalf). */
+    public PresenceListener presence()
+    {
+        return link;
+    }
+
+    /** Adds the cluster's gauges and counters to {@code /metrics}. */
+    public void registerMetrics(final MetricsExporter exporter)
+    {
+        exporter.gauge("agentwire_cluster_redis_up", "1 when the last heartbeat reached Redis, else 0.",
+            () -> link.isReachable() ? 1 : 0);
+        exporter.counter("agentwire_cluster_redis_errors", "Redis commands that failed or timed out.",
+            link.redisErrors::sum);
+        exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
+            link::clusterProducers);
+        exporter.counter("agentwire_cluster_log_entries_applied", "Shared-log entries this node published onto its " +
+            "spine.", tailer.entriesApplied::get);
+    }
+
+    /**
+     * Stops following the shared log and taking other nodes' messages: what this node accepted is in Redis, and
+     * other nodes deliver it. The engine is closed by the server afterwards, then {@link #close()}.
+     */
+    public void stopFollowing()
+    {
+        tailer.close();
+        inbound.close();
+    }
+
+    /** Leaves the cluster's view (its users stop being broadcast targets at once) and disconnects from Redis. */
+    @Override
+    public void close()
+    {
+        link.close();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "ClusterNode{node=" + settings.nodeId + ", keyPrefix=" + settings.keyPrefix + '}';
+    }
+}

@@ -1,0 +1,34 @@
+package dev.agentwire.server.cluster;
+
+/**
+ * The settings of a cluster node, as the server's configuration validated them: a view, built once at start.
+ */
+public final class ClusterSettings
+{
+    final String redisUrl;
+    final String keyPrefix;
+    final long redisTimeoutMs;
+    final long logMaxEntries;
+    final String nodeId;
+
+    /**
+     * @param redisUrl       redis://host:port[/db] (may hold a password: never logged).
+     * @param keyPrefix      prefix of every Redis key.
+     * @param redisTimeoutMs longest one Redis command may take.
+     * @param logMaxEntries  approximate length of the shared log.
+     * @param nodeId         this node's name in the cluster.
+     */
+    public ClusterSettings(
+        final String redisUrl,
+        final String keyPrefix,
+        final long redisTimeoutMs,
+        final long logMaxEntries,
+        final String nodeId)
+    {
+        this.redisUrl = redisUrl;
+        this.keyPrefix = keyPrefix;
+        this.redisTimeoutMs = redisTimeoutMs;
+        this.logMaxEntries = logMaxEntries;
+        this.nodeId = nodeId;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.agentwire.server.ingest;
+
+import dev.agentwire.server.auth.ProducerKey;
+import dev.agentwire.server.http.TokenBucket;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.sequencing.Sequencer;
+import io.undertow.server.HttpHandler;
+
+/**
+ * Where agent runtimes' events come in, every endpoint behind the producer key: {@code POST /v1/events},
+ * {@code POST /v1/events/binary}, {@code PUT|DELETE /v1/rooms/{room}/members/{user}} and the producer socket
+ * {@code GET /v1/producer}. All share one parser, one sequencer and one producer rate limit.
+ */
+public final class IngestEndpoints
+{
+    /**
+     * Longest an HTTP ingest answer waits for the engine to number accepted events; past it the answer is a 202
+     * with {@code "seqs_pending": true}.
+     */
+    public static final long RECEIPT_TIMEOUT_MS = 5_000;
+
+    private final ProducerKey key;
+    private final ProducerHttpHandler http;
+    private final ProducerSocketHandler socket;
+
+    /**
+     * @param sequencer          the one way events and room changes get in.
+     * @param router             gives producer sockets users' messages and presence.
+     * @param key                the producer key check.
+     * @param metrics            counts refusals and rate-limit hits.
+     * @param maxMessageBytes    largest event data (and binary payload).
+     * @param maxBodyBytes       largest HTTP body and producer socket frame.
+     * @param producerRatePerSec events per second all producers together may publish.
+     * @param producerBurst      burst of that.
+     * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
+     */
+    public IngestEndpoints(
+        final Sequencer sequencer,
+        final InboundRouter router,
+        final ProducerKey key,
+        final ServerMetrics metrics,
+        final int maxMessageBytes,
+        final int maxBodyBytes,
+        final int producerRatePerSec,
+        final int producerBurst,
+        final int retryAfterSeconds)
+    {
+        this.key = key;
+        final IngestParser parser = new IngestParser(maxMessageBytes);
+        final TokenBucket producerLimit = new TokenBucket(producerRatePerSec, producerBurst, System.nanoTime());
+        http = new ProducerHttpHandler(
+            parser, sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
+        socket = new ProducerSocketHandler(parser, sequencer, producerLimit, metrics, router, maxBodyBytes);
+    }
+
+    /** @return {@code POST /v1/events}. */
+    public HttpHandler events()
+    {
+        return key.guard(http.events());
+    }
+
+    /** @return {@code POST /v1/events/binary}. */
+    public HttpHandler binaryEvents()
+    {
+        return key.guard(http.binaryEvents());
+    }
+
+    /** @return {@code PUT|DELETE /v1/rooms/{room}/members/{user}}. */
+    public HttpHandler roomMembers()
+    {
+        return key.guard(http.roomMembers());
+    }
+
+    /** @return {@code GET /v1/producer}. */
+    public HttpHandler producerSocket()
+    {
+        return key.guard(socket);
+    }
+}

@@ -1,0 +1,40 @@
+package dev.agentwire.server.ops;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.util.Headers;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code GET /healthz} (liveness: the process answers) and {@code GET /readyz} (readiness: events are accepted;
+ * 503 while shutting down, so load balancers take the node out first).
+ */
+public final class Health
+{
+    private Health()
+    {
+    }
+
+    /** @return 200 {@code ok} while the process runs. */
+    public static HttpHandler liveness()
+    {
+        return exchange -> plain(exchange, 200, "ok");
+    }
+
+    /** @param ready true while the engine accepts events. @return 200 {@code ready}, else 503 {@code not ready}. */
+    public static HttpHandler readiness(final BooleanSupplier ready)
+    {
+        return exchange ->
+        {
+            final boolean isReady = ready.getAsBoolean();
+            plain(exchange, isReady ? 200 : 503, isReady ? "ready" : "not ready");
+        };
+    }
+
+    private static void plain(final io.undertow.server.HttpServerExchange exchange, final int status, final String body)
+    {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
+        exchange.getResponseSender().send(body);
+    }
+}

@@ -1,0 +1,18 @@
+package dev.agentwire.server.runtime;
+
+/**
+ * One connected agent runtime (a producer socket) as the router sees it: somewhere to send users' messages and
+ * presence frames.
+ */
+public interface RuntimeChannel
+{
+    /**
+     * Sends one text frame. Any thread; never blocks.
+     *
+     * @param frame the UTF-8 JSON frame; not changed after the call.
+     */
+    void send(byte[] frame);
+
+    /** @return the peer, for logs. */
+    String remote();
+}

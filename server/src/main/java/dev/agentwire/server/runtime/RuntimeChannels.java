@@ -1,0 +1,74 @@
+package dev.agentwire.server.runtime;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The producer sockets connected to this node, taken round robin. Thread-safe. Changed only by
+ * {@link InboundRouter}; a cluster node's reader of forwarded messages delivers into it.
+ */
+public final class RuntimeChannels
+{
+    private final List<RuntimeChannel> channels = new CopyOnWriteArrayList<>();
+    private final AtomicInteger next = new AtomicInteger();
+
+    /** @return producer sockets connected now. */
+    public int size()
+    {
+        return channels.size();
+    }
+
+    /**
+     * Gives a message another node forwarded to one local runtime.
+     *
+     * @return false when no producer socket is here any more.
+     */
+    public boolean deliver(final byte[] message)
+    {
+        final RuntimeChannel target = pick();
+        if (target == null)
+        {
+            return false;
+        }
+        target.send(message);
+        return true;
+    }
+
+    void add(final RuntimeChannel channel)
+    {
+        channels.add(channel);
+    }
+
+    boolean remove(final RuntimeChannel channel)
+    {
+        return channels.remove(channel);
+    }
+
+    boolean isEmpty()
+    {
+        return channels.isEmpty();
+    }
+
+    List<RuntimeChannel> all()
+    {
+        return channels;
+    }
+
+    RuntimeChannel pick()
+    {
+        final int size = channels.size();
+        if (size == 0)
+        {
+            return null;
+        }
+        try
+        {
+            return channels.get(Math.floorMod(next.getAndIncrement(), size));
+        }
+        catch (final IndexOutOfBoundsException ex)
+        {
+            return channels.isEmpty() ? null : channels.get(0);
+        }
+    }
+}

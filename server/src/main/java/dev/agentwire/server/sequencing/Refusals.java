@@ -1,0 +1,102 @@
+package dev.agentwire.server.sequencing;
+
+import dev.agentwire.core.PublishStatus;
+
+/**
+ * The one table of what a sequencer can refuse: each status code with its name (on the wire and in metrics), the
+ * HTTP status that answers it, and the message a producer reads. The engine's codes are {@link PublishStatus}'s,
+ * named by it; the server adds the one status the engine cannot have, {@link #UNAVAILABLE}. Every path that answers
+ * a refusal (HTTP ingest, producer sockets, room changes, users' join and leave) reads this table.
+ */
+public final class Refusals
+{
+    /** A cluster node's Redis could not be reached or did not answer in time. */
+    public static final long UNAVAILABLE = -100;
+
+    private static final long[] CODES = {
+        PublishStatus.CLOSED, PublishStatus.RING_FULL, PublishStatus.INVALID_ARGUMENT, PublishStatus.DUPLICATE,
+        PublishStatus.RUN_NOT_STARTED, PublishStatus.RUN_ALREADY_STARTED, PublishStatus.RUN_COMPLETED,
+        PublishStatus.TOOL_CALL_UNKNOWN, PublishStatus.TOOL_CALL_DUPLICATE, PublishStatus.TOOL_CALLS_OPEN, UNAVAILABLE};
+    private static final int[] HTTP = {503, 503, 400, 400, 422, 422, 422, 422, 422, 422, 503};
+    private static final String[] MESSAGES = {
+        "the server is shutting down",
+        "the event spine is full; retry after the Retry-After delay",
+        "the event was refused: invalid_argument",
+        "the event was refused: duplicate",
+        "lifecycle rule run_not_started: the run has no agent_started yet",
+        "lifecycle rule run_already_started: agent_started was already published for this run",
+        "lifecycle rule run_completed: the run has completed; a new run needs a new run_id",
+        "lifecycle rule tool_call_unknown: tool_completed names no open tool_executing call",
+        "lifecycle rule tool_call_duplicate: this tool_call_id is already open",
+        "lifecycle rule tool_calls_open: agent_completed with outcome success while tool calls are open",
+        "the cluster's Redis is unreachable or did not answer in time; nothing from this event on was " +
+            "accepted; retry after the Retry-After delay, with the same event ids"};
+
+    private Refusals()
+    {
+    }
+
+    /**
+     * @param status 0 or a position for accepted, else a refusal.
+     * @return {@code accepted}, or the refusal's name.
+     */
+    public static String name(final long status)
+    {
+        return status == UNAVAILABLE ? "unavailable" : PublishStatus.name(status);
+    }
+
+    /**
+     * @param name a refusal's name, as {@link #name(long)} gives it.
+     * @return its code, or {@link PublishStatus#INVALID_ARGUMENT} for a name not in the table.
+     */
+    public static long code(final String name)
+    {
+        for (final long code : CODES)
+        {
+            if (name(code).equals(name))
+            {
+                return code;
+            }
+        }
+        return PublishStatus.INVALID_ARGUMENT;
+    }
+
+    /**
+     * @param status 0 for a batch with no refusal, else a refusal.
+     * @return the HTTP status answering it: 202, 400, 422 (lifecycle) or 503 (retry later).
+     */
+    public static int httpStatus(final long status)
+    {
+        if (status >= 0)
+        {
+            return 202;
+        }
+        final int row = row(status);
+        return row < 0 ? 400 : HTTP[row];
+    }
+
+    /** @return true when the refusal is temporary: answered 503 with {@code Retry-After}. */
+    public static boolean isRetryable(final long status)
+    {
+        return httpStatus(status) == 503;
+    }
+
+    /** @return the message a producer reads for this refusal. */
+    public static String message(final long status)
+    {
+        final int row = row(status);
+        return row < 0 ? "the event was refused: " + name(status) : MESSAGES[row];
+    }
+
+    private static int row(final long status)
+    {
+        for (int i = 0; i < CODES.length; i++)
+        {
+            if (CODES[i] == status)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.agentwire.server.user;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.server.http.Json;
+import dev.agentwire.server.ops.ServerMetrics;
+import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.Sequencer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What a user may send on its socket (docs/PROTOCOL.md, "Client → server"): {@code ping}, {@code resume},
+ * {@code join}, {@code leave}, {@code user_message}, {@code cancel}. Each message is acted on or answered with an
+ * {@code error} frame; malformed ones count toward the connection's bad-message bound. One per server, stateless:
+ * what is per connection (the bound's count, the subscription) stays on the {@link UserConnection}. Runs on the
+ * connection's I/O thread.
+ */
+final class ClientProtocol
+{
+    private final AgentWire engine;
+    private final Sequencer sequencer;
+    private final InboundRouter router;
+    private final ServerMetrics metrics;
+
+    ClientProtocol(
+        final AgentWire engine, final Sequencer sequencer, final InboundRouter router, final ServerMetrics metrics)
+    {
+        this.engine = engine;
+        this.sequencer = sequencer;
+        this.router = router;
+        this.metrics = metrics;
+    }
+
+    /** One text message from the client. */
+    void onMessage(final UserConnection connection, final String text)
+    {
+        final JsonNode message;
+        try
+        {
+            message = Json.MAPPER.readTree(text);
+        }
+        catch (final IOException ex)
+        {
+            connection.badMessage("not valid JSON");
+            return;
+        }
+        if (message == null || !message.isObject() || !message.path("type").isTextual())
+        {
+            connection.badMessage("a message is a JSON object with a string type");
+            return;
+        }
+        final String type = message.get("type").textValue();
+        switch (type)
+        {
+            case "ping":
+                connection.sendPong();
+                break;
+            case "resume":
+                resume(connection, message);
+                break;
+            case "join":
+            case "leave":
+                room(connection, type, message);
+                break;
+            case "user_message":
+                if (!message.path("thread_id").isTextual() || !message.path("data").isObject())
+                {
+                    connection.badMessage("user_message needs thread_id (string) and data (object)");
+                    return;
+                }
+                toRuntime(connection, type, text);
+                break;
+            case "cancel":
+                if (!message.path("run_id").isTextual())
+                {
+                    connection.badMessage("cancel needs run_id (string)");
+                    return;
+                }
+                toRuntime(connection, type, text);
+                break;
+            default:
+                connection.sendError("unknown_type", "unknown message type: " + truncate(type));
+                break;
+        }
+    }
+
+    /** A resume rewinds this socket's stream to the cursor: what follows the resumed frame supersedes. */
+    private static void resume(final UserConnection connection, final JsonNode message)
+    {
+        final JsonNode epoch = message.get("epoch");
+        final JsonNode after = message.get("after");
+        if (epoch == null || !epoch.canConvertToLong() || after == null || !after.canConvertToLong() ||
+            after.longValue() < 0)
+        {
+            connection.badMessage("resume needs epoch and after (integers, after >= 0)");
+            return;
+        }
+        connection.resubscribe(epoch.longValue(), after.longValue());
+    }
+
+    private void room(final UserConnection connection, final String type, final JsonNode message)
+    {
+        final JsonNode room = message.get("room");
+        if (room == null || !room.isTextual() || room.textValue().isEmpty())
+        {
+            connection.badMessage(type + " needs room (string)");
+            return;
+        }
+        final String name = room.textValue();
+        final boolean join = "join".equals(type);
+        if (join && !connection.principal().mayJoin(name))
+        {
+            connection.sendError("forbidden_room", "the token does not allow joining " + truncate(name));
+            return;
+        }
+        // The joined/left notice comes through the spine; only a refusal is answered here, from any thread.
+        sequencer.membership(join, connection.userId(), name, status ->
+        {
+            if (status < 0)
+            {
+                connection.sendErrorFromAnyThread(Refusals.name(status),
+                    "the room change was not made: " + truncate(name));
+            }
+        });
+    }
+
+    private void toRuntime(final UserConnection connection, final String type, final String text)
+    {
+        if (router.wouldDrop(type))
+        {
+            connection.sendError("no_agent", "no agent runtime is connected to take " + type);
+            return;
+        }
+        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        final int status = engine.dispatchInbound(connection.userId(), type, new UnsafeBuffer(bytes), 0, bytes.length);
+        if (status == AgentWire.INBOUND_NO_HANDLER)
+        {
+            connection.sendError("no_agent", "no agent runtime is connected to take " + type);
+        }
+        else if (status == AgentWire.INBOUND_HANDLER_FAILED)
+        {
+            connection.sendError("agent_error", "the agent runtime failed to take " + type);
+        }
+    }
+
+    static String truncate(final String s)
+    {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+}
