@@ -1,12 +1,9 @@
 package dev.agentwire.server.cluster;
 
 import dev.agentwire.core.AgentWireConfig;
-import dev.agentwire.core.Backfill;
-import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.HistorySource;
 import dev.agentwire.core.Subscription;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,9 +52,8 @@ final class ClusterHistorySource implements HistorySource
         {
             return;
         }
-        cluster.fetch(RedisLink.args(cluster.prefix, subscription.userId(), Long.toString(epoch),
-                Long.toString(afterSeq), Long.toString(engineConfig.historyMaxAgeMs()),
-                Long.toString(engineConfig.userRetentionMs()), RedisLink.epochCandidate()))
+        cluster.fetch(LogEntryCodec.fetchArguments(cluster.prefix, subscription.userId(), epoch, afterSeq,
+                engineConfig, RedisLink.epochCandidate()))
             .whenCompleteAsync((reply, error) ->
             {
                 if (error != null)
@@ -66,26 +62,7 @@ final class ClusterHistorySource implements HistorySource
                         Math.min(MAX_RETRY_MS, retryMs * 2)), retryMs, TimeUnit.MILLISECONDS);
                     return;
                 }
-                subscription.backfill(read(subscription.userId(), reply));
+                subscription.backfill(LogEntryCodec.readBackfill(subscription.userId(), reply));
             }, cluster.executor());
-    }
-
-    private static Backfill read(final String userId, final List<Object> reply)
-    {
-        final long epoch = Long.parseLong(ClusterSequencer.text(reply.get(0)));
-        final long first = ((Number)reply.get(1)).longValue();
-        final long last = ((Number)reply.get(2)).longValue();
-        final Backfill backfill = new Backfill(userId, epoch, first, last);
-        @SuppressWarnings("unchecked")
-        final List<Object> events = (List<Object>)reply.get(3);
-        final EventDraft draft = new EventDraft();
-        for (final Object entry : events)
-        {
-            @SuppressWarnings("unchecked")
-            final List<Object> fields = (List<Object>)entry;
-            final long seq = LogTailer.fill(draft.reset(), fields, userId);
-            backfill.add(draft, seq);
-        }
-        return backfill;
     }
 }

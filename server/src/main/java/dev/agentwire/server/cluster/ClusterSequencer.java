@@ -3,8 +3,6 @@ package dev.agentwire.server.cluster;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.EventDraft;
-import dev.agentwire.core.EventTypes;
-import dev.agentwire.core.Outcome;
 import dev.agentwire.core.PublishStatus;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.sequencing.BatchResult;
@@ -12,7 +10,6 @@ import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.LongConsumer;
 
@@ -28,9 +25,6 @@ import java.util.function.LongConsumer;
  */
 final class ClusterSequencer implements Sequencer
 {
-    private static final int FIELDS_PER_EVENT = 12;
-    private static final int HEADER_FIELDS = 9;
-
     private final RedisLink cluster;
     private final ServerMetrics metrics;
     private final AgentWireConfig engine;
@@ -61,7 +55,8 @@ final class ClusterSequencer implements Sequencer
                 return;
             }
         }
-        cluster.publish(arguments(events)).whenCompleteAsync((reply, error) ->
+        cluster.publish(LogEntryCodec.publishArguments(cluster.prefix, engine, cluster.settings.logMaxEntries,
+            RedisLink.epochCandidate(), events)).whenCompleteAsync((reply, error) ->
         {
             if (error != null)
             {
@@ -74,7 +69,12 @@ final class ClusterSequencer implements Sequencer
             }
             else
             {
-                read(reply, batch);
+                final String refused = LogEntryCodec.readPublishReply(reply, batch);
+                if (refused != null)
+                {
+                    batch.refusal = Refusals.code(refused);
+                    metrics.refused(refused);
+                }
             }
             metrics.published(batch.accepted);
             done.onDone(batch);
@@ -90,98 +90,5 @@ final class ClusterSequencer implements Sequencer
             return;
         }
         cluster.membership(join, userId, room).whenComplete((reply, error) -> status.accept(error == null ? 0 : Refusals.UNAVAILABLE));
-    }
-
-    private byte[][] arguments(final List<EventDraft> events)
-    {
-        final byte[][] args = new byte[HEADER_FIELDS + FIELDS_PER_EVENT * events.size()][];
-        int i = 0;
-        args[i++] = utf8(cluster.prefix);
-        args[i++] = utf8(Integer.toString(engine.historyMaxEvents()));
-        args[i++] = utf8(Long.toString(engine.userRetentionMs()));
-        args[i++] = utf8(Long.toString(engine.dedupWindowMs()));
-        args[i++] = utf8(Long.toString(engine.runRetentionMs()));
-        args[i++] = utf8(engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? "1" : "0");
-        args[i++] = utf8(Long.toString(cluster.settings.logMaxEntries));
-        args[i++] = utf8(RedisLink.epochCandidate());
-        args[i++] = utf8(Integer.toString(events.size()));
-        for (final EventDraft d : events)
-        {
-            args[i++] = utf8(d.isToUser() ? "u" : d.isToRoom() ? "r" : "b");
-            args[i++] = utf8(d.isBroadcast() ? "" : d.target());
-            args[i++] = utf8(d.type());
-            args[i++] = utf8(verb(d.type()));
-            args[i++] = utf8(d.runId());
-            args[i++] = utf8(d.threadId());
-            args[i++] = utf8(d.eventId());
-            args[i++] = utf8(d.toolCallId());
-            args[i++] = utf8(d.outcome() == Outcome.SUCCESS ? "1" : "0");
-            args[i++] = utf8(d.isBinary() ? "1" : "0");
-            args[i++] = utf8(Long.toString(d.timestampMs()));
-            args[i++] = d.payloadBytes();
-        }
-        return args;
-    }
-
-    /** The lifecycle step of a type, as the script names it; empty for custom types. */
-    private static String verb(final String type)
-    {
-        switch (type)
-        {
-            case EventTypes.AGENT_STARTED:
-                return "start";
-            case EventTypes.AGENT_THINKING:
-                return "think";
-            case EventTypes.TOOL_EXECUTING:
-                return "exec";
-            case EventTypes.TOOL_COMPLETED:
-                return "done_tool";
-            case EventTypes.AGENT_COMPLETED:
-                return "done_agent";
-            default:
-                return "";
-        }
-    }
-
-    private void read(final List<Object> reply, final BatchResult batch)
-    {
-        for (int i = 0; i < reply.size(); i++)
-        {
-            @SuppressWarnings("unchecked")
-            final List<Object> one = (List<Object>)reply.get(i);
-            final String status = text(one.get(0));
-            final EventResult result = batch.results.get(i);
-            result.status = status;
-            if ("accepted".equals(status))
-            {
-                batch.accepted++;
-                @SuppressWarnings("unchecked")
-                final List<Object> numbered = (List<Object>)one.get(1);
-                for (int r = 0; r + 2 < numbered.size(); r += 3)
-                {
-                    result.onSequenced(text(numbered.get(r)), Long.parseLong(text(numbered.get(r + 1))),
-                        ((Number)numbered.get(r + 2)).longValue());
-                }
-            }
-            else if (!"duplicate".equals(status))
-            {
-                batch.refusal = Refusals.code(status);
-                metrics.refused(status);
-            }
-        }
-    }
-
-    static String text(final Object value)
-    {
-        if (value instanceof byte[])
-        {
-            return new String((byte[])value, StandardCharsets.UTF_8);
-        }
-        return String.valueOf(value);
-    }
-
-    private static byte[] utf8(final String value)
-    {
-        return value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,20 +1,15 @@
 package dev.agentwire.server.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.PublishStatus;
-import dev.agentwire.server.http.Json;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -112,36 +107,29 @@ final class LogTailer implements AutoCloseable
     }
 
     /** @return false when the engine is closed and tailing must stop. */
-    private boolean apply(final Map<String, byte[]> body)
+    private boolean apply(final Map<String, byte[]> entry)
     {
-        final String kind = text(body.get("k"));
-        if ("j".equals(kind) || "l".equals(kind))
+        final String kind = LogEntryCodec.kind(entry);
+        if (LogEntryCodec.JOIN.equals(kind) || LogEntryCodec.LEAVE.equals(kind))
         {
-            final String user = text(body.get("u"));
-            final String room = text(body.get("rm"));
-            final long status = "j".equals(kind) ? engine.join(user, room) : engine.leave(user, room);
+            final String user = LogEntryCodec.user(entry);
+            final String room = LogEntryCodec.room(entry);
+            final long status = LogEntryCodec.JOIN.equals(kind) ? engine.join(user, room) : engine.leave(user, room);
             return status != PublishStatus.CLOSED;
         }
-        if (!"e".equals(kind))
+        if (!LogEntryCodec.EVENT.equals(kind))
         {
             LOG.warn("unknown log entry kind={}, skipped", kind);
             return true;
         }
-        final JsonNode recipients;
         try
         {
-            recipients = Json.MAPPER.readTree(body.get("rc"));
+            LogEntryCodec.readLogEvent(entry, draft);
         }
-        catch (final IOException ex)
+        catch (final RuntimeException ex)
         {
-            LOG.error("unreadable recipients in log entry, skipped", ex);
+            LOG.error("unreadable log entry, skipped", ex);
             return true;
-        }
-        fill(draft.reset(), body, recipients.get(0).asText());
-        for (int i = 0; i + 2 < recipients.size(); i += 3)
-        {
-            draft.recipient(recipients.get(i).asText(), Long.parseLong(recipients.get(i + 1).asText()),
-                Long.parseLong(recipients.get(i + 2).asText()));
         }
         final long status = engine.publishSequenced(draft);
         if (status == PublishStatus.CLOSED)
@@ -153,61 +141,6 @@ final class LogTailer implements AutoCloseable
             LOG.error("log entry refused by the spine: status={}", PublishStatus.name(status));
         }
         return true;
-    }
-
-    /**
-     * Fills a draft from a stored event's fields (a log entry or a history entry).
-     *
-     * @return the entry's seq ({@code s}), or 0 when it has none (log entries).
-     */
-    static long fill(final EventDraft draft, final Map<String, byte[]> fields, final String userId)
-    {
-        final String room = text(fields.get("rm"));
-        if (!room.isEmpty())
-        {
-            draft.toRoom(room);
-        }
-        else if ("1".equals(text(fields.get("bc"))))
-        {
-            draft.toBroadcast();
-        }
-        else
-        {
-            draft.toUser(userId);
-        }
-        final byte[] payload = fields.get("p");
-        draft.type(text(fields.get("t")))
-            .runId(emptyToNull(text(fields.get("r"))))
-            .threadId(emptyToNull(text(fields.get("th"))))
-            .eventId(emptyToNull(text(fields.get("i"))))
-            .binary("1".equals(text(fields.get("b"))))
-            .timestampMs(Long.parseLong(text(fields.get("ts"))))
-            .payload(payload == null ? new byte[0] : payload, 0, payload == null ? 0 : payload.length);
-        final String seq = text(fields.get("s"));
-        return seq.isEmpty() ? 0 : Long.parseLong(seq);
-    }
-
-    /** As above, for a history entry read by a script: a flat field, value, field, value … list. */
-    static long fill(final EventDraft draft, final List<Object> flat, final String userId)
-    {
-        final Map<String, byte[]> fields = new HashMap<>();
-        for (int i = 0; i + 1 < flat.size(); i += 2)
-        {
-            final Object value = flat.get(i + 1);
-            fields.put(text(flat.get(i)), value instanceof byte[] ? (byte[])value :
-                String.valueOf(value).getBytes(StandardCharsets.UTF_8));
-        }
-        return fill(draft, fields, userId);
-    }
-
-    private static String text(final Object value)
-    {
-        return value == null ? "" : ClusterSequencer.text(value);
-    }
-
-    private static String emptyToNull(final String value)
-    {
-        return value.isEmpty() ? null : value;
     }
 
     @Override

@@ -167,8 +167,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
 
     CompletionStage<List<Object>> membership(final boolean join, final String userId, final String room)
     {
-        return membership.run(args(prefix, join ? "j" : "l", userId, room,
-            Long.toString(settings.logMaxEntries)));
+        return membership.run(LogEntryCodec.membershipArguments(prefix, join, userId, room, settings.logMaxEntries));
     }
 
     void forwardInbound(final String key, final byte[] message, final long maxLength)
@@ -181,16 +180,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
     static String epochCandidate()
     {
         return Long.toString(ThreadLocalRandom.current().nextLong(1, MAX_JS_SAFE_EPOCH));
-    }
-
-    static byte[][] args(final String... values)
-    {
-        final byte[][] out = new byte[values.length][];
-        for (int i = 0; i < values.length; i++)
-        {
-            out[i] = values[i].getBytes(StandardCharsets.UTF_8);
-        }
-        return out;
     }
 
     // Presence, from the slices: the users connected here are who a broadcast numbers on this node's behalf.
@@ -216,8 +205,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
 
     private void beat()
     {
-        heartbeat.run(args(prefix, settings.nodeId, Long.toString(NODE_TTL_MS),
-            Integer.toString(localProducers.getAsInt()))).whenComplete((reply, error) ->
+        heartbeat.run(new byte[][]{bytes(prefix), bytes(settings.nodeId), bytes(Long.toString(NODE_TTL_MS)),
+            bytes(Integer.toString(localProducers.getAsInt()))}).whenComplete((reply, error) ->
         {
             if (error != null)
             {
