@@ -70,9 +70,4 @@ final class UserStream
         }
         return false;
     }
-
-    boolean isMemberOf(final String room)
-    {
-        return rooms != null && rooms.contains(room);
-    }
 }

@@ -96,8 +96,6 @@ public final class AgentWireServer implements AutoCloseable
             nodePresence = null;
         }
         router = new InboundRouter(runtimes, remoteRuntimes, registry::onlineUsers);
-        engine.onInbound("user_message", router);
-        engine.onInbound("cancel", router);
         engine.presenceListener(nodePresence == null ? router : both(nodePresence, router));
 
         final MetricsExporter exporter = new MetricsExporter(metrics, engine, registry::size, router::size);
@@ -239,8 +237,7 @@ public final class AgentWireServer implements AutoCloseable
      */
     public void onInbound(final String type, final InboundHandler handler)
     {
-        router.overridden(type);
-        engine.onInbound(type, handler);
+        router.onInbound(type, handler);
     }
 
     /** @return user connections open now. */

@@ -7,29 +7,37 @@ import dev.agentwire.core.InboundHandler;
 import dev.agentwire.core.PresenceListener;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.http.Json;
-import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Routes users' messages to agent runtimes and tells runtimes who is online. The engine's default inbound handler
- * for {@code user_message} and {@code cancel}: each is handed to one connected producer socket, round robin, or on
- * a cluster node with none to a runtime on another node; and its presence listener, told to every producer
- * socket. An embedding application that registers its own inbound handler takes the messages instead.
+ * The one inbound registry: where each of a user's messages ({@code user_message}, {@code cancel}, custom types)
+ * goes, decided once per message. An embedded handler registered for the type takes it; otherwise one connected
+ * producer socket, round robin; otherwise, on a cluster node, a runtime on another node; otherwise nobody, and the
+ * user is told {@code no_agent}. Also the presence listener that tells every producer socket who is online.
+ * Thread-safe.
  */
-public final class InboundRouter implements InboundHandler, PresenceListener
+public final class InboundRouter implements PresenceListener
 {
+    /** {@link #route}: a runtime took the message. */
+    public static final int DELIVERED = 0;
+    /** {@link #route}: no runtime is connected to take it. */
+    public static final int NO_AGENT = -1;
+    /** {@link #route}: the embedded runtime's handler threw. */
+    public static final int AGENT_ERROR = -2;
+
     private static final Logger LOG = LoggerFactory.getLogger(InboundRouter.class);
 
     private final RuntimeChannels channels;
     private final RemoteRuntimes remote;
     private final Supplier<Set<String>> onlineUsers;
-    private final Set<String> overridden = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<String, InboundHandler> embedded = new ConcurrentHashMap<>();
 
     /**
      * @param channels    this node's producer sockets.
@@ -42,6 +50,80 @@ public final class InboundRouter implements InboundHandler, PresenceListener
         this.channels = channels;
         this.remote = remote;
         this.onlineUsers = onlineUsers;
+    }
+
+    /**
+     * An embedded runtime takes one message type in-process, instead of producer sockets.
+     *
+     * @param type    the message type.
+     * @param handler called on the user connection's I/O thread with the whole JSON message; null removes it.
+     */
+    public void onInbound(final String type, final InboundHandler handler)
+    {
+        if (handler == null)
+        {
+            embedded.remove(type);
+        }
+        else
+        {
+            embedded.put(type, handler);
+        }
+    }
+
+    /**
+     * Hands a user's message to one runtime.
+     *
+     * @param userId  the authenticated sender (added to what a producer socket receives).
+     * @param type    the message type.
+     * @param message the parsed message.
+     * @param text    the same message as received, for an embedded handler.
+     * @return {@link #DELIVERED}, {@link #NO_AGENT} or {@link #AGENT_ERROR}.
+     */
+    public int route(final String userId, final String type, final JsonNode message, final String text)
+    {
+        final InboundHandler handler = embedded.get(type);
+        if (handler != null)
+        {
+            final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            try
+            {
+                handler.onMessage(userId, type, new UnsafeBuffer(bytes), 0, bytes.length);
+                return DELIVERED;
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.warn("embedded inbound handler failed: type={}", type, ex);
+                return AGENT_ERROR;
+            }
+        }
+        final RuntimeChannel target = channels.pick();
+        if (target == null && !remote.anyProducers())
+        {
+            return NO_AGENT;
+        }
+        final byte[] frame = forwardedFrame(userId, type, message);
+        if (target != null)
+        {
+            target.send(frame);
+        }
+        else
+        {
+            remote.forward(frame);
+        }
+        return DELIVERED;
+    }
+
+    /** @return the error code a user is answered with for a status of {@link #route}. */
+    public static String errorCode(final int status)
+    {
+        return status == NO_AGENT ? "no_agent" : "agent_error";
+    }
+
+    /** @return the message a user is answered with for a status of {@link #route}. */
+    public static String errorMessage(final int status, final String type)
+    {
+        return status == NO_AGENT ? "no agent runtime is connected to take " + type :
+            "the agent runtime failed to take " + type;
     }
 
     /** A producer socket connected: it takes messages from now on, and first learns who is online. */
@@ -73,59 +155,6 @@ public final class InboundRouter implements InboundHandler, PresenceListener
         return channels.size();
     }
 
-    /** The embedding application took this inbound type: the router no longer forwards it. */
-    public void overridden(final String type)
-    {
-        overridden.add(type);
-    }
-
-    /** @return true when a message of this type would find nobody: the router handles it and no producer is here. */
-    public boolean wouldDrop(final String type)
-    {
-        return !overridden.contains(type) && channels.isEmpty() && !remote.anyProducers();
-    }
-
-    /** A user's message: re-encoded with the authenticated sender and given to one producer. */
-    @Override
-    public void onMessage(
-        final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
-    {
-        final RuntimeChannel target = channels.pick();
-        if (target == null && !remote.anyProducers())
-        {
-            throw new NoProducerException();
-        }
-        final byte[] bytes = new byte[length];
-        payload.getBytes(offset, bytes);
-        final ObjectNode forwarded = Http.object();
-        try
-        {
-            final JsonNode message = Json.MAPPER.readTree(bytes);
-            forwarded.put("type", type);
-            forwarded.put("user", userId);
-            copy(message, forwarded, "thread_id");
-            copy(message, forwarded, "run_id");
-            copy(message, forwarded, "data");
-            final byte[] encoded = Json.MAPPER.writeValueAsBytes(forwarded);
-            if (target != null)
-            {
-                target.send(encoded);
-            }
-            else
-            {
-                remote.forward(encoded);
-            }
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new IllegalArgumentException("inbound message is not JSON", ex);
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
-    }
-
     @Override
     public void onFirstConnected(final String userId)
     {
@@ -151,20 +180,25 @@ public final class InboundRouter implements InboundHandler, PresenceListener
         }
     }
 
+    /** What a producer socket receives: the message's own fields, with the authenticated sender added. */
+    private static byte[] forwardedFrame(final String userId, final String type, final JsonNode message)
+    {
+        final ObjectNode forwarded = Http.object();
+        forwarded.put("type", type);
+        forwarded.put("user", userId);
+        copy(message, forwarded, "thread_id");
+        copy(message, forwarded, "run_id");
+        copy(message, forwarded, "data");
+        return bytes(forwarded);
+    }
+
     private static byte[] presenceFrame(final String userId, final String state)
     {
         final ObjectNode message = Http.object();
         message.put("type", "presence");
         message.put("user", userId);
         message.put("state", state);
-        try
-        {
-            return Json.MAPPER.writeValueAsBytes(message);
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
+        return bytes(message);
     }
 
     private static void copy(final JsonNode from, final ObjectNode to, final String field)
@@ -176,14 +210,15 @@ public final class InboundRouter implements InboundHandler, PresenceListener
         }
     }
 
-    /** Thrown to the engine's dispatcher when no producer is connected, so the user is told. */
-    static final class NoProducerException extends RuntimeException
+    private static byte[] bytes(final ObjectNode node)
     {
-        private static final long serialVersionUID = 1L;
-
-        NoProducerException()
+        try
         {
-            super("no producer connected", null, false, false);
+            return Json.MAPPER.writeValueAsBytes(node);
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalStateException("a JSON tree could not be written", ex);
         }
     }
 }

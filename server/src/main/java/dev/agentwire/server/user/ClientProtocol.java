@@ -1,16 +1,12 @@
 package dev.agentwire.server.user;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentwire.core.AgentWire;
 import dev.agentwire.server.http.Json;
-import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * What a user may send on its socket (docs/PROTOCOL.md, "Client → server"): {@code ping}, {@code resume},
@@ -21,18 +17,13 @@ import java.nio.charset.StandardCharsets;
  */
 final class ClientProtocol
 {
-    private final AgentWire engine;
     private final Sequencer sequencer;
     private final InboundRouter router;
-    private final ServerMetrics metrics;
 
-    ClientProtocol(
-        final AgentWire engine, final Sequencer sequencer, final InboundRouter router, final ServerMetrics metrics)
+    ClientProtocol(final Sequencer sequencer, final InboundRouter router)
     {
-        this.engine = engine;
         this.sequencer = sequencer;
         this.router = router;
-        this.metrics = metrics;
     }
 
     /** One text message from the client. */
@@ -72,7 +63,7 @@ final class ClientProtocol
                     connection.badMessage("user_message needs thread_id (string) and data (object)");
                     return;
                 }
-                toRuntime(connection, type, text);
+                toRuntime(connection, type, message, text);
                 break;
             case "cancel":
                 if (!message.path("run_id").isTextual())
@@ -80,7 +71,7 @@ final class ClientProtocol
                     connection.badMessage("cancel needs run_id (string)");
                     return;
                 }
-                toRuntime(connection, type, text);
+                toRuntime(connection, type, message, text);
                 break;
             default:
                 connection.sendError("unknown_type", "unknown message type: " + truncate(type));
@@ -128,22 +119,12 @@ final class ClientProtocol
         });
     }
 
-    private void toRuntime(final UserConnection connection, final String type, final String text)
+    private void toRuntime(final UserConnection connection, final String type, final JsonNode message, final String text)
     {
-        if (router.wouldDrop(type))
+        final int status = router.route(connection.userId(), type, message, text);
+        if (status != InboundRouter.DELIVERED)
         {
-            connection.sendError("no_agent", "no agent runtime is connected to take " + type);
-            return;
-        }
-        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        final int status = engine.dispatchInbound(connection.userId(), type, new UnsafeBuffer(bytes), 0, bytes.length);
-        if (status == AgentWire.INBOUND_NO_HANDLER)
-        {
-            connection.sendError("no_agent", "no agent runtime is connected to take " + type);
-        }
-        else if (status == AgentWire.INBOUND_HANDLER_FAILED)
-        {
-            connection.sendError("agent_error", "the agent runtime failed to take " + type);
+            connection.sendError(InboundRouter.errorCode(status), InboundRouter.errorMessage(status, type));
         }
     }
 

@@ -89,9 +89,4 @@ final class HeartbeatSweeper implements Runnable
             }
         }
     }
-
-    int size()
-    {
-        return connections.size();
-    }
 }

@@ -79,7 +79,7 @@ public final class UserSocketHandler implements HttpHandler, WebSocketConnection
         this.verifier = verifier;
         this.metrics = metrics;
         this.settings = settings;
-        this.protocol = new ClientProtocol(engine, sequencer, router, metrics);
+        this.protocol = new ClientProtocol(sequencer, router);
         this.ioThreads = new IoThreads(settings.heartbeatIntervalMs);
         // permessage-deflate stays off: no extension is registered, so nothing is inflated without a cap.
         this.handshake = new WebSocketProtocolHandshakeHandler(this, exchange ->
