@@ -39,6 +39,11 @@ public final class EventDraft
     PublishReceipt receipt;
     final Recipients recipients = new Recipients();
 
+    /** An empty draft; keep one per producer thread. */
+    public EventDraft()
+    {
+    }
+
     /**
      * Clears every field so the draft can describe the next event.
      *

@@ -179,7 +179,7 @@ public final class AgentWireServer implements AutoCloseable
 
     private static ResourceHandler staticFiles()
     {
-        return new ResourceHandler(new ClassPathResourceManager(AgentWireServer.class.getClassLoader(), "web"),
+        return new ResourceHandler(new ClassPathResourceManager(AgentWireServer.class.getClassLoader(), "META-INF/web"),
             exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"));
     }
 

@@ -2,7 +2,6 @@ package dev.agentwire.server;
 
 import dev.agentwire.core.AgentWireConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -327,35 +326,35 @@ public final class ServerConfig
     /** Mutable builder; {@link #build()} validates and freezes. */
     public static final class Builder
     {
-        private String host = DEFAULT_HOST;
-        private int port = DEFAULT_PORT;
-        private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        private String jwtSecret;
-        private Path jwksFile;
-        private String jwtIssuer;
-        private String jwtAudience;
-        private String producerKey;
+        String host = DEFAULT_HOST;
+        int port = DEFAULT_PORT;
+        int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        String jwtSecret;
+        Path jwksFile;
+        String jwtIssuer;
+        String jwtAudience;
+        String producerKey;
         private final Set<String> allowedOrigins = new LinkedHashSet<>();
-        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
-        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
-        private int maxConnectionsPerUser = DEFAULT_MAX_CONNECTIONS_PER_USER;
-        private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
-        private int inboundRatePerSec = DEFAULT_INBOUND_RATE_PER_SEC;
-        private int inboundBurst = DEFAULT_INBOUND_BURST;
-        private int maxBadMessages = DEFAULT_MAX_BAD_MESSAGES;
-        private int producerRatePerSec = DEFAULT_PRODUCER_RATE_PER_SEC;
-        private int producerBurst = DEFAULT_PRODUCER_BURST;
-        private long heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
-        private long heartbeatTimeoutMs = DEFAULT_HEARTBEAT_TIMEOUT_MS;
-        private int sendWindowBytes = DEFAULT_SEND_WINDOW_BYTES;
-        private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
-        private String redisUrl;
-        private String redisKeyPrefix = DEFAULT_REDIS_KEY_PREFIX;
-        private long redisTimeoutMs = DEFAULT_REDIS_TIMEOUT_MS;
-        private long clusterLogMaxEntries = DEFAULT_CLUSTER_LOG_MAX_ENTRIES;
-        private String nodeId;
-        private int retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
-        private AgentWireConfig engine;
+        int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        int maxConnectionsPerUser = DEFAULT_MAX_CONNECTIONS_PER_USER;
+        int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+        int inboundRatePerSec = DEFAULT_INBOUND_RATE_PER_SEC;
+        int inboundBurst = DEFAULT_INBOUND_BURST;
+        int maxBadMessages = DEFAULT_MAX_BAD_MESSAGES;
+        int producerRatePerSec = DEFAULT_PRODUCER_RATE_PER_SEC;
+        int producerBurst = DEFAULT_PRODUCER_BURST;
+        long heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+        long heartbeatTimeoutMs = DEFAULT_HEARTBEAT_TIMEOUT_MS;
+        int sendWindowBytes = DEFAULT_SEND_WINDOW_BYTES;
+        long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+        String redisUrl;
+        String redisKeyPrefix = DEFAULT_REDIS_KEY_PREFIX;
+        long redisTimeoutMs = DEFAULT_REDIS_TIMEOUT_MS;
+        long clusterLogMaxEntries = DEFAULT_CLUSTER_LOG_MAX_ENTRIES;
+        String nodeId;
+        int retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
+        AgentWireConfig engine;
 
         private Builder()
         {
@@ -511,7 +510,6 @@ public final class ServerConfig
             return this;
         }
 
-        /** @param v graceful shutdown bound, >= 0. @return this. */
         /** @param v redis://host:port[/db] to run as a cluster node; null or blank for one node. @return this. */
         public Builder redisUrl(final String v)
         {
@@ -547,6 +545,7 @@ public final class ServerConfig
             return this;
         }
 
+        /** @param v graceful shutdown bound, >= 0. @return this. */
         public Builder shutdownGraceMs(final long v)
         {
             shutdownGraceMs = v;
@@ -577,57 +576,13 @@ public final class ServerConfig
             {
                 engine = AgentWireConfig.defaults();
             }
-            require(host != null && !host.isBlank(), "host", host, "must be set");
-            require(port >= 0 && port <= 65535, "port", port, "must be 0..65535");
-            require(ioThreads >= 1 && ioThreads <= 256, "ioThreads", ioThreads, "must be 1..256");
-            require(jwtSecret != null || jwksFile != null, "jwtSecret", "<unset>",
-                "one of jwtSecret (AGENTWIRE_JWT_SECRET) or jwksFile (AGENTWIRE_JWKS_FILE) must be set");
-            require(jwtSecret == null || jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 32,
-                "jwtSecret", "<hidden>", "must be at least 32 bytes for HS256");
-            require(jwksFile == null || Files.isReadable(jwksFile), "jwksFile", jwksFile, "must be a readable file");
-            require(producerKey != null, "producerKey", "<unset>", "must be set (AGENTWIRE_PRODUCER_KEY)");
-            require(producerKey.length() >= 16, "producerKey", "<hidden>", "must be at least 16 characters");
-            require(maxMessageBytes >= 256 && maxMessageBytes <= 16 << 20, "maxMessageBytes", maxMessageBytes,
-                "must be 256..16777216");
-            require(maxBodyBytes >= 1024 && maxBodyBytes <= 64 << 20, "maxBodyBytes", maxBodyBytes,
-                "must be 1024..67108864");
-            require(maxMessageBytes <= engine.maxPayloadBytes(), "maxMessageBytes", maxMessageBytes,
-                "must not exceed the engine's maxPayloadBytes (" + engine.maxPayloadBytes() + ")");
-            require(maxConnectionsPerUser >= 1, "maxConnectionsPerUser", maxConnectionsPerUser, "must be >= 1");
-            require(maxConnectionsPerIp >= 1, "maxConnectionsPerIp", maxConnectionsPerIp, "must be >= 1");
-            require(inboundRatePerSec >= 1, "inboundRatePerSec", inboundRatePerSec, "must be >= 1");
-            require(inboundBurst >= 1, "inboundBurst", inboundBurst, "must be >= 1");
-            require(maxBadMessages >= 1, "maxBadMessages", maxBadMessages, "must be >= 1");
-            require(producerRatePerSec >= 1, "producerRatePerSec", producerRatePerSec, "must be >= 1");
-            require(producerBurst >= 1, "producerBurst", producerBurst, "must be >= 1");
-            require(heartbeatIntervalMs >= 100 && heartbeatIntervalMs <= 600_000, "heartbeatIntervalMs",
-                heartbeatIntervalMs, "must be 100..600000");
-            require(heartbeatTimeoutMs > heartbeatIntervalMs, "heartbeatTimeoutMs", heartbeatTimeoutMs,
-                "must be above heartbeatIntervalMs (" + heartbeatIntervalMs + ")");
-            require(sendWindowBytes >= 4096 && sendWindowBytes <= 64 << 20, "sendWindowBytes", sendWindowBytes,
-                "must be 4096..67108864");
-            require(shutdownGraceMs >= 0, "shutdownGraceMs", shutdownGraceMs, "must be >= 0");
-            require(redisUrl == null || redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"),
-                "redisUrl", redisUrl == null ? null : "<set>", "must start with redis:// or rediss://");
-            require(redisKeyPrefix != null && !redisKeyPrefix.isEmpty(), "redisKeyPrefix", redisKeyPrefix,
-                "must be non-empty");
-            require(redisTimeoutMs >= 100, "redisTimeoutMs", redisTimeoutMs, "must be >= 100");
-            require(clusterLogMaxEntries >= 1_000, "clusterLogMaxEntries", clusterLogMaxEntries, "must be >= 1000");
-            require(retryAfterSeconds >= 1, "retryAfterSeconds", retryAfterSeconds, "must be >= 1");
+            ServerConfigRules.validate(this);
             return new ServerConfig(this);
         }
 
         private static String blankToNull(final String v)
         {
             return v == null || v.isBlank() ? null : v;
-        }
-
-        private static void require(final boolean ok, final String key, final Object value, final String rule)
-        {
-            if (!ok)
-            {
-                throw new IllegalArgumentException("invalid config: " + key + "=" + value + " " + rule);
-            }
         }
     }
 }

@@ -138,10 +138,21 @@ class ClusterNodeKillTest
     private Process startNode(final int port) throws Exception
     {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final ProcessBuilder builder = new ProcessBuilder(java,
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-cp", System.getProperty("java.class.path"),
-            "dev.agentwire.server.Main", "serve", "--host", "127.0.0.1", "--port", Integer.toString(port))
+        final List<String> command = new ArrayList<>(List.of(java,
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
+        final String modulePath = System.getProperty("jdk.module.path");
+        if (modulePath != null)
+        {
+            // The tests run on the module path: the server is the module dev.agentwire.server, Agrona org.agrona.
+            command.addAll(List.of("--add-exports", "java.base/jdk.internal.misc=org.agrona",
+                "--module-path", modulePath, "-m", "dev.agentwire.server/dev.agentwire.server.Main"));
+        }
+        else
+        {
+            command.add("dev.agentwire.server.Main");
+        }
+        command.addAll(List.of("serve", "--host", "127.0.0.1", "--port", Integer.toString(port)));
+        final ProcessBuilder builder = new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("doomed.log").toFile());
         final Map<String, String> env = builder.environment();

@@ -1,0 +1,25 @@
+/**
+ * AgentWire's gateway: users' WebSockets, producer ingest over HTTP and WebSocket, auth, rooms, limits, resume,
+ * metrics, the demo and the Redis cluster mode. The one exported package holds the server's facade, its
+ * configuration and the command line; every other package is internal.
+ */
+module dev.agentwire.server
+{
+    // The facade hands out the engine, and takes the engine's config and inbound handlers.
+    requires transitive dev.agentwire.core;
+    requires undertow.core;
+    requires xnio.api;
+    requires com.fasterxml.jackson.core;
+    requires com.fasterxml.jackson.databind;
+    requires com.nimbusds.jose.jwt;
+    requires info.picocli;
+    requires io.prometheus.metrics.core;
+    requires io.prometheus.metrics.model;
+    requires io.prometheus.writer.text;
+    requires lettuce.core;
+    requires org.slf4j;
+
+    exports dev.agentwire.server;
+
+    opens dev.agentwire.server to info.picocli;
+}
