@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side end-to-end comparison: AgentWire, a bare Undertow floor, plain ws and Socket.IO, driven by the same
+# Side-by-side end-to-end comparison: AgentWire, the raw NIO floor, a bare Undertow floor, plain ws and Socket.IO, driven by the same
 # load tool over loopback, interleaved (A B C D, A B C D, ...), server pinned to core 0 and the load tool to core 1.
 # Writes raw JSON per run, then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
 #
@@ -13,7 +13,7 @@ OUT="${OUT:-$ROOT/benchmarks/results/compare-$(date +%F)}"
 CONNS="${CONNS:-1000 10000}"
 WORKLOADS="${WORKLOADS:-unicast room10 broadcast}"
 REPS="${REPS:-3}"
-PEERS="${PEERS:-agentwire floor ws socketio}"
+PEERS="${PEERS:-agentwire raw floor ws socketio}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -35,8 +35,8 @@ cp "$ROOT"/benchmarks/peers/*.mjs "$ROOT"/benchmarks/peers/package.json "$ROOT/.
 
 rates_for() { # workload connections -> the ladder of offered events/s
     case "$1" in
-        unicast) echo "1000,2000,5000,10000,15000,20000,30000,40000" ;;
-        room10) echo "200,500,1000,2000,5000,10000,20000" ;;
+        unicast) echo "1000,2000,5000,10000,20000,30000,40000,60000,80000,100000" ;;
+        room10) echo "200,500,1000,2000,3000,4000,6000,8000,10000" ;;
         broadcast) if [ "$2" -ge 10000 ]; then echo "1,2,5,10,20,50"; else echo "5,10,20,50,100,200,500"; fi ;;
     esac
 }
@@ -49,6 +49,8 @@ start_peer() { # peer -> prints the pid
             --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
             >"$OUT/server-$1.log" 2>&1 & ;;
         floor) taskset -c "$SERVER_CPU" java -Xmx4g ${SERVER_GC:-} -cp "$JAR" dev.agentwire.bench.FloorServer "$PORT" \
+            >"$OUT/server-$1.log" 2>&1 & ;;
+        raw) taskset -c "$SERVER_CPU" java -Xmx4g ${SERVER_GC:-} -cp "$JAR" dev.agentwire.bench.RawFloorServer "$PORT" \
             >"$OUT/server-$1.log" 2>&1 & ;;
         ws) taskset -c "$SERVER_CPU" node "$ROOT/.bench/peers/ws-server.mjs" "$PORT" >"$OUT/server-$1.log" 2>&1 & ;;
         socketio) taskset -c "$SERVER_CPU" node "$ROOT/.bench/peers/socketio-server.mjs" "$PORT" \
@@ -71,7 +73,7 @@ for conns in $CONNS; do
             --base "http://127.0.0.1:$PORT" --connections "$conns" --workload "$workload" \
             --rates "$(rates_for "$workload" "$conns")" --step-seconds "$STEP_SECONDS" \
             --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" --producer-key "$KEY" --server-pid "$pid" \
-            $(case "$peer" in agentwire|floor) echo --gc-before-rss ;; esac) \
+            $(case "$peer" in agentwire|floor|raw) echo --gc-before-rss ;; esac) \
             --out "$OUT/raw/$peer-$workload-$conns-$rep.json" || echo "run failed: $peer $workload $conns $rep"
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -81,4 +83,4 @@ for conns in $CONNS; do
   done
 done
 
-java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT"
+java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" "$(echo $PEERS | tr ' ' ',')"

@@ -32,9 +32,18 @@ import java.util.stream.Stream;
 public final class CompareReport
 {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String DEFAULT_PEERS = "agentwire,floor,ws,socketio";
-    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0x7f7f7f), new Color(0x2ca02c),
-        new Color(0xd62728)};
+    private static final String DEFAULT_PEERS = "agentwire,raw,floor,ws,socketio";
+    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0x000000), new Color(0x7f7f7f),
+        new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)};
+    /** The peer whose CPU per delivery every other is measured against: the raw NIO floor. */
+    private static final String FLOOR = "raw";
+
+    /** The offered rates where the targets compare CPU per delivery (10,000 and 20,000 deliveries/s). */
+    private static int[] targetRates(final String workload)
+    {
+        return "room10".equals(workload) ? new int[]{1_000, 2_000} :
+            "broadcast".equals(workload) ? new int[0] : new int[]{10_000, 20_000};
+    }
 
     private CompareReport()
     {
@@ -60,9 +69,11 @@ public final class CompareReport
         }
         final StringBuilder md = new StringBuilder();
         md.append("| workload | connections | peer | max sustainable rate (events/s, median) | ")
-            .append(baseline).append(" ÷ peer | common rate | p99 ms at the common rate | ")
-            .append("server CPU µs/delivery at the common rate | Redis CPU µs/event at the common rate | ")
-            .append("memory per connection (KiB) | runs |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+            .append(baseline).append(" ÷ peer | common rate | p50 / p99 ms at the common rate | ")
+            .append("server CPU µs/delivery at the common rate | × raw floor | CPU µs/delivery at the target rates | ")
+            .append("Redis CPU µs/event at the common rate | memory per connection (KiB) | ")
+            .append("gaps / duplicates / foreign (all steps) | runs |\n")
+            .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         final ArrayNode summary = JSON.createArrayNode();
         for (final Map.Entry<String, Map<String, List<JsonNode>>> entry : runs.entrySet())
         {
@@ -81,11 +92,27 @@ public final class CompareReport
                 final double memory = medianOf(peerRuns, "memoryPerConnectionKb");
                 final double cpu = medianStepAtRate(peerRuns, common, "serverCpuMicrosPerDelivery");
                 final double p99 = medianStepAtRate(peerRuns, common, "p99Ms");
+                final double p50 = medianStepAtRate(peerRuns, common, "p50Ms");
                 final double redis = medianStepAtRate(peerRuns, common, "redisCpuMicrosPerEvent");
-                md.append(String.format("| %s | %s | %s | %.0f | %s | %d | %s | %s | %s | %.1f | %d |%n", key[0], key[1],
-                    peer, max, max > 0 && agentWireMax > 0 ? String.format("%.2f×", agentWireMax / max) : "–",
-                    common, p99 >= 0 ? String.format("%.1f", p99) : "–", cpu >= 0 ? String.format("%.1f", cpu) : "–",
-                    redis >= 0 ? String.format("%.1f", redis) : "–", memory, peerRuns.size()));
+                final double floorCpu = byPeer.containsKey(FLOOR) ?
+                    medianStepAtRate(byPeer.get(FLOOR), common, "serverCpuMicrosPerDelivery") : -1;
+                final StringBuilder atTargets = new StringBuilder();
+                for (final int rate : targetRates(key[0]))
+                {
+                    final double at = medianStepAtRate(peerRuns, rate, "serverCpuMicrosPerDelivery");
+                    atTargets.append(atTargets.length() == 0 ? "" : ", ").append(rate).append(": ")
+                        .append(at >= 0 ? String.format("%.1f", at) : "–");
+                }
+                final long[] integrity = integrity(peerRuns);
+                md.append(String.format("| %s | %s | %s | %.0f | %s | %d | %s / %s | %s | %s | %s | %s | %.1f | %d / %d / %d | %d |%n",
+                    key[0], key[1], peer, max,
+                    max > 0 && agentWireMax > 0 ? String.format("%.2f×", agentWireMax / max) : "–",
+                    common, p50 >= 0 ? String.format("%.1f", p50) : "–", p99 >= 0 ? String.format("%.1f", p99) : "–",
+                    cpu >= 0 ? String.format("%.1f", cpu) : "–",
+                    cpu >= 0 && floorCpu > 0 ? String.format("%.2f×", cpu / floorCpu) : "–",
+                    atTargets.length() == 0 ? "–" : atTargets.toString(),
+                    redis >= 0 ? String.format("%.1f", redis) : "–", memory, integrity[0], integrity[1],
+                    integrity[2], peerRuns.size()));
                 final ObjectNode row = summary.addObject();
                 row.put("workload", key[0]);
                 row.put("connections", Integer.parseInt(key[1]));
@@ -95,6 +122,11 @@ public final class CompareReport
                 row.put("baselineRatio", max > 0 ? agentWireMax / max : 0);
                 row.put("commonRate", common);
                 row.put("p99MsAtCommonRate", p99);
+                row.put("p50MsAtCommonRate", p50);
+                row.put("cpuTimesRawFloor", cpu >= 0 && floorCpu > 0 ? cpu / floorCpu : -1);
+                row.put("gaps", integrity[0]);
+                row.put("duplicates", integrity[1]);
+                row.put("foreign", integrity[2]);
                 row.put("serverCpuMicrosPerDelivery", cpu);
                 row.put("redisCpuMicrosPerEvent", redis);
                 row.put("memoryPerConnectionKb", memory);
@@ -131,6 +163,22 @@ public final class CompareReport
             return firstRung == Integer.MAX_VALUE ? 0 : firstRung;
         }
         return common;
+    }
+
+    /** Gaps, duplicates and foreign events summed over every step of every run (each must be 0). */
+    private static long[] integrity(final List<JsonNode> runs)
+    {
+        final long[] sums = new long[3];
+        for (final JsonNode run : runs)
+        {
+            for (final JsonNode step : run.get("steps"))
+            {
+                sums[0] += step.path("gaps").asLong();
+                sums[1] += step.path("duplicates").asLong();
+                sums[2] += step.path("foreign").asLong();
+            }
+        }
+        return sums;
     }
 
     /** The median over runs of one step field at a rate; -1 when no run has it (or it was not measured). */

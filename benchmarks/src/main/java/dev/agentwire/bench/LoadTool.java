@@ -119,6 +119,9 @@ public final class LoadTool implements Callable<Integer>
         .connectTimeout(Duration.ofSeconds(10)).build();
     private final Recorder latency = new Recorder(3_600_000_000_000L, 3);
     private final LongAdder delivered = new LongAdder();
+    private final LongAdder gaps = new LongAdder();
+    private final LongAdder duplicates = new LongAdder();
+    private final LongAdder foreign = new LongAdder();
     private final AtomicInteger ready = new AtomicInteger();
     private String filler = "";
     private NioReceiver receiver;
@@ -140,6 +143,12 @@ public final class LoadTool implements Callable<Integer>
         public double p99Ms;
         public double p999Ms;
         public double maxMs;
+        /** Seqs skipped on a connection: events of its stream it never received. Must be 0. */
+        public long gaps;
+        /** Events received again (a seq not above the last seen). Must be 0. */
+        public long duplicates;
+        /** Events that reached a connection they were not addressed to. Must be 0. */
+        public long foreign;
         public double serverCpuMicrosPerDelivery = -1;
         public double redisCpuMicrosPerEvent = -1;
         public double clientCpuCores;
@@ -163,7 +172,7 @@ public final class LoadTool implements Callable<Integer>
                 return 2;
             }
         }
-        filler = "x".repeat(Math.max(0, payloadBytes - 32));
+        filler = "x".repeat(Math.max(0, payloadBytes - 42));
         final long rssBeforeKb = rssKb();
         openConnections();
         Thread.sleep(1_000);
@@ -189,10 +198,11 @@ public final class LoadTool implements Callable<Integer>
             final Step step = runStep(rate, recipientsPerEvent);
             steps.add(step);
             System.out.printf("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
-                    "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores%s%n",
+                    "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores gaps=%d duplicates=%d " +
+                    "foreign=%d%s%n",
                 target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
                 step.maxMs, step.serverCpuMicrosPerDelivery, step.redisCpuMicrosPerEvent, step.clientCpuCores,
-                step.clientSaturated ? " INVALID(client saturated)" : "");
+                step.gaps, step.duplicates, step.foreign, step.clientSaturated ? " INVALID(client saturated)" : "");
             failedInARow = step.sustainable ? 0 : failedInARow + 1;
             if (maxFailedSteps > 0 && failedInARow >= maxFailedSteps)
             {
@@ -232,6 +242,9 @@ public final class LoadTool implements Callable<Integer>
     {
         latency.getIntervalHistogram();
         final long deliveredBefore = delivered.sum();
+        final long gapsBefore = gaps.sum();
+        final long duplicatesBefore = duplicates.sum();
+        final long foreignBefore = foreign.sum();
         final long serverCpuBefore = serverCpuMicros();
         final long redisCpuBefore = ProcStats.cpuMicros(redisPid);
         final long clientCpuBefore = clientCpuNanos();
@@ -283,6 +296,9 @@ public final class LoadTool implements Callable<Integer>
         step.expectedDeliveries = expected;
         step.deliveries = delivered.sum() - deliveredBefore;
         step.deliveredRatio = expected == 0 ? 0 : step.deliveries / (double)expected;
+        step.gaps = gaps.sum() - gapsBefore;
+        step.duplicates = duplicates.sum() - duplicatesBefore;
+        step.foreign = foreign.sum() - foreignBefore;
         step.p50Ms = histogram.getValueAtPercentile(50) / 1e6;
         step.p99Ms = histogram.getValueAtPercentile(99) / 1e6;
         step.p999Ms = histogram.getValueAtPercentile(99.9) / 1e6;
@@ -297,7 +313,10 @@ public final class LoadTool implements Callable<Integer>
         }
         step.clientCpuCores = (clientCpuNanos() - clientCpuBefore) / (double)wallNs;
         step.clientSaturated = step.clientCpuCores >= 0.9 * Runtime.getRuntime().availableProcessors();
-        step.sustainable = step.deliveredRatio >= 0.99 && step.p99Ms <= 50;
+        // Sustainable: (almost) everything delivered, p99 within 50 ms, and every event in order, once, only to its
+        // owner. The last three are the server's promise, not a performance figure: any violation fails the step.
+        step.sustainable = step.deliveredRatio >= 0.999 && step.p99Ms <= 50 &&
+            step.gaps == 0 && step.duplicates == 0 && step.foreign == 0;
         return step;
     }
 
@@ -316,9 +335,12 @@ public final class LoadTool implements Callable<Integer>
                 out.append("{\"broadcast\":true");
                 break;
         }
-        // The data object is about payloadBytes bytes on the wire.
-        out.append(",\"type\":\"app.bench\",\"data\":{\"t\":").append(intendedNs).append(",\"p\":\"")
-            .append(filler).append("\"}}");
+        // The data object is about payloadBytes bytes on the wire; "a" names the addressee (user or room index)
+        // so the receiver can tell an event that reached the wrong connection.
+        final int addressee = "unicast".equals(workload) ? n % connections :
+            "room10".equals(workload) ? n % Math.max(1, connections / 10) : -1;
+        out.append(",\"type\":\"app.bench\",\"data\":{\"t\":").append(intendedNs).append(",\"a\":")
+            .append(addressee).append(",\"p\":\"").append(filler).append("\"}}");
     }
 
     private HttpRequest publishRequest(final String events)
@@ -355,7 +377,7 @@ public final class LoadTool implements Callable<Integer>
         receiver = new NioReceiver(this::onText);
         for (int u = 0; u < connections; u++)
         {
-            receiver.connect(socketUri("load-" + u, u));
+            receiver.connect(socketUri("load-" + u, u), u);
         }
         receiver.start();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -400,6 +422,7 @@ public final class LoadTool implements Callable<Integer>
             {
                 latency.recordValue(Math.max(0, nowNs - intendedNs));
                 delivered.increment();
+                checkIntegrity(frame, from, to, connection);
             }
             else if (!"socketio".equals(target))
             {
@@ -410,6 +433,69 @@ public final class LoadTool implements Callable<Integer>
         {
             connection.closed = true;
         }
+    }
+
+    /** Every event in order, once, only to its owner: seqs contiguous per connection, addressee this connection. */
+    private void checkIntegrity(
+        final ByteBuffer frame, final int from, final int to, final NioReceiver.Connection connection)
+    {
+        final long seq = numberAfter(frame, from, to, SEQ_FIELD);
+        if (seq != Long.MIN_VALUE)
+        {
+            if (seq <= connection.lastSeq)
+            {
+                duplicates.increment();
+            }
+            else
+            {
+                if (seq != connection.lastSeq + 1)
+                {
+                    gaps.add(seq - connection.lastSeq - 1);
+                }
+                connection.lastSeq = seq;
+            }
+        }
+        final long addressee = numberAfter(frame, from, to, ADDRESSEE_FIELD);
+        final long expected = "unicast".equals(workload) ? connection.index :
+            "room10".equals(workload) ? connection.index / 10 : -1;
+        if (addressee != expected)
+        {
+            foreign.increment();
+        }
+    }
+
+    private static final byte[] SEQ_FIELD = "\"seq\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ADDRESSEE_FIELD = "\"a\":".getBytes(StandardCharsets.US_ASCII);
+
+    /** The integer after the first occurrence of {@code field} in the frame, or Long.MIN_VALUE. */
+    static long numberAfter(final ByteBuffer frame, final int from, final int to, final byte[] field)
+    {
+        outer:
+        for (int i = from; i + field.length < to; i++)
+        {
+            for (int k = 0; k < field.length; k++)
+            {
+                if (frame.get(i + k) != field[k])
+                {
+                    continue outer;
+                }
+            }
+            int j = i + field.length;
+            final boolean negative = frame.get(j) == '-';
+            if (negative)
+            {
+                j++;
+            }
+            final int digitsFrom = j;
+            long value = 0;
+            while (j < to && frame.get(j) >= '0' && frame.get(j) <= '9')
+            {
+                value = value * 10 + (frame.get(j) - '0');
+                j++;
+            }
+            return j > digitsFrom ? (negative ? -value : value) : Long.MIN_VALUE;
+        }
+        return Long.MIN_VALUE;
     }
 
     private void markReady(final NioReceiver.Connection connection)

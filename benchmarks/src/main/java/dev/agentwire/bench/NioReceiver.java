@@ -32,15 +32,20 @@ final class NioReceiver implements AutoCloseable
     {
         final SocketChannel channel;
         final byte[] request;
+        /** Which of the tool's users this connection is (load-INDEX). */
+        final int index;
         ByteBuffer in = ByteBuffer.allocate(16 * 1024);
         boolean upgraded;
         boolean ready;
         boolean closed;
+        /** The highest seq seen on this connection (0: none yet). */
+        long lastSeq;
 
-        Connection(final SocketChannel channel, final byte[] request)
+        Connection(final SocketChannel channel, final byte[] request, final int index)
         {
             this.channel = channel;
             this.request = request;
+            this.index = index;
         }
     }
 
@@ -67,7 +72,7 @@ final class NioReceiver implements AutoCloseable
     }
 
     /** Opens a connection and sends the upgrade request once connected. Call before {@link #start()}. */
-    void connect(final URI uri) throws IOException
+    void connect(final URI uri, final int index) throws IOException
     {
         final SocketChannel channel = SocketChannel.open();
         channel.configureBlocking(false);
@@ -75,7 +80,7 @@ final class NioReceiver implements AutoCloseable
         final byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() +
             "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
             "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        final Connection connection = new Connection(channel, request);
+        final Connection connection = new Connection(channel, request, index);
         connections.add(connection);
         channel.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
         channel.register(selector, SelectionKey.OP_CONNECT, connection);
