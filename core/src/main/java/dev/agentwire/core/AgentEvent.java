@@ -1,67 +1,67 @@
 package dev.agentwire.core;
 
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One event as delivered to one user: immutable, safe to share between threads and to keep.
+ * One event as delivered to one user: a view over where the event is stored, valid only during the call that
+ * hands it over ({@link SubscriptionHandler#onEvent}, {@link FrameEncoder}). Keep nothing from it but what you
+ * copy, or keep {@link #copy()}. The engine reuses these views, so delivering an event makes no object.
  * <p>
  * {@link #seq()} is the event's number in that user's stream (1, 2, 3, … with no gaps) and {@link #epoch()} names
  * the stream: a client that remembers both can resume after a reconnect. A room or broadcast event takes a number
- * in each member's stream; the members' copies share one payload array.
+ * in each member's stream. The string accessors decode (allocate); the frame and payload accessors do not.
  */
 public final class AgentEvent
 {
-    /** Fixed per-event overhead, in bytes, counted against queue and history byte bounds. */
-    static final int OVERHEAD_BYTES = 96;
+    private static final int STRING_COUNT = 5;
+    private static final int NULL_STRING = 0xFFFF;
 
-    private final String userId;
-    private final long epoch;
-    private final long seq;
-    private final long position;
-    private final String type;
-    private final String runId;
-    private final String threadId;
-    private final String eventId;
-    private final String room;
-    private final boolean broadcast;
-    private final boolean binary;
-    private final long timestampMs;
-    private final long publishNs;
-    private final byte[] payload;
+    // Over a ring slot (what an encoder sees) or over a log record (what a reader sees).
+    private EventSlot slot;
+    private DirectBuffer record;
+    private int recordOffset;
 
-    AgentEvent(
-        final String userId,
-        final long epoch,
-        final long seq,
-        final long position,
-        final String type,
-        final String runId,
-        final String threadId,
-        final String eventId,
-        final String room,
-        final boolean broadcast,
-        final boolean binary,
-        final long timestampMs,
-        final long publishNs,
-        final byte[] payload)
+    private String userId;
+    private long epoch;
+    private long seq;
+    // Decoded lazily from a record, once per view.
+    private String type;
+    private String runId;
+    private String threadId;
+    private String eventId;
+    private String room;
+    private boolean stringsDecoded;
+
+    /** Views are made by the engine. */
+    AgentEvent()
     {
+    }
+
+    AgentEvent wrapSlot(final EventSlot slot, final String userId, final long epoch, final long seq)
+    {
+        this.slot = slot;
+        this.record = null;
         this.userId = userId;
         this.epoch = epoch;
         this.seq = seq;
-        this.position = position;
-        this.type = type;
-        this.runId = runId;
-        this.threadId = threadId;
-        this.eventId = eventId;
-        this.room = room;
-        this.broadcast = broadcast;
-        this.binary = binary;
-        this.timestampMs = timestampMs;
-        this.publishNs = publishNs;
-        this.payload = payload;
+        return this;
+    }
+
+    AgentEvent wrapRecord(final DirectBuffer buffer, final int offset, final String userId)
+    {
+        this.slot = null;
+        this.record = buffer;
+        this.recordOffset = offset;
+        this.userId = userId;
+        this.epoch = buffer.getLong(offset + SliceLog.EPOCH_OFFSET);
+        this.seq = buffer.getLong(offset + SliceLog.SEQ_OFFSET);
+        stringsDecoded = false;
+        return this;
     }
 
     /** @return the user whose stream this copy belongs to. */
@@ -82,70 +82,105 @@ public final class AgentEvent
         return seq;
     }
 
-    /** @return the spine position the publish returned for this event. */
+    /** @return the spine position the publish returned for this event (-1 for one a store answered). */
     public long position()
     {
-        return position;
+        return slot != null ? slot.position : record.getLong(recordOffset + SliceLog.POSITION_OFFSET);
     }
 
     /** @return the event type. */
     public String type()
     {
-        return type;
+        return slot != null ? slot.type : strings().type;
     }
 
     /** @return the run id, or null. */
     public String runId()
     {
-        return runId;
+        return slot != null ? slot.runId : strings().runId;
     }
 
     /** @return the thread (conversation) id, or null. */
     public String threadId()
     {
-        return threadId;
+        return slot != null ? slot.threadId : strings().threadId;
     }
 
     /** @return the producer's idempotency key, or null. */
     public String eventId()
     {
-        return eventId;
+        return slot != null ? slot.eventId : strings().eventId;
     }
 
     /** @return the room the event was sent to, or null when it was sent to the user or broadcast. */
     public String room()
     {
-        return room;
+        return slot != null ? slot.room() : strings().room;
     }
 
     /** @return true when the event was broadcast. */
     public boolean isBroadcast()
     {
-        return broadcast;
+        return slot != null ? slot.targetKind == EventDraft.TARGET_BROADCAST :
+            (record.getInt(recordOffset + SliceLog.FLAGS_OFFSET) & SliceLog.FLAG_BROADCAST) != 0;
     }
 
     /** @return true when the payload is arbitrary bytes rather than a JSON object. */
     public boolean isBinary()
     {
-        return binary;
+        return slot != null ? slot.binary :
+            (record.getInt(recordOffset + SliceLog.FLAGS_OFFSET) & SliceLog.FLAG_BINARY) != 0;
     }
 
     /** @return the event time, epoch milliseconds. */
     public long timestampMs()
     {
-        return timestampMs;
+        return slot != null ? slot.timestampMs : record.getLong(recordOffset + SliceLog.TIMESTAMP_OFFSET);
     }
 
     /** @return {@link System#nanoTime()} at publish, for publish-to-delivery latency on the same JVM. */
     public long publishNs()
     {
-        return publishNs;
+        return slot != null ? slot.publishNs : record.getLong(recordOffset + SliceLog.PUBLISH_NS_OFFSET);
     }
 
     /** @return payload length in bytes. */
     public int payloadLength()
     {
-        return payload.length;
+        return slot != null ? slot.payloadLength : record.getInt(recordOffset + SliceLog.PAYLOAD_LENGTH_OFFSET);
+    }
+
+    /** @return the buffer holding the payload at {@link #payloadOffset()} (a view: do not keep it). */
+    public DirectBuffer payloadBuffer()
+    {
+        return slot != null ? slot.payload() : record;
+    }
+
+    /** @return where the payload starts in {@link #payloadBuffer()}. */
+    public int payloadOffset()
+    {
+        return slot != null ? 0 : frameOffset() + record.getInt(recordOffset + SliceLog.PAYLOAD_OFFSET_OFFSET);
+    }
+
+    /**
+     * @return the buffer holding the event's encoded frame at {@link #frameOffset()}: what the engine's
+     *     {@link FrameEncoder} made of it for this recipient (for the server, the WebSocket frame).
+     */
+    public DirectBuffer frameBuffer()
+    {
+        return record;
+    }
+
+    /** @return where the frame starts in {@link #frameBuffer()}. */
+    public int frameOffset()
+    {
+        return recordOffset + SliceLog.HEADER_LENGTH + record.getInt(recordOffset + SliceLog.STRINGS_LENGTH_OFFSET);
+    }
+
+    /** @return the frame's length (0 while an encoder is making it). */
+    public int frameLength()
+    {
+        return slot != null ? 0 : record.getInt(recordOffset + SliceLog.FRAME_LENGTH_OFFSET);
     }
 
     /**
@@ -157,8 +192,9 @@ public final class AgentEvent
      */
     public int getPayload(final MutableDirectBuffer dst, final int index)
     {
-        dst.putBytes(index, payload);
-        return payload.length;
+        final int length = payloadLength();
+        dst.putBytes(index, payloadBuffer(), payloadOffset(), length);
+        return length;
     }
 
     /**
@@ -168,31 +204,108 @@ public final class AgentEvent
      */
     public void getPayload(final ByteBuffer dst)
     {
-        dst.put(payload);
+        final int length = payloadLength();
+        payloadBuffer().getBytes(payloadOffset(), dst, dst.position(), length);
+        dst.position(dst.position() + length);
     }
 
-    /** @return a copy of the payload bytes. */
+    /** @return a copy of the payload bytes (allocates). */
     public byte[] payloadBytes()
     {
-        return payload.clone();
+        final byte[] bytes = new byte[payloadLength()];
+        payloadBuffer().getBytes(payloadOffset(), bytes);
+        return bytes;
     }
 
     /** @return the payload decoded as UTF-8 (allocates; for tests and tools). */
     public String payloadAsString()
     {
-        return new String(payload, StandardCharsets.UTF_8);
+        return new String(payloadBytes(), StandardCharsets.UTF_8);
     }
 
-    int footprintBytes()
+    /**
+     * @return a copy that stays valid after the call that handed this view over (allocates: for tests and for
+     *     applications that keep events).
+     */
+    public AgentEvent copy()
     {
-        return OVERHEAD_BYTES + payload.length;
+        if (slot != null)
+        {
+            throw new IllegalStateException("an event being encoded cannot be copied");
+        }
+        final int length = record.getInt(recordOffset + SliceLog.LENGTH_OFFSET);
+        final UnsafeBuffer bytes = new UnsafeBuffer(new byte[length]);
+        bytes.putBytes(0, record, recordOffset, length);
+        return new AgentEvent().wrapRecord(bytes, 0, userId);
+    }
+
+    private AgentEvent strings()
+    {
+        if (!stringsDecoded)
+        {
+            int at = recordOffset + SliceLog.HEADER_LENGTH;
+            final String[] values = new String[STRING_COUNT];
+            for (int i = 0; i < STRING_COUNT; i++)
+            {
+                final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+                at += 2;
+                if (length != NULL_STRING)
+                {
+                    values[i] = Utf8.get(record, at, length);
+                    at += length;
+                }
+            }
+            type = values[0];
+            runId = values[1];
+            threadId = values[2];
+            eventId = values[3];
+            room = values[4];
+            stringsDecoded = true;
+        }
+        return this;
+    }
+
+    /** @return the bytes the strings block of a record takes for a slot's event. */
+    static int stringsLength(final EventSlot slot)
+    {
+        return stringLength(slot.type) + stringLength(slot.runId) + stringLength(slot.threadId) +
+            stringLength(slot.eventId) + stringLength(slot.room());
+    }
+
+    /** Writes a slot's strings block (see {@link SliceLog}); @return its length. */
+    static int putStrings(final MutableDirectBuffer dst, final int index, final EventSlot slot)
+    {
+        int at = index;
+        at += putString(dst, at, slot.type);
+        at += putString(dst, at, slot.runId);
+        at += putString(dst, at, slot.threadId);
+        at += putString(dst, at, slot.eventId);
+        at += putString(dst, at, slot.room());
+        return at - index;
+    }
+
+    private static int stringLength(final String value)
+    {
+        return 2 + (value == null ? 0 : Utf8.length(value));
+    }
+
+    private static int putString(final MutableDirectBuffer dst, final int index, final String value)
+    {
+        if (value == null)
+        {
+            dst.putShort(index, (short)NULL_STRING, java.nio.ByteOrder.LITTLE_ENDIAN);
+            return 2;
+        }
+        final int length = Utf8.put(dst, index + 2, value);
+        dst.putShort(index, (short)length, java.nio.ByteOrder.LITTLE_ENDIAN);
+        return 2 + length;
     }
 
     @Override
     public String toString()
     {
-        return "AgentEvent{user=" + userId + ", epoch=" + epoch + ", seq=" + seq + ", type=" + type +
-            ", runId=" + runId + (room != null ? ", room=" + room : "") + (broadcast ? ", broadcast" : "") +
-            ", payloadBytes=" + payload.length + '}';
+        return "AgentEvent{user=" + userId + ", epoch=" + epoch + ", seq=" + seq + ", type=" + type() +
+            ", runId=" + runId() + (room() != null ? ", room=" + room() : "") + (isBroadcast() ? ", broadcast" : "") +
+            ", payloadBytes=" + payloadLength() + '}';
     }
 }

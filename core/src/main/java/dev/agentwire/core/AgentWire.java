@@ -51,6 +51,7 @@ public final class AgentWire implements AutoCloseable
     private final PublishStripe[] stripes;
     private final int stripeMask;
     private final SliceCounters[] counters;
+    private final PayloadPool payloads;
     private final EventSpine spine;
     private final PresenceRelay presence = new PresenceRelay();
     private final ConcurrentHashMap<String, InboundHandler> inboundHandlers = new ConcurrentHashMap<>();
@@ -72,13 +73,14 @@ public final class AgentWire implements AutoCloseable
         {
             stripes[i] = new PublishStripe(config.dedupWindowMs(), dedupPerStripe);
         }
+        payloads = new PayloadPool(config.maxPayloadBytes(), config.largePayloadMaxBytes());
         final SliceHandler[] slices = new SliceHandler[config.sliceCount()];
         counters = new SliceCounters[slices.length];
         final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(slices.length);
         for (int i = 0; i < slices.length; i++)
         {
             counters[i] = new SliceCounters();
-            slices[i] = new SliceHandler(i, config, presence, counters[i], started);
+            slices[i] = new SliceHandler(i, config, presence, counters[i], started, payloads);
         }
         spine = new EventSpine(config, slices, counters, started);
         ticker = Executors.newSingleThreadScheduledExecutor(task ->
@@ -152,14 +154,14 @@ public final class AgentWire implements AutoCloseable
             throw new IllegalStateException("publishSequenced needs a replica engine: historySource=null");
         }
         if (draft == null || draft.recipients.count == 0 || EventTypes.code(draft.type) == EventTypes.UNKNOWN ||
-            draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes())
+            draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes() || !idsFit(draft))
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
         final Recipients recipients = draft.recipients;
         for (int i = 0; i < recipients.count; i++)
         {
-            if (isBlank(recipients.users[i]) || recipients.epochs[i] <= 0 || recipients.seqs[i] <= 0)
+            if (!isId(recipients.users[i]) || recipients.epochs[i] <= 0 || recipients.seqs[i] <= 0)
             {
                 return PublishStatus.INVALID_ARGUMENT;
             }
@@ -173,7 +175,8 @@ public final class AgentWire implements AutoCloseable
             {
                 return PublishStatus.CLOSED;
             }
-            return spine.publishEvent(draft, true, config.clock().time());
+            final byte[] large = borrowLarge(draft.payloadLength, true);
+            return spine.publishEvent(draft, true, config.clock().time(), large);
         }
         finally
         {
@@ -196,8 +199,16 @@ public final class AgentWire implements AutoCloseable
             throw new IllegalArgumentException("subscription=" + subscription + " backfill=" + backfill +
                 " must be for the same user");
         }
-        return command(
-            EventSlot.KIND_BACKFILL, subscription.userId(), null, subscription, 0, Subscription.LIVE, backfill);
+        final PublishStripe stripe = stripeFor(subscription.userId());
+        stripe.lock.lock();
+        try
+        {
+            return closed ? PublishStatus.CLOSED : spine.publishBackfill(subscription, backfill);
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
     }
 
     /**
@@ -237,13 +248,25 @@ public final class AgentWire implements AutoCloseable
         {
             throw new IllegalArgumentException("afterSeq=" + afterSeq + " must be >= 0 or Subscription.LIVE");
         }
-        final Subscription subscription = new Subscription(
-            subscriptionIds.incrementAndGet(), userId, listener, this,
-            config.subscriberQueueMaxEvents(), config.subscriberQueueMaxBytes());
-        final long status = command(EventSlot.KIND_SUBSCRIBE, userId, null, subscription, epoch, afterSeq, null);
-        if (status == PublishStatus.CLOSED)
+        final Subscription subscription = new Subscription(subscriptionIds.incrementAndGet(), userId, listener, this);
+        final PublishStripe stripe = stripeFor(userId);
+        boolean taken = false;
+        stripe.lock.lock();
+        try
         {
-            subscription.offerClosing(CloseReason.SHUTDOWN);
+            if (!closed)
+            {
+                spine.publishSubscribe(subscription, epoch, afterSeq);
+                taken = true;
+            }
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
+        if (!taken)
+        {
+            subscription.offerClosing(CloseReason.SHUTDOWN, Long.MIN_VALUE);
         }
         return subscription;
     }
@@ -258,11 +281,7 @@ public final class AgentWire implements AutoCloseable
      */
     public long join(final String userId, final String room)
     {
-        if (isBlank(userId) || isBlank(room))
-        {
-            return PublishStatus.INVALID_ARGUMENT;
-        }
-        return command(EventSlot.KIND_JOIN, userId, room, null, 0, Subscription.LIVE, null);
+        return membership(userId, room, true);
     }
 
     /**
@@ -274,11 +293,25 @@ public final class AgentWire implements AutoCloseable
      */
     public long leave(final String userId, final String room)
     {
-        if (isBlank(userId) || isBlank(room))
+        return membership(userId, room, false);
+    }
+
+    private long membership(final String userId, final String room, final boolean join)
+    {
+        if (!isId(userId) || !isId(room))
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
-        return command(EventSlot.KIND_LEAVE, userId, room, null, 0, Subscription.LIVE, null);
+        final PublishStripe stripe = stripeFor(userId);
+        stripe.lock.lock();
+        try
+        {
+            return closed ? PublishStatus.CLOSED : spine.publishMembership(userId, room, join);
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
     }
 
     /**
@@ -382,7 +415,7 @@ public final class AgentWire implements AutoCloseable
             }
         }
         // Every publish that got in before 'closed' is already on the ring; this is the last slot.
-        spine.publishCommand(EventSlot.KIND_SHUTDOWN, EventSlot.ALL_SLICES, null, null, null, 0, Subscription.LIVE, null);
+        spine.publishShutdown();
         spine.shutdown(CLOSE_TIMEOUT_MS);
         try
         {
@@ -403,7 +436,19 @@ public final class AgentWire implements AutoCloseable
 
     void unsubscribe(final Subscription subscription)
     {
-        command(EventSlot.KIND_UNSUBSCRIBE, subscription.userId(), null, subscription, 0, Subscription.LIVE, null);
+        final PublishStripe stripe = stripeFor(subscription.userId());
+        stripe.lock.lock();
+        try
+        {
+            if (!closed)
+            {
+                spine.publishUnsubscribe(subscription);
+            }
+        }
+        finally
+        {
+            stripe.lock.unlock();
+        }
     }
 
     private long publish(final EventDraft draft, final boolean block)
@@ -445,9 +490,18 @@ public final class AgentWire implements AutoCloseable
                     return violation;
                 }
             }
-            final long position = spine.publishEvent(draft, block, nowMs);
+            final byte[] large = borrowLarge(draft.payloadLength, block);
+            if (large == NO_ROOM)
+            {
+                return PublishStatus.RING_FULL;
+            }
+            final long position = spine.publishEvent(draft, block, nowMs, large);
             if (position < 0)
             {
+                if (large != null)
+                {
+                    payloads.giveBack(large);
+                }
                 return position;
             }
             if (dedup)
@@ -494,7 +548,7 @@ public final class AgentWire implements AutoCloseable
         {
             case EventDraft.TARGET_USER:
             case EventDraft.TARGET_ROOM:
-                if (isBlank(draft.target))
+                if (!isId(draft.target))
                 {
                     return EventTypes.UNKNOWN;
                 }
@@ -505,7 +559,7 @@ public final class AgentWire implements AutoCloseable
                 return EventTypes.UNKNOWN;
         }
         if (draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes() ||
-            (draft.payloadLength > 0 && draft.payload == null))
+            (draft.payloadLength > 0 && draft.payload == null) || !idsFit(draft))
         {
             return EventTypes.UNKNOWN;
         }
@@ -529,30 +583,54 @@ public final class AgentWire implements AutoCloseable
         return typeCode;
     }
 
-    private long command(
-        final int kind,
-        final String userId,
-        final String room,
-        final Subscription subscription,
-        final long epoch,
-        final long after,
-        final Backfill backfill)
+    /** A marker for "no room for a large payload now" (tryPublish answers RING_FULL). */
+    private static final byte[] NO_ROOM = new byte[0];
+
+    /**
+     * @return null for a payload that fits a slot's inline bytes, a pool buffer for a larger one, or
+     *     {@link #NO_ROOM} when {@code block} is false and the bound on large payloads in the ring is reached.
+     */
+    private byte[] borrowLarge(final int length, final boolean block)
     {
-        final PublishStripe stripe = stripeFor(userId);
-        stripe.lock.lock();
-        try
+        if (length <= EventSlot.INLINE_PAYLOAD_BYTES)
         {
-            if (closed)
+            return null;
+        }
+        byte[] buffer;
+        int idle = 0;
+        while ((buffer = payloads.borrow(length)) == null)
+        {
+            if (!block)
             {
-                return PublishStatus.CLOSED;
+                return NO_ROOM;
             }
-            return spine.publishCommand(
-                kind, spine.sliceFor(userId), userId, room, subscription, epoch, after, backfill);
+            // The slices give buffers back as they read slots: wait as publish waits for a ring slot.
+            if (++idle < 100)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
         }
-        finally
-        {
-            stripe.lock.unlock();
-        }
+        return buffer;
+    }
+
+    private static boolean idsFit(final EventDraft draft)
+    {
+        return fits(draft.type) && fits(draft.runId) && fits(draft.threadId) && fits(draft.eventId) &&
+            fits(draft.toolCallId) && fits(draft.target);
+    }
+
+    private static boolean fits(final String value)
+    {
+        return value == null || value.length() <= EventDraft.MAX_ID_LENGTH;
+    }
+
+    private static boolean isId(final String value)
+    {
+        return value != null && !value.isEmpty() && value.length() <= EventDraft.MAX_ID_LENGTH;
     }
 
     private PublishStripe stripeFor(final String key)

@@ -41,10 +41,8 @@ public final class AgentWireConfig
     public static final long DEFAULT_HISTORY_MAX_AGE_MS = 5 * 60_000L;
     /** Default bound on the bytes of all users' histories together. */
     public static final long DEFAULT_HISTORY_MAX_TOTAL_BYTES = 256L * 1024 * 1024;
-    /** Default most entries queued for one subscription. */
-    public static final int DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS = 4096;
-    /** Default most bytes queued for one subscription. */
-    public static final long DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES = 4L * 1024 * 1024;
+    /** Default bytes of payloads over a slot's inline bytes that may be in the ring at once. */
+    public static final long DEFAULT_LARGE_PAYLOAD_MAX_BYTES = 64L * 1024 * 1024;
     /** Default window in which a repeated event id is dropped. */
     public static final long DEFAULT_DEDUP_WINDOW_MS = 60_000L;
     /** Default bound on remembered event ids. */
@@ -66,8 +64,7 @@ public final class AgentWireConfig
     private final int historyMaxEvents;
     private final long historyMaxAgeMs;
     private final long historyMaxTotalBytes;
-    private final int subscriberQueueMaxEvents;
-    private final long subscriberQueueMaxBytes;
+    private final long largePayloadMaxBytes;
     private final LifecycleMode lifecycleMode;
     private final long dedupWindowMs;
     private final int dedupMaxEntries;
@@ -79,6 +76,7 @@ public final class AgentWireConfig
     private final EpochClock clock;
     private final HistorySource historySource;
     private final ThreadFactory threadFactory;
+    private final FrameEncoder frameEncoder;
 
     private AgentWireConfig(final Builder b)
     {
@@ -88,8 +86,7 @@ public final class AgentWireConfig
         historyMaxEvents = b.historyMaxEvents;
         historyMaxAgeMs = b.historyMaxAgeMs;
         historyMaxTotalBytes = b.historyMaxTotalBytes;
-        subscriberQueueMaxEvents = b.subscriberQueueMaxEvents;
-        subscriberQueueMaxBytes = b.subscriberQueueMaxBytes;
+        largePayloadMaxBytes = b.largePayloadMaxBytes;
         lifecycleMode = b.lifecycleMode;
         dedupWindowMs = b.dedupWindowMs;
         dedupMaxEntries = b.dedupMaxEntries;
@@ -101,6 +98,7 @@ public final class AgentWireConfig
         clock = b.clock;
         historySource = b.historySource;
         threadFactory = b.threadFactory;
+        frameEncoder = b.frameEncoder;
     }
 
     /** @return a builder holding every default. */
@@ -122,8 +120,7 @@ public final class AgentWireConfig
         b.historyMaxEvents = historyMaxEvents;
         b.historyMaxAgeMs = historyMaxAgeMs;
         b.historyMaxTotalBytes = historyMaxTotalBytes;
-        b.subscriberQueueMaxEvents = subscriberQueueMaxEvents;
-        b.subscriberQueueMaxBytes = subscriberQueueMaxBytes;
+        b.largePayloadMaxBytes = largePayloadMaxBytes;
         b.lifecycleMode = lifecycleMode;
         b.dedupWindowMs = dedupWindowMs;
         b.dedupMaxEntries = dedupMaxEntries;
@@ -134,6 +131,7 @@ public final class AgentWireConfig
         b.publishStripes = publishStripes;
         b.clock = clock;
         b.threadFactory = threadFactory;
+        b.frameEncoder = frameEncoder;
         b.historySource = source;
         return b.build();
     }
@@ -180,16 +178,45 @@ public final class AgentWireConfig
         return historyMaxTotalBytes;
     }
 
-    /** @return most entries queued for one subscription. */
-    public int subscriberQueueMaxEvents()
+    /** @return bytes of payloads over a ring slot's inline bytes that may be in the ring at once. */
+    public long largePayloadMaxBytes()
     {
-        return subscriberQueueMaxEvents;
+        return largePayloadMaxBytes;
     }
 
-    /** @return most bytes queued for one subscription. */
-    public long subscriberQueueMaxBytes()
+    /**
+     * @return bytes of each slice's log: the largest power of two not above {@code historyMaxTotalBytes /
+     *     sliceCount}. The logs together are the bound on all histories.
+     */
+    public int sliceLogCapacity()
     {
-        return subscriberQueueMaxBytes;
+        return sliceLogCapacity(historyMaxTotalBytes, sliceCount);
+    }
+
+    private static int sliceLogCapacity(final long historyMaxTotalBytes, final int sliceCount)
+    {
+        final long share = Math.min(1L << 30, historyMaxTotalBytes / Math.max(1, sliceCount));
+        return share < 1 ? 0 : (int)Long.highestOneBit(share);
+    }
+
+    /** @return what each event becomes in the log, once per recipient (see {@link FrameEncoder}). */
+    public FrameEncoder frameEncoder()
+    {
+        return frameEncoder;
+    }
+
+    /** @return bytes the largest valid event takes in a log (its record: header, ids, frame). */
+    public int maxRecordBytes()
+    {
+        return maxRecordBytes(maxPayloadBytes, frameEncoder);
+    }
+
+    private static int maxRecordBytes(final int maxPayloadBytes, final FrameEncoder encoder)
+    {
+        // Five strings (type, run, thread, event id, room) of at most MAX_ID_LENGTH chars, 3 bytes each in UTF-8.
+        final long strings = 5L * (2 + 3L * EventDraft.MAX_ID_LENGTH);
+        return (int)Math.min(Integer.MAX_VALUE, SliceLog.HEADER_LENGTH + strings + encoder.maxFramingBytes() +
+            (long)maxPayloadBytes + SliceLog.ALIGNMENT);
     }
 
     /** @return whether lifecycle rules are enforced. */
@@ -273,8 +300,8 @@ public final class AgentWireConfig
     {
         return "AgentWireConfig{ringSize=" + ringSize + ", sliceCount=" + sliceCount + ", waitStrategy=" + waitStrategy +
             ", historyMaxEvents=" + historyMaxEvents + ", historyMaxAgeMs=" + historyMaxAgeMs +
-            ", historyMaxTotalBytes=" + historyMaxTotalBytes + ", subscriberQueueMaxEvents=" + subscriberQueueMaxEvents +
-            ", subscriberQueueMaxBytes=" + subscriberQueueMaxBytes + ", lifecycleMode=" + lifecycleMode +
+            ", historyMaxTotalBytes=" + historyMaxTotalBytes + ", sliceLogCapacity=" + sliceLogCapacity() +
+            ", largePayloadMaxBytes=" + largePayloadMaxBytes + ", lifecycleMode=" + lifecycleMode +
             ", dedupWindowMs=" + dedupWindowMs + ", dedupMaxEntries=" + dedupMaxEntries +
             ", runRetentionMs=" + runRetentionMs + ", userRetentionMs=" + userRetentionMs +
             ", maxPayloadBytes=" + maxPayloadBytes + ", tickIntervalMs=" + tickIntervalMs +
@@ -290,8 +317,7 @@ public final class AgentWireConfig
         private int historyMaxEvents = DEFAULT_HISTORY_MAX_EVENTS;
         private long historyMaxAgeMs = DEFAULT_HISTORY_MAX_AGE_MS;
         private long historyMaxTotalBytes = DEFAULT_HISTORY_MAX_TOTAL_BYTES;
-        private int subscriberQueueMaxEvents = DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS;
-        private long subscriberQueueMaxBytes = DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES;
+        private long largePayloadMaxBytes = DEFAULT_LARGE_PAYLOAD_MAX_BYTES;
         private LifecycleMode lifecycleMode = LifecycleMode.STRICT;
         private long dedupWindowMs = DEFAULT_DEDUP_WINDOW_MS;
         private int dedupMaxEntries = DEFAULT_DEDUP_MAX_ENTRIES;
@@ -303,6 +329,7 @@ public final class AgentWireConfig
         private EpochClock clock = SystemEpochClock.INSTANCE;
         private HistorySource historySource;
         private ThreadFactory threadFactory;
+        private FrameEncoder frameEncoder = FrameEncoder.PAYLOAD_ONLY;
 
         private Builder()
         {
@@ -343,24 +370,35 @@ public final class AgentWireConfig
             return this;
         }
 
-        /** @param v bound on all histories' bytes, at least 64 KiB. @return this. */
+        /**
+         * @param v bound on all histories' bytes, at least 64 KiB: each slice keeps its users' histories in a log
+         *          of the largest power of two up to {@code v / sliceCount} bytes, which must hold at least two of
+         *          the largest events. @return this.
+         */
         public Builder historyMaxTotalBytes(final long v)
         {
             historyMaxTotalBytes = v;
             return this;
         }
 
-        /** @param v most entries queued per subscription, above historyMaxEvents + 2. @return this. */
-        public Builder subscriberQueueMaxEvents(final int v)
+        /**
+         * @param v bytes of payloads over a ring slot's inline 256 that may be in the ring at once, at least
+         *          maxPayloadBytes; a publish past it waits (tryPublish: RING_FULL). @return this.
+         */
+        public Builder largePayloadMaxBytes(final long v)
         {
-            subscriberQueueMaxEvents = v;
+            largePayloadMaxBytes = v;
             return this;
         }
 
-        /** @param v most bytes queued per subscription, at least maxPayloadBytes + overhead. @return this. */
-        public Builder subscriberQueueMaxBytes(final long v)
+        /**
+         * @param v what each event becomes in the log, once per recipient: the server's WebSocket frames, or the
+         *          default {@link FrameEncoder#PAYLOAD_ONLY}. One instance serves every slice: it must be
+         *          thread-safe. @return this.
+         */
+        public Builder frameEncoder(final FrameEncoder v)
         {
-            subscriberQueueMaxBytes = v;
+            frameEncoder = v;
             return this;
         }
 
@@ -465,9 +503,6 @@ public final class AgentWireConfig
             require(historyMaxAgeMs >= 1, "historyMaxAgeMs", historyMaxAgeMs, "must be >= 1");
             require(historyMaxTotalBytes >= 64 * 1024, "historyMaxTotalBytes", historyMaxTotalBytes,
                 "must be >= 65536");
-            require(subscriberQueueMaxEvents >= historyMaxEvents + 2, "subscriberQueueMaxEvents",
-                subscriberQueueMaxEvents, "must be >= historyMaxEvents + 2 (" + (historyMaxEvents + 2L) +
-                ") so a full replay fits");
             require(lifecycleMode != null, "lifecycleMode", null, "must be set");
             require(dedupWindowMs >= 0, "dedupWindowMs", dedupWindowMs, "must be >= 0");
             require(publishStripes >= 1 && publishStripes <= 4096 && Integer.bitCount(publishStripes) == 1,
@@ -478,9 +513,15 @@ public final class AgentWireConfig
             require(userRetentionMs >= 1, "userRetentionMs", userRetentionMs, "must be >= 1");
             require(maxPayloadBytes >= 0 && maxPayloadBytes <= 64 * 1024 * 1024, "maxPayloadBytes", maxPayloadBytes,
                 "must be 0..67108864");
-            require(subscriberQueueMaxBytes >= (long)maxPayloadBytes + AgentEvent.OVERHEAD_BYTES,
-                "subscriberQueueMaxBytes", subscriberQueueMaxBytes,
-                "must hold at least one largest event (maxPayloadBytes + " + AgentEvent.OVERHEAD_BYTES + ")");
+            require(largePayloadMaxBytes >= maxPayloadBytes, "largePayloadMaxBytes", largePayloadMaxBytes,
+                "must be >= maxPayloadBytes (" + maxPayloadBytes + ")");
+            require(frameEncoder != null, "frameEncoder", null, "must be set");
+            final int logCapacity = sliceLogCapacity(historyMaxTotalBytes, sliceCount);
+            final int maxRecord = maxRecordBytes(maxPayloadBytes, frameEncoder);
+            require(logCapacity >= 4096 && logCapacity >= 2L * maxRecord, "historyMaxTotalBytes",
+                historyMaxTotalBytes, "must give each of the " + sliceCount + " slices a log of at least twice the " +
+                "largest event's record (" + maxRecord + " bytes for maxPayloadBytes=" + maxPayloadBytes +
+                "): each slice's log is the largest power of two up to historyMaxTotalBytes / sliceCount");
             require(tickIntervalMs >= 1 && tickIntervalMs <= 60_000, "tickIntervalMs", tickIntervalMs,
                 "must be 1..60000");
             require(clock != null, "clock", null, "must be set");

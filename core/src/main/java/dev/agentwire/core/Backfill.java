@@ -7,16 +7,45 @@ import java.util.List;
  * A user's stream as an external store (the cluster's Redis) held it when asked by a {@link HistorySource}: its
  * epoch, the first and last seq it still holds, and the events a resume needs, oldest first.
  * <p>
- * Built by the source on its own thread, then handed to {@link AgentWire#backfill(Subscription, Backfill)}, which
- * merges it with what the local slice has seen, in ring order. Not thread-safe while being built; immutable after.
+ * Built by the source on its own thread, then handed to {@link Subscription#backfill(Backfill)}, which merges it
+ * with what the local slice has seen, in ring order. Not thread-safe while being built; immutable after.
  */
 public final class Backfill
 {
+    /** One stored event, as the store gave it. */
+    static final class Entry
+    {
+        final long seq;
+        final String type;
+        final String runId;
+        final String threadId;
+        final String eventId;
+        final String room;
+        final boolean broadcast;
+        final boolean binary;
+        final long timestampMs;
+        final byte[] payload;
+
+        Entry(final long seq, final EventDraft draft)
+        {
+            this.seq = seq;
+            this.type = draft.type;
+            this.runId = draft.runId;
+            this.threadId = draft.threadId;
+            this.eventId = draft.eventId;
+            this.room = draft.targetKind == EventDraft.TARGET_ROOM ? draft.target : null;
+            this.broadcast = draft.targetKind == EventDraft.TARGET_BROADCAST;
+            this.binary = draft.binary;
+            this.timestampMs = draft.timestampMs;
+            this.payload = draft.payloadBytes();
+        }
+    }
+
     private final String userId;
     private final long epoch;
     private final long firstSeq;
     private final long lastSeq;
-    private final List<AgentEvent> events = new ArrayList<>();
+    private final List<Entry> events = new ArrayList<>();
 
     /**
      * @param userId   the stream's user.
@@ -46,17 +75,13 @@ public final class Backfill
      */
     public Backfill add(final EventDraft draft, final long seq)
     {
-        final long expected = events.isEmpty() ? seq : events.get(events.size() - 1).seq() + 1;
+        final long expected = events.isEmpty() ? seq : events.get(events.size() - 1).seq + 1;
         if (seq != expected || seq < firstSeq || seq > lastSeq)
         {
             throw new IllegalArgumentException("seq=" + seq + " expected=" + expected + " firstSeq=" + firstSeq +
                 " lastSeq=" + lastSeq);
         }
-        events.add(new AgentEvent(
-            userId, epoch, seq, -1, draft.type, draft.runId, draft.threadId, draft.eventId,
-            draft.targetKind == EventDraft.TARGET_ROOM ? draft.target : null,
-            draft.targetKind == EventDraft.TARGET_BROADCAST, draft.binary, draft.timestampMs, 0,
-            draft.payloadBytes()));
+        events.add(new Entry(seq, draft));
         return this;
     }
 
@@ -84,7 +109,7 @@ public final class Backfill
         return lastSeq;
     }
 
-    List<AgentEvent> events()
+    List<Entry> events()
     {
         return events;
     }

@@ -17,6 +17,9 @@ import java.nio.charset.StandardCharsets;
  */
 public final class EventDraft
 {
+    /** Longest accepted id (user, room, run, thread, event and tool call ids), in characters. */
+    public static final int MAX_ID_LENGTH = 256;
+
     static final byte TARGET_NONE = 0;
     static final byte TARGET_USER = 1;
     static final byte TARGET_ROOM = 2;

@@ -1,13 +1,21 @@
 package dev.agentwire.core;
 
-import org.agrona.ExpandableArrayBuffer;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One preallocated ring slot. Producers fill it in place; every slice reads it; nobody keeps it.
  * <p>
- * Events and commands (subscribe, unsubscribe, join, leave, tick, shutdown) share the slot type so that they
- * travel one ring and are ordered against each other for free: a subscribe is sequenced exactly between two
+ * Events and commands (subscribe, unsubscribe, join, leave, tick, shutdown, backfill) share the slot type so that
+ * they travel one ring and are ordered against each other for free: a subscribe is sequenced exactly between two
  * events, which is what makes resume gapless without any lock.
+ * <p>
+ * A payload of up to {@link #INLINE_PAYLOAD_BYTES} is copied into the slot's own bytes; a larger one into a buffer
+ * lent by the {@link PayloadPool}, which the last slice to read the slot gives back, so a slot never holds more
+ * than its inline bytes once it is read.
  */
 final class EventSlot
 {
@@ -23,9 +31,29 @@ final class EventSlot
     /** Slice index meaning "every slice has work for this slot". */
     static final int ALL_SLICES = -1;
 
-    static final int INITIAL_PAYLOAD_CAPACITY = 256;
+    /** Payload bytes a slot holds itself; larger ones are lent by the pool. */
+    static final int INLINE_PAYLOAD_BYTES = 256;
 
-    final ExpandableArrayBuffer payload = new ExpandableArrayBuffer(INITIAL_PAYLOAD_CAPACITY);
+    private static final VarHandle READERS_LEFT;
+
+    static
+    {
+        try
+        {
+            READERS_LEFT = MethodHandles.lookup().findVarHandle(EventSlot.class, "readersLeft", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final UnsafeBuffer inline = new UnsafeBuffer(new byte[INLINE_PAYLOAD_BYTES]);
+    private final UnsafeBuffer largeView = new UnsafeBuffer(new byte[0]);
+    /** The pool's buffer while the slot holds a large payload, else null. */
+    byte[] large;
+    @SuppressWarnings("unused")
+    private int readersLeft;
 
     int kind;
     int slice;
@@ -39,6 +67,7 @@ final class EventSlot
     boolean binary;
     long timestampMs;
     long publishNs;
+    long position;
     int payloadLength;
     Subscription subscription;
     ReceiptTracker receipt;
@@ -47,6 +76,76 @@ final class EventSlot
     Backfill backfill;
     // Pre-numbered recipients (replica mode), copied from the draft.
     final Recipients recipients = new Recipients();
+
+    /** @return the payload's bytes, at offset 0. */
+    DirectBuffer payload()
+    {
+        return large != null ? largeView : inline;
+    }
+
+    /**
+     * Copies a payload into the slot: its own bytes, or the large buffer the publisher borrowed for it.
+     *
+     * @param largeBuffer from the pool when the payload is over {@link #INLINE_PAYLOAD_BYTES}, else null.
+     * @param readers     slices that will read the slot: the last one gives the large buffer back.
+     */
+    void putPayload(final DirectBuffer src, final int offset, final int length, final byte[] largeBuffer,
+        final int readers)
+    {
+        payloadLength = length;
+        large = largeBuffer;
+        if (largeBuffer != null)
+        {
+            largeView.wrap(largeBuffer);
+            largeView.putBytes(0, src, offset, length);
+            READERS_LEFT.setRelease(this, readers);
+        }
+        else if (length > 0)
+        {
+            inline.putBytes(0, src, offset, length);
+        }
+    }
+
+    /** A slice is done with the slot: the last one gives a large payload's buffer back to the pool. */
+    void readBy(final PayloadPool pool)
+    {
+        if (large != null && (int)READERS_LEFT.getAndAdd(this, -1) == 1)
+        {
+            final byte[] buffer = large;
+            large = null;
+            largeView.wrap(inline.byteArray());
+            pool.giveBack(buffer);
+        }
+    }
+
+    /**
+     * Points this slot at a stored event (a replica's backfill) so an encoder can make its frame: a carrier that no
+     * ring owns, whose payload is the entry's own array (never the pool's).
+     */
+    void carry(final Backfill.Entry entry)
+    {
+        kind = KIND_EVENT;
+        targetKind = entry.room != null ? EventDraft.TARGET_ROOM :
+            entry.broadcast ? EventDraft.TARGET_BROADCAST : EventDraft.TARGET_USER;
+        target = entry.room;
+        type = entry.type;
+        runId = entry.runId;
+        threadId = entry.threadId;
+        eventId = entry.eventId;
+        binary = entry.binary;
+        timestampMs = entry.timestampMs;
+        publishNs = 0;
+        position = -1;
+        payloadLength = entry.payload.length;
+        large = entry.payload;
+        largeView.wrap(entry.payload);
+    }
+
+    /** @return the room an event was sent to, or null. */
+    String room()
+    {
+        return targetKind == EventDraft.TARGET_ROOM ? target : null;
+    }
 
     /** Commands carry no event fields; clearing them lets the old event's strings be collected. */
     void clearForCommand(final int kind, final int slice)
@@ -62,6 +161,7 @@ final class EventSlot
         eventId = null;
         binary = false;
         payloadLength = 0;
+        large = null;
         subscription = null;
         receipt = null;
         resumeEpoch = 0;

@@ -87,9 +87,11 @@ final class EventSpine
     /**
      * Copies the draft into a slot and publishes it.
      *
+     * @param large a buffer borrowed from the {@link PayloadPool} for a payload over the slot's inline bytes, else
+     *              null; the slot gives it back once read.
      * @return the ring position, or {@link PublishStatus#RING_FULL} when {@code block} is false and no slot is free.
      */
-    long publishEvent(final EventDraft draft, final boolean block, final long nowMs)
+    long publishEvent(final EventDraft draft, final boolean block, final long nowMs, final byte[] large)
     {
         final long position;
         if (block)
@@ -137,15 +139,12 @@ final class EventSpine
             slot.binary = draft.binary;
             slot.timestampMs = draft.timestampMs != 0 ? draft.timestampMs : nowMs;
             slot.publishNs = System.nanoTime();
+            slot.position = position;
             slot.subscription = null;
             slot.receipt = draft.receipt == null ? null : new ReceiptTracker(
                 draft.receipt, slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);
-            final int length = draft.payloadLength;
-            if (length > 0)
-            {
-                slot.payload.putBytes(0, draft.payload, draft.payloadOffset, length);
-            }
-            slot.payloadLength = length;
+            slot.putPayload(draft.payload, draft.payloadOffset, draft.payloadLength, large,
+                slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);
         }
         finally
         {
@@ -154,37 +153,87 @@ final class EventSpine
         return position;
     }
 
-    /**
-     * Publishes a command, waiting for a slot: commands are never dropped.
-     *
-     * @param backfill the store's answer for a waiting subscription ({@link EventSlot#KIND_BACKFILL}), else null.
-     */
-    long publishCommand(
-        final int kind,
-        final int slice,
-        final String target,
-        final String room,
-        final Subscription subscription,
-        final long resumeEpoch,
-        final long resumeAfter,
-        final Backfill backfill)
+    /** Subscribes a connection, resuming from a cursor, in ring order with its user's events. */
+    long publishSubscribe(final Subscription subscription, final long epoch, final long after)
     {
-        final long position = ring.next();
+        final long position = claimCommand(EventSlot.KIND_SUBSCRIBE, sliceFor(subscription.userId()));
         try
         {
             final EventSlot slot = ring.get(position);
-            slot.clearForCommand(kind, slice);
-            slot.target = target;
-            slot.room = room;
+            slot.target = subscription.userId();
             slot.subscription = subscription;
-            slot.resumeEpoch = resumeEpoch;
-            slot.resumeAfter = resumeAfter;
+            slot.resumeEpoch = epoch;
+            slot.resumeAfter = after;
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return position;
+    }
+
+    /** Removes a subscription from its user, in ring order. */
+    long publishUnsubscribe(final Subscription subscription)
+    {
+        final long position = claimCommand(EventSlot.KIND_UNSUBSCRIBE, sliceFor(subscription.userId()));
+        try
+        {
+            ring.get(position).subscription = subscription;
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return position;
+    }
+
+    /** Adds a user to a room, or removes it. */
+    long publishMembership(final String userId, final String room, final boolean join)
+    {
+        final long position = claimCommand(join ? EventSlot.KIND_JOIN : EventSlot.KIND_LEAVE, sliceFor(userId));
+        try
+        {
+            final EventSlot slot = ring.get(position);
+            slot.target = userId;
+            slot.room = room;
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return position;
+    }
+
+    /** Hands a held-back subscription the store's answer, merged by its slice in ring order. */
+    long publishBackfill(final Subscription subscription, final Backfill backfill)
+    {
+        final long position = claimCommand(EventSlot.KIND_BACKFILL, sliceFor(subscription.userId()));
+        try
+        {
+            final EventSlot slot = ring.get(position);
+            slot.subscription = subscription;
             slot.backfill = backfill;
         }
         finally
         {
             ring.publish(position);
         }
+        return position;
+    }
+
+    /** The last slot of all: every slice ends its subscriptions after their users' last events. */
+    long publishShutdown()
+    {
+        final long position = claimCommand(EventSlot.KIND_SHUTDOWN, EventSlot.ALL_SLICES);
+        ring.publish(position);
+        return position;
+    }
+
+    /** Commands wait for a slot: they are never dropped. */
+    private long claimCommand(final int kind, final int slice)
+    {
+        final long position = ring.next();
+        ring.get(position).clearForCommand(kind, slice);
         return position;
     }
 

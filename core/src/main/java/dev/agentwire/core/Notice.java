@@ -1,7 +1,9 @@
 package dev.agentwire.core;
 
 /**
- * A control record that travels a subscription's queue in order with its events.
+ * A control record for one subscription (welcome, resumed, joined, left, closed), delivered in order with the
+ * user's events: after every event up to {@link #afterSeq}, before the next. Made on the owning slice's thread.
+ * Notices are rare (one or two per connection, one per room change), so they are objects; events never are.
  */
 final class Notice
 {
@@ -11,16 +13,18 @@ final class Notice
     static final int LEFT = 4;
     static final int CLOSED = 5;
 
-    static final int FOOTPRINT_BYTES = 64;
-
     final int kind;
     final String text;
     final long epoch;
     final long a;
     final long b;
     final boolean flag;
+    /** Delivered once every event with a seq up to this one has been. */
+    final long afterSeq;
 
-    private Notice(final int kind, final String text, final long epoch, final long a, final long b, final boolean flag)
+    private Notice(
+        final int kind, final String text, final long epoch, final long a, final long b, final boolean flag,
+        final long afterSeq)
     {
         this.kind = kind;
         this.text = text;
@@ -28,54 +32,32 @@ final class Notice
         this.a = a;
         this.b = b;
         this.flag = flag;
+        this.afterSeq = afterSeq;
     }
 
-    static Notice welcome(final String userId, final long epoch, final long lastSeq)
+    static Notice welcome(final String userId, final long epoch, final long lastSeq, final long afterSeq)
     {
-        return new Notice(WELCOME, userId, epoch, lastSeq, 0, false);
+        return new Notice(WELCOME, userId, epoch, lastSeq, 0, false, afterSeq);
     }
 
-    static Notice resumed(final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
+    static Notice resumed(
+        final boolean recovered, final long epoch, final long fromSeq, final long toSeq, final long afterSeq)
     {
-        return new Notice(RESUMED, null, epoch, fromSeq, toSeq, recovered);
+        return new Notice(RESUMED, null, epoch, fromSeq, toSeq, recovered, afterSeq);
     }
 
-    static Notice joined(final String room)
+    static Notice joined(final String room, final long afterSeq)
     {
-        return new Notice(JOINED, room, 0, 0, 0, false);
+        return new Notice(JOINED, room, 0, 0, 0, false, afterSeq);
     }
 
-    static Notice left(final String room)
+    static Notice left(final String room, final long afterSeq)
     {
-        return new Notice(LEFT, room, 0, 0, 0, false);
+        return new Notice(LEFT, room, 0, 0, 0, false, afterSeq);
     }
 
-    static Notice closed(final int reason)
+    static Notice closed(final int reason, final long afterSeq)
     {
-        return new Notice(CLOSED, null, 0, reason, 0, false);
-    }
-
-    void dispatch(final SubscriptionHandler handler)
-    {
-        switch (kind)
-        {
-            case WELCOME:
-                handler.onWelcome(text, epoch, a);
-                break;
-            case RESUMED:
-                handler.onResumed(flag, epoch, a, b);
-                break;
-            case JOINED:
-                handler.onJoined(text);
-                break;
-            case LEFT:
-                handler.onLeft(text);
-                break;
-            case CLOSED:
-                handler.onClosed((int)a);
-                break;
-            default:
-                throw new IllegalStateException("notice kind=" + kind);
-        }
+        return new Notice(CLOSED, null, 0, reason, 0, false, afterSeq);
     }
 }

@@ -1,52 +1,42 @@
 package dev.agentwire.core;
 
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * One connection's view of a user's stream: a bounded queue the spine fills and the transport drains.
+ * One connection's view of a user's stream: a cursor into the user's history in its slice's log, plus the control
+ * notices (welcome, resumed, joined, left, closed) that come in order between the user's events.
  * <p>
- * Threading: the owning slice thread is the only writer; one transport thread at a time calls
- * {@link #poll(SubscriptionHandler, int)}. {@link #close()} may be called from any thread.
+ * Threading: the owning slice thread attaches it and offers notices; one transport thread at a time reads it with
+ * {@link #poll(SubscriptionHandler, int)} or {@link #drainTo}. {@link #close()} may be called from any thread.
  * <p>
- * The queue is bounded by count and by bytes (see {@link AgentWireConfig}). The spine never waits for it: when a
- * bound is hit the subscription is cut with {@link CloseReason#SLOW_CONSUMER} and the
- * {@link SubscriberListener} is told. Everything it missed stays in the user's history for a resume.
+ * Nothing is queued per event: live delivery and replay are the same read of the log, so a subscription that
+ * falls behind holds no memory. It is cut ({@link CloseReason#SLOW_CONSUMER}) only when events it has not read
+ * leave the user's history (the count or age bound, or the log's memory bound overwrote them); the
+ * {@link SubscriberListener} is told, and a resume then says exactly what was lost.
  */
 public final class Subscription
 {
     /** Cursor value for "no resume: start live from now". */
     public static final long LIVE = -1;
 
-    private final long id;
-    private final String userId;
-    private final SubscriberListener listener;
-    private final AgentWire owner;
-    // A linked queue, bounded by the counters below rather than by a preallocated array: an idle connection costs
-    // a few dozen bytes instead of a slot array sized for its bound, which matters at a million connections.
-    private final ManyToOneConcurrentLinkedQueue<Object> queue = new ManyToOneConcurrentLinkedQueue<>();
-    private final int maxEvents;
-    private final long maxBytes;
-    private static final VarHandle OFFERED;
-    private static final VarHandle OFFERED_BYTES;
-    private static final VarHandle POLLED;
-    private static final VarHandle POLLED_BYTES;
     private static final VarHandle SIGNALLED;
     private static final VarHandle UNSUBSCRIBE_REQUESTED;
+    private static final VarHandle CURSOR;
 
     static
     {
         try
         {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            OFFERED = lookup.findVarHandle(Subscription.class, "offered", long.class);
-            OFFERED_BYTES = lookup.findVarHandle(Subscription.class, "offeredBytes", long.class);
-            POLLED = lookup.findVarHandle(Subscription.class, "polled", long.class);
-            POLLED_BYTES = lookup.findVarHandle(Subscription.class, "polledBytes", long.class);
             SIGNALLED = lookup.findVarHandle(Subscription.class, "signalled", int.class);
             UNSUBSCRIBE_REQUESTED = lookup.findVarHandle(Subscription.class, "unsubscribeRequested", int.class);
+            CURSOR = lookup.findVarHandle(Subscription.class, "cursor", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -54,43 +44,41 @@ public final class Subscription
         }
     }
 
-    // Each side counts only what it did (single writer, release store), so bounding the queue by count and bytes
-    // needs no read-modify-write. The counters live in this object, not in separate atomics, because with many
-    // users every extra object is another cache miss per delivery.
-    @SuppressWarnings("unused")
-    private long offered;
-    @SuppressWarnings("unused")
-    private long offeredBytes;
-    @SuppressWarnings("unused")
-    private long polled;
-    @SuppressWarnings("unused")
-    private long polledBytes;
+    private final long id;
+    private final String userId;
+    private final SubscriberListener listener;
+    private final AgentWire owner;
+    private final ManyToOneConcurrentLinkedQueue<Notice> notices = new ManyToOneConcurrentLinkedQueue<>();
     @SuppressWarnings("unused")
     private int signalled;
     @SuppressWarnings("unused")
     private int unsubscribeRequested;
+    /** The next seq the reader will take, published for the slice's check of what it still needs. */
+    @SuppressWarnings("unused")
+    private long cursor;
     private volatile int closeReason = CloseReason.NONE;
 
-    // Replica resume state, touched only by the owning slice thread.
-    boolean pending;
-    long pendingEpoch;
-    long pendingAfter;
-    Backfill waitingFor;
+    // Set by the slice before it offers the welcome; read by the reader after it takes the welcome.
+    private StreamIndex index;
+    private long epoch;
+    private long startSeq;
+    private long logFromSeq;
+    private BackfillFrames prefix;
 
-    Subscription(
-        final long id,
-        final String userId,
-        final SubscriberListener listener,
-        final AgentWire owner,
-        final int maxEvents,
-        final long maxBytes)
+    // The reader's own state.
+    private boolean attached;
+    private boolean ended;
+    private long nextSeq;
+    private UnsafeBuffer scratch;
+    private long lastPublishNs;
+    private final AgentEvent view = new AgentEvent();
+
+    Subscription(final long id, final String userId, final SubscriberListener listener, final AgentWire owner)
     {
         this.id = id;
         this.userId = userId;
         this.listener = listener;
         this.owner = owner;
-        this.maxEvents = maxEvents;
-        this.maxBytes = maxBytes;
     }
 
     /** @return a number unique to this subscription within the engine. */
@@ -117,59 +105,94 @@ public final class Subscription
         return closeReason;
     }
 
-    /** @return bytes currently queued (payload plus a fixed overhead per entry). */
-    public long queuedBytes()
+    /** @return events of the stream this subscription has not read yet (0 before its welcome is read). */
+    public long queuedCount()
     {
-        return (long)OFFERED_BYTES.getAcquire(this) - (long)POLLED_BYTES.getAcquire(this);
-    }
-
-    /** @return entries currently queued. */
-    public int queuedCount()
-    {
-        return (int)((long)OFFERED.getAcquire(this) - (long)POLLED.getAcquire(this));
+        final StreamIndex at = index;
+        return attached && at != null ? Math.max(0, at.lastSeqAcquire() - nextSeq + 1) : 0;
     }
 
     /**
-     * Delivers up to {@code limit} queued entries to the handler, in order.
+     * Delivers what is ready, in order, to an in-process handler: notices, then each event as a view over a copy
+     * the subscription keeps (valid during {@link SubscriptionHandler#onEvent}).
      *
      * @param handler receives the entries on this thread.
-     * @param limit   the most to deliver in this call.
+     * @param limit   the most entries to deliver in this call.
      * @return how many were delivered; when it equals {@code limit} more may remain, so poll again.
      */
     public int poll(final SubscriptionHandler handler, final int limit)
     {
         SIGNALLED.setVolatile(this, 0);
         int delivered = 0;
-        long bytes = 0;
-        try
+        while (delivered < limit && !ended)
         {
-            while (delivered < limit)
+            final Notice notice = notices.peek();
+            if (notice != null && notice.afterSeq < nextSeq)
             {
-                final Object item = queue.poll();
-                if (item == null)
+                notices.poll();
+                dispatch(notice, handler);
+                delivered++;
+                continue;
+            }
+            final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
+            if (!nextEvent(limitSeq))
+            {
+                break;
+            }
+            handler.onEvent(view);
+            delivered++;
+        }
+        return delivered;
+    }
+
+    /**
+     * Copies what is ready, in order, into a transport's buffer: each event's frame as the engine's
+     * {@link FrameEncoder} made it, and the notices between them as the sink encodes them. Whole frames only.
+     *
+     * @param dst      the transport's buffer.
+     * @param offset   where to start writing.
+     * @param capacity bytes available from {@code offset}; at least one frame's worth, or nothing moves.
+     * @param sink     encodes the notices and counts the frames, on this thread.
+     * @return bytes written.
+     */
+    public int drainTo(final MutableDirectBuffer dst, final int offset, final int capacity, final FrameSink sink)
+    {
+        SIGNALLED.setVolatile(this, 0);
+        int at = offset;
+        final int end = offset + capacity;
+        while (!ended)
+        {
+            final Notice notice = notices.peek();
+            if (notice != null && notice.afterSeq < nextSeq)
+            {
+                final int written = encode(notice, sink, dst, at, end - at);
+                if (written < 0)
                 {
                     break;
                 }
-                delivered++;
-                if (item instanceof AgentEvent)
+                notices.poll();
+                at += written;
+                if (notice.kind == Notice.CLOSED)
                 {
-                    final AgentEvent event = (AgentEvent)item;
-                    bytes += event.footprintBytes();
-                    handler.onEvent(event);
+                    ended = true;
+                    sink.onClosed((int)notice.a);
                 }
-                else
+                else if (notice.kind == Notice.WELCOME)
                 {
-                    bytes += Notice.FOOTPRINT_BYTES;
-                    ((Notice)item).dispatch(handler);
+                    attached = true;
                 }
+                continue;
             }
+            final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
+            final int written = copyNextFrame(limitSeq, dst, at, end - at);
+            if (written < 0)
+            {
+                break;
+            }
+            at += written;
+            sink.onFrame(lastPublishNs);
         }
-        finally
-        {
-            POLLED.setRelease(this, (long)POLLED.getOpaque(this) + delivered);
-            POLLED_BYTES.setRelease(this, (long)POLLED_BYTES.getOpaque(this) + bytes);
-        }
-        return delivered;
+        return at - offset;
     }
 
     /**
@@ -195,7 +218,188 @@ public final class Subscription
         }
     }
 
-    // Slice-thread side.
+    // Reading (the transport's thread).
+
+    /**
+     * Positions {@link #view} on the next event if there is one up to {@code limitSeq} and it is intact, copying it
+     * into the scratch buffer first: what a handler sees can no longer change under it.
+     */
+    private boolean nextEvent(final long limitSeq)
+    {
+        if (!attached || nextSeq > limitSeq)
+        {
+            return false;
+        }
+        final DirectBuffer source;
+        final int sourceOffset;
+        final long position;
+        if (prefix != null && prefix.hasNext())
+        {
+            source = prefix.buffer();
+            sourceOffset = prefix.offset();
+            position = -1;
+        }
+        else
+        {
+            prefix = null;
+            position = positionOfNext();
+            if (position < 0)
+            {
+                return false;
+            }
+            source = index.log.buffer;
+            sourceOffset = index.log.offset(position);
+        }
+        final int length = source.getInt(sourceOffset + SliceLog.LENGTH_OFFSET);
+        if (length < SliceLog.HEADER_LENGTH || length > source.capacity() - sourceOffset)
+        {
+            // A header read while the record was being overwritten: this reader fell behind, the slice cuts it.
+            return false;
+        }
+        if (scratch == null || scratch.capacity() < length)
+        {
+            scratch = new UnsafeBuffer(new byte[Math.max(length, 512)]);
+        }
+        scratch.putBytes(0, source, sourceOffset, length);
+        if (position >= 0 && !isIntact(position, scratch, 0))
+        {
+            return false;
+        }
+        view.wrapRecord(scratch, 0, userId);
+        advance();
+        return true;
+    }
+
+    /** As {@link #nextEvent}, copying the event's frame into the transport's buffer. @return bytes, or -1. */
+    private int copyNextFrame(final long limitSeq, final MutableDirectBuffer dst, final int at, final int room)
+    {
+        if (!attached || nextSeq > limitSeq)
+        {
+            return -1;
+        }
+        final DirectBuffer source;
+        final int sourceOffset;
+        final long position;
+        if (prefix != null && prefix.hasNext())
+        {
+            source = prefix.buffer();
+            sourceOffset = prefix.offset();
+            position = -1;
+        }
+        else
+        {
+            prefix = null;
+            position = positionOfNext();
+            if (position < 0)
+            {
+                return -1;
+            }
+            source = index.log.buffer;
+            sourceOffset = index.log.offset(position);
+        }
+        // Read what is checked and counted before copying, then check the record was intact throughout.
+        final long seq = source.getLong(sourceOffset + SliceLog.SEQ_OFFSET);
+        final long recordEpoch = source.getLong(sourceOffset + SliceLog.EPOCH_OFFSET);
+        final long publishNs = source.getLong(sourceOffset + SliceLog.PUBLISH_NS_OFFSET);
+        final int frameOffset = sourceOffset + SliceLog.HEADER_LENGTH +
+            source.getInt(sourceOffset + SliceLog.STRINGS_LENGTH_OFFSET);
+        final int frameLength = source.getInt(sourceOffset + SliceLog.FRAME_LENGTH_OFFSET);
+        if (frameLength > room || frameLength < 0 || frameLength > source.capacity() - frameOffset)
+        {
+            // Too big for the room left (the next drain has more), or a header read while it was overwritten.
+            return -1;
+        }
+        dst.putBytes(at, source, frameOffset, frameLength);
+        if (position >= 0 && !index.log.isIntact(position))
+        {
+            return -1;
+        }
+        if (seq != nextSeq || recordEpoch != epoch)
+        {
+            return -1;
+        }
+        lastPublishNs = publishNs;
+        advance();
+        return frameLength;
+    }
+
+    /** @return the log position of {@link #nextSeq} when it is in the stream's history and ready, else -1. */
+    private long positionOfNext()
+    {
+        final StreamIndex at = index;
+        if (nextSeq > at.lastSeqAcquire() || nextSeq < at.firstSeqAcquire())
+        {
+            // Nothing new yet, or this reader fell behind what the history holds: the slice cuts it.
+            return -1;
+        }
+        return at.positionOf(nextSeq);
+    }
+
+    /** After copying: the writer did not reach the record, and it is the seq and stream expected. */
+    private boolean isIntact(final long position, final DirectBuffer copy, final int copyOffset)
+    {
+        return index.log.isIntact(position) &&
+            copy.getLong(copyOffset + SliceLog.SEQ_OFFSET) == nextSeq &&
+            copy.getLong(copyOffset + SliceLog.EPOCH_OFFSET) == epoch;
+    }
+
+    private void advance()
+    {
+        if (prefix != null && prefix.hasNext())
+        {
+            prefix.next();
+        }
+        nextSeq++;
+        CURSOR.setRelease(this, Math.max(nextSeq, logFromSeq));
+    }
+
+    private void dispatch(final Notice notice, final SubscriptionHandler handler)
+    {
+        switch (notice.kind)
+        {
+            case Notice.WELCOME:
+                attached = true;
+                handler.onWelcome(notice.text, notice.epoch, notice.a);
+                break;
+            case Notice.RESUMED:
+                handler.onResumed(notice.flag, notice.epoch, notice.a, notice.b);
+                break;
+            case Notice.JOINED:
+                handler.onJoined(notice.text);
+                break;
+            case Notice.LEFT:
+                handler.onLeft(notice.text);
+                break;
+            case Notice.CLOSED:
+                ended = true;
+                handler.onClosed((int)notice.a);
+                break;
+            default:
+                throw new IllegalStateException("notice kind=" + notice.kind);
+        }
+    }
+
+    private static int encode(
+        final Notice notice, final FrameSink sink, final MutableDirectBuffer dst, final int at, final int room)
+    {
+        switch (notice.kind)
+        {
+            case Notice.WELCOME:
+                return sink.onWelcome(dst, at, room, notice.text, notice.epoch, notice.a);
+            case Notice.RESUMED:
+                return sink.onResumed(dst, at, room, notice.flag, notice.epoch, notice.a, notice.b);
+            case Notice.JOINED:
+                return sink.onJoined(dst, at, room, notice.text);
+            case Notice.LEFT:
+                return sink.onLeft(dst, at, room, notice.text);
+            case Notice.CLOSED:
+                return 0;
+            default:
+                throw new IllegalStateException("notice kind=" + notice.kind);
+        }
+    }
+
+    // The slice's side.
 
     SubscriberListener listener()
     {
@@ -203,29 +407,49 @@ public final class Subscription
     }
 
     /**
-     * @return false when the queue was full: the caller must cut the subscription as a slow consumer.
+     * Points the cursor at the stream before the welcome is offered; the reader starts from {@code startSeq} once
+     * it takes the welcome.
+     *
+     * @param prefix replayed events the log does not hold (a replica's backfill), read before the log, or null.
      */
-    boolean offerEvent(final AgentEvent event)
+    void attach(
+        final StreamIndex index, final long epoch, final long startSeq, final BackfillFrames prefix, final long logFromSeq)
     {
-        return offer(event, event.footprintBytes());
-    }
-
-    boolean offerNotice(final Notice notice)
-    {
-        return offer(notice, Notice.FOOTPRINT_BYTES);
+        this.index = index;
+        this.epoch = epoch;
+        this.startSeq = startSeq;
+        this.nextSeq = startSeq;
+        this.prefix = prefix;
+        this.logFromSeq = logFromSeq;
+        CURSOR.setRelease(this, Math.max(startSeq, logFromSeq));
     }
 
     /**
-     * The closing notice goes past the bounds, so a full-but-draining subscription still learns it ended after
-     * its last event.
+     * @return the next seq the reader needs from the log (the slice cuts it when that seq leaves the history);
+     *     seqs it reads from a backfill prefix do not count.
      */
-    void offerClosing(final int reason)
+    long cursor()
+    {
+        return (long)CURSOR.getAcquire(this);
+    }
+
+    boolean isAttachedTo(final StreamIndex other)
+    {
+        return index == other;
+    }
+
+    /** Queues a notice and wakes the transport. */
+    void offerNotice(final Notice notice)
+    {
+        notices.offer(notice);
+        signal();
+    }
+
+    /** Ends the subscription after everything up to {@code afterSeq}: the last thing it delivers. */
+    void offerClosing(final int reason, final long afterSeq)
     {
         closeReason = reason;
-        OFFERED.setRelease(this, (long)OFFERED.getOpaque(this) + 1);
-        OFFERED_BYTES.setRelease(this, (long)OFFERED_BYTES.getOpaque(this) + Notice.FOOTPRINT_BYTES);
-        queue.offer(Notice.closed(reason));
-        signal();
+        offerNotice(Notice.closed(reason, afterSeq));
     }
 
     void markSlow()
@@ -238,24 +462,8 @@ public final class Subscription
         closeReason = reason;
     }
 
-    private boolean offer(final Object item, final int bytes)
-    {
-        final long count = (long)OFFERED.getOpaque(this);
-        final long queuedBytes = (long)OFFERED_BYTES.getOpaque(this);
-        if (count - (long)POLLED.getAcquire(this) >= maxEvents ||
-            queuedBytes - (long)POLLED_BYTES.getAcquire(this) + bytes > maxBytes)
-        {
-            return false;
-        }
-        // Counted before it is visible, so the poller can never have taken more than was counted.
-        OFFERED.setRelease(this, count + 1);
-        OFFERED_BYTES.setRelease(this, queuedBytes + bytes);
-        queue.offer(item);
-        signal();
-        return true;
-    }
-
-    private void signal()
+    /** New events may be ready: the transport is told once until it next reads. */
+    void signal()
     {
         if ((int)SIGNALLED.getVolatile(this) == 0 && SIGNALLED.compareAndSet(this, 0, 1))
         {
@@ -266,6 +474,7 @@ public final class Subscription
     @Override
     public String toString()
     {
-        return "Subscription{id=" + id + ", user=" + userId + ", closeReason=" + CloseReason.name(closeReason) + '}';
+        return "Subscription{id=" + id + ", user=" + userId + ", closeReason=" + CloseReason.name(closeReason) +
+            ", startSeq=" + startSeq + '}';
     }
 }

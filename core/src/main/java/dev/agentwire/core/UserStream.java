@@ -3,15 +3,19 @@ package dev.agentwire.core;
 import org.agrona.collections.ObjectHashSet;
 
 /**
- * One user's stream inside its slice: epoch, last seq, history, live subscriptions and room memberships.
- * Single-threaded: only the owning {@link SliceHandler} touches it.
+ * One user's stream inside its slice: epoch, last seq, the index of its history in the slice's log, live
+ * subscriptions and room memberships. Single-threaded: only the owning slice's classes touch it; what readers need
+ * is published through {@link #index}.
  */
 final class UserStream
 {
     private static final Subscription[] NO_SUBSCRIPTIONS = new Subscription[0];
 
     final String userId;
-    final EventHistory history;
+    /** Where the user sits in its slice's user table; with {@link #generation}, what log records name. */
+    final int slot;
+    final int generation;
+    final StreamIndex index;
     long epoch;
     long lastSeq;
     // A replica knows a stream from the first numbered event or backfill of it; until then epoch and lastSeq mean
@@ -22,6 +26,9 @@ final class UserStream
     long lastActivityMs;
     long lastAppendMs;
     long lastTouchMs = Long.MIN_VALUE;
+    /** Bytes of the log records the history holds; and when its oldest was appended. */
+    long historyBytes;
+    long oldestAppendMs;
 
     Subscription[] subscriptions = NO_SUBSCRIPTIONS;
     int subscriptionCount;
@@ -36,12 +43,14 @@ final class UserStream
     UserStream historyNext;
     boolean inHistoryList;
 
-    UserStream(final String userId, final long epoch, final int historyMaxEvents)
+    UserStream(final String userId, final int slot, final int generation, final SliceLog log, final long epoch)
     {
         this.userId = userId;
+        this.slot = slot;
+        this.generation = generation;
         this.epoch = epoch;
         this.known = epoch != 0;
-        this.history = new EventHistory(historyMaxEvents);
+        this.index = new StreamIndex(log, epoch);
     }
 
     void addSubscription(final Subscription subscription)

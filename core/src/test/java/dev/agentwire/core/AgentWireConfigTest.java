@@ -26,15 +26,19 @@ class AgentWireConfigTest
             () -> AgentWireConfig.builder().ringSize(1000).build());
         assertEquals("invalid config: ringSize=1000 must be a power of two >= 64", ringSize.getMessage());
 
-        final IllegalArgumentException queue = assertThrows(IllegalArgumentException.class,
-            () -> AgentWireConfig.builder().historyMaxEvents(100).subscriberQueueMaxEvents(50).build());
-        assertTrue(queue.getMessage().startsWith("invalid config: subscriberQueueMaxEvents=50"), queue.getMessage());
+        // Each slice's log must hold at least two of the largest events.
+        final IllegalArgumentException log = assertThrows(IllegalArgumentException.class,
+            () -> AgentWireConfig.builder().sliceCount(2).maxPayloadBytes(1 << 20).historyMaxTotalBytes(2 << 20)
+                .build());
+        assertTrue(log.getMessage().startsWith("invalid config: historyMaxTotalBytes=2097152"), log.getMessage());
+        assertEquals(1 << 20, AgentWireConfig.builder().sliceCount(3).maxPayloadBytes(1024)
+            .historyMaxTotalBytes(3 << 20).build().sliceLogCapacity(), "a power of two per slice");
 
         assertThrows(IllegalArgumentException.class, () -> AgentWireConfig.builder().sliceCount(0).build());
         assertThrows(IllegalArgumentException.class, () -> AgentWireConfig.builder().publishStripes(3).build());
         assertThrows(IllegalArgumentException.class, () -> AgentWireConfig.builder().clock(null).build());
         assertThrows(IllegalArgumentException.class,
-            () -> AgentWireConfig.builder().maxPayloadBytes(1 << 20).subscriberQueueMaxBytes(1024).build());
+            () -> AgentWireConfig.builder().maxPayloadBytes(1 << 20).largePayloadMaxBytes(1024).build());
     }
 
     @Test

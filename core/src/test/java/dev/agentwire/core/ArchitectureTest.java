@@ -62,14 +62,14 @@ class ArchitectureTest
     @Test
     void shouldHaveExactlyOneOwnerOfTheSubscriberRegistry()
     {
-        // The registry is the user map and the connected list, with the streams that hold subscriptions:
-        // only the slice may hold them, and only the slice may add or remove a subscription.
-        noClasses().that().doNotHaveFullyQualifiedName(SliceHandler.class.getName())
-            .and().doNotHaveFullyQualifiedName(UserStream.class.getName())
-            .and().doNotHaveFullyQualifiedName(UserList.class.getName())
+        // The registry is the users with their streams, histories and subscriptions: only the slice's classes
+        // (one per role, all on the slice's thread) may hold them, and only Subscribers may add or remove a
+        // subscription. Readers see a stream only through its published StreamIndex.
+        noClasses().that().doNotBelongToAnyOf(SLICE_CLASSES)
             .should().dependOnClassesThat().belongToAnyOf(UserStream.class)
+            .because("only the slice's classes touch user streams")
             .check(core);
-        noClasses().that().doNotHaveFullyQualifiedName(SliceHandler.class.getName())
+        noClasses().that().doNotHaveFullyQualifiedName(Subscribers.class.getName())
             .should().callMethod(UserStream.class, "addSubscription", Subscription.class)
             .orShould().callMethod(UserStream.class, "removeSubscription", Subscription.class)
             .check(core);
@@ -78,6 +78,11 @@ class ArchitectureTest
             .check(core);
     }
 
+    /** The slice: one class per role on the slice's thread. */
+    private static final Class<?>[] SLICE_CLASSES = {SliceHandler.class, UserTable.class, SliceHistory.class,
+        SliceHistory.TrimListener.class, RoomTable.class, Subscribers.class, ReplicaFollower.class, UserStream.class,
+        UserList.class};
+
     @Test
     void shouldExposeOnlyTheFacadeAndItsValueAndSpiTypes()
     {
@@ -85,7 +90,8 @@ class ArchitectureTest
             "AgentWire", "AgentWireConfig", "AgentWireConfig$Builder", "AgentWireConfig$WaitStrategy",
             "AgentWireConfig$LifecycleMode", "AgentWireStats", "AgentEvent", "EventDraft", "EventTypes", "Outcome",
             "PublishStatus", "CloseReason", "Subscription", "SubscriberListener", "SubscriptionHandler",
-            "InboundHandler", "PresenceListener", "PublishReceipt", "HistorySource", "Backfill"));
+            "InboundHandler", "PresenceListener", "PublishReceipt", "HistorySource", "Backfill", "FrameEncoder",
+            "FrameSink"));
         final Set<String> actual = new TreeSet<>();
         core.stream()
             .filter(c -> c.getPackageName().equals("dev.agentwire.core"))

@@ -102,7 +102,8 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
     @Override
     public void onEvent(final AgentEvent event)
     {
-        events.add(event);
+        // The event is a view valid during this call: keep a copy.
+        events.add(event.copy());
     }
 
     @Override

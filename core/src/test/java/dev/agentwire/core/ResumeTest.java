@@ -32,8 +32,7 @@ class ResumeTest
     @Test
     void shouldResumeWithNoGapAndNoDuplicateWhilePublishingContinues() throws Exception
     {
-        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(2).historyMaxEvents(100_000)
-            .subscriberQueueMaxEvents(200_000).subscriberQueueMaxBytes(64L << 20).build());
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(2).historyMaxEvents(100_000).build());
         final AtomicBoolean run = new AtomicBoolean(true);
         final AtomicLong published = new AtomicLong();
         final Thread producer = new Thread(() ->
@@ -203,7 +202,8 @@ class ResumeTest
     void shouldBoundAllHistoriesAndReportEvictedAsNotRecovered()
     {
         final long budget = 256 * 1024;
-        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).historyMaxTotalBytes(budget).build());
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).historyMaxTotalBytes(budget)
+            .maxPayloadBytes(16 * 1024).build());
         final byte[] kilobyte = new byte[1024];
         java.util.Arrays.fill(kilobyte, (byte)'x');
         for (int u = 0; u < 1_000; u++)

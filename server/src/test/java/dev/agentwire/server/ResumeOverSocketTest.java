@@ -38,7 +38,7 @@ class ResumeOverSocketTest
     void shouldResumeWithNoGapAndNoDuplicateWhilePublishingContinues() throws Exception
     {
         fixture = new ServerFixture(dir, b -> b.producerRatePerSec(1_000_000).producerBurst(1_000_000),
-            AgentWireConfig.builder().sliceCount(2).historyMaxEvents(10_000).subscriberQueueMaxEvents(20_000));
+            AgentWireConfig.builder().sliceCount(2).historyMaxEvents(10_000));
         final AtomicBoolean publishing = new AtomicBoolean(true);
         final AtomicInteger published = new AtomicInteger();
         final Thread producer = new Thread(() ->

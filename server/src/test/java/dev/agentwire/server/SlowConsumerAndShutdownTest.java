@@ -40,7 +40,7 @@ class SlowConsumerAndShutdownTest
     {
         fixture = new ServerFixture(dir, b -> b.producerRatePerSec(1_000_000).producerBurst(1_000_000)
                 .sendWindowBytes(64 * 1024),
-            AgentWireConfig.builder().sliceCount(2).historyMaxEvents(32).subscriberQueueMaxEvents(64));
+            AgentWireConfig.builder().sliceCount(2).historyMaxEvents(32));
         final WsClient stuck = fixture.connect("stuck");
         final WsClient reader = fixture.connect("reader");
         stuck.next(5_000);

@@ -1,0 +1,41 @@
+package dev.agentwire.core;
+
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * SPI for a transport draining a {@link Subscription} with {@link Subscription#drainTo}: events arrive as the frames
+ * the engine's {@link FrameEncoder} made (copied by the engine, whole); the control notices in between are this
+ * sink's to encode into the same buffer, in order. Called on the thread that drains.
+ * <p>
+ * Each {@code on…} that writes returns the bytes written, or -1 when its frame does not fit in {@code capacity}: the
+ * drain then stops there and the same notice comes again at the next drain.
+ */
+public interface FrameSink
+{
+    /** First thing every subscription delivers. See {@link SubscriptionHandler#onWelcome}. */
+    int onWelcome(MutableDirectBuffer dst, int offset, int capacity, String userId, long epoch, long lastSeq);
+
+    /** The answer to a resume cursor. See {@link SubscriptionHandler#onResumed}. */
+    int onResumed(
+        MutableDirectBuffer dst, int offset, int capacity, boolean recovered, long epoch, long fromSeq, long toSeq);
+
+    /** The user joined a room. */
+    int onJoined(MutableDirectBuffer dst, int offset, int capacity, String room);
+
+    /** The user left a room. */
+    int onLeft(MutableDirectBuffer dst, int offset, int capacity, String room);
+
+    /**
+     * An event's frame was copied (for metrics: {@code publishNs} is {@link System#nanoTime()} at publish).
+     *
+     * @param publishNs when the event was published, on this JVM's clock (0 for one a store answered).
+     */
+    void onFrame(long publishNs);
+
+    /**
+     * Nothing follows: the subscription ended after everything before this was delivered.
+     *
+     * @param reason one of {@link CloseReason}.
+     */
+    void onClosed(int reason);
+}

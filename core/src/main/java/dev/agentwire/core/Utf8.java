@@ -1,0 +1,91 @@
+package dev.agentwire.core;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * UTF-8 without allocating: the slices write ids into log records char by char. A lone surrogate is written as
+ * '?', as {@link String#getBytes} would.
+ */
+final class Utf8
+{
+    private Utf8()
+    {
+    }
+
+    /** @return the bytes {@code value} takes in UTF-8. */
+    static int length(final CharSequence value)
+    {
+        int bytes = 0;
+        for (int i = 0, n = value.length(); i < n; i++)
+        {
+            final char c = value.charAt(i);
+            if (c < 0x80)
+            {
+                bytes++;
+            }
+            else if (c < 0x800)
+            {
+                bytes += 2;
+            }
+            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1)))
+            {
+                bytes += 4;
+                i++;
+            }
+            else
+            {
+                bytes += Character.isSurrogate(c) ? 1 : 3;
+            }
+        }
+        return bytes;
+    }
+
+    /** @return the bytes written at {@code index}. */
+    static int put(final MutableDirectBuffer dst, final int index, final CharSequence value)
+    {
+        int at = index;
+        for (int i = 0, n = value.length(); i < n; i++)
+        {
+            final char c = value.charAt(i);
+            if (c < 0x80)
+            {
+                dst.putByte(at++, (byte)c);
+            }
+            else if (c < 0x800)
+            {
+                dst.putByte(at++, (byte)(0xC0 | (c >> 6)));
+                dst.putByte(at++, (byte)(0x80 | (c & 0x3F)));
+            }
+            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1)))
+            {
+                final int cp = Character.toCodePoint(c, value.charAt(++i));
+                dst.putByte(at++, (byte)(0xF0 | (cp >> 18)));
+                dst.putByte(at++, (byte)(0x80 | ((cp >> 12) & 0x3F)));
+                dst.putByte(at++, (byte)(0x80 | ((cp >> 6) & 0x3F)));
+                dst.putByte(at++, (byte)(0x80 | (cp & 0x3F)));
+            }
+            else if (Character.isSurrogate(c))
+            {
+                dst.putByte(at++, (byte)'?');
+            }
+            else
+            {
+                dst.putByte(at++, (byte)(0xE0 | (c >> 12)));
+                dst.putByte(at++, (byte)(0x80 | ((c >> 6) & 0x3F)));
+                dst.putByte(at++, (byte)(0x80 | (c & 0x3F)));
+            }
+        }
+        return at - index;
+    }
+
+    /** Decodes (allocates: for accessors, tests and tools). */
+    static String get(final DirectBuffer src, final int index, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        src.getBytes(index, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}
