@@ -113,6 +113,12 @@ public final class AgentWireConfig
      */
     public AgentWireConfig withHistorySource(final HistorySource source)
     {
+        return toBuilder().historySource(source).build();
+    }
+
+    /** @return a builder holding this configuration's values, to derive another from it. */
+    public Builder toBuilder()
+    {
         final Builder b = new Builder();
         b.ringSize = ringSize;
         b.sliceCount = sliceCount;
@@ -132,8 +138,8 @@ public final class AgentWireConfig
         b.clock = clock;
         b.threadFactory = threadFactory;
         b.frameEncoder = frameEncoder;
-        b.historySource = source;
-        return b.build();
+        b.historySource = historySource;
+        return b;
     }
 
     /** @return the defaults, validated. */

@@ -58,7 +58,7 @@ final class Subscribers implements SliceHistory.TrimListener
         final StreamIndex index = user.index;
         if (after == Subscription.LIVE)
         {
-            start(user, subscription, user.lastSeq + 1, null);
+            start(user, subscription, user.lastSeq + 1, null, false);
         }
         else
         {
@@ -66,7 +66,7 @@ final class Subscribers implements SliceHistory.TrimListener
             final boolean recovered = isRecovered(after, clientEpoch, user.epoch, firstSeq, user.lastSeq);
             final long replayFrom = recovered ? after + 1 : firstSeq;
             SliceCounters.increment(recovered ? counters.resumesRecovered : counters.resumesNotRecovered);
-            start(user, subscription, replayFrom, null);
+            start(user, subscription, replayFrom, null, true);
             subscription.offerNotice(Notice.resumed(recovered, user.epoch, replayFrom, user.lastSeq, replayFrom - 1));
         }
         add(user, subscription);
@@ -80,7 +80,7 @@ final class Subscribers implements SliceHistory.TrimListener
         final UserStream user, final Subscription subscription, final long startSeq, final BackfillFrames prefix,
         final boolean resumed, final boolean recovered)
     {
-        start(user, subscription, startSeq, prefix);
+        start(user, subscription, startSeq, prefix, resumed);
         if (resumed)
         {
             SliceCounters.increment(recovered ? counters.resumesRecovered : counters.resumesNotRecovered);
@@ -89,11 +89,12 @@ final class Subscribers implements SliceHistory.TrimListener
     }
 
     private static void start(
-        final UserStream user, final Subscription subscription, final long startSeq, final BackfillFrames prefix)
+        final UserStream user, final Subscription subscription, final long startSeq, final BackfillFrames prefix,
+        final boolean resuming)
     {
         // What the prefix holds precedes the log's history; the log is read from its first seq after it.
         subscription.attach(user.index, user.epoch, startSeq, prefix,
-            prefix == null ? startSeq : Math.max(startSeq, user.index.firstSeq()));
+            prefix == null ? startSeq : Math.max(startSeq, user.index.firstSeq()), resuming);
         subscription.offerNotice(Notice.welcome(user.userId, user.epoch, user.lastSeq, startSeq - 1));
     }
 

@@ -64,6 +64,7 @@ public final class Subscription
     private long startSeq;
     private long logFromSeq;
     private BackfillFrames prefix;
+    private boolean resuming;
 
     // The reader's own state.
     private boolean attached;
@@ -177,9 +178,9 @@ public final class Subscription
                     ended = true;
                     sink.onClosed((int)notice.a);
                 }
-                else if (notice.kind == Notice.WELCOME)
+                else if (notice.kind == Notice.WELCOME || notice.kind == Notice.RESUMED)
                 {
-                    attached = true;
+                    attached = notice.kind == Notice.RESUMED || !resuming;
                 }
                 continue;
             }
@@ -358,10 +359,11 @@ public final class Subscription
         switch (notice.kind)
         {
             case Notice.WELCOME:
-                attached = true;
+                attached = !resuming;
                 handler.onWelcome(notice.text, notice.epoch, notice.a);
                 break;
             case Notice.RESUMED:
+                attached = true;
                 handler.onResumed(notice.flag, notice.epoch, notice.a, notice.b);
                 break;
             case Notice.JOINED:
@@ -410,11 +412,15 @@ public final class Subscription
      * Points the cursor at the stream before the welcome is offered; the reader starts from {@code startSeq} once
      * it takes the welcome.
      *
-     * @param prefix replayed events the log does not hold (a replica's backfill), read before the log, or null.
+     * @param prefix   replayed events the log does not hold (a replica's backfill), read before the log, or null.
+     * @param resuming a resumed notice follows the welcome: no event is read before it (the slice offers the two
+     *                 one after the other, and a reader between them must not run ahead of the answer).
      */
     void attach(
-        final StreamIndex index, final long epoch, final long startSeq, final BackfillFrames prefix, final long logFromSeq)
+        final StreamIndex index, final long epoch, final long startSeq, final BackfillFrames prefix,
+        final long logFromSeq, final boolean resuming)
     {
+        this.resuming = resuming;
         this.index = index;
         this.epoch = epoch;
         this.startSeq = startSeq;

@@ -15,6 +15,8 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
 {
     final List<AgentEvent> events = new CopyOnWriteArrayList<>();
     final List<String> notices = new CopyOnWriteArrayList<>();
+    /** Everything delivered, notices and events, in the order delivered. */
+    final List<String> order = new CopyOnWriteArrayList<>();
     volatile Subscription subscription;
     volatile long welcomeEpoch = -1;
     volatile long welcomeSeq = -1;
@@ -87,6 +89,7 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
         welcomeEpoch = epoch;
         welcomeSeq = lastSeq;
         notices.add("welcome");
+        order.add("welcome");
     }
 
     @Override
@@ -95,6 +98,7 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
         resumedFrom = fromSeq;
         resumedTo = toSeq;
         notices.add("resumed");
+        order.add("resumed");
         // Written last: a test that awaits it reads the fields above as they were set.
         this.recovered = recovered;
     }
@@ -104,6 +108,7 @@ class RecordingSubscriber implements SubscriberListener, SubscriptionHandler
     {
         // The event is a view valid during this call: keep a copy.
         events.add(event.copy());
+        order.add("event:" + event.seq());
     }
 
     @Override

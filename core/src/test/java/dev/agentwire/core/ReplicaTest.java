@@ -177,6 +177,88 @@ class ReplicaTest
         assertEquals(1, wire.stats().backfillsRequested);
     }
 
+    @Test
+    void shouldDrainTheStoresAnswerAsFramesToATransport()
+    {
+        // A transport drains frames (the server's path): the store's events come first, then what the log brought.
+        wire = start(1);
+        for (long seq = 1; seq <= 5; seq++)
+        {
+            store.append("ivy", seq);
+        }
+        final java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final org.agrona.concurrent.UnsafeBuffer socket = new org.agrona.concurrent.UnsafeBuffer(new byte[4096]);
+        final FrameSink sink = new FrameSink()
+        {
+            @Override
+            public int onWelcome(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
+                final String userId, final long epoch, final long lastSeq)
+            {
+                seen.add("welcome:" + lastSeq);
+                return 0;
+            }
+
+            @Override
+            public int onResumed(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
+                final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
+            {
+                seen.add("resumed:" + recovered + ":" + fromSeq + ".." + toSeq);
+                return 0;
+            }
+
+            @Override
+            public int onJoined(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
+                final String room)
+            {
+                return 0;
+            }
+
+            @Override
+            public int onLeft(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
+                final String room)
+            {
+                return 0;
+            }
+
+            @Override
+            public void onFrame(final long publishNs)
+            {
+                seen.add("frame");
+            }
+
+            @Override
+            public void onClosed(final int reason)
+            {
+                seen.add("closed");
+            }
+        };
+        final Subscription ivy = wire.subscribe("ivy", new SubscriberListener()
+        {
+            @Override
+            public void onAvailable(final Subscription subscription)
+            {
+            }
+
+            @Override
+            public void onClosed(final Subscription subscription, final int reason)
+            {
+            }
+        }, 0, 0);
+        store.answer(wire, 1);
+        RecordingSubscriber.await(() ->
+        {
+            ivy.drainTo(socket, 0, socket.capacity(), sink);
+            return seen.size() >= 7;
+        }, 5_000, "welcome, resumed and five frames: " + seen);
+        assertEquals(List.of("welcome:5", "resumed:true:1..5", "frame", "frame", "frame", "frame", "frame"), seen);
+        publishFromLog("ivy", 6);
+        RecordingSubscriber.await(() ->
+        {
+            ivy.drainTo(socket, 0, socket.capacity(), sink);
+            return seen.size() == 8;
+        }, 5_000, "the live event after the store's");
+    }
+
     private AgentWire start(final int slices)
     {
         return AgentWire.start(AgentWireConfig.builder().sliceCount(slices).historySource(store).build());

@@ -91,6 +91,23 @@ class ResumeTest
     }
 
     @Test
+    void shouldAnswerTheResumeBeforeReplayingEvenToAReaderThatDrainsAtEverySignal()
+    {
+        // An inline reader drains at every signal, on the slice's thread: between the welcome and the resumed
+        // answer too. It must still get the answer before the replayed events.
+        wire = AgentWire.start(AgentWireConfig.builder().build());
+        final RecordingSubscriber first = RecordingSubscriber.inline().subscribe(wire, "ray");
+        for (int i = 0; i < 3; i++)
+        {
+            wire.publish(Drafts.custom(draft, "ray", "{}"));
+        }
+        RecordingSubscriber.await(() -> first.events.size() == 3, 5_000, "events");
+        final RecordingSubscriber back = RecordingSubscriber.inline().resume(wire, "ray", first.welcomeEpoch, 0);
+        back.awaitReplay(5_000);
+        assertEquals(List.of("welcome", "resumed", "event:1", "event:2", "event:3"), back.order);
+    }
+
+    @Test
     void shouldResumeANewUserWithZeroPriorEvents()
     {
         wire = AgentWire.start(AgentWireConfig.builder().build());

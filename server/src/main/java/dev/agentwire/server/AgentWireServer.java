@@ -23,6 +23,9 @@ import dev.agentwire.server.user.CloseCodes;
 import dev.agentwire.server.user.ConnectionRegistry;
 import dev.agentwire.server.user.UserSocketHandler;
 import dev.agentwire.server.user.UserSocketSettings;
+import dev.agentwire.server.user.WireFrameEncoder;
+import dev.agentwire.server.websocket.WebSocketThreads;
+import dev.agentwire.core.AgentWireConfig;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -67,11 +70,15 @@ public final class AgentWireServer implements AutoCloseable
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final DemoAgent demoAgent;
+    private final WebSocketThreads webSocketThreads;
 
     private AgentWireServer(final ServerConfig config, final boolean demo)
     {
         this.config = config;
         registry = new ConnectionRegistry(config.maxConnectionsPerUser(), config.maxConnectionsPerIp());
+        // The slices make each event's /v1/ws frame once, as they number it; sockets copy it as it is.
+        final AgentWireConfig engineConfig = config.engine().toBuilder().frameEncoder(new WireFrameEncoder()).build();
+        webSocketThreads = new WebSocketThreads(Math.max(256 * 1024, engineConfig.maxRecordBytes()));
         final RuntimeChannels runtimes = new RuntimeChannels();
         final Sequencer sequencer;
         final RemoteRuntimes remoteRuntimes;
@@ -80,7 +87,7 @@ public final class AgentWireServer implements AutoCloseable
         {
             // A cluster node: Redis numbers every event; this node's spine follows the shared log.
             node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisKeyPrefix(),
-                config.redisTimeoutMs(), config.clusterLogMaxEntries(), config.nodeId()), config.engine(), runtimes,
+                config.redisTimeoutMs(), config.clusterLogMaxEntries(), config.nodeId()), engineConfig, runtimes,
                 metrics);
             engine = node.engine();
             sequencer = node.sequencer();
@@ -90,7 +97,7 @@ public final class AgentWireServer implements AutoCloseable
         else
         {
             node = null;
-            engine = AgentWire.start(config.engine());
+            engine = AgentWire.start(engineConfig);
             sequencer = new LocalSequencer(engine, metrics);
             remoteRuntimes = RemoteRuntimes.NONE;
             nodePresence = null;
@@ -161,7 +168,8 @@ public final class AgentWireServer implements AutoCloseable
             new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience()),
             sequencer, router, metrics, new UserSocketSettings(config.allowedOrigins(), config.maxMessageBytes(),
                 config.inboundRatePerSec(), config.inboundBurst(), config.maxBadMessages(),
-                config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes()));
+                config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes()),
+            webSocketThreads);
         return Handlers.routing()
             .get("/v1/ws", users)
             .get("/v1/producer", ingest.producerSocket())

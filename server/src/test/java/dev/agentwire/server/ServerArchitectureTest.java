@@ -131,7 +131,9 @@ class ServerArchitectureTest
             .orShould().haveSimpleName("Main")
             .check(server);
         classes().that().arePublic().and().areNotInterfaces().and().areNotEnums()
+            .and().doNotHaveModifier(JavaModifier.ABSTRACT)
             .should().haveModifier(JavaModifier.FINAL)
+            .because("a public class is final unless it is an abstract base made to be extended")
             .check(server);
     }
 }

@@ -1,22 +1,38 @@
 package dev.agentwire.server.user;
 
-import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 import org.xnio.XnioIoThread;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Hands connections that have something to send to their I/O thread, many per wake-up. Waking an I/O thread is a
- * system call and a context switch; doing it once per delivered event cost more than the delivery. The slices add
- * connections here; the first addition after a drain wakes the thread, which then drains every connection queued
- * by then. One per XNIO I/O thread.
+ * Hands connections that have something to send to their I/O thread, many per wake-up, allocating nothing: the
+ * queue is intrusive (a connection is its own node, and in the queue at most once). Waking an I/O thread is a
+ * system call and a context switch; doing it once per delivered event cost more than the delivery. The slices push
+ * connections here; the push that finds the queue empty wakes the thread, which then drains every connection
+ * pushed by then, oldest first. One per XNIO I/O thread.
  */
 final class DrainScheduler implements Runnable
 {
+    private static final VarHandle SCHEDULED;
+
+    static
+    {
+        try
+        {
+            SCHEDULED = MethodHandles.lookup().findVarHandle(UserConnection.class, "scheduled", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
     private final XnioIoThread thread;
-    private final ManyToOneConcurrentLinkedQueue<UserConnection> pending = new ManyToOneConcurrentLinkedQueue<>();
-    private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** The most recently pushed connection; the chain runs through {@link UserConnection#nextToDrain}. */
+    private final AtomicReference<UserConnection> head = new AtomicReference<>();
 
     DrainScheduler(final XnioIoThread thread)
     {
@@ -26,8 +42,18 @@ final class DrainScheduler implements Runnable
     /** Any thread. */
     void schedule(final UserConnection connection)
     {
-        pending.offer(connection);
-        if (!scheduled.get() && scheduled.compareAndSet(false, true))
+        if (!SCHEDULED.compareAndSet(connection, 0, 1))
+        {
+            return;
+        }
+        UserConnection previous;
+        do
+        {
+            previous = head.get();
+            connection.nextToDrain = previous;
+        }
+        while (!head.compareAndSet(previous, connection));
+        if (previous == null)
         {
             try
             {
@@ -35,7 +61,8 @@ final class DrainScheduler implements Runnable
             }
             catch (final RejectedExecutionException stopping)
             {
-                scheduled.set(false);
+                // The server is stopping: nothing more will be sent.
+                head.set(null);
             }
         }
     }
@@ -44,10 +71,23 @@ final class DrainScheduler implements Runnable
     @Override
     public void run()
     {
-        scheduled.set(false);
-        UserConnection connection;
-        while ((connection = pending.poll()) != null)
+        // The chain is newest first: reverse it, so connections are drained in the order they became ready.
+        UserConnection newest = head.getAndSet(null);
+        UserConnection oldest = null;
+        while (newest != null)
         {
+            final UserConnection next = newest.nextToDrain;
+            newest.nextToDrain = oldest;
+            oldest = newest;
+            newest = next;
+        }
+        while (oldest != null)
+        {
+            final UserConnection connection = oldest;
+            oldest = connection.nextToDrain;
+            connection.nextToDrain = null;
+            // Cleared before draining: what becomes ready during the drain schedules the connection again.
+            SCHEDULED.setVolatile(connection, 0);
             connection.drain();
         }
     }

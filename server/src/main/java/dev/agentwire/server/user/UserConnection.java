@@ -1,48 +1,43 @@
 package dev.agentwire.server.user;
 
-import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.CloseReason;
+import dev.agentwire.core.FrameSink;
 import dev.agentwire.core.SubscriberListener;
 import dev.agentwire.core.Subscription;
-import dev.agentwire.core.SubscriptionHandler;
 import dev.agentwire.server.auth.Principal;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
-import io.undertow.websockets.core.AbstractReceiveListener;
-import io.undertow.websockets.core.BufferedBinaryMessage;
-import io.undertow.websockets.core.BufferedTextMessage;
-import io.undertow.websockets.core.WebSocketCallback;
-import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
+import dev.agentwire.server.websocket.WebSocketConnection;
+import dev.agentwire.server.websocket.WebSocketFrames;
+import dev.agentwire.server.websocket.WebSocketThreads;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.IoUtils;
-import org.xnio.XnioIoThread;
+import org.xnio.StreamConnection;
 
-import java.nio.ByteBuffer;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One user's WebSocket: adapts a core {@link Subscription} to the socket and the socket's messages to the engine.
  * <p>
- * Threading: everything that touches the socket runs on the channel's XNIO I/O thread. The engine's slice thread
+ * Threading: everything that touches the socket runs on the connection's XNIO I/O thread. The engine's slice thread
  * only ever schedules work there ({@link #onAvailable}, {@link #onClosed(Subscription, int)}) and never waits.
  * <p>
- * Flow control: at most {@code sendWindowBytes} are handed to the socket and not yet written. Past that the
- * connection stops draining its subscription; if the client stays behind, the subscription's own bound is hit
- * and the engine cuts it, which closes the socket with 4004 (slow consumer). Nothing else waits for it.
+ * Delivery: the subscription's frames were made once, when the event was numbered; a drain copies the ready ones
+ * into the I/O thread's write buffer, with the control frames between them, and writes them in one call. When the
+ * socket does not take everything, the connection stops draining until it does; it holds at most one drain's bytes
+ * (at most {@code sendWindowBytes}). A client that stays behind long enough for its unread events to leave history
+ * is cut by the engine, which closes the socket with 4004 (slow consumer). Nothing else waits for it.
  */
-final class UserConnection extends AbstractReceiveListener
-    implements SubscriberListener, SubscriptionHandler, WebSocketCallback<Long>
+final class UserConnection extends WebSocketConnection implements SubscriberListener, FrameSink
 {
     private static final Logger LOG = LoggerFactory.getLogger(UserConnection.class);
-    private static final int POLL_BATCH = 32;
-    private static final long HARD_CLOSE_AFTER_MS = 2_000;
+    /** Drains per wake-up before the connection yields its I/O thread to the others. */
+    private static final int DRAINS_PER_TURN = 4;
 
-    private final WebSocketChannel channel;
-    private final XnioIoThread ioThread;
     private final Principal principal;
     private final String remoteIp;
     private final AgentWire engine;
@@ -50,26 +45,30 @@ final class UserConnection extends AbstractReceiveListener
     private final ServerMetrics metrics;
     private final UserSocketSettings settings;
     private final ClientProtocol protocol;
-    private final WireCodec codec = new WireCodec();
     private final TokenBucket inboundLimit;
     private final DrainScheduler drainer;
     private final HeartbeatSweeper sweeper;
     private final long openedAtMs;
+    private final int drainBytes;
 
     // I/O-thread state.
     private Subscription subscription;
-    private long inFlightBytes;
-    private boolean paused;
     private boolean closing;
+    private int closeAfterDrain;
     private long lastHeardNs;
     private long lastPingNs;
     private long framesSent;
     private int badMessages;
     /** Position in its I/O thread's {@link HeartbeatSweeper}, -1 when not in it. */
     int sweepIndex = -1;
+    /** Link in its I/O thread's {@link DrainScheduler} queue; touched by that scheduler only. */
+    UserConnection nextToDrain;
+    /** 1 while the connection waits in its {@link DrainScheduler}'s queue; touched by that scheduler only. */
+    volatile int scheduled;
 
     UserConnection(
-        final WebSocketChannel channel,
+        final StreamConnection connection,
+        final WebSocketThreads threads,
         final Principal principal,
         final String remoteIp,
         final AgentWire engine,
@@ -80,8 +79,7 @@ final class UserConnection extends AbstractReceiveListener
         final DrainScheduler drainer,
         final HeartbeatSweeper sweeper)
     {
-        this.channel = channel;
-        this.ioThread = channel.getIoThread();
+        super(connection, threads, settings.maxMessageBytes);
         this.principal = principal;
         this.remoteIp = remoteIp;
         this.engine = engine;
@@ -96,6 +94,7 @@ final class UserConnection extends AbstractReceiveListener
         this.lastHeardNs = nowNs;
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
+        this.drainBytes = Math.min(threads.writeBytes(), settings.sendWindowBytes);
     }
 
     String userId()
@@ -116,18 +115,22 @@ final class UserConnection extends AbstractReceiveListener
     /** Called on the I/O thread right after the upgrade. */
     void start(final long resumeEpoch, final long resumeAfter)
     {
-        channel.addCloseTask(ch -> onChannelClosed());
-        channel.getReceiveSetter().set(this);
-        channel.resumeReceives();
-
+        startIo();
         sweeper.add(this);
-
         subscription = engine.subscribe(principal.userId, this, resumeEpoch, resumeAfter);
         metrics.connectionOpened();
         LOG.info("connection open: user={} remote={}", principal.userId, remoteIp);
     }
 
-    /** Ends the connection with a code: stops the subscription, sends the close frame, and bounds the wait. */
+    /** Closes a connection that never started (a cap reached at the upgrade): close frame, no subscription. */
+    void refuse(final int code, final String reason)
+    {
+        closing = true;
+        startIo();
+        sendClose(code, reason);
+    }
+
+    /** Ends the connection with a code: stops the subscription and sends the close frame. Any thread. */
     void closeWith(final int code)
     {
         if (Thread.currentThread() != ioThread)
@@ -140,29 +143,7 @@ final class UserConnection extends AbstractReceiveListener
             return;
         }
         ended(code, CloseCodes.reason(code));
-        WebSockets.sendClose(code, CloseCodes.reason(code), channel, null);
-        // A client that stopped reading never lets the close frame out: do not wait for it forever.
-        try
-        {
-            ioThread.executeAfter(() -> IoUtils.safeClose(channel), HARD_CLOSE_AFTER_MS, TimeUnit.MILLISECONDS);
-        }
-        catch (final RejectedExecutionException stopping)
-        {
-            IoUtils.safeClose(channel);
-        }
-    }
-
-    /** Runs a task on this socket's I/O thread; once the server has stopped its threads there is nothing to do. */
-    private void onIoThread(final Runnable task)
-    {
-        try
-        {
-            ioThread.execute(task);
-        }
-        catch (final RejectedExecutionException stopping)
-        {
-            IoUtils.safeClose(channel);
-        }
+        sendClose(code, CloseCodes.reason(code));
     }
 
     // Engine side (slice thread): schedule, never block.
@@ -188,194 +169,120 @@ final class UserConnection extends AbstractReceiveListener
 
     // Draining (I/O thread).
 
-    /** Sends what the subscription holds, up to the send window. On this connection's I/O thread. */
+    /** Sends what the subscription has ready, while the socket takes it. On this connection's I/O thread. */
     void drain()
     {
-        if (closing || subscription == null)
-        {
-            return;
-        }
         final Subscription current = subscription;
-        while (inFlightBytes < settings.sendWindowBytes && !closing && current == subscription)
+        for (int turn = 0; turn < DRAINS_PER_TURN && !closing && !hasPending() && current == subscription; turn++)
         {
-            if (current.poll(this, POLL_BATCH) < POLL_BATCH)
+            int bytes = current.drainTo(writeBuffer(), 0, drainBytes, this);
+            if (bytes == 0 && current.queuedCount() > 0)
+            {
+                // The next frame is larger than the send window: it goes alone, in the whole buffer.
+                bytes = current.drainTo(writeBuffer(), 0, writeBufferCapacity(), this);
+            }
+            if (bytes == 0)
             {
                 break;
             }
+            framesSent++;
+            flush(bytes);
+            if (closeAfterDrain != 0)
+            {
+                closeWith(closeAfterDrain);
+                return;
+            }
         }
-        paused = inFlightBytes >= settings.sendWindowBytes;
-    }
-
-    @Override
-    public void onWelcome(final String userId, final long epoch, final long lastSeq)
-    {
-        sendText(codec.welcome(userId, epoch, lastSeq));
-    }
-
-    @Override
-    public void onResumed(final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
-    {
-        metrics.resumed(recovered);
-        sendText(codec.resumed(recovered, epoch, fromSeq, toSeq));
-    }
-
-    @Override
-    public void onEvent(final AgentEvent event)
-    {
-        if (event.isBinary())
+        if (closeAfterDrain != 0)
         {
-            send(WireCodec.binaryEvent(event), true);
+            closeWith(closeAfterDrain);
+            return;
         }
-        else
+        if (!closing && !hasPending() && current == subscription && current.queuedCount() > 0)
         {
-            sendText(codec.event(event));
+            // More than a turn's worth is ready: come back after the thread's other connections had theirs.
+            drainer.schedule(this);
         }
-        metrics.delivered(event.publishNs());
     }
 
     @Override
-    public void onJoined(final String room)
+    protected void onWritable()
     {
-        sendText(codec.room("joined", room));
+        drain();
     }
 
     @Override
-    public void onLeft(final String room)
+    public int onWelcome(
+        final MutableDirectBuffer dst, final int offset, final int capacity, final String userId, final long epoch,
+        final long lastSeq)
     {
-        sendText(codec.room("left", room));
+        return ControlFrames.welcome(dst, offset, capacity, userId, epoch, lastSeq);
+    }
+
+    @Override
+    public int onResumed(
+        final MutableDirectBuffer dst, final int offset, final int capacity, final boolean recovered, final long epoch,
+        final long fromSeq, final long toSeq)
+    {
+        final int written = ControlFrames.resumed(dst, offset, capacity, recovered, epoch, fromSeq, toSeq);
+        if (written > 0)
+        {
+            metrics.resumed(recovered);
+        }
+        return written;
+    }
+
+    @Override
+    public int onJoined(final MutableDirectBuffer dst, final int offset, final int capacity, final String room)
+    {
+        return ControlFrames.room(dst, offset, capacity, true, room);
+    }
+
+    @Override
+    public int onLeft(final MutableDirectBuffer dst, final int offset, final int capacity, final String room)
+    {
+        return ControlFrames.room(dst, offset, capacity, false, room);
+    }
+
+    @Override
+    public void onFrame(final long publishNs)
+    {
+        metrics.delivered(publishNs);
     }
 
     @Override
     public void onClosed(final int reason)
     {
+        // Called while a drain assembles frames: the close goes after them, once they are handed to the socket.
         if (reason == CloseReason.SHUTDOWN)
         {
-            closeWith(CloseCodes.GOING_AWAY);
+            closeAfterDrain = CloseCodes.GOING_AWAY;
         }
         else if (reason == CloseReason.RESUME_REQUIRED)
         {
             // A cluster node lost track of the stream (Redis lost its data, or log entries): reconnect and resume.
-            closeWith(CloseCodes.SERVICE_RESTART);
+            closeAfterDrain = CloseCodes.SERVICE_RESTART;
         }
-    }
-
-    private void sendText(final ByteBuffer frame)
-    {
-        send(frame, false);
-    }
-
-    private void send(final ByteBuffer frame, final boolean binary)
-    {
-        if (closing)
-        {
-            return;
-        }
-        final int bytes = frame.remaining();
-        inFlightBytes += bytes;
-        framesSent++;
-        final Long context = (long)bytes;
-        if (binary)
-        {
-            WebSockets.sendBinary(frame, channel, this, context);
-        }
-        else
-        {
-            WebSockets.sendText(frame, channel, this, context);
-        }
-    }
-
-    /** Send completion, on the I/O thread: frees window; resumes draining once half the window is free. */
-    @Override
-    public void complete(final WebSocketChannel ch, final Long bytes)
-    {
-        inFlightBytes -= bytes;
-        if (paused && inFlightBytes <= settings.sendWindowBytes / 2)
-        {
-            paused = false;
-            drain();
-        }
-    }
-
-    @Override
-    public void onError(final WebSocketChannel ch, final Long bytes, final Throwable throwable)
-    {
-        inFlightBytes -= bytes;
-        IoUtils.safeClose(channel);
-    }
-
-    // Socket side (I/O thread).
-
-    @Override
-    protected long getMaxTextBufferSize()
-    {
-        return settings.maxMessageBytes;
-    }
-
-    @Override
-    protected long getMaxBinaryBufferSize()
-    {
-        return settings.maxMessageBytes;
-    }
-
-    @Override
-    protected void onFullTextMessage(final WebSocketChannel ch, final BufferedTextMessage message)
-    {
-        lastHeardNs = System.nanoTime();
-        if (closing)
-        {
-            return;
-        }
-        if (!inboundLimit.tryAcquire(1, lastHeardNs))
-        {
-            metrics.rateLimited("connection");
-            closeWith(CloseCodes.RATE_LIMITED);
-            return;
-        }
-        protocol.onMessage(this, message.getData());
-    }
-
-    @Override
-    protected void onFullBinaryMessage(final WebSocketChannel ch, final BufferedBinaryMessage message)
-    {
-        lastHeardNs = System.nanoTime();
-        message.getData().free();
-        if (!closing)
-        {
-            badMessage("binary frames are not accepted from clients; send JSON text");
-        }
-    }
-
-    @Override
-    protected void onFullPongMessage(final WebSocketChannel ch, final BufferedBinaryMessage message)
-    {
-        lastHeardNs = System.nanoTime();
-        message.getData().free();
-    }
-
-    @Override
-    protected void onError(final WebSocketChannel ch, final Throwable error)
-    {
-        // Undertow has already sent 1009 when a message was over the limit (UT002040); any other read error
-        // leaves the socket unusable.
-        final String message = String.valueOf(error.getMessage());
-        final int code = message.startsWith("UT002040") ? CloseCodes.TOO_BIG : CloseCodes.INTERNAL_ERROR;
-        if (!closing)
-        {
-            ended(code, CloseCodes.reason(code));
-        }
-        IoUtils.safeClose(ch);
     }
 
     // Answers for the client protocol (I/O thread).
 
     void sendPong()
     {
-        sendText(codec.pong());
+        sendControl(ControlFrames.pong(writeBuffer(), 0, writeBufferCapacity()));
     }
 
     void sendError(final String code, final String message)
     {
-        sendText(codec.error(code, message));
+        sendControl(ControlFrames.error(writeBuffer(), 0, writeBufferCapacity(), code, message));
+    }
+
+    private void sendControl(final int length)
+    {
+        if (!closing && length > 0)
+        {
+            flush(length);
+        }
     }
 
     /** An answer decided on another thread (a room change refused by the sequencer). */
@@ -395,13 +302,93 @@ final class UserConnection extends AbstractReceiveListener
     void badMessage(final String why)
     {
         metrics.badMessage();
-        sendText(codec.error("bad_message", why));
+        sendError("bad_message", why);
         // A client that keeps sending what it has been told is wrong is broken or abusive: one error each, up to
         // a bound, then the connection ends with a code that says why.
         if (++badMessages >= settings.maxBadMessages)
         {
             closeWith(CloseCodes.BAD_MESSAGE);
         }
+    }
+
+    // Socket side (I/O thread).
+
+    @Override
+    public boolean onFrame(final int opcode)
+    {
+        lastHeardNs = System.nanoTime();
+        if (closing || opcode == WebSocketFrames.PONG || opcode == WebSocketFrames.CLOSE)
+        {
+            return true;
+        }
+        // Every frame a client sends costs a token (fragments and pings too), so a flood of empty frames is limited
+        // like a flood of messages.
+        if (!inboundLimit.tryAcquire(1, lastHeardNs))
+        {
+            metrics.rateLimited("connection");
+            closeWith(CloseCodes.RATE_LIMITED);
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void onMessage(final int opcode, final DirectBuffer data, final int offset, final int length)
+    {
+        if (closing)
+        {
+            return;
+        }
+        if (opcode == WebSocketFrames.BINARY)
+        {
+            badMessage("binary frames are not accepted from clients; send JSON text");
+            return;
+        }
+        protocol.onMessage(this, data.getStringWithoutLengthUtf8(offset, length));
+    }
+
+    @Override
+    public void onPong()
+    {
+        lastHeardNs = System.nanoTime();
+    }
+
+    @Override
+    protected void onPeerClose(final int code, final String reason)
+    {
+        if (!closing)
+        {
+            ended(CloseCodes.NORMAL, "client closed");
+        }
+    }
+
+    @Override
+    protected void onProtocolViolation(final int code)
+    {
+        if (!closing)
+        {
+            ended(code, CloseCodes.reason(code));
+        }
+    }
+
+    @Override
+    protected void onAbort(final AbortCause cause)
+    {
+        if (!closing)
+        {
+            final int code = cause == AbortCause.PEER_GONE ? CloseCodes.NORMAL : CloseCodes.INTERNAL_ERROR;
+            ended(code, cause == AbortCause.PEER_GONE ? "client closed" : CloseCodes.reason(code));
+        }
+    }
+
+    @Override
+    protected void onEnded()
+    {
+        if (!closing)
+        {
+            ended(CloseCodes.NORMAL, "client closed");
+        }
+        registry.unregister(this);
     }
 
     /** Its I/O thread's clock: the token's expiry, then the heartbeat. */
@@ -424,17 +411,9 @@ final class UserConnection extends AbstractReceiveListener
         if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= settings.heartbeatIntervalMs)
         {
             lastPingNs = nowNs;
-            WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
+            final UnsafeBuffer out = writeBuffer();
+            flush(WebSocketFrames.putHeader(out, 0, WebSocketFrames.PING, 0));
         }
-    }
-
-    private void onChannelClosed()
-    {
-        if (!closing)
-        {
-            ended(CloseCodes.NORMAL, "client closed");
-        }
-        registry.unregister(this);
     }
 
     /** The one place a connection's end is recorded: timers, subscription, metrics, the log line. Once. */

@@ -11,14 +11,10 @@ import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.sequencing.Sequencer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
-import io.undertow.websockets.WebSocketConnectionCallback;
-import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
-import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
-import io.undertow.websockets.spi.WebSocketHttpExchange;
-import org.xnio.IoUtils;
+import dev.agentwire.server.websocket.WebSocketHandshake;
+import dev.agentwire.server.websocket.WebSocketThreads;
+import org.xnio.StreamConnection;
 
 import java.net.InetSocketAddress;
 
@@ -26,10 +22,8 @@ import java.net.InetSocketAddress;
  * {@code GET /v1/ws}: everything is decided before the upgrade — token (401), Origin (403), connection caps (429),
  * resume cursor (400) — so a refused client never gets a socket. Then the upgrade, and a {@link UserConnection}.
  */
-public final class UserSocketHandler implements HttpHandler, WebSocketConnectionCallback
+public final class UserSocketHandler implements HttpHandler
 {
-    private static final AttachmentKey<Accepted> ACCEPTED = AttachmentKey.create(Accepted.class);
-
     /** What the checks decided, carried across the upgrade. */
     private static final class Accepted
     {
@@ -54,7 +48,7 @@ public final class UserSocketHandler implements HttpHandler, WebSocketConnection
     private final UserSocketSettings settings;
     private final ClientProtocol protocol;
     private final IoThreads ioThreads;
-    private final WebSocketProtocolHandshakeHandler handshake;
+    private final WebSocketThreads webSocketThreads;
 
     /**
      * @param engine    the engine users subscribe to.
@@ -64,6 +58,7 @@ public final class UserSocketHandler implements HttpHandler, WebSocketConnection
      * @param router    takes users' messages to agent runtimes.
      * @param metrics   the server's counters.
      * @param settings  limits and timings of user sockets.
+     * @param threads   the I/O threads' WebSocket buffers.
      */
     public UserSocketHandler(
         final AgentWire engine,
@@ -72,7 +67,8 @@ public final class UserSocketHandler implements HttpHandler, WebSocketConnection
         final Sequencer sequencer,
         final InboundRouter router,
         final ServerMetrics metrics,
-        final UserSocketSettings settings)
+        final UserSocketSettings settings,
+        final WebSocketThreads threads)
     {
         this.engine = engine;
         this.registry = registry;
@@ -81,9 +77,7 @@ public final class UserSocketHandler implements HttpHandler, WebSocketConnection
         this.settings = settings;
         this.protocol = new ClientProtocol(sequencer, router);
         this.ioThreads = new IoThreads(settings.heartbeatIntervalMs);
-        // permessage-deflate stays off: no extension is registered, so nothing is inflated without a cap.
-        this.handshake = new WebSocketProtocolHandshakeHandler(this, exchange ->
-            Http.error(exchange, 426, "upgrade_required", "GET /v1/ws is a WebSocket endpoint"));
+        this.webSocketThreads = threads;
     }
 
     @Override
@@ -151,23 +145,21 @@ public final class UserSocketHandler implements HttpHandler, WebSocketConnection
             Http.error(exchange, 503, "shutting_down", "the server is shutting down");
             return;
         }
-        exchange.putAttachment(ACCEPTED, new Accepted(principal, remoteIp, resumeEpoch, resumeAfter));
-        handshake.handleRequest(exchange);
+        final Accepted accepted = new Accepted(principal, remoteIp, resumeEpoch, resumeAfter);
+        WebSocketHandshake.upgrade(exchange, "GET /v1/ws", (channel, upgraded) -> onUpgraded(channel, accepted));
     }
 
-    @Override
-    public void onConnect(final WebSocketHttpExchange exchange, final WebSocketChannel channel)
+    /** The socket is a WebSocket now (on its I/O thread): a connection, if a cap was not reached meanwhile. */
+    private void onUpgraded(final StreamConnection channel, final Accepted accepted)
     {
-        final Accepted accepted = exchange.getAttachment(ACCEPTED);
-        final UserConnection connection = new UserConnection(channel, accepted.principal, accepted.remoteIp, engine,
-            registry, metrics, settings, protocol, ioThreads.drainerFor(channel.getIoThread()),
-            ioThreads.sweeperFor(channel.getIoThread()));
+        final UserConnection connection = new UserConnection(channel, webSocketThreads, accepted.principal,
+            accepted.remoteIp, engine, registry, metrics, settings, protocol,
+            ioThreads.drainerFor(channel.getIoThread()), ioThreads.sweeperFor(channel.getIoThread()));
         if (!registry.register(connection))
         {
             // Lost a race for the last slot between the check and the upgrade.
             metrics.rateLimited("connections");
-            WebSockets.sendClose(CloseCodes.POLICY, "connection cap reached", channel, null);
-            IoUtils.safeClose(channel);
+            connection.refuse(CloseCodes.POLICY, "connection cap reached");
             return;
         }
         connection.start(accepted.epoch, accepted.after);

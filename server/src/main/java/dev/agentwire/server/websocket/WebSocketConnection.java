@@ -1,0 +1,399 @@
+package dev.agentwire.server.websocket;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.xnio.IoUtils;
+import org.xnio.StreamConnection;
+import org.xnio.XnioIoThread;
+import org.xnio.conduits.ConduitStreamSinkChannel;
+import org.xnio.conduits.ConduitStreamSourceChannel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One upgraded WebSocket connection, owned from the first byte after the handshake: frames are read by a
+ * {@link FrameReader} and written by this class, with XNIO's channels of the raw connection. Everything runs on
+ * the connection's I/O thread.
+ * <p>
+ * Writing: a subclass assembles frames in its I/O thread's write buffer ({@link #writeBuffer()}) and hands them
+ * over with {@link #flush(int)}: one write for everything assembled. What the socket does not take is kept in this
+ * connection's pending bytes (the only buffer a connection ever holds) and written first when the socket is
+ * writable again, after which {@link #onWritable()} lets the subclass go on. Control frames (pong, close) take the
+ * same path, so frames never interleave.
+ * <p>
+ * Closing (RFC 6455 section 7): the server sends its close and ends the connection when the client answers, or
+ * after {@link #CLOSE_TIMEOUT_MS}; a client's close is answered with the same code and the connection ends.
+ * A protocol violation by the client is answered with the code the RFC gives (1002, 1007, 1009).
+ */
+public abstract class WebSocketConnection implements FrameReader.Handler
+{
+    /** Longest the server waits for the client's answer to its close before it closes the socket. */
+    public static final long CLOSE_TIMEOUT_MS = 2_000;
+
+    private static final int MAX_CLOSE_REASON_BYTES = 123;
+
+    /** The raw connection. */
+    protected final StreamConnection connection;
+    /** The connection's I/O thread: everything here runs on it. */
+    protected final XnioIoThread ioThread;
+    private final ConduitStreamSourceChannel source;
+    private final ConduitStreamSinkChannel sink;
+    private final WebSocketThreads.Buffers buffers;
+    private final FrameReader reader;
+    private byte[] pending;
+    private int pendingLength;
+    private boolean closeSent;
+    private boolean ended;
+    private boolean closeAfterFlush;
+
+    /**
+     * @param maxMessageBytes the largest message the client may send (1009 above).
+     */
+    protected WebSocketConnection(
+        final StreamConnection connection, final WebSocketThreads threads, final int maxMessageBytes)
+    {
+        this.connection = connection;
+        this.ioThread = connection.getIoThread();
+        this.source = connection.getSourceChannel();
+        this.sink = connection.getSinkChannel();
+        this.buffers = threads.of(ioThread);
+        this.reader = new FrameReader(maxMessageBytes);
+    }
+
+    /** Starts reading and writing; call once, on the I/O thread (from the upgrade listener). */
+    protected final void startIo()
+    {
+        connection.setCloseListener(ch -> ended());
+        source.getReadSetter().set(ch -> onReadable());
+        sink.getWriteSetter().set(ch -> onWritableEvent());
+        source.resumeReads();
+    }
+
+    // Reading.
+
+    private void onReadable()
+    {
+        final ByteBuffer in = buffers.read;
+        // A bounded number of reads per wake-up, so one busy client cannot starve the thread's others.
+        for (int reads = 0; reads < 16 && !ended; reads++)
+        {
+            in.clear();
+            final int n;
+            try
+            {
+                n = source.read(in);
+            }
+            catch (final IOException ex)
+            {
+                abort(AbortCause.READ_FAILED);
+                return;
+            }
+            if (n < 0)
+            {
+                abort(AbortCause.PEER_GONE);
+                return;
+            }
+            if (n == 0)
+            {
+                return;
+            }
+            in.flip();
+            final int status = reader.read(in, this);
+            if (status > 0)
+            {
+                onProtocolViolation(status);
+                sendClose(status, reasonOf(status));
+                source.suspendReads();
+                return;
+            }
+            if (status == FrameReader.STOPPED || closeSent)
+            {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public final void onPing(final DirectBuffer data, final int offset, final int length)
+    {
+        if (closeSent)
+        {
+            return;
+        }
+        final UnsafeBuffer out = writeBuffer();
+        final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.PONG, length);
+        out.putBytes(header, data, offset, length);
+        flush(header + length);
+    }
+
+    @Override
+    public final void onClose(final int code, final String reason)
+    {
+        onPeerClose(code, reason);
+        if (!closeSent)
+        {
+            // Answer with the client's code (none when it gave none), then end: the server closes the socket.
+            closeSent = true;
+            final UnsafeBuffer out = writeBuffer();
+            int length = 0;
+            if (code != WebSocketFrames.NO_STATUS)
+            {
+                length = WebSocketFrames.putHeader(out, 0, WebSocketFrames.CLOSE, 2);
+                out.putShort(length, (short)code, java.nio.ByteOrder.BIG_ENDIAN);
+                length += 2;
+            }
+            else
+            {
+                length = WebSocketFrames.putHeader(out, 0, WebSocketFrames.CLOSE, 0);
+            }
+            flush(length);
+        }
+        closeWhenFlushed();
+    }
+
+    // Writing.
+
+    /** @return the I/O thread's buffer to assemble frames in, from offset 0, before {@link #flush(int)}. */
+    protected final UnsafeBuffer writeBuffer()
+    {
+        return buffers.writeView;
+    }
+
+    /** @return the write buffer's size. */
+    protected final int writeBufferCapacity()
+    {
+        return buffers.writeView.capacity();
+    }
+
+    /** @return true while bytes wait for the socket: assemble nothing more until {@link #onWritable()}. */
+    protected final boolean hasPending()
+    {
+        return pending != null;
+    }
+
+    /**
+     * Writes the first {@code length} bytes of {@link #writeBuffer()}, after any pending bytes.
+     *
+     * @return true when the socket took them all.
+     */
+    protected final boolean flush(final int length)
+    {
+        if (ended || length == 0)
+        {
+            return pending == null;
+        }
+        final ByteBuffer out = buffers.write;
+        out.clear().limit(length);
+        if (pending == null)
+        {
+            try
+            {
+                sink.write(out);
+            }
+            catch (final IOException ex)
+            {
+                abort(AbortCause.WRITE_FAILED);
+                return false;
+            }
+        }
+        if (!out.hasRemaining())
+        {
+            return true;
+        }
+        keep(out);
+        sink.resumeWrites();
+        return false;
+    }
+
+    private void keep(final ByteBuffer out)
+    {
+        final int more = out.remaining();
+        if (pending == null)
+        {
+            pending = new byte[Math.max(1024, more)];
+            pendingLength = 0;
+        }
+        else if (pending.length - pendingLength < more)
+        {
+            pending = java.util.Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + more));
+        }
+        out.get(pending, pendingLength, more);
+        pendingLength += more;
+    }
+
+    private void onWritableEvent()
+    {
+        if (pending != null)
+        {
+            final ByteBuffer bytes = ByteBuffer.wrap(pending, 0, pendingLength);
+            try
+            {
+                sink.write(bytes);
+            }
+            catch (final IOException ex)
+            {
+                abort(AbortCause.WRITE_FAILED);
+                return;
+            }
+            if (bytes.hasRemaining())
+            {
+                final int left = bytes.remaining();
+                System.arraycopy(pending, bytes.position(), pending, 0, left);
+                pendingLength = left;
+                return;
+            }
+            pending = null;
+            pendingLength = 0;
+        }
+        sink.suspendWrites();
+        if (closeAfterFlush)
+        {
+            IoUtils.safeClose(connection);
+            return;
+        }
+        onWritable();
+    }
+
+    /** The pending bytes went out: the subclass may assemble and flush more. */
+    protected abstract void onWritable();
+
+    /** @return bytes written to nobody yet (for bounds and metrics). */
+    protected final int pendingBytes()
+    {
+        return pendingLength;
+    }
+
+    // Closing.
+
+    /**
+     * Sends the server's close, then ends the connection once the client answers, or after
+     * {@link #CLOSE_TIMEOUT_MS}. Idempotent.
+     */
+    protected final void sendClose(final int code, final String reason)
+    {
+        if (closeSent || ended)
+        {
+            return;
+        }
+        closeSent = true;
+        final byte[] text = truncate(reason.getBytes(StandardCharsets.UTF_8));
+        final UnsafeBuffer out = writeBuffer();
+        final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.CLOSE, 2 + text.length);
+        out.putShort(header, (short)code, java.nio.ByteOrder.BIG_ENDIAN);
+        out.putBytes(header + 2, text);
+        flush(header + 2 + text.length);
+        // A client that stopped reading never lets the close frame out: do not wait for it forever.
+        try
+        {
+            ioThread.executeAfter(() -> IoUtils.safeClose(connection), CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final RejectedExecutionException stopping)
+        {
+            IoUtils.safeClose(connection);
+        }
+    }
+
+    /** @return true once this side sent its close: nothing but the close handshake follows. */
+    protected final boolean isClosing()
+    {
+        return closeSent || ended;
+    }
+
+    /** Ends the connection now, without a close handshake (the socket is unusable). */
+    protected final void closeNow()
+    {
+        IoUtils.safeClose(connection);
+    }
+
+    private void closeWhenFlushed()
+    {
+        if (pending == null)
+        {
+            IoUtils.safeClose(connection);
+        }
+        else
+        {
+            closeAfterFlush = true;
+        }
+    }
+
+    private void abort(final AbortCause cause)
+    {
+        if (!ended)
+        {
+            onAbort(cause);
+        }
+        IoUtils.safeClose(connection);
+    }
+
+    private void ended()
+    {
+        if (ended)
+        {
+            return;
+        }
+        ended = true;
+        pending = null;
+        onEnded();
+    }
+
+    /** Runs a task on this connection's I/O thread (from any thread); once the thread is gone, ends the connection. */
+    protected final void onIoThread(final Runnable task)
+    {
+        try
+        {
+            ioThread.execute(task);
+        }
+        catch (final RejectedExecutionException stopping)
+        {
+            IoUtils.safeClose(connection);
+        }
+    }
+
+    /** Why a connection ended without a close handshake. */
+    protected enum AbortCause
+    {
+        /** The client closed the socket without a close frame. */
+        PEER_GONE,
+        /** Reading failed. */
+        READ_FAILED,
+        /** Writing failed. */
+        WRITE_FAILED
+    }
+
+    /** The client closed (its close frame, with its code). The connection ends next. */
+    protected abstract void onPeerClose(int code, String reason);
+
+    /** The client broke the protocol; the server's close with this code follows. */
+    protected abstract void onProtocolViolation(int code);
+
+    /** The connection ended without a close handshake. */
+    protected abstract void onAbort(AbortCause cause);
+
+    /** The socket is closed: release everything. Called once. */
+    protected abstract void onEnded();
+
+    private static String reasonOf(final int code)
+    {
+        switch (code)
+        {
+            case WebSocketFrames.PROTOCOL_ERROR:
+                return "protocol error";
+            case WebSocketFrames.INVALID_DATA:
+                return "text is not UTF-8";
+            case WebSocketFrames.TOO_BIG:
+                return "message too big";
+            default:
+                return "closed";
+        }
+    }
+
+    private static byte[] truncate(final byte[] reason)
+    {
+        return reason.length <= MAX_CLOSE_REASON_BYTES ? reason : java.util.Arrays.copyOf(reason, MAX_CLOSE_REASON_BYTES);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.agentwire.server.websocket;
+
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * RFC 6455 framing: opcodes, close codes the protocol itself uses, and the header of a frame this server sends
+ * (final, unmasked: a server never masks).
+ */
+public final class WebSocketFrames
+{
+    /** Continuation of a fragmented message. */
+    public static final int CONTINUATION = 0x0;
+    /** A text (UTF-8) message. */
+    public static final int TEXT = 0x1;
+    /** A binary message. */
+    public static final int BINARY = 0x2;
+    /** Close. */
+    public static final int CLOSE = 0x8;
+    /** Ping. */
+    public static final int PING = 0x9;
+    /** Pong. */
+    public static final int PONG = 0xA;
+
+    /** Close: the frame broke the protocol. */
+    public static final int PROTOCOL_ERROR = 1002;
+    /** Close: a text message that is not UTF-8. */
+    public static final int INVALID_DATA = 1007;
+    /** Close: a message over the size limit. */
+    public static final int TOO_BIG = 1009;
+    /** The code a close frame without one is read as (never sent). */
+    public static final int NO_STATUS = 1005;
+
+    /** Most bytes a frame header this server writes takes. */
+    public static final int MAX_HEADER_LENGTH = 10;
+
+    private WebSocketFrames()
+    {
+    }
+
+    /** @return the bytes the header of a frame with this much payload takes. */
+    public static int headerLength(final long payloadLength)
+    {
+        return payloadLength < 126 ? 2 : payloadLength <= 0xFFFF ? 4 : 10;
+    }
+
+    /**
+     * Writes a final, unmasked frame header.
+     *
+     * @return bytes written ({@link #headerLength}).
+     */
+    public static int putHeader(
+        final MutableDirectBuffer dst, final int index, final int opcode, final long payloadLength)
+    {
+        dst.putByte(index, (byte)(0x80 | opcode));
+        if (payloadLength < 126)
+        {
+            dst.putByte(index + 1, (byte)payloadLength);
+            return 2;
+        }
+        if (payloadLength <= 0xFFFF)
+        {
+            dst.putByte(index + 1, (byte)126);
+            dst.putByte(index + 2, (byte)(payloadLength >>> 8));
+            dst.putByte(index + 3, (byte)payloadLength);
+            return 4;
+        }
+        dst.putByte(index + 1, (byte)127);
+        for (int i = 0; i < 8; i++)
+        {
+            dst.putByte(index + 2 + i, (byte)(payloadLength >>> (56 - 8 * i)));
+        }
+        return 10;
+    }
+
+    /** @return true for a close code a peer may send (RFC 6455 section 7.4). */
+    static boolean isValidCloseCode(final int code)
+    {
+        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+    }
+}
