@@ -48,9 +48,9 @@ final class ClusterSequencer implements Sequencer
             if (validator.check(events.get(i)) != 0)
             {
                 // The parser checks these already; the engine's rules are the one statement of them.
-                results.get(i).status = PublishStatus.name(PublishStatus.INVALID_ARGUMENT);
+                results.get(i).status = PublishStatus.INVALID_ARGUMENT;
                 batch.refusal = PublishStatus.INVALID_ARGUMENT;
-                metrics.refused(results.get(i).status);
+                metrics.refused(Refusals.name(PublishStatus.INVALID_ARGUMENT));
                 done.onDone(batch);
                 return;
             }
@@ -63,7 +63,7 @@ final class ClusterSequencer implements Sequencer
                 batch.refusal = Refusals.UNAVAILABLE;
                 for (final EventResult result : results)
                 {
-                    result.status = "not_attempted";
+                    result.status = Refusals.NOT_ATTEMPTED;
                 }
                 metrics.refused(Refusals.name(Refusals.UNAVAILABLE));
             }

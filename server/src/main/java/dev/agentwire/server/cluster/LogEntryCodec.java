@@ -9,6 +9,7 @@ import dev.agentwire.core.Outcome;
 import dev.agentwire.server.http.Json;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
+import dev.agentwire.server.sequencing.Refusals;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +130,7 @@ final class LogEntryCodec
             final List<Object> one = (List<Object>)reply.get(i);
             final String status = text(one.get(0));
             final EventResult result = batch.results.get(i);
-            result.status = status;
+            result.status = Refusals.code(status);
             if ("accepted".equals(status))
             {
                 batch.accepted++;

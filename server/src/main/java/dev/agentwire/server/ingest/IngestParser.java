@@ -1,25 +1,35 @@
 package dev.agentwire.server.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 import dev.agentwire.server.http.Json;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Turns producer JSON into validated {@link EventDraft}s (one per event, ready to publish), or says precisely what is wrong
- * ({@code events[2].data.tool_call_id is required}). A batch is validated whole before anything is published.
+ * Turns producer JSON into validated {@link EventDraft}s (one per event, ready to publish), or says precisely what
+ * is wrong ({@code events[2].data.tool_call_id is required}). One streaming pass over the body, no tree: each
+ * event's {@code data} is taken as the exact bytes of the body it occupies, so it reaches users byte for byte as the
+ * producer wrote it (numbers such as {@code 1e400}, key order, duplicate keys inside it), and the drafts point into
+ * the body rather than copying it. A batch is validated whole before anything is published; a key given twice at
+ * an event's top level is refused. Thread-safe (stateless).
  */
 final class IngestParser
 {
     /** Most events in one batch. */
     static final int MAX_BATCH = 1_000;
-    static final int MAX_ID_LENGTH = 256;
+    static final int MAX_ID_LENGTH = EventDraft.MAX_ID_LENGTH;
+
+    private static final byte[] EMPTY_DATA = "{}".getBytes(StandardCharsets.US_ASCII);
 
     /** A validation error; its message is safe to return to the producer. */
     static final class Invalid extends Exception
@@ -32,6 +42,39 @@ final class IngestParser
         }
     }
 
+    /** What one event's top level and its data's top level said, as read. */
+    private static final class Fields
+    {
+        String user;
+        String room;
+        String type;
+        String runId;
+        String threadId;
+        String id;
+        String ref;
+        JsonToken broadcast;
+        boolean hasData;
+        int dataStart = -1;
+        int dataEnd = -1;
+        // The data's top-level fields the five agent types require: a string's value, or a marker that the field
+        // is there but is not a string.
+        final String[] strings = new String[DATA_STRINGS.length];
+        final boolean[] present = new boolean[DATA_STRINGS.length];
+    }
+
+    private static final String[] DATA_STRINGS = {"agent", "text", "tool_call_id", "tool", "outcome", "args",
+        "result", "error"};
+    private static final int AGENT = 0;
+    private static final int TEXT = 1;
+    private static final int TOOL_CALL_ID = 2;
+    private static final int TOOL = 3;
+    private static final int OUTCOME = 4;
+    private static final int ARGS = 5;
+    private static final int RESULT = 6;
+    private static final int ERROR = 7;
+    /** A data field present but not a string. */
+    private static final String NOT_A_STRING = new String("not a string");
+
     private final int maxDataBytes;
 
     IngestParser(final int maxDataBytes)
@@ -42,55 +85,221 @@ final class IngestParser
     /** @return the events of a body holding one event object or an array of them. */
     List<EventDraft> parseBody(final byte[] body) throws Invalid
     {
-        final JsonNode root;
-        try
+        try (JsonParser parser = Json.FACTORY.createParser(body))
         {
-            root = Json.MAPPER.readTree(body);
+            final JsonToken first = parser.nextToken();
+            if (first == null)
+            {
+                throw new Invalid("body is empty");
+            }
+            final List<EventDraft> events = new ArrayList<>();
+            if (first == JsonToken.START_ARRAY)
+            {
+                int index = 0;
+                JsonToken token;
+                while ((token = parser.nextToken()) != JsonToken.END_ARRAY)
+                {
+                    if (token == null)
+                    {
+                        throw new Invalid("body is not valid JSON: the array is not closed");
+                    }
+                    if (index == MAX_BATCH)
+                    {
+                        throw new Invalid("batch has more than " + MAX_BATCH + " events, at most " + MAX_BATCH +
+                            " allowed");
+                    }
+                    events.add(parseEvent(parser, body, "events[" + index + "]", null));
+                    index++;
+                }
+                if (index == 0)
+                {
+                    throw new Invalid("batch is empty");
+                }
+            }
+            else
+            {
+                events.add(parseEvent(parser, body, "event", null));
+            }
+            if (parser.nextToken() != null)
+            {
+                throw new Invalid("body is not valid JSON: more after the end of the value");
+            }
+            return events;
         }
-        catch (final JsonProcessingException ex)
+        catch (final JsonParseException ex)
         {
             throw new Invalid("body is not valid JSON: " + ex.getOriginalMessage());
         }
-        catch (final java.io.IOException ex)
+        catch (final IOException ex)
         {
             throw new Invalid("body could not be read");
         }
-        if (root == null || root.isMissingNode())
-        {
-            throw new Invalid("body is empty");
-        }
-        final List<EventDraft> events = new ArrayList<>();
-        if (root.isArray())
-        {
-            if (root.isEmpty())
-            {
-                throw new Invalid("batch is empty");
-            }
-            if (root.size() > MAX_BATCH)
-            {
-                throw new Invalid("batch has " + root.size() + " events, at most " + MAX_BATCH + " allowed");
-            }
-            for (int i = 0; i < root.size(); i++)
-            {
-                events.add(parseEvent(root.get(i), "events[" + i + "]"));
-            }
-        }
-        else
-        {
-            events.add(parseEvent(root, "event"));
-        }
-        return events;
     }
 
-    EventDraft parseEvent(final JsonNode node, final String at) throws Invalid
+    /**
+     * One producer-socket frame: an event with an optional {@code ref}.
+     *
+     * @param ref receives the frame's {@code ref} (at index 0) when there is one, also when the event is invalid.
+     */
+    EventDraft parseFrame(final byte[] frame, final String[] ref) throws Invalid
     {
-        if (node == null || !node.isObject())
+        try (JsonParser parser = Json.FACTORY.createParser(frame))
         {
+            if (parser.nextToken() == null)
+            {
+                throw new Invalid("not valid JSON");
+            }
+            final EventDraft event = parseEvent(parser, frame, "event", ref);
+            if (parser.nextToken() != null)
+            {
+                throw new Invalid("not valid JSON");
+            }
+            return event;
+        }
+        catch (final JsonParseException ex)
+        {
+            throw new Invalid("not valid JSON");
+        }
+        catch (final IOException ex)
+        {
+            throw new Invalid("could not be read");
+        }
+    }
+
+    /** Reads one event object; the parser is on its first token. */
+    private EventDraft parseEvent(final JsonParser parser, final byte[] body, final String at, final String[] ref)
+        throws IOException, Invalid
+    {
+        if (parser.currentToken() != JsonToken.START_OBJECT)
+        {
+            parser.skipChildren();
             throw new Invalid(at + " must be a JSON object");
         }
+        final Fields fields = new Fields();
+        Set<String> others = null;
+        int seen = 0;
+        JsonToken token;
+        while ((token = parser.nextToken()) == JsonToken.FIELD_NAME)
+        {
+            final String name = parser.currentName();
+            final int bit = fieldBit(name);
+            if (bit != 0 ? (seen & bit) != 0 : !(others == null ? (others = new HashSet<>(4)) : others).add(name))
+            {
+                throw new Invalid(at + " has the key " + truncate(name) + " more than once");
+            }
+            seen |= bit;
+            final JsonToken value = parser.nextToken();
+            switch (name)
+            {
+                case "user":
+                    fields.user = text(parser, value, at, "user");
+                    break;
+                case "room":
+                    fields.room = text(parser, value, at, "room");
+                    break;
+                case "type":
+                    fields.type = text(parser, value, at, "type");
+                    break;
+                case "run_id":
+                    fields.runId = text(parser, value, at, "run_id");
+                    break;
+                case "thread_id":
+                    fields.threadId = text(parser, value, at, "thread_id");
+                    break;
+                case "id":
+                    fields.id = text(parser, value, at, "id");
+                    break;
+                case "broadcast":
+                    fields.broadcast = value;
+                    break;
+                case "ref":
+                    fields.ref = value.isScalarValue() && value != JsonToken.VALUE_NULL ? parser.getText() : null;
+                    parser.skipChildren();
+                    break;
+                case "data":
+                    readData(parser, value, fields);
+                    break;
+                default:
+                    parser.skipChildren();
+                    break;
+            }
+        }
+        if (token != JsonToken.END_OBJECT)
+        {
+            throw new Invalid("body is not valid JSON: " + at + " is not closed");
+        }
+        if (ref != null)
+        {
+            ref[0] = fields.ref;
+        }
+        return toDraft(fields, body, at);
+    }
+
+    private static int fieldBit(final String name)
+    {
+        switch (name)
+        {
+            case "user":
+                return 1;
+            case "room":
+                return 1 << 1;
+            case "type":
+                return 1 << 2;
+            case "run_id":
+                return 1 << 3;
+            case "thread_id":
+                return 1 << 4;
+            case "id":
+                return 1 << 5;
+            case "broadcast":
+                return 1 << 6;
+            case "ref":
+                return 1 << 7;
+            case "data":
+                return 1 << 8;
+            default:
+                return 0;
+        }
+    }
+
+    /** Notes the data's byte range, and the top-level fields the agent types require. */
+    private static void readData(final JsonParser parser, final JsonToken value, final Fields fields) throws IOException
+    {
+        fields.hasData = value != JsonToken.VALUE_NULL;
+        if (value != JsonToken.START_OBJECT)
+        {
+            parser.skipChildren();
+            return;
+        }
+        fields.dataStart = (int)parser.currentTokenLocation().getByteOffset();
+        JsonToken token;
+        while ((token = parser.nextToken()) == JsonToken.FIELD_NAME)
+        {
+            final String name = parser.currentName();
+            final JsonToken fieldValue = parser.nextToken();
+            for (int i = 0; i < DATA_STRINGS.length; i++)
+            {
+                if (DATA_STRINGS[i].equals(name))
+                {
+                    fields.present[i] = true;
+                    fields.strings[i] = fieldValue == JsonToken.VALUE_STRING ? parser.getText() :
+                        fieldValue == JsonToken.VALUE_NULL ? null : NOT_A_STRING;
+                }
+            }
+            parser.skipChildren();
+        }
+        if (token != JsonToken.END_OBJECT)
+        {
+            throw new JsonParseException(parser, "data is not closed");
+        }
+        fields.dataEnd = (int)parser.currentTokenLocation().getByteOffset() + 1;
+    }
+
+    private EventDraft toDraft(final Fields fields, final byte[] body, final String at) throws Invalid
+    {
         final EventDraft event = new EventDraft();
-        parseTarget(node, at, event);
-        final String type = requiredText(node, "type", at);
+        target(fields.user, fields.room, fields.broadcast, at, event);
+        final String type = required(fields.type, at, "type");
         final boolean agentType = EventTypes.isAgentType(type);
         if (!agentType && !EventTypes.isCustomType(type))
         {
@@ -98,55 +307,42 @@ final class IngestParser
                 "type (like app.progress)");
         }
         event.type(type)
-            .runId(agentType ? requiredText(node, "run_id", at) : optionalText(node, "run_id", at))
-            .threadId(optionalText(node, "thread_id", at))
-            .eventId(optionalText(node, "id", at));
-
-        final JsonNode data = node.get("data");
-        if (data == null || data.isNull())
+            .runId(agentType ? required(fields.runId, at, "run_id") : fields.runId)
+            .threadId(fields.threadId)
+            .eventId(fields.id);
+        if (!fields.hasData)
         {
             if (agentType)
             {
                 throw new Invalid(at + ".data is required for " + type);
             }
-            final byte[] empty = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            return event.payload(empty, 0, empty.length);
+            return event.payload(EMPTY_DATA, 0, EMPTY_DATA.length);
         }
-        if (!data.isObject())
+        if (fields.dataStart < 0)
         {
             throw new Invalid(at + ".data must be a JSON object");
         }
         if (agentType)
         {
-            checkAgentData(type, event, (ObjectNode)data, at + ".data");
+            checkAgentData(type, event, fields, at + ".data");
         }
-        final byte[] bytes;
-        try
+        final int length = fields.dataEnd - fields.dataStart;
+        if (length > maxDataBytes)
         {
-            bytes = Json.MAPPER.writeValueAsBytes(data);
+            throw new Invalid(at + ".data is " + length + " bytes, at most " + maxDataBytes + " allowed");
         }
-        catch (final JsonProcessingException ex)
-        {
-            throw new Invalid(at + ".data could not be encoded");
-        }
-        if (bytes.length > maxDataBytes)
-        {
-            throw new Invalid(at + ".data is " + bytes.length + " bytes, at most " + maxDataBytes + " allowed");
-        }
-        return event.payload(bytes, 0, bytes.length);
+        return event.payload(body, fields.dataStart, length);
     }
 
-    /** Reads user / room / broadcast: exactly one. */
-    static void parseTarget(final JsonNode node, final String at, final EventDraft event) throws Invalid
+    /** user / room / broadcast: exactly one. */
+    static void target(final String user, final String room, final JsonToken broadcast, final String at,
+        final EventDraft event) throws Invalid
     {
-        final String user = optionalText(node, "user", at);
-        final String room = optionalText(node, "room", at);
-        final JsonNode broadcast = node.get("broadcast");
-        if (broadcast != null && !broadcast.isBoolean())
+        if (broadcast != null && broadcast != JsonToken.VALUE_TRUE && broadcast != JsonToken.VALUE_FALSE)
         {
             throw new Invalid(at + ".broadcast must be true or false");
         }
-        final boolean toAll = broadcast != null && broadcast.booleanValue();
+        final boolean toAll = broadcast == JsonToken.VALUE_TRUE;
         final int targets = (user != null ? 1 : 0) + (room != null ? 1 : 0) + (toAll ? 1 : 0);
         if (targets != 1)
         {
@@ -166,31 +362,31 @@ final class IngestParser
         }
     }
 
-    private static void checkAgentData(
-        final String type, final EventDraft event, final ObjectNode data, final String at) throws Invalid
+    private static void checkAgentData(final String type, final EventDraft event, final Fields data, final String at)
+        throws Invalid
     {
         switch (type)
         {
             case EventTypes.AGENT_STARTED:
-                requiredText(data, "agent", at);
+                dataText(data, AGENT, at);
                 break;
             case EventTypes.AGENT_THINKING:
-                requiredText(data, "text", at);
+                dataText(data, TEXT, at);
                 break;
             case EventTypes.TOOL_EXECUTING:
-                event.toolCallId(requiredText(data, "tool_call_id", at));
-                requiredText(data, "tool", at);
-                if (!data.has("args"))
+                event.toolCallId(dataText(data, TOOL_CALL_ID, at));
+                dataText(data, TOOL, at);
+                if (!data.present[ARGS])
                 {
                     throw new Invalid(at + ".args is required");
                 }
                 break;
             case EventTypes.TOOL_COMPLETED:
-                event.toolCallId(requiredText(data, "tool_call_id", at));
+                event.toolCallId(dataText(data, TOOL_CALL_ID, at));
                 requireResultOrError(data, at);
                 break;
             case EventTypes.AGENT_COMPLETED:
-                final byte outcome = Outcome.parse(requiredText(data, "outcome", at));
+                final byte outcome = Outcome.parse(dataText(data, OUTCOME, at));
                 if (outcome == Outcome.NONE)
                 {
                     throw new Invalid(at + ".outcome must be success, error or cancelled");
@@ -203,36 +399,47 @@ final class IngestParser
         }
     }
 
-    private static void requireResultOrError(final ObjectNode data, final String at) throws Invalid
+    private static void requireResultOrError(final Fields data, final String at) throws Invalid
     {
-        if (!data.has("result") && !data.has("error"))
+        if (!data.present[RESULT] && !data.present[ERROR])
         {
             throw new Invalid(at + " needs result or error");
         }
     }
 
-    static String requiredText(final JsonNode node, final String field, final String at) throws Invalid
+    private static String dataText(final Fields data, final int field, final String at) throws Invalid
     {
-        final String value = optionalText(node, field, at);
+        final String name = DATA_STRINGS[field];
+        final String value = data.strings[field];
         if (value == null)
         {
-            throw new Invalid(at + "." + field + " is required");
+            throw new Invalid(at + "." + name + " is required");
         }
-        return value;
+        if (value == NOT_A_STRING)
+        {
+            throw new Invalid(at + "." + name + " must be a string");
+        }
+        return checked(value, at, name);
     }
 
-    static String optionalText(final JsonNode node, final String field, final String at) throws Invalid
+    /** A top-level string: null when absent or JSON null, else a non-empty string of at most 256 characters. */
+    private static String text(final JsonParser parser, final JsonToken value, final String at, final String field)
+        throws IOException, Invalid
     {
-        final JsonNode value = node.get(field);
-        if (value == null || value.isNull())
+        if (value == JsonToken.VALUE_NULL)
         {
             return null;
         }
-        if (!value.isTextual())
+        if (value != JsonToken.VALUE_STRING)
         {
+            parser.skipChildren();
             throw new Invalid(at + "." + field + " must be a string");
         }
-        final String text = value.textValue();
+        return checked(parser.getText(), at, field);
+    }
+
+    private static String checked(final String text, final String at, final String field) throws Invalid
+    {
         if (text.isEmpty())
         {
             throw new Invalid(at + "." + field + " must not be empty");
@@ -242,5 +449,25 @@ final class IngestParser
             throw new Invalid(at + "." + field + " is longer than " + MAX_ID_LENGTH + " characters");
         }
         return text;
+    }
+
+    static String required(final String value, final String at, final String field) throws Invalid
+    {
+        if (value == null)
+        {
+            throw new Invalid(at + "." + field + " is required");
+        }
+        return value;
+    }
+
+    /** Checks a value given outside JSON (the binary endpoint's query) as a top-level string field. */
+    static String queryText(final String value, final String field) throws Invalid
+    {
+        return value == null ? null : checked(value, "query", field);
+    }
+
+    private static String truncate(final String s)
+    {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 }

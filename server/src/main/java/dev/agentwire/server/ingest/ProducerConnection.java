@@ -1,7 +1,6 @@
 package dev.agentwire.server.ingest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.server.http.Http;
@@ -20,7 +19,6 @@ import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import org.xnio.IoUtils;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Collections;
 
@@ -100,30 +98,23 @@ final class ProducerConnection extends AbstractReceiveListener implements Runtim
     @Override
     protected void onFullTextMessage(final WebSocketChannel ch, final BufferedTextMessage message)
     {
-        final String text = message.getData();
-        final JsonNode frame;
-        try
-        {
-            frame = Json.MAPPER.readTree(text);
-        }
-        catch (final IOException ex)
-        {
-            nack(null, 400, "bad_request", "not valid JSON");
-            return;
-        }
-        final JsonNode refNode = frame == null ? null : frame.get("ref");
-        final String ref = refNode == null || refNode.isNull() ? null : refNode.asText();
+        final byte[] frame = message.getData().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        final String[] refs = new String[1];
         final EventDraft event;
         try
         {
-            event = parser.parseEvent(frame, "event");
+            event = parser.parseFrame(frame, refs);
         }
         catch (final IngestParser.Invalid invalid)
         {
-            metrics.refused("invalid_argument");
-            nack(ref, 400, "bad_request", invalid.getMessage());
+            if (!"not valid JSON".equals(invalid.getMessage()))
+            {
+                metrics.refused("invalid_argument");
+            }
+            nack(refs[0], 400, "bad_request", invalid.getMessage());
             return;
         }
+        final String ref = refs[0];
         if (!producerLimit.tryAcquire(1, System.nanoTime()))
         {
             metrics.rateLimited("producer");
@@ -135,18 +126,12 @@ final class ProducerConnection extends AbstractReceiveListener implements Runtim
             final EventResult result = batch.results.get(0);
             if (batch.allAccepted())
             {
-                final ObjectNode ack = ResultCodec.result(result);
-                ack.remove("index");
-                ack.put("type", "ack");
-                if (ref != null)
-                {
-                    ack.put("ref", ref);
-                }
-                send(bytes(ack));
+                send(ResultCodec.ack(result, ref));
             }
             else
             {
-                nack(ref, Refusals.httpStatus(batch.refusal), result.status, Refusals.message(batch.refusal));
+                nack(ref, Refusals.httpStatus(batch.refusal), Refusals.name(result.status),
+                    Refusals.message(batch.refusal));
             }
         });
     }

@@ -1,6 +1,6 @@
 package dev.agentwire.server.ingest;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.server.http.Http;
@@ -164,30 +164,20 @@ final class ProducerHttpHandler
         final EventDraft event = new EventDraft();
         try
         {
-            final ObjectNode addressing = Http.object();
-            for (final String name : new String[]{"user", "room", "type", "run_id", "thread_id", "id"})
-            {
-                final String value = Http.query(exchange, name);
-                if (value != null)
-                {
-                    addressing.put(name, value);
-                }
-            }
-            if ("true".equals(Http.query(exchange, "broadcast")))
-            {
-                addressing.put("broadcast", true);
-            }
-            IngestParser.parseTarget(addressing, "query", event);
-            final String type = IngestParser.requiredText(addressing, "type", "query");
+            IngestParser.target(IngestParser.queryText(Http.query(exchange, "user"), "user"),
+                IngestParser.queryText(Http.query(exchange, "room"), "room"),
+                "true".equals(Http.query(exchange, "broadcast")) ? JsonToken.VALUE_TRUE : null, "query", event);
+            final String type = IngestParser.required(
+                IngestParser.queryText(Http.query(exchange, "type"), "type"), "query", "type");
             if (!EventTypes.isCustomType(type))
             {
                 throw new IngestParser.Invalid("query.type must be a namespaced custom type (like app.audio): " +
                     "the five agent event types carry JSON data");
             }
             event.type(type)
-                .runId(IngestParser.optionalText(addressing, "run_id", "query"))
-                .threadId(IngestParser.optionalText(addressing, "thread_id", "query"))
-                .eventId(IngestParser.optionalText(addressing, "id", "query"));
+                .runId(IngestParser.queryText(Http.query(exchange, "run_id"), "run_id"))
+                .threadId(IngestParser.queryText(Http.query(exchange, "thread_id"), "thread_id"))
+                .eventId(IngestParser.queryText(Http.query(exchange, "id"), "id"));
         }
         catch (final IngestParser.Invalid invalid)
         {
@@ -247,11 +237,6 @@ final class ProducerHttpHandler
         {
             exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
         }
-        final com.fasterxml.jackson.databind.node.ObjectNode body = ResultCodec.batch(batch);
-        if (pending)
-        {
-            body.put("seqs_pending", true);
-        }
-        Http.json(exchange, status, body);
+        Http.json(exchange, status, ResultCodec.batch(batch, pending));
     }
 }

@@ -1,59 +1,117 @@
 package dev.agentwire.server.ingest;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.JsonWriter;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
+import org.agrona.ExpandableArrayBuffer;
 
 /**
- * Renders a batch's outcome for HTTP answers and producer-socket acks.
+ * Writes a batch's outcome (HTTP answers) and one event's (producer-socket acks) as JSON, straight into a buffer
+ * that is reused per thread: no tree, one array for the answer.
+ * <pre>
+ *   {"accepted":n,["error":{"code":..,"message":..},]"results":[{"index":0,"status":"accepted","position":p,
+ *    "seqs":[{"user":..,"epoch":..,"seq":..}]}, ...][,"seqs_pending":true]}
+ * </pre>
  */
 final class ResultCodec
 {
+    private static final ThreadLocal<ExpandableArrayBuffer> BUFFERS =
+        ThreadLocal.withInitial(() -> new ExpandableArrayBuffer(4096));
+
     private ResultCodec()
     {
     }
 
-    static ObjectNode result(final EventResult result)
+    /** @return the HTTP answer's body. */
+    static byte[] batch(final BatchResult batch, final boolean seqsPending)
     {
-        final ObjectNode node = Http.object();
-        node.put("index", result.index);
-        node.put("status", result.status);
-        if (result.position >= 0)
-        {
-            node.put("position", result.position);
-        }
-        final ArrayNode seqs = node.putArray("seqs");
-        synchronized (result)
-        {
-            for (int i = 0; i < result.seqs.size(); i++)
-            {
-                final ObjectNode seq = seqs.addObject();
-                seq.put("user", result.users.get(i));
-                seq.put("epoch", result.seqs.get(i)[0]);
-                seq.put("seq", result.seqs.get(i)[1]);
-            }
-        }
-        return node;
-    }
-
-    static ObjectNode batch(final BatchResult batch)
-    {
-        final ObjectNode body = Http.object();
-        body.put("accepted", batch.accepted);
+        final ExpandableArrayBuffer out = BUFFERS.get();
+        int at = JsonWriter.putAscii(out, 0, "{\"accepted\":");
+        at += JsonWriter.putLong(out, at, batch.accepted);
         if (!batch.allAccepted())
         {
-            final ObjectNode error = body.putObject("error");
-            error.put("code", Refusals.name(batch.refusal));
-            error.put("message", Refusals.message(batch.refusal));
+            at += JsonWriter.putAscii(out, at, ",\"error\":{\"code\":");
+            at += JsonWriter.putString(out, at, Refusals.name(batch.refusal));
+            at += JsonWriter.putAscii(out, at, ",\"message\":");
+            at += JsonWriter.putString(out, at, Refusals.message(batch.refusal));
+            out.putByte(at++, (byte)'}');
         }
-        final ArrayNode results = body.putArray("results");
-        for (final EventResult result : batch.results)
+        at += JsonWriter.putAscii(out, at, ",\"results\":[");
+        for (int i = 0; i < batch.results.size(); i++)
         {
-            results.add(result(result));
+            if (i > 0)
+            {
+                out.putByte(at++, (byte)',');
+            }
+            at = result(out, at, batch.results.get(i), null);
         }
-        return body;
+        out.putByte(at++, (byte)']');
+        if (seqsPending)
+        {
+            at += JsonWriter.putAscii(out, at, ",\"seqs_pending\":true");
+        }
+        out.putByte(at++, (byte)'}');
+        return copy(out, at);
+    }
+
+    /** @return a producer socket's ack for an accepted event (no index: the ref says which). */
+    static byte[] ack(final EventResult result, final String ref)
+    {
+        final ExpandableArrayBuffer out = BUFFERS.get();
+        int at = JsonWriter.putAscii(out, 0, "{\"type\":\"ack\"");
+        if (ref != null)
+        {
+            at += JsonWriter.putAscii(out, at, ",\"ref\":");
+            at += JsonWriter.putString(out, at, ref);
+        }
+        at = fields(out, at, result, false);
+        out.putByte(at++, (byte)'}');
+        return copy(out, at);
+    }
+
+    private static int result(final ExpandableArrayBuffer out, final int index, final EventResult result,
+        final String ref)
+    {
+        int at = index + JsonWriter.putAscii(out, index, "{\"index\":");
+        at += JsonWriter.putLong(out, at, result.index);
+        at = fields(out, at, result, true);
+        out.putByte(at++, (byte)'}');
+        return at;
+    }
+
+    /** The status, position and seqs of an event, each after a comma. */
+    private static int fields(final ExpandableArrayBuffer out, final int index, final EventResult result,
+        final boolean afterIndex)
+    {
+        int at = index + JsonWriter.putAscii(out, index, ",\"status\":");
+        at += JsonWriter.putString(out, at, Refusals.name(result.status));
+        if (result.position >= 0)
+        {
+            at += JsonWriter.putAscii(out, at, ",\"position\":");
+            at += JsonWriter.putLong(out, at, result.position);
+        }
+        at += JsonWriter.putAscii(out, at, ",\"seqs\":[");
+        final int recipients = result.recipients();
+        for (int i = 0; i < recipients; i++)
+        {
+            out.checkLimit(at + 64 + JsonWriter.stringLength(result.user(i)));
+            at += JsonWriter.putAscii(out, at, i == 0 ? "{\"user\":" : ",{\"user\":");
+            at += JsonWriter.putString(out, at, result.user(i));
+            at += JsonWriter.putAscii(out, at, ",\"epoch\":");
+            at += JsonWriter.putLong(out, at, result.epoch(i));
+            at += JsonWriter.putAscii(out, at, ",\"seq\":");
+            at += JsonWriter.putLong(out, at, result.seq(i));
+            out.putByte(at++, (byte)'}');
+        }
+        out.putByte(at++, (byte)']');
+        return at;
+    }
+
+    private static byte[] copy(final ExpandableArrayBuffer out, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        out.getBytes(0, bytes);
+        return bytes;
     }
 }

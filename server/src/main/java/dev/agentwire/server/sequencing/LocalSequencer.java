@@ -81,9 +81,9 @@ public final class LocalSequencer implements Sequencer
             result.completion(completion);
             completion.expect();
             final long status = engine.tryPublish(events.get(i).receipt(result));
+            result.status = Math.min(0, status);
             if (status >= 0)
             {
-                result.status = "accepted";
                 result.position = status;
                 batch.accepted++;
                 continue;
@@ -91,12 +91,10 @@ public final class LocalSequencer implements Sequencer
             completion.run();
             if (status == PublishStatus.DUPLICATE)
             {
-                result.status = "duplicate";
                 continue;
             }
-            result.status = PublishStatus.name(status);
             batch.refusal = status;
-            metrics.refused(result.status);
+            metrics.refused(Refusals.name(status));
             break;
         }
         metrics.published(batch.accepted);

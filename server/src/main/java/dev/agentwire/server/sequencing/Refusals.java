@@ -12,6 +12,8 @@ public final class Refusals
 {
     /** A cluster node's Redis could not be reached or did not answer in time. */
     public static final long UNAVAILABLE = -100;
+    /** An event of a batch after the one refused: it was not tried (a batch stops at its first refusal). */
+    public static final long NOT_ATTEMPTED = -101;
 
     private static final long[] CODES = {
         PublishStatus.CLOSED, PublishStatus.RING_FULL, PublishStatus.INVALID_ARGUMENT, PublishStatus.DUPLICATE,
@@ -42,15 +44,27 @@ public final class Refusals
      */
     public static String name(final long status)
     {
-        return status == UNAVAILABLE ? "unavailable" : PublishStatus.name(status);
+        if (status == UNAVAILABLE)
+        {
+            return "unavailable";
+        }
+        return status == NOT_ATTEMPTED ? "not_attempted" : PublishStatus.name(status);
     }
 
     /**
-     * @param name a refusal's name, as {@link #name(long)} gives it.
-     * @return its code, or {@link PublishStatus#INVALID_ARGUMENT} for a name not in the table.
+     * @param name a status's name, as {@link #name(long)} gives it.
+     * @return its code (0 for accepted), or {@link PublishStatus#INVALID_ARGUMENT} for a name not in the table.
      */
     public static long code(final String name)
     {
+        if ("accepted".equals(name))
+        {
+            return 0;
+        }
+        if ("not_attempted".equals(name))
+        {
+            return NOT_ATTEMPTED;
+        }
         for (final long code : CODES)
         {
             if (name(code).equals(name))
