@@ -122,6 +122,30 @@ class GoldenPathTest
     }
 
     @Test
+    void shouldPassDataThroughByteForByte() throws Exception
+    {
+        // data reaches the user as the producer wrote it: no number rewritten, no key reordered or merged.
+        final WsClient bob = fixture.connect("bob");
+        bob.next(5_000);
+        final String data = "{ \"big\":1e400, \"z\":1,\"a\":[2 ,3],\"same\":1,\"same\":2,\"e\":\"\\u00e9\" }";
+        assertEquals(202, fixture.publish("{\"user\":\"bob\",\"type\":\"app.raw\",\"data\":" + data + "}")
+            .statusCode());
+        bob.collect(WsClient::isEvent, 1, 5_000);
+        final String frame = bob.texts.get(bob.texts.size() - 1);
+        assertTrue(frame.endsWith(",\"data\":" + data + "}"), frame);
+    }
+
+    @Test
+    void shouldRefuseAnEventThatGivesAKeyTwice() throws Exception
+    {
+        final var response = fixture.publish(
+            "[{\"user\":\"bob\",\"type\":\"app.x\",\"data\":{}},{\"user\":\"bob\",\"user\":\"eve\",\"type\":\"app.x\"}]");
+        assertEquals(400, response.statusCode());
+        assertEquals("events[1] has the key user more than once",
+            ServerFixture.json(response).get("error").get("message").asText());
+    }
+
+    @Test
     void shouldRunAConversationWithAnEmbeddedRuntimeOnlyToThatUser() throws Exception
     {
         // The embedded test runtime: answers every user_message with a full run, on its own thread.

@@ -29,6 +29,8 @@ final class WsClient implements WebSocket.Listener, AutoCloseable
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     final BlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+    /** Every text frame as it came, in order (the parsed ones are in {@link #messages}). */
+    final List<String> texts = new java.util.concurrent.CopyOnWriteArrayList<>();
     final BlockingQueue<ByteBuffer> binaries = new LinkedBlockingQueue<>();
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
@@ -95,6 +97,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable
         {
             final String text = partial.toString();
             partial.setLength(0);
+            texts.add(text);
             try
             {
                 messages.add(Json.MAPPER.readTree(text));
