@@ -83,7 +83,11 @@ final class FrameReader
                 {
                     return status;
                 }
-                if (headerFill < headerLength || headerLength == 0)
+                if (headerLength == 0)
+                {
+                    continue; // a frame without payload, handled whole: the next one may follow in these bytes
+                }
+                if (headerFill < headerLength)
                 {
                     return OK;
                 }
