@@ -9,6 +9,7 @@ import dev.agentwire.server.cluster.ClusterNode;
 import dev.agentwire.server.cluster.ClusterSettings;
 import dev.agentwire.server.demo.DemoAgent;
 import dev.agentwire.server.demo.DemoMode;
+import dev.agentwire.server.http.BodyReader;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.ingest.IngestEndpoints;
 import dev.agentwire.server.ops.Health;
@@ -132,7 +133,7 @@ public final class AgentWireServer implements AutoCloseable
             .addHttpListener(config.port(), config.host())
             .setIoThreads(config.ioThreads())
             .setWorkerThreads(Math.max(2, config.ioThreads()))
-            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, (long)config.maxBodyBytes())
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, BodyReader.undertowEntityBound(config.maxBodyBytes()))
             .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
             .setHandler(shutdownHandler)
             .build();

@@ -21,7 +21,7 @@ import java.util.Set;
  * event's {@code data} is taken as the exact bytes of the body it occupies, so it reaches users byte for byte as the
  * producer wrote it (numbers such as {@code 1e400}, key order, duplicate keys inside it), and the drafts point into
  * the body rather than copying it. A batch is validated whole before anything is published; a key given twice at
- * an event's top level is refused. Thread-safe (stateless).
+ * an event's top level is refused. Thread-safe (its scratch state is per thread).
  */
 final class IngestParser
 {
@@ -48,6 +48,7 @@ final class IngestParser
         String user;
         String room;
         String type;
+        int typeKind;
         String runId;
         String threadId;
         String id;
@@ -60,10 +61,45 @@ final class IngestParser
         // is there but is not a string.
         final String[] strings = new String[DATA_STRINGS.length];
         final boolean[] present = new boolean[DATA_STRINGS.length];
+        final TypeNames types = new TypeNames();
+
+        void reset()
+        {
+            user = null;
+            room = null;
+            type = null;
+            typeKind = TypeNames.INVALID;
+            runId = null;
+            threadId = null;
+            id = null;
+            ref = null;
+            broadcast = null;
+            hasData = false;
+            dataStart = -1;
+            dataEnd = -1;
+            java.util.Arrays.fill(strings, null);
+            java.util.Arrays.fill(present, false);
+        }
     }
 
     private static final String[] DATA_STRINGS = {"agent", "text", "tool_call_id", "tool", "outcome", "args",
         "result", "error"};
+    /** The data fields as messages name them. */
+    private static final String[] DATA_LABELS = new String[DATA_STRINGS.length];
+
+    static
+    {
+        for (int i = 0; i < DATA_STRINGS.length; i++)
+        {
+            DATA_LABELS[i] = "data." + DATA_STRINGS[i];
+        }
+    }
+
+    /** Where a problem is when it is in the binary endpoint's query. */
+    static final int QUERY = -2;
+    /** Where a problem is when the body or frame is one event, not an array. */
+    static final int SINGLE = -1;
+
     private static final int AGENT = 0;
     private static final int TEXT = 1;
     private static final int TOOL_CALL_ID = 2;
@@ -75,6 +111,9 @@ final class IngestParser
     /** A data field present but not a string. */
     private static final String NOT_A_STRING = new String("not a string");
 
+    /** One per thread: what the event being parsed said so far, and the thread's type names. */
+    private static final ThreadLocal<Fields> FIELDS = ThreadLocal.withInitial(Fields::new);
+
     private final int maxDataBytes;
 
     IngestParser(final int maxDataBytes)
@@ -82,11 +121,12 @@ final class IngestParser
         this.maxDataBytes = maxDataBytes;
     }
 
-    /** @return the events of a body holding one event object or an array of them. */
-    List<EventDraft> parseBody(final byte[] body) throws Invalid
+    /** @return the events of a body ({@code body[0, length)}) holding one event object or an array of them. */
+    List<EventDraft> parseBody(final byte[] body, final int length) throws Invalid
     {
-        try (JsonParser parser = Json.FACTORY.createParser(body))
+        try (JsonParser parser = Json.FACTORY.createParser(body, 0, length))
         {
+            final Fields fields = FIELDS.get();
             final JsonToken first = parser.nextToken();
             if (first == null)
             {
@@ -108,7 +148,7 @@ final class IngestParser
                         throw new Invalid("batch has more than " + MAX_BATCH + " events, at most " + MAX_BATCH +
                             " allowed");
                     }
-                    events.add(parseEvent(parser, body, "events[" + index + "]", null));
+                    events.add(parseEvent(parser, body, index, null, fields));
                     index++;
                 }
                 if (index == 0)
@@ -118,7 +158,7 @@ final class IngestParser
             }
             else
             {
-                events.add(parseEvent(parser, body, "event", null));
+                events.add(parseEvent(parser, body, SINGLE, null, fields));
             }
             if (parser.nextToken() != null)
             {
@@ -149,7 +189,7 @@ final class IngestParser
             {
                 throw new Invalid("not valid JSON");
             }
-            final EventDraft event = parseEvent(parser, frame, "event", ref);
+            final EventDraft event = parseEvent(parser, frame, SINGLE, ref, FIELDS.get());
             if (parser.nextToken() != null)
             {
                 throw new Invalid("not valid JSON");
@@ -167,15 +207,16 @@ final class IngestParser
     }
 
     /** Reads one event object; the parser is on its first token. */
-    private EventDraft parseEvent(final JsonParser parser, final byte[] body, final String at, final String[] ref)
+    private EventDraft parseEvent(
+        final JsonParser parser, final byte[] body, final int at, final String[] ref, final Fields fields)
         throws IOException, Invalid
     {
         if (parser.currentToken() != JsonToken.START_OBJECT)
         {
             parser.skipChildren();
-            throw new Invalid(at + " must be a JSON object");
+            throw new Invalid(where(at) + " must be a JSON object");
         }
-        final Fields fields = new Fields();
+        fields.reset();
         Set<String> others = null;
         int seen = 0;
         JsonToken token;
@@ -185,7 +226,7 @@ final class IngestParser
             final int bit = fieldBit(name);
             if (bit != 0 ? (seen & bit) != 0 : !(others == null ? (others = new HashSet<>(4)) : others).add(name))
             {
-                throw new Invalid(at + " has the key " + truncate(name) + " more than once");
+                throw new Invalid(where(at) + " has the key " + truncate(name) + " more than once");
             }
             seen |= bit;
             final JsonToken value = parser.nextToken();
@@ -198,7 +239,7 @@ final class IngestParser
                     fields.room = text(parser, value, at, "room");
                     break;
                 case "type":
-                    fields.type = text(parser, value, at, "type");
+                    fields.type = typeName(parser, value, at, fields);
                     break;
                 case "run_id":
                     fields.runId = text(parser, value, at, "run_id");
@@ -226,7 +267,7 @@ final class IngestParser
         }
         if (token != JsonToken.END_OBJECT)
         {
-            throw new Invalid("body is not valid JSON: " + at + " is not closed");
+            throw new Invalid("body is not valid JSON: " + where(at) + " is not closed");
         }
         if (ref != null)
         {
@@ -295,15 +336,15 @@ final class IngestParser
         fields.dataEnd = (int)parser.currentTokenLocation().getByteOffset() + 1;
     }
 
-    private EventDraft toDraft(final Fields fields, final byte[] body, final String at) throws Invalid
+    private EventDraft toDraft(final Fields fields, final byte[] body, final int at) throws Invalid
     {
         final EventDraft event = new EventDraft();
         target(fields.user, fields.room, fields.broadcast, at, event);
         final String type = required(fields.type, at, "type");
-        final boolean agentType = EventTypes.isAgentType(type);
-        if (!agentType && !EventTypes.isCustomType(type))
+        final boolean agentType = fields.typeKind == TypeNames.AGENT;
+        if (fields.typeKind == TypeNames.INVALID)
         {
-            throw new Invalid(at + ".type '" + type + "' is not an agent event type nor a namespaced custom " +
+            throw new Invalid(where(at) + ".type '" + type + "' is not an agent event type nor a namespaced custom " +
                 "type (like app.progress)");
         }
         event.type(type)
@@ -314,39 +355,39 @@ final class IngestParser
         {
             if (agentType)
             {
-                throw new Invalid(at + ".data is required for " + type);
+                throw new Invalid(where(at) + ".data is required for " + type);
             }
             return event.payload(EMPTY_DATA, 0, EMPTY_DATA.length);
         }
         if (fields.dataStart < 0)
         {
-            throw new Invalid(at + ".data must be a JSON object");
+            throw new Invalid(where(at) + ".data must be a JSON object");
         }
         if (agentType)
         {
-            checkAgentData(type, event, fields, at + ".data");
+            checkAgentData(type, event, fields, at);
         }
         final int length = fields.dataEnd - fields.dataStart;
         if (length > maxDataBytes)
         {
-            throw new Invalid(at + ".data is " + length + " bytes, at most " + maxDataBytes + " allowed");
+            throw new Invalid(where(at) + ".data is " + length + " bytes, at most " + maxDataBytes + " allowed");
         }
         return event.payload(body, fields.dataStart, length);
     }
 
     /** user / room / broadcast: exactly one. */
-    static void target(final String user, final String room, final JsonToken broadcast, final String at,
+    static void target(final String user, final String room, final JsonToken broadcast, final int at,
         final EventDraft event) throws Invalid
     {
         if (broadcast != null && broadcast != JsonToken.VALUE_TRUE && broadcast != JsonToken.VALUE_FALSE)
         {
-            throw new Invalid(at + ".broadcast must be true or false");
+            throw new Invalid(where(at) + ".broadcast must be true or false");
         }
         final boolean toAll = broadcast == JsonToken.VALUE_TRUE;
         final int targets = (user != null ? 1 : 0) + (room != null ? 1 : 0) + (toAll ? 1 : 0);
         if (targets != 1)
         {
-            throw new Invalid(at + " must name exactly one of user, room or broadcast:true");
+            throw new Invalid(where(at) + " must name exactly one of user, room or broadcast:true");
         }
         if (user != null)
         {
@@ -362,7 +403,7 @@ final class IngestParser
         }
     }
 
-    private static void checkAgentData(final String type, final EventDraft event, final Fields data, final String at)
+    private static void checkAgentData(final String type, final EventDraft event, final Fields data, final int at)
         throws Invalid
     {
         switch (type)
@@ -378,7 +419,7 @@ final class IngestParser
                 dataText(data, TOOL, at);
                 if (!data.present[ARGS])
                 {
-                    throw new Invalid(at + ".args is required");
+                    throw new Invalid(where(at) + ".data.args is required");
                 }
                 break;
             case EventTypes.TOOL_COMPLETED:
@@ -389,7 +430,7 @@ final class IngestParser
                 final byte outcome = Outcome.parse(dataText(data, OUTCOME, at));
                 if (outcome == Outcome.NONE)
                 {
-                    throw new Invalid(at + ".outcome must be success, error or cancelled");
+                    throw new Invalid(where(at) + ".data.outcome must be success, error or cancelled");
                 }
                 event.outcome(outcome);
                 requireResultOrError(data, at);
@@ -399,31 +440,31 @@ final class IngestParser
         }
     }
 
-    private static void requireResultOrError(final Fields data, final String at) throws Invalid
+    private static void requireResultOrError(final Fields data, final int at) throws Invalid
     {
         if (!data.present[RESULT] && !data.present[ERROR])
         {
-            throw new Invalid(at + " needs result or error");
+            throw new Invalid(where(at) + ".data needs result or error");
         }
     }
 
-    private static String dataText(final Fields data, final int field, final String at) throws Invalid
+    private static String dataText(final Fields data, final int field, final int at) throws Invalid
     {
-        final String name = DATA_STRINGS[field];
+        final String name = DATA_LABELS[field];
         final String value = data.strings[field];
         if (value == null)
         {
-            throw new Invalid(at + "." + name + " is required");
+            throw new Invalid(where(at) + "." + name + " is required");
         }
         if (value == NOT_A_STRING)
         {
-            throw new Invalid(at + "." + name + " must be a string");
+            throw new Invalid(where(at) + "." + name + " must be a string");
         }
         return checked(value, at, name);
     }
 
     /** A top-level string: null when absent or JSON null, else a non-empty string of at most 256 characters. */
-    private static String text(final JsonParser parser, final JsonToken value, final String at, final String field)
+    private static String text(final JsonParser parser, final JsonToken value, final int at, final String field)
         throws IOException, Invalid
     {
         if (value == JsonToken.VALUE_NULL)
@@ -433,29 +474,43 @@ final class IngestParser
         if (value != JsonToken.VALUE_STRING)
         {
             parser.skipChildren();
-            throw new Invalid(at + "." + field + " must be a string");
+            throw new Invalid(where(at) + "." + field + " must be a string");
         }
         return checked(parser.getText(), at, field);
     }
 
-    private static String checked(final String text, final String at, final String field) throws Invalid
+    /** The type: as {@link #text}, the String kept for the name when it was seen before, its kind noted. */
+    private static String typeName(final JsonParser parser, final JsonToken value, final int at, final Fields fields)
+        throws IOException, Invalid
+    {
+        if (value != JsonToken.VALUE_STRING)
+        {
+            return text(parser, value, at, "type");
+        }
+        final String name = fields.types.intern(
+            parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+        fields.typeKind = fields.types.lastKind();
+        return checked(name, at, "type");
+    }
+
+    private static String checked(final String text, final int at, final String field) throws Invalid
     {
         if (text.isEmpty())
         {
-            throw new Invalid(at + "." + field + " must not be empty");
+            throw new Invalid(where(at) + "." + field + " must not be empty");
         }
-        if (text.length() > MAX_ID_LENGTH && !"text".equals(field))
+        if (text.length() > MAX_ID_LENGTH && field != DATA_LABELS[TEXT])
         {
-            throw new Invalid(at + "." + field + " is longer than " + MAX_ID_LENGTH + " characters");
+            throw new Invalid(where(at) + "." + field + " is longer than " + MAX_ID_LENGTH + " characters");
         }
         return text;
     }
 
-    static String required(final String value, final String at, final String field) throws Invalid
+    static String required(final String value, final int at, final String field) throws Invalid
     {
         if (value == null)
         {
-            throw new Invalid(at + "." + field + " is required");
+            throw new Invalid(where(at) + "." + field + " is required");
         }
         return value;
     }
@@ -463,7 +518,13 @@ final class IngestParser
     /** Checks a value given outside JSON (the binary endpoint's query) as a top-level string field. */
     static String queryText(final String value, final String field) throws Invalid
     {
-        return value == null ? null : checked(value, "query", field);
+        return value == null ? null : checked(value, QUERY, field);
+    }
+
+    /** @return how messages name the event at: {@code events[i]}, {@code event} or {@code query}. */
+    private static String where(final int at)
+    {
+        return at >= 0 ? "events[" + at + "]" : at == SINGLE ? "event" : "query";
     }
 
     private static String truncate(final String s)

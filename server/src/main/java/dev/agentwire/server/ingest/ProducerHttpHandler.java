@@ -3,7 +3,9 @@ package dev.agentwire.server.ingest;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
+import dev.agentwire.server.http.BodyReader;
 import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.PooledResponse;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.sequencing.BatchResult;
@@ -11,11 +13,9 @@ import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.RequestTooBigException;
 import io.undertow.util.Methods;
 import io.undertow.util.SameThreadExecutor;
 
-import java.io.IOException;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class ProducerHttpHandler
 {
+    private static final Runnable NOTHING = () -> { };
+
     private final IngestParser parser;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
@@ -64,8 +66,8 @@ final class ProducerHttpHandler
         return postWithBody(this::onBinaryBody);
     }
 
-    /** POST only, body bounded by maxBodyBytes (413 above), then the answer comes asynchronously. */
-    private HttpHandler postWithBody(final io.undertow.io.Receiver.FullBytesCallback onBody)
+    /** POST only, body bounded by maxBodyBytes (413 above), read whole, then handled on the I/O thread. */
+    private HttpHandler postWithBody(final BodyReader.BodyHandler onBody)
     {
         return exchange ->
         {
@@ -74,10 +76,7 @@ final class ProducerHttpHandler
                 Http.error(exchange, 405, "method_not_allowed", "use POST");
                 return;
             }
-            exchange.setMaxEntitySize(maxBodyBytes);
-            exchange.getRequestReceiver().receiveFullBytes(
-                (ex, body) -> answerLater(ex, () -> onBody.handle(ex, body)),
-                (ex, error) -> onBodyError(ex, error));
+            BodyReader.read(exchange, maxBodyBytes, onBody, this::onBodyFailure);
         };
     }
 
@@ -131,9 +130,9 @@ final class ProducerHttpHandler
         exchange.dispatch(SameThreadExecutor.INSTANCE, task);
     }
 
-    private void onBodyError(final HttpServerExchange exchange, final IOException error)
+    private void onBodyFailure(final HttpServerExchange exchange, final int failure)
     {
-        if (error instanceof RequestTooBigException)
+        if (failure == BodyReader.TOO_LARGE)
         {
             Http.error(exchange, 413, "too_large", "body is over " + maxBodyBytes + " bytes");
         }
@@ -143,12 +142,12 @@ final class ProducerHttpHandler
         }
     }
 
-    private void onEventsBody(final HttpServerExchange exchange, final byte[] body)
+    private void onEventsBody(final HttpServerExchange exchange, final byte[] body, final int length)
     {
         final List<EventDraft> events;
         try
         {
-            events = parser.parseBody(body);
+            events = parser.parseBody(body, length);
         }
         catch (final IngestParser.Invalid invalid)
         {
@@ -159,16 +158,17 @@ final class ProducerHttpHandler
         publish(exchange, events);
     }
 
-    private void onBinaryBody(final HttpServerExchange exchange, final byte[] body)
+    private void onBinaryBody(final HttpServerExchange exchange, final byte[] body, final int length)
     {
         final EventDraft event = new EventDraft();
         try
         {
             IngestParser.target(IngestParser.queryText(Http.query(exchange, "user"), "user"),
                 IngestParser.queryText(Http.query(exchange, "room"), "room"),
-                "true".equals(Http.query(exchange, "broadcast")) ? JsonToken.VALUE_TRUE : null, "query", event);
+                "true".equals(Http.query(exchange, "broadcast")) ? JsonToken.VALUE_TRUE : null, IngestParser.QUERY,
+                event);
             final String type = IngestParser.required(
-                IngestParser.queryText(Http.query(exchange, "type"), "type"), "query", "type");
+                IngestParser.queryText(Http.query(exchange, "type"), "type"), IngestParser.QUERY, "type");
             if (!EventTypes.isCustomType(type))
             {
                 throw new IngestParser.Invalid("query.type must be a namespaced custom type (like app.audio): " +
@@ -184,12 +184,12 @@ final class ProducerHttpHandler
             Http.error(exchange, 400, "bad_request", invalid.getMessage());
             return;
         }
-        if (body.length > maxMessageBytes)
+        if (length > maxMessageBytes)
         {
             Http.error(exchange, 413, "too_large", "binary payload is over " + maxMessageBytes + " bytes");
             return;
         }
-        event.binary(true).payload(body, 0, body.length);
+        event.binary(true).payload(body, 0, length);
         publish(exchange, Collections.singletonList(event));
     }
 
@@ -204,6 +204,9 @@ final class ProducerHttpHandler
         }
         // The answer waits for the slices to number the events (microseconds); if a slice is stalled the producer
         // still gets its 202 after RECEIPT_TIMEOUT_MS, with "seqs_pending": true, rather than a hung request.
+        // Marked dispatched so Undertow leaves the exchange open when this handler returns; the drafts point into
+        // the body, which is valid only now, so they are published here, before returning.
+        exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
         final AtomicBoolean answered = new AtomicBoolean();
         final BatchResult[] published = new BatchResult[1];
         sequencer.publish(events, batch -> exchange.getIoThread().execute(() ->
@@ -237,6 +240,7 @@ final class ProducerHttpHandler
         {
             exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
         }
-        Http.json(exchange, status, ResultCodec.batch(batch, pending));
+        final PooledResponse response = PooledResponse.acquire();
+        response.sendJson(exchange, status, ResultCodec.batch(response.buffer(), batch, pending));
     }
 }

@@ -7,8 +7,8 @@ import dev.agentwire.server.sequencing.Refusals;
 import org.agrona.ExpandableArrayBuffer;
 
 /**
- * Writes a batch's outcome (HTTP answers) and one event's (producer-socket acks) as JSON, straight into a buffer
- * that is reused per thread: no tree, one array for the answer.
+ * Writes a batch's outcome (HTTP answers, into the answer's pooled buffer) and one event's (producer-socket acks,
+ * through a buffer reused per thread) as JSON: no tree.
  * <pre>
  *   {"accepted":n,["error":{"code":..,"message":..},]"results":[{"index":0,"status":"accepted","position":p,
  *    "seqs":[{"user":..,"epoch":..,"seq":..}]}, ...][,"seqs_pending":true]}
@@ -23,10 +23,9 @@ final class ResultCodec
     {
     }
 
-    /** @return the HTTP answer's body. */
-    static byte[] batch(final BatchResult batch, final boolean seqsPending)
+    /** Writes the HTTP answer's body at index 0. @return its length. */
+    static int batch(final ExpandableArrayBuffer out, final BatchResult batch, final boolean seqsPending)
     {
-        final ExpandableArrayBuffer out = BUFFERS.get();
         int at = JsonWriter.putAscii(out, 0, "{\"accepted\":");
         at += JsonWriter.putLong(out, at, batch.accepted);
         if (!batch.allAccepted())
@@ -52,7 +51,7 @@ final class ResultCodec
             at += JsonWriter.putAscii(out, at, ",\"seqs_pending\":true");
         }
         out.putByte(at++, (byte)'}');
-        return copy(out, at);
+        return at;
     }
 
     /** @return a producer socket's ack for an accepted event (no index: the ref says which). */
