@@ -200,7 +200,7 @@ public final class LoadTool implements Callable<Integer>
             System.out.printf("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
                     "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores gaps=%d duplicates=%d " +
                     "foreign=%d%s%n",
-                target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
+                label != null ? label : target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
                 step.maxMs, step.serverCpuMicrosPerDelivery, step.redisCpuMicrosPerEvent, step.clientCpuCores,
                 step.gaps, step.duplicates, step.foreign, step.clientSaturated ? " INVALID(client saturated)" : "");
             failedInARow = step.sustainable ? 0 : failedInARow + 1;
@@ -220,7 +220,7 @@ public final class LoadTool implements Callable<Integer>
         final double memoryPerConnectionKb = serverPid > 0 && connections > 0 ?
             (rssAfterKb - rssBeforeKb) / (double)connections : -1;
         System.out.printf("%s %s conns=%d maxSustainableRate=%d memoryPerConnection=%.1f KiB%n",
-            target, workload, connections, maxSustainable, memoryPerConnectionKb);
+            label != null ? label : target, workload, connections, maxSustainable, memoryPerConnectionKb);
         if (out != null)
         {
             final ObjectNode result = JSON.createObjectNode();
@@ -544,7 +544,7 @@ public final class LoadTool implements Callable<Integer>
         switch (target)
         {
             case "agentwire":
-                return URI.create(ws + "/v1/ws?access_token=" + token(user));
+                return URI.create(ws + "/v1/ws?access_token=" + token(user, index));
             case "socketio":
                 return URI.create(ws + "/socket.io/?EIO=4&transport=websocket&user=" + user);
             default:
@@ -552,10 +552,12 @@ public final class LoadTool implements Callable<Integer>
         }
     }
 
-    private String token(final String user) throws Exception
+    /** A user's token; it lists the user's room (room10), since a connection sees only the rooms its token lists. */
+    private String token(final String user, final int index) throws Exception
     {
         final SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder()
-            .subject(user).expirationTime(new Date(System.currentTimeMillis() + 3_600_000)).build());
+            .subject(user).claim("rooms", java.util.List.of("room-" + (index / 10)))
+            .expirationTime(new Date(System.currentTimeMillis() + 3_600_000)).build());
         jwt.sign(new MACSigner(jwtSecret.getBytes(StandardCharsets.UTF_8)));
         return jwt.serialize();
     }

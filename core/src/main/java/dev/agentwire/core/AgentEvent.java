@@ -265,6 +265,31 @@ public final class AgentEvent
         return this;
     }
 
+    /**
+     * @return where a record's room name begins (its UTF-8 bytes; the length is the u16 just before), or -1 when
+     *         the record has no room or cannot be read (overwritten while read: the caller's integrity check then
+     *         fails). Reads the four strings before it without decoding them.
+     */
+    static int roomOffset(final DirectBuffer record, final int recordOffset)
+    {
+        final int limit = record.capacity() - 2;
+        int at = recordOffset + SliceLog.HEADER_LENGTH;
+        for (int i = 0; i < STRING_COUNT - 1; i++)
+        {
+            if (at < 0 || at > limit)
+            {
+                return -1;
+            }
+            final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            at += 2 + (length == NULL_STRING ? 0 : length);
+        }
+        if (at < 0 || at > limit || (record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF) == NULL_STRING)
+        {
+            return -1;
+        }
+        return at + 2;
+    }
+
     /** @return the bytes the strings block of a record takes for a slot's event. */
     static int stringsLength(final EventSlot slot)
     {

@@ -1,5 +1,6 @@
 package dev.agentwire.core;
 
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -31,6 +32,21 @@ public interface FrameSink
      * @param publishNs when the event was published, on this JVM's clock (0 for one a store answered).
      */
     void onFrame(long publishNs);
+
+    /**
+     * Whether this reader may see the events of a room (its credentials allow the room). An event of a room it may
+     * not see is passed over: its seq is skipped on this reader and {@link #onFrame} is not called. It is not lost:
+     * the user's stream has it, this reader is not allowed it. Asked only for room events. Default: every room.
+     *
+     * @param name   holds the room's name, UTF-8.
+     * @param offset where the name begins.
+     * @param length the name's length in bytes.
+     * @return true to deliver the event.
+     */
+    default boolean admitsRoom(DirectBuffer name, int offset, int length)
+    {
+        return true;
+    }
 
     /**
      * Nothing follows: the subscription ended after everything before this was delivered.

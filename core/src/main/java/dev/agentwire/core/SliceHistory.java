@@ -175,7 +175,8 @@ final class SliceHistory implements SliceLog.Evictor
         buffer.putInt(at + SliceLog.USER_SLOT_OFFSET, user.slot);
         buffer.putInt(at + SliceLog.USER_GENERATION_OFFSET, user.generation);
         buffer.putInt(at + SliceLog.FLAGS_OFFSET, (slot.binary ? SliceLog.FLAG_BINARY : 0) |
-            (slot.targetKind == EventDraft.TARGET_BROADCAST ? SliceLog.FLAG_BROADCAST : 0));
+            (slot.targetKind == EventDraft.TARGET_BROADCAST ? SliceLog.FLAG_BROADCAST : 0) |
+            (slot.room() != null ? SliceLog.FLAG_ROOM : 0));
         buffer.putInt(at + SliceLog.STRINGS_LENGTH_OFFSET, stringsLength);
         buffer.putInt(at + SliceLog.FRAME_LENGTH_OFFSET, frameLength);
         buffer.putInt(at + SliceLog.PAYLOAD_OFFSET_OFFSET, payloadOffset);

@@ -52,6 +52,7 @@ final class SliceLog
 
     static final int FLAG_BINARY = 1;
     static final int FLAG_BROADCAST = 2;
+    static final int FLAG_ROOM = 4;
 
     /** Told about each record the writer is about to overwrite, oldest first, on the writer's thread. */
     interface Evictor

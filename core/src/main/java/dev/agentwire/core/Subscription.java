@@ -25,6 +25,8 @@ public final class Subscription
     /** Cursor value for "no resume: start live from now". */
     public static final long LIVE = -1;
 
+    private static final int WITHHELD = -2;
+
     private static final VarHandle SIGNALLED;
     private static final VarHandle UNSUBSCRIBE_REQUESTED;
     private static final VarHandle CURSOR;
@@ -185,7 +187,11 @@ public final class Subscription
                 continue;
             }
             final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
-            final int written = copyNextFrame(limitSeq, dst, at, end - at);
+            final int written = copyNextFrame(limitSeq, dst, at, end - at, sink);
+            if (written == WITHHELD)
+            {
+                continue;
+            }
             if (written < 0)
             {
                 break;
@@ -272,7 +278,14 @@ public final class Subscription
     }
 
     /** As {@link #nextEvent}, copying the event's frame into the transport's buffer. @return bytes, or -1. */
-    private int copyNextFrame(final long limitSeq, final MutableDirectBuffer dst, final int at, final int room)
+    /**
+     * Copies the next event's frame.
+     *
+     * @return its length, {@link #WITHHELD} when the sink may not see it (passed over), or -1 when there is nothing
+     *         to copy now (none ready, no room, or lapped).
+     */
+    private int copyNextFrame(
+        final long limitSeq, final MutableDirectBuffer dst, final int at, final int room, final FrameSink sink)
     {
         if (!attached || nextSeq > limitSeq)
         {
@@ -305,6 +318,17 @@ public final class Subscription
         final int frameOffset = sourceOffset + SliceLog.HEADER_LENGTH +
             source.getInt(sourceOffset + SliceLog.STRINGS_LENGTH_OFFSET);
         final int frameLength = source.getInt(sourceOffset + SliceLog.FRAME_LENGTH_OFFSET);
+        if ((source.getInt(sourceOffset + SliceLog.FLAGS_OFFSET) & SliceLog.FLAG_ROOM) != 0 &&
+            !admitsRoom(source, sourceOffset, sink))
+        {
+            // Not for this reader: passed over, provided the record was what it seemed while it was read.
+            if ((position >= 0 && !index.log.isIntact(position)) || seq != nextSeq || recordEpoch != epoch)
+            {
+                return -1;
+            }
+            advance();
+            return WITHHELD;
+        }
         if (frameLength > room || frameLength < 0 || frameLength > source.capacity() - frameOffset)
         {
             // Too big for the room left (the next drain has more), or a header read while it was overwritten.
@@ -342,6 +366,17 @@ public final class Subscription
         return index.log.isIntact(position) &&
             copy.getLong(copyOffset + SliceLog.SEQ_OFFSET) == nextSeq &&
             copy.getLong(copyOffset + SliceLog.EPOCH_OFFSET) == epoch;
+    }
+
+    private static boolean admitsRoom(final DirectBuffer source, final int recordOffset, final FrameSink sink)
+    {
+        final int name = AgentEvent.roomOffset(source, recordOffset);
+        if (name < 0)
+        {
+            return true; // unreadable (being overwritten): the integrity check after the copy decides
+        }
+        final int length = source.getShort(name - 2, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        return length > source.capacity() - name || sink.admitsRoom(source, name, length);
     }
 
     private void advance()

@@ -94,9 +94,41 @@ class RoomsBroadcastBinaryTest
     }
 
     @Test
+    void shouldShowARoomOnlyToConnectionsWhoseTokenListsIt() throws Exception
+    {
+        // Eve joins "secret" while her token allows it, then reconnects with a token that no longer lists it: her
+        // membership stays (it is the user's), but that connection is shown nothing of the room.
+        final WsClient allowed = fixture.connect("eve", "secret");
+        allowed.next(5_000);
+        allowed.send("{\"type\":\"join\",\"room\":\"secret\"}");
+        assertEquals("secret", allowed.nextOfType("joined", 5_000).get("room").asText());
+        final WsClient revoked = fixture.connect("eve");
+        revoked.next(5_000);
+
+        assertEquals(202, fixture.publish("{\"room\":\"secret\",\"type\":\"app.note\",\"data\":{\"x\":1}}")
+            .statusCode());
+        assertEquals(202, fixture.publish("{\"user\":\"eve\",\"type\":\"app.direct\",\"data\":{}}").statusCode());
+
+        final List<JsonNode> seen = allowed.collect(WsClient::isEvent, 2, 5_000);
+        assertEquals(List.of("app.note", "app.direct"), seen.stream().map(e -> e.get("type").asText()).toList());
+        // The revoked connection gets the direct event (seq 2) and never the room's (seq 1): passed over, not lost.
+        final List<JsonNode> shown = revoked.collect(WsClient::isEvent, 1, 5_000);
+        assertEquals("app.direct", shown.get(0).get("type").asText());
+        assertEquals(2, shown.get(0).get("seq").asLong());
+        assertTrue(revoked.texts.stream().noneMatch(t -> t.contains("secret")), revoked.texts.toString());
+
+        // Resuming from before the room event does not show it either.
+        revoked.send("{\"type\":\"resume\",\"epoch\":" + shown.get(0).get("epoch").asLong() + ",\"after\":0}");
+        final JsonNode replayed = revoked.collect(WsClient::isEvent, 1, 5_000).get(0);
+        assertEquals("app.direct", replayed.get("type").asText());
+        assertTrue(revoked.texts.stream().noneMatch(t -> t.contains("secret")), revoked.texts.toString());
+    }
+
+    @Test
     void shouldManageMembershipFromTheProducerApi() throws Exception
     {
-        final WsClient dee = fixture.connect("dee");
+        // The producer grants the membership; the user's token lists the room, so the connection may see it.
+        final WsClient dee = fixture.connect("dee", "launch");
         dee.next(5_000);
         assertEquals(204, fixture.send("PUT", "/v1/rooms/launch/members/dee").statusCode());
         assertEquals("launch", dee.nextOfType("joined", 5_000).get("room").asText());

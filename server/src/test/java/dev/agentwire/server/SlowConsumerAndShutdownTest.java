@@ -41,8 +41,8 @@ class SlowConsumerAndShutdownTest
         fixture = new ServerFixture(dir, b -> b.producerRatePerSec(1_000_000).producerBurst(1_000_000)
                 .sendWindowBytes(64 * 1024),
             AgentWireConfig.builder().sliceCount(2).historyMaxEvents(32));
-        final WsClient stuck = fixture.connect("stuck");
-        final WsClient reader = fixture.connect("reader");
+        final WsClient stuck = fixture.connect("stuck", "feed");
+        final WsClient reader = fixture.connect("reader", "feed");
         stuck.next(5_000);
         reader.next(5_000);
         stuck.stopReading();

@@ -232,16 +232,25 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         return written;
     }
 
+    // A room's events and notices reach this connection only when its token lists the room (docs/PROTOCOL.md):
+    // membership belongs to the user, what a connection may see to its token.
+
     @Override
     public int onJoined(final MutableDirectBuffer dst, final int offset, final int capacity, final String room)
     {
-        return ControlFrames.room(dst, offset, capacity, true, room);
+        return principal.mayJoin(room) ? ControlFrames.room(dst, offset, capacity, true, room) : 0;
     }
 
     @Override
     public int onLeft(final MutableDirectBuffer dst, final int offset, final int capacity, final String room)
     {
-        return ControlFrames.room(dst, offset, capacity, false, room);
+        return principal.mayJoin(room) ? ControlFrames.room(dst, offset, capacity, false, room) : 0;
+    }
+
+    @Override
+    public boolean admitsRoom(final DirectBuffer name, final int offset, final int length)
+    {
+        return principal.allowsRoom(name, offset, length);
     }
 
     @Override
