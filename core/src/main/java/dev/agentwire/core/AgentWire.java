@@ -377,7 +377,7 @@ public final class AgentWire implements AutoCloseable
     /** @return a snapshot of the counters and gauges. */
     public AgentWireStats stats()
     {
-        return new AgentWireStats(counters, spine.remainingCapacity(), spine.ringSize());
+        return new AgentWireStats(counters, spine.remainingCapacity(), spine.ringSize(), payloads.lentBytes());
     }
 
     /** @return true while publishes are accepted. */

@@ -39,8 +39,15 @@ public final class AgentWireStats
     public final long ringRemainingCapacity;
     /** Gauge: ring slots in all. */
     public final long ringSize;
+    /**
+     * Gauge: bytes of the buffers lent to ring slots for payloads larger than a slot's inline bytes; at most
+     * {@link AgentWireConfig#largePayloadMaxBytes()}, and back to 0 once the slices have read them.
+     */
+    public final long largePayloadBytes;
 
-    AgentWireStats(final SliceCounters[] slices, final long ringRemainingCapacity, final long ringSize)
+    AgentWireStats(
+        final SliceCounters[] slices, final long ringRemainingCapacity, final long ringSize,
+        final long largePayloadBytes)
     {
         long sequenced = 0, delivered = 0, slow = 0, recovered = 0, notRecovered = 0, evicted = 0, freed = 0;
         long errors = 0, bytes = 0, userCount = 0, subscriptionCount = 0, backfills = 0, resets = 0;
@@ -75,6 +82,7 @@ public final class AgentWireStats
         streamResets = resets;
         this.ringRemainingCapacity = ringRemainingCapacity;
         this.ringSize = ringSize;
+        this.largePayloadBytes = largePayloadBytes;
     }
 
     @Override
