@@ -81,8 +81,11 @@ class AuthTest
             .expirationTime(new java.util.Date(System.currentTimeMillis() + 60_000)).build())));
         assertEquals(401, status(Tokens.hs256With(Tokens.SECRET, new com.nimbusds.jwt.JWTClaimsSet.Builder()
             .subject("ann").issuer("https://issuer.example.com").audience("agentwire").build())));
+        // A signed token whose sub would forge a log line (or carries any control character) is refused.
+        assertEquals(401, status(valid("ann\n2026-12-02 INFO connection open: user=admin", 60_000)));
+        assertEquals(401, status(valid("ann\u0000", 60_000)));
         final var failures = fixture.server.metrics();
-        assertEquals(9L, failures.authFailuresTotal());
+        assertEquals(11L, failures.authFailuresTotal());
         for (final String reason : new String[]{"missing", "malformed", "expired", "bad_signature", "bad_algorithm",
             "bad_claims"})
         {

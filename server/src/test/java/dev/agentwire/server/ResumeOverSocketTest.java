@@ -163,6 +163,57 @@ class ResumeOverSocketTest
     }
 
     @Test
+    void shouldRefuseAResumeWhoseCursorIsNotAnInteger() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> { });
+        final WsClient socket = fixture.connect("pia");
+        final long epoch = socket.next(5_000).get("epoch").asLong();
+        for (final String after : List.of("1.5", "1e3", "\"1\"", "-1"))
+        {
+            socket.send("{\"type\":\"resume\",\"epoch\":" + epoch + ",\"after\":" + after + "}");
+            final JsonNode error = socket.nextOfType("error", 5_000);
+            assertEquals("bad_message", error.get("code").asText(), "after=" + after);
+        }
+        socket.send("{\"type\":\"resume\",\"epoch\":1.0,\"after\":0}");
+        assertEquals("bad_message", socket.nextOfType("error", 5_000).get("code").asText(), "epoch=1.0");
+        assertTrue(socket.messages.stream().noneMatch(m -> "resumed".equals(m.path("type").asText())));
+    }
+
+    @Test
+    void shouldReplayALargeResumeWholeOnOneConnection() throws Exception
+    {
+        // 1,000 missed events of 16 KiB (16 MB): a reader that keeps up gets them all on the one connection. A
+        // subscription is a cursor into the history, so a replay is not a burst into a bounded queue that cuts it.
+        fixture = new ServerFixture(dir, b -> { });
+        final String pad = "r".repeat(16 * 1024);
+        int sent = 0;
+        while (sent < 1_000)
+        {
+            final StringBuilder batch = new StringBuilder("[");
+            for (int i = 0; i < 50; i++, sent++)
+            {
+                batch.append(i == 0 ? "" : ",").append("{\"user\":\"rex\",\"type\":\"app.chunk\",\"data\":{\"n\":")
+                    .append(sent).append(",\"p\":\"").append(pad).append("\"}}");
+            }
+            assertEquals(202, fixture.publish(batch.append(']').toString()).statusCode());
+        }
+        final WsClient back = fixture.connectWith(Tokens.hs256("rex", 60_000), "after=0");
+        back.next(5_000);
+        final JsonNode resumed = back.nextOfType("resumed", 5_000);
+        assertTrue(resumed.get("recovered").asBoolean());
+        assertEquals(1, resumed.get("from").asLong());
+        assertEquals(1_000, resumed.get("to").asLong());
+        final List<JsonNode> replay = back.collect(WsClient::isEvent, 1_000, 60_000);
+        for (int i = 0; i < replay.size(); i++)
+        {
+            assertEquals(i + 1, replay.get(i).get("seq").asLong());
+            assertEquals(i, replay.get(i).get("data").get("n").asInt());
+        }
+        assertTrue(back.isOpen(), "the connection was not cut");
+        assertEquals(0, fixture.server.metrics().slowConsumerCloses());
+    }
+
+    @Test
     void shouldRefuseAMalformedCursorWith400() throws Exception
     {
         fixture = new ServerFixture(dir, b -> { });

@@ -178,12 +178,30 @@ public final class TokenVerifier
         throw new AuthFailure(AuthFailure.Reason.BAD_SIGNATURE, "no matching key for kid");
     }
 
+    private static boolean hasControlCharacter(final String value)
+    {
+        for (int i = 0; i < value.length(); i++)
+        {
+            final char c = value.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029')
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Principal principal(final JWTClaimsSet claims, final long nowMs) throws AuthFailure
     {
         final String subject = claims.getSubject();
         if (subject == null || subject.isEmpty() || subject.length() > 256)
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "sub missing or too long");
+        }
+        // The user id goes into logs and answers: a signed token must not be able to forge a log line with it.
+        if (hasControlCharacter(subject))
+        {
+            throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "sub has control characters");
         }
         final Date expiry = claims.getExpirationTime();
         if (expiry == null)

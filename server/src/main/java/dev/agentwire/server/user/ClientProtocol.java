@@ -84,8 +84,9 @@ final class ClientProtocol
     {
         final JsonNode epoch = message.get("epoch");
         final JsonNode after = message.get("after");
-        if (epoch == null || !epoch.canConvertToLong() || after == null || !after.canConvertToLong() ||
-            after.longValue() < 0)
+        // Integers only: canConvertToLong alone would take 1.5 (or 1e3) and truncate it to a cursor nobody sent.
+        if (epoch == null || !epoch.isIntegralNumber() || !epoch.canConvertToLong() ||
+            after == null || !after.isIntegralNumber() || !after.canConvertToLong() || after.longValue() < 0)
         {
             connection.badMessage("resume needs epoch and after (integers, after >= 0)");
             return;
