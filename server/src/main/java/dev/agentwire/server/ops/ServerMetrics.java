@@ -1,7 +1,5 @@
 package dev.agentwire.server.ops;
 
-import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.model.snapshots.Unit;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,14 +27,9 @@ public final class ServerMetrics
     private final LongAdder badMessages = new LongAdder();
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
-    final Histogram deliveryLatency = Histogram.builder()
-        .name("agentwire_delivery_latency_seconds")
-        .help("From publish into the spine to the frame handed to the user's socket.")
-        .unit(Unit.SECONDS)
-        .classicOnly() // the native (sparse) buckets allocate on the delivery path: a map entry and a flag per new
-        .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-            2.5, 5)
-        .build();
+    final LatencyHistogram deliveryLatency = new LatencyHistogram("agentwire_delivery_latency_seconds",
+        "From publish into the spine to the frame handed to the user's socket.",
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5);
 
     /** A user connection opened. */
     public void connectionOpened()
@@ -55,7 +48,7 @@ public final class ServerMetrics
     public void delivered(final long publishNs)
     {
         eventsDelivered.increment();
-        deliveryLatency.observe((System.nanoTime() - publishNs) / 1e9);
+        deliveryLatency.record(System.nanoTime() - publishNs);
     }
 
     /** @param count events producers had accepted. */
