@@ -18,6 +18,8 @@ module dev.agentwire.server
     requires io.prometheus.writer.text;
     requires lettuce.core;
     requires org.slf4j;
+    // The process's descriptor limit bounds the connections held (AgentWireServer).
+    requires jdk.management;
 
     exports dev.agentwire.server;
 

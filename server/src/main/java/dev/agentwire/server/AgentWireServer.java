@@ -10,6 +10,7 @@ import dev.agentwire.server.cluster.ClusterSettings;
 import dev.agentwire.server.demo.DemoAgent;
 import dev.agentwire.server.demo.DemoMode;
 import dev.agentwire.server.http.BodyReader;
+import dev.agentwire.server.http.HttpListener;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.ingest.IngestEndpoints;
 import dev.agentwire.server.ops.Health;
@@ -28,8 +29,6 @@ import dev.agentwire.server.user.WireFrameEncoder;
 import dev.agentwire.server.websocket.WebSocketThreads;
 import dev.agentwire.core.AgentWireConfig;
 import io.undertow.Handlers;
-import io.undertow.Undertow;
-import io.undertow.UndertowOptions;
 import io.undertow.server.RoutingHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.resource.ClassPathResourceManager;
@@ -67,7 +66,13 @@ public final class AgentWireServer implements AutoCloseable
     private final AgentWire engine;
     private final InboundRouter router;
     private final GracefulShutdownHandler shutdownHandler;
-    private final Undertow undertow;
+    /** Bound on a request's headers. */
+    private static final int MAX_HEADER_BYTES = 16 * 1024;
+    /** Descriptors kept free below the process's limit: for Redis, files, and the over-capacity answers. */
+    private static final int RESERVED_DESCRIPTORS = 128;
+
+    private final HttpListener listener;
+    private final int effectiveMaxConnections;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final DemoAgent demoAgent;
@@ -128,20 +133,21 @@ public final class AgentWireServer implements AutoCloseable
             demoAgent = null;
         }
         shutdownHandler = Handlers.gracefulShutdown(routes);
+        effectiveMaxConnections = effectiveMaxConnections(config.maxConnections());
 
-        undertow = Undertow.builder()
-            .addHttpListener(config.port(), config.host())
-            .setIoThreads(config.ioThreads())
-            .setWorkerThreads(Math.max(2, config.ioThreads()))
-            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, BodyReader.undertowEntityBound(config.maxBodyBytes()))
-            .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
-            .setHandler(shutdownHandler)
-            .build();
         try
         {
-            undertow.start();
+            listener = HttpListener.start(new HttpListener.Settings(config.host(), config.port(), config.ioThreads(),
+                config.requestParseTimeoutMs(), config.idleTimeoutMs(),
+                BodyReader.undertowEntityBound(config.maxBodyBytes()), MAX_HEADER_BYTES, effectiveMaxConnections,
+                config.maxPendingConnectionsPerIp(), config.trustedProxies()), shutdownHandler,
+                gate -> Health.atCapacity(gate, exchange ->
+                {
+                    exchange.getResponseHeaders().put(Http.RETRY_AFTER, Integer.toString(config.retryAfterSeconds()));
+                    Http.error(exchange, 503, "at_capacity", "the server holds its most connections; retry later");
+                }));
         }
-        catch (final RuntimeException ex)
+        catch (final java.io.IOException | RuntimeException ex)
         {
             if (node != null)
             {
@@ -155,8 +161,39 @@ public final class AgentWireServer implements AutoCloseable
             throw new IllegalStateException("server failed to start: host=" + config.host() + ", port=" +
                 config.port() + ": " + ex.getMessage(), ex);
         }
-        port = ((InetSocketAddress)undertow.getListenerInfo().get(0).getAddress()).getPort();
-        LOG.info("agentwire listening: host={} port={}", config.host(), port);
+        exporter.gauge("agentwire_http_connections", "TCP connections held, all kinds (bounded by maxConnections).",
+            () -> listener.gate().open());
+        exporter.counter("agentwire_http_connections_refused", "Connections refused or answered 503 at the " +
+            "connection bound.", () -> listener.gate().refusedAtTotal());
+        exporter.counter("agentwire_http_pending_refused", "Connections closed because their address held its " +
+            "bound of connections that had not completed a request.", () -> listener.gate().refusedPerAddress());
+        port = listener.port();
+        LOG.info("agentwire listening: host={} port={} maxConnections={}", config.host(), port,
+            effectiveMaxConnections);
+    }
+
+    /**
+     * The connection bound actually kept: the configured one, or less when the process's descriptor limit would be
+     * reached first, so that the server refuses connections itself (and still answers its health probes) rather
+     * than fail to accept at descriptor exhaustion.
+     */
+    private static int effectiveMaxConnections(final int configured)
+    {
+        final java.lang.management.OperatingSystemMXBean os =
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.UnixOperatingSystemMXBean)
+        {
+            final long descriptors = ((com.sun.management.UnixOperatingSystemMXBean)os).getMaxFileDescriptorCount();
+            final long room = descriptors - RESERVED_DESCRIPTORS - dev.agentwire.server.http.ConnectionGate
+                .OVER_CAPACITY_RESERVE;
+            if (room < configured)
+            {
+                LOG.warn("maxConnections lowered to the descriptor limit: configured={} descriptors={} kept={}",
+                    configured, descriptors, Math.max(16, room));
+                return (int)Math.max(16, room);
+            }
+        }
+        return configured;
     }
 
     /** The route table. */
@@ -169,7 +206,8 @@ public final class AgentWireServer implements AutoCloseable
             new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience()),
             sequencer, router, metrics, new UserSocketSettings(config.allowedOrigins(), config.maxMessageBytes(),
                 config.inboundRatePerSec(), config.inboundBurst(), config.maxBadMessages(),
-                config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes()),
+                config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes(),
+                config.trustedProxies()),
             webSocketThreads);
         return Handlers.routing()
             .get("/v1/ws", users)
@@ -179,7 +217,7 @@ public final class AgentWireServer implements AutoCloseable
             .put("/v1/rooms/{room}/members/{user}", ingest.roomMembers())
             .delete("/v1/rooms/{room}/members/{user}", ingest.roomMembers())
             .get("/healthz", Health.liveness())
-            .get("/metrics", exporter.handler())
+            .get("/metrics", exporter.handler(config.metricsKey()))
             .get("/readyz", Health.readiness(() -> engine.isRunning() && !closed.get()))
             .get("/clients/agentwire.js", staticFiles())
             .setFallbackHandler(exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"))
@@ -267,6 +305,12 @@ public final class AgentWireServer implements AutoCloseable
         return registry.trackedKeys();
     }
 
+    /** @return TCP connections held now, all kinds (tests). */
+    int connectionsHeld()
+    {
+        return listener.gate().open();
+    }
+
     ServerMetrics metrics()
     {
         return metrics;
@@ -317,7 +361,7 @@ public final class AgentWireServer implements AutoCloseable
         {
             demoAgent.close();
         }
-        undertow.stop();
+        listener.close();
         if (node != null)
         {
             node.close();

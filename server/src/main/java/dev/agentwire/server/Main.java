@@ -153,6 +153,34 @@ public final class Main implements Callable<Integer>
                 "(env AGENTWIRE_ALLOWED_ORIGINS).")
         String[] allowedOrigins;
 
+        @Option(names = "--trusted-proxies", defaultValue = "", split = ",",
+            description = "Proxy addresses whose X-Forwarded-For / Forwarded names the client, comma-separated; " +
+                "empty ignores those headers (env AGENTWIRE_TRUSTED_PROXIES).")
+        String[] trustedProxies;
+
+        @Option(names = "--metrics-key", defaultValue = "", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            description = "Bearer key GET /metrics requires; empty leaves it open (env AGENTWIRE_METRICS_KEY).")
+        String metricsKey;
+
+        @Option(names = "--request-parse-timeout-ms", defaultValue = "" + ServerConfig.DEFAULT_REQUEST_PARSE_TIMEOUT_MS,
+            description = "Longest a client may take to send a request's headers (env " +
+                "AGENTWIRE_REQUEST_PARSE_TIMEOUT_MS).")
+        long requestParseTimeoutMs;
+
+        @Option(names = "--idle-timeout-ms", defaultValue = "" + ServerConfig.DEFAULT_IDLE_TIMEOUT_MS,
+            description = "Longest an HTTP connection may wait for its next request (env AGENTWIRE_IDLE_TIMEOUT_MS).")
+        long idleTimeoutMs;
+
+        @Option(names = "--max-connections", defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS,
+            description = "TCP connections held at once, all kinds (env AGENTWIRE_MAX_CONNECTIONS).")
+        int maxConnections;
+
+        @Option(names = "--max-pending-connections-per-ip",
+            defaultValue = "" + ServerConfig.DEFAULT_MAX_PENDING_CONNECTIONS_PER_IP,
+            description = "Connections per address that are not (yet) a user or producer socket (env " +
+                "AGENTWIRE_MAX_PENDING_CONNECTIONS_PER_IP).")
+        int maxPendingConnectionsPerIp;
+
         @Option(names = "--max-message-bytes", defaultValue = "" + ServerConfig.DEFAULT_MAX_MESSAGE_BYTES,
             description = "Largest client message and event data (env AGENTWIRE_MAX_MESSAGE_BYTES).")
         int maxMessageBytes;
@@ -342,6 +370,18 @@ public final class Main implements Callable<Integer>
                     builder.allowOrigin(origin);
                 }
             }
+            if (trustedProxies != null)
+            {
+                for (final String proxy : trustedProxies)
+                {
+                    builder.trustProxy(proxy);
+                }
+            }
+            builder.metricsKey(metricsKey)
+                .requestParseTimeoutMs(requestParseTimeoutMs)
+                .idleTimeoutMs(idleTimeoutMs)
+                .maxConnections(maxConnections)
+                .maxPendingConnectionsPerIp(maxPendingConnectionsPerIp);
             return builder.build();
         }
     }

@@ -52,6 +52,14 @@ public final class ServerConfig
     public static final String DEFAULT_REDIS_KEY_PREFIX = "aw:";
     /** Default seconds a client is told to wait after 503. */
     public static final int DEFAULT_RETRY_AFTER_SECONDS = 1;
+    /** Default longest a client may take to send a request's line and headers (slowloris bound). */
+    public static final long DEFAULT_REQUEST_PARSE_TIMEOUT_MS = 10_000;
+    /** Default longest an HTTP connection may wait idle for its next request. */
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+    /** Default TCP connections the server holds at once, all kinds together. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 100_000;
+    /** Default connections one address may hold that are not (yet) a user or producer socket. */
+    public static final int DEFAULT_MAX_PENDING_CONNECTIONS_PER_IP = 64;
 
     private final String host;
     private final int port;
@@ -81,6 +89,12 @@ public final class ServerConfig
     private final long clusterLogMaxEntries;
     private final String nodeId;
     private final int retryAfterSeconds;
+    private final long requestParseTimeoutMs;
+    private final long idleTimeoutMs;
+    private final int maxConnections;
+    private final int maxPendingConnectionsPerIp;
+    private final Set<String> trustedProxies;
+    private final String metricsKey;
     private final AgentWireConfig engine;
 
     private ServerConfig(final Builder b)
@@ -113,6 +127,12 @@ public final class ServerConfig
         clusterLogMaxEntries = b.clusterLogMaxEntries;
         nodeId = b.nodeId != null ? b.nodeId : java.util.UUID.randomUUID().toString();
         retryAfterSeconds = b.retryAfterSeconds;
+        requestParseTimeoutMs = b.requestParseTimeoutMs;
+        idleTimeoutMs = b.idleTimeoutMs;
+        maxConnections = b.maxConnections;
+        maxPendingConnectionsPerIp = b.maxPendingConnectionsPerIp;
+        trustedProxies = Collections.unmodifiableSet(new LinkedHashSet<>(b.trustedProxies));
+        metricsKey = b.metricsKey;
         engine = b.engine;
     }
 
@@ -296,6 +316,42 @@ public final class ServerConfig
         return retryAfterSeconds;
     }
 
+    /** @return longest a client may take to send a request's line and headers before it is disconnected. */
+    public long requestParseTimeoutMs()
+    {
+        return requestParseTimeoutMs;
+    }
+
+    /** @return longest an HTTP connection may wait idle for its next request before it is disconnected. */
+    public long idleTimeoutMs()
+    {
+        return idleTimeoutMs;
+    }
+
+    /** @return TCP connections held at once, all kinds; past it new ones are answered 503 and closed. */
+    public int maxConnections()
+    {
+        return maxConnections;
+    }
+
+    /** @return connections one address may hold that are not (yet) a user or producer socket. */
+    public int maxPendingConnectionsPerIp()
+    {
+        return maxPendingConnectionsPerIp;
+    }
+
+    /** @return proxy addresses whose X-Forwarded-For / Forwarded names the client; empty: headers ignored. */
+    public Set<String> trustedProxies()
+    {
+        return trustedProxies;
+    }
+
+    /** @return the bearer key {@code /metrics} requires, or null when it is open. */
+    public String metricsKey()
+    {
+        return metricsKey;
+    }
+
     /** @return the engine's configuration. */
     public AgentWireConfig engine()
     {
@@ -319,7 +375,10 @@ public final class ServerConfig
             ", sendWindowBytes=" + sendWindowBytes + ", shutdownGraceMs=" + shutdownGraceMs +
             ", redisUrl=" + (redisUrl != null ? "<set>" : "<unset>") + ", redisKeyPrefix=" + redisKeyPrefix +
             ", redisTimeoutMs=" + redisTimeoutMs + ", clusterLogMaxEntries=" + clusterLogMaxEntries +
-            ", nodeId=" + nodeId +
+            ", nodeId=" + nodeId + ", requestParseTimeoutMs=" + requestParseTimeoutMs +
+            ", idleTimeoutMs=" + idleTimeoutMs + ", maxConnections=" + maxConnections +
+            ", maxPendingConnectionsPerIp=" + maxPendingConnectionsPerIp + ", trustedProxies=" + trustedProxies +
+            ", metricsKey=" + (metricsKey != null ? "<set>" : "<unset>") +
             ", engine=" + engine + '}';
     }
 
@@ -354,6 +413,12 @@ public final class ServerConfig
         long clusterLogMaxEntries = DEFAULT_CLUSTER_LOG_MAX_ENTRIES;
         String nodeId;
         int retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
+        long requestParseTimeoutMs = DEFAULT_REQUEST_PARSE_TIMEOUT_MS;
+        long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
+        int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        int maxPendingConnectionsPerIp = DEFAULT_MAX_PENDING_CONNECTIONS_PER_IP;
+        final Set<String> trustedProxies = new LinkedHashSet<>();
+        String metricsKey;
         AgentWireConfig engine;
 
         private Builder()
@@ -556,6 +621,51 @@ public final class ServerConfig
         public Builder retryAfterSeconds(final int v)
         {
             retryAfterSeconds = v;
+            return this;
+        }
+
+        /** @param v longest a client may take to send a request's head, 100 ms..10 min. @return this. */
+        public Builder requestParseTimeoutMs(final long v)
+        {
+            requestParseTimeoutMs = v;
+            return this;
+        }
+
+        /** @param v longest an HTTP connection may wait for its next request, 1 s..1 h. @return this. */
+        public Builder idleTimeoutMs(final long v)
+        {
+            idleTimeoutMs = v;
+            return this;
+        }
+
+        /** @param v TCP connections held at once, all kinds, >= 16. @return this. */
+        public Builder maxConnections(final int v)
+        {
+            maxConnections = v;
+            return this;
+        }
+
+        /** @param v connections per address not (yet) a user or producer socket, >= 1. @return this. */
+        public Builder maxPendingConnectionsPerIp(final int v)
+        {
+            maxPendingConnectionsPerIp = v;
+            return this;
+        }
+
+        /** @param v a proxy's address (an IP literal) whose forwarding headers are believed. @return this. */
+        public Builder trustProxy(final String v)
+        {
+            if (v != null && !v.isBlank())
+            {
+                trustedProxies.add(v.trim());
+            }
+            return this;
+        }
+
+        /** @param v the bearer key {@code /metrics} requires (>= 16 characters); null or blank: open. @return this. */
+        public Builder metricsKey(final String v)
+        {
+            metricsKey = blankToNull(v);
             return this;
         }
 

@@ -52,6 +52,20 @@ final class ServerConfigRules
         require(b.redisTimeoutMs >= 100, "redisTimeoutMs", b.redisTimeoutMs, "must be >= 100");
         require(b.clusterLogMaxEntries >= 1_000, "clusterLogMaxEntries", b.clusterLogMaxEntries, "must be >= 1000");
         require(b.retryAfterSeconds >= 1, "retryAfterSeconds", b.retryAfterSeconds, "must be >= 1");
+        require(b.requestParseTimeoutMs >= 100 && b.requestParseTimeoutMs <= 600_000, "requestParseTimeoutMs",
+            b.requestParseTimeoutMs, "must be 100..600000");
+        require(b.idleTimeoutMs >= 1_000 && b.idleTimeoutMs <= 3_600_000, "idleTimeoutMs", b.idleTimeoutMs,
+            "must be 1000..3600000");
+        require(b.maxConnections >= 16, "maxConnections", b.maxConnections, "must be >= 16");
+        require(b.maxPendingConnectionsPerIp >= 1, "maxPendingConnectionsPerIp", b.maxPendingConnectionsPerIp,
+            "must be >= 1");
+        for (final String proxy : b.trustedProxies)
+        {
+            require(dev.agentwire.server.http.ClientAddress.isAddressLiteral(proxy), "trustedProxies", proxy,
+                "must be IP address literals");
+        }
+        require(b.metricsKey == null || b.metricsKey.length() >= 16, "metricsKey", "<hidden>",
+            "must be at least 16 characters");
     }
 
     private static void require(final boolean ok, final String key, final Object value, final String rule)

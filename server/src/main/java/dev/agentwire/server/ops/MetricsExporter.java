@@ -2,6 +2,7 @@ package dev.agentwire.server.ops;
 
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireStats;
+import dev.agentwire.server.http.Http;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -44,6 +45,9 @@ public final class MetricsExporter
         gauge("agentwire_ring_remaining_capacity", "Free slots in the spine ring.",
             () -> stats.get().ringRemainingCapacity);
         gauge("agentwire_ring_size", "Slots in the spine ring.", () -> stats.get().ringSize);
+        gauge("agentwire_engine_large_payload_bytes",
+            "Bytes of buffers lent to ring slots for payloads over a slot's inline 256 bytes (bounded).",
+            () -> stats.get().largePayloadBytes);
         gauge("agentwire_engine_users", "Users with state in the engine.", () -> stats.get().users);
         gauge("agentwire_engine_subscriptions", "Live engine subscriptions.", () -> stats.get().subscriptions);
         gauge("agentwire_engine_history_bytes", "Bytes held by all resume histories.", () -> stats.get().historyBytes);
@@ -60,11 +64,17 @@ public final class MetricsExporter
         registry.register(metrics.deliveryLatency);
     }
 
-    /** @return the {@code GET /metrics} handler. */
-    public HttpHandler handler()
+    /** @param bearerKey the key the scraper must present, or null for none. @return the {@code GET /metrics} handler. */
+    public HttpHandler handler(final String bearerKey)
     {
         return exchange ->
         {
+            if (bearerKey != null && !Http.keyMatches(Http.bearer(exchange), bearerKey))
+            {
+                exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
+                Http.error(exchange, 401, "unauthorized", "GET /metrics needs its key (AGENTWIRE_METRICS_KEY)");
+                return;
+            }
             final ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
             writer.write(out, registry.scrape());
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, writer.getContentType());

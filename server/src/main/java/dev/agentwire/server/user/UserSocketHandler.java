@@ -5,6 +5,7 @@ import dev.agentwire.core.Subscription;
 import dev.agentwire.server.auth.AuthFailure;
 import dev.agentwire.server.auth.Principal;
 import dev.agentwire.server.auth.TokenVerifier;
+import dev.agentwire.server.http.ClientAddress;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
@@ -16,7 +17,6 @@ import dev.agentwire.server.websocket.WebSocketHandshake;
 import dev.agentwire.server.websocket.WebSocketThreads;
 import org.xnio.StreamConnection;
 
-import java.net.InetSocketAddress;
 
 /**
  * {@code GET /v1/ws}: everything is decided before the upgrade — token (401), Origin (403), connection caps (429),
@@ -109,8 +109,7 @@ public final class UserSocketHandler implements HttpHandler
             return;
         }
 
-        final InetSocketAddress source = exchange.getSourceAddress();
-        final String remoteIp = source == null ? "unknown" : source.getAddress().getHostAddress();
+        final String remoteIp = ClientAddress.of(exchange, settings.trustedProxies);
         if (registry.wouldExceed(principal.userId, remoteIp))
         {
             metrics.rateLimited("connections");

@@ -15,6 +15,7 @@ public final class UserSocketSettings
     final long heartbeatIntervalMs;
     final long heartbeatTimeoutMs;
     final int sendWindowBytes;
+    final Set<String> trustedProxies;
 
     /**
      * @param allowedOrigins      Origins allowed to open user sockets; empty allows any.
@@ -25,6 +26,7 @@ public final class UserSocketSettings
      * @param heartbeatIntervalMs server ping period.
      * @param heartbeatTimeoutMs  silence before 4005.
      * @param sendWindowBytes     bytes handed to a socket and not yet written before it stops draining.
+     * @param trustedProxies      proxies whose forwarding headers name the client (per-address cap, logs).
      */
     public UserSocketSettings(
         final Set<String> allowedOrigins,
@@ -34,7 +36,8 @@ public final class UserSocketSettings
         final int maxBadMessages,
         final long heartbeatIntervalMs,
         final long heartbeatTimeoutMs,
-        final int sendWindowBytes)
+        final int sendWindowBytes,
+        final Set<String> trustedProxies)
     {
         this.allowedOrigins = Set.copyOf(allowedOrigins);
         this.maxMessageBytes = maxMessageBytes;
@@ -44,5 +47,6 @@ public final class UserSocketSettings
         this.heartbeatIntervalMs = heartbeatIntervalMs;
         this.heartbeatTimeoutMs = heartbeatTimeoutMs;
         this.sendWindowBytes = sendWindowBytes;
+        this.trustedProxies = Set.copyOf(trustedProxies);
     }
 }
