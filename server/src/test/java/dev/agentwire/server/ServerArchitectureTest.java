@@ -115,10 +115,14 @@ class ServerArchitectureTest
     @Test
     void shouldKeepTheSharedPackagesLeaves()
     {
-        noClasses().that().resideInAnyPackage(SERVER + ".http..", SERVER + ".ops..")
+        noClasses().that().resideInAnyPackage(SERVER + ".http..", SERVER + ".ops..", SERVER + ".websocket..")
             .should().dependOnClassesThat().resideInAnyPackage(
                 SERVER + ".auth..", SERVER + ".user..", SERVER + ".ingest..", SERVER + ".sequencing..",
                 SERVER + ".runtime..", SERVER + ".cluster..", SERVER + ".demo..")
+            .check(server);
+        // The framing knows nothing of metrics or JSON: RFC 6455 over XNIO (and the shared HTTP answers).
+        noClasses().that().resideInAPackage(SERVER + ".websocket..")
+            .should().dependOnClassesThat().resideInAnyPackage(SERVER + ".ops..", "com.fasterxml..")
             .check(server);
     }
 

@@ -1,5 +1,7 @@
 package dev.agentwire.server.user;
 
+import dev.agentwire.server.websocket.WebSocketFrames;
+
 /**
  * WebSocket close codes the server uses on user sockets, with their reasons: the one table (docs/PROTOCOL.md).
  */
@@ -9,10 +11,14 @@ public final class CloseCodes
     public static final int NORMAL = 1000;
     /** The server is shutting down, after every accepted event was sent. */
     public static final int GOING_AWAY = 1001;
+    /** A frame that breaks RFC 6455. */
+    public static final int PROTOCOL_ERROR = WebSocketFrames.PROTOCOL_ERROR;
+    /** A text message that is not UTF-8. */
+    public static final int INVALID_DATA = WebSocketFrames.INVALID_DATA;
     /** Policy: a connection cap reached (a race at the upgrade). */
     public static final int POLICY = 1008;
     /** A message over the size limit. */
-    public static final int TOO_BIG = 1009;
+    public static final int TOO_BIG = WebSocketFrames.TOO_BIG;
     /** Dropped by the server: reconnect and resume. */
     public static final int SERVICE_RESTART = 1012;
     /** Internal error (a read failure on the socket). */
@@ -43,8 +49,10 @@ public final class CloseCodes
                 return "server shutting down";
             case POLICY:
                 return "policy violation";
+            case PROTOCOL_ERROR:
+            case INVALID_DATA:
             case TOO_BIG:
-                return "message too big";
+                return WebSocketFrames.reason(code);
             case INTERNAL_ERROR:
                 return "internal error";
             case SERVICE_RESTART:

@@ -106,7 +106,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             if (status > 0)
             {
                 onProtocolViolation(status);
-                sendClose(status, reasonOf(status));
+                sendClose(status, WebSocketFrames.reason(status));
                 source.suspendReads();
                 return;
             }
@@ -376,21 +376,6 @@ public abstract class WebSocketConnection implements FrameReader.Handler
 
     /** The socket is closed: release everything. Called once. */
     protected abstract void onEnded();
-
-    private static String reasonOf(final int code)
-    {
-        switch (code)
-        {
-            case WebSocketFrames.PROTOCOL_ERROR:
-                return "protocol error";
-            case WebSocketFrames.INVALID_DATA:
-                return "text is not UTF-8";
-            case WebSocketFrames.TOO_BIG:
-                return "message too big";
-            default:
-                return "closed";
-        }
-    }
 
     private static byte[] truncate(final byte[] reason)
     {

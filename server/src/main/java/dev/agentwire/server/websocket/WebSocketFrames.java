@@ -72,6 +72,22 @@ public final class WebSocketFrames
         return 10;
     }
 
+    /** @return the reason this server gives with a close code the protocol itself uses. */
+    public static String reason(final int code)
+    {
+        switch (code)
+        {
+            case PROTOCOL_ERROR:
+                return "protocol error";
+            case INVALID_DATA:
+                return "text is not UTF-8";
+            case TOO_BIG:
+                return "message too big";
+            default:
+                return "closed";
+        }
+    }
+
     /** @return true for a close code a peer may send (RFC 6455 section 7.4). */
     static boolean isValidCloseCode(final int code)
     {
