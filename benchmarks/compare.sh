@@ -5,6 +5,7 @@
 #
 #   benchmarks/compare.sh                          # full: 1k and 10k connections, three workloads, 3 repetitions
 #   CONNS=1000 WORKLOADS=unicast REPS=1 benchmarks/compare.sh      # a quick look
+#   PEERS="agentwire agentwire-g1 agentwire-jdk25" benchmarks/compare.sh   # AgentWire on other runtimes
 #
 # Never run in CI (the CI smoke is LoadToolSmokeTest). Needs Node (npm installs ws and socket.io into .bench/).
 set -euo pipefail
@@ -41,10 +42,25 @@ rates_for() { # workload connections -> the ladder of offered events/s
     esac
 }
 
+# AgentWire under other runtimes, as peers of their own: agentwire-g1 (JDK 17, G1), agentwire-jdk25 (JDK 25,
+# generational ZGC, compact object headers), agentwire-jdk25-g1.
+JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+runtime_of() { # peer -> the java command and collector flags
+    case "$1" in
+        agentwire) echo "java ${SERVER_GC:-}" ;;
+        agentwire-g1) echo "java -XX:+UseG1GC" ;;
+        agentwire-zgc-uncommit) echo "java -XX:+UseZGC -Xms64m -XX:ZUncommitDelay=1" ;;
+        agentwire-jdk25) echo "$JDK25/bin/java -XX:+UseZGC -XX:+UseCompactObjectHeaders" ;;
+        agentwire-jdk25-g1) echo "$JDK25/bin/java -XX:+UseG1GC -XX:+UseCompactObjectHeaders" ;;
+        *) echo "unknown AgentWire runtime: $1" >&2; exit 2 ;;
+    esac
+}
+target_of() { case "$1" in agentwire*) echo agentwire ;; *) echo "$1" ;; esac; }
+
 start_peer() { # peer -> prints the pid
     case "$1" in
-        agentwire) AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
-            java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g ${SERVER_GC:-} -jar "$SERVER_JAR" \
+        agentwire*) AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
+            $(runtime_of "$1") --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g -jar "$SERVER_JAR" \
             serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
             --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
             >"$OUT/server-$1.log" 2>&1 & ;;
@@ -69,11 +85,12 @@ for conns in $CONNS; do
             sleep 0.1
         done
         echo "== $peer $workload $conns rep $rep (server pid $pid)"
-        taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$peer" \
+        taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$(target_of "$peer")" \
+            --label "$peer" \
             --base "http://127.0.0.1:$PORT" --connections "$conns" --workload "$workload" \
             --rates "$(rates_for "$workload" "$conns")" --step-seconds "$STEP_SECONDS" \
             --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" --producer-key "$KEY" --server-pid "$pid" \
-            $(case "$peer" in agentwire|floor|raw) echo --gc-before-rss ;; esac) \
+            $(case "$peer" in agentwire*|floor|raw) echo --gc-before-rss ;; esac) \
             --out "$OUT/raw/$peer-$workload-$conns-$rep.json" || echo "run failed: $peer $workload $conns $rep"
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
