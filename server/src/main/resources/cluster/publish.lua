@@ -2,7 +2,7 @@
 -- For each recipient: the next seq of its stream (a new stream gets the given epoch), a copy in its history
 -- (trimmed by count here, by age where it is read), and one entry in the shared log that every node tails.
 -- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, logMaxLen,
---       epochCandidate, eventCount, then 12 fields per event:
+--       epochCandidate, maxToolCallsPerRun, eventCount, then 12 fields per event:
 --       kind (u|r|b), target, type, verb, runId, threadId, eventId, toolCallId, success, binary, tsMs, payload
 -- Returns one {status, {user, epoch, seq, ...}} per event attempted.
 local P = ARGV[1]
@@ -13,16 +13,22 @@ local runRetentionMs = ARGV[5]
 local strict = ARGV[6] == '1'
 local logMax = ARGV[7]
 local epochCandidate = ARGV[8]
-local count = tonumber(ARGV[9])
-local HEADER = 9
+local maxToolCalls = tonumber(ARGV[9])
+local count = tonumber(ARGV[10])
+local HEADER = 10
 local FIELDS = 12
 
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- A run belongs to the owner its events go to (kind and target) and its id, as in the engine's RunTable: one
+-- producer's run-1 is never another user's run-1. Lengths keep the parts apart whatever they contain.
+local function runKey(kind, target, run)
+  return P .. 'run:' .. kind .. #target .. ':' .. target .. ':' .. run
+end
+
 -- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name.
-local function check(run, verb, call, success)
-  local rk = P .. 'run:' .. run
+local function check(rk, verb, call, success)
   local state = redis.call('HGET', rk, 's')
   if not state then
     if verb == 'start' then return nil end
@@ -32,6 +38,7 @@ local function check(run, verb, call, success)
   if verb == 'start' then return 'run_already_started' end
   if verb == 'exec' then
     if redis.call('SISMEMBER', rk .. ':calls', call) == 1 then return 'tool_call_duplicate' end
+    if redis.call('SCARD', rk .. ':calls') >= maxToolCalls then return 'too_many_tool_calls' end
   elseif verb == 'done_tool' then
     if redis.call('SISMEMBER', rk .. ':calls', call) == 0 then return 'tool_call_unknown' end
   elseif verb == 'done_agent' then
@@ -40,8 +47,7 @@ local function check(run, verb, call, success)
   return nil
 end
 
-local function apply(run, verb, call)
-  local rk = P .. 'run:' .. run
+local function apply(rk, verb, call)
   if verb == 'start' then
     redis.call('HSET', rk, 's', 'o')
   elseif verb == 'exec' then
@@ -109,20 +115,20 @@ for i = 0, count - 1 do
   local payload = ARGV[base + 12]
   if ts == '0' then ts = tostring(nowMs) end
 
-  -- An id is unique within its run (or, without a run, its target): the engine's scope too.
-  local scope = run
-  if scope == '' then scope = target end
-  local idKey = P .. 'id:' .. #scope .. ':' .. scope .. ':' .. id
+  -- An id is unique within its owner (kind and target) and run (none for an event without one): the engine's
+  -- scope too.
+  local idKey = P .. 'id:' .. kind .. #target .. ':' .. target .. ':' .. #run .. ':' .. run .. ':' .. id
+  local rk = runKey(kind, target, run)
   if id ~= '' and redis.call('EXISTS', idKey) == 1 then
     results[#results + 1] = { 'duplicate', {} }
   else
     local refusal = nil
-    if strict and verb ~= '' then refusal = check(run, verb, call, success) end
+    if strict and verb ~= '' then refusal = check(rk, verb, call, success) end
     if refusal then
       results[#results + 1] = { refusal, {} }
       return results
     end
-    if strict and verb ~= '' then apply(run, verb, call) end
+    if strict and verb ~= '' then apply(rk, verb, call) end
     if id ~= '' then redis.call('SET', idKey, '1', 'PX', dedupMs) end
 
     local room = ''

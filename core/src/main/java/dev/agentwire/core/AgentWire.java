@@ -7,7 +7,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The engine's one entry point: agent runtimes publish through it, transports subscribe through it.
@@ -61,6 +63,10 @@ public final class AgentWire implements AutoCloseable
     private volatile boolean closed;
     private volatile boolean terminated;
     private long lastSweepMs;
+    // Engine-wide counts of the state publishers keep, checked against their bounds (maxRuns, dedupMaxEntries).
+    private final AtomicInteger runsHeld = new AtomicInteger();
+    private final AtomicInteger dedupEntries = new AtomicInteger();
+    private final LongAdder dedupEvicted = new LongAdder();
 
     private AgentWire(final AgentWireConfig config)
     {
@@ -68,10 +74,10 @@ public final class AgentWire implements AutoCloseable
         strictLifecycle = config.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT;
         stripes = new PublishStripe[config.publishStripes()];
         stripeMask = stripes.length - 1;
-        final int dedupPerStripe = Math.max(1, config.dedupMaxEntries() / stripes.length);
         for (int i = 0; i < stripes.length; i++)
         {
-            stripes[i] = new PublishStripe(config.dedupWindowMs(), dedupPerStripe);
+            stripes[i] = new PublishStripe(
+                config.dedupWindowMs(), config.dedupMaxEntries(), dedupEntries, dedupEvicted, runsHeld);
         }
         payloads = new PayloadPool(config.maxPayloadBytes(), config.largePayloadMaxBytes());
         final SliceHandler[] slices = new SliceHandler[config.sliceCount()];
@@ -377,7 +383,8 @@ public final class AgentWire implements AutoCloseable
     /** @return a snapshot of the counters and gauges. */
     public AgentWireStats stats()
     {
-        return new AgentWireStats(counters, spine.remainingCapacity(), spine.ringSize(), payloads.lentBytes());
+        return new AgentWireStats(counters, spine.remainingCapacity(), spine.ringSize(), payloads.lentBytes(),
+            runsHeld.get(), dedupEntries.get(), dedupEvicted.sum());
     }
 
     /** @return true while publishes are accepted. */
@@ -464,8 +471,11 @@ public final class AgentWire implements AutoCloseable
         }
         final long nowMs = config.clock().time();
         final boolean checkRun = strictLifecycle && typeCode > EventTypes.CUSTOM;
-        final String key = draft.runId != null ? draft.runId : draft.target;
-        final PublishStripe stripe = stripeFor(key);
+        // A run, and an event id, belong to the owner the events go to (user, room, broadcast) and the run id:
+        // one producer's run-1 is never another's.
+        final byte kind = draft.targetKind;
+        final String owner = draft.target;
+        final PublishStripe stripe = stripeFor(owner, draft.runId);
         stripe.lock.lock();
         try
         {
@@ -475,19 +485,23 @@ public final class AgentWire implements AutoCloseable
             }
             final String eventId = draft.eventId;
             final boolean dedup = eventId != null && stripe.dedup.isEnabled();
-            final String scope = key != null ? key : "";
-            if (dedup && stripe.dedup.contains(scope, eventId, nowMs))
+            if (dedup && stripe.dedup.contains(kind, owner, draft.runId, eventId, nowMs))
             {
                 return PublishStatus.DUPLICATE;
             }
             RunState run = null;
             if (checkRun)
             {
-                run = stripe.runs.get(draft.runId);
-                final long violation = RunLifecycle.check(run, typeCode, draft.toolCallId, draft.outcome);
+                run = stripe.runs.get(kind, owner, draft.runId);
+                final long violation = RunLifecycle.check(
+                    run, typeCode, draft.toolCallId, draft.outcome, config.maxToolCallsPerRun());
                 if (violation != 0)
                 {
                     return violation;
+                }
+                if (run == null && runsHeld.get() >= config.maxRuns())
+                {
+                    return PublishStatus.TOO_MANY_RUNS;
                 }
             }
             final byte[] large = borrowLarge(draft.payloadLength, block);
@@ -506,14 +520,14 @@ public final class AgentWire implements AutoCloseable
             }
             if (dedup)
             {
-                stripe.dedup.add(scope, eventId, nowMs);
+                stripe.dedup.add(kind, owner, draft.runId, eventId, nowMs);
             }
             if (checkRun)
             {
                 final RunState after = RunLifecycle.apply(run, typeCode, draft.toolCallId, nowMs);
                 if (run == null)
                 {
-                    stripe.runs.put(draft.runId, after);
+                    stripe.runs.put(kind, owner, draft.runId, after);
                 }
             }
             return position;
@@ -631,6 +645,12 @@ public final class AgentWire implements AutoCloseable
     private static boolean isId(final String value)
     {
         return value != null && !value.isEmpty() && value.length() <= EventDraft.MAX_ID_LENGTH;
+    }
+
+    private PublishStripe stripeFor(final String owner, final String runId)
+    {
+        final int h = (owner == null ? 0 : owner.hashCode()) * 31 + (runId == null ? 0 : runId.hashCode());
+        return stripes[(h ^ (h >>> 16)) & stripeMask];
     }
 
     private PublishStripe stripeFor(final String key)

@@ -57,6 +57,12 @@ public final class AgentWireConfig
     public static final long DEFAULT_TICK_INTERVAL_MS = 100;
     /** Default number of locks that serialise lifecycle checks of runs (power of two). */
     public static final int DEFAULT_PUBLISH_STRIPES = 64;
+    /** Default bound on the runs the engine holds (open, or completed within their retention). */
+    public static final int DEFAULT_MAX_RUNS = 1_000_000;
+    /** Default bound on the tool calls one run holds open at once. */
+    public static final int DEFAULT_MAX_TOOL_CALLS_PER_RUN = 1024;
+    /** Default bound on the users the engine keeps state for (all slices together). */
+    public static final int DEFAULT_MAX_USERS = 1_000_000;
 
     private final int ringSize;
     private final int sliceCount;
@@ -73,6 +79,9 @@ public final class AgentWireConfig
     private final int maxPayloadBytes;
     private final long tickIntervalMs;
     private final int publishStripes;
+    private final int maxRuns;
+    private final int maxToolCallsPerRun;
+    private final int maxUsers;
     private final EpochClock clock;
     private final HistorySource historySource;
     private final ThreadFactory threadFactory;
@@ -95,6 +104,9 @@ public final class AgentWireConfig
         maxPayloadBytes = b.maxPayloadBytes;
         tickIntervalMs = b.tickIntervalMs;
         publishStripes = b.publishStripes;
+        maxRuns = b.maxRuns;
+        maxToolCallsPerRun = b.maxToolCallsPerRun;
+        maxUsers = b.maxUsers;
         clock = b.clock;
         historySource = b.historySource;
         threadFactory = b.threadFactory;
@@ -135,6 +147,9 @@ public final class AgentWireConfig
         b.maxPayloadBytes = maxPayloadBytes;
         b.tickIntervalMs = tickIntervalMs;
         b.publishStripes = publishStripes;
+        b.maxRuns = maxRuns;
+        b.maxToolCallsPerRun = maxToolCallsPerRun;
+        b.maxUsers = maxUsers;
         b.clock = clock;
         b.threadFactory = threadFactory;
         b.frameEncoder = frameEncoder;
@@ -273,6 +288,27 @@ public final class AgentWireConfig
         return publishStripes;
     }
 
+    /** @return the most runs held (open, or completed within the run retention); more are refused TOO_MANY_RUNS. */
+    public int maxRuns()
+    {
+        return maxRuns;
+    }
+
+    /** @return the most tool calls one run holds open; more are refused TOO_MANY_TOOL_CALLS. */
+    public int maxToolCallsPerRun()
+    {
+        return maxToolCallsPerRun;
+    }
+
+    /**
+     * @return the most users the engine keeps state for; past it, the least recently active users with no
+     *         subscription are freed first (their later resume says {@code recovered: false}).
+     */
+    public int maxUsers()
+    {
+        return maxUsers;
+    }
+
     /**
      * @return the source of history this engine did not see itself, or null for a standalone engine. Non-null
      *     makes the engine a replica: events arrive already numbered ({@link AgentWire#publishSequenced}), and
@@ -311,7 +347,8 @@ public final class AgentWireConfig
             ", dedupWindowMs=" + dedupWindowMs + ", dedupMaxEntries=" + dedupMaxEntries +
             ", runRetentionMs=" + runRetentionMs + ", userRetentionMs=" + userRetentionMs +
             ", maxPayloadBytes=" + maxPayloadBytes + ", tickIntervalMs=" + tickIntervalMs +
-            ", publishStripes=" + publishStripes + '}';
+            ", publishStripes=" + publishStripes + ", maxRuns=" + maxRuns + ", maxToolCallsPerRun=" +
+            maxToolCallsPerRun + ", maxUsers=" + maxUsers + '}';
     }
 
     /** Mutable builder; {@link #build()} validates and freezes. */
@@ -332,6 +369,9 @@ public final class AgentWireConfig
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private long tickIntervalMs = DEFAULT_TICK_INTERVAL_MS;
         private int publishStripes = DEFAULT_PUBLISH_STRIPES;
+        private int maxRuns = DEFAULT_MAX_RUNS;
+        private int maxToolCallsPerRun = DEFAULT_MAX_TOOL_CALLS_PER_RUN;
+        private int maxUsers = DEFAULT_MAX_USERS;
         private EpochClock clock = SystemEpochClock.INSTANCE;
         private HistorySource historySource;
         private ThreadFactory threadFactory;
@@ -457,6 +497,27 @@ public final class AgentWireConfig
             return this;
         }
 
+        /** @param v the most runs held, open or within their retention, >= 1. @return this. */
+        public Builder maxRuns(final int v)
+        {
+            maxRuns = v;
+            return this;
+        }
+
+        /** @param v the most tool calls one run holds open, >= 1. @return this. */
+        public Builder maxToolCallsPerRun(final int v)
+        {
+            maxToolCallsPerRun = v;
+            return this;
+        }
+
+        /** @param v the most users kept, all slices together, >= sliceCount. @return this. */
+        public Builder maxUsers(final int v)
+        {
+            maxUsers = v;
+            return this;
+        }
+
         /** @param v lifecycle lock stripes, a power of two from 1 to 4096. @return this. */
         public Builder publishStripes(final int v)
         {
@@ -516,6 +577,9 @@ public final class AgentWireConfig
             require(dedupMaxEntries >= publishStripes, "dedupMaxEntries", dedupMaxEntries,
                 "must be >= publishStripes (" + publishStripes + ")");
             require(runRetentionMs >= 1, "runRetentionMs", runRetentionMs, "must be >= 1");
+            require(maxRuns >= 1, "maxRuns", maxRuns, "must be >= 1");
+            require(maxToolCallsPerRun >= 1, "maxToolCallsPerRun", maxToolCallsPerRun, "must be >= 1");
+            require(maxUsers >= sliceCount, "maxUsers", maxUsers, "must be >= sliceCount (" + sliceCount + ")");
             require(userRetentionMs >= 1, "userRetentionMs", userRetentionMs, "must be >= 1");
             require(maxPayloadBytes >= 0 && maxPayloadBytes <= 64 * 1024 * 1024, "maxPayloadBytes", maxPayloadBytes,
                 "must be 0..67108864");

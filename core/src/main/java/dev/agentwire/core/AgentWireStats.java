@@ -44,10 +44,18 @@ public final class AgentWireStats
      * {@link AgentWireConfig#largePayloadMaxBytes()}, and back to 0 once the slices have read them.
      */
     public final long largePayloadBytes;
+    /** Gauge: runs held (open, or completed within the run retention); bounded by {@code maxRuns}. */
+    public final long runs;
+    /** Gauge: event ids remembered for dedup; bounded by {@code dedupMaxEntries}. */
+    public final long dedupEntries;
+    /** Counter: event ids forgotten before their dedup window ended, at the {@code dedupMaxEntries} bound. */
+    public final long dedupEvicted;
+    /** Counter: users freed early at the {@code maxUsers} bound (least recently active, no subscription). */
+    public final long usersEvicted;
 
     AgentWireStats(
         final SliceCounters[] slices, final long ringRemainingCapacity, final long ringSize,
-        final long largePayloadBytes)
+        final long largePayloadBytes, final long runs, final long dedupEntries, final long dedupEvicted)
     {
         long sequenced = 0, delivered = 0, slow = 0, recovered = 0, notRecovered = 0, evicted = 0, freed = 0;
         long errors = 0, bytes = 0, userCount = 0, subscriptionCount = 0, backfills = 0, resets = 0;
@@ -83,6 +91,15 @@ public final class AgentWireStats
         this.ringRemainingCapacity = ringRemainingCapacity;
         this.ringSize = ringSize;
         this.largePayloadBytes = largePayloadBytes;
+        this.runs = runs;
+        this.dedupEntries = dedupEntries;
+        this.dedupEvicted = dedupEvicted;
+        long usersEvictedSum = 0;
+        for (final SliceCounters c : slices)
+        {
+            usersEvictedSum += c.usersEvicted.get();
+        }
+        this.usersEvicted = usersEvictedSum;
     }
 
     @Override

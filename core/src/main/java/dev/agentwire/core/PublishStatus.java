@@ -33,6 +33,14 @@ public final class PublishStatus
     /** Lifecycle: {@code agent_completed} with outcome success while tool calls are still open. */
     public static final long TOOL_CALLS_OPEN = -15;
 
+    /**
+     * Limit: {@code agent_started} while the engine holds {@link AgentWireConfig#maxRuns()} runs (open, or
+     * completed and within their retention); retry once runs complete and age out.
+     */
+    public static final long TOO_MANY_RUNS = -20;
+    /** Limit: {@code tool_executing} while the run holds {@link AgentWireConfig#maxToolCallsPerRun()} open calls. */
+    public static final long TOO_MANY_TOOL_CALLS = -21;
+
     private PublishStatus()
     {
     }
@@ -106,6 +114,14 @@ public final class PublishStatus
         if (status == TOOL_CALLS_OPEN)
         {
             return "tool_calls_open";
+        }
+        if (status == TOO_MANY_RUNS)
+        {
+            return "too_many_runs";
+        }
+        if (status == TOO_MANY_TOOL_CALLS)
+        {
+            return "too_many_tool_calls";
         }
         return "unknown_status_" + status;
     }

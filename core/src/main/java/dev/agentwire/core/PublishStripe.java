@@ -1,25 +1,26 @@
 package dev.agentwire.core;
 
-import org.agrona.collections.Object2ObjectHashMap;
-
-import java.util.Iterator;
-import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One of a fixed set of locks that serialise publishers of the same run (or target): the lifecycle check, the
+ * One of a fixed set of locks that serialise publishers of the same run (its owner and id): the lifecycle check, the
  * dedup check, the ring claim and the state change happen under it as one step, so a run's ring order is the
  * order its rules were checked in. Publishers of different stripes never contend here.
  */
 final class PublishStripe
 {
     final ReentrantLock lock = new ReentrantLock();
-    final Object2ObjectHashMap<String, RunState> runs = new Object2ObjectHashMap<>();
+    final RunTable runs;
     final DedupWindow dedup;
 
-    PublishStripe(final long dedupWindowMs, final int dedupMaxEntries)
+    PublishStripe(
+        final long dedupWindowMs, final int dedupMaxEntries, final AtomicInteger dedupTotal, final LongAdder evicted,
+        final AtomicInteger runsTotal)
     {
-        dedup = new DedupWindow(dedupWindowMs, dedupMaxEntries);
+        dedup = new DedupWindow(dedupWindowMs, dedupMaxEntries, dedupTotal, evicted);
+        runs = new RunTable(runsTotal);
     }
 
     /** Forgets runs idle past the retention and ids past the window. Takes the lock. */
@@ -29,15 +30,7 @@ final class PublishStripe
         try
         {
             dedup.expire(nowMs);
-            final long cutoffMs = nowMs - runRetentionMs;
-            final Iterator<Map.Entry<String, RunState>> it = runs.entrySet().iterator();
-            while (it.hasNext())
-            {
-                if (it.next().getValue().lastEventMs < cutoffMs)
-                {
-                    it.remove();
-                }
-            }
+            runs.sweep(nowMs - runRetentionMs);
         }
         finally
         {

@@ -16,11 +16,13 @@ final class RunLifecycle
     }
 
     /**
-     * @param run      the run's state, or null when the run is unknown.
-     * @param typeCode one of the five agent type codes of {@link EventTypes}.
+     * @param run              the run's state, or null when the run is unknown.
+     * @param typeCode         one of the five agent type codes of {@link EventTypes}.
+     * @param maxOpenToolCalls the most tool calls a run may hold open.
      * @return 0 when allowed, else the {@link PublishStatus} of the rule broken.
      */
-    static long check(final RunState run, final int typeCode, final String toolCallId, final byte outcome)
+    static long check(
+        final RunState run, final int typeCode, final String toolCallId, final byte outcome, final int maxOpenToolCalls)
     {
         if (run == null)
         {
@@ -37,7 +39,11 @@ final class RunLifecycle
             case EventTypes.THINKING:
                 return 0;
             case EventTypes.EXECUTING:
-                return run.isOpen(toolCallId) ? PublishStatus.TOOL_CALL_DUPLICATE : 0;
+                if (run.isOpen(toolCallId))
+                {
+                    return PublishStatus.TOOL_CALL_DUPLICATE;
+                }
+                return run.openCount() >= maxOpenToolCalls ? PublishStatus.TOO_MANY_TOOL_CALLS : 0;
             case EventTypes.COMPLETED_TOOL:
                 return run.isOpen(toolCallId) ? 0 : PublishStatus.TOOL_CALL_UNKNOWN;
             case EventTypes.COMPLETED_AGENT:

@@ -1,66 +1,47 @@
 package dev.agentwire.core;
 
+import org.agrona.collections.ObjectHashSet;
+
 /**
- * Lifecycle state of one run: open or completed, and its open tool call ids. Guarded by its stripe's lock.
+ * Lifecycle state of one run: open or completed, and its open tool call ids (a hash set: a check is one probe, not
+ * a scan, however many calls are open; bounded by {@code maxToolCallsPerRun}). Guarded by its stripe's lock.
  */
 final class RunState
 {
-    private static final String[] NO_CALLS = new String[0];
-
     boolean completed;
     long lastEventMs;
-    private String[] openCalls = NO_CALLS;
-    private int openCount;
+    private ObjectHashSet<String> openCalls;
 
     int openCount()
     {
-        return openCount;
+        return openCalls == null ? 0 : openCalls.size();
     }
 
     boolean isOpen(final String toolCallId)
     {
-        for (int i = 0; i < openCount; i++)
-        {
-            if (openCalls[i].equals(toolCallId))
-            {
-                return true;
-            }
-        }
-        return false;
+        return openCalls != null && openCalls.contains(toolCallId);
     }
 
     void open(final String toolCallId)
     {
-        if (openCount == openCalls.length)
+        if (openCalls == null)
         {
-            final String[] grown = new String[Math.max(4, openCalls.length * 2)];
-            System.arraycopy(openCalls, 0, grown, 0, openCount);
-            openCalls = grown;
+            openCalls = new ObjectHashSet<>(8);
         }
-        openCalls[openCount++] = toolCallId;
+        openCalls.add(toolCallId);
     }
 
     void close(final String toolCallId)
     {
-        for (int i = 0; i < openCount; i++)
+        if (openCalls != null)
         {
-            if (openCalls[i].equals(toolCallId))
-            {
-                openCount--;
-                openCalls[i] = openCalls[openCount];
-                openCalls[openCount] = null;
-                return;
-            }
+            openCalls.remove(toolCallId);
         }
     }
 
     void complete()
     {
         completed = true;
-        for (int i = 0; i < openCount; i++)
-        {
-            openCalls[i] = null;
-        }
-        openCount = 0;
+        openCalls = null;
     }
 }

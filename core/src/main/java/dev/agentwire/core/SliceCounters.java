@@ -14,6 +14,7 @@ final class SliceCounters
     final AtomicLong resumesNotRecovered = new AtomicLong();
     final AtomicLong historyEvictedEvents = new AtomicLong();
     final AtomicLong usersFreed = new AtomicLong();
+    final AtomicLong usersEvicted = new AtomicLong();
     final AtomicLong handlerErrors = new AtomicLong();
     final AtomicLong historyBytes = new AtomicLong();
     final AtomicLong users = new AtomicLong();

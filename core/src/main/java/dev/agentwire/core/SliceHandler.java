@@ -42,7 +42,9 @@ final class SliceHandler implements EventHandler<EventSlot>
         this.started = started;
         this.payloads = payloads;
         final SliceLog log = new SliceLog(config.sliceLogCapacity());
-        this.users = new UserTable(log, config.isReplica(), counters);
+        this.users = new UserTable(log, config.isReplica(), counters,
+            Math.max(1, config.maxUsers() / config.sliceCount()));
+        this.users.onOverflow(this::freeLeastRecentlyActive);
         this.subscribers = new Subscribers(presence, counters);
         this.history = new SliceHistory(log, config, users, counters, subscribers);
         this.replica = config.isReplica() ? new ReplicaFollower(
@@ -217,6 +219,28 @@ final class SliceHandler implements EventHandler<EventSlot>
         }
         // Every change is answered, even a repeated one, so a client's request always gets its reply.
         subscribers.notifyAll(user, join, room);
+    }
+
+    /**
+     * Past the slice's share of {@code maxUsers}: frees the least recently active users that have no subscription
+     * (their history and memberships go; a later resume says {@code recovered: false}), scanning a bounded number,
+     * so a burst of new users costs each event a few steps at most. Connected users are never freed.
+     */
+    private void freeLeastRecentlyActive(final UserStream created)
+    {
+        UserStream user = users.byActivity.head();
+        for (int scanned = 0; scanned < 64 && user != null && users.size() > users.maxUsers(); scanned++)
+        {
+            final UserStream next = user.activityNext;
+            if (user != created && user.subscriptionCount == 0)
+            {
+                history.clear(user);
+                rooms.leaveAll(user);
+                users.remove(user);
+                SliceCounters.increment(counters.usersEvicted);
+            }
+            user = next;
+        }
     }
 
     private void onTick(final long nowMs)

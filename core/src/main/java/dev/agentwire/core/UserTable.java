@@ -16,9 +16,19 @@ final class UserTable
 {
     private static final long MAX_JS_SAFE_EPOCH = 1L << 53;
 
+    /** Told when a new user takes the slice past its share of {@code maxUsers}. */
+    interface Overflow
+    {
+        /** @param created the user just created, to be kept. */
+        void onOverflow(UserStream created);
+    }
+
     private final SliceLog log;
     private final boolean replica;
     private final SliceCounters counters;
+    private final int maxUsers;
+    private Overflow overflow;
+    private int size;
     private final Object2ObjectHashMap<String, UserStream> byId = new Object2ObjectHashMap<>();
     private final IntArrayList freeSlots = new IntArrayList();
     private UserStream[] bySlot = new UserStream[64];
@@ -26,11 +36,29 @@ final class UserTable
     private int nextSlot;
     final UserList byActivity = new UserList(false);
 
-    UserTable(final SliceLog log, final boolean replica, final SliceCounters counters)
+    UserTable(final SliceLog log, final boolean replica, final SliceCounters counters, final int maxUsers)
     {
         this.log = log;
         this.replica = replica;
         this.counters = counters;
+        this.maxUsers = maxUsers;
+    }
+
+    void onOverflow(final Overflow overflow)
+    {
+        this.overflow = overflow;
+    }
+
+    /** @return users held. */
+    int size()
+    {
+        return size;
+    }
+
+    /** @return the most users this slice holds before it frees the least recently active. */
+    int maxUsers()
+    {
+        return maxUsers;
     }
 
     /** @return the user, or null when the slice holds no state for it. */
@@ -65,6 +93,10 @@ final class UserTable
             byId.put(userId, user);
             byActivity.touch(user);
             SliceCounters.increment(counters.users);
+            if (++size > maxUsers && overflow != null)
+            {
+                overflow.onOverflow(user);
+            }
         }
         return user;
     }
@@ -84,5 +116,6 @@ final class UserTable
         freeSlots.addInt(user.slot);
         SliceCounters.add(counters.users, -1);
         SliceCounters.increment(counters.usersFreed);
+        size--;
     }
 }

@@ -46,7 +46,11 @@ class AllocationTest
             users[i] = "alloc-user-" + i;
         }
         final String runId = "alloc-run";
-        wire.publish(Drafts.started(draft, users[0], runId));
+        // A run belongs to its owner: each user gets its own "alloc-run".
+        for (final String user : users)
+        {
+            wire.publish(Drafts.started(draft, user, runId));
+        }
 
         final int warmup = 200_000;
         final int measured = 500_000;

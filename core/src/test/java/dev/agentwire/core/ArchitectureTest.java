@@ -81,6 +81,7 @@ class ArchitectureTest
     /** The slice: one class per role on the slice's thread. */
     private static final Class<?>[] SLICE_CLASSES = {SliceHandler.class, UserTable.class, SliceHistory.class,
         SliceHistory.TrimListener.class, RoomTable.class, Subscribers.class, ReplicaFollower.class, UserStream.class,
+        UserTable.Overflow.class,
         UserList.class};
 
     @Test

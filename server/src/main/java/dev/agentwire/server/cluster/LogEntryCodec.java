@@ -51,7 +51,7 @@ final class LogEntryCodec
     private static final String PAYLOAD = "p";
     private static final String SEQ = "s";
 
-    private static final int PUBLISH_HEADER_FIELDS = 9;
+    private static final int PUBLISH_HEADER_FIELDS = 10;
     private static final int PUBLISH_FIELDS_PER_EVENT = 12;
     private static final byte[] EMPTY = new byte[0];
 
@@ -77,6 +77,7 @@ final class LogEntryCodec
         args[i++] = utf8(engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? "1" : "0");
         args[i++] = utf8(Long.toString(logMaxEntries));
         args[i++] = utf8(epochCandidate);
+        args[i++] = utf8(Integer.toString(engine.maxToolCallsPerRun()));
         args[i++] = utf8(Integer.toString(events.size()));
         for (final EventDraft d : events)
         {

@@ -48,7 +48,16 @@ public final class MetricsExporter
         gauge("agentwire_engine_large_payload_bytes",
             "Bytes of buffers lent to ring slots for payloads over a slot's inline 256 bytes (bounded).",
             () -> stats.get().largePayloadBytes);
-        gauge("agentwire_engine_users", "Users with state in the engine.", () -> stats.get().users);
+        gauge("agentwire_engine_users", "Users with state in the engine (bounded by maxUsers).",
+            () -> stats.get().users);
+        counter("agentwire_engine_users_evicted", "Disconnected users freed early at the maxUsers bound.",
+            () -> stats.get().usersEvicted);
+        gauge("agentwire_engine_runs", "Runs held: open, or completed within the run retention (bounded by " +
+            "maxRuns).", () -> stats.get().runs);
+        gauge("agentwire_engine_dedup_entries", "Event ids remembered for dedup (bounded by dedupMaxEntries).",
+            () -> stats.get().dedupEntries);
+        counter("agentwire_engine_dedup_evicted", "Event ids forgotten before their dedup window ended, at the " +
+            "dedupMaxEntries bound.", () -> stats.get().dedupEvicted);
         gauge("agentwire_engine_subscriptions", "Live engine subscriptions.", () -> stats.get().subscriptions);
         gauge("agentwire_engine_history_bytes", "Bytes held by all resume histories.", () -> stats.get().historyBytes);
         counter("agentwire_engine_events_sequenced", "Events numbered into a user's stream (one per recipient).",

@@ -18,8 +18,9 @@ public final class Refusals
     private static final long[] CODES = {
         PublishStatus.CLOSED, PublishStatus.RING_FULL, PublishStatus.INVALID_ARGUMENT, PublishStatus.DUPLICATE,
         PublishStatus.RUN_NOT_STARTED, PublishStatus.RUN_ALREADY_STARTED, PublishStatus.RUN_COMPLETED,
-        PublishStatus.TOOL_CALL_UNKNOWN, PublishStatus.TOOL_CALL_DUPLICATE, PublishStatus.TOOL_CALLS_OPEN, UNAVAILABLE};
-    private static final int[] HTTP = {503, 503, 400, 400, 422, 422, 422, 422, 422, 422, 503};
+        PublishStatus.TOOL_CALL_UNKNOWN, PublishStatus.TOOL_CALL_DUPLICATE, PublishStatus.TOOL_CALLS_OPEN,
+        PublishStatus.TOO_MANY_RUNS, PublishStatus.TOO_MANY_TOOL_CALLS, UNAVAILABLE};
+    private static final int[] HTTP = {503, 503, 400, 400, 422, 422, 422, 422, 422, 422, 503, 422, 503};
     private static final String[] MESSAGES = {
         "the server is shutting down",
         "the event spine is full; retry after the Retry-After delay",
@@ -31,6 +32,10 @@ public final class Refusals
         "lifecycle rule tool_call_unknown: tool_completed names no open tool_executing call",
         "lifecycle rule tool_call_duplicate: this tool_call_id is already open",
         "lifecycle rule tool_calls_open: agent_completed with outcome success while tool calls are open",
+        "limit too_many_runs: the server holds its most runs (maxRuns); retry after the Retry-After delay, as " +
+            "runs complete and their retention ends",
+        "limit too_many_tool_calls: the run holds its most open tool calls (maxToolCallsPerRun); complete some " +
+            "with tool_completed first",
         "the cluster's Redis is unreachable or did not answer in time; nothing from this event on was " +
             "accepted; retry after the Retry-After delay, with the same event ids"};
 
