@@ -62,7 +62,8 @@ start_peer() { # peer -> prints the pid
         agentwire*) AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
             $(runtime_of "$1") --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g -jar "$SERVER_JAR" \
             serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
-            --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
+            --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \
+            --inbound-rate 1000 \
             >"$OUT/server-$1.log" 2>&1 & ;;
         floor) taskset -c "$SERVER_CPU" java -Xmx4g ${SERVER_GC:-} -cp "$JAR" dev.agentwire.bench.FloorServer "$PORT" \
             >"$OUT/server-$1.log" 2>&1 & ;;

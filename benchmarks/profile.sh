@@ -32,7 +32,8 @@ AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER
     java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g ${SERVER_OPTS} \
     -XX:StartFlightRecording=filename="$OUT/agentwire.jfr",settings=profile,dumponexit=true \
     -jar "$SERVER_JAR" serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
-    --max-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
+    --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \
+    --inbound-rate 1000 \
     >"$OUT/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
