@@ -59,7 +59,7 @@ public final class ServerConfig
     /** Default TCP connections the server holds at once, all kinds together. */
     public static final int DEFAULT_MAX_CONNECTIONS = 100_000;
     /** Default connections one address may hold that are not (yet) a user or producer socket. */
-    public static final int DEFAULT_MAX_PENDING_CONNECTIONS_PER_IP = 64;
+    public static final int DEFAULT_MAX_PENDING_CONNECTIONS_PER_IP = 256;
 
     private final String host;
     private final int port;
