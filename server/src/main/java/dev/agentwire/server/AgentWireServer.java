@@ -21,7 +21,7 @@ import dev.agentwire.server.runtime.RemoteRuntimes;
 import dev.agentwire.server.runtime.RuntimeChannels;
 import dev.agentwire.server.sequencing.LocalSequencer;
 import dev.agentwire.server.sequencing.Sequencer;
-import dev.agentwire.server.user.CloseCodes;
+import dev.agentwire.server.websocket.CloseCodes;
 import dev.agentwire.server.user.ConnectionRegistry;
 import dev.agentwire.server.user.UserSocketHandler;
 import dev.agentwire.server.user.UserSocketSettings;
@@ -201,7 +201,7 @@ public final class AgentWireServer implements AutoCloseable
     {
         final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
             new ProducerKey(config.producerKey(), metrics), metrics, config.maxMessageBytes(), config.maxBodyBytes(),
-            config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds());
+            config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(), webSocketThreads);
         final UserSocketHandler users = new UserSocketHandler(engine, registry,
             new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience()),
             sequencer, router, metrics, new UserSocketSettings(config.allowedOrigins(), config.maxMessageBytes(),

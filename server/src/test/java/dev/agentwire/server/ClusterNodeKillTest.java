@@ -7,18 +7,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +30,7 @@ class ClusterNodeKillTest
     Path dir;
     private RedisProcess redis;
     private ServerFixture survivor;
-    private Process doomed;
+    private ServerProcess doomed;
     private Thread producer;
 
     @AfterEach
@@ -48,7 +43,7 @@ class ClusterNodeKillTest
         }
         if (doomed != null)
         {
-            doomed.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            doomed.kill();
         }
         if (survivor != null)
         {
@@ -67,9 +62,9 @@ class ClusterNodeKillTest
         survivor = new ServerFixture(Files.createDirectories(dir.resolve("survivor")), b -> b.redisUrl(redis.url())
             .nodeId("survivor").producerRatePerSec(1_000_000).producerBurst(1_000_000),
             AgentWireConfig.builder().sliceCount(2));
-        final int doomedPort = freePort();
-        doomed = startNode(doomedPort);
-        final URI doomedWs = URI.create("ws://127.0.0.1:" + doomedPort + "/v1/ws");
+        doomed = ServerProcess.start(0, dir.resolve("doomed.log"),
+            Map.of("AGENTWIRE_REDIS_URL", redis.url(), "AGENTWIRE_NODE_ID", "doomed"));
+        final URI doomedWs = doomed.ws();
 
         final WsClient kim = WsClient.connect(doomedWs, Tokens.hs256("kim", 60_000));
         final long epoch = kim.next(10_000).get("epoch").asLong();
@@ -105,8 +100,7 @@ class ClusterNodeKillTest
         producer.start();
 
         final List<JsonNode> seen = new ArrayList<>(kim.collect(WsClient::isEvent, 100, 30_000));
-        doomed.destroyForcibly();
-        assertTrue(doomed.waitFor(10, TimeUnit.SECONDS), "node killed");
+        doomed.kill();
         kim.awaitClose(20_000);
         // Whatever reached the client before the kill counts; nothing after it may be missing or repeated.
         JsonNode extra;
@@ -133,73 +127,5 @@ class ClusterNodeKillTest
         }
         back.close();
         kim.close();
-    }
-
-    private Process startNode(final int port) throws Exception
-    {
-        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final List<String> command = new ArrayList<>(List.of(java,
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
-        final String modulePath = System.getProperty("jdk.module.path");
-        if (modulePath != null)
-        {
-            // The tests run on the module path: the server is the module dev.agentwire.server, Agrona org.agrona.
-            command.addAll(List.of("--add-exports", "java.base/jdk.internal.misc=org.agrona",
-                "--module-path", modulePath, "-m", "dev.agentwire.server/dev.agentwire.server.Main"));
-        }
-        else
-        {
-            command.add("dev.agentwire.server.Main");
-        }
-        command.addAll(List.of("serve", "--host", "127.0.0.1", "--port", Integer.toString(port)));
-        final ProcessBuilder builder = new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("doomed.log").toFile());
-        final Map<String, String> env = builder.environment();
-        env.put("AGENTWIRE_JWT_SECRET", Tokens.SECRET);
-        env.put("AGENTWIRE_PRODUCER_KEY", Tokens.PRODUCER_KEY);
-        env.put("AGENTWIRE_REDIS_URL", redis.url());
-        env.put("AGENTWIRE_NODE_ID", "doomed");
-        final Process process = builder.start();
-        final HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-            .timeout(Duration.ofSeconds(2)).build();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline)
-        {
-            assertTrue(process.isAlive(), () -> "node exited: " + readLog());
-            try
-            {
-                if (WsClient.HTTP.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode() == 200)
-                {
-                    return process;
-                }
-            }
-            catch (final java.io.IOException notYet)
-            {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("node not ready: " + readLog());
-    }
-
-    private String readLog()
-    {
-        try
-        {
-            return Files.readString(dir.resolve("doomed.log"));
-        }
-        catch (final java.io.IOException ex)
-        {
-            return ex.toString();
-        }
-    }
-
-    private static int freePort() throws Exception
-    {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            return probe.getLocalPort();
-        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.agentwire.server;
 
 import dev.agentwire.server.ingest.IngestEndpoints;
-import dev.agentwire.server.user.CloseCodes;
+import dev.agentwire.server.websocket.CloseCodes;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

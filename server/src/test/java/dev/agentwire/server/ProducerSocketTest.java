@@ -104,4 +104,42 @@ class ProducerSocketTest
         assertEquals("early-bird", online.get("user").asText());
         assertEquals("online", online.get("state").asText());
     }
+
+    @Test
+    void shouldBoundWhatARuntimeThatStopsReadingHoldsAndTellUsersItIsBusy() throws Exception
+    {
+        // The audit: a producer socket that stopped reading held every user message sent to it (heap 80 -> 430 MB)
+        // and users were told nothing. Now at most 4 MiB wait for it; past that users are answered agent_busy.
+        final WsClient runtime = fixture.producerSocket();
+        runtime.stopReading();
+        final List<WsClient> users = new java.util.ArrayList<>();
+        for (int u = 0; u < 5; u++)
+        {
+            final WsClient user = fixture.connect("talker-" + u);
+            user.next(5_000);
+            users.add(user);
+        }
+        final String big = "b".repeat(30_000);
+        int busy = 0;
+        // Up to 5 users x 250 messages of 30 KB (37 MB), within their rate limits: more than the bound plus what
+        // the kernel's socket buffers take, until the first agent_busy.
+        for (int round = 0; round < 250 && busy == 0; round++)
+        {
+            for (final WsClient user : users)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
+            }
+            Thread.sleep(60);
+            for (final WsClient user : users)
+            {
+                busy += (int)user.messages.stream()
+                    .filter(m -> "error".equals(m.path("type").asText()) && "agent_busy".equals(m.path("code").asText()))
+                    .count();
+            }
+        }
+        assertTrue(busy > 0, "users were told the runtime is busy");
+        // Every user is still connected and served.
+        assertEquals(202, fixture.publish("{\"user\":\"talker-0\",\"type\":\"app.x\",\"data\":{}}").statusCode());
+        assertEquals("app.x", users.get(0).collect(WsClient::isEvent, 1, 5_000).get(0).get("type").asText());
+    }
 }

@@ -214,6 +214,34 @@ class ResumeOverSocketTest
     }
 
     @Test
+    void shouldBoundTheReplayWorkOneConnectionCanAskFor() throws Exception
+    {
+        // The audit: 178 resumes within the message rate made the server send 735 MB in 10 s. A resume now waits
+        // for the previous one's replay to be sent, and a connection gets 1 per second (burst 3).
+        fixture = new ServerFixture(dir, b -> b.inboundRatePerSec(1_000).inboundBurst(1_000));
+        for (int i = 0; i < 10; i++)
+        {
+            fixture.publish(ServerFixture.runBatch("amp", "r" + i));
+        }
+        final WsClient socket = fixture.connect("amp");
+        final long epoch = socket.next(5_000).get("epoch").asLong();
+        for (int i = 0; i < 50; i++)
+        {
+            socket.send("{\"type\":\"resume\",\"epoch\":" + epoch + ",\"after\":0}");
+        }
+        // Each of the 50 is answered: resumed (its 50 events follow), or refused with a reason.
+        final List<JsonNode> answers = socket.collect(m -> "resumed".equals(m.path("type").asText()) ||
+            "error".equals(m.path("type").asText()), 50, 10_000);
+        final long resumed = answers.stream().filter(m -> "resumed".equals(m.path("type").asText())).count();
+        final long refused = answers.stream().filter(m -> m.has("code") &&
+            ("resume_in_progress".equals(m.get("code").asText()) || "rate_limited".equals(m.get("code").asText())))
+            .count();
+        assertTrue(resumed >= 1 && resumed <= 3, "resumes answered: " + resumed);
+        assertEquals(50 - resumed, refused);
+        assertTrue(socket.isOpen());
+    }
+
+    @Test
     void shouldRefuseAMalformedCursorWith400() throws Exception
     {
         fixture = new ServerFixture(dir, b -> { });

@@ -1,6 +1,6 @@
 package dev.agentwire.server;
 
-import dev.agentwire.server.user.CloseCodes;
+import dev.agentwire.server.websocket.CloseCodes;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
 import org.junit.jupiter.api.AfterEach;

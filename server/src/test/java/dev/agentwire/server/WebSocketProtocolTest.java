@@ -282,6 +282,22 @@ final class WebSocketProtocolTest
     }
 
     @Test
+    void shouldClose4002OnAPingFloodAndCountIt() throws Exception
+    {
+        // Pings cost a token like any frame: a flood is a rate-limit close (4002), counted, not an internal error.
+        try (RawClient client = RawClient.connect(fixture, "alice"))
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                client.sendFrame(0x80 | PING, new byte[] {1});
+            }
+            assertEquals(4002, client.awaitCloseCode());
+        }
+        RecordingAwait.until(() -> fixture.server.metrics().closedWith(4002) == 1, 5_000, "the close counted");
+        assertEquals(0, fixture.server.metrics().closedWith(1011));
+    }
+
+    @Test
     void shouldKeepServingOthersWhileOneClientBreaksTheProtocol() throws Exception
     {
         final WsClient bob = fixture.connect("bob");

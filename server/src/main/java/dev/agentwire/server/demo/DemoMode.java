@@ -3,7 +3,7 @@ package dev.agentwire.server.demo;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.server.auth.TokenMinter;
 import dev.agentwire.server.http.Http;
-import dev.agentwire.server.user.CloseCodes;
+import dev.agentwire.server.websocket.CloseCodes;
 import dev.agentwire.server.user.ConnectionRegistry;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Methods;

@@ -5,6 +5,7 @@ import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.sequencing.Sequencer;
+import dev.agentwire.server.websocket.WebSocketThreads;
 import io.undertow.server.HttpHandler;
 
 /**
@@ -34,6 +35,7 @@ public final class IngestEndpoints
      * @param producerRatePerSec events per second all producers together may publish.
      * @param producerBurst      burst of that.
      * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
+     * @param threads            the I/O threads' WebSocket buffers (producer sockets).
      */
     public IngestEndpoints(
         final Sequencer sequencer,
@@ -44,14 +46,15 @@ public final class IngestEndpoints
         final int maxBodyBytes,
         final int producerRatePerSec,
         final int producerBurst,
-        final int retryAfterSeconds)
+        final int retryAfterSeconds,
+        final WebSocketThreads threads)
     {
         this.key = key;
         final IngestParser parser = new IngestParser(maxMessageBytes);
         final TokenBucket producerLimit = new TokenBucket(producerRatePerSec, producerBurst, System.nanoTime());
         http = new ProducerHttpHandler(
             parser, sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
-        socket = new ProducerSocketHandler(parser, sequencer, producerLimit, metrics, router, maxBodyBytes);
+        socket = new ProducerSocketHandler(parser, sequencer, producerLimit, metrics, router, maxBodyBytes, threads);
     }
 
     /** @return {@code POST /v1/events}. */

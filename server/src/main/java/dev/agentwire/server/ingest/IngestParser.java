@@ -177,13 +177,13 @@ final class IngestParser
     }
 
     /**
-     * One producer-socket frame: an event with an optional {@code ref}.
+     * One producer-socket frame ({@code frame[0, length)}): an event with an optional {@code ref}.
      *
      * @param ref receives the frame's {@code ref} (at index 0) when there is one, also when the event is invalid.
      */
-    EventDraft parseFrame(final byte[] frame, final String[] ref) throws Invalid
+    EventDraft parseFrame(final byte[] frame, final int length, final String[] ref) throws Invalid
     {
-        try (JsonParser parser = Json.FACTORY.createParser(frame))
+        try (JsonParser parser = Json.FACTORY.createParser(frame, 0, length))
         {
             if (parser.nextToken() == null)
             {

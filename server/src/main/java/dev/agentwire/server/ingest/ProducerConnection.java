@@ -1,9 +1,6 @@
 package dev.agentwire.server.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.EventDraft;
-import dev.agentwire.server.http.Http;
 import dev.agentwire.server.http.Json;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
@@ -12,98 +9,175 @@ import dev.agentwire.server.runtime.RuntimeChannel;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
-import io.undertow.websockets.core.AbstractReceiveListener;
-import io.undertow.websockets.core.BufferedBinaryMessage;
-import io.undertow.websockets.core.BufferedTextMessage;
-import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
-import org.xnio.IoUtils;
+import dev.agentwire.server.websocket.CloseCodes;
+import dev.agentwire.server.websocket.WebSocketConnection;
+import dev.agentwire.server.websocket.WebSocketFrames;
+import dev.agentwire.server.websocket.WebSocketThreads;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.StreamConnection;
 
-import java.nio.ByteBuffer;
 import java.util.Collections;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One agent runtime's producer socket. Each text frame is one event (the HTTP schema) with an optional {@code ref};
- * the answer is an {@code ack} (with the seqs assigned) or a {@code nack} (with the reason), carrying the same ref.
- * The runtime also receives users' {@code user_message}, {@code cancel} and {@code presence} frames here.
+ * One agent runtime's producer socket, on the server's own framing. Each text frame is one event (the HTTP
+ * schema) with an optional {@code ref}; the answer is an {@code ack} (with the seqs assigned) or a {@code nack}
+ * (with the reason), carrying the same ref. The runtime also receives users' {@code user_message}, {@code cancel} and
+ * {@code presence} frames here.
+ * <p>
+ * What the server sends a runtime is bounded: at most {@link #SEND_WINDOW_BYTES} wait for a runtime that does not
+ * read. Past it a frame is not taken ({@link #send} returns false: the router tries another runtime, or tells the
+ * user {@code agent_busy}), and a runtime that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is
+ * closed with 4004. Before, a runtime that stopped reading held every user message sent to it, without bound.
  */
-final class ProducerConnection extends AbstractReceiveListener implements RuntimeChannel
+final class ProducerConnection extends WebSocketConnection implements RuntimeChannel
 {
-    private final WebSocketChannel channel;
+    /** Bytes the server keeps for a runtime that is not reading. */
+    static final int SEND_WINDOW_BYTES = 4 * 1024 * 1024;
+    /** How long a runtime may leave a backlog untouched before it is closed as not reading. */
+    static final long STALL_TIMEOUT_MS = 30_000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
+
     private final IngestParser parser;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
     private final ServerMetrics metrics;
     private final InboundRouter router;
-    private final int maxFrameBytes;
+    private final String remote;
+    // The backlog: bytes taken by send() and not yet handed to the I/O thread, plus what the socket has not taken.
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private volatile int pendingSnapshot;
+    private volatile long lastProgressNs = System.nanoTime();
+    private volatile boolean ended;
+    private byte[] frame = new byte[4096];
 
     ProducerConnection(
-        final WebSocketChannel channel,
+        final StreamConnection connection,
+        final WebSocketThreads threads,
+        final int maxFrameBytes,
         final IngestParser parser,
         final Sequencer sequencer,
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
         final InboundRouter router,
-        final int maxFrameBytes)
+        final String remote)
     {
-        this.channel = channel;
+        super(connection, threads, maxFrameBytes);
         this.parser = parser;
         this.sequencer = sequencer;
         this.producerLimit = producerLimit;
         this.metrics = metrics;
         this.router = router;
-        this.maxFrameBytes = maxFrameBytes;
+        this.remote = remote;
     }
 
+    /** On the connection's I/O thread, from the upgrade. */
     void start()
     {
-        channel.addCloseTask(ch -> router.detach(this));
-        channel.getReceiveSetter().set(this);
-        channel.resumeReceives();
+        startIo();
         router.attach(this);
+        LOG.info("producer open: remote={}", remote);
     }
 
     @Override
     public String remote()
     {
-        return String.valueOf(channel.getSourceAddress());
+        return remote;
     }
 
-    /** Thread-safe: hops to the socket's I/O thread. */
+    /** Thread-safe: takes the frame into the bounded backlog and hops to the socket's I/O thread. */
     @Override
-    public void send(final byte[] frame)
+    public boolean send(final byte[] text)
     {
-        try
+        if (ended)
         {
-            channel.getIoThread().execute(() -> WebSockets.sendText(ByteBuffer.wrap(frame), channel, null));
+            return false;
         }
-        catch (final java.util.concurrent.RejectedExecutionException stopping)
+        final long held = queuedBytes.get() + pendingSnapshot;
+        if (held > 0 && held + text.length > SEND_WINDOW_BYTES)
         {
-            IoUtils.safeClose(channel);
+            if (System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
+            {
+                onIoThread(() -> cutAsNotReading());
+            }
+            return false;
         }
+        queuedBytes.addAndGet(text.length);
+        onIoThread(() -> write(text));
+        return true;
+    }
+
+    private void write(final byte[] text)
+    {
+        queuedBytes.addAndGet(-text.length);
+        if (isClosing())
+        {
+            return;
+        }
+        final UnsafeBuffer out = writeBuffer();
+        final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.TEXT, text.length);
+        out.putBytes(header, text);
+        if (flush(header + text.length))
+        {
+            lastProgressNs = System.nanoTime();
+        }
+        pendingSnapshot = pendingBytes();
     }
 
     @Override
-    protected long getMaxTextBufferSize()
+    protected void onWritable()
     {
-        return maxFrameBytes;
+        // The socket took the pending bytes: the runtime reads again.
+        lastProgressNs = System.nanoTime();
+        pendingSnapshot = pendingBytes();
+    }
+
+    private void cutAsNotReading()
+    {
+        if (isClosing())
+        {
+            return;
+        }
+        metrics.producerCut();
+        LOG.warn("producer cut: remote={} backlogBytes={} reason=not reading for {} ms", remote,
+            queuedBytes.get() + pendingSnapshot, STALL_TIMEOUT_MS);
+        router.detach(this);
+        sendClose(CloseCodes.SLOW_CONSUMER, CloseCodes.reason(CloseCodes.SLOW_CONSUMER));
+    }
+
+    // Reading (I/O thread).
+
+    @Override
+    public boolean onFrame(final int opcode, final long payloadLength)
+    {
+        return true;
     }
 
     @Override
-    protected long getMaxBinaryBufferSize()
+    public void onMessage(final int opcode, final DirectBuffer data, final int offset, final int length)
     {
-        return maxFrameBytes;
-    }
-
-    @Override
-    protected void onFullTextMessage(final WebSocketChannel ch, final BufferedTextMessage message)
-    {
-        final byte[] frame = message.getData().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (opcode == WebSocketFrames.BINARY)
+        {
+            nack(null, 400, "bad_request",
+                "send events as JSON text frames; binary payloads go to POST /v1/events/binary");
+            return;
+        }
+        if (frame.length < length)
+        {
+            frame = new byte[Math.max(length, frame.length * 2)];
+        }
+        data.getBytes(offset, frame, 0, length);
         final String[] refs = new String[1];
         final EventDraft event;
         try
         {
-            event = parser.parseFrame(frame, refs);
+            event = parser.parseFrame(frame, length, refs);
         }
         catch (final IngestParser.Invalid invalid)
         {
@@ -121,6 +195,7 @@ final class ProducerConnection extends AbstractReceiveListener implements Runtim
             nack(ref, 429, "rate_limited", "producer publish rate exceeded");
             return;
         }
+        // The draft points into this connection's frame bytes: published now, before the next frame is read.
         sequencer.publish(Collections.singletonList(event), batch ->
         {
             final EventResult result = batch.results.get(0);
@@ -137,21 +212,13 @@ final class ProducerConnection extends AbstractReceiveListener implements Runtim
     }
 
     @Override
-    protected void onFullBinaryMessage(final WebSocketChannel ch, final BufferedBinaryMessage message)
+    public void onPong()
     {
-        message.getData().free();
-        nack(null, 400, "bad_request", "send events as JSON text frames; binary payloads go to POST /v1/events/binary");
-    }
-
-    @Override
-    protected void onError(final WebSocketChannel ch, final Throwable error)
-    {
-        IoUtils.safeClose(ch);
     }
 
     private void nack(final String ref, final int status, final String code, final String message)
     {
-        final ObjectNode nack = Http.object();
+        final ObjectNode nack = Json.MAPPER.createObjectNode();
         nack.put("type", "nack");
         if (ref != null)
         {
@@ -160,14 +227,9 @@ final class ProducerConnection extends AbstractReceiveListener implements Runtim
         nack.put("status", status);
         nack.put("code", code);
         nack.put("message", message);
-        send(bytes(nack));
-    }
-
-    private static byte[] bytes(final ObjectNode node)
-    {
         try
         {
-            return Json.MAPPER.writeValueAsBytes(node);
+            send(Json.MAPPER.writeValueAsBytes(nack));
         }
         catch (final JsonProcessingException ex)
         {
@@ -175,4 +237,31 @@ final class ProducerConnection extends AbstractReceiveListener implements Runtim
         }
     }
 
+    // Closing (I/O thread).
+
+    @Override
+    protected void onPeerClose(final int code, final String reason)
+    {
+        router.detach(this);
+    }
+
+    @Override
+    protected void onProtocolViolation(final int code)
+    {
+        router.detach(this);
+    }
+
+    @Override
+    protected void onAbort(final AbortCause cause)
+    {
+        router.detach(this);
+    }
+
+    @Override
+    protected void onEnded()
+    {
+        ended = true;
+        router.detach(this);
+        LOG.info("producer close: remote={}", remote);
+    }
 }

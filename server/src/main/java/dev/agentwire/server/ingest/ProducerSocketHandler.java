@@ -1,30 +1,27 @@
 package dev.agentwire.server.ingest;
 
-import dev.agentwire.server.http.Http;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.sequencing.Sequencer;
+import dev.agentwire.server.websocket.WebSocketHandshake;
+import dev.agentwire.server.websocket.WebSocketThreads;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.websockets.WebSocketConnectionCallback;
-import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
-import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.spi.WebSocketHttpExchange;
 
 /**
  * {@code GET /v1/producer} (behind the producer key): the upgrade to an agent runtime's socket, which publishes
- * events and receives users' messages and presence ({@link ProducerConnection}).
+ * events and receives users' messages and presence ({@link ProducerConnection}), on the server's own framing.
  */
-final class ProducerSocketHandler implements HttpHandler, WebSocketConnectionCallback
+final class ProducerSocketHandler implements HttpHandler
 {
-    private final WebSocketProtocolHandshakeHandler handshake;
     private final IngestParser parser;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
     private final ServerMetrics metrics;
     private final InboundRouter router;
     private final int maxFrameBytes;
+    private final WebSocketThreads threads;
 
     ProducerSocketHandler(
         final IngestParser parser,
@@ -32,7 +29,8 @@ final class ProducerSocketHandler implements HttpHandler, WebSocketConnectionCal
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
         final InboundRouter router,
-        final int maxFrameBytes)
+        final int maxFrameBytes,
+        final WebSocketThreads threads)
     {
         this.parser = parser;
         this.sequencer = sequencer;
@@ -40,19 +38,15 @@ final class ProducerSocketHandler implements HttpHandler, WebSocketConnectionCal
         this.metrics = metrics;
         this.router = router;
         this.maxFrameBytes = maxFrameBytes;
-        this.handshake = new WebSocketProtocolHandshakeHandler(this, exchange ->
-            Http.error(exchange, 426, "upgrade_required", "GET /v1/producer is a WebSocket endpoint"));
+        this.threads = threads;
     }
 
     @Override
-    public void handleRequest(final HttpServerExchange exchange) throws Exception
+    public void handleRequest(final HttpServerExchange exchange)
     {
-        handshake.handleRequest(exchange);
-    }
-
-    @Override
-    public void onConnect(final WebSocketHttpExchange exchange, final WebSocketChannel channel)
-    {
-        new ProducerConnection(channel, parser, sequencer, producerLimit, metrics, router, maxFrameBytes).start();
+        final String remote = String.valueOf(exchange.getSourceAddress());
+        WebSocketHandshake.upgrade(exchange, "GET /v1/producer", (connection, upgraded) ->
+            new ProducerConnection(connection, threads, maxFrameBytes, parser, sequencer, producerLimit, metrics, router,
+                remote).start());
     }
 }

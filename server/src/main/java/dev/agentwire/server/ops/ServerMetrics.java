@@ -25,11 +25,24 @@ public final class ServerMetrics
     private final LongAdder resumesRecovered = new LongAdder();
     private final LongAdder resumesNotRecovered = new LongAdder();
     private final LongAdder badMessages = new LongAdder();
+    private final LongAdder producersCut = new LongAdder();
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
     final LatencyHistogram deliveryLatency = new LatencyHistogram("agentwire_delivery_latency_seconds",
         "From publish into the spine to the frame handed to the user's socket.",
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5);
+
+    /** A producer socket was closed (4004) for not reading its backlog. */
+    public void producerCut()
+    {
+        producersCut.increment();
+    }
+
+    /** @return producer sockets closed for not reading. */
+    public long producersCut()
+    {
+        return producersCut.sum();
+    }
 
     /** A user connection opened. */
     public void connectionOpened()
@@ -151,6 +164,8 @@ public final class ServerMetrics
         exporter.labelled("agentwire_rate_limited", "Rate-limit and cap hits, by scope.", "scope", rateLimited);
         exporter.labelled("agentwire_auth_failures", "Refused tokens and keys, by reason.", "reason", authFailures);
         exporter.counter("agentwire_bad_messages", "Client messages answered with bad_message.", badMessages);
+        exporter.counter("agentwire_producers_cut", "Producer sockets closed (4004) for leaving their backlog " +
+            "unread.", producersCut);
         final Map<String, LongAdder> resumes = new LinkedHashMap<>();
         resumes.put("recovered", resumesRecovered);
         resumes.put("not_recovered", resumesNotRecovered);

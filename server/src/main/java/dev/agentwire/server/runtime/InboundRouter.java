@@ -19,8 +19,9 @@ import java.util.function.Supplier;
 /**
  * The one inbound registry: where each of a user's messages ({@code user_message}, {@code cancel}, custom types)
  * goes, decided once per message. An embedded handler registered for the type takes it; otherwise one connected
- * producer socket, round robin; otherwise, on a cluster node, a runtime on another node; otherwise nobody, and the
- * user is told {@code no_agent}. Also the presence listener that tells every producer socket who is online.
+ * producer socket, round robin, passing over one whose backlog is full; otherwise, on a cluster node, a runtime on
+ * another node; otherwise nobody, and the user is told {@code no_agent} (or {@code agent_busy} when runtimes are
+ * connected but none is reading). Also the presence listener that tells every producer socket who is online.
  * Thread-safe.
  */
 public final class InboundRouter implements PresenceListener
@@ -31,6 +32,8 @@ public final class InboundRouter implements PresenceListener
     public static final int NO_AGENT = -1;
     /** {@link #route}: the embedded runtime's handler threw. */
     public static final int AGENT_ERROR = -2;
+    /** {@link #route}: every connected runtime's backlog is full (it is not reading): the message was not taken. */
+    public static final int AGENT_BUSY = -3;
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundRouter.class);
 
@@ -77,7 +80,7 @@ public final class InboundRouter implements PresenceListener
      * @param type    the message type.
      * @param message the parsed message.
      * @param text    the same message as received, for an embedded handler.
-     * @return {@link #DELIVERED}, {@link #NO_AGENT} or {@link #AGENT_ERROR}.
+     * @return {@link #DELIVERED}, {@link #NO_AGENT}, {@link #AGENT_BUSY} or {@link #AGENT_ERROR}.
      */
     public int route(final String userId, final String type, final JsonNode message, final String text)
     {
@@ -96,34 +99,50 @@ public final class InboundRouter implements PresenceListener
                 return AGENT_ERROR;
             }
         }
-        final RuntimeChannel target = channels.pick();
-        if (target == null && !remote.anyProducers())
+        if (channels.isEmpty() && !remote.anyProducers())
         {
             return NO_AGENT;
         }
         final byte[] frame = forwardedFrame(userId, type, message);
-        if (target != null)
+        final int local = channels.offer(frame);
+        if (local == RuntimeChannels.TAKEN)
         {
-            target.send(frame);
+            return DELIVERED;
         }
-        else
+        if (remote.anyProducers())
         {
             remote.forward(frame);
+            return DELIVERED;
         }
-        return DELIVERED;
+        return local == RuntimeChannels.ALL_BUSY ? AGENT_BUSY : NO_AGENT;
     }
 
     /** @return the error code a user is answered with for a status of {@link #route}. */
     public static String errorCode(final int status)
     {
-        return status == NO_AGENT ? "no_agent" : "agent_error";
+        switch (status)
+        {
+            case NO_AGENT:
+                return "no_agent";
+            case AGENT_BUSY:
+                return "agent_busy";
+            default:
+                return "agent_error";
+        }
     }
 
     /** @return the message a user is answered with for a status of {@link #route}. */
     public static String errorMessage(final int status, final String type)
     {
-        return status == NO_AGENT ? "no agent runtime is connected to take " + type :
-            "the agent runtime failed to take " + type;
+        switch (status)
+        {
+            case NO_AGENT:
+                return "no agent runtime is connected to take " + type;
+            case AGENT_BUSY:
+                return "the agent runtime is not keeping up and did not take " + type + "; retry shortly";
+            default:
+                return "the agent runtime failed to take " + type;
+        }
     }
 
     /** A producer socket connected: it takes messages from now on, and first learns who is online. */

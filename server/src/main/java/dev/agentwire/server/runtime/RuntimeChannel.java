@@ -10,8 +10,9 @@ public interface RuntimeChannel
      * Sends one text frame. Any thread; never blocks.
      *
      * @param frame the UTF-8 JSON frame; not changed after the call.
+     * @return false when the runtime is not reading and its bounded backlog is full: the frame was not taken.
      */
-    void send(byte[] frame);
+    boolean send(byte[] frame);
 
     /** @return the peer, for logs. */
     String remote();

@@ -26,13 +26,41 @@ public final class RuntimeChannels
      */
     public boolean deliver(final byte[] message)
     {
-        final RuntimeChannel target = pick();
-        if (target == null)
+        return offer(message) == TAKEN;
+    }
+
+    /** {@link #offer}: a runtime took the frame. */
+    static final int TAKEN = 0;
+    /** {@link #offer}: no producer socket is connected. */
+    static final int NONE = 1;
+    /** {@link #offer}: every producer socket's backlog is full. */
+    static final int ALL_BUSY = 2;
+
+    /**
+     * Gives a frame to one runtime, round robin, passing over runtimes whose backlog is full.
+     *
+     * @return {@link #TAKEN}, {@link #NONE} or {@link #ALL_BUSY}.
+     */
+    int offer(final byte[] frame)
+    {
+        final int size = channels.size();
+        if (size == 0)
         {
-            return false;
+            return NONE;
         }
-        target.send(message);
-        return true;
+        for (int tries = 0; tries < size; tries++)
+        {
+            final RuntimeChannel target = pick();
+            if (target == null)
+            {
+                return NONE;
+            }
+            if (target.send(frame))
+            {
+                return TAKEN;
+            }
+        }
+        return ALL_BUSY;
     }
 
     void add(final RuntimeChannel channel)

@@ -91,7 +91,19 @@ final class ClientProtocol
             connection.badMessage("resume needs epoch and after (integers, after >= 0)");
             return;
         }
-        connection.resubscribe(epoch.longValue(), after.longValue());
+        switch (connection.resubscribe(epoch.longValue(), after.longValue()))
+        {
+            case UserConnection.RESUME_IN_PROGRESS:
+                connection.sendError("resume_in_progress",
+                    "a resume is still being answered; wait for its events before resuming again");
+                break;
+            case UserConnection.RESUME_RATE_LIMITED:
+                connection.sendError("rate_limited", "at most " + UserConnection.RESUMES_PER_SEC +
+                    " resume per second (burst " + UserConnection.RESUME_BURST + ")");
+                break;
+            default:
+                break;
+        }
     }
 
     private void room(final UserConnection connection, final String type, final JsonNode message)

@@ -11,6 +11,7 @@ import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.websocket.WebSocketConnection;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import dev.agentwire.server.websocket.WebSocketThreads;
+import dev.agentwire.server.websocket.CloseCodes;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -46,6 +47,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     private final UserSocketSettings settings;
     private final ClientProtocol protocol;
     private final TokenBucket inboundLimit;
+    /** A continuation frame this large costs no inbound token (see {@link #onFrame}). */
+    static final int FREE_FRAGMENT_BYTES = 1024;
+    /** Resumes a connection may ask for: each replays up to a user's whole history. */
+    private final TokenBucket resumeLimit;
+    // A resume was asked for and its answer (the resumed notice) has not been sent yet.
+    private boolean resumePending;
     private final DrainScheduler drainer;
     private final HeartbeatSweeper sweeper;
     private final long openedAtMs;
@@ -91,6 +98,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         this.sweeper = sweeper;
         final long nowNs = System.nanoTime();
         this.inboundLimit = new TokenBucket(settings.inboundRatePerSec, settings.inboundBurst, nowNs);
+        this.resumeLimit = new TokenBucket(RESUMES_PER_SEC, RESUME_BURST, nowNs);
         this.lastHeardNs = nowNs;
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
@@ -228,6 +236,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         if (written > 0)
         {
             metrics.resumed(recovered);
+            resumePending = false;
         }
         return written;
     }
@@ -300,12 +309,40 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         onIoThread(() -> sendError(code, message));
     }
 
-    /** A resume on an open socket: a new subscription from the cursor replaces the current one. */
-    void resubscribe(final long epoch, final long after)
+    /** {@link #resubscribe}: the resume was taken. */
+    static final int RESUME_TAKEN = 0;
+    /** {@link #resubscribe}: a resume is still being answered (its notice or events not all sent yet). */
+    static final int RESUME_IN_PROGRESS = 1;
+    /** {@link #resubscribe}: over the connection's resume rate. */
+    static final int RESUME_RATE_LIMITED = 2;
+    /** Sustained resumes per second one connection may ask for. */
+    static final int RESUMES_PER_SEC = 1;
+    /** Burst of resumes. */
+    static final int RESUME_BURST = 3;
+
+    /**
+     * A resume on an open socket: a new subscription from the cursor replaces the current one. Bounded, since each
+     * replays up to the user's whole history: one at a time (refused while the previous one's replay, or any
+     * backlog, is still being sent) and {@link #RESUMES_PER_SEC} per second.
+     *
+     * @return {@link #RESUME_TAKEN}, {@link #RESUME_IN_PROGRESS} or {@link #RESUME_RATE_LIMITED}.
+     */
+    int resubscribe(final long epoch, final long after)
     {
         final Subscription old = subscription;
+        if (resumePending || old.queuedCount() > 0)
+        {
+            return RESUME_IN_PROGRESS;
+        }
+        if (!resumeLimit.tryAcquire(1, System.nanoTime()))
+        {
+            metrics.rateLimited("resume");
+            return RESUME_RATE_LIMITED;
+        }
+        resumePending = true;
         subscription = engine.subscribe(principal.userId, this, epoch, after);
         old.close();
+        return RESUME_TAKEN;
     }
 
     void badMessage(final String why)
@@ -323,7 +360,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     // Socket side (I/O thread).
 
     @Override
-    public boolean onFrame(final int opcode)
+    public boolean onFrame(final int opcode, final long payloadLength)
     {
         lastHeardNs = System.nanoTime();
         if (closing || opcode == WebSocketFrames.PONG || opcode == WebSocketFrames.CLOSE)
@@ -331,7 +368,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             return true;
         }
         // Every frame a client sends costs a token (fragments and pings too), so a flood of empty frames is limited
-        // like a flood of messages.
+        // like a flood of messages. A continuation that carries a real share of a message is free: clients split
+        // large messages into fragments (the JDK's at a few KiB), and the message size bound already limits those.
+        if (opcode == WebSocketFrames.CONTINUATION && payloadLength >= FREE_FRAGMENT_BYTES)
+        {
+            return true;
+        }
         if (!inboundLimit.tryAcquire(1, lastHeardNs))
         {
             metrics.rateLimited("connection");

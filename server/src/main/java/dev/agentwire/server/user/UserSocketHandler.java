@@ -15,6 +15,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import dev.agentwire.server.websocket.WebSocketHandshake;
 import dev.agentwire.server.websocket.WebSocketThreads;
+import dev.agentwire.server.websocket.CloseCodes;
 import org.xnio.StreamConnection;
 
 

@@ -28,9 +28,10 @@ final class FrameReader
         /**
          * A frame begins (any opcode, continuations and control frames included): the hook for counting frames.
          *
+         * @param payloadLength the frame's payload length, as its header says.
          * @return false to stop reading (the handler closes the connection).
          */
-        boolean onFrame(int opcode);
+        boolean onFrame(int opcode, long payloadLength);
 
         /** A whole text (UTF-8 checked) or binary message; the bytes are valid during the call only. */
         void onMessage(int opcode, DirectBuffer data, int offset, int length);
@@ -178,7 +179,7 @@ final class FrameReader
         System.arraycopy(header, at, mask, 0, 4);
         maskIndex = 0;
         remaining = length;
-        if (!handler.onFrame(opcode))
+        if (!handler.onFrame(opcode, length))
         {
             return STOPPED;
         }

@@ -26,9 +26,15 @@ class InboundRouterTest
     {
         final List<JsonNode> frames = new CopyOnWriteArrayList<>();
 
+        volatile boolean full;
+
         @Override
-        public void send(final byte[] frame)
+        public boolean send(final byte[] frame)
         {
+            if (full)
+            {
+                return false;
+            }
             try
             {
                 frames.add(Json.MAPPER.readTree(frame));
@@ -37,6 +43,7 @@ class InboundRouterTest
             {
                 throw new AssertionError(ex);
             }
+            return true;
         }
 
         @Override
@@ -75,6 +82,24 @@ class InboundRouterTest
         assertEquals("r1", frame.get("run_id").asText());
         assertEquals("hi", frame.get("data").get("text").asText());
         assertFalse(frame.has("extra"), "only the documented fields are forwarded");
+    }
+
+    @Test
+    void shouldPassOverARuntimeThatIsNotReadingAndSayBusyWhenNoneIs() throws Exception
+    {
+        final Recording stalled = new Recording();
+        final Recording reading = new Recording();
+        stalled.full = true;
+        router.attach(stalled);
+        router.attach(reading);
+        for (int i = 0; i < 4; i++)
+        {
+            assertEquals(InboundRouter.DELIVERED, router.route("ann", "user_message", Json.MAPPER.readTree(TEXT), TEXT));
+        }
+        assertEquals(4, reading.frames.size(), "every message went to the runtime that reads");
+        reading.full = true;
+        assertEquals(InboundRouter.AGENT_BUSY, router.route("ann", "user_message", Json.MAPPER.readTree(TEXT), TEXT));
+        assertEquals("agent_busy", InboundRouter.errorCode(InboundRouter.AGENT_BUSY));
     }
 
     @Test

@@ -1,9 +1,9 @@
-package dev.agentwire.server.user;
+package dev.agentwire.server.websocket;
 
-import dev.agentwire.server.websocket.WebSocketFrames;
 
 /**
- * WebSocket close codes the server uses on user sockets, with their reasons: the one table (docs/PROTOCOL.md).
+ * WebSocket close codes the server uses on user and producer sockets, with their reasons: the one table
+ * (docs/PROTOCOL.md).
  */
 public final class CloseCodes
 {

@@ -1,0 +1,307 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.server.http.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fault suite: a real server, many real clients that reconnect with their cursors as front ends do, a producer
+ * publishing throughout, faults injected at random, and then the whole history checked by the {@link FaultLedger}:
+ * every acknowledged event reached its user once and in order, or its loss was announced; nothing reached anyone
+ * else. Bounded in time: {@code agentwire.faults.seconds} per scenario (short in the default build, longer with
+ * {@code mvn -P faults verify}). Each scenario adds a row to {@code target/fault-report.md}.
+ */
+@Timeout(600)
+final class FaultSuiteTest
+{
+    private static final long SECONDS = Long.getLong("agentwire.faults.seconds", 10);
+    private static final long SEED = Long.getLong("agentwire.faults.seed", System.nanoTime());
+    private static final List<String> REPORT = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<FaultSession> sessions = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (final FaultSession session : sessions)
+        {
+            session.stop();
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--)
+        {
+            closeables.get(i).close();
+        }
+    }
+
+    @AfterAll
+    static void writeReport() throws Exception
+    {
+        final StringBuilder table = new StringBuilder()
+            .append("| scenario | faults injected | acknowledged | delivered | announced lost | silently lost | ")
+            .append("duplicated | reordered | foreign |\n|---|---|---|---|---|---|---|---|---|\n");
+        REPORT.forEach(table::append);
+        Files.createDirectories(Path.of("target"));
+        Files.writeString(Path.of("target", "fault-report.md"), table.toString());
+        System.out.println(table);
+    }
+
+    @Test
+    void shouldLoseNothingSilentlyWhenClientsAndTheNetworkMisbehave() throws Exception
+    {
+        final Random random = new Random(SEED);
+        final ServerFixture server = new ServerFixture(dir, b -> b.producerRatePerSec(1_000_000).producerBurst(1_000_000)
+            .inboundRatePerSec(1_000).inboundBurst(1_000),
+            AgentWireConfig.builder().sliceCount(2).historyMaxEvents(256));
+        closeables.add(server);
+        final FaultProxy proxy = new FaultProxy(server.server.port());
+        closeables.add(proxy);
+        final FaultLedger ledger = new FaultLedger();
+        // Half the sessions connect straight, half through the bad network.
+        final List<String> users = startSessions(60, ledger, i -> i % 2 == 0 ? () -> server.ws(null) :
+            () -> URI.create("ws://127.0.0.1:" + proxy.port() + "/v1/ws"));
+
+        runWithFaults(ledger, users, () -> server.http("/v1/events"), random, () ->
+        {
+            final int fault = random.nextInt(6);
+            switch (fault)
+            {
+                case 0:
+                    killSome(random, ledger, 5);
+                    break;
+                case 1:
+                    sessions.get(random.nextInt(sessions.size())).stall(500 + random.nextInt(2_500));
+                    ledger.fault("stalled reader");
+                    break;
+                case 2:
+                    sessions.get(random.nextInt(sessions.size())).slow(random.nextInt(3) == 0 ? 5 : 0);
+                    ledger.fault("slow reader");
+                    break;
+                case 3:
+                    // A reconnect storm: every session drops and comes back at once.
+                    sessions.forEach(FaultSession::kill);
+                    ledger.fault("reconnect storm (60)");
+                    break;
+                case 4:
+                    proxy.delay(random.nextInt(3) == 0 ? 0 : 5 + random.nextInt(50));
+                    proxy.stall(random.nextInt(800));
+                    ledger.fault("latency / stall on the link");
+                    break;
+                default:
+                    proxy.cut();
+                    ledger.fault("link cut");
+                    break;
+            }
+        });
+        proxy.delay(0);
+        sessions.forEach(s -> s.slow(0));
+        report("clients and network (single node)", ledger, users);
+    }
+
+    @Test
+    void shouldAnnounceEverythingLostWhenTheServerIsKilled() throws Exception
+    {
+        final Random random = new Random(SEED + 1);
+        final int port = ServerProcess.freePort();
+        final Path log = dir.resolve("server.log");
+        final Map<String, String> env = Map.of("AGENTWIRE_PRODUCER_RATE", "1000000", "AGENTWIRE_PRODUCER_BURST", "1000000");
+        final ServerProcess[] server = {ServerProcess.start(port, log, env)};
+        closeables.add(() -> server[0].kill());
+        final FaultLedger ledger = new FaultLedger();
+        final List<String> users = startSessions(30, ledger, i -> server[0]::ws);
+
+        runWithFaults(ledger, users, () -> server[0].http("/v1/events"), random, () ->
+        {
+            if (random.nextInt(3) == 0)
+            {
+                // SIGKILL mid-stream, and back on the same port: a new epoch, and every resume says what was lost.
+                try
+                {
+                    server[0].kill();
+                    ledger.fault("server SIGKILL + restart");
+                    server[0] = ServerProcess.start(port, log, env);
+                }
+                catch (final Exception ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            }
+            else
+            {
+                killSome(random, ledger, 3);
+            }
+        });
+        report("server SIGKILL and restart (single node)", ledger, users);
+    }
+
+    // The harness.
+
+    private List<String> startSessions(
+        final int count, final FaultLedger ledger, final java.util.function.IntFunction<Supplier<URI>> endpoint)
+        throws Exception
+    {
+        final List<String> users = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            final String user = "fault-" + i;
+            final FaultSession session = new FaultSession(user, endpoint.apply(i), ledger);
+            session.connect();
+            sessions.add(session);
+            users.add(user);
+        }
+        RecordingAwait.until(() -> sessions.stream().allMatch(s -> s.epoch() > 0), 20_000, "every session welcomed");
+        return users;
+    }
+
+    private void killSome(final Random random, final FaultLedger ledger, final int most)
+    {
+        final int n = 1 + random.nextInt(most);
+        for (int i = 0; i < n; i++)
+        {
+            sessions.get(random.nextInt(sessions.size())).kill();
+        }
+        ledger.fault("client killed");
+    }
+
+    /**
+     * Publishes throughout (bounded: {@link #SECONDS}), injecting a fault every 300-1,300 ms; then heals, lets every
+     * session catch up, and leaves the verdict to the caller.
+     */
+    private void runWithFaults(final FaultLedger ledger, final List<String> users, final Supplier<URI> ingest,
+        final Random random, final Runnable injectFault) throws Exception
+    {
+        final AtomicBoolean publishing = new AtomicBoolean(true);
+        final AtomicLong sent = new AtomicLong();
+        final Thread producer = new Thread(() -> publish(ledger, users, ingest, publishing, sent), "fault-producer");
+        producer.start();
+        final long endNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+        while (System.nanoTime() < endNs)
+        {
+            Thread.sleep(300 + random.nextInt(1_000));
+            injectFault.run();
+        }
+        publishing.set(false);
+        producer.join(30_000);
+        // Heal: every session reconnected and caught up with what was acknowledged for it, or the catch-up timed out
+        // (which the verdict then shows as silent loss).
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadlineNs && !caughtUp(ledger))
+        {
+            Thread.sleep(100);
+        }
+    }
+
+    private boolean caughtUp(final FaultLedger ledger)
+    {
+        for (final FaultSession session : sessions)
+        {
+            if (!session.isOpen() || session.lastSeq() < ledger.highestAcknowledged(session.user, session.epoch()))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Batches of 20 events to random users, about 2,000 events per second; records each acknowledged seq. */
+    private static void publish(final FaultLedger ledger, final List<String> users, final Supplier<URI> ingest,
+        final AtomicBoolean publishing, final AtomicLong sent)
+    {
+        final Random random = new Random(SEED + 7);
+        while (publishing.get())
+        {
+            final StringBuilder body = new StringBuilder("[");
+            for (int i = 0; i < 20; i++)
+            {
+                final String user = users.get(random.nextInt(users.size()));
+                body.append(i == 0 ? "" : ",").append("{\"user\":\"").append(user)
+                    .append("\",\"type\":\"app.fault\",\"data\":{\"u\":\"").append(user).append("\",\"k\":")
+                    .append(sent.incrementAndGet()).append("}}");
+            }
+            try
+            {
+                final HttpResponse<String> response = WsClient.HTTP.send(HttpRequest.newBuilder(ingest.get())
+                    .timeout(Duration.ofSeconds(5))
+                    .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.append(']').toString())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 202 || response.statusCode() == 422 || response.statusCode() == 503)
+                {
+                    acknowledge(ledger, Json.MAPPER.readTree(response.body()));
+                }
+            }
+            catch (final Exception unknownOutcome)
+            {
+                // The server went away mid-request: nothing was acknowledged, nothing is owed.
+            }
+            try
+            {
+                Thread.sleep(10);
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+        }
+    }
+
+    private static void acknowledge(final FaultLedger ledger, final JsonNode answer)
+    {
+        final JsonNode results = answer.path("results");
+        for (final JsonNode result : results)
+        {
+            if (!"accepted".equals(result.path("status").asText()))
+            {
+                continue;
+            }
+            for (final JsonNode seq : result.path("seqs"))
+            {
+                ledger.acknowledged(seq.get("user").asText(), seq.get("epoch").asLong(), seq.get("seq").asLong(),
+                    result.path("index").asText());
+            }
+        }
+    }
+
+    private void report(final String scenario, final FaultLedger ledger, final List<String> users)
+    {
+        final FaultLedger.Verdict v = ledger.verdict();
+        final StringBuilder faults = new StringBuilder();
+        ledger.faults().forEach((name, count) -> faults.append(faults.length() == 0 ? "" : ", ")
+            .append(name).append(" ×").append(count));
+        final String row = "| " + scenario + " | " + faults + " | " + v.acknowledged + " | " + v.delivered + " | " +
+            v.announcedLost + " | " + v.silentlyLost + " | " + v.duplicated + " | " + v.reordered + " | " +
+            v.foreign + " |\n";
+        synchronized (REPORT)
+        {
+            REPORT.add(row);
+        }
+        System.out.println("FAULTS seed=" + SEED + " " + row);
+        assertTrue(v.acknowledged > 0, "events were acknowledged");
+        assertTrue(v.clean(), "seed=" + SEED + " " + row + " silent losses e.g. " + v.examples);
+    }
+}
