@@ -27,7 +27,11 @@ final class FaultLedger
         long reordered;
         long lastEpoch = -1;
         long lastSeq = -1;
+        long newestAcknowledgedEpoch = -1;
+        final Map<Long, Long> firstSeenAt = new HashMap<>(); // epoch -> order it was first acknowledged or told
     }
+
+    private final java.util.concurrent.atomic.AtomicLong order = new java.util.concurrent.atomic.AtomicLong();
 
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     private long foreign;
@@ -45,6 +49,8 @@ final class FaultLedger
         synchronized (s)
         {
             s.acknowledged.computeIfAbsent(epoch, e -> new HashMap<>()).put(seq, key);
+            s.newestAcknowledgedEpoch = epoch;
+            s.firstSeenAt.computeIfAbsent(epoch, e -> order.incrementAndGet());
         }
     }
 
@@ -94,11 +100,23 @@ final class FaultLedger
                 {
                     s.announced.add(new long[] {answerEpoch, 1, from - 1});
                 }
+                // Epochs that began after the cursor's and before the answer's (Redis restarted empty twice while
+                // the session was away) were never seen by it: the jump announces them too.
+                final long after0 = s.firstSeenAt.getOrDefault(cursorEpoch, 0L);
+                final long before = s.firstSeenAt.getOrDefault(answerEpoch, Long.MAX_VALUE);
+                s.firstSeenAt.forEach((epoch, at) ->
+                {
+                    if (epoch != cursorEpoch && epoch != answerEpoch && at > after0 && at < before)
+                    {
+                        s.announced.add(new long[] {epoch, 1, Long.MAX_VALUE});
+                    }
+                });
             }
             else if (!recovered && from > after + 1)
             {
                 s.announced.add(new long[] {cursorEpoch, after + 1, from - 1});
             }
+            s.firstSeenAt.computeIfAbsent(answerEpoch, e -> order.incrementAndGet());
             // The replay restarts the order check at the cursor.
             s.lastEpoch = answerEpoch;
             s.lastSeq = cursorEpoch == answerEpoch ? Math.max(after, from - 1) : 0;
@@ -112,9 +130,23 @@ final class FaultLedger
         synchronized (s)
         {
             s.announced.add(new long[] {epoch, 1, seq}); // not lost: never owed to a session that started after it
+            s.firstSeenAt.computeIfAbsent(epoch, e -> order.incrementAndGet());
             s.lastEpoch = epoch;
             s.lastSeq = seq;
         }
+    }
+
+    private volatile long healedInMs = -1;
+
+    /** How long every session took to catch up once the faults stopped, for the report. */
+    void healedInMs(final long ms)
+    {
+        healedInMs = ms;
+    }
+
+    long healedInMs()
+    {
+        return healedInMs;
     }
 
     /** Counts a fault injected, for the report. */
@@ -131,6 +163,23 @@ final class FaultLedger
         {
             final Map<Long, String> seqs = s.acknowledged.get(epoch);
             return seqs == null ? 0 : seqs.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
+        }
+    }
+
+    /**
+     * @return true when a session on this epoch has not yet been moved to the epoch of the user's newest acknowledged
+     *         event (it was first seen before that one).
+     */
+    boolean isBehind(final String user, final long sessionEpoch)
+    {
+        final Stream s = stream(user);
+        synchronized (s)
+        {
+            if (s.newestAcknowledgedEpoch < 0 || s.newestAcknowledgedEpoch == sessionEpoch)
+            {
+                return false;
+            }
+            return s.firstSeenAt.getOrDefault(sessionEpoch, 0L) < s.firstSeenAt.get(s.newestAcknowledgedEpoch);
         }
     }
 

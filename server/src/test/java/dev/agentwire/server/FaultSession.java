@@ -35,6 +35,9 @@ final class FaultSession implements WebSocket.Listener
     private boolean welcomed;
     private volatile int connects;
     private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
+    // What this session said and was told, newest last: printed when the verdict finds a silent loss of its user.
+    private final java.util.ArrayDeque<String> trace = new java.util.ArrayDeque<>();
+    private boolean firstEventAfterResume;
 
     FaultSession(final String user, final Supplier<URI> endpoint, final FaultLedger ledger)
     {
@@ -55,6 +58,7 @@ final class FaultSession implements WebSocket.Listener
                 cursorEpoch = epoch;
                 cursorSeq = lastSeq;
                 welcomed = false;
+                note("connect" + query);
             }
             try
             {
@@ -77,6 +81,10 @@ final class FaultSession implements WebSocket.Listener
     void kill()
     {
         final WebSocket current = socket;
+        synchronized (this)
+        {
+            note("killed");
+        }
         if (current != null)
         {
             current.abort();
@@ -190,6 +198,8 @@ final class FaultSession implements WebSocket.Listener
             {
                 case "welcome":
                 {
+                    note(text);
+                    firstEventAfterResume = true;
                     welcomed = true;
                     final long welcomeEpoch = m.get("epoch").asLong();
                     if (cursorEpoch < 0)
@@ -207,6 +217,7 @@ final class FaultSession implements WebSocket.Listener
                 }
                 case "resumed":
                 {
+                    note(text);
                     final long from = m.get("from").asLong();
                     final boolean recovered = m.get("recovered").asBoolean();
                     ledger.resumed(user, cursorEpoch, cursorSeq, epoch, recovered, from);
@@ -225,6 +236,11 @@ final class FaultSession implements WebSocket.Listener
                     {
                         final long eventEpoch = m.get("epoch").asLong();
                         final long seq = m.get("seq").asLong();
+                        if (firstEventAfterResume)
+                        {
+                            firstEventAfterResume = false;
+                            note("first event epoch=" + eventEpoch + " seq=" + seq);
+                        }
                         ledger.received(user, m.get("data").path("u").asText(), eventEpoch, seq);
                         epoch = eventEpoch;
                         lastSeq = seq;
@@ -239,6 +255,10 @@ final class FaultSession implements WebSocket.Listener
     {
         if (webSocket == socket)
         {
+            synchronized (this)
+            {
+                note("closed " + statusCode + " " + reason);
+            }
             reconnectLater();
         }
         return null;
@@ -251,6 +271,21 @@ final class FaultSession implements WebSocket.Listener
         {
             reconnectLater();
         }
+    }
+
+    private void note(final String what)
+    {
+        if (trace.size() == 40)
+        {
+            trace.removeFirst();
+        }
+        trace.addLast(System.currentTimeMillis() % 100_000 + " " + what);
+    }
+
+    /** @return what this session said and was told, newest last. */
+    synchronized String trace()
+    {
+        return String.join("\n  ", trace);
     }
 
     /** One reconnect at a time: a session never holds two connections. */
