@@ -46,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * node of a cluster.
  * <pre>
  *   GET  /v1/ws                              users' WebSocket (JWT)
+ *   GET  /v1/ag-ui                           the same, speaking AG-UI events
  *   GET  /v1/producer                        agent runtimes' WebSocket (producer key)
  *   POST /v1/events, /v1/events/binary       agent runtimes' HTTP ingest (producer key)
  *   PUT|DELETE /v1/rooms/{room}/members/{user}
@@ -202,15 +203,20 @@ public final class AgentWireServer implements AutoCloseable
         final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
             new ProducerKey(config.producerKey(), metrics), metrics, config.maxMessageBytes(), config.maxBodyBytes(),
             config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(), webSocketThreads);
-        final UserSocketHandler users = new UserSocketHandler(engine, registry,
-            new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience()),
-            sequencer, router, metrics, new UserSocketSettings(config.allowedOrigins(), config.maxMessageBytes(),
-                config.inboundRatePerSec(), config.inboundBurst(), config.maxBadMessages(),
-                config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes(),
-                config.trustedProxies()),
-            webSocketThreads);
+        final TokenVerifier verifier =
+            new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience());
+        final UserSocketSettings userSockets = new UserSocketSettings(config.allowedOrigins(),
+            config.maxMessageBytes(), config.inboundRatePerSec(), config.inboundBurst(), config.maxBadMessages(),
+            config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes(),
+            config.trustedProxies());
+        final UserSocketHandler users = new UserSocketHandler(engine, registry, verifier, sequencer, router, metrics,
+            userSockets, webSocketThreads, false);
+        // The same socket, limits and stream, speaking AG-UI events (docs/AG-UI.md).
+        final UserSocketHandler agUiUsers = new UserSocketHandler(engine, registry, verifier, sequencer, router,
+            metrics, userSockets, webSocketThreads, true);
         return Handlers.routing()
             .get("/v1/ws", users)
+            .get("/v1/ag-ui", agUiUsers)
             .get("/v1/producer", ingest.producerSocket())
             .post("/v1/events", ingest.events())
             .post("/v1/events/binary", ingest.binaryEvents())

@@ -62,7 +62,11 @@ public final class DemoAgent implements AutoCloseable
         final JsonNode message = parse(payload, offset, length);
         final String thread = message.path("thread_id").asText("thread");
         final String prompt = message.path("data").path("text").asText("(no text)");
-        final String runId = "run-" + runs.incrementAndGet() + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
+        // A client that names its run (an AG-UI agent's runId) gets that run; a run id is the user's own, so a
+        // repeated one is refused by the engine's lifecycle, not by the demo.
+        final String asked = message.path("run_id").asText("");
+        final String runId = !asked.isEmpty() && asked.length() <= 128 ? asked :
+            "run-" + runs.incrementAndGet() + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
         scheduler.execute(() -> new Run(userId, thread, runId, prompt).start());
     }
 

@@ -57,6 +57,8 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     private final HeartbeatSweeper sweeper;
     private final long openedAtMs;
     private final int drainBytes;
+    /** Set on {@code /v1/ag-ui} connections: every frame leaves as AG-UI events. */
+    private final AgUiTranslator agUi;
 
     // I/O-thread state.
     private Subscription subscription;
@@ -84,7 +86,8 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final UserSocketSettings settings,
         final ClientProtocol protocol,
         final DrainScheduler drainer,
-        final HeartbeatSweeper sweeper)
+        final HeartbeatSweeper sweeper,
+        final AgUiTranslator agUi)
     {
         super(connection, threads, settings.maxMessageBytes);
         this.principal = principal;
@@ -103,6 +106,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
         this.drainBytes = Math.min(threads.writeBytes(), settings.sendWindowBytes);
+        this.agUi = agUi;
     }
 
     String userId()
@@ -194,7 +198,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
                 break;
             }
             framesSent++;
-            flush(bytes);
+            send(bytes);
             if (closeAfterDrain != 0)
             {
                 closeWith(closeAfterDrain);
@@ -299,7 +303,30 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     {
         if (!closing && length > 0)
         {
+            send(length);
+        }
+    }
+
+    /**
+     * Writes the first {@code length} bytes of the write buffer: as they are, or on an AG-UI connection as their
+     * translation, which may be larger than the buffer and goes out in buffer-sized pieces (the socket's pending
+     * bytes take what it does not).
+     */
+    private void send(final int length)
+    {
+        if (agUi == null)
+        {
             flush(length);
+            return;
+        }
+        final int translated = agUi.translate(writeBuffer(), 0, length);
+        final DirectBuffer output = agUi.output();
+        final int capacity = writeBufferCapacity();
+        for (int at = 0; at < translated; at += capacity)
+        {
+            final int piece = Math.min(capacity, translated - at);
+            writeBuffer().putBytes(0, output, at, piece);
+            flush(piece);
         }
     }
 

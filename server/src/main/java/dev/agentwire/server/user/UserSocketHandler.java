@@ -32,9 +32,12 @@ public final class UserSocketHandler implements HttpHandler
         final String remoteIp;
         final long epoch;
         final long after;
+        final boolean prelude;
 
-        Accepted(final Principal principal, final String remoteIp, final long epoch, final long after)
+        Accepted(final Principal principal, final String remoteIp, final long epoch, final long after,
+            final boolean prelude)
         {
+            this.prelude = prelude;
             this.principal = principal;
             this.remoteIp = remoteIp;
             this.epoch = epoch;
@@ -50,6 +53,7 @@ public final class UserSocketHandler implements HttpHandler
     private final ClientProtocol protocol;
     private final IoThreads ioThreads;
     private final WebSocketThreads webSocketThreads;
+    private final boolean agUi;
 
     /**
      * @param engine    the engine users subscribe to.
@@ -71,6 +75,24 @@ public final class UserSocketHandler implements HttpHandler
         final UserSocketSettings settings,
         final WebSocketThreads threads)
     {
+        this(engine, registry, verifier, sequencer, router, metrics, settings, threads, false);
+    }
+
+    /**
+     * @param agUi true for {@code GET /v1/ag-ui}: the same socket, speaking AG-UI events (docs/AG-UI.md).
+     */
+    public UserSocketHandler(
+        final AgentWire engine,
+        final ConnectionRegistry registry,
+        final TokenVerifier verifier,
+        final Sequencer sequencer,
+        final InboundRouter router,
+        final ServerMetrics metrics,
+        final UserSocketSettings settings,
+        final WebSocketThreads threads,
+        final boolean agUi)
+    {
+        this.agUi = agUi;
         this.engine = engine;
         this.registry = registry;
         this.verifier = verifier;
@@ -145,8 +167,16 @@ public final class UserSocketHandler implements HttpHandler
             Http.error(exchange, 503, "shutting_down", "the server is shutting down");
             return;
         }
-        final Accepted accepted = new Accepted(principal, remoteIp, resumeEpoch, resumeAfter);
-        WebSocketHandshake.upgrade(exchange, "GET /v1/ws", (channel, upgraded) -> onUpgraded(channel, accepted));
+        final boolean prelude = agUi && resumeAfter == Subscription.LIVE;
+        if (prelude)
+        {
+            // An AG-UI client without a cursor may be joining runs midway: read the user's history from its start
+            // so the translator can open every run still running before live events (docs/AG-UI.md, "Prelude").
+            resumeAfter = 0;
+        }
+        final Accepted accepted = new Accepted(principal, remoteIp, resumeEpoch, resumeAfter, prelude);
+        WebSocketHandshake.upgrade(exchange, agUi ? "GET /v1/ag-ui" : "GET /v1/ws",
+            (channel, upgraded) -> onUpgraded(channel, accepted));
     }
 
     /** The socket is a WebSocket now (on its I/O thread): a connection, if a cap was not reached meanwhile. */
@@ -154,7 +184,8 @@ public final class UserSocketHandler implements HttpHandler
     {
         final UserConnection connection = new UserConnection(channel, webSocketThreads, accepted.principal,
             accepted.remoteIp, engine, registry, metrics, settings, protocol,
-            ioThreads.drainerFor(channel.getIoThread()), ioThreads.sweeperFor(channel.getIoThread()));
+            ioThreads.drainerFor(channel.getIoThread()), ioThreads.sweeperFor(channel.getIoThread()),
+            agUi ? new AgUiTranslator(accepted.prelude) : null);
         if (!registry.register(connection))
         {
             // Lost a race for the last slot between the check and the upgrade.

@@ -1,0 +1,554 @@
+package dev.agentwire.server.user;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.server.http.Json;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.io.ExpandableDirectBufferOutputStream;
+
+import java.io.IOException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns one connection's {@code /v1/ws} frames into AG-UI events ({@code GET /v1/ag-ui}, docs/AG-UI.md): every
+ * output text frame is one AG-UI event, carrying its AgentWire cursor in {@code metadata.agentwire}.
+ * <p>
+ * The mapping is a function of each event alone: every AgentWire event becomes a complete AG-UI group (a tool call's
+ * START/ARGS/END, a reasoning span, the final text message), so the translation of a stream cut anywhere and resumed
+ * by cursor is the translation of the whole stream, and each run verifies with AG-UI's {@code verifyEvents}. The one
+ * thing a client can miss by joining late is a run's {@code RUN_STARTED}: a connection opened without a cursor first
+ * reads the user's history silently and then sends a <em>prelude</em>, a {@code RUN_STARTED} marked
+ * {@code metadata.agentwire.prelude: true} for every run still open, before live events.
+ * <p>
+ * Cost: unlike {@code /v1/ws}, where frames are made once and copied, this path parses and encodes per connection
+ * (a few allocations per event); it serves AG-UI front ends, not the fan-out hot path. Threading: the connection's I/O
+ * thread only.
+ */
+final class AgUiTranslator
+{
+    private static final int OP_TEXT = 0x1;
+    private static final int OP_BINARY = 0x2;
+
+    /** No prelude: frames are translated as they come. */
+    private static final int PASS = 0;
+    /** Opened without a cursor: waiting for the welcome that says where live begins. */
+    private static final int AWAIT_WELCOME = 1;
+    /** Reading the replayed history silently, up to {@link #liveSeq}, to learn the open runs. */
+    private static final int TRACKING = 2;
+
+    /** Runs seen while tracking: run id → thread id and the seq of the event that showed it first. */
+    private static final class OpenRun
+    {
+        final String threadId;
+        final long seq;
+        final long epoch;
+
+        OpenRun(final String threadId, final long seq, final long epoch)
+        {
+            this.threadId = threadId;
+            this.seq = seq;
+            this.epoch = epoch;
+        }
+    }
+
+    private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
+    private final ExpandableDirectBufferOutputStream json = new ExpandableDirectBufferOutputStream();
+    private final Map<String, OpenRun> openRuns = new LinkedHashMap<>();
+    private int mode;
+    private long liveSeq;
+    private int length;
+    private int framesOut;
+
+    /**
+     * @param prelude true for a connection opened without a cursor: it subscribes from the start of the user's
+     *                history, and the translator turns that history into the prelude.
+     */
+    AgUiTranslator(final boolean prelude)
+    {
+        mode = prelude ? AWAIT_WELCOME : PASS;
+    }
+
+    /** @return the bytes of the last {@link #translate}'s output. */
+    DirectBuffer output()
+    {
+        return out;
+    }
+
+    /** @return the AG-UI frames of the last {@link #translate}. */
+    int framesOut()
+    {
+        return framesOut;
+    }
+
+    /**
+     * Translates a run of complete server→client WebSocket frames.
+     *
+     * @return the length of the output in {@link #output()} (0 when every frame was absorbed by the prelude).
+     */
+    int translate(final DirectBuffer src, final int offset, final int srcLength)
+    {
+        length = 0;
+        framesOut = 0;
+        int at = offset;
+        final int end = offset + srcLength;
+        while (at < end)
+        {
+            final int b0 = src.getByte(at) & 0xFF;
+            final int b1 = src.getByte(at + 1) & 0x7F;
+            int header = 2;
+            long payload = b1;
+            if (b1 == 126)
+            {
+                payload = ((src.getByte(at + 2) & 0xFF) << 8) | (src.getByte(at + 3) & 0xFF);
+                header = 4;
+            }
+            else if (b1 == 127)
+            {
+                payload = src.getLong(at + 2, java.nio.ByteOrder.BIG_ENDIAN);
+                header = 10;
+            }
+            final int payloadOffset = at + header;
+            final int payloadLength = (int)payload;
+            final int opcode = b0 & 0x0F;
+            if (opcode == OP_TEXT)
+            {
+                onJson(src, payloadOffset, payloadLength);
+            }
+            else if (opcode == OP_BINARY)
+            {
+                onBinary(src, payloadOffset, payloadLength);
+            }
+            else
+            {
+                copyFrame(src, at, header + payloadLength);
+            }
+            at = payloadOffset + payloadLength;
+        }
+        return length;
+    }
+
+    private void onJson(final DirectBuffer src, final int offset, final int payloadLength)
+    {
+        final byte[] bytes = new byte[payloadLength];
+        src.getBytes(offset, bytes);
+        final JsonNode m;
+        try
+        {
+            m = Json.MAPPER.readTree(bytes);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("the server made a frame that is not JSON", ex);
+        }
+        if (m.has("seq") && m.has("epoch") && m.has("data") && m.has("type"))
+        {
+            onEvent(m);
+            return;
+        }
+        final String type = m.path("type").asText();
+        switch (type)
+        {
+            case "welcome":
+                if (mode == AWAIT_WELCOME)
+                {
+                    liveSeq = m.path("seq").asLong();
+                    mode = TRACKING;
+                }
+                else
+                {
+                    // A client's own resume: what follows is its cursor's replay, translated as it comes.
+                    mode = PASS;
+                    openRuns.clear();
+                }
+                control("agentwire.welcome", m);
+                break;
+            case "resumed":
+                if (mode == TRACKING)
+                {
+                    // The client asked for no resume: this replay is the prelude's source, not news for it.
+                    if (m.path("to").asLong() < m.path("from").asLong() || liveSeq == 0)
+                    {
+                        prelude();
+                    }
+                    break;
+                }
+                control("agentwire.resumed", m);
+                break;
+            default:
+                control("agentwire." + type, m);
+                break;
+        }
+    }
+
+    private void onEvent(final JsonNode m)
+    {
+        final long seq = m.path("seq").asLong();
+        if (mode == TRACKING)
+        {
+            if (seq <= liveSeq)
+            {
+                track(m);
+                if (seq == liveSeq)
+                {
+                    prelude();
+                }
+                return;
+            }
+            // History ended before the live point (events withheld or evicted): live starts here.
+            prelude();
+        }
+        map(m);
+    }
+
+    private void track(final JsonNode m)
+    {
+        final String runId = text(m, "run_id");
+        if (runId == null)
+        {
+            return;
+        }
+        final String type = m.path("type").asText();
+        if ("agent_completed".equals(type))
+        {
+            openRuns.remove(runId);
+        }
+        else if (!openRuns.containsKey(runId) && isAgentEvent(type))
+        {
+            openRuns.put(runId, new OpenRun(threadOf(m, runId), m.path("seq").asLong(), m.path("epoch").asLong()));
+        }
+    }
+
+    private void prelude()
+    {
+        mode = PASS;
+        for (final Map.Entry<String, OpenRun> run : openRuns.entrySet())
+        {
+            final OpenRun open = run.getValue();
+            final JsonGenerator g = begin("RUN_STARTED");
+            try
+            {
+                g.writeStringField("threadId", open.threadId);
+                g.writeStringField("runId", run.getKey());
+                g.writeObjectFieldStart("metadata");
+                g.writeObjectFieldStart("agentwire");
+                g.writeNumberField("seq", open.seq);
+                g.writeNumberField("epoch", open.epoch);
+                g.writeStringField("runId", run.getKey());
+                g.writeStringField("threadId", open.threadId);
+                g.writeBooleanField("prelude", true);
+                g.writeEndObject();
+                g.writeEndObject();
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+            end(g);
+        }
+        openRuns.clear();
+    }
+
+    /** One AgentWire event → its AG-UI group, every member carrying the event's cursor. */
+    private void map(final JsonNode m)
+    {
+        final String type = m.path("type").asText();
+        final String runId = text(m, "run_id");
+        final JsonNode data = m.path("data");
+        final String id = "aw-" + m.path("epoch").asLong() + "-" + m.path("seq").asLong();
+        switch (runId == null ? "" : type)
+        {
+            case "agent_started":
+                event(m, "RUN_STARTED", "threadId", threadOf(m, runId), "runId", runId, null, null);
+                break;
+            case "agent_thinking":
+            {
+                final String text = data.path("text").asText("");
+                event(m, "REASONING_START", "messageId", id, null, null, null, null);
+                event(m, "REASONING_MESSAGE_START", "messageId", id, "role", "reasoning", null, null);
+                if (!text.isEmpty())
+                {
+                    event(m, "REASONING_MESSAGE_CONTENT", "messageId", id, "delta", text, null, null);
+                }
+                event(m, "REASONING_MESSAGE_END", "messageId", id, null, null, null, null);
+                event(m, "REASONING_END", "messageId", id, null, null, null, null);
+                break;
+            }
+            case "tool_executing":
+            {
+                final String callId = data.path("tool_call_id").asText(id);
+                event(m, "TOOL_CALL_START", "toolCallId", callId, "toolCallName", data.path("tool").asText("tool"),
+                    null, null);
+                final JsonNode args = data.get("args");
+                if (args != null && !args.isNull())
+                {
+                    event(m, "TOOL_CALL_ARGS", "toolCallId", callId, "delta", args.toString(), null, null);
+                }
+                event(m, "TOOL_CALL_END", "toolCallId", callId, null, null, null, null);
+                break;
+            }
+            case "tool_completed":
+            {
+                final JsonNode error = data.get("error");
+                final JsonNode result = error != null && !error.isNull() ? error : data.path("result");
+                final String content = result.isTextual() ? result.asText() : result.toString();
+                event(m, "TOOL_CALL_RESULT", "messageId", id, "toolCallId", data.path("tool_call_id").asText(),
+                    "content", content);
+                break;
+            }
+            case "agent_completed":
+                completed(m, runId, data, id);
+                break;
+            default:
+                custom(m, type, data);
+                break;
+        }
+    }
+
+    private void completed(final JsonNode m, final String runId, final JsonNode data, final String id)
+    {
+        final String outcome = data.path("outcome").asText("success");
+        if ("error".equals(outcome))
+        {
+            final JsonNode error = data.path("error");
+            event(m, "RUN_ERROR", "message", error.isTextual() ? error.asText() : error.toString(), "code",
+                "agent_error", null, null);
+            return;
+        }
+        final JsonNode result = data.get("result");
+        if ("success".equals(outcome) && result != null && !result.isNull())
+        {
+            final String text = result.isTextual() ? result.asText() : result.toString();
+            event(m, "TEXT_MESSAGE_START", "messageId", id, "role", "assistant", null, null);
+            if (!text.isEmpty())
+            {
+                event(m, "TEXT_MESSAGE_CONTENT", "messageId", id, "delta", text, null, null);
+            }
+            event(m, "TEXT_MESSAGE_END", "messageId", id, null, null, null, null);
+        }
+        final JsonGenerator g = begin("RUN_FINISHED");
+        try
+        {
+            g.writeStringField("threadId", threadOf(m, runId));
+            g.writeStringField("runId", runId);
+            g.writeObjectFieldStart("outcome");
+            g.writeStringField("type", "cancelled".equals(outcome) ? "cancelled" : "success");
+            g.writeEndObject();
+            if (result != null && !result.isNull())
+            {
+                g.writeFieldName("result");
+                g.writeTree(result);
+            }
+            cursor(g, m, false);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
+    }
+
+    private void custom(final JsonNode m, final String name, final JsonNode value)
+    {
+        final JsonGenerator g = begin("CUSTOM");
+        try
+        {
+            g.writeStringField("name", name);
+            g.writeFieldName("value");
+            g.writeTree(value);
+            cursor(g, m, false);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
+    }
+
+    /** A control frame as a CUSTOM event named {@code agentwire.<type>}, its other fields as the value. */
+    private void control(final String name, final JsonNode m)
+    {
+        final ObjectNode value = ((ObjectNode)m).deepCopy();
+        value.remove("type");
+        final JsonGenerator g = begin("CUSTOM");
+        try
+        {
+            g.writeStringField("name", name);
+            g.writeFieldName("value");
+            g.writeTree(value);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
+    }
+
+    /** A binary event (its AgentWire header and payload) as {@code CUSTOM agentwire.binary}, base64. */
+    private void onBinary(final DirectBuffer src, final int offset, final int payloadLength)
+    {
+        if (mode == TRACKING)
+        {
+            return;
+        }
+        final byte[] bytes = new byte[payloadLength];
+        src.getBytes(offset, bytes);
+        final JsonGenerator g = begin("CUSTOM");
+        try
+        {
+            g.writeStringField("name", "agentwire.binary");
+            g.writeObjectFieldStart("value");
+            g.writeStringField("frame", Base64.getEncoder().encodeToString(bytes));
+            g.writeEndObject();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
+    }
+
+    private void event(final JsonNode m, final String type, final String k1, final String v1, final String k2,
+        final String v2, final String k3, final String v3)
+    {
+        final JsonGenerator g = begin(type);
+        try
+        {
+            g.writeStringField(k1, v1);
+            if (k2 != null)
+            {
+                g.writeStringField(k2, v2);
+            }
+            if (k3 != null)
+            {
+                g.writeStringField(k3, v3);
+            }
+            cursor(g, m, false);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
+    }
+
+    private static void cursor(final JsonGenerator g, final JsonNode m, final boolean prelude) throws IOException
+    {
+        final long ts = m.path("ts").asLong(0);
+        if (ts > 0)
+        {
+            g.writeNumberField("timestamp", ts);
+        }
+        g.writeObjectFieldStart("metadata");
+        g.writeObjectFieldStart("agentwire");
+        g.writeNumberField("seq", m.path("seq").asLong());
+        g.writeNumberField("epoch", m.path("epoch").asLong());
+        final String runId = text(m, "run_id");
+        if (runId != null)
+        {
+            g.writeStringField("runId", runId);
+            g.writeStringField("threadId", threadOf(m, runId));
+        }
+        final String room = text(m, "room");
+        if (room != null)
+        {
+            g.writeStringField("room", room);
+        }
+        if (m.path("broadcast").asBoolean(false))
+        {
+            g.writeBooleanField("broadcast", true);
+        }
+        final String eventId = text(m, "id");
+        if (eventId != null)
+        {
+            g.writeStringField("id", eventId);
+        }
+        if (prelude)
+        {
+            g.writeBooleanField("prelude", true);
+        }
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private JsonGenerator begin(final String type)
+    {
+        json.wrap(out, length + 10); // room for the largest frame header in front of the payload
+        try
+        {
+            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
+            g.writeStartObject();
+            g.writeStringField("type", type);
+            return g;
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** Closes the event's JSON and puts the frame header in front of it, moving it back over unused header room. */
+    private void end(final JsonGenerator g)
+    {
+        try
+        {
+            g.writeEndObject();
+            g.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        final int payloadLength = json.position();
+        final int payloadAt = length + 10;
+        final int header = payloadLength < 126 ? 2 : payloadLength <= 0xFFFF ? 4 : 10;
+        final MutableDirectBuffer buffer = out;
+        buffer.putBytes(length + header, buffer, payloadAt, payloadLength);
+        buffer.putByte(length, (byte)(0x80 | OP_TEXT));
+        if (header == 2)
+        {
+            buffer.putByte(length + 1, (byte)payloadLength);
+        }
+        else if (header == 4)
+        {
+            buffer.putByte(length + 1, (byte)126);
+            buffer.putByte(length + 2, (byte)(payloadLength >>> 8));
+            buffer.putByte(length + 3, (byte)payloadLength);
+        }
+        else
+        {
+            buffer.putByte(length + 1, (byte)127);
+            buffer.putLong(length + 2, payloadLength, java.nio.ByteOrder.BIG_ENDIAN);
+        }
+        length += header + payloadLength;
+        framesOut++;
+    }
+
+    private void copyFrame(final DirectBuffer src, final int offset, final int frameLength)
+    {
+        out.putBytes(length, src, offset, frameLength);
+        length += frameLength;
+        framesOut++;
+    }
+
+    private static boolean isAgentEvent(final String type)
+    {
+        return type.startsWith("agent_") || type.startsWith("tool_");
+    }
+
+    private static String threadOf(final JsonNode m, final String runId)
+    {
+        final String thread = text(m, "thread_id");
+        return thread != null ? thread : runId;
+    }
+
+    private static String text(final JsonNode m, final String field)
+    {
+        final JsonNode v = m.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+}
