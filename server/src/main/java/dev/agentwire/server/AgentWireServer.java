@@ -47,6 +47,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <pre>
  *   GET  /v1/ws                              users' WebSocket (JWT)
  *   GET  /v1/ag-ui                           the same, speaking AG-UI events
+ *   POST /v1/ag-ui/events                    native AG-UI events in (producer key)
  *   GET  /v1/producer                        agent runtimes' WebSocket (producer key)
  *   POST /v1/events, /v1/events/binary       agent runtimes' HTTP ingest (producer key)
  *   PUT|DELETE /v1/rooms/{room}/members/{user}
@@ -202,7 +203,8 @@ public final class AgentWireServer implements AutoCloseable
     {
         final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
             new ProducerKey(config.producerKey(), metrics), metrics, config.maxMessageBytes(), config.maxBodyBytes(),
-            config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(), webSocketThreads);
+            config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(), webSocketThreads,
+            engine.config().maxRuns());
         final TokenVerifier verifier =
             new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience());
         final UserSocketSettings userSockets = new UserSocketSettings(config.allowedOrigins(),
@@ -220,6 +222,7 @@ public final class AgentWireServer implements AutoCloseable
             .get("/v1/producer", ingest.producerSocket())
             .post("/v1/events", ingest.events())
             .post("/v1/events/binary", ingest.binaryEvents())
+            .post("/v1/ag-ui/events", ingest.agUiEvents())
             .put("/v1/rooms/{room}/members/{user}", ingest.roomMembers())
             .delete("/v1/rooms/{room}/members/{user}", ingest.roomMembers())
             .get("/healthz", Health.liveness())

@@ -73,6 +73,7 @@ class AgUiSocketTest
         assertEquals("CUSTOM", welcome.get("type").asText());
         assertEquals("agentwire.welcome", welcome.get("name").asText());
         assertEquals("ann", welcome.get("value").get("user").asText());
+        assertEquals("agentwire.live", ann.next(10_000).get("name").asText(), "an empty prelude, then live");
 
         publish("ann", "agent_started", "r1", "{\"agent\":\"weather\"}");
         publish("ann", "agent_thinking", "r1", "{\"text\":\"Looking up the forecast\"}");
@@ -100,6 +101,10 @@ class AgUiSocketTest
             assertEquals("th-1", cursor.get("threadId").asText());
         }
         assertEquals("th-1", events.get(0).get("threadId").asText());
+        // A seq's events are numbered, so a client counts the seq as had only when it holds them all.
+        assertEquals(0, events.get(1).get("metadata").get("agentwire").get("part").asInt());
+        assertEquals(4, events.get(5).get("metadata").get("agentwire").get("part").asInt());
+        assertEquals(5, events.get(5).get("metadata").get("agentwire").get("parts").asInt());
         assertEquals("forecast", events.get(6).get("toolCallName").asText());
         assertEquals("{\"city\":\"Oslo\"}", events.get(7).get("delta").asText());
         assertEquals("alerts service down", events.get(12).get("content").asText());
@@ -113,6 +118,7 @@ class AgUiSocketTest
     void shouldEndAFailedRunWithRunErrorAndPassCustomTypesAsCustom() throws Exception
     {
         final WsClient bo = agUi("bo", null);
+        bo.next(10_000);
         bo.next(10_000);
         publish("bo", "agent_started", "r9", "{\"agent\":\"a\"}");
         publish("bo", "app.progress", "r9", "{\"pct\":40}");
@@ -129,6 +135,7 @@ class AgUiSocketTest
     {
         final WsClient first = agUi("cy", null);
         final long epoch = first.next(10_000).get("value").get("epoch").asLong();
+        first.next(10_000);
         publish("cy", "agent_started", "r2", "{\"agent\":\"a\"}");
         publish("cy", "tool_executing", "r2", "{\"tool_call_id\":\"k\",\"tool\":\"search\",\"args\":{\"q\":\"x\"}}");
         assertEquals(4, first.collect(m -> true, 4, 10_000).size());
@@ -163,6 +170,10 @@ class AgUiSocketTest
         assertEquals("open-run", prelude.get("runId").asText());
         assertTrue(prelude.get("metadata").get("agentwire").get("prelude").asBoolean());
         assertEquals(3, prelude.get("metadata").get("agentwire").get("seq").asLong());
+        final JsonNode live = late.next(10_000);
+        assertEquals("agentwire.live", live.get("name").asText(), live.toString());
+        assertEquals(4, live.get("value").get("seq").asLong());
+        assertEquals(1, live.get("value").get("openRuns").asInt());
 
         publish("di", "agent_completed", "open-run", "{\"outcome\":\"cancelled\",\"error\":\"stopped by the user\"}");
         final JsonNode finished = late.next(10_000);

@@ -36,6 +36,7 @@ public final class IngestEndpoints
      * @param producerBurst      burst of that.
      * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
      * @param threads            the I/O threads' WebSocket buffers (producer sockets).
+     * @param agUiMaxRuns        the most native AG-UI runs whose state is kept (the engine's maxRuns).
      */
     public IngestEndpoints(
         final Sequencer sequencer,
@@ -47,13 +48,14 @@ public final class IngestEndpoints
         final int producerRatePerSec,
         final int producerBurst,
         final int retryAfterSeconds,
-        final WebSocketThreads threads)
+        final WebSocketThreads threads,
+        final int agUiMaxRuns)
     {
         this.key = key;
         final IngestParser parser = new IngestParser(maxMessageBytes);
         final TokenBucket producerLimit = new TokenBucket(producerRatePerSec, producerBurst, System.nanoTime());
         http = new ProducerHttpHandler(
-            parser, sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
+            parser, new AgUiIngest(agUiMaxRuns, maxMessageBytes), sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
         socket = new ProducerSocketHandler(parser, sequencer, producerLimit, metrics, router, maxBodyBytes, threads);
     }
 
@@ -61,6 +63,12 @@ public final class IngestEndpoints
     public HttpHandler events()
     {
         return key.guard(http.events());
+    }
+
+    /** @return {@code POST /v1/ag-ui/events}. */
+    public HttpHandler agUiEvents()
+    {
+        return key.guard(http.agUiEvents());
     }
 
     /** @return {@code POST /v1/events/binary}. */

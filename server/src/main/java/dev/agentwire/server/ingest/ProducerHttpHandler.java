@@ -31,6 +31,7 @@ final class ProducerHttpHandler
     private static final Runnable NOTHING = () -> { };
 
     private final IngestParser parser;
+    private final AgUiIngest agUi;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
     private final ServerMetrics metrics;
@@ -40,6 +41,7 @@ final class ProducerHttpHandler
 
     ProducerHttpHandler(
         final IngestParser parser,
+        final AgUiIngest agUi,
         final Sequencer sequencer,
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
@@ -48,6 +50,7 @@ final class ProducerHttpHandler
         final int retryAfterSeconds)
     {
         this.parser = parser;
+        this.agUi = agUi;
         this.sequencer = sequencer;
         this.producerLimit = producerLimit;
         this.metrics = metrics;
@@ -64,6 +67,42 @@ final class ProducerHttpHandler
     HttpHandler binaryEvents()
     {
         return postWithBody(this::onBinaryBody);
+    }
+
+    /** {@code POST /v1/ag-ui/events}: native AG-UI events, checked by AG-UI's run rules (docs/AG-UI.md). */
+    HttpHandler agUiEvents()
+    {
+        return postWithBody(this::onAgUiBody);
+    }
+
+    private void onAgUiBody(final HttpServerExchange exchange, final byte[] body, final int length)
+    {
+        final AgUiIngest.Batch batch;
+        try
+        {
+            batch = agUi.parse(body, length);
+        }
+        catch (final IngestParser.Invalid invalid)
+        {
+            metrics.refused("invalid_argument");
+            Http.error(exchange, 400, "bad_request", invalid.getMessage());
+            return;
+        }
+        catch (final AgUiRules.Violation violation)
+        {
+            metrics.refused("ag_ui_invalid");
+            final com.fasterxml.jackson.databind.node.ObjectNode answer = Http.object()
+                .put("error", "ag_ui_invalid")
+                .put("rule", violation.rule)
+                .put("message", violation.getMessage());
+            if (violation.index >= 0)
+            {
+                answer.put("index", violation.index);
+            }
+            Http.json(exchange, 422, answer);
+            return;
+        }
+        publish(exchange, batch.drafts, batch);
     }
 
     /** POST only, body bounded by maxBodyBytes (413 above), read whole, then handled on the I/O thread. */
@@ -195,8 +234,19 @@ final class ProducerHttpHandler
 
     private void publish(final HttpServerExchange exchange, final List<EventDraft> events)
     {
+        publish(exchange, events, null);
+    }
+
+    /** @param agUiBatch a native AG-UI batch whose run state is taken back if the batch is not accepted. */
+    private void publish(final HttpServerExchange exchange, final List<EventDraft> events,
+        final AgUiIngest.Batch agUiBatch)
+    {
         if (!producerLimit.tryAcquire(events.size(), System.nanoTime()))
         {
+            if (agUiBatch != null)
+            {
+                agUi.revert(agUiBatch);
+            }
             metrics.rateLimited("producer");
             exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
             Http.error(exchange, 429, "rate_limited", "producer publish rate exceeded");
@@ -211,6 +261,10 @@ final class ProducerHttpHandler
         final BatchResult[] published = new BatchResult[1];
         sequencer.publish(events, batch -> exchange.getIoThread().execute(() ->
         {
+            if (agUiBatch != null && batch.refusal != 0)
+            {
+                agUi.revert(agUiBatch);
+            }
             if (answered.compareAndSet(false, true))
             {
                 answer(exchange, batch, false);

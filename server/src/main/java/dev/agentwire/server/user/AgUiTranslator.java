@@ -11,6 +11,7 @@ import org.agrona.io.ExpandableDirectBufferOutputStream;
 
 import java.io.IOException;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,6 +33,8 @@ import java.util.Map;
 final class AgUiTranslator
 {
     private static final int OP_TEXT = 0x1;
+    /** Events that came in as AG-UI ({@code POST /v1/ag-ui/events}) are delivered as they were sent. */
+    private static final String NATIVE_PREFIX = "ag-ui.";
     private static final int OP_BINARY = 0x2;
 
     /** No prelude: frames are translated as they come. */
@@ -63,6 +66,10 @@ final class AgUiTranslator
     private long liveSeq;
     private int length;
     private int framesOut;
+    // The AG-UI events of the AgentWire event being mapped: how many, and which one is being written. A client
+    // counts a seq as had only once it holds all of its parts (a socket can drop between two of them).
+    private int groupSize = 1;
+    private int part;
 
     /**
      * @param prelude true for a connection opened without a cursor: it subscribes from the start of the user's
@@ -213,7 +220,8 @@ final class AgUiTranslator
             return;
         }
         final String type = m.path("type").asText();
-        if ("agent_completed".equals(type))
+        if ("agent_completed".equals(type) || (NATIVE_PREFIX + "run_finished").equals(type) ||
+            (NATIVE_PREFIX + "run_error").equals(type))
         {
             openRuns.remove(runId);
         }
@@ -250,6 +258,22 @@ final class AgUiTranslator
             }
             end(g);
         }
+        // The prelude is whole: what follows is live. A client re-attaching to a run learns here that it has
+        // every open run it is going to be told of.
+        final JsonGenerator g = begin("CUSTOM");
+        try
+        {
+            g.writeStringField("name", "agentwire.live");
+            g.writeObjectFieldStart("value");
+            g.writeNumberField("seq", liveSeq);
+            g.writeNumberField("openRuns", openRuns.size());
+            g.writeEndObject();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
         openRuns.clear();
     }
 
@@ -259,7 +283,14 @@ final class AgUiTranslator
         final String type = m.path("type").asText();
         final String runId = text(m, "run_id");
         final JsonNode data = m.path("data");
+        if (type.startsWith(NATIVE_PREFIX) && data.isObject())
+        {
+            nativeEvent(m, data);
+            return;
+        }
         final String id = "aw-" + m.path("epoch").asLong() + "-" + m.path("seq").asLong();
+        part = 0;
+        groupSize = groupSize(runId == null ? "" : type, data);
         switch (runId == null ? "" : type)
         {
             case "agent_started":
@@ -309,6 +340,30 @@ final class AgUiTranslator
         }
     }
 
+    /** @return how many AG-UI events {@link #map} makes of this event (see its cases). */
+    private static int groupSize(final String type, final JsonNode data)
+    {
+        switch (type)
+        {
+            case "agent_thinking":
+                return data.path("text").asText("").isEmpty() ? 4 : 5;
+            case "tool_executing":
+                return data.get("args") != null && !data.get("args").isNull() ? 3 : 2;
+            case "agent_completed":
+            {
+                final String outcome = data.path("outcome").asText("success");
+                final JsonNode result = data.get("result");
+                if (!"success".equals(outcome) || result == null || result.isNull())
+                {
+                    return 1;
+                }
+                return (result.isTextual() ? result.asText() : result.toString()).isEmpty() ? 3 : 4;
+            }
+            default:
+                return 1;
+        }
+    }
+
     private void completed(final JsonNode m, final String runId, final JsonNode data, final String id)
     {
         final String outcome = data.path("outcome").asText("success");
@@ -352,8 +407,56 @@ final class AgUiTranslator
         end(g);
     }
 
+    /** An event that came in as AG-UI (POST /v1/ag-ui/events): as it was sent, with the cursor added. */
+    private void nativeEvent(final JsonNode m, final JsonNode event)
+    {
+        part = 0;
+        groupSize = 1;
+        json.wrap(out, length + 10);
+        try
+        {
+            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
+            g.writeStartObject();
+            final Iterator<Map.Entry<String, JsonNode>> fields = event.fields();
+            while (fields.hasNext())
+            {
+                final Map.Entry<String, JsonNode> field = fields.next();
+                if (!"metadata".equals(field.getKey()))
+                {
+                    g.writeFieldName(field.getKey());
+                    g.writeTree(field.getValue());
+                }
+            }
+            g.writeObjectFieldStart("metadata");
+            final JsonNode own = event.get("metadata");
+            if (own != null && own.isObject())
+            {
+                final Iterator<Map.Entry<String, JsonNode>> mine = own.fields();
+                while (mine.hasNext())
+                {
+                    final Map.Entry<String, JsonNode> field = mine.next();
+                    if (!"agentwire".equals(field.getKey()))
+                    {
+                        g.writeFieldName(field.getKey());
+                        g.writeTree(field.getValue());
+                    }
+                }
+            }
+            g.writeFieldName("agentwire");
+            cursorObject(g, m, false);
+            g.writeEndObject();
+            end(g);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     private void custom(final JsonNode m, final String name, final JsonNode value)
     {
+        part = 0;
+        groupSize = 1;
         final JsonGenerator g = begin("CUSTOM");
         try
         {
@@ -393,7 +496,16 @@ final class AgUiTranslator
     {
         if (mode == TRACKING)
         {
-            return;
+            final long seq = src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN);
+            if (seq <= liveSeq)
+            {
+                if (seq == liveSeq)
+                {
+                    prelude();
+                }
+                return;
+            }
+            prelude();
         }
         final byte[] bytes = new byte[payloadLength];
         src.getBytes(offset, bytes);
@@ -403,6 +515,16 @@ final class AgUiTranslator
             g.writeStringField("name", "agentwire.binary");
             g.writeObjectFieldStart("value");
             g.writeStringField("frame", Base64.getEncoder().encodeToString(bytes));
+            g.writeEndObject();
+            // The binary header (docs/PROTOCOL.md) has seq at 6 and epoch at 14, big-endian.
+            g.writeObjectFieldStart("metadata");
+            g.writeObjectFieldStart("agentwire");
+            g.writeNumberField("seq", src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN));
+            g.writeNumberField("epoch", src.getLong(offset + 14, java.nio.ByteOrder.BIG_ENDIAN));
+            part = 0;
+            groupSize = 1;
+            parts(g);
+            g.writeEndObject();
             g.writeEndObject();
         }
         catch (final IOException ex)
@@ -436,7 +558,7 @@ final class AgUiTranslator
         end(g);
     }
 
-    private static void cursor(final JsonGenerator g, final JsonNode m, final boolean prelude) throws IOException
+    private void cursor(final JsonGenerator g, final JsonNode m, final boolean prelude) throws IOException
     {
         final long ts = m.path("ts").asLong(0);
         if (ts > 0)
@@ -444,9 +566,18 @@ final class AgUiTranslator
             g.writeNumberField("timestamp", ts);
         }
         g.writeObjectFieldStart("metadata");
-        g.writeObjectFieldStart("agentwire");
+        g.writeFieldName("agentwire");
+        cursorObject(g, m, prelude);
+        g.writeEndObject();
+    }
+
+    /** The {@code metadata.agentwire} object. */
+    private void cursorObject(final JsonGenerator g, final JsonNode m, final boolean prelude) throws IOException
+    {
+        g.writeStartObject();
         g.writeNumberField("seq", m.path("seq").asLong());
         g.writeNumberField("epoch", m.path("epoch").asLong());
+        parts(g);
         final String runId = text(m, "run_id");
         if (runId != null)
         {
@@ -472,7 +603,12 @@ final class AgUiTranslator
             g.writeBooleanField("prelude", true);
         }
         g.writeEndObject();
-        g.writeEndObject();
+    }
+
+    private void parts(final JsonGenerator g) throws IOException
+    {
+        g.writeNumberField("part", part++);
+        g.writeNumberField("parts", groupSize);
     }
 
     private JsonGenerator begin(final String type)
@@ -537,7 +673,7 @@ final class AgUiTranslator
 
     private static boolean isAgentEvent(final String type)
     {
-        return type.startsWith("agent_") || type.startsWith("tool_");
+        return type.startsWith("agent_") || type.startsWith("tool_") || type.startsWith(NATIVE_PREFIX);
     }
 
     private static String threadOf(final JsonNode m, final String runId)

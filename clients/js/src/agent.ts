@@ -1,0 +1,202 @@
+// AgentWireAgent: an AG-UI agent (@ag-ui/client's AbstractAgent) over AgentWire's /v1/ag-ui socket. run() sends
+// the user's message and yields the run's AG-UI events; connect() re-attaches to a run in progress — after a dropped
+// socket by cursor, after a page reload by the server's prelude. docs/AG-UI.md.
+
+import { AbstractAgent, type AgentConfig } from "@ag-ui/client";
+import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
+import { Observable, type Subscriber } from "rxjs";
+import { AgentWireClient, type AgUiEvent, type WebSocketConstructor } from "./agentwire.js";
+
+export interface AgentWireAgentConfig extends AgentConfig {
+  /** ws(s)://host:port/v1/ag-ui */
+  url: string;
+  /** Returns the user's token; called before every (re)connect. */
+  token: () => string | Promise<string>;
+  /** For Node: the ws package's WebSocket. Browsers have their own. */
+  WebSocketImpl?: WebSocketConstructor;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** What this agent remembers of the run it followed last, so connect() can pick it up where the socket left it. */
+interface FollowedRun {
+  runId: string;
+  threadId: string;
+  started: BaseEvent;
+  cursor: { epoch: number | null; seq: number };
+  ended: boolean;
+}
+
+const ENDS_RUN = new Set(["RUN_FINISHED", "RUN_ERROR"]);
+
+/**
+ * An AG-UI agent whose transport is AgentWire: one WebSocket per run, reconnecting and resuming by cursor on its
+ * own (a dropped socket never reaches the AG-UI pipeline), and a {@link connect} that works.
+ */
+export class AgentWireAgent extends AbstractAgent {
+  private readonly config: AgentWireAgentConfig;
+  private followed: FollowedRun | null = null;
+  private current: AgentWireClient<AgUiEvent> | null = null;
+
+  constructor(config: AgentWireAgentConfig) {
+    super(config);
+    this.config = config;
+  }
+
+  /** Sends the newest user message as a user_message for this run, and yields the run's events until it ends. */
+  run(input: RunAgentInput): Observable<BaseEvent> {
+    return this.follow(input.runId, input.threadId, null, null, (client) => {
+      client.sendUserMessage(input.threadId, { text: lastUserText(input) }, input.runId);
+    });
+  }
+
+  /**
+   * Re-attaches to the thread's run in progress. When this agent followed it and the socket went away (or the run
+   * was detached), it resumes from its cursor, starting with the run's RUN_STARTED again so the stream verifies on
+   * its own. Otherwise (a reloaded page) it connects without a cursor: the server's prelude opens every run still
+   * running, and this agent follows the thread's. Completes at once when the thread has no run in progress.
+   */
+  protected connect(input: RunAgentInput): Observable<BaseEvent> {
+    const known = this.followed;
+    if (known && !known.ended && known.threadId === input.threadId && known.cursor.epoch !== null) {
+      return this.follow(known.runId, known.threadId, known.cursor, known.started, null);
+    }
+    return this.follow(null, input.threadId, null, null, null);
+  }
+
+  /** Cancels the run being followed (the runtime ends it with a cancelled outcome). */
+  abortRun(): void {
+    const run = this.followed;
+    if (run && !run.ended && this.current) {
+      this.current.cancel(run.runId);
+    }
+    super.abortRun();
+  }
+
+  /**
+   * @param runId    the run to follow, or null to take the thread's first run the server shows (prelude or live).
+   * @param cursor   resume from here, or null for a connection that starts live (with the prelude).
+   * @param started  the run's RUN_STARTED, re-emitted first when resuming.
+   * @param onOpen   called once the socket is welcome (a user_message sent then is never ahead of the stream).
+   */
+  private follow(
+    runId: string | null,
+    threadId: string,
+    cursor: { epoch: number | null; seq: number } | null,
+    started: BaseEvent | null,
+    onOpen: ((client: AgentWireClient<AgUiEvent>) => void) | null,
+  ): Observable<BaseEvent> {
+    return new Observable<BaseEvent>((subscriber: Subscriber<BaseEvent>) => {
+      let following = runId;
+      let welcomed = false;
+      let done = false;
+      if (started) {
+        subscriber.next(started);
+      }
+      const finish = (error?: Error) => {
+        if (done) {
+          return;
+        }
+        done = true;
+        if (this.followed) {
+          this.followed.cursor = client.cursor;
+        }
+        client.close();
+        if (error) {
+          subscriber.error(error);
+        } else {
+          subscriber.complete();
+        }
+      };
+      const client: AgentWireClient<AgUiEvent> = new AgentWireClient<AgUiEvent>({
+        url: this.config.url,
+        token: this.config.token,
+        WebSocketImpl: this.config.WebSocketImpl,
+        initialBackoffMs: this.config.initialBackoffMs,
+        maxBackoffMs: this.config.maxBackoffMs,
+        cursor: cursor && cursor.epoch !== null ? { epoch: cursor.epoch, seq: cursor.seq } : null,
+        onControl: (m) => {
+          if (m.type === "welcome" && !welcomed) {
+            welcomed = true;
+            onOpen?.(client);
+          } else if (m.type === "live" && following === null) {
+            // The prelude is whole and showed no run of this thread: there is nothing to re-attach to.
+            finish();
+          }
+        },
+        onResumed: (r) => {
+          if (!r.recovered) {
+            finish(new Error(`agentwire: events of run ${following} were lost (history starts at seq ${r.from})`));
+          }
+        },
+        onError: (e) => {
+          if (e.code !== "rate_limited" && e.code !== "resume_in_progress") {
+            finish(new Error(`agentwire: ${e.code}: ${e.message}`));
+          }
+        },
+        onStatus: (s) => {
+          if (s.state === "failed") {
+            finish(new Error(`agentwire: the server closed the socket with ${s.code}; reconnecting cannot help`));
+          }
+        },
+        onEvent: (event) => {
+          const meta = event.metadata?.agentwire;
+          if (!meta || done) {
+            return;
+          }
+          if (following === null && event.type === "RUN_STARTED" && meta.threadId === threadId && meta.runId) {
+            following = meta.runId;
+          }
+          if (meta.runId !== following) {
+            return;
+          }
+          if (event.type === "RUN_STARTED") {
+            this.followed = { runId: following!, threadId, started: event as BaseEvent, cursor: client.cursor,
+              ended: false };
+          }
+          if (this.followed && this.followed.runId === following) {
+            this.followed.cursor = client.cursor;
+          }
+          subscriber.next(event as BaseEvent);
+          if (ENDS_RUN.has(event.type)) {
+            if (this.followed) {
+              this.followed.ended = true;
+            }
+            finish();
+          }
+        },
+      });
+      this.current = client;
+      client.connect();
+      return () => {
+        // Unsubscribed (detached, or the run ended): keep the cursor for connect(), close the socket.
+        if (!done) {
+          done = true;
+          if (this.followed) {
+            this.followed.cursor = client.cursor;
+          }
+          client.close();
+        }
+        if (this.current === client) {
+          this.current = null;
+        }
+      };
+    });
+  }
+}
+
+function lastUserText(input: RunAgentInput): string {
+  for (let i = input.messages.length - 1; i >= 0; i--) {
+    const message = input.messages[i];
+    if (message.role === "user") {
+      const content = (message as { content: unknown }).content;
+      if (typeof content === "string") {
+        return content;
+      }
+      if (Array.isArray(content)) {
+        return content.filter((p) => p && p.type === "text").map((p) => p.text).join("");
+      }
+    }
+  }
+  return "";
+}

@@ -1,0 +1,403 @@
+// AgentWire's WebSocket client: dependency-free, for browsers and any runtime with a WebSocket (Node: pass `ws`).
+// Wire contract: docs/PROTOCOL.md (/v1/ws) and docs/AG-UI.md (/v1/ag-ui). Connects with a token, reconnects with
+// jittered exponential backoff, resumes from the last (epoch, seq) it holds whole, drops duplicates, and tells the
+// application when history was lost.
+
+/** The five agent event types of /v1/ws. */
+export const AGENT_EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"] as const;
+
+/** Close codes after which reconnecting cannot help: the client itself must change (docs/PROTOCOL.md). */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1008, 1009, 4003]);
+
+/** An event of /v1/ws. */
+export interface AgentWireEvent {
+  type: string;
+  seq: number;
+  epoch: number;
+  id?: string | null;
+  run_id?: string | null;
+  thread_id?: string | null;
+  room?: string;
+  broadcast?: boolean;
+  ts?: number;
+  binary?: boolean;
+  data: unknown;
+}
+
+/** The cursor an AG-UI event carries in `metadata.agentwire` (docs/AG-UI.md). */
+export interface AgUiCursor {
+  seq: number;
+  epoch: number;
+  runId?: string;
+  threadId?: string;
+  room?: string;
+  broadcast?: boolean;
+  id?: string;
+  /** Which of the AgentWire event's AG-UI events this is (0-based), and how many it has. */
+  part?: number;
+  parts?: number;
+  /** A RUN_STARTED synthesized for a client that joined a run midway. */
+  prelude?: boolean;
+}
+
+/** An event of /v1/ag-ui: an AG-UI event whose metadata carries its AgentWire cursor. */
+export interface AgUiEvent {
+  type: string;
+  metadata?: { agentwire?: AgUiCursor; [key: string]: unknown };
+  [field: string]: unknown;
+}
+
+export interface ConnectionStatus {
+  state: "connecting" | "connected" | "waiting" | "reconnecting" | "failed" | "closed";
+  attempt?: number;
+  delayMs?: number;
+  code?: number;
+}
+
+export interface ResumeOutcome {
+  recovered: boolean;
+  from: number;
+  to: number;
+  epoch: number;
+}
+
+/** The minimal WebSocket this client needs (the browser's, or Node's `ws`). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  binaryType: string;
+  onmessage: ((message: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason?: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface AgentWireClientOptions<E> {
+  /** ws(s)://host:port/v1/ws, or …/v1/ag-ui for AG-UI events. */
+  url: string;
+  /** Returns a token; called before every (re)connect, so an expired token heals. */
+  token: () => string | Promise<string>;
+  /** Callbacks per event type (/v1/ws types, or AG-UI types on /v1/ag-ui). */
+  on?: Record<string, (event: E) => void>;
+  /** Every event, after its typed callback. */
+  onEvent?: (event: E) => void;
+  onStatus?: (status: ConnectionStatus) => void;
+  onResumed?: (outcome: ResumeOutcome) => void;
+  onError?: (error: { code: string; message: string }) => void;
+  /** welcome, joined, left, pong. */
+  onControl?: (message: Record<string, unknown>) => void;
+  /** The first connect asks for all kept history (after=0) instead of starting live. */
+  replayOnFirstConnect?: boolean;
+  /** Resume from this cursor on the first connect (a cursor kept across a page reload). */
+  cursor?: { epoch: number; seq: number } | null;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  WebSocketImpl?: WebSocketConstructor;
+}
+
+/**
+ * A connection to AgentWire that stays open: reconnects with jittered backoff, resumes by cursor, never hands the
+ * application an event twice. Speaks /v1/ws ({@link AgentWireEvent}s) or /v1/ag-ui ({@link AgUiEvent}s), chosen
+ * by the URL's path.
+ */
+export class AgentWireClient<E = AgentWireEvent> {
+  private readonly options: AgentWireClientOptions<E>;
+  private readonly on: Record<string, (event: E) => void>;
+  private readonly agUi: boolean;
+  private readonly WebSocketImpl: WebSocketConstructor;
+  private epoch: number | null = null;
+  /** The last seq held whole (on /v1/ag-ui: all of its parts). */
+  private lastSeq = 0;
+  /** On /v1/ag-ui: the seq whose parts are arriving, and how many of them were delivered. */
+  private partialSeq = -1;
+  private partsDelivered = 0;
+  private socket: WebSocketLike | null = null;
+  private attempt = 0;
+  private closedByUser = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly queue: string[] = [];
+
+  constructor(options: AgentWireClientOptions<E>) {
+    if (!options || !options.url || !options.token) {
+      throw new Error("AgentWireClient needs url and token");
+    }
+    this.options = options;
+    this.on = options.on ?? {};
+    this.agUi = new URL(options.url).pathname.endsWith("/ag-ui");
+    const impl = options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!impl) {
+      throw new Error("no WebSocket in this runtime: pass WebSocketImpl (for Node, the ws package)");
+    }
+    this.WebSocketImpl = impl;
+    if (options.cursor) {
+      this.epoch = options.cursor.epoch;
+      this.lastSeq = options.cursor.seq;
+    }
+  }
+
+  /** The cursor to resume from: the last event held whole. */
+  get cursor(): { epoch: number | null; seq: number } {
+    return { epoch: this.epoch, seq: this.lastSeq };
+  }
+
+  /** True while a socket is open. */
+  get connected(): boolean {
+    return this.socket !== null && this.socket.readyState === 1;
+  }
+
+  /** Opens the connection, and keeps it open until {@link close}. */
+  connect(): this {
+    this.closedByUser = false;
+    void this.open();
+    return this;
+  }
+
+  /** Closes for good: no reconnect. */
+  close(): void {
+    this.closedByUser = true;
+    clearTimeout(this.timer);
+    if (this.socket) {
+      this.socket.close(1000, "client closed");
+    }
+    this.status({ state: "closed" });
+  }
+
+  /**
+   * Drops the connection at once, as a dead network would: nothing more of it reaches the application, and the
+   * client reconnects and resumes from its cursor (demos, tests).
+   */
+  drop(): void {
+    const socket = this.socket;
+    if (!socket) {
+      return;
+    }
+    this.socket = null;
+    socket.close(4000, "dropped by the client");
+    this.scheduleReconnect(4000);
+  }
+
+  /** Sends a prompt (or any message) to the agent runtime. */
+  sendUserMessage(threadId: string, data: unknown, runId?: string): void {
+    const message: Record<string, unknown> = { type: "user_message", thread_id: threadId, data };
+    if (runId) {
+      message.run_id = runId;
+    }
+    this.send(message);
+  }
+
+  cancel(runId: string): void {
+    this.send({ type: "cancel", run_id: runId });
+  }
+
+  join(room: string): void {
+    this.send({ type: "join", room });
+  }
+
+  leave(room: string): void {
+    this.send({ type: "leave", room });
+  }
+
+  /** Sends a protocol message; queued while disconnected and sent on reconnect. */
+  send(message: Record<string, unknown>): void {
+    const text = JSON.stringify(message);
+    if (this.socket && this.socket.readyState === 1) {
+      this.socket.send(text);
+    } else {
+      this.queue.push(text);
+    }
+  }
+
+  private async open(): Promise<void> {
+    this.status({ state: this.attempt === 0 ? "connecting" : "reconnecting", attempt: this.attempt });
+    let token: string;
+    try {
+      token = await this.options.token();
+    } catch {
+      this.scheduleReconnect(undefined);
+      return;
+    }
+    if (this.closedByUser) {
+      return;
+    }
+    const url = new URL(this.options.url);
+    url.searchParams.set("access_token", token);
+    if (this.epoch !== null) {
+      url.searchParams.set("epoch", String(this.epoch));
+      url.searchParams.set("after", String(this.lastSeq));
+    } else if (this.options.replayOnFirstConnect) {
+      url.searchParams.set("after", "0");
+    }
+    // A new connection replays whole groups from the cursor: the parts of an unfinished one that this client
+    // already delivered come again and are dropped by (seq, part) in deliverAgUi.
+    const socket = new this.WebSocketImpl(url.toString());
+    this.socket = socket;
+    socket.binaryType = "arraybuffer";
+    socket.onmessage = (message) => {
+      if (this.socket === socket) {
+        this.onMessage(message.data);
+      }
+    };
+    socket.onerror = () => {
+      // onclose follows and decides.
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) {
+        return;
+      }
+      this.socket = null;
+      if (this.closedByUser) {
+        return;
+      }
+      if (FATAL_CLOSE_CODES.has(event.code)) {
+        this.status({ state: "failed", code: event.code });
+        return;
+      }
+      this.scheduleReconnect(event.code);
+    };
+  }
+
+  private scheduleReconnect(code: number | undefined): void {
+    const base = Math.min(this.options.maxBackoffMs ?? 10_000,
+      (this.options.initialBackoffMs ?? 250) * Math.pow(2, this.attempt));
+    // Full jitter in [base/2, base]: reconnecting clients do not arrive in lockstep.
+    const delayMs = Math.round(base / 2 + Math.random() * base / 2);
+    this.attempt++;
+    this.status({ state: "waiting", attempt: this.attempt, delayMs, code });
+    this.timer = setTimeout(() => void this.open(), delayMs);
+  }
+
+  private onMessage(data: unknown): void {
+    if (typeof data !== "string") {
+      if (!this.agUi) {
+        this.onBinary(data as ArrayBuffer);
+      }
+      return;
+    }
+    const m = JSON.parse(data) as Record<string, unknown>;
+    if (this.agUi) {
+      if (m.type === "CUSTOM" && typeof m.name === "string" && m.name.startsWith("agentwire.") && !m.metadata) {
+        const value = (m.value ?? {}) as Record<string, unknown>;
+        this.onControlFrame({ ...value, type: m.name.substring("agentwire.".length) });
+        return;
+      }
+      this.deliverAgUi(m as AgUiEvent);
+      return;
+    }
+    if (typeof m.seq === "number" && m.type !== "welcome") {
+      this.deliver(m as unknown as AgentWireEvent);
+      return;
+    }
+    this.onControlFrame(m);
+  }
+
+  private onControlFrame(m: Record<string, unknown>): void {
+    switch (m.type) {
+      case "welcome":
+        this.attempt = 0;
+        if (this.epoch === null) {
+          this.epoch = m.epoch as number;
+          this.lastSeq = this.options.replayOnFirstConnect ? 0 : (m.seq as number);
+        }
+        this.status({ state: "connected" });
+        this.options.onControl?.(m);
+        while (this.queue.length > 0 && this.socket && this.socket.readyState === 1) {
+          this.socket.send(this.queue.shift()!);
+        }
+        return;
+      case "resumed":
+        this.epoch = m.epoch as number;
+        // What follows starts at m.from: when history was lost the gap is reported, never hidden.
+        this.lastSeq = (m.from as number) - 1;
+        this.options.onResumed?.({
+          recovered: m.recovered as boolean, from: m.from as number, to: m.to as number, epoch: m.epoch as number,
+        });
+        return;
+      case "error":
+        this.options.onError?.({ code: m.code as string, message: m.message as string });
+        return;
+      default:
+        this.options.onControl?.(m);
+    }
+  }
+
+  private deliver(event: AgentWireEvent): void {
+    if (this.epoch === event.epoch && event.seq <= this.lastSeq) {
+      return; // already seen: a duplicate never reaches the application
+    }
+    this.epoch = event.epoch;
+    this.lastSeq = event.seq;
+    this.emit(event.type, event as unknown as E);
+  }
+
+  private deliverAgUi(event: AgUiEvent): void {
+    const cursor = event.metadata?.agentwire;
+    if (!cursor || cursor.prelude) {
+      this.emit(event.type, event as unknown as E); // a prelude opens a run; it moves no cursor
+      return;
+    }
+    if (this.epoch === cursor.epoch && cursor.seq <= this.lastSeq) {
+      return;
+    }
+    const part = cursor.part ?? 0;
+    const parts = cursor.parts ?? 1;
+    if (this.epoch === cursor.epoch && cursor.seq === this.partialSeq && part < this.partsDelivered) {
+      return; // a part this client already has, sent again after a reconnect
+    }
+    this.epoch = cursor.epoch;
+    this.partialSeq = cursor.seq;
+    this.partsDelivered = part + 1;
+    if (part + 1 >= parts) {
+      this.lastSeq = cursor.seq;
+    }
+    this.emit(event.type, event as unknown as E);
+  }
+
+  private emit(type: string, event: E): void {
+    this.on[type]?.(event);
+    this.options.onEvent?.(event);
+  }
+
+  /** Binary event frames (docs/PROTOCOL.md): header then payload. */
+  private onBinary(buffer: ArrayBuffer): void {
+    const view = new DataView(buffer);
+    if (view.getUint16(0) !== 0x4157) {
+      return;
+    }
+    const flags = view.getUint8(3);
+    const headerLength = view.getUint16(4);
+    const decoder = new TextDecoder();
+    let offset = 30;
+    const readString = (): string | null => {
+      const length = view.getUint16(offset);
+      offset += 2;
+      const value = decoder.decode(new Uint8Array(buffer, offset, length));
+      offset += length;
+      return length === 0 ? null : value;
+    };
+    const event: AgentWireEvent = {
+      seq: Number(view.getBigInt64(6)),
+      epoch: Number(view.getBigInt64(14)),
+      ts: Number(view.getBigInt64(22)),
+      binary: true,
+      type: "",
+      data: null,
+    };
+    event.type = readString() ?? "";
+    event.run_id = readString();
+    event.thread_id = readString();
+    event.id = readString();
+    const room = readString();
+    if (room !== null) {
+      event.room = room;
+    }
+    event.broadcast = (flags & 2) !== 0;
+    event.data = new Uint8Array(buffer, headerLength);
+    this.deliver(event);
+  }
+
+  private status(status: ConnectionStatus): void {
+    this.options.onStatus?.(status);
+  }
+}

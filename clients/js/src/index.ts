@@ -1,0 +1,2 @@
+export * from "./agentwire.js";
+export { AgentWireAgent, type AgentWireAgentConfig } from "./agent.js";

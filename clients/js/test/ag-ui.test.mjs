@@ -1,0 +1,248 @@
+// /v1/ag-ui judged by AG-UI's own code: every frame through @ag-ui/core's schemas, every run through
+// @ag-ui/client's verifyEvents — live, across cuts and resumes, for late joiners, and through AgentWireAgent.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
+  WebSocket,
+} from "./harness.mjs";
+import { AgentWireAgent, AgentWireClient } from "../dist/index.js";
+
+let server;
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+const ended = (events) => events.length > 0 && ["RUN_FINISHED", "RUN_ERROR"].includes(events.at(-1).type);
+
+describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
+  test("should deliver full runs with parallel tool calls and a tool error that each verify", async () => {
+    const socket = rawSocket(server.agUi, "full");
+    await socket.opened;
+    await socket.until((f) => f.some((m) => m.name === "agentwire.live"));
+    const runs = ["f1", "f2", "f3"];
+    // Interleaved, as concurrent runs of one user are: the client demultiplexes them by runId.
+    const scripts = runs.map((r, i) => scriptedRun("full", r, "th-full", { fail: i === 2 }));
+    for (let step = 0; step < scripts[0].length; step++) {
+      await publish(server, scripts.map((s) => s[step]));
+    }
+    await socket.until((f) => runs.every((r) => ended(byRun(f).get(r) ?? [])));
+    socket.close();
+
+    assertAgUi(socket.frames);
+    const demuxed = byRun(socket.frames);
+    for (const r of runs) {
+      const events = demuxed.get(r);
+      const verified = await verifyRun(events);
+      assert.equal(verified.length, events.length);
+      assert.equal(events[0].type, "RUN_STARTED");
+      const calls = events.filter((e) => e.type === "TOOL_CALL_START").map((e) => e.toolCallName);
+      assert.deepEqual(calls, ["forecast", "alerts"]);
+      const results = events.filter((e) => e.type === "TOOL_CALL_RESULT");
+      assert.equal(results[0].content, "alerts service unavailable");
+    }
+    assert.equal(demuxed.get("f3").at(-1).type, "RUN_ERROR");
+    assert.equal(demuxed.get("f3").at(-1).message, "model overloaded");
+    assert.equal(demuxed.get("f1").at(-1).type, "RUN_FINISHED");
+    assert.ok(demuxed.get("f1").some((e) => e.type === "TEXT_MESSAGE_CONTENT" && e.delta.includes("Oslo")));
+    const control = socket.frames.filter((m) => !m.metadata);
+    assert.deepEqual(control.map((m) => m.name), ["agentwire.welcome", "agentwire.live"]);
+  });
+
+  test("should verify 100 runs each cut at a random point and resumed by cursor, no part twice", async () => {
+    const user = "cuts";
+    const seen = [];
+    const keys = new Set();
+    let duplicates = 0;
+    let cutAt = 1 + Math.floor(Math.random() * 25);
+    let cuts = 0;
+    let resumes = 0;
+    const client = new AgentWireClient({
+      url: server.agUi,
+      token: () => token(user),
+      WebSocketImpl: WebSocket,
+      initialBackoffMs: 5,
+      maxBackoffMs: 50,
+      onResumed: (r) => {
+        resumes++;
+        assert.equal(r.recovered, true, "history still holds everything after the cursor");
+      },
+      onEvent: (e) => {
+        const c = e.metadata?.agentwire;
+        if (c) {
+          const key = `${c.epoch}/${c.seq}/${c.part}`;
+          if (keys.has(key)) {
+            duplicates++;
+          }
+          keys.add(key);
+        }
+        seen.push(e);
+        if (--cutAt === 0) {
+          cuts++;
+          cutAt = 1 + Math.floor(Math.random() * 25);
+          client.drop(); // anywhere: between two events, or between two parts of one
+        }
+      },
+    });
+    client.connect();
+    await waitFor(() => client.connected);
+    const total = 100;
+    for (let i = 0; i < total; i++) {
+      await publish(server, scriptedRun(user, `cut-${i}`, "th-cuts", { fail: i % 10 === 9 }));
+    }
+    await waitFor(() => {
+      const runs = byRun(seen);
+      return runs.size === total && [...runs.values()].every(ended);
+    }, 60_000, null, () => `runs complete: ${[...byRun(seen).values()].filter(ended).length}/${total}, cuts ${cuts}`);
+    client.close();
+
+    assert.equal(duplicates, 0, "the client never hands over a part twice");
+    assert.ok(cuts >= 20, `cut ${cuts} times`);
+    assert.ok(resumes >= 1, `resumed ${resumes} times`);
+    assertAgUi(seen);
+    for (const [runId, events] of byRun(seen)) {
+      await assert.doesNotReject(verifyRun(events), `run ${runId}`);
+    }
+  });
+
+  test("should open a run for a client that joins midway, so what it sees from there verifies", async () => {
+    const user = "late";
+    const script = scriptedRun(user, "mid", "th-late");
+    await publish(server, script.slice(0, 4)); // started, thinking, two tool calls open
+    const socket = rawSocket(server.agUi, user);
+    await socket.opened;
+    await socket.until((f) => f.some((m) => m.name === "agentwire.live"));
+    await publish(server, script.slice(4));
+    await socket.until((f) => ended(byRun(f).get("mid") ?? []));
+    socket.close();
+
+    assertAgUi(socket.frames);
+    const events = byRun(socket.frames).get("mid");
+    assert.equal(events[0].type, "RUN_STARTED");
+    assert.equal(events[0].metadata.agentwire.prelude, true);
+    assert.ok(!events.slice(1).some((e) => e.metadata.agentwire.prelude));
+    assert.ok(!events.some((e) => e.type === "TOOL_CALL_START"), "the calls started before the join are not replayed");
+    await verifyRun(events);
+  });
+
+  test("should run an AgentWireAgent against a real runtime, and re-attach with connect() after a detach", async () => {
+    const runtime = await producerRuntime(server, { stepMs: 40 });
+    try {
+      const agent = new AgentWireAgent({
+        url: server.agUi, token: () => token("agent-user"), WebSocketImpl: WebSocket, threadId: "th-agent",
+        initialMessages: [{ id: "u1", role: "user", content: "Weather in Oslo?" }],
+      });
+      const types = [];
+      const result = await agent.runAgent({ runId: "agent-run-1" }, { onEvent: ({ event }) => types.push(event.type) });
+      assert.equal(types[0], "RUN_STARTED");
+      assert.equal(types.at(-1), "RUN_FINISHED");
+      const answer = result.newMessages.find((m) => m.role === "assistant" && typeof m.content === "string" &&
+        m.content.includes("agent-run-1"));
+      assert.ok(answer, JSON.stringify(result.newMessages));
+
+      // Detach midway (the socket goes), then connect(): the same run, resumed by cursor, verified again whole.
+      agent.messages.push({ id: "u2", role: "user", content: "And tomorrow?" });
+      const firstPart = [];
+      const running = agent.runAgent({ runId: "agent-run-2" }, { onEvent: ({ event }) => firstPart.push(event.type) });
+      await waitFor(() => firstPart.includes("TOOL_CALL_START"));
+      await agent.detachActiveRun();
+      await running;
+      assert.ok(!firstPart.includes("RUN_FINISHED"));
+      const secondPart = [];
+      await agent.connectAgent({}, { onEvent: ({ event }) => secondPart.push(event) });
+      assert.equal(secondPart[0].type, "RUN_STARTED");
+      assert.equal(secondPart[0].runId, "agent-run-2");
+      assert.equal(secondPart.at(-1).type, "RUN_FINISHED");
+      assert.equal(secondPart.filter((e) => e.type === "RUN_STARTED").length, 1);
+    } finally {
+      runtime.close();
+    }
+  });
+
+  test("should re-attach a fresh agent (a reloaded page) to the thread's run through the prelude", async () => {
+    const user = "reload";
+    const script = scriptedRun(user, "reload-run", "th-reload");
+    await publish(server, script.slice(0, 3));
+    const agent = new AgentWireAgent({
+      url: server.agUi, token: () => token(user), WebSocketImpl: WebSocket, threadId: "th-reload",
+    });
+    const events = [];
+    const attached = agent.connectAgent({}, { onEvent: ({ event }) => events.push(event) });
+    await waitFor(() => events.length > 0);
+    await publish(server, script.slice(3));
+    await attached;
+    assert.equal(events[0].type, "RUN_STARTED");
+    assert.equal(events[0].metadata.agentwire.prelude, true);
+    assert.equal(events.at(-1).type, "RUN_FINISHED");
+    await verifyRun(events);
+
+    // Nothing running in the thread: connect() completes at once with nothing.
+    const idle = new AgentWireAgent({ url: server.agUi, token: () => token(user), WebSocketImpl: WebSocket,
+      threadId: "th-idle" });
+    const none = [];
+    await idle.connectAgent({}, { onEvent: ({ event }) => none.push(event) });
+    assert.deepEqual(none, []);
+  });
+
+  test("should deliver native AG-UI runs as sent, verifying, and refuse invalid ones with nothing delivered", async () => {
+    const user = "native";
+    const socket = rawSocket(server.agUi, user);
+    await socket.opened;
+    await socket.until((f) => f.some((m) => m.name === "agentwire.live"));
+    const run = (runId) => [
+      { type: "RUN_STARTED", threadId: "th-native", runId },
+      { type: "REASONING_START", messageId: `${runId}-r` },
+      { type: "REASONING_MESSAGE_START", messageId: `${runId}-rm`, role: "reasoning" },
+      { type: "REASONING_MESSAGE_CONTENT", messageId: `${runId}-rm`, delta: "Two lookups at once" },
+      { type: "REASONING_MESSAGE_END", messageId: `${runId}-rm` },
+      { type: "REASONING_END", messageId: `${runId}-r` },
+      { type: "TOOL_CALL_START", toolCallId: `${runId}-a`, toolCallName: "forecast" },
+      { type: "TOOL_CALL_START", toolCallId: `${runId}-b`, toolCallName: "alerts" },
+      { type: "TOOL_CALL_ARGS", toolCallId: `${runId}-a`, delta: "{\"city\":\"Oslo\"}" },
+      { type: "TOOL_CALL_END", toolCallId: `${runId}-b` },
+      { type: "TOOL_CALL_END", toolCallId: `${runId}-a` },
+      { type: "TOOL_CALL_RESULT", messageId: `${runId}-ra`, toolCallId: `${runId}-a`, content: "3 degrees" },
+      { type: "TOOL_CALL_RESULT", messageId: `${runId}-rb`, toolCallId: `${runId}-b`, content: "error: unavailable" },
+      { type: "TEXT_MESSAGE_START", messageId: `${runId}-m`, role: "assistant" },
+      { type: "TEXT_MESSAGE_CONTENT", messageId: `${runId}-m`, delta: "3 degrees in Oslo" },
+      { type: "TEXT_MESSAGE_END", messageId: `${runId}-m` },
+      { type: "RUN_FINISHED", threadId: "th-native", runId },
+    ];
+    const good = run("native-1");
+    // In two batches: the second continues the run by its id.
+    assert.equal((await publishAgUi(server, { user, events: good.slice(0, 8) })).status, 202);
+    assert.equal((await publishAgUi(server, { user, runId: "native-1", events: good.slice(8) })).status, 202);
+
+    // Invalid sequences, refused whole and naming the rule: nothing of them may reach the socket.
+    const bad = [
+      [{ type: "TEXT_MESSAGE_CONTENT", messageId: "x", delta: "orphan" }],
+      [...run("native-bad").slice(0, 7), { type: "RUN_FINISHED", threadId: "th-native", runId: "native-bad" }],
+      [good[0]],
+    ];
+    const rules = [];
+    for (const events of bad) {
+      const answer = await publishAgUi(server, { user, events });
+      assert.equal(answer.status, 422, JSON.stringify(answer.body));
+      rules.push(answer.body.rule);
+    }
+    assert.deepEqual(rules, ["run_not_started", "run_has_open_parts", "run_finished"]);
+    assert.equal((await publishAgUi(server, { user, events: run("native-2") })).status, 202);
+    await socket.until((f) => ended(byRun(f).get("native-2") ?? []));
+    socket.close();
+
+    assertAgUi(socket.frames);
+    const runs = byRun(socket.frames);
+    assert.deepEqual([...runs.keys()], ["native-1", "native-2"], "nothing of the refused batches was delivered");
+    for (const [runId, events] of runs) {
+      assert.equal(events.length, good.length, runId);
+      await verifyRun(events);
+      events.forEach((e, i) => assert.equal(e.type, good[i].type));
+    }
+  });
+});
