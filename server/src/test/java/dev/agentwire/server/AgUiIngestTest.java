@@ -149,6 +149,42 @@ class AgUiIngestTest
         assertTrue(ws.messages.stream().noneMatch(WsClient::isEvent), ws.messages.toString());
     }
 
+    @Test
+    void shouldTakeNativeAgUiOnTheProducerSocketAsOverHttpContinuingTheSameRun() throws Exception
+    {
+        final WsClient agUi = socket("/v1/ag-ui", "sock");
+        agUi.next(10_000);
+        agUi.next(10_000);
+        assertEquals(202, post("{\"user\":\"sock\",\"events\":[" +
+            "{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"s1\"}]}").statusCode());
+
+        final WsClient producer = server.producerSocket();
+        producer.send("{\"ref\":\"bad\",\"ag_ui\":{\"user\":\"sock\",\"runId\":\"s1\",\"events\":[" +
+            "{\"type\":\"TOOL_CALL_END\",\"toolCallId\":\"nope\"}]}}");
+        final JsonNode nack = producer.nextOfType("nack", 10_000); // after the presence frames
+        assertEquals("nack", nack.get("type").asText(), nack.toString());
+        assertEquals("bad", nack.get("ref").asText());
+        assertEquals(422, nack.get("status").asInt());
+        assertEquals("tool_call_not_started", nack.get("code").asText());
+
+        producer.send("{\"ref\":\"ok\",\"ag_ui\":{\"user\":\"sock\",\"runId\":\"s1\",\"events\":[" +
+            "{\"type\":\"STEP_STARTED\",\"stepName\":\"plan\"},{\"type\":\"STEP_FINISHED\",\"stepName\":\"plan\"}," +
+            "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"s1\"}]}}");
+        final JsonNode ack = producer.nextOfType("ack", 10_000);
+        assertEquals("ack", ack.get("type").asText(), ack.toString());
+        assertEquals("ok", ack.get("ref").asText());
+        assertEquals(3, ack.get("accepted").asInt());
+        assertEquals(4, ack.get("results").get(2).get("seqs").get(0).get("seq").asLong());
+
+        final List<JsonNode> events = agUi.collect(m -> true, 4, 10_000);
+        assertEquals(List.of("RUN_STARTED", "STEP_STARTED", "STEP_FINISHED", "RUN_FINISHED"),
+            events.stream().map(e -> e.get("type").asText()).toList());
+        // An ordinary event whose data mentions "ag_ui" is still an ordinary event.
+        producer.send("{\"ref\":\"plain\",\"user\":\"sock\",\"type\":\"app.note\",\"data\":{\"ag_ui\":true}}");
+        assertEquals("plain", producer.nextOfType("ack", 10_000).get("ref").asText());
+        assertEquals("app.note", agUi.next(10_000).get("name").asText());
+    }
+
     private static void assertRefused(final HttpResponse<String> response, final String rule, final int index)
         throws Exception
     {

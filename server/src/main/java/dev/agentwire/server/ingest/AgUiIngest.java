@@ -110,6 +110,26 @@ final class AgUiIngest
         return new Batch(drafts, plan);
     }
 
+    private static final byte[] FRAME_KEY = "\"ag_ui\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** @return true when a producer-socket frame may be a native AG-UI batch (it mentions the key at all). */
+    static boolean mayBeFrame(final byte[] frame, final int length)
+    {
+        outer:
+        for (int i = 0; i + FRAME_KEY.length <= length; i++)
+        {
+            for (int j = 0; j < FRAME_KEY.length; j++)
+            {
+                if (frame[i + j] != FRAME_KEY[j])
+                {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     /** The batch was not accepted: its run state is taken back. */
     void revert(final Batch batch)
     {

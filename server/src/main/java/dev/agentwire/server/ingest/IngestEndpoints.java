@@ -54,9 +54,11 @@ public final class IngestEndpoints
         this.key = key;
         final IngestParser parser = new IngestParser(maxMessageBytes);
         final TokenBucket producerLimit = new TokenBucket(producerRatePerSec, producerBurst, System.nanoTime());
+        // One native AG-UI run table for both ways in: a run may start over HTTP and go on over the socket.
+        final AgUiIngest agUi = new AgUiIngest(agUiMaxRuns, maxMessageBytes);
         http = new ProducerHttpHandler(
-            parser, new AgUiIngest(agUiMaxRuns, maxMessageBytes), sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
-        socket = new ProducerSocketHandler(parser, sequencer, producerLimit, metrics, router, maxBodyBytes, threads);
+            parser, agUi, sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
+        socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router, maxBodyBytes, threads);
     }
 
     /** @return {@code POST /v1/events}. */

@@ -45,6 +45,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
 
     private final IngestParser parser;
+    private final AgUiIngest agUi;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
     private final ServerMetrics metrics;
@@ -62,6 +63,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final WebSocketThreads threads,
         final int maxFrameBytes,
         final IngestParser parser,
+        final AgUiIngest agUi,
         final Sequencer sequencer,
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
@@ -70,6 +72,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     {
         super(connection, threads, maxFrameBytes);
         this.parser = parser;
+        this.agUi = agUi;
         this.sequencer = sequencer;
         this.producerLimit = producerLimit;
         this.metrics = metrics;
@@ -173,6 +176,10 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             frame = new byte[Math.max(length, frame.length * 2)];
         }
         data.getBytes(offset, frame, 0, length);
+        if (AgUiIngest.mayBeFrame(frame, length) && onAgUiFrame(length))
+        {
+            return;
+        }
         final String[] refs = new String[1];
         final EventDraft event;
         try
@@ -209,6 +216,68 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
                     Refusals.message(batch.refusal));
             }
         });
+    }
+
+    /**
+     * A frame {@code {"ref": …, "ag_ui": {"user"|"room", "runId"?, "events": [...]}}}: native AG-UI events, checked and
+     * answered as {@code POST /v1/ag-ui/events} is, in one ack (or nack) for the batch.
+     *
+     * @return false when the frame is not one (an event whose data merely mentions ag_ui).
+     */
+    private boolean onAgUiFrame(final int length)
+    {
+        final com.fasterxml.jackson.databind.JsonNode root;
+        try
+        {
+            root = Json.MAPPER.readTree(frame, 0, length);
+        }
+        catch (final java.io.IOException notJson)
+        {
+            return false; // the event parser names the problem
+        }
+        if (root == null || !root.isObject() || !root.has("ag_ui"))
+        {
+            return false;
+        }
+        final String ref = root.path("ref").isTextual() ? root.get("ref").asText() : null;
+        final AgUiIngest.Batch batch;
+        try
+        {
+            final byte[] body = Json.MAPPER.writeValueAsBytes(root.get("ag_ui"));
+            batch = agUi.parse(body, body.length);
+        }
+        catch (final IngestParser.Invalid invalid)
+        {
+            metrics.refused("invalid_argument");
+            nack(ref, 400, "bad_request", invalid.getMessage());
+            return true;
+        }
+        catch (final AgUiRules.Violation violation)
+        {
+            metrics.refused("ag_ui_invalid");
+            nack(ref, 422, violation.rule, violation.getMessage());
+            return true;
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        if (!producerLimit.tryAcquire(batch.drafts.size(), System.nanoTime()))
+        {
+            agUi.revert(batch);
+            metrics.rateLimited("producer");
+            nack(ref, 429, "rate_limited", "producer publish rate exceeded");
+            return true;
+        }
+        sequencer.publish(batch.drafts, result ->
+        {
+            if (!result.allAccepted())
+            {
+                agUi.revert(batch);
+            }
+            send(ResultCodec.batchAck(result, ref));
+        });
+        return true;
     }
 
     @Override

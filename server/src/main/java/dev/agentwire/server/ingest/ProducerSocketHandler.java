@@ -23,8 +23,11 @@ final class ProducerSocketHandler implements HttpHandler
     private final int maxFrameBytes;
     private final WebSocketThreads threads;
 
+    private final AgUiIngest agUi;
+
     ProducerSocketHandler(
         final IngestParser parser,
+        final AgUiIngest agUi,
         final Sequencer sequencer,
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
@@ -33,6 +36,7 @@ final class ProducerSocketHandler implements HttpHandler
         final WebSocketThreads threads)
     {
         this.parser = parser;
+        this.agUi = agUi;
         this.sequencer = sequencer;
         this.producerLimit = producerLimit;
         this.metrics = metrics;
@@ -46,7 +50,7 @@ final class ProducerSocketHandler implements HttpHandler
     {
         final String remote = String.valueOf(exchange.getSourceAddress());
         WebSocketHandshake.upgrade(exchange, "GET /v1/producer", (connection, upgraded) ->
-            new ProducerConnection(connection, threads, maxFrameBytes, parser, sequencer, producerLimit, metrics, router,
-                remote).start());
+            new ProducerConnection(connection, threads, maxFrameBytes, parser, agUi, sequencer, producerLimit, metrics,
+                router, remote).start());
     }
 }

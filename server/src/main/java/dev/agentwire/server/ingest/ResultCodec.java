@@ -69,6 +69,23 @@ final class ResultCodec
         return copy(out, at);
     }
 
+    /** @return a producer socket's answer to a batch (native AG-UI events): the HTTP answer's fields, typed. */
+    static byte[] batchAck(final BatchResult batch, final String ref)
+    {
+        final ExpandableArrayBuffer out = BUFFERS.get();
+        final int length = batch(out, batch, false);
+        final ExpandableArrayBuffer framed = new ExpandableArrayBuffer(length + 64);
+        int at = JsonWriter.putAscii(framed, 0, batch.allAccepted() ? "{\"type\":\"ack\"" : "{\"type\":\"nack\"");
+        if (ref != null)
+        {
+            at += JsonWriter.putAscii(framed, at, ",\"ref\":");
+            at += JsonWriter.putString(framed, at, ref);
+        }
+        framed.putByte(at++, (byte)',');
+        framed.putBytes(at, out, 1, length - 1); // the batch answer without its opening brace
+        return copy(framed, at + length - 1);
+    }
+
     private static int result(final ExpandableArrayBuffer out, final int index, final EventResult result,
         final String ref)
     {
