@@ -23,8 +23,32 @@ interface FollowedRun {
   runId: string;
   threadId: string;
   started: BaseEvent;
+  /** Start events of parts still open (native AG-UI runs can hold a message or tool call open across events). */
+  open: Map<string, BaseEvent>;
   cursor: { epoch: number | null; seq: number };
   ended: boolean;
+}
+
+/** Start and end event types of the parts a run can hold open, and the field that pairs them. */
+const OPENS: Record<string, string> = {
+  TEXT_MESSAGE_START: "messageId", TOOL_CALL_START: "toolCallId", REASONING_START: "messageId",
+  REASONING_MESSAGE_START: "messageId", STEP_STARTED: "stepName",
+};
+const CLOSES: Record<string, string> = {
+  TEXT_MESSAGE_END: "TEXT_MESSAGE_START", TOOL_CALL_END: "TOOL_CALL_START", REASONING_END: "REASONING_START",
+  REASONING_MESSAGE_END: "REASONING_MESSAGE_START", STEP_FINISHED: "STEP_STARTED",
+};
+
+function trackOpen(open: Map<string, BaseEvent>, event: AgUiEvent): void {
+  const idField = OPENS[event.type];
+  if (idField) {
+    open.set(`${event.type}:${String(event[idField])}`, event as BaseEvent);
+    return;
+  }
+  const opener = CLOSES[event.type];
+  if (opener) {
+    open.delete(`${opener}:${String(event[OPENS[opener]])}`);
+  }
 }
 
 const ENDS_RUN = new Set(["RUN_FINISHED", "RUN_ERROR"]);
@@ -52,14 +76,14 @@ export class AgentWireAgent extends AbstractAgent {
 
   /**
    * Re-attaches to the thread's run in progress. When this agent followed it and the socket went away (or the run
-   * was detached), it resumes from its cursor, starting with the run's RUN_STARTED again so the stream verifies on
-   * its own. Otherwise (a reloaded page) it connects without a cursor: the server's prelude opens every run still
+   * was detached), it resumes from its cursor, starting with the run's RUN_STARTED (and the starts of whatever the
+   * run still holds open) again, so the stream verifies on its own. Otherwise (a reloaded page) it connects without a cursor: the server's prelude opens every run still
    * running, and this agent follows the thread's. Completes at once when the thread has no run in progress.
    */
   protected connect(input: RunAgentInput): Observable<BaseEvent> {
     const known = this.followed;
     if (known && !known.ended && known.threadId === input.threadId && known.cursor.epoch !== null) {
-      return this.follow(known.runId, known.threadId, known.cursor, known.started, null);
+      return this.follow(known.runId, known.threadId, known.cursor, [known.started, ...known.open.values()], null);
     }
     return this.follow(null, input.threadId, null, null, null);
   }
@@ -76,22 +100,22 @@ export class AgentWireAgent extends AbstractAgent {
   /**
    * @param runId    the run to follow, or null to take the thread's first run the server shows (prelude or live).
    * @param cursor   resume from here, or null for a connection that starts live (with the prelude).
-   * @param started  the run's RUN_STARTED, re-emitted first when resuming.
+   * @param replay   the run's RUN_STARTED and open parts' starts, re-emitted first when resuming.
    * @param onOpen   called once the socket is welcome (a user_message sent then is never ahead of the stream).
    */
   private follow(
     runId: string | null,
     threadId: string,
     cursor: { epoch: number | null; seq: number } | null,
-    started: BaseEvent | null,
+    replay: BaseEvent[] | null,
     onOpen: ((client: AgentWireClient<AgUiEvent>) => void) | null,
   ): Observable<BaseEvent> {
     return new Observable<BaseEvent>((subscriber: Subscriber<BaseEvent>) => {
       let following = runId;
       let welcomed = false;
       let done = false;
-      if (started) {
-        subscriber.next(started);
+      for (const event of replay ?? []) {
+        subscriber.next(event);
       }
       const finish = (error?: Error) => {
         if (done) {
@@ -151,8 +175,11 @@ export class AgentWireAgent extends AbstractAgent {
             return;
           }
           if (event.type === "RUN_STARTED") {
-            this.followed = { runId: following!, threadId, started: event as BaseEvent, cursor: client.cursor,
-              ended: false };
+            this.followed = { runId: following!, threadId, started: event as BaseEvent, open: new Map(),
+              cursor: client.cursor, ended: false };
+          }
+          if (this.followed && this.followed.runId === following) {
+            trackOpen(this.followed.open, event);
           }
           if (this.followed && this.followed.runId === following) {
             this.followed.cursor = client.cursor;

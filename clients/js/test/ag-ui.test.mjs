@@ -245,4 +245,46 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
       events.forEach((e, i) => assert.equal(e.type, good[i].type));
     }
   });
+
+  test("should join a native run mid-message, and re-attach by cursor with the open parts opened again", async () => {
+    const user = "midmsg";
+    const start = [
+      { type: "RUN_STARTED", threadId: "th-mid", runId: "nm-1" },
+      { type: "STEP_STARTED", stepName: "answer" },
+      { type: "TEXT_MESSAGE_START", messageId: "m1", role: "assistant" },
+      { type: "TEXT_MESSAGE_CONTENT", messageId: "m1", delta: "It is " },
+    ];
+    assert.equal((await publishAgUi(server, { user, events: start })).status, 202);
+
+    // A reloaded page: a fresh agent joins mid-message through the prelude.
+    const agent = new AgentWireAgent({ url: server.agUi, token: () => token(user), WebSocketImpl: WebSocket,
+      threadId: "th-mid" });
+    const first = [];
+    const attached = agent.connectAgent({}, { onEvent: ({ event }) => first.push(event) });
+    await waitFor(() => first.length >= 3);
+    assert.deepEqual(first.map((e) => e.type), ["RUN_STARTED", "STEP_STARTED", "TEXT_MESSAGE_START"]);
+    assert.ok(first.every((e) => e.metadata.agentwire.prelude));
+    assert.equal((await publishAgUi(server, { user, runId: "nm-1", events: [
+      { type: "TEXT_MESSAGE_CONTENT", messageId: "m1", delta: "3 degrees" }] })).status, 202);
+    await waitFor(() => first.length >= 4);
+    await agent.detachActiveRun();
+    await attached;
+
+    // While detached the message goes on and ends; connect() picks it up by cursor, opening the run, the step and
+    // the message again first, so its own verifyEvents pipeline accepts the rest.
+    assert.equal((await publishAgUi(server, { user, runId: "nm-1", events: [
+      { type: "TEXT_MESSAGE_CONTENT", messageId: "m1", delta: " in Oslo" },
+      { type: "TEXT_MESSAGE_END", messageId: "m1" },
+      { type: "STEP_FINISHED", stepName: "answer" },
+      { type: "RUN_FINISHED", threadId: "th-mid", runId: "nm-1" }] })).status, 202);
+    const second = [];
+    await agent.connectAgent({}, { onEvent: ({ event }) => second.push(event) });
+    assert.deepEqual(second.map((e) => e.type), ["RUN_STARTED", "STEP_STARTED", "TEXT_MESSAGE_START",
+      "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "STEP_FINISHED", "RUN_FINISHED"]);
+    assert.equal(second[3].delta, " in Oslo", "resumed after the cursor: nothing it had is sent again");
+    assertAgUi(first);
+    assertAgUi(second);
+    await verifyRun(first);
+    await verifyRun(second);
+  });
 });

@@ -101,6 +101,7 @@ class AgUiIngestTest
         }
         assertEquals("Hel", events.get(2).get("delta").asText());
         assertEquals(1, events.get(2).get("metadata").get("mine").asInt(), "the producer's own metadata stays");
+        AgUiJudge.assertVerifies(events);
 
         final List<JsonNode> plain = ws.collect(WsClient::isEvent, 10, 10_000);
         assertEquals("ag-ui.run_started", plain.get(0).get("type").asText());

@@ -112,6 +112,7 @@ class AgUiSocketTest
         assertEquals("{\"temp\":3}", events.get(13).get("content").asText());
         assertEquals("3 degrees in Oslo", events.get(15).get("delta").asText());
         assertEquals("success", events.get(17).get("outcome").get("type").asText());
+        AgUiJudge.assertVerifies(events);
     }
 
     @Test
@@ -128,6 +129,7 @@ class AgUiSocketTest
         assertEquals("app.progress", events.get(1).get("name").asText());
         assertEquals(40, events.get(1).get("value").get("pct").asInt());
         assertEquals("model overloaded", events.get(2).get("message").asText());
+        AgUiJudge.assertVerifies(events);
     }
 
     @Test
@@ -138,7 +140,7 @@ class AgUiSocketTest
         first.next(10_000);
         publish("cy", "agent_started", "r2", "{\"agent\":\"a\"}");
         publish("cy", "tool_executing", "r2", "{\"tool_call_id\":\"k\",\"tool\":\"search\",\"args\":{\"q\":\"x\"}}");
-        assertEquals(4, first.collect(m -> true, 4, 10_000).size());
+        final List<JsonNode> before = new ArrayList<>(first.collect(m -> true, 4, 10_000));
         first.close();
         publish("cy", "tool_completed", "r2", "{\"tool_call_id\":\"k\",\"result\":\"found\"}");
         publish("cy", "agent_completed", "r2", "{\"outcome\":\"success\",\"result\":\"done\"}");
@@ -152,6 +154,9 @@ class AgUiSocketTest
         assertEquals(List.of("TOOL_CALL_RESULT", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END",
             "RUN_FINISHED"), types(events));
         assertEquals(3, events.get(0).get("metadata").get("agentwire").get("seq").asLong());
+        // What the client saw before the cut and after the resume is one run that verifies.
+        before.addAll(events);
+        AgUiJudge.assertVerifies(before);
     }
 
     @Test
@@ -183,5 +188,40 @@ class AgUiSocketTest
         assertFalse(finished.get("metadata").get("agentwire").has("prelude"));
         // Nothing of the history before the join came through besides the prelude.
         assertTrue(late.messages.isEmpty(), late.messages.toString());
+        AgUiJudge.assertVerifies(List.of(prelude, finished));
+    }
+
+    @Test
+    void shouldOpenTheNativeMessageAndToolCallStillOpenForAClientThatJoinsMidMessage() throws Exception
+    {
+        final String started = "{\"user\":\"ed\",\"events\":[" +
+            "{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"nm\"}," +
+            "{\"type\":\"TOOL_CALL_START\",\"toolCallId\":\"k\",\"toolCallName\":\"lookup\"}," +
+            "{\"type\":\"TEXT_MESSAGE_START\",\"messageId\":\"m\",\"role\":\"assistant\"}," +
+            "{\"type\":\"TEXT_MESSAGE_CONTENT\",\"messageId\":\"m\",\"delta\":\"Hal\"}]}";
+        assertEquals(202, postAgUi(started));
+        final WsClient late = agUi("ed", null);
+        assertEquals("agentwire.welcome", late.next(10_000).get("name").asText());
+        final List<JsonNode> seen = new ArrayList<>(late.collect(m -> true, 4, 10_000));
+        assertEquals(List.of("RUN_STARTED", "TOOL_CALL_START", "TEXT_MESSAGE_START", "CUSTOM"),
+            types(seen), seen.toString());
+        assertTrue(seen.get(2).get("metadata").get("agentwire").get("prelude").asBoolean());
+        assertEquals(3, seen.get(2).get("metadata").get("agentwire").get("seq").asLong());
+        assertEquals(202, postAgUi("{\"user\":\"ed\",\"runId\":\"nm\",\"events\":[" +
+            "{\"type\":\"TEXT_MESSAGE_CONTENT\",\"messageId\":\"m\",\"delta\":\"lo\"}," +
+            "{\"type\":\"TEXT_MESSAGE_END\",\"messageId\":\"m\"}," +
+            "{\"type\":\"TOOL_CALL_END\",\"toolCallId\":\"k\"}," +
+            "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"nm\"}]}"));
+        seen.addAll(late.collect(m -> true, 4, 10_000));
+        assertEquals("lo", seen.get(4).get("delta").asText());
+        AgUiJudge.assertVerifies(seen);
+    }
+
+    private int postAgUi(final String body) throws Exception
+    {
+        return WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(server.http("/v1/ag-ui/events"))
+            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 }

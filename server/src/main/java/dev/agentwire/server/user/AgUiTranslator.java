@@ -11,6 +11,7 @@ import org.agrona.io.ExpandableDirectBufferOutputStream;
 
 import java.io.IOException;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,6 +51,12 @@ final class AgUiTranslator
         final String threadId;
         final long seq;
         final long epoch;
+        /**
+         * Native AG-UI parts still open (a text message, tool call, reasoning span or message, step): kind and id →
+         * the seq of their start event and the event. The prelude opens them again, so what follows verifies.
+         */
+        final Map<String, JsonNode> openParts = new LinkedHashMap<>();
+        final Map<String, Long> openPartSeqs = new HashMap<>();
 
         OpenRun(final String threadId, final long seq, final long epoch)
         {
@@ -58,6 +65,14 @@ final class AgUiTranslator
             this.epoch = epoch;
         }
     }
+
+    /** Native start and end event types (lower case, as on the stream) and the id field that pairs them. */
+    private static final Map<String, String> NATIVE_OPENS = Map.of(
+        "text_message_start", "messageId", "tool_call_start", "toolCallId", "reasoning_start", "messageId",
+        "reasoning_message_start", "messageId", "step_started", "stepName");
+    private static final Map<String, String> NATIVE_CLOSES = Map.of(
+        "text_message_end", "text_message_start", "tool_call_end", "tool_call_start", "reasoning_end",
+        "reasoning_start", "reasoning_message_end", "reasoning_message_start", "step_finished", "step_started");
 
     private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
     private final ExpandableDirectBufferOutputStream json = new ExpandableDirectBufferOutputStream();
@@ -225,9 +240,38 @@ final class AgUiTranslator
         {
             openRuns.remove(runId);
         }
-        else if (!openRuns.containsKey(runId) && isAgentEvent(type))
+        else if (isAgentEvent(type))
         {
-            openRuns.put(runId, new OpenRun(threadOf(m, runId), m.path("seq").asLong(), m.path("epoch").asLong()));
+            OpenRun run = openRuns.get(runId);
+            if (run == null)
+            {
+                run = new OpenRun(threadOf(m, runId), m.path("seq").asLong(), m.path("epoch").asLong());
+                openRuns.put(runId, run);
+            }
+            if (type.startsWith(NATIVE_PREFIX))
+            {
+                trackPart(run, type.substring(NATIVE_PREFIX.length()), m);
+            }
+        }
+    }
+
+    private static void trackPart(final OpenRun run, final String nativeType, final JsonNode m)
+    {
+        final JsonNode event = m.path("data");
+        final String idField = NATIVE_OPENS.get(nativeType);
+        if (idField != null)
+        {
+            final String key = nativeType + ':' + event.path(idField).asText();
+            run.openParts.put(key, event);
+            run.openPartSeqs.put(key, m.path("seq").asLong());
+            return;
+        }
+        final String opener = NATIVE_CLOSES.get(nativeType);
+        if (opener != null)
+        {
+            final String key = opener + ':' + event.path(NATIVE_OPENS.get(opener)).asText();
+            run.openParts.remove(key);
+            run.openPartSeqs.remove(key);
         }
     }
 
@@ -257,6 +301,10 @@ final class AgUiTranslator
                 throw new IllegalStateException(ex);
             }
             end(g);
+            for (final Map.Entry<String, JsonNode> part : open.openParts.entrySet())
+            {
+                preludePart(run.getKey(), open, part.getValue(), open.openPartSeqs.get(part.getKey()));
+            }
         }
         // The prelude is whole: what follows is live. A client re-attaching to a run learns here that it has
         // every open run it is going to be told of.
@@ -275,6 +323,41 @@ final class AgUiTranslator
         }
         end(g);
         openRuns.clear();
+    }
+
+    /** A native part still open (its start event as sent), marked as prelude. */
+    private void preludePart(final String runId, final OpenRun run, final JsonNode start, final long seq)
+    {
+        json.wrap(out, length + 10);
+        try
+        {
+            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
+            g.writeStartObject();
+            final Iterator<Map.Entry<String, JsonNode>> fields = start.fields();
+            while (fields.hasNext())
+            {
+                final Map.Entry<String, JsonNode> field = fields.next();
+                if (!"metadata".equals(field.getKey()))
+                {
+                    g.writeFieldName(field.getKey());
+                    g.writeTree(field.getValue());
+                }
+            }
+            g.writeObjectFieldStart("metadata");
+            g.writeObjectFieldStart("agentwire");
+            g.writeNumberField("seq", seq);
+            g.writeNumberField("epoch", run.epoch);
+            g.writeStringField("runId", runId);
+            g.writeStringField("threadId", run.threadId);
+            g.writeBooleanField("prelude", true);
+            g.writeEndObject();
+            g.writeEndObject();
+            end(g);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     /** One AgentWire event → its AG-UI group, every member carrying the event's cursor. */
