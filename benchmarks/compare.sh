@@ -6,6 +6,7 @@
 #   benchmarks/compare.sh                          # full: 1k and 10k connections, three workloads, 3 repetitions
 #   CONNS=1000 WORKLOADS=unicast REPS=1 benchmarks/compare.sh      # a quick look
 #   PEERS="agentwire agentwire-g1 agentwire-jdk25" benchmarks/compare.sh   # AgentWire on other runtimes
+#   PEERS="agentwire agentwire-agui" benchmarks/compare.sh   # the same server's /v1/ws against its /v1/ag-ui
 #
 # Never run in CI (the CI smoke is LoadToolSmokeTest). Needs Node (npm installs ws and socket.io into .bench/).
 set -euo pipefail
@@ -47,7 +48,7 @@ rates_for() { # workload connections -> the ladder of offered events/s
 JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 runtime_of() { # peer -> the java command and collector flags
     case "$1" in
-        agentwire) echo "java ${SERVER_GC:-}" ;;
+        agentwire|agentwire-agui) echo "java ${SERVER_GC:-}" ;;
         agentwire-g1) echo "java -XX:+UseG1GC" ;;
         agentwire-zgc-uncommit) echo "java -XX:+UseZGC -Xms64m -XX:ZUncommitDelay=1" ;;
         agentwire-jdk25) echo "$JDK25/bin/java -XX:+UseZGC -XX:+UseCompactObjectHeaders" ;;
@@ -55,7 +56,7 @@ runtime_of() { # peer -> the java command and collector flags
         *) echo "unknown AgentWire runtime: $1" >&2; exit 2 ;;
     esac
 }
-target_of() { case "$1" in agentwire*) echo agentwire ;; *) echo "$1" ;; esac; }
+target_of() { case "$1" in agentwire-agui) echo agentwire-agui ;; agentwire*) echo agentwire ;; *) echo "$1" ;; esac; }
 
 start_peer() { # peer -> prints the pid
     case "$1" in

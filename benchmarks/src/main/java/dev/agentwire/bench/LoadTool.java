@@ -49,7 +49,7 @@ public final class LoadTool implements Callable<Integer>
 {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--target", defaultValue = "agentwire", description = "agentwire | floor | ws | socketio")
+    @Option(names = "--target", defaultValue = "agentwire", description = "agentwire | agentwire-agui | floor | raw | ws | socketio")
     String target;
 
     @Option(names = "--base", defaultValue = "http://127.0.0.1:8080", description = "Server base URL (loopback).")
@@ -545,6 +545,9 @@ public final class LoadTool implements Callable<Integer>
         {
             case "agentwire":
                 return URI.create(ws + "/v1/ws?access_token=" + token(user, index));
+            case "agentwire-agui":
+                // The same server and stream, as AG-UI events (the seq is in metadata.agentwire).
+                return URI.create(ws + "/v1/ag-ui?access_token=" + token(user, index));
             case "socketio":
                 return URI.create(ws + "/socket.io/?EIO=4&transport=websocket&user=" + user);
             default:

@@ -217,6 +217,25 @@ class AgUiSocketTest
         AgUiJudge.assertVerifies(seen);
     }
 
+    @Test
+    void shouldEndThePreludeWhenTheHistorysLastEventIsOneThisConnectionIsNotShown() throws Exception
+    {
+        publish("fay", "agent_started", "open", "{\"agent\":\"a\"}");
+        assertEquals(204, WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(server.http("/v1/rooms/hidden/members/fay"))
+            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
+            .PUT(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode());
+        assertEquals(202, server.publish("{\"room\":\"hidden\",\"type\":\"app.note\",\"data\":{}}").statusCode());
+
+        // The token lists no room: the welcome names seq 2, which this connection passes over.
+        final WsClient late = agUi("fay", null);
+        assertEquals(2, late.next(10_000).get("value").get("seq").asLong());
+        final JsonNode prelude = late.next(10_000);
+        assertEquals("RUN_STARTED", prelude.get("type").asText(), prelude.toString());
+        final JsonNode live = late.next(10_000);
+        assertEquals("agentwire.live", live.get("name").asText(), live.toString());
+    }
+
     private int postAgUi(final String body) throws Exception
     {
         return WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(server.http("/v1/ag-ui/events"))

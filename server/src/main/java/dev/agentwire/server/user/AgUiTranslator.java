@@ -79,6 +79,8 @@ final class AgUiTranslator
     private final Map<String, OpenRun> openRuns = new LinkedHashMap<>();
     private int mode;
     private long liveSeq;
+    // The replay's resumed notice was read: from here the subscription is attached and its queue is the replay.
+    private boolean replayStarted;
     private int length;
     private int framesOut;
     // The AG-UI events of the AgentWire event being mapped: how many, and which one is being written. A client
@@ -193,6 +195,7 @@ final class AgUiTranslator
                 if (mode == TRACKING)
                 {
                     // The client asked for no resume: this replay is the prelude's source, not news for it.
+                    replayStarted = true;
                     if (m.path("to").asLong() < m.path("from").asLong() || liveSeq == 0)
                     {
                         prelude();
@@ -205,6 +208,23 @@ final class AgUiTranslator
                 control("agentwire." + type, m);
                 break;
         }
+    }
+
+    /**
+     * Called after a drain that left nothing queued: when the history's last events were passed over (a room this
+     * connection's token does not list), the live point is reached without the event the welcome named.
+     *
+     * @return the length of the prelude written to {@link #output()}, or 0 when there is none to write.
+     */
+    int replayExhausted()
+    {
+        length = 0;
+        framesOut = 0;
+        if (mode == TRACKING && replayStarted)
+        {
+            prelude();
+        }
+        return length;
     }
 
     private void onEvent(final JsonNode m)

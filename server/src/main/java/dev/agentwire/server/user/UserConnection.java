@@ -210,6 +210,10 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             closeWith(closeAfterDrain);
             return;
         }
+        if (agUi != null && !closing && current == subscription && current.queuedCount() == 0)
+        {
+            sendTranslated(agUi.replayExhausted());
+        }
         if (!closing && !hasPending() && current == subscription && current.queuedCount() > 0)
         {
             // More than a turn's worth is ready: come back after the thread's other connections had theirs.
@@ -319,7 +323,11 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             flush(length);
             return;
         }
-        final int translated = agUi.translate(writeBuffer(), 0, length);
+        sendTranslated(agUi.translate(writeBuffer(), 0, length));
+    }
+
+    private void sendTranslated(final int translated)
+    {
         final DirectBuffer output = agUi.output();
         final int capacity = writeBufferCapacity();
         for (int at = 0; at < translated; at += capacity)
