@@ -74,8 +74,16 @@ final class AgUiTranslator
         "text_message_end", "text_message_start", "tool_call_end", "tool_call_start", "reasoning_end",
         "reasoning_start", "reasoning_message_end", "reasoning_message_start", "step_finished", "step_started");
 
-    private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
-    private final ExpandableDirectBufferOutputStream json = new ExpandableDirectBufferOutputStream();
+    /**
+     * The output is the I/O thread's, not the connection's: it is copied to the socket right after each call, and a
+     * buffer per connection would keep the largest drain it ever translated (measured: 30 KiB per idle connection).
+     */
+    private static final ThreadLocal<ExpandableArrayBuffer> OUTPUT =
+        ThreadLocal.withInitial(() -> new ExpandableArrayBuffer(4096));
+    private static final ThreadLocal<ExpandableDirectBufferOutputStream> STREAM =
+        ThreadLocal.withInitial(ExpandableDirectBufferOutputStream::new);
+    private ExpandableArrayBuffer out;
+    private ExpandableDirectBufferOutputStream json;
     private final Map<String, OpenRun> openRuns = new LinkedHashMap<>();
     private int mode;
     private long liveSeq;
@@ -97,7 +105,7 @@ final class AgUiTranslator
         mode = prelude ? AWAIT_WELCOME : PASS;
     }
 
-    /** @return the bytes of the last {@link #translate}'s output. */
+    /** @return the bytes of the last {@link #translate}'s output (valid until the next call on this thread). */
     DirectBuffer output()
     {
         return out;
@@ -116,6 +124,8 @@ final class AgUiTranslator
      */
     int translate(final DirectBuffer src, final int offset, final int srcLength)
     {
+        out = OUTPUT.get();
+        json = STREAM.get();
         length = 0;
         framesOut = 0;
         int at = offset;
@@ -218,6 +228,8 @@ final class AgUiTranslator
      */
     int replayExhausted()
     {
+        out = OUTPUT.get();
+        json = STREAM.get();
         length = 0;
         framesOut = 0;
         if (mode == TRACKING && replayStarted)
