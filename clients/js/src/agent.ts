@@ -77,8 +77,9 @@ export class AgentWireAgent extends AbstractAgent {
   /**
    * Re-attaches to the thread's run in progress. When this agent followed it and the socket went away (or the run
    * was detached), it resumes from its cursor, starting with the run's RUN_STARTED (and the starts of whatever the
-   * run still holds open) again, so the stream verifies on its own. Otherwise (a reloaded page) it connects without a cursor: the server's prelude opens every run still
-   * running, and this agent follows the thread's. Completes at once when the thread has no run in progress.
+   * run still holds open) again, so the stream verifies on its own. Otherwise (a reloaded page) it connects without
+   * a cursor: the server's prelude opens every run still running, and this agent follows the thread's. Completes at
+   * once when the thread has no run in progress.
    */
   protected connect(input: RunAgentInput): Observable<BaseEvent> {
     const known = this.followed;

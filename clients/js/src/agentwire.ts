@@ -4,7 +4,8 @@
 // application when history was lost.
 
 /** The five agent event types of /v1/ws. */
-export const AGENT_EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"] as const;
+export const AGENT_EVENTS =
+  ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"] as const;
 
 /** Close codes after which reconnecting cannot help: the client itself must change (docs/PROTOCOL.md). */
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1008, 1009, 4003]);
