@@ -57,12 +57,16 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
 
   test("should verify 100 runs each cut at a random point and resumed by cursor, no part twice", async () => {
     const user = "cuts";
+    const total = 100;
     const seen = [];
     const keys = new Set();
     let duplicates = 0;
-    let cutAt = 1 + Math.floor(Math.random() * 25);
-    let cuts = 0;
     let resumes = 0;
+    // Each run is cut once, after a random number of its AG-UI events (a scripted run has 20-23): anywhere, also
+    // between two parts of one AgentWire event.
+    const cutAfter = new Map(Array.from({ length: total }, (_, i) => [`cut-${i}`, 1 + Math.floor(Math.random() * 19)]));
+    const counts = new Map();
+    const cut = new Set();
     const client = new AgentWireClient({
       url: server.agUi,
       token: () => token(user),
@@ -83,28 +87,30 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
           keys.add(key);
         }
         seen.push(e);
-        if (--cutAt === 0) {
-          cuts++;
-          cutAt = 1 + Math.floor(Math.random() * 25);
-          client.drop(); // anywhere: between two events, or between two parts of one
+        const runId = c?.runId;
+        if (runId && !cut.has(runId)) {
+          counts.set(runId, (counts.get(runId) ?? 0) + 1);
+          if (counts.get(runId) === cutAfter.get(runId)) {
+            cut.add(runId);
+            client.drop(); // nothing more of this connection reaches the application
+          }
         }
       },
     });
     client.connect();
     await waitFor(() => client.connected);
-    const total = 100;
     for (let i = 0; i < total; i++) {
       await publish(server, scriptedRun(user, `cut-${i}`, "th-cuts", { fail: i % 10 === 9 }));
     }
     await waitFor(() => {
       const runs = byRun(seen);
       return runs.size === total && [...runs.values()].every(ended);
-    }, 60_000, null, () => `runs complete: ${[...byRun(seen).values()].filter(ended).length}/${total}, cuts ${cuts}`);
+    }, 60_000, null, () => `runs complete: ${[...byRun(seen).values()].filter(ended).length}/${total}, cut ${cut.size}`);
     client.close();
 
+    assert.equal(cut.size, total, "every run was cut");
     assert.equal(duplicates, 0, "the client never hands over a part twice");
-    assert.ok(cuts >= 20, `cut ${cuts} times`);
-    assert.ok(resumes >= 1, `resumed ${resumes} times`);
+    assert.ok(resumes >= total, `resumed ${resumes} times`);
     assertAgUi(seen);
     for (const [runId, events] of byRun(seen)) {
       await assert.doesNotReject(verifyRun(events), `run ${runId}`);
