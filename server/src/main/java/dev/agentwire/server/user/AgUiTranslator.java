@@ -90,7 +90,6 @@ final class AgUiTranslator
     // The replay's resumed notice was read: from here the subscription is attached and its queue is the replay.
     private boolean replayStarted;
     private int length;
-    private int framesOut;
     // The AG-UI events of the AgentWire event being mapped: how many, and which one is being written. A client
     // counts a seq as had only once it holds all of its parts (a socket can drop between two of them).
     private int groupSize = 1;
@@ -111,12 +110,6 @@ final class AgUiTranslator
         return out;
     }
 
-    /** @return the AG-UI frames of the last {@link #translate}. */
-    int framesOut()
-    {
-        return framesOut;
-    }
-
     /**
      * Translates a run of complete server→client WebSocket frames.
      *
@@ -127,7 +120,6 @@ final class AgUiTranslator
         out = OUTPUT.get();
         json = STREAM.get();
         length = 0;
-        framesOut = 0;
         int at = offset;
         final int end = offset + srcLength;
         while (at < end)
@@ -231,7 +223,6 @@ final class AgUiTranslator
         out = OUTPUT.get();
         json = STREAM.get();
         length = 0;
-        framesOut = 0;
         if (mode == TRACKING && replayStarted)
         {
             prelude();
@@ -776,14 +767,12 @@ final class AgUiTranslator
             buffer.putLong(length + 2, payloadLength, java.nio.ByteOrder.BIG_ENDIAN);
         }
         length += header + payloadLength;
-        framesOut++;
     }
 
     private void copyFrame(final DirectBuffer src, final int offset, final int frameLength)
     {
         out.putBytes(length, src, offset, frameLength);
         length += frameLength;
-        framesOut++;
     }
 
     private static boolean isAgentEvent(final String type)
