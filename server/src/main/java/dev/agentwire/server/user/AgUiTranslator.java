@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.server.http.Json;
+import dev.agentwire.server.websocket.WebSocketFrames;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.io.ExpandableDirectBufferOutputStream;
 
 import java.io.IOException;
@@ -33,10 +33,8 @@ import java.util.Map;
  */
 final class AgUiTranslator
 {
-    private static final int OP_TEXT = 0x1;
     /** Events that came in as AG-UI ({@code POST /v1/ag-ui/events}) are delivered as they were sent. */
     private static final String NATIVE_PREFIX = "ag-ui.";
-    private static final int OP_BINARY = 0x2;
 
     /** No prelude: frames are translated as they come. */
     private static final int PASS = 0;
@@ -141,11 +139,11 @@ final class AgUiTranslator
             final int payloadOffset = at + header;
             final int payloadLength = (int)payload;
             final int opcode = b0 & 0x0F;
-            if (opcode == OP_TEXT)
+            if (opcode == WebSocketFrames.TEXT)
             {
                 onJson(src, payloadOffset, payloadLength);
             }
-            else if (opcode == OP_BINARY)
+            else if (opcode == WebSocketFrames.BINARY)
             {
                 onBinary(src, payloadOffset, payloadLength);
             }
@@ -232,22 +230,36 @@ final class AgUiTranslator
 
     private void onEvent(final JsonNode m)
     {
-        final long seq = m.path("seq").asLong();
-        if (mode == TRACKING)
+        if (mode == TRACKING && isHistory(m.path("seq").asLong(), m))
         {
-            if (seq <= liveSeq)
-            {
-                track(m);
-                if (seq == liveSeq)
-                {
-                    prelude();
-                }
-                return;
-            }
-            // History ended before the live point (events withheld or evicted): live starts here.
-            prelude();
+            return;
         }
         map(m);
+    }
+
+    /**
+     * While tracking: an event up to the live point is history, read for the prelude (and the prelude follows the
+     * last of it); one past it means history ended early (events withheld or evicted) and live starts with it.
+     *
+     * @param m the event to track, or null for one that cannot open a run (binary).
+     * @return true when the event was history and is not sent.
+     */
+    private boolean isHistory(final long seq, final JsonNode m)
+    {
+        if (seq > liveSeq)
+        {
+            prelude();
+            return false;
+        }
+        if (m != null)
+        {
+            track(m);
+        }
+        if (seq == liveSeq)
+        {
+            prelude();
+        }
+        return true;
     }
 
     private void track(final JsonNode m)
@@ -309,15 +321,7 @@ final class AgUiTranslator
             {
                 g.writeStringField("threadId", open.threadId);
                 g.writeStringField("runId", run.getKey());
-                g.writeObjectFieldStart("metadata");
-                g.writeObjectFieldStart("agentwire");
-                g.writeNumberField("seq", open.seq);
-                g.writeNumberField("epoch", open.epoch);
-                g.writeStringField("runId", run.getKey());
-                g.writeStringField("threadId", open.threadId);
-                g.writeBooleanField("prelude", true);
-                g.writeEndObject();
-                g.writeEndObject();
+                preludeMetadata(g, open.seq, open, run.getKey());
             }
             catch (final IOException ex)
             {
@@ -351,36 +355,17 @@ final class AgUiTranslator
     /** A native part still open (its start event as sent), marked as prelude. */
     private void preludePart(final String runId, final OpenRun run, final JsonNode start, final long seq)
     {
-        json.wrap(out, length + 10);
+        final JsonGenerator g = open();
         try
         {
-            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
-            g.writeStartObject();
-            final Iterator<Map.Entry<String, JsonNode>> fields = start.fields();
-            while (fields.hasNext())
-            {
-                final Map.Entry<String, JsonNode> field = fields.next();
-                if (!"metadata".equals(field.getKey()))
-                {
-                    g.writeFieldName(field.getKey());
-                    g.writeTree(field.getValue());
-                }
-            }
-            g.writeObjectFieldStart("metadata");
-            g.writeObjectFieldStart("agentwire");
-            g.writeNumberField("seq", seq);
-            g.writeNumberField("epoch", run.epoch);
-            g.writeStringField("runId", runId);
-            g.writeStringField("threadId", run.threadId);
-            g.writeBooleanField("prelude", true);
-            g.writeEndObject();
-            g.writeEndObject();
-            end(g);
+            copyFieldsExcept(g, start, "metadata");
+            preludeMetadata(g, seq, run, runId);
         }
         catch (final IOException ex)
         {
             throw new IllegalStateException(ex);
         }
+        end(g);
     }
 
     /** One AgentWire event → its AG-UI group, every member carrying the event's cursor. */
@@ -389,14 +374,15 @@ final class AgUiTranslator
         final String type = m.path("type").asText();
         final String runId = text(m, "run_id");
         final JsonNode data = m.path("data");
+        // One event unless a case says how many it makes, before it makes them (a client needs the count: parts).
+        part = 0;
+        groupSize = 1;
         if (type.startsWith(NATIVE_PREFIX) && data.isObject())
         {
             nativeEvent(m, data);
             return;
         }
         final String id = "aw-" + m.path("epoch").asLong() + "-" + m.path("seq").asLong();
-        part = 0;
-        groupSize = groupSize(runId == null ? "" : type, data);
         switch (runId == null ? "" : type)
         {
             case "agent_started":
@@ -405,6 +391,7 @@ final class AgUiTranslator
             case "agent_thinking":
             {
                 final String text = data.path("text").asText("");
+                groupSize = text.isEmpty() ? 4 : 5;
                 event(m, "REASONING_START", "messageId", id, null, null, null, null);
                 event(m, "REASONING_MESSAGE_START", "messageId", id, "role", "reasoning", null, null);
                 if (!text.isEmpty())
@@ -418,10 +405,12 @@ final class AgUiTranslator
             case "tool_executing":
             {
                 final String callId = data.path("tool_call_id").asText(id);
+                final JsonNode args = data.get("args");
+                final boolean hasArgs = args != null && !args.isNull();
+                groupSize = hasArgs ? 3 : 2;
                 event(m, "TOOL_CALL_START", "toolCallId", callId, "toolCallName", data.path("tool").asText("tool"),
                     null, null);
-                final JsonNode args = data.get("args");
-                if (args != null && !args.isNull())
+                if (hasArgs)
                 {
                     event(m, "TOOL_CALL_ARGS", "toolCallId", callId, "delta", args.toString(), null, null);
                 }
@@ -446,30 +435,6 @@ final class AgUiTranslator
         }
     }
 
-    /** @return how many AG-UI events {@link #map} makes of this event (see its cases). */
-    private static int groupSize(final String type, final JsonNode data)
-    {
-        switch (type)
-        {
-            case "agent_thinking":
-                return data.path("text").asText("").isEmpty() ? 4 : 5;
-            case "tool_executing":
-                return data.get("args") != null && !data.get("args").isNull() ? 3 : 2;
-            case "agent_completed":
-            {
-                final String outcome = data.path("outcome").asText("success");
-                final JsonNode result = data.get("result");
-                if (!"success".equals(outcome) || result == null || result.isNull())
-                {
-                    return 1;
-                }
-                return (result.isTextual() ? result.asText() : result.toString()).isEmpty() ? 3 : 4;
-            }
-            default:
-                return 1;
-        }
-    }
-
     private void completed(final JsonNode m, final String runId, final JsonNode data, final String id)
     {
         final String outcome = data.path("outcome").asText("success");
@@ -481,9 +446,11 @@ final class AgUiTranslator
             return;
         }
         final JsonNode result = data.get("result");
-        if ("success".equals(outcome) && result != null && !result.isNull())
+        final boolean answered = "success".equals(outcome) && result != null && !result.isNull();
+        final String text = answered ? (result.isTextual() ? result.asText() : result.toString()) : "";
+        groupSize = answered ? (text.isEmpty() ? 3 : 4) : 1;
+        if (answered)
         {
-            final String text = result.isTextual() ? result.asText() : result.toString();
             event(m, "TEXT_MESSAGE_START", "messageId", id, "role", "assistant", null, null);
             if (!text.isEmpty())
             {
@@ -504,7 +471,7 @@ final class AgUiTranslator
                 g.writeFieldName("result");
                 g.writeTree(result);
             }
-            cursor(g, m, false);
+            cursor(g, m);
         }
         catch (final IOException ex)
         {
@@ -516,60 +483,36 @@ final class AgUiTranslator
     /** An event that came in as AG-UI (POST /v1/ag-ui/events): as it was sent, with the cursor added. */
     private void nativeEvent(final JsonNode m, final JsonNode event)
     {
-        part = 0;
-        groupSize = 1;
-        json.wrap(out, length + 10);
+        final JsonGenerator g = open();
         try
         {
-            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
-            g.writeStartObject();
-            final Iterator<Map.Entry<String, JsonNode>> fields = event.fields();
-            while (fields.hasNext())
-            {
-                final Map.Entry<String, JsonNode> field = fields.next();
-                if (!"metadata".equals(field.getKey()))
-                {
-                    g.writeFieldName(field.getKey());
-                    g.writeTree(field.getValue());
-                }
-            }
+            copyFieldsExcept(g, event, "metadata");
             g.writeObjectFieldStart("metadata");
             final JsonNode own = event.get("metadata");
             if (own != null && own.isObject())
             {
-                final Iterator<Map.Entry<String, JsonNode>> mine = own.fields();
-                while (mine.hasNext())
-                {
-                    final Map.Entry<String, JsonNode> field = mine.next();
-                    if (!"agentwire".equals(field.getKey()))
-                    {
-                        g.writeFieldName(field.getKey());
-                        g.writeTree(field.getValue());
-                    }
-                }
+                copyFieldsExcept(g, own, "agentwire");
             }
             g.writeFieldName("agentwire");
-            cursorObject(g, m, false);
+            cursorObject(g, m);
             g.writeEndObject();
-            end(g);
         }
         catch (final IOException ex)
         {
             throw new IllegalStateException(ex);
         }
+        end(g);
     }
 
     private void custom(final JsonNode m, final String name, final JsonNode value)
     {
-        part = 0;
-        groupSize = 1;
         final JsonGenerator g = begin("CUSTOM");
         try
         {
             g.writeStringField("name", name);
             g.writeFieldName("value");
             g.writeTree(value);
-            cursor(g, m, false);
+            cursor(g, m);
         }
         catch (final IOException ex)
         {
@@ -600,18 +543,11 @@ final class AgUiTranslator
     /** A binary event (its AgentWire header and payload) as {@code CUSTOM agentwire.binary}, base64. */
     private void onBinary(final DirectBuffer src, final int offset, final int payloadLength)
     {
-        if (mode == TRACKING)
+        // The binary header (docs/PROTOCOL.md) has seq at 6 and epoch at 14, big-endian.
+        final long seq = src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN);
+        if (mode == TRACKING && isHistory(seq, null))
         {
-            final long seq = src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN);
-            if (seq <= liveSeq)
-            {
-                if (seq == liveSeq)
-                {
-                    prelude();
-                }
-                return;
-            }
-            prelude();
+            return;
         }
         final byte[] bytes = new byte[payloadLength];
         src.getBytes(offset, bytes);
@@ -622,10 +558,9 @@ final class AgUiTranslator
             g.writeObjectFieldStart("value");
             g.writeStringField("frame", Base64.getEncoder().encodeToString(bytes));
             g.writeEndObject();
-            // The binary header (docs/PROTOCOL.md) has seq at 6 and epoch at 14, big-endian.
             g.writeObjectFieldStart("metadata");
             g.writeObjectFieldStart("agentwire");
-            g.writeNumberField("seq", src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN));
+            g.writeNumberField("seq", seq);
             g.writeNumberField("epoch", src.getLong(offset + 14, java.nio.ByteOrder.BIG_ENDIAN));
             part = 0;
             groupSize = 1;
@@ -655,7 +590,7 @@ final class AgUiTranslator
             {
                 g.writeStringField(k3, v3);
             }
-            cursor(g, m, false);
+            cursor(g, m);
         }
         catch (final IOException ex)
         {
@@ -664,7 +599,7 @@ final class AgUiTranslator
         end(g);
     }
 
-    private void cursor(final JsonGenerator g, final JsonNode m, final boolean prelude) throws IOException
+    private void cursor(final JsonGenerator g, final JsonNode m) throws IOException
     {
         final long ts = m.path("ts").asLong(0);
         if (ts > 0)
@@ -673,12 +608,12 @@ final class AgUiTranslator
         }
         g.writeObjectFieldStart("metadata");
         g.writeFieldName("agentwire");
-        cursorObject(g, m, prelude);
+        cursorObject(g, m);
         g.writeEndObject();
     }
 
     /** The {@code metadata.agentwire} object. */
-    private void cursorObject(final JsonGenerator g, final JsonNode m, final boolean prelude) throws IOException
+    private void cursorObject(final JsonGenerator g, final JsonNode m) throws IOException
     {
         g.writeStartObject();
         g.writeNumberField("seq", m.path("seq").asLong());
@@ -704,10 +639,6 @@ final class AgUiTranslator
         {
             g.writeStringField("id", eventId);
         }
-        if (prelude)
-        {
-            g.writeBooleanField("prelude", true);
-        }
         g.writeEndObject();
     }
 
@@ -719,11 +650,9 @@ final class AgUiTranslator
 
     private JsonGenerator begin(final String type)
     {
-        json.wrap(out, length + 10); // room for the largest frame header in front of the payload
+        final JsonGenerator g = open();
         try
         {
-            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
-            g.writeStartObject();
             g.writeStringField("type", type);
             return g;
         }
@@ -731,6 +660,53 @@ final class AgUiTranslator
         {
             throw new IllegalStateException(ex);
         }
+    }
+
+    /** An event's JSON object, opened after room for the largest frame header ({@link #end} moves it back). */
+    private JsonGenerator open()
+    {
+        json.wrap(out, length + WebSocketFrames.MAX_HEADER_LENGTH);
+        try
+        {
+            final JsonGenerator g = Json.MAPPER.getFactory().createGenerator((java.io.OutputStream)json);
+            g.writeStartObject();
+            return g;
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** Writes every field of {@code object} but {@code skipped}. */
+    private static void copyFieldsExcept(final JsonGenerator g, final JsonNode object, final String skipped)
+        throws IOException
+    {
+        final Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
+        while (fields.hasNext())
+        {
+            final Map.Entry<String, JsonNode> field = fields.next();
+            if (!skipped.equals(field.getKey()))
+            {
+                g.writeFieldName(field.getKey());
+                g.writeTree(field.getValue());
+            }
+        }
+    }
+
+    /** {@code metadata: {agentwire: {seq, epoch, runId, threadId, prelude: true}}} of a prelude event. */
+    private static void preludeMetadata(
+        final JsonGenerator g, final long seq, final OpenRun run, final String runId) throws IOException
+    {
+        g.writeObjectFieldStart("metadata");
+        g.writeObjectFieldStart("agentwire");
+        g.writeNumberField("seq", seq);
+        g.writeNumberField("epoch", run.epoch);
+        g.writeStringField("runId", runId);
+        g.writeStringField("threadId", run.threadId);
+        g.writeBooleanField("prelude", true);
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     /** Closes the event's JSON and puts the frame header in front of it, moving it back over unused header room. */
@@ -746,26 +722,9 @@ final class AgUiTranslator
             throw new IllegalStateException(ex);
         }
         final int payloadLength = json.position();
-        final int payloadAt = length + 10;
-        final int header = payloadLength < 126 ? 2 : payloadLength <= 0xFFFF ? 4 : 10;
-        final MutableDirectBuffer buffer = out;
-        buffer.putBytes(length + header, buffer, payloadAt, payloadLength);
-        buffer.putByte(length, (byte)(0x80 | OP_TEXT));
-        if (header == 2)
-        {
-            buffer.putByte(length + 1, (byte)payloadLength);
-        }
-        else if (header == 4)
-        {
-            buffer.putByte(length + 1, (byte)126);
-            buffer.putByte(length + 2, (byte)(payloadLength >>> 8));
-            buffer.putByte(length + 3, (byte)payloadLength);
-        }
-        else
-        {
-            buffer.putByte(length + 1, (byte)127);
-            buffer.putLong(length + 2, payloadLength, java.nio.ByteOrder.BIG_ENDIAN);
-        }
+        final int header = WebSocketFrames.headerLength(payloadLength);
+        out.putBytes(length + header, out, length + WebSocketFrames.MAX_HEADER_LENGTH, payloadLength);
+        WebSocketFrames.putHeader(out, length, WebSocketFrames.TEXT, payloadLength);
         length += header + payloadLength;
     }
 
