@@ -212,13 +212,10 @@ public final class AgentWireServer implements AutoCloseable
             config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes(),
             config.trustedProxies());
         final UserSocketHandler users = new UserSocketHandler(engine, registry, verifier, sequencer, router, metrics,
-            userSockets, webSocketThreads, false);
-        // The same socket, limits and stream, speaking AG-UI events (docs/AG-UI.md).
-        final UserSocketHandler agUiUsers = new UserSocketHandler(engine, registry, verifier, sequencer, router,
-            metrics, userSockets, webSocketThreads, true);
+            userSockets, webSocketThreads);
         return Handlers.routing()
             .get("/v1/ws", users)
-            .get("/v1/ag-ui", agUiUsers)
+            .get(UserSocketHandler.AG_UI_PATH, users) // the same socket, limits and stream, as AG-UI events
             .get("/v1/producer", ingest.producerSocket())
             .post("/v1/events", ingest.events())
             .post("/v1/events/binary", ingest.binaryEvents())

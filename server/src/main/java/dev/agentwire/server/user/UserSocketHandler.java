@@ -20,11 +20,15 @@ import org.xnio.StreamConnection;
 
 
 /**
- * {@code GET /v1/ws}: everything is decided before the upgrade — token (401), Origin (403), connection caps (429),
- * resume cursor (400) — so a refused client never gets a socket. Then the upgrade, and a {@link UserConnection}.
+ * {@code GET /v1/ws} and {@code GET /v1/ag-ui} (the same socket, speaking AG-UI events: docs/AG-UI.md): everything
+ * is decided before the upgrade — token (401), Origin (403), connection caps (429), resume cursor (400) — so a refused
+ * client never gets a socket. Then the upgrade, and a {@link UserConnection}.
  */
 public final class UserSocketHandler implements HttpHandler
 {
+    /** The path whose sockets speak AG-UI; every other path this handler is routed from speaks /v1/ws frames. */
+    public static final String AG_UI_PATH = "/v1/ag-ui";
+
     /** What the checks decided, carried across the upgrade. */
     private static final class Accepted
     {
@@ -32,11 +36,13 @@ public final class UserSocketHandler implements HttpHandler
         final String remoteIp;
         final long epoch;
         final long after;
+        final boolean agUi;
         final boolean prelude;
 
         Accepted(final Principal principal, final String remoteIp, final long epoch, final long after,
-            final boolean prelude)
+            final boolean agUi, final boolean prelude)
         {
+            this.agUi = agUi;
             this.prelude = prelude;
             this.principal = principal;
             this.remoteIp = remoteIp;
@@ -53,7 +59,6 @@ public final class UserSocketHandler implements HttpHandler
     private final ClientProtocol protocol;
     private final IoThreads ioThreads;
     private final WebSocketThreads webSocketThreads;
-    private final boolean agUi;
 
     /**
      * @param engine    the engine users subscribe to.
@@ -75,24 +80,6 @@ public final class UserSocketHandler implements HttpHandler
         final UserSocketSettings settings,
         final WebSocketThreads threads)
     {
-        this(engine, registry, verifier, sequencer, router, metrics, settings, threads, false);
-    }
-
-    /**
-     * @param agUi true for {@code GET /v1/ag-ui}: the same socket, speaking AG-UI events (docs/AG-UI.md).
-     */
-    public UserSocketHandler(
-        final AgentWire engine,
-        final ConnectionRegistry registry,
-        final TokenVerifier verifier,
-        final Sequencer sequencer,
-        final InboundRouter router,
-        final ServerMetrics metrics,
-        final UserSocketSettings settings,
-        final WebSocketThreads threads,
-        final boolean agUi)
-    {
-        this.agUi = agUi;
         this.engine = engine;
         this.registry = registry;
         this.verifier = verifier;
@@ -167,6 +154,7 @@ public final class UserSocketHandler implements HttpHandler
             Http.error(exchange, 503, "shutting_down", "the server is shutting down");
             return;
         }
+        final boolean agUi = AG_UI_PATH.equals(exchange.getRequestPath());
         final boolean prelude = agUi && resumeAfter == Subscription.LIVE;
         if (prelude)
         {
@@ -174,7 +162,7 @@ public final class UserSocketHandler implements HttpHandler
             // so the translator can open every run still running before live events (docs/AG-UI.md, "Prelude").
             resumeAfter = 0;
         }
-        final Accepted accepted = new Accepted(principal, remoteIp, resumeEpoch, resumeAfter, prelude);
+        final Accepted accepted = new Accepted(principal, remoteIp, resumeEpoch, resumeAfter, agUi, prelude);
         WebSocketHandshake.upgrade(exchange, agUi ? "GET /v1/ag-ui" : "GET /v1/ws",
             (channel, upgraded) -> onUpgraded(channel, accepted));
     }
@@ -185,7 +173,7 @@ public final class UserSocketHandler implements HttpHandler
         final UserConnection connection = new UserConnection(channel, webSocketThreads, accepted.principal,
             accepted.remoteIp, engine, registry, metrics, settings, protocol,
             ioThreads.drainerFor(channel.getIoThread()), ioThreads.sweeperFor(channel.getIoThread()),
-            agUi ? new AgUiTranslator(accepted.prelude) : null);
+            accepted.agUi ? new AgUiTranslator(accepted.prelude) : null);
         if (!registry.register(connection))
         {
             // Lost a race for the last slot between the check and the upgrade.
