@@ -57,6 +57,17 @@ final class AgUiIngest
         {
             throw new IngestParser.Invalid("body is not JSON: " + ex.getMessage());
         }
+        return parse(root);
+    }
+
+    /**
+     * The same, for a body already parsed (a producer-socket frame's {@code ag_ui} member).
+     *
+     * @throws IngestParser.Invalid the body is not the documented shape (400).
+     * @throws AgUiRules.Violation  an event breaks a run rule (422); nothing was applied.
+     */
+    Batch parse(final JsonNode root) throws IngestParser.Invalid, AgUiRules.Violation
+    {
         if (root == null || !root.isObject())
         {
             throw new IngestParser.Invalid("body must be an object {\"user\" or \"room\", \"events\": [...]}");

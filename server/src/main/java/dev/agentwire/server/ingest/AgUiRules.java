@@ -22,6 +22,9 @@ import java.util.Set;
  */
 final class AgUiRules
 {
+    /** The refusal's name: the metric's reason and the HTTP answer's {@code error}. */
+    static final String REFUSED = "ag_ui_invalid";
+
     /** A rule broken: refused whole, nothing delivered. */
     static final class Violation extends Exception
     {

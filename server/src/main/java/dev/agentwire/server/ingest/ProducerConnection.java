@@ -176,10 +176,6 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             frame = new byte[Math.max(length, frame.length * 2)];
         }
         data.getBytes(offset, frame, 0, length);
-        if (AgUiIngest.mayBeFrame(frame, length) && onAgUiFrame(length))
-        {
-            return;
-        }
         final String[] refs = new String[1];
         final EventDraft event;
         try
@@ -188,6 +184,11 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }
         catch (final IngestParser.Invalid invalid)
         {
+            // Not an event: a native AG-UI batch is one (looked for only here, so events pay nothing for it).
+            if (AgUiIngest.mayBeFrame(frame, length) && onAgUiFrame(length))
+            {
+                return;
+            }
             if (!"not valid JSON".equals(invalid.getMessage()))
             {
                 metrics.refused("invalid_argument");
@@ -222,7 +223,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
      * A frame {@code {"ref": …, "ag_ui": {"user"|"room", "runId"?, "events": [...]}}}: native AG-UI events, checked and
      * answered as {@code POST /v1/ag-ui/events} is, in one ack (or nack) for the batch.
      *
-     * @return false when the frame is not one (an event whose data merely mentions ag_ui).
+     * @return false when the frame is not one (an invalid event whose data merely mentions ag_ui).
      */
     private boolean onAgUiFrame(final int length)
     {
@@ -243,8 +244,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final AgUiIngest.Batch batch;
         try
         {
-            final byte[] body = Json.MAPPER.writeValueAsBytes(root.get("ag_ui"));
-            batch = agUi.parse(body, body.length);
+            batch = agUi.parse(root.get("ag_ui"));
         }
         catch (final IngestParser.Invalid invalid)
         {
@@ -254,13 +254,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }
         catch (final AgUiRules.Violation violation)
         {
-            metrics.refused("ag_ui_invalid");
+            metrics.refused(AgUiRules.REFUSED);
             nack(ref, 422, violation.rule, violation.getMessage());
             return true;
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new IllegalStateException(ex);
         }
         if (!producerLimit.tryAcquire(batch.drafts.size(), System.nanoTime()))
         {

@@ -90,9 +90,9 @@ final class ProducerHttpHandler
         }
         catch (final AgUiRules.Violation violation)
         {
-            metrics.refused("ag_ui_invalid");
+            metrics.refused(AgUiRules.REFUSED);
             final com.fasterxml.jackson.databind.node.ObjectNode answer = Http.object()
-                .put("error", "ag_ui_invalid")
+                .put("error", AgUiRules.REFUSED)
                 .put("rule", violation.rule)
                 .put("message", violation.getMessage());
             if (violation.index >= 0)

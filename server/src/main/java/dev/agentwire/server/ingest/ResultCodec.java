@@ -26,7 +26,15 @@ final class ResultCodec
     /** Writes the HTTP answer's body at index 0. @return its length. */
     static int batch(final ExpandableArrayBuffer out, final BatchResult batch, final boolean seqsPending)
     {
-        int at = JsonWriter.putAscii(out, 0, "{\"accepted\":");
+        out.putByte(0, (byte)'{');
+        return batchFields(out, 1, batch, seqsPending);
+    }
+
+    /** Writes a batch's fields from {@code "accepted"} to the closing brace at {@code index}. @return the end. */
+    private static int batchFields(
+        final ExpandableArrayBuffer out, final int index, final BatchResult batch, final boolean seqsPending)
+    {
+        int at = index + JsonWriter.putAscii(out, index, "\"accepted\":");
         at += JsonWriter.putLong(out, at, batch.accepted);
         if (!batch.allAccepted())
         {
@@ -73,17 +81,14 @@ final class ResultCodec
     static byte[] batchAck(final BatchResult batch, final String ref)
     {
         final ExpandableArrayBuffer out = BUFFERS.get();
-        final int length = batch(out, batch, false);
-        final ExpandableArrayBuffer framed = new ExpandableArrayBuffer(length + 64);
-        int at = JsonWriter.putAscii(framed, 0, batch.allAccepted() ? "{\"type\":\"ack\"" : "{\"type\":\"nack\"");
+        int at = JsonWriter.putAscii(out, 0, batch.allAccepted() ? "{\"type\":\"ack\"" : "{\"type\":\"nack\"");
         if (ref != null)
         {
-            at += JsonWriter.putAscii(framed, at, ",\"ref\":");
-            at += JsonWriter.putString(framed, at, ref);
+            at += JsonWriter.putAscii(out, at, ",\"ref\":");
+            at += JsonWriter.putString(out, at, ref);
         }
-        framed.putByte(at++, (byte)',');
-        framed.putBytes(at, out, 1, length - 1); // the batch answer without its opening brace
-        return copy(framed, at + length - 1);
+        out.putByte(at++, (byte)',');
+        return copy(out, batchFields(out, at, batch, false));
     }
 
     private static int result(final ExpandableArrayBuffer out, final int index, final EventResult result,
