@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,10 +46,7 @@ class AgUiIngestTest
 
     private HttpResponse<String> post(final String body) throws Exception
     {
-        return WsClient.HTTP.send(HttpRequest.newBuilder(server.http("/v1/ag-ui/events"))
-            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return server.post("/v1/ag-ui/events", body, Tokens.PRODUCER_KEY);
     }
 
     private WsClient socket(final String path, final String user) throws Exception
@@ -138,9 +134,7 @@ class AgUiIngestTest
             "{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"a\"}]}"), "run_finished", 0);
         assertEquals(400, post("{\"events\":[]}").statusCode());
         assertEquals(400, post("not json").statusCode());
-        assertEquals(401, WsClient.HTTP.send(HttpRequest.newBuilder(server.http("/v1/ag-ui/events"))
-            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString())
-            .statusCode());
+        assertEquals(401, server.post("/v1/ag-ui/events", "{}", null).statusCode());
 
         // What reached the user: the accepted batch only, from seq 1.
         final List<JsonNode> events = ws.collect(WsClient::isEvent, 2, 10_000);

@@ -221,10 +221,7 @@ class AgUiSocketTest
     void shouldEndThePreludeWhenTheHistorysLastEventIsOneThisConnectionIsNotShown() throws Exception
     {
         publish("fay", "agent_started", "open", "{\"agent\":\"a\"}");
-        assertEquals(204, WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(server.http("/v1/rooms/hidden/members/fay"))
-            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
-            .PUT(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode());
+        assertEquals(204, server.send("PUT", "/v1/rooms/hidden/members/fay").statusCode());
         assertEquals(202, server.publish("{\"room\":\"hidden\",\"type\":\"app.note\",\"data\":{}}").statusCode());
 
         // The token lists no room: the welcome names seq 2, which this connection passes over.
@@ -238,9 +235,6 @@ class AgUiSocketTest
 
     private int postAgUi(final String body) throws Exception
     {
-        return WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(server.http("/v1/ag-ui/events"))
-            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY)
-            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        return server.post("/v1/ag-ui/events", body, Tokens.PRODUCER_KEY).statusCode();
     }
 }
