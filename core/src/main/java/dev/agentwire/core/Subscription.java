@@ -277,9 +277,8 @@ public final class Subscription
         return true;
     }
 
-    /** As {@link #nextEvent}, copying the event's frame into the transport's buffer. @return bytes, or -1. */
     /**
-     * Copies the next event's frame.
+     * As {@link #nextEvent}, copying the event's frame into the transport's buffer.
      *
      * @return its length, {@link #WITHHELD} when the sink may not see it (passed over), or -1 when there is nothing
      *         to copy now (none ready, no room, or lapped).
