@@ -59,7 +59,7 @@ final class FrameReader
     private int messageOpcode = -1;
     private ExpandableArrayBuffer message;
     private int messageLength;
-    private final UnsafeBuffer control = new UnsafeBuffer(new byte[125]);
+    private final UnsafeBuffer control = new UnsafeBuffer(new byte[WebSocketFrames.MAX_CONTROL_PAYLOAD]);
     private int controlLength;
     private boolean closed;
 
@@ -189,7 +189,7 @@ final class FrameReader
             {
                 return WebSocketFrames.PROTOCOL_ERROR;
             }
-            if (!fin || length > 125)
+            if (!fin || length > WebSocketFrames.MAX_CONTROL_PAYLOAD)
             {
                 return WebSocketFrames.PROTOCOL_ERROR;
             }

@@ -26,8 +26,13 @@ import java.util.concurrent.TimeUnit;
  * same path, so frames never interleave.
  * <p>
  * Closing (RFC 6455 section 7): the server sends its close and ends the connection when the client answers, or
- * after {@link #CLOSE_TIMEOUT_MS}; a client's close is answered with the same code and the connection ends.
- * A protocol violation by the client is answered with the code the RFC gives (1002, 1007, 1009).
+ * after {@link #CLOSE_TIMEOUT_MS}; a client's close is answered with the same code and the connection ends as soon
+ * as the answer is written, or after {@link #CLOSE_TIMEOUT_MS} when output is still pending for a client that does
+ * not read. A protocol violation by the client is answered with the code the RFC gives (1002, 1007, 1009).
+ * <p>
+ * Pings: each is answered with a pong while nothing is pending; while output waits for the socket, only the most
+ * recent ping is remembered and answered once the socket takes the rest (RFC 6455 section 5.5.3 allows it), so a
+ * client that pings and never reads cannot grow the pending bytes.
  */
 public abstract class WebSocketConnection implements FrameReader.Handler
 {
@@ -49,6 +54,10 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private boolean closeSent;
     private boolean ended;
     private boolean closeAfterFlush;
+    private boolean readsPaused;
+    // The most recent ping's payload, owed a pong once the pending bytes are written (allocated on first need).
+    private byte[] owedPong;
+    private int owedPongLength = -1;
 
     /**
      * @param maxMessageBytes the largest message the client may send (1009 above).
@@ -79,7 +88,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     {
         final ByteBuffer in = buffers.read;
         // A bounded number of reads per wake-up, so one busy client cannot starve the thread's others.
-        for (int reads = 0; reads < 16 && !ended; reads++)
+        for (int reads = 0; reads < 16 && !ended && !readsPaused; reads++)
         {
             in.clear();
             final int n;
@@ -124,10 +133,32 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         {
             return;
         }
+        if (pending != null)
+        {
+            // The client is not reading what it was sent: keep only the latest ping's answer, not one per ping.
+            if (owedPong == null)
+            {
+                owedPong = new byte[WebSocketFrames.MAX_CONTROL_PAYLOAD];
+            }
+            data.getBytes(offset, owedPong, 0, length);
+            owedPongLength = length;
+            return;
+        }
+        writePong(data, offset, length);
+    }
+
+    private void writePong(final DirectBuffer data, final int offset, final int length)
+    {
         final UnsafeBuffer out = writeBuffer();
         final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.PONG, length);
         out.putBytes(header, data, offset, length);
         flush(header + length);
+    }
+
+    /** @return true when a pong is owed to a client that pinged while output was pending (for tests and bounds). */
+    protected final boolean owesPong()
+    {
+        return owedPongLength >= 0;
     }
 
     @Override
@@ -255,6 +286,16 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             IoUtils.safeClose(connection);
             return;
         }
+        if (owedPongLength >= 0 && !closeSent)
+        {
+            final int length = owedPongLength;
+            owedPongLength = -1;
+            writePong(new UnsafeBuffer(owedPong), 0, length);
+            if (pending != null)
+            {
+                return;
+            }
+        }
         onWritable();
     }
 
@@ -287,14 +328,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         out.putBytes(header + 2, text);
         flush(header + 2 + text.length);
         // A client that stopped reading never lets the close frame out: do not wait for it forever.
-        try
-        {
-            ioThread.executeAfter(() -> IoUtils.safeClose(connection), CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        }
-        catch (final RejectedExecutionException stopping)
-        {
-            IoUtils.safeClose(connection);
-        }
+        closeAfter(CLOSE_TIMEOUT_MS);
     }
 
     /** @return true once this side sent its close: nothing but the close handshake follows. */
@@ -314,10 +348,24 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         if (pending == null)
         {
             IoUtils.safeClose(connection);
+            return;
         }
-        else
+        closeAfterFlush = true;
+        // The client closed but does not read what is still pending (its answering close among it): the socket
+        // ends when the bytes are out, or after the close timeout, never later (the client's socket is counted
+        // against its user and address until then).
+        closeAfter(CLOSE_TIMEOUT_MS);
+    }
+
+    private void closeAfter(final long timeoutMs)
+    {
+        try
         {
-            closeAfterFlush = true;
+            ioThread.executeAfter(() -> IoUtils.safeClose(connection), timeoutMs, TimeUnit.MILLISECONDS);
+        }
+        catch (final RejectedExecutionException stopping)
+        {
+            IoUtils.safeClose(connection);
         }
     }
 
@@ -338,7 +386,37 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         }
         ended = true;
         pending = null;
+        owedPong = null;
         onEnded();
+    }
+
+    /**
+     * Stops reading the client (backpressure: its answers are not being read). Frames already read are handled.
+     * I/O thread.
+     */
+    protected final void pauseReads()
+    {
+        if (!readsPaused && !ended)
+        {
+            readsPaused = true;
+            source.suspendReads();
+        }
+    }
+
+    /** Reads the client again after {@link #pauseReads()}. I/O thread. */
+    protected final void resumeReads()
+    {
+        if (readsPaused && !ended && !closeSent)
+        {
+            readsPaused = false;
+            source.resumeReads();
+        }
+    }
+
+    /** @return true while {@link #pauseReads()} holds. */
+    protected final boolean readsPaused()
+    {
+        return readsPaused;
     }
 
     /** Runs a task on this connection's I/O thread (from any thread); once the thread is gone, ends the connection. */

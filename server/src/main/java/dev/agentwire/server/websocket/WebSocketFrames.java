@@ -32,6 +32,8 @@ public final class WebSocketFrames
 
     /** Most bytes a frame header this server writes takes. */
     public static final int MAX_HEADER_LENGTH = 10;
+    /** The largest payload of a control frame (ping, pong, close), RFC 6455 section 5.5. */
+    public static final int MAX_CONTROL_PAYLOAD = 125;
 
     private WebSocketFrames()
     {
@@ -91,6 +93,8 @@ public final class WebSocketFrames
     /** @return true for a close code a peer may send (RFC 6455 section 7.4). */
     static boolean isValidCloseCode(final int code)
     {
-        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+        // RFC 6455 section 7.4.1 and IANA's registry: 1012-1014 (service restart, try again later, bad gateway) are
+        // valid on the wire; 1004-1006 and 1015 are reserved and never sent.
+        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
     }
 }
