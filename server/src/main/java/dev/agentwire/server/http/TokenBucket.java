@@ -24,6 +24,12 @@ public final class TokenBucket
         this.lastNs = nowNs;
     }
 
+    /** @return true when the bucket would hold its whole burst at {@code nowNs} (it can be forgotten). */
+    public synchronized boolean isFull(final long nowNs)
+    {
+        return tokens + Math.max(0, nowNs - lastNs) * tokensPerNs >= burst;
+    }
+
     /** @return true when {@code n} tokens were taken; false (taking none) when there are not enough. */
     public synchronized boolean tryAcquire(final int n, final long nowNs)
     {

@@ -42,6 +42,16 @@ final class AgUiTranslator
     private static final int AWAIT_WELCOME = 1;
     /** Reading the replayed history silently, up to {@link #liveSeq}, to learn the open runs. */
     private static final int TRACKING = 2;
+    /** Writing the prelude, piece by piece ({@link #writeBacklog}); live frames wait behind it. */
+    private static final int PRELUDE = 3;
+
+    /** Largest output buffer an I/O thread keeps between translations (a larger one is dropped after use). */
+    static final int RETAINED_BYTES = 1 << 20;
+    private static final ExpandableArrayBuffer EMPTY = new ExpandableArrayBuffer(0);
+
+    /** What a native start event is re-opened with in the prelude: the fields AG-UI defines for start events. */
+    private static final String[] START_FIELDS = {"type", "messageId", "role", "name", "toolCallId", "toolCallName",
+        "parentMessageId", "stepName", "timestamp"};
 
     /** Runs seen while tracking: run id → thread id and the seq of the event that showed it first. */
     private static final class OpenRun
@@ -85,6 +95,13 @@ final class AgUiTranslator
     private final Map<String, OpenRun> openRuns = new LinkedHashMap<>();
     private int mode;
     private long liveSeq;
+    // The prelude being written: the runs still to open, the run being opened and its parts still to open.
+    private Iterator<Map.Entry<String, OpenRun>> preludeRuns;
+    private Map.Entry<String, OpenRun> preludeRun;
+    private Iterator<Map.Entry<String, JsonNode>> preludeParts;
+    // Frames that arrived behind the prelude (null when none wait).
+    private ExpandableArrayBuffer held;
+    private int heldLength;
     // The replay's resumed notice was read: from here the subscription is attached and its queue is the replay.
     private boolean replayStarted;
     private int length;
@@ -105,7 +122,7 @@ final class AgUiTranslator
     /** @return the bytes of the last {@link #translate}'s output (valid until the next call on this thread). */
     DirectBuffer output()
     {
-        return out;
+        return OUTPUT.get();
     }
 
     /**
@@ -115,13 +132,23 @@ final class AgUiTranslator
      */
     int translate(final DirectBuffer src, final int offset, final int srcLength)
     {
-        out = OUTPUT.get();
-        json = STREAM.get();
-        length = 0;
+        begin();
+        translateFrames(src, offset, srcLength);
+        return finish();
+    }
+
+    private void translateFrames(final DirectBuffer src, final int offset, final int srcLength)
+    {
         int at = offset;
         final int end = offset + srcLength;
         while (at < end)
         {
+            if (mode == PRELUDE || held != null)
+            {
+                // Nothing overtakes the prelude, nor the frames already waiting behind it.
+                hold(src, at, end - at);
+                return;
+            }
             final int b0 = src.getByte(at) & 0xFF;
             final int b1 = src.getByte(at + 1) & 0x7F;
             int header = 2;
@@ -139,31 +166,74 @@ final class AgUiTranslator
             final int payloadOffset = at + header;
             final int payloadLength = (int)payload;
             final int opcode = b0 & 0x0F;
+            boolean consumed = true;
             if (opcode == WebSocketFrames.TEXT)
             {
-                onJson(src, payloadOffset, payloadLength);
+                consumed = onJson(src, payloadOffset, payloadLength);
             }
             else if (opcode == WebSocketFrames.BINARY)
             {
-                onBinary(src, payloadOffset, payloadLength);
+                consumed = onBinary(src, payloadOffset, payloadLength);
             }
             else
             {
                 copyFrame(src, at, header + payloadLength);
             }
+            if (!consumed)
+            {
+                // The first live event: it follows the prelude, which has just begun.
+                hold(src, at, end - at);
+                return;
+            }
             at = payloadOffset + payloadLength;
         }
+    }
+
+    /** Keeps frames that arrived behind the prelude: at most one drain's worth, once per connection. */
+    private void hold(final DirectBuffer src, final int offset, final int bytes)
+    {
+        if (held == null)
+        {
+            held = new ExpandableArrayBuffer(Math.max(1024, bytes));
+            heldLength = 0;
+        }
+        held.putBytes(heldLength, src, offset, bytes);
+        heldLength += bytes;
+    }
+
+    /** The I/O thread's output buffer, renewed when one large translation left it over {@link #RETAINED_BYTES}. */
+    private void begin()
+    {
+        ExpandableArrayBuffer buffer = OUTPUT.get();
+        if (buffer.capacity() > RETAINED_BYTES)
+        {
+            buffer = new ExpandableArrayBuffer(4096);
+            OUTPUT.set(buffer);
+        }
+        out = buffer;
+        json = STREAM.get();
+        length = 0;
+    }
+
+    /** @return the output's length; the connection keeps no reference to the thread's buffers between calls. */
+    private int finish()
+    {
+        out = null;
+        json.wrap(EMPTY);
+        json = null;
         return length;
     }
 
-    private void onJson(final DirectBuffer src, final int offset, final int payloadLength)
+    /** @return false when the frame is the first live one and waits behind the prelude that just began. */
+    private boolean onJson(final DirectBuffer src, final int offset, final int payloadLength)
     {
         final byte[] bytes = new byte[payloadLength];
         src.getBytes(offset, bytes);
         final JsonNode m;
         try
         {
-            m = Json.MAPPER.readTree(bytes);
+            // Data numbers stay as sent (1e400 is not "Infinity"): the event's data is passed through, byte for byte.
+            m = Json.readExact(bytes, 0, payloadLength, Json.Numbers.IN_DATA);
         }
         catch (final IOException ex)
         {
@@ -171,8 +241,7 @@ final class AgUiTranslator
         }
         if (m.has("seq") && m.has("epoch") && m.has("data") && m.has("type"))
         {
-            onEvent(m);
-            return;
+            return onEvent(m);
         }
         final String type = m.path("type").asText();
         switch (type)
@@ -208,48 +277,59 @@ final class AgUiTranslator
                 control("agentwire." + type, m);
                 break;
         }
+        return true;
     }
 
     /**
      * Called after a drain that left nothing queued: when the history's last events were passed over (a room this
      * connection's token does not list), the live point is reached without the event the welcome named.
      *
-     * @return the length of the prelude written to {@link #output()}, or 0 when there is none to write.
+     * @return true when the prelude begins ({@link #writeBacklog} writes it).
      */
-    int replayExhausted()
+    boolean replayExhausted()
     {
-        out = OUTPUT.get();
-        json = STREAM.get();
-        length = 0;
         if (mode == TRACKING && replayStarted)
         {
             prelude();
+            return true;
         }
-        return length;
+        return false;
     }
 
-    private void onEvent(final JsonNode m)
+    private boolean onEvent(final JsonNode m)
     {
-        if (mode == TRACKING && isHistory(m.path("seq").asLong(), m))
+        if (mode == TRACKING)
         {
-            return;
+            final int history = history(m.path("seq").asLong(), m);
+            if (history != LIVE)
+            {
+                return history == HISTORY;
+            }
         }
         map(m);
+        return true;
     }
+
+    /** {@link #history}: the event was history, read for the prelude and not sent. */
+    private static final int HISTORY = 0;
+    /** {@link #history}: the event is the first past the live point; the prelude began and it waits behind it. */
+    private static final int FIRST_LIVE = 1;
+    /** {@link #history}: not tracking: the event is live. */
+    private static final int LIVE = 2;
 
     /**
      * While tracking: an event up to the live point is history, read for the prelude (and the prelude follows the
      * last of it); one past it means history ended early (events withheld or evicted) and live starts with it.
      *
      * @param m the event to track, or null for one that cannot open a run (binary).
-     * @return true when the event was history and is not sent.
+     * @return {@link #HISTORY} or {@link #FIRST_LIVE}.
      */
-    private boolean isHistory(final long seq, final JsonNode m)
+    private int history(final long seq, final JsonNode m)
     {
         if (seq > liveSeq)
         {
             prelude();
-            return false;
+            return FIRST_LIVE;
         }
         if (m != null)
         {
@@ -259,7 +339,7 @@ final class AgUiTranslator
         {
             prelude();
         }
-        return true;
+        return HISTORY;
     }
 
     private void track(final JsonNode m)
@@ -297,7 +377,7 @@ final class AgUiTranslator
         if (idField != null)
         {
             final String key = nativeType + ':' + event.path(idField).asText();
-            run.openParts.put(key, event);
+            run.openParts.put(key, startFields(event));
             run.openPartSeqs.put(key, m.path("seq").asLong());
             return;
         }
@@ -310,29 +390,102 @@ final class AgUiTranslator
         }
     }
 
-    private void prelude()
+    /**
+     * The fields AG-UI defines for a start event, and nothing else: what the prelude re-opens a part with. Fields a
+     * producer added (unchecked, up to the message size each) are not kept while tracking nor repeated in the
+     * prelude: before, a history of large start events held every one of them, parsed, per connection, and the
+     * prelude repeated them all at once (an audit reached 60 MB per prelude and an OutOfMemoryError). Ids are bounded
+     * at ingest, so a tracked part costs a few hundred bytes at most.
+     */
+    private static JsonNode startFields(final JsonNode event)
     {
-        mode = PASS;
-        for (final Map.Entry<String, OpenRun> run : openRuns.entrySet())
+        final ObjectNode kept = Json.MAPPER.createObjectNode();
+        for (final String field : START_FIELDS)
         {
-            final OpenRun open = run.getValue();
-            final JsonGenerator g = begin("RUN_STARTED");
-            try
+            final JsonNode value = event.get(field);
+            if (value != null && value.isValueNode())
             {
-                g.writeStringField("threadId", open.threadId);
-                g.writeStringField("runId", run.getKey());
-                preludeMetadata(g, open.seq, open, run.getKey());
-            }
-            catch (final IOException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-            end(g);
-            for (final Map.Entry<String, JsonNode> part : open.openParts.entrySet())
-            {
-                preludePart(run.getKey(), open, part.getValue(), open.openPartSeqs.get(part.getKey()));
+                kept.set(field, value);
             }
         }
+        return kept;
+    }
+
+    /** Begins the prelude: from here, {@link #writeBacklog} writes it piece by piece, within the send window. */
+    private void prelude()
+    {
+        mode = PRELUDE;
+        preludeRuns = openRuns.entrySet().iterator();
+        preludeParts = null;
+        preludeRun = null;
+    }
+
+    /** @return true while the prelude, or live frames held behind it, wait to be written ({@link #writeBacklog}). */
+    boolean hasBacklog()
+    {
+        return mode == PRELUDE || (held != null && heldLength > 0);
+    }
+
+    /**
+     * Writes the next piece of the prelude, then the live frames that arrived behind it, into {@link #output()}:
+     * stops once {@code budgetBytes} are written (one event may pass it), so a prelude of many open runs and parts
+     * goes out drain by drain, like a replay, and a client that does not read holds at most one piece.
+     *
+     * @return the length written to {@link #output()}.
+     */
+    int writeBacklog(final int budgetBytes)
+    {
+        begin();
+        while (mode == PRELUDE && length < budgetBytes)
+        {
+            if (preludeParts != null && preludeParts.hasNext())
+            {
+                final Map.Entry<String, JsonNode> part = preludeParts.next();
+                preludePart(preludeRun.getKey(), preludeRun.getValue(), part.getValue(),
+                    preludeRun.getValue().openPartSeqs.get(part.getKey()));
+            }
+            else if (preludeRuns.hasNext())
+            {
+                preludeRun = preludeRuns.next();
+                preludeRunStarted(preludeRun.getKey(), preludeRun.getValue());
+                preludeParts = preludeRun.getValue().openParts.entrySet().iterator();
+            }
+            else
+            {
+                preludeLive();
+            }
+        }
+        if (mode != PRELUDE && held != null && length < budgetBytes)
+        {
+            // What arrived behind the live point while the prelude was written: at most one drain's frames.
+            final int heldBytes = heldLength;
+            heldLength = 0;
+            final ExpandableArrayBuffer frames = held;
+            held = null;
+            translateFrames(frames, 0, heldBytes);
+        }
+        return finish();
+    }
+
+    private void preludeRunStarted(final String runId, final OpenRun open)
+    {
+        final JsonGenerator g = begin("RUN_STARTED");
+        try
+        {
+            g.writeStringField("threadId", open.threadId);
+            g.writeStringField("runId", runId);
+            preludeMetadata(g, open.seq, open, runId);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        end(g);
+    }
+
+    private void preludeLive()
+    {
+        mode = PASS;
         // The prelude is whole: what follows is live. A client re-attaching to a run learns here that it has
         // every open run it is going to be told of.
         final JsonGenerator g = begin("CUSTOM");
@@ -350,6 +503,9 @@ final class AgUiTranslator
         }
         end(g);
         openRuns.clear();
+        preludeRuns = null;
+        preludeParts = null;
+        preludeRun = null;
     }
 
     /** A native part still open (its start event as sent), marked as prelude. */
@@ -541,13 +697,17 @@ final class AgUiTranslator
     }
 
     /** A binary event (its AgentWire header and payload) as {@code CUSTOM agentwire.binary}, base64. */
-    private void onBinary(final DirectBuffer src, final int offset, final int payloadLength)
+    private boolean onBinary(final DirectBuffer src, final int offset, final int payloadLength)
     {
         // The binary header (docs/PROTOCOL.md) has seq at 6 and epoch at 14, big-endian.
         final long seq = src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN);
-        if (mode == TRACKING && isHistory(seq, null))
+        if (mode == TRACKING)
         {
-            return;
+            final int history = history(seq, null);
+            if (history != LIVE)
+            {
+                return history == HISTORY;
+            }
         }
         final byte[] bytes = new byte[payloadLength];
         src.getBytes(offset, bytes);
@@ -573,6 +733,7 @@ final class AgUiTranslator
             throw new IllegalStateException(ex);
         }
         end(g);
+        return true;
     }
 
     private void event(final JsonNode m, final String type, final String k1, final String v1, final String k2,

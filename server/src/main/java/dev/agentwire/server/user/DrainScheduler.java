@@ -88,7 +88,37 @@ final class DrainScheduler implements Runnable
             connection.nextToDrain = null;
             // Cleared before draining: what becomes ready during the drain schedules the connection again.
             SCHEDULED.setVolatile(connection, 0);
-            connection.drain();
+            try
+            {
+                connection.drain();
+            }
+            catch (final Throwable failure)
+            {
+                // One connection's failure must not cost the others their drain: before this guard, an exception
+                // here dropped the rest of the queue, and those connections stayed marked as scheduled and were
+                // never drained again. The failed connection is closed (1011) and counted; the queue goes on.
+                // A VirtualMachineError (OutOfMemoryError) is not survivable: the rest is drained first, then it
+                // ends the process (bin/agentwire starts the JVM with -XX:+ExitOnOutOfMemoryError).
+                connection.failed(failure);
+                if (failure instanceof VirtualMachineError)
+                {
+                    requeue(oldest);
+                    throw (VirtualMachineError)failure;
+                }
+            }
+        }
+    }
+
+    private void requeue(final UserConnection first)
+    {
+        UserConnection next = first;
+        while (next != null)
+        {
+            final UserConnection connection = next;
+            next = connection.nextToDrain;
+            connection.nextToDrain = null;
+            SCHEDULED.setVolatile(connection, 0);
+            schedule(connection);
         }
     }
 }

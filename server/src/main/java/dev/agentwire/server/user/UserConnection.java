@@ -119,6 +119,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         return remoteIp;
     }
 
+    /** @return bytes this socket holds for its client (any thread: a gauge's read). */
+    int pendingOutputBytes()
+    {
+        return pendingBytes();
+    }
+
     Principal principal()
     {
         return principal;
@@ -187,6 +193,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final Subscription current = subscription;
         for (int turn = 0; turn < DRAINS_PER_TURN && !closing && !hasPending() && current == subscription; turn++)
         {
+            if (agUi != null && agUi.hasBacklog())
+            {
+                // The AG-UI prelude (and what waits behind it) goes out a send window at a time, like a replay.
+                sendTranslated(agUi.writeBacklog(drainBytes));
+                continue;
+            }
             int bytes = current.drainTo(writeBuffer(), 0, drainBytes, this);
             if (bytes == 0 && current.queuedCount() > 0)
             {
@@ -210,11 +222,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             closeWith(closeAfterDrain);
             return;
         }
-        if (agUi != null && !closing && current == subscription && current.queuedCount() == 0)
+        boolean more = current.queuedCount() > 0;
+        if (agUi != null && !closing && current == subscription)
         {
-            sendTranslated(agUi.replayExhausted());
+            more |= (!more && agUi.replayExhausted()) || agUi.hasBacklog();
         }
-        if (!closing && !hasPending() && current == subscription && current.queuedCount() > 0)
+        if (!closing && !hasPending() && current == subscription && more)
         {
             // More than a turn's worth is ready: come back after the thread's other connections had theirs.
             drainer.schedule(this);
@@ -225,6 +238,24 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     protected void onWritable()
     {
         drain();
+    }
+
+    /**
+     * A drain threw (a defect, or memory exhausted): the connection cannot be trusted to deliver in order any more,
+     * so it ends with 1011 and is counted; the client reconnects and resumes from its cursor. I/O thread.
+     */
+    void failed(final Throwable failure)
+    {
+        metrics.drainFailed();
+        LOG.error("drain failed: user={} remote={} closing with 1011", principal.userId, remoteIp, failure);
+        try
+        {
+            closeWith(CloseCodes.INTERNAL_ERROR);
+        }
+        catch (final RuntimeException closing)
+        {
+            closeNow();
+        }
     }
 
     @Override

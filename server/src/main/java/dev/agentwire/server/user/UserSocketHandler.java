@@ -156,6 +156,14 @@ public final class UserSocketHandler implements HttpHandler
         }
         final boolean agUi = AG_UI_PATH.equals(exchange.getRequestPath());
         final boolean prelude = agUi && resumeAfter == Subscription.LIVE;
+        if (prelude && !registry.tryPrelude(principal.userId, System.nanoTime()))
+        {
+            metrics.rateLimited("prelude");
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
+            Http.error(exchange, 429, "rate_limited", "cursor-less /v1/ag-ui connects over " +
+                ConnectionRegistry.PRELUDES_PER_SEC + "/s for this user; reconnect with ?epoch=&after= (no prelude)");
+            return;
+        }
         if (prelude)
         {
             // An AG-UI client without a cursor may be joining runs midway: read the user's history from its start
