@@ -1,8 +1,11 @@
 package dev.agentwire.server.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.server.http.Json;
+import dev.agentwire.server.sequencing.BatchResult;
+import dev.agentwire.server.sequencing.EventResult;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -12,13 +15,20 @@ import java.util.Locale;
 /**
  * Native AG-UI in ({@code POST /v1/ag-ui/events}, docs/AG-UI.md): a body {@code {"user"|"room": …, "runId"?: …,
  * "events": [AG-UI events]}} becomes drafts of the custom types {@code ag-ui.<type in lower case>}, their data the
- * AG-UI event as sent, each carrying its run's id and thread — after {@link AgUiRules} passed the whole batch.
- * Not the fan-out hot path: the body is parsed into a tree. Thread-safe.
+ * AG-UI event as sent (numbers byte for byte), each carrying its run's id and thread — after {@link AgUiRules}
+ * passed the whole batch. At most {@link #MAX_EVENTS} events a batch. An optional batch key ({@code "id"}) makes a
+ * retry safe: event {@code i} gets the event id {@code <id>/<i>}, so events accepted before are answered
+ * {@code duplicate} and not delivered again, and the run rules pass over them. Not the fan-out hot path: the body
+ * is parsed into a tree. Thread-safe.
  */
 final class AgUiIngest
 {
     /** The custom type prefix of native AG-UI events on the stream. */
     static final String TYPE_PREFIX = "ag-ui.";
+    /** Events one native batch may carry (as {@code POST /v1/events}). */
+    static final int MAX_EVENTS = IngestParser.MAX_BATCH;
+    /** Longest batch key: with {@code /<index>} it stays within an event id's bound. */
+    static final int MAX_BATCH_KEY_LENGTH = EventDraft.MAX_ID_LENGTH - 8;
 
     /** A checked batch: its drafts and the run state it applied. */
     static final class Batch
@@ -36,10 +46,27 @@ final class AgUiIngest
     private final AgUiRules rules;
     private final int maxMessageBytes;
 
-    AgUiIngest(final int maxRuns, final int maxMessageBytes)
+    /**
+     * @param engine          the engine's bounds: native runs are bounded as its runs are ({@code maxRuns},
+     *                        {@code maxToolCallsPerRun} open parts, {@code runRetentionMs} after the end).
+     * @param maxMessageBytes largest event.
+     */
+    AgUiIngest(final AgentWireConfig engine, final int maxMessageBytes)
     {
-        this.rules = new AgUiRules(maxRuns);
+        this.rules = new AgUiRules(engine.maxRuns(), engine.maxToolCallsPerRun(), engine.runRetentionMs());
         this.maxMessageBytes = maxMessageBytes;
+    }
+
+    /** @return native runs whose state is kept now (bounded). */
+    int runs()
+    {
+        return rules.size();
+    }
+
+    /** @return native runs forgotten at the bound or past their retention. */
+    long runsForgotten()
+    {
+        return rules.forgotten();
     }
 
     /**
@@ -51,7 +78,7 @@ final class AgUiIngest
         final JsonNode root;
         try
         {
-            root = Json.MAPPER.readTree(body, 0, length);
+            root = Json.readExact(body, 0, length, Json.Numbers.EVERYWHERE);
         }
         catch (final IOException ex)
         {
@@ -83,6 +110,21 @@ final class AgUiIngest
         {
             throw new IngestParser.Invalid("events must be a non-empty array of AG-UI events");
         }
+        if (events.size() > MAX_EVENTS)
+        {
+            throw new IngestParser.Invalid("events has " + events.size() + " events, at most " + MAX_EVENTS +
+                " a batch");
+        }
+        final String batchKey = text(root, "id");
+        if (batchKey != null && batchKey.length() > MAX_BATCH_KEY_LENGTH)
+        {
+            throw new IngestParser.Invalid("id is longer than " + MAX_BATCH_KEY_LENGTH + " characters");
+        }
+        final String openRunId = text(root, "runId");
+        if (openRunId != null && openRunId.length() > AgUiRules.MAX_ID_LENGTH)
+        {
+            throw new IngestParser.Invalid("runId is longer than " + AgUiRules.MAX_ID_LENGTH + " characters");
+        }
         final byte[][] payloads = new byte[events.size()][];
         for (int i = 0; i < events.size(); i++)
         {
@@ -99,7 +141,8 @@ final class AgUiIngest
                 throw new IngestParser.Invalid("events[" + i + "] is over " + maxMessageBytes + " bytes");
             }
         }
-        final AgUiRules.Plan plan = rules.check(user != null ? "u:" + user : "r:" + room, events, text(root, "runId"));
+        final AgUiRules.Plan plan = rules.check(user != null ? "u:" + user : "r:" + room, events, openRunId, batchKey,
+            System.currentTimeMillis());
         final List<EventDraft> drafts = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++)
         {
@@ -116,6 +159,10 @@ final class AgUiIngest
                 .runId(plan.runIds[i])
                 .threadId(plan.threadIds[i])
                 .payload(payloads[i], 0, payloads[i].length);
+            if (batchKey != null)
+            {
+                draft.eventId(batchKey + '/' + i);
+            }
             drafts.add(draft);
         }
         return new Batch(drafts, plan);
@@ -141,10 +188,33 @@ final class AgUiIngest
         return false;
     }
 
-    /** The batch was not accepted: its run state is taken back. */
+    /** The batch was not accepted at all (rate-limited before publishing): its run state is taken back. */
     void revert(final Batch batch)
     {
         rules.revert(batch.plan);
+    }
+
+    /**
+     * The sequencer answered a published batch: when it stopped at a refusal (ring full, shutting down), the run
+     * state keeps exactly the events before it, so a retry from there (with the run's {@code runId}), or of the whole
+     * batch with the same key, continues the run without repeating a {@code RUN_STARTED}.
+     */
+    void settle(final Batch batch, final BatchResult result)
+    {
+        if (result.allAccepted())
+        {
+            return;
+        }
+        int prefix = 0;
+        for (final EventResult event : result.results)
+        {
+            if (event.position < 0 && event.status != dev.agentwire.core.PublishStatus.DUPLICATE && event.status != 0)
+            {
+                break;
+            }
+            prefix++;
+        }
+        rules.keepPrefix(batch.plan, prefix);
     }
 
     private static String text(final JsonNode root, final String field) throws IngestParser.Invalid

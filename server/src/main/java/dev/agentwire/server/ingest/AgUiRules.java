@@ -17,8 +17,13 @@ import java.util.Set;
  * A batch is checked whole against a copy of the state it touches and applied only if every event passes:
  * {@link #check} either applies the batch and returns its plan, or throws a {@link Violation} naming the rule and
  * changes nothing. Applying at once serialises concurrent batches of one run; a batch the sequencer then refuses is
- * taken back with {@link #revert}. Runs are bounded ({@code maxRuns}); a finished run's state is kept (so its id is
- * not reused) until the bound evicts it, oldest first. Thread-safe (one lock: ingest is not the fan-out path).
+ * taken back with {@link #revert}, or, when the sequencer accepted a prefix of it, cut back to that prefix with
+ * {@link #keepPrefix}, so a retry from the first event not accepted continues the run.
+ * <p>
+ * Bounded like the engine's runs: at most {@code maxRuns} runs (oldest forgotten first), at most
+ * {@code maxOpenParts} parts open in one run ({@code run_too_many_open_parts}), ids of at most
+ * {@link #MAX_ID_LENGTH} characters ({@code field_too_long}), and a finished run's state kept (so its id is not
+ * reused) for {@code retentionMs} after it ended. Thread-safe (one lock: ingest is not the fan-out path).
  */
 final class AgUiRules
 {
@@ -40,11 +45,20 @@ final class AgUiRules
         }
     }
 
+    /** Longest id (runId, threadId, messageId, toolCallId, stepName, toolCallName) a native event may carry. */
+    static final int MAX_ID_LENGTH = 256;
+    /** Open ids a refusal names at most (a run may hold thousands). */
+    private static final int IDS_NAMED = 8;
+
     /** One run's open parts. */
     static final class Run
     {
         final String threadId;
         boolean ended;
+        long endedAtMs;
+        /** The batch key of the last keyed batch applied to this run, and how many of its events were accepted. */
+        String lastBatchKey;
+        int lastBatchAccepted;
         final Set<String> textMessages = new HashSet<>();
         final Set<String> toolCalls = new HashSet<>();
         final Set<String> reasoning = new HashSet<>();
@@ -60,12 +74,20 @@ final class AgUiRules
         {
             final Run copy = new Run(threadId);
             copy.ended = ended;
+            copy.endedAtMs = endedAtMs;
+            copy.lastBatchKey = lastBatchKey;
+            copy.lastBatchAccepted = lastBatchAccepted;
             copy.textMessages.addAll(textMessages);
             copy.toolCalls.addAll(toolCalls);
             copy.reasoning.addAll(reasoning);
             copy.reasoningMessages.addAll(reasoningMessages);
             copy.steps.addAll(steps);
             return copy;
+        }
+
+        int openParts()
+        {
+            return textMessages.size() + toolCalls.size() + reasoning.size() + reasoningMessages.size() + steps.size();
         }
     }
 
@@ -76,6 +98,13 @@ final class AgUiRules
         final String[] threadIds;
         final Map<String, Run> after = new HashMap<>();
         final Map<String, Run> before = new HashMap<>();
+        /** Leading events a keyed retry repeats: accepted before, answered {@code duplicate} by the engine. */
+        int repeated;
+        // What check was given, for keepPrefix.
+        String owner;
+        JsonNode events;
+        String openRunId;
+        String batchKey;
 
         Plan(final int events)
         {
@@ -93,28 +122,59 @@ final class AgUiRules
         "REASONING_END", "REASONING_ENCRYPTED_VALUE", "SUBAGENT_STARTED", "SUBAGENT_FINISHED", "SUBAGENT_ERROR");
 
     private final int maxRuns;
-    // owner + '\u0000' + runId -> state; insertion order = age, for eviction.
+    private final int maxOpenParts;
+    private final long retentionMs;
+    // owner + '\u0000' + runId -> state; insertion order = last change, for eviction.
     private final LinkedHashMap<String, Run> runs = new LinkedHashMap<>();
+    // Runs in the order they ended, for their retention (an entry whose run changed since is passed over).
+    private final java.util.ArrayDeque<Object[]> ended = new java.util.ArrayDeque<>();
+    private long forgotten;
 
-    AgUiRules(final int maxRuns)
+    /**
+     * @param maxRuns      runs whose state is kept at most (the oldest changed is forgotten past it).
+     * @param maxOpenParts parts (text messages, tool calls, reasoning, steps) one run may hold open.
+     * @param retentionMs  how long a finished run's state is kept.
+     */
+    AgUiRules(final int maxRuns, final int maxOpenParts, final long retentionMs)
     {
-        if (maxRuns <= 0)
+        if (maxRuns <= 0 || maxOpenParts <= 0 || retentionMs <= 0)
         {
-            throw new IllegalArgumentException("maxRuns=" + maxRuns + " must be > 0");
+            throw new IllegalArgumentException("maxRuns=" + maxRuns + " maxOpenParts=" + maxOpenParts +
+                " retentionMs=" + retentionMs + " must all be > 0");
         }
         this.maxRuns = maxRuns;
+        this.maxOpenParts = maxOpenParts;
+        this.retentionMs = retentionMs;
+    }
+
+    /** @see #check(String, JsonNode, String, String, long) without a batch key, now. */
+    Plan check(final String owner, final JsonNode events, final String openRunId) throws Violation
+    {
+        return check(owner, events, openRunId, null, System.currentTimeMillis());
     }
 
     /**
      * @param owner     the recipient the run belongs to ({@code u:alice} or {@code r:room}).
      * @param events    the body's AG-UI events.
      * @param openRunId the run the first events continue when the batch does not start with RUN_STARTED, or null.
+     * @param batchKey  the producer's idempotency key of this batch, or null: a batch sent again with the key of
+     *                  the last batch applied to its run passes over the events that batch had accepted (the engine
+     *                  answers them {@code duplicate}) and checks the rest.
+     * @param nowMs     the wall clock, for the retention of finished runs.
      * @return the plan, applied: the run each event belongs to.
      * @throws Violation the first rule an event breaks (nothing applied).
      */
-    synchronized Plan check(final String owner, final JsonNode events, final String openRunId) throws Violation
+    synchronized Plan check(final String owner, final JsonNode events, final String openRunId, final String batchKey,
+        final long nowMs) throws Violation
     {
+        expire(nowMs);
         final Plan plan = new Plan(events.size());
+        plan.owner = owner;
+        plan.events = events;
+        plan.openRunId = openRunId;
+        plan.batchKey = batchKey;
+        final int repeated = batchKey == null ? 0 : repeatedEvents(owner, events, openRunId, batchKey);
+        plan.repeated = repeated;
         String current = null;
         if (openRunId != null)
         {
@@ -130,6 +190,17 @@ final class AgUiRules
         {
             final JsonNode event = events.get(i);
             final String type = event.path("type").asText("");
+            if (i < repeated)
+            {
+                // Accepted with this key before: the run's state already holds it.
+                if ("RUN_STARTED".equals(type))
+                {
+                    current = event.path("runId").asText();
+                }
+                plan.runIds[i] = current;
+                plan.threadIds[i] = state(plan, owner, current).threadId;
+                continue;
+            }
             if (!event.isObject() || !TYPES.contains(type))
             {
                 throw new Violation("unknown_event_type", i, "events[" + i + "].type is not an AG-UI event type");
@@ -173,14 +244,133 @@ final class AgUiRules
         }
         for (final Map.Entry<String, Run> entry : plan.after.entrySet())
         {
+            final Run run = entry.getValue();
+            if (run.ended && run.endedAtMs == 0)
+            {
+                run.endedAtMs = nowMs;
+                ended.add(new Object[] {entry.getKey(), run});
+            }
+            if (batchKey != null)
+            {
+                run.lastBatchKey = batchKey;
+                run.lastBatchAccepted = events.size();
+            }
             plan.before.put(entry.getKey(), runs.remove(entry.getKey()));
-            runs.put(entry.getKey(), entry.getValue());
+            runs.put(entry.getKey(), run);
         }
         while (runs.size() > maxRuns)
         {
             runs.remove(runs.keySet().iterator().next());
+            forgotten++;
+        }
+        while (ended.size() > maxRuns)
+        {
+            ended.poll(); // entries of runs already evicted by the bound
         }
         return plan;
+    }
+
+    /**
+     * The sequencer accepted only the first {@code accepted} events of a checked batch (the ring filled, or the
+     * engine refused one): the run state is taken back to what those events did, so a retry from the first event
+     * not accepted (with the batch's {@code runId}) continues the run, and a retry of the whole batch with the same
+     * key passes over what was accepted. Where a later batch already built on this one, nothing is taken back.
+     */
+    synchronized void keepPrefix(final Plan plan, final int accepted)
+    {
+        if (accepted <= plan.repeated)
+        {
+            revert(plan);
+            restoreKeyedCount(plan, accepted);
+            return;
+        }
+        for (final Map.Entry<String, Run> entry : plan.after.entrySet())
+        {
+            if (runs.get(entry.getKey()) != entry.getValue())
+            {
+                return; // built on since: its state is the later batch's, which saw these events as accepted
+            }
+        }
+        revert(plan);
+        final com.fasterxml.jackson.databind.node.ArrayNode prefix =
+            com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+        for (int i = 0; i < accepted; i++)
+        {
+            prefix.add(plan.events.get(i));
+        }
+        try
+        {
+            // With the batch's key, so the events an earlier send of it had accepted are passed over again; the
+            // key's count becomes this prefix.
+            check(plan.owner, prefix, plan.openRunId, plan.batchKey, System.currentTimeMillis());
+        }
+        catch (final Violation impossible)
+        {
+            // The prefix passed as part of the whole batch a moment ago, under this lock: it cannot fail alone.
+            throw new IllegalStateException("a checked batch's prefix broke a rule: " + impossible.getMessage());
+        }
+    }
+
+    private void restoreKeyedCount(final Plan plan, final int accepted)
+    {
+        if (plan.batchKey == null)
+        {
+            return;
+        }
+        for (final String key : plan.after.keySet())
+        {
+            final Run run = runs.get(key);
+            if (run != null && plan.batchKey.equals(run.lastBatchKey))
+            {
+                run.lastBatchAccepted = Math.max(run.lastBatchAccepted, accepted);
+            }
+        }
+    }
+
+    /** @return how many leading events of a batch sent again with its key were already accepted. */
+    private int repeatedEvents(final String owner, final JsonNode events, final String openRunId, final String batchKey)
+    {
+        String runId = openRunId;
+        if (runId == null && events.size() > 0 && "RUN_STARTED".equals(events.get(0).path("type").asText()))
+        {
+            runId = events.get(0).path("runId").asText(null);
+        }
+        if (runId == null)
+        {
+            return 0;
+        }
+        final Run run = runs.get(key(owner, runId));
+        if (run == null || !batchKey.equals(run.lastBatchKey))
+        {
+            return 0;
+        }
+        return Math.min(run.lastBatchAccepted, events.size());
+    }
+
+    /** Forgets finished runs past their retention, in the order they ended. */
+    private void expire(final long nowMs)
+    {
+        while (!ended.isEmpty())
+        {
+            final Object[] oldest = ended.peek();
+            final Run run = (Run)oldest[1];
+            if (nowMs - run.endedAtMs < retentionMs)
+            {
+                break;
+            }
+            ended.poll();
+            if (runs.get((String)oldest[0]) == run)
+            {
+                runs.remove((String)oldest[0]);
+                forgotten++;
+            }
+        }
+    }
+
+    /** @return runs forgotten, at the maxRuns bound or past their retention. */
+    synchronized long forgotten()
+    {
+        return forgotten;
     }
 
     /** Takes back a batch the sequencer refused, where no later batch has built on it. */
@@ -208,8 +398,16 @@ final class AgUiRules
         return runs.size();
     }
 
-    private static void apply(final Run run, final JsonNode event, final String type, final int i) throws Violation
+    private void apply(final Run run, final JsonNode event, final String type, final int i) throws Violation
     {
+        if (type.endsWith("_START") || "STEP_STARTED".equals(type))
+        {
+            if (run.openParts() >= maxOpenParts)
+            {
+                throw new Violation("run_too_many_open_parts", i, "events[" + i + "]: " + type + " would hold more " +
+                    "than " + maxOpenParts + " parts open in one run");
+            }
+        }
         switch (type)
         {
             case "TEXT_MESSAGE_START":
@@ -257,8 +455,9 @@ final class AgUiRules
                     !run.reasoningMessages.isEmpty() || !run.steps.isEmpty())
                 {
                     throw new Violation("run_has_open_parts", i, "events[" + i + "]: RUN_FINISHED with open " +
-                        "text messages " + run.textMessages + ", tool calls " + run.toolCalls + ", reasoning " +
-                        run.reasoning + run.reasoningMessages + ", steps " + run.steps);
+                        "text messages " + some(run.textMessages) + ", tool calls " + some(run.toolCalls) +
+                        ", reasoning " + some(run.reasoning) + some(run.reasoningMessages) + ", steps " +
+                        some(run.steps));
                 }
                 run.ended = true;
                 break;
@@ -319,7 +518,32 @@ final class AgUiRules
         {
             throw new Violation("missing_field", i, "events[" + i + "]." + field + " must be a non-empty string");
         }
+        if (value.asText().length() > MAX_ID_LENGTH && !"message".equals(field))
+        {
+            throw new Violation("field_too_long", i, "events[" + i + "]." + field + " is longer than " +
+                MAX_ID_LENGTH + " characters");
+        }
         return value.asText();
+    }
+
+    /** A set's first few ids and how many there are: a refusal stays short when a run holds thousands. */
+    private static String some(final Set<String> ids)
+    {
+        if (ids.size() <= IDS_NAMED)
+        {
+            return ids.toString();
+        }
+        final StringBuilder named = new StringBuilder("[");
+        int n = 0;
+        for (final String id : ids)
+        {
+            if (n++ == IDS_NAMED)
+            {
+                break;
+            }
+            named.append(n == 1 ? "" : ", ").append(id);
+        }
+        return named.append(", … ").append(ids.size()).append(" in all]").toString();
     }
 
     private static String key(final String owner, final String runId)

@@ -1,5 +1,6 @@
 package dev.agentwire.server.ingest;
 
+import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.server.auth.ProducerKey;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
@@ -24,6 +25,7 @@ public final class IngestEndpoints
     private final ProducerKey key;
     private final ProducerHttpHandler http;
     private final ProducerSocketHandler socket;
+    private final AgUiIngest agUi;
 
     /**
      * @param sequencer          the one way events and room changes get in.
@@ -36,7 +38,7 @@ public final class IngestEndpoints
      * @param producerBurst      burst of that.
      * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
      * @param threads            the I/O threads' WebSocket buffers (producer sockets).
-     * @param agUiMaxRuns        the most native AG-UI runs whose state is kept (the engine's maxRuns).
+     * @param engine             the engine's bounds, which native AG-UI runs share (maxRuns, open parts, retention).
      */
     public IngestEndpoints(
         final Sequencer sequencer,
@@ -49,16 +51,28 @@ public final class IngestEndpoints
         final int producerBurst,
         final int retryAfterSeconds,
         final WebSocketThreads threads,
-        final int agUiMaxRuns)
+        final AgentWireConfig engine)
     {
         this.key = key;
         final IngestParser parser = new IngestParser(maxMessageBytes);
         final TokenBucket producerLimit = new TokenBucket(producerRatePerSec, producerBurst, System.nanoTime());
         // One native AG-UI run table for both ways in: a run may start over HTTP and go on over the socket.
-        final AgUiIngest agUi = new AgUiIngest(agUiMaxRuns, maxMessageBytes);
+        agUi = new AgUiIngest(engine, maxMessageBytes);
         http = new ProducerHttpHandler(
             parser, agUi, sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
         socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router, maxBodyBytes, threads);
+    }
+
+    /** @return native AG-UI runs whose state is kept now (bounded by the engine's maxRuns). */
+    public int agUiRuns()
+    {
+        return agUi.runs();
+    }
+
+    /** @return native AG-UI runs forgotten at the bound or past their retention. */
+    public long agUiRunsForgotten()
+    {
+        return agUi.runsForgotten();
     }
 
     /** @return {@code POST /v1/events}. */

@@ -31,9 +31,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code presence} frames here.
  * <p>
  * What the server sends a runtime is bounded: at most {@link #SEND_WINDOW_BYTES} wait for a runtime that does not
- * read. Past it a frame is not taken ({@link #send} returns false: the router tries another runtime, or tells the
- * user {@code agent_busy}), and a runtime that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is
- * closed with 4004. Before, a runtime that stopped reading held every user message sent to it, without bound.
+ * read. Past it a user message is not taken ({@link #send} returns false: the router tries another runtime, or tells
+ * the user {@code agent_busy}). Answers (acks and nacks) are never dropped: every frame the runtime sends is
+ * answered, and once its unread answers fill the window the server stops reading the runtime's frames until it reads
+ * them (TCP backpressure on the runtime), so what is held stays within the window plus one read's answers. A runtime
+ * that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is closed with 4004 and counted.
+ * <p>
+ * Control frames (pings, and fragments too small to carry a share of a message) cost a token of a per-socket bucket
+ * ({@link #CONTROL_FRAMES_PER_SEC}, burst {@link #CONTROL_FRAME_BURST}); past it the socket is closed with 4002.
+ * Events are limited by the producers' publish rate (a {@code 429} nack each).
  */
 final class ProducerConnection extends WebSocketConnection implements RuntimeChannel
 {
@@ -41,6 +47,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     static final int SEND_WINDOW_BYTES = 4 * 1024 * 1024;
     /** How long a runtime may leave a backlog untouched before it is closed as not reading. */
     static final long STALL_TIMEOUT_MS = 30_000;
+    /** Pings and tiny fragments a producer socket may send per second. */
+    static final int CONTROL_FRAMES_PER_SEC = 100;
+    /** Burst of {@link #CONTROL_FRAMES_PER_SEC}. */
+    static final int CONTROL_FRAME_BURST = 200;
+    /** A continuation at least this large carries a real share of a message and costs no control token. */
+    private static final int FREE_FRAGMENT_BYTES = 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
 
@@ -57,6 +69,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private volatile long lastProgressNs = System.nanoTime();
     private volatile boolean ended;
     private byte[] frame = new byte[4096];
+    private final TokenBucket controlLimit =
+        new TokenBucket(CONTROL_FRAMES_PER_SEC, CONTROL_FRAME_BURST, System.nanoTime());
 
     ProducerConnection(
         final StreamConnection connection,
@@ -116,6 +130,20 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         return true;
     }
 
+    /**
+     * An answer to a frame the runtime sent (ack or nack): always taken, never dropped. When the runtime's unread
+     * answers fill the window, its frames stop being read until it reads them. Thread-safe.
+     */
+    private void answer(final byte[] text)
+    {
+        if (ended)
+        {
+            return;
+        }
+        queuedBytes.addAndGet(text.length);
+        onIoThread(() -> write(text));
+    }
+
     private void write(final byte[] text)
     {
         queuedBytes.addAndGet(-text.length);
@@ -123,10 +151,58 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         {
             return;
         }
+        writeFrame(text);
+        if (pendingBytes() + queuedBytes.get() > SEND_WINDOW_BYTES && !readsPaused())
+        {
+            // The runtime sends faster than it reads its answers: read nothing more from it until it catches up.
+            metrics.producerReadsPaused();
+            pauseReads();
+            watchStall(lastProgressNs);
+        }
+    }
+
+    private void watchStall(final long progressNs)
+    {
+        try
+        {
+            ioThread.executeAfter(() -> stallCheck(progressNs), STALL_TIMEOUT_MS,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        catch (final java.util.concurrent.RejectedExecutionException stopping)
+        {
+            closeNow();
+        }
+    }
+
+    private void stallCheck(final long progressNs)
+    {
+        if (readsPaused() && lastProgressNs == progressNs && !isClosing())
+        {
+            cutAsNotReading();
+        }
+        else if (readsPaused() && !isClosing())
+        {
+            watchStall(lastProgressNs);
+        }
+    }
+
+    private void writeFrame(final byte[] text)
+    {
         final UnsafeBuffer out = writeBuffer();
         final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.TEXT, text.length);
-        out.putBytes(header, text);
-        if (flush(header + text.length))
+        // An answer can be larger than the I/O thread's buffer (a batch's nack): it goes out in buffer-sized pieces
+        // of one frame.
+        int at = Math.min(text.length, out.capacity() - header);
+        out.putBytes(header, text, 0, at);
+        boolean taken = flush(header + at);
+        while (at < text.length)
+        {
+            final int piece = Math.min(text.length - at, out.capacity());
+            out.putBytes(0, text, at, piece);
+            taken = flush(piece);
+            at += piece;
+        }
+        if (taken)
         {
             lastProgressNs = System.nanoTime();
         }
@@ -136,9 +212,13 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     @Override
     protected void onWritable()
     {
-        // The socket took the pending bytes: the runtime reads again.
+        // The socket took the pending bytes: the runtime reads again, and so does the server.
         lastProgressNs = System.nanoTime();
         pendingSnapshot = pendingBytes();
+        if (readsPaused() && queuedBytes.get() < SEND_WINDOW_BYTES / 2)
+        {
+            resumeReads();
+        }
     }
 
     private void cutAsNotReading()
@@ -159,6 +239,16 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     @Override
     public boolean onFrame(final int opcode, final long payloadLength)
     {
+        final boolean control = opcode == WebSocketFrames.PING || opcode == WebSocketFrames.PONG ||
+            (opcode == WebSocketFrames.CONTINUATION && payloadLength < FREE_FRAGMENT_BYTES);
+        if (control && !isClosing() && !controlLimit.tryAcquire(1, System.nanoTime()))
+        {
+            metrics.rateLimited("producer_frames");
+            LOG.warn("producer cut: remote={} reason=control frames over {}/s", remote, CONTROL_FRAMES_PER_SEC);
+            router.detach(this);
+            sendClose(CloseCodes.RATE_LIMITED, CloseCodes.reason(CloseCodes.RATE_LIMITED));
+            return false;
+        }
         return true;
     }
 
@@ -209,7 +299,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             final EventResult result = batch.results.get(0);
             if (batch.allAccepted())
             {
-                send(ResultCodec.ack(result, ref));
+                answer(ResultCodec.ack(result, ref));
             }
             else
             {
@@ -230,7 +320,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final com.fasterxml.jackson.databind.JsonNode root;
         try
         {
-            root = Json.MAPPER.readTree(frame, 0, length);
+            root = Json.readExact(frame, 0, length, Json.Numbers.EVERYWHERE);
         }
         catch (final java.io.IOException notJson)
         {
@@ -267,11 +357,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }
         sequencer.publish(batch.drafts, result ->
         {
-            if (!result.allAccepted())
-            {
-                agUi.revert(batch);
-            }
-            send(ResultCodec.batchAck(result, ref));
+            agUi.settle(batch, result);
+            answer(ResultCodec.batchAck(result, ref));
         });
         return true;
     }
@@ -294,7 +381,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         nack.put("message", message);
         try
         {
-            send(Json.MAPPER.writeValueAsBytes(nack));
+            answer(Json.MAPPER.writeValueAsBytes(nack));
         }
         catch (final JsonProcessingException ex)
         {

@@ -261,9 +261,9 @@ final class ProducerHttpHandler
         final BatchResult[] published = new BatchResult[1];
         sequencer.publish(events, batch -> exchange.getIoThread().execute(() ->
         {
-            if (agUiBatch != null && batch.refusal != 0)
+            if (agUiBatch != null)
             {
-                agUi.revert(agUiBatch);
+                agUi.settle(agUiBatch, batch);
             }
             if (answered.compareAndSet(false, true))
             {
