@@ -114,6 +114,9 @@ public final class AgentWireServer implements AutoCloseable
         engine.presenceListener(nodePresence == null ? router : both(nodePresence, router));
 
         final MetricsExporter exporter = new MetricsExporter(metrics, engine, registry::size, router::size);
+        exporter.gauge("agentwire_user_socket_pending_bytes", "Bytes handed to user sockets that the clients have " +
+            "not read yet, all connections together (each bounded by about one send window).",
+            registry::pendingBytes);
         if (node != null)
         {
             node.registerMetrics(exporter);
@@ -204,7 +207,11 @@ public final class AgentWireServer implements AutoCloseable
         final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
             new ProducerKey(config.producerKey(), metrics), metrics, config.maxMessageBytes(), config.maxBodyBytes(),
             config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(), webSocketThreads,
-            engine.config().maxRuns());
+            engine.config());
+        exporter.gauge("agentwire_ag_ui_runs", "Native AG-UI runs whose rule state is kept (bounded by maxRuns; " +
+            "finished ones for the run retention).", ingest::agUiRuns);
+        exporter.counter("agentwire_ag_ui_runs_forgotten", "Native AG-UI runs forgotten at the maxRuns bound or " +
+            "past the run retention.", ingest::agUiRunsForgotten);
         final TokenVerifier verifier =
             new TokenVerifier(config.jwtSecret(), config.jwksFile(), config.jwtIssuer(), config.jwtAudience());
         final UserSocketSettings userSockets = new UserSocketSettings(config.allowedOrigins(),
@@ -297,6 +304,12 @@ public final class AgentWireServer implements AutoCloseable
     public int connectionCount()
     {
         return registry.size();
+    }
+
+    /** @return bytes written to user sockets and not yet taken by the clients, all connections together. */
+    long userSocketPendingBytes()
+    {
+        return registry.pendingBytes();
     }
 
     /** @return producer sockets open now. */

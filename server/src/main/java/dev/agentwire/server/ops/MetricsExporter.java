@@ -42,6 +42,7 @@ public final class MetricsExporter
         gauge("agentwire_connections", "User connections open now.", connections::getAsInt);
         gauge("agentwire_producers_connected", "Producer sockets open now.", producers::getAsInt);
         metrics.register(this);
+        new ProcessMemory().register(this);
         gauge("agentwire_ring_remaining_capacity", "Free slots in the spine ring.",
             () -> stats.get().ringRemainingCapacity);
         gauge("agentwire_ring_size", "Slots in the spine ring.", () -> stats.get().ringSize);

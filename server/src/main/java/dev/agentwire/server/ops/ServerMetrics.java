@@ -26,11 +26,37 @@ public final class ServerMetrics
     private final LongAdder resumesNotRecovered = new LongAdder();
     private final LongAdder badMessages = new LongAdder();
     private final LongAdder producersCut = new LongAdder();
+    private final LongAdder drainFailures = new LongAdder();
+    private final LongAdder producerReadsPaused = new LongAdder();
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
     final LatencyHistogram deliveryLatency = new LatencyHistogram("agentwire_delivery_latency_seconds",
         "From publish into the spine to the frame handed to the user's socket.",
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5);
+
+    /** A drain of a user connection threw; the connection was closed with 1011 (a defect: alert on any). */
+    public void drainFailed()
+    {
+        drainFailures.increment();
+    }
+
+    /** @return drains that threw. */
+    public long drainFailures()
+    {
+        return drainFailures.sum();
+    }
+
+    /** A producer socket's answers filled its send window: its reads were paused until it reads them. */
+    public void producerReadsPaused()
+    {
+        producerReadsPaused.increment();
+    }
+
+    /** @return times a producer socket's reads were paused. */
+    public long producerReadsPausedCount()
+    {
+        return producerReadsPaused.sum();
+    }
 
     /** A producer socket was closed (4004) for not reading its backlog. */
     public void producerCut()
@@ -166,6 +192,10 @@ public final class ServerMetrics
         exporter.counter("agentwire_bad_messages", "Client messages answered with bad_message.", badMessages);
         exporter.counter("agentwire_producers_cut", "Producer sockets closed (4004) for leaving their backlog " +
             "unread.", producersCut);
+        exporter.counter("agentwire_drain_failures", "User connection drains that threw; each closed its " +
+            "connection with 1011 (a defect: alert on any).", drainFailures);
+        exporter.counter("agentwire_producer_reads_paused", "Times a producer socket stopped being read because " +
+            "its unread answers filled the send window (backpressure; not an error).", producerReadsPaused);
         final Map<String, LongAdder> resumes = new LinkedHashMap<>();
         resumes.put("recovered", resumesRecovered);
         resumes.put("not_recovered", resumesNotRecovered);
