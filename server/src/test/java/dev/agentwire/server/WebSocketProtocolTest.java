@@ -6,16 +6,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.agentwire.server.RawWs.Frame;
+import dev.agentwire.server.RawWs.RawClient;
+
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Base64;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,12 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(30)
 final class WebSocketProtocolTest
 {
-    private static final int TEXT = 0x1;
-    private static final int BINARY = 0x2;
-    private static final int CONTINUATION = 0x0;
-    private static final int CLOSE = 0x8;
-    private static final int PING = 0x9;
-    private static final int PONG = 0xA;
+    private static final int TEXT = RawWs.TEXT;
+    private static final int BINARY = RawWs.BINARY;
+    private static final int CONTINUATION = RawWs.CONTINUATION;
+    private static final int CLOSE = RawWs.CLOSE;
+    private static final int PING = RawWs.PING;
+    private static final int PONG = RawWs.PONG;
 
     @TempDir
     Path dir;
@@ -310,235 +306,5 @@ final class WebSocketProtocolTest
         RecordingAwait.until(() -> bob.messages.stream().filter(m -> m.has("run_id")).count() == 5, 10_000,
             "bob's five events");
         assertEquals(5, bob.messages.stream().filter(m -> m.has("run_id")).count());
-    }
-
-    /** A server frame as read off the socket. */
-    private static final class Frame
-    {
-        final int opcode;
-        final byte[] payload;
-
-        Frame(final int opcode, final byte[] payload)
-        {
-            this.opcode = opcode;
-            this.payload = payload;
-        }
-
-        String text()
-        {
-            return new String(payload, StandardCharsets.UTF_8);
-        }
-
-        int closeCode()
-        {
-            return payload.length < 2 ? 1005 : ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-        }
-    }
-
-    /** A WebSocket client that writes whatever frames a test asks for, valid or not. */
-    private static final class RawClient implements AutoCloseable
-    {
-        private final Socket socket;
-        private final InputStream in;
-        private final OutputStream out;
-
-        private RawClient(final Socket socket) throws IOException
-        {
-            this.socket = socket;
-            this.in = socket.getInputStream();
-            this.out = socket.getOutputStream();
-        }
-
-        static RawClient connect(final ServerFixture fixture, final String user) throws IOException
-        {
-            final Socket socket = new Socket("127.0.0.1", fixture.server.port());
-            socket.setSoTimeout(10_000);
-            socket.setTcpNoDelay(true);
-            final RawClient client = new RawClient(socket);
-            final byte[] key = new byte[16];
-            ThreadLocalRandom.current().nextBytes(key);
-            final String request = "GET /v1/ws HTTP/1.1\r\n" +
-                "Host: 127.0.0.1:" + fixture.server.port() + "\r\n" +
-                "Upgrade: websocket\r\n" +
-                "Connection: Upgrade\r\n" +
-                "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n" +
-                "Sec-WebSocket-Version: 13\r\n" +
-                "Authorization: Bearer " + Tokens.hs256(user, 60_000) + "\r\n\r\n";
-            client.out.write(request.getBytes(StandardCharsets.US_ASCII));
-            client.out.flush();
-            final String head = client.readHead();
-            if (!head.startsWith("HTTP/1.1 101"))
-            {
-                socket.close();
-                throw new IOException("upgrade refused: " + head);
-            }
-            final Frame welcome = client.readFrame();
-            if (welcome.opcode != TEXT || !welcome.text().contains("\"type\":\"welcome\""))
-            {
-                socket.close();
-                throw new IOException("expected the welcome, got opcode " + welcome.opcode);
-            }
-            return client;
-        }
-
-        private String readHead() throws IOException
-        {
-            final ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int matched = 0;
-            while (matched < 4)
-            {
-                final int b = in.read();
-                if (b < 0)
-                {
-                    throw new EOFException("end of stream in the upgrade answer");
-                }
-                head.write(b);
-                matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3)) ?
-                    matched + 1 : 0;
-            }
-            return head.toString(StandardCharsets.US_ASCII);
-        }
-
-        void sendFrame(final int firstByte, final byte[] payload) throws IOException
-        {
-            out.write(frame(firstByte, payload, true));
-            out.flush();
-        }
-
-        void sendFrames(final byte[]... frames) throws IOException
-        {
-            final ByteArrayOutputStream all = new ByteArrayOutputStream();
-            for (final byte[] frame : frames)
-            {
-                all.write(frame, 0, frame.length);
-            }
-            out.write(all.toByteArray());
-            out.flush();
-        }
-
-        void sendUnmasked(final int opcode, final byte[] payload) throws IOException
-        {
-            out.write(frame(0x80 | opcode, payload, false));
-            out.flush();
-        }
-
-        void sendFrameByteByByte(final int firstByte, final byte[] payload) throws Exception
-        {
-            for (final byte b : frame(firstByte, payload, true))
-            {
-                out.write(b);
-                out.flush();
-                Thread.sleep(1);
-            }
-        }
-
-        static byte[] frame(final int firstByte, final byte[] payload, final boolean masked)
-        {
-            final ByteArrayOutputStream frame = new ByteArrayOutputStream();
-            frame.write(firstByte);
-            final int maskBit = masked ? 0x80 : 0;
-            if (payload.length < 126)
-            {
-                frame.write(maskBit | payload.length);
-            }
-            else if (payload.length <= 0xFFFF)
-            {
-                frame.write(maskBit | 126);
-                frame.write(payload.length >>> 8);
-                frame.write(payload.length & 0xFF);
-            }
-            else
-            {
-                frame.write(maskBit | 127);
-                for (int i = 7; i >= 0; i--)
-                {
-                    frame.write((int)((long)payload.length >>> (8 * i)) & 0xFF);
-                }
-            }
-            final byte[] mask = new byte[4];
-            if (masked)
-            {
-                ThreadLocalRandom.current().nextBytes(mask);
-                frame.write(mask, 0, 4);
-            }
-            for (int i = 0; i < payload.length; i++)
-            {
-                frame.write(payload[i] ^ mask[i & 3]);
-            }
-            return frame.toByteArray();
-        }
-
-        Frame readFrame() throws IOException
-        {
-            final int b0 = readByte();
-            final int b1 = readByte();
-            if ((b1 & 0x80) != 0)
-            {
-                throw new IOException("the server masked a frame");
-            }
-            long length = b1 & 0x7F;
-            if (length == 126)
-            {
-                length = (readByte() << 8) | readByte();
-            }
-            else if (length == 127)
-            {
-                length = 0;
-                for (int i = 0; i < 8; i++)
-                {
-                    length = (length << 8) | readByte();
-                }
-            }
-            final byte[] payload = in.readNBytes((int)length);
-            if (payload.length != length)
-            {
-                throw new EOFException("end of stream inside a frame");
-            }
-            return new Frame(b0 & 0x0F, payload);
-        }
-
-        private int readByte() throws IOException
-        {
-            final int b = in.read();
-            if (b < 0)
-            {
-                throw new EOFException();
-            }
-            return b;
-        }
-
-        /** Reads frames until one of this opcode (data frames of other kinds, e.g. the welcome, are passed over). */
-        Frame awaitFrame(final int opcode) throws IOException
-        {
-            while (true)
-            {
-                final Frame frame = readFrame();
-                if (frame.opcode == opcode)
-                {
-                    return frame;
-                }
-                if (frame.opcode == CLOSE)
-                {
-                    throw new IOException("closed with " + frame.closeCode() + " while awaiting opcode " + opcode);
-                }
-            }
-        }
-
-        int awaitCloseCode() throws IOException
-        {
-            return awaitFrame(CLOSE).closeCode();
-        }
-
-        /** The server ends the TCP connection after the close handshake. */
-        void awaitEndOfStream() throws IOException
-        {
-            assertEquals(-1, in.read(), "the server should end the connection after its close");
-        }
-
-        @Override
-        public void close() throws IOException
-        {
-            socket.close();
-        }
     }
 }

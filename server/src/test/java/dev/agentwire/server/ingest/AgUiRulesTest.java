@@ -1,0 +1,96 @@
+package dev.agentwire.server.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.server.http.Json;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The native AG-UI run rules when the sequencer accepts only part of a batch, with and without a batch key, and the
+ * rules' bounds. The socket-level version (a full ring) is in HostileClientTest.
+ */
+class AgUiRulesTest
+{
+    private static final String OWNER = "u:alice";
+
+    private static JsonNode events(final String json) throws Exception
+    {
+        return Json.MAPPER.readTree(json);
+    }
+
+    private static final String BATCH = "[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r1\"}," +
+        "{\"type\":\"TEXT_MESSAGE_START\",\"messageId\":\"m1\",\"role\":\"assistant\"}," +
+        "{\"type\":\"TEXT_MESSAGE_CONTENT\",\"messageId\":\"m1\",\"delta\":\"hi\"}," +
+        "{\"type\":\"TEXT_MESSAGE_END\",\"messageId\":\"m1\"}," +
+        "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]";
+
+    @Test
+    void shouldKeepTheAcceptedPrefixSoARetryFromTheFirstRefusedEventContinues() throws Exception
+    {
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        final AgUiRules.Plan plan = rules.check(OWNER, events(BATCH), null);
+        rules.keepPrefix(plan, 2); // RUN_STARTED and TEXT_MESSAGE_START accepted, the ring filled at CONTENT
+
+        final JsonNode rest = events("[{\"type\":\"TEXT_MESSAGE_CONTENT\",\"messageId\":\"m1\",\"delta\":\"hi\"}," +
+            "{\"type\":\"TEXT_MESSAGE_END\",\"messageId\":\"m1\"}," +
+            "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]");
+        final AgUiRules.Plan retried = rules.check(OWNER, rest, "r1");
+        assertEquals("r1", retried.runIds[2]);
+    }
+
+    @Test
+    void shouldRefuseAWholeRetryWithoutAKeyAsTheRunAlreadyStarted() throws Exception
+    {
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        rules.keepPrefix(rules.check(OWNER, events(BATCH), null), 2);
+        final AgUiRules.Violation violation =
+            assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, events(BATCH), null));
+        assertEquals("run_already_started", violation.rule);
+    }
+
+    @Test
+    void shouldPassOverWhatAKeyedBatchHadAcceptedWhenItIsSentAgain() throws Exception
+    {
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        rules.keepPrefix(rules.check(OWNER, events(BATCH), null, "k1", 0), 2);
+        final AgUiRules.Plan again = rules.check(OWNER, events(BATCH), null, "k1", 0);
+        assertEquals(2, again.repeated);
+        // Once the whole batch is through, the same key again repeats all of it (every event a duplicate).
+        assertEquals(5, rules.check(OWNER, events(BATCH), null, "k1", 0).repeated);
+    }
+
+    @Test
+    void shouldTakeEverythingBackWhenNothingWasAccepted() throws Exception
+    {
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        rules.keepPrefix(rules.check(OWNER, events(BATCH), null), 0);
+        assertEquals(0, rules.size());
+        rules.check(OWNER, events(BATCH), null);
+    }
+
+    @Test
+    void shouldBoundOpenPartsAndIdLengthAndForgetFinishedRunsAfterTheRetention() throws Exception
+    {
+        final AgUiRules rules = new AgUiRules(100, 2, 1_000);
+        final AgUiRules.Violation tooMany = assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, events(
+            "[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r\"}," +
+            "{\"type\":\"STEP_STARTED\",\"stepName\":\"a\"},{\"type\":\"STEP_STARTED\",\"stepName\":\"b\"}," +
+            "{\"type\":\"STEP_STARTED\",\"stepName\":\"c\"}]"), null));
+        assertEquals("run_too_many_open_parts", tooMany.rule);
+        assertEquals(3, tooMany.index);
+
+        final AgUiRules.Violation tooLong = assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, events(
+            "[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"" + "x".repeat(257) + "\"}]"), null));
+        assertEquals("field_too_long", tooLong.rule);
+
+        rules.check(OWNER, events(BATCH), null, null, 10_000);
+        assertEquals(1, rules.size());
+        rules.check(OWNER, events(BATCH.replace("r1", "r2")), null, null, 10_500);
+        assertEquals(2, rules.size(), "within the retention both are kept");
+        rules.check(OWNER, events(BATCH.replace("r1", "r3")), null, null, 11_200);
+        assertEquals(2, rules.size(), "r1 ended 1.2 s ago: forgotten");
+        assertEquals(1, rules.forgotten());
+    }
+}
