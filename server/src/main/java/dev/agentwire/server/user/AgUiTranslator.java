@@ -1,6 +1,8 @@
 package dev.agentwire.server.user;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.server.http.Json;
@@ -48,6 +50,7 @@ final class AgUiTranslator
     /** Largest output buffer an I/O thread keeps between translations (a larger one is dropped after use). */
     static final int RETAINED_BYTES = 1 << 20;
     private static final ExpandableArrayBuffer EMPTY = new ExpandableArrayBuffer(0);
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[16 * 1024]);
 
     /** What a native start event is re-opened with in the prelude: the fields AG-UI defines for start events. */
     private static final String[] START_FIELDS = {"type", "messageId", "role", "name", "toolCallId", "toolCallName",
@@ -227,8 +230,32 @@ final class AgUiTranslator
     /** @return false when the frame is the first live one and waits behind the prelude that just began. */
     private boolean onJson(final DirectBuffer src, final int offset, final int payloadLength)
     {
-        final byte[] bytes = new byte[payloadLength];
-        src.getBytes(offset, bytes);
+        // The frame's bytes, in the I/O thread's scratch array: parsing copies what it keeps, so one array serves all.
+        byte[] bytes = SCRATCH.get();
+        if (bytes.length < payloadLength)
+        {
+            bytes = new byte[Math.max(payloadLength, bytes.length * 2)];
+            if (bytes.length <= RETAINED_BYTES)
+            {
+                SCRATCH.set(bytes);
+            }
+        }
+        src.getBytes(offset, bytes, 0, payloadLength);
+        if (mode == TRACKING)
+        {
+            // History read for the prelude: only the envelope and a native start's own fields matter, so the rest
+            // of the data is skipped unread (a prelude used to parse every byte of the user's history into trees).
+            final JsonNode scanned = scanned(bytes, payloadLength);
+            if (scanned != null)
+            {
+                final int history = history(scanned.path("seq").asLong(), scanned);
+                if (history == HISTORY)
+                {
+                    return true;
+                }
+                return history != FIRST_LIVE;
+            }
+        }
         final JsonNode m;
         try
         {
@@ -388,6 +415,100 @@ final class AgUiTranslator
             run.openParts.remove(key);
             run.openPartSeqs.remove(key);
         }
+    }
+
+    /**
+     * An event's envelope (its top-level scalars) with, as {@code data}, only the {@link #START_FIELDS} among the
+     * data's scalars; everything else is skipped without being decoded.
+     *
+     * @return the trimmed event, or null for a frame that is not an event (a control frame, parsed whole).
+     */
+    private static JsonNode scanned(final byte[] bytes, final int length)
+    {
+        final ObjectNode m = Json.MAPPER.createObjectNode();
+        boolean hasData = false;
+        try (JsonParser p = Json.FACTORY.createParser(bytes, 0, length))
+        {
+            if (p.nextToken() != JsonToken.START_OBJECT)
+            {
+                return null;
+            }
+            for (String name = p.nextFieldName(); name != null; name = p.nextFieldName())
+            {
+                final JsonToken value = p.nextToken();
+                if ("data".equals(name) && value == JsonToken.START_OBJECT)
+                {
+                    hasData = true;
+                    m.set("data", scannedStartFields(p));
+                }
+                else if (value == JsonToken.VALUE_NUMBER_INT)
+                {
+                    m.put(name, p.getLongValue()); // seq, epoch, ts: read as numbers
+                }
+                else if (value.isScalarValue())
+                {
+                    m.set(name, scalar(p, value));
+                }
+                else
+                {
+                    hasData |= "data".equals(name);
+                    p.skipChildren();
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("the server made a frame that is not JSON", ex);
+        }
+        return hasData && m.has("seq") && m.has("epoch") && m.has("type") ? m : null;
+    }
+
+    private static JsonNode scannedStartFields(final JsonParser p) throws IOException
+    {
+        final ObjectNode kept = Json.MAPPER.createObjectNode();
+        for (String name = p.nextFieldName(); name != null; name = p.nextFieldName())
+        {
+            final JsonToken value = p.nextToken();
+            if (value.isScalarValue() && isStartField(name))
+            {
+                kept.set(name, scalar(p, value));
+            }
+            else
+            {
+                p.skipChildren();
+            }
+        }
+        return kept;
+    }
+
+    private static JsonNode scalar(final JsonParser p, final JsonToken token) throws IOException
+    {
+        switch (token)
+        {
+            case VALUE_STRING:
+                return Json.MAPPER.getNodeFactory().textNode(p.getText());
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+                return Json.MAPPER.getNodeFactory().rawValueNode(new com.fasterxml.jackson.databind.util.RawValue(
+                    p.getText()));
+            case VALUE_TRUE:
+            case VALUE_FALSE:
+                return Json.MAPPER.getNodeFactory().booleanNode(token == JsonToken.VALUE_TRUE);
+            default:
+                return Json.MAPPER.getNodeFactory().nullNode();
+        }
+    }
+
+    private static boolean isStartField(final String name)
+    {
+        for (final String field : START_FIELDS)
+        {
+            if (field.equals(name))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

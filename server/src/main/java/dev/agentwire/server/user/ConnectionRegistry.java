@@ -18,15 +18,40 @@ public final class ConnectionRegistry
     private final ConcurrentHashMap<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
     private final Set<UserConnection> open = ConcurrentHashMap.newKeySet();
     /**
-     * Cursor-less {@code /v1/ag-ui} connects per user: each reads the user's whole history for its prelude, so a
-     * reconnect loop would cost CPU in proportion to that history (measured: 16 loops against a 60 MB history raised
-     * other users' p99 from 11 ms to 362 ms). Kept while the user has a connection or the bucket is not full.
+     * Connection rates per user, kept while the user has a connection or a bucket is not full. Every connect costs a
+     * token check, an upgrade, a subscription and a replay of what its cursor asks for; a reconnect loop is a resume
+     * loop (measured: one user reconnecting 110 times a second, resuming 800 KB each time and never reading, took the
+     * server's core and raised other users' p99 eightfold). A cursor-less {@code /v1/ag-ui} connect also reads the
+     * user's whole history for its prelude (16 loops against a 60 MB history raised other users' p99 from 11 ms to
+     * 362 ms), so those have a bucket of their own.
      */
-    private final ConcurrentHashMap<String, TokenBucket> preludes = new ConcurrentHashMap<>();
+    private static final class Rates
+    {
+        final TokenBucket connects;
+        final TokenBucket preludes;
+
+        Rates(final long nowNs)
+        {
+            connects = new TokenBucket(CONNECTS_PER_SEC, CONNECT_BURST, nowNs);
+            preludes = new TokenBucket(PRELUDES_PER_SEC, PRELUDE_BURST, nowNs);
+        }
+    }
+
+    private final ConcurrentHashMap<String, Rates> rates = new ConcurrentHashMap<>();
+    /** User sockets one user may open per second. */
+    static final int CONNECTS_PER_SEC = 10;
+    /** Burst of {@link #CONNECTS_PER_SEC}: a user opening every tab at once is not refused. */
+    static final int CONNECT_BURST = 20;
     /** Cursor-less AG-UI connects (preludes) one user may open per second. */
     static final int PRELUDES_PER_SEC = 1;
-    /** Burst of {@link #PRELUDES_PER_SEC}: a user opening a few tabs at once is not refused. */
+    /** Burst of {@link #PRELUDES_PER_SEC}. */
     static final int PRELUDE_BURST = 8;
+    /** {@link #tryConnect}: the connect may go on. */
+    static final int CONNECT_ALLOWED = 0;
+    /** {@link #tryConnect}: over the user's connect rate. */
+    static final int CONNECT_RATE_LIMITED = 1;
+    /** {@link #tryConnect}: over the user's rate of cursor-less AG-UI connects. */
+    static final int PRELUDE_RATE_LIMITED = 2;
     private final int maxPerUser;
     private final int maxPerIp;
 
@@ -47,19 +72,26 @@ public final class ConnectionRegistry
     }
 
     /**
-     * @return true when the user may open one more cursor-less {@code /v1/ag-ui} connection now (its prelude reads
-     *         the user's whole history); false over {@link #PRELUDES_PER_SEC} per second, burst
-     *         {@link #PRELUDE_BURST}.
+     * Takes a token of the user's connect rate, and of its prelude rate for a cursor-less {@code /v1/ag-ui}
+     * connect.
+     *
+     * @return {@link #CONNECT_ALLOWED}, {@link #CONNECT_RATE_LIMITED} or {@link #PRELUDE_RATE_LIMITED}.
      */
-    boolean tryPrelude(final String userId, final long nowNs)
+    int tryConnect(final String userId, final boolean prelude, final long nowNs)
     {
-        // Buckets of users with no connection are swept here, so the map stays bounded by users seen lately.
-        if (preludes.size() > 4 * PRELUDE_BURST && preludes.size() > perUser.size() * 2)
+        // Rates of users with no connection and full buckets are forgotten here, so the map stays bounded by the
+        // users seen lately.
+        if (rates.size() > 64 && rates.size() > perUser.size() * 2)
         {
-            preludes.entrySet().removeIf(e -> !perUser.containsKey(e.getKey()) && e.getValue().isFull(nowNs));
+            rates.entrySet().removeIf(e -> !perUser.containsKey(e.getKey()) && e.getValue().connects.isFull(nowNs) &&
+                e.getValue().preludes.isFull(nowNs));
         }
-        return preludes.computeIfAbsent(userId, u -> new TokenBucket(PRELUDES_PER_SEC, PRELUDE_BURST, nowNs))
-            .tryAcquire(1, nowNs);
+        final Rates user = rates.computeIfAbsent(userId, u -> new Rates(nowNs));
+        if (prelude && !user.preludes.tryAcquire(1, nowNs))
+        {
+            return PRELUDE_RATE_LIMITED;
+        }
+        return user.connects.tryAcquire(1, nowNs) ? CONNECT_ALLOWED : CONNECT_RATE_LIMITED;
     }
 
     /** @return false (counting nothing) when a cap would be exceeded; the exact check, after the upgrade. */
@@ -149,10 +181,10 @@ public final class ConnectionRegistry
         return perUser.size() + perIp.size();
     }
 
-    /** @return users with a prelude bucket (bounded: swept once full and the user has no connection). */
-    int preludeBuckets()
+    /** @return users whose connect rates are kept (bounded: forgotten once full and the user has no connection). */
+    int rateEntries()
     {
-        return preludes.size();
+        return rates.size();
     }
 
     private static int count(final ConcurrentHashMap<String, AtomicInteger> map, final String key)

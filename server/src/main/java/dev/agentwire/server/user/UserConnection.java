@@ -162,6 +162,11 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         }
         ended(code, CloseCodes.reason(code));
         sendClose(code, CloseCodes.reason(code));
+        if (code == CloseCodes.RATE_LIMITED || code == CloseCodes.BAD_MESSAGE)
+        {
+            // A flood: what else it sends is not read (the socket ends at the close timeout), so it costs no more.
+            pauseReads();
+        }
     }
 
     // Engine side (slice thread): schedule, never block.

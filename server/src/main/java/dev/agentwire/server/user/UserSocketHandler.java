@@ -156,12 +156,15 @@ public final class UserSocketHandler implements HttpHandler
         }
         final boolean agUi = AG_UI_PATH.equals(exchange.getRequestPath());
         final boolean prelude = agUi && resumeAfter == Subscription.LIVE;
-        if (prelude && !registry.tryPrelude(principal.userId, System.nanoTime()))
+        final int rate = registry.tryConnect(principal.userId, prelude, System.nanoTime());
+        if (rate != ConnectionRegistry.CONNECT_ALLOWED)
         {
-            metrics.rateLimited("prelude");
+            final boolean preludes = rate == ConnectionRegistry.PRELUDE_RATE_LIMITED;
+            metrics.rateLimited(preludes ? "prelude" : "connect");
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
-            Http.error(exchange, 429, "rate_limited", "cursor-less /v1/ag-ui connects over " +
-                ConnectionRegistry.PRELUDES_PER_SEC + "/s for this user; reconnect with ?epoch=&after= (no prelude)");
+            Http.error(exchange, 429, "rate_limited", preludes ? "cursor-less /v1/ag-ui connects over " +
+                ConnectionRegistry.PRELUDES_PER_SEC + "/s for this user; reconnect with ?epoch=&after= (no prelude)" :
+                "connects over " + ConnectionRegistry.CONNECTS_PER_SEC + "/s for this user");
             return;
         }
         if (prelude)
