@@ -38,6 +38,8 @@ final class FaultSession implements WebSocket.Listener
     // What this session said and was told, newest last: printed when the verdict finds a silent loss of its user.
     private final java.util.ArrayDeque<String> trace = new java.util.ArrayDeque<>();
     private boolean firstEventAfterResume;
+    // Publish-to-receive latency of events that carry the producer's nanoTime as data.t (same JVM), or null.
+    private volatile java.util.function.LongConsumer latency;
 
     FaultSession(final String user, final Supplier<URI> endpoint, final FaultLedger ledger)
     {
@@ -109,6 +111,12 @@ final class FaultSession implements WebSocket.Listener
         }, "fault-waker-" + user);
         waker.setDaemon(true);
         waker.start();
+    }
+
+    /** Records each event's publish-to-receive latency (ns) from its {@code data.t}, the producer's nanoTime. */
+    void recordLatency(final java.util.function.LongConsumer recorder)
+    {
+        latency = recorder;
     }
 
     /** Reads slowly: each message costs this long to take. */
@@ -232,6 +240,11 @@ final class FaultSession implements WebSocket.Listener
                     break;
                 }
                 default:
+                    final java.util.function.LongConsumer recorder = latency;
+                    if (recorder != null && m.path("data").has("t"))
+                    {
+                        recorder.accept(System.nanoTime() - m.path("data").get("t").asLong());
+                    }
                     if (m.has("seq") && m.has("epoch") && m.has("data"))
                     {
                         final long eventEpoch = m.get("epoch").asLong();

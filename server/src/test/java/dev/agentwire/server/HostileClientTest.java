@@ -183,6 +183,20 @@ class HostileClientTest
         other.close();
     }
 
+    @Test
+    void shouldLimitReconnectLoopsPerUser() throws Exception
+    {
+        start(b -> { });
+        int refused = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            refused += WsClient.refusedStatus(fixture.ws(null), Tokens.hs256("looper", 60_000), null) == 429 ? 1 : 0;
+        }
+        // A burst of 20, then 10 a second: a tight loop of 40 meets the bound; a reconnect with backoff never does.
+        assertTrue(refused >= 5, "a reconnect loop is limited: " + refused + " of 40 refused");
+        assertEquals(101, WsClient.refusedStatus(fixture.ws(null), Tokens.hs256("bystander", 60_000), null));
+    }
+
     // 2. A client's close with output pending.
 
     @Test

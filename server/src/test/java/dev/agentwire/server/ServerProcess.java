@@ -39,9 +39,29 @@ final class ServerProcess implements AutoCloseable
      */
     static ServerProcess start(final int port, final Path log, final Map<String, String> env) throws Exception
     {
+        return start(port, log, env, null);
+    }
+
+    /**
+     * @param cpus the CPUs the server may run on ({@code taskset -c} syntax, e.g. {@code "0"}), or null for any: a
+     *             measurement keeps the server apart from the clients that load it, as the benchmarks do. The
+     *             server then runs as {@code bin/agentwire} starts it (ZGC, exit on OutOfMemoryError).
+     */
+    static ServerProcess start(final int port, final Path log, final Map<String, String> env, final String cpus)
+        throws Exception
+    {
         final int bound = port == 0 ? freePort() : port;
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final List<String> command = new ArrayList<>(List.of(java,
+        final List<String> command = new ArrayList<>();
+        if (cpus != null)
+        {
+            command.addAll(List.of("taskset", "-c", cpus, java, "-XX:+UseZGC", "-XX:+ExitOnOutOfMemoryError"));
+        }
+        else
+        {
+            command.add(java);
+        }
+        command.addAll(List.of(
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
         final String modulePath = System.getProperty("jdk.module.path");
         if (modulePath != null)
@@ -126,6 +146,30 @@ final class ServerProcess implements AutoCloseable
     public void close() throws InterruptedException
     {
         kill();
+    }
+
+    /**
+     * Pins every thread of this JVM (and the threads it starts from now on) to these CPUs, or back to all of them.
+     *
+     * @return false when it could not (no taskset, or a single CPU): the caller measures unpinned.
+     */
+    static boolean pinSelf(final String cpus) throws InterruptedException
+    {
+        if (Runtime.getRuntime().availableProcessors() < 2)
+        {
+            return false;
+        }
+        try
+        {
+            final Process taskset = new ProcessBuilder("taskset", "-a", "-p", "-c", cpus,
+                Long.toString(ProcessHandle.current().pid())).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return taskset.waitFor(10, TimeUnit.SECONDS) && taskset.exitValue() == 0;
+        }
+        catch (final IOException noTaskset)
+        {
+            return false;
+        }
     }
 
     static int freePort() throws IOException
