@@ -148,6 +148,12 @@ final class ServerProcess implements AutoCloseable
         kill();
     }
 
+    /** Every CPU this machine has, as {@code taskset -c} takes them (for {@link #pinSelf} to undo a pinning). */
+    static String allCpus()
+    {
+        return "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+    }
+
     /**
      * Pins every thread of this JVM (and the threads it starts from now on) to these CPUs, or back to all of them.
      *

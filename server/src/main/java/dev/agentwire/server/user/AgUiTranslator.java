@@ -541,6 +541,12 @@ final class AgUiTranslator
         preludeRun = null;
     }
 
+    /** @return true while the user's history is being read for the prelude. */
+    boolean isTracking()
+    {
+        return mode == TRACKING || mode == AWAIT_WELCOME;
+    }
+
     /** @return true while the prelude, or live frames held behind it, wait to be written ({@link #writeBacklog}). */
     boolean hasBacklog()
     {

@@ -30,22 +30,20 @@ public final class ConnectionRegistry
         final TokenBucket connects;
         final TokenBucket preludes;
 
-        Rates(final long nowNs)
+        Rates(final int connectBurst, final long nowNs)
         {
-            connects = new TokenBucket(CONNECTS_PER_SEC, CONNECT_BURST, nowNs);
+            connects = new TokenBucket(CONNECTS_PER_SEC, connectBurst, nowNs);
             preludes = new TokenBucket(PRELUDES_PER_SEC, PRELUDE_BURST, nowNs);
         }
     }
 
     private final ConcurrentHashMap<String, Rates> rates = new ConcurrentHashMap<>();
-    /** User sockets one user may open per second. */
-    static final int CONNECTS_PER_SEC = 10;
-    /** Burst of {@link #CONNECTS_PER_SEC}: a user opening every tab at once is not refused. */
-    static final int CONNECT_BURST = 20;
+    /** User sockets one user may open per second; the burst is the user's connection cap (every tab at once). */
+    static final int CONNECTS_PER_SEC = 5;
     /** Cursor-less AG-UI connects (preludes) one user may open per second. */
     static final int PRELUDES_PER_SEC = 1;
     /** Burst of {@link #PRELUDES_PER_SEC}. */
-    static final int PRELUDE_BURST = 8;
+    static final int PRELUDE_BURST = 2;
     /** {@link #tryConnect}: the connect may go on. */
     static final int CONNECT_ALLOWED = 0;
     /** {@link #tryConnect}: over the user's connect rate. */
@@ -86,7 +84,7 @@ public final class ConnectionRegistry
             rates.entrySet().removeIf(e -> !perUser.containsKey(e.getKey()) && e.getValue().connects.isFull(nowNs) &&
                 e.getValue().preludes.isFull(nowNs));
         }
-        final Rates user = rates.computeIfAbsent(userId, u -> new Rates(nowNs));
+        final Rates user = rates.computeIfAbsent(userId, u -> new Rates(maxPerUser, nowNs));
         if (prelude && !user.preludes.tryAcquire(1, nowNs))
         {
             return PRELUDE_RATE_LIMITED;

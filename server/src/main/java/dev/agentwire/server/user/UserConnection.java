@@ -196,7 +196,10 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     void drain()
     {
         final Subscription current = subscription;
-        for (int turn = 0; turn < DRAINS_PER_TURN && !closing && !hasPending() && current == subscription; turn++)
+        // History read for an AG-UI prelude is scanned, not copied: one drain a turn, so the thread's other
+        // connections never wait behind more than one window of it.
+        final int turns = agUi != null && agUi.isTracking() ? 1 : DRAINS_PER_TURN;
+        for (int turn = 0; turn < turns && !closing && !hasPending() && current == subscription; turn++)
         {
             if (agUi != null && agUi.hasBacklog())
             {
