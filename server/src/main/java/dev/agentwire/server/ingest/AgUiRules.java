@@ -179,7 +179,8 @@ final class AgUiRules
         if (openRunId != null)
         {
             final Run run = state(plan, owner, openRunId);
-            if (run == null || run.ended)
+            // A keyed batch sent again may have ended its run the first time: its accepted events are passed over.
+            if (run == null || (run.ended && repeated == 0))
             {
                 throw new Violation(run == null ? "run_not_started" : "run_finished", -1,
                     "runId " + openRunId + (run == null ? " has not been started" : " has already ended"));

@@ -68,6 +68,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private volatile int pendingSnapshot;
     private volatile long lastProgressNs = System.nanoTime();
     private volatile boolean ended;
+    // A stall check is scheduled (I/O thread): one at a time, however often reads pause and resume.
+    private boolean stallWatched;
     private byte[] frame = new byte[4096];
     private final TokenBucket controlLimit =
         new TokenBucket(CONTROL_FRAMES_PER_SEC, CONTROL_FRAME_BURST, System.nanoTime());
@@ -157,7 +159,11 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             // The runtime sends faster than it reads its answers: read nothing more from it until it catches up.
             metrics.producerReadsPaused();
             pauseReads();
-            watchStall(lastProgressNs);
+            if (!stallWatched)
+            {
+                stallWatched = true;
+                watchStall(lastProgressNs);
+            }
         }
     }
 
@@ -178,11 +184,16 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     {
         if (readsPaused() && lastProgressNs == progressNs && !isClosing())
         {
+            stallWatched = false;
             cutAsNotReading();
         }
         else if (readsPaused() && !isClosing())
         {
             watchStall(lastProgressNs);
+        }
+        else
+        {
+            stallWatched = false;
         }
     }
 

@@ -62,6 +62,20 @@ class AgUiRulesTest
     }
 
     @Test
+    void shouldPassOverAKeyedContinuationThatHadEndedItsRun() throws Exception
+    {
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        rules.check(OWNER, events("[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r1\"}]"), null);
+        final JsonNode end = events("[{\"type\":\"CUSTOM\",\"name\":\"n\",\"value\":1}," +
+            "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]");
+        rules.check(OWNER, end, "r1", "k2", 0);
+        // Its answer was lost; the same batch again is all duplicates, not run_finished.
+        assertEquals(2, rules.check(OWNER, end, "r1", "k2", 0).repeated);
+        // Without the key it is refused: the run ended.
+        assertEquals("run_finished", assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, end, "r1", null, 0)).rule);
+    }
+
+    @Test
     void shouldTakeEverythingBackWhenNothingWasAccepted() throws Exception
     {
         final AgUiRules rules = new AgUiRules(100, 16, 60_000);
