@@ -69,6 +69,38 @@ public final class Json
         }
     }
 
+    /**
+     * The scalar the parser is on, as a tree node.
+     *
+     * @param exactNumbers keep a number as its source text ({@link RawValue}), as {@link #readExact} does.
+     */
+    public static JsonNode scalar(final JsonParser p, final JsonToken token, final boolean exactNumbers)
+        throws IOException
+    {
+        final JsonNodeFactory nodes = JsonNodeFactory.instance;
+        switch (token)
+        {
+            case VALUE_STRING:
+                return nodes.textNode(p.getText());
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+                if (exactNumbers)
+                {
+                    return nodes.rawValueNode(new RawValue(p.getText()));
+                }
+                return token == JsonToken.VALUE_NUMBER_INT ? nodes.numberNode(p.getLongValue()) :
+                    nodes.numberNode(p.getDoubleValue());
+            case VALUE_TRUE:
+                return nodes.booleanNode(true);
+            case VALUE_FALSE:
+                return nodes.booleanNode(false);
+            case VALUE_NULL:
+                return nodes.nullNode();
+            default:
+                throw new IOException("not a scalar: " + token);
+        }
+    }
+
     private static JsonNode value(final JsonParser p, final JsonToken token, final boolean raw, final boolean envelope)
         throws IOException
     {
@@ -95,21 +127,12 @@ public final class Json
                 return array;
             }
             case VALUE_STRING:
-                return nodes.textNode(p.getText());
             case VALUE_NUMBER_INT:
             case VALUE_NUMBER_FLOAT:
-                if (raw)
-                {
-                    return nodes.rawValueNode(new RawValue(p.getText()));
-                }
-                return token == JsonToken.VALUE_NUMBER_INT ? nodes.numberNode(p.getLongValue()) :
-                    nodes.numberNode(p.getDoubleValue());
             case VALUE_TRUE:
-                return nodes.booleanNode(true);
             case VALUE_FALSE:
-                return nodes.booleanNode(false);
             case VALUE_NULL:
-                return nodes.nullNode();
+                return scalar(p, token, raw);
             default:
                 throw new IOException("unexpected JSON token " + token);
         }

@@ -441,13 +441,9 @@ final class AgUiTranslator
                     hasData = true;
                     m.set("data", scannedStartFields(p));
                 }
-                else if (value == JsonToken.VALUE_NUMBER_INT)
-                {
-                    m.put(name, p.getLongValue()); // seq, epoch, ts: read as numbers
-                }
                 else if (value.isScalarValue())
                 {
-                    m.set(name, scalar(p, value));
+                    m.set(name, Json.scalar(p, value, false)); // the envelope's seq, epoch and ts are numbers
                 }
                 else
                 {
@@ -471,7 +467,7 @@ final class AgUiTranslator
             final JsonToken value = p.nextToken();
             if (value.isScalarValue() && isStartField(name))
             {
-                kept.set(name, scalar(p, value));
+                kept.set(name, Json.scalar(p, value, true));
             }
             else
             {
@@ -479,24 +475,6 @@ final class AgUiTranslator
             }
         }
         return kept;
-    }
-
-    private static JsonNode scalar(final JsonParser p, final JsonToken token) throws IOException
-    {
-        switch (token)
-        {
-            case VALUE_STRING:
-                return Json.MAPPER.getNodeFactory().textNode(p.getText());
-            case VALUE_NUMBER_INT:
-            case VALUE_NUMBER_FLOAT:
-                return Json.MAPPER.getNodeFactory().rawValueNode(new com.fasterxml.jackson.databind.util.RawValue(
-                    p.getText()));
-            case VALUE_TRUE:
-            case VALUE_FALSE:
-                return Json.MAPPER.getNodeFactory().booleanNode(token == JsonToken.VALUE_TRUE);
-            default:
-                return Json.MAPPER.getNodeFactory().nullNode();
-        }
     }
 
     private static boolean isStartField(final String name)
