@@ -258,6 +258,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             LOG.warn("producer cut: remote={} reason=control frames over {}/s", remote, CONTROL_FRAMES_PER_SEC);
             router.detach(this);
             sendClose(CloseCodes.RATE_LIMITED, CloseCodes.reason(CloseCodes.RATE_LIMITED));
+            pauseReads(); // the rest of the flood is not read; the close timeout ends the socket
             return false;
         }
         return true;

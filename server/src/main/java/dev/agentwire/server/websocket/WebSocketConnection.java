@@ -56,7 +56,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private boolean closeAfterFlush;
     private boolean readsPaused;
     // The most recent ping's payload, owed a pong once the pending bytes are written (allocated on first need).
-    private byte[] owedPong;
+    private UnsafeBuffer owedPong;
     private int owedPongLength = -1;
 
     /**
@@ -138,9 +138,9 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             // The client is not reading what it was sent: keep only the latest ping's answer, not one per ping.
             if (owedPong == null)
             {
-                owedPong = new byte[WebSocketFrames.MAX_CONTROL_PAYLOAD];
+                owedPong = new UnsafeBuffer(new byte[WebSocketFrames.MAX_CONTROL_PAYLOAD]);
             }
-            data.getBytes(offset, owedPong, 0, length);
+            owedPong.putBytes(0, data, offset, length);
             owedPongLength = length;
             return;
         }
@@ -153,12 +153,6 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.PONG, length);
         out.putBytes(header, data, offset, length);
         flush(header + length);
-    }
-
-    /** @return true when a pong is owed to a client that pinged while output was pending (for tests and bounds). */
-    protected final boolean owesPong()
-    {
-        return owedPongLength >= 0;
     }
 
     @Override
@@ -290,7 +284,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         {
             final int length = owedPongLength;
             owedPongLength = -1;
-            writePong(new UnsafeBuffer(owedPong), 0, length);
+            writePong(owedPong, 0, length);
             if (pending != null)
             {
                 return;
