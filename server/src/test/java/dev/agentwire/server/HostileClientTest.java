@@ -309,6 +309,10 @@ class HostileClientTest
         writer.join(10_000);
         assertEquals(frames, written.get(), "every frame was written");
         assertEquals(frames, answers, "every frame answered (ack or nack), none dropped");
+        // The runtime caught up: it is read again (a pause that outlived its backlog would stall it for good).
+        producer.sendFrame(0x80 | RawWs.TEXT, ("{\"ref\":\"after\",\"user\":\"sink\",\"type\":\"app.tick\"," +
+            "\"data\":{}}").getBytes(StandardCharsets.UTF_8));
+        assertEquals("after", Json.MAPPER.readTree(producer.awaitFrame(RawWs.TEXT).payload).path("ref").asText());
     }
 
     // 5. Pings from a client that does not read.

@@ -154,7 +154,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             return;
         }
         writeFrame(text);
-        if (pendingBytes() + queuedBytes.get() > SEND_WINDOW_BYTES && !readsPaused())
+        if (readsPaused())
+        {
+            // The socket may have taken this answer whole: no writable event would come to resume reading.
+            resumeWhenCaughtUp();
+        }
+        else if (pendingBytes() + queuedBytes.get() > SEND_WINDOW_BYTES)
         {
             // The runtime sends faster than it reads its answers: read nothing more from it until it catches up.
             metrics.producerReadsPaused();
@@ -226,7 +231,13 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         // The socket took the pending bytes: the runtime reads again, and so does the server.
         lastProgressNs = System.nanoTime();
         pendingSnapshot = pendingBytes();
-        if (readsPaused() && queuedBytes.get() < SEND_WINDOW_BYTES / 2)
+        resumeWhenCaughtUp();
+    }
+
+    /** Reads the runtime again once what it has not read is below half the window. I/O thread. */
+    private void resumeWhenCaughtUp()
+    {
+        if (readsPaused() && pendingBytes() + queuedBytes.get() < SEND_WINDOW_BYTES / 2)
         {
             resumeReads();
         }
