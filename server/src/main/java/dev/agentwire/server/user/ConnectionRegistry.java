@@ -38,6 +38,8 @@ public final class ConnectionRegistry
     }
 
     private final ConcurrentHashMap<String, Rates> rates = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong lastSweepNs = new java.util.concurrent.atomic.AtomicLong();
+    private static final long SWEEP_INTERVAL_NS = 1_000_000_000L;
     /** User sockets one user may open per second; the burst is the user's connection cap (every tab at once). */
     static final int CONNECTS_PER_SEC = 5;
     /** Cursor-less AG-UI connects (preludes) one user may open per second. */
@@ -77,9 +79,11 @@ public final class ConnectionRegistry
      */
     int tryConnect(final String userId, final boolean prelude, final long nowNs)
     {
-        // Rates of users with no connection and full buckets are forgotten here, so the map stays bounded by the
-        // users seen lately.
-        if (rates.size() > 64 && rates.size() > perUser.size() * 2)
+        // Rates of users with no connection and full buckets are forgotten here, at most once a second, so the map
+        // stays bounded by the users seen in the last seconds and a connect storm does not sweep at every connect.
+        final long lastSweep = lastSweepNs.get();
+        if (rates.size() > 64 && rates.size() > perUser.size() * 2 && nowNs - lastSweep > SWEEP_INTERVAL_NS &&
+            lastSweepNs.compareAndSet(lastSweep, nowNs))
         {
             rates.entrySet().removeIf(e -> !perUser.containsKey(e.getKey()) && e.getValue().connects.isFull(nowNs) &&
                 e.getValue().preludes.isFull(nowNs));
