@@ -38,7 +38,8 @@ public final class ConnectionRegistry
     }
 
     private final ConcurrentHashMap<String, Rates> rates = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong lastSweepNs = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong lastSweepNs =
+        new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     private static final long SWEEP_INTERVAL_NS = 1_000_000_000L;
     /** User sockets one user may open per second; the burst is the user's connection cap (every tab at once). */
     static final int CONNECTS_PER_SEC = 5;
