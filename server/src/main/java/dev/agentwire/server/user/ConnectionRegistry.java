@@ -41,8 +41,10 @@ public final class ConnectionRegistry
     private final java.util.concurrent.atomic.AtomicLong lastSweepNs =
         new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     private static final long SWEEP_INTERVAL_NS = 1_000_000_000L;
-    /** User sockets one user may open per second; the burst is the user's connection cap (every tab at once). */
-    static final int CONNECTS_PER_SEC = 5;
+    /** User sockets one user may open per second. */
+    static final int CONNECTS_PER_SEC = 10;
+    /** Burst of {@link #CONNECTS_PER_SEC} (at least the user's connection cap: every tab at once). */
+    static final int CONNECT_BURST = 20;
     /** Cursor-less AG-UI connects (preludes) one user may open per second. */
     static final int PRELUDES_PER_SEC = 1;
     /** Burst of {@link #PRELUDES_PER_SEC}. */
@@ -89,7 +91,7 @@ public final class ConnectionRegistry
             rates.entrySet().removeIf(e -> !perUser.containsKey(e.getKey()) && e.getValue().connects.isFull(nowNs) &&
                 e.getValue().preludes.isFull(nowNs));
         }
-        final Rates user = rates.computeIfAbsent(userId, u -> new Rates(maxPerUser, nowNs));
+        final Rates user = rates.computeIfAbsent(userId, u -> new Rates(Math.max(CONNECT_BURST, maxPerUser), nowNs));
         if (prelude && !user.preludes.tryAcquire(1, nowNs))
         {
             return PRELUDE_RATE_LIMITED;
