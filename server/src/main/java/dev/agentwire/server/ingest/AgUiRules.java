@@ -50,6 +50,19 @@ final class AgUiRules
     /** Open ids a refusal names at most (a run may hold thousands). */
     private static final int IDS_NAMED = 8;
 
+    /** A run that ended, under its key, for the retention. */
+    private static final class Ended
+    {
+        final String key;
+        final Run run;
+
+        Ended(final String key, final Run run)
+        {
+            this.key = key;
+            this.run = run;
+        }
+    }
+
     /** One run's open parts. */
     static final class Run
     {
@@ -127,7 +140,7 @@ final class AgUiRules
     // owner + '\u0000' + runId -> state; insertion order = last change, for eviction.
     private final LinkedHashMap<String, Run> runs = new LinkedHashMap<>();
     // Runs in the order they ended, for their retention (an entry whose run changed since is passed over).
-    private final java.util.ArrayDeque<Object[]> ended = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Ended> ended = new java.util.ArrayDeque<>();
     private long forgotten;
 
     /**
@@ -208,8 +221,8 @@ final class AgUiRules
             }
             if ("RUN_STARTED".equals(type))
             {
-                final String runId = text(event, "runId", i);
-                final String threadId = text(event, "threadId", i);
+                final String runId = id(event, "runId", i);
+                final String threadId = id(event, "threadId", i);
                 final Run known = state(plan, owner, runId);
                 if (known != null)
                 {
@@ -249,7 +262,7 @@ final class AgUiRules
             if (run.ended && run.endedAtMs == 0)
             {
                 run.endedAtMs = nowMs;
-                ended.add(new Object[] {entry.getKey(), run});
+                ended.add(new Ended(entry.getKey(), run));
             }
             if (batchKey != null)
             {
@@ -353,16 +366,15 @@ final class AgUiRules
     {
         while (!ended.isEmpty())
         {
-            final Object[] oldest = ended.peek();
-            final Run run = (Run)oldest[1];
-            if (nowMs - run.endedAtMs < retentionMs)
+            final Ended oldest = ended.peek();
+            if (nowMs - oldest.run.endedAtMs < retentionMs)
             {
                 break;
             }
             ended.poll();
-            if (runs.get((String)oldest[0]) == run)
+            if (runs.get(oldest.key) == oldest.run)
             {
-                runs.remove((String)oldest[0]);
+                runs.remove(oldest.key);
                 forgotten++;
             }
         }
@@ -401,55 +413,47 @@ final class AgUiRules
 
     private void apply(final Run run, final JsonNode event, final String type, final int i) throws Violation
     {
-        if (type.endsWith("_START") || "STEP_STARTED".equals(type))
-        {
-            if (run.openParts() >= maxOpenParts)
-            {
-                throw new Violation("run_too_many_open_parts", i, "events[" + i + "]: " + type + " would hold more " +
-                    "than " + maxOpenParts + " parts open in one run");
-            }
-        }
         switch (type)
         {
             case "TEXT_MESSAGE_START":
-                open(run.textMessages, text(event, "messageId", i), "text_message_already_started", i);
+                open(run, run.textMessages, id(event, "messageId", i), "text_message_already_started", i);
                 break;
             case "TEXT_MESSAGE_CONTENT":
-                need(run.textMessages, text(event, "messageId", i), "text_message_not_started", i);
+                need(run.textMessages, id(event, "messageId", i), "text_message_not_started", i);
                 break;
             case "TEXT_MESSAGE_END":
-                close(run.textMessages, text(event, "messageId", i), "text_message_not_started", i);
+                close(run.textMessages, id(event, "messageId", i), "text_message_not_started", i);
                 break;
             case "TOOL_CALL_START":
-                text(event, "toolCallName", i);
-                open(run.toolCalls, text(event, "toolCallId", i), "tool_call_already_started", i);
+                id(event, "toolCallName", i);
+                open(run, run.toolCalls, id(event, "toolCallId", i), "tool_call_already_started", i);
                 break;
             case "TOOL_CALL_ARGS":
-                need(run.toolCalls, text(event, "toolCallId", i), "tool_call_not_started", i);
+                need(run.toolCalls, id(event, "toolCallId", i), "tool_call_not_started", i);
                 break;
             case "TOOL_CALL_END":
-                close(run.toolCalls, text(event, "toolCallId", i), "tool_call_not_started", i);
+                close(run.toolCalls, id(event, "toolCallId", i), "tool_call_not_started", i);
                 break;
             case "REASONING_START":
-                open(run.reasoning, text(event, "messageId", i), "reasoning_already_started", i);
+                open(run, run.reasoning, id(event, "messageId", i), "reasoning_already_started", i);
                 break;
             case "REASONING_END":
-                close(run.reasoning, text(event, "messageId", i), "reasoning_not_started", i);
+                close(run.reasoning, id(event, "messageId", i), "reasoning_not_started", i);
                 break;
             case "REASONING_MESSAGE_START":
-                open(run.reasoningMessages, text(event, "messageId", i), "reasoning_message_already_started", i);
+                open(run, run.reasoningMessages, id(event, "messageId", i), "reasoning_message_already_started", i);
                 break;
             case "REASONING_MESSAGE_CONTENT":
-                need(run.reasoningMessages, text(event, "messageId", i), "reasoning_message_not_started", i);
+                need(run.reasoningMessages, id(event, "messageId", i), "reasoning_message_not_started", i);
                 break;
             case "REASONING_MESSAGE_END":
-                close(run.reasoningMessages, text(event, "messageId", i), "reasoning_message_not_started", i);
+                close(run.reasoningMessages, id(event, "messageId", i), "reasoning_message_not_started", i);
                 break;
             case "STEP_STARTED":
-                open(run.steps, text(event, "stepName", i), "step_already_started", i);
+                open(run, run.steps, id(event, "stepName", i), "step_already_started", i);
                 break;
             case "STEP_FINISHED":
-                close(run.steps, text(event, "stepName", i), "step_not_started", i);
+                close(run.steps, id(event, "stepName", i), "step_not_started", i);
                 break;
             case "RUN_FINISHED":
                 if (!run.textMessages.isEmpty() || !run.toolCalls.isEmpty() || !run.reasoning.isEmpty() ||
@@ -488,8 +492,14 @@ final class AgUiRules
         return run;
     }
 
-    private static void open(final Set<String> open, final String id, final String rule, final int i) throws Violation
+    private void open(final Run run, final Set<String> open, final String id, final String rule, final int i)
+        throws Violation
     {
+        if (!open.contains(id) && run.openParts() >= maxOpenParts)
+        {
+            throw new Violation("run_too_many_open_parts", i, "events[" + i + "]: " + id + " would be more than " +
+                maxOpenParts + " parts open in one run");
+        }
         if (!open.add(id))
         {
             throw new Violation(rule, i, "events[" + i + "]: " + id + " is already open");
@@ -519,12 +529,19 @@ final class AgUiRules
         {
             throw new Violation("missing_field", i, "events[" + i + "]." + field + " must be a non-empty string");
         }
-        if (value.asText().length() > MAX_ID_LENGTH && !"message".equals(field))
+        return value.asText();
+    }
+
+    /** A {@link #text} that names something (a run, a message, a tool call, a step): at most {@link #MAX_ID_LENGTH}. */
+    private static String id(final JsonNode event, final String field, final int i) throws Violation
+    {
+        final String id = text(event, field, i);
+        if (id.length() > MAX_ID_LENGTH)
         {
             throw new Violation("field_too_long", i, "events[" + i + "]." + field + " is longer than " +
                 MAX_ID_LENGTH + " characters");
         }
-        return value.asText();
+        return id;
     }
 
     /** A set's first few ids and how many there are: a refusal stays short when a run holds thousands. */

@@ -40,22 +40,10 @@ public final class ServerMetrics
         drainFailures.increment();
     }
 
-    /** @return drains that threw. */
-    public long drainFailures()
-    {
-        return drainFailures.sum();
-    }
-
     /** A producer socket's answers filled its send window: its reads were paused until it reads them. */
     public void producerReadsPaused()
     {
         producerReadsPaused.increment();
-    }
-
-    /** @return times a producer socket's reads were paused. */
-    public long producerReadsPausedCount()
-    {
-        return producerReadsPaused.sum();
     }
 
     /** A producer socket was closed (4004) for not reading its backlog. */

@@ -198,7 +198,6 @@ final class AgUiTranslator
         if (held == null)
         {
             held = new ExpandableArrayBuffer(Math.max(1024, bytes));
-            heldLength = 0;
         }
         held.putBytes(heldLength, src, offset, bytes);
         heldLength += bytes;
@@ -248,12 +247,7 @@ final class AgUiTranslator
             final JsonNode scanned = scanned(bytes, payloadLength);
             if (scanned != null)
             {
-                final int history = history(scanned.path("seq").asLong(), scanned);
-                if (history == HISTORY)
-                {
-                    return true;
-                }
-                return history != FIRST_LIVE;
+                return isHistory(scanned.path("seq").asLong(), scanned);
             }
         }
         final JsonNode m;
@@ -327,36 +321,26 @@ final class AgUiTranslator
     {
         if (mode == TRACKING)
         {
-            final int history = history(m.path("seq").asLong(), m);
-            if (history != LIVE)
-            {
-                return history == HISTORY;
-            }
+            return isHistory(m.path("seq").asLong(), m);
         }
         map(m);
         return true;
     }
-
-    /** {@link #history}: the event was history, read for the prelude and not sent. */
-    private static final int HISTORY = 0;
-    /** {@link #history}: the event is the first past the live point; the prelude began and it waits behind it. */
-    private static final int FIRST_LIVE = 1;
-    /** {@link #history}: not tracking: the event is live. */
-    private static final int LIVE = 2;
 
     /**
      * While tracking: an event up to the live point is history, read for the prelude (and the prelude follows the
      * last of it); one past it means history ended early (events withheld or evicted) and live starts with it.
      *
      * @param m the event to track, or null for one that cannot open a run (binary).
-     * @return {@link #HISTORY} or {@link #FIRST_LIVE}.
+     * @return true when the event was history (read, not sent); false for the first live one, which waits behind
+     *         the prelude that has just begun.
      */
-    private int history(final long seq, final JsonNode m)
+    private boolean isHistory(final long seq, final JsonNode m)
     {
         if (seq > liveSeq)
         {
             prelude();
-            return FIRST_LIVE;
+            return false;
         }
         if (m != null)
         {
@@ -366,7 +350,7 @@ final class AgUiTranslator
         {
             prelude();
         }
-        return HISTORY;
+        return true;
     }
 
     private void track(final JsonNode m)
@@ -528,7 +512,7 @@ final class AgUiTranslator
     /** @return true while the prelude, or live frames held behind it, wait to be written ({@link #writeBacklog}). */
     boolean hasBacklog()
     {
-        return mode == PRELUDE || (held != null && heldLength > 0);
+        return mode == PRELUDE || held != null;
     }
 
     /**
@@ -563,10 +547,10 @@ final class AgUiTranslator
         if (mode != PRELUDE && held != null && length < budgetBytes)
         {
             // What arrived behind the live point while the prelude was written: at most one drain's frames.
-            final int heldBytes = heldLength;
-            heldLength = 0;
             final ExpandableArrayBuffer frames = held;
+            final int heldBytes = heldLength;
             held = null;
+            heldLength = 0;
             translateFrames(frames, 0, heldBytes);
         }
         return finish();
@@ -808,11 +792,7 @@ final class AgUiTranslator
         final long seq = src.getLong(offset + 6, java.nio.ByteOrder.BIG_ENDIAN);
         if (mode == TRACKING)
         {
-            final int history = history(seq, null);
-            if (history != LIVE)
-            {
-                return history == HISTORY;
-            }
+            return isHistory(seq, null);
         }
         final byte[] bytes = new byte[payloadLength];
         src.getBytes(offset, bytes);

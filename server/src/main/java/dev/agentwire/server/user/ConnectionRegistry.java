@@ -186,12 +186,6 @@ public final class ConnectionRegistry
         return perUser.size() + perIp.size();
     }
 
-    /** @return users whose connect rates are kept (bounded: forgotten once full and the user has no connection). */
-    int rateEntries()
-    {
-        return rates.size();
-    }
-
     private static int count(final ConcurrentHashMap<String, AtomicInteger> map, final String key)
     {
         final AtomicInteger n = map.get(key);
