@@ -92,6 +92,22 @@ class HostileClientTest
         }
     }
 
+    private URI agUiUri(final String query)
+    {
+        return URI.create("ws://127.0.0.1:" + fixture.server.port() + "/v1/ag-ui" + query);
+    }
+
+    /** @return how many of {@code attempts} connects in a row were refused 429. */
+    private static int refusals(final URI uri, final String user, final int attempts) throws Exception
+    {
+        int refused = 0;
+        for (int i = 0; i < attempts; i++)
+        {
+            refused += WsClient.refusedStatus(uri, Tokens.hs256(user, 60_000), null) == 429 ? 1 : 0;
+        }
+        return refused;
+    }
+
     private HttpResponse<String> agUiPost(final String body) throws Exception
     {
         return fixture.post("/v1/ag-ui/events", body, Tokens.PRODUCER_KEY);
@@ -147,7 +163,7 @@ class HostileClientTest
         Thread.sleep(1_000); // a prelude token for the reader
 
         // A client that reads gets the whole prelude: the run, each open part with AG-UI's own fields, then live.
-        final WsClient reader = WsClient.connect(URI.create("ws://127.0.0.1:" + fixture.server.port() + "/v1/ag-ui"),
+        final WsClient reader = WsClient.connect(agUiUri(""),
             Tokens.hs256("mallory", 60_000));
         try
         {
@@ -178,34 +194,19 @@ class HostileClientTest
     void shouldLimitCursorlessAgUiConnectsPerUser() throws Exception
     {
         start(b -> { });
-        int refused = 0;
-        for (int i = 0; i < 12; i++)
-        {
-            final int status = WsClient.refusedStatus(
-                URI.create("ws://127.0.0.1:" + fixture.server.port() + "/v1/ag-ui"), Tokens.hs256("loop", 60_000),
-                null);
-            refused += status == 429 ? 1 : 0;
-        }
+        final int refused = refusals(agUiUri(""), "loop", 12);
         assertTrue(refused >= 8, "a reconnect loop without a cursor is limited: " + refused + " of 12 refused");
         // With a cursor there is no prelude to pay for: not limited.
-        final WsClient resumed = WsClient.connect(URI.create("ws://127.0.0.1:" + fixture.server.port() +
-            "/v1/ag-ui?epoch=0&after=0"), Tokens.hs256("loop", 60_000));
-        resumed.close();
+        WsClient.connect(agUiUri("?epoch=0&after=0"), Tokens.hs256("loop", 60_000)).close();
         // Another user is not affected.
-        final WsClient other = WsClient.connect(URI.create("ws://127.0.0.1:" + fixture.server.port() + "/v1/ag-ui"),
-            Tokens.hs256("bystander", 60_000));
-        other.close();
+        WsClient.connect(agUiUri(""), Tokens.hs256("bystander", 60_000)).close();
     }
 
     @Test
     void shouldLimitReconnectLoopsPerUser() throws Exception
     {
         start(b -> { });
-        int refused = 0;
-        for (int i = 0; i < 40; i++)
-        {
-            refused += WsClient.refusedStatus(fixture.ws(null), Tokens.hs256("looper", 60_000), null) == 429 ? 1 : 0;
-        }
+        final int refused = refusals(fixture.ws(null), "looper", 40);
         // A burst of 20, then 10 a second: a tight loop of 40 meets the bound.
         assertTrue(refused >= 5, "a reconnect loop is limited: " + refused + " of 40 refused");
         assertEquals(101, WsClient.refusedStatus(fixture.ws(null), Tokens.hs256("bystander", 60_000), null));
@@ -497,7 +498,7 @@ class HostileClientTest
     {
         start(b -> { });
         final WsClient ws = fixture.connect("num");
-        final WsClient agUi = WsClient.connect(URI.create("ws://127.0.0.1:" + fixture.server.port() + "/v1/ag-ui"),
+        final WsClient agUi = WsClient.connect(agUiUri(""),
             Tokens.hs256("num", 60_000));
         try
         {
