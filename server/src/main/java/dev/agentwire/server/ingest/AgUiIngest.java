@@ -53,7 +53,8 @@ final class AgUiIngest
      */
     AgUiIngest(final AgentWireConfig engine, final int maxMessageBytes)
     {
-        this.rules = new AgUiRules(engine.maxRuns(), engine.maxToolCallsPerRun(), engine.runRetentionMs());
+        this.rules = new AgUiRules(engine.maxRuns(), engine.maxToolCallsPerRun(), engine.runRetentionMs(),
+            engine.dedupWindowMs());
         this.maxMessageBytes = maxMessageBytes;
     }
 

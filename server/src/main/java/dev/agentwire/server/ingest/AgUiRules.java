@@ -72,6 +72,7 @@ final class AgUiRules
         /** The batch key of the last keyed batch applied to this run, and how many of its events were accepted. */
         String lastBatchKey;
         int lastBatchAccepted;
+        long lastBatchAtMs;
         final Set<String> textMessages = new HashSet<>();
         final Set<String> toolCalls = new HashSet<>();
         final Set<String> reasoning = new HashSet<>();
@@ -90,6 +91,7 @@ final class AgUiRules
             copy.endedAtMs = endedAtMs;
             copy.lastBatchKey = lastBatchKey;
             copy.lastBatchAccepted = lastBatchAccepted;
+            copy.lastBatchAtMs = lastBatchAtMs;
             copy.textMessages.addAll(textMessages);
             copy.toolCalls.addAll(toolCalls);
             copy.reasoning.addAll(reasoning);
@@ -137,6 +139,7 @@ final class AgUiRules
     private final int maxRuns;
     private final int maxOpenParts;
     private final long retentionMs;
+    private final long repeatWindowMs;
     // owner + '\u0000' + runId -> state; insertion order = last change, for eviction.
     private final LinkedHashMap<String, Run> runs = new LinkedHashMap<>();
     // Runs in the order they ended, for their retention (an entry whose run changed since is passed over).
@@ -148,13 +151,14 @@ final class AgUiRules
      * @param maxOpenParts parts (text messages, tool calls, reasoning, steps) one run may hold open.
      * @param retentionMs  how long a finished run's state is kept.
      */
-    AgUiRules(final int maxRuns, final int maxOpenParts, final long retentionMs)
+    AgUiRules(final int maxRuns, final int maxOpenParts, final long retentionMs, final long repeatWindowMs)
     {
-        if (maxRuns <= 0 || maxOpenParts <= 0 || retentionMs <= 0)
+        if (maxRuns <= 0 || maxOpenParts <= 0 || retentionMs <= 0 || repeatWindowMs <= 0)
         {
             throw new IllegalArgumentException("maxRuns=" + maxRuns + " maxOpenParts=" + maxOpenParts +
-                " retentionMs=" + retentionMs + " must all be > 0");
+                " retentionMs=" + retentionMs + " repeatWindowMs=" + repeatWindowMs + " must all be > 0");
         }
+        this.repeatWindowMs = repeatWindowMs;
         this.maxRuns = maxRuns;
         this.maxOpenParts = maxOpenParts;
         this.retentionMs = retentionMs;
@@ -186,7 +190,7 @@ final class AgUiRules
         plan.events = events;
         plan.openRunId = openRunId;
         plan.batchKey = batchKey;
-        final int repeated = batchKey == null ? 0 : repeatedEvents(owner, events, openRunId, batchKey);
+        final int repeated = batchKey == null ? 0 : repeatedEvents(owner, events, openRunId, batchKey, nowMs);
         plan.repeated = repeated;
         String current = null;
         if (openRunId != null)
@@ -206,7 +210,13 @@ final class AgUiRules
             final String type = event.path("type").asText("");
             if (i < repeated)
             {
-                // Accepted with this key before: the run's state already holds it.
+                // Accepted with this key before: the run's state already holds it, and the engine answers it
+                // duplicate (same event id, within its dedup window). It is not re-checked, but it must still be an
+                // AG-UI event: its draft needs a type (a fuzzer found a keyed resend whose repeated part had none).
+                if (!event.isObject() || !TYPES.contains(type))
+                {
+                    throw new Violation("unknown_event_type", i, "events[" + i + "].type is not an AG-UI event type");
+                }
                 if ("RUN_STARTED".equals(type))
                 {
                     current = event.path("runId").asText();
@@ -268,6 +278,7 @@ final class AgUiRules
             {
                 run.lastBatchKey = batchKey;
                 run.lastBatchAccepted = events.size();
+                run.lastBatchAtMs = nowMs;
             }
             plan.before.put(entry.getKey(), runs.remove(entry.getKey()));
             runs.put(entry.getKey(), run);
@@ -342,7 +353,8 @@ final class AgUiRules
     }
 
     /** @return how many leading events of a batch sent again with its key were already accepted. */
-    private int repeatedEvents(final String owner, final JsonNode events, final String openRunId, final String batchKey)
+    private int repeatedEvents(
+        final String owner, final JsonNode events, final String openRunId, final String batchKey, final long nowMs)
     {
         String runId = openRunId;
         if (runId == null && events.size() > 0 && "RUN_STARTED".equals(events.get(0).path("type").asText()))
@@ -354,7 +366,8 @@ final class AgUiRules
             return 0;
         }
         final Run run = runs.get(key(owner, runId));
-        if (run == null || !batchKey.equals(run.lastBatchKey))
+        // Only within the engine's dedup window: past it the repeated events would be delivered again, unchecked.
+        if (run == null || !batchKey.equals(run.lastBatchKey) || nowMs - run.lastBatchAtMs > repeatWindowMs)
         {
             return 0;
         }

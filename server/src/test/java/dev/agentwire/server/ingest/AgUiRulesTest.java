@@ -29,7 +29,7 @@ class AgUiRulesTest
     @Test
     void shouldKeepTheAcceptedPrefixSoARetryFromTheFirstRefusedEventContinues() throws Exception
     {
-        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
         final AgUiRules.Plan plan = rules.check(OWNER, events(BATCH), null);
         rules.keepPrefix(plan, 2); // RUN_STARTED and TEXT_MESSAGE_START accepted, the ring filled at CONTENT
 
@@ -43,7 +43,7 @@ class AgUiRulesTest
     @Test
     void shouldRefuseAWholeRetryWithoutAKeyAsTheRunAlreadyStarted() throws Exception
     {
-        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
         rules.keepPrefix(rules.check(OWNER, events(BATCH), null), 2);
         final AgUiRules.Violation violation =
             assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, events(BATCH), null));
@@ -53,7 +53,7 @@ class AgUiRulesTest
     @Test
     void shouldPassOverWhatAKeyedBatchHadAcceptedWhenItIsSentAgain() throws Exception
     {
-        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
         rules.keepPrefix(rules.check(OWNER, events(BATCH), null, "k1", 0), 2);
         final AgUiRules.Plan again = rules.check(OWNER, events(BATCH), null, "k1", 0);
         assertEquals(2, again.repeated);
@@ -64,7 +64,7 @@ class AgUiRulesTest
     @Test
     void shouldPassOverAKeyedContinuationThatHadEndedItsRun() throws Exception
     {
-        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
         rules.check(OWNER, events("[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r1\"}]"), null);
         final JsonNode end = events("[{\"type\":\"CUSTOM\",\"name\":\"n\",\"value\":1}," +
             "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]");
@@ -76,9 +76,31 @@ class AgUiRulesTest
     }
 
     @Test
+    void shouldStillRefuseAKeyedResendWhoseRepeatedPartIsNotAgUi() throws Exception
+    {
+        // Found by AgUiIngestFuzzTest: the repeated part was passed over unchecked, and a draft without a type threw.
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
+        rules.check(OWNER, events(BATCH), null, "k3", 0);
+        final JsonNode forged = events("[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r1\"}," +
+            "{\"tyPe\":\"TEXT_MESSAGE_START\"}]");
+        assertEquals("unknown_event_type",
+            assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, forged, null, "k3", 0)).rule);
+    }
+
+    @Test
+    void shouldHonourABatchKeyOnlyWithinTheDedupWindow() throws Exception
+    {
+        // Past the engine's dedup window a repeated event would be delivered again: the batch is checked whole.
+        final AgUiRules rules = new AgUiRules(100, 16, 600_000, 60_000);
+        rules.keepPrefix(rules.check(OWNER, events(BATCH), null, "k4", 1_000), 2);
+        assertEquals("run_already_started", assertThrows(AgUiRules.Violation.class,
+            () -> rules.check(OWNER, events(BATCH), null, "k4", System.currentTimeMillis() + 61_000)).rule);
+    }
+
+    @Test
     void shouldTakeEverythingBackWhenNothingWasAccepted() throws Exception
     {
-        final AgUiRules rules = new AgUiRules(100, 16, 60_000);
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
         rules.keepPrefix(rules.check(OWNER, events(BATCH), null), 0);
         assertEquals(0, rules.size());
         rules.check(OWNER, events(BATCH), null);
@@ -87,7 +109,7 @@ class AgUiRulesTest
     @Test
     void shouldBoundOpenPartsAndIdLengthAndForgetFinishedRunsAfterTheRetention() throws Exception
     {
-        final AgUiRules rules = new AgUiRules(100, 2, 1_000);
+        final AgUiRules rules = new AgUiRules(100, 2, 1_000, 60_000);
         final AgUiRules.Violation tooMany = assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER, events(
             "[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r\"}," +
             "{\"type\":\"STEP_STARTED\",\"stepName\":\"a\"},{\"type\":\"STEP_STARTED\",\"stepName\":\"b\"}," +
