@@ -381,6 +381,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         ended = true;
         pending = null;
         owedPong = null;
+        owedPongLength = -1; // a writable event after the end owes nothing (it used to write from the freed buffer)
         onEnded();
     }
 
