@@ -183,6 +183,52 @@ public final class AgentEvent
         return slot != null ? 0 : record.getInt(recordOffset + SliceLog.FRAME_LENGTH_OFFSET);
     }
 
+    /** {@link #stringOffset} field: the event type. */
+    public static final int TYPE = 0;
+    /** {@link #stringOffset} field: the run id. */
+    public static final int RUN_ID = 1;
+    /** {@link #stringOffset} field: the thread id. */
+    public static final int THREAD_ID = 2;
+    /** {@link #stringOffset} field: the producer's idempotency key. */
+    public static final int EVENT_ID = 3;
+    /** {@link #stringOffset} field: the room. */
+    public static final int ROOM = 4;
+
+    /**
+     * Where one of the event's strings is, as UTF-8 in {@link #frameBuffer()}, for a transport that writes it
+     * without decoding it (decoding allocates; this does not). Only on a delivered event (not while encoding).
+     *
+     * @param field {@link #TYPE}, {@link #RUN_ID}, {@link #THREAD_ID}, {@link #EVENT_ID} or {@link #ROOM}.
+     * @return the offset of its first byte, or -1 when the event has no such string.
+     */
+    public int stringOffset(final int field)
+    {
+        final int at = stringAt(field);
+        return (record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF) == NULL_STRING ? -1 : at + 2;
+    }
+
+    /** @return the length in bytes of the string {@link #stringOffset} finds (0 when it has none). */
+    public int stringLength(final int field)
+    {
+        final int length = record.getShort(stringAt(field), java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        return length == NULL_STRING ? 0 : length;
+    }
+
+    private int stringAt(final int field)
+    {
+        if (slot != null || field < 0 || field >= STRING_COUNT)
+        {
+            throw new IllegalArgumentException("field=" + field + " slotView=" + (slot != null));
+        }
+        int at = recordOffset + SliceLog.HEADER_LENGTH;
+        for (int i = 0; i < field; i++)
+        {
+            final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            at += 2 + (length == NULL_STRING ? 0 : length);
+        }
+        return at;
+    }
+
     /**
      * Copies the payload into a buffer.
      *

@@ -27,6 +27,25 @@ public interface FrameSink
     int onLeft(MutableDirectBuffer dst, int offset, int capacity, String room);
 
     /**
+     * Encodes an event for {@link Subscription#encodeTo}: a transport that speaks its own protocol over the stream
+     * writes it from the event's fields and payload (the view stays valid during the call and cannot change under
+     * it). Not called by {@link Subscription#drainTo}, which copies the engine's frame. Default: the engine's frame.
+     *
+     * @return bytes written (0 to write nothing for this event), or -1 to stop here: the same event comes again at
+     *         the next call.
+     */
+    default int onEvent(AgentEvent event, MutableDirectBuffer dst, int offset, int capacity)
+    {
+        final int length = event.frameLength();
+        if (length > capacity)
+        {
+            return -1;
+        }
+        dst.putBytes(offset, event.frameBuffer(), event.frameOffset(), length);
+        return length;
+    }
+
+    /**
      * An event's frame was copied (for metrics: {@code publishNs} is {@link System#nanoTime()} at publish).
      *
      * @param publishNs when the event was published, on this JVM's clock (0 for one a store answered).

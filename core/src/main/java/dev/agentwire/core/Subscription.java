@@ -175,15 +175,7 @@ public final class Subscription
                 }
                 notices.poll();
                 at += written;
-                if (notice.kind == Notice.CLOSED)
-                {
-                    ended = true;
-                    sink.onClosed((int)notice.a);
-                }
-                else if (notice.kind == Notice.WELCOME || notice.kind == Notice.RESUMED)
-                {
-                    attached = notice.kind == Notice.RESUMED || !resuming;
-                }
+                afterNotice(notice, sink);
                 continue;
             }
             final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
@@ -225,54 +217,158 @@ public final class Subscription
         }
     }
 
-    // Reading (the transport's thread).
+    /**
+     * Encodes what is ready, in order, into a transport's buffer, each event by the sink itself
+     * ({@link FrameSink#onEvent}, over a view of the event that cannot change under it) rather than as the engine's
+     * frame: for a transport that speaks another protocol over the same stream (the server's AG-UI socket). Notices
+     * between events are the sink's to encode, as in {@link #drainTo}.
+     *
+     * @param dst      the transport's buffer.
+     * @param offset   where to start writing.
+     * @param capacity bytes available from {@code offset}.
+     * @param sink     encodes the events and notices, on this thread.
+     * @return bytes written (0 when events were read but the sink wrote nothing for them).
+     */
+    public int encodeTo(final MutableDirectBuffer dst, final int offset, final int capacity, final FrameSink sink)
+    {
+        SIGNALLED.setVolatile(this, 0);
+        int at = offset;
+        final int end = offset + capacity;
+        while (!ended)
+        {
+            final Notice notice = notices.peek();
+            if (notice != null && notice.afterSeq < nextSeq)
+            {
+                final int written = encode(notice, sink, dst, at, end - at);
+                if (written < 0)
+                {
+                    break;
+                }
+                notices.poll();
+                at += written;
+                afterNotice(notice, sink);
+                continue;
+            }
+            final int found = locate(notice == null ? Long.MAX_VALUE : notice.afterSeq, sink);
+            if (found == WITHHELD)
+            {
+                continue;
+            }
+            if (found < 0 || !copyRecord())
+            {
+                break;
+            }
+            final int written = sink.onEvent(view, dst, at, end - at);
+            if (written < 0)
+            {
+                break; // no room: the same event comes again at the next call
+            }
+            at += written;
+            lastPublishNs = view.publishNs();
+            advance();
+            sink.onFrame(lastPublishNs);
+        }
+        return at - offset;
+    }
+
+    // Reading (the transport's thread). One reader serves poll, drainTo and encodeTo: locate() finds the record of
+    // nextSeq (in a backfill prefix or the log), and the caller copies what it needs and checks the record was
+    // intact throughout before it advances.
+
+    /** Where {@link #locate} found the record: its buffer, offset and log position (-1 in a backfill prefix). */
+    private DirectBuffer source;
+    private int sourceOffset;
+    private long sourcePosition;
 
     /**
-     * Positions {@link #view} on the next event if there is one up to {@code limitSeq} and it is intact, copying it
-     * into the scratch buffer first: what a handler sees can no longer change under it.
+     * Finds the record of {@link #nextSeq} when it is ready and up to {@code limitSeq}.
+     *
+     * @param sink asked about room events (null: every room is admitted).
+     * @return 0 when found, {@link #WITHHELD} when it was a room event the sink may not see (passed over), or -1
+     *         when there is nothing to read now (none ready, or lapped).
      */
-    private boolean nextEvent(final long limitSeq)
+    private int locate(final long limitSeq, final FrameSink sink)
     {
         if (!attached || nextSeq > limitSeq)
         {
-            return false;
+            return -1;
         }
-        final DirectBuffer source;
-        final int sourceOffset;
-        final long position;
         if (prefix != null && prefix.hasNext())
         {
             source = prefix.buffer();
             sourceOffset = prefix.offset();
-            position = -1;
+            sourcePosition = -1;
         }
         else
         {
             prefix = null;
-            position = positionOfNext();
+            final long position = positionOfNext();
             if (position < 0)
             {
-                return false;
+                return -1;
             }
             source = index.log.buffer;
             sourceOffset = index.log.offset(position);
+            sourcePosition = position;
         }
+        if (sink != null && (source.getInt(sourceOffset + SliceLog.FLAGS_OFFSET) & SliceLog.FLAG_ROOM) != 0)
+        {
+            final long seq = source.getLong(sourceOffset + SliceLog.SEQ_OFFSET);
+            final long recordEpoch = source.getLong(sourceOffset + SliceLog.EPOCH_OFFSET);
+            if (!admitsRoom(source, sourceOffset, sink))
+            {
+                // Not for this reader: passed over, provided the record was what it seemed while it was read.
+                if (!isIntact() || seq != nextSeq || recordEpoch != epoch)
+                {
+                    return -1;
+                }
+                advance();
+                return WITHHELD;
+            }
+        }
+        return 0;
+    }
+
+    /** @return true when the located record is still in the log (its writer did not reach it); always in a prefix. */
+    private boolean isIntact()
+    {
+        return sourcePosition < 0 || index.log.isIntact(sourcePosition);
+    }
+
+    /**
+     * Copies the located record into the scratch buffer and positions {@link #view} on the copy: what a handler or
+     * sink reads can no longer change under it.
+     *
+     * @return false when the record was overwritten while read (this reader fell behind: the slice cuts it).
+     */
+    private boolean copyRecord()
+    {
         final int length = source.getInt(sourceOffset + SliceLog.LENGTH_OFFSET);
         if (length < SliceLog.HEADER_LENGTH || length > source.capacity() - sourceOffset)
         {
-            // A header read while the record was being overwritten: this reader fell behind, the slice cuts it.
-            return false;
+            return false; // a header read while the record was being overwritten
         }
         if (scratch == null || scratch.capacity() < length)
         {
             scratch = new UnsafeBuffer(new byte[Math.max(length, 512)]);
         }
         scratch.putBytes(0, source, sourceOffset, length);
-        if (position >= 0 && !isIntact(position, scratch, 0))
+        if (!isIntact() || scratch.getLong(SliceLog.SEQ_OFFSET) != nextSeq ||
+            scratch.getLong(SliceLog.EPOCH_OFFSET) != epoch)
         {
             return false;
         }
         view.wrapRecord(scratch, 0, userId);
+        return true;
+    }
+
+    /** Positions {@link #view} on the next event up to {@code limitSeq}, if there is one and it is intact. */
+    private boolean nextEvent(final long limitSeq)
+    {
+        if (locate(limitSeq, null) < 0 || !copyRecord())
+        {
+            return false;
+        }
         advance();
         return true;
     }
@@ -286,29 +382,10 @@ public final class Subscription
     private int copyNextFrame(
         final long limitSeq, final MutableDirectBuffer dst, final int at, final int room, final FrameSink sink)
     {
-        if (!attached || nextSeq > limitSeq)
+        final int found = locate(limitSeq, sink);
+        if (found != 0)
         {
-            return -1;
-        }
-        final DirectBuffer source;
-        final int sourceOffset;
-        final long position;
-        if (prefix != null && prefix.hasNext())
-        {
-            source = prefix.buffer();
-            sourceOffset = prefix.offset();
-            position = -1;
-        }
-        else
-        {
-            prefix = null;
-            position = positionOfNext();
-            if (position < 0)
-            {
-                return -1;
-            }
-            source = index.log.buffer;
-            sourceOffset = index.log.offset(position);
+            return found;
         }
         // Read what is checked and counted before copying, then check the record was intact throughout.
         final long seq = source.getLong(sourceOffset + SliceLog.SEQ_OFFSET);
@@ -317,28 +394,13 @@ public final class Subscription
         final int frameOffset = sourceOffset + SliceLog.HEADER_LENGTH +
             source.getInt(sourceOffset + SliceLog.STRINGS_LENGTH_OFFSET);
         final int frameLength = source.getInt(sourceOffset + SliceLog.FRAME_LENGTH_OFFSET);
-        if ((source.getInt(sourceOffset + SliceLog.FLAGS_OFFSET) & SliceLog.FLAG_ROOM) != 0 &&
-            !admitsRoom(source, sourceOffset, sink))
-        {
-            // Not for this reader: passed over, provided the record was what it seemed while it was read.
-            if ((position >= 0 && !index.log.isIntact(position)) || seq != nextSeq || recordEpoch != epoch)
-            {
-                return -1;
-            }
-            advance();
-            return WITHHELD;
-        }
         if (frameLength > room || frameLength < 0 || frameLength > source.capacity() - frameOffset)
         {
             // Too big for the room left (the next drain has more), or a header read while it was overwritten.
             return -1;
         }
         dst.putBytes(at, source, frameOffset, frameLength);
-        if (position >= 0 && !index.log.isIntact(position))
-        {
-            return -1;
-        }
-        if (seq != nextSeq || recordEpoch != epoch)
+        if (!isIntact() || seq != nextSeq || recordEpoch != epoch)
         {
             return -1;
         }
@@ -359,14 +421,6 @@ public final class Subscription
         return at.positionOf(nextSeq);
     }
 
-    /** After copying: the writer did not reach the record, and it is the seq and stream expected. */
-    private boolean isIntact(final long position, final DirectBuffer copy, final int copyOffset)
-    {
-        return index.log.isIntact(position) &&
-            copy.getLong(copyOffset + SliceLog.SEQ_OFFSET) == nextSeq &&
-            copy.getLong(copyOffset + SliceLog.EPOCH_OFFSET) == epoch;
-    }
-
     private static boolean admitsRoom(final DirectBuffer source, final int recordOffset, final FrameSink sink)
     {
         final int name = AgentEvent.roomOffset(source, recordOffset);
@@ -376,6 +430,20 @@ public final class Subscription
         }
         final int length = source.getShort(name - 2, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
         return length > source.capacity() - name || sink.admitsRoom(source, name, length);
+    }
+
+    /** What a notice a sink has encoded changes for the reader. */
+    private void afterNotice(final Notice notice, final FrameSink sink)
+    {
+        if (notice.kind == Notice.CLOSED)
+        {
+            ended = true;
+            sink.onClosed((int)notice.a);
+        }
+        else if (notice.kind == Notice.WELCOME || notice.kind == Notice.RESUMED)
+        {
+            attached = notice.kind == Notice.RESUMED || !resuming;
+        }
     }
 
     private void advance()

@@ -3,6 +3,7 @@ package dev.agentwire.server;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.InboundHandler;
 import dev.agentwire.core.PresenceListener;
+import dev.agentwire.server.agui.AgUiOutboundStage;
 import dev.agentwire.server.auth.ProducerKey;
 import dev.agentwire.server.auth.TokenVerifier;
 import dev.agentwire.server.cluster.ClusterNode;
@@ -219,7 +220,7 @@ public final class AgentWireServer implements AutoCloseable
             config.heartbeatIntervalMs(), config.heartbeatTimeoutMs(), config.sendWindowBytes(),
             config.trustedProxies());
         final UserSocketHandler users = new UserSocketHandler(engine, registry, verifier, sequencer, router, metrics,
-            userSockets, webSocketThreads);
+            userSockets, webSocketThreads, AgUiOutboundStage::create);
         return Handlers.routing()
             .get("/v1/ws", users)
             .get(UserSocketHandler.AG_UI_PATH, users) // the same socket, limits and stream, as AG-UI events

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,7 +29,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the slice threads that number, record and frame each event, and the I/O threads that copy the frames to the
  * users' sockets. Measured with the JVM's per-thread allocation counters over thousands of events delivered to
  * real WebSocket clients, after a warm-up. (The HTTP ingest is not on this path: each request costs Undertow its
- * exchange, whatever its events.)
+ * exchange, whatever its events.) Both user protocols: {@code /v1/ws}, where frames are copied, and
+ * {@code /v1/ag-ui}, where each event is mapped to its AG-UI group per connection (a thinking event with text
+ * becomes five AG-UI events, a tool call with arguments three, its result and an application event one each).
  */
 @Timeout(120)
 final class WholePathAllocationTest
@@ -70,6 +73,35 @@ final class WholePathAllocationTest
     @Test
     void shouldAllocateNothingPerEventFromPublishToSocket() throws Exception
     {
+        measure("/v1/ws");
+    }
+
+    @Test
+    void shouldAllocateNothingPerEventFromPublishToAnAgUiSocket() throws Exception
+    {
+        measure("/v1/ag-ui");
+    }
+
+    /** AG-UI events a burst's event makes, by its place in the burst (see {@link #publish}). */
+    private static int framesOf(final String path, final int index)
+    {
+        if (!path.equals("/v1/ag-ui"))
+        {
+            return 1;
+        }
+        switch (index % 4)
+        {
+            case 1:
+                return 5;
+            case 2:
+                return 3;
+            default:
+                return 1;
+        }
+    }
+
+    private void measure(final String path) throws Exception
+    {
         final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "per-thread allocation counter available");
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
@@ -81,7 +113,7 @@ final class WholePathAllocationTest
         for (int i = 0; i < USERS; i++)
         {
             users[i] = "alloc-" + i;
-            sockets.add(connectCounting(users[i], received));
+            sockets.add(connectCounting(path, users[i], received));
         }
         awaitCount(received, USERS); // the welcomes
 
@@ -90,11 +122,27 @@ final class WholePathAllocationTest
         final byte[] json = ("{\"n\":0000000000,\"pad\":\"" + "x".repeat(160) + "\"}").getBytes(StandardCharsets.US_ASCII);
         final UnsafeBuffer payload = new UnsafeBuffer(json);
 
-        publish(engine, draft, payload, users, received, WARMUP_EVENTS);
+        final byte[] thinking = ("{\"text\":\"0000000000 " + "y".repeat(120) + "\"}").getBytes(StandardCharsets.US_ASCII);
+        final byte[] tool = ("{\"tool\":\"search\",\"tool_call_id\":\"c-0000000000\",\"args\":{\"q\":\"" +
+            "z".repeat(100) + "\",\"n\":3}}").getBytes(StandardCharsets.US_ASCII);
+        final byte[] result = "{\"tool_call_id\":\"c-0000000000\",\"result\":{\"hits\":[1,2,3]}}"
+            .getBytes(StandardCharsets.US_ASCII);
+        final UnsafeBuffer[] payloads = {payload, new UnsafeBuffer(thinking), new UnsafeBuffer(tool),
+            new UnsafeBuffer(result)};
+        final String[] callIds = new String[USERS];
+        for (int i = 0; i < USERS; i++)
+        {
+            callIds[i] = "call-" + i;
+            draft.reset().toUser(users[i]).type("agent_started").runId("run-1").threadId("thread-1").payload("{}");
+            assertTrue(engine.publish(draft) >= 0, "run started");
+        }
+        awaitCount(received, 2L * USERS);
+
+        publish(path, engine, draft, payloads, callIds, users, received, WARMUP_EVENTS);
 
         final long[] ids = pathThreads(threads);
         final long[] before = threads.getThreadAllocatedBytes(ids);
-        publish(engine, draft, payload, users, received, MEASURED_EVENTS);
+        publish(path, engine, draft, payloads, callIds, users, received, MEASURED_EVENTS);
         final long[] after = threads.getThreadAllocatedBytes(ids);
 
         long allocated = 0;
@@ -106,7 +154,7 @@ final class WholePathAllocationTest
             byThread.append(threadName(ids[i])).append('=').append(bytes).append(' ');
         }
         assertTrue(allocated < ALLOWANCE_BYTES,
-            "allocated " + allocated + " bytes over " + MEASURED_EVENTS + " events: " + byThread);
+            path + ": allocated " + allocated + " bytes over " + MEASURED_EVENTS + " events: " + byThread);
     }
 
     /**
@@ -114,27 +162,47 @@ final class WholePathAllocationTest
      * connection holds pending bytes), and a drain sends several frames per wake-up, as under load.
      */
     private static void publish(
+        final String path,
         final AgentWire engine,
         final EventDraft draft,
-        final UnsafeBuffer payload,
+        final UnsafeBuffer[] payloads,
+        final String[] callIds,
         final String[] users,
         final AtomicLong received,
         final int events)
     {
-        final long base = received.get();
+        long expected = received.get();
         for (int sent = 0; sent < events; sent += BURST)
         {
             for (int i = 0; i < BURST; i++)
             {
-                payload.putNaturalPaddedIntAscii(5, 10, sent + i);
-                draft.reset().toUser(users[i % USERS]).type("app.alloc").payload(payload, 0, payload.capacity());
+                // Users are served in turn, so each user's events cycle through the four kinds: an application
+                // event, thinking, a tool call and its result (the call's id is the user's, open one at a time).
+                final int kind = (i / USERS) % 4;
+                final UnsafeBuffer payload = payloads[kind];
+                payload.putNaturalPaddedIntAscii(kind == 2 ? 35 : kind == 3 ? 19 : kind == 1 ? 9 : 5, 10, sent + i);
+                draft.reset().toUser(users[i % USERS]).payload(payload, 0, payload.capacity());
+                if (kind == 0)
+                {
+                    draft.type("app.alloc");
+                }
+                else
+                {
+                    draft.type(kind == 1 ? "agent_thinking" : kind == 2 ? "tool_executing" : "tool_completed")
+                        .runId("run-1").threadId("thread-1");
+                    if (kind >= 2)
+                    {
+                        draft.toolCallId(callIds[i % USERS]);
+                    }
+                }
                 final long position = engine.publish(draft);
                 if (position < 0)
                 {
                     throw new AssertionError("refused: status=" + position);
                 }
+                expected += framesOf(path, kind);
             }
-            awaitCount(received, base + sent + BURST);
+            awaitCount(received, expected);
         }
     }
 
@@ -175,7 +243,8 @@ final class WholePathAllocationTest
     }
 
     /** A JDK WebSocket client that only counts whole messages (it parses nothing: cheap, and off the path). */
-    private WebSocket connectCounting(final String user, final AtomicLong received) throws Exception
+    private WebSocket connectCounting(final String path, final String user, final AtomicLong received)
+        throws Exception
     {
         final WebSocket.Listener listener = new WebSocket.Listener()
         {
@@ -193,7 +262,9 @@ final class WholePathAllocationTest
         return WsClient.HTTP.newWebSocketBuilder()
             .connectTimeout(Duration.ofSeconds(5))
             .header("Authorization", "Bearer " + Tokens.hs256(user, 600_000))
-            .buildAsync(fixture.ws(null), listener)
+            // On /v1/ag-ui with a cursor: no prelude, a plain live stream.
+            .buildAsync(path.equals("/v1/ws") ? fixture.ws(null) :
+                URI.create("ws://127.0.0.1:" + fixture.server.port() + path + "?epoch=0&after=0"), listener)
             .get(10, TimeUnit.SECONDS);
     }
 }

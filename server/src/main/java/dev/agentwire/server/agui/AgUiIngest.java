@@ -1,4 +1,4 @@
-package dev.agentwire.server.ingest;
+package dev.agentwire.server.agui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
@@ -6,11 +6,11 @@ import dev.agentwire.core.EventDraft;
 import dev.agentwire.server.http.Json;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
+import dev.agentwire.server.sequencing.Sequencer;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Native AG-UI in ({@code POST /v1/ag-ui/events}, docs/AG-UI.md): a body {@code {"user"|"room": …, "runId"?: …,
@@ -21,19 +21,31 @@ import java.util.Locale;
  * {@code duplicate} and not delivered again, and the run rules pass over them. Not the fan-out hot path: the body
  * is parsed into a tree. Thread-safe.
  */
-final class AgUiIngest
+public final class AgUiIngest
 {
     /** The custom type prefix of native AG-UI events on the stream. */
-    static final String TYPE_PREFIX = "ag-ui.";
+    static final String TYPE_PREFIX = AgUiVocabulary.PREFIX;
     /** Events one native batch may carry (as {@code POST /v1/events}). */
-    static final int MAX_EVENTS = IngestParser.MAX_BATCH;
+    public static final int MAX_EVENTS = Sequencer.MAX_BATCH_EVENTS;
+
+    /** A body that is not the documented shape: answered 400 {@code bad_request} with the message. */
+    public static final class Invalid extends Exception
+    {
+        private static final long serialVersionUID = 1L;
+
+        Invalid(final String message)
+        {
+            super(message, null, false, false);
+        }
+    }
     /** Longest batch key: with {@code /<index>} it stays within an event id's bound. */
     static final int MAX_BATCH_KEY_LENGTH = EventDraft.MAX_ID_LENGTH - 8;
 
     /** A checked batch: its drafts and the run state it applied. */
-    static final class Batch
+    public static final class Batch
     {
-        final List<EventDraft> drafts;
+        /** The events to publish, in order. */
+        public final List<EventDraft> drafts;
         final AgUiRules.Plan plan;
 
         Batch(final List<EventDraft> drafts, final AgUiRules.Plan plan)
@@ -51,7 +63,7 @@ final class AgUiIngest
      *                        {@code maxToolCallsPerRun} open parts, {@code runRetentionMs} after the end).
      * @param maxMessageBytes largest event.
      */
-    AgUiIngest(final AgentWireConfig engine, final int maxMessageBytes)
+    public AgUiIngest(final AgentWireConfig engine, final int maxMessageBytes)
     {
         this.rules = new AgUiRules(engine.maxRuns(), engine.maxToolCallsPerRun(), engine.runRetentionMs(),
             engine.dedupWindowMs());
@@ -59,22 +71,22 @@ final class AgUiIngest
     }
 
     /** @return native runs whose state is kept now (bounded). */
-    int runs()
+    public int runs()
     {
         return rules.size();
     }
 
     /** @return native runs forgotten at the bound or past their retention. */
-    long runsForgotten()
+    public long runsForgotten()
     {
         return rules.forgotten();
     }
 
     /**
-     * @throws IngestParser.Invalid the body is not the documented shape (400).
+     * @throws Invalid the body is not the documented shape (400).
      * @throws AgUiRules.Violation  an event breaks a run rule (422); nothing was applied.
      */
-    Batch parse(final byte[] body, final int length) throws IngestParser.Invalid, AgUiRules.Violation
+    public Batch parse(final byte[] body, final int length) throws Invalid, AgUiRules.Violation
     {
         final JsonNode root;
         try
@@ -83,7 +95,7 @@ final class AgUiIngest
         }
         catch (final IOException ex)
         {
-            throw new IngestParser.Invalid("body is not JSON: " + ex.getMessage());
+            throw new Invalid("body is not JSON: " + ex.getMessage());
         }
         return parse(root);
     }
@@ -91,40 +103,40 @@ final class AgUiIngest
     /**
      * The same, for a body already parsed (a producer-socket frame's {@code ag_ui} member).
      *
-     * @throws IngestParser.Invalid the body is not the documented shape (400).
+     * @throws Invalid the body is not the documented shape (400).
      * @throws AgUiRules.Violation  an event breaks a run rule (422); nothing was applied.
      */
-    Batch parse(final JsonNode root) throws IngestParser.Invalid, AgUiRules.Violation
+    public Batch parse(final JsonNode root) throws Invalid, AgUiRules.Violation
     {
         if (root == null || !root.isObject())
         {
-            throw new IngestParser.Invalid("body must be an object {\"user\" or \"room\", \"events\": [...]}");
+            throw new Invalid("body must be an object {\"user\" or \"room\", \"events\": [...]}");
         }
         final String user = text(root, "user");
         final String room = text(root, "room");
         if ((user == null) == (room == null))
         {
-            throw new IngestParser.Invalid("body needs exactly one of user and room");
+            throw new Invalid("body needs exactly one of user and room");
         }
         final JsonNode events = root.get("events");
         if (events == null || !events.isArray() || events.isEmpty())
         {
-            throw new IngestParser.Invalid("events must be a non-empty array of AG-UI events");
+            throw new Invalid("events must be a non-empty array of AG-UI events");
         }
         if (events.size() > MAX_EVENTS)
         {
-            throw new IngestParser.Invalid("events has " + events.size() + " events, at most " + MAX_EVENTS +
+            throw new Invalid("events has " + events.size() + " events, at most " + MAX_EVENTS +
                 " a batch");
         }
         final String batchKey = text(root, "id");
         if (batchKey != null && batchKey.length() > MAX_BATCH_KEY_LENGTH)
         {
-            throw new IngestParser.Invalid("id is longer than " + MAX_BATCH_KEY_LENGTH + " characters");
+            throw new Invalid("id is longer than " + MAX_BATCH_KEY_LENGTH + " characters");
         }
         final String openRunId = text(root, "runId");
         if (openRunId != null && openRunId.length() > AgUiRules.MAX_ID_LENGTH)
         {
-            throw new IngestParser.Invalid("runId is longer than " + AgUiRules.MAX_ID_LENGTH + " characters");
+            throw new Invalid("runId is longer than " + AgUiRules.MAX_ID_LENGTH + " characters");
         }
         final byte[][] payloads = new byte[events.size()][];
         for (int i = 0; i < events.size(); i++)
@@ -135,11 +147,11 @@ final class AgUiIngest
             }
             catch (final IOException ex)
             {
-                throw new IngestParser.Invalid("events[" + i + "] cannot be encoded");
+                throw new Invalid("events[" + i + "] cannot be encoded");
             }
             if (payloads[i].length > maxMessageBytes)
             {
-                throw new IngestParser.Invalid("events[" + i + "] is over " + maxMessageBytes + " bytes");
+                throw new Invalid("events[" + i + "] is over " + maxMessageBytes + " bytes");
             }
         }
         final AgUiRules.Plan plan = rules.check(user != null ? "u:" + user : "r:" + room, events, openRunId, batchKey,
@@ -156,7 +168,7 @@ final class AgUiIngest
             {
                 draft.toRoom(room);
             }
-            draft.type(TYPE_PREFIX + events.get(i).get("type").asText().toLowerCase(Locale.ROOT))
+            draft.type(AgUiVocabulary.streamType(events.get(i).get("type").asText()))
                 .runId(plan.runIds[i])
                 .threadId(plan.threadIds[i])
                 .payload(payloads[i], 0, payloads[i].length);
@@ -172,7 +184,7 @@ final class AgUiIngest
     private static final byte[] FRAME_KEY = "\"ag_ui\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** @return true when a producer-socket frame may be a native AG-UI batch (it mentions the key at all). */
-    static boolean mayBeFrame(final byte[] frame, final int length)
+    public static boolean mayBeFrame(final byte[] frame, final int length)
     {
         outer:
         for (int i = 0; i + FRAME_KEY.length <= length; i++)
@@ -190,7 +202,7 @@ final class AgUiIngest
     }
 
     /** The batch was not accepted at all (rate-limited before publishing): its run state is taken back. */
-    void revert(final Batch batch)
+    public void revert(final Batch batch)
     {
         rules.revert(batch.plan);
     }
@@ -200,7 +212,7 @@ final class AgUiIngest
      * state keeps exactly the events before it, so a retry from there (with the run's {@code runId}), or of the whole
      * batch with the same key, continues the run without repeating a {@code RUN_STARTED}.
      */
-    void settle(final Batch batch, final BatchResult result)
+    public void settle(final Batch batch, final BatchResult result)
     {
         if (result.allAccepted())
         {
@@ -218,7 +230,7 @@ final class AgUiIngest
         rules.keepPrefix(batch.plan, prefix);
     }
 
-    private static String text(final JsonNode root, final String field) throws IngestParser.Invalid
+    private static String text(final JsonNode root, final String field) throws Invalid
     {
         final JsonNode value = root.get(field);
         if (value == null || value.isNull())
@@ -227,7 +239,7 @@ final class AgUiIngest
         }
         if (!value.isTextual() || value.asText().isEmpty())
         {
-            throw new IngestParser.Invalid(field + " must be a non-empty string");
+            throw new Invalid(field + " must be a non-empty string");
         }
         return value.asText();
     }

@@ -1,4 +1,4 @@
-package dev.agentwire.server.ingest;
+package dev.agentwire.server.agui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -25,17 +25,19 @@ import java.util.Set;
  * {@link #MAX_ID_LENGTH} characters ({@code field_too_long}), and a finished run's state kept (so its id is not
  * reused) for {@code retentionMs} after it ended. Thread-safe (one lock: ingest is not the fan-out path).
  */
-final class AgUiRules
+public final class AgUiRules
 {
     /** The refusal's name: the metric's reason and the HTTP answer's {@code error}. */
-    static final String REFUSED = "ag_ui_invalid";
+    public static final String REFUSED = "ag_ui_invalid";
 
     /** A rule broken: refused whole, nothing delivered. */
-    static final class Violation extends Exception
+    public static final class Violation extends Exception
     {
         private static final long serialVersionUID = 1L;
-        final String rule;
-        final int index;
+        /** The rule broken (the answer's {@code rule}). */
+        public final String rule;
+        /** The event that broke it, or -1 for the batch as a whole. */
+        public final int index;
 
         Violation(final String rule, final int index, final String message)
         {
@@ -73,15 +75,16 @@ final class AgUiRules
         String lastBatchKey;
         int lastBatchAccepted;
         long lastBatchAtMs;
-        final Set<String> textMessages = new HashSet<>();
-        final Set<String> toolCalls = new HashSet<>();
-        final Set<String> reasoning = new HashSet<>();
-        final Set<String> reasoningMessages = new HashSet<>();
-        final Set<String> steps = new HashSet<>();
+        /** Start event type ({@link AgUiVocabulary#OPENS}) → ids of the parts of that kind open now. */
+        final Map<String, Set<String>> open = new LinkedHashMap<>();
 
         Run(final String threadId)
         {
             this.threadId = threadId;
+            for (final String start : AgUiVocabulary.OPENS.keySet())
+            {
+                open.put(start, new HashSet<>());
+            }
         }
 
         Run copy()
@@ -92,17 +95,21 @@ final class AgUiRules
             copy.lastBatchKey = lastBatchKey;
             copy.lastBatchAccepted = lastBatchAccepted;
             copy.lastBatchAtMs = lastBatchAtMs;
-            copy.textMessages.addAll(textMessages);
-            copy.toolCalls.addAll(toolCalls);
-            copy.reasoning.addAll(reasoning);
-            copy.reasoningMessages.addAll(reasoningMessages);
-            copy.steps.addAll(steps);
+            for (final Map.Entry<String, Set<String>> kind : open.entrySet())
+            {
+                copy.open.get(kind.getKey()).addAll(kind.getValue());
+            }
             return copy;
         }
 
         int openParts()
         {
-            return textMessages.size() + toolCalls.size() + reasoning.size() + reasoningMessages.size() + steps.size();
+            int parts = 0;
+            for (final Set<String> ids : open.values())
+            {
+                parts += ids.size();
+            }
+            return parts;
         }
     }
 
@@ -424,67 +431,57 @@ final class AgUiRules
         return runs.size();
     }
 
+    /**
+     * Applies one event of a running run: its part opens ({@code <kind>_already_started} when open), continues or
+     * closes ({@code <kind>_not_started} when not open), as {@link AgUiVocabulary} pairs them; a run finishes with
+     * nothing open ({@code run_has_open_parts}). Results, state, snapshots, chunks, custom, raw, activity and
+     * subagents pair with nothing here.
+     */
     private void apply(final Run run, final JsonNode event, final String type, final int i) throws Violation
     {
-        switch (type)
+        final String opens = AgUiVocabulary.OPENS.get(type);
+        if (opens != null)
         {
-            case "TEXT_MESSAGE_START":
-                open(run, run.textMessages, id(event, "messageId", i), "text_message_already_started", i);
-                break;
-            case "TEXT_MESSAGE_CONTENT":
-                need(run.textMessages, id(event, "messageId", i), "text_message_not_started", i);
-                break;
-            case "TEXT_MESSAGE_END":
-                close(run.textMessages, id(event, "messageId", i), "text_message_not_started", i);
-                break;
-            case "TOOL_CALL_START":
+            if ("TOOL_CALL_START".equals(type))
+            {
                 id(event, "toolCallName", i);
-                open(run, run.toolCalls, id(event, "toolCallId", i), "tool_call_already_started", i);
-                break;
-            case "TOOL_CALL_ARGS":
-                need(run.toolCalls, id(event, "toolCallId", i), "tool_call_not_started", i);
-                break;
-            case "TOOL_CALL_END":
-                close(run.toolCalls, id(event, "toolCallId", i), "tool_call_not_started", i);
-                break;
-            case "REASONING_START":
-                open(run, run.reasoning, id(event, "messageId", i), "reasoning_already_started", i);
-                break;
-            case "REASONING_END":
-                close(run.reasoning, id(event, "messageId", i), "reasoning_not_started", i);
-                break;
-            case "REASONING_MESSAGE_START":
-                open(run, run.reasoningMessages, id(event, "messageId", i), "reasoning_message_already_started", i);
-                break;
-            case "REASONING_MESSAGE_CONTENT":
-                need(run.reasoningMessages, id(event, "messageId", i), "reasoning_message_not_started", i);
-                break;
-            case "REASONING_MESSAGE_END":
-                close(run.reasoningMessages, id(event, "messageId", i), "reasoning_message_not_started", i);
-                break;
-            case "STEP_STARTED":
-                open(run, run.steps, id(event, "stepName", i), "step_already_started", i);
-                break;
-            case "STEP_FINISHED":
-                close(run.steps, id(event, "stepName", i), "step_not_started", i);
-                break;
-            case "RUN_FINISHED":
-                if (!run.textMessages.isEmpty() || !run.toolCalls.isEmpty() || !run.reasoning.isEmpty() ||
-                    !run.reasoningMessages.isEmpty() || !run.steps.isEmpty())
+            }
+            open(run, run.open.get(type), id(event, opens, i), AgUiVocabulary.kind(type) + "_already_started", i);
+            return;
+        }
+        final String continued = AgUiVocabulary.CONTINUES.get(type);
+        final String closed = AgUiVocabulary.CLOSES.get(type);
+        final String start = continued != null ? continued : closed;
+        if (start != null)
+        {
+            final Set<String> open = run.open.get(start);
+            final String id = id(event, AgUiVocabulary.OPENS.get(start), i);
+            if (!(continued != null ? open.contains(id) : open.remove(id)))
+            {
+                throw new Violation(AgUiVocabulary.kind(start) + "_not_started", i,
+                    "events[" + i + "]: " + id + " was not started");
+            }
+            return;
+        }
+        if (AgUiVocabulary.RUN_FINISHED.equals(type))
+        {
+            if (run.openParts() > 0)
+            {
+                final StringBuilder named = new StringBuilder();
+                for (final Map.Entry<String, Set<String>> kind : run.open.entrySet())
                 {
-                    throw new Violation("run_has_open_parts", i, "events[" + i + "]: RUN_FINISHED with open " +
-                        "text messages " + some(run.textMessages) + ", tool calls " + some(run.toolCalls) +
-                        ", reasoning " + some(run.reasoning) + some(run.reasoningMessages) + ", steps " +
-                        some(run.steps));
+                    named.append(named.length() == 0 ? "" : ", ").append(AgUiVocabulary.kind(kind.getKey()))
+                        .append(' ').append(some(kind.getValue()));
                 }
-                run.ended = true;
-                break;
-            case "RUN_ERROR":
-                text(event, "message", i);
-                run.ended = true;
-                break;
-            default:
-                break; // results, state, snapshots, chunks, custom, raw, activity, subagents: no pairing here
+                throw new Violation("run_has_open_parts", i, "events[" + i + "]: RUN_FINISHED with open parts: " +
+                    named);
+            }
+            run.ended = true;
+        }
+        else if (AgUiVocabulary.RUN_ERROR.equals(type))
+        {
+            text(event, "message", i);
+            run.ended = true;
         }
     }
 
@@ -516,22 +513,6 @@ final class AgUiRules
         if (!open.add(id))
         {
             throw new Violation(rule, i, "events[" + i + "]: " + id + " is already open");
-        }
-    }
-
-    private static void need(final Set<String> open, final String id, final String rule, final int i) throws Violation
-    {
-        if (!open.contains(id))
-        {
-            throw new Violation(rule, i, "events[" + i + "]: " + id + " was not started");
-        }
-    }
-
-    private static void close(final Set<String> open, final String id, final String rule, final int i) throws Violation
-    {
-        if (!open.remove(id))
-        {
-            throw new Violation(rule, i, "events[" + i + "]: " + id + " was not started");
         }
     }
 

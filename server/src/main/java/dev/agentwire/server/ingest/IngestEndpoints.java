@@ -1,5 +1,6 @@
 package dev.agentwire.server.ingest;
 
+import dev.agentwire.server.agui.AgUiIngest;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.server.auth.ProducerKey;
 import dev.agentwire.server.http.TokenBucket;

@@ -26,7 +26,7 @@ import java.util.Set;
 final class IngestParser
 {
     /** Most events in one batch. */
-    static final int MAX_BATCH = 1_000;
+    static final int MAX_BATCH = dev.agentwire.server.sequencing.Sequencer.MAX_BATCH_EVENTS;
     static final int MAX_ID_LENGTH = EventDraft.MAX_ID_LENGTH;
 
     private static final byte[] EMPTY_DATA = "{}".getBytes(StandardCharsets.US_ASCII);

@@ -1,5 +1,7 @@
 package dev.agentwire.server.ingest;
 
+import dev.agentwire.server.agui.AgUiIngest;
+import dev.agentwire.server.agui.AgUiRules;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.server.http.Json;
 import dev.agentwire.server.http.TokenBucket;
@@ -359,7 +361,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         {
             batch = agUi.parse(root.get("ag_ui"));
         }
-        catch (final IngestParser.Invalid invalid)
+        catch (final AgUiIngest.Invalid invalid)
         {
             metrics.refused("invalid_argument");
             nack(ref, 400, "bad_request", invalid.getMessage());

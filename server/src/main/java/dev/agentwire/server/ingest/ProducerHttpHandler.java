@@ -1,5 +1,7 @@
 package dev.agentwire.server.ingest;
 
+import dev.agentwire.server.agui.AgUiIngest;
+import dev.agentwire.server.agui.AgUiRules;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
@@ -82,7 +84,7 @@ final class ProducerHttpHandler
         {
             batch = agUi.parse(body, length);
         }
-        catch (final IngestParser.Invalid invalid)
+        catch (final AgUiIngest.Invalid invalid)
         {
             metrics.refused("invalid_argument");
             Http.error(exchange, 400, "bad_request", invalid.getMessage());

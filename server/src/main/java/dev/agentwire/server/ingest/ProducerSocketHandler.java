@@ -1,5 +1,6 @@
 package dev.agentwire.server.ingest;
 
+import dev.agentwire.server.agui.AgUiIngest;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;

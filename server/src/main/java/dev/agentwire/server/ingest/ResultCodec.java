@@ -1,6 +1,6 @@
 package dev.agentwire.server.ingest;
 
-import dev.agentwire.server.http.JsonWriter;
+import dev.agentwire.server.wire.JsonWriter;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;

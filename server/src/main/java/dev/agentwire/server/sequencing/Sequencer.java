@@ -16,6 +16,9 @@ import java.util.function.LongConsumer;
  */
 public interface Sequencer
 {
+    /** Events one batch may carry, whatever its format ({@code POST /v1/events}, native AG-UI, producer frames). */
+    int MAX_BATCH_EVENTS = 1_000;
+
     /** Receives a batch's outcome (on a slice, a cluster or the calling thread). */
     @FunctionalInterface
     interface Done

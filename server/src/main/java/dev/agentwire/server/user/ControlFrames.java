@@ -1,6 +1,6 @@
 package dev.agentwire.server.user;
 
-import dev.agentwire.server.http.JsonWriter;
+import dev.agentwire.server.wire.JsonWriter;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import org.agrona.MutableDirectBuffer;
 

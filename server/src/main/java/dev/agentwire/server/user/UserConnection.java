@@ -1,5 +1,6 @@
 package dev.agentwire.server.user;
 
+import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.CloseReason;
 import dev.agentwire.core.FrameSink;
@@ -57,8 +58,8 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     private final HeartbeatSweeper sweeper;
     private final long openedAtMs;
     private final int drainBytes;
-    /** Set on {@code /v1/ag-ui} connections: every frame leaves as AG-UI events. */
-    private final AgUiTranslator agUi;
+    /** What this socket speaks ({@code /v1/ws} frames or AG-UI events), chosen when it opened. */
+    private final OutboundStage stage;
 
     // I/O-thread state.
     private Subscription subscription;
@@ -87,7 +88,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final ClientProtocol protocol,
         final DrainScheduler drainer,
         final HeartbeatSweeper sweeper,
-        final AgUiTranslator agUi)
+        final OutboundStage stage)
     {
         super(connection, threads, settings.maxMessageBytes);
         this.principal = principal;
@@ -106,7 +107,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
         this.drainBytes = Math.min(threads.writeBytes(), settings.sendWindowBytes);
-        this.agUi = agUi;
+        this.stage = stage;
     }
 
     String userId()
@@ -196,29 +197,23 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     void drain()
     {
         final Subscription current = subscription;
-        // History read for an AG-UI prelude is scanned, not copied: one drain a turn, so the thread's other
-        // connections never wait behind more than one window of it.
-        final int turns = agUi != null && agUi.isTracking() ? 1 : DRAINS_PER_TURN;
+        // History a stage reads without sending (an AG-UI prelude's) costs a window of reading: one drain a turn,
+        // so the thread's other connections never wait behind more than one window of it.
+        final int turns = stage.readsHistory() ? 1 : DRAINS_PER_TURN;
         for (int turn = 0; turn < turns && !closing && !hasPending() && current == subscription; turn++)
         {
-            if (agUi != null && agUi.hasBacklog())
+            final MutableDirectBuffer out = stage.output(writeBuffer());
+            final int bytes = stage.hasBacklog() ? stage.writeBacklog(out, drainBytes) :
+                stage.drain(current, out, drainBytes, writeBufferCapacity(), this);
+            if (bytes > 0)
             {
-                // The AG-UI prelude (and what waits behind it) goes out a send window at a time, like a replay.
-                sendTranslated(agUi.writeBacklog(drainBytes));
-                continue;
+                framesSent++;
+                send(out, bytes);
             }
-            int bytes = current.drainTo(writeBuffer(), 0, drainBytes, this);
-            if (bytes == 0 && current.queuedCount() > 0)
-            {
-                // The next frame is larger than the send window: it goes alone, in the whole buffer.
-                bytes = current.drainTo(writeBuffer(), 0, writeBufferCapacity(), this);
-            }
-            if (bytes == 0)
+            else if (!stage.hasBacklog() && !stage.readsHistory())
             {
                 break;
             }
-            framesSent++;
-            send(bytes);
             if (closeAfterDrain != 0)
             {
                 closeWith(closeAfterDrain);
@@ -231,9 +226,9 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             return;
         }
         boolean more = current.queuedCount() > 0;
-        if (agUi != null && !closing && current == subscription)
+        if (!closing && current == subscription)
         {
-            more |= (!more && agUi.replayExhausted()) || agUi.hasBacklog();
+            more |= (!more && stage.onQueueEmpty()) || stage.hasBacklog();
         }
         if (!closing && !hasPending() && current == subscription && more)
         {
@@ -271,7 +266,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final MutableDirectBuffer dst, final int offset, final int capacity, final String userId, final long epoch,
         final long lastSeq)
     {
-        return ControlFrames.welcome(dst, offset, capacity, userId, epoch, lastSeq);
+        return stage.welcome(dst, offset, capacity, userId, epoch, lastSeq);
     }
 
     @Override
@@ -279,8 +274,8 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final MutableDirectBuffer dst, final int offset, final int capacity, final boolean recovered, final long epoch,
         final long fromSeq, final long toSeq)
     {
-        final int written = ControlFrames.resumed(dst, offset, capacity, recovered, epoch, fromSeq, toSeq);
-        if (written > 0)
+        final int written = stage.resumed(dst, offset, capacity, recovered, epoch, fromSeq, toSeq);
+        if (written >= 0)
         {
             metrics.resumed(recovered);
             resumePending = false;
@@ -294,13 +289,19 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     @Override
     public int onJoined(final MutableDirectBuffer dst, final int offset, final int capacity, final String room)
     {
-        return principal.mayJoin(room) ? ControlFrames.room(dst, offset, capacity, true, room) : 0;
+        return principal.mayJoin(room) ? stage.room(dst, offset, capacity, true, room) : 0;
     }
 
     @Override
     public int onLeft(final MutableDirectBuffer dst, final int offset, final int capacity, final String room)
     {
-        return principal.mayJoin(room) ? ControlFrames.room(dst, offset, capacity, false, room) : 0;
+        return principal.mayJoin(room) ? stage.room(dst, offset, capacity, false, room) : 0;
+    }
+
+    @Override
+    public int onEvent(final AgentEvent event, final MutableDirectBuffer dst, final int offset, final int capacity)
+    {
+        return stage.event(event, dst, offset, capacity);
     }
 
     @Override
@@ -334,47 +335,45 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
 
     void sendPong()
     {
-        sendControl(ControlFrames.pong(writeBuffer(), 0, writeBufferCapacity()));
+        final MutableDirectBuffer out = stage.output(writeBuffer());
+        sendControl(out, stage.pong(out, 0, writeBufferCapacity()));
     }
 
     void sendError(final String code, final String message)
     {
-        sendControl(ControlFrames.error(writeBuffer(), 0, writeBufferCapacity(), code, message));
+        final MutableDirectBuffer out = stage.output(writeBuffer());
+        sendControl(out, stage.error(out, 0, writeBufferCapacity(), code, message));
     }
 
-    private void sendControl(final int length)
+    private void sendControl(final MutableDirectBuffer out, final int length)
     {
         if (!closing && length > 0)
         {
-            send(length);
+            send(out, length);
         }
     }
 
     /**
-     * Writes the first {@code length} bytes of the write buffer: as they are, or on an AG-UI connection as their
-     * translation, which may be larger than the buffer and goes out in buffer-sized pieces (the socket's pending
-     * bytes take what it does not).
+     * Writes {@code length} bytes the stage wrote: from the socket's buffer as they are, or from the stage's own
+     * buffer (an AG-UI group may be larger than the socket's) in buffer-sized pieces, the socket's pending bytes
+     * taking what it does not.
      */
-    private void send(final int length)
+    private void send(final MutableDirectBuffer out, final int length)
     {
-        if (agUi == null)
+        final UnsafeBuffer socket = writeBuffer();
+        if (out == socket)
         {
             flush(length);
             return;
         }
-        sendTranslated(agUi.translate(writeBuffer(), 0, length));
-    }
-
-    private void sendTranslated(final int translated)
-    {
-        final DirectBuffer output = agUi.output();
         final int capacity = writeBufferCapacity();
-        for (int at = 0; at < translated; at += capacity)
+        for (int at = 0; at < length; at += capacity)
         {
-            final int piece = Math.min(capacity, translated - at);
-            writeBuffer().putBytes(0, output, at, piece);
+            final int piece = Math.min(capacity, length - at);
+            socket.putBytes(0, out, at, piece);
             flush(piece);
         }
+        stage.release();
     }
 
     /** An answer decided on another thread (a room change refused by the sequencer). */

@@ -59,6 +59,8 @@ public final class UserSocketHandler implements HttpHandler
     private final ClientProtocol protocol;
     private final IoThreads ioThreads;
     private final WebSocketThreads webSocketThreads;
+    /** Makes the stage of a {@code /v1/ag-ui} socket: given whether it opened without a cursor (a prelude). */
+    private final java.util.function.IntFunction<OutboundStage> agUiStages;
 
     /**
      * @param engine    the engine users subscribe to.
@@ -69,6 +71,8 @@ public final class UserSocketHandler implements HttpHandler
      * @param metrics   the server's counters.
      * @param settings  limits and timings of user sockets.
      * @param threads   the I/O threads' WebSocket buffers.
+     * @param agUiStages makes the stage of each {@code /v1/ag-ui} socket: given 1 when it opened without a cursor
+     *                   (its history becomes a prelude), else 0.
      */
     public UserSocketHandler(
         final AgentWire engine,
@@ -78,7 +82,8 @@ public final class UserSocketHandler implements HttpHandler
         final InboundRouter router,
         final ServerMetrics metrics,
         final UserSocketSettings settings,
-        final WebSocketThreads threads)
+        final WebSocketThreads threads,
+        final java.util.function.IntFunction<OutboundStage> agUiStages)
     {
         this.engine = engine;
         this.registry = registry;
@@ -88,6 +93,7 @@ public final class UserSocketHandler implements HttpHandler
         this.protocol = new ClientProtocol(sequencer, router);
         this.ioThreads = new IoThreads(settings.heartbeatIntervalMs);
         this.webSocketThreads = threads;
+        this.agUiStages = agUiStages;
     }
 
     @Override
@@ -184,7 +190,7 @@ public final class UserSocketHandler implements HttpHandler
         final UserConnection connection = new UserConnection(channel, webSocketThreads, accepted.principal,
             accepted.remoteIp, engine, registry, metrics, settings, protocol,
             ioThreads.drainerFor(channel.getIoThread()), ioThreads.sweeperFor(channel.getIoThread()),
-            accepted.agUi ? new AgUiTranslator(accepted.prelude) : null);
+            accepted.agUi ? agUiStages.apply(accepted.prelude ? 1 : 0) : WireStage.INSTANCE);
         if (!registry.register(connection))
         {
             // Lost a race for the last slot between the check and the upgrade.

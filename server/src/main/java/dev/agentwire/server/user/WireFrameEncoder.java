@@ -4,7 +4,7 @@ import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.FrameEncoder;
-import dev.agentwire.server.http.JsonWriter;
+import dev.agentwire.server.wire.JsonWriter;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import org.agrona.MutableDirectBuffer;
 

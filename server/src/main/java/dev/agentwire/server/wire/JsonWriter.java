@@ -1,5 +1,6 @@
-package dev.agentwire.server.http;
+package dev.agentwire.server.wire;
 
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -122,6 +123,161 @@ public final class JsonWriter
             }
         }
         dst.putByte(at++, (byte)'"');
+        return at - index;
+    }
+
+    /**
+     * Writes UTF-8 bytes as a JSON string, quotes included, escaping what JSON requires (as {@link #putString}).
+     *
+     * @return bytes written.
+     */
+    public static int putUtf8String(
+        final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int length)
+    {
+        int at = index;
+        dst.putByte(at++, (byte)'"');
+        at += putEscaped(dst, at, src, from, from + length);
+        dst.putByte(at++, (byte)'"');
+        return at - index;
+    }
+
+    /**
+     * Copies a JSON value as it is stored, without the whitespace between its tokens: what Jackson would write for
+     * the parsed value, except that numbers and string escapes stay as they were sent.
+     *
+     * @return bytes written.
+     */
+    public static int putCompact(
+        final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int to)
+    {
+        int at = index;
+        int i = from;
+        while (i < to)
+        {
+            final byte b = src.getByte(i);
+            if (b == '"')
+            {
+                final int end = JsonScan.skipString(src, i, to);
+                dst.putBytes(at, src, i, end - i);
+                at += end - i;
+                i = end;
+            }
+            else
+            {
+                if (b != ' ' && b != '\n' && b != '\r' && b != '\t')
+                {
+                    dst.putByte(at++, b);
+                }
+                i++;
+            }
+        }
+        return at - index;
+    }
+
+    /**
+     * Writes a JSON value's text as a JSON string: {@code {"a":1}} becomes {@code "{\"a\":1}"} (compact, as
+     * {@link #putCompact}).
+     *
+     * @return bytes written.
+     */
+    public static int putCompactAsString(
+        final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int to)
+    {
+        int at = index;
+        dst.putByte(at++, (byte)'"');
+        int i = from;
+        while (i < to)
+        {
+            final byte b = src.getByte(i);
+            if (b == '"')
+            {
+                // A string inside the value: its quotes and backslashes are escaped once more.
+                final int end = JsonScan.skipString(src, i, to);
+                at += putEscaped(dst, at, src, i, end);
+                i = end;
+            }
+            else
+            {
+                if (b != ' ' && b != '\n' && b != '\r' && b != '\t')
+                {
+                    dst.putByte(at++, b);
+                }
+                i++;
+            }
+        }
+        dst.putByte(at++, (byte)'"');
+        return at - index;
+    }
+
+    /**
+     * Writes a JSON scalar as the text Jackson's {@code asText()} gives it, as a JSON string: a string as it is, a
+     * number or boolean quoted.
+     *
+     * @return bytes written, or 0 for what has no text ({@code null}, none): the caller writes its default.
+     */
+    public static int putScalarAsText(
+        final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int to)
+    {
+        if (from < 0 || from >= to)
+        {
+            return 0;
+        }
+        final byte first = src.getByte(from);
+        if (first == '"')
+        {
+            dst.putBytes(index, src, from, to - from);
+            return to - from;
+        }
+        if (first == 'n')
+        {
+            return 0;
+        }
+        if (first == '{' || first == '[')
+        {
+            dst.putByte(index, (byte)'"');
+            dst.putByte(index + 1, (byte)'"');
+            return 2;
+        }
+        dst.putByte(index, (byte)'"');
+        dst.putBytes(index + 1, src, from, to - from);
+        dst.putByte(index + 1 + to - from, (byte)'"');
+        return to - from + 2;
+    }
+
+    private static int putEscaped(
+        final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int to)
+    {
+        int at = index;
+        for (int i = from; i < to; i++)
+        {
+            final byte b = src.getByte(i);
+            if (b == '"' || b == '\\')
+            {
+                dst.putByte(at++, (byte)'\\');
+                dst.putByte(at++, b);
+            }
+            else if (b >= 0 && b < 0x20)
+            {
+                final char escape = shortEscape((char)b);
+                dst.putByte(at++, (byte)'\\');
+                if (escape != 0)
+                {
+                    dst.putByte(at++, (byte)escape);
+                }
+                else
+                {
+                    dst.putByte(at++, (byte)'u');
+                    dst.putByte(at++, (byte)'0');
+                    dst.putByte(at++, (byte)'0');
+                    dst.putByte(at++, HEX[b >> 4]);
+                    dst.putByte(at++, HEX[b & 0xF]);
+                }
+            }
+            else
+            {
+                dst.putByte(at++, b);
+            }
+        }
         return at - index;
     }
 

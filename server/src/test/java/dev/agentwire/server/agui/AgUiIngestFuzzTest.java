@@ -1,4 +1,4 @@
-package dev.agentwire.server.ingest;
+package dev.agentwire.server.agui;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Coverage-guided fuzzing of native AG-UI ingest ({@code POST /v1/ag-ui/events} and the producer socket's
  * {@code ag_ui} frames) and its run rules, across batches: whatever the bytes, {@link AgUiIngest#parse} answers
- * with a checked batch, {@link IngestParser.Invalid} (400) or {@link AgUiRules.Violation} (422) naming the rule;
+ * with a checked batch, {@link AgUiIngest.Invalid} (400) or {@link AgUiRules.Violation} (422) naming the rule;
  * a batch holds at most {@link AgUiIngest#MAX_EVENTS} events of at most the message size, each a lower-case
  * {@code ag-ui.} type; and whatever prefix the sequencer then accepts, settling it never throws. The rule state
  * stays within its bound. Inputs in {@code src/test/resources/.../AgUiIngestFuzzTestInputs}.
@@ -34,7 +34,7 @@ class AgUiIngestFuzzTest
         {
             batch = INGEST.parse(body, body.length);
         }
-        catch (final IngestParser.Invalid | AgUiRules.Violation expected)
+        catch (final AgUiIngest.Invalid | AgUiRules.Violation expected)
         {
             assertTrue(expected.getMessage() != null && !expected.getMessage().isEmpty(), "an error says what");
             assertTrue(expected.getMessage().length() < 2_048, "a short answer: " + expected.getMessage().length());

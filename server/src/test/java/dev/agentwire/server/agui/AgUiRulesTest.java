@@ -1,4 +1,4 @@
-package dev.agentwire.server.ingest;
+package dev.agentwire.server.agui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.server.http.Json;

@@ -1,0 +1,191 @@
+package dev.agentwire.server.agui;
+
+import dev.agentwire.core.AgentEvent;
+import dev.agentwire.core.FrameSink;
+import dev.agentwire.core.Subscription;
+import dev.agentwire.server.user.OutboundStage;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * {@code GET /v1/ag-ui} (docs/AG-UI.md): a user socket whose every text frame is one AG-UI event carrying its
+ * AgentWire cursor in {@code metadata.agentwire}. Events are mapped from their typed views ({@link AgUiEventMapper}),
+ * the subscription's notices become {@code CUSTOM agentwire.<notice>} events, and a connection opened without a
+ * cursor first gets a prelude ({@link AgUiPrelude}).
+ * <p>
+ * Output goes to the I/O thread's buffer, not the connection's: an event's group can be larger than the socket's
+ * write buffer, and a buffer per connection would keep the largest group it ever wrote. A buffer grown past
+ * {@link #RETAINED_BYTES} by one large group is dropped after use. Allocates nothing per event in steady state.
+ * Threading: the connection's I/O thread only.
+ */
+public final class AgUiOutboundStage implements OutboundStage
+{
+    /** Largest output buffer an I/O thread keeps between drains (a larger one is dropped after use). */
+    static final int RETAINED_BYTES = 1 << 20;
+    private static final ThreadLocal<ExpandableArrayBuffer> OUTPUT =
+        ThreadLocal.withInitial(() -> new ExpandableArrayBuffer(4096));
+
+    private final AgUiFrames frames = new AgUiFrames();
+    /** Null for a connection that gave a cursor (no prelude). */
+    private AgUiPrelude prelude;
+    private int budgetBytes = Integer.MAX_VALUE;
+
+    private AgUiOutboundStage(final boolean prelude)
+    {
+        this.prelude = prelude ? new AgUiPrelude() : null;
+    }
+
+    /**
+     * Makes the stage of one {@code /v1/ag-ui} socket.
+     *
+     * @param prelude 1 when the socket opened without a cursor: its history becomes a prelude; else 0.
+     */
+    public static OutboundStage create(final int prelude)
+    {
+        return new AgUiOutboundStage(prelude != 0);
+    }
+
+    @Override
+    public MutableDirectBuffer output(final MutableDirectBuffer socketBuffer)
+    {
+        ExpandableArrayBuffer buffer = OUTPUT.get();
+        if (buffer.capacity() > RETAINED_BYTES)
+        {
+            buffer = new ExpandableArrayBuffer(4096);
+            OUTPUT.set(buffer);
+        }
+        return buffer;
+    }
+
+    @Override
+    public int drain(final Subscription subscription, final MutableDirectBuffer out, final int budgetBytes,
+        final int capacityBytes, final FrameSink connection)
+    {
+        this.budgetBytes = budgetBytes;
+        if (prelude != null)
+        {
+            prelude.beginDrain();
+        }
+        // The output buffer grows as it is written: the budget, checked per event, bounds a drain.
+        return subscription.encodeTo(out, 0, Integer.MAX_VALUE, connection);
+    }
+
+    @Override
+    public int event(final AgentEvent event, final MutableDirectBuffer dst, final int offset, final int capacity)
+    {
+        if (prelude != null && prelude.isTracking())
+        {
+            return prelude.track(event, budgetBytes) ? 0 : -1;
+        }
+        if (prelude != null && prelude.isWriting() || offset >= budgetBytes)
+        {
+            return -1; // behind the prelude, or past this drain's budget: the next drain takes it
+        }
+        AgUiEventMapper.map(event, frames.wrap(dst, offset));
+        return written(offset);
+    }
+
+    @Override
+    public int welcome(final MutableDirectBuffer dst, final int offset, final int capacity, final String userId,
+        final long epoch, final long lastSeq)
+    {
+        if (prelude != null)
+        {
+            prelude.onWelcome(lastSeq);
+        }
+        notice(dst, offset, "agentwire.welcome").name("user").string(userId).name("epoch").number(epoch)
+            .name("seq").number(lastSeq);
+        return endNotice(offset);
+    }
+
+    @Override
+    public int resumed(final MutableDirectBuffer dst, final int offset, final int capacity, final boolean recovered,
+        final long epoch, final long fromSeq, final long toSeq)
+    {
+        if (prelude != null && prelude.onResumed(fromSeq, toSeq))
+        {
+            return 0; // the prelude's own replay: not news for the client
+        }
+        notice(dst, offset, "agentwire.resumed").name("recovered").ascii(recovered ? "true" : "false")
+            .name("epoch").number(epoch).name("from").number(fromSeq).name("to").number(toSeq);
+        return endNotice(offset);
+    }
+
+    @Override
+    public int room(final MutableDirectBuffer dst, final int offset, final int capacity, final boolean joined,
+        final String room)
+    {
+        notice(dst, offset, joined ? "agentwire.joined" : "agentwire.left").name("room").string(room);
+        return endNotice(offset);
+    }
+
+    @Override
+    public int error(final MutableDirectBuffer dst, final int offset, final int capacity, final String code,
+        final String message)
+    {
+        notice(dst, offset, "agentwire.error").name("code").string(code).name("message").string(message);
+        return endNotice(offset);
+    }
+
+    @Override
+    public int pong(final MutableDirectBuffer dst, final int offset, final int capacity)
+    {
+        notice(dst, offset, "agentwire.pong");
+        return endNotice(offset);
+    }
+
+    @Override
+    public boolean readsHistory()
+    {
+        return prelude != null && prelude.isTracking();
+    }
+
+    @Override
+    public boolean hasBacklog()
+    {
+        return prelude != null && prelude.isWriting();
+    }
+
+    @Override
+    public int writeBacklog(final MutableDirectBuffer out, final int budgetBytes)
+    {
+        prelude.write(frames.wrap(out, 0), budgetBytes);
+        final int written = written(0);
+        if (!prelude.isTracking() && !prelude.isWriting())
+        {
+            prelude = null; // done: the tracked runs are gone, and the connection keeps no more than a stage
+        }
+        return written;
+    }
+
+    @Override
+    public boolean onQueueEmpty()
+    {
+        return prelude != null && prelude.onQueueEmpty();
+    }
+
+    @Override
+    public void release()
+    {
+        frames.release();
+    }
+
+    /** Opens {@code CUSTOM <name>} with its value object (a notice's fields follow). */
+    private AgUiFrames notice(final MutableDirectBuffer dst, final int offset, final String name)
+    {
+        return frames.wrap(dst, offset).begin("CUSTOM").name("name").string(name).name("value").open();
+    }
+
+    private int endNotice(final int offset)
+    {
+        frames.close().end();
+        return written(offset);
+    }
+
+    private int written(final int offset)
+    {
+        final int written = frames.position() - offset;
+        frames.release();
+        return written;
+    }
+}
