@@ -14,6 +14,7 @@ import dev.agentwire.server.http.BodyReader;
 import dev.agentwire.server.http.HttpListener;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.ingest.IngestEndpoints;
+import dev.agentwire.server.ingest.IngestSettings;
 import dev.agentwire.server.ops.Health;
 import dev.agentwire.server.ops.MetricsExporter;
 import dev.agentwire.server.ops.ServerMetrics;
@@ -206,9 +207,9 @@ public final class AgentWireServer implements AutoCloseable
     private RoutingHandler routes(final Sequencer sequencer, final MetricsExporter exporter)
     {
         final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
-            new ProducerKey(config.producerKey(), metrics), metrics, config.maxMessageBytes(), config.maxBodyBytes(),
-            config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(), webSocketThreads,
-            engine.config());
+            new ProducerKey(config.producerKey(), metrics), metrics, new IngestSettings(config.maxMessageBytes(),
+            config.maxBodyBytes(), config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds()),
+            webSocketThreads, engine.config());
         exporter.gauge("agentwire_ag_ui_runs", "Native AG-UI runs whose rule state is kept (bounded by maxRuns; " +
             "finished ones for the run retention).", ingest::agUiRuns);
         exporter.counter("agentwire_ag_ui_runs_forgotten", "Native AG-UI runs forgotten at the maxRuns bound or " +

@@ -12,7 +12,9 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -49,9 +51,33 @@ public final class Main implements Callable<Integer>
      * @param args the command line.
      * @return the exit code: 0, or 2 for bad usage or configuration.
      */
-    static int run(final Map<String, String> env, final String... args)
+    /**
+     * @return the command line: {@code serve} and {@code demo} get one option per {@link ServerSettings} entry, its
+     *         flag, type of value, help, environment variable and default from the entry.
+     */
+    static CommandLine commandLine()
     {
         final CommandLine commandLine = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        for (final String command : new String[]{"serve", "demo"})
+        {
+            final CommandLine.Model.CommandSpec spec = commandLine.getSubcommands().get(command).getCommandSpec();
+            for (final Setting<?> setting : ServerSettings.SETTINGS)
+            {
+                spec.addOption(CommandLine.Model.OptionSpec.builder(setting.flag)
+                    .type(String.class)
+                    .paramLabel("<" + setting.key + ">")
+                    .description(setting.help.replace("`", "") + " (env " + setting.env + "; default " +
+                        ServerSettings.defaultText(setting).replace("`", "") + ")")
+                    .showDefaultValue(CommandLine.Help.Visibility.NEVER)
+                    .build());
+            }
+        }
+        return commandLine;
+    }
+
+    static int run(final Map<String, String> env, final String... args)
+    {
+        final CommandLine commandLine = commandLine();
         final Properties file = new Properties();
         final String configFile = configFile(env, args);
         if (configFile != null)
@@ -67,11 +93,11 @@ public final class Main implements Callable<Integer>
                 return 2;
             }
             final Set<String> known = new HashSet<>();
-            for (final CommandLine.Model.OptionSpec option :
-                commandLine.getSubcommands().get("serve").getCommandSpec().options())
+            for (final Setting<?> setting : ServerSettings.SETTINGS)
             {
-                known.add(SettingsDefaults.keyOf(option.longestName()));
+                known.add(setting.env);
             }
+            known.add(SettingsDefaults.keyOf("--demo"));
             for (final String key : file.stringPropertyNames())
             {
                 if (!known.contains(key))
@@ -108,7 +134,7 @@ public final class Main implements Callable<Integer>
         description = {"Run the gateway.",
             "Each setting: its flag, else the AGENTWIRE_* environment variable named after it " +
                 "(--max-message-bytes: AGENTWIRE_MAX_MESSAGE_BYTES), else the same key in the --config file, " +
-                "else the default."})
+                "else the default. Every bad value is named at once, as invalid config: key=value rule."})
     static class Serve implements Callable<Integer>
     {
         @Option(names = "--config", description = "Properties file of AGENTWIRE_* settings (env AGENTWIRE_CONFIG).")
@@ -118,186 +144,24 @@ public final class Main implements Callable<Integer>
             "live page at / and the demo-only endpoints.")
         boolean demo;
 
-        @Option(names = "--host", defaultValue = ServerConfig.DEFAULT_HOST,
-            description = "Listen address (env AGENTWIRE_HOST).")
-        String host;
+        /** The demo's secrets when none were given: generated at start. */
+        private String jwtSecret;
+        private String producerKey;
 
-        @Option(names = "--port", defaultValue = "" + ServerConfig.DEFAULT_PORT,
-            description = "Listen port, 0 for any free one (env AGENTWIRE_PORT).")
-        int port;
-
-        @Option(names = "--jwt-secret", defaultValue = "",
-            description = "HS256 secret for user tokens, >= 32 bytes (env AGENTWIRE_JWT_SECRET).",
-            showDefaultValue = CommandLine.Help.Visibility.NEVER)
-        String jwtSecret;
-
-        @Option(names = "--jwks-file", defaultValue = "",
-            description = "JWKS file with RS256/ES256 public keys (env AGENTWIRE_JWKS_FILE).")
-        String jwksFile;
-
-        @Option(names = "--jwt-issuer", defaultValue = "",
-            description = "Required iss claim (env AGENTWIRE_JWT_ISSUER).")
-        String jwtIssuer;
-
-        @Option(names = "--jwt-audience", defaultValue = "",
-            description = "Required aud claim (env AGENTWIRE_JWT_AUDIENCE).")
-        String jwtAudience;
-
-        @Option(names = "--producer-key", defaultValue = "",
-            description = "Key agent runtimes present as Bearer, >= 16 chars (env AGENTWIRE_PRODUCER_KEY).",
-            showDefaultValue = CommandLine.Help.Visibility.NEVER)
-        String producerKey;
-
-        @Option(names = "--allowed-origins", defaultValue = "", split = ",",
-            description = "Origins allowed to open user sockets, comma-separated; empty allows any " +
-                "(env AGENTWIRE_ALLOWED_ORIGINS).")
-        String[] allowedOrigins;
-
-        @Option(names = "--trusted-proxies", defaultValue = "", split = ",",
-            description = "Proxy addresses whose X-Forwarded-For / Forwarded names the client, comma-separated; " +
-                "empty ignores those headers (env AGENTWIRE_TRUSTED_PROXIES).")
-        String[] trustedProxies;
-
-        @Option(names = "--metrics-key", defaultValue = "", showDefaultValue = CommandLine.Help.Visibility.NEVER,
-            description = "Bearer key GET /metrics requires; empty leaves it open (env AGENTWIRE_METRICS_KEY).")
-        String metricsKey;
-
-        @Option(names = "--request-parse-timeout-ms", defaultValue = "" + ServerConfig.DEFAULT_REQUEST_PARSE_TIMEOUT_MS,
-            description = "Longest a client may take to send a request's headers (env " +
-                "AGENTWIRE_REQUEST_PARSE_TIMEOUT_MS).")
-        long requestParseTimeoutMs;
-
-        @Option(names = "--idle-timeout-ms", defaultValue = "" + ServerConfig.DEFAULT_IDLE_TIMEOUT_MS,
-            description = "Longest an HTTP connection may wait for its next request (env AGENTWIRE_IDLE_TIMEOUT_MS).")
-        long idleTimeoutMs;
-
-        @Option(names = "--max-connections", defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS,
-            description = "TCP connections held at once, all kinds (env AGENTWIRE_MAX_CONNECTIONS).")
-        int maxConnections;
-
-        @Option(names = "--max-pending-connections-per-ip",
-            defaultValue = "" + ServerConfig.DEFAULT_MAX_PENDING_CONNECTIONS_PER_IP,
-            description = "Connections per address that are not (yet) a user or producer socket (env " +
-                "AGENTWIRE_MAX_PENDING_CONNECTIONS_PER_IP).")
-        int maxPendingConnectionsPerIp;
-
-        @Option(names = "--max-message-bytes", defaultValue = "" + ServerConfig.DEFAULT_MAX_MESSAGE_BYTES,
-            description = "Largest client message and event data (env AGENTWIRE_MAX_MESSAGE_BYTES).")
-        int maxMessageBytes;
-
-        @Option(names = "--max-body-bytes", defaultValue = "" + ServerConfig.DEFAULT_MAX_BODY_BYTES,
-            description = "Largest HTTP ingest body (env AGENTWIRE_MAX_BODY_BYTES).")
-        int maxBodyBytes;
-
-        @Option(names = "--max-connections-per-user",
-            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_USER,
-            description = "Connections one user may hold (env AGENTWIRE_MAX_CONNECTIONS_PER_USER).")
-        int maxConnectionsPerUser;
-
-        @Option(names = "--max-connections-per-ip",
-            defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS_PER_IP,
-            description = "Connections one address may hold (env AGENTWIRE_MAX_CONNECTIONS_PER_IP).")
-        int maxConnectionsPerIp;
-
-        @Option(names = "--inbound-rate", defaultValue = "" + ServerConfig.DEFAULT_INBOUND_RATE_PER_SEC,
-            description = "Messages per second a user connection may send (env AGENTWIRE_INBOUND_RATE).")
-        int inboundRate;
-
-        @Option(names = "--inbound-burst", defaultValue = "" + ServerConfig.DEFAULT_INBOUND_BURST,
-            description = "Burst of user messages (env AGENTWIRE_INBOUND_BURST).")
-        int inboundBurst;
-
-        @Option(names = "--max-bad-messages", defaultValue = "" + ServerConfig.DEFAULT_MAX_BAD_MESSAGES,
-            description = "Bad messages a user connection may send; the last closes it with 4003 "
-                + "(env AGENTWIRE_MAX_BAD_MESSAGES).")
-        int maxBadMessages;
-
-        @Option(names = "--producer-rate", defaultValue = "" + ServerConfig.DEFAULT_PRODUCER_RATE_PER_SEC,
-            description = "Events per second producers may publish (env AGENTWIRE_PRODUCER_RATE).")
-        int producerRate;
-
-        @Option(names = "--producer-burst", defaultValue = "" + ServerConfig.DEFAULT_PRODUCER_BURST,
-            description = "Burst of producer events (env AGENTWIRE_PRODUCER_BURST).")
-        int producerBurst;
-
-        @Option(names = "--heartbeat-interval-ms",
-            defaultValue = "" + ServerConfig.DEFAULT_HEARTBEAT_INTERVAL_MS,
-            description = "Server ping period (env AGENTWIRE_HEARTBEAT_INTERVAL_MS).")
-        long heartbeatIntervalMs;
-
-        @Option(names = "--heartbeat-timeout-ms",
-            defaultValue = "" + ServerConfig.DEFAULT_HEARTBEAT_TIMEOUT_MS,
-            description = "Silence before a connection is closed (env AGENTWIRE_HEARTBEAT_TIMEOUT_MS).")
-        long heartbeatTimeoutMs;
-
-        @Option(names = "--shutdown-grace-ms", defaultValue = "" + ServerConfig.DEFAULT_SHUTDOWN_GRACE_MS,
-            description = "Longest a graceful shutdown waits (env AGENTWIRE_SHUTDOWN_GRACE_MS).")
-        long shutdownGraceMs;
-
-        @Option(names = "--redis-url",
-            description = "redis://host:port[/db]: run as a node of a Redis-backed cluster; unset for one node " +
-                "(env AGENTWIRE_REDIS_URL). The URL may hold a password: it is never logged.")
-        String redisUrl;
-
-        @Option(names = "--redis-key-prefix", defaultValue = ServerConfig.DEFAULT_REDIS_KEY_PREFIX,
-            description = "Prefix of every Redis key; clusters sharing a Redis need their own " +
-                "(env AGENTWIRE_REDIS_KEY_PREFIX).")
-        String redisKeyPrefix;
-
-        @Option(names = "--redis-timeout-ms", defaultValue = "" + ServerConfig.DEFAULT_REDIS_TIMEOUT_MS,
-            description = "Longest one Redis command may take before the publish answers 503 " +
-                "(env AGENTWIRE_REDIS_TIMEOUT_MS).")
-        long redisTimeoutMs;
-
-        @Option(names = "--cluster-log-max-entries", defaultValue = "" + ServerConfig.DEFAULT_CLUSTER_LOG_MAX_ENTRIES,
-            description = "Approximate length of the shared event log in Redis (env AGENTWIRE_CLUSTER_LOG_MAX_ENTRIES).")
-        long clusterLogMaxEntries;
-
-        @Option(names = "--node-id",
-            description = "This node's id in the cluster; default random per start (env AGENTWIRE_NODE_ID).")
-        String nodeId;
-
-        @Option(names = "--ring-size", defaultValue = "" + AgentWireConfig.DEFAULT_RING_SIZE,
-            description = "Spine ring slots, a power of two (env AGENTWIRE_RING_SIZE).")
-        int ringSize;
-
-        @Option(names = "--slices", defaultValue = "0",
-            description = "Slice threads, 0 for one per core (env AGENTWIRE_SLICES).")
-        int slices;
-
-        @Option(names = "--history-max-events",
-            defaultValue = "" + AgentWireConfig.DEFAULT_HISTORY_MAX_EVENTS,
-            description = "Events kept per user for resume (env AGENTWIRE_HISTORY_MAX_EVENTS).")
-        int historyMaxEvents;
-
-        @Option(names = "--history-max-age-ms",
-            defaultValue = "" + AgentWireConfig.DEFAULT_HISTORY_MAX_AGE_MS,
-            description = "Longest an event is kept for resume (env AGENTWIRE_HISTORY_MAX_AGE_MS).")
-        long historyMaxAgeMs;
-
-        @Option(names = "--history-max-total-bytes",
-            defaultValue = "" + AgentWireConfig.DEFAULT_HISTORY_MAX_TOTAL_BYTES,
-            description = "Bound on all histories together (env AGENTWIRE_HISTORY_MAX_TOTAL_BYTES).")
-        long historyMaxTotalBytes;
-
-        @Option(names = "--lifecycle", defaultValue = "STRICT",
-            description = "Run lifecycle validation: ${COMPLETION-CANDIDATES} (env AGENTWIRE_LIFECYCLE).")
-        AgentWireConfig.LifecycleMode lifecycle;
+        /** The command, to read the options {@link Main#commandLine} made from {@link ServerSettings}. */
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws InterruptedException
         {
             if (demo)
             {
-                // Development only: fresh secrets at every start, printed so the person can use them.
-                if (jwtSecret == null || jwtSecret.isBlank())
-                {
-                    jwtSecret = DemoMode.randomSecret();
-                }
-                if (producerKey == null || producerKey.isBlank())
-                {
-                    producerKey = DemoMode.randomSecret();
-                }
+                // Development only: fresh secrets at every start (unless given), printed so the person can use them.
+                jwtSecret = given(ServerSettings.JWT_SECRET);
+                producerKey = given(ServerSettings.PRODUCER_KEY);
+                jwtSecret = jwtSecret == null ? DemoMode.randomSecret() : jwtSecret;
+                producerKey = producerKey == null ? DemoMode.randomSecret() : producerKey;
             }
             final ServerConfig config;
             try
@@ -306,7 +170,10 @@ public final class Main implements Callable<Integer>
             }
             catch (final IllegalArgumentException ex)
             {
-                System.err.println("agentwire: " + ex.getMessage());
+                for (final String line : ex.getMessage().split("\n"))
+                {
+                    System.err.println("agentwire: " + line);
+                }
                 return 2;
             }
             final AgentWireServer server = AgentWireServer.start(config, demo);
@@ -325,64 +192,113 @@ public final class Main implements Callable<Integer>
             return 0;
         }
 
+        /**
+         * @return the config the options make.
+         * @throws IllegalArgumentException naming every bad setting, one {@code invalid config: key=value rule} a
+         *                                  line (a value that does not parse and one that breaks a rule alike).
+         */
         ServerConfig toConfig()
         {
-            final AgentWireConfig.Builder engine = AgentWireConfig.builder()
-                .ringSize(ringSize)
-                .historyMaxEvents(historyMaxEvents)
-                .historyMaxAgeMs(historyMaxAgeMs)
-                .historyMaxTotalBytes(historyMaxTotalBytes)
-                .lifecycleMode(lifecycle);
-            if (slices > 0)
+            if (spec == null)
             {
-                engine.sliceCount(slices);
+                throw new IllegalStateException("toConfig needs the command made by Main.commandLine()");
             }
-            final ServerConfig.Builder builder = ServerConfig.builder()
-                .host(host)
-                .port(port)
-                .jwtSecret(jwtSecret)
-                .jwksFile(jwksFile == null || jwksFile.isBlank() ? null : Path.of(jwksFile))
-                .jwtIssuer(jwtIssuer)
-                .jwtAudience(jwtAudience)
-                .producerKey(producerKey)
-                .maxMessageBytes(maxMessageBytes)
-                .maxBodyBytes(maxBodyBytes)
-                .maxConnectionsPerUser(maxConnectionsPerUser)
-                .maxConnectionsPerIp(maxConnectionsPerIp)
-                .inboundRatePerSec(inboundRate)
-                .inboundBurst(inboundBurst)
-                .maxBadMessages(maxBadMessages)
-                .producerRatePerSec(producerRate)
-                .producerBurst(producerBurst)
-                .heartbeatIntervalMs(heartbeatIntervalMs)
-                .heartbeatTimeoutMs(heartbeatTimeoutMs)
-                .shutdownGraceMs(shutdownGraceMs)
-                .redisUrl(redisUrl)
-                .redisKeyPrefix(redisKeyPrefix)
-                .redisTimeoutMs(redisTimeoutMs)
-                .clusterLogMaxEntries(clusterLogMaxEntries)
-                .nodeId(nodeId)
-                .engine(engine.build());
-            if (allowedOrigins != null)
+            final List<String> broken = new ArrayList<>();
+            final ServerConfig.Builder builder = ServerConfig.builder();
+            final AgentWireConfig.Builder engine = AgentWireConfig.builder();
+            for (final Setting<?> setting : ServerSettings.SETTINGS)
             {
-                for (final String origin : allowedOrigins)
+                final String text = spec.findOption(setting.flag).getValue();
+                final Object value;
+                try
                 {
-                    builder.allowOrigin(origin);
+                    value = setting.parse(text);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    broken.add(ex.getMessage());
+                    continue;
+                }
+                if (setting.engine)
+                {
+                    applyToEngine(engine, setting, value);
+                }
+                else
+                {
+                    builder.set(setting, value);
                 }
             }
-            if (trustedProxies != null)
+            if (demo)
             {
-                for (final String proxy : trustedProxies)
+                builder.jwtSecret(jwtSecret).producerKey(producerKey);
+            }
+            try
+            {
+                builder.engine(engine.build());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                broken.add(ex.getMessage().replaceFirst("^invalid config: ", ""));
+            }
+            try
+            {
+                final ServerConfig config = builder.build();
+                if (broken.isEmpty())
                 {
-                    builder.trustProxy(proxy);
+                    return config;
                 }
             }
-            builder.metricsKey(metricsKey)
-                .requestParseTimeoutMs(requestParseTimeoutMs)
-                .idleTimeoutMs(idleTimeoutMs)
-                .maxConnections(maxConnections)
-                .maxPendingConnectionsPerIp(maxPendingConnectionsPerIp);
-            return builder.build();
+            catch (final IllegalArgumentException ex)
+            {
+                for (final String line : ex.getMessage().split("\n"))
+                {
+                    broken.add(line.replaceFirst("^invalid config: ", ""));
+                }
+            }
+            throw new IllegalArgumentException("invalid config: " + String.join("\ninvalid config: ", broken));
+        }
+
+        /** @return a setting's text as given (flag, environment or file), or null when none was. */
+        private String given(final Setting<?> setting)
+        {
+            final String text = spec.findOption(setting.flag).getValue();
+            return text == null || text.isBlank() ? null : text.trim();
+        }
+
+        private static void applyToEngine(final AgentWireConfig.Builder engine, final Setting<?> setting,
+            final Object value)
+        {
+            if (setting == ServerSettings.RING_SIZE)
+            {
+                engine.ringSize((Integer)value);
+            }
+            else if (setting == ServerSettings.SLICES)
+            {
+                if ((Integer)value > 0)
+                {
+                    engine.sliceCount((Integer)value);
+                }
+            }
+            else if (setting == ServerSettings.HISTORY_MAX_EVENTS)
+            {
+                engine.historyMaxEvents((Integer)value);
+            }
+            else if (setting == ServerSettings.HISTORY_MAX_AGE_MS)
+            {
+                engine.historyMaxAgeMs((Long)value);
+            }
+            else if (setting == ServerSettings.HISTORY_MAX_TOTAL_BYTES)
+            {
+                engine.historyMaxTotalBytes((Long)value);
+            }
+            else if (setting == ServerSettings.LIFECYCLE_MODE)
+            {
+                engine.lifecycleMode((AgentWireConfig.LifecycleMode)value);
+            }
+            else
+            {
+                throw new IllegalStateException("engine setting not applied: " + setting);
+            }
         }
     }
 

@@ -24,9 +24,12 @@ final class SettingsDefaults implements CommandLine.IDefaultValueProvider
         this.file = file;
     }
 
+    /** @return the variable (and file key) of a flag: the setting's own, or one derived the same way. */
     static String keyOf(final String longOption)
     {
-        return "AGENTWIRE_" + longOption.substring(2).replace('-', '_').toUpperCase(Locale.ROOT);
+        final Setting<?> setting = ServerSettings.find(longOption);
+        return setting != null ? setting.env :
+            "AGENTWIRE_" + longOption.substring(2).replace('-', '_').toUpperCase(Locale.ROOT);
     }
 
     @Override

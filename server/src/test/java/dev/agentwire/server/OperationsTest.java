@@ -95,7 +95,7 @@ class OperationsTest
         assertEquals(7002, config.port(), "flag wins");
         assertEquals(4096, config.maxMessageBytes(), "environment over file");
         assertEquals(7, config.inboundRatePerSec(), "file over default");
-        assertEquals(ServerConfig.DEFAULT_INBOUND_BURST, config.inboundBurst(), "default");
+        assertEquals(ServerSettings.INBOUND_BURST.defaultValue, config.inboundBurst(), "default");
     }
 
     @Test
@@ -118,7 +118,7 @@ class OperationsTest
         {
             throw new IllegalStateException(ex);
         }
-        final picocli.CommandLine commandLine = new picocli.CommandLine(new Main());
+        final picocli.CommandLine commandLine = Main.commandLine();
         commandLine.setDefaultValueProvider(new SettingsDefaults(env, file));
         final picocli.CommandLine.ParseResult result = commandLine.parseArgs(args);
         captured[0] = (Main.Serve)result.subcommand().commandSpec().userObject();

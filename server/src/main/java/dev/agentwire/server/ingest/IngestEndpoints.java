@@ -33,11 +33,7 @@ public final class IngestEndpoints
      * @param router             gives producer sockets users' messages and presence.
      * @param key                the producer key check.
      * @param metrics            counts refusals and rate-limit hits.
-     * @param maxMessageBytes    largest event data (and binary payload).
-     * @param maxBodyBytes       largest HTTP body and producer socket frame.
-     * @param producerRatePerSec events per second all producers together may publish.
-     * @param producerBurst      burst of that.
-     * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
+     * @param settings           sizes, the producers' rate and Retry-After.
      * @param threads            the I/O threads' WebSocket buffers (producer sockets).
      * @param engine             the engine's bounds, which native AG-UI runs share (maxRuns, open parts, retention).
      */
@@ -46,22 +42,20 @@ public final class IngestEndpoints
         final InboundRouter router,
         final ProducerKey key,
         final ServerMetrics metrics,
-        final int maxMessageBytes,
-        final int maxBodyBytes,
-        final int producerRatePerSec,
-        final int producerBurst,
-        final int retryAfterSeconds,
+        final IngestSettings settings,
         final WebSocketThreads threads,
         final AgentWireConfig engine)
     {
         this.key = key;
-        final IngestParser parser = new IngestParser(maxMessageBytes);
-        final TokenBucket producerLimit = new TokenBucket(producerRatePerSec, producerBurst, System.nanoTime());
+        final IngestParser parser = new IngestParser(settings.maxMessageBytes());
+        final TokenBucket producerLimit =
+            new TokenBucket(settings.producerRatePerSec(), settings.producerBurst(), System.nanoTime());
         // One native AG-UI run table for both ways in: a run may start over HTTP and go on over the socket.
-        agUi = new AgUiIngest(engine, maxMessageBytes);
-        http = new ProducerHttpHandler(
-            parser, agUi, sequencer, producerLimit, metrics, maxBodyBytes, maxMessageBytes, retryAfterSeconds);
-        socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router, maxBodyBytes, threads);
+        agUi = new AgUiIngest(engine, settings.maxMessageBytes());
+        http = new ProducerHttpHandler(parser, agUi, sequencer, producerLimit, metrics, settings.maxBodyBytes(),
+            settings.maxMessageBytes(), settings.retryAfterSeconds());
+        socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router,
+            settings.maxBodyBytes(), threads);
     }
 
     /** @return native AG-UI runs whose state is kept now (bounded by the engine's maxRuns). */

@@ -90,7 +90,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final HeartbeatSweeper sweeper,
         final OutboundStage stage)
     {
-        super(connection, threads, settings.maxMessageBytes);
+        super(connection, threads, settings.maxMessageBytes());
         this.principal = principal;
         this.remoteIp = remoteIp;
         this.engine = engine;
@@ -101,12 +101,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         this.drainer = drainer;
         this.sweeper = sweeper;
         final long nowNs = System.nanoTime();
-        this.inboundLimit = new TokenBucket(settings.inboundRatePerSec, settings.inboundBurst, nowNs);
+        this.inboundLimit = new TokenBucket(settings.inboundRatePerSec(), settings.inboundBurst(), nowNs);
         this.resumeLimit = new TokenBucket(RESUMES_PER_SEC, RESUME_BURST, nowNs);
         this.lastHeardNs = nowNs;
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
-        this.drainBytes = Math.min(threads.writeBytes(), settings.sendWindowBytes);
+        this.drainBytes = Math.min(threads.writeBytes(), settings.sendWindowBytes());
         this.stage = stage;
     }
 
@@ -424,7 +424,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         sendError("bad_message", why);
         // A client that keeps sending what it has been told is wrong is broken or abusive: one error each, up to
         // a bound, then the connection ends with a code that says why.
-        if (++badMessages >= settings.maxBadMessages)
+        if (++badMessages >= settings.maxBadMessages())
         {
             closeWith(CloseCodes.BAD_MESSAGE);
         }
@@ -527,12 +527,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             closeWith(CloseCodes.TOKEN_EXPIRED);
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > settings.heartbeatTimeoutMs)
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > settings.heartbeatTimeoutMs())
         {
             closeWith(CloseCodes.HEARTBEAT_TIMEOUT);
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= settings.heartbeatIntervalMs)
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= settings.heartbeatIntervalMs())
         {
             lastPingNs = nowNs;
             final UnsafeBuffer out = writeBuffer();

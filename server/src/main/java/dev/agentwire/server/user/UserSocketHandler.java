@@ -91,7 +91,7 @@ public final class UserSocketHandler implements HttpHandler
         this.metrics = metrics;
         this.settings = settings;
         this.protocol = new ClientProtocol(sequencer, router);
-        this.ioThreads = new IoThreads(settings.heartbeatIntervalMs);
+        this.ioThreads = new IoThreads(settings.heartbeatIntervalMs());
         this.webSocketThreads = threads;
         this.agUiStages = agUiStages;
     }
@@ -100,7 +100,7 @@ public final class UserSocketHandler implements HttpHandler
     public void handleRequest(final HttpServerExchange exchange) throws Exception
     {
         final String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin != null && !settings.allowedOrigins.isEmpty() && !settings.allowedOrigins.contains(origin))
+        if (origin != null && !settings.allowedOrigins().isEmpty() && !settings.allowedOrigins().contains(origin))
         {
             metrics.authFailed("origin");
             Http.error(exchange, 403, "origin_not_allowed", "this Origin may not open user sockets");
@@ -125,7 +125,7 @@ public final class UserSocketHandler implements HttpHandler
             return;
         }
 
-        final String remoteIp = ClientAddress.of(exchange, settings.trustedProxies);
+        final String remoteIp = ClientAddress.of(exchange, settings.trustedProxies());
         if (registry.wouldExceed(principal.userId, remoteIp))
         {
             metrics.rateLimited("connections");

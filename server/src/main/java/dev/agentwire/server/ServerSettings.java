@@ -1,0 +1,222 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.server.http.ClientAddress;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+import static dev.agentwire.server.Setting.Kind.INT;
+import static dev.agentwire.server.Setting.Kind.LIFECYCLE;
+import static dev.agentwire.server.Setting.Kind.LIST;
+import static dev.agentwire.server.Setting.Kind.LONG;
+import static dev.agentwire.server.Setting.Kind.PATH;
+import static dev.agentwire.server.Setting.Kind.SECRET;
+import static dev.agentwire.server.Setting.Kind.STRING;
+
+/**
+ * Every setting of the server, in one table: each {@link Setting} states its key, default, rule and help once; the
+ * flag ({@code --max-bad-messages}), environment variable and config-file key ({@code AGENTWIRE_MAX_BAD_MESSAGES})
+ * are derived from the key. {@link Main} makes its options from this list, {@link ServerConfig} keeps and checks
+ * values by it, and the README's configuration table is {@link #markdownTable()} (a test holds the two equal).
+ * Rules that relate two settings are {@link #crossRules}.
+ */
+final class ServerSettings
+{
+    private static final List<Setting<?>> ALL = new ArrayList<>();
+
+    static final Setting<String> HOST = add("host", STRING, "127.0.0.1", null, s -> s != null && !s.isBlank(),
+        "must be set", "listen address");
+    static final Setting<Integer> PORT = add("port", INT, 8080, null, v -> v >= 0 && v <= 65535, "must be 0..65535",
+        "listen port (0: any free port)");
+    static final Setting<Integer> IO_THREADS = add("ioThreads", INT, Math.max(2,
+        Runtime.getRuntime().availableProcessors()), "cores (at least 2)", v -> v >= 1 && v <= 256, "must be 1..256",
+        "I/O threads serving the sockets");
+    static final Setting<String> JWT_SECRET = add("jwtSecret", SECRET, null, "—",
+        s -> s == null || s.getBytes(StandardCharsets.UTF_8).length >= 32, "must be at least 32 bytes for HS256",
+        "HS256 secret for user tokens (>= 32 bytes); this or a JWKS file is required");
+    static final Setting<Path> JWKS_FILE = add("jwksFile", PATH, null, "—", p -> p == null || Files.isReadable(p),
+        "must be a readable file", "JWKS file with RS256 / ES256 public keys");
+    static final Setting<String> JWT_ISSUER = add("jwtIssuer", STRING, null, "—", null, null, "required `iss`");
+    static final Setting<String> JWT_AUDIENCE = add("jwtAudience", STRING, null, "—", null, null, "required `aud`");
+    static final Setting<String> PRODUCER_KEY = add("producerKey", SECRET, null, "—", s -> s != null && s.length() >= 16,
+        "must be set (AGENTWIRE_PRODUCER_KEY), at least 16 characters",
+        "key agent runtimes present as Bearer (>= 16 chars), required");
+    static final Setting<Set<String>> ALLOWED_ORIGINS = add("allowedOrigins", LIST, Set.of(), "any", null, null,
+        "comma-separated Origins allowed to open user sockets");
+    static final Setting<Integer> MAX_MESSAGE_BYTES = add("maxMessageBytes", INT, 64 * 1024, null,
+        v -> v >= 256 && v <= 16 << 20, "must be 256..16777216", "largest client message / event data (1009 above)");
+    static final Setting<Integer> MAX_BODY_BYTES = add("maxBodyBytes", INT, 1024 * 1024, null,
+        v -> v >= 1024 && v <= 64 << 20, "must be 1024..67108864", "largest HTTP ingest body (413 above)");
+    static final Setting<Integer> MAX_CONNECTIONS_PER_USER = add("maxConnectionsPerUser", INT, 16, null, v -> v >= 1,
+        "must be >= 1", "sockets one user may hold (429 above)");
+    static final Setting<Integer> MAX_CONNECTIONS_PER_IP = add("maxConnectionsPerIp", INT, 1024, null, v -> v >= 1,
+        "must be >= 1", "sockets one address may hold (429 above)");
+    static final Setting<Integer> MAX_CONNECTIONS = add("maxConnections", INT, 100_000, null, v -> v >= 16,
+        "must be >= 16", "TCP connections held at once, all kinds (lowered to the process's descriptor limit minus " +
+        "160); past it 503 `at_capacity` and close, `/healthz` and `/readyz` still answer");
+    static final Setting<Integer> MAX_PENDING_CONNECTIONS_PER_IP = add("maxPendingConnectionsPerIp", INT, 256, null,
+        v -> v >= 1, "must be >= 1",
+        "connections per address that have not completed a request yet (closed above)");
+    static final Setting<Long> REQUEST_PARSE_TIMEOUT_MS = add("requestParseTimeoutMs", LONG, 10_000L, null,
+        v -> v >= 100 && v <= 600_000, "must be 100..600000",
+        "longest a request's line and headers may take to arrive (connection closed)");
+    static final Setting<Long> IDLE_TIMEOUT_MS = add("idleTimeoutMs", LONG, 60_000L, null,
+        v -> v >= 1_000 && v <= 3_600_000, "must be 1000..3600000",
+        "longest an HTTP connection may wait for its next request");
+    static final Setting<Set<String>> TRUSTED_PROXIES = add("trustedProxies", LIST, Set.of(), "none",
+        ServerSettings::allAddresses, "must be IP address literals", "comma-separated proxy addresses whose " +
+        "`X-Forwarded-For` / `Forwarded` names the client (per-address caps, logs); otherwise those headers are ignored");
+    static final Setting<String> METRICS_KEY = add("metricsKey", SECRET, null, "none", s -> s == null || s.length() >= 16,
+        "must be at least 16 characters", "bearer key `GET /metrics` requires (>= 16 chars); unset: open");
+    static final Setting<Integer> INBOUND_RATE_PER_SEC = add("inboundRatePerSec/inbound-rate", INT, 20, null, v -> v >= 1,
+        "must be >= 1", "frames per second per user connection, every frame counted: messages, fragments, pings " +
+        "(4002 above)");
+    static final Setting<Integer> INBOUND_BURST = add("inboundBurst", INT, 40, null, v -> v >= 1, "must be >= 1",
+        "burst of frames per user connection");
+    static final Setting<Integer> MAX_BAD_MESSAGES = add("maxBadMessages", INT, 10, null, v -> v >= 1, "must be >= 1",
+        "bad messages a user connection may send; the last one closes it with 4003");
+    static final Setting<Integer> PRODUCER_RATE_PER_SEC = add("producerRatePerSec/producer-rate", INT, 50_000, null, v -> v >= 1,
+        "must be >= 1", "events per second from all producers together (429 above)");
+    static final Setting<Integer> PRODUCER_BURST = add("producerBurst", INT, 100_000, null, v -> v >= 1,
+        "must be >= 1", "burst of producer events");
+    static final Setting<Long> HEARTBEAT_INTERVAL_MS = add("heartbeatIntervalMs", LONG, 15_000L, null,
+        v -> v >= 100 && v <= 600_000, "must be 100..600000", "server ping period");
+    static final Setting<Long> HEARTBEAT_TIMEOUT_MS = add("heartbeatTimeoutMs", LONG, 45_000L, null, null, null,
+        "silence before 4005 (above the ping period)");
+    static final Setting<Integer> SEND_WINDOW_BYTES = add("sendWindowBytes", INT, 256 * 1024, null,
+        v -> v >= 4096 && v <= 64 << 20, "must be 4096..67108864",
+        "bytes one drain writes to a user socket: a connection that does not read holds at most about this");
+    static final Setting<Long> SHUTDOWN_GRACE_MS = add("shutdownGraceMs", LONG, 10_000L, null, v -> v >= 0,
+        "must be >= 0", "longest SIGTERM waits for sockets to drain");
+    static final Setting<Integer> RETRY_AFTER_SECONDS = add("retryAfterSeconds", INT, 1, null, v -> v >= 1,
+        "must be >= 1", "`Retry-After` of a 503");
+    static final Setting<String> REDIS_URL = add("redisUrl", STRING, null, "—",
+        s -> s == null || s.startsWith("redis://") || s.startsWith("rediss://"),
+        "must start with redis:// or rediss://", "set: run as a node of a Redis-backed cluster " +
+        "([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold a password: never logged");
+    static final Setting<String> REDIS_KEY_PREFIX = add("redisKeyPrefix", STRING, "aw:", "`aw:`",
+        s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");
+    static final Setting<Long> REDIS_TIMEOUT_MS = add("redisTimeoutMs", LONG, 2_000L, null, v -> v >= 100,
+        "must be >= 100", "longest one Redis command may take (503 above)");
+    static final Setting<Long> CLUSTER_LOG_MAX_ENTRIES = add("clusterLogMaxEntries", LONG, 1_000_000L, null,
+        v -> v >= 1_000, "must be >= 1000", "approximate length of the shared log in Redis");
+    static final Setting<String> NODE_ID = add("nodeId", STRING, null, "random", null, null,
+        "this node's name in the cluster");
+    static final Setting<Integer> RING_SIZE = engine("ringSize", INT, AgentWireConfig.DEFAULT_RING_SIZE, null,
+        "spine slots, a power of two");
+    static final Setting<Integer> SLICES = engine("slices", INT, 0, "cores", "slice threads (0: one per core)");
+    static final Setting<Integer> HISTORY_MAX_EVENTS = engine("historyMaxEvents", INT,
+        AgentWireConfig.DEFAULT_HISTORY_MAX_EVENTS, null, "events kept per user for resume");
+    static final Setting<Long> HISTORY_MAX_AGE_MS = engine("historyMaxAgeMs", LONG,
+        AgentWireConfig.DEFAULT_HISTORY_MAX_AGE_MS, null, "longest an event is kept for resume");
+    static final Setting<Long> HISTORY_MAX_TOTAL_BYTES = engine("historyMaxTotalBytes", LONG,
+        AgentWireConfig.DEFAULT_HISTORY_MAX_TOTAL_BYTES, null, "bound on all histories together");
+    static final Setting<AgentWireConfig.LifecycleMode> LIFECYCLE_MODE = engine("lifecycleMode/lifecycle", LIFECYCLE,
+        AgentWireConfig.LifecycleMode.STRICT, null, "run lifecycle validation (`STRICT`, `OFF`)");
+
+    static final List<Setting<?>> SETTINGS = Collections.unmodifiableList(ALL);
+
+    private ServerSettings()
+    {
+    }
+
+    private static <T> Setting<T> add(final String key, final Setting.Kind kind, final T defaultValue,
+        final String defaultText, final Predicate<T> rule, final String ruleText, final String help)
+    {
+        final Setting<T> setting = new Setting<>(ALL.size(), key, kind, defaultValue, defaultText, rule, ruleText,
+            false, help);
+        ALL.add(setting);
+        return setting;
+    }
+
+    private static <T> Setting<T> engine(final String key, final Setting.Kind kind, final T defaultValue,
+        final String defaultText, final String help)
+    {
+        final Setting<T> setting = new Setting<>(ALL.size(), key, kind, defaultValue, defaultText, null, null, true,
+            help);
+        ALL.add(setting);
+        return setting;
+    }
+
+    /** @return the setting whose flag, key or environment variable this is, or null. */
+    static Setting<?> find(final String name)
+    {
+        for (final Setting<?> setting : SETTINGS)
+        {
+            if (setting.flag.equals(name) || setting.key.equals(name) || setting.env.equals(name))
+            {
+                return setting;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The rules that relate settings to each other (each setting's own rule is in its {@link Setting}).
+     *
+     * @param values the values, by {@link Setting#index}.
+     * @param engine the engine's configuration.
+     * @param broken receives each rule broken, as {@code key=value rule}.
+     */
+    static void crossRules(final Object[] values, final AgentWireConfig engine, final List<String> broken)
+    {
+        if (values[JWT_SECRET.index] == null && values[JWKS_FILE.index] == null)
+        {
+            broken.add("jwtSecret=<unset> one of jwtSecret (AGENTWIRE_JWT_SECRET) or jwksFile (AGENTWIRE_JWKS_FILE) " +
+                "must be set");
+        }
+        final int maxMessageBytes = (Integer)values[MAX_MESSAGE_BYTES.index];
+        if (maxMessageBytes > engine.maxPayloadBytes())
+        {
+            broken.add("maxMessageBytes=" + maxMessageBytes + " must not exceed the engine's maxPayloadBytes (" +
+                engine.maxPayloadBytes() + ")");
+        }
+        final long interval = (Long)values[HEARTBEAT_INTERVAL_MS.index];
+        final long timeout = (Long)values[HEARTBEAT_TIMEOUT_MS.index];
+        if (timeout <= interval)
+        {
+            broken.add("heartbeatTimeoutMs=" + timeout + " must be above heartbeatIntervalMs (" + interval + ")");
+        }
+    }
+
+    /** @return the README's configuration table: one row per setting, from this list. */
+    static String markdownTable()
+    {
+        final StringBuilder table = new StringBuilder("| flag | environment | default | meaning |\n|---|---|---|---|\n");
+        for (final Setting<?> setting : SETTINGS)
+        {
+            table.append("| `").append(setting.flag).append("` | `").append(setting.env).append("` | ")
+                .append(defaultText(setting)).append(" | ").append(setting.help).append(" |\n");
+        }
+        return table.toString();
+    }
+
+    /** @return the default as help shows it. */
+    static String defaultText(final Setting<?> setting)
+    {
+        if (setting.defaultText != null)
+        {
+            return setting.defaultText;
+        }
+        return setting.defaultValue == null ? "—" : String.valueOf(setting.defaultValue);
+    }
+
+    private static boolean allAddresses(final Set<String> proxies)
+    {
+        for (final String proxy : proxies)
+        {
+            if (!ClientAddress.isAddressLiteral(proxy))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,16 @@
+package dev.agentwire.server.ingest;
+
+/**
+ * The settings of the producer side (HTTP ingest and producer sockets), as the server's configuration validated
+ * them.
+ *
+ * @param maxMessageBytes    largest event data (and binary payload).
+ * @param maxBodyBytes       largest HTTP body and producer socket frame.
+ * @param producerRatePerSec events per second all producers together may publish.
+ * @param producerBurst      burst of that.
+ * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
+ */
+public record IngestSettings(
+    int maxMessageBytes, int maxBodyBytes, int producerRatePerSec, int producerBurst, int retryAfterSeconds)
+{
+}

@@ -1,0 +1,71 @@
+package dev.agentwire.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One table of settings: every setting has one flag, one variable and one key, the README's table is the table,
+ * and a start with several bad values names them all at once.
+ */
+class ServerSettingsTest
+{
+    @Test
+    void shouldDocumentEverySettingInTheReadmeAsTheTableStatesIt() throws IOException
+    {
+        final String readme = Files.readString(Path.of("..", "README.md"));
+        final String table = ServerSettings.markdownTable();
+        assertTrue(readme.contains(table), "README.md's configuration table must be exactly:\n" + table);
+    }
+
+    @Test
+    void shouldGiveEverySettingItsOwnFlagVariableAndKey()
+    {
+        final Set<String> names = new HashSet<>();
+        for (final Setting<?> setting : ServerSettings.SETTINGS)
+        {
+            assertTrue(names.add(setting.key), setting.key);
+            assertTrue(names.add(setting.flag), setting.flag);
+            assertTrue(names.add(setting.env), setting.env);
+            assertEquals(setting.env, SettingsDefaults.keyOf(setting.flag), "the file key is the variable");
+            assertTrue(setting.help != null && !setting.help.isBlank(), setting.key + " has help");
+        }
+    }
+
+    @Test
+    void shouldNameEveryBadSettingAtOnce()
+    {
+        final PrintStream err = System.err;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            assertEquals(2, Main.run(Map.of("AGENTWIRE_MAX_BAD_MESSAGES", "zero"), "serve", "--port", "70000",
+                "--jwt-secret", "short", "--producer-key", "p".repeat(20), "--ring-size", "1000",
+                "--heartbeat-interval-ms", "5000", "--heartbeat-timeout-ms", "1000"));
+        }
+        finally
+        {
+            System.setErr(err);
+        }
+        final String message = captured.toString(StandardCharsets.UTF_8);
+        for (final String expected : new String[]{"maxBadMessages=zero must be an integer",
+            "port=70000 must be 0..65535", "jwtSecret=<hidden> must be at least 32 bytes",
+            "heartbeatTimeoutMs=1000 must be above heartbeatIntervalMs (5000)", "ringSize"})
+        {
+            assertTrue(message.contains("agentwire: invalid config: " + expected), expected + " in:\n" + message);
+        }
+        assertTrue(!message.contains("short"), "a secret is never printed");
+    }
+}
