@@ -1,4 +1,4 @@
-package dev.agentwire.core;
+package dev.agentwire.bench.handoff;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

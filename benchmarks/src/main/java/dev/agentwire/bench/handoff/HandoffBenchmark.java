@@ -1,5 +1,11 @@
-package dev.agentwire.core;
+package dev.agentwire.bench.handoff;
 
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.core.EventDraft;
+import dev.agentwire.core.FrameSink;
+import dev.agentwire.core.SubscriberListener;
+import dev.agentwire.core.Subscription;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.YieldingWaitStrategy;

@@ -1,5 +1,6 @@
-package dev.agentwire.core;
+package dev.agentwire.bench.handoff;
 
+import dev.agentwire.core.AgentWire;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
