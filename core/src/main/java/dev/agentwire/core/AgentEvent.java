@@ -18,8 +18,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class AgentEvent
 {
-    private static final int STRING_COUNT = 5;
-    private static final int NULL_STRING = 0xFFFF;
 
     // Over a ring slot (what an encoder sees) or over a log record (what a reader sees).
     private EventSlot slot;
@@ -204,19 +202,20 @@ public final class AgentEvent
     public int stringOffset(final int field)
     {
         final int at = stringAt(field);
-        return (record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF) == NULL_STRING ? -1 : at + 2;
+        final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        return length == RecordCodec.NULL_STRING ? -1 : at + 2;
     }
 
     /** @return the length in bytes of the string {@link #stringOffset} finds (0 when it has none). */
     public int stringLength(final int field)
     {
         final int length = record.getShort(stringAt(field), java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-        return length == NULL_STRING ? 0 : length;
+        return length == RecordCodec.NULL_STRING ? 0 : length;
     }
 
     private int stringAt(final int field)
     {
-        if (slot != null || field < 0 || field >= STRING_COUNT)
+        if (slot != null || field < 0 || field >= RecordCodec.STRING_COUNT)
         {
             throw new IllegalArgumentException("field=" + field + " slotView=" + (slot != null));
         }
@@ -224,7 +223,7 @@ public final class AgentEvent
         for (int i = 0; i < field; i++)
         {
             final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-            at += 2 + (length == NULL_STRING ? 0 : length);
+            at += 2 + (length == RecordCodec.NULL_STRING ? 0 : length);
         }
         return at;
     }
@@ -290,12 +289,12 @@ public final class AgentEvent
         if (!stringsDecoded)
         {
             int at = recordOffset + SliceLog.HEADER_LENGTH;
-            final String[] values = new String[STRING_COUNT];
-            for (int i = 0; i < STRING_COUNT; i++)
+            final String[] values = new String[RecordCodec.STRING_COUNT];
+            for (int i = 0; i < RecordCodec.STRING_COUNT; i++)
             {
                 final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
                 at += 2;
-                if (length != NULL_STRING)
+                if (length != RecordCodec.NULL_STRING)
                 {
                     values[i] = Utf8.get(record, at, length);
                     at += length;
@@ -309,67 +308,6 @@ public final class AgentEvent
             stringsDecoded = true;
         }
         return this;
-    }
-
-    /**
-     * @return where a record's room name begins (its UTF-8 bytes; the length is the u16 just before), or -1 when
-     *         the record has no room or cannot be read (overwritten while read: the caller's integrity check then
-     *         fails). Reads the four strings before it without decoding them.
-     */
-    static int roomOffset(final DirectBuffer record, final int recordOffset)
-    {
-        final int limit = record.capacity() - 2;
-        int at = recordOffset + SliceLog.HEADER_LENGTH;
-        for (int i = 0; i < STRING_COUNT - 1; i++)
-        {
-            if (at < 0 || at > limit)
-            {
-                return -1;
-            }
-            final int length = record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-            at += 2 + (length == NULL_STRING ? 0 : length);
-        }
-        if (at < 0 || at > limit || (record.getShort(at, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF) == NULL_STRING)
-        {
-            return -1;
-        }
-        return at + 2;
-    }
-
-    /** @return the bytes the strings block of a record takes for a slot's event. */
-    static int stringsLength(final EventSlot slot)
-    {
-        return stringLength(slot.type) + stringLength(slot.runId) + stringLength(slot.threadId) +
-            stringLength(slot.eventId) + stringLength(slot.room());
-    }
-
-    /** Writes a slot's strings block (see {@link SliceLog}); @return its length. */
-    static int putStrings(final MutableDirectBuffer dst, final int index, final EventSlot slot)
-    {
-        int at = index;
-        at += putString(dst, at, slot.type);
-        at += putString(dst, at, slot.runId);
-        at += putString(dst, at, slot.threadId);
-        at += putString(dst, at, slot.eventId);
-        at += putString(dst, at, slot.room());
-        return at - index;
-    }
-
-    private static int stringLength(final String value)
-    {
-        return 2 + (value == null ? 0 : Utf8.length(value));
-    }
-
-    private static int putString(final MutableDirectBuffer dst, final int index, final String value)
-    {
-        if (value == null)
-        {
-            dst.putShort(index, (short)NULL_STRING, java.nio.ByteOrder.LITTLE_ENDIAN);
-            return 2;
-        }
-        final int length = Utf8.put(dst, index + 2, value);
-        dst.putShort(index, (short)length, java.nio.ByteOrder.LITTLE_ENDIAN);
-        return 2 + length;
     }
 
     @Override

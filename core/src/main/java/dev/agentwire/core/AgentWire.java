@@ -1,15 +1,10 @@
 package dev.agentwire.core;
 
-import org.agrona.DirectBuffer;
-
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The engine's one entry point: agent runtimes publish through it, transports subscribe through it.
@@ -35,13 +30,6 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class AgentWire implements AutoCloseable
 {
-    /** Returned by {@link #dispatchInbound} when a handler took the message. */
-    public static final int INBOUND_DELIVERED = 0;
-    /** Returned by {@link #dispatchInbound} when no handler is registered for the type. */
-    public static final int INBOUND_NO_HANDLER = -1;
-    /** Returned by {@link #dispatchInbound} when the handler threw. */
-    public static final int INBOUND_HANDLER_FAILED = -2;
-
     /** How long {@link #close()} waits for the slices to deliver what was accepted. */
     public static final long CLOSE_TIMEOUT_MS = 30_000;
 
@@ -49,36 +37,20 @@ public final class AgentWire implements AutoCloseable
     private static final long SWEEP_INTERVAL_MS = 1_000;
 
     private final AgentWireConfig config;
-    private final boolean strictLifecycle;
-    private final PublishStripe[] stripes;
-    private final int stripeMask;
     private final SliceCounters[] counters;
     private final PayloadPool payloads;
     private final EventSpine spine;
     private final PresenceRelay presence = new PresenceRelay();
-    private final ConcurrentHashMap<String, InboundHandler> inboundHandlers = new ConcurrentHashMap<>();
     private final AtomicLong subscriptionIds = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ScheduledExecutorService ticker;
-    private volatile boolean closed;
+    private final PublishAdmission admission;
     private volatile boolean terminated;
     private long lastSweepMs;
-    // Engine-wide counts of the state publishers keep, checked against their bounds (maxRuns, dedupMaxEntries).
-    private final AtomicInteger runsHeld = new AtomicInteger();
-    private final AtomicInteger dedupEntries = new AtomicInteger();
-    private final LongAdder dedupEvicted = new LongAdder();
 
     private AgentWire(final AgentWireConfig config)
     {
         this.config = config;
-        strictLifecycle = config.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT;
-        stripes = new PublishStripe[config.publishStripes()];
-        stripeMask = stripes.length - 1;
-        for (int i = 0; i < stripes.length; i++)
-        {
-            stripes[i] = new PublishStripe(
-                config.dedupWindowMs(), config.dedupMaxEntries(), dedupEntries, dedupEvicted, runsHeld);
-        }
         payloads = new PayloadPool(config.maxPayloadBytes(), config.largePayloadMaxBytes());
         final SliceHandler[] slices = new SliceHandler[config.sliceCount()];
         counters = new SliceCounters[slices.length];
@@ -89,6 +61,7 @@ public final class AgentWire implements AutoCloseable
             slices[i] = new SliceHandler(i, config, presence, counters[i], started, payloads);
         }
         spine = new EventSpine(config, slices, counters, started);
+        admission = new PublishAdmission(config, payloads, spine);
         ticker = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-ticker");
@@ -132,6 +105,28 @@ public final class AgentWire implements AutoCloseable
         return publish(draft, true);
     }
 
+    private long publish(final EventDraft draft, final boolean block)
+    {
+        if (config.isReplica())
+        {
+            throw new IllegalStateException("a replica engine takes numbered events only: use publishSequenced");
+        }
+        return admission.publish(draft, block);
+    }
+
+    /**
+     * Checks a draft against the rules {@link #publish} applies before any state (addressing, type, required ids,
+     * outcome, payload size), without publishing it: for a transport that numbers events elsewhere (a cluster's
+     * sequencer) and must refuse the same drafts this engine would.
+     *
+     * @param draft the event.
+     * @return 0 when valid, else {@link PublishStatus#INVALID_ARGUMENT}.
+     */
+    public long check(final EventDraft draft)
+    {
+        return admission.check(draft);
+    }
+
     /**
      * Publishes an event if a ring slot is free now; never waits.
      *
@@ -159,35 +154,7 @@ public final class AgentWire implements AutoCloseable
         {
             throw new IllegalStateException("publishSequenced needs a replica engine: historySource=null");
         }
-        if (draft == null || draft.recipients.count == 0 || EventTypes.code(draft.type) == EventTypes.UNKNOWN ||
-            draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes() || !idsFit(draft))
-        {
-            return PublishStatus.INVALID_ARGUMENT;
-        }
-        final Recipients recipients = draft.recipients;
-        for (int i = 0; i < recipients.count; i++)
-        {
-            if (!isId(recipients.users[i]) || recipients.epochs[i] <= 0 || recipients.seqs[i] <= 0)
-            {
-                return PublishStatus.INVALID_ARGUMENT;
-            }
-        }
-        // The stripe lock orders this against close(), as for publish(): nothing gets in after the last slot.
-        final PublishStripe stripe = stripeFor(recipients.users[0]);
-        stripe.lock.lock();
-        try
-        {
-            if (closed)
-            {
-                return PublishStatus.CLOSED;
-            }
-            final byte[] large = borrowLarge(draft.payloadLength, true);
-            return spine.publishEvent(draft, true, config.clock().time(), large);
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
+        return admission.publishSequenced(draft);
     }
 
     /**
@@ -205,16 +172,7 @@ public final class AgentWire implements AutoCloseable
             throw new IllegalArgumentException("subscription=" + subscription + " backfill=" + backfill +
                 " must be for the same user");
         }
-        final PublishStripe stripe = stripeFor(subscription.userId());
-        stripe.lock.lock();
-        try
-        {
-            return closed ? PublishStatus.CLOSED : spine.publishBackfill(subscription, backfill);
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
+        return admission.ordered(subscription.userId(), () -> spine.publishBackfill(subscription, backfill));
     }
 
     /**
@@ -255,22 +213,12 @@ public final class AgentWire implements AutoCloseable
             throw new IllegalArgumentException("afterSeq=" + afterSeq + " must be >= 0 or Subscription.LIVE");
         }
         final Subscription subscription = new Subscription(subscriptionIds.incrementAndGet(), userId, listener, this);
-        final PublishStripe stripe = stripeFor(userId);
-        boolean taken = false;
-        stripe.lock.lock();
-        try
+        final long taken = admission.ordered(userId, () ->
         {
-            if (!closed)
-            {
-                spine.publishSubscribe(subscription, epoch, afterSeq);
-                taken = true;
-            }
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
-        if (!taken)
+            spine.publishSubscribe(subscription, epoch, afterSeq);
+            return 0;
+        });
+        if (taken == PublishStatus.CLOSED)
         {
             subscription.offerClosing(CloseReason.SHUTDOWN, Long.MIN_VALUE);
         }
@@ -304,70 +252,11 @@ public final class AgentWire implements AutoCloseable
 
     private long membership(final String userId, final String room, final boolean join)
     {
-        if (!isId(userId) || !isId(room))
+        if (!PublishAdmission.isId(userId) || !PublishAdmission.isId(room))
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
-        final PublishStripe stripe = stripeFor(userId);
-        stripe.lock.lock();
-        try
-        {
-            return closed ? PublishStatus.CLOSED : spine.publishMembership(userId, room, join);
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
-    }
-
-    /**
-     * Registers the handler for one inbound message type, replacing any earlier one.
-     *
-     * @param type    for example {@code user_message}, {@code cancel}, or a custom type.
-     * @param handler receives the messages, on the transport thread.
-     */
-    public void onInbound(final String type, final InboundHandler handler)
-    {
-        requireId("type", type);
-        if (handler == null)
-        {
-            inboundHandlers.remove(type);
-        }
-        else
-        {
-            inboundHandlers.put(type, handler);
-        }
-    }
-
-    /**
-     * Routes a user's message to the handler registered for its type. Called by transports.
-     *
-     * @return {@link #INBOUND_DELIVERED}, {@link #INBOUND_NO_HANDLER} or {@link #INBOUND_HANDLER_FAILED}.
-     */
-    public int dispatchInbound(
-        final String userId, final String type, final DirectBuffer payload, final int offset, final int length)
-    {
-        final InboundHandler handler = inboundHandlers.get(type);
-        if (handler == null)
-        {
-            return INBOUND_NO_HANDLER;
-        }
-        try
-        {
-            handler.onMessage(userId, type, payload, offset, length);
-            return INBOUND_DELIVERED;
-        }
-        catch (final RuntimeException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "inbound handler failed: type=" + type, ex);
-            return INBOUND_HANDLER_FAILED;
-        }
-    }
-
-    /** @param type an inbound message type. @return true when a handler is registered for it. */
-    public boolean hasInboundHandler(final String type)
-    {
-        return inboundHandlers.containsKey(type);
+        return admission.ordered(userId, () -> spine.publishMembership(userId, room, join));
     }
 
     /**
@@ -384,13 +273,13 @@ public final class AgentWire implements AutoCloseable
     public AgentWireStats stats()
     {
         return new AgentWireStats(counters, spine.remainingCapacity(), spine.ringSize(), payloads.lentBytes(),
-            runsHeld.get(), dedupEntries.get(), dedupEvicted.sum());
+            admission.runsHeld(), admission.dedupEntries(), admission.dedupEvicted());
     }
 
     /** @return true while publishes are accepted. */
     public boolean isRunning()
     {
-        return !closed;
+        return !admission.isClosed();
     }
 
     /**
@@ -406,21 +295,7 @@ public final class AgentWire implements AutoCloseable
             return;
         }
         ticker.shutdownNow();
-        for (final PublishStripe stripe : stripes)
-        {
-            stripe.lock.lock();
-        }
-        try
-        {
-            closed = true;
-        }
-        finally
-        {
-            for (final PublishStripe stripe : stripes)
-            {
-                stripe.lock.unlock();
-            }
-        }
+        admission.close();
         // Every publish that got in before 'closed' is already on the ring; this is the last slot.
         spine.publishShutdown();
         spine.shutdown(CLOSE_TIMEOUT_MS);
@@ -443,220 +318,11 @@ public final class AgentWire implements AutoCloseable
 
     void unsubscribe(final Subscription subscription)
     {
-        final PublishStripe stripe = stripeFor(subscription.userId());
-        stripe.lock.lock();
-        try
+        admission.ordered(subscription.userId(), () ->
         {
-            if (!closed)
-            {
-                spine.publishUnsubscribe(subscription);
-            }
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
-    }
-
-    private long publish(final EventDraft draft, final boolean block)
-    {
-        if (config.isReplica())
-        {
-            throw new IllegalStateException("a replica engine takes numbered events only: use publishSequenced");
-        }
-        final int typeCode = validate(draft);
-        if (typeCode == EventTypes.UNKNOWN)
-        {
-            return PublishStatus.INVALID_ARGUMENT;
-        }
-        final long nowMs = config.clock().time();
-        final boolean checkRun = strictLifecycle && typeCode > EventTypes.CUSTOM;
-        // A run, and an event id, belong to the owner the events go to (user, room, broadcast) and the run id:
-        // one producer's run-1 is never another's.
-        final byte kind = draft.targetKind;
-        final String owner = draft.target;
-        final PublishStripe stripe = stripeFor(owner, draft.runId);
-        stripe.lock.lock();
-        try
-        {
-            if (closed)
-            {
-                return PublishStatus.CLOSED;
-            }
-            final String eventId = draft.eventId;
-            final boolean dedup = eventId != null && stripe.dedup.isEnabled();
-            if (dedup && stripe.dedup.contains(kind, owner, draft.runId, eventId, nowMs))
-            {
-                return PublishStatus.DUPLICATE;
-            }
-            RunState run = null;
-            if (checkRun)
-            {
-                run = stripe.runs.get(kind, owner, draft.runId);
-                final long violation = RunLifecycle.check(
-                    run, typeCode, draft.toolCallId, draft.outcome, config.maxToolCallsPerRun());
-                if (violation != 0)
-                {
-                    return violation;
-                }
-                if (run == null && runsHeld.get() >= config.maxRuns())
-                {
-                    return PublishStatus.TOO_MANY_RUNS;
-                }
-            }
-            final byte[] large = borrowLarge(draft.payloadLength, block);
-            if (large == NO_ROOM)
-            {
-                return PublishStatus.RING_FULL;
-            }
-            final long position = spine.publishEvent(draft, block, nowMs, large);
-            if (position < 0)
-            {
-                if (large != null)
-                {
-                    payloads.giveBack(large);
-                }
-                return position;
-            }
-            if (dedup)
-            {
-                stripe.dedup.add(kind, owner, draft.runId, eventId, nowMs);
-            }
-            if (checkRun)
-            {
-                final RunState after = RunLifecycle.apply(run, typeCode, draft.toolCallId, nowMs);
-                if (run == null)
-                {
-                    stripe.runs.put(kind, owner, draft.runId, after);
-                }
-            }
-            return position;
-        }
-        finally
-        {
-            stripe.lock.unlock();
-        }
-    }
-
-    /**
-     * Checks a draft against the rules {@link #publish} applies before any state (addressing, type, required ids,
-     * outcome, payload size), without publishing it: for a transport that numbers events elsewhere (a cluster's
-     * sequencer) and must refuse the same drafts this engine would.
-     *
-     * @param draft the event.
-     * @return 0 when valid, else {@link PublishStatus#INVALID_ARGUMENT}.
-     */
-    public long check(final EventDraft draft)
-    {
-        return validate(draft) == EventTypes.UNKNOWN ? PublishStatus.INVALID_ARGUMENT : 0;
-    }
-
-    /** @return the type code, or {@link EventTypes#UNKNOWN} when the draft is not a valid event. */
-    private int validate(final EventDraft draft)
-    {
-        if (draft == null)
-        {
-            return EventTypes.UNKNOWN;
-        }
-        switch (draft.targetKind)
-        {
-            case EventDraft.TARGET_USER:
-            case EventDraft.TARGET_ROOM:
-                if (!isId(draft.target))
-                {
-                    return EventTypes.UNKNOWN;
-                }
-                break;
-            case EventDraft.TARGET_BROADCAST:
-                break;
-            default:
-                return EventTypes.UNKNOWN;
-        }
-        if (draft.payloadLength < 0 || draft.payloadLength > config.maxPayloadBytes() ||
-            (draft.payloadLength > 0 && draft.payload == null) || !idsFit(draft))
-        {
-            return EventTypes.UNKNOWN;
-        }
-        final int typeCode = EventTypes.code(draft.type);
-        if (typeCode > EventTypes.CUSTOM)
-        {
-            if (isBlank(draft.runId))
-            {
-                return EventTypes.UNKNOWN;
-            }
-            if ((typeCode == EventTypes.EXECUTING || typeCode == EventTypes.COMPLETED_TOOL) &&
-                isBlank(draft.toolCallId))
-            {
-                return EventTypes.UNKNOWN;
-            }
-            if (typeCode == EventTypes.COMPLETED_AGENT && Outcome.name(draft.outcome) == null)
-            {
-                return EventTypes.UNKNOWN;
-            }
-        }
-        return typeCode;
-    }
-
-    /** A marker for "no room for a large payload now" (tryPublish answers RING_FULL). */
-    private static final byte[] NO_ROOM = new byte[0];
-
-    /**
-     * @return null for a payload that fits a slot's inline bytes, a pool buffer for a larger one, or
-     *     {@link #NO_ROOM} when {@code block} is false and the bound on large payloads in the ring is reached.
-     */
-    private byte[] borrowLarge(final int length, final boolean block)
-    {
-        if (length <= EventSlot.INLINE_PAYLOAD_BYTES)
-        {
-            return null;
-        }
-        byte[] buffer;
-        int idle = 0;
-        while ((buffer = payloads.borrow(length)) == null)
-        {
-            if (!block)
-            {
-                return NO_ROOM;
-            }
-            // The slices give buffers back as they read slots: wait as publish waits for a ring slot.
-            if (++idle < 100)
-            {
-                Thread.onSpinWait();
-            }
-            else
-            {
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-            }
-        }
-        return buffer;
-    }
-
-    private static boolean idsFit(final EventDraft draft)
-    {
-        return fits(draft.type) && fits(draft.runId) && fits(draft.threadId) && fits(draft.eventId) &&
-            fits(draft.toolCallId) && fits(draft.target);
-    }
-
-    private static boolean fits(final String value)
-    {
-        return value == null || value.length() <= EventDraft.MAX_ID_LENGTH;
-    }
-
-    private static boolean isId(final String value)
-    {
-        return value != null && !value.isEmpty() && value.length() <= EventDraft.MAX_ID_LENGTH;
-    }
-
-    private PublishStripe stripeFor(final String owner, final String runId)
-    {
-        final int h = (owner == null ? 0 : owner.hashCode()) * 31 + (runId == null ? 0 : runId.hashCode());
-        return stripes[(h ^ (h >>> 16)) & stripeMask];
-    }
-
-    private PublishStripe stripeFor(final String key)
-    {
-        final int h = key == null ? 0 : key.hashCode();
-        return stripes[(h ^ (h >>> 16)) & stripeMask];
+            spine.publishUnsubscribe(subscription);
+            return 0;
+        });
     }
 
     private void tick()
@@ -667,12 +333,9 @@ public final class AgentWire implements AutoCloseable
             if (nowMs - lastSweepMs >= SWEEP_INTERVAL_MS)
             {
                 lastSweepMs = nowMs;
-                for (final PublishStripe stripe : stripes)
-                {
-                    stripe.sweep(nowMs, config.runRetentionMs());
-                }
+                admission.sweep(nowMs);
             }
-            if (!closed)
+            if (!admission.isClosed())
             {
                 spine.tryPublishTick();
             }
@@ -683,14 +346,9 @@ public final class AgentWire implements AutoCloseable
         }
     }
 
-    private static boolean isBlank(final String value)
-    {
-        return value == null || value.isEmpty();
-    }
-
     private static void requireId(final String name, final String value)
     {
-        if (isBlank(value))
+        if (PublishAdmission.isBlank(value))
         {
             throw new IllegalArgumentException(name + "=" + value + " must be non-empty");
         }

@@ -64,53 +64,11 @@ public final class AgentWireConfig
     /** Default bound on the users the engine keeps state for (all slices together). */
     public static final int DEFAULT_MAX_USERS = 1_000_000;
 
-    private final int ringSize;
-    private final int sliceCount;
-    private final WaitStrategy waitStrategy;
-    private final int historyMaxEvents;
-    private final long historyMaxAgeMs;
-    private final long historyMaxTotalBytes;
-    private final long largePayloadMaxBytes;
-    private final LifecycleMode lifecycleMode;
-    private final long dedupWindowMs;
-    private final int dedupMaxEntries;
-    private final long runRetentionMs;
-    private final long userRetentionMs;
-    private final int maxPayloadBytes;
-    private final long tickIntervalMs;
-    private final int publishStripes;
-    private final int maxRuns;
-    private final int maxToolCallsPerRun;
-    private final int maxUsers;
-    private final EpochClock clock;
-    private final HistorySource historySource;
-    private final ThreadFactory threadFactory;
-    private final FrameEncoder frameEncoder;
-
+    /** The values: a private copy of the builder that made them, never changed after build. */
+    private final Builder v;
     private AgentWireConfig(final Builder b)
     {
-        ringSize = b.ringSize;
-        sliceCount = b.sliceCount;
-        waitStrategy = b.waitStrategy;
-        historyMaxEvents = b.historyMaxEvents;
-        historyMaxAgeMs = b.historyMaxAgeMs;
-        historyMaxTotalBytes = b.historyMaxTotalBytes;
-        largePayloadMaxBytes = b.largePayloadMaxBytes;
-        lifecycleMode = b.lifecycleMode;
-        dedupWindowMs = b.dedupWindowMs;
-        dedupMaxEntries = b.dedupMaxEntries;
-        runRetentionMs = b.runRetentionMs;
-        userRetentionMs = b.userRetentionMs;
-        maxPayloadBytes = b.maxPayloadBytes;
-        tickIntervalMs = b.tickIntervalMs;
-        publishStripes = b.publishStripes;
-        maxRuns = b.maxRuns;
-        maxToolCallsPerRun = b.maxToolCallsPerRun;
-        maxUsers = b.maxUsers;
-        clock = b.clock;
-        historySource = b.historySource;
-        threadFactory = b.threadFactory;
-        frameEncoder = b.frameEncoder;
+        v = b.copy();
     }
 
     /** @return a builder holding every default. */
@@ -131,30 +89,7 @@ public final class AgentWireConfig
     /** @return a builder holding this configuration's values, to derive another from it. */
     public Builder toBuilder()
     {
-        final Builder b = new Builder();
-        b.ringSize = ringSize;
-        b.sliceCount = sliceCount;
-        b.waitStrategy = waitStrategy;
-        b.historyMaxEvents = historyMaxEvents;
-        b.historyMaxAgeMs = historyMaxAgeMs;
-        b.historyMaxTotalBytes = historyMaxTotalBytes;
-        b.largePayloadMaxBytes = largePayloadMaxBytes;
-        b.lifecycleMode = lifecycleMode;
-        b.dedupWindowMs = dedupWindowMs;
-        b.dedupMaxEntries = dedupMaxEntries;
-        b.runRetentionMs = runRetentionMs;
-        b.userRetentionMs = userRetentionMs;
-        b.maxPayloadBytes = maxPayloadBytes;
-        b.tickIntervalMs = tickIntervalMs;
-        b.publishStripes = publishStripes;
-        b.maxRuns = maxRuns;
-        b.maxToolCallsPerRun = maxToolCallsPerRun;
-        b.maxUsers = maxUsers;
-        b.clock = clock;
-        b.threadFactory = threadFactory;
-        b.frameEncoder = frameEncoder;
-        b.historySource = historySource;
-        return b;
+        return v.copy();
     }
 
     /** @return the defaults, validated. */
@@ -166,43 +101,43 @@ public final class AgentWireConfig
     /** @return slots in the ring. */
     public int ringSize()
     {
-        return ringSize;
+        return v.ringSize;
     }
 
     /** @return slice handlers consuming the ring. */
     public int sliceCount()
     {
-        return sliceCount;
+        return v.sliceCount;
     }
 
     /** @return how slices wait. */
     public WaitStrategy waitStrategy()
     {
-        return waitStrategy;
+        return v.waitStrategy;
     }
 
     /** @return most events kept per user for resume. */
     public int historyMaxEvents()
     {
-        return historyMaxEvents;
+        return v.historyMaxEvents;
     }
 
     /** @return longest an event is kept for resume. */
     public long historyMaxAgeMs()
     {
-        return historyMaxAgeMs;
+        return v.historyMaxAgeMs;
     }
 
     /** @return bound on the bytes of all histories together. */
     public long historyMaxTotalBytes()
     {
-        return historyMaxTotalBytes;
+        return v.historyMaxTotalBytes;
     }
 
     /** @return bytes of payloads over a ring slot's inline bytes that may be in the ring at once. */
     public long largePayloadMaxBytes()
     {
-        return largePayloadMaxBytes;
+        return v.largePayloadMaxBytes;
     }
 
     /**
@@ -211,93 +146,79 @@ public final class AgentWireConfig
      */
     public int sliceLogCapacity()
     {
-        return sliceLogCapacity(historyMaxTotalBytes, sliceCount);
-    }
-
-    private static int sliceLogCapacity(final long historyMaxTotalBytes, final int sliceCount)
-    {
-        final long share = Math.min(1L << 30, historyMaxTotalBytes / Math.max(1, sliceCount));
-        return share < 1 ? 0 : (int)Long.highestOneBit(share);
+        return AgentWireConfigRules.sliceLogCapacity(v.historyMaxTotalBytes, v.sliceCount);
     }
 
     /** @return what each event becomes in the log, once per recipient (see {@link FrameEncoder}). */
     public FrameEncoder frameEncoder()
     {
-        return frameEncoder;
+        return v.frameEncoder;
     }
 
     /** @return bytes the largest valid event takes in a log (its record: header, ids, frame). */
     public int maxRecordBytes()
     {
-        return maxRecordBytes(maxPayloadBytes, frameEncoder);
-    }
-
-    private static int maxRecordBytes(final int maxPayloadBytes, final FrameEncoder encoder)
-    {
-        // Five strings (type, run, thread, event id, room) of at most MAX_ID_LENGTH chars, 3 bytes each in UTF-8.
-        final long strings = 5L * (2 + 3L * EventDraft.MAX_ID_LENGTH);
-        return (int)Math.min(Integer.MAX_VALUE, SliceLog.HEADER_LENGTH + strings + encoder.maxFramingBytes() +
-            (long)maxPayloadBytes + SliceLog.ALIGNMENT);
+        return AgentWireConfigRules.maxRecordBytes(v.maxPayloadBytes, v.frameEncoder);
     }
 
     /** @return whether lifecycle rules are enforced. */
     public LifecycleMode lifecycleMode()
     {
-        return lifecycleMode;
+        return v.lifecycleMode;
     }
 
     /** @return window in which a repeated event id is dropped. */
     public long dedupWindowMs()
     {
-        return dedupWindowMs;
+        return v.dedupWindowMs;
     }
 
     /** @return bound on remembered event ids. */
     public int dedupMaxEntries()
     {
-        return dedupMaxEntries;
+        return v.dedupMaxEntries;
     }
 
     /** @return how long a run's state outlives its last event. */
     public long runRetentionMs()
     {
-        return runRetentionMs;
+        return v.runRetentionMs;
     }
 
     /** @return how long an absent user's state is kept. */
     public long userRetentionMs()
     {
-        return userRetentionMs;
+        return v.userRetentionMs;
     }
 
     /** @return largest payload accepted. */
     public int maxPayloadBytes()
     {
-        return maxPayloadBytes;
+        return v.maxPayloadBytes;
     }
 
     /** @return housekeeping tick period. */
     public long tickIntervalMs()
     {
-        return tickIntervalMs;
+        return v.tickIntervalMs;
     }
 
     /** @return lifecycle lock stripes. */
     public int publishStripes()
     {
-        return publishStripes;
+        return v.publishStripes;
     }
 
     /** @return the most runs held (open, or completed within the run retention); more are refused TOO_MANY_RUNS. */
     public int maxRuns()
     {
-        return maxRuns;
+        return v.maxRuns;
     }
 
     /** @return the most tool calls one run holds open; more are refused TOO_MANY_TOOL_CALLS. */
     public int maxToolCallsPerRun()
     {
-        return maxToolCallsPerRun;
+        return v.maxToolCallsPerRun;
     }
 
     /**
@@ -306,7 +227,7 @@ public final class AgentWireConfig
      */
     public int maxUsers()
     {
-        return maxUsers;
+        return v.maxUsers;
     }
 
     /**
@@ -316,69 +237,81 @@ public final class AgentWireConfig
      */
     public HistorySource historySource()
     {
-        return historySource;
+        return v.historySource;
     }
 
     /** @return true when events are numbered outside this engine (see {@link #historySource()}). */
     public boolean isReplica()
     {
-        return historySource != null;
+        return v.historySource != null;
     }
 
     /** @return the wall clock used for timestamps, history age and retention. */
     public EpochClock clock()
     {
-        return clock;
+        return v.clock;
     }
 
     /** @return makes the slice threads, or null for the engine's own (daemon threads named agentwire-slice-N). */
     public ThreadFactory threadFactory()
     {
-        return threadFactory;
+        return v.threadFactory;
     }
 
     @Override
     public String toString()
     {
-        return "AgentWireConfig{ringSize=" + ringSize + ", sliceCount=" + sliceCount + ", waitStrategy=" + waitStrategy +
-            ", historyMaxEvents=" + historyMaxEvents + ", historyMaxAgeMs=" + historyMaxAgeMs +
-            ", historyMaxTotalBytes=" + historyMaxTotalBytes + ", sliceLogCapacity=" + sliceLogCapacity() +
-            ", largePayloadMaxBytes=" + largePayloadMaxBytes + ", lifecycleMode=" + lifecycleMode +
-            ", dedupWindowMs=" + dedupWindowMs + ", dedupMaxEntries=" + dedupMaxEntries +
-            ", runRetentionMs=" + runRetentionMs + ", userRetentionMs=" + userRetentionMs +
-            ", maxPayloadBytes=" + maxPayloadBytes + ", tickIntervalMs=" + tickIntervalMs +
-            ", publishStripes=" + publishStripes + ", maxRuns=" + maxRuns + ", maxToolCallsPerRun=" +
-            maxToolCallsPerRun + ", maxUsers=" + maxUsers + '}';
+        return "AgentWireConfig{ringSize=" + v.ringSize + ", sliceCount=" + v.sliceCount + ", waitStrategy=" +
+            v.waitStrategy + ", historyMaxEvents=" + v.historyMaxEvents + ", historyMaxAgeMs=" + v.historyMaxAgeMs +
+            ", historyMaxTotalBytes=" + v.historyMaxTotalBytes + ", sliceLogCapacity=" + sliceLogCapacity() +
+            ", largePayloadMaxBytes=" + v.largePayloadMaxBytes + ", lifecycleMode=" + v.lifecycleMode +
+            ", dedupWindowMs=" + v.dedupWindowMs + ", dedupMaxEntries=" + v.dedupMaxEntries + ", runRetentionMs=" +
+            v.runRetentionMs + ", userRetentionMs=" + v.userRetentionMs + ", maxPayloadBytes=" + v.maxPayloadBytes +
+            ", tickIntervalMs=" + v.tickIntervalMs + ", publishStripes=" + v.publishStripes + ", maxRuns=" +
+            v.maxRuns + ", maxToolCallsPerRun=" + v.maxToolCallsPerRun + ", maxUsers=" + v.maxUsers + '}';
     }
 
     /** Mutable builder; {@link #build()} validates and freezes. */
-    public static final class Builder
+    public static final class Builder implements Cloneable
     {
-        private int ringSize = DEFAULT_RING_SIZE;
-        private int sliceCount = Runtime.getRuntime().availableProcessors();
-        private WaitStrategy waitStrategy = WaitStrategy.BLOCKING;
-        private int historyMaxEvents = DEFAULT_HISTORY_MAX_EVENTS;
-        private long historyMaxAgeMs = DEFAULT_HISTORY_MAX_AGE_MS;
-        private long historyMaxTotalBytes = DEFAULT_HISTORY_MAX_TOTAL_BYTES;
-        private long largePayloadMaxBytes = DEFAULT_LARGE_PAYLOAD_MAX_BYTES;
-        private LifecycleMode lifecycleMode = LifecycleMode.STRICT;
-        private long dedupWindowMs = DEFAULT_DEDUP_WINDOW_MS;
-        private int dedupMaxEntries = DEFAULT_DEDUP_MAX_ENTRIES;
-        private long runRetentionMs = DEFAULT_RUN_RETENTION_MS;
-        private long userRetentionMs = DEFAULT_USER_RETENTION_MS;
-        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
-        private long tickIntervalMs = DEFAULT_TICK_INTERVAL_MS;
-        private int publishStripes = DEFAULT_PUBLISH_STRIPES;
-        private int maxRuns = DEFAULT_MAX_RUNS;
-        private int maxToolCallsPerRun = DEFAULT_MAX_TOOL_CALLS_PER_RUN;
-        private int maxUsers = DEFAULT_MAX_USERS;
-        private EpochClock clock = SystemEpochClock.INSTANCE;
-        private HistorySource historySource;
-        private ThreadFactory threadFactory;
-        private FrameEncoder frameEncoder = FrameEncoder.PAYLOAD_ONLY;
+        int ringSize = DEFAULT_RING_SIZE;
+        int sliceCount = Runtime.getRuntime().availableProcessors();
+        WaitStrategy waitStrategy = WaitStrategy.BLOCKING;
+        int historyMaxEvents = DEFAULT_HISTORY_MAX_EVENTS;
+        long historyMaxAgeMs = DEFAULT_HISTORY_MAX_AGE_MS;
+        long historyMaxTotalBytes = DEFAULT_HISTORY_MAX_TOTAL_BYTES;
+        long largePayloadMaxBytes = DEFAULT_LARGE_PAYLOAD_MAX_BYTES;
+        LifecycleMode lifecycleMode = LifecycleMode.STRICT;
+        long dedupWindowMs = DEFAULT_DEDUP_WINDOW_MS;
+        int dedupMaxEntries = DEFAULT_DEDUP_MAX_ENTRIES;
+        long runRetentionMs = DEFAULT_RUN_RETENTION_MS;
+        long userRetentionMs = DEFAULT_USER_RETENTION_MS;
+        int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        long tickIntervalMs = DEFAULT_TICK_INTERVAL_MS;
+        int publishStripes = DEFAULT_PUBLISH_STRIPES;
+        int maxRuns = DEFAULT_MAX_RUNS;
+        int maxToolCallsPerRun = DEFAULT_MAX_TOOL_CALLS_PER_RUN;
+        int maxUsers = DEFAULT_MAX_USERS;
+        EpochClock clock = SystemEpochClock.INSTANCE;
+        HistorySource historySource;
+        ThreadFactory threadFactory;
+        FrameEncoder frameEncoder = FrameEncoder.PAYLOAD_ONLY;
 
         private Builder()
         {
+        }
+
+        /** @return a copy of every value (a shallow copy: the values are primitives and shared services). */
+        private Builder copy()
+        {
+            try
+            {
+                return (Builder)super.clone();
+            }
+            catch (final CloneNotSupportedException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
         }
 
         /** @param v slots in the ring, a power of two from 64. @return this. */
@@ -526,11 +459,8 @@ public final class AgentWireConfig
         }
 
         /**
-         * Makes the engine a replica of an external sequencer (a cluster node): see
-         * {@link AgentWireConfig#historySource()}.
-         *
-         * @param v the source, or null for a standalone engine (the default).
-         * @return this.
+         * @param v makes the engine a replica of an external sequencer (a cluster node, see
+         *          {@link AgentWireConfig#historySource()}); null for a standalone engine (the default). @return this.
          */
         public Builder historySource(final HistorySource v)
         {
@@ -540,8 +470,7 @@ public final class AgentWireConfig
 
         /**
          * @param v makes the slice threads (to name them, pin them to cores, or start them in a thread group); null
-         *          (the default) for daemon threads named {@code agentwire-slice-N}.
-         * @return this.
+         *          (the default) for daemon threads named {@code agentwire-slice-N}. @return this.
          */
         public Builder threadFactory(final ThreadFactory v)
         {
@@ -558,52 +487,13 @@ public final class AgentWireConfig
 
         /**
          * @return the validated, immutable config.
-         * @throws IllegalArgumentException naming the first bad key and its value.
+         * @throws IllegalArgumentException naming every bad key and its value, one {@code invalid config:
+         *                                  key=value rule} a line.
          */
         public AgentWireConfig build()
         {
-            require(ringSize >= 64 && Integer.bitCount(ringSize) == 1, "ringSize", ringSize,
-                "must be a power of two >= 64");
-            require(sliceCount >= 1 && sliceCount <= 256, "sliceCount", sliceCount, "must be 1..256");
-            require(waitStrategy != null, "waitStrategy", null, "must be set");
-            require(historyMaxEvents >= 1, "historyMaxEvents", historyMaxEvents, "must be >= 1");
-            require(historyMaxAgeMs >= 1, "historyMaxAgeMs", historyMaxAgeMs, "must be >= 1");
-            require(historyMaxTotalBytes >= 64 * 1024, "historyMaxTotalBytes", historyMaxTotalBytes,
-                "must be >= 65536");
-            require(lifecycleMode != null, "lifecycleMode", null, "must be set");
-            require(dedupWindowMs >= 0, "dedupWindowMs", dedupWindowMs, "must be >= 0");
-            require(publishStripes >= 1 && publishStripes <= 4096 && Integer.bitCount(publishStripes) == 1,
-                "publishStripes", publishStripes, "must be a power of two 1..4096");
-            require(dedupMaxEntries >= publishStripes, "dedupMaxEntries", dedupMaxEntries,
-                "must be >= publishStripes (" + publishStripes + ")");
-            require(runRetentionMs >= 1, "runRetentionMs", runRetentionMs, "must be >= 1");
-            require(maxRuns >= 1, "maxRuns", maxRuns, "must be >= 1");
-            require(maxToolCallsPerRun >= 1, "maxToolCallsPerRun", maxToolCallsPerRun, "must be >= 1");
-            require(maxUsers >= sliceCount, "maxUsers", maxUsers, "must be >= sliceCount (" + sliceCount + ")");
-            require(userRetentionMs >= 1, "userRetentionMs", userRetentionMs, "must be >= 1");
-            require(maxPayloadBytes >= 0 && maxPayloadBytes <= 64 * 1024 * 1024, "maxPayloadBytes", maxPayloadBytes,
-                "must be 0..67108864");
-            require(largePayloadMaxBytes >= maxPayloadBytes, "largePayloadMaxBytes", largePayloadMaxBytes,
-                "must be >= maxPayloadBytes (" + maxPayloadBytes + ")");
-            require(frameEncoder != null, "frameEncoder", null, "must be set");
-            final int logCapacity = sliceLogCapacity(historyMaxTotalBytes, sliceCount);
-            final int maxRecord = maxRecordBytes(maxPayloadBytes, frameEncoder);
-            require(logCapacity >= 4096 && logCapacity >= 2L * maxRecord, "historyMaxTotalBytes",
-                historyMaxTotalBytes, "must give each of the " + sliceCount + " slices a log of at least twice the " +
-                "largest event's record (" + maxRecord + " bytes for maxPayloadBytes=" + maxPayloadBytes +
-                "): each slice's log is the largest power of two up to historyMaxTotalBytes / sliceCount");
-            require(tickIntervalMs >= 1 && tickIntervalMs <= 60_000, "tickIntervalMs", tickIntervalMs,
-                "must be 1..60000");
-            require(clock != null, "clock", null, "must be set");
+            AgentWireConfigRules.check(this);
             return new AgentWireConfig(this);
-        }
-
-        private static void require(final boolean ok, final String key, final Object value, final String rule)
-        {
-            if (!ok)
-            {
-                throw new IllegalArgumentException("invalid config: " + key + "=" + value + " " + rule);
-            }
         }
     }
 }

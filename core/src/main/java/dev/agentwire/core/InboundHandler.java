@@ -3,8 +3,10 @@ package dev.agentwire.core;
 import org.agrona.DirectBuffer;
 
 /**
- * SPI the agent runtime registers, per message type, to receive what users send (a prompt, a cancel, custom
- * types). Called on the transport thread that received the message; hand long work off to your own executor.
+ * SPI an in-process agent runtime implements, per message type, to receive what users send (a prompt, a cancel,
+ * custom types): the transport that receives the messages routes them (the server's {@code InboundRouter}, one
+ * registry for every way in). Called on the transport thread that received the message; hand long work off to
+ * your own executor.
  */
 @FunctionalInterface
 public interface InboundHandler

@@ -88,14 +88,14 @@ final class SliceHistory implements SliceLog.Evictor
         final int suffixLength = encoder.encodeSuffix(encoding, framing, prefixLength);
         final int payloadLength = slot.payloadLength;
         final int frameLength = prefixLength + payloadLength + suffixLength;
-        final int stringsLength = AgentEvent.stringsLength(slot);
+        final int stringsLength = RecordCodec.stringsLength(slot);
         final int length = SliceLog.recordLength(stringsLength, frameLength);
 
         final long position = log.claim(length, this);
         final UnsafeBuffer buffer = log.buffer;
         final int at = log.offset(position);
         putHeader(buffer, at, length, seq, user.epoch, slot, nowMs, user, stringsLength, frameLength, prefixLength);
-        AgentEvent.putStrings(buffer, at + SliceLog.HEADER_LENGTH, slot);
+        RecordCodec.putStrings(buffer, at + SliceLog.HEADER_LENGTH, slot);
         final int frameAt = at + SliceLog.HEADER_LENGTH + stringsLength;
         buffer.putBytes(frameAt, framing, 0, prefixLength);
         if (payloadLength > 0)
@@ -144,12 +144,12 @@ final class SliceHistory implements SliceLog.Evictor
             final int prefixLength = encoder.encodePrefix(encoding, framing, 0);
             final int suffixLength = encoder.encodeSuffix(encoding, framing, prefixLength);
             final int frameLength = prefixLength + carrier.payloadLength + suffixLength;
-            final int stringsLength = AgentEvent.stringsLength(carrier);
+            final int stringsLength = RecordCodec.stringsLength(carrier);
             final int length = SliceLog.recordLength(stringsLength, frameLength);
             out.checkLimit(at + length);
             putHeader(out, at, length, entry.seq, user.epoch, carrier, nowMs, user, stringsLength, frameLength,
                 prefixLength);
-            AgentEvent.putStrings(out, at + SliceLog.HEADER_LENGTH, carrier);
+            RecordCodec.putStrings(out, at + SliceLog.HEADER_LENGTH, carrier);
             final int frameAt = at + SliceLog.HEADER_LENGTH + stringsLength;
             out.putBytes(frameAt, framing, 0, prefixLength);
             out.putBytes(frameAt + prefixLength, carrier.payload(), 0, carrier.payloadLength);

@@ -1,9 +1,7 @@
 package dev.agentwire.core;
 
-import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -25,11 +23,8 @@ public final class Subscription
     /** Cursor value for "no resume: start live from now". */
     public static final long LIVE = -1;
 
-    private static final int WITHHELD = -2;
-
     private static final VarHandle SIGNALLED;
     private static final VarHandle UNSUBSCRIBE_REQUESTED;
-    private static final VarHandle CURSOR;
 
     static
     {
@@ -38,7 +33,6 @@ public final class Subscription
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SIGNALLED = lookup.findVarHandle(Subscription.class, "signalled", int.class);
             UNSUBSCRIBE_REQUESTED = lookup.findVarHandle(Subscription.class, "unsubscribeRequested", int.class);
-            CURSOR = lookup.findVarHandle(Subscription.class, "cursor", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -55,26 +49,15 @@ public final class Subscription
     private int signalled;
     @SuppressWarnings("unused")
     private int unsubscribeRequested;
-    /** The next seq the reader will take, published for the slice's check of what it still needs. */
-    @SuppressWarnings("unused")
-    private long cursor;
     private volatile int closeReason = CloseReason.NONE;
 
     // Set by the slice before it offers the welcome; read by the reader after it takes the welcome.
-    private StreamIndex index;
-    private long epoch;
-    private long startSeq;
-    private long logFromSeq;
-    private BackfillFrames prefix;
     private boolean resuming;
+    private long startSeq;
 
-    // The reader's own state.
-    private boolean attached;
+    // The reader's own state: the notices' effect, and its place in the stream.
     private boolean ended;
-    private long nextSeq;
-    private UnsafeBuffer scratch;
-    private long lastPublishNs;
-    private final AgentEvent view = new AgentEvent();
+    private final LogReader reader;
 
     Subscription(final long id, final String userId, final SubscriberListener listener, final AgentWire owner)
     {
@@ -82,6 +65,7 @@ public final class Subscription
         this.userId = userId;
         this.listener = listener;
         this.owner = owner;
+        this.reader = new LogReader(userId);
     }
 
     /** @return a number unique to this subscription within the engine. */
@@ -111,8 +95,7 @@ public final class Subscription
     /** @return events of the stream this subscription has not read yet (0 before its welcome is read). */
     public long queuedCount()
     {
-        final StreamIndex at = index;
-        return attached && at != null ? Math.max(0, at.lastSeqAcquire() - nextSeq + 1) : 0;
+        return reader.queuedCount();
     }
 
     /**
@@ -130,7 +113,7 @@ public final class Subscription
         while (delivered < limit && !ended)
         {
             final Notice notice = notices.peek();
-            if (notice != null && notice.afterSeq < nextSeq)
+            if (notice != null && notice.afterSeq < reader.nextSeq())
             {
                 notices.poll();
                 dispatch(notice, handler);
@@ -138,11 +121,11 @@ public final class Subscription
                 continue;
             }
             final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
-            if (!nextEvent(limitSeq))
+            if (!reader.nextEvent(limitSeq))
             {
                 break;
             }
-            handler.onEvent(view);
+            handler.onEvent(reader.view());
             delivered++;
         }
         return delivered;
@@ -166,7 +149,7 @@ public final class Subscription
         while (!ended)
         {
             final Notice notice = notices.peek();
-            if (notice != null && notice.afterSeq < nextSeq)
+            if (notice != null && notice.afterSeq < reader.nextSeq())
             {
                 final int written = encode(notice, sink, dst, at, end - at);
                 if (written < 0)
@@ -179,8 +162,8 @@ public final class Subscription
                 continue;
             }
             final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
-            final int written = copyNextFrame(limitSeq, dst, at, end - at, sink);
-            if (written == WITHHELD)
+            final int written = reader.copyNextFrame(limitSeq, dst, at, end - at, sink);
+            if (written == LogReader.WITHHELD)
             {
                 continue;
             }
@@ -189,7 +172,7 @@ public final class Subscription
                 break;
             }
             at += written;
-            sink.onFrame(lastPublishNs);
+            sink.onFrame(reader.lastPublishNs());
         }
         return at - offset;
     }
@@ -237,7 +220,7 @@ public final class Subscription
         while (!ended)
         {
             final Notice notice = notices.peek();
-            if (notice != null && notice.afterSeq < nextSeq)
+            if (notice != null && notice.afterSeq < reader.nextSeq())
             {
                 final int written = encode(notice, sink, dst, at, end - at);
                 if (written < 0)
@@ -249,187 +232,25 @@ public final class Subscription
                 afterNotice(notice, sink);
                 continue;
             }
-            final int found = locate(notice == null ? Long.MAX_VALUE : notice.afterSeq, sink);
-            if (found == WITHHELD)
+            final int found = reader.locate(notice == null ? Long.MAX_VALUE : notice.afterSeq, sink);
+            if (found == LogReader.WITHHELD)
             {
                 continue;
             }
-            if (found < 0 || !copyRecord())
+            if (found < 0 || !reader.copyRecord())
             {
                 break;
             }
-            final int written = sink.onEvent(view, dst, at, end - at);
+            final int written = sink.onEvent(reader.view(), dst, at, end - at);
             if (written < 0)
             {
                 break; // no room: the same event comes again at the next call
             }
             at += written;
-            lastPublishNs = view.publishNs();
-            advance();
-            sink.onFrame(lastPublishNs);
+            reader.advance();
+            sink.onFrame(reader.view().publishNs());
         }
         return at - offset;
-    }
-
-    // Reading (the transport's thread). One reader serves poll, drainTo and encodeTo: locate() finds the record of
-    // nextSeq (in a backfill prefix or the log), and the caller copies what it needs and checks the record was
-    // intact throughout before it advances.
-
-    /** Where {@link #locate} found the record: its buffer, offset and log position (-1 in a backfill prefix). */
-    private DirectBuffer source;
-    private int sourceOffset;
-    private long sourcePosition;
-
-    /**
-     * Finds the record of {@link #nextSeq} when it is ready and up to {@code limitSeq}.
-     *
-     * @param sink asked about room events (null: every room is admitted).
-     * @return 0 when found, {@link #WITHHELD} when it was a room event the sink may not see (passed over), or -1
-     *         when there is nothing to read now (none ready, or lapped).
-     */
-    private int locate(final long limitSeq, final FrameSink sink)
-    {
-        if (!attached || nextSeq > limitSeq)
-        {
-            return -1;
-        }
-        if (prefix != null && prefix.hasNext())
-        {
-            source = prefix.buffer();
-            sourceOffset = prefix.offset();
-            sourcePosition = -1;
-        }
-        else
-        {
-            prefix = null;
-            final long position = positionOfNext();
-            if (position < 0)
-            {
-                return -1;
-            }
-            source = index.log.buffer;
-            sourceOffset = index.log.offset(position);
-            sourcePosition = position;
-        }
-        if (sink != null && (source.getInt(sourceOffset + SliceLog.FLAGS_OFFSET) & SliceLog.FLAG_ROOM) != 0)
-        {
-            final long seq = source.getLong(sourceOffset + SliceLog.SEQ_OFFSET);
-            final long recordEpoch = source.getLong(sourceOffset + SliceLog.EPOCH_OFFSET);
-            if (!admitsRoom(source, sourceOffset, sink))
-            {
-                // Not for this reader: passed over, provided the record was what it seemed while it was read.
-                if (!isIntact() || seq != nextSeq || recordEpoch != epoch)
-                {
-                    return -1;
-                }
-                advance();
-                return WITHHELD;
-            }
-        }
-        return 0;
-    }
-
-    /** @return true when the located record is still in the log (its writer did not reach it); always in a prefix. */
-    private boolean isIntact()
-    {
-        return sourcePosition < 0 || index.log.isIntact(sourcePosition);
-    }
-
-    /**
-     * Copies the located record into the scratch buffer and positions {@link #view} on the copy: what a handler or
-     * sink reads can no longer change under it.
-     *
-     * @return false when the record was overwritten while read (this reader fell behind: the slice cuts it).
-     */
-    private boolean copyRecord()
-    {
-        final int length = source.getInt(sourceOffset + SliceLog.LENGTH_OFFSET);
-        if (length < SliceLog.HEADER_LENGTH || length > source.capacity() - sourceOffset)
-        {
-            return false; // a header read while the record was being overwritten
-        }
-        if (scratch == null || scratch.capacity() < length)
-        {
-            scratch = new UnsafeBuffer(new byte[Math.max(length, 512)]);
-        }
-        scratch.putBytes(0, source, sourceOffset, length);
-        if (!isIntact() || scratch.getLong(SliceLog.SEQ_OFFSET) != nextSeq ||
-            scratch.getLong(SliceLog.EPOCH_OFFSET) != epoch)
-        {
-            return false;
-        }
-        view.wrapRecord(scratch, 0, userId);
-        return true;
-    }
-
-    /** Positions {@link #view} on the next event up to {@code limitSeq}, if there is one and it is intact. */
-    private boolean nextEvent(final long limitSeq)
-    {
-        if (locate(limitSeq, null) < 0 || !copyRecord())
-        {
-            return false;
-        }
-        advance();
-        return true;
-    }
-
-    /**
-     * As {@link #nextEvent}, copying the event's frame into the transport's buffer.
-     *
-     * @return its length, {@link #WITHHELD} when the sink may not see it (passed over), or -1 when there is nothing
-     *         to copy now (none ready, no room, or lapped).
-     */
-    private int copyNextFrame(
-        final long limitSeq, final MutableDirectBuffer dst, final int at, final int room, final FrameSink sink)
-    {
-        final int found = locate(limitSeq, sink);
-        if (found != 0)
-        {
-            return found;
-        }
-        // Read what is checked and counted before copying, then check the record was intact throughout.
-        final long seq = source.getLong(sourceOffset + SliceLog.SEQ_OFFSET);
-        final long recordEpoch = source.getLong(sourceOffset + SliceLog.EPOCH_OFFSET);
-        final long publishNs = source.getLong(sourceOffset + SliceLog.PUBLISH_NS_OFFSET);
-        final int frameOffset = sourceOffset + SliceLog.HEADER_LENGTH +
-            source.getInt(sourceOffset + SliceLog.STRINGS_LENGTH_OFFSET);
-        final int frameLength = source.getInt(sourceOffset + SliceLog.FRAME_LENGTH_OFFSET);
-        if (frameLength > room || frameLength < 0 || frameLength > source.capacity() - frameOffset)
-        {
-            // Too big for the room left (the next drain has more), or a header read while it was overwritten.
-            return -1;
-        }
-        dst.putBytes(at, source, frameOffset, frameLength);
-        if (!isIntact() || seq != nextSeq || recordEpoch != epoch)
-        {
-            return -1;
-        }
-        lastPublishNs = publishNs;
-        advance();
-        return frameLength;
-    }
-
-    /** @return the log position of {@link #nextSeq} when it is in the stream's history and ready, else -1. */
-    private long positionOfNext()
-    {
-        final StreamIndex at = index;
-        if (nextSeq > at.lastSeqAcquire() || nextSeq < at.firstSeqAcquire())
-        {
-            // Nothing new yet, or this reader fell behind what the history holds: the slice cuts it.
-            return -1;
-        }
-        return at.positionOf(nextSeq);
-    }
-
-    private static boolean admitsRoom(final DirectBuffer source, final int recordOffset, final FrameSink sink)
-    {
-        final int name = AgentEvent.roomOffset(source, recordOffset);
-        if (name < 0)
-        {
-            return true; // unreadable (being overwritten): the integrity check after the copy decides
-        }
-        final int length = source.getShort(name - 2, java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
-        return length > source.capacity() - name || sink.admitsRoom(source, name, length);
     }
 
     /** What a notice a sink has encoded changes for the reader. */
@@ -442,18 +263,8 @@ public final class Subscription
         }
         else if (notice.kind == Notice.WELCOME || notice.kind == Notice.RESUMED)
         {
-            attached = notice.kind == Notice.RESUMED || !resuming;
+            reader.attached(notice.kind == Notice.RESUMED || !resuming);
         }
-    }
-
-    private void advance()
-    {
-        if (prefix != null && prefix.hasNext())
-        {
-            prefix.next();
-        }
-        nextSeq++;
-        CURSOR.setRelease(this, Math.max(nextSeq, logFromSeq));
     }
 
     private void dispatch(final Notice notice, final SubscriptionHandler handler)
@@ -461,11 +272,11 @@ public final class Subscription
         switch (notice.kind)
         {
             case Notice.WELCOME:
-                attached = !resuming;
+                reader.attached(!resuming);
                 handler.onWelcome(notice.text, notice.epoch, notice.a);
                 break;
             case Notice.RESUMED:
-                attached = true;
+                reader.attached(true);
                 handler.onResumed(notice.flag, notice.epoch, notice.a, notice.b);
                 break;
             case Notice.JOINED:
@@ -523,13 +334,8 @@ public final class Subscription
         final long logFromSeq, final boolean resuming)
     {
         this.resuming = resuming;
-        this.index = index;
-        this.epoch = epoch;
         this.startSeq = startSeq;
-        this.nextSeq = startSeq;
-        this.prefix = prefix;
-        this.logFromSeq = logFromSeq;
-        CURSOR.setRelease(this, Math.max(startSeq, logFromSeq));
+        reader.attach(index, epoch, startSeq, prefix, logFromSeq);
     }
 
     /**
@@ -538,12 +344,12 @@ public final class Subscription
      */
     long cursor()
     {
-        return (long)CURSOR.getAcquire(this);
+        return reader.cursor();
     }
 
     boolean isAttachedTo(final StreamIndex other)
     {
-        return index == other;
+        return reader.isAttachedTo(other);
     }
 
     /** Queues a notice and wakes the transport. */

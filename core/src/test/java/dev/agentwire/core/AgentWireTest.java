@@ -265,26 +265,6 @@ class AgentWireTest
     }
 
     @Test
-    void shouldRouteInboundMessagesByType()
-    {
-        start(AgentWireConfig.builder());
-        final List<String> got = new CopyOnWriteArrayList<>();
-        wire.onInbound("user_message", (user, type, buffer, offset, length) ->
-            got.add(user + ":" + type + ":" + buffer.getStringWithoutLengthUtf8(offset, length)));
-        wire.onInbound("cancel", (user, type, buffer, offset, length) ->
-        {
-            throw new IllegalStateException("boom");
-        });
-        final byte[] body = "{\"text\":\"hi\"}".getBytes(StandardCharsets.UTF_8);
-        final UnsafeBuffer buffer = new UnsafeBuffer(body);
-
-        assertEquals(AgentWire.INBOUND_DELIVERED, wire.dispatchInbound("jo", "user_message", buffer, 0, body.length));
-        assertEquals(AgentWire.INBOUND_HANDLER_FAILED, wire.dispatchInbound("jo", "cancel", buffer, 0, body.length));
-        assertEquals(AgentWire.INBOUND_NO_HANDLER, wire.dispatchInbound("jo", "other", buffer, 0, body.length));
-        assertEquals(List.of("jo:user_message:{\"text\":\"hi\"}"), got);
-    }
-
-    @Test
     void shouldFreeTheStateOfAbsentUsersAfterRetentionAndStartANewEpoch()
     {
         final ManualClock clock = new ManualClock(5_000_000);
