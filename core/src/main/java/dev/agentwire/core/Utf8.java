@@ -6,20 +6,27 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * UTF-8 without allocating: the slices write ids into log records char by char. A lone surrogate is written as
- * '?', as {@link String#getBytes} would.
+ * UTF-8 without allocating, the one encoder of the engine and its transports: the slices write ids into log
+ * records with it, and the server's frame and JSON writers write every string with it. A lone surrogate is written
+ * as '?', as {@link String#getBytes} would. Stateless.
  */
-final class Utf8
+public final class Utf8
 {
     private Utf8()
     {
     }
 
     /** @return the bytes {@code value} takes in UTF-8. */
-    static int length(final CharSequence value)
+    public static int length(final CharSequence value)
+    {
+        return length(value, 0, value.length());
+    }
+
+    /** @return the bytes the chars from {@code from} to {@code to} of {@code value} take in UTF-8. */
+    public static int length(final CharSequence value, final int from, final int to)
     {
         int bytes = 0;
-        for (int i = 0, n = value.length(); i < n; i++)
+        for (int i = from, n = to; i < n; i++)
         {
             final char c = value.charAt(i);
             if (c < 0x80)
@@ -43,11 +50,18 @@ final class Utf8
         return bytes;
     }
 
-    /** @return the bytes written at {@code index}. */
-    static int put(final MutableDirectBuffer dst, final int index, final CharSequence value)
+    /** Writes {@code value} in UTF-8 at {@code index}. @return the bytes written. */
+    public static int put(final MutableDirectBuffer dst, final int index, final CharSequence value)
+    {
+        return put(dst, index, value, 0, value.length());
+    }
+
+    /** Writes the chars from {@code from} to {@code to} of {@code value} in UTF-8. @return the bytes written. */
+    public static int put(
+        final MutableDirectBuffer dst, final int index, final CharSequence value, final int from, final int to)
     {
         int at = index;
-        for (int i = 0, n = value.length(); i < n; i++)
+        for (int i = from, n = to; i < n; i++)
         {
             final char c = value.charAt(i);
             if (c < 0x80)
@@ -81,8 +95,8 @@ final class Utf8
         return at - index;
     }
 
-    /** Decodes (allocates: for accessors, tests and tools). */
-    static String get(final DirectBuffer src, final int index, final int length)
+    /** Decodes (allocates: for accessors, tests and tools). @return the string. */
+    public static String get(final DirectBuffer src, final int index, final int length)
     {
         final byte[] bytes = new byte[length];
         src.getBytes(index, bytes);

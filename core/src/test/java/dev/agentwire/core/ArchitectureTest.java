@@ -92,7 +92,7 @@ class ArchitectureTest
             "AgentWireConfig$LifecycleMode", "AgentWireStats", "AgentEvent", "EventDraft", "EventTypes", "Outcome",
             "PublishStatus", "CloseReason", "Subscription", "SubscriberListener", "SubscriptionHandler",
             "InboundHandler", "PresenceListener", "PublishReceipt", "HistorySource", "Backfill", "FrameEncoder",
-            "FrameSink"));
+            "FrameSink", "Utf8"));
         final Set<String> actual = new TreeSet<>();
         core.stream()
             .filter(c -> c.getPackageName().equals("dev.agentwire.core"))

@@ -64,9 +64,9 @@ final class AgUiEventMapper
         }
         else if (is(src, type, typeLength, AGENT_STARTED))
         {
-            w.begin("RUN_STARTED");
-            thread(e, w.name("threadId"));
-            run(e, w.name("runId"));
+            w.begin(AgUiTokens.TYPE_RUN_STARTED);
+            thread(e, w.name(AgUiTokens.THREAD_ID));
+            run(e, w.name(AgUiTokens.RUN_ID));
             cursor(e, w, 0, 1);
             w.end();
         }
@@ -99,24 +99,24 @@ final class AgUiEventMapper
         final boolean hasText = hasText(src, text, end);
         final int parts = hasText ? 5 : 4;
         int part = 0;
-        w.begin("REASONING_START").name("messageId").cursorId(e.epoch(), e.seq());
+        w.begin(AgUiTokens.TYPE_REASONING_START).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq());
         cursor(e, w, part++, parts);
         w.end();
-        w.begin("REASONING_MESSAGE_START").name("messageId").cursorId(e.epoch(), e.seq())
-            .name("role").ascii("\"reasoning\"");
+        w.begin(AgUiTokens.TYPE_REASONING_MESSAGE_START).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq())
+            .name(AgUiTokens.ROLE).raw(AgUiTokens.REASONING);
         cursor(e, w, part++, parts);
         w.end();
         if (hasText)
         {
-            w.begin("REASONING_MESSAGE_CONTENT").name("messageId").cursorId(e.epoch(), e.seq())
-                .name("delta").text(src, text, end, "");
+            w.begin(AgUiTokens.TYPE_REASONING_MESSAGE_CONTENT).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq())
+                .name(AgUiTokens.DELTA).text(src, text, end, "");
             cursor(e, w, part++, parts);
             w.end();
         }
-        w.begin("REASONING_MESSAGE_END").name("messageId").cursorId(e.epoch(), e.seq());
+        w.begin(AgUiTokens.TYPE_REASONING_MESSAGE_END).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq());
         cursor(e, w, part++, parts);
         w.end();
-        w.begin("REASONING_END").name("messageId").cursorId(e.epoch(), e.seq());
+        w.begin(AgUiTokens.TYPE_REASONING_END).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq());
         cursor(e, w, part, parts);
         w.end();
     }
@@ -129,20 +129,20 @@ final class AgUiEventMapper
         final int parts = hasArgs ? 3 : 2;
         int part = 0;
         final int callId = JsonScan.field(src, data, end, TOOL_CALL_ID);
-        w.begin("TOOL_CALL_START").name("toolCallId");
+        w.begin(AgUiTokens.TYPE_TOOL_CALL_START).name(AgUiTokens.TOOL_CALL_ID);
         callId(e, w, src, callId, end);
-        w.name("toolCallName").text(src, JsonScan.field(src, data, end, TOOL), end, "tool");
+        w.name(AgUiTokens.TOOL_CALL_NAME).text(src, JsonScan.field(src, data, end, TOOL), end, "tool");
         cursor(e, w, part++, parts);
         w.end();
         if (hasArgs)
         {
-            w.begin("TOOL_CALL_ARGS").name("toolCallId");
+            w.begin(AgUiTokens.TYPE_TOOL_CALL_ARGS).name(AgUiTokens.TOOL_CALL_ID);
             callId(e, w, src, callId, end);
-            w.name("delta").valueAsString(src, args, JsonScan.skipValue(src, args, end));
+            w.name(AgUiTokens.DELTA).valueAsString(src, args, JsonScan.skipValue(src, args, end));
             cursor(e, w, part++, parts);
             w.end();
         }
-        w.begin("TOOL_CALL_END").name("toolCallId");
+        w.begin(AgUiTokens.TYPE_TOOL_CALL_END).name(AgUiTokens.TOOL_CALL_ID);
         callId(e, w, src, callId, end);
         cursor(e, w, part, parts);
         w.end();
@@ -167,21 +167,21 @@ final class AgUiEventMapper
     {
         final int error = JsonScan.field(src, data, end, ERROR);
         final int result = JsonScan.isNull(src, error) ? JsonScan.field(src, data, end, RESULT) : error;
-        w.begin("TOOL_CALL_RESULT").name("messageId").cursorId(e.epoch(), e.seq()).name("toolCallId");
+        w.begin(AgUiTokens.TYPE_TOOL_CALL_RESULT).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq()).name(AgUiTokens.TOOL_CALL_ID);
         final int callId = JsonScan.field(src, data, end, TOOL_CALL_ID);
         if (callId == JsonScan.MISSING)
         {
-            w.ascii("\"\"");
+            w.raw(AgUiTokens.EMPTY_STRING);
         }
         else if (JsonScan.isNull(src, callId))
         {
-            w.ascii("\"null\"");
+            w.raw(AgUiTokens.NULL_TEXT);
         }
         else
         {
             w.text(src, callId, end, "");
         }
-        w.name("content");
+        w.name(AgUiTokens.CONTENT);
         content(w, src, result, end);
         cursor(e, w, 0, 1);
         w.end();
@@ -192,7 +192,7 @@ final class AgUiEventMapper
     {
         if (value == JsonScan.MISSING)
         {
-            w.ascii("\"\"");
+            w.raw(AgUiTokens.EMPTY_STRING);
         }
         else if (JsonScan.isString(src, value))
         {
@@ -212,9 +212,9 @@ final class AgUiEventMapper
         final boolean noOutcome = JsonScan.isNull(src, outcome);
         if (!noOutcome && JsonScan.equals(src, outcome, outcomeEnd, OUTCOME_ERROR))
         {
-            w.begin("RUN_ERROR").name("message");
+            w.begin(AgUiTokens.TYPE_RUN_ERROR).name(AgUiTokens.MESSAGE);
             content(w, src, JsonScan.field(src, data, end, ERROR), end);
-            w.name("code").ascii("\"agent_error\"");
+            w.name(AgUiTokens.CODE).raw(AgUiTokens.AGENT_ERROR);
             cursor(e, w, 0, 1);
             w.end();
             return;
@@ -228,31 +228,31 @@ final class AgUiEventMapper
         int part = 0;
         if (answered)
         {
-            w.begin("TEXT_MESSAGE_START").name("messageId").cursorId(e.epoch(), e.seq())
-                .name("role").ascii("\"assistant\"");
+            w.begin(AgUiTokens.TYPE_TEXT_MESSAGE_START).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq())
+                .name(AgUiTokens.ROLE).raw(AgUiTokens.ASSISTANT);
             cursor(e, w, part++, parts);
             w.end();
             if (!empty)
             {
-                w.begin("TEXT_MESSAGE_CONTENT").name("messageId").cursorId(e.epoch(), e.seq()).name("delta");
+                w.begin(AgUiTokens.TYPE_TEXT_MESSAGE_CONTENT).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq()).name(AgUiTokens.DELTA);
                 content(w, src, result, end);
                 cursor(e, w, part++, parts);
                 w.end();
             }
-            w.begin("TEXT_MESSAGE_END").name("messageId").cursorId(e.epoch(), e.seq());
+            w.begin(AgUiTokens.TYPE_TEXT_MESSAGE_END).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq());
             cursor(e, w, part++, parts);
             w.end();
         }
-        w.begin("RUN_FINISHED");
-        thread(e, w.name("threadId"));
-        run(e, w.name("runId"));
-        w.name("outcome").open().name("type")
-            .ascii(!noOutcome && JsonScan.equals(src, outcome, outcomeEnd, OUTCOME_CANCELLED) ?
-                "\"cancelled\"" : "\"success\"")
+        w.begin(AgUiTokens.TYPE_RUN_FINISHED);
+        thread(e, w.name(AgUiTokens.THREAD_ID));
+        run(e, w.name(AgUiTokens.RUN_ID));
+        w.name(AgUiTokens.OUTCOME).open().name(AgUiTokens.TYPE)
+            .raw(!noOutcome && JsonScan.equals(src, outcome, outcomeEnd, OUTCOME_CANCELLED) ?
+                AgUiTokens.CANCELLED : AgUiTokens.SUCCESS)
             .close();
         if (!JsonScan.isNull(src, result))
         {
-            w.name("result").value(src, result, resultEnd);
+            w.name(AgUiTokens.RESULT).value(src, result, resultEnd);
         }
         cursor(e, w, part, parts);
         w.end();
@@ -279,7 +279,7 @@ final class AgUiEventMapper
             }
             name = JsonScan.nextField(src, valueEnd, end);
         }
-        w.name("metadata").open();
+        w.name(AgUiTokens.METADATA).open();
         if (JsonScan.isObject(src, metadata))
         {
             for (int name = JsonScan.nextField(src, metadata, end); name >= 0; )
@@ -294,7 +294,7 @@ final class AgUiEventMapper
                 name = JsonScan.nextField(src, valueEnd, end);
             }
         }
-        w.name("agentwire");
+        w.name(AgUiTokens.AGENTWIRE);
         cursorObject(e, w, 0, 1);
         w.close();
         w.end();
@@ -303,11 +303,11 @@ final class AgUiEventMapper
     private static void custom(final AgentEvent e, final AgUiFrames w, final DirectBuffer src, final int type,
         final int typeLength, final int data, final int end)
     {
-        w.begin("CUSTOM").name("name").utf8(src, type, typeLength).name("value");
+        w.begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).utf8(src, type, typeLength).name(AgUiTokens.VALUE);
         final int value = JsonScan.skipWhitespace(src, data, end);
         if (value >= end)
         {
-            w.ascii("null");
+            w.raw(AgUiTokens.NULL);
         }
         else
         {
@@ -324,13 +324,13 @@ final class AgUiEventMapper
         final int at = e.frameOffset();
         final int lengthByte = frame.getByte(at + 1) & 0x7F;
         final int header = lengthByte == 127 ? 10 : lengthByte == 126 ? 4 : 2;
-        w.begin("CUSTOM").name("name").ascii("\"agentwire.binary\"")
-            .name("value").open().name("frame").base64(frame, at + header, e.frameLength() - header).close()
-            .name("metadata").open().name("agentwire").open()
-            .name("seq").number(e.seq())
-            .name("epoch").number(e.epoch())
-            .name("part").number(0)
-            .name("parts").number(1)
+        w.begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).raw(AgUiTokens.AGENTWIRE_BINARY)
+            .name(AgUiTokens.VALUE).open().name(AgUiTokens.FRAME).base64(frame, at + header, e.frameLength() - header).close()
+            .name(AgUiTokens.METADATA).open().name(AgUiTokens.AGENTWIRE).open()
+            .name(AgUiTokens.SEQ).number(e.seq())
+            .name(AgUiTokens.EPOCH).number(e.epoch())
+            .name(AgUiTokens.PART).number(0)
+            .name(AgUiTokens.PARTS).number(1)
             .close().close();
         w.end();
     }
@@ -340,9 +340,9 @@ final class AgUiEventMapper
     {
         if (e.timestampMs() > 0)
         {
-            w.name("timestamp").number(e.timestampMs());
+            w.name(AgUiTokens.TIMESTAMP).number(e.timestampMs());
         }
-        w.name("metadata").open().name("agentwire");
+        w.name(AgUiTokens.METADATA).open().name(AgUiTokens.AGENTWIRE);
         cursorObject(e, w, part, parts);
         w.close();
     }
@@ -351,29 +351,29 @@ final class AgUiEventMapper
     private static void cursorObject(final AgentEvent e, final AgUiFrames w, final int part, final int parts)
     {
         w.open()
-            .name("seq").number(e.seq())
-            .name("epoch").number(e.epoch())
-            .name("part").number(part)
-            .name("parts").number(parts);
+            .name(AgUiTokens.SEQ).number(e.seq())
+            .name(AgUiTokens.EPOCH).number(e.epoch())
+            .name(AgUiTokens.PART).number(part)
+            .name(AgUiTokens.PARTS).number(parts);
         if (e.stringOffset(AgentEvent.RUN_ID) >= 0)
         {
-            run(e, w.name("runId"));
-            thread(e, w.name("threadId"));
+            run(e, w.name(AgUiTokens.RUN_ID));
+            thread(e, w.name(AgUiTokens.THREAD_ID));
         }
         final DirectBuffer src = e.frameBuffer();
         final int room = e.stringOffset(AgentEvent.ROOM);
         if (room >= 0)
         {
-            w.name("room").utf8(src, room, e.stringLength(AgentEvent.ROOM));
+            w.name(AgUiTokens.ROOM).utf8(src, room, e.stringLength(AgentEvent.ROOM));
         }
         if (e.isBroadcast())
         {
-            w.name("broadcast").ascii("true");
+            w.name(AgUiTokens.BROADCAST).raw(AgUiTokens.TRUE);
         }
         final int id = e.stringOffset(AgentEvent.EVENT_ID);
         if (id >= 0)
         {
-            w.name("id").utf8(src, id, e.stringLength(AgentEvent.EVENT_ID));
+            w.name(AgUiTokens.ID).utf8(src, id, e.stringLength(AgentEvent.EVENT_ID));
         }
         w.close();
     }

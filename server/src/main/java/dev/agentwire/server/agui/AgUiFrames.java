@@ -49,19 +49,19 @@ final class AgUiFrames
     AgUiFrames begin()
     {
         frameAt = at;
-        at += WebSocketFrames.MAX_HEADER_LENGTH;
+        at = WebSocketFrames.payloadOffset(frameAt);
         out.putByte(at++, (byte)'{');
         firstField = true;
         return this;
     }
 
-    /** Opens a frame of an AG-UI event of {@code type} (its first field). */
-    AgUiFrames begin(final String type)
+    /** Opens a frame of an AG-UI event whose type member is {@code typeMember} ({@link AgUiTokens}). */
+    AgUiFrames begin(final byte[] typeMember)
     {
-        begin().name("type");
-        out.putByte(at++, (byte)'"');
-        at += JsonWriter.putAscii(out, at, type);
-        out.putByte(at++, (byte)'"');
+        begin();
+        out.putBytes(at, typeMember);
+        at += typeMember.length;
+        firstField = false;
         return this;
     }
 
@@ -69,26 +69,27 @@ final class AgUiFrames
     void end()
     {
         out.putByte(at++, (byte)'}');
-        final int bodyAt = frameAt + WebSocketFrames.MAX_HEADER_LENGTH;
-        final int payload = at - bodyAt;
-        final int header = WebSocketFrames.headerLength(payload);
-        out.putBytes(frameAt + header, out, bodyAt, payload);
-        WebSocketFrames.putHeader(out, frameAt, WebSocketFrames.TEXT, payload);
-        at = frameAt + header + payload;
+        at = frameAt + WebSocketFrames.finish(out, frameAt, at, WebSocketFrames.TEXT);
     }
 
-    /** Writes a field name (and the comma before it unless it is the object's first). */
-    AgUiFrames name(final String name)
+    /** Writes a field's name, {@code "name":} from {@link AgUiTokens} (and the comma before it, unless first). */
+    AgUiFrames name(final byte[] member)
     {
         if (!firstField)
         {
             out.putByte(at++, (byte)',');
         }
         firstField = false;
-        out.putByte(at++, (byte)'"');
-        at += JsonWriter.putAscii(out, at, name);
-        out.putByte(at++, (byte)'"');
-        out.putByte(at++, (byte)':');
+        out.putBytes(at, member);
+        at += member.length;
+        return this;
+    }
+
+    /** Writes bytes as they are: a literal value from {@link AgUiTokens}. */
+    AgUiFrames raw(final byte[] literal)
+    {
+        out.putBytes(at, literal);
+        at += literal.length;
         return this;
     }
 

@@ -93,8 +93,8 @@ public final class AgUiOutboundStage implements OutboundStage
         {
             prelude.onWelcome(lastSeq);
         }
-        notice(dst, offset, "agentwire.welcome").name("user").string(userId).name("epoch").number(epoch)
-            .name("seq").number(lastSeq);
+        notice(dst, offset, "agentwire.welcome").name(AgUiTokens.USER).string(userId).name(AgUiTokens.EPOCH).number(epoch)
+            .name(AgUiTokens.SEQ).number(lastSeq);
         return endNotice(offset);
     }
 
@@ -106,8 +106,8 @@ public final class AgUiOutboundStage implements OutboundStage
         {
             return 0; // the prelude's own replay: not news for the client
         }
-        notice(dst, offset, "agentwire.resumed").name("recovered").ascii(recovered ? "true" : "false")
-            .name("epoch").number(epoch).name("from").number(fromSeq).name("to").number(toSeq);
+        notice(dst, offset, "agentwire.resumed").name(AgUiTokens.RECOVERED).raw(recovered ? AgUiTokens.TRUE : AgUiTokens.FALSE)
+            .name(AgUiTokens.EPOCH).number(epoch).name(AgUiTokens.FROM).number(fromSeq).name(AgUiTokens.TO).number(toSeq);
         return endNotice(offset);
     }
 
@@ -115,7 +115,7 @@ public final class AgUiOutboundStage implements OutboundStage
     public int room(final MutableDirectBuffer dst, final int offset, final int capacity, final boolean joined,
         final String room)
     {
-        notice(dst, offset, joined ? "agentwire.joined" : "agentwire.left").name("room").string(room);
+        notice(dst, offset, joined ? "agentwire.joined" : "agentwire.left").name(AgUiTokens.ROOM).string(room);
         return endNotice(offset);
     }
 
@@ -123,7 +123,7 @@ public final class AgUiOutboundStage implements OutboundStage
     public int error(final MutableDirectBuffer dst, final int offset, final int capacity, final String code,
         final String message)
     {
-        notice(dst, offset, "agentwire.error").name("code").string(code).name("message").string(message);
+        notice(dst, offset, "agentwire.error").name(AgUiTokens.CODE).string(code).name(AgUiTokens.MESSAGE).string(message);
         return endNotice(offset);
     }
 
@@ -173,7 +173,8 @@ public final class AgUiOutboundStage implements OutboundStage
     /** Opens {@code CUSTOM <name>} with its value object (a notice's fields follow). */
     private AgUiFrames notice(final MutableDirectBuffer dst, final int offset, final String name)
     {
-        return frames.wrap(dst, offset).begin("CUSTOM").name("name").string(name).name("value").open();
+        return frames.wrap(dst, offset).begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).string(name)
+            .name(AgUiTokens.VALUE).open();
     }
 
     private int endNotice(final int offset)

@@ -318,7 +318,7 @@ final class AgUiPrelude
             {
                 run = runs.next();
                 final OpenRun open = run.getValue();
-                w.begin("RUN_STARTED").name("threadId").string(open.threadId).name("runId").string(run.getKey());
+                w.begin(AgUiTokens.TYPE_RUN_STARTED).name(AgUiTokens.THREAD_ID).string(open.threadId).name(AgUiTokens.RUN_ID).string(run.getKey());
                 metadata(w, open.seq, run.getKey(), open);
                 w.end();
                 parts = open.openParts.values().iterator();
@@ -327,8 +327,8 @@ final class AgUiPrelude
             {
                 // The prelude is whole: what follows is live. A client re-attaching to a run learns here that it
                 // has every open run it is going to be told of.
-                w.begin("CUSTOM").name("name").ascii("\"agentwire.live\"").name("value").open()
-                    .name("seq").number(liveSeq).name("openRuns").number(openRuns.size()).close();
+                w.begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).raw(AgUiTokens.AGENTWIRE_LIVE).name(AgUiTokens.VALUE).open()
+                    .name(AgUiTokens.SEQ).number(liveSeq).name(AgUiTokens.OPEN_RUNS).number(openRuns.size()).close();
                 w.end();
                 mode = PASS;
                 openRuns.clear();
@@ -342,12 +342,12 @@ final class AgUiPrelude
     /** {@code metadata: {agentwire: {seq, epoch, runId, threadId, prelude: true}}} of a prelude event. */
     private static void metadata(final AgUiFrames w, final long seq, final String runId, final OpenRun run)
     {
-        w.name("metadata").open().name("agentwire").open()
-            .name("seq").number(seq)
-            .name("epoch").number(run.epoch)
-            .name("runId").string(runId)
-            .name("threadId").string(run.threadId)
-            .name("prelude").ascii("true")
+        w.name(AgUiTokens.METADATA).open().name(AgUiTokens.AGENTWIRE).open()
+            .name(AgUiTokens.SEQ).number(seq)
+            .name(AgUiTokens.EPOCH).number(run.epoch)
+            .name(AgUiTokens.RUN_ID).string(runId)
+            .name(AgUiTokens.THREAD_ID).string(run.threadId)
+            .name(AgUiTokens.PRELUDE).raw(AgUiTokens.TRUE)
             .close().close();
     }
 }

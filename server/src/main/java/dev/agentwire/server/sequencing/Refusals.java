@@ -15,29 +15,44 @@ public final class Refusals
     /** An event of a batch after the one refused: it was not tried (a batch stops at its first refusal). */
     public static final long NOT_ATTEMPTED = -101;
 
-    private static final long[] CODES = {
-        PublishStatus.CLOSED, PublishStatus.RING_FULL, PublishStatus.INVALID_ARGUMENT, PublishStatus.DUPLICATE,
-        PublishStatus.RUN_NOT_STARTED, PublishStatus.RUN_ALREADY_STARTED, PublishStatus.RUN_COMPLETED,
-        PublishStatus.TOOL_CALL_UNKNOWN, PublishStatus.TOOL_CALL_DUPLICATE, PublishStatus.TOOL_CALLS_OPEN,
-        PublishStatus.TOO_MANY_RUNS, PublishStatus.TOO_MANY_TOOL_CALLS, UNAVAILABLE};
-    private static final int[] HTTP = {503, 503, 400, 400, 422, 422, 422, 422, 422, 422, 503, 422, 503};
-    private static final String[] MESSAGES = {
-        "the server is shutting down",
-        "the event spine is full; retry after the Retry-After delay",
-        "the event was refused: invalid_argument",
-        "the event was refused: duplicate",
-        "lifecycle rule run_not_started: the run has no agent_started yet",
-        "lifecycle rule run_already_started: agent_started was already published for this run",
-        "lifecycle rule run_completed: the run has completed; a new run needs a new run_id",
-        "lifecycle rule tool_call_unknown: tool_completed names no open tool_executing call",
-        "lifecycle rule tool_call_duplicate: this tool_call_id is already open",
-        "lifecycle rule tool_calls_open: agent_completed with outcome success while tool calls are open",
-        "limit too_many_runs: the server holds its most runs (maxRuns); retry after the Retry-After delay, as " +
-            "runs complete and their retention ends",
-        "limit too_many_tool_calls: the run holds its most open tool calls (maxToolCallsPerRun); complete some " +
-            "with tool_completed first",
-        "the cluster's Redis is unreachable or did not answer in time; nothing from this event on was " +
-            "accepted; retry after the Retry-After delay, with the same event ids"};
+    /** One row of the table: a refusal's code, the HTTP status that answers it and what a producer reads. */
+    private static final class Row
+    {
+        final long code;
+        final int httpStatus;
+        final String message;
+
+        Row(final long code, final int httpStatus, final String message)
+        {
+            this.code = code;
+            this.httpStatus = httpStatus;
+            this.message = message;
+        }
+    }
+
+    private static final Row[] ROWS = {
+        new Row(PublishStatus.CLOSED, 503, "the server is shutting down"),
+        new Row(PublishStatus.RING_FULL, 503, "the event spine is full; retry after the Retry-After delay"),
+        new Row(PublishStatus.INVALID_ARGUMENT, 400, "the event was refused: invalid_argument"),
+        new Row(PublishStatus.DUPLICATE, 400, "the event was refused: duplicate"),
+        new Row(PublishStatus.RUN_NOT_STARTED, 422,
+            "lifecycle rule run_not_started: the run has no agent_started yet"),
+        new Row(PublishStatus.RUN_ALREADY_STARTED, 422,
+            "lifecycle rule run_already_started: agent_started was already published for this run"),
+        new Row(PublishStatus.RUN_COMPLETED, 422,
+            "lifecycle rule run_completed: the run has completed; a new run needs a new run_id"),
+        new Row(PublishStatus.TOOL_CALL_UNKNOWN, 422,
+            "lifecycle rule tool_call_unknown: tool_completed names no open tool_executing call"),
+        new Row(PublishStatus.TOOL_CALL_DUPLICATE, 422,
+            "lifecycle rule tool_call_duplicate: this tool_call_id is already open"),
+        new Row(PublishStatus.TOOL_CALLS_OPEN, 422,
+            "lifecycle rule tool_calls_open: agent_completed with outcome success while tool calls are open"),
+        new Row(PublishStatus.TOO_MANY_RUNS, 503, "limit too_many_runs: the server holds its most runs (maxRuns); " +
+            "retry after the Retry-After delay, as runs complete and their retention ends"),
+        new Row(PublishStatus.TOO_MANY_TOOL_CALLS, 422, "limit too_many_tool_calls: the run holds its most open " +
+            "tool calls (maxToolCallsPerRun); complete some with tool_completed first"),
+        new Row(UNAVAILABLE, 503, "the cluster's Redis is unreachable or did not answer in time; nothing from " +
+            "this event on was accepted; retry after the Retry-After delay, with the same event ids")};
 
     private Refusals()
     {
@@ -70,11 +85,11 @@ public final class Refusals
         {
             return NOT_ATTEMPTED;
         }
-        for (final long code : CODES)
+        for (final Row row : ROWS)
         {
-            if (name(code).equals(name))
+            if (name(row.code).equals(name))
             {
-                return code;
+                return row.code;
             }
         }
         return PublishStatus.INVALID_ARGUMENT;
@@ -90,8 +105,8 @@ public final class Refusals
         {
             return 202;
         }
-        final int row = row(status);
-        return row < 0 ? 400 : HTTP[row];
+        final Row row = row(status);
+        return row == null ? 400 : row.httpStatus;
     }
 
     /** @return true when the refusal is temporary: answered 503 with {@code Retry-After}. */
@@ -103,19 +118,19 @@ public final class Refusals
     /** @return the message a producer reads for this refusal. */
     public static String message(final long status)
     {
-        final int row = row(status);
-        return row < 0 ? "the event was refused: " + name(status) : MESSAGES[row];
+        final Row row = row(status);
+        return row == null ? "the event was refused: " + name(status) : row.message;
     }
 
-    private static int row(final long status)
+    private static Row row(final long status)
     {
-        for (int i = 0; i < CODES.length; i++)
+        for (final Row row : ROWS)
         {
-            if (CODES[i] == status)
+            if (row.code == status)
             {
-                return i;
+                return row;
             }
         }
-        return -1;
+        return null;
     }
 }

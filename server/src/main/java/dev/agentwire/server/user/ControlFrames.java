@@ -1,24 +1,20 @@
 package dev.agentwire.server.user;
 
-import dev.agentwire.server.wire.JsonWriter;
 import dev.agentwire.server.websocket.WebSocketFrames;
+import dev.agentwire.server.wire.JsonWriter;
 import org.agrona.MutableDirectBuffer;
 
 /**
  * The text frames a user socket sends besides events (docs/PROTOCOL.md): welcome, resumed, joined, left, error and
- * pong, written into a buffer with their WebSocket header, allocating nothing. Each returns the frame's length, or
- * -1 when it does not fit in {@code capacity}.
+ * pong, written into a buffer with their WebSocket header the server's one way ({@link WebSocketFrames#finish}:
+ * the payload written after reserved header room, the header put in front), allocating nothing. Each returns the
+ * frame's length, or -1 when it may not fit in {@code capacity} (the bound counts each string at its worst, six
+ * bytes a character).
  */
 final class ControlFrames
 {
-    private static final String WELCOME = "{\"type\":\"welcome\",\"user\":";
-    private static final String RESUMED = "{\"type\":\"resumed\",\"recovered\":";
-    private static final String ERROR = "{\"type\":\"error\",\"code\":";
-    private static final String MESSAGE = ",\"message\":";
-    private static final String EPOCH = ",\"epoch\":";
-    private static final String SEQ = ",\"seq\":";
-    private static final String FROM = ",\"from\":";
-    private static final String TO = ",\"to\":";
+    /** Bytes of a control frame besides its strings, at most (field names, numbers, punctuation, header). */
+    private static final int FIXED_BYTES = 192;
 
     private ControlFrames()
     {
@@ -28,100 +24,86 @@ final class ControlFrames
         final MutableDirectBuffer dst, final int at, final int capacity, final String user, final long epoch,
         final long seq)
     {
-        final int body = WELCOME.length() + JsonWriter.stringLength(user) + EPOCH.length() +
-            JsonWriter.longLength(epoch) + SEQ.length() + JsonWriter.longLength(seq) + 1;
-        if (WebSocketFrames.headerLength(body) + body > capacity)
+        if (!fits(capacity, user, null))
         {
             return -1;
         }
-        int i = at + WebSocketFrames.putHeader(dst, at, WebSocketFrames.TEXT, body);
-        i += JsonWriter.putAscii(dst, i, WELCOME);
+        int i = WebSocketFrames.payloadOffset(at);
+        i += JsonWriter.putAscii(dst, i, "{\"type\":\"welcome\",\"user\":");
         i += JsonWriter.putString(dst, i, user);
-        i += JsonWriter.putAscii(dst, i, EPOCH);
+        i += JsonWriter.putAscii(dst, i, ",\"epoch\":");
         i += JsonWriter.putLong(dst, i, epoch);
-        i += JsonWriter.putAscii(dst, i, SEQ);
+        i += JsonWriter.putAscii(dst, i, ",\"seq\":");
         i += JsonWriter.putLong(dst, i, seq);
         dst.putByte(i++, (byte)'}');
-        return checked(at, i, body);
+        return WebSocketFrames.finish(dst, at, i, WebSocketFrames.TEXT);
     }
 
     static int resumed(
         final MutableDirectBuffer dst, final int at, final int capacity, final boolean recovered, final long epoch,
         final long from, final long to)
     {
-        final int body = RESUMED.length() + (recovered ? 4 : 5) + EPOCH.length() + JsonWriter.longLength(epoch) +
-            FROM.length() + JsonWriter.longLength(from) + TO.length() + JsonWriter.longLength(to) + 1;
-        if (WebSocketFrames.headerLength(body) + body > capacity)
+        if (!fits(capacity, null, null))
         {
             return -1;
         }
-        int i = at + WebSocketFrames.putHeader(dst, at, WebSocketFrames.TEXT, body);
-        i += JsonWriter.putAscii(dst, i, RESUMED);
+        int i = WebSocketFrames.payloadOffset(at);
+        i += JsonWriter.putAscii(dst, i, "{\"type\":\"resumed\",\"recovered\":");
         i += JsonWriter.putAscii(dst, i, recovered ? "true" : "false");
-        i += JsonWriter.putAscii(dst, i, EPOCH);
+        i += JsonWriter.putAscii(dst, i, ",\"epoch\":");
         i += JsonWriter.putLong(dst, i, epoch);
-        i += JsonWriter.putAscii(dst, i, FROM);
+        i += JsonWriter.putAscii(dst, i, ",\"from\":");
         i += JsonWriter.putLong(dst, i, from);
-        i += JsonWriter.putAscii(dst, i, TO);
+        i += JsonWriter.putAscii(dst, i, ",\"to\":");
         i += JsonWriter.putLong(dst, i, to);
         dst.putByte(i++, (byte)'}');
-        return checked(at, i, body);
+        return WebSocketFrames.finish(dst, at, i, WebSocketFrames.TEXT);
     }
 
     static int room(final MutableDirectBuffer dst, final int at, final int capacity, final boolean joined,
         final String room)
     {
-        final String head = joined ? "{\"type\":\"joined\",\"room\":" : "{\"type\":\"left\",\"room\":";
-        final int body = head.length() + JsonWriter.stringLength(room) + 1;
-        if (WebSocketFrames.headerLength(body) + body > capacity)
+        if (!fits(capacity, room, null))
         {
             return -1;
         }
-        int i = at + WebSocketFrames.putHeader(dst, at, WebSocketFrames.TEXT, body);
-        i += JsonWriter.putAscii(dst, i, head);
+        int i = WebSocketFrames.payloadOffset(at);
+        i += JsonWriter.putAscii(dst, i, joined ? "{\"type\":\"joined\",\"room\":" : "{\"type\":\"left\",\"room\":");
         i += JsonWriter.putString(dst, i, room);
         dst.putByte(i++, (byte)'}');
-        return checked(at, i, body);
+        return WebSocketFrames.finish(dst, at, i, WebSocketFrames.TEXT);
     }
 
     static int error(final MutableDirectBuffer dst, final int at, final int capacity, final String code,
         final String message)
     {
-        final int body = ERROR.length() + JsonWriter.stringLength(code) + MESSAGE.length() +
-            JsonWriter.stringLength(message) + 1;
-        if (WebSocketFrames.headerLength(body) + body > capacity)
+        if (!fits(capacity, code, message))
         {
             return -1;
         }
-        int i = at + WebSocketFrames.putHeader(dst, at, WebSocketFrames.TEXT, body);
-        i += JsonWriter.putAscii(dst, i, ERROR);
+        int i = WebSocketFrames.payloadOffset(at);
+        i += JsonWriter.putAscii(dst, i, "{\"type\":\"error\",\"code\":");
         i += JsonWriter.putString(dst, i, code);
-        i += JsonWriter.putAscii(dst, i, MESSAGE);
+        i += JsonWriter.putAscii(dst, i, ",\"message\":");
         i += JsonWriter.putString(dst, i, message);
         dst.putByte(i++, (byte)'}');
-        return checked(at, i, body);
+        return WebSocketFrames.finish(dst, at, i, WebSocketFrames.TEXT);
     }
 
     static int pong(final MutableDirectBuffer dst, final int at, final int capacity)
     {
-        final String body = "{\"type\":\"pong\"}";
-        if (2 + body.length() > capacity)
+        if (!fits(capacity, null, null))
         {
             return -1;
         }
-        int i = at + WebSocketFrames.putHeader(dst, at, WebSocketFrames.TEXT, body.length());
-        i += JsonWriter.putAscii(dst, i, body);
-        return i - at;
+        int i = WebSocketFrames.payloadOffset(at);
+        i += JsonWriter.putAscii(dst, i, "{\"type\":\"pong\"}");
+        return WebSocketFrames.finish(dst, at, i, WebSocketFrames.TEXT);
     }
 
-    /** The length computed for the header must be the length written: a mismatch is a bug here, caught at once. */
-    private static int checked(final int at, final int end, final int body)
+    /** @return true when a frame with these strings fits in {@code capacity} whatever they hold. */
+    private static boolean fits(final int capacity, final String a, final String b)
     {
-        final int length = end - at;
-        if (length != WebSocketFrames.headerLength(body) + body)
-        {
-            throw new IllegalStateException("frame length mismatch: body=" + body + " written=" + length);
-        }
-        return length;
+        return FIXED_BYTES + 6L * ((a == null ? 0 : a.length()) + (b == null ? 0 : b.length())) <= capacity;
     }
 }

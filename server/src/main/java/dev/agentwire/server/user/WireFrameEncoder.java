@@ -4,6 +4,7 @@ import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.FrameEncoder;
+import dev.agentwire.core.Utf8;
 import dev.agentwire.server.wire.JsonWriter;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import org.agrona.MutableDirectBuffer;
@@ -138,7 +139,7 @@ public final class WireFrameEncoder implements FrameEncoder
 
     private static int stringLength(final String value)
     {
-        return 2 + (value == null ? 0 : utf8Length(value));
+        return 2 + (value == null ? 0 : Utf8.length(value));
     }
 
     private static int putString(final MutableDirectBuffer dst, final int index, final String value)
@@ -148,66 +149,8 @@ public final class WireFrameEncoder implements FrameEncoder
             dst.putShort(index, (short)0, java.nio.ByteOrder.BIG_ENDIAN);
             return 2;
         }
-        int at = index + 2;
-        for (int i = 0, n = value.length(); i < n; i++)
-        {
-            final char c = value.charAt(i);
-            if (c < 0x80)
-            {
-                dst.putByte(at++, (byte)c);
-            }
-            else if (c < 0x800)
-            {
-                dst.putByte(at++, (byte)(0xC0 | (c >> 6)));
-                dst.putByte(at++, (byte)(0x80 | (c & 0x3F)));
-            }
-            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1)))
-            {
-                final int cp = Character.toCodePoint(c, value.charAt(++i));
-                dst.putByte(at++, (byte)(0xF0 | (cp >> 18)));
-                dst.putByte(at++, (byte)(0x80 | ((cp >> 12) & 0x3F)));
-                dst.putByte(at++, (byte)(0x80 | ((cp >> 6) & 0x3F)));
-                dst.putByte(at++, (byte)(0x80 | (cp & 0x3F)));
-            }
-            else if (Character.isSurrogate(c))
-            {
-                dst.putByte(at++, (byte)'?');
-            }
-            else
-            {
-                dst.putByte(at++, (byte)(0xE0 | (c >> 12)));
-                dst.putByte(at++, (byte)(0x80 | ((c >> 6) & 0x3F)));
-                dst.putByte(at++, (byte)(0x80 | (c & 0x3F)));
-            }
-        }
-        dst.putShort(index, (short)(at - index - 2), java.nio.ByteOrder.BIG_ENDIAN);
-        return at - index;
-    }
-
-    private static int utf8Length(final String value)
-    {
-        int bytes = 0;
-        for (int i = 0, n = value.length(); i < n; i++)
-        {
-            final char c = value.charAt(i);
-            if (c < 0x80)
-            {
-                bytes++;
-            }
-            else if (c < 0x800)
-            {
-                bytes += 2;
-            }
-            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1)))
-            {
-                bytes += 4;
-                i++;
-            }
-            else
-            {
-                bytes += Character.isSurrogate(c) ? 1 : 3;
-            }
-        }
-        return bytes;
+        final int length = Utf8.put(dst, index + 2, value);
+        dst.putShort(index, (short)length, java.nio.ByteOrder.BIG_ENDIAN);
+        return 2 + length;
     }
 }

@@ -74,6 +74,37 @@ public final class WebSocketFrames
         return 10;
     }
 
+    /**
+     * Where a frame's payload starts when its length is not known until it is written: room for the largest header
+     * is reserved in front of it ({@link #finish} closes it). The one way the server writes a frame of unknown
+     * length.
+     */
+    public static int payloadOffset(final int frameOffset)
+    {
+        return frameOffset + MAX_HEADER_LENGTH;
+    }
+
+    /**
+     * Finishes a frame whose payload was written from {@link #payloadOffset}: puts the header in front of it and
+     * moves the payload back over the room the header did not need.
+     *
+     * @param payloadEnd where the payload's last byte was written, plus one.
+     * @return the frame's length.
+     */
+    public static int finish(final MutableDirectBuffer dst, final int frameOffset, final int payloadEnd,
+        final int opcode)
+    {
+        final int payloadAt = payloadOffset(frameOffset);
+        final int payload = payloadEnd - payloadAt;
+        final int header = headerLength(payload);
+        if (header != MAX_HEADER_LENGTH)
+        {
+            dst.putBytes(frameOffset + header, dst, payloadAt, payload);
+        }
+        putHeader(dst, frameOffset, opcode, payload);
+        return header + payload;
+    }
+
     /** @return the reason this server gives with a close code the protocol itself uses. */
     public static String reason(final int code)
     {

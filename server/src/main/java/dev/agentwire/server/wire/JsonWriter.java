@@ -1,5 +1,6 @@
 package dev.agentwire.server.wire;
 
+import dev.agentwire.core.Utf8;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -7,8 +8,8 @@ import org.agrona.MutableDirectBuffer;
  * Writes JSON straight into a buffer, allocating nothing: for what the server sends on every event and answer.
  * Lengths can be computed before writing ({@link #stringLength}, {@link #longLength}), so a frame header that
  * carries the length can be written first. Strings are escaped as Jackson escapes them (quote, backslash, the
- * control characters: {@code \b \t \n \f \r} short, the rest {@code \}{@code u00XX}) and written as UTF-8; a lone
- * surrogate becomes {@code ?}.
+ * control characters: {@code \b \t \n \f \r} short, the rest {@code \}{@code u00XX}) and written as UTF-8 by
+ * core's {@link Utf8}, the one encoder; a lone surrogate becomes {@code ?}.
  */
 public final class JsonWriter
 {
@@ -27,39 +28,21 @@ public final class JsonWriter
             return NULL.length;
         }
         int bytes = 2;
-        for (int i = 0, n = value.length(); i < n; i++)
+        int run = 0;
+        final int n = value.length();
+        for (int i = 0; i < n; i++)
         {
             final char c = value.charAt(i);
-            if (c < 0x20)
+            if (c < 0x20 || c == '"' || c == '\\')
             {
-                bytes += shortEscape(c) != 0 ? 2 : 6;
-            }
-            else if (c == '"' || c == '\\')
-            {
-                bytes += 2;
-            }
-            else if (c < 0x80)
-            {
-                bytes++;
-            }
-            else if (c < 0x800)
-            {
-                bytes += 2;
-            }
-            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1)))
-            {
-                bytes += 4;
-                i++;
-            }
-            else
-            {
-                bytes += Character.isSurrogate(c) ? 1 : 3;
+                bytes += Utf8.length(value, run, i) + (c >= 0x20 || shortEscape(c) != 0 ? 2 : 6);
+                run = i + 1;
             }
         }
-        return bytes;
+        return bytes + Utf8.length(value, run, n);
     }
 
-    /** Writes a JSON string (or {@code null}). @return bytes written. */
+    /** Writes a JSON string (or {@code null}): escaped here, encoded by {@link Utf8}. @return bytes written. */
     public static int putString(final MutableDirectBuffer dst, final int index, final CharSequence value)
     {
         if (value == null)
@@ -69,61 +52,45 @@ public final class JsonWriter
         }
         int at = index;
         dst.putByte(at++, (byte)'"');
-        for (int i = 0, n = value.length(); i < n; i++)
+        int run = 0;
+        final int n = value.length();
+        for (int i = 0; i < n; i++)
         {
             final char c = value.charAt(i);
-            if (c < 0x20)
+            if (c < 0x20 || c == '"' || c == '\\')
             {
-                final char escape = shortEscape(c);
-                dst.putByte(at++, (byte)'\\');
-                if (escape != 0)
-                {
-                    dst.putByte(at++, (byte)escape);
-                }
-                else
-                {
-                    dst.putByte(at++, (byte)'u');
-                    dst.putByte(at++, (byte)'0');
-                    dst.putByte(at++, (byte)'0');
-                    dst.putByte(at++, HEX[c >> 4]);
-                    dst.putByte(at++, HEX[c & 0xF]);
-                }
-            }
-            else if (c == '"' || c == '\\')
-            {
-                dst.putByte(at++, (byte)'\\');
-                dst.putByte(at++, (byte)c);
-            }
-            else if (c < 0x80)
-            {
-                dst.putByte(at++, (byte)c);
-            }
-            else if (c < 0x800)
-            {
-                dst.putByte(at++, (byte)(0xC0 | (c >> 6)));
-                dst.putByte(at++, (byte)(0x80 | (c & 0x3F)));
-            }
-            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1)))
-            {
-                final int cp = Character.toCodePoint(c, value.charAt(++i));
-                dst.putByte(at++, (byte)(0xF0 | (cp >> 18)));
-                dst.putByte(at++, (byte)(0x80 | ((cp >> 12) & 0x3F)));
-                dst.putByte(at++, (byte)(0x80 | ((cp >> 6) & 0x3F)));
-                dst.putByte(at++, (byte)(0x80 | (cp & 0x3F)));
-            }
-            else if (Character.isSurrogate(c))
-            {
-                dst.putByte(at++, (byte)'?');
-            }
-            else
-            {
-                dst.putByte(at++, (byte)(0xE0 | (c >> 12)));
-                dst.putByte(at++, (byte)(0x80 | ((c >> 6) & 0x3F)));
-                dst.putByte(at++, (byte)(0x80 | (c & 0x3F)));
+                // The chars before it need no escaping: one run of UTF-8 (a run never splits a surrogate pair).
+                at += Utf8.put(dst, at, value, run, i);
+                at += putEscape(dst, at, c);
+                run = i + 1;
             }
         }
+        at += Utf8.put(dst, at, value, run, n);
         dst.putByte(at++, (byte)'"');
         return at - index;
+    }
+
+    /** Writes the escape of a quote, a backslash or a control character. @return bytes written. */
+    private static int putEscape(final MutableDirectBuffer dst, final int index, final int c)
+    {
+        dst.putByte(index, (byte)'\\');
+        if (c == '"' || c == '\\')
+        {
+            dst.putByte(index + 1, (byte)c);
+            return 2;
+        }
+        final char escape = shortEscape((char)c);
+        if (escape != 0)
+        {
+            dst.putByte(index + 1, (byte)escape);
+            return 2;
+        }
+        dst.putByte(index + 1, (byte)'u');
+        dst.putByte(index + 2, (byte)'0');
+        dst.putByte(index + 3, (byte)'0');
+        dst.putByte(index + 4, HEX[c >> 4]);
+        dst.putByte(index + 5, HEX[c & 0xF]);
+        return 6;
     }
 
     /**
@@ -150,28 +117,30 @@ public final class JsonWriter
     public static int putCompact(
         final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int to)
     {
+        // Runs without whitespace are copied whole: JSON a producer sent compact is one copy.
         int at = index;
+        int run = from;
         int i = from;
         while (i < to)
         {
             final byte b = src.getByte(i);
             if (b == '"')
             {
-                final int end = JsonScan.skipString(src, i, to);
-                dst.putBytes(at, src, i, end - i);
-                at += end - i;
-                i = end;
+                i = JsonScan.skipString(src, i, to);
+            }
+            else if (b == ' ' || b == '\n' || b == '\r' || b == '\t')
+            {
+                dst.putBytes(at, src, run, i - run);
+                at += i - run;
+                run = ++i;
             }
             else
             {
-                if (b != ' ' && b != '\n' && b != '\r' && b != '\t')
-                {
-                    dst.putByte(at++, b);
-                }
                 i++;
             }
         }
-        return at - index;
+        dst.putBytes(at, src, run, to - run);
+        return at + to - run - index;
     }
 
     /**
@@ -248,37 +217,20 @@ public final class JsonWriter
         final MutableDirectBuffer dst, final int index, final DirectBuffer src, final int from, final int to)
     {
         int at = index;
+        int run = from;
         for (int i = from; i < to; i++)
         {
             final byte b = src.getByte(i);
-            if (b == '"' || b == '\\')
+            if (b == '"' || b == '\\' || (b >= 0 && b < 0x20))
             {
-                dst.putByte(at++, (byte)'\\');
-                dst.putByte(at++, b);
-            }
-            else if (b >= 0 && b < 0x20)
-            {
-                final char escape = shortEscape((char)b);
-                dst.putByte(at++, (byte)'\\');
-                if (escape != 0)
-                {
-                    dst.putByte(at++, (byte)escape);
-                }
-                else
-                {
-                    dst.putByte(at++, (byte)'u');
-                    dst.putByte(at++, (byte)'0');
-                    dst.putByte(at++, (byte)'0');
-                    dst.putByte(at++, HEX[b >> 4]);
-                    dst.putByte(at++, HEX[b & 0xF]);
-                }
-            }
-            else
-            {
-                dst.putByte(at++, b);
+                dst.putBytes(at, src, run, i - run);
+                at += i - run;
+                at += putEscape(dst, at, b);
+                run = i + 1;
             }
         }
-        return at - index;
+        dst.putBytes(at, src, run, to - run);
+        return at + to - run - index;
     }
 
     /** @return the digits (and sign) {@code value} takes in decimal. */
