@@ -5,12 +5,15 @@
 #
 #   benchmarks/profile.sh                                   # unicast, 10,000 connections, 5,000 events/s, 30 s
 #   CONNS=1000 RATE=2000 WORKLOAD=room10 benchmarks/profile.sh
+#   TARGET=agentwire-agui CONNS=1000 RATE=10000 benchmarks/profile.sh   # the AG-UI socket
 #
 # Never run in CI. Writes $OUT/agentwire.jfr and $OUT/profile.txt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/benchmarks/results/profile-$(date +%F)}"
 CONNS="${CONNS:-10000}"
+# The user protocol profiled: agentwire (/v1/ws) or agentwire-agui (/v1/ag-ui).
+TARGET="${TARGET:-agentwire}"
 WORKLOAD="${WORKLOAD:-unicast}"
 RATE="${RATE:-5000}"
 SECONDS_TO_RECORD="${SECONDS_TO_RECORD:-30}"
@@ -39,7 +42,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
-taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire \
+taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$TARGET" \
     --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$RATE" \
     --step-seconds "$SECONDS_TO_RECORD" --warmup-seconds 10 --jwt-secret "$SECRET" --producer-key "$KEY" \
     --server-pid "$pid" | tee "$OUT/load.txt"

@@ -12,7 +12,20 @@ import dev.agentwire.server.sequencing.Sequencer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -112,14 +125,70 @@ class ServerArchitectureTest
             .check(server);
     }
 
+    /**
+     * docs/ARCHITECTURE.md's package table is the rule: each server package imports only the server packages its
+     * "may import" column lists, and every server package has a row. The docs cannot drift from the code, since
+     * the test reads them.
+     */
     @Test
-    void shouldKeepTheSharedPackagesLeaves()
+    void shouldImportOnlyWhatTheArchitectureTableAllows() throws IOException
     {
-        noClasses().that().resideInAnyPackage(SERVER + ".http..", SERVER + ".ops..", SERVER + ".websocket..")
-            .should().dependOnClassesThat().resideInAnyPackage(
-                SERVER + ".auth..", SERVER + ".user..", SERVER + ".ingest..", SERVER + ".sequencing..",
-                SERVER + ".runtime..", SERVER + ".cluster..", SERVER + ".demo..")
-            .check(server);
+        final Map<String, Set<String>> table = mayImport();
+        final Set<String> packages = new TreeSet<>();
+        for (final JavaClass type : server)
+        {
+            final String name = type.getPackageName();
+            if (name.startsWith(SERVER + "."))
+            {
+                packages.add(name.substring(SERVER.length() + 1).split("\\.")[0]);
+            }
+        }
+        assertEquals(packages, table.keySet(),
+            "every server package has a row in docs/ARCHITECTURE.md's table, and every row a package");
+        for (final Map.Entry<String, Set<String>> row : table.entrySet())
+        {
+            final List<String> forbidden = new ArrayList<>();
+            for (final String other : packages)
+            {
+                if (!other.equals(row.getKey()) && !row.getValue().contains(other))
+                {
+                    forbidden.add(SERVER + "." + other + "..");
+                }
+            }
+            forbidden.add(SERVER); // the root only wires: nothing below it imports it
+            noClasses().that().resideInAPackage(SERVER + "." + row.getKey() + "..")
+                .should().dependOnClassesThat().resideInAnyPackage(forbidden.toArray(new String[0]))
+                .because("docs/ARCHITECTURE.md: ." + row.getKey() + " may import " + row.getValue())
+                .check(server);
+        }
+    }
+
+    /** The table's rows: {@code | `.user` | owns | `.http`, `.auth`, …, Undertow |} → user → {http, auth, …}. */
+    private static Map<String, Set<String>> mayImport() throws IOException
+    {
+        final Map<String, Set<String>> table = new TreeMap<>();
+        final Pattern row = Pattern.compile("^\\| `\\.([a-z]+)` \\|.*\\| ([^|]*) \\|$");
+        final Pattern allowed = Pattern.compile("`\\.([a-z]+)`");
+        for (final String line : Files.readAllLines(Path.of("..", "docs", "ARCHITECTURE.md")))
+        {
+            final Matcher m = row.matcher(line);
+            if (m.matches())
+            {
+                final Set<String> imports = new TreeSet<>();
+                final Matcher a = allowed.matcher(m.group(2));
+                while (a.find())
+                {
+                    imports.add(a.group(1));
+                }
+                table.put(m.group(1), imports);
+            }
+        }
+        return table;
+    }
+
+    @Test
+    void shouldKeepTheFramingFreeOfMetricsAndJson()
+    {
         // The framing knows nothing of metrics or JSON: RFC 6455 over XNIO (and the shared HTTP answers).
         noClasses().that().resideInAPackage(SERVER + ".websocket..")
             .should().dependOnClassesThat().resideInAnyPackage(SERVER + ".ops..", "com.fasterxml..")
