@@ -186,4 +186,20 @@ class AgUiMappingTest
         assertEquals("agentwire.error", error.get("name").asText());
         assertEquals("unknown_type", error.get("value").get("code").asText());
     }
+
+    @Test
+    void shouldMapAGroupLargerThanTheSocketsBufferWholeAndInOrder() throws Exception
+    {
+        final WsClient ida = agUi("ida");
+        // 300,000 quotes: the text escaped is 600 KB, and the group's bound passes the socket's 1 MiB buffer.
+        final String text = "\"".repeat(300_000);
+        publish("ida", "agent_started", "big", null, null, "{}");
+        publish("ida", "agent_thinking", "big", null, null, "{\"text\":\"" + "\\\"".repeat(300_000) + "\"}");
+        publish("ida", "app.after", null, null, null, "{\"n\":1}");
+        final List<JsonNode> events = ida.collect(m -> true, 1 + 5 + 1, 20_000);
+        assertEquals("REASONING_MESSAGE_CONTENT", events.get(3).get("type").asText());
+        assertEquals(text, events.get(3).get("delta").asText(), "the whole text, escaped and read back");
+        assertEquals("REASONING_END", events.get(5).get("type").asText());
+        assertEquals("app.after", events.get(6).get("name").asText(), "what follows comes after, in order");
+    }
 }

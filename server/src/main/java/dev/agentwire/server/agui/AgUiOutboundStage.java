@@ -13,9 +13,10 @@ import org.agrona.MutableDirectBuffer;
  * the subscription's notices become {@code CUSTOM agentwire.<notice>} events, and a connection opened without a
  * cursor first gets a prelude ({@link AgUiPrelude}).
  * <p>
- * Output goes to the I/O thread's buffer, not the connection's: an event's group can be larger than the socket's
- * write buffer, and a buffer per connection would keep the largest group it ever wrote. A buffer grown past
- * {@link #RETAINED_BYTES} by one large group is dropped after use. Allocates nothing per event in steady state.
+ * Output goes straight into the socket's write buffer when a group surely fits there (a bound from the event's
+ * sizes: each value at most twice, escaped); a group that may not, and the prelude, go to an I/O thread's buffer
+ * that grows (not the connection's: a buffer per connection would keep the largest group it ever wrote), and a
+ * buffer grown past {@link #RETAINED_BYTES} is dropped after use. Allocates nothing per event in steady state.
  * Threading: the connection's I/O thread only.
  */
 public final class AgUiOutboundStage implements OutboundStage
@@ -29,6 +30,10 @@ public final class AgUiOutboundStage implements OutboundStage
     /** Null for a connection that gave a cursor (no prelude). */
     private AgUiPrelude prelude;
     private int budgetBytes = Integer.MAX_VALUE;
+    /** Where the last write went ({@link #output}): the socket's buffer, or the thread's growing one. */
+    private MutableDirectBuffer lastOutput;
+    /** Set when the next event's group may not fit in an empty socket buffer: it goes to the thread's buffer. */
+    private boolean needsLargeBuffer;
 
     private AgUiOutboundStage(final boolean prelude)
     {
@@ -48,6 +53,12 @@ public final class AgUiOutboundStage implements OutboundStage
     @Override
     public MutableDirectBuffer output(final MutableDirectBuffer socketBuffer)
     {
+        return lastOutput != null ? lastOutput : socketBuffer;
+    }
+
+    /** @return the I/O thread's growing buffer, renewed when one large group left it over {@link #RETAINED_BYTES}. */
+    private static ExpandableArrayBuffer largeBuffer()
+    {
         ExpandableArrayBuffer buffer = OUTPUT.get();
         if (buffer.capacity() > RETAINED_BYTES)
         {
@@ -66,8 +77,17 @@ public final class AgUiOutboundStage implements OutboundStage
         {
             prelude.beginDrain();
         }
-        // The output buffer grows as it is written: the budget, checked per event, bounds a drain.
-        return subscription.encodeTo(out, 0, Integer.MAX_VALUE, connection);
+        lastOutput = null;
+        needsLargeBuffer = false;
+        final int bytes = subscription.encodeTo(out, 0, capacityBytes, connection);
+        if (bytes > 0 || !needsLargeBuffer)
+        {
+            return bytes;
+        }
+        // The next group may be larger than the socket's buffer: it alone goes to the thread's growing buffer.
+        final ExpandableArrayBuffer large = largeBuffer();
+        lastOutput = large;
+        return subscription.encodeTo(large, 0, Integer.MAX_VALUE, connection);
     }
 
     @Override
@@ -80,6 +100,11 @@ public final class AgUiOutboundStage implements OutboundStage
         if (prelude != null && prelude.isWriting() || offset >= budgetBytes)
         {
             return -1; // behind the prelude, or past this drain's budget: the next drain takes it
+        }
+        if (capacity < maxGroupBytes(event))
+        {
+            needsLargeBuffer = offset == 0;
+            return -1; // may not fit: the next drain (or, first in a drain, the thread's growing buffer) takes it
         }
         AgUiEventMapper.map(event, frames.wrap(dst, offset));
         return written(offset);
@@ -147,8 +172,11 @@ public final class AgUiOutboundStage implements OutboundStage
     }
 
     @Override
-    public int writeBacklog(final MutableDirectBuffer out, final int budgetBytes)
+    public int writeBacklog(final MutableDirectBuffer socketBuffer, final int budgetBytes)
     {
+        // Prelude parts hold producers' start fields, of any size: they go to the thread's growing buffer.
+        final ExpandableArrayBuffer out = largeBuffer();
+        lastOutput = out;
         prelude.write(frames.wrap(out, 0), budgetBytes);
         final int written = written(0);
         if (!prelude.isTracking() && !prelude.isWriting())
@@ -168,11 +196,28 @@ public final class AgUiOutboundStage implements OutboundStage
     public void release()
     {
         frames.release();
+        lastOutput = null;
+    }
+
+    /**
+     * @return the most bytes an event's AG-UI group can take: its payload at most four times (a value appears at
+     *         most twice, escaping at most doubles it; base64 is 4/3), and its strings escaped at worst in each of
+     *         the group's five members, with the fixed text of each.
+     */
+    private static int maxGroupBytes(final AgentEvent event)
+    {
+        int strings = 0;
+        for (int field = AgentEvent.TYPE; field <= AgentEvent.ROOM; field++)
+        {
+            strings += event.stringLength(field);
+        }
+        return 4 * Math.max(event.payloadLength(), event.frameLength()) + 5 * (512 + 6 * strings);
     }
 
     /** Opens {@code CUSTOM <name>} with its value object (a notice's fields follow). */
     private AgUiFrames notice(final MutableDirectBuffer dst, final int offset, final String name)
     {
+        lastOutput = dst == lastOutput ? lastOutput : null;
         return frames.wrap(dst, offset).begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).string(name)
             .name(AgUiTokens.VALUE).open();
     }

@@ -10,20 +10,23 @@ import org.agrona.MutableDirectBuffer;
  * (the {@code agui} package's stage). The connection owns the socket, the subscription, limits and metrics; the stage
  * only turns what the subscription holds into the bytes its protocol sends.
  * <p>
- * Each method that writes returns the bytes written, or -1 when they do not fit in the room given (the connection
- * tries again with more room, or at its next drain). Threading: the connection's I/O thread only.
+ * Each method that writes is given the I/O thread's write buffer and returns the bytes written (or -1 when they do
+ * not fit in the room given: the connection tries again at its next drain); {@link #output} then says where they
+ * are. Threading: the connection's I/O thread only.
  */
 public interface OutboundStage
 {
     /**
      * @param socketBuffer the I/O thread's write buffer.
-     * @return where this stage writes: the socket's buffer itself, or a larger buffer of the stage's own whose bytes
-     *         the connection copies to the socket in pieces (valid until the next call on this thread).
+     * @return where the last write put its bytes: the socket's buffer itself, or a larger buffer of the stage's own
+     *         (a group larger than the socket's buffer) whose bytes the connection copies to the socket in pieces
+     *         (valid until the next call on this thread).
      */
     MutableDirectBuffer output(MutableDirectBuffer socketBuffer);
 
     /**
-     * Writes what the subscription has ready into {@code out} at 0.
+     * Writes what the subscription has ready into {@code out} at 0 (or, for what does not fit there, into a buffer
+     * of its own: see {@link #output}).
      *
      * @param budgetBytes   what one drain should write (a send window); one event may pass it.
      * @param capacityBytes room in {@code out}, for an event larger than the budget.
