@@ -14,7 +14,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -131,31 +130,6 @@ public final class LoadTool implements Callable<Integer>
         System.exit(new CommandLine(new LoadTool()).execute(args));
     }
 
-    /** One ladder step's outcome. */
-    public static final class Step
-    {
-        public int rate;
-        public long offeredEvents;
-        public long expectedDeliveries;
-        public long deliveries;
-        public double deliveredRatio;
-        public double p50Ms;
-        public double p99Ms;
-        public double p999Ms;
-        public double maxMs;
-        /** Seqs skipped on a connection: events of its stream it never received. Must be 0. */
-        public long gaps;
-        /** Events received again (a seq not above the last seen). Must be 0. */
-        public long duplicates;
-        /** Events that reached a connection they were not addressed to. Must be 0. */
-        public long foreign;
-        public double serverCpuMicrosPerDelivery = -1;
-        public double redisCpuMicrosPerEvent = -1;
-        public double clientCpuCores;
-        public boolean clientSaturated;
-        public boolean sustainable;
-    }
-
     @Override
     public Integer call() throws Exception
     {
@@ -173,10 +147,10 @@ public final class LoadTool implements Callable<Integer>
             }
         }
         filler = "x".repeat(Math.max(0, payloadBytes - 42));
-        final long rssBeforeKb = rssKb();
+        final long rssBeforeKb = ProcStats.pssKb(serverPid, gcBeforeRss);
         openConnections();
         Thread.sleep(1_000);
-        final long rssAfterKb = rssKb();
+        final long rssAfterKb = ProcStats.pssKb(serverPid, gcBeforeRss);
         if ("room10".equals(workload))
         {
             joinRooms();
@@ -191,11 +165,11 @@ public final class LoadTool implements Callable<Integer>
             runStep(rates[0], recipientsPerEvent);
             stepSeconds = measuredSeconds;
         }
-        final List<Step> steps = new ArrayList<>();
+        final List<LoadStep> steps = new ArrayList<>();
         int failedInARow = 0;
         for (final int rate : rates)
         {
-            final Step step = runStep(rate, recipientsPerEvent);
+            final LoadStep step = runStep(rate, recipientsPerEvent);
             steps.add(step);
             System.out.printf("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
                     "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores gaps=%d duplicates=%d " +
@@ -210,7 +184,7 @@ public final class LoadTool implements Callable<Integer>
             }
         }
         int maxSustainable = 0;
-        for (final Step step : steps)
+        for (final LoadStep step : steps)
         {
             if (step.sustainable && !step.clientSaturated)
             {
@@ -238,7 +212,7 @@ public final class LoadTool implements Callable<Integer>
         return 0;
     }
 
-    private Step runStep(final int rate, final int recipientsPerEvent) throws Exception
+    private LoadStep runStep(final int rate, final int recipientsPerEvent) throws Exception
     {
         latency.getIntervalHistogram();
         final long deliveredBefore = delivered.sum();
@@ -247,7 +221,7 @@ public final class LoadTool implements Callable<Integer>
         final long foreignBefore = foreign.sum();
         final long serverCpuBefore = serverCpuMicros();
         final long redisCpuBefore = ProcStats.cpuMicros(redisPid);
-        final long clientCpuBefore = clientCpuNanos();
+        final long clientCpuBefore = ProcStats.selfCpuNanos();
         final long startNs = System.nanoTime();
         final long events = (long)rate * stepSeconds;
         final Semaphore inFlight = new Semaphore(64);
@@ -290,7 +264,7 @@ public final class LoadTool implements Callable<Integer>
         }
         final long wallNs = System.nanoTime() - startNs;
         final Histogram histogram = latency.getIntervalHistogram();
-        final Step step = new Step();
+        final LoadStep step = new LoadStep();
         step.rate = rate;
         step.offeredEvents = events;
         step.expectedDeliveries = expected;
@@ -311,7 +285,7 @@ public final class LoadTool implements Callable<Integer>
         {
             step.redisCpuMicrosPerEvent = (ProcStats.cpuMicros(redisPid) - redisCpuBefore) / (double)events;
         }
-        step.clientCpuCores = (clientCpuNanos() - clientCpuBefore) / (double)wallNs;
+        step.clientCpuCores = (ProcStats.selfCpuNanos() - clientCpuBefore) / (double)wallNs;
         step.clientSaturated = step.clientCpuCores >= 0.9 * Runtime.getRuntime().availableProcessors();
         // Sustainable: (almost) everything delivered, p99 within 50 ms, and every event in order, once, only to its
         // owner. The last three are the server's promise, not a performance figure: any violation fails the step.
@@ -417,7 +391,7 @@ public final class LoadTool implements Callable<Integer>
                     return;
                 }
             }
-            final long intendedNs = intendedTime(frame, from, to);
+            final long intendedNs = FrameFields.intendedTime(frame, from, to);
             if (intendedNs != Long.MIN_VALUE)
             {
                 latency.recordValue(Math.max(0, nowNs - intendedNs));
@@ -439,7 +413,7 @@ public final class LoadTool implements Callable<Integer>
     private void checkIntegrity(
         final ByteBuffer frame, final int from, final int to, final NioReceiver.Connection connection)
     {
-        final long seq = numberAfter(frame, from, to, SEQ_FIELD);
+        final long seq = FrameFields.numberAfter(frame, from, to, FrameFields.SEQ_FIELD);
         if (seq != Long.MIN_VALUE)
         {
             if (seq <= connection.lastSeq)
@@ -455,47 +429,13 @@ public final class LoadTool implements Callable<Integer>
                 connection.lastSeq = seq;
             }
         }
-        final long addressee = numberAfter(frame, from, to, ADDRESSEE_FIELD);
+        final long addressee = FrameFields.numberAfter(frame, from, to, FrameFields.ADDRESSEE_FIELD);
         final long expected = "unicast".equals(workload) ? connection.index :
             "room10".equals(workload) ? connection.index / 10 : -1;
         if (addressee != expected)
         {
             foreign.increment();
         }
-    }
-
-    private static final byte[] SEQ_FIELD = "\"seq\":".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] ADDRESSEE_FIELD = "\"a\":".getBytes(StandardCharsets.US_ASCII);
-
-    /** The integer after the first occurrence of {@code field} in the frame, or Long.MIN_VALUE. */
-    static long numberAfter(final ByteBuffer frame, final int from, final int to, final byte[] field)
-    {
-        outer:
-        for (int i = from; i + field.length < to; i++)
-        {
-            for (int k = 0; k < field.length; k++)
-            {
-                if (frame.get(i + k) != field[k])
-                {
-                    continue outer;
-                }
-            }
-            int j = i + field.length;
-            final boolean negative = frame.get(j) == '-';
-            if (negative)
-            {
-                j++;
-            }
-            final int digitsFrom = j;
-            long value = 0;
-            while (j < to && frame.get(j) >= '0' && frame.get(j) <= '9')
-            {
-                value = value * 10 + (frame.get(j) - '0');
-                j++;
-            }
-            return j > digitsFrom ? (negative ? -value : value) : Long.MIN_VALUE;
-        }
-        return Long.MIN_VALUE;
     }
 
     private void markReady(final NioReceiver.Connection connection)
@@ -505,21 +445,6 @@ public final class LoadTool implements Callable<Integer>
             connection.ready = true;
             ready.incrementAndGet();
         }
-    }
-
-    private long rssKb() throws Exception
-    {
-        if (gcBeforeRss && serverPid > 0)
-        {
-            final Process jcmd = new ProcessBuilder("jcmd", Long.toString(serverPid), "GC.run")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!jcmd.waitFor(30, TimeUnit.SECONDS))
-            {
-                jcmd.destroyForcibly();
-            }
-            Thread.sleep(500);
-        }
-        return ProcStats.pssKb(serverPid);
     }
 
     /** Server CPU: the target process plus any other nodes. */
@@ -563,73 +488,5 @@ public final class LoadTool implements Callable<Integer>
             .expirationTime(new Date(System.currentTimeMillis() + 3_600_000)).build());
         jwt.sign(new MACSigner(jwtSecret.getBytes(StandardCharsets.UTF_8)));
         return jwt.serialize();
-    }
-
-    private static long clientCpuNanos()
-    {
-        final java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean ?
-            ((com.sun.management.OperatingSystemMXBean)os).getProcessCpuTime() : 0;
-    }
-
-    /** As {@link #intendedTime(CharSequence)}, on the frame's bytes (ASCII digits), without decoding. */
-    static long intendedTime(final ByteBuffer frame, final int from, final int to)
-    {
-        for (int i = from; i + 4 < to; i++)
-        {
-            if (frame.get(i) == '"' && frame.get(i + 1) == 't' && frame.get(i + 2) == '"' && frame.get(i + 3) == ':')
-            {
-                long value = 0;
-                int j = i + 4;
-                final boolean negative = j < to && frame.get(j) == '-';
-                if (negative)
-                {
-                    j++;
-                }
-                final int digitsFrom = j;
-                while (j < to && frame.get(j) >= '0' && frame.get(j) <= '9')
-                {
-                    value = value * 10 + (frame.get(j) - '0');
-                    j++;
-                }
-                if (j > digitsFrom)
-                {
-                    return negative ? -value : value;
-                }
-            }
-        }
-        return Long.MIN_VALUE;
-    }
-
-    /** Finds {@code "t":<number>} without parsing the frame: the receiving side must not be the bottleneck. */
-    static long intendedTime(final CharSequence frame)
-    {
-        final int length = frame.length();
-        for (int i = 0; i + 4 < length; i++)
-        {
-            if (frame.charAt(i) == '"' && frame.charAt(i + 1) == 't' && frame.charAt(i + 2) == '"' &&
-                frame.charAt(i + 3) == ':')
-            {
-                long value = 0;
-                boolean negative = false;
-                int j = i + 4;
-                if (j < length && frame.charAt(j) == '-')
-                {
-                    negative = true;
-                    j++;
-                }
-                final int digitsFrom = j;
-                while (j < length && Character.isDigit(frame.charAt(j)))
-                {
-                    value = value * 10 + (frame.charAt(j) - '0');
-                    j++;
-                }
-                if (j > digitsFrom)
-                {
-                    return negative ? -value : value;
-                }
-            }
-        }
-        return Long.MIN_VALUE;
     }
 }

@@ -72,4 +72,33 @@ final class ProcStats
         }
         return 0;
     }
+
+    /** @return this process's CPU time (the load tool's own), or 0 where the JVM does not say. */
+    static long selfCpuNanos()
+    {
+        final java.lang.management.OperatingSystemMXBean os =
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean ?
+            ((com.sun.management.OperatingSystemMXBean)os).getProcessCpuTime() : 0;
+    }
+
+    /**
+     * @param gcFirst ask the JVM at {@code pid} for a full collection first (jcmd GC.run), so what is measured is
+     *                what the process holds, not garbage it has not collected yet.
+     * @return the process's proportional set size, KiB.
+     */
+    static long pssKb(final long pid, final boolean gcFirst) throws Exception
+    {
+        if (gcFirst && pid > 0)
+        {
+            final Process jcmd = new ProcessBuilder("jcmd", Long.toString(pid), "GC.run")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
+            {
+                jcmd.destroyForcibly();
+            }
+            Thread.sleep(500);
+        }
+        return pssKb(pid);
+    }
 }

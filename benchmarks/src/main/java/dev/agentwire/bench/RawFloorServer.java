@@ -185,14 +185,14 @@ public final class RawFloorServer implements AutoCloseable
     private boolean handleRequest(final Connection connection, final SelectionKey key) throws IOException
     {
         final ByteBuffer in = connection.in;
-        final int headerEnd = indexOf(in.array(), 0, in.position(), HEADER_END);
+        final int headerEnd = RawScan.indexOf(in.array(), 0, in.position(), HEADER_END);
         if (headerEnd < 0)
         {
             return false;
         }
         final String head = new String(in.array(), 0, headerEnd, StandardCharsets.ISO_8859_1);
         final int bodyStart = headerEnd + 4;
-        final int contentLength = (int)headerValue(head, "content-length", 0);
+        final int contentLength = (int)RawScan.headerValue(head, "content-length", 0);
         if (in.position() < bodyStart + contentLength)
         {
             return false;
@@ -235,7 +235,7 @@ public final class RawFloorServer implements AutoCloseable
         int end = target.indexOf('&', at);
         end = end < 0 ? target.length() : end;
         connection.user = at < 0 ? "anonymous" : target.substring(at + 5, end);
-        final String key = headerText(head, "sec-websocket-key");
+        final String key = RawScan.headerText(head, "sec-websocket-key");
         final String accept = Base64.getEncoder().encodeToString(
             sha1.digest((key + WS_GUID).getBytes(StandardCharsets.ISO_8859_1)));
         writeAll(connection, ByteBuffer.wrap(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
@@ -256,18 +256,18 @@ public final class RawFloorServer implements AutoCloseable
         int i = from;
         while (i < to)
         {
-            final int start = indexOf(body, i, to, '{');
+            final int start = RawScan.indexOf(body, i, to, '{');
             if (start < 0)
             {
                 break;
             }
-            final int end = matchingBrace(body, start, to);
-            final String user = stringField(body, start, end, "\"user\":\"");
-            final String room = stringField(body, start, end, "\"room\":\"");
-            final String type = stringField(body, start, end, "\"type\":\"");
-            final int dataAt = indexOf(body, start, end, "\"data\":".getBytes(StandardCharsets.US_ASCII));
+            final int end = RawScan.matchingBrace(body, start, to);
+            final String user = RawScan.stringField(body, start, end, "\"user\":\"");
+            final String room = RawScan.stringField(body, start, end, "\"room\":\"");
+            final String type = RawScan.stringField(body, start, end, "\"type\":\"");
+            final int dataAt = RawScan.indexOf(body, start, end, "\"data\":".getBytes(StandardCharsets.US_ASCII));
             final int dataStart = dataAt + 7;
-            final int dataEnd = body[dataStart] == '{' ? matchingBrace(body, dataStart, end) + 1 : end;
+            final int dataEnd = body[dataStart] == '{' ? RawScan.matchingBrace(body, dataStart, end) + 1 : end;
             if (user != null)
             {
                 deliver(user, type, room, body, dataStart, dataEnd);
@@ -419,100 +419,5 @@ public final class RawFloorServer implements AutoCloseable
         {
             // stopping
         }
-    }
-
-    private static String stringField(final byte[] body, final int from, final int to, final String name)
-    {
-        final int at = indexOf(body, from, to, name.getBytes(StandardCharsets.US_ASCII));
-        if (at < 0)
-        {
-            return null;
-        }
-        final int start = at + name.length();
-        final int end = indexOf(body, start, to, '"');
-        return new String(body, start, end - start, StandardCharsets.UTF_8);
-    }
-
-    /** The index of the brace closing the one at {@code open}, strings skipped. */
-    private static int matchingBrace(final byte[] body, final int open, final int to)
-    {
-        int depth = 0;
-        boolean inString = false;
-        for (int i = open; i < to; i++)
-        {
-            final byte b = body[i];
-            if (inString)
-            {
-                if (b == '\\')
-                {
-                    i++;
-                }
-                else if (b == '"')
-                {
-                    inString = false;
-                }
-            }
-            else if (b == '"')
-            {
-                inString = true;
-            }
-            else if (b == '{')
-            {
-                depth++;
-            }
-            else if (b == '}' && --depth == 0)
-            {
-                return i;
-            }
-        }
-        return to - 1;
-    }
-
-    private static int indexOf(final byte[] bytes, final int from, final int to, final int b)
-    {
-        for (int i = from; i < to; i++)
-        {
-            if (bytes[i] == b)
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static int indexOf(final byte[] bytes, final int from, final int to, final byte[] what)
-    {
-        outer:
-        for (int i = from; i <= to - what.length; i++)
-        {
-            for (int j = 0; j < what.length; j++)
-            {
-                if (bytes[i + j] != what[j])
-                {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    private static long headerValue(final String head, final String name, final long fallback)
-    {
-        final String text = headerText(head, name);
-        return text == null ? fallback : Long.parseLong(text.trim());
-    }
-
-    private static String headerText(final String head, final String name)
-    {
-        for (final String line : head.split("\r\n"))
-        {
-            final int colon = line.indexOf(':');
-            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name))
-            {
-                return line.substring(colon + 1).trim();
-            }
-        }
-        return null;
     }
 }

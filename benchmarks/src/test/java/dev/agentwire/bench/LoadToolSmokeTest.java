@@ -76,8 +76,8 @@ class LoadToolSmokeTest
     @Test
     void shouldFindTheIntendedTimeInAFrameWithoutParsingIt()
     {
-        assertEquals(1234567890123L, LoadTool.intendedTime("{\"type\":\"app.bench\",\"data\":{\"t\":1234567890123,\"p\":\"x\"}}"));
-        assertEquals(Long.MIN_VALUE, LoadTool.intendedTime("{\"type\":\"welcome\"}"));
-        assertEquals(42L, LoadTool.intendedTime("42[\"event\",{\"data\":{\"t\":42}}]"));
+        assertEquals(1234567890123L, FrameFields.intendedTime("{\"type\":\"app.bench\",\"data\":{\"t\":1234567890123,\"p\":\"x\"}}"));
+        assertEquals(Long.MIN_VALUE, FrameFields.intendedTime("{\"type\":\"welcome\"}"));
+        assertEquals(42L, FrameFields.intendedTime("42[\"event\",{\"data\":{\"t\":42}}]"));
     }
 }

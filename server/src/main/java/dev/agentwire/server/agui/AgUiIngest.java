@@ -46,9 +46,9 @@ public final class AgUiIngest
     {
         /** The events to publish, in order. */
         public final List<EventDraft> drafts;
-        final AgUiRules.Plan plan;
+        final AgUiPlan plan;
 
-        Batch(final List<EventDraft> drafts, final AgUiRules.Plan plan)
+        Batch(final List<EventDraft> drafts, final AgUiPlan plan)
         {
             this.drafts = drafts;
             this.plan = plan;
@@ -154,7 +154,7 @@ public final class AgUiIngest
                 throw new Invalid("events[" + i + "] is over " + maxMessageBytes + " bytes");
             }
         }
-        final AgUiRules.Plan plan = rules.check(user != null ? "u:" + user : "r:" + room, events, openRunId, batchKey,
+        final AgUiPlan plan = rules.check(user != null ? "u:" + user : "r:" + room, events, openRunId, batchKey,
             System.currentTimeMillis());
         final List<EventDraft> drafts = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++)

@@ -56,82 +56,12 @@ public final class AgUiRules
     private static final class Ended
     {
         final String key;
-        final Run run;
+        final AgUiRun run;
 
-        Ended(final String key, final Run run)
+        Ended(final String key, final AgUiRun run)
         {
             this.key = key;
             this.run = run;
-        }
-    }
-
-    /** One run's open parts. */
-    static final class Run
-    {
-        final String threadId;
-        boolean ended;
-        long endedAtMs;
-        /** The batch key of the last keyed batch applied to this run, and how many of its events were accepted. */
-        String lastBatchKey;
-        int lastBatchAccepted;
-        long lastBatchAtMs;
-        /** Start event type ({@link AgUiVocabulary#OPENS}) → ids of the parts of that kind open now. */
-        final Map<String, Set<String>> open = new LinkedHashMap<>();
-
-        Run(final String threadId)
-        {
-            this.threadId = threadId;
-            for (final String start : AgUiVocabulary.OPENS.keySet())
-            {
-                open.put(start, new HashSet<>());
-            }
-        }
-
-        Run copy()
-        {
-            final Run copy = new Run(threadId);
-            copy.ended = ended;
-            copy.endedAtMs = endedAtMs;
-            copy.lastBatchKey = lastBatchKey;
-            copy.lastBatchAccepted = lastBatchAccepted;
-            copy.lastBatchAtMs = lastBatchAtMs;
-            for (final Map.Entry<String, Set<String>> kind : open.entrySet())
-            {
-                copy.open.get(kind.getKey()).addAll(kind.getValue());
-            }
-            return copy;
-        }
-
-        int openParts()
-        {
-            int parts = 0;
-            for (final Set<String> ids : open.values())
-            {
-                parts += ids.size();
-            }
-            return parts;
-        }
-    }
-
-    /** What a checked batch does: the run each event belongs to, and the runs' states after it. */
-    static final class Plan
-    {
-        final String[] runIds;
-        final String[] threadIds;
-        final Map<String, Run> after = new HashMap<>();
-        final Map<String, Run> before = new HashMap<>();
-        /** Leading events a keyed retry repeats: accepted before, answered {@code duplicate} by the engine. */
-        int repeated;
-        // What check was given, for keepPrefix.
-        String owner;
-        JsonNode events;
-        String openRunId;
-        String batchKey;
-
-        Plan(final int events)
-        {
-            runIds = new String[events];
-            threadIds = new String[events];
         }
     }
 
@@ -148,7 +78,7 @@ public final class AgUiRules
     private final long retentionMs;
     private final long repeatWindowMs;
     // owner + '\u0000' + runId -> state; insertion order = last change, for eviction.
-    private final LinkedHashMap<String, Run> runs = new LinkedHashMap<>();
+    private final LinkedHashMap<String, AgUiRun> runs = new LinkedHashMap<>();
     // Runs in the order they ended, for their retention (an entry whose run changed since is passed over).
     private final java.util.ArrayDeque<Ended> ended = new java.util.ArrayDeque<>();
     private long forgotten;
@@ -172,7 +102,7 @@ public final class AgUiRules
     }
 
     /** @see #check(String, JsonNode, String, String, long) without a batch key, now. */
-    Plan check(final String owner, final JsonNode events, final String openRunId) throws Violation
+    AgUiPlan check(final String owner, final JsonNode events, final String openRunId) throws Violation
     {
         return check(owner, events, openRunId, null, System.currentTimeMillis());
     }
@@ -188,11 +118,11 @@ public final class AgUiRules
      * @return the plan, applied: the run each event belongs to.
      * @throws Violation the first rule an event breaks (nothing applied).
      */
-    synchronized Plan check(final String owner, final JsonNode events, final String openRunId, final String batchKey,
+    synchronized AgUiPlan check(final String owner, final JsonNode events, final String openRunId, final String batchKey,
         final long nowMs) throws Violation
     {
         expire(nowMs);
-        final Plan plan = new Plan(events.size());
+        final AgUiPlan plan = new AgUiPlan(events.size());
         plan.owner = owner;
         plan.events = events;
         plan.openRunId = openRunId;
@@ -202,7 +132,7 @@ public final class AgUiRules
         String current = null;
         if (openRunId != null)
         {
-            final Run run = state(plan, owner, openRunId);
+            final AgUiRun run = state(plan, owner, openRunId);
             // A keyed batch sent again may have ended its run the first time: its accepted events are passed over.
             if (run == null || (run.ended && repeated == 0))
             {
@@ -240,7 +170,7 @@ public final class AgUiRules
             {
                 final String runId = id(event, "runId", i);
                 final String threadId = id(event, "threadId", i);
-                final Run known = state(plan, owner, runId);
+                final AgUiRun known = state(plan, owner, runId);
                 if (known != null)
                 {
                     throw new Violation(known.ended ? "run_finished" : "run_already_started", i,
@@ -252,7 +182,7 @@ public final class AgUiRules
                     throw new Violation("run_already_started", i, "events[" + i + "]: RUN_STARTED while run " +
                         current + " is still running");
                 }
-                plan.after.put(key(owner, runId), new Run(threadId));
+                plan.after.put(key(owner, runId), new AgUiRun(threadId));
                 current = runId;
             }
             else
@@ -262,7 +192,7 @@ public final class AgUiRules
                     throw new Violation("run_not_started", i, "events[" + i + "]: " + type +
                         " before RUN_STARTED (or give runId to continue an open run)");
                 }
-                final Run run = state(plan, owner, current);
+                final AgUiRun run = state(plan, owner, current);
                 if (run.ended)
                 {
                     throw new Violation("run_finished", i, "events[" + i + "]: " + type + " after run " + current +
@@ -273,9 +203,9 @@ public final class AgUiRules
             plan.runIds[i] = current;
             plan.threadIds[i] = state(plan, owner, current).threadId;
         }
-        for (final Map.Entry<String, Run> entry : plan.after.entrySet())
+        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
         {
-            final Run run = entry.getValue();
+            final AgUiRun run = entry.getValue();
             if (run.ended && run.endedAtMs == 0)
             {
                 run.endedAtMs = nowMs;
@@ -308,7 +238,7 @@ public final class AgUiRules
      * not accepted (with the batch's {@code runId}) continues the run, and a retry of the whole batch with the same
      * key passes over what was accepted. Where a later batch already built on this one, nothing is taken back.
      */
-    synchronized void keepPrefix(final Plan plan, final int accepted)
+    synchronized void keepPrefix(final AgUiPlan plan, final int accepted)
     {
         if (accepted <= plan.repeated)
         {
@@ -316,7 +246,7 @@ public final class AgUiRules
             restoreKeyedCount(plan, accepted);
             return;
         }
-        for (final Map.Entry<String, Run> entry : plan.after.entrySet())
+        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
         {
             if (runs.get(entry.getKey()) != entry.getValue())
             {
@@ -343,7 +273,7 @@ public final class AgUiRules
         }
     }
 
-    private void restoreKeyedCount(final Plan plan, final int accepted)
+    private void restoreKeyedCount(final AgUiPlan plan, final int accepted)
     {
         if (plan.batchKey == null)
         {
@@ -351,7 +281,7 @@ public final class AgUiRules
         }
         for (final String key : plan.after.keySet())
         {
-            final Run run = runs.get(key);
+            final AgUiRun run = runs.get(key);
             if (run != null && plan.batchKey.equals(run.lastBatchKey))
             {
                 run.lastBatchAccepted = Math.max(run.lastBatchAccepted, accepted);
@@ -372,7 +302,7 @@ public final class AgUiRules
         {
             return 0;
         }
-        final Run run = runs.get(key(owner, runId));
+        final AgUiRun run = runs.get(key(owner, runId));
         // Only within the engine's dedup window: past it the repeated events would be delivered again, unchecked.
         if (run == null || !batchKey.equals(run.lastBatchKey) || nowMs - run.lastBatchAtMs > repeatWindowMs)
         {
@@ -407,13 +337,13 @@ public final class AgUiRules
     }
 
     /** Takes back a batch the sequencer refused, where no later batch has built on it. */
-    synchronized void revert(final Plan plan)
+    synchronized void revert(final AgUiPlan plan)
     {
-        for (final Map.Entry<String, Run> entry : plan.after.entrySet())
+        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
         {
             if (runs.get(entry.getKey()) == entry.getValue())
             {
-                final Run before = plan.before.get(entry.getKey());
+                final AgUiRun before = plan.before.get(entry.getKey());
                 if (before == null)
                 {
                     runs.remove(entry.getKey());
@@ -437,7 +367,7 @@ public final class AgUiRules
      * nothing open ({@code run_has_open_parts}). Results, state, snapshots, chunks, custom, raw, activity and
      * subagents pair with nothing here.
      */
-    private void apply(final Run run, final JsonNode event, final String type, final int i) throws Violation
+    private void apply(final AgUiRun run, final JsonNode event, final String type, final int i) throws Violation
     {
         final String opens = AgUiVocabulary.OPENS.get(type);
         if (opens != null)
@@ -485,13 +415,13 @@ public final class AgUiRules
         }
     }
 
-    private Run state(final Plan plan, final String owner, final String runId)
+    private AgUiRun state(final AgUiPlan plan, final String owner, final String runId)
     {
         final String key = key(owner, runId);
-        Run run = plan.after.get(key);
+        AgUiRun run = plan.after.get(key);
         if (run == null)
         {
-            final Run known = runs.get(key);
+            final AgUiRun known = runs.get(key);
             if (known == null)
             {
                 return null;
@@ -502,7 +432,7 @@ public final class AgUiRules
         return run;
     }
 
-    private void open(final Run run, final Set<String> open, final String id, final String rule, final int i)
+    private void open(final AgUiRun run, final Set<String> open, final String id, final String rule, final int i)
         throws Violation
     {
         if (!open.contains(id) && run.openParts() >= maxOpenParts)

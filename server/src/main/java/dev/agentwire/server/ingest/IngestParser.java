@@ -42,77 +42,13 @@ final class IngestParser
         }
     }
 
-    /** What one event's top level and its data's top level said, as read. */
-    private static final class Fields
-    {
-        String user;
-        String room;
-        String type;
-        int typeKind;
-        String runId;
-        String threadId;
-        String id;
-        String ref;
-        JsonToken broadcast;
-        boolean hasData;
-        int dataStart = -1;
-        int dataEnd = -1;
-        // The data's top-level fields the five agent types require: a string's value, or a marker that the field
-        // is there but is not a string.
-        final String[] strings = new String[DATA_STRINGS.length];
-        final boolean[] present = new boolean[DATA_STRINGS.length];
-        final TypeNames types = new TypeNames();
-
-        void reset()
-        {
-            user = null;
-            room = null;
-            type = null;
-            typeKind = TypeNames.INVALID;
-            runId = null;
-            threadId = null;
-            id = null;
-            ref = null;
-            broadcast = null;
-            hasData = false;
-            dataStart = -1;
-            dataEnd = -1;
-            java.util.Arrays.fill(strings, null);
-            java.util.Arrays.fill(present, false);
-        }
-    }
-
-    private static final String[] DATA_STRINGS = {"agent", "text", "tool_call_id", "tool", "outcome", "args",
-        "result", "error"};
-    /** The data fields as messages name them. */
-    private static final String[] DATA_LABELS = new String[DATA_STRINGS.length];
-
-    static
-    {
-        for (int i = 0; i < DATA_STRINGS.length; i++)
-        {
-            DATA_LABELS[i] = "data." + DATA_STRINGS[i];
-        }
-    }
-
     /** Where a problem is when it is in the binary endpoint's query. */
     static final int QUERY = -2;
     /** Where a problem is when the body or frame is one event, not an array. */
     static final int SINGLE = -1;
 
-    private static final int AGENT = 0;
-    private static final int TEXT = 1;
-    private static final int TOOL_CALL_ID = 2;
-    private static final int TOOL = 3;
-    private static final int OUTCOME = 4;
-    private static final int ARGS = 5;
-    private static final int RESULT = 6;
-    private static final int ERROR = 7;
-    /** A data field present but not a string. */
-    private static final String NOT_A_STRING = new String("not a string");
-
     /** One per thread: what the event being parsed said so far, and the thread's type names. */
-    private static final ThreadLocal<Fields> FIELDS = ThreadLocal.withInitial(Fields::new);
+    private static final ThreadLocal<EventFields> FIELDS = ThreadLocal.withInitial(EventFields::new);
 
     private final int maxDataBytes;
 
@@ -126,7 +62,7 @@ final class IngestParser
     {
         try (JsonParser parser = Json.FACTORY.createParser(body, 0, length))
         {
-            final Fields fields = FIELDS.get();
+            final EventFields fields = FIELDS.get();
             final JsonToken first = parser.nextToken();
             if (first == null)
             {
@@ -208,7 +144,7 @@ final class IngestParser
 
     /** Reads one event object; the parser is on its first token. */
     private EventDraft parseEvent(
-        final JsonParser parser, final byte[] body, final int at, final String[] ref, final Fields fields)
+        final JsonParser parser, final byte[] body, final int at, final String[] ref, final EventFields fields)
         throws IOException, Invalid
     {
         if (parser.currentToken() != JsonToken.START_OBJECT)
@@ -304,7 +240,7 @@ final class IngestParser
     }
 
     /** Notes the data's byte range, and the top-level fields the agent types require. */
-    private static void readData(final JsonParser parser, final JsonToken value, final Fields fields) throws IOException
+    private static void readData(final JsonParser parser, final JsonToken value, final EventFields fields) throws IOException
     {
         fields.hasData = value != JsonToken.VALUE_NULL;
         if (value != JsonToken.START_OBJECT)
@@ -318,13 +254,13 @@ final class IngestParser
         {
             final String name = parser.currentName();
             final JsonToken fieldValue = parser.nextToken();
-            for (int i = 0; i < DATA_STRINGS.length; i++)
+            for (int i = 0; i < EventFields.DATA_STRINGS.length; i++)
             {
-                if (DATA_STRINGS[i].equals(name))
+                if (EventFields.DATA_STRINGS[i].equals(name))
                 {
                     fields.present[i] = true;
                     fields.strings[i] = fieldValue == JsonToken.VALUE_STRING ? parser.getText() :
-                        fieldValue == JsonToken.VALUE_NULL ? null : NOT_A_STRING;
+                        fieldValue == JsonToken.VALUE_NULL ? null : EventFields.NOT_A_STRING;
                 }
             }
             parser.skipChildren();
@@ -336,7 +272,7 @@ final class IngestParser
         fields.dataEnd = (int)parser.currentTokenLocation().getByteOffset() + 1;
     }
 
-    private EventDraft toDraft(final Fields fields, final byte[] body, final int at) throws Invalid
+    private EventDraft toDraft(final EventFields fields, final byte[] body, final int at) throws Invalid
     {
         final EventDraft event = new EventDraft();
         target(fields.user, fields.room, fields.broadcast, at, event);
@@ -365,7 +301,7 @@ final class IngestParser
         }
         if (agentType)
         {
-            checkAgentData(type, event, fields, at);
+            EventFields.checkAgentData(type, event, fields, at);
         }
         final int length = fields.dataEnd - fields.dataStart;
         if (length > maxDataBytes)
@@ -403,66 +339,6 @@ final class IngestParser
         }
     }
 
-    private static void checkAgentData(final String type, final EventDraft event, final Fields data, final int at)
-        throws Invalid
-    {
-        switch (type)
-        {
-            case EventTypes.AGENT_STARTED:
-                dataText(data, AGENT, at);
-                break;
-            case EventTypes.AGENT_THINKING:
-                dataText(data, TEXT, at);
-                break;
-            case EventTypes.TOOL_EXECUTING:
-                event.toolCallId(dataText(data, TOOL_CALL_ID, at));
-                dataText(data, TOOL, at);
-                if (!data.present[ARGS])
-                {
-                    throw new Invalid(where(at) + ".data.args is required");
-                }
-                break;
-            case EventTypes.TOOL_COMPLETED:
-                event.toolCallId(dataText(data, TOOL_CALL_ID, at));
-                requireResultOrError(data, at);
-                break;
-            case EventTypes.AGENT_COMPLETED:
-                final byte outcome = Outcome.parse(dataText(data, OUTCOME, at));
-                if (outcome == Outcome.NONE)
-                {
-                    throw new Invalid(where(at) + ".data.outcome must be success, error or cancelled");
-                }
-                event.outcome(outcome);
-                requireResultOrError(data, at);
-                break;
-            default:
-                throw new IllegalStateException("type=" + type);
-        }
-    }
-
-    private static void requireResultOrError(final Fields data, final int at) throws Invalid
-    {
-        if (!data.present[RESULT] && !data.present[ERROR])
-        {
-            throw new Invalid(where(at) + ".data needs result or error");
-        }
-    }
-
-    private static String dataText(final Fields data, final int field, final int at) throws Invalid
-    {
-        final String name = DATA_LABELS[field];
-        final String value = data.strings[field];
-        if (value == null)
-        {
-            throw new Invalid(where(at) + "." + name + " is required");
-        }
-        if (value == NOT_A_STRING)
-        {
-            throw new Invalid(where(at) + "." + name + " must be a string");
-        }
-        return checked(value, at, name);
-    }
-
     /** A top-level string: null when absent or JSON null, else a non-empty string of at most 256 characters. */
     private static String text(final JsonParser parser, final JsonToken value, final int at, final String field)
         throws IOException, Invalid
@@ -480,7 +356,7 @@ final class IngestParser
     }
 
     /** The type: as {@link #text}, the String kept for the name when it was seen before, its kind noted. */
-    private static String typeName(final JsonParser parser, final JsonToken value, final int at, final Fields fields)
+    private static String typeName(final JsonParser parser, final JsonToken value, final int at, final EventFields fields)
         throws IOException, Invalid
     {
         if (value != JsonToken.VALUE_STRING)
@@ -493,13 +369,13 @@ final class IngestParser
         return checked(name, at, "type");
     }
 
-    private static String checked(final String text, final int at, final String field) throws Invalid
+    static String checked(final String text, final int at, final String field) throws Invalid
     {
         if (text.isEmpty())
         {
             throw new Invalid(where(at) + "." + field + " must not be empty");
         }
-        if (text.length() > MAX_ID_LENGTH && field != DATA_LABELS[TEXT])
+        if (text.length() > MAX_ID_LENGTH && field != EventFields.DATA_LABELS[EventFields.TEXT])
         {
             throw new Invalid(where(at) + "." + field + " is longer than " + MAX_ID_LENGTH + " characters");
         }
@@ -522,7 +398,7 @@ final class IngestParser
     }
 
     /** @return how messages name the event at: {@code events[i]}, {@code event} or {@code query}. */
-    private static String where(final int at)
+    static String where(final int at)
     {
         return at >= 0 ? "events[" + at + "]" : at == SINGLE ? "event" : "query";
     }

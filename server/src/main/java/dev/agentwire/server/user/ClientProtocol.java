@@ -93,13 +93,13 @@ final class ClientProtocol
         }
         switch (connection.resubscribe(epoch.longValue(), after.longValue()))
         {
-            case UserConnection.RESUME_IN_PROGRESS:
+            case ClientLimitPolicy.RESUME_IN_PROGRESS:
                 connection.sendError("resume_in_progress",
                     "a resume is still being answered; wait for its events before resuming again");
                 break;
-            case UserConnection.RESUME_RATE_LIMITED:
-                connection.sendError("rate_limited", "at most " + UserConnection.RESUMES_PER_SEC +
-                    " resume per second (burst " + UserConnection.RESUME_BURST + ")");
+            case ClientLimitPolicy.RESUME_RATE_LIMITED:
+                connection.sendError("rate_limited", "at most " + ClientLimitPolicy.RESUMES_PER_SEC +
+                    " resume per second (burst " + ClientLimitPolicy.RESUME_BURST + ")");
                 break;
             default:
                 break;

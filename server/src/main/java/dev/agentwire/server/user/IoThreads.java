@@ -3,29 +3,25 @@ package dev.agentwire.server.user;
 import org.xnio.XnioIoThread;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
- * What each XNIO I/O thread keeps for the user connections it serves: one drain scheduler and one heartbeat
- * sweeper, made when the thread's first connection opens.
+ * What each XNIO I/O thread keeps for the user connections it serves ({@link UserSocketThread}: its drain
+ * scheduler and heartbeat sweeper, with the services every socket shares), made when the thread's first
+ * connection opens.
  */
 final class IoThreads
 {
-    private final long heartbeatIntervalMs;
-    private final ConcurrentHashMap<XnioIoThread, DrainScheduler> drainers = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<XnioIoThread, HeartbeatSweeper> sweepers = new ConcurrentHashMap<>();
+    private final Function<XnioIoThread, UserSocketThread> factory;
+    private final ConcurrentHashMap<XnioIoThread, UserSocketThread> threads = new ConcurrentHashMap<>();
 
-    IoThreads(final long heartbeatIntervalMs)
+    IoThreads(final Function<XnioIoThread, UserSocketThread> factory)
     {
-        this.heartbeatIntervalMs = heartbeatIntervalMs;
+        this.factory = factory;
     }
 
-    DrainScheduler drainerFor(final XnioIoThread thread)
+    UserSocketThread threadFor(final XnioIoThread thread)
     {
-        return drainers.computeIfAbsent(thread, DrainScheduler::new);
-    }
-
-    HeartbeatSweeper sweeperFor(final XnioIoThread thread)
-    {
-        return sweepers.computeIfAbsent(thread, t -> new HeartbeatSweeper(t, heartbeatIntervalMs));
+        return threads.computeIfAbsent(thread, factory);
     }
 }

@@ -1,14 +1,11 @@
 package dev.agentwire.server.user;
 
 import dev.agentwire.core.AgentEvent;
-import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.CloseReason;
 import dev.agentwire.core.FrameSink;
 import dev.agentwire.core.SubscriberListener;
 import dev.agentwire.core.Subscription;
 import dev.agentwire.server.auth.Principal;
-import dev.agentwire.server.http.TokenBucket;
-import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.websocket.WebSocketConnection;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import dev.agentwire.server.websocket.WebSocketThreads;
@@ -42,22 +39,10 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
 
     private final Principal principal;
     private final String remoteIp;
-    private final AgentWire engine;
-    private final ConnectionRegistry registry;
-    private final ServerMetrics metrics;
-    private final UserSocketSettings settings;
-    private final ClientProtocol protocol;
-    private final TokenBucket inboundLimit;
-    /** A continuation frame this large costs no inbound token (see {@link #onFrame}). */
-    static final int FREE_FRAGMENT_BYTES = 1024;
-    /** Resumes a connection may ask for: each replays up to a user's whole history. */
-    private final TokenBucket resumeLimit;
-    // A resume was asked for and its answer (the resumed notice) has not been sent yet.
-    private boolean resumePending;
-    private final DrainScheduler drainer;
-    private final HeartbeatSweeper sweeper;
+    /** The engine, registry, metrics, settings and the I/O thread's schedulers, shared by its sockets. */
+    private final UserSocketThread shared;
+    private final ClientLimitPolicy limits;
     private final long openedAtMs;
-    private final int drainBytes;
     /** What this socket speaks ({@code /v1/ws} frames or AG-UI events), chosen when it opened. */
     private final OutboundStage stage;
 
@@ -68,7 +53,6 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     private long lastHeardNs;
     private long lastPingNs;
     private long framesSent;
-    private int badMessages;
     /** Position in its I/O thread's {@link HeartbeatSweeper}, -1 when not in it. */
     int sweepIndex = -1;
     /** Link in its I/O thread's {@link DrainScheduler} queue; touched by that scheduler only. */
@@ -81,32 +65,18 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final WebSocketThreads threads,
         final Principal principal,
         final String remoteIp,
-        final AgentWire engine,
-        final ConnectionRegistry registry,
-        final ServerMetrics metrics,
-        final UserSocketSettings settings,
-        final ClientProtocol protocol,
-        final DrainScheduler drainer,
-        final HeartbeatSweeper sweeper,
+        final UserSocketThread shared,
         final OutboundStage stage)
     {
-        super(connection, threads, settings.maxMessageBytes());
+        super(connection, threads, shared.settings.maxMessageBytes());
         this.principal = principal;
         this.remoteIp = remoteIp;
-        this.engine = engine;
-        this.registry = registry;
-        this.metrics = metrics;
-        this.settings = settings;
-        this.protocol = protocol;
-        this.drainer = drainer;
-        this.sweeper = sweeper;
+        this.shared = shared;
         final long nowNs = System.nanoTime();
-        this.inboundLimit = new TokenBucket(settings.inboundRatePerSec(), settings.inboundBurst(), nowNs);
-        this.resumeLimit = new TokenBucket(RESUMES_PER_SEC, RESUME_BURST, nowNs);
+        this.limits = new ClientLimitPolicy(shared.settings, nowNs);
         this.lastHeardNs = nowNs;
         this.lastPingNs = nowNs;
         this.openedAtMs = System.currentTimeMillis();
-        this.drainBytes = Math.min(threads.writeBytes(), settings.sendWindowBytes());
         this.stage = stage;
     }
 
@@ -135,9 +105,9 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     void start(final long resumeEpoch, final long resumeAfter)
     {
         startIo();
-        sweeper.add(this);
-        subscription = engine.subscribe(principal.userId, this, resumeEpoch, resumeAfter);
-        metrics.connectionOpened();
+        shared.sweeper.add(this);
+        subscription = shared.engine.subscribe(principal.userId, this, resumeEpoch, resumeAfter);
+        shared.metrics.connectionOpened();
         LOG.info("connection open: user={} remote={}", principal.userId, remoteIp);
     }
 
@@ -175,7 +145,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     @Override
     public void onAvailable(final Subscription s)
     {
-        drainer.schedule(this);
+        shared.drainer.schedule(this);
     }
 
     @Override
@@ -185,7 +155,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         {
             if (s == subscription && reason == CloseReason.SLOW_CONSUMER)
             {
-                metrics.slowConsumerClosed();
+                shared.metrics.slowConsumerClosed();
                 closeWith(CloseCodes.SLOW_CONSUMER);
             }
         });
@@ -202,13 +172,13 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final int turns = stage.readsHistory() ? 1 : DRAINS_PER_TURN;
         for (int turn = 0; turn < turns && !closing && !hasPending() && current == subscription; turn++)
         {
-            final MutableDirectBuffer out = stage.output(writeBuffer());
-            final int bytes = stage.hasBacklog() ? stage.writeBacklog(out, drainBytes) :
-                stage.drain(current, out, drainBytes, writeBufferCapacity(), this);
+            final UnsafeBuffer socket = writeBuffer();
+            final int bytes = stage.hasBacklog() ? stage.writeBacklog(socket, shared.drainBytes) :
+                stage.drain(current, socket, shared.drainBytes, writeBufferCapacity(), this);
             if (bytes > 0)
             {
                 framesSent++;
-                send(out, bytes);
+                send(stage.output(socket), bytes);
             }
             else if (!stage.hasBacklog() && !stage.readsHistory())
             {
@@ -233,7 +203,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         if (!closing && !hasPending() && current == subscription && more)
         {
             // More than a turn's worth is ready: come back after the thread's other connections had theirs.
-            drainer.schedule(this);
+            shared.drainer.schedule(this);
         }
     }
 
@@ -249,7 +219,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
      */
     void failed(final Throwable failure)
     {
-        metrics.drainFailed();
+        shared.metrics.drainFailed();
         LOG.error("drain failed: user={} remote={} closing with 1011", principal.userId, remoteIp, failure);
         try
         {
@@ -277,8 +247,8 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final int written = stage.resumed(dst, offset, capacity, recovered, epoch, fromSeq, toSeq);
         if (written >= 0)
         {
-            metrics.resumed(recovered);
-            resumePending = false;
+            shared.metrics.resumed(recovered);
+            limits.resumeAnswered();
         }
         return written;
     }
@@ -313,7 +283,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     @Override
     public void onFrame(final long publishNs)
     {
-        metrics.delivered(publishNs);
+        shared.metrics.delivered(publishNs);
     }
 
     @Override
@@ -335,21 +305,19 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
 
     void sendPong()
     {
-        final MutableDirectBuffer out = stage.output(writeBuffer());
-        sendControl(out, stage.pong(out, 0, writeBufferCapacity()));
+        sendControl(stage.pong(writeBuffer(), 0, writeBufferCapacity()));
     }
 
     void sendError(final String code, final String message)
     {
-        final MutableDirectBuffer out = stage.output(writeBuffer());
-        sendControl(out, stage.error(out, 0, writeBufferCapacity(), code, message));
+        sendControl(stage.error(writeBuffer(), 0, writeBufferCapacity(), code, message));
     }
 
-    private void sendControl(final MutableDirectBuffer out, final int length)
+    private void sendControl(final int length)
     {
         if (!closing && length > 0)
         {
-            send(out, length);
+            send(stage.output(writeBuffer()), length);
         }
     }
 
@@ -360,19 +328,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
      */
     private void send(final MutableDirectBuffer out, final int length)
     {
-        final UnsafeBuffer socket = writeBuffer();
-        if (out == socket)
+        if (out == writeBuffer())
         {
             flush(length);
             return;
         }
-        final int capacity = writeBufferCapacity();
-        for (int at = 0; at < length; at += capacity)
-        {
-            final int piece = Math.min(capacity, length - at);
-            socket.putBytes(0, out, at, piece);
-            flush(piece);
-        }
+        flushFrom(out, length);
         stage.release();
     }
 
@@ -382,49 +343,36 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         onIoThread(() -> sendError(code, message));
     }
 
-    /** {@link #resubscribe}: the resume was taken. */
-    static final int RESUME_TAKEN = 0;
-    /** {@link #resubscribe}: a resume is still being answered (its notice or events not all sent yet). */
-    static final int RESUME_IN_PROGRESS = 1;
-    /** {@link #resubscribe}: over the connection's resume rate. */
-    static final int RESUME_RATE_LIMITED = 2;
-    /** Sustained resumes per second one connection may ask for. */
-    static final int RESUMES_PER_SEC = 1;
-    /** Burst of resumes. */
-    static final int RESUME_BURST = 3;
-
     /**
      * A resume on an open socket: a new subscription from the cursor replaces the current one. Bounded, since each
      * replays up to the user's whole history: one at a time (refused while the previous one's replay, or any
-     * backlog, is still being sent) and {@link #RESUMES_PER_SEC} per second.
+     * backlog, is still being sent) and at the connection's resume rate ({@link ClientLimitPolicy}).
      *
-     * @return {@link #RESUME_TAKEN}, {@link #RESUME_IN_PROGRESS} or {@link #RESUME_RATE_LIMITED}.
+     * @return a {@link ClientLimitPolicy} resume answer.
      */
     int resubscribe(final long epoch, final long after)
     {
         final Subscription old = subscription;
-        if (resumePending || old.queuedCount() > 0)
+        final int answer = limits.tryResume(old.queuedCount(), System.nanoTime());
+        if (answer == ClientLimitPolicy.RESUME_RATE_LIMITED)
         {
-            return RESUME_IN_PROGRESS;
+            shared.metrics.rateLimited("resume");
         }
-        if (!resumeLimit.tryAcquire(1, System.nanoTime()))
+        if (answer == ClientLimitPolicy.RESUME_TAKEN)
         {
-            metrics.rateLimited("resume");
-            return RESUME_RATE_LIMITED;
+            subscription = shared.engine.subscribe(principal.userId, this, epoch, after);
+            old.close();
         }
-        resumePending = true;
-        subscription = engine.subscribe(principal.userId, this, epoch, after);
-        old.close();
-        return RESUME_TAKEN;
+        return answer;
     }
 
     void badMessage(final String why)
     {
-        metrics.badMessage();
+        shared.metrics.badMessage();
         sendError("bad_message", why);
         // A client that keeps sending what it has been told is wrong is broken or abusive: one error each, up to
         // a bound, then the connection ends with a code that says why.
-        if (++badMessages >= settings.maxBadMessages())
+        if (limits.isLastBadMessage())
         {
             closeWith(CloseCodes.BAD_MESSAGE);
         }
@@ -440,16 +388,9 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         {
             return true;
         }
-        // Every frame a client sends costs a token (fragments and pings too), so a flood of empty frames is limited
-        // like a flood of messages. A continuation that carries a real share of a message is free: clients split
-        // large messages into fragments (the JDK's at a few KiB), and the message size bound already limits those.
-        if (opcode == WebSocketFrames.CONTINUATION && payloadLength >= FREE_FRAGMENT_BYTES)
+        if (!limits.admitsFrame(opcode, payloadLength, lastHeardNs))
         {
-            return true;
-        }
-        if (!inboundLimit.tryAcquire(1, lastHeardNs))
-        {
-            metrics.rateLimited("connection");
+            shared.metrics.rateLimited("connection");
             closeWith(CloseCodes.RATE_LIMITED);
             return false;
         }
@@ -468,7 +409,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             badMessage("binary frames are not accepted from clients; send JSON text");
             return;
         }
-        protocol.onMessage(this, data.getStringWithoutLengthUtf8(offset, length));
+        shared.protocol.onMessage(this, data.getStringWithoutLengthUtf8(offset, length));
     }
 
     @Override
@@ -512,7 +453,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         {
             ended(CloseCodes.NORMAL, "client closed");
         }
-        registry.unregister(this);
+        shared.registry.unregister(this);
     }
 
     /** Its I/O thread's clock: the token's expiry, then the heartbeat. */
@@ -527,12 +468,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             closeWith(CloseCodes.TOKEN_EXPIRED);
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > settings.heartbeatTimeoutMs())
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs) > shared.settings.heartbeatTimeoutMs())
         {
             closeWith(CloseCodes.HEARTBEAT_TIMEOUT);
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= settings.heartbeatIntervalMs())
+        if (TimeUnit.NANOSECONDS.toMillis(nowNs - lastPingNs) >= shared.settings.heartbeatIntervalMs())
         {
             lastPingNs = nowNs;
             final UnsafeBuffer out = writeBuffer();
@@ -544,12 +485,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
     private void ended(final int code, final String reason)
     {
         closing = true;
-        sweeper.remove(this);
+        shared.sweeper.remove(this);
         if (subscription != null)
         {
             subscription.close();
         }
-        metrics.connectionClosed(code);
+        shared.metrics.connectionClosed(code);
         LOG.info("connection close: user={} remote={} code={} reason={} frames={} lifetimeMs={}",
             principal.userId, remoteIp, code, reason, framesSent, System.currentTimeMillis() - openedAtMs);
     }

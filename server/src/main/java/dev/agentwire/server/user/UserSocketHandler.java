@@ -91,7 +91,9 @@ public final class UserSocketHandler implements HttpHandler
         this.metrics = metrics;
         this.settings = settings;
         this.protocol = new ClientProtocol(sequencer, router);
-        this.ioThreads = new IoThreads(settings.heartbeatIntervalMs());
+        this.ioThreads = new IoThreads(
+            t -> new UserSocketThread(engine, registry, metrics, settings, protocol, new DrainScheduler(t),
+                new HeartbeatSweeper(t, settings.heartbeatIntervalMs()), threads.writeBytes()));
         this.webSocketThreads = threads;
         this.agUiStages = agUiStages;
     }
@@ -188,8 +190,7 @@ public final class UserSocketHandler implements HttpHandler
     private void onUpgraded(final StreamConnection channel, final Accepted accepted)
     {
         final UserConnection connection = new UserConnection(channel, webSocketThreads, accepted.principal,
-            accepted.remoteIp, engine, registry, metrics, settings, protocol,
-            ioThreads.drainerFor(channel.getIoThread()), ioThreads.sweeperFor(channel.getIoThread()),
+            accepted.remoteIp, ioThreads.threadFor(channel.getIoThread()),
             accepted.agUi ? agUiStages.apply(accepted.prelude ? 1 : 0) : WireStage.INSTANCE);
         if (!registry.register(connection))
         {

@@ -201,6 +201,23 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     }
 
     /**
+     * Writes {@code length} bytes assembled in a buffer of the caller's own (larger than the I/O thread's: one
+     * message of many frames), through the write buffer in buffer-sized pieces; the pending bytes take what the
+     * socket does not. I/O thread.
+     */
+    protected final void flushFrom(final DirectBuffer src, final int length)
+    {
+        final UnsafeBuffer out = writeBuffer();
+        final int capacity = writeBufferCapacity();
+        for (int at = 0; at < length; at += capacity)
+        {
+            final int piece = Math.min(capacity, length - at);
+            out.putBytes(0, src, at, piece);
+            flush(piece);
+        }
+    }
+
+    /**
      * Writes the first {@code length} bytes of {@link #writeBuffer()}, after any pending bytes.
      *
      * @return true when the socket took them all.

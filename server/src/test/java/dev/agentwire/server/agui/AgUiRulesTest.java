@@ -30,13 +30,13 @@ class AgUiRulesTest
     void shouldKeepTheAcceptedPrefixSoARetryFromTheFirstRefusedEventContinues() throws Exception
     {
         final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
-        final AgUiRules.Plan plan = rules.check(OWNER, events(BATCH), null);
+        final AgUiPlan plan = rules.check(OWNER, events(BATCH), null);
         rules.keepPrefix(plan, 2); // RUN_STARTED and TEXT_MESSAGE_START accepted, the ring filled at CONTENT
 
         final JsonNode rest = events("[{\"type\":\"TEXT_MESSAGE_CONTENT\",\"messageId\":\"m1\",\"delta\":\"hi\"}," +
             "{\"type\":\"TEXT_MESSAGE_END\",\"messageId\":\"m1\"}," +
             "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]");
-        final AgUiRules.Plan retried = rules.check(OWNER, rest, "r1");
+        final AgUiPlan retried = rules.check(OWNER, rest, "r1");
         assertEquals("r1", retried.runIds[2]);
     }
 
@@ -55,7 +55,7 @@ class AgUiRulesTest
     {
         final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
         rules.keepPrefix(rules.check(OWNER, events(BATCH), null, "k1", 0), 2);
-        final AgUiRules.Plan again = rules.check(OWNER, events(BATCH), null, "k1", 0);
+        final AgUiPlan again = rules.check(OWNER, events(BATCH), null, "k1", 0);
         assertEquals(2, again.repeated);
         // Once the whole batch is through, the same key again repeats all of it (every event a duplicate).
         assertEquals(5, rules.check(OWNER, events(BATCH), null, "k1", 0).repeated);

@@ -1,0 +1,26 @@
+package dev.agentwire.bench;
+
+/** One ladder step's outcome, as the load tool reports it (its JSON is these fields). */
+public final class LoadStep
+{
+    public int rate;
+    public long offeredEvents;
+    public long expectedDeliveries;
+    public long deliveries;
+    public double deliveredRatio;
+    public double p50Ms;
+    public double p99Ms;
+    public double p999Ms;
+    public double maxMs;
+    /** Seqs skipped on a connection: events of its stream it never received. Must be 0. */
+    public long gaps;
+    /** Events received again (a seq not above the last seen). Must be 0. */
+    public long duplicates;
+    /** Events that reached a connection they were not addressed to. Must be 0. */
+    public long foreign;
+    public double serverCpuMicrosPerDelivery = -1;
+    public double redisCpuMicrosPerEvent = -1;
+    public double clientCpuCores;
+    public boolean clientSaturated;
+    public boolean sustainable;
+}

@@ -1,0 +1,28 @@
+package dev.agentwire.server.agui;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** What a checked batch does: the run each event belongs to, and the runs' states after it. */
+final class AgUiPlan
+{
+    final String[] runIds;
+    final String[] threadIds;
+    final Map<String, AgUiRun> after = new HashMap<>();
+    final Map<String, AgUiRun> before = new HashMap<>();
+    /** Leading events a keyed retry repeats: accepted before, answered {@code duplicate} by the engine. */
+    int repeated;
+    // What check was given, for keepPrefix.
+    String owner;
+    JsonNode events;
+    String openRunId;
+    String batchKey;
+
+    AgUiPlan(final int events)
+    {
+        runIds = new String[events];
+        threadIds = new String[events];
+    }
+}
