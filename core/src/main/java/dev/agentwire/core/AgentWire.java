@@ -45,6 +45,21 @@ public final class AgentWire implements AutoCloseable
     private final AtomicBoolean closing = new AtomicBoolean();
     private final ScheduledExecutorService ticker;
     private final PublishAdmission admission;
+    /** What subscriptions ask of the engine; not the facade itself, so that asking does not widen its API. */
+    private final SubscriptionOwner owner = new SubscriptionOwner()
+    {
+        @Override
+        public long backfill(final Subscription subscription, final Backfill backfill)
+        {
+            return AgentWire.this.backfill(subscription, backfill);
+        }
+
+        @Override
+        public void unsubscribe(final Subscription subscription)
+        {
+            AgentWire.this.unsubscribe(subscription);
+        }
+    };
     private volatile boolean terminated;
     private long lastSweepMs;
 
@@ -212,7 +227,7 @@ public final class AgentWire implements AutoCloseable
         {
             throw new IllegalArgumentException("afterSeq=" + afterSeq + " must be >= 0 or Subscription.LIVE");
         }
-        final Subscription subscription = new Subscription(subscriptionIds.incrementAndGet(), userId, listener, this);
+        final Subscription subscription = new Subscription(subscriptionIds.incrementAndGet(), userId, listener, owner);
         final long taken = admission.ordered(userId, () ->
         {
             spine.publishSubscribe(subscription, epoch, afterSeq);
@@ -316,7 +331,7 @@ public final class AgentWire implements AutoCloseable
         return terminated;
     }
 
-    void unsubscribe(final Subscription subscription)
+    private void unsubscribe(final Subscription subscription)
     {
         admission.ordered(subscription.userId(), () ->
         {

@@ -246,6 +246,34 @@ final class LogReader
         return frameLength;
     }
 
+    /**
+     * As {@link #copyNextFrame}, the sink writing the event itself from a view of a copy of its record
+     * ({@link FrameSink#onEvent}).
+     *
+     * @return bytes the sink wrote, {@link #WITHHELD}, or -1 when there is nothing to write now (none ready, lapped,
+     *         or the sink had no room: the same event comes again).
+     */
+    int encodeNext(
+        final long limitSeq, final MutableDirectBuffer dst, final int at, final int room, final FrameSink sink)
+    {
+        final int found = locate(limitSeq, sink);
+        if (found != 0)
+        {
+            return found;
+        }
+        if (!copyRecord())
+        {
+            return -1;
+        }
+        final int written = sink.onEvent(view, dst, at, room);
+        if (written >= 0)
+        {
+            lastPublishNs = view.publishNs();
+            advance();
+        }
+        return written;
+    }
+
     /** @return the log position of {@link #nextSeq} when it is in the stream's history and ready, else -1. */
     private long positionOfNext()
     {

@@ -43,7 +43,7 @@ public final class Subscription
     private final long id;
     private final String userId;
     private final SubscriberListener listener;
-    private final AgentWire owner;
+    private final SubscriptionOwner owner;
     private final ManyToOneConcurrentLinkedQueue<Notice> notices = new ManyToOneConcurrentLinkedQueue<>();
     @SuppressWarnings("unused")
     private int signalled;
@@ -59,7 +59,8 @@ public final class Subscription
     private boolean ended;
     private final LogReader reader;
 
-    Subscription(final long id, final String userId, final SubscriberListener listener, final AgentWire owner)
+    Subscription(final long id, final String userId, final SubscriberListener listener,
+        final SubscriptionOwner owner)
     {
         this.id = id;
         this.userId = userId;
@@ -143,38 +144,7 @@ public final class Subscription
      */
     public int drainTo(final MutableDirectBuffer dst, final int offset, final int capacity, final FrameSink sink)
     {
-        SIGNALLED.setVolatile(this, 0);
-        int at = offset;
-        final int end = offset + capacity;
-        while (!ended)
-        {
-            final Notice notice = notices.peek();
-            if (notice != null && notice.afterSeq < reader.nextSeq())
-            {
-                final int written = encode(notice, sink, dst, at, end - at);
-                if (written < 0)
-                {
-                    break;
-                }
-                notices.poll();
-                at += written;
-                afterNotice(notice, sink);
-                continue;
-            }
-            final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
-            final int written = reader.copyNextFrame(limitSeq, dst, at, end - at, sink);
-            if (written == LogReader.WITHHELD)
-            {
-                continue;
-            }
-            if (written < 0)
-            {
-                break;
-            }
-            at += written;
-            sink.onFrame(reader.lastPublishNs());
-        }
-        return at - offset;
+        return read(dst, offset, capacity, sink, false);
     }
 
     /**
@@ -214,6 +184,13 @@ public final class Subscription
      */
     public int encodeTo(final MutableDirectBuffer dst, final int offset, final int capacity, final FrameSink sink)
     {
+        return read(dst, offset, capacity, sink, true);
+    }
+
+    /** The one drain loop: notices in order between the events, each event copied as framed or encoded by the sink. */
+    private int read(
+        final MutableDirectBuffer dst, final int offset, final int capacity, final FrameSink sink, final boolean encode)
+    {
         SIGNALLED.setVolatile(this, 0);
         int at = offset;
         final int end = offset + capacity;
@@ -232,23 +209,19 @@ public final class Subscription
                 afterNotice(notice, sink);
                 continue;
             }
-            final int found = reader.locate(notice == null ? Long.MAX_VALUE : notice.afterSeq, sink);
-            if (found == LogReader.WITHHELD)
+            final long limitSeq = notice == null ? Long.MAX_VALUE : notice.afterSeq;
+            final int written = encode ? reader.encodeNext(limitSeq, dst, at, end - at, sink) :
+                reader.copyNextFrame(limitSeq, dst, at, end - at, sink);
+            if (written == LogReader.WITHHELD)
             {
                 continue;
             }
-            if (found < 0 || !reader.copyRecord())
-            {
-                break;
-            }
-            final int written = sink.onEvent(reader.view(), dst, at, end - at);
             if (written < 0)
             {
-                break; // no room: the same event comes again at the next call
+                break; // none ready, no room (the same event comes again at the next call), or lapped
             }
             at += written;
-            reader.advance();
-            sink.onFrame(reader.view().publishNs());
+            sink.onFrame(reader.lastPublishNs());
         }
         return at - offset;
     }

@@ -158,8 +158,16 @@ public final class AgUiRules
                 {
                     current = event.path("runId").asText();
                 }
+                final AgUiRun known = current == null ? null : state(plan, owner, current);
+                if (known == null)
+                {
+                    // Not what this key's first batch did (a fuzzer found a key resent with another run): a batch key
+                    // names one batch, and its events' ids were taken by the first one.
+                    throw new Violation("batch_key_reused", i, "events[" + i + "] is not the event the batch first " +
+                        "sent with id " + batchKey + " had there; a batch key names one batch");
+                }
                 plan.runIds[i] = current;
-                plan.threadIds[i] = state(plan, owner, current).threadId;
+                plan.threadIds[i] = known.threadId;
                 continue;
             }
             if (!event.isObject() || !TYPES.contains(type))

@@ -62,6 +62,19 @@ class AgUiRulesTest
     }
 
     @Test
+    void shouldRefuseABatchKeySentAgainWithAnotherRun() throws Exception
+    {
+        // Found by the fuzzer: a key first used to continue r1, sent again starting another run.
+        final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
+        rules.check(OWNER, events("[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"r1\"}]"), null);
+        rules.check(OWNER, events("[{\"type\":\"CUSTOM\",\"name\":\"n\",\"value\":1}]"), "r1", "k2", 0);
+        final AgUiRules.Violation violation = assertThrows(AgUiRules.Violation.class, () -> rules.check(OWNER,
+            events("[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"other\"}]"), "r1", "k2", 0));
+        assertEquals("batch_key_reused", violation.rule);
+        assertEquals(0, violation.index);
+    }
+
+    @Test
     void shouldPassOverAKeyedContinuationThatHadEndedItsRun() throws Exception
     {
         final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);
