@@ -2,8 +2,6 @@ package dev.agentwire.server.agui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -64,14 +62,6 @@ public final class AgUiRules
             this.run = run;
         }
     }
-
-    /** Every AG-UI 1.0 event type; anything else is refused. */
-    static final Set<String> TYPES = Set.of("TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END",
-        "TEXT_MESSAGE_CHUNK", "TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_END", "TOOL_CALL_CHUNK",
-        "TOOL_CALL_RESULT", "STATE_SNAPSHOT", "STATE_DELTA", "MESSAGES_SNAPSHOT", "ACTIVITY_SNAPSHOT", "ACTIVITY_DELTA",
-        "RAW", "CUSTOM", "RUN_STARTED", "RUN_FINISHED", "RUN_ERROR", "STEP_STARTED", "STEP_FINISHED", "REASONING_START",
-        "REASONING_MESSAGE_START", "REASONING_MESSAGE_CONTENT", "REASONING_MESSAGE_END", "REASONING_MESSAGE_CHUNK",
-        "REASONING_END", "REASONING_ENCRYPTED_VALUE", "SUBAGENT_STARTED", "SUBAGENT_FINISHED", "SUBAGENT_ERROR");
 
     private final int maxRuns;
     private final int maxOpenParts;
@@ -150,7 +140,7 @@ public final class AgUiRules
                 // Accepted with this key before: the run's state already holds it, and the engine answers it
                 // duplicate (same event id, within its dedup window). It is not re-checked, but it must still be an
                 // AG-UI event: its draft needs a type (a fuzzer found a keyed resend whose repeated part had none).
-                if (!event.isObject() || !TYPES.contains(type))
+                if (!event.isObject() || !AgUiVocabulary.TYPES.contains(type))
                 {
                     throw new Violation("unknown_event_type", i, "events[" + i + "].type is not an AG-UI event type");
                 }
@@ -170,7 +160,7 @@ public final class AgUiRules
                 plan.threadIds[i] = known.threadId;
                 continue;
             }
-            if (!event.isObject() || !TYPES.contains(type))
+            if (!event.isObject() || !AgUiVocabulary.TYPES.contains(type))
             {
                 throw new Violation("unknown_event_type", i, "events[" + i + "].type is not an AG-UI event type");
             }

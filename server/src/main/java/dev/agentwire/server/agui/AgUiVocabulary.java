@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * AG-UI's words, stated once for the whole server: the type prefix native events carry on the stream, the parts a
@@ -16,6 +17,14 @@ final class AgUiVocabulary
 {
     /** Native AG-UI events ({@code POST /v1/ag-ui/events}) are custom types {@code ag-ui.<type in lower case>}. */
     static final String PREFIX = "ag-ui.";
+
+    /** Every AG-UI 1.0 event type; anything else is refused. */
+    static final Set<String> TYPES = Set.of("TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END",
+        "TEXT_MESSAGE_CHUNK", "TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_END", "TOOL_CALL_CHUNK",
+        "TOOL_CALL_RESULT", "STATE_SNAPSHOT", "STATE_DELTA", "MESSAGES_SNAPSHOT", "ACTIVITY_SNAPSHOT", "ACTIVITY_DELTA",
+        "RAW", "CUSTOM", "RUN_STARTED", "RUN_FINISHED", "RUN_ERROR", "STEP_STARTED", "STEP_FINISHED", "REASONING_START",
+        "REASONING_MESSAGE_START", "REASONING_MESSAGE_CONTENT", "REASONING_MESSAGE_END", "REASONING_MESSAGE_CHUNK",
+        "REASONING_END", "REASONING_ENCRYPTED_VALUE", "SUBAGENT_STARTED", "SUBAGENT_FINISHED", "SUBAGENT_ERROR");
 
     /** Start event type → the field whose value names the part it opens. In AG-UI's order of kinds. */
     static final Map<String, String> OPENS = ordered(
