@@ -122,10 +122,6 @@ public final class AgentWire implements AutoCloseable
 
     private long publish(final EventDraft draft, final boolean block)
     {
-        if (config.isReplica())
-        {
-            throw new IllegalStateException("a replica engine takes numbered events only: use publishSequenced");
-        }
         return admission.publish(draft, block);
     }
 

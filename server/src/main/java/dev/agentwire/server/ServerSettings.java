@@ -45,7 +45,8 @@ final class ServerSettings
         "must be a readable file", "JWKS file with RS256 / ES256 public keys");
     static final Setting<String> JWT_ISSUER = add("jwtIssuer", STRING, null, "—", null, null, "required `iss`");
     static final Setting<String> JWT_AUDIENCE = add("jwtAudience", STRING, null, "—", null, null, "required `aud`");
-    static final Setting<String> PRODUCER_KEY = add("producerKey", SECRET, null, "—", s -> s != null && s.length() >= 16,
+    static final Setting<String> PRODUCER_KEY = add("producerKey", SECRET, null, "—",
+        s -> s != null && s.length() >= 16,
         "must be set (AGENTWIRE_PRODUCER_KEY), at least 16 characters",
         "key agent runtimes present as Bearer (>= 16 chars), required");
     static final Setting<Set<String>> ALLOWED_ORIGINS = add("allowedOrigins", LIST, Set.of(), "any", null, null,
@@ -72,17 +73,21 @@ final class ServerSettings
         "longest an HTTP connection may wait for its next request");
     static final Setting<Set<String>> TRUSTED_PROXIES = add("trustedProxies", LIST, Set.of(), "none",
         ServerSettings::allAddresses, "must be IP address literals", "comma-separated proxy addresses whose " +
-        "`X-Forwarded-For` / `Forwarded` names the client (per-address caps, logs); otherwise those headers are ignored");
-    static final Setting<String> METRICS_KEY = add("metricsKey", SECRET, null, "none", s -> s == null || s.length() >= 16,
+        "`X-Forwarded-For` / `Forwarded` names the client (per-address caps, logs); otherwise those headers are " +
+        "ignored");
+    static final Setting<String> METRICS_KEY = add("metricsKey", SECRET, null, "none",
+        s -> s == null || s.length() >= 16,
         "must be at least 16 characters", "bearer key `GET /metrics` requires (>= 16 chars); unset: open");
-    static final Setting<Integer> INBOUND_RATE_PER_SEC = add("inboundRatePerSec/inbound-rate", INT, 20, null, v -> v >= 1,
+    static final Setting<Integer> INBOUND_RATE_PER_SEC = add("inboundRatePerSec/inbound-rate", INT, 20, null,
+        v -> v >= 1,
         "must be >= 1", "frames per second per user connection, every frame counted: messages, fragments, pings " +
         "(4002 above)");
     static final Setting<Integer> INBOUND_BURST = add("inboundBurst", INT, 40, null, v -> v >= 1, "must be >= 1",
         "burst of frames per user connection");
     static final Setting<Integer> MAX_BAD_MESSAGES = add("maxBadMessages", INT, 10, null, v -> v >= 1, "must be >= 1",
         "bad messages a user connection may send; the last one closes it with 4003");
-    static final Setting<Integer> PRODUCER_RATE_PER_SEC = add("producerRatePerSec/producer-rate", INT, 50_000, null, v -> v >= 1,
+    static final Setting<Integer> PRODUCER_RATE_PER_SEC = add("producerRatePerSec/producer-rate", INT, 50_000, null,
+        v -> v >= 1,
         "must be >= 1", "events per second from all producers together (429 above)");
     static final Setting<Integer> PRODUCER_BURST = add("producerBurst", INT, 100_000, null, v -> v >= 1,
         "must be >= 1", "burst of producer events");
@@ -189,7 +194,8 @@ final class ServerSettings
     /** @return the README's configuration table: one row per setting, from this list. */
     static String markdownTable()
     {
-        final StringBuilder table = new StringBuilder("| flag | environment | default | meaning |\n|---|---|---|---|\n");
+        final StringBuilder table =
+            new StringBuilder("| flag | environment | default | meaning |\n|---|---|---|---|\n");
         for (final Setting<?> setting : SETTINGS)
         {
             table.append("| `").append(setting.flag).append("` | `").append(setting.env).append("` | ")

@@ -167,7 +167,8 @@ final class AgUiEventMapper
     {
         final int error = JsonScan.field(src, data, end, ERROR);
         final int result = JsonScan.isNull(src, error) ? JsonScan.field(src, data, end, RESULT) : error;
-        w.begin(AgUiTokens.TYPE_TOOL_CALL_RESULT).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq()).name(AgUiTokens.TOOL_CALL_ID);
+        w.begin(AgUiTokens.TYPE_TOOL_CALL_RESULT).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq())
+            .name(AgUiTokens.TOOL_CALL_ID);
         final int callId = JsonScan.field(src, data, end, TOOL_CALL_ID);
         if (callId == JsonScan.MISSING)
         {
@@ -234,7 +235,8 @@ final class AgUiEventMapper
             w.end();
             if (!empty)
             {
-                w.begin(AgUiTokens.TYPE_TEXT_MESSAGE_CONTENT).name(AgUiTokens.MESSAGE_ID).cursorId(e.epoch(), e.seq()).name(AgUiTokens.DELTA);
+                w.begin(AgUiTokens.TYPE_TEXT_MESSAGE_CONTENT).name(AgUiTokens.MESSAGE_ID)
+                    .cursorId(e.epoch(), e.seq()).name(AgUiTokens.DELTA);
                 content(w, src, result, end);
                 cursor(e, w, part++, parts);
                 w.end();
@@ -325,7 +327,8 @@ final class AgUiEventMapper
         final int lengthByte = frame.getByte(at + 1) & 0x7F;
         final int header = lengthByte == 127 ? 10 : lengthByte == 126 ? 4 : 2;
         w.begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).raw(AgUiTokens.AGENTWIRE_BINARY)
-            .name(AgUiTokens.VALUE).open().name(AgUiTokens.FRAME).base64(frame, at + header, e.frameLength() - header).close()
+            .name(AgUiTokens.VALUE).open()
+            .name(AgUiTokens.FRAME).base64(frame, at + header, e.frameLength() - header).close()
             .name(AgUiTokens.METADATA).open().name(AgUiTokens.AGENTWIRE).open()
             .name(AgUiTokens.SEQ).number(e.seq())
             .name(AgUiTokens.EPOCH).number(e.epoch())

@@ -216,7 +216,8 @@ final class AgUiFrames
         final int end = from + length;
         for (; i + 3 <= end; i += 3)
         {
-            final int bits = (src.getByte(i) & 0xFF) << 16 | (src.getByte(i + 1) & 0xFF) << 8 | src.getByte(i + 2) & 0xFF;
+            final int bits =
+                (src.getByte(i) & 0xFF) << 16 | (src.getByte(i + 1) & 0xFF) << 8 | src.getByte(i + 2) & 0xFF;
             out.putByte(at++, BASE64[bits >>> 18]);
             out.putByte(at++, BASE64[(bits >>> 12) & 0x3F]);
             out.putByte(at++, BASE64[(bits >>> 6) & 0x3F]);

@@ -114,12 +114,16 @@ public final class AgUiOutboundStage implements OutboundStage
     public int welcome(final MutableDirectBuffer dst, final int offset, final int capacity, final String userId,
         final long epoch, final long lastSeq)
     {
+        if (capacity < noticeBytes(userId, null))
+        {
+            return -1;
+        }
         if (prelude != null)
         {
             prelude.onWelcome(lastSeq);
         }
-        notice(dst, offset, "agentwire.welcome").name(AgUiTokens.USER).string(userId).name(AgUiTokens.EPOCH).number(epoch)
-            .name(AgUiTokens.SEQ).number(lastSeq);
+        notice(dst, offset, "agentwire.welcome").name(AgUiTokens.USER).string(userId)
+            .name(AgUiTokens.EPOCH).number(epoch).name(AgUiTokens.SEQ).number(lastSeq);
         return endNotice(offset);
     }
 
@@ -127,12 +131,17 @@ public final class AgUiOutboundStage implements OutboundStage
     public int resumed(final MutableDirectBuffer dst, final int offset, final int capacity, final boolean recovered,
         final long epoch, final long fromSeq, final long toSeq)
     {
+        if (capacity < noticeBytes(null, null))
+        {
+            return -1;
+        }
         if (prelude != null && prelude.onResumed(fromSeq, toSeq))
         {
             return 0; // the prelude's own replay: not news for the client
         }
-        notice(dst, offset, "agentwire.resumed").name(AgUiTokens.RECOVERED).raw(recovered ? AgUiTokens.TRUE : AgUiTokens.FALSE)
-            .name(AgUiTokens.EPOCH).number(epoch).name(AgUiTokens.FROM).number(fromSeq).name(AgUiTokens.TO).number(toSeq);
+        notice(dst, offset, "agentwire.resumed").name(AgUiTokens.RECOVERED)
+            .raw(recovered ? AgUiTokens.TRUE : AgUiTokens.FALSE).name(AgUiTokens.EPOCH).number(epoch)
+            .name(AgUiTokens.FROM).number(fromSeq).name(AgUiTokens.TO).number(toSeq);
         return endNotice(offset);
     }
 
@@ -140,6 +149,10 @@ public final class AgUiOutboundStage implements OutboundStage
     public int room(final MutableDirectBuffer dst, final int offset, final int capacity, final boolean joined,
         final String room)
     {
+        if (capacity < noticeBytes(room, null))
+        {
+            return -1;
+        }
         notice(dst, offset, joined ? "agentwire.joined" : "agentwire.left").name(AgUiTokens.ROOM).string(room);
         return endNotice(offset);
     }
@@ -148,13 +161,22 @@ public final class AgUiOutboundStage implements OutboundStage
     public int error(final MutableDirectBuffer dst, final int offset, final int capacity, final String code,
         final String message)
     {
-        notice(dst, offset, "agentwire.error").name(AgUiTokens.CODE).string(code).name(AgUiTokens.MESSAGE).string(message);
+        if (capacity < noticeBytes(code, message))
+        {
+            return -1;
+        }
+        notice(dst, offset, "agentwire.error").name(AgUiTokens.CODE).string(code)
+            .name(AgUiTokens.MESSAGE).string(message);
         return endNotice(offset);
     }
 
     @Override
     public int pong(final MutableDirectBuffer dst, final int offset, final int capacity)
     {
+        if (capacity < noticeBytes(null, null))
+        {
+            return -1;
+        }
         notice(dst, offset, "agentwire.pong");
         return endNotice(offset);
     }
@@ -212,6 +234,12 @@ public final class AgUiOutboundStage implements OutboundStage
             strings += event.stringLength(field);
         }
         return 4 * Math.max(event.payloadLength(), event.frameLength()) + 5 * (512 + 6 * strings);
+    }
+
+    /** @return the most bytes a notice with these strings takes (each character escaped at worst, six bytes). */
+    private static int noticeBytes(final String a, final String b)
+    {
+        return 256 + 6 * ((a == null ? 0 : a.length()) + (b == null ? 0 : b.length()));
     }
 
     /** Opens {@code CUSTOM <name>} with its value object (a notice's fields follow). */

@@ -318,7 +318,8 @@ final class AgUiPrelude
             {
                 run = runs.next();
                 final OpenRun open = run.getValue();
-                w.begin(AgUiTokens.TYPE_RUN_STARTED).name(AgUiTokens.THREAD_ID).string(open.threadId).name(AgUiTokens.RUN_ID).string(run.getKey());
+                w.begin(AgUiTokens.TYPE_RUN_STARTED).name(AgUiTokens.THREAD_ID).string(open.threadId)
+                    .name(AgUiTokens.RUN_ID).string(run.getKey());
                 metadata(w, open.seq, run.getKey(), open);
                 w.end();
                 parts = open.openParts.values().iterator();
@@ -327,7 +328,8 @@ final class AgUiPrelude
             {
                 // The prelude is whole: what follows is live. A client re-attaching to a run learns here that it
                 // has every open run it is going to be told of.
-                w.begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).raw(AgUiTokens.AGENTWIRE_LIVE).name(AgUiTokens.VALUE).open()
+                w.begin(AgUiTokens.TYPE_CUSTOM).name(AgUiTokens.NAME).raw(AgUiTokens.AGENTWIRE_LIVE)
+                    .name(AgUiTokens.VALUE).open()
                     .name(AgUiTokens.SEQ).number(liveSeq).name(AgUiTokens.OPEN_RUNS).number(openRuns.size()).close();
                 w.end();
                 mode = PASS;

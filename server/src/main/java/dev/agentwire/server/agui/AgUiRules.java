@@ -108,7 +108,8 @@ public final class AgUiRules
      * @return the plan, applied: the run each event belongs to.
      * @throws Violation the first rule an event breaks (nothing applied).
      */
-    synchronized AgUiPlan check(final String owner, final JsonNode events, final String openRunId, final String batchKey,
+    synchronized AgUiPlan check(final String owner, final JsonNode events, final String openRunId,
+        final String batchKey,
         final long nowMs) throws Violation
     {
         expire(nowMs);

@@ -67,13 +67,13 @@ final class AgUiVocabulary
         return PREFIX + agUiType.toLowerCase(Locale.ROOT);
     }
 
-    /** @return the AG-UI type of a native stream type ({@code ag-ui.text_message_start} → {@code TEXT_MESSAGE_START}). */
+    /** @return a native stream type's AG-UI type: {@code ag-ui.text_message_start} → {@code TEXT_MESSAGE_START}. */
     static String agUiType(final String streamType)
     {
         return streamType.substring(PREFIX.length()).toUpperCase(Locale.ROOT);
     }
 
-    /** @return a part kind's name in rule names: {@code TOOL_CALL_START} → {@code tool_call}, {@code STEP_STARTED} → {@code step}. */
+    /** @return a part kind as rules name it: {@code tool_call} for {@code TOOL_CALL_START}, {@code step} for steps. */
     static String kind(final String startType)
     {
         final String lower = startType.toLowerCase(Locale.ROOT);

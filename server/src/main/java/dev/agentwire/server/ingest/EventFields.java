@@ -100,7 +100,8 @@ final class EventFields
                 final byte outcome = Outcome.parse(dataText(data, OUTCOME, at));
                 if (outcome == Outcome.NONE)
                 {
-                    throw new IngestParser.Invalid(IngestParser.where(at) + ".data.outcome must be success, error or cancelled");
+                    throw new IngestParser.Invalid(
+                        IngestParser.where(at) + ".data.outcome must be success, error or cancelled");
                 }
                 event.outcome(outcome);
                 requireResultOrError(data, at);

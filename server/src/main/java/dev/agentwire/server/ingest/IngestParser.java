@@ -240,7 +240,8 @@ final class IngestParser
     }
 
     /** Notes the data's byte range, and the top-level fields the agent types require. */
-    private static void readData(final JsonParser parser, final JsonToken value, final EventFields fields) throws IOException
+    private static void readData(final JsonParser parser, final JsonToken value, final EventFields fields)
+        throws IOException
     {
         fields.hasData = value != JsonToken.VALUE_NULL;
         if (value != JsonToken.START_OBJECT)
@@ -356,7 +357,8 @@ final class IngestParser
     }
 
     /** The type: as {@link #text}, the String kept for the name when it was seen before, its kind noted. */
-    private static String typeName(final JsonParser parser, final JsonToken value, final int at, final EventFields fields)
+    private static String typeName(
+        final JsonParser parser, final JsonToken value, final int at, final EventFields fields)
         throws IOException, Invalid
     {
         if (value != JsonToken.VALUE_STRING)
