@@ -61,13 +61,16 @@ public final class Main implements Callable<Integer>
         for (final String command : new String[]{"serve", "demo"})
         {
             final CommandLine.Model.CommandSpec spec = commandLine.getSubcommands().get(command).getCommandSpec();
+            // In the table's order (required first, then listen, limits, cluster, engine), one line of synopsis.
+            spec.usageMessage().sortOptions(false).abbreviateSynopsis(true);
             for (final Setting<?> setting : ServerSettings.SETTINGS)
             {
+                final boolean required = setting == ServerSettings.JWT_SECRET || setting == ServerSettings.PRODUCER_KEY;
                 spec.addOption(CommandLine.Model.OptionSpec.builder(setting.flag)
                     .type(String.class)
                     .paramLabel("<" + setting.key + ">")
-                    .description(setting.help.replace("`", "") + " (env " + setting.env + "; default " +
-                        ServerSettings.defaultText(setting).replace("`", "") + ")")
+                    .description((required ? "REQUIRED. " : "") + setting.help.replace("`", "") + " (env " +
+                        setting.env + "; default " + ServerSettings.defaultText(setting).replace("`", "") + ")")
                     .showDefaultValue(CommandLine.Help.Visibility.NEVER)
                     .build());
             }
@@ -340,10 +343,20 @@ public final class Main implements Callable<Integer>
         @Override
         public Integer call()
         {
+            boolean valid = true;
             if (jwtSecret == null || jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32)
             {
                 System.err.println("agentwire: invalid config: jwtSecret must be set (AGENTWIRE_JWT_SECRET or " +
                     "--jwt-secret) and at least 32 bytes");
+                valid = false;
+            }
+            if (ttlSeconds <= 0)
+            {
+                System.err.println("agentwire: invalid config: ttlSeconds=" + ttlSeconds + " must be > 0");
+                valid = false;
+            }
+            if (!valid)
+            {
                 return 2;
             }
             System.out.println(TokenMinter.hs256(jwtSecret, user, rooms == null ? null : java.util.List.of(rooms),

@@ -31,6 +31,16 @@ final class ServerSettings
 {
     private static final List<Setting<?>> ALL = new ArrayList<>();
 
+    // Required first: a user-token secret (or JWKS file) and the producer key.
+    static final Setting<String> JWT_SECRET = add("jwtSecret", SECRET, null, "—",
+        s -> s == null || s.getBytes(StandardCharsets.UTF_8).length >= 32, "must be at least 32 bytes for HS256",
+        "HS256 secret for user tokens (>= 32 bytes); this or a JWKS file is required");
+    static final Setting<Path> JWKS_FILE = add("jwksFile", PATH, null, "—", p -> p == null || Files.isReadable(p),
+        "must be a readable file", "JWKS file with RS256 / ES256 public keys");
+    static final Setting<String> PRODUCER_KEY = add("producerKey", SECRET, null, "—",
+        s -> s != null && s.length() >= 16,
+        "must be set (AGENTWIRE_PRODUCER_KEY), at least 16 characters",
+        "key agent runtimes present as Bearer (>= 16 chars), required");
     static final Setting<String> HOST = add("host", STRING, "127.0.0.1", null, s -> s != null && !s.isBlank(),
         "must be set", "listen address");
     static final Setting<Integer> PORT = add("port", INT, 8080, null, v -> v >= 0 && v <= 65535, "must be 0..65535",
@@ -38,17 +48,8 @@ final class ServerSettings
     static final Setting<Integer> IO_THREADS = add("ioThreads", INT, Math.max(2,
         Runtime.getRuntime().availableProcessors()), "cores (at least 2)", v -> v >= 1 && v <= 256, "must be 1..256",
         "I/O threads serving the sockets");
-    static final Setting<String> JWT_SECRET = add("jwtSecret", SECRET, null, "—",
-        s -> s == null || s.getBytes(StandardCharsets.UTF_8).length >= 32, "must be at least 32 bytes for HS256",
-        "HS256 secret for user tokens (>= 32 bytes); this or a JWKS file is required");
-    static final Setting<Path> JWKS_FILE = add("jwksFile", PATH, null, "—", p -> p == null || Files.isReadable(p),
-        "must be a readable file", "JWKS file with RS256 / ES256 public keys");
     static final Setting<String> JWT_ISSUER = add("jwtIssuer", STRING, null, "—", null, null, "required `iss`");
     static final Setting<String> JWT_AUDIENCE = add("jwtAudience", STRING, null, "—", null, null, "required `aud`");
-    static final Setting<String> PRODUCER_KEY = add("producerKey", SECRET, null, "—",
-        s -> s != null && s.length() >= 16,
-        "must be set (AGENTWIRE_PRODUCER_KEY), at least 16 characters",
-        "key agent runtimes present as Bearer (>= 16 chars), required");
     static final Setting<Set<String>> ALLOWED_ORIGINS = add("allowedOrigins", LIST, Set.of(), "any", null, null,
         "comma-separated Origins allowed to open user sockets");
     static final Setting<Integer> MAX_MESSAGE_BYTES = add("maxMessageBytes", INT, 64 * 1024, null,

@@ -76,4 +76,48 @@ class MainTest
             assertTrue(help.contains(flag), flag);
         }
     }
+
+    @Test
+    void shouldPrintShortHelpWithTheRequiredSettingsFirst()
+    {
+        final String help = captureOut(() -> assertEquals(0, Main.run("serve", "--help")));
+        assertTrue(help.startsWith("Usage: agentwire serve [OPTIONS]"), "a one-line synopsis: " + help.lines().findFirst());
+        assertTrue(help.indexOf("--jwt-secret") < help.indexOf("--host"), "the required settings come first");
+        assertTrue(help.contains("REQUIRED. HS256 secret") && help.contains("REQUIRED. key agent runtimes"), help);
+        assertTrue(!help.contains("Default: \n") && !help.contains("Default: )"), "no empty default");
+        assertTrue(help.lines().count() < 160, "short: " + help.lines().count() + " lines");
+    }
+
+    @Test
+    void shouldRefuseATokenThatWouldBeExpiredWhenMade()
+    {
+        final PrintStream err = System.err;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            assertEquals(2, Main.run("token", "--user", "a", "--ttl-seconds", "-5", "--jwt-secret", "s".repeat(40)));
+        }
+        finally
+        {
+            System.setErr(err);
+        }
+        assertTrue(captured.toString(StandardCharsets.UTF_8).contains("ttlSeconds=-5 must be > 0"), captured::toString);
+    }
+
+    private static String captureOut(final Runnable action)
+    {
+        final PrintStream out = System.out;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            action.run();
+        }
+        finally
+        {
+            System.setOut(out);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
 }

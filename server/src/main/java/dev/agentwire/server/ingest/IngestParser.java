@@ -281,8 +281,9 @@ final class IngestParser
         final boolean agentType = fields.typeKind == TypeNames.AGENT;
         if (fields.typeKind == TypeNames.INVALID)
         {
-            throw new Invalid(where(at) + ".type '" + type + "' is not an agent event type nor a namespaced custom " +
-                "type (like app.progress)");
+            throw new Invalid(where(at) + ".type '" + type + "' is not an agent event type (agent_started, " +
+                "agent_thinking, tool_executing, tool_completed, agent_completed) nor a namespaced custom type " +
+                "(like app.progress)");
         }
         event.type(type)
             .runId(agentType ? required(fields.runId, at, "run_id") : fields.runId)
