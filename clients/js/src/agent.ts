@@ -5,7 +5,7 @@
 import { AbstractAgent, type AgentConfig } from "@ag-ui/client";
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { Observable, type Subscriber } from "rxjs";
-import { AgentWireClient, type AgUiEvent, type WebSocketConstructor } from "./agentwire.js";
+import { AgentWireClient, AgentWireError, type AgUiEvent, type WebSocketConstructor } from "./agentwire.js";
 
 export interface AgentWireAgentConfig extends AgentConfig {
   /** ws(s)://host:port/v1/ag-ui */
@@ -16,6 +16,8 @@ export interface AgentWireAgentConfig extends AgentConfig {
   WebSocketImpl?: WebSocketConstructor;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Connects in a row that may fail before runAgent()/connectAgent() reject with an AgentWireError (default 8). */
+  maxConnectAttempts?: number;
 }
 
 /** What this agent remembers of the run it followed last, so connect() can pick it up where the socket left it. */
@@ -139,6 +141,7 @@ export class AgentWireAgent extends AbstractAgent {
         WebSocketImpl: this.config.WebSocketImpl,
         initialBackoffMs: this.config.initialBackoffMs,
         maxBackoffMs: this.config.maxBackoffMs,
+        maxConnectAttempts: this.config.maxConnectAttempts,
         cursor: cursor && cursor.epoch !== null ? { epoch: cursor.epoch, seq: cursor.seq } : null,
         onControl: (m) => {
           if (m.type === "welcome" && !welcomed) {
@@ -155,13 +158,15 @@ export class AgentWireAgent extends AbstractAgent {
           }
         },
         onError: (e) => {
-          if (e.code !== "rate_limited" && e.code !== "resume_in_progress") {
-            finish(new Error(`agentwire: ${e.code}: ${e.message}`));
+          // A token the application cannot make is retried (within the attempt bound), so it does not end the run.
+          if (e.code !== "rate_limited" && e.code !== "resume_in_progress" && e.code !== "token_failed") {
+            finish(new AgentWireError(e.code, e.message));
           }
         },
         onStatus: (s) => {
           if (s.state === "failed") {
-            finish(new Error(`agentwire: the server closed the socket with ${s.code}; reconnecting cannot help`));
+            finish(new AgentWireError("closed", `the server closed the socket with ${s.code}; reconnecting ` +
+              "cannot help"));
           }
         },
         onEvent: (event) => {

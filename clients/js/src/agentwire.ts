@@ -95,7 +95,34 @@ export interface AgentWireClientOptions<E> {
   cursor?: { epoch: number; seq: number } | null;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Connects in a row that may fail before the client gives up (status `failed`, `onError` `connect_failed`):
+   * a token the server refuses fails before the socket opens, and a browser cannot tell that from a network
+   * error. Default 8; reset once a connection is welcomed.
+   */
+  maxConnectAttempts?: number;
   WebSocketImpl?: WebSocketConstructor;
+}
+
+/** Why the client stopped, or why an agent's run ended: `code` names it (`unauthorized`, `connect_failed`, …). */
+export class AgentWireError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(`agentwire: ${code}: ${message}`);
+    this.name = "AgentWireError";
+    this.code = code;
+  }
+}
+
+/** HTTP statuses of a refused upgrade that retrying cannot help (a 429 can: it is retried with backoff). */
+function refusedFor(error: unknown): number | null {
+  const message = String((error as { message?: unknown })?.message ?? (error as { error?: { message?: unknown } })
+    ?.error?.message ?? "");
+  // Node's ws names the answer ("Unexpected server response: 401"); a browser's WebSocket says nothing.
+  const match = /Unexpected server response: (\d{3})/.exec(message);
+  const status = match ? Number(match[1]) : null;
+  return status !== null && status >= 400 && status < 500 && status !== 429 ? status : null;
 }
 
 /**
@@ -215,7 +242,9 @@ export class AgentWireClient<E = AgentWireEvent> {
     let token: string;
     try {
       token = await this.options.token();
-    } catch {
+    } catch (error) {
+      // Said, not swallowed: the application's token source failed (retried, within the attempt bound).
+      this.options.onError?.({ code: "token_failed", message: String((error as Error)?.message ?? error) });
       this.scheduleReconnect(undefined);
       return;
     }
@@ -240,8 +269,14 @@ export class AgentWireClient<E = AgentWireEvent> {
         this.onMessage(message.data);
       }
     };
-    socket.onerror = () => {
-      // onclose follows and decides.
+    socket.onerror = (event) => {
+      // onclose follows and decides, unless the server refused the upgrade for good (a 401 or 403 on Node).
+      const status = refusedFor(event);
+      if (status !== null && this.socket === socket) {
+        this.socket = null;
+        this.fail(status === 401 ? "unauthorized" : status === 403 ? "forbidden" : "refused",
+          `the server refused the connection with HTTP ${status}; check the token (see the server's log)`);
+      }
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) {
@@ -259,7 +294,19 @@ export class AgentWireClient<E = AgentWireEvent> {
     };
   }
 
+  /** Stops for good: the status says failed and onError says why. */
+  private fail(code: string, message: string): void {
+    this.closedByUser = true;
+    this.options.onError?.({ code, message });
+    this.status({ state: "failed" });
+  }
+
   private scheduleReconnect(code: number | undefined): void {
+    if (this.attempt + 1 >= (this.options.maxConnectAttempts ?? 8)) {
+      this.fail("connect_failed", `${this.attempt + 1} connects in a row failed before the server welcomed one ` +
+        "(a refused token fails before the socket opens)");
+      return;
+    }
     const base = Math.min(this.options.maxBackoffMs ?? 10_000,
       (this.options.initialBackoffMs ?? 250) * Math.pow(2, this.attempt));
     // Full jitter in [base/2, base]: reconnecting clients do not arrive in lockstep.

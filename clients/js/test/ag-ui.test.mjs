@@ -7,7 +7,7 @@ import {
   assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
   WebSocket,
 } from "./harness.mjs";
-import { AgentWireAgent, AgentWireClient } from "../dist/index.js";
+import { AgentWireAgent, AgentWireClient, AgentWireError } from "../dist/index.js";
 
 let server;
 
@@ -169,6 +169,40 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
     } finally {
       runtime.close();
     }
+  });
+
+  test("should reject runAgent() with a typed error when the server refuses the token, without retrying", async () => {
+    const agent = new AgentWireAgent({
+      url: server.agUi, token: () => "not-a-token", WebSocketImpl: WebSocket, threadId: "th-refused",
+      initialBackoffMs: 10, maxBackoffMs: 20,
+    });
+    const started = Date.now();
+    await assert.rejects(agent.runAgent({ runId: "refused-run" }), (error) => {
+      assert.ok(error instanceof AgentWireError, String(error));
+      assert.equal(error.code, "unauthorized");
+      return true;
+    });
+    assert.ok(Date.now() - started < 5_000, "a 401 is not retried like a network drop");
+    await waitFor(() => server.log().includes("upgrade refused: reason=token"), 10_000);
+    assert.ok(!server.log().includes("not-a-token"), "the server never logs the token");
+  });
+
+  test("should say when the token source fails, and give up after a bounded number of attempts", async () => {
+    const errors = [];
+    const statuses = [];
+    let calls = 0;
+    const client = new AgentWireClient({
+      url: server.ws, WebSocketImpl: WebSocket, initialBackoffMs: 5, maxBackoffMs: 10, maxConnectAttempts: 3,
+      token: () => { calls++; throw new Error("backend down"); },
+      onError: (e) => errors.push(e),
+      onStatus: (s) => statuses.push(s.state),
+    });
+    client.connect();
+    await waitFor(() => statuses.includes("failed"), 10_000);
+    assert.equal(calls, 3);
+    assert.deepEqual(errors.map((e) => e.code), ["token_failed", "token_failed", "token_failed", "connect_failed"]);
+    assert.match(errors[0].message, /backend down/);
+    client.close();
   });
 
   test("should re-attach a fresh agent (a reloaded page) to the thread's run through the prelude", async () => {

@@ -16,7 +16,11 @@ import io.undertow.util.Headers;
 import dev.agentwire.server.websocket.WebSocketHandshake;
 import dev.agentwire.server.websocket.WebSocketThreads;
 import dev.agentwire.server.websocket.CloseCodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xnio.StreamConnection;
+
+import java.util.concurrent.atomic.AtomicLong;
 
 
 /**
@@ -28,6 +32,7 @@ public final class UserSocketHandler implements HttpHandler
 {
     /** The path whose sockets speak AG-UI; every other path this handler is routed from speaks /v1/ws frames. */
     public static final String AG_UI_PATH = "/v1/ag-ui";
+    private static final Logger LOG = LoggerFactory.getLogger(UserSocketHandler.class);
 
     /** What the checks decided, carried across the upgrade. */
     private static final class Accepted
@@ -61,6 +66,8 @@ public final class UserSocketHandler implements HttpHandler
     private final WebSocketThreads webSocketThreads;
     /** Makes the stage of a {@code /v1/ag-ui} socket: given whether it opened without a cursor (a prelude). */
     private final java.util.function.IntFunction<OutboundStage> agUiStages;
+    private final AtomicLong lastRefusalLogMs = new AtomicLong();
+    private final AtomicLong refusalsNotLogged = new AtomicLong();
 
     /**
      * @param engine    the engine users subscribe to.
@@ -98,6 +105,26 @@ public final class UserSocketHandler implements HttpHandler
         this.agUiStages = agUiStages;
     }
 
+    /**
+     * Logs a refused upgrade at INFO: the reason and the address, never the token. At most one line a second (and a
+     * count of those not logged), so a client retrying a bad token cannot flood the log; the metric counts each.
+     */
+    private void refused(final HttpServerExchange exchange, final String reason)
+    {
+        final long nowMs = System.currentTimeMillis();
+        final long last = lastRefusalLogMs.get();
+        if (nowMs - last >= 1_000 && lastRefusalLogMs.compareAndSet(last, nowMs))
+        {
+            LOG.info("upgrade refused: reason={} path={} remote={} notLoggedSince={}", reason,
+                exchange.getRequestPath(), exchange.getSourceAddress().getAddress().getHostAddress(),
+                refusalsNotLogged.getAndSet(0));
+        }
+        else
+        {
+            refusalsNotLogged.incrementAndGet();
+        }
+    }
+
     @Override
     public void handleRequest(final HttpServerExchange exchange) throws Exception
     {
@@ -105,6 +132,7 @@ public final class UserSocketHandler implements HttpHandler
         if (origin != null && !settings.allowedOrigins().isEmpty() && !settings.allowedOrigins().contains(origin))
         {
             metrics.authFailed("origin");
+            refused(exchange, "origin_not_allowed");
             Http.error(exchange, 403, "origin_not_allowed", "this Origin may not open user sockets");
             return;
         }
@@ -122,6 +150,7 @@ public final class UserSocketHandler implements HttpHandler
         catch (final AuthFailure failure)
         {
             metrics.authFailed(failure.reason.label);
+            refused(exchange, "token " + failure.reason.label);
             exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
             Http.error(exchange, 401, "unauthorized", "token " + failure.reason.label);
             return;
