@@ -178,6 +178,7 @@ export class AgentWireClient<E = AgentWireEvent> {
   /** Opens the connection, and keeps it open until {@link close}. */
   connect(): this {
     this.closedByUser = false;
+    this.attempt = 0;
     void this.open();
     return this;
   }
