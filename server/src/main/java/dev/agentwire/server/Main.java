@@ -224,7 +224,7 @@ public final class Main implements Callable<Integer>
                 }
                 if (setting.engine)
                 {
-                    applyToEngine(engine, setting, value);
+                    setting.applyTo(engine, value);
                 }
                 else
                 {
@@ -266,42 +266,6 @@ public final class Main implements Callable<Integer>
         {
             final String text = spec.findOption(setting.flag).getValue();
             return text == null || text.isBlank() ? null : text.trim();
-        }
-
-        private static void applyToEngine(final AgentWireConfig.Builder engine, final Setting<?> setting,
-            final Object value)
-        {
-            if (setting == ServerSettings.RING_SIZE)
-            {
-                engine.ringSize((Integer)value);
-            }
-            else if (setting == ServerSettings.SLICES)
-            {
-                if ((Integer)value > 0)
-                {
-                    engine.sliceCount((Integer)value);
-                }
-            }
-            else if (setting == ServerSettings.HISTORY_MAX_EVENTS)
-            {
-                engine.historyMaxEvents((Integer)value);
-            }
-            else if (setting == ServerSettings.HISTORY_MAX_AGE_MS)
-            {
-                engine.historyMaxAgeMs((Long)value);
-            }
-            else if (setting == ServerSettings.HISTORY_MAX_TOTAL_BYTES)
-            {
-                engine.historyMaxTotalBytes((Long)value);
-            }
-            else if (setting == ServerSettings.LIFECYCLE_MODE)
-            {
-                engine.lifecycleMode((AgentWireConfig.LifecycleMode)value);
-            }
-            else
-            {
-                throw new IllegalStateException("engine setting not applied: " + setting);
-            }
         }
     }
 

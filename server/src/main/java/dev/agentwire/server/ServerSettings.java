@@ -116,16 +116,28 @@ final class ServerSettings
     static final Setting<String> NODE_ID = add("nodeId", STRING, null, "random", null, null,
         "this node's name in the cluster");
     static final Setting<Integer> RING_SIZE = engine("ringSize", INT, AgentWireConfig.DEFAULT_RING_SIZE, null,
-        "spine slots, a power of two");
-    static final Setting<Integer> SLICES = engine("slices", INT, 0, "cores", "slice threads (0: one per core)");
+        AgentWireConfig.Builder::ringSize, "spine slots, a power of two");
+    static final Setting<Integer> SLICES = engine("slices", INT, 0, "cores",
+        (b, v) ->
+        {
+            if (v > 0)
+            {
+                b.sliceCount(v); // 0 keeps the engine's default, one per core
+            }
+        },
+        "slice threads (0: one per core)");
     static final Setting<Integer> HISTORY_MAX_EVENTS = engine("historyMaxEvents", INT,
-        AgentWireConfig.DEFAULT_HISTORY_MAX_EVENTS, null, "events kept per user for resume");
+        AgentWireConfig.DEFAULT_HISTORY_MAX_EVENTS, null, AgentWireConfig.Builder::historyMaxEvents,
+        "events kept per user for resume");
     static final Setting<Long> HISTORY_MAX_AGE_MS = engine("historyMaxAgeMs", LONG,
-        AgentWireConfig.DEFAULT_HISTORY_MAX_AGE_MS, null, "longest an event is kept for resume");
+        AgentWireConfig.DEFAULT_HISTORY_MAX_AGE_MS, null, AgentWireConfig.Builder::historyMaxAgeMs,
+        "longest an event is kept for resume");
     static final Setting<Long> HISTORY_MAX_TOTAL_BYTES = engine("historyMaxTotalBytes", LONG,
-        AgentWireConfig.DEFAULT_HISTORY_MAX_TOTAL_BYTES, null, "bound on all histories together");
-    static final Setting<AgentWireConfig.LifecycleMode> LIFECYCLE_MODE = engine("lifecycleMode/lifecycle", LIFECYCLE,
-        AgentWireConfig.LifecycleMode.STRICT, null, "run lifecycle validation (`STRICT`, `OFF`)");
+        AgentWireConfig.DEFAULT_HISTORY_MAX_TOTAL_BYTES, null, AgentWireConfig.Builder::historyMaxTotalBytes,
+        "bound on all histories together");
+    static final Setting<AgentWireConfig.LifecycleMode> LIFECYCLE_MODE = engine("lifecycleMode/lifecycle",
+        LIFECYCLE, AgentWireConfig.LifecycleMode.STRICT, null, AgentWireConfig.Builder::lifecycleMode,
+        "run lifecycle validation (`STRICT`, `OFF`)");
 
     static final List<Setting<?>> SETTINGS = Collections.unmodifiableList(ALL);
 
@@ -137,16 +149,17 @@ final class ServerSettings
         final String defaultText, final Predicate<T> rule, final String ruleText, final String help)
     {
         final Setting<T> setting = new Setting<>(ALL.size(), key, kind, defaultValue, defaultText, rule, ruleText,
-            false, help);
+            null, help);
         ALL.add(setting);
         return setting;
     }
 
     private static <T> Setting<T> engine(final String key, final Setting.Kind kind, final T defaultValue,
-        final String defaultText, final String help)
+        final String defaultText, final java.util.function.BiConsumer<AgentWireConfig.Builder, T> toEngine,
+        final String help)
     {
-        final Setting<T> setting = new Setting<>(ALL.size(), key, kind, defaultValue, defaultText, null, null, true,
-            help);
+        final Setting<T> setting = new Setting<>(ALL.size(), key, kind, defaultValue, defaultText, null, null,
+            toEngine, help);
         ALL.add(setting);
         return setting;
     }

@@ -36,7 +36,9 @@ final class Setting<T>
     /** The default as help and the README show it (for a default that depends on the machine). */
     final String defaultText;
     final String help;
-    /** For the engine's own settings: validated by {@code AgentWireConfig}, applied to its builder. */
+    /** For the engine's own settings: how a value reaches its builder (null for the server's own settings). */
+    final java.util.function.BiConsumer<dev.agentwire.core.AgentWireConfig.Builder, T> toEngine;
+    /** True for the engine's own settings: validated by {@code AgentWireConfig}, applied by {@link #toEngine}. */
     final boolean engine;
     private final Predicate<T> rule;
     private final String ruleText;
@@ -46,7 +48,9 @@ final class Setting<T>
      *            its unit: {@code inboundRatePerSec/inbound-rate}).
      */
     Setting(final int index, final String key, final Kind kind, final T defaultValue, final String defaultText,
-        final Predicate<T> rule, final String ruleText, final boolean engine, final String help)
+        final Predicate<T> rule, final String ruleText,
+        final java.util.function.BiConsumer<dev.agentwire.core.AgentWireConfig.Builder, T> toEngine,
+        final String help)
     {
         final int slash = key.indexOf('/');
         this.index = index;
@@ -59,13 +63,12 @@ final class Setting<T>
         this.defaultText = defaultText;
         this.rule = rule;
         this.ruleText = ruleText;
-        this.engine = engine;
+        this.toEngine = toEngine;
+        this.engine = toEngine != null;
         this.help = help;
     }
 
-    /**
-     * @return the value's text, or its rule broken as {@code key=value rule} (a secret's value is never shown).
-     */
+    /** @return null when the value keeps the rule, else {@code key=value rule} (a secret's value never shown). */
     String check(final Object value)
     {
         @SuppressWarnings("unchecked")
@@ -73,7 +76,7 @@ final class Setting<T>
         return rule == null || rule.test(typed) ? null : key + "=" + shown(value) + " " + ruleText;
     }
 
-    /** @return the value as errors and {@code toString} show it: secrets as {@code <set>} or {@code <unset>}. */
+    /** @return the value as errors show it: a secret as {@code <hidden>} or {@code <unset>}. */
     String shown(final Object value)
     {
         if (kind == Kind.SECRET)
@@ -142,6 +145,14 @@ final class Setting<T>
             default:
                 return "is not valid";
         }
+    }
+
+    /** Hands an engine setting's value to the engine's builder. */
+    void applyTo(final dev.agentwire.core.AgentWireConfig.Builder engineBuilder, final Object value)
+    {
+        @SuppressWarnings("unchecked")
+        final T typed = (T)value;
+        toEngine.accept(engineBuilder, typed);
     }
 
     @Override
