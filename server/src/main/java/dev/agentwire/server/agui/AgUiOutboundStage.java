@@ -4,6 +4,7 @@ import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.FrameSink;
 import dev.agentwire.core.Subscription;
 import dev.agentwire.server.user.OutboundStage;
+import dev.agentwire.server.wire.JsonWriter;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -236,10 +237,10 @@ public final class AgUiOutboundStage implements OutboundStage
         return 4 * Math.max(event.payloadLength(), event.frameLength()) + 5 * (512 + 6 * strings);
     }
 
-    /** @return the most bytes a notice with these strings takes (each character escaped at worst, six bytes). */
+    /** @return the most bytes a notice with these strings takes (the fixed text, each string at its worst). */
     private static int noticeBytes(final String a, final String b)
     {
-        return 256 + 6 * ((a == null ? 0 : a.length()) + (b == null ? 0 : b.length()));
+        return 256 + JsonWriter.maxStringLength(a) + JsonWriter.maxStringLength(b);
     }
 
     /** Opens {@code CUSTOM <name>} with its value object (a notice's fields follow). */

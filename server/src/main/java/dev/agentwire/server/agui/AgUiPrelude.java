@@ -45,12 +45,18 @@ final class AgUiPrelude
     private static final byte[] TOOL = "tool_".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PREFIX = AgUiVocabulary.PREFIX.getBytes(StandardCharsets.US_ASCII);
     private static final byte[][] START_FIELD_TOKENS = new byte[AgUiVocabulary.START_FIELDS.length][];
+    /** The id field of each kind of part ({@code "messageId"}, …) as its JSON token, made once. */
+    private static final Map<String, byte[]> ID_TOKENS = new java.util.HashMap<>();
 
     static
     {
         for (int i = 0; i < START_FIELD_TOKENS.length; i++)
         {
             START_FIELD_TOKENS[i] = AgUiVocabulary.token(AgUiVocabulary.START_FIELDS[i]);
+        }
+        for (final String idField : AgUiVocabulary.OPENS.values())
+        {
+            ID_TOKENS.put(idField, AgUiVocabulary.token(idField));
         }
     }
 
@@ -254,7 +260,7 @@ final class AgUiPrelude
     /** @return the part's id as written (its JSON token), enough to pair a start with its end. */
     private static String idOf(final DirectBuffer src, final int data, final int end, final String field)
     {
-        final int value = JsonScan.field(src, data, end, AgUiVocabulary.token(field));
+        final int value = JsonScan.field(src, data, end, ID_TOKENS.get(field));
         if (value < 0)
         {
             return "";

@@ -8,8 +8,8 @@ import org.agrona.MutableDirectBuffer;
  * The text frames a user socket sends besides events (docs/PROTOCOL.md): welcome, resumed, joined, left, error and
  * pong, written into a buffer with their WebSocket header the server's one way ({@link WebSocketFrames#finish}:
  * the payload written after reserved header room, the header put in front), allocating nothing. Each returns the
- * frame's length, or -1 when it may not fit in {@code capacity} (the bound counts each string at its worst, six
- * bytes a character).
+ * frame's length, or -1 when it may not fit in {@code capacity} (each string counted at its worst,
+ * {@link JsonWriter#maxStringLength}).
  */
 final class ControlFrames
 {
@@ -104,6 +104,6 @@ final class ControlFrames
     /** @return true when a frame with these strings fits in {@code capacity} whatever they hold. */
     private static boolean fits(final int capacity, final String a, final String b)
     {
-        return FIXED_BYTES + 6L * ((a == null ? 0 : a.length()) + (b == null ? 0 : b.length())) <= capacity;
+        return (long)FIXED_BYTES + JsonWriter.maxStringLength(a) + JsonWriter.maxStringLength(b) <= capacity;
     }
 }

@@ -116,7 +116,7 @@ public final class UserSocketHandler implements HttpHandler
         if (nowMs - last >= 1_000 && lastRefusalLogMs.compareAndSet(last, nowMs))
         {
             LOG.info("upgrade refused: reason={} path={} remote={} notLoggedSince={}", reason,
-                exchange.getRequestPath(), exchange.getSourceAddress().getAddress().getHostAddress(),
+                exchange.getRequestPath(), ClientAddress.of(exchange, settings.trustedProxies()),
                 refusalsNotLogged.getAndSet(0));
         }
         else

@@ -42,6 +42,15 @@ public final class JsonWriter
         return bytes + Utf8.length(value, run, n);
     }
 
+    /**
+     * @return the most bytes {@link #putString} can write for {@code value} whatever it holds (six a character,
+     *         quotes included), without reading it: a bound for checking room before writing.
+     */
+    public static int maxStringLength(final CharSequence value)
+    {
+        return value == null ? NULL.length : 2 + 6 * value.length();
+    }
+
     /** Writes a JSON string (or {@code null}): escaped here, encoded by {@link Utf8}. @return bytes written. */
     public static int putString(final MutableDirectBuffer dst, final int index, final CharSequence value)
     {
