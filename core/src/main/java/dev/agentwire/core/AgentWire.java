@@ -169,6 +169,32 @@ public final class AgentWire implements AutoCloseable
     }
 
     /**
+     * Tells a replica engine where the store's stream of a user stands (a cluster node, after its feed from the
+     * store was interrupted and events may have been lost on the way). A stream this engine holds in another
+     * epoch, or behind {@code lastSeq}, restarts there: its live clients are told to resume (close 1012) and get
+     * what they missed from the store. A stream held at or past the head, or not held, is left alone. In ring
+     * order with the events published before it. Any thread.
+     *
+     * @param userId  the user.
+     * @param epoch   the stream's epoch in the store.
+     * @param lastSeq the stream's last seq in the store.
+     * @return the position, {@link PublishStatus#INVALID_ARGUMENT} or {@link PublishStatus#CLOSED}.
+     * @throws IllegalStateException when the engine is not a replica ({@link AgentWireConfig#isReplica()}).
+     */
+    public long confirmHead(final String userId, final long epoch, final long lastSeq)
+    {
+        if (!config.isReplica())
+        {
+            throw new IllegalStateException("confirmHead needs a replica engine: historySource=null");
+        }
+        if (!PublishAdmission.isId(userId) || epoch <= 0 || lastSeq < 0)
+        {
+            return PublishStatus.INVALID_ARGUMENT;
+        }
+        return admission.ordered(userId, () -> spine.publishHead(userId, epoch, lastSeq));
+    }
+
+    /**
      * Hands a waiting subscription the part of its stream this engine did not hold, as asked by
      * {@link HistorySource#fetch}. The owning slice merges it in ring order. Any thread.
      *

@@ -46,6 +46,7 @@ public final class Backfill
     private final long firstSeq;
     private final long lastSeq;
     private final List<Entry> events = new ArrayList<>();
+    private boolean restarting;
 
     /**
      * @param userId   the stream's user.
@@ -85,6 +86,25 @@ public final class Backfill
         return this;
     }
 
+    /**
+     * Marks this answer as the stream's state from now on: the source was not feeding the engine this user's
+     * stream before it asked, so whatever the slice held of it may be stale. A slice that holds the stream behind
+     * this answer (or in another epoch) restarts it at the answer instead of waiting for its feed to catch up.
+     *
+     * @return this backfill.
+     */
+    public Backfill restarting()
+    {
+        restarting = true;
+        return this;
+    }
+
+    /** @return whether this answer replaces a stale local view (see {@link #restarting()}). */
+    public boolean isRestarting()
+    {
+        return restarting;
+    }
+
     /** @return the user. */
     public String userId()
     {
@@ -118,6 +138,6 @@ public final class Backfill
     public String toString()
     {
         return "Backfill{user=" + userId + ", epoch=" + epoch + ", firstSeq=" + firstSeq + ", lastSeq=" + lastSeq +
-            ", events=" + events.size() + '}';
+            ", events=" + events.size() + ", restarting=" + restarting + '}';
     }
 }

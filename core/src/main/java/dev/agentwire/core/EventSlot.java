@@ -27,6 +27,7 @@ final class EventSlot
     static final int KIND_TICK = 6;
     static final int KIND_SHUTDOWN = 7;
     static final int KIND_BACKFILL = 8;
+    static final int KIND_HEAD = 9;
 
     /** Slice index meaning "every slice has work for this slot". */
     static final int ALL_SLICES = -1;

@@ -221,6 +221,24 @@ final class EventSpine
         return position;
     }
 
+    /** Tells a replica slice where the store's stream of a user stands, in ring order. */
+    long publishHead(final String userId, final long epoch, final long lastSeq)
+    {
+        final long position = claimCommand(EventSlot.KIND_HEAD, sliceFor(userId));
+        try
+        {
+            final EventSlot slot = ring.get(position);
+            slot.target = userId;
+            slot.resumeEpoch = epoch;
+            slot.resumeAfter = lastSeq;
+        }
+        finally
+        {
+            ring.publish(position);
+        }
+        return position;
+    }
+
     /** The last slot of all: every slice ends its subscriptions after their users' last events. */
     long publishShutdown()
     {

@@ -38,4 +38,19 @@ public interface HistorySource
     {
         return true;
     }
+
+    /**
+     * Whether this engine's feed carries the user's stream now, so that what its slice has seen of it is the
+     * store's stream but for the last moment. A source that feeds an engine only the streams of the users
+     * connected to it (a cluster node) says false for a user it does not follow; the slice then answers the
+     * user's subscribes from the store, and a {@link Backfill#restarting() restarting} answer replaces what it
+     * held. Called on slice threads; must be cheap.
+     *
+     * @param userId the user.
+     * @return {@link #isCurrent()} by default.
+     */
+    default boolean isCurrent(final String userId)
+    {
+        return isCurrent();
+    }
 }

@@ -91,6 +91,20 @@ final class ReplicaFollower
         return seq > user.lastSeq;
     }
 
+    /**
+     * Where the store's stream stands, as the feed last saw it: a stream held here in another epoch, or behind it,
+     * missed events the feed lost (a dropped connection to the store) and restarts, so its clients resume from
+     * the store. A user this slice does not hold, or holds at or past the head, is left alone.
+     */
+    void onHead(final String userId, final long epoch, final long lastSeq)
+    {
+        final UserStream user = users.get(userId);
+        if (user != null && user.known && (user.epoch != epoch || user.lastSeq < lastSeq))
+        {
+            restart(user, epoch, lastSeq);
+        }
+    }
+
     private void restart(final UserStream user, final long epoch, final long lastSeq)
     {
         SliceCounters.increment(counters.streamResets);
@@ -104,7 +118,7 @@ final class ReplicaFollower
     /** @return true when this node can answer a subscribe from what it has seen of the user's stream. */
     boolean canAnswer(final UserStream user, final long epoch, final long after)
     {
-        return user.known && source.isCurrent() && (after == Subscription.LIVE ||
+        return user.known && source.isCurrent(user.userId) && (after == Subscription.LIVE ||
             Subscribers.isRecovered(after, epoch, user.epoch, user.index.firstSeq(), user.lastSeq));
     }
 
@@ -146,8 +160,10 @@ final class ReplicaFollower
             user.lastSeq = backfill.lastSeq();
             user.index.restart(backfill.epoch(), backfill.lastSeq());
         }
-        else if (user.epoch != backfill.epoch())
+        else if (user.epoch != backfill.epoch() || (backfill.isRestarting() && user.lastSeq < backfill.lastSeq()))
         {
+            // Another epoch, or a view of the stream taken while this engine was not fed it: the store's answer is
+            // where the stream stands, and what arrives from the feed from now on continues it.
             restart(user, backfill.epoch(), backfill.lastSeq());
         }
         held.answer = backfill;

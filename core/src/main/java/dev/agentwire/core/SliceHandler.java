@@ -102,6 +102,9 @@ final class SliceHandler implements EventHandler<EventSlot>
             case EventSlot.KIND_BACKFILL:
                 replica.onBackfill(slot.subscription, slot.backfill, nowMs);
                 break;
+            case EventSlot.KIND_HEAD:
+                replica.onHead(slot.target, slot.resumeEpoch, slot.resumeAfter);
+                break;
             default:
                 throw new IllegalStateException("slot kind=" + slot.kind + " sequence=" + sequence);
         }
