@@ -71,9 +71,9 @@ public final class CompareReport
         md.append("| workload | connections | peer | max sustainable rate (events/s, median) | ")
             .append(baseline).append(" ÷ peer | common rate | p50 / p99 ms at the common rate | ")
             .append("server CPU µs/delivery at the common rate | × raw floor | CPU µs/delivery at the target rates | ")
-            .append("Redis CPU µs/event at the common rate | memory per connection (KiB) | ")
-            .append("gaps / duplicates / foreign (all steps) | runs |\n")
-            .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            .append("Redis CPU µs/event at the common rate | events read per node ÷ events offered | ")
+            .append("memory per connection (KiB) | gaps / duplicates / foreign (all steps) | runs |\n")
+            .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         final ArrayNode summary = JSON.createArrayNode();
         for (final Map.Entry<String, Map<String, List<JsonNode>>> entry : runs.entrySet())
         {
@@ -104,14 +104,15 @@ public final class CompareReport
                         .append(at >= 0 ? String.format("%.1f", at) : "–");
                 }
                 final long[] integrity = integrity(peerRuns);
-                md.append(String.format("| %s | %s | %s | %.0f | %s | %d | %s / %s | %s | %s | %s | %s | %.1f | %d / %d / %d | %d |%n",
+                final String read = eventsReadPerNode(peerRuns, common);
+                md.append(String.format("| %s | %s | %s | %.0f | %s | %d | %s / %s | %s | %s | %s | %s | %s | %.1f | %d / %d / %d | %d |%n",
                     key[0], key[1], peer, max,
                     max > 0 && agentWireMax > 0 ? String.format("%.2f×", agentWireMax / max) : "–",
                     common, p50 >= 0 ? String.format("%.1f", p50) : "–", p99 >= 0 ? String.format("%.1f", p99) : "–",
                     cpu >= 0 ? String.format("%.1f", cpu) : "–",
                     cpu >= 0 && floorCpu > 0 ? String.format("%.2f×", cpu / floorCpu) : "–",
                     atTargets.length() == 0 ? "–" : atTargets.toString(),
-                    redis >= 0 ? String.format("%.1f", redis) : "–", memory, integrity[0], integrity[1],
+                    redis >= 0 ? String.format("%.1f", redis) : "–", read, memory, integrity[0], integrity[1],
                     integrity[2], peerRuns.size()));
                 final ObjectNode row = summary.addObject();
                 row.put("workload", key[0]);
@@ -129,12 +130,14 @@ public final class CompareReport
                 row.put("foreign", integrity[2]);
                 row.put("serverCpuMicrosPerDelivery", cpu);
                 row.put("redisCpuMicrosPerEvent", redis);
+                row.put("eventsReadPerNode", read);
                 row.put("memoryPerConnectionKb", memory);
                 row.put("runs", peerRuns.size());
             }
             plot(dir.resolve("p99-" + key[0] + "-" + key[1] + ".png"), entry.getKey(), byPeer, peers);
         }
         Files.writeString(dir.resolve("results.md"), md.toString());
+
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("results.json").toFile(), summary);
         System.out.print(md);
     }
@@ -182,6 +185,28 @@ public final class CompareReport
     }
 
     /** The median over runs of one step field at a rate; -1 when no run has it (or it was not measured). */
+    /** @return each node's events read ÷ events offered at a rate, from the first run that has it ("–" if none). */
+    private static String eventsReadPerNode(final List<JsonNode> runs, final int rate)
+    {
+        for (final JsonNode run : runs)
+        {
+            for (final JsonNode step : run.get("steps"))
+            {
+                final JsonNode read = step.get("eventsReadPerNode");
+                if (step.get("rate").asInt() == rate && read != null && read.size() > 0)
+                {
+                    final StringBuilder out = new StringBuilder();
+                    for (final JsonNode node : read)
+                    {
+                        out.append(out.length() == 0 ? "" : " / ").append(String.format("%.2f", node.asDouble()));
+                    }
+                    return out.toString();
+                }
+            }
+        }
+        return "–";
+    }
+
     private static double medianStepAtRate(final List<JsonNode> runs, final int rate, final String field)
     {
         final List<Double> values = new ArrayList<>();

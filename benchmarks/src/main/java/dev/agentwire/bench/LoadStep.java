@@ -20,6 +20,11 @@ public final class LoadStep
     public long foreign;
     public double serverCpuMicrosPerDelivery = -1;
     public double redisCpuMicrosPerEvent = -1;
+    /**
+     * Cluster nodes: events each node read from Redis during the step ({@code agentwire_cluster_events_received_total}),
+     * divided by the events offered; one entry per {@code --socket-bases} node, empty for a single node.
+     */
+    public double[] eventsReadPerNode = new double[0];
     public double clientCpuCores;
     public boolean clientSaturated;
     public boolean sustainable;

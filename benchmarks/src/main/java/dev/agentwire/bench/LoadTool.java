@@ -55,8 +55,9 @@ public final class LoadTool implements Callable<Integer>
     String base;
 
     @Option(names = "--socket-bases", split = ",",
-        description = "Base URLs the sockets connect to, round robin (default: --base). Several nodes of a " +
-            "cluster: publish through --base, receive on every node.")
+        description = "Base URLs the sockets connect to and publishes go to, round robin (default: --base). " +
+            "Several nodes of a cluster: publish through every node, receive on every node, and report the events " +
+            "each node read from Redis.")
     private String[] socketBases;
 
     @Option(names = "--extra-pids", split = ",", defaultValue = "",
@@ -66,6 +67,8 @@ public final class LoadTool implements Callable<Integer>
     @Option(names = "--redis-pid", defaultValue = "0",
         description = "The cluster's redis-server: its CPU per offered event is reported on its own.")
     private long redisPid;
+
+    private final java.util.concurrent.atomic.AtomicLong publishes = new java.util.concurrent.atomic.AtomicLong();
 
     @Option(names = "--label", description = "Name of this peer in the results (default: --target).")
     private String label;
@@ -221,6 +224,7 @@ public final class LoadTool implements Callable<Integer>
         final long foreignBefore = foreign.sum();
         final long serverCpuBefore = serverCpuMicros();
         final long redisCpuBefore = ProcStats.cpuMicros(redisPid);
+        final long[] readBefore = nodeEventsRead();
         final long clientCpuBefore = ProcStats.selfCpuNanos();
         final long startNs = System.nanoTime();
         final long events = (long)rate * stepSeconds;
@@ -285,6 +289,15 @@ public final class LoadTool implements Callable<Integer>
         {
             step.redisCpuMicrosPerEvent = (ProcStats.cpuMicros(redisPid) - redisCpuBefore) / (double)events;
         }
+        final long[] readAfter = nodeEventsRead();
+        if (readAfter.length > 0 && events > 0)
+        {
+            step.eventsReadPerNode = new double[readAfter.length];
+            for (int i = 0; i < readAfter.length; i++)
+            {
+                step.eventsReadPerNode[i] = (readAfter[i] - readBefore[i]) / (double)events;
+            }
+        }
         step.clientCpuCores = (ProcStats.selfCpuNanos() - clientCpuBefore) / (double)wallNs;
         step.clientSaturated = step.clientCpuCores >= 0.9 * Runtime.getRuntime().availableProcessors();
         // Sustainable: (almost) everything delivered, p99 within 50 ms, and every event in order, once, only to its
@@ -317,9 +330,41 @@ public final class LoadTool implements Callable<Integer>
             .append(addressee).append(",\"p\":\"").append(filler).append("\"}}");
     }
 
+    /** @return each cluster node's events read from Redis so far; empty when the nodes are not cluster nodes. */
+    private long[] nodeEventsRead()
+    {
+        if (!target.startsWith("agentwire") || socketBases == null || socketBases.length == 0)
+        {
+            return new long[0];
+        }
+        final long[] read = new long[socketBases.length];
+        for (int i = 0; i < socketBases.length; i++)
+        {
+            try
+            {
+                final String metrics = http.send(HttpRequest.newBuilder(URI.create(socketBases[i] + "/metrics"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+                final java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("(?m)^agentwire_cluster_events_received_total (\\S+)$").matcher(metrics);
+                if (!m.find())
+                {
+                    return new long[0];
+                }
+                read[i] = (long)Double.parseDouble(m.group(1));
+            }
+            catch (final java.io.IOException | InterruptedException ex)
+            {
+                return new long[0];
+            }
+        }
+        return read;
+    }
+
     private HttpRequest publishRequest(final String events)
     {
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/v1/events"))
+        final String publishBase = socketBases == null || socketBases.length == 0 ? base :
+            socketBases[(int)(publishes.getAndIncrement() % socketBases.length)];
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(publishBase + "/v1/events"))
             .timeout(Duration.ofSeconds(30))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(events));

@@ -95,9 +95,9 @@ public final class AgentWireServer implements AutoCloseable
         final PresenceListener nodePresence;
         if (config.isClustered())
         {
-            // A cluster node: Redis numbers every event; this node's spine follows the shared log.
+            // A cluster node: Redis numbers every event; this node's spine follows its own users' streams.
             node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisKeyPrefix(),
-                config.redisTimeoutMs(), config.clusterLogMaxEntries(), config.nodeId()), engineConfig, runtimes,
+                config.redisTimeoutMs(), config.clusterCommitMaxEvents(), config.nodeId()), engineConfig, runtimes,
                 metrics);
             engine = node.engine();
             sequencer = node.sequencer();

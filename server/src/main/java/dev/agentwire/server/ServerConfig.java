@@ -195,9 +195,9 @@ public final class ServerConfig
         return (Long)values[ServerSettings.REDIS_TIMEOUT_MS.index];
     }
 
-    public long clusterLogMaxEntries()
+    public int clusterCommitMaxEvents()
     {
-        return (Long)values[ServerSettings.CLUSTER_LOG_MAX_ENTRIES.index];
+        return (Integer)values[ServerSettings.CLUSTER_COMMIT_MAX_EVENTS.index];
     }
 
     public String nodeId()
@@ -412,9 +412,9 @@ public final class ServerConfig
             return set(ServerSettings.REDIS_TIMEOUT_MS, v);
         }
 
-        public Builder clusterLogMaxEntries(final long v)
+        public Builder clusterCommitMaxEvents(final int v)
         {
-            return set(ServerSettings.CLUSTER_LOG_MAX_ENTRIES, v);
+            return set(ServerSettings.CLUSTER_COMMIT_MAX_EVENTS, v);
         }
 
         public Builder nodeId(final String v)

@@ -111,8 +111,10 @@ final class ServerSettings
         s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");
     static final Setting<Long> REDIS_TIMEOUT_MS = add("redisTimeoutMs", LONG, 2_000L, null, v -> v >= 100,
         "must be >= 100", "longest one Redis command may take (503 above)");
-    static final Setting<Long> CLUSTER_LOG_MAX_ENTRIES = add("clusterLogMaxEntries", LONG, 1_000_000L, null,
-        v -> v >= 1_000, "must be >= 1000", "approximate length of the shared log in Redis");
+    static final Setting<Integer> CLUSTER_COMMIT_MAX_EVENTS = add("clusterCommitMaxEvents", INT, 512, null,
+        v -> v >= 1 && v <= 10_000, "must be 1..10000", "most events one group commit carries to Redis in one " +
+        "script call (publishes that arrive while one is in Redis go in the next); larger groups cost Redis less " +
+        "per event but hold it longer");
     static final Setting<String> NODE_ID = add("nodeId", STRING, null, "random", null, null,
         "this node's name in the cluster");
     static final Setting<Integer> RING_SIZE = engine("ringSize", INT, AgentWireConfig.DEFAULT_RING_SIZE, null,

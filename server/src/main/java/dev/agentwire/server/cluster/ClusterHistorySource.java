@@ -1,6 +1,7 @@
 package dev.agentwire.server.cluster;
 
 import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.core.Backfill;
 import dev.agentwire.core.HistorySource;
 import dev.agentwire.core.Subscription;
 
@@ -8,9 +9,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Answers a node's slices from the cluster's Redis when they cannot answer a subscribe themselves: the user's
- * epoch, the seqs Redis still holds and the events the cursor needs. While Redis is unreachable the fetch is
- * retried with backoff; the subscription waits with its connection up (heartbeats go on) until Redis answers or
- * the client leaves.
+ * epoch, the seqs Redis still holds and the events the cursor needs. A user this node does not follow yet is
+ * followed first (its channel subscribed), then fetched, so that every event is either in the answer or arrives
+ * on the channel after it; such an answer is {@link Backfill#restarting() restarting}, because what the slice held
+ * of the user from an earlier visit may be stale. While Redis is unreachable the fetch is retried with backoff; the
+ * subscription waits with its connection up (heartbeats go on) until Redis answers or the client leaves.
  */
 final class ClusterHistorySource implements HistorySource
 {
@@ -19,8 +22,8 @@ final class ClusterHistorySource implements HistorySource
 
     private final RedisLink cluster;
     private final AgentWireConfig engineConfig;
-    // Until the log tailer runs, the node holds nothing it could answer from.
-    private volatile boolean feedCurrent;
+    // Set once the feed exists: until then the node holds nothing it could answer from.
+    private volatile StreamFeed feed;
 
     ClusterHistorySource(final RedisLink cluster, final AgentWireConfig engineConfig)
     {
@@ -28,41 +31,53 @@ final class ClusterHistorySource implements HistorySource
         this.engineConfig = engineConfig;
     }
 
-    /** Told by the log tailer whether it reads the shared log without failing and has reached its end. */
-    void feedCurrent(final boolean current)
+    void feed(final StreamFeed feed)
     {
-        feedCurrent = current;
+        this.feed = feed;
     }
 
     @Override
     public boolean isCurrent()
     {
-        return feedCurrent;
+        final StreamFeed current = feed;
+        return current != null && current.isUp();
+    }
+
+    @Override
+    public boolean isCurrent(final String userId)
+    {
+        final StreamFeed current = feed;
+        return current != null && current.isFollowing(userId);
     }
 
     @Override
     public void fetch(final Subscription subscription, final long epoch, final long afterSeq)
     {
-        fetch(subscription, epoch, afterSeq, FIRST_RETRY_MS);
+        fetch(subscription, epoch, afterSeq, !isCurrent(subscription.userId()), FIRST_RETRY_MS);
     }
 
-    private void fetch(final Subscription subscription, final long epoch, final long afterSeq, final long retryMs)
+    private void fetch(
+        final Subscription subscription, final long epoch, final long afterSeq, final boolean restarting,
+        final long retryMs)
     {
-        if (subscription.isClosed())
+        final StreamFeed current = feed;
+        if (subscription.isClosed() || current == null)
         {
             return;
         }
-        cluster.fetch(LogEntryCodec.fetchArguments(cluster.prefix, subscription.userId(), epoch, afterSeq,
-                engineConfig, RedisLink.epochCandidate()))
+        current.follow(subscription.userId())
+            .thenCompose(subscribed -> cluster.fetch(StreamCodec.fetchArguments(cluster.prefix,
+                subscription.userId(), epoch, afterSeq, engineConfig, RedisLink.epochCandidate())))
             .whenCompleteAsync((reply, error) ->
             {
                 if (error != null)
                 {
-                    cluster.executor().schedule(() -> fetch(subscription, epoch, afterSeq,
+                    cluster.executor().schedule(() -> fetch(subscription, epoch, afterSeq, restarting,
                         Math.min(MAX_RETRY_MS, retryMs * 2)), retryMs, TimeUnit.MILLISECONDS);
                     return;
                 }
-                subscription.backfill(LogEntryCodec.readBackfill(subscription.userId(), reply));
+                final Backfill backfill = StreamCodec.readBackfill(subscription.userId(), reply);
+                subscription.backfill(restarting ? backfill.restarting() : backfill);
             }, cluster.executor());
     }
 }

@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This server as a node of a cluster over one Redis (never Redis Cluster: one Redis, or a primary with replicas):
- * builds, runs and closes everything Redis, and provides what the server needs from it — the engine as a replica
- * of the shared sequencer, the {@link Sequencer} that publishes through Redis, the runtimes on other nodes, and
+ * This server as a node of a cluster over one Redis (one Redis, or a primary with replicas): builds, runs and
+ * closes everything Redis, and provides what the server needs from it — the engine as a replica of the shared
+ * sequencer, fed its connected users' streams, the {@link Sequencer} that publishes through Redis, the runtimes on other nodes, and
  * the presence hook that tells Redis who is connected here. docs/CLUSTER.md has the keys, guarantees and failure
  * modes. The only package that speaks to Redis.
  */
@@ -27,7 +27,8 @@ public final class ClusterNode implements AutoCloseable
     private final AgentWire engine;
     private final ClusterSequencer sequencer;
     private final ClusterInbound inbound;
-    private final LogTailer tailer;
+    private final StreamFeed feed;
+    private final PresenceListener presence;
 
     private ClusterNode(
         final ClusterSettings settings,
@@ -43,7 +44,7 @@ public final class ClusterNode implements AutoCloseable
         try
         {
             startedInbound = new ClusterInbound(link, localRuntimes);
-            tailer = new LogTailer(link, engine, history);
+            feed = new StreamFeed(link, engine);
         }
         catch (final RuntimeException ex)
         {
@@ -58,7 +59,23 @@ public final class ClusterNode implements AutoCloseable
         }
         inbound = startedInbound;
         sequencer = new ClusterSequencer(link, metrics, engine);
-        tailer.start();
+        history.feed(feed);
+        presence = new PresenceListener()
+        {
+            @Override
+            public void onFirstConnected(final String userId)
+            {
+                // The feed follows the user when its first subscribe asks Redis (ClusterHistorySource).
+                link.onFirstConnected(userId);
+            }
+
+            @Override
+            public void onLastDisconnected(final String userId)
+            {
+                feed.unfollow(userId);
+                link.onLastDisconnected(userId);
+            }
+        };
         LOG.info("cluster node: node={} keyPrefix={}", settings.nodeId, settings.keyPrefix);
     }
 
@@ -99,10 +116,13 @@ public final class ClusterNode implements AutoCloseable
         return inbound;
     }
 
-    /** @return tells Redis which users are connected here (broadcasts number them on this node's behalf). */
+    /**
+     * @return tells Redis which users are connected here (broadcasts number them on this node's behalf), and stops
+     *     following a user's stream when its last connection here closed.
+     */
     public PresenceListener presence()
     {
-        return link;
+        return presence;
     }
 
     /** Adds the cluster's gauges and counters to {@code /metrics}. */
@@ -114,17 +134,31 @@ public final class ClusterNode implements AutoCloseable
             link.redisErrors::sum);
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
             link::clusterProducers);
-        exporter.counter("agentwire_cluster_log_entries_applied", "Shared-log entries this node published onto its " +
-            "spine.", tailer.entriesApplied::get);
+        exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +
+            "published onto its spine (one per recipient connected here).", feed.eventsReceived::sum);
+        exporter.counter("agentwire_cluster_feed_dropped", "Channel messages dropped because the feed's queue was " +
+            "full; each makes the node check its followed streams (clients behind resume from Redis).",
+            feed.dropped::sum);
+        exporter.counter("agentwire_cluster_feed_repaired", "Events the channel skipped (a dropped subscription " +
+            "connection, a full queue) that the node published from Redis's history instead.", feed.repaired::sum);
+        exporter.counter("agentwire_cluster_feed_resyncs", "Checks of every followed stream against Redis (after " +
+            "the subscription connection came back, or a drop).", feed.resyncs::sum);
+        exporter.gauge("agentwire_cluster_users_followed", "Users whose streams this node follows (its connected " +
+            "users).", feed::followedCount);
+        exporter.counter("agentwire_cluster_commit_groups", "Group commits sent to Redis (one script call each).",
+            sequencer.groups::sum);
+        exporter.counter("agentwire_cluster_commit_events", "Events carried by group commits.",
+            sequencer.groupedEvents::sum);
     }
 
     /**
-     * Stops following the shared log and taking other nodes' messages: what this node accepted is in Redis, and
-     * other nodes deliver it. The engine is closed by the server afterwards, then {@link #close()}.
+     * Stops following its users' streams and taking other nodes' messages: what this node accepted is in Redis,
+     * and the nodes its users move to deliver it. The engine is closed by the server afterwards, then
+     * {@link #close()}.
      */
     public void stopFollowing()
     {
-        tailer.close();
+        feed.close();
         inbound.close();
     }
 

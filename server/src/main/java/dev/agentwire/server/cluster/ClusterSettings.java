@@ -8,27 +8,27 @@ public final class ClusterSettings
     final String redisUrl;
     final String keyPrefix;
     final long redisTimeoutMs;
-    final long logMaxEntries;
+    final int commitMaxEvents;
     final String nodeId;
 
     /**
      * @param redisUrl       redis://host:port[/db] (may hold a password: never logged).
      * @param keyPrefix      prefix of every Redis key.
      * @param redisTimeoutMs longest one Redis command may take.
-     * @param logMaxEntries  approximate length of the shared log.
+     * @param commitMaxEvents most events one group commit carries to Redis.
      * @param nodeId         this node's name in the cluster.
      */
     public ClusterSettings(
         final String redisUrl,
         final String keyPrefix,
         final long redisTimeoutMs,
-        final long logMaxEntries,
+        final int commitMaxEvents,
         final String nodeId)
     {
         this.redisUrl = redisUrl;
         this.keyPrefix = keyPrefix;
         this.redisTimeoutMs = redisTimeoutMs;
-        this.logMaxEntries = logMaxEntries;
+        this.commitMaxEvents = commitMaxEvents;
         this.nodeId = nodeId;
     }
 }

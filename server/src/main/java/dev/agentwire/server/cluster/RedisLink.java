@@ -3,6 +3,7 @@ package dev.agentwire.server.cluster;
 import dev.agentwire.core.PresenceListener;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -12,6 +13,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +43,8 @@ import java.util.function.IntSupplier;
  * and read history atomically, the node's liveness and the users connected to it (for broadcast), and the one
  * thread on which Redis answers are handed to the engine.
  * <p>
- * Redis keys (all under the configured prefix): {@code u:<user>} hash {e: epoch, s: last seq}; {@code h:<user>}
- * stream, the user's history; {@code log} stream, every numbered event and room change, tailed by every node;
- * {@code room:<room>} set of members; {@code run:<run>} and {@code run:<run>:calls}, lifecycle state;
- * {@code id:<id>}, dedup marks; {@code nodes} set, {@code node:<id>} liveness key and {@code node:<id>:present}
- * set of its connected users.
+ * Redis keys are listed in docs/CLUSTER.md; a user's keys and channel share the hash tag {@code {u:<user>}}
+ * ({@link StreamCodec#userTag}).
  * <p>
  * Threading: commands are asynchronous; nothing here blocks a caller. Answers arrive on Lettuce's event loop and
  * are moved to {@link #executor()} before they touch the engine, whose ring may make a publisher wait.
@@ -71,6 +70,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final Script fetch;
     private final Script membership;
     private final Script heartbeat;
+    private final Script heads;
     private final Set<String> present = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final IntSupplier localProducers;
@@ -101,6 +101,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         fetch = new Script("fetch.lua");
         membership = new Script("membership.lua");
         heartbeat = new Script("heartbeat.lua");
+        heads = new Script("head.lua");
         executor = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-cluster");
@@ -123,10 +124,26 @@ final class RedisLink implements PresenceListener, AutoCloseable
             TimeUnit.MILLISECONDS);
     }
 
-    /** @return a new connection for a blocking reader (the log tailer): blocking commands need their own. */
+    /** @return a new connection for a blocking reader (the inbound stream): blocking commands need their own. */
     StatefulRedisConnection<String, byte[]> connectBlocking()
     {
         return client.connect(CODEC);
+    }
+
+    /** @return a new connection for channel subscriptions (the stream feed). */
+    StatefulRedisPubSubConnection<String, byte[]> connectPubSub()
+    {
+        return client.connectPubSub(CODEC);
+    }
+
+    void addConnectionListener(final RedisConnectionStateListener listener)
+    {
+        client.addListener(listener);
+    }
+
+    void removeConnectionListener(final RedisConnectionStateListener listener)
+    {
+        client.removeListener(listener);
     }
 
     ScheduledExecutorService executor()
@@ -155,6 +172,18 @@ final class RedisLink implements PresenceListener, AutoCloseable
         return reachable;
     }
 
+    /** Has Redis announce on each user's channel where its stream stands (head.lua). */
+    CompletionStage<List<Object>> announceHeads(final List<String> users)
+    {
+        final byte[][] args = new byte[users.size() + 1][];
+        args[0] = bytes(prefix);
+        for (int i = 0; i < users.size(); i++)
+        {
+            args[i + 1] = bytes(users.get(i));
+        }
+        return heads.run(args);
+    }
+
     CompletionStage<List<Object>> publish(final byte[][] args)
     {
         return publish.run(args);
@@ -167,7 +196,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
 
     CompletionStage<List<Object>> membership(final boolean join, final String userId, final String room)
     {
-        return membership.run(LogEntryCodec.membershipArguments(prefix, join, userId, room, settings.logMaxEntries));
+        return membership.run(StreamCodec.membershipArguments(prefix, join, userId, room));
     }
 
     void forwardInbound(final String key, final byte[] message, final long maxLength)
@@ -248,7 +277,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         }
     }
 
-    private <T> T failed(final Throwable error)
+    <T> T failed(final Throwable error)
     {
         redisErrors.increment();
         return null;

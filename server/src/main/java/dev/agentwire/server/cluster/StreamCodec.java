@@ -1,107 +1,120 @@
 package dev.agentwire.server.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.Backfill;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
-import dev.agentwire.server.http.Json;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 
-import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The one statement of how events and room changes are stored in Redis, both directions: the arguments the
- * scripts ({@code src/main/resources/cluster/*.lua}) take, and the fields of the entries they write — the shared
- * log's entries and each user's history entries — as read back into {@link EventDraft}s and {@link Backfill}s.
- * The scripts spell the same field names; they and this class change together.
+ * The one statement of how events travel through Redis, both directions: the arguments the scripts
+ * ({@code src/main/resources/cluster/*.lua}) take and answer, the record an event is stored and sent as, and the
+ * messages on a user's channel. The scripts never look inside a record: a node encodes each event once, Redis
+ * keeps and forwards those bytes, and a node decodes them into a {@link EventDraft} or a {@link Backfill}.
  * <pre>
- *   log entry, event:        k=e rc=[user, epoch, seq, ...] t r th i ts b rm bc p
- *   log entry, room change:  k=j|l u rm
- *   history entry:           s t r th i ts b rm bc p
- *     t type, r run id, th thread id, i event id, ts epoch ms, b binary (1|0), rm room, bc broadcast (1|0),
- *     p payload bytes, s the seq in the user's stream; an absent string is stored empty
+ *   record:           flags(1: binary, 2: broadcast) tsMs(8) type run thread id room (u16 length + UTF-8 each,
+ *                     0xFFFF for absent) payload(the rest)
+ *   history entry:    s=seq d=record                     (in {@code <prefix>{u:<user>}:h})
+ *   channel message:  'e' epoch ':' seq ':' record       an event numbered for the channel's user
+ *                     'j' room  |  'l' room              the user joined or left a room (for notices)
+ *                     'h' epoch ':' lastSeq              where the stream stands (after a node's resync)
  * </pre>
  */
-final class LogEntryCodec
+final class StreamCodec
 {
-    /** Kinds of log entry ({@code k}). */
-    static final String EVENT = "e";
-    static final String JOIN = "j";
-    static final String LEAVE = "l";
+    static final byte EVENT = 'e';
+    static final byte JOIN = 'j';
+    static final byte LEAVE = 'l';
+    static final byte HEAD = 'h';
 
-    private static final String KIND = "k";
-    private static final String RECIPIENTS = "rc";
-    private static final String USER = "u";
-    private static final String TYPE = "t";
-    private static final String RUN = "r";
-    private static final String THREAD = "th";
-    private static final String ID = "i";
-    private static final String TIMESTAMP = "ts";
-    private static final String BINARY = "b";
-    private static final String ROOM = "rm";
-    private static final String BROADCAST = "bc";
-    private static final String PAYLOAD = "p";
-    private static final String SEQ = "s";
-
-    private static final int PUBLISH_HEADER_FIELDS = 10;
-    private static final int PUBLISH_FIELDS_PER_EVENT = 12;
+    private static final int FLAG_BINARY = 1;
+    private static final int FLAG_BROADCAST = 2;
+    private static final int ABSENT = 0xFFFF;
+    private static final int PUBLISH_HEADER_FIELDS = 9;
+    static final int PUBLISH_FIELDS_PER_EVENT = 8;
     private static final byte[] EMPTY = new byte[0];
+    private static final byte[] ONE = {'1'};
+    private static final byte[] ZERO = {'0'};
+    private static final byte[] KIND_USER = {'u'};
+    private static final byte[] KIND_ROOM = {'r'};
+    private static final byte[] KIND_BROADCAST = {'b'};
 
-    private LogEntryCodec()
+    private StreamCodec()
     {
     }
 
-    /** publish.lua's arguments: the engine's bounds and lifecycle mode, then twelve fields per event. */
+    /** @return the hash-tagged name every key of a user's stream starts with; also its channel's name. */
+    static String userTag(final String prefix, final String userId)
+    {
+        return prefix + "{u:" + userId + '}';
+    }
+
+    /** @return the user a channel name ({@link #userTag}) belongs to. */
+    static String userOfChannel(final String prefix, final String channel)
+    {
+        return channel.substring(prefix.length() + 3, channel.length() - 1);
+    }
+
+    /**
+     * One event's part of publish.lua's arguments, written at {@code args[at]}: owner kind and target, lifecycle
+     * verb, run, id, tool call, success, and the record.
+     *
+     * @param nowMs the timestamp of an event that has none.
+     */
+    static void eventArguments(final EventDraft d, final long nowMs, final byte[][] args, final int at)
+    {
+        args[at] = d.isToUser() ? KIND_USER : d.isToRoom() ? KIND_ROOM : KIND_BROADCAST;
+        args[at + 1] = d.isBroadcast() ? EMPTY : utf8(d.target());
+        args[at + 2] = verb(d.type());
+        args[at + 3] = utf8(d.runId());
+        args[at + 4] = utf8(d.eventId());
+        args[at + 5] = utf8(d.toolCallId());
+        args[at + 6] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
+        args[at + 7] = record(d, d.timestampMs() == 0 ? nowMs : d.timestampMs());
+    }
+
+    /**
+     * publish.lua's arguments for a group of requests: the engine's bounds, then each request's event count and
+     * its events' arguments ({@link #eventArguments}), in order.
+     */
     static byte[][] publishArguments(
         final String prefix,
         final AgentWireConfig engine,
-        final long logMaxEntries,
         final String epochCandidate,
-        final List<EventDraft> events)
+        final List<byte[][]> requests,
+        final int totalEvents)
     {
-        final byte[][] args = new byte[PUBLISH_HEADER_FIELDS + PUBLISH_FIELDS_PER_EVENT * events.size()][];
+        final byte[][] args = new byte[PUBLISH_HEADER_FIELDS + requests.size() + PUBLISH_FIELDS_PER_EVENT * totalEvents][];
         int i = 0;
         args[i++] = utf8(prefix);
         args[i++] = utf8(Integer.toString(engine.historyMaxEvents()));
         args[i++] = utf8(Long.toString(engine.userRetentionMs()));
         args[i++] = utf8(Long.toString(engine.dedupWindowMs()));
         args[i++] = utf8(Long.toString(engine.runRetentionMs()));
-        args[i++] = utf8(engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? "1" : "0");
-        args[i++] = utf8(Long.toString(logMaxEntries));
+        args[i++] = engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? ONE : ZERO;
         args[i++] = utf8(epochCandidate);
         args[i++] = utf8(Integer.toString(engine.maxToolCallsPerRun()));
-        args[i++] = utf8(Integer.toString(events.size()));
-        for (final EventDraft d : events)
+        args[i++] = utf8(Integer.toString(requests.size()));
+        for (final byte[][] request : requests)
         {
-            args[i++] = utf8(d.isToUser() ? "u" : d.isToRoom() ? "r" : "b");
-            args[i++] = utf8(d.isBroadcast() ? "" : d.target());
-            args[i++] = utf8(d.type());
-            args[i++] = utf8(verb(d.type()));
-            args[i++] = utf8(d.runId());
-            args[i++] = utf8(d.threadId());
-            args[i++] = utf8(d.eventId());
-            args[i++] = utf8(d.toolCallId());
-            args[i++] = utf8(d.outcome() == Outcome.SUCCESS ? "1" : "0");
-            args[i++] = utf8(d.isBinary() ? "1" : "0");
-            args[i++] = utf8(Long.toString(d.timestampMs()));
-            args[i++] = d.payloadBytes();
+            args[i++] = utf8(Integer.toString(request.length / PUBLISH_FIELDS_PER_EVENT));
+            System.arraycopy(request, 0, args, i, request.length);
+            i += request.length;
         }
         return args;
     }
 
     /** membership.lua's arguments. */
-    static byte[][] membershipArguments(
-        final String prefix, final boolean join, final String userId, final String room, final long logMaxEntries)
+    static byte[][] membershipArguments(final String prefix, final boolean join, final String userId, final String room)
     {
-        return utf8(prefix, join ? JOIN : LEAVE, userId, room, Long.toString(logMaxEntries));
+        return new byte[][]{utf8(prefix), join ? new byte[]{JOIN} : new byte[]{LEAVE}, utf8(userId), utf8(room)};
     }
 
     /** fetch.lua's arguments. */
@@ -113,122 +126,180 @@ final class LogEntryCodec
         final AgentWireConfig engine,
         final String epochCandidate)
     {
-        return utf8(prefix, userId, Long.toString(epoch), Long.toString(afterSeq),
-            Long.toString(engine.historyMaxAgeMs()), Long.toString(engine.userRetentionMs()), epochCandidate);
+        return new byte[][]{utf8(prefix), utf8(userId), utf8(Long.toString(epoch)), utf8(Long.toString(afterSeq)),
+            utf8(Long.toString(engine.historyMaxAgeMs())), utf8(Long.toString(engine.userRetentionMs())),
+            utf8(epochCandidate), utf8(Integer.toString(engine.historyMaxEvents()))};
     }
 
     /**
-     * Reads publish.lua's answer into the batch: one {status, [user, epoch, seq, ...]} per event attempted.
+     * Reads one request's part of publish.lua's answer into its batch: per event attempted, either a list
+     * {user, epoch, seq, ...} (accepted) or the status's name.
      *
-     * @return the names of the refusals met, for metrics (at most one: the first refusal stops the batch).
+     * @return the name of the refusal met, for metrics (at most one: the first refusal stops the request).
      */
     static String readPublishReply(final List<Object> reply, final BatchResult batch)
     {
         String refused = null;
         for (int i = 0; i < reply.size(); i++)
         {
-            @SuppressWarnings("unchecked")
-            final List<Object> one = (List<Object>)reply.get(i);
-            final String status = text(one.get(0));
+            final Object one = reply.get(i);
             final EventResult result = batch.results.get(i);
-            result.status = Refusals.code(status);
-            if ("accepted".equals(status))
+            if (one instanceof List)
             {
+                result.status = 0;
                 batch.accepted++;
                 @SuppressWarnings("unchecked")
-                final List<Object> numbered = (List<Object>)one.get(1);
+                final List<Object> numbered = (List<Object>)one;
                 for (int r = 0; r + 2 < numbered.size(); r += 3)
                 {
                     result.onSequenced(text(numbered.get(r)), Long.parseLong(text(numbered.get(r + 1))),
                         ((Number)numbered.get(r + 2)).longValue());
                 }
             }
-            else if (!"duplicate".equals(status))
+            else
             {
-                refused = status;
+                final String status = text(one);
+                result.status = Refusals.code(status);
+                if (!"duplicate".equals(status))
+                {
+                    refused = status;
+                }
             }
         }
         return refused;
     }
 
-    /** @return the kind of a log entry: {@link #EVENT}, {@link #JOIN}, {@link #LEAVE}, or what else it says. */
-    static String kind(final Map<String, byte[]> entry)
-    {
-        return text(entry.get(KIND));
-    }
-
-    /** @return a room change's user. */
-    static String user(final Map<String, byte[]> entry)
-    {
-        return text(entry.get(USER));
-    }
-
-    /** @return a room change's room. */
-    static String room(final Map<String, byte[]> entry)
-    {
-        return text(entry.get(ROOM));
-    }
-
     /**
-     * Fills a draft from an event entry of the log, with each recipient's (epoch, seq).
+     * Fills a draft from an event message of a user's channel, numbered for that user.
      *
-     * @throws IllegalArgumentException when the recipients cannot be read.
+     * @return false when the message is not an event (a room change: see {@link #room}).
+     * @throws IllegalArgumentException when the message cannot be read.
      */
-    static void readLogEvent(final Map<String, byte[]> entry, final EventDraft draft)
+    static boolean readChannelEvent(final String userId, final byte[] message, final EventDraft draft)
     {
-        final JsonNode recipients;
-        try
+        if (message.length == 0 || message[0] != EVENT)
         {
-            recipients = Json.MAPPER.readTree(entry.get(RECIPIENTS));
+            return false;
         }
-        catch (final IOException ex)
-        {
-            throw new IllegalArgumentException("unreadable recipients in log entry", ex);
-        }
-        fill(draft.reset(), entry, recipients.get(0).asText());
-        for (int i = 0; i + 2 < recipients.size(); i += 3)
-        {
-            draft.recipient(recipients.get(i).asText(), Long.parseLong(recipients.get(i + 1).asText()),
-                Long.parseLong(recipients.get(i + 2).asText()));
-        }
+        int at = 1;
+        final int epochEnd = indexOf(message, at, (byte)':');
+        final long epoch = parseLong(message, at, epochEnd);
+        at = epochEnd + 1;
+        final int seqEnd = indexOf(message, at, (byte)':');
+        final long seq = parseLong(message, at, seqEnd);
+        readRecord(message, seqEnd + 1, message.length - seqEnd - 1, userId, draft.reset());
+        draft.recipient(userId, epoch, seq);
+        return true;
     }
 
-    /** Reads fetch.lua's answer: {epoch, firstSeq, lastSeq, [[field, value, ...], ...]}. */
+    /** Reads an event message's (epoch, seq) into {@code out}. @throws IllegalArgumentException when malformed. */
+    static void readEventNumber(final byte[] message, final long[] out)
+    {
+        final int epochEnd = indexOf(message, 1, (byte)':');
+        out[0] = parseLong(message, 1, epochEnd);
+        out[1] = parseLong(message, epochEnd + 1, indexOf(message, epochEnd + 1, (byte)':'));
+    }
+
+    /** @return a head announcement's {epoch, lastSeq}. */
+    static long[] readHead(final byte[] message)
+    {
+        final int epochEnd = indexOf(message, 1, (byte)':');
+        return new long[]{parseLong(message, 1, epochEnd), parseLong(message, epochEnd + 1, message.length)};
+    }
+
+    /** @return a room-change message's room. */
+    static String room(final byte[] message)
+    {
+        return new String(message, 1, message.length - 1, StandardCharsets.UTF_8);
+    }
+
+    /** Receives the events of fetch.lua's answer, oldest first. */
+    @FunctionalInterface
+    interface StoredEventConsumer
+    {
+        /** @param draft the event, valid during the call only. */
+        void accept(EventDraft draft, long seq);
+    }
+
+    /** Reads fetch.lua's answer: {epoch, firstSeq, lastSeq, [[seq, record], ...]}. */
     static Backfill readBackfill(final String userId, final List<Object> reply)
     {
-        final long epoch = Long.parseLong(text(reply.get(0)));
-        final long first = ((Number)reply.get(1)).longValue();
-        final long last = ((Number)reply.get(2)).longValue();
-        final Backfill backfill = new Backfill(userId, epoch, first, last);
-        @SuppressWarnings("unchecked")
-        final List<Object> events = (List<Object>)reply.get(3);
-        final EventDraft draft = new EventDraft();
-        for (final Object entry : events)
-        {
-            @SuppressWarnings("unchecked")
-            final List<Object> flat = (List<Object>)entry;
-            final Map<String, byte[]> fields = new HashMap<>();
-            for (int i = 0; i + 1 < flat.size(); i += 2)
-            {
-                final Object value = flat.get(i + 1);
-                fields.put(text(flat.get(i)), value instanceof byte[] ? (byte[])value :
-                    String.valueOf(value).getBytes(StandardCharsets.UTF_8));
-            }
-            fill(draft.reset(), fields, userId);
-            backfill.add(draft, Long.parseLong(text(fields.get(SEQ))));
-        }
+        final Backfill backfill = new Backfill(userId, fetchedEpoch(reply), fetchedFirstSeq(reply),
+            fetchedLastSeq(reply));
+        readFetchedEvents(userId, reply, new EventDraft(), backfill::add);
         return backfill;
     }
 
-    /** A stored event's fields (a log entry or a history entry) into a draft addressed as it was sent. */
-    private static void fill(final EventDraft draft, final Map<String, byte[]> fields, final String userId)
+    static long fetchedEpoch(final List<Object> reply)
     {
-        final String room = text(fields.get(ROOM));
-        if (!room.isEmpty())
+        return Long.parseLong(text(reply.get(0)));
+    }
+
+    static long fetchedFirstSeq(final List<Object> reply)
+    {
+        return ((Number)reply.get(1)).longValue();
+    }
+
+    static long fetchedLastSeq(final List<Object> reply)
+    {
+        return ((Number)reply.get(2)).longValue();
+    }
+
+    /** Each event of fetch.lua's answer into {@code draft}, addressed as it was sent, with its seq. */
+    static void readFetchedEvents(
+        final String userId, final List<Object> reply, final EventDraft draft, final StoredEventConsumer consumer)
+    {
+        @SuppressWarnings("unchecked")
+        final List<Object> events = (List<Object>)reply.get(3);
+        for (final Object entry : events)
+        {
+            @SuppressWarnings("unchecked")
+            final List<Object> pair = (List<Object>)entry;
+            final byte[] record = (byte[])pair.get(1);
+            readRecord(record, 0, record.length, userId, draft.reset());
+            consumer.accept(draft, Long.parseLong(text(pair.get(0))));
+        }
+    }
+
+    /** @return an event's record: the bytes Redis stores in history and sends on the channel. */
+    static byte[] record(final EventDraft d, final long timestampMs)
+    {
+        final byte[] type = utf8(d.type());
+        final byte[] run = d.runId() == null ? null : utf8(d.runId());
+        final byte[] thread = d.threadId() == null ? null : utf8(d.threadId());
+        final byte[] id = d.eventId() == null ? null : utf8(d.eventId());
+        final byte[] room = d.isToRoom() ? utf8(d.target()) : null;
+        final byte[] payload = d.payloadBytes();
+        final ByteBuffer out = ByteBuffer.allocate(1 + 8 + 5 * 2 + length(type) + length(run) + length(thread) +
+            length(id) + length(room) + payload.length);
+        out.put((byte)((d.isBinary() ? FLAG_BINARY : 0) | (d.isBroadcast() ? FLAG_BROADCAST : 0)));
+        out.putLong(timestampMs);
+        put(out, type);
+        put(out, run);
+        put(out, thread);
+        put(out, id);
+        put(out, room);
+        out.put(payload);
+        return out.array();
+    }
+
+    /** A record into a draft addressed as it was sent (to the user, its room, or everyone). */
+    private static void readRecord(
+        final byte[] bytes, final int offset, final int length, final String userId, final EventDraft draft)
+    {
+        final ByteBuffer in = ByteBuffer.wrap(bytes, offset, length);
+        final int flags = in.get();
+        final long timestampMs = in.getLong();
+        final String type = string(in);
+        final String run = string(in);
+        final String thread = string(in);
+        final String id = string(in);
+        final String room = string(in);
+        if (room != null)
         {
             draft.toRoom(room);
         }
-        else if ("1".equals(text(fields.get(BROADCAST))))
+        else if ((flags & FLAG_BROADCAST) != 0)
         {
             draft.toBroadcast();
         }
@@ -236,35 +307,98 @@ final class LogEntryCodec
         {
             draft.toUser(userId);
         }
-        final byte[] payload = fields.get(PAYLOAD) == null ? EMPTY : fields.get(PAYLOAD);
-        draft.type(text(fields.get(TYPE)))
-            .runId(emptyToNull(text(fields.get(RUN))))
-            .threadId(emptyToNull(text(fields.get(THREAD))))
-            .eventId(emptyToNull(text(fields.get(ID))))
-            .binary("1".equals(text(fields.get(BINARY))))
-            .timestampMs(Long.parseLong(text(fields.get(TIMESTAMP))))
-            .payload(payload, 0, payload.length);
+        draft.type(type).runId(run).threadId(thread).eventId(id).binary((flags & FLAG_BINARY) != 0)
+            .timestampMs(timestampMs).payload(bytes, in.position(), in.remaining());
+    }
+
+    private static int length(final byte[] value)
+    {
+        return value == null ? 0 : value.length;
+    }
+
+    private static void put(final ByteBuffer out, final byte[] value)
+    {
+        if (value == null)
+        {
+            out.putShort((short)ABSENT);
+            return;
+        }
+        if (value.length >= ABSENT)
+        {
+            throw new IllegalArgumentException("record string too long: length=" + value.length);
+        }
+        out.putShort((short)value.length);
+        out.put(value);
+    }
+
+    private static String string(final ByteBuffer in)
+    {
+        final int length = in.getShort() & 0xFFFF;
+        if (length == ABSENT)
+        {
+            return null;
+        }
+        final String value = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
+        in.position(in.position() + length);
+        return value;
+    }
+
+    private static int indexOf(final byte[] bytes, final int from, final byte value)
+    {
+        for (int i = from; i < bytes.length; i++)
+        {
+            if (bytes[i] == value)
+            {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("malformed channel message: no separator after index=" + from);
+    }
+
+    private static long parseLong(final byte[] bytes, final int from, final int to)
+    {
+        if (from >= to)
+        {
+            throw new IllegalArgumentException("malformed channel message: empty number at index=" + from);
+        }
+        long value = 0;
+        for (int i = from; i < to; i++)
+        {
+            final int digit = bytes[i] - '0';
+            if (digit < 0 || digit > 9)
+            {
+                throw new IllegalArgumentException("malformed channel message: not a digit at index=" + i);
+            }
+            value = value * 10 + digit;
+        }
+        return value;
     }
 
     /** The lifecycle step of a type, as publish.lua names it; empty for custom types. */
-    private static String verb(final String type)
+    private static byte[] verb(final String type)
     {
         switch (type)
         {
             case EventTypes.AGENT_STARTED:
-                return "start";
+                return VERB_START;
             case EventTypes.AGENT_THINKING:
-                return "think";
+                return VERB_THINK;
             case EventTypes.TOOL_EXECUTING:
-                return "exec";
+                return VERB_EXEC;
             case EventTypes.TOOL_COMPLETED:
-                return "done_tool";
+                return VERB_DONE_TOOL;
             case EventTypes.AGENT_COMPLETED:
-                return "done_agent";
+                return VERB_DONE_AGENT;
             default:
-                return "";
+                return EMPTY;
         }
     }
+
+    private static final byte[] VERB_START = utf8("start");
+    private static final byte[] VERB_THINK = utf8("think");
+    private static final byte[] VERB_EXEC = utf8("exec");
+    private static final byte[] VERB_DONE_TOOL = utf8("done_tool");
+    private static final byte[] VERB_DONE_AGENT = utf8("done_agent");
 
     /** @return a Redis reply value as text (empty for null). */
     static String text(final Object value)
@@ -280,23 +414,8 @@ final class LogEntryCodec
         return String.valueOf(value);
     }
 
-    private static String emptyToNull(final String value)
-    {
-        return value.isEmpty() ? null : value;
-    }
-
-    private static byte[] utf8(final String value)
+    static byte[] utf8(final String value)
     {
         return value == null ? EMPTY : value.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[][] utf8(final String... values)
-    {
-        final byte[][] out = new byte[values.length][];
-        for (int i = 0; i < values.length; i++)
-        {
-            out[i] = utf8(values[i]);
-        }
-        return out;
     }
 }

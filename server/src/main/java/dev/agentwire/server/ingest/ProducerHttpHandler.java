@@ -280,7 +280,7 @@ final class ProducerHttpHandler
                 {
                     // A cluster's sequencer did not answer: the outcome is unknown, so nothing is claimed.
                     exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
-                    Http.error(exchange, 503, Refusals.name(Refusals.UNAVAILABLE),
+                    Http.error(exchange, 503, Refusals.name(Refusals.OUTCOME_UNKNOWN),
                         "no answer from the sequencer in time; retry with the same event ids");
                     return;
                 }

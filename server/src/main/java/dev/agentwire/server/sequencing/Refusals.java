@@ -14,6 +14,11 @@ public final class Refusals
     public static final long UNAVAILABLE = -100;
     /** An event of a batch after the one refused: it was not tried (a batch stops at its first refusal). */
     public static final long NOT_ATTEMPTED = -101;
+    /**
+     * A cluster's Redis took the events but did not answer in time: they may have been stored (and will then be
+     * delivered) or not. Each event of such a batch is {@code unknown}; a retry with the same event ids is safe.
+     */
+    public static final long OUTCOME_UNKNOWN = -102;
 
     /** One row of the table: a refusal's code, the HTTP status that answers it and what a producer reads. */
     private static final class Row
@@ -51,8 +56,11 @@ public final class Refusals
             "retry after the Retry-After delay, as runs complete and their retention ends"),
         new Row(PublishStatus.TOO_MANY_TOOL_CALLS, 422, "limit too_many_tool_calls: the run holds its most open " +
             "tool calls (maxToolCallsPerRun); complete some with tool_completed first"),
-        new Row(UNAVAILABLE, 503, "the cluster's Redis is unreachable or did not answer in time; nothing from " +
-            "this event on was accepted; retry after the Retry-After delay, with the same event ids")};
+        new Row(UNAVAILABLE, 503, "the cluster's Redis is unreachable: nothing from this event on was stored; " +
+            "retry after the Retry-After delay, with the same event ids"),
+        new Row(OUTCOME_UNKNOWN, 503, "the cluster's Redis did not answer in time: these events may or may not " +
+            "have been stored (stored ones are delivered); retry after the Retry-After delay with the same event " +
+            "ids, which answers duplicate for each one already stored")};
 
     private Refusals()
     {
@@ -67,6 +75,10 @@ public final class Refusals
         if (status == UNAVAILABLE)
         {
             return "unavailable";
+        }
+        if (status == OUTCOME_UNKNOWN)
+        {
+            return "outcome_unknown";
         }
         return status == NOT_ATTEMPTED ? "not_attempted" : PublishStatus.name(status);
     }

@@ -1,0 +1,425 @@
+package dev.agentwire.server.cluster;
+
+import dev.agentwire.core.AgentWire;
+import dev.agentwire.core.EventDraft;
+import dev.agentwire.core.PublishStatus;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Feeds this node's spine with the streams of the users connected to it, and only those: the node follows a
+ * user's channel ({@code SSUBSCRIBE <prefix>{u:<user>}}) from its first connection here to its last, so what it
+ * reads from Redis grows with its own users' events, not with the cluster's. Messages arrive on Lettuce's event
+ * loop, wait in a bounded queue, and one thread publishes them onto the spine in arrival order: that thread is the
+ * only one that waits when the ring is full, and Redis's answers are never held up behind it.
+ * <p>
+ * A channel is at most once: a message is lost when the subscription connection drops (or this node's queue
+ * overflows). Neither loses anything: a later event shows the gap (its seq jumps) and the feed publishes the
+ * missed events from Redis's history before it; for streams that stay quiet the node has Redis announce on each
+ * followed channel where the stream stands once the connection is back, in order with the channel's events, and
+ * repairs up to there. Where history no longer covers a gap, the slice restarts the stream and its clients resume
+ * from Redis with {@code recovered:false} ({@link AgentWire#confirmHead}).
+ */
+final class StreamFeed implements AutoCloseable
+{
+    /** Messages waiting for the spine; past this the feed drops, counts, and checks every followed stream. */
+    static final int QUEUE_CAPACITY = 65_536;
+    private static final Logger LOG = LoggerFactory.getLogger(StreamFeed.class);
+
+    /** One message of a user's channel, for the spine. */
+    private static final class Delivery
+    {
+        final String userId;
+        final byte[] message;
+
+        Delivery(final String userId, final byte[] message)
+        {
+            this.userId = userId;
+            this.message = message;
+        }
+    }
+
+    private static final Delivery STOP = new Delivery("", new byte[0]);
+
+    private final RedisLink cluster;
+    private final AgentWire engine;
+    private final StatefulRedisPubSubConnection<String, byte[]> connection;
+    private final BlockingQueue<Delivery> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
+    private final EventDraft draft = new EventDraft();
+    private final EventDraft repairDraft = new EventDraft();
+    private final long[] number = new long[2];
+    // The feed thread's own record of each followed stream's (epoch, last seq) as the channel brought it.
+    private final Map<String, long[]> seen = new java.util.HashMap<>();
+    private final Thread thread;
+    private final AtomicBoolean resyncScheduled = new AtomicBoolean();
+    private final RedisConnectionStateListener connectionListener;
+    final LongAdder eventsReceived = new LongAdder();
+    final LongAdder dropped = new LongAdder();
+    final LongAdder resyncs = new LongAdder();
+    final LongAdder repaired = new LongAdder();
+    private volatile boolean up = true;
+    private volatile boolean running = true;
+
+    StreamFeed(final RedisLink cluster, final AgentWire engine)
+    {
+        this.cluster = cluster;
+        this.engine = engine;
+        connection = cluster.connectPubSub();
+        connection.addListener(new RedisPubSubAdapter<>()
+        {
+            @Override
+            public void smessage(final String channel, final byte[] message)
+            {
+                offer(new Delivery(StreamCodec.userOfChannel(cluster.prefix, channel), message));
+            }
+        });
+        connectionListener = new RedisConnectionStateListener()
+        {
+            @Override
+            public void onRedisDisconnected(final RedisChannelHandler<?, ?> handler)
+            {
+                if (handler == connection && up)
+                {
+                    up = false;
+                    LOG.warn("redis subscription connection lost: node={} followed={}", cluster.settings.nodeId,
+                        followed.size());
+                }
+            }
+
+            @Override
+            public void onRedisConnected(final RedisChannelHandler<?, ?> handler, final SocketAddress address)
+            {
+                if (handler == connection && !up)
+                {
+                    scheduleResync(0);
+                }
+            }
+        };
+        cluster.addConnectionListener(connectionListener);
+        thread = new Thread(this::run, "agentwire-stream-feed");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** @return whether the user's channel is followed now and was since its stream's last check. */
+    boolean isFollowing(final String userId)
+    {
+        final CompletableFuture<Void> subscribed = followed.get(userId);
+        return up && subscribed != null && subscribed.isDone() && !subscribed.isCompletedExceptionally();
+    }
+
+    /** @return whether the subscription connection is up. */
+    boolean isUp()
+    {
+        return up;
+    }
+
+    /** @return users whose channels this node follows. */
+    int followedCount()
+    {
+        return followed.size();
+    }
+
+    /**
+     * Starts following a user's channel (idempotent).
+     *
+     * @return completes once Redis confirmed the subscription: every message published after that reaches this
+     *     node; completes exceptionally when Redis could not be asked (the caller retries).
+     */
+    CompletableFuture<Void> follow(final String userId)
+    {
+        synchronized (followed)
+        {
+            final CompletableFuture<Void> existing = followed.get(userId);
+            if (existing != null && !existing.isCompletedExceptionally())
+            {
+                return existing;
+            }
+            final CompletableFuture<Void> subscribed = new CompletableFuture<>();
+            followed.put(userId, subscribed);
+            connection.async().ssubscribe(StreamCodec.userTag(cluster.prefix, userId)).whenComplete((ok, error) ->
+            {
+                if (error != null)
+                {
+                    cluster.redisErrors.increment();
+                    subscribed.completeExceptionally(error);
+                }
+                else
+                {
+                    subscribed.complete(null);
+                }
+            });
+            return subscribed;
+        }
+    }
+
+    /** Stops following a user's channel: its last connection here closed. */
+    void unfollow(final String userId)
+    {
+        synchronized (followed)
+        {
+            if (followed.remove(userId) != null)
+            {
+                // The feed forgets the stream in order with its messages (a drop here only costs a repair later).
+                queue.offer(new Delivery(userId, null));
+                connection.async().sunsubscribe(StreamCodec.userTag(cluster.prefix, userId))
+                    .exceptionally(cluster::failed);
+            }
+        }
+    }
+
+    private void offer(final Delivery delivery)
+    {
+        if (!queue.offer(delivery))
+        {
+            dropped.increment();
+            scheduleResync(100);
+        }
+    }
+
+    /**
+     * Subscribes every followed channel again (Lettuce does after a reconnect; asking twice is harmless), then asks
+     * Redis to announce on each followed channel where the stream stands: the announcement arrives in order with
+     * the channel's events, so the spine restarts exactly the streams this node holds behind Redis.
+     */
+    private void scheduleResync(final long delayMs)
+    {
+        if (!running || !resyncScheduled.compareAndSet(false, true))
+        {
+            return;
+        }
+        cluster.executor().schedule(this::resync, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void resync()
+    {
+        resyncScheduled.set(false);
+        if (!running)
+        {
+            return;
+        }
+        resyncs.increment();
+        final List<String> users = new ArrayList<>(followed.keySet());
+        final List<CompletableFuture<Void>> subscribed = new ArrayList<>();
+        for (int from = 0; from < users.size(); from += 1_000)
+        {
+            final List<String> chunk = users.subList(from, Math.min(users.size(), from + 1_000));
+            final String[] channels = new String[chunk.size()];
+            for (int i = 0; i < channels.length; i++)
+            {
+                channels[i] = StreamCodec.userTag(cluster.prefix, chunk.get(i));
+            }
+            subscribed.add(connection.async().ssubscribe(channels).toCompletableFuture());
+        }
+        CompletableFuture.allOf(subscribed.toArray(new CompletableFuture[0])).whenComplete((ok, error) ->
+        {
+            if (error != null)
+            {
+                cluster.redisErrors.increment();
+                scheduleResync(500);
+                return;
+            }
+            if (!up)
+            {
+                LOG.info("redis subscription connection back: node={} followed={}", cluster.settings.nodeId,
+                    users.size());
+            }
+            up = true;
+            for (int from = 0; from < users.size(); from += 1_000)
+            {
+                cluster.announceHeads(users.subList(from, Math.min(users.size(), from + 1_000)))
+                    .whenComplete((announced, announceError) ->
+                    {
+                        if (announceError != null)
+                        {
+                            scheduleResync(500);
+                        }
+                    });
+            }
+        });
+    }
+
+    private void run()
+    {
+        while (running)
+        {
+            final Delivery delivery;
+            try
+            {
+                delivery = queue.take();
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+            if (delivery == STOP || !apply(delivery))
+            {
+                return;
+            }
+        }
+    }
+
+    /** @return false when the engine is closed and the feed must stop. */
+    private boolean apply(final Delivery delivery)
+    {
+        if (delivery.message == null)
+        {
+            seen.remove(delivery.userId);
+            return true;
+        }
+        final long status;
+        {
+            final byte kind = delivery.message.length == 0 ? 0 : delivery.message[0];
+            try
+            {
+                if (kind == StreamCodec.HEAD)
+                {
+                    final long[] head = StreamCodec.readHead(delivery.message);
+                    if (!repair(delivery.userId, head[0], head[1] + 1))
+                    {
+                        return false;
+                    }
+                    status = engine.confirmHead(delivery.userId, head[0], head[1]);
+                }
+                else if (kind == StreamCodec.JOIN || kind == StreamCodec.LEAVE)
+                {
+                    final String room = StreamCodec.room(delivery.message);
+                    status = kind == StreamCodec.JOIN ? engine.join(delivery.userId, room) :
+                        engine.leave(delivery.userId, room);
+                }
+                else if (kind == StreamCodec.EVENT)
+                {
+                    StreamCodec.readEventNumber(delivery.message, number);
+                    if (!repair(delivery.userId, number[0], number[1]))
+                    {
+                        return false;
+                    }
+                    StreamCodec.readChannelEvent(delivery.userId, delivery.message, draft);
+                    eventsReceived.increment();
+                    status = engine.publishSequenced(draft);
+                    seen(delivery.userId, number[0], number[1]);
+                }
+                else
+                {
+                    LOG.warn("unknown channel message kind={}, skipped", kind);
+                    return true;
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.error("unreadable channel message, skipped: user={}", delivery.userId, ex);
+                return true;
+            }
+        }
+        if (status == PublishStatus.CLOSED)
+        {
+            return false;
+        }
+        if (status < 0)
+        {
+            LOG.error("channel message refused by the spine: status={}", PublishStatus.name(status));
+        }
+        return true;
+    }
+
+    private void seen(final String userId, final long epoch, final long seq)
+    {
+        final long[] last = seen.get(userId);
+        if (last == null)
+        {
+            seen.put(userId, new long[]{epoch, seq});
+        }
+        else if (last[0] != epoch || seq > last[1])
+        {
+            last[0] = epoch;
+            last[1] = seq;
+        }
+    }
+
+    /**
+     * Before the message numbered {@code nextSeq} of a stream: when the channel skipped some of the stream (the
+     * subscription connection dropped, or this node's queue overflowed), publishes the missed events from Redis's
+     * history first, so the spine sees the stream whole and its clients notice nothing. Runs on the feed thread,
+     * which waits for Redis here: the one thread that may. When the history no longer covers the gap, or Redis does
+     * not answer, the message goes on as it is and the slice restarts the stream (its clients resume from Redis).
+     *
+     * @return false when the engine is closed.
+     */
+    private boolean repair(final String userId, final long epoch, final long nextSeq)
+    {
+        final long[] last = seen.get(userId);
+        if (last == null || last[0] != epoch || nextSeq <= last[1] + 1)
+        {
+            return true;
+        }
+        final List<Object> reply;
+        try
+        {
+            reply = cluster.fetch(StreamCodec.fetchArguments(cluster.prefix, userId, epoch, last[1],
+                engine.config(), RedisLink.epochCandidate())).toCompletableFuture()
+                .get(cluster.settings.redisTimeoutMs, TimeUnit.MILLISECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex)
+        {
+            cluster.redisErrors.increment();
+            return true;
+        }
+        if (StreamCodec.fetchedEpoch(reply) != epoch || StreamCodec.fetchedFirstSeq(reply) > last[1] + 1)
+        {
+            return true;
+        }
+        final boolean[] open = {true};
+        StreamCodec.readFetchedEvents(userId, reply, repairDraft, (event, seq) ->
+        {
+            if (open[0] && seq > last[1] && seq < nextSeq)
+            {
+                event.recipient(userId, epoch, seq);
+                open[0] = engine.publishSequenced(event) != PublishStatus.CLOSED;
+                repaired.increment();
+                last[1] = seq;
+            }
+        });
+        return open[0];
+    }
+
+    /** Stops reading: what this node accepted is in Redis, and the nodes that follow its users deliver it. */
+    @Override
+    public void close()
+    {
+        running = false;
+        cluster.removeConnectionListener(connectionListener);
+        queue.clear();
+        queue.offer(STOP);
+        try
+        {
+            thread.join(2_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        connection.close();
+    }
+}
