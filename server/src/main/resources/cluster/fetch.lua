@@ -1,14 +1,13 @@
 -- A user's stream as the cluster holds it: epoch, first and last seq kept, and the events a resume needs.
+-- KEYS: the user's stream hash, its history (both under the hash tag {u:<user>})
 -- ARGV: prefix, user, clientEpoch, afterSeq (-1 for none), historyAgeMs, userRetentionMs, epochCandidate,
 --       historyMax
 -- Returns {epoch, firstSeq, lastSeq, {{seq, record}, ...}}: events from afterSeq + 1 when the cursor is still
 -- covered (same epoch, firstSeq - 1 <= afterSeq <= lastSeq), else every kept event; none for afterSeq -1.
-local P = ARGV[1]
-local tag = P .. '{u:' .. ARGV[2] .. '}'
 local clientEpoch = ARGV[3]
 local after = tonumber(ARGV[4])
-local sk = tag .. ':s'
-local hk = tag .. ':h'
+local sk = KEYS[1]
+local hk = KEYS[2]
 
 local epoch = redis.call('HGET', sk, 'e')
 if not epoch then

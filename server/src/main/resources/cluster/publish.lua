@@ -1,25 +1,32 @@
--- Numbers and stores a group of publish requests (a group commit: every request that arrived while the previous
--- group was in Redis), each atomically, in order, each stopping at its first refusal.
--- For each recipient of an accepted event: the next seq of its stream (a new stream gets the given epoch), the
--- event's record in its history (trimmed by count here, by age where it is read), and the record on the
--- recipient's channel, which only nodes with that user connected follow. Records are opaque here: a node
--- encodes each event once (StreamCodec) and Redis stores and forwards those bytes.
--- A user's keys share the hash tag {u:<user>}: <P>{u:<user>}:s hash {e, s}, <P>{u:<user>}:h history stream,
--- and the channel <P>{u:<user>}. A run's and an id's keys live under their owner's tag ({u:..}, {r:..}, {b}).
--- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
---       maxToolCallsPerRun, requestCount, then per request: eventCount, then 8 fields per event:
---       kind (u|r|b), target, verb, runId, eventId, toolCallId, success (1|0), record
--- Returns per request a list with one entry per event attempted: {user, epoch, seq, ...} when accepted, else the
--- status's name (duplicate, or the refusal that stopped the request).
-local P = ARGV[1]
-local historyMax = ARGV[2]
-local retentionMs = ARGV[3]
-local dedupMs = ARGV[4]
-local runRetentionMs = ARGV[5]
-local strict = ARGV[6] == '1'
-local epochCandidate = ARGV[7]
-local maxToolCalls = tonumber(ARGV[8])
-local requestCount = tonumber(ARGV[9])
+#!lua flags=allow-cross-slot-keys
+-- Numbers and stores a group of publish requests on one shard (a group commit: every request for this shard that
+-- arrived while its previous group was in Redis), each request atomically, in order, stopping at its first
+-- refusal. Every key lives on this shard (a single Redis is one shard); the first is declared to route the call
+-- here, the others are given as arguments (Redis Cluster refuses declared keys of several slots), and are checked
+-- to be served here before anything is written, so a call that meets a moved slot changes nothing.
+-- An entry is one user's part of an event:
+--   u  an event to that user (its owner): duplicate check, run lifecycle, then numbered for the user
+--   m  a room's or broadcast's event for one member (admitted by admit.lua on the owner's shard): numbered for the
+--      member unless the member already has it (a retried event: the member's own dedup key says so)
+-- Numbering: the user's next seq (a new stream gets the given epoch), the event's record in its history (trimmed
+-- by count approximately here, exactly where it is read) and the record on the user's channel, which only nodes
+-- with the user connected follow. Records are opaque here: a node encodes each event once (StreamCodec).
+-- KEYS: the first entry's stream hash (routes the call)
+-- ARGV: historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate, maxToolCallsPerRun,
+--       requestCount, then per request: entryCount, then 11 per entry: 5 keys — stream hash <P>{u:<user>}:s,
+--       history <P>{u:<user>}:h, dedup key, run state, run tool calls (a dedup or run key an entry has no use for
+--       is given as its stream hash) — and kind (u|m), verb, hasId (1|0), toolCallId, success (1|0), record
+-- Returns per request a list with one answer per entry attempted: {user-stream-key, epoch, seq} when numbered,
+-- else the status's name (duplicate, or the refusal that stopped the request); or {'moved'} when a key is not
+-- served here (the slot map moved: nothing was written, the caller sends the group again).
+local historyMax = ARGV[1]
+local retentionMs = ARGV[2]
+local dedupMs = ARGV[3]
+local runRetentionMs = ARGV[4]
+local strict = ARGV[5] == '1'
+local epochCandidate = ARGV[6]
+local maxToolCalls = tonumber(ARGV[7])
+local requestCount = tonumber(ARGV[8])
 
 -- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name.
 local function check(rk, ck, verb, call, success)
@@ -56,110 +63,91 @@ local function apply(rk, ck, verb, call)
   redis.call('PEXPIRE', ck, runRetentionMs)
 end
 
-local function recipientsOf(kind, target)
-  if kind == 'u' then return { target } end
-  if kind == 'r' then return redis.call('SMEMBERS', P .. '{r:' .. target .. '}:m') end
-  -- Broadcast: every user connected to a live node. A node whose liveness key expired (killed) is dropped.
-  local seen = {}
-  local users = {}
-  for _, node in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
-    if redis.call('EXISTS', P .. 'node:' .. node) == 1 then
-      for _, user in ipairs(redis.call('SMEMBERS', P .. 'node:' .. node .. ':present')) do
-        if not seen[user] then
-          seen[user] = true
-          users[#users + 1] = user
-        end
-      end
-    else
-      redis.call('SREM', P .. 'nodes', node)
-      redis.call('DEL', P .. 'node:' .. node .. ':present')
-    end
-  end
-  return users
-end
-
--- Each stream touched by this group: its key tag and epoch, read once; its expiry is refreshed once, at the end.
+-- Each stream touched by this group: its epoch, read once; its expiry is refreshed once, at the end.
 local streams = {}
 local touched = {}
-local function stream(user)
-  local st = streams[user]
+local function stream(sk, hk)
+  local st = streams[sk]
   if st then return st end
-  local tag = P .. '{u:' .. user .. '}'
-  local epoch = redis.call('HGET', tag .. ':s', 'e')
+  local epoch = redis.call('HGET', sk, 'e')
   if not epoch then
     -- A new (or expired) stream: its old history, if any, belongs to another epoch.
     epoch = epochCandidate
-    redis.call('DEL', tag .. ':h')
-    redis.call('HSET', tag .. ':s', 'e', epoch, 's', 0)
+    redis.call('DEL', hk)
+    redis.call('HSET', sk, 'e', epoch, 's', 0)
   end
-  st = { tag = tag, epoch = epoch, head = 'e' .. epoch .. ':' }
-  streams[user] = st
+  st = { sk = sk, hk = hk, channel = string.sub(sk, 1, -3), epoch = epoch, head = 'e' .. epoch .. ':' }
+  streams[sk] = st
   touched[#touched + 1] = st
   return st
 end
 
+local function number(sk, hk, record)
+  local st = stream(sk, hk)
+  local seq = redis.call('HINCRBY', sk, 's', 1)
+  redis.call('XADD', hk, 'MAXLEN', '~', historyMax, '*', 's', seq, 'd', record)
+  redis.call('SPUBLISH', st.channel, st.head .. seq .. ':' .. record)
+  return { sk, st.epoch, seq }
+end
+
+-- Before any write: every entry's stream key must be served here (its other keys share its slot).
+local probe = 9
+for r = 1, requestCount do
+  local count = tonumber(ARGV[probe])
+  for i = 0, count - 1 do
+    local reply = redis.pcall('EXISTS', ARGV[probe + 1 + i * 11])
+    if type(reply) == 'table' and reply.err then return { 'moved' } end
+  end
+  probe = probe + 1 + count * 11
+end
+
 local results = {}
-local at = 10
+local at = 9
 for r = 1, requestCount do
   local count = tonumber(ARGV[at])
   at = at + 1
   local answers = {}
   local stopped = false
   for i = 0, count - 1 do
-    local base = at + i * 8
+    local kb = at + i * 11
+    local base = kb + 5
     if not stopped then
       local kind = ARGV[base]
-      local target = ARGV[base + 1]
-      local verb = ARGV[base + 2]
-      local run = ARGV[base + 3]
-      local id = ARGV[base + 4]
-      local record = ARGV[base + 7]
-      local owner = P .. '{' .. kind .. ':' .. target .. '}'
-      -- An id is unique within its owner and run (none for an event without one): the engine's scope too.
-      local idKey = nil
-      if id ~= '' then idKey = owner .. ':id:' .. #run .. ':' .. run .. ':' .. id end
+      local verb = ARGV[base + 1]
+      local hasId = ARGV[base + 2] == '1'
+      local record = ARGV[base + 5]
+      local sk, hk, idk = ARGV[kb], ARGV[kb + 1], ARGV[kb + 2]
       local fresh = true
-      if strict and verb ~= '' then
-        if idKey and redis.call('EXISTS', idKey) == 1 then
+      if kind == 'u' and strict and verb ~= '' then
+        if hasId and redis.call('EXISTS', idk) == 1 then
           fresh = false
         else
-          local rk = owner .. ':run:' .. #run .. ':' .. run
-          local ck = owner .. ':calls:' .. #run .. ':' .. run
-          local call = ARGV[base + 5]
-          local refusal = check(rk, ck, verb, call, ARGV[base + 6])
+          local rk, ck = ARGV[kb + 3], ARGV[kb + 4]
+          local call = ARGV[base + 3]
+          local refusal = check(rk, ck, verb, call, ARGV[base + 4])
           if refusal then
             answers[#answers + 1] = refusal
             stopped = true
           else
             apply(rk, ck, verb, call)
-            if idKey then redis.call('SET', idKey, '1', 'PX', dedupMs) end
+            if hasId then redis.call('SET', idk, '1', 'PX', dedupMs) end
           end
         end
-      elseif idKey then
-        fresh = redis.call('SET', idKey, '1', 'NX', 'PX', dedupMs) ~= false
+      elseif hasId then
+        fresh = redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
       end
       if not fresh then
         answers[#answers + 1] = 'duplicate'
       elseif not stopped then
-        local numbered = {}
-        for _, user in ipairs(recipientsOf(kind, target)) do
-          local st = stream(user)
-          local seq = redis.call('HINCRBY', st.tag .. ':s', 's', 1)
-          redis.call('XADD', st.tag .. ':h', 'MAXLEN', '~', historyMax, '*', 's', seq, 'd', record)
-          redis.call('SPUBLISH', st.tag, st.head .. seq .. ':' .. record)
-          numbered[#numbered + 1] = user
-          numbered[#numbered + 1] = st.epoch
-          numbered[#numbered + 1] = seq
-        end
-        answers[#answers + 1] = numbered
+        answers[#answers + 1] = number(sk, hk, record)
       end
     end
   end
-  at = at + count * 8
+  at = at + count * 11
   results[r] = answers
 end
 for _, st in ipairs(touched) do
-  redis.call('PEXPIRE', st.tag .. ':s', retentionMs)
-  redis.call('PEXPIRE', st.tag .. ':h', retentionMs)
+  redis.call('PEXPIRE', st.sk, retentionMs)
+  redis.call('PEXPIRE', st.hk, retentionMs)
 end
 return results

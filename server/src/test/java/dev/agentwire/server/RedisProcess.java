@@ -168,7 +168,7 @@ final class RedisProcess implements AutoCloseable
         stop();
     }
 
-    private static boolean isInstalled()
+    static boolean isInstalled()
     {
         for (final String path : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator))
         {

@@ -1,6 +1,5 @@
 package dev.agentwire.server.cluster;
 
-import io.lettuce.core.api.StatefulRedisConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +17,7 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
     interface Step
     {
         /** @return false to stop reading for good (the engine closed). */
-        boolean read(StatefulRedisConnection<String, byte[]> connection, Duration block);
+        boolean read(RedisLink.OwnConnection connection, Duration block);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(BlockingStreamReader.class);
@@ -26,7 +25,7 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
     private static final long MAX_BACKOFF_MS = 1_000;
 
     private final RedisLink cluster;
-    private final StatefulRedisConnection<String, byte[]> connection;
+    private final RedisLink.OwnConnection connection;
     private final Duration block;
     private final Thread thread;
     private Step step;
@@ -42,7 +41,7 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
         thread.setDaemon(true);
     }
 
-    StatefulRedisConnection<String, byte[]> connection()
+    RedisLink.OwnConnection connection()
     {
         return connection;
     }

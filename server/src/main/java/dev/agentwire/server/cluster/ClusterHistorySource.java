@@ -66,7 +66,7 @@ final class ClusterHistorySource implements HistorySource
             return;
         }
         current.follow(subscription.userId())
-            .thenCompose(subscribed -> cluster.fetch(StreamCodec.fetchArguments(cluster.prefix,
+            .thenCompose(subscribed -> cluster.fetch(subscription.userId(), StreamCodec.fetchArguments(cluster.prefix,
                 subscription.userId(), epoch, afterSeq, engineConfig, RedisLink.epochCandidate())))
             .whenCompleteAsync((reply, error) ->
             {

@@ -8,7 +8,6 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +65,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     }
 
     /** One read for this node's runtimes, if it has any. */
-    private boolean readOnce(final StatefulRedisConnection<String, byte[]> connection, final Duration block)
+    private boolean readOnce(final RedisLink.OwnConnection connection, final Duration block)
     {
         if (hub.size() == 0)
         {
@@ -77,7 +76,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         try
         {
             ensureGroup(connection);
-            final List<StreamMessage<String, byte[]>> messages = connection.sync().xreadgroup(
+            final List<StreamMessage<String, byte[]>> messages = connection.sync.xreadgroup(
                 Consumer.from(GROUP, cluster.settings.nodeId), XReadArgs.Builder.block(block).count(64),
                 XReadArgs.StreamOffset.lastConsumed(key));
             if (messages == null)
@@ -91,7 +90,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                 {
                     forward(body);
                 }
-                connection.async().xack(key, GROUP, message.getId());
+                connection.async.xack(key, GROUP, message.getId());
             }
             return true;
         }
@@ -104,7 +103,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         }
     }
 
-    private void ensureGroup(final StatefulRedisConnection<String, byte[]> connection)
+    private void ensureGroup(final RedisLink.OwnConnection connection)
     {
         if (groupReady)
         {
@@ -112,7 +111,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         }
         try
         {
-            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(key, "$"), GROUP,
+            connection.sync.xgroupCreate(XReadArgs.StreamOffset.from(key, "$"), GROUP,
                 XGroupCreateArgs.Builder.mkstream());
         }
         catch (final RedisBusyException exists)

@@ -11,46 +11,238 @@ import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
 import io.lettuce.core.RedisCommandTimeoutException;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
- * Publishes through the cluster's sequencer with group commit: requests that arrive while a group is in Redis wait
- * in a queue, and the next group carries all of them (up to {@code commitMaxEvents}) in one script call, which
- * numbers every recipient's stream, stores each event in the recipients' histories and sends it on their
- * channels, each request atomically and in arrival order. One group is in Redis at a time, so the group grows with
- * the load and Redis's cost per event falls as it does; no thread waits for Redis (the caller returns at once and
- * is answered on the cluster's thread). An accepted event is stored in Redis (as durable as its persistence
- * settings make it), and reaches every node that has a recipient connected, this one included, on its channel.
+ * Publishes through the cluster's sequencer with group commit, shard by shard. An event to a user is numbered on
+ * its user's shard (every key of a user's stream shares the hash tag {@code {u:<user>}}); an event to a room or to
+ * everyone is admitted on its owner's shard ({@code admit.lua}: duplicate check, run lifecycle, members), then
+ * numbered for each member on the members' shards. A single Redis is one shard: the same path serves both.
  * <p>
- * Redis unreachable (the command is refused before it is sent): each request is answered
- * {@link Refusals#UNAVAILABLE}, nothing stored. No answer within the command timeout: {@link Refusals#OUTCOME_UNKNOWN}
- * (Redis may have run the script): producers retry with the same event ids, which makes the retry safe.
+ * Group commit: each shard has one script call in Redis at a time; requests for that shard that arrive meanwhile
+ * wait and go together in the next call (up to {@code commitMaxEvents} entries), so the group grows with the load
+ * and Redis's cost per event falls as it does. No thread waits for Redis: callers return at once and are answered
+ * on the cluster's thread, which also carries each request from one step to the next.
+ * <p>
+ * Batch rule: a request whose events can be refused (lifecycle events), or that reaches rooms or everyone, runs
+ * its events step by step in order and stops at the first refusal, as on one node. A request of events that
+ * cannot be refused is split by shard and runs on all its shards at once; on a sharded Redis, when one shard is
+ * unreachable its events are answered {@code unavailable} while those of the other shards may be accepted, and
+ * each event's status says which.
+ * <p>
+ * Redis unreachable (the command is refused before it is sent): {@link Refusals#UNAVAILABLE}, nothing stored. No
+ * answer within the command timeout: {@link Refusals#OUTCOME_UNKNOWN} (the events may have been stored): producers
+ * retry with the same event ids, which is safe — also for a room event, whose members each keep their own mark.
+ * The slot map moved (a failover, a migration): the step is sent again to the right shard, nothing having run.
  */
 final class ClusterSequencer implements Sequencer
 {
-    /** One request waiting for its group: its events' script arguments, its outcome, and who to tell. */
-    private static final class Pending
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterSequencer.class);
+    /** How often a step is re-routed after the slot map moved before it is answered unavailable. */
+    static final int MAX_REROUTES = 40;
+    static final long REROUTE_DELAY_MS = 50;
+
+    /** Entries for one shard's publish.lua, and who waits for their answers (one per entry attempted). */
+    private final class Part
     {
+        final String[] keys;
         final byte[][] arguments;
+        final Consumer<Object> answer;
+        int reroutes;
+
+        Part(final int entries, final Consumer<Object> answer)
+        {
+            keys = new String[entries * StreamCodec.PUBLISH_KEYS_PER_ENTRY];
+            arguments = new byte[entries * StreamCodec.PUBLISH_ARGS_PER_ENTRY][];
+            this.answer = answer;
+        }
+
+        int entries()
+        {
+            return arguments.length / StreamCodec.PUBLISH_ARGS_PER_ENTRY;
+        }
+
+        /** Sends this part to its shard's group (the shard of its first key: all its keys live there). */
+        void send()
+        {
+            committer(cluster.shardOf(keys[0])).submit(this);
+        }
+
+        /** The slot map moved before the part ran: learn it, then send again, a bounded number of times. */
+        void reroute(final Throwable error)
+        {
+            cluster.refreshTopology();
+            if (++reroutes > MAX_REROUTES || !splitFits())
+            {
+                answer.accept(error);
+                return;
+            }
+            cluster.executor().schedule(this::send, REROUTE_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
+
+        /** @return whether every key still lives on one shard (a part is never split once built). */
+        private boolean splitFits()
+        {
+            final String shard = cluster.shardOf(keys[0]);
+            for (int i = StreamCodec.PUBLISH_KEYS_PER_ENTRY; i < keys.length; i += StreamCodec.PUBLISH_KEYS_PER_ENTRY)
+            {
+                if (!cluster.shardOf(keys[i]).equals(shard))
+                {
+                    return reroutes < MAX_REROUTES; // the map is still settling: retry until it agrees
+                }
+            }
+            return true;
+        }
+    }
+
+    /** One shard's group commit: one script call in Redis at a time, the parts that wait go in the next. */
+    private final class Committer
+    {
+        private final Queue<Part> waiting = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean inRedis = new AtomicBoolean();
+
+        void submit(final Part part)
+        {
+            waiting.add(part);
+            commit();
+        }
+
+        private void commit()
+        {
+            while (!waiting.isEmpty() && inRedis.compareAndSet(false, true))
+            {
+                final List<Part> group = new ArrayList<>();
+                final List<byte[][]> requests = new ArrayList<>();
+                int entries = 0;
+                Part next;
+                while ((next = waiting.peek()) != null && (group.isEmpty() || entries + next.entries() <= commitMaxEvents))
+                {
+                    waiting.poll();
+                    group.add(next);
+                    requests.add(next.arguments);
+                    entries += next.entries();
+                }
+                if (group.isEmpty())
+                {
+                    inRedis.set(false);
+                    continue;
+                }
+                groups.increment();
+                groupedEvents.add(entries);
+                cluster.publish(group.get(0).keys[0], StreamCodec.publishArguments(engine, RedisLink.epochCandidate(),
+                    requests, entries)).whenCompleteAsync((reply, error) ->
+                {
+                    try
+                    {
+                        final boolean moved = error == null && reply.size() == 1 && !(reply.get(0) instanceof List);
+                        for (int r = 0; r < group.size(); r++)
+                        {
+                            final Part part = group.get(r);
+                            if (moved || error != null && RedisLink.isTopologyError(error))
+                            {
+                                part.reroute(moved ? new IllegalStateException("MOVED: a slot moved") : error);
+                            }
+                            else
+                            {
+                                part.answer.accept(error != null ? error : reply.get(r));
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        inRedis.set(false);
+                        commit();
+                    }
+                }, cluster.executor());
+                return;
+            }
+        }
+    }
+
+    /** One producer request on its way through the shards. Touched on the cluster's thread once submitted. */
+    private final class Request
+    {
+        final List<EventDraft> events;
+        final byte[][] records;
         final BatchResult batch;
         final Done done;
+        int pendingParts;
+        boolean finished;
 
-        Pending(final byte[][] arguments, final BatchResult batch, final Done done)
+        Request(final List<EventDraft> events, final byte[][] records, final BatchResult batch, final Done done)
         {
-            this.arguments = arguments;
+            this.events = events;
+            this.records = records;
             this.batch = batch;
             this.done = done;
         }
 
-        int events()
+        /** Takes one entry's answer for event {@code index}: numbers, a status's name, or a failure. */
+        void take(final int index, final Object answer)
         {
-            return arguments.length / StreamCodec.PUBLISH_FIELDS_PER_EVENT;
+            final EventResult result = batch.results.get(index);
+            if (answer instanceof Throwable)
+            {
+                failed((Throwable)answer);
+                final long failed = RedisLink.unwrap((Throwable)answer) instanceof RedisCommandTimeoutException ?
+                    Refusals.OUTCOME_UNKNOWN : Refusals.UNAVAILABLE;
+                result.status = failed == Refusals.OUTCOME_UNKNOWN ? Refusals.OUTCOME_UNKNOWN : Refusals.NOT_ATTEMPTED;
+                refuse(failed);
+            }
+            else if (answer instanceof List)
+            {
+                @SuppressWarnings("unchecked")
+                final List<Object> numbered = (List<Object>)answer;
+                if (result.status != 0)
+                {
+                    result.status = 0;
+                    batch.accepted++;
+                }
+                result.onSequenced(StreamCodec.userOfStreamKey(cluster.prefix, numbered.get(0)),
+                    Long.parseLong(StreamCodec.text(numbered.get(1))), ((Number)numbered.get(2)).longValue());
+            }
+            else
+            {
+                final String status = StreamCodec.text(answer);
+                result.status = Refusals.code(status);
+                if (!"duplicate".equals(status))
+                {
+                    refuse(result.status);
+                }
+            }
+        }
+
+        void refuse(final long status)
+        {
+            if (batch.refusal == 0)
+            {
+                batch.refusal = status;
+                metrics.refused(Refusals.name(status));
+            }
+        }
+
+        void finish()
+        {
+            if (!finished)
+            {
+                finished = true;
+                metrics.published(batch.accepted);
+                done.onDone(batch);
+            }
         }
     }
 
@@ -59,10 +251,10 @@ final class ClusterSequencer implements Sequencer
     private final AgentWireConfig engine;
     private final AgentWire validator;
     private final int commitMaxEvents;
-    private final Queue<Pending> waiting = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean inRedis = new AtomicBoolean();
+    private final Map<String, Committer> committers = new ConcurrentHashMap<>();
     final LongAdder groups = new LongAdder();
     final LongAdder groupedEvents = new LongAdder();
+    private long lastFailureLogMs = Long.MIN_VALUE / 2;
 
     ClusterSequencer(final RedisLink cluster, final ServerMetrics metrics, final AgentWire validator)
     {
@@ -73,12 +265,32 @@ final class ClusterSequencer implements Sequencer
         this.commitMaxEvents = cluster.settings.commitMaxEvents;
     }
 
+    /** Logs a failed step at most once a second (Redis away fails every publish): the cause, never the data. */
+    private void failed(final Throwable error)
+    {
+        final long nowMs = System.currentTimeMillis();
+        if (nowMs - lastFailureLogMs >= 1_000)
+        {
+            lastFailureLogMs = nowMs;
+            LOG.warn("publish to redis failed: node={} cause={}", cluster.settings.nodeId,
+                String.valueOf(RedisLink.unwrap(error)));
+        }
+    }
+
+    private Committer committer(final String shard)
+    {
+        return committers.computeIfAbsent(shard, s -> new Committer());
+    }
+
     @Override
     public void publish(final List<EventDraft> events, final Done done, final Done published)
     {
         final BatchResult batch = new BatchResult(events.size());
-        final byte[][] arguments = new byte[StreamCodec.PUBLISH_FIELDS_PER_EVENT * events.size()][];
+        final byte[][] records = new byte[events.size()][];
         final long nowMs = engine.clock().time();
+        boolean shared = false;
+        boolean refusable = false;
+        String onlyShard = null;
         for (int i = 0; i < events.size(); i++)
         {
             final EventDraft event = events.get(i);
@@ -91,82 +303,207 @@ final class ClusterSequencer implements Sequencer
                 done.onDone(batch);
                 return;
             }
-            StreamCodec.eventArguments(event, nowMs, arguments, i * StreamCodec.PUBLISH_FIELDS_PER_EVENT);
+            records[i] = StreamCodec.record(event, event.timestampMs() == 0 ? nowMs : event.timestampMs());
+            shared |= !event.isToUser();
+            refusable |= StreamCodec.hasVerb(event, engine);
+            final String shard = event.isToUser() ?
+                cluster.shardOf(StreamCodec.userTag(cluster.prefix, event.target())) : "";
+            onlyShard = i == 0 || shard.equals(onlyShard) ? shard : null;
         }
-        waiting.add(new Pending(arguments, batch, done));
-        commit();
+        final Request request = new Request(events, records, batch, done);
+        if (shared || refusable && onlyShard == null)
+        {
+            cluster.executor().execute(() -> step(request, 0));
+        }
+        else
+        {
+            cluster.executor().execute(() -> allAtOnce(request));
+        }
     }
 
-    /** Sends the waiting requests as one group unless a group is in Redis (its answer sends the next). */
-    private void commit()
+    /** Events that cannot be refused, or all on one shard: one part per shard, all sent at once. */
+    private void allAtOnce(final Request request)
     {
-        while (!waiting.isEmpty() && inRedis.compareAndSet(false, true))
+        final Map<String, List<Integer>> byShard = new LinkedHashMap<>();
+        for (int i = 0; i < request.events.size(); i++)
         {
-            final List<Pending> group = new ArrayList<>();
-            final List<byte[][]> requests = new ArrayList<>();
-            int events = 0;
-            Pending next;
-            while ((next = waiting.peek()) != null && (group.isEmpty() || events + next.events() <= commitMaxEvents))
+            byShard.computeIfAbsent(cluster.shardOf(StreamCodec.userTag(cluster.prefix,
+                request.events.get(i).target())), s -> new ArrayList<>()).add(i);
+        }
+        request.pendingParts = byShard.size();
+        for (final List<Integer> indexes : byShard.values())
+        {
+            userPart(request, indexes, () ->
             {
-                waiting.poll();
-                group.add(next);
-                requests.add(next.arguments);
-                events += next.events();
-            }
-            if (group.isEmpty())
-            {
-                inRedis.set(false);
-                continue;
-            }
-            groups.increment();
-            groupedEvents.add(events);
-            cluster.publish(StreamCodec.publishArguments(cluster.prefix, engine, RedisLink.epochCandidate(),
-                requests, events)).whenCompleteAsync((reply, error) ->
-            {
-                try
+                if (--request.pendingParts == 0)
                 {
-                    answer(group, reply, error);
+                    request.finish();
                 }
-                finally
-                {
-                    inRedis.set(false);
-                    commit();
-                }
-            }, cluster.executor());
+            }).send();
+        }
+    }
+
+    /**
+     * Runs the request from event {@code from} on: the next run of events to users on one shard as one part, or
+     * the next room or broadcast event, then on to the rest unless something stopped it.
+     */
+    private void step(final Request request, final int from)
+    {
+        if (from >= request.events.size() || request.batch.refusal != 0)
+        {
+            request.finish();
             return;
         }
+        final EventDraft first = request.events.get(from);
+        if (!first.isToUser())
+        {
+            shared(request, from);
+            return;
+        }
+        final String shard = cluster.shardOf(StreamCodec.userTag(cluster.prefix, first.target()));
+        final List<Integer> indexes = new ArrayList<>();
+        for (int i = from; i < request.events.size(); i++)
+        {
+            final EventDraft event = request.events.get(i);
+            if (!event.isToUser() || !cluster.shardOf(StreamCodec.userTag(cluster.prefix, event.target())).equals(shard))
+            {
+                break;
+            }
+            indexes.add(i);
+        }
+        userPart(request, indexes, () -> step(request, from + indexes.size())).send();
     }
 
-    private void answer(final List<Pending> group, final List<Object> reply, final Throwable error)
+    /** A part of events to users, in order; {@code then} runs once it is answered. */
+    private Part userPart(final Request request, final List<Integer> indexes, final Runnable then)
     {
-        for (int r = 0; r < group.size(); r++)
+        final Part[] self = new Part[1];
+        self[0] = new Part(indexes.size(), answer ->
         {
-            final Pending pending = group.get(r);
-            final BatchResult batch = pending.batch;
-            if (error != null)
+            if (answer instanceof List)
             {
-                final boolean unknown = RedisLink.unwrap(error) instanceof RedisCommandTimeoutException;
-                batch.refusal = unknown ? Refusals.OUTCOME_UNKNOWN : Refusals.UNAVAILABLE;
-                for (final EventResult result : batch.results)
+                @SuppressWarnings("unchecked")
+                final List<Object> answers = (List<Object>)answer;
+                for (int j = 0; j < answers.size(); j++)
                 {
-                    result.status = unknown ? Refusals.OUTCOME_UNKNOWN : Refusals.NOT_ATTEMPTED;
+                    request.take(indexes.get(j), answers.get(j));
                 }
-                metrics.refused(Refusals.name(batch.refusal));
             }
             else
             {
-                @SuppressWarnings("unchecked")
-                final List<Object> answers = (List<Object>)reply.get(r);
-                final String refused = StreamCodec.readPublishReply(answers, batch);
-                if (refused != null)
+                for (final int index : indexes)
                 {
-                    batch.refusal = Refusals.code(refused);
-                    metrics.refused(refused);
+                    request.take(index, answer);
                 }
             }
-            metrics.published(batch.accepted);
-            pending.done.onDone(batch);
+            then.run();
+        });
+        for (int j = 0; j < indexes.size(); j++)
+        {
+            final int index = indexes.get(j);
+            StreamCodec.userEntry(cluster.prefix, request.events.get(index), request.records[index], self[0].keys,
+                j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, self[0].arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
         }
+        return self[0];
+    }
+
+    /** A room's or broadcast's event: admitted on its owner's shard, then numbered for each member on theirs. */
+    private void shared(final Request request, final int index)
+    {
+        final EventDraft event = request.events.get(index);
+        admit(request, index, event, 0);
+    }
+
+    private void admit(final Request request, final int index, final EventDraft event, final int attempt)
+    {
+        final String[] keys = StreamCodec.admitKeys(cluster.prefix, event);
+        cluster.admit(keys, StreamCodec.admitArguments(cluster.prefix, event, engine)).whenCompleteAsync((reply, error) ->
+        {
+            if (error != null)
+            {
+                if (RedisLink.isTopologyError(error) && attempt < MAX_REROUTES)
+                {
+                    cluster.refreshTopology();
+                    cluster.executor().schedule(() -> admit(request, index, event, attempt + 1), REROUTE_DELAY_MS,
+                        TimeUnit.MILLISECONDS);
+                    return;
+                }
+                request.take(index, error);
+                request.finish();
+                return;
+            }
+            final String status = StreamCodec.text(reply.get(0));
+            if (!"new".equals(status) && !"seen".equals(status))
+            {
+                request.take(index, status);
+                request.finish();
+                return;
+            }
+            final boolean seen = "seen".equals(status);
+            final Map<String, List<String>> byShard = new LinkedHashMap<>();
+            for (int i = 1; i < reply.size(); i++)
+            {
+                final String member = StreamCodec.text(reply.get(i));
+                byShard.computeIfAbsent(cluster.shardOf(StreamCodec.userTag(cluster.prefix, member)),
+                    s -> new ArrayList<>()).add(member);
+            }
+            final EventResult result = request.batch.results.get(index);
+            if (byShard.isEmpty())
+            {
+                request.take(index, seen ? "duplicate" : List.of());
+                step(request, index + 1);
+                return;
+            }
+            final int[] pending = {byShard.size()};
+            final Object[] failure = {null};
+            final boolean[] numbered = {false};
+            for (final List<String> members : byShard.values())
+            {
+                final Part part = new Part(members.size(), answer ->
+                {
+                    if (answer instanceof List)
+                    {
+                        @SuppressWarnings("unchecked")
+                        final List<Object> answers = (List<Object>)answer;
+                        for (final Object one : answers)
+                        {
+                            if (one instanceof List)
+                            {
+                                numbered[0] = true;
+                                request.take(index, one);
+                            }
+                        }
+                    }
+                    else if (failure[0] == null)
+                    {
+                        failure[0] = answer;
+                    }
+                    if (--pending[0] == 0)
+                    {
+                        if (failure[0] != null)
+                        {
+                            request.take(index, failure[0]);
+                            request.finish();
+                        }
+                        else
+                        {
+                            if (!numbered[0])
+                            {
+                                // Every member had it already: the whole event was a retry of one accepted.
+                                request.take(index, seen ? "duplicate" : List.of());
+                            }
+                            step(request, index + 1);
+                        }
+                    }
+                });
+                for (int j = 0; j < members.size(); j++)
+                {
+                    StreamCodec.memberEntry(cluster.prefix, members.get(j), event, request.records[index], part.keys,
+                        j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                }
+                part.send();
+            }
+        }, cluster.executor());
     }
 
     @Override

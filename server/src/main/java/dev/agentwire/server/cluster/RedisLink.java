@@ -9,7 +9,17 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -55,20 +65,26 @@ final class RedisLink implements PresenceListener, AutoCloseable
     static final long NODE_TTL_MS = 10_000;
     static final long HEARTBEAT_INTERVAL_MS = 2_000;
     static final int REQUEST_QUEUE_SIZE = 65_536;
+    static final long TOPOLOGY_REFRESH_MS = 1_000;
+    static final String SINGLE_SHARD = "single";
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
-    private static final String[] NO_KEYS = new String[0];
     private static final long MAX_JS_SAFE_EPOCH = 1L << 53;
 
     final ClusterSettings settings;
     final String prefix;
     final LongAdder redisErrors = new LongAdder();
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, byte[]> commands;
+    /** Exactly one of these two is set: a single Redis (or a primary with replicas), or a sharded Redis Cluster. */
+    private final RedisClient single;
+    private final RedisClusterClient sharded;
+    private final AbstractRedisClient client;
+    private final StatefulConnection<String, byte[]> connection;
+    private final RedisClusterAsyncCommands<String, byte[]> commands;
+    private final RedisClusterCommands<String, byte[]> syncCommands;
     private final ScheduledExecutorService executor;
     private final Script publish;
     private final Script fetch;
-    private final Script membership;
+    private final Script admit;
     private final Script heartbeat;
     private final Script heads;
     private final Set<String> present = ConcurrentHashMap.newKeySet();
@@ -87,19 +103,59 @@ final class RedisLink implements PresenceListener, AutoCloseable
         this.prefix = settings.keyPrefix;
         final RedisURI uri = RedisURI.create(settings.redisUrl);
         uri.setTimeout(Duration.ofMillis(settings.redisTimeoutMs));
-        client = RedisClient.create(uri);
-        // Fail fast while Redis is away: a publish answers 503 at once instead of queueing behind a reconnect.
-        client.setOptions(ClientOptions.builder()
-            .autoReconnect(true)
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            // A slow Redis must not grow this node's memory without bound: past this many commands waiting for an
-            // answer, new ones fail at once (producers get 503).
-            .requestQueueSize(REQUEST_QUEUE_SIZE)
-            .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs)))
-            .build());
+        // Fail fast while Redis is away: a publish answers 503 at once instead of queueing behind a reconnect. A slow
+        // Redis must not grow this node's memory without bound: past REQUEST_QUEUE_SIZE commands waiting for an
+        // answer, new ones fail at once (producers get 503).
+        final ClientOptions.DisconnectedBehavior rejectWhileAway = ClientOptions.DisconnectedBehavior.REJECT_COMMANDS;
+        final TimeoutOptions timeouts = TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs));
+        final RedisClient probe = RedisClient.create(uri);
+        boolean clusterEnabled;
+        try (StatefulRedisConnection<String, String> first = probe.connect())
+        {
+            // The one place that tells the two setups apart: everything after it is one code path.
+            clusterEnabled = first.sync().info("cluster").contains("cluster_enabled:1");
+        }
+        catch (final RuntimeException ex)
+        {
+            probe.shutdown();
+            throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
+        }
+        if (clusterEnabled)
+        {
+            probe.shutdown();
+            single = null;
+            sharded = RedisClusterClient.create(uri);
+            sharded.setOptions(ClusterClientOptions.builder()
+                .autoReconnect(true)
+                // A sharded Redis's connections to each shard open on first use and move with failovers: a command
+                // waits (up to the command timeout) for its shard's connection instead of failing while it opens.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .requestQueueSize(REQUEST_QUEUE_SIZE)
+                .timeoutOptions(timeouts)
+                // Failovers and migrations change the slot map: learn it quickly, on redirects and periodically.
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                    .enablePeriodicRefresh(Duration.ofMillis(TOPOLOGY_REFRESH_MS))
+                    .enableAllAdaptiveRefreshTriggers()
+                    .adaptiveRefreshTriggersTimeout(Duration.ofMillis(100))
+                    .build())
+                .build());
+            client = sharded;
+        }
+        else
+        {
+            single = probe;
+            sharded = null;
+            single.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(rejectWhileAway)
+                .requestQueueSize(REQUEST_QUEUE_SIZE)
+                .timeoutOptions(timeouts)
+                .build());
+            client = single;
+        }
         publish = new Script("publish.lua");
         fetch = new Script("fetch.lua");
-        membership = new Script("membership.lua");
+        admit = new Script("admit.lua");
         heartbeat = new Script("heartbeat.lua");
         heads = new Script("head.lua");
         executor = Executors.newSingleThreadScheduledExecutor(task ->
@@ -110,7 +166,20 @@ final class RedisLink implements PresenceListener, AutoCloseable
         });
         try
         {
-            commands = client.connect(CODEC);
+            if (sharded != null)
+            {
+                final StatefulRedisClusterConnection<String, byte[]> c = sharded.connect(CODEC);
+                connection = c;
+                commands = c.async();
+                syncCommands = c.sync();
+            }
+            else
+            {
+                final StatefulRedisConnection<String, byte[]> c = single.connect(CODEC);
+                connection = c;
+                commands = c.async();
+                syncCommands = c.sync();
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -124,16 +193,145 @@ final class RedisLink implements PresenceListener, AutoCloseable
             TimeUnit.MILLISECONDS);
     }
 
-    /** @return a new connection for a blocking reader (the inbound stream): blocking commands need their own. */
-    StatefulRedisConnection<String, byte[]> connectBlocking()
+    /** A connection of its own (blocking commands need one), to a single Redis or a sharded one. */
+    static final class OwnConnection implements AutoCloseable
     {
-        return client.connect(CODEC);
+        final RedisClusterCommands<String, byte[]> sync;
+        final RedisClusterAsyncCommands<String, byte[]> async;
+        private final StatefulConnection<String, byte[]> connection;
+
+        OwnConnection(final StatefulConnection<String, byte[]> connection,
+            final RedisClusterCommands<String, byte[]> sync, final RedisClusterAsyncCommands<String, byte[]> async)
+        {
+            this.connection = connection;
+            this.sync = sync;
+            this.async = async;
+        }
+
+        @Override
+        public void close()
+        {
+            connection.close();
+        }
     }
 
-    /** @return a new connection for channel subscriptions (the stream feed). */
+    /** @return a new connection for a blocking reader (the inbound stream). */
+    OwnConnection connectBlocking()
+    {
+        if (sharded != null)
+        {
+            final StatefulRedisClusterConnection<String, byte[]> c = sharded.connect(CODEC);
+            return new OwnConnection(c, c.sync(), c.async());
+        }
+        final StatefulRedisConnection<String, byte[]> c = single.connect(CODEC);
+        return new OwnConnection(c, c.sync(), c.async());
+    }
+
+    /**
+     * @return a new connection for channel subscriptions (the stream feed); on a sharded Redis, messages from the
+     *     connections to each shard are propagated to its listeners.
+     */
     StatefulRedisPubSubConnection<String, byte[]> connectPubSub()
     {
-        return client.connectPubSub(CODEC);
+        if (sharded != null)
+        {
+            final io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]> c =
+                sharded.connectPubSub(CODEC);
+            c.setNodeMessagePropagation(true);
+            return c;
+        }
+        return single.connectPubSub(CODEC);
+    }
+
+    /**
+     * Subscribes channels on the connection that serves them: the one connection for a single Redis, the
+     * connection to each channel's shard for a sharded one (sharded channels live on their slot's primary).
+     */
+    java.util.concurrent.CompletableFuture<Void> ssubscribe(
+        final StatefulRedisPubSubConnection<String, byte[]> pubSub, final boolean subscribe, final String... channels)
+    {
+        if (sharded == null)
+        {
+            final RedisFuture<Void> done = subscribe ? pubSub.async().ssubscribe(channels) :
+                pubSub.async().sunsubscribe(channels);
+            return done.toCompletableFuture();
+        }
+        final io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]> cluster =
+            (io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]>)pubSub;
+        final java.util.Map<String, List<String>> byShard = new java.util.HashMap<>();
+        for (final String channel : channels)
+        {
+            byShard.computeIfAbsent(shardOf(channel), k -> new ArrayList<>()).add(channel);
+        }
+        final List<java.util.concurrent.CompletableFuture<Void>> all = new ArrayList<>();
+        for (final java.util.Map.Entry<String, List<String>> shard : byShard.entrySet())
+        {
+            final String[] some = shard.getValue().toArray(new String[0]);
+            all.add(cluster.getConnectionAsync(shard.getKey()).thenCompose(node ->
+                (subscribe ? node.async().ssubscribe(some) : node.async().sunsubscribe(some)).toCompletableFuture()));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
+    }
+
+    /**
+     * @return the shard a key (or a sharded channel) lives on: its slot's primary's node id on a sharded Redis,
+     *     one name for a single Redis.
+     */
+    String shardOf(final String key)
+    {
+        if (sharded == null)
+        {
+            return SINGLE_SHARD;
+        }
+        final RedisClusterNode node = sharded.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
+        return node == null ? SINGLE_SHARD : node.getNodeId();
+    }
+
+    /** @return a name for the current slot map: it changes when slots move or a replica is promoted. */
+    String topology()
+    {
+        if (sharded == null)
+        {
+            return SINGLE_SHARD;
+        }
+        final List<String> owners = new ArrayList<>();
+        for (final RedisClusterNode node : sharded.getPartitions())
+        {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
+            {
+                owners.add(node.getNodeId() + '=' + node.getSlots().hashCode());
+            }
+        }
+        java.util.Collections.sort(owners);
+        return String.join(";", owners);
+    }
+
+    /** Asks a sharded Redis for its slot map now (after a redirect or a failover). */
+    void refreshTopology()
+    {
+        if (sharded != null)
+        {
+            executor.execute(() ->
+            {
+                try
+                {
+                    sharded.refreshPartitions();
+                }
+                catch (final RuntimeException ex)
+                {
+                    redisErrors.increment();
+                }
+            });
+        }
+    }
+
+    /** @return whether a failure means the slot map moved (retry on the right shard), not that Redis is away. */
+    static boolean isTopologyError(final Throwable error)
+    {
+        final String message = String.valueOf(unwrap(error).getMessage());
+        return message.startsWith("MOVED") || message.startsWith("ASK") || message.startsWith("TRYAGAIN") ||
+            message.startsWith("CROSSSLOT") || message.startsWith("CLUSTERDOWN") ||
+            message.contains("non local key") || message.contains("different hash slots");
     }
 
     void addConnectionListener(final RedisConnectionStateListener listener)
@@ -172,36 +370,62 @@ final class RedisLink implements PresenceListener, AutoCloseable
         return reachable;
     }
 
-    /** Has Redis announce on each user's channel where its stream stands (head.lua). */
-    CompletionStage<List<Object>> announceHeads(final List<String> users)
+    /** Has Redis announce on each user's channel where its stream stands (head.lua, once per shard). */
+    java.util.concurrent.CompletableFuture<Void> announceHeads(final List<String> users)
     {
-        final byte[][] args = new byte[users.size() + 1][];
-        args[0] = bytes(prefix);
-        for (int i = 0; i < users.size(); i++)
+        final java.util.Map<String, List<String>> byShard = new java.util.HashMap<>();
+        for (final String user : users)
         {
-            args[i + 1] = bytes(users.get(i));
+            byShard.computeIfAbsent(shardOf(StreamCodec.userTag(prefix, user)), k -> new ArrayList<>()).add(user);
         }
-        return heads.run(args);
+        final List<java.util.concurrent.CompletableFuture<List<Object>>> all = new ArrayList<>();
+        for (final List<String> some : byShard.values())
+        {
+            final byte[][] streams = new byte[some.size()][];
+            for (int i = 0; i < streams.length; i++)
+            {
+                streams[i] = bytes(StreamCodec.userTag(prefix, some.get(i)) + ":s");
+            }
+            all.add(heads.run(new String[]{StreamCodec.userTag(prefix, some.get(0)) + ":s"}, streams)
+                .toCompletableFuture());
+        }
+        return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
     }
 
-    CompletionStage<List<Object>> publish(final byte[][] args)
+    /** publish.lua on the shard of {@code routingKey} (every key in the arguments must live there). */
+    CompletionStage<List<Object>> publish(final String routingKey, final byte[][] args)
     {
-        return publish.run(args);
+        return publish.run(new String[]{routingKey}, args);
     }
 
-    CompletionStage<List<Object>> fetch(final byte[][] args)
+    /** admit.lua: a room event's or a broadcast's admission on its owner's shard. */
+    CompletionStage<List<Object>> admit(final String[] keys, final byte[][] args)
     {
-        return fetch.run(args);
+        return admit.run(keys, args);
     }
 
-    CompletionStage<List<Object>> membership(final boolean join, final String userId, final String room)
+    CompletionStage<List<Object>> fetch(final String userId, final byte[][] args)
     {
-        return membership.run(StreamCodec.membershipArguments(prefix, join, userId, room));
+        final String tag = StreamCodec.userTag(prefix, userId);
+        return fetch.run(new String[]{tag + ":s", tag + ":h"}, args);
+    }
+
+    /**
+     * Joins or leaves a room (its member set lives on the room's shard), then tells the user's nodes on its channel
+     * (on the user's shard) for the joined/left notices.
+     */
+    CompletionStage<Long> membership(final boolean join, final String userId, final String room)
+    {
+        final String members = StreamCodec.roomMembersKey(prefix, room);
+        final byte[] user = bytes(userId);
+        final CompletionStage<Long> changed = join ? commands.sadd(members, user) : commands.srem(members, user);
+        return changed.thenCompose(count -> commands.spublish(StreamCodec.userTag(prefix, userId),
+            StreamCodec.roomChange(join, room)));
     }
 
     void forwardInbound(final String key, final byte[] message, final long maxLength)
     {
-        commands.async().xadd(key, ClusterInbound.cappedAt(maxLength), java.util.Map.of("m", message))
+        commands.xadd(key, ClusterInbound.cappedAt(maxLength), java.util.Map.of("m", message))
             .exceptionally(this::failed);
     }
 
@@ -217,24 +441,26 @@ final class RedisLink implements PresenceListener, AutoCloseable
     public void onFirstConnected(final String userId)
     {
         present.add(userId);
-        commands.async().sadd(presentKey(), bytes(userId)).exceptionally(this::failed);
+        commands.sadd(presentKey(), bytes(userId)).exceptionally(this::failed);
     }
 
     @Override
     public void onLastDisconnected(final String userId)
     {
         present.remove(userId);
-        commands.async().srem(presentKey(), bytes(userId)).exceptionally(this::failed);
+        commands.srem(presentKey(), bytes(userId)).exceptionally(this::failed);
     }
 
     private String presentKey()
     {
-        return prefix + "node:" + settings.nodeId + ":present";
+        return StreamCodec.nodeKey(prefix, settings.nodeId) + ":present";
     }
 
     private void beat()
     {
-        heartbeat.run(new byte[][]{bytes(prefix), bytes(settings.nodeId), bytes(Long.toString(NODE_TTL_MS)),
+        final String node = StreamCodec.nodeKey(prefix, settings.nodeId);
+        heartbeat.run(new String[]{StreamCodec.nodesKey(prefix), node, node + ":producers"},
+            new byte[][]{bytes(prefix), bytes(settings.nodeId), bytes(Long.toString(NODE_TTL_MS)),
             bytes(Integer.toString(localProducers.getAsInt()))}).whenComplete((reply, error) ->
         {
             if (error != null)
@@ -269,11 +495,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
             users.add(bytes(user));
         }
         LOG.info("writing presence to redis: node={} users={}", settings.nodeId, users.size());
-        commands.async().del(presentKey()).exceptionally(this::failed);
+        commands.del(presentKey()).exceptionally(this::failed);
         for (int from = 0; from < users.size(); from += 1_000)
         {
             final List<byte[]> chunk = users.subList(from, Math.min(users.size(), from + 1_000));
-            commands.async().sadd(presentKey(), chunk.toArray(new byte[0][])).exceptionally(this::failed);
+            commands.sadd(presentKey(), chunk.toArray(new byte[0][])).exceptionally(this::failed);
         }
     }
 
@@ -299,15 +525,15 @@ final class RedisLink implements PresenceListener, AutoCloseable
         executor.shutdownNow();
         try
         {
-            commands.sync().del(prefix + "node:" + settings.nodeId, presentKey(),
-                prefix + "node:" + settings.nodeId + ":producers");
-            commands.sync().srem(prefix + "nodes", bytes(settings.nodeId));
+            final String node = StreamCodec.nodeKey(prefix, settings.nodeId);
+            syncCommands.del(node, presentKey(), node + ":producers");
+            syncCommands.srem(StreamCodec.nodesKey(prefix), bytes(settings.nodeId));
         }
         catch (final RuntimeException ex)
         {
             LOG.warn("could not leave the cluster cleanly: node={} cause={}", settings.nodeId, ex.toString());
         }
-        commands.close();
+        connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
 
@@ -335,10 +561,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
             }
         }
 
-        CompletionStage<List<Object>> run(final byte[][] args)
+        /** @param keys every key the script touches: a sharded Redis routes the call by the first. */
+        CompletionStage<List<Object>> run(final String[] keys, final byte[][] args)
         {
             final CompletableFuture<List<Object>> result = new CompletableFuture<>();
-            final RedisFuture<List<Object>> first = commands.async().evalsha(sha, ScriptOutputType.MULTI, NO_KEYS, args);
+            final RedisFuture<List<Object>> first = commands.evalsha(sha, ScriptOutputType.MULTI, keys, args);
             first.whenComplete((reply, error) ->
             {
                 if (error == null)
@@ -348,7 +575,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 else if (unwrap(error) instanceof RedisNoScriptException)
                 {
                     final RedisFuture<List<Object>> again =
-                        commands.async().eval(source, ScriptOutputType.MULTI, NO_KEYS, args);
+                        commands.eval(source, ScriptOutputType.MULTI, keys, args);
                     again.whenComplete((reply2, error2) -> complete(result, reply2, error2));
                 }
                 else

@@ -5,9 +5,6 @@ import dev.agentwire.core.Backfill;
 import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
-import dev.agentwire.server.sequencing.BatchResult;
-import dev.agentwire.server.sequencing.EventResult;
-import dev.agentwire.server.sequencing.Refusals;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -37,14 +34,16 @@ final class StreamCodec
     private static final int FLAG_BINARY = 1;
     private static final int FLAG_BROADCAST = 2;
     private static final int ABSENT = 0xFFFF;
-    private static final int PUBLISH_HEADER_FIELDS = 9;
-    static final int PUBLISH_FIELDS_PER_EVENT = 8;
+    private static final int PUBLISH_HEADER_FIELDS = 8;
+    static final int PUBLISH_ARGS_PER_ENTRY = 11;
+    static final int PUBLISH_KEYS_PER_ENTRY = 5;
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] ONE = {'1'};
     private static final byte[] ZERO = {'0'};
     private static final byte[] KIND_USER = {'u'};
     private static final byte[] KIND_ROOM = {'r'};
     private static final byte[] KIND_BROADCAST = {'b'};
+    private static final byte[] KIND_MEMBER = {'m'};
 
     private StreamCodec()
     {
@@ -62,38 +61,148 @@ final class StreamCodec
         return channel.substring(prefix.length() + 3, channel.length() - 1);
     }
 
-    /**
-     * One event's part of publish.lua's arguments, written at {@code args[at]}: owner kind and target, lifecycle
-     * verb, run, id, tool call, success, and the record.
-     *
-     * @param nowMs the timestamp of an event that has none.
-     */
-    static void eventArguments(final EventDraft d, final long nowMs, final byte[][] args, final int at)
+    /** @return the members set of a room: {@code <prefix>{r:<room>}:m}. */
+    static String roomMembersKey(final String prefix, final String room)
     {
-        args[at] = d.isToUser() ? KIND_USER : d.isToRoom() ? KIND_ROOM : KIND_BROADCAST;
-        args[at + 1] = d.isBroadcast() ? EMPTY : utf8(d.target());
-        args[at + 2] = verb(d.type());
-        args[at + 3] = utf8(d.runId());
-        args[at + 4] = utf8(d.eventId());
-        args[at + 5] = utf8(d.toolCallId());
-        args[at + 6] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
-        args[at + 7] = record(d, d.timestampMs() == 0 ? nowMs : d.timestampMs());
+        return prefix + "{r:" + room + "}:m";
+    }
+
+    /** @return the set of live nodes (every node key shares the tag {@code {n}}). */
+    static String nodesKey(final String prefix)
+    {
+        return prefix + "{n}:nodes";
+    }
+
+    /** @return a node's liveness key; {@code :present} and {@code :producers} follow it. */
+    static String nodeKey(final String prefix, final String nodeId)
+    {
+        return prefix + "{n}:node:" + nodeId;
+    }
+
+    /** @return the channel message that tells a user's nodes it joined or left a room. */
+    static byte[] roomChange(final boolean join, final String room)
+    {
+        final byte[] name = utf8(room);
+        final byte[] out = new byte[1 + name.length];
+        out[0] = join ? JOIN : LEAVE;
+        System.arraycopy(name, 0, out, 1, name.length);
+        return out;
+    }
+
+    /** @return the hash-tagged name the keys of an event's owner start with: its user, its room, or {n}. */
+    static String ownerTag(final String prefix, final EventDraft d)
+    {
+        if (d.isToUser())
+        {
+            return userTag(prefix, d.target());
+        }
+        return d.isToRoom() ? prefix + "{r:" + d.target() + '}' : prefix + "{n}";
+    }
+
+    /** @return whether the event is checked against the run lifecycle in Redis (strict mode, a lifecycle type). */
+    static boolean hasVerb(final EventDraft d, final AgentWireConfig engine)
+    {
+        return engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT && verb(d.type()).length > 0;
+    }
+
+    private static String runPart(final EventDraft d)
+    {
+        final String run = d.runId() == null ? "" : d.runId();
+        return run.length() + ":" + run;
     }
 
     /**
-     * publish.lua's arguments for a group of requests: the engine's bounds, then each request's event count and
-     * its events' arguments ({@link #eventArguments}), in order.
+     * Writes publish.lua's keys (5, also into the arguments) and arguments (11) for an event to its user: the user's stream and history, the
+     * event's dedup key and its run's keys (the stream hash where it has none).
+     */
+    static void userEntry(final String prefix, final EventDraft d, final byte[] record,
+        final String[] keys, final int k, final byte[][] args, final int at)
+    {
+        int a = at;
+        final String tag = userTag(prefix, d.target());
+        final String sk = tag + ":s";
+        keys[k] = sk;
+        keys[k + 1] = tag + ":h";
+        keys[k + 2] = d.eventId() == null ? sk : tag + ":id:" + runPart(d) + ":" + d.eventId();
+        keys[k + 3] = tag + ":run:" + runPart(d);
+        keys[k + 4] = tag + ":calls:" + runPart(d);
+        keyArguments(keys, k, args, a);
+        a += PUBLISH_KEYS_PER_ENTRY;
+        args[a] = KIND_USER;
+        args[a + 1] = verb(d.type());
+        args[a + 2] = d.eventId() == null ? ZERO : ONE;
+        args[a + 3] = utf8(d.toolCallId());
+        args[a + 4] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
+        args[a + 5] = record;
+    }
+
+    /**
+     * Writes publish.lua's keys and arguments for a room's or broadcast's event to one member: the member's stream,
+     * and, for an event with an id, the member's own mark of it (a retried event is never numbered twice).
+     */
+    static void memberEntry(final String prefix, final String member, final EventDraft d, final byte[] record,
+        final String[] keys, final int k, final byte[][] args, final int at)
+    {
+        int a = at;
+        final String tag = userTag(prefix, member);
+        final String sk = tag + ":s";
+        keys[k] = sk;
+        keys[k + 1] = tag + ":h";
+        final String owner = ownerTag(prefix, d);
+        keys[k + 2] = d.eventId() == null ? sk : tag + ":rid:" + owner.length() + ":" + owner + ":" + runPart(d) + ":" +
+            d.eventId();
+        keys[k + 3] = sk;
+        keys[k + 4] = sk;
+        keyArguments(keys, k, args, a);
+        a += PUBLISH_KEYS_PER_ENTRY;
+        args[a] = KIND_MEMBER;
+        args[a + 1] = EMPTY;
+        args[a + 2] = d.eventId() == null ? ZERO : ONE;
+        args[a + 3] = EMPTY;
+        args[a + 4] = ZERO;
+        args[a + 5] = record;
+    }
+
+    /** An entry's keys, as publish.lua reads them from its arguments. */
+    private static void keyArguments(final String[] keys, final int k, final byte[][] args, final int a)
+    {
+        for (int i = 0; i < PUBLISH_KEYS_PER_ENTRY; i++)
+        {
+            args[a + i] = utf8(keys[k + i]);
+        }
+    }
+
+    /** admit.lua's keys: the event's dedup key and run keys under its owner's tag, and its members' set. */
+    static String[] admitKeys(final String prefix, final EventDraft d)
+    {
+        final String owner = ownerTag(prefix, d);
+        final String run = owner + ":run:" + runPart(d);
+        return new String[]{d.eventId() == null ? run : owner + ":id:" + runPart(d) + ":" + d.eventId(), run,
+            owner + ":calls:" + runPart(d), d.isToRoom() ? roomMembersKey(prefix, d.target()) : nodesKey(prefix)};
+    }
+
+    /** admit.lua's arguments. */
+    static byte[][] admitArguments(final String prefix, final EventDraft d, final AgentWireConfig engine)
+    {
+        return new byte[][]{d.isToRoom() ? KIND_ROOM : KIND_BROADCAST, utf8(prefix), verb(d.type()),
+            d.eventId() == null ? ZERO : ONE, utf8(d.toolCallId()), d.outcome() == Outcome.SUCCESS ? ONE : ZERO,
+            utf8(Long.toString(engine.dedupWindowMs())), utf8(Long.toString(engine.runRetentionMs())),
+            engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? ONE : ZERO,
+            utf8(Integer.toString(engine.maxToolCallsPerRun()))};
+    }
+
+    /**
+     * publish.lua's arguments for a group of requests: the engine's bounds, then each request's entry count and
+     * its entries' arguments, in order.
      */
     static byte[][] publishArguments(
-        final String prefix,
         final AgentWireConfig engine,
         final String epochCandidate,
         final List<byte[][]> requests,
-        final int totalEvents)
+        final int totalEntries)
     {
-        final byte[][] args = new byte[PUBLISH_HEADER_FIELDS + requests.size() + PUBLISH_FIELDS_PER_EVENT * totalEvents][];
+        final byte[][] args = new byte[PUBLISH_HEADER_FIELDS + requests.size() + PUBLISH_ARGS_PER_ENTRY * totalEntries][];
         int i = 0;
-        args[i++] = utf8(prefix);
         args[i++] = utf8(Integer.toString(engine.historyMaxEvents()));
         args[i++] = utf8(Long.toString(engine.userRetentionMs()));
         args[i++] = utf8(Long.toString(engine.dedupWindowMs()));
@@ -104,17 +213,18 @@ final class StreamCodec
         args[i++] = utf8(Integer.toString(requests.size()));
         for (final byte[][] request : requests)
         {
-            args[i++] = utf8(Integer.toString(request.length / PUBLISH_FIELDS_PER_EVENT));
+            args[i++] = utf8(Integer.toString(request.length / PUBLISH_ARGS_PER_ENTRY));
             System.arraycopy(request, 0, args, i, request.length);
             i += request.length;
         }
         return args;
     }
 
-    /** membership.lua's arguments. */
-    static byte[][] membershipArguments(final String prefix, final boolean join, final String userId, final String room)
+    /** @return the user a numbered entry's answer ({stream key, epoch, seq}) names. */
+    static String userOfStreamKey(final String prefix, final Object streamKey)
     {
-        return new byte[][]{utf8(prefix), join ? new byte[]{JOIN} : new byte[]{LEAVE}, utf8(userId), utf8(room)};
+        final String key = text(streamKey);
+        return key.substring(prefix.length() + 3, key.length() - 3);
     }
 
     /** fetch.lua's arguments. */
@@ -129,44 +239,6 @@ final class StreamCodec
         return new byte[][]{utf8(prefix), utf8(userId), utf8(Long.toString(epoch)), utf8(Long.toString(afterSeq)),
             utf8(Long.toString(engine.historyMaxAgeMs())), utf8(Long.toString(engine.userRetentionMs())),
             utf8(epochCandidate), utf8(Integer.toString(engine.historyMaxEvents()))};
-    }
-
-    /**
-     * Reads one request's part of publish.lua's answer into its batch: per event attempted, either a list
-     * {user, epoch, seq, ...} (accepted) or the status's name.
-     *
-     * @return the name of the refusal met, for metrics (at most one: the first refusal stops the request).
-     */
-    static String readPublishReply(final List<Object> reply, final BatchResult batch)
-    {
-        String refused = null;
-        for (int i = 0; i < reply.size(); i++)
-        {
-            final Object one = reply.get(i);
-            final EventResult result = batch.results.get(i);
-            if (one instanceof List)
-            {
-                result.status = 0;
-                batch.accepted++;
-                @SuppressWarnings("unchecked")
-                final List<Object> numbered = (List<Object>)one;
-                for (int r = 0; r + 2 < numbered.size(); r += 3)
-                {
-                    result.onSequenced(text(numbered.get(r)), Long.parseLong(text(numbered.get(r + 1))),
-                        ((Number)numbered.get(r + 2)).longValue());
-                }
-            }
-            else
-            {
-                final String status = text(one);
-                result.status = Refusals.code(status);
-                if (!"duplicate".equals(status))
-                {
-                    refused = status;
-                }
-            }
-        }
-        return refused;
     }
 
     /**

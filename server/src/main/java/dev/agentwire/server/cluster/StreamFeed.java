@@ -40,6 +40,7 @@ final class StreamFeed implements AutoCloseable
 {
     /** Messages waiting for the spine; past this the feed drops, counts, and checks every followed stream. */
     static final int QUEUE_CAPACITY = 65_536;
+    static final long REDIRECT_RESYNC_DELAY_MS = 200;
     private static final Logger LOG = LoggerFactory.getLogger(StreamFeed.class);
 
     /** One message of a user's channel, for the spine. */
@@ -75,6 +76,8 @@ final class StreamFeed implements AutoCloseable
     final LongAdder resyncs = new LongAdder();
     final LongAdder repaired = new LongAdder();
     private volatile boolean up = true;
+    private volatile String topology;
+    private final java.util.concurrent.ScheduledFuture<?> topologyWatch;
     private volatile boolean running = true;
 
     StreamFeed(final RedisLink cluster, final AgentWire engine)
@@ -88,6 +91,16 @@ final class StreamFeed implements AutoCloseable
             public void smessage(final String channel, final byte[] message)
             {
                 offer(new Delivery(StreamCodec.userOfChannel(cluster.prefix, channel), message));
+            }
+
+            @Override
+            public void sunsubscribed(final String channel, final long count)
+            {
+                // Redis unsubscribes a channel whose slot moved to another shard: follow it there, and repair.
+                if (followed.containsKey(StreamCodec.userOfChannel(cluster.prefix, channel)))
+                {
+                    scheduleResync(REDIRECT_RESYNC_DELAY_MS);
+                }
             }
         });
         connectionListener = new RedisConnectionStateListener()
@@ -113,9 +126,24 @@ final class StreamFeed implements AutoCloseable
             }
         };
         cluster.addConnectionListener(connectionListener);
+        topology = cluster.topology();
+        // A sharded Redis moves slots (a failover, a migration): channels then live on another shard.
+        topologyWatch = cluster.executor().scheduleWithFixedDelay(this::watchTopology, RedisLink.TOPOLOGY_REFRESH_MS,
+            RedisLink.TOPOLOGY_REFRESH_MS, TimeUnit.MILLISECONDS);
         thread = new Thread(this::run, "agentwire-stream-feed");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    private void watchTopology()
+    {
+        final String now = cluster.topology();
+        if (!now.equals(topology))
+        {
+            topology = now;
+            LOG.info("redis slot map changed: node={} followed={}", cluster.settings.nodeId, followed.size());
+            scheduleResync(0);
+        }
     }
 
     /** @return whether the user's channel is followed now and was since its stream's last check. */
@@ -154,7 +182,7 @@ final class StreamFeed implements AutoCloseable
             }
             final CompletableFuture<Void> subscribed = new CompletableFuture<>();
             followed.put(userId, subscribed);
-            connection.async().ssubscribe(StreamCodec.userTag(cluster.prefix, userId)).whenComplete((ok, error) ->
+            cluster.ssubscribe(connection, true, StreamCodec.userTag(cluster.prefix, userId)).whenComplete((ok, error) ->
             {
                 if (error != null)
                 {
@@ -175,11 +203,15 @@ final class StreamFeed implements AutoCloseable
     {
         synchronized (followed)
         {
+            if (!running)
+            {
+                return;
+            }
             if (followed.remove(userId) != null)
             {
                 // The feed forgets the stream in order with its messages (a drop here only costs a repair later).
                 queue.offer(new Delivery(userId, null));
-                connection.async().sunsubscribe(StreamCodec.userTag(cluster.prefix, userId))
+                cluster.ssubscribe(connection, false, StreamCodec.userTag(cluster.prefix, userId))
                     .exceptionally(cluster::failed);
             }
         }
@@ -226,7 +258,7 @@ final class StreamFeed implements AutoCloseable
             {
                 channels[i] = StreamCodec.userTag(cluster.prefix, chunk.get(i));
             }
-            subscribed.add(connection.async().ssubscribe(channels).toCompletableFuture());
+            subscribed.add(cluster.ssubscribe(connection, true, channels));
         }
         CompletableFuture.allOf(subscribed.toArray(new CompletableFuture[0])).whenComplete((ok, error) ->
         {
@@ -244,7 +276,7 @@ final class StreamFeed implements AutoCloseable
             up = true;
             for (int from = 0; from < users.size(); from += 1_000)
             {
-                cluster.announceHeads(users.subList(from, Math.min(users.size(), from + 1_000)))
+                cluster.announceHeads(new ArrayList<>(users.subList(from, Math.min(users.size(), from + 1_000))))
                     .whenComplete((announced, announceError) ->
                     {
                         if (announceError != null)
@@ -372,7 +404,7 @@ final class StreamFeed implements AutoCloseable
         final List<Object> reply;
         try
         {
-            reply = cluster.fetch(StreamCodec.fetchArguments(cluster.prefix, userId, epoch, last[1],
+            reply = cluster.fetch(userId, StreamCodec.fetchArguments(cluster.prefix, userId, epoch, last[1],
                 engine.config(), RedisLink.epochCandidate())).toCompletableFuture()
                 .get(cluster.settings.redisTimeoutMs, TimeUnit.MILLISECONDS);
         }
@@ -409,6 +441,7 @@ final class StreamFeed implements AutoCloseable
     public void close()
     {
         running = false;
+        topologyWatch.cancel(false);
         cluster.removeConnectionListener(connectionListener);
         queue.clear();
         queue.offer(STOP);

@@ -1,0 +1,227 @@
+package dev.agentwire.server;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A real sharded Redis Cluster on free loopback ports: {@code primaries} primaries, each with {@code replicas}
+ * replicas, made by {@code redis-cli --cluster create} from Debian's redis package, and stopped with the test
+ * that owns it. Without the package the test is skipped locally and fails in CI.
+ */
+final class RedisClusterProcess implements AutoCloseable
+{
+    final List<Instance> instances = new ArrayList<>();
+    private final Path dir;
+
+    /** One redis-server of the cluster. */
+    static final class Instance
+    {
+        final int port;
+        final Path dir;
+        Process process;
+
+        Instance(final int port, final Path dir)
+        {
+            this.port = port;
+            this.dir = dir;
+        }
+
+        void start() throws Exception
+        {
+            process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+                "--daemonize", "no", "--protected-mode", "yes")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!cli("PING").contains("PONG"))
+            {
+                if (System.nanoTime() > deadline || !process.isAlive())
+                {
+                    throw new IllegalStateException("redis-server did not start: port=" + port + " log=" +
+                        Files.readString(dir.resolve("redis.log")));
+                }
+                Thread.sleep(20);
+            }
+        }
+
+        /** Kills it at once (SIGKILL): a crashed primary. */
+        void kill() throws Exception
+        {
+            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+
+        /** @return redis-cli's answer to one command on this instance (empty on failure). */
+        String cli(final String... command) throws Exception
+        {
+            final List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
+            line.addAll(List.of(command));
+            return run(line, 5);
+        }
+
+        boolean isPrimary() throws Exception
+        {
+            return cli("ROLE").startsWith("master");
+        }
+    }
+
+    /**
+     * @param dir       where the instances keep their files.
+     * @param primaries primaries (at least 3, as Redis Cluster asks).
+     * @param replicas  replicas per primary.
+     */
+    RedisClusterProcess(final Path dir, final int primaries, final int replicas) throws Exception
+    {
+        final boolean installed = RedisProcess.isInstalled();
+        if (!installed && "true".equals(System.getenv("CI")))
+        {
+            throw new IllegalStateException("CI must have redis-server (.ci/run installs it)");
+        }
+        assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
+        this.dir = dir;
+        final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        for (int i = 0; i < primaries * (1 + replicas); i++)
+        {
+            final int port;
+            try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+            {
+                port = probe.getLocalPort();
+            }
+            final Instance instance = new Instance(port, Files.createDirectories(dir.resolve("redis-" + port)));
+            instances.add(instance);
+            instance.start();
+            create.add("127.0.0.1:" + port);
+        }
+        create.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
+        final String created = run(create, 30);
+        if (!created.contains("All 16384 slots covered"))
+        {
+            throw new IllegalStateException("redis-cli --cluster create failed: " + created);
+        }
+        awaitOk(30_000);
+    }
+
+    /** @return the seed URL a node is given: any one instance; the client discovers the rest. */
+    String url()
+    {
+        return "redis://127.0.0.1:" + instances.get(0).port;
+    }
+
+    /** Waits until every live instance says the cluster is ok and agrees on one slot map. */
+    void awaitOk(final long timeoutMs) throws Exception
+    {
+        final long deadline = System.currentTimeMillis() + timeoutMs;
+        while (true)
+        {
+            boolean ok = true;
+            for (final Instance instance : instances)
+            {
+                if (instance.process.isAlive() && !instance.cli("CLUSTER", "INFO").contains("cluster_state:ok"))
+                {
+                    ok = false;
+                }
+            }
+            if (ok && run(List.of("redis-cli", "--cluster", "check", "127.0.0.1:" + livePort()), 10)
+                .contains("All 16384 slots covered"))
+            {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline)
+            {
+                throw new IllegalStateException("redis cluster not ok within timeoutMs=" + timeoutMs);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    int livePort()
+    {
+        for (final Instance instance : instances)
+        {
+            if (instance.process.isAlive())
+            {
+                return instance.port;
+            }
+        }
+        throw new IllegalStateException("no live instance");
+    }
+
+    /** @return the instance serving a slot as primary, as the live instances' CLUSTER NODES says. */
+    Instance primaryOf(final int slot) throws Exception
+    {
+        for (final Instance instance : instances)
+        {
+            if (!instance.process.isAlive())
+            {
+                continue;
+            }
+            for (final String line : instance.cli("CLUSTER", "NODES").split("\n"))
+            {
+                final String[] fields = line.trim().split(" ");
+                if (fields.length < 9 || !fields[2].contains("master") || fields[2].contains("fail"))
+                {
+                    continue;
+                }
+                for (int i = 8; i < fields.length; i++)
+                {
+                    if (fields[i].startsWith("["))
+                    {
+                        continue; // a slot being migrated or imported
+                    }
+                    final String[] range = fields[i].split("-");
+                    final int from = Integer.parseInt(range[0]);
+                    final int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
+                    if (slot >= from && slot <= to)
+                    {
+                        final int port = Integer.parseInt(fields[1].substring(fields[1].indexOf(':') + 1,
+                            fields[1].indexOf('@')));
+                        for (final Instance candidate : instances)
+                        {
+                            if (candidate.port == port)
+                            {
+                                return candidate;
+                            }
+                        }
+                    }
+                }
+            }
+            break;
+        }
+        throw new IllegalStateException("no primary serves slot=" + slot);
+    }
+
+    /** Runs redis-cli (or any command) to the end. @return its output (stdout and stderr). */
+    static String run(final List<String> command, final int timeoutSeconds) throws Exception
+    {
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final byte[] out = process.getInputStream().readAllBytes();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly();
+            throw new IllegalStateException("timed out: " + command);
+        }
+        return new String(out, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws Exception
+    {
+        for (final Instance instance : instances)
+        {
+            if (instance.process != null && instance.process.isAlive())
+            {
+                instance.process.destroy();
+                if (!instance.process.waitFor(10, TimeUnit.SECONDS))
+                {
+                    instance.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+}

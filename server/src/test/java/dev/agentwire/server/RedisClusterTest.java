@@ -1,0 +1,204 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWireConfig;
+import io.lettuce.core.cluster.SlotHash;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two nodes over a real sharded Redis Cluster of three primaries (redis-server --cluster-enabled, made by
+ * redis-cli --cluster create): every user's stream on its own shard, delivery and order across nodes and shards,
+ * resume on another node, and rooms and broadcasts whose members live on different shards. The same code path as
+ * over a single Redis ({@link ClusterTest}).
+ */
+@Timeout(180)
+class RedisClusterTest
+{
+    @TempDir
+    Path dir;
+    private RedisClusterProcess redis;
+    private final List<ServerFixture> nodes = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (final ServerFixture node : nodes)
+        {
+            node.close();
+        }
+        if (redis != null)
+        {
+            redis.close();
+        }
+    }
+
+    private ServerFixture node(final String name) throws Exception
+    {
+        final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b
+            .redisUrl(redis.url()).nodeId(name).maxConnectionsPerIp(10_000).producerRatePerSec(1_000_000)
+            .producerBurst(1_000_000), AgentWireConfig.builder().sliceCount(2));
+        nodes.add(node);
+        return node;
+    }
+
+    /** @return the shard (primary's port) that holds a user's stream. */
+    private int shardOf(final String user) throws Exception
+    {
+        return redis.primaryOf(SlotHash.getSlot("aw:{u:" + user + "}:s")).port;
+    }
+
+    @Test
+    void shouldDeliverEveryUsersRunsInOrderAcrossShardsAndNodesAndResumeOnAnotherNode() throws Exception
+    {
+        redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        final int users = 24;
+        final Set<Integer> shards = new HashSet<>();
+        final WsClient[][] devices = new WsClient[users][2];
+        for (int u = 0; u < users; u++)
+        {
+            shards.add(shardOf("user-" + u));
+            devices[u][0] = a.connect("user-" + u);
+            devices[u][1] = b.connect("user-" + u);
+        }
+        assertEquals(3, shards.size(), "the users' streams live on every shard");
+        for (int u = 0; u < users; u++)
+        {
+            for (int d = 0; d < 2; d++)
+            {
+                assertEquals("welcome", devices[u][d].next(10_000).get("type").asText());
+            }
+        }
+        // One batch to many users on every shard, then each user's runs through alternating nodes.
+        final StringBuilder notes = new StringBuilder("[");
+        for (int u = 0; u < users; u++)
+        {
+            notes.append(u == 0 ? "" : ",").append("{\"user\":\"user-").append(u)
+                .append("\",\"type\":\"app.note\",\"id\":\"n-").append(u).append("\",\"data\":{\"n\":0}}");
+        }
+        final HttpResponse<String> spread = a.publish(notes.append(']').toString());
+        assertEquals(202, spread.statusCode(), spread.body());
+        assertEquals(users, ServerFixture.json(spread).get("accepted").asInt());
+        for (int run = 0; run < 3; run++)
+        {
+            for (int u = 0; u < users; u++)
+            {
+                final ServerFixture via = (u + run) % 2 == 0 ? a : b;
+                final HttpResponse<String> response = via.publish(ServerFixture.runBatch("user-" + u, "u" + u + "-r" + run));
+                assertEquals(202, response.statusCode(), response.body());
+            }
+        }
+        final int expected = 1 + 3 * 5;
+        for (int u = 0; u < users; u++)
+        {
+            for (int d = 0; d < 2; d++)
+            {
+                final List<JsonNode> events = devices[u][d].collect(WsClient::isEvent, expected, 30_000);
+                for (int i = 0; i < expected; i++)
+                {
+                    assertEquals(i + 1, events.get(i).get("seq").asLong(), "user " + u + " device " + d);
+                    if (i > 0)
+                    {
+                        assertEquals("u" + u + "-r" + ((i - 1) / 5), events.get(i).get("run_id").asText());
+                    }
+                }
+            }
+        }
+        // The same ids again: duplicates on every shard, nothing delivered twice.
+        final HttpResponse<String> again = b.publish(notes.toString());
+        assertEquals(202, again.statusCode(), again.body());
+        assertEquals(0, ServerFixture.json(again).get("accepted").asInt(), again.body());
+
+        // A device of user-0 that leaves node a resumes on node b from its cursor: no gap, no duplicate.
+        devices[0][0].close();
+        assertEquals(202, a.publish(ServerFixture.runBatch("user-0", "late")).statusCode());
+        final List<JsonNode> seenOnB = devices[0][1].collect(WsClient::isEvent, 5, 10_000);
+        final long streamEpoch = seenOnB.get(0).get("epoch").asLong();
+        final WsClient back = b.connectWith(Tokens.hs256("user-0", 60_000),
+            "epoch=" + streamEpoch + "&after=" + expected);
+        back.nextOfType("welcome", 10_000);
+        final JsonNode resumed = back.nextOfType("resumed", 10_000);
+        assertTrue(resumed.get("recovered").asBoolean(), resumed.toString());
+        final List<JsonNode> rest = back.collect(WsClient::isEvent, 5, 10_000);
+        for (int i = 0; i < 5; i++)
+        {
+            assertEquals(expected + 1 + i, rest.get(i).get("seq").asLong());
+            assertEquals("late", rest.get(i).get("run_id").asText());
+        }
+    }
+
+    @Test
+    void shouldNumberRoomAndBroadcastEventsForMembersOnEveryShardExactlyOnce() throws Exception
+    {
+        redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        // Members whose streams live on three different shards, connected to both nodes.
+        final List<String> members = new ArrayList<>();
+        final Set<Integer> shards = new HashSet<>();
+        for (int u = 0; shards.size() < 3 || members.size() < 6; u++)
+        {
+            final String user = "member-" + u;
+            if (shards.add(shardOf(user)) || members.size() < 6)
+            {
+                members.add(user);
+            }
+        }
+        final List<WsClient> clients = new ArrayList<>();
+        for (int i = 0; i < members.size(); i++)
+        {
+            final WsClient client = (i % 2 == 0 ? a : b).connect(members.get(i), "crew");
+            client.next(10_000);
+            assertEquals(204, (i % 2 == 0 ? b : a).send("PUT", "/v1/rooms/crew/members/" + members.get(i)).statusCode());
+            assertEquals("crew", client.nextOfType("joined", 10_000).get("room").asText());
+            clients.add(client);
+        }
+        final WsClient outsider = a.connect("outsider");
+        outsider.next(10_000);
+
+        final String roomEvent = "{\"room\":\"crew\",\"type\":\"app.note\",\"id\":\"crew-1\",\"data\":{\"to\":\"crew\"}}";
+        final HttpResponse<String> toRoom = b.publish(roomEvent);
+        assertEquals(202, toRoom.statusCode(), toRoom.body());
+        assertEquals(members.size(), ServerFixture.json(toRoom).get("results").get(0).get("seqs").size(), toRoom.body());
+        // A retry with the same id (a producer that timed out) is a duplicate: no member gets it twice.
+        final HttpResponse<String> retried = a.publish(roomEvent);
+        assertEquals(202, retried.statusCode(), retried.body());
+        assertEquals("duplicate", ServerFixture.json(retried).get("results").get(0).get("status").asText(),
+            retried.body());
+
+        final HttpResponse<String> toAll = a.publish("{\"broadcast\":true,\"type\":\"app.notice\",\"data\":{}}");
+        assertEquals(202, toAll.statusCode(), toAll.body());
+        assertEquals(members.size() + 1, ServerFixture.json(toAll).get("results").get(0).get("seqs").size(),
+            toAll.body());
+        for (final WsClient client : clients)
+        {
+            final List<JsonNode> events = client.collect(WsClient::isEvent, 2, 10_000);
+            assertEquals("crew", events.get(0).get("room").asText());
+            assertEquals(1, events.get(0).get("seq").asLong());
+            assertEquals(2, events.get(1).get("seq").asLong());
+        }
+        assertEquals(1, outsider.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        Thread.sleep(300);
+        for (final WsClient client : clients)
+        {
+            assertFalse(client.messages.stream().anyMatch(WsClient::isEvent), "nothing twice: " + client.messages);
+        }
+        assertFalse(outsider.messages.stream().anyMatch(WsClient::isEvent), "the outsider is not in the room");
+    }
+}
