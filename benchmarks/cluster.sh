@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Two nodes over Redis against one node: the same load tool and workload, interleaved, three setups:
-#   single      one AgentWire node, no Redis (the baseline)
-#   node+redis  one node in cluster mode: every event goes through Redis's sequencer and back through the log
-#   2nodes      two nodes over one Redis; publishes go to node A, sockets are spread over A and B
+# Nodes over Redis against one node: the same load tool and workload, interleaved, four setups:
+#   single        one AgentWire node, no Redis (the baseline)
+#   node+redis    one node in cluster mode: every event is numbered by Redis and comes back on its user's channel
+#   2nodes        two nodes over one Redis; publishes and sockets are spread over A and B
+#   2nodes+shards two nodes over a Redis Cluster of three primaries (redis-server --cluster-enabled)
 # Servers and Redis share core 0; the load tool runs on core 1 (the machine has two). Writes raw JSON per run,
 # then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
 #
@@ -16,7 +17,7 @@ OUT="${OUT:-$ROOT/benchmarks/results/cluster-$(date +%F)}"
 CONNS="${CONNS:-1000}"
 WORKLOADS="${WORKLOADS:-unicast room10}"
 REPS="${REPS:-3}"
-SETUPS="${SETUPS:-single node+redis 2nodes}"
+SETUPS="${SETUPS:-single node+redis 2nodes 2nodes+shards}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -28,6 +29,7 @@ KEY="cluster-producer-key-0123456789"
 PORT_A=18710
 PORT_B=18711
 REDIS_PORT=18790
+SHARD_PORTS="18791 18792 18793"
 
 command -v redis-server >/dev/null || { echo "redis-server is needed: apt-get install -y redis-server" >&2; exit 2; }
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -74,8 +76,27 @@ for conns in $CONNS; do
   for workload in $WORKLOADS; do
     for rep in $(seq 1 "$REPS"); do
       for setup in $SETUPS; do
-        redis_pid=0; pid_b=""; redis_url=""; socket_bases="http://127.0.0.1:$PORT_A"
-        if [ "$setup" != single ]; then
+        redis_pid=0; pid_b=""; redis_url=""; socket_bases="http://127.0.0.1:$PORT_A"; shard_pids=""
+        if [ "$setup" = 2nodes+shards ]; then
+            rm -rf "${REDIS_DIR:?}"/*
+            for port in $SHARD_PORTS; do
+                mkdir -p "$REDIS_DIR/$port"
+                taskset -c "$SERVER_CPU" redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR/$port" \
+                    --save "" --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                    --cluster-enabled yes --cluster-config-file nodes.conf >"$OUT/redis-$port.log" 2>&1 &
+                shard_pids="$shard_pids $!"
+                wait_port "$port"
+            done
+            # shellcheck disable=SC2046
+            redis-cli --cluster create $(for port in $SHARD_PORTS; do echo "127.0.0.1:$port"; done) \
+                --cluster-replicas 0 --cluster-yes >"$OUT/redis-cluster-create.log" 2>&1
+            for _ in $(seq 1 100); do
+                redis-cli -p "${SHARD_PORTS%% *}" cluster info | grep -q cluster_state:ok && break
+                sleep 0.1
+            done
+            redis_pid="$(echo $shard_pids | tr ' ' ',')"
+            redis_url="redis://127.0.0.1:${SHARD_PORTS%% *}"
+        elif [ "$setup" != single ]; then
             rm -rf "${REDIS_DIR:?}"/*
             # Persistence as recommended in docs/CLUSTER.md: append-only, fsync every second.
             taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
@@ -87,7 +108,7 @@ for conns in $CONNS; do
         fi
         pid_a=$(start_node "$PORT_A" node-a "$redis_url")
         wait_port "$PORT_A"
-        if [ "$setup" = 2nodes ]; then
+        if [ "$setup" = 2nodes ] || [ "$setup" = 2nodes+shards ]; then
             pid_b=$(start_node "$PORT_B" node-b "$redis_url")
             wait_port "$PORT_B"
             socket_bases="http://127.0.0.1:$PORT_A,http://127.0.0.1:$PORT_B"
@@ -101,12 +122,14 @@ for conns in $CONNS; do
             --gc-before-rss --out "$OUT/raw/$setup-$workload-$conns-$rep.json" \
             || echo "run failed: $setup $workload $conns $rep"
         stop "$pid_a" $pid_b
-        if [ "$redis_pid" != 0 ]; then
+        if [ -n "$shard_pids" ]; then
+            # shellcheck disable=SC2086
+            stop $shard_pids
+        elif [ "$redis_pid" != 0 ]; then
             { redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory_human'
-              echo "log entries: $(redis-cli -p "$REDIS_PORT" xlen aw:log)"
-              echo "log bytes: $(redis-cli -p "$REDIS_PORT" memory usage aw:log samples 0)"
-              echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" xlen aw:h:load-1)"
-              echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage aw:h:load-1 samples 0)"
+              echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" xlen 'aw:{u:load-1}:h')"
+              echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:h' samples 0)"
+              echo "stream bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:s' samples 0)"
             } > "$OUT/redis-memory-$setup-$workload-$conns-$rep.txt" 2>&1 || true
             stop "$redis_pid"
         fi
@@ -115,4 +138,4 @@ for conns in $CONNS; do
   done
 done
 
-java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" "single,node+redis,2nodes"
+java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" "single,node+redis,2nodes,2nodes+shards"

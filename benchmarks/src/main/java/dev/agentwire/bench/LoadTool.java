@@ -64,9 +64,10 @@ public final class LoadTool implements Callable<Integer>
         description = "More server processes (the other nodes) whose CPU counts as server CPU.")
     private String[] extraPids;
 
-    @Option(names = "--redis-pid", defaultValue = "0",
-        description = "The cluster's redis-server: its CPU per offered event is reported on its own.")
-    private long redisPid;
+    @Option(names = "--redis-pid", defaultValue = "0", split = ",",
+        description = "The cluster's redis-server processes (one, or each shard's): their CPU per offered event is " +
+            "reported on its own.")
+    private long[] redisPids;
 
     private final java.util.concurrent.atomic.AtomicLong publishes = new java.util.concurrent.atomic.AtomicLong();
 
@@ -223,7 +224,7 @@ public final class LoadTool implements Callable<Integer>
         final long duplicatesBefore = duplicates.sum();
         final long foreignBefore = foreign.sum();
         final long serverCpuBefore = serverCpuMicros();
-        final long redisCpuBefore = ProcStats.cpuMicros(redisPid);
+        final long redisCpuBefore = redisCpuMicros();
         final long[] readBefore = nodeEventsRead();
         final long clientCpuBefore = ProcStats.selfCpuNanos();
         final long startNs = System.nanoTime();
@@ -285,9 +286,9 @@ public final class LoadTool implements Callable<Integer>
         {
             step.serverCpuMicrosPerDelivery = (serverCpuMicros() - serverCpuBefore) / (double)step.deliveries;
         }
-        if (redisPid > 0 && events > 0)
+        if (redisPids.length > 0 && redisPids[0] > 0 && events > 0)
         {
-            step.redisCpuMicrosPerEvent = (ProcStats.cpuMicros(redisPid) - redisCpuBefore) / (double)events;
+            step.redisCpuMicrosPerEvent = (redisCpuMicros() - redisCpuBefore) / (double)events;
         }
         final long[] readAfter = nodeEventsRead();
         if (readAfter.length > 0 && events > 0)
@@ -493,6 +494,16 @@ public final class LoadTool implements Callable<Integer>
     }
 
     /** Server CPU: the target process plus any other nodes. */
+    private long redisCpuMicros()
+    {
+        long total = 0;
+        for (final long pid : redisPids)
+        {
+            total += ProcStats.cpuMicros(pid);
+        }
+        return total;
+    }
+
     private long serverCpuMicros()
     {
         long total = ProcStats.cpuMicros(serverPid);

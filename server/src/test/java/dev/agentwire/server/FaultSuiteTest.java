@@ -177,6 +177,8 @@ final class FaultSuiteTest
         final ServerProcess[] doomed = {ServerProcess.start(doomedPort, log, env)};
         closeables.add(() -> doomed[0].kill());
         final FaultLedger ledger = new FaultLedger();
+        // Under two busy loops, as when other builds share the machine: starvation may slow, never lose.
+        closeables.add(new CpuHog(2));
         // Half the sessions on each node; a session of the killed node comes back to it when it is back.
         final List<String> users = startSessions(30, ledger, i -> i % 2 == 0 ? () -> steady.ws(null) :
             () -> URI.create("ws://127.0.0.1:" + doomedPort + "/v1/ws"));
@@ -221,7 +223,65 @@ final class FaultSuiteTest
         {
             redis.unpause();
         }
-        report("Redis and nodes (cluster of 2)", ledger, users);
+        report("Redis and nodes (cluster of 2), under 2 busy loops", ledger, users);
+    }
+
+    @Test
+    void shouldLoseNothingSilentlyWhenShardsFailOverAndSlotsMove() throws Exception
+    {
+        final Random random = new Random(SEED + 3);
+        // Three primaries with a replica each; two nodes over them.
+        final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 1);
+        closeables.add(redis);
+        final ServerFixture[] nodes = new ServerFixture[2];
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final String name = "shard-node-" + i;
+            nodes[i] = new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b.redisUrl(redis.url())
+                .nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+                AgentWireConfig.builder().sliceCount(2));
+            closeables.add(nodes[i]);
+        }
+        final FaultLedger ledger = new FaultLedger();
+        final List<String> users = startSessions(30, ledger, i -> () -> nodes[i % 2].ws(null));
+        final RedisClusterProcess.Instance[] killed = {null};
+
+        runWithFaults(ledger, users, () -> nodes[0].http("/v1/events"), random, () ->
+        {
+            try
+            {
+                if (killed[0] != null)
+                {
+                    // The killed primary comes back as a replica of the one that replaced it.
+                    killed[0].start();
+                    killed[0] = null;
+                }
+                redis.awaitOk(30_000);
+                switch (random.nextInt(4))
+                {
+                    case 0:
+                        redis.failover(random);
+                        ledger.fault("replica promoted (CLUSTER FAILOVER)");
+                        break;
+                    case 1:
+                        killed[0] = redis.killPrimary(random);
+                        ledger.fault("primary SIGKILL, replica promoted");
+                        break;
+                    case 2:
+                        redis.reshard(random, 64);
+                        ledger.fault("64 slots migrated");
+                        break;
+                    default:
+                        killSome(random, ledger, 3);
+                        break;
+                }
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
+        report("Redis Cluster of 3 primaries (+1 replica each) and 2 nodes", ledger, users);
     }
 
     @Test

@@ -196,6 +196,86 @@ final class RedisClusterProcess implements AutoCloseable
         throw new IllegalStateException("no primary serves slot=" + slot);
     }
 
+    private List<Instance> live(final boolean primaries) throws Exception
+    {
+        final List<Instance> out = new ArrayList<>();
+        for (final Instance instance : instances)
+        {
+            if (instance.process.isAlive() && instance.isPrimary() == primaries)
+            {
+                out.add(instance);
+            }
+        }
+        return out;
+    }
+
+    /** A replica takes over from its primary, gracefully (CLUSTER FAILOVER: no acknowledged write is lost). */
+    void failover(final java.util.Random random) throws Exception
+    {
+        final List<Instance> replicas = live(false);
+        if (replicas.isEmpty())
+        {
+            return;
+        }
+        final Instance replica = replicas.get(random.nextInt(replicas.size()));
+        replica.cli("CLUSTER", "FAILOVER");
+        final long deadline = System.currentTimeMillis() + 15_000;
+        while (!replica.isPrimary() && System.currentTimeMillis() < deadline)
+        {
+            Thread.sleep(50);
+        }
+        awaitOk(30_000);
+    }
+
+    /**
+     * Kills a primary that has a replica (SIGKILL): the replica is promoted once the others see the primary gone.
+     * What the primary acknowledged but had not yet replicated is lost.
+     *
+     * @return the killed instance, to be started again (it then rejoins as a replica).
+     */
+    Instance killPrimary(final java.util.Random random) throws Exception
+    {
+        final List<Instance> primaries = live(true);
+        final Instance victim = primaries.get(random.nextInt(primaries.size()));
+        victim.kill();
+        final long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline)
+        {
+            int promoted = 0;
+            for (final Instance instance : live(true))
+            {
+                promoted++;
+            }
+            if (promoted == primaries.size())
+            {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        awaitOk(30_000);
+        return victim;
+    }
+
+    /** Migrates {@code slots} slots from one primary to another (redis-cli --cluster reshard), keys included. */
+    void reshard(final java.util.Random random, final int slots) throws Exception
+    {
+        final List<Instance> primaries = live(true);
+        final Instance from = primaries.get(random.nextInt(primaries.size()));
+        Instance to = primaries.get(random.nextInt(primaries.size()));
+        while (to == from)
+        {
+            to = primaries.get(random.nextInt(primaries.size()));
+        }
+        final String answer = run(List.of("redis-cli", "--cluster", "reshard", "127.0.0.1:" + from.port,
+            "--cluster-from", from.cli("CLUSTER", "MYID").trim(), "--cluster-to", to.cli("CLUSTER", "MYID").trim(),
+            "--cluster-slots", Integer.toString(slots), "--cluster-yes"), 60);
+        if (answer.contains("[ERR]"))
+        {
+            throw new IllegalStateException("reshard failed: " + answer);
+        }
+        awaitOk(30_000);
+    }
+
     /** Runs redis-cli (or any command) to the end. @return its output (stdout and stderr). */
     static String run(final List<String> command, final int timeoutSeconds) throws Exception
     {

@@ -85,6 +85,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final Script publish;
     private final Script fetch;
     private final Script admit;
+    private final Script reepoch;
     private final Script heartbeat;
     private final Script heads;
     private final Set<String> present = ConcurrentHashMap.newKeySet();
@@ -156,6 +157,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         publish = new Script("publish.lua");
         fetch = new Script("fetch.lua");
         admit = new Script("admit.lua");
+        reepoch = new Script("reepoch.lua");
         heartbeat = new Script("heartbeat.lua");
         heads = new Script("head.lua");
         executor = Executors.newSingleThreadScheduledExecutor(task ->
@@ -244,11 +246,13 @@ final class RedisLink implements PresenceListener, AutoCloseable
     }
 
     /**
-     * Subscribes channels on the connection that serves them: the one connection for a single Redis, the
-     * connection to each channel's shard for a sharded one (sharded channels live on their slot's primary).
+     * Subscribes (or unsubscribes) channels on a shard's connection: the one connection for a single Redis, the
+     * connection to the given shard (see {@link #shardOf}) for a sharded one, where channels live on their slot's
+     * primary.
      */
     java.util.concurrent.CompletableFuture<Void> ssubscribe(
-        final StatefulRedisPubSubConnection<String, byte[]> pubSub, final boolean subscribe, final String... channels)
+        final StatefulRedisPubSubConnection<String, byte[]> pubSub, final String shard, final boolean subscribe,
+        final String... channels)
     {
         if (sharded == null)
         {
@@ -258,16 +262,17 @@ final class RedisLink implements PresenceListener, AutoCloseable
         }
         final io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]> cluster =
             (io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]>)pubSub;
-        final java.util.Map<String, List<String>> byShard = new java.util.HashMap<>();
+        // SSUBSCRIBE takes the channels of one slot at a time: one command per slot, on its shard's connection.
+        final java.util.Map<Integer, List<String>> bySlot = new java.util.HashMap<>();
         for (final String channel : channels)
         {
-            byShard.computeIfAbsent(shardOf(channel), k -> new ArrayList<>()).add(channel);
+            bySlot.computeIfAbsent(SlotHash.getSlot(channel), k -> new ArrayList<>()).add(channel);
         }
         final List<java.util.concurrent.CompletableFuture<Void>> all = new ArrayList<>();
-        for (final java.util.Map.Entry<String, List<String>> shard : byShard.entrySet())
+        for (final List<String> slot : bySlot.values())
         {
-            final String[] some = shard.getValue().toArray(new String[0]);
-            all.add(cluster.getConnectionAsync(shard.getKey()).thenCompose(node ->
+            final String[] some = slot.toArray(new String[0]);
+            all.add(cluster.getConnectionAsync(shard).thenCompose(node ->
                 (subscribe ? node.async().ssubscribe(some) : node.async().sunsubscribe(some)).toCompletableFuture()));
         }
         return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
@@ -396,6 +401,22 @@ final class RedisLink implements PresenceListener, AutoCloseable
     CompletionStage<List<Object>> publish(final String routingKey, final byte[][] args)
     {
         return publish.run(new String[]{routingKey}, args);
+    }
+
+    /**
+     * reepoch.lua: moves a stream that went back behind what a node saw to a new epoch: Redis's head is behind
+     * {@code seenSeq} ({@code repeatedSeq} 0), or the channel brought {@code repeatedSeq} again with a record Redis's
+     * history does not hold at that seq.
+     *
+     * @return {epoch, lastSeq} as Redis holds the stream afterwards (empty when it holds none).
+     */
+    CompletionStage<List<Object>> reepoch(final String userId, final long epoch, final long seenSeq,
+        final long repeatedSeq, final byte[] record)
+    {
+        final String tag = StreamCodec.userTag(prefix, userId);
+        return reepoch.run(new String[]{tag + ":s", tag + ":h"}, new byte[][]{bytes(Long.toString(epoch)),
+            bytes(Long.toString(seenSeq)), bytes(epochCandidate()), bytes(Long.toString(repeatedSeq)),
+            record == null ? new byte[0] : record});
     }
 
     /** admit.lua: a room event's or a broadcast's admission on its owner's shard. */

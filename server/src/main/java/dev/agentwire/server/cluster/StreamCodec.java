@@ -272,6 +272,14 @@ final class StreamCodec
         out[1] = parseLong(message, epochEnd + 1, indexOf(message, epochEnd + 1, (byte)':'));
     }
 
+    /** @return the record an event message carries (after {@code 'e' epoch ':' seq ':'}). */
+    static byte[] recordOf(final byte[] message)
+    {
+        final int epochEnd = indexOf(message, 1, (byte)':');
+        final int seqEnd = indexOf(message, epochEnd + 1, (byte)':');
+        return java.util.Arrays.copyOfRange(message, seqEnd + 1, message.length);
+    }
+
     /** @return a head announcement's {epoch, lastSeq}. */
     static long[] readHead(final byte[] message)
     {

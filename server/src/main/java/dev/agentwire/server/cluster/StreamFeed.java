@@ -63,6 +63,8 @@ final class StreamFeed implements AutoCloseable
     private final StatefulRedisPubSubConnection<String, byte[]> connection;
     private final BlockingQueue<Delivery> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
+    // The shard each followed channel was subscribed on (guarded by followed's lock).
+    private final Map<String, String> subscribedAt = new java.util.HashMap<>();
     private final EventDraft draft = new EventDraft();
     private final EventDraft repairDraft = new EventDraft();
     private final long[] number = new long[2];
@@ -75,6 +77,7 @@ final class StreamFeed implements AutoCloseable
     final LongAdder dropped = new LongAdder();
     final LongAdder resyncs = new LongAdder();
     final LongAdder repaired = new LongAdder();
+    final LongAdder regressions = new LongAdder();
     private volatile boolean up = true;
     private volatile String topology;
     private final java.util.concurrent.ScheduledFuture<?> topologyWatch;
@@ -182,7 +185,10 @@ final class StreamFeed implements AutoCloseable
             }
             final CompletableFuture<Void> subscribed = new CompletableFuture<>();
             followed.put(userId, subscribed);
-            cluster.ssubscribe(connection, true, StreamCodec.userTag(cluster.prefix, userId)).whenComplete((ok, error) ->
+            final String channel = StreamCodec.userTag(cluster.prefix, userId);
+            final String shard = cluster.shardOf(channel);
+            subscribedAt.put(userId, shard);
+            cluster.ssubscribe(connection, shard, true, channel).whenComplete((ok, error) ->
             {
                 if (error != null)
                 {
@@ -211,8 +217,9 @@ final class StreamFeed implements AutoCloseable
             {
                 // The feed forgets the stream in order with its messages (a drop here only costs a repair later).
                 queue.offer(new Delivery(userId, null));
-                cluster.ssubscribe(connection, false, StreamCodec.userTag(cluster.prefix, userId))
-                    .exceptionally(cluster::failed);
+                final String shard = subscribedAt.remove(userId);
+                cluster.ssubscribe(connection, shard == null ? cluster.shardOf(StreamCodec.userTag(cluster.prefix,
+                    userId)) : shard, false, StreamCodec.userTag(cluster.prefix, userId)).exceptionally(cluster::failed);
             }
         }
     }
@@ -250,21 +257,34 @@ final class StreamFeed implements AutoCloseable
         resyncs.increment();
         final List<String> users = new ArrayList<>(followed.keySet());
         final List<CompletableFuture<Void>> subscribed = new ArrayList<>();
-        for (int from = 0; from < users.size(); from += 1_000)
+        final Map<String, List<String>> byShard = new java.util.HashMap<>();
+        synchronized (followed)
         {
-            final List<String> chunk = users.subList(from, Math.min(users.size(), from + 1_000));
-            final String[] channels = new String[chunk.size()];
-            for (int i = 0; i < channels.length; i++)
+            for (final String user : users)
             {
-                channels[i] = StreamCodec.userTag(cluster.prefix, chunk.get(i));
+                final String channel = StreamCodec.userTag(cluster.prefix, user);
+                final String shard = cluster.shardOf(channel);
+                final String before = subscribedAt.put(user, shard);
+                if (before != null && !before.equals(shard))
+                {
+                    // The channel's slot moved (a failover keeps the old primary as a replica, which still relays
+                    // the shard's messages): leave it there, or the node would read every message twice.
+                    cluster.ssubscribe(connection, before, false, channel).exceptionally(cluster::failed);
+                }
+                byShard.computeIfAbsent(shard, s -> new ArrayList<>()).add(channel);
             }
-            subscribed.add(cluster.ssubscribe(connection, true, channels));
+        }
+        for (final Map.Entry<String, List<String>> shard : byShard.entrySet())
+        {
+            subscribed.add(cluster.ssubscribe(connection, shard.getKey(), true,
+                shard.getValue().toArray(new String[0])));
         }
         CompletableFuture.allOf(subscribed.toArray(new CompletableFuture[0])).whenComplete((ok, error) ->
         {
             if (error != null)
             {
                 cluster.redisErrors.increment();
+                LOG.debug("resubscribing failed, retrying: node={} cause={}", cluster.settings.nodeId, error.toString());
                 scheduleResync(500);
                 return;
             }
@@ -324,6 +344,10 @@ final class StreamFeed implements AutoCloseable
                 if (kind == StreamCodec.HEAD)
                 {
                     final long[] head = StreamCodec.readHead(delivery.message);
+                    if (wentBack(delivery.userId, head[0], head[1] + 1, null))
+                    {
+                        return true;
+                    }
                     if (!repair(delivery.userId, head[0], head[1] + 1))
                     {
                         return false;
@@ -339,6 +363,10 @@ final class StreamFeed implements AutoCloseable
                 else if (kind == StreamCodec.EVENT)
                 {
                     StreamCodec.readEventNumber(delivery.message, number);
+                    if (wentBack(delivery.userId, number[0], number[1], delivery.message))
+                    {
+                        return true;
+                    }
                     if (!repair(delivery.userId, number[0], number[1]))
                     {
                         return false;
@@ -383,6 +411,57 @@ final class StreamFeed implements AutoCloseable
             last[0] = epoch;
             last[1] = seq;
         }
+    }
+
+    /**
+     * Whether the stream went back: Redis's head is behind what this node saw, or the channel brings a seq this
+     * node already saw, in the same epoch, with another event than Redis's history holds at that seq (a copy of the
+     * same event is possible for a moment while a shard's primary changes, and is only dropped). Redis lost acknowledged events — a primary failed over
+     * before replicating them, or restarted from an older file — and numbering on would give new events numbers
+     * clients already hold. The stream moves to a new epoch in Redis and restarts here: its clients resume and are
+     * told {@code recovered:false}, and get what Redis kept. Runs on the feed thread, which waits for Redis here.
+     *
+     * @return true when the message is not to be applied: the stream went back (Redis's history holds the message),
+     *     or the announcement is stale.
+     */
+    private boolean wentBack(final String userId, final long epoch, final long nextSeq, final byte[] message)
+    {
+        final long[] last = seen.get(userId);
+        if (last == null || last[0] != epoch || nextSeq > last[1])
+        {
+            return false;
+        }
+        try
+        {
+            final List<Object> head = cluster.reepoch(userId, epoch, last[1], message == null ? 0 : nextSeq,
+                message == null ? null : StreamCodec.recordOf(message)).toCompletableFuture()
+                .get(cluster.settings.redisTimeoutMs, TimeUnit.MILLISECONDS);
+            if (head.size() == 2 && Long.parseLong(StreamCodec.text(head.get(0))) != epoch)
+            {
+                final long newEpoch = Long.parseLong(StreamCodec.text(head.get(0)));
+                final long lastSeq = ((Number)head.get(1)).longValue();
+                regressions.increment();
+                LOG.warn("redis lost acknowledged events of a stream (a failover before replication, or a restart " +
+                    "from an older file): user={} epoch={} seenSeq={} redisSeq={} newEpoch={}; its clients resume " +
+                    "with recovered:false (docs/CLUSTER.md, Durability)", userId, epoch, last[1], lastSeq,
+                    newEpoch);
+                seen.put(userId, new long[]{newEpoch, lastSeq});
+                engine.confirmHead(userId, newEpoch, lastSeq);
+            }
+            // Else a stale announcement, or a copy of an event already applied (the channel was followed on two
+            // shard connections for a moment): nothing to do.
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex)
+        {
+            // Redis unreachable: the stream is checked again at the next announcement or message.
+            cluster.redisErrors.increment();
+            seen.remove(userId);
+        }
+        return true;
     }
 
     /**
