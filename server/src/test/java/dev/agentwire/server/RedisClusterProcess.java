@@ -231,12 +231,33 @@ final class RedisClusterProcess implements AutoCloseable
      * Kills a primary that has a replica (SIGKILL): the replica is promoted once the others see the primary gone.
      * What the primary acknowledged but had not yet replicated is lost.
      *
-     * @return the killed instance, to be started again (it then rejoins as a replica).
+     * @return the killed instance, to be started again (it then rejoins as a replica), or null when no primary had
+     *     a replica in sync (nothing was killed).
      */
     Instance killPrimary(final java.util.Random random) throws Exception
     {
         final List<Instance> primaries = live(true);
-        final Instance victim = primaries.get(random.nextInt(primaries.size()));
+        // Only a primary with a replica in sync can be replaced (a replica still loading refuses to take over).
+        final List<Instance> replaceable = new ArrayList<>();
+        for (final Instance replica : live(false))
+        {
+            final String[] role = replica.cli("ROLE").split("\n");
+            if (role.length >= 4 && "connected".equals(role[3].trim()))
+            {
+                for (final Instance primary : primaries)
+                {
+                    if (Integer.toString(primary.port).equals(role[2].trim()) && !replaceable.contains(primary))
+                    {
+                        replaceable.add(primary);
+                    }
+                }
+            }
+        }
+        if (replaceable.isEmpty())
+        {
+            return null;
+        }
+        final Instance victim = replaceable.get(random.nextInt(replaceable.size()));
         victim.kill();
         final long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline)
