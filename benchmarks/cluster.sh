@@ -4,7 +4,9 @@
 #   node+redis    one node in cluster mode: every event is numbered by Redis and comes back on its user's channel
 #   2nodes        two nodes over one Redis; publishes and sockets are spread over A and B
 #   2nodes+shards two nodes over a Redis Cluster of three primaries (redis-server --cluster-enabled)
-# Servers and Redis share core 0; the load tool runs on core 1 (the machine has two). Writes raw JSON per run,
+# Servers and Redis share core 0; the load tool runs on core 1 (the machine has two). The warm-up is 30 s: a cluster
+# node's JIT was still compiling Lettuce's and the cluster's paths 24 s into a run (C2 at 15% of the core), which a
+# 10 s warm-up charged to the first steps of the Redis setups only. Writes raw JSON per run,
 # then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
 #
 #   benchmarks/cluster.sh                              # unicast and rooms of 10, 1,000 connections, 3 repetitions
@@ -19,7 +21,7 @@ WORKLOADS="${WORKLOADS:-unicast room10}"
 REPS="${REPS:-3}"
 SETUPS="${SETUPS:-single node+redis 2nodes 2nodes+shards}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
-WARMUP_SECONDS="${WARMUP_SECONDS:-10}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"

@@ -4,29 +4,40 @@
 -- refusal. Every key lives on this shard (a single Redis is one shard); the first is declared to route the call
 -- here, the others are given as arguments (Redis Cluster refuses declared keys of several slots), and are checked
 -- to be served here before anything is written, so a call that meets a moved slot changes nothing.
--- An entry is one user's part of an event:
---   u  an event to that user (its owner): duplicate check, run lifecycle, then numbered for the user
---   m  a room's or broadcast's event for one member (admitted by admit.lua on the owner's shard): numbered for the
---      member unless the member already has it (a retried event: the member's own dedup key says so)
+-- An entry is one event, or one member's part of one:
+--   u  an event to a user (its owner): duplicate check, run lifecycle, then numbered for the user
+--   r  an event to a room, b to everyone (keys under the room's {r:<room>} tag, or {n}): duplicate check, run
+--      lifecycle, the members (the room's set, or the users connected to live nodes), then numbered for each member
+--      whose stream is on this shard (on a single Redis: all of them). The members on other shards are answered
+--      back, and the request stops there: the node numbers them on their shards ('m' entries) and goes on.
+--   m  a room's or broadcast's event for one member of another shard: numbered for the member
+-- A member keeps its own mark of a room's or broadcast's event id ({u:<member>}:rid:…), so an event retried after
+-- a timeout is numbered for the members that missed it and never twice for any.
 -- Numbering: the user's next seq (a new stream gets the given epoch), the event's record in its history (trimmed
 -- by count approximately here, exactly where it is read) and the record on the user's channel, which only nodes
 -- with the user connected follow. Records are opaque here: a node encodes each event once (StreamCodec).
 -- KEYS: the first entry's stream hash (routes the call)
--- ARGV: historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate, maxToolCallsPerRun,
---       requestCount, then per request: entryCount, then 11 per entry: 5 keys — stream hash <P>{u:<user>}:s,
---       history <P>{u:<user>}:h, dedup key, run state, run tool calls (a dedup or run key an entry has no use for
---       is given as its stream hash) — and kind (u|m), verb, hasId (1|0), toolCallId, success (1|0), record
--- Returns per request a list with one answer per entry attempted: {user-stream-key, epoch, seq} when numbered,
--- else the status's name (duplicate, or the refusal that stopped the request); or {'moved'} when a key is not
--- served here (the slot map moved: nothing was written, the caller sends the group again).
-local historyMax = ARGV[1]
-local retentionMs = ARGV[2]
-local dedupMs = ARGV[3]
-local runRetentionMs = ARGV[4]
-local strict = ARGV[5] == '1'
-local epochCandidate = ARGV[6]
-local maxToolCalls = tonumber(ARGV[7])
-local requestCount = tonumber(ARGV[8])
+-- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
+--       maxToolCallsPerRun, probe (1: check every key is served here first), requestCount, then per request:
+--       entryCount, then 11 per entry: 5 keys — for u and m: stream hash <P>{u:<user>}:s, history <P>{u:<user>}:h,
+--       dedup key (the member's own mark for m), run state, run tool calls; for r and b: the owner's dedup key,
+--       run state, run tool calls, the members' set, and the member mark's suffix (rid:…); a key an entry has no
+--       use for is given as its first — then kind (u|r|b|m), verb, hasId (1|0), toolCallId, success (1|0), record
+-- Returns per request a list with one answer per entry attempted: u and m: {user-stream-key, epoch, seq} when
+-- numbered, else the status's name (duplicate, or the refusal that stopped the request); r and b: {'shared',
+-- seen (1|0), {user-stream-key, epoch, seq, ...}, {member on another shard, ...}} or a refusal's name. Or {'moved'}
+-- when a key is not served here (the slot map moved: nothing was written, the caller sends the group again).
+local P = ARGV[1]
+local historyMax = ARGV[2]
+local retentionMs = ARGV[3]
+local dedupMs = ARGV[4]
+local runRetentionMs = ARGV[5]
+local strict = ARGV[6] == '1'
+local epochCandidate = ARGV[7]
+local maxToolCalls = tonumber(ARGV[8])
+local probing = ARGV[9] == '1'
+local requestCount = tonumber(ARGV[10])
+local HEADER = 11
 
 -- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name.
 local function check(rk, ck, verb, call, success)
@@ -63,23 +74,70 @@ local function apply(rk, ck, verb, call)
   redis.call('PEXPIRE', ck, runRetentionMs)
 end
 
--- Each stream touched by this group: its epoch, read once; its expiry is refreshed once, at the end.
+-- Each stream touched by this group: its epoch, read once. Its expiry is not refreshed at every event: a stream's
+-- keys live userRetentionMs + a quarter after their last refresh (kept in the hash, field r), and a group refreshes
+-- them when the last refresh is a quarter old. So a stream expires between userRetentionMs and 1.25 times that
+-- after its last event, for two commands per stream per quarter retention instead of two per event.
+local nowMs = nil
+local function now()
+  if not nowMs then
+    local t = redis.call('TIME')
+    nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return nowMs
+end
+local quarter = math.floor(tonumber(retentionMs) / 4)
 local streams = {}
 local touched = {}
 local function stream(sk, hk)
   local st = streams[sk]
   if st then return st end
-  local epoch = redis.call('HGET', sk, 'e')
+  local head = redis.call('HMGET', sk, 'e', 'r')
+  local epoch = head[1]
+  local refresh = false
   if not epoch then
     -- A new (or expired) stream: its old history, if any, belongs to another epoch.
     epoch = epochCandidate
     redis.call('DEL', hk)
     redis.call('HSET', sk, 'e', epoch, 's', 0)
+    refresh = true
+  elseif not head[2] or now() - tonumber(head[2]) >= quarter then
+    refresh = true
   end
   st = { sk = sk, hk = hk, channel = string.sub(sk, 1, -3), epoch = epoch, head = 'e' .. epoch .. ':' }
   streams[sk] = st
-  touched[#touched + 1] = st
+  if refresh then touched[#touched + 1] = st end
   return st
+end
+
+-- Whether a key is served by this shard (always on a single Redis).
+local function isLocal(key)
+  if not probing then return true end
+  local reply = redis.pcall('EXISTS', key)
+  return not (type(reply) == 'table' and reply.err)
+end
+
+-- Who an event to a room or to everyone reaches: the room's set, or every user connected to a live node (a node
+-- whose liveness key expired, killed, is dropped).
+local function membersOf(kind, setKey)
+  if kind == 'r' then return redis.call('SMEMBERS', setKey) end
+  local seen = {}
+  local users = {}
+  for _, node in ipairs(redis.call('SMEMBERS', setKey)) do
+    local nk = P .. '{n}:node:' .. node
+    if redis.call('EXISTS', nk) == 1 then
+      for _, user in ipairs(redis.call('SMEMBERS', nk .. ':present')) do
+        if not seen[user] then
+          seen[user] = true
+          users[#users + 1] = user
+        end
+      end
+    else
+      redis.call('SREM', setKey, node)
+      redis.call('DEL', nk .. ':present')
+    end
+  end
+  return users
 end
 
 local function number(sk, hk, record)
@@ -90,19 +148,51 @@ local function number(sk, hk, record)
   return { sk, st.epoch, seq }
 end
 
--- Before any write: every entry's stream key must be served here (its other keys share its slot).
-local probe = 9
-for r = 1, requestCount do
-  local count = tonumber(ARGV[probe])
-  for i = 0, count - 1 do
-    local reply = redis.pcall('EXISTS', ARGV[probe + 1 + i * 11])
-    if type(reply) == 'table' and reply.err then return { 'moved' } end
+-- Before any write: every entry's first key must be served here (its other keys share its slot).
+if probing then
+  local probe = HEADER
+  for r = 1, requestCount do
+    local count = tonumber(ARGV[probe])
+    for i = 0, count - 1 do
+      if not isLocal(ARGV[probe + 1 + i * 11]) then return { 'moved' } end
+    end
+    probe = probe + 1 + count * 11
   end
-  probe = probe + 1 + count * 11
+end
+
+-- An event to a room or to everyone: admitted here, numbered here for the members whose streams are here.
+local function shared(kind, kb, verb, hasId, call, success, record)
+  local idk, rk, ck, setKey, mark = ARGV[kb], ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 4]
+  local seen = 0
+  if hasId and redis.call('EXISTS', idk) == 1 then
+    seen = 1
+  else
+    if strict and verb ~= '' then
+      local refusal = check(rk, ck, verb, call, success)
+      if refusal then return refusal end
+      apply(rk, ck, verb, call)
+    end
+    if hasId then redis.call('SET', idk, '1', 'PX', dedupMs) end
+  end
+  local numbered = {}
+  local elsewhere = {}
+  for _, member in ipairs(membersOf(kind, setKey)) do
+    local tag = P .. '{u:' .. member .. '}'
+    local sk = tag .. ':s'
+    if not isLocal(sk) then
+      elsewhere[#elsewhere + 1] = member
+    elseif not hasId or redis.call('SET', tag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
+      local n = number(sk, tag .. ':h', record)
+      numbered[#numbered + 1] = n[1]
+      numbered[#numbered + 1] = n[2]
+      numbered[#numbered + 1] = n[3]
+    end
+  end
+  return { 'shared', seen, numbered, elsewhere }
 end
 
 local results = {}
-local at = 9
+local at = HEADER
 for r = 1, requestCount do
   local count = tonumber(ARGV[at])
   at = at + 1
@@ -118,7 +208,13 @@ for r = 1, requestCount do
       local record = ARGV[base + 5]
       local sk, hk, idk = ARGV[kb], ARGV[kb + 1], ARGV[kb + 2]
       local fresh = true
-      if kind == 'u' and strict and verb ~= '' then
+      if kind == 'r' or kind == 'b' then
+        local answer = shared(kind, kb, verb, hasId, ARGV[base + 3], ARGV[base + 4], record)
+        answers[#answers + 1] = answer
+        -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
+        if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
+        fresh = false
+      elseif kind == 'u' and strict and verb ~= '' then
         if hasId and redis.call('EXISTS', idk) == 1 then
           fresh = false
         else
@@ -136,7 +232,9 @@ for r = 1, requestCount do
       elseif hasId then
         fresh = redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
       end
-      if not fresh then
+      if kind == 'r' or kind == 'b' then
+        -- answered above
+      elseif not fresh then
         answers[#answers + 1] = 'duplicate'
       elseif not stopped then
         answers[#answers + 1] = number(sk, hk, record)
@@ -146,8 +244,10 @@ for r = 1, requestCount do
   at = at + count * 11
   results[r] = answers
 end
+local ttl = tonumber(retentionMs) + quarter
 for _, st in ipairs(touched) do
-  redis.call('PEXPIRE', st.sk, retentionMs)
-  redis.call('PEXPIRE', st.hk, retentionMs)
+  redis.call('HSET', st.sk, 'r', now())
+  redis.call('PEXPIRE', st.sk, ttl)
+  redis.call('PEXPIRE', st.hk, ttl)
 end
 return results

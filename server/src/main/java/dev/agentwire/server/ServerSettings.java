@@ -105,7 +105,8 @@ final class ServerSettings
         "must be >= 1", "`Retry-After` of a 503");
     static final Setting<String> REDIS_URL = add("redisUrl", STRING, null, "—",
         s -> s == null || s.startsWith("redis://") || s.startsWith("rediss://"),
-        "must start with redis:// or rediss://", "set: run as a node of a Redis-backed cluster " +
+        "must start with redis:// or rediss://", "set: run as a node of a Redis-backed cluster, over one Redis or " +
+        "a Redis Cluster (any one of its nodes) " +
         "([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold a password: never logged");
     static final Setting<String> REDIS_KEY_PREFIX = add("redisKeyPrefix", STRING, "aw:", "`aw:`",
         s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");

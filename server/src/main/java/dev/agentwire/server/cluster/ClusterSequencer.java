@@ -143,12 +143,13 @@ final class ClusterSequencer implements Sequencer
                 }
                 groups.increment();
                 groupedEvents.add(entries);
-                cluster.publish(group.get(0).keys[0], StreamCodec.publishArguments(engine, RedisLink.epochCandidate(),
-                    requests, entries)).whenCompleteAsync((reply, error) ->
+                cluster.publish(group.get(0).keys[0], StreamCodec.publishArguments(cluster.prefix, engine,
+                    RedisLink.epochCandidate(), cluster.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
                 {
                     try
                     {
-                        final boolean moved = error == null && reply.size() == 1 && !(reply.get(0) instanceof List);
+                        final boolean moved = error == null && reply.size() == 1 && "moved".equals(
+                            StreamCodec.text(reply.get(0)));
                         for (int r = 0; r < group.size(); r++)
                         {
                             final Part part = group.get(r);
@@ -306,18 +307,19 @@ final class ClusterSequencer implements Sequencer
             records[i] = StreamCodec.record(event, event.timestampMs() == 0 ? nowMs : event.timestampMs());
             shared |= !event.isToUser();
             refusable |= StreamCodec.hasVerb(event, engine);
-            final String shard = event.isToUser() ?
-                cluster.shardOf(StreamCodec.userTag(cluster.prefix, event.target())) : "";
+            final String shard = shardOf(event);
             onlyShard = i == 0 || shard.equals(onlyShard) ? shard : null;
         }
         final Request request = new Request(events, records, batch, done);
+        // Planned on the caller's thread: the request is only touched again by answers, on the cluster's thread,
+        // after its first part was sent.
         if (shared || refusable && onlyShard == null)
         {
-            cluster.executor().execute(() -> step(request, 0));
+            step(request, 0);
         }
         else
         {
-            cluster.executor().execute(() -> allAtOnce(request));
+            allAtOnce(request);
         }
     }
 
@@ -327,13 +329,12 @@ final class ClusterSequencer implements Sequencer
         final Map<String, List<Integer>> byShard = new LinkedHashMap<>();
         for (int i = 0; i < request.events.size(); i++)
         {
-            byShard.computeIfAbsent(cluster.shardOf(StreamCodec.userTag(cluster.prefix,
-                request.events.get(i).target())), s -> new ArrayList<>()).add(i);
+            byShard.computeIfAbsent(shardOf(request.events.get(i)), s -> new ArrayList<>()).add(i);
         }
         request.pendingParts = byShard.size();
         for (final List<Integer> indexes : byShard.values())
         {
-            userPart(request, indexes, () ->
+            part(request, indexes, answered ->
             {
                 if (--request.pendingParts == 0)
                 {
@@ -343,9 +344,16 @@ final class ClusterSequencer implements Sequencer
         }
     }
 
+    /** @return the shard an event is sent to: its user's, or its room's (or {n}'s) for a room or everyone. */
+    private String shardOf(final EventDraft event)
+    {
+        return cluster.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
+    }
+
     /**
-     * Runs the request from event {@code from} on: the next run of events to users on one shard as one part, or
-     * the next room or broadcast event, then on to the rest unless something stopped it.
+     * Runs the request from event {@code from} on: the next run of events for one shard as one part, then on to the
+     * rest unless something stopped it. A part stops at a refusal, and at an event to a room or to everyone with
+     * members on other shards: they are numbered there, then the request goes on after it.
      */
     private void step(final Request request, final int from)
     {
@@ -354,156 +362,159 @@ final class ClusterSequencer implements Sequencer
             request.finish();
             return;
         }
-        final EventDraft first = request.events.get(from);
-        if (!first.isToUser())
-        {
-            shared(request, from);
-            return;
-        }
-        final String shard = cluster.shardOf(StreamCodec.userTag(cluster.prefix, first.target()));
+        final String shard = shardOf(request.events.get(from));
         final List<Integer> indexes = new ArrayList<>();
-        for (int i = from; i < request.events.size(); i++)
+        for (int i = from; i < request.events.size() && shardOf(request.events.get(i)).equals(shard); i++)
         {
-            final EventDraft event = request.events.get(i);
-            if (!event.isToUser() || !cluster.shardOf(StreamCodec.userTag(cluster.prefix, event.target())).equals(shard))
-            {
-                break;
-            }
             indexes.add(i);
         }
-        userPart(request, indexes, () -> step(request, from + indexes.size())).send();
+        part(request, indexes, answered -> step(request, from + answered)).send();
     }
 
-    /** A part of events to users, in order; {@code then} runs once it is answered. */
-    private Part userPart(final Request request, final List<Integer> indexes, final Runnable then)
+    /**
+     * A part of events for one shard, in order; {@code then} is told how many events it settled (every one when
+     * nothing stopped it, up to and including the one that did), once their answers, and the numbers of members on
+     * other shards, are in.
+     */
+    private Part part(final Request request, final List<Integer> indexes, final java.util.function.IntConsumer then)
     {
-        final Part[] self = new Part[1];
-        self[0] = new Part(indexes.size(), answer ->
+        final Part part = new Part(indexes.size(), answer ->
         {
-            if (answer instanceof List)
-            {
-                @SuppressWarnings("unchecked")
-                final List<Object> answers = (List<Object>)answer;
-                for (int j = 0; j < answers.size(); j++)
-                {
-                    request.take(indexes.get(j), answers.get(j));
-                }
-            }
-            else
+            if (!(answer instanceof List))
             {
                 for (final int index : indexes)
                 {
                     request.take(index, answer);
                 }
+                then.accept(indexes.size());
+                return;
             }
-            then.run();
+            @SuppressWarnings("unchecked")
+            final List<Object> answers = (List<Object>)answer;
+            for (int j = 0; j < answers.size(); j++)
+            {
+                final int index = indexes.get(j);
+                final Object one = answers.get(j);
+                if (isShared(one))
+                {
+                    @SuppressWarnings("unchecked")
+                    final List<Object> shared = (List<Object>)one;
+                    final boolean numbered = takeNumbers(request, index, shared.get(2));
+                    @SuppressWarnings("unchecked")
+                    final List<Object> elsewhere = (List<Object>)shared.get(3);
+                    final boolean seen = ((Number)shared.get(1)).longValue() == 1;
+                    if (!elsewhere.isEmpty())
+                    {
+                        final int settled = j + 1;
+                        members(request, index, elsewhere, seen, numbered, () -> then.accept(settled));
+                        return;
+                    }
+                    if (!numbered)
+                    {
+                        // Every member had it already (a retry of an accepted event), or the room is empty.
+                        request.take(index, seen ? "duplicate" : List.of());
+                    }
+                }
+                else
+                {
+                    request.take(index, one);
+                }
+            }
+            then.accept(indexes.size());
         });
         for (int j = 0; j < indexes.size(); j++)
         {
             final int index = indexes.get(j);
-            StreamCodec.userEntry(cluster.prefix, request.events.get(index), request.records[index], self[0].keys,
-                j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, self[0].arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+            final EventDraft event = request.events.get(index);
+            if (event.isToUser())
+            {
+                StreamCodec.userEntry(cluster.prefix, event, request.records[index], part.keys,
+                    j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+            }
+            else
+            {
+                StreamCodec.sharedEntry(cluster.prefix, event, request.records[index], part.keys,
+                    j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+            }
         }
-        return self[0];
+        return part;
     }
 
-    /** A room's or broadcast's event: admitted on its owner's shard, then numbered for each member on theirs. */
-    private void shared(final Request request, final int index)
+    private static boolean isShared(final Object answer)
+    {
+        return answer instanceof List && !((List<?>)answer).isEmpty() &&
+            "shared".equals(StreamCodec.text(((List<?>)answer).get(0)));
+    }
+
+    /** @return whether the answer numbered anyone: {stream key, epoch, seq, ...}. */
+    private static boolean takeNumbers(final Request request, final int index, final Object numbers)
+    {
+        @SuppressWarnings("unchecked")
+        final List<Object> flat = (List<Object>)numbers;
+        for (int i = 0; i + 2 < flat.size(); i += 3)
+        {
+            request.take(index, flat.subList(i, i + 3));
+        }
+        return !flat.isEmpty();
+    }
+
+    /**
+     * Numbers a room's or broadcast's event for its members on other shards ({@code m} entries, one part per
+     * shard, all at once), then runs {@code then}.
+     */
+    private void members(final Request request, final int index, final List<Object> members, final boolean seen,
+        final boolean numberedAlready, final Runnable then)
     {
         final EventDraft event = request.events.get(index);
-        admit(request, index, event, 0);
-    }
-
-    private void admit(final Request request, final int index, final EventDraft event, final int attempt)
-    {
-        final String[] keys = StreamCodec.admitKeys(cluster.prefix, event);
-        cluster.admit(keys, StreamCodec.admitArguments(cluster.prefix, event, engine)).whenCompleteAsync((reply, error) ->
+        final Map<String, List<String>> byShard = new LinkedHashMap<>();
+        for (final Object one : members)
         {
-            if (error != null)
+            final String member = StreamCodec.text(one);
+            byShard.computeIfAbsent(cluster.shardOf(StreamCodec.userTag(cluster.prefix, member)),
+                s -> new ArrayList<>()).add(member);
+        }
+        final int[] pending = {byShard.size()};
+        final Object[] failure = {null};
+        final boolean[] numbered = {numberedAlready};
+        for (final List<String> some : byShard.values())
+        {
+            final Part part = new Part(some.size(), answer ->
             {
-                if (RedisLink.isTopologyError(error) && attempt < MAX_REROUTES)
+                if (answer instanceof List)
                 {
-                    cluster.refreshTopology();
-                    cluster.executor().schedule(() -> admit(request, index, event, attempt + 1), REROUTE_DELAY_MS,
-                        TimeUnit.MILLISECONDS);
-                    return;
+                    for (final Object one : (List<?>)answer)
+                    {
+                        if (one instanceof List)
+                        {
+                            numbered[0] = true;
+                            request.take(index, one);
+                        }
+                    }
                 }
-                request.take(index, error);
-                request.finish();
-                return;
-            }
-            final String status = StreamCodec.text(reply.get(0));
-            if (!"new".equals(status) && !"seen".equals(status))
-            {
-                request.take(index, status);
-                request.finish();
-                return;
-            }
-            final boolean seen = "seen".equals(status);
-            final Map<String, List<String>> byShard = new LinkedHashMap<>();
-            for (int i = 1; i < reply.size(); i++)
-            {
-                final String member = StreamCodec.text(reply.get(i));
-                byShard.computeIfAbsent(cluster.shardOf(StreamCodec.userTag(cluster.prefix, member)),
-                    s -> new ArrayList<>()).add(member);
-            }
-            final EventResult result = request.batch.results.get(index);
-            if (byShard.isEmpty())
-            {
-                request.take(index, seen ? "duplicate" : List.of());
-                step(request, index + 1);
-                return;
-            }
-            final int[] pending = {byShard.size()};
-            final Object[] failure = {null};
-            final boolean[] numbered = {false};
-            for (final List<String> members : byShard.values())
-            {
-                final Part part = new Part(members.size(), answer ->
+                else if (failure[0] == null)
                 {
-                    if (answer instanceof List)
-                    {
-                        @SuppressWarnings("unchecked")
-                        final List<Object> answers = (List<Object>)answer;
-                        for (final Object one : answers)
-                        {
-                            if (one instanceof List)
-                            {
-                                numbered[0] = true;
-                                request.take(index, one);
-                            }
-                        }
-                    }
-                    else if (failure[0] == null)
-                    {
-                        failure[0] = answer;
-                    }
-                    if (--pending[0] == 0)
-                    {
-                        if (failure[0] != null)
-                        {
-                            request.take(index, failure[0]);
-                            request.finish();
-                        }
-                        else
-                        {
-                            if (!numbered[0])
-                            {
-                                // Every member had it already: the whole event was a retry of one accepted.
-                                request.take(index, seen ? "duplicate" : List.of());
-                            }
-                            step(request, index + 1);
-                        }
-                    }
-                });
-                for (int j = 0; j < members.size(); j++)
-                {
-                    StreamCodec.memberEntry(cluster.prefix, members.get(j), event, request.records[index], part.keys,
-                        j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                    failure[0] = answer;
                 }
-                part.send();
+                if (--pending[0] == 0)
+                {
+                    if (failure[0] != null)
+                    {
+                        request.take(index, failure[0]);
+                    }
+                    else if (!numbered[0])
+                    {
+                        request.take(index, seen ? "duplicate" : List.of());
+                    }
+                    then.run();
+                }
+            });
+            for (int j = 0; j < some.size(); j++)
+            {
+                StreamCodec.memberEntry(cluster.prefix, some.get(j), event, request.records[index], part.keys,
+                    j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
             }
-        }, cluster.executor());
+            part.send();
+        }
     }
 
     @Override

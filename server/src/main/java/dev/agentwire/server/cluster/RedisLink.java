@@ -84,7 +84,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final ScheduledExecutorService executor;
     private final Script publish;
     private final Script fetch;
-    private final Script admit;
     private final Script reepoch;
     private final Script heartbeat;
     private final Script heads;
@@ -156,7 +155,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
         }
         publish = new Script("publish.lua");
         fetch = new Script("fetch.lua");
-        admit = new Script("admit.lua");
         reepoch = new Script("reepoch.lua");
         heartbeat = new Script("heartbeat.lua");
         heads = new Script("head.lua");
@@ -419,10 +417,10 @@ final class RedisLink implements PresenceListener, AutoCloseable
             record == null ? new byte[0] : record});
     }
 
-    /** admit.lua: a room event's or a broadcast's admission on its owner's shard. */
-    CompletionStage<List<Object>> admit(final String[] keys, final byte[][] args)
+    /** @return whether Redis is a sharded Redis Cluster (scripts then check their keys are served where they run). */
+    boolean isSharded()
     {
-        return admit.run(keys, args);
+        return sharded != null;
     }
 
     CompletionStage<List<Object>> fetch(final String userId, final byte[][] args)

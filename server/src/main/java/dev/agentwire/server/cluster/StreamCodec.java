@@ -34,7 +34,7 @@ final class StreamCodec
     private static final int FLAG_BINARY = 1;
     private static final int FLAG_BROADCAST = 2;
     private static final int ABSENT = 0xFFFF;
-    private static final int PUBLISH_HEADER_FIELDS = 8;
+    private static final int PUBLISH_HEADER_FIELDS = 10;
     static final int PUBLISH_ARGS_PER_ENTRY = 11;
     static final int PUBLISH_KEYS_PER_ENTRY = 5;
     private static final byte[] EMPTY = new byte[0];
@@ -148,9 +148,7 @@ final class StreamCodec
         final String sk = tag + ":s";
         keys[k] = sk;
         keys[k + 1] = tag + ":h";
-        final String owner = ownerTag(prefix, d);
-        keys[k + 2] = d.eventId() == null ? sk : tag + ":rid:" + owner.length() + ":" + owner + ":" + runPart(d) + ":" +
-            d.eventId();
+        keys[k + 2] = d.eventId() == null ? sk : tag + ":" + memberMarkSuffix(prefix, d);
         keys[k + 3] = sk;
         keys[k + 4] = sk;
         keyArguments(keys, k, args, a);
@@ -172,23 +170,36 @@ final class StreamCodec
         }
     }
 
-    /** admit.lua's keys: the event's dedup key and run keys under its owner's tag, and its members' set. */
-    static String[] admitKeys(final String prefix, final EventDraft d)
+    /**
+     * Writes publish.lua's keys and arguments for an event to a room or to everyone: the owner's dedup key and run
+     * keys (under the room's tag, or {n}), the members' set, and the suffix of each member's mark of the event id.
+     */
+    static void sharedEntry(final String prefix, final EventDraft d, final byte[] record,
+        final String[] keys, final int k, final byte[][] args, final int at)
     {
+        int a = at;
         final String owner = ownerTag(prefix, d);
         final String run = owner + ":run:" + runPart(d);
-        return new String[]{d.eventId() == null ? run : owner + ":id:" + runPart(d) + ":" + d.eventId(), run,
-            owner + ":calls:" + runPart(d), d.isToRoom() ? roomMembersKey(prefix, d.target()) : nodesKey(prefix)};
+        keys[k] = d.eventId() == null ? run : owner + ":id:" + runPart(d) + ":" + d.eventId();
+        keys[k + 1] = run;
+        keys[k + 2] = owner + ":calls:" + runPart(d);
+        keys[k + 3] = d.isToRoom() ? roomMembersKey(prefix, d.target()) : nodesKey(prefix);
+        keys[k + 4] = memberMarkSuffix(prefix, d);
+        keyArguments(keys, k, args, a);
+        a += PUBLISH_KEYS_PER_ENTRY;
+        args[a] = d.isToRoom() ? KIND_ROOM : KIND_BROADCAST;
+        args[a + 1] = verb(d.type());
+        args[a + 2] = d.eventId() == null ? ZERO : ONE;
+        args[a + 3] = utf8(d.toolCallId());
+        args[a + 4] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
+        args[a + 5] = record;
     }
 
-    /** admit.lua's arguments. */
-    static byte[][] admitArguments(final String prefix, final EventDraft d, final AgentWireConfig engine)
+    /** @return what follows {@code {u:<member>}:} in a member's mark of a room's or broadcast's event id. */
+    private static String memberMarkSuffix(final String prefix, final EventDraft d)
     {
-        return new byte[][]{d.isToRoom() ? KIND_ROOM : KIND_BROADCAST, utf8(prefix), verb(d.type()),
-            d.eventId() == null ? ZERO : ONE, utf8(d.toolCallId()), d.outcome() == Outcome.SUCCESS ? ONE : ZERO,
-            utf8(Long.toString(engine.dedupWindowMs())), utf8(Long.toString(engine.runRetentionMs())),
-            engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? ONE : ZERO,
-            utf8(Integer.toString(engine.maxToolCallsPerRun()))};
+        final String owner = ownerTag(prefix, d);
+        return "rid:" + owner.length() + ":" + owner + ":" + runPart(d) + ":" + (d.eventId() == null ? "" : d.eventId());
     }
 
     /**
@@ -196,13 +207,16 @@ final class StreamCodec
      * its entries' arguments, in order.
      */
     static byte[][] publishArguments(
+        final String prefix,
         final AgentWireConfig engine,
         final String epochCandidate,
+        final boolean probe,
         final List<byte[][]> requests,
         final int totalEntries)
     {
         final byte[][] args = new byte[PUBLISH_HEADER_FIELDS + requests.size() + PUBLISH_ARGS_PER_ENTRY * totalEntries][];
         int i = 0;
+        args[i++] = utf8(prefix);
         args[i++] = utf8(Integer.toString(engine.historyMaxEvents()));
         args[i++] = utf8(Long.toString(engine.userRetentionMs()));
         args[i++] = utf8(Long.toString(engine.dedupWindowMs()));
@@ -210,6 +224,7 @@ final class StreamCodec
         args[i++] = engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT ? ONE : ZERO;
         args[i++] = utf8(epochCandidate);
         args[i++] = utf8(Integer.toString(engine.maxToolCallsPerRun()));
+        args[i++] = probe ? ONE : ZERO;
         args[i++] = utf8(Integer.toString(requests.size()));
         for (final byte[][] request : requests)
         {

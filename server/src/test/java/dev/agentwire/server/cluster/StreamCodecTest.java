@@ -1,0 +1,132 @@
+package dev.agentwire.server.cluster;
+
+import dev.agentwire.core.Backfill;
+import dev.agentwire.core.EventDraft;
+import io.lettuce.core.cluster.SlotHash;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The records Redis stores and forwards without parsing, and the channel messages around them: what a node
+ * encodes is what another node decodes, field by field, and every key of a user's stream lands in one slot.
+ */
+class StreamCodecTest
+{
+    private static final String PREFIX = "aw:";
+
+    @Test
+    void shouldDecodeAChannelEventIntoTheDraftItWasEncodedFrom()
+    {
+        final EventDraft sent = new EventDraft().toRoom("crew").type("tool_executing").runId("r-1")
+            .threadId("t:1").eventId("e{1}").toolCallId("c1").binary(false).payload("{\"x\":\"é\"}");
+        final byte[] record = StreamCodec.record(sent, 1_700_000_000_123L);
+        final byte[] message = channelMessage(42, 7, record);
+
+        final EventDraft received = new EventDraft();
+        assertTrue(StreamCodec.readChannelEvent("ann", message, received));
+        assertTrue(received.isToRoom());
+        assertEquals("crew", received.target());
+        assertEquals("tool_executing", received.type());
+        assertEquals("r-1", received.runId());
+        assertEquals("t:1", received.threadId());
+        assertEquals("e{1}", received.eventId());
+        assertEquals(1_700_000_000_123L, received.timestampMs());
+        assertArrayEquals("{\"x\":\"é\"}".getBytes(StandardCharsets.UTF_8), received.payloadBytes());
+        assertEquals(1, received.recipientCount());
+        final long[] number = new long[2];
+        StreamCodec.readEventNumber(message, number);
+        assertEquals(42, number[0]);
+        assertEquals(7, number[1]);
+        assertArrayEquals(record, StreamCodec.recordOf(message));
+    }
+
+    @Test
+    void shouldKeepAbsentStringsAbsentAndAddressAUserEventToTheChannelsUser()
+    {
+        final EventDraft sent = new EventDraft().toUser("bob").type("app.note").binary(true)
+            .payload(new byte[]{0, 1, (byte)0xFF}, 0, 3);
+        final EventDraft received = new EventDraft();
+        assertTrue(StreamCodec.readChannelEvent("bob", channelMessage(1, 1, StreamCodec.record(sent, 5)), received));
+        assertTrue(received.isToUser());
+        assertEquals("bob", received.target());
+        assertNull(received.runId());
+        assertNull(received.threadId());
+        assertNull(received.eventId());
+        assertTrue(received.isBinary());
+        assertArrayEquals(new byte[]{0, 1, (byte)0xFF}, received.payloadBytes());
+    }
+
+    @Test
+    void shouldRefuseAMalformedChannelMessageWithAClearError()
+    {
+        final EventDraft draft = new EventDraft();
+        assertThrows(IllegalArgumentException.class,
+            () -> StreamCodec.readChannelEvent("u", "e12x:3:".getBytes(StandardCharsets.US_ASCII), draft));
+        assertThrows(IllegalArgumentException.class,
+            () -> StreamCodec.readChannelEvent("u", "e12".getBytes(StandardCharsets.US_ASCII), draft));
+        assertFalse(StreamCodec.readChannelEvent("u", "jcrew".getBytes(StandardCharsets.US_ASCII), draft),
+            "a room change is not an event");
+        assertEquals("crew", StreamCodec.room(StreamCodec.roomChange(true, "crew")));
+        assertArrayEquals(new long[]{9, 12}, StreamCodec.readHead("h9:12".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void shouldReadAFetchAnswerIntoABackfillInSeqOrder()
+    {
+        final byte[] first = StreamCodec.record(new EventDraft().toUser("cy").type("a").payload("1"), 1);
+        final byte[] second = StreamCodec.record(new EventDraft().toBroadcast().type("b").payload("2"), 2);
+        final Backfill backfill = StreamCodec.readBackfill("cy", List.of("77".getBytes(StandardCharsets.US_ASCII),
+            4L, 5L, List.of(List.of("4".getBytes(StandardCharsets.US_ASCII), first),
+                List.of("5".getBytes(StandardCharsets.US_ASCII), second))));
+        assertEquals(77, backfill.epoch());
+        assertEquals(4, backfill.firstSeq());
+        assertEquals(5, backfill.lastSeq());
+    }
+
+    @Test
+    void shouldPutEveryKeyOfAUsersStreamAndItsChannelInOneSlot()
+    {
+        for (final String user : List.of("alice", "a}b", "{x}", "ü-ser", "r:room"))
+        {
+            final EventDraft event = new EventDraft().toUser(user).type("agent_started").runId("run").eventId("id");
+            final String[] keys = new String[StreamCodec.PUBLISH_KEYS_PER_ENTRY];
+            final byte[][] args = new byte[StreamCodec.PUBLISH_ARGS_PER_ENTRY][];
+            StreamCodec.userEntry(PREFIX, event, StreamCodec.record(event, 1), keys, 0, args, 0);
+            final int slot = SlotHash.getSlot(StreamCodec.userTag(PREFIX, user));
+            for (final String key : keys)
+            {
+                assertEquals(slot, SlotHash.getSlot(key), user + " key " + key);
+            }
+            assertEquals(slot, SlotHash.getSlot(keys[0].substring(0, keys[0].length() - 2)), "the channel");
+            assertEquals(user, StreamCodec.userOfStreamKey(PREFIX, keys[0]));
+            assertEquals(user, StreamCodec.userOfChannel(PREFIX, StreamCodec.userTag(PREFIX, user)));
+        }
+        final EventDraft toRoom = new EventDraft().toRoom("crew").type("app.note").eventId("id");
+        final String[] keys = new String[StreamCodec.PUBLISH_KEYS_PER_ENTRY];
+        StreamCodec.sharedEntry(PREFIX, toRoom, StreamCodec.record(toRoom, 1), keys, 0,
+            new byte[StreamCodec.PUBLISH_ARGS_PER_ENTRY][], 0);
+        for (int i = 0; i < 4; i++)
+        {
+            assertEquals(SlotHash.getSlot(keys[0]), SlotHash.getSlot(keys[i]), "the room's keys: " + keys[i]);
+        }
+        assertTrue(keys[4].startsWith("rid:"), "a member's mark of the room's event: " + keys[4]);
+    }
+
+    private static byte[] channelMessage(final long epoch, final long seq, final byte[] record)
+    {
+        final byte[] head = ("e" + epoch + ":" + seq + ":").getBytes(StandardCharsets.US_ASCII);
+        final byte[] message = new byte[head.length + record.length];
+        System.arraycopy(head, 0, message, 0, head.length);
+        System.arraycopy(record, 0, message, head.length, record.length);
+        return message;
+    }
+}
