@@ -82,11 +82,16 @@ final class ClusterSequencer implements Sequencer
             committer(cluster.shardOf(keys[0])).submit(this);
         }
 
-        /** The slot map moved before the part ran: learn it, then send again, a bounded number of times. */
+        /**
+         * The slot map moved before the part ran (nothing of it was written): learn the map, then send the part
+         * again, a bounded number of times. A part whose keys now live on several shards is answered at once
+         * (unavailable, nothing stored: the producer sends it again and it is planned on the new map), so that it
+         * never holds up the group it would be sent with.
+         */
         void reroute(final Throwable error)
         {
             cluster.refreshTopology();
-            if (++reroutes > MAX_REROUTES || !splitFits())
+            if (++reroutes > MAX_REROUTES || !onOneShard())
             {
                 answer.accept(error);
                 return;
@@ -94,15 +99,14 @@ final class ClusterSequencer implements Sequencer
             cluster.executor().schedule(this::send, REROUTE_DELAY_MS, TimeUnit.MILLISECONDS);
         }
 
-        /** @return whether every key still lives on one shard (a part is never split once built). */
-        private boolean splitFits()
+        private boolean onOneShard()
         {
             final String shard = cluster.shardOf(keys[0]);
             for (int i = StreamCodec.PUBLISH_KEYS_PER_ENTRY; i < keys.length; i += StreamCodec.PUBLISH_KEYS_PER_ENTRY)
             {
                 if (!cluster.shardOf(keys[i]).equals(shard))
                 {
-                    return reroutes < MAX_REROUTES; // the map is still settling: retry until it agrees
+                    return false;
                 }
             }
             return true;
