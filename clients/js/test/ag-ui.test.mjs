@@ -7,7 +7,9 @@ import {
   assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
   WebSocket,
 } from "./harness.mjs";
-import { AgentWireAgent, AgentWireClient, AgentWireError } from "../dist/index.js";
+// By the package's own name, as an application imports it (a self-reference through package.json's "exports"):
+// the name the README tells people to install is the name that resolves.
+import { AgentWireAgent, AgentWireClient, AgentWireError } from "agentwire-client";
 
 let server;
 
