@@ -61,21 +61,121 @@ public final class Main implements Callable<Integer>
         for (final String command : new String[]{"serve", "demo"})
         {
             final CommandLine.Model.CommandSpec spec = commandLine.getSubcommands().get(command).getCommandSpec();
-            // In the table's order (required first, then listen, limits, cluster, engine), one line of synopsis.
+            // In the table's order, one section per concern (required first), one line of synopsis.
             spec.usageMessage().sortOptions(false).abbreviateSynopsis(true);
+            CommandLine.Model.ArgGroupSpec.Builder section = null;
+            int next = 0;
             for (final Setting<?> setting : ServerSettings.SETTINGS)
             {
+                if (next < ServerSettings.SECTIONS.length && ServerSettings.SECTIONS[next][0].equals(setting.key))
+                {
+                    if (section != null)
+                    {
+                        spec.addArgGroup(section.build());
+                    }
+                    section = CommandLine.Model.ArgGroupSpec.builder().exclusive(false).validate(false)
+                        .multiplicity("0..1").heading("%n" + ServerSettings.SECTIONS[next][1] + ":%n");
+                    next++;
+                }
                 final boolean required = setting == ServerSettings.JWT_SECRET || setting == ServerSettings.PRODUCER_KEY;
-                spec.addOption(CommandLine.Model.OptionSpec.builder(setting.flag)
+                final CommandLine.Model.OptionSpec option = CommandLine.Model.OptionSpec.builder(setting.flag)
                     .type(String.class)
                     .paramLabel("<" + setting.key + ">")
-                    .description((required ? "REQUIRED. " : "") + setting.help.replace("`", "") + " (env " +
-                        setting.env + "; default " + ServerSettings.defaultText(setting).replace("`", "") + ")")
+                    // The variable is the flag's name (the header says so): a default is all a line adds.
+                    .description((required ? "REQUIRED. " : "") + setting.help.replace("`", "") + " (default " +
+                        ServerSettings.defaultText(setting).replace("`", "") + ")")
                     .showDefaultValue(CommandLine.Help.Visibility.NEVER)
-                    .build());
+                    .build();
+                if (section != null)
+                {
+                    section.addArg(option);
+                }
+                else
+                {
+                    spec.addOption(option);
+                }
+            }
+            if (section != null)
+            {
+                spec.addArgGroup(section.build());
             }
         }
+        commandLine.setParameterExceptionHandler(Main::unknownOrBad);
         return commandLine;
+    }
+
+    /**
+     * Answers a bad command line: the error, for an unknown option the known flag nearest to it (edit distance: a
+     * typo as {@code --prot} is meant to be {@code --port}, not one of the flags that share its first letters), and
+     * where the full list is.
+     */
+    private static int unknownOrBad(final CommandLine.ParameterException ex, final String[] args)
+    {
+        final CommandLine command = ex.getCommandLine();
+        final java.io.PrintWriter err = command.getErr();
+        err.println(ex.getMessage());
+        if (ex instanceof CommandLine.UnmatchedArgumentException)
+        {
+            for (final String unmatched : ((CommandLine.UnmatchedArgumentException)ex).getUnmatched())
+            {
+                final String nearest = nearestFlag(command.getCommandSpec(), unmatched);
+                if (nearest != null)
+                {
+                    err.println("Did you mean " + nearest + "?");
+                }
+            }
+        }
+        err.println("See '" + command.getCommandSpec().qualifiedName() + " --help' (and README.md's configuration " +
+            "table).");
+        return command.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** @return the flag within a third of its length in edits of an unknown option, or null. */
+    static String nearestFlag(final CommandLine.Model.CommandSpec spec, final String unknown)
+    {
+        if (!unknown.startsWith("--"))
+        {
+            return null;
+        }
+        final String name = unknown.contains("=") ? unknown.substring(0, unknown.indexOf('=')) : unknown;
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (final CommandLine.Model.OptionSpec option : spec.options())
+        {
+            for (final String flag : option.names())
+            {
+                final int distance = editDistance(name, flag);
+                if (distance < bestDistance)
+                {
+                    bestDistance = distance;
+                    best = flag;
+                }
+            }
+        }
+        return best != null && bestDistance <= Math.max(1, best.length() / 3) ? best : null;
+    }
+
+    private static int editDistance(final String a, final String b)
+    {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++)
+        {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++)
+            {
+                final int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitute, Math.min(previous[j] + 1, current[j - 1] + 1));
+            }
+            final int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     static int run(final Map<String, String> env, final String... args)
@@ -211,7 +311,21 @@ public final class Main implements Callable<Integer>
             final AgentWireConfig.Builder engine = AgentWireConfig.builder();
             for (final Setting<?> setting : ServerSettings.SETTINGS)
             {
-                final String text = spec.findOption(setting.flag).getValue();
+                final CommandLine.Model.OptionSpec option = spec.findOption(setting.flag);
+                String text = option.getValue();
+                if (text == null && spec.defaultValueProvider() != null)
+                {
+                    // Picocli leaves the options of a help section (an argument group) that the command line did
+                    // not name without their defaults: the environment and the config file are asked here.
+                    try
+                    {
+                        text = spec.defaultValueProvider().defaultValue(option);
+                    }
+                    catch (final Exception ex)
+                    {
+                        throw new IllegalStateException("default of setting=" + setting.key, ex);
+                    }
+                }
                 final Object value;
                 try
                 {

@@ -31,6 +31,19 @@ final class ServerSettings
 {
     private static final List<Setting<?>> ALL = new ArrayList<>();
 
+    /**
+     * The help's sections, by concern: the key of each section's first setting (settings are declared in this
+     * order) and its heading.
+     */
+    static final String[][] SECTIONS = {
+        {"jwtSecret", "Required (a user-token secret or JWKS file, and the producer key)"},
+        {"host", "Listen"},
+        {"jwtIssuer", "Auth"},
+        {"maxMessageBytes", "Limits"},
+        {"heartbeatIntervalMs", "Connections"},
+        {"redisUrl", "Cluster (Redis)"},
+        {"ringSize", "Engine and history"}};
+
     // Required first: a user-token secret (or JWKS file) and the producer key.
     static final Setting<String> JWT_SECRET = add("jwtSecret", SECRET, null, "—",
         s -> s == null || s.getBytes(StandardCharsets.UTF_8).length >= 32, "must be at least 32 bytes for HS256",

@@ -71,7 +71,8 @@ class MainTest
         }
         final String help = captured.toString(StandardCharsets.UTF_8);
         for (final String flag : new String[]{"--port", "--host", "--jwt-secret", "--jwks-file", "--producer-key",
-            "--allowed-origins", "--max-message-bytes", "--heartbeat-interval-ms", "AGENTWIRE_PORT"})
+            "--allowed-origins", "--max-message-bytes", "--heartbeat-interval-ms", "AGENTWIRE_* environment variable",
+            "--redis-url", "--history-max-events"})
         {
             assertTrue(help.contains(flag), flag);
         }
@@ -85,7 +86,40 @@ class MainTest
         assertTrue(help.indexOf("--jwt-secret") < help.indexOf("--host"), "the required settings come first");
         assertTrue(help.contains("REQUIRED. HS256 secret") && help.contains("REQUIRED. key agent runtimes"), help);
         assertTrue(!help.contains("Default: \n") && !help.contains("Default: )"), "no empty default");
-        assertTrue(help.lines().count() < 160, "short: " + help.lines().count() + " lines");
+        // It was 187 lines, one setting's environment variable and default each on lines of their own.
+        assertTrue(help.lines().count() < 140, "short: " + help.lines().count() + " lines");
+        int at = 0;
+        for (final String section : new String[]{"Required (", "Listen:", "Auth:", "Limits:", "Connections:",
+            "Cluster (Redis):", "Engine and history:"})
+        {
+            final int found = help.indexOf(section, at);
+            assertTrue(found > at, "grouped by concern, in order: " + section + " in " + help);
+            at = found;
+        }
+    }
+
+    @Test
+    void shouldSuggestTheNearestFlagForATypo()
+    {
+        final PrintStream err = System.err;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            assertEquals(2, Main.run("serve", "--prot", "9000"));
+            assertEquals(2, Main.run("serve", "--max-mesage-bytes=10"));
+            assertEquals(2, Main.run("serve", "--completely-unrelated"));
+        }
+        finally
+        {
+            System.setErr(err);
+        }
+        final String out = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("Did you mean --port?"), out);
+        assertTrue(out.contains("Did you mean --max-message-bytes?"), out);
+        assertTrue(out.lines().filter(l -> l.startsWith("Did you mean")).count() == 2, "no guess for a word far " +
+            "from every flag: " + out);
+        assertTrue(out.contains("See 'agentwire serve --help'"), out);
     }
 
     @Test
