@@ -161,6 +161,49 @@ class ReplicaTest
     }
 
     @Test
+    void shouldTakeARestartingAnswerOverWhatThisNodeHeldOfAStreamItStoppedFollowing()
+    {
+        wire = start(1);
+        publishFromLog("ida", 1);
+        // This node stopped following ida (her last connection left; the store now says her stream is not current
+        // here and answers restarting); the store went on to 3 meanwhile.
+        store.append("ida", 1);
+        store.append("ida", 2);
+        store.append("ida", 3);
+        store.restarting = true;
+        final RecordingSubscriber ida = RecordingSubscriber.inline().resume(wire, "ida", EPOCH, 1);
+        store.answer(wire, 1);
+        // Without the restart the slice would wait for a feed that will never bring 2 and 3.
+        RecordingSubscriber.await(() -> ida.events.size() == 2, 5_000, "2 and 3 from the store");
+        assertEquals(List.of(2L, 3L), ida.seqs());
+        assertEquals(Boolean.TRUE, ida.recovered);
+        publishFromLog("ida", 4);
+        RecordingSubscriber.await(() -> ida.events.size() == 3, 5_000, "then live");
+        assertEquals(List.of(2L, 3L, 4L), ida.seqs());
+    }
+
+    @Test
+    void shouldRestartOnlyAStreamHeldBehindTheHeadTheStoreConfirms()
+    {
+        wire = start(1);
+        publishFromLog("jo", 1);
+        publishFromLog("kim", 1);
+        publishFromLog("kim", 2);
+        final RecordingSubscriber jo = RecordingSubscriber.inline().subscribe(wire, "jo");
+        final RecordingSubscriber kim = RecordingSubscriber.inline().subscribe(wire, "kim");
+        RecordingSubscriber.await(() -> jo.welcomeSeq == 1 && kim.welcomeSeq == 2, 5_000, "welcomes");
+        // The feed was cut: the store says jo is at 3 (this node missed 2 and 3) and kim at 2 (nothing missed).
+        assertTrue(wire.confirmHead("jo", EPOCH, 3) >= 0);
+        assertTrue(wire.confirmHead("kim", EPOCH, 2) >= 0);
+        RecordingSubscriber.await(() -> jo.queueClosedReason == CloseReason.RESUME_REQUIRED, 5_000, "jo resumes");
+        publishFromLog("kim", 3);
+        RecordingSubscriber.await(() -> kim.events.size() == 1, 5_000, "kim carries on");
+        assertEquals(List.of(3L), kim.seqs());
+        assertEquals(CloseReason.NONE, kim.queueClosedReason, "kim was never cut");
+        assertEquals(PublishStatus.INVALID_ARGUMENT, wire.confirmHead("", EPOCH, 1));
+    }
+
+    @Test
     void shouldKeepWaitingSubscriptionsOutOfLiveDeliveryAndRefuseLocalNumbering()
     {
         wire = start(1);
@@ -276,6 +319,8 @@ class ReplicaTest
     {
         final ConcurrentLinkedQueue<Object[]> requests = new ConcurrentLinkedQueue<>();
         volatile boolean current = true;
+        /** The feed does not carry the streams (a node that stopped following them): answers replace stale views. */
+        volatile boolean restarting;
         private final Map<String, List<Long>> streams = new HashMap<>();
         private final Map<String, Long> epochs = new HashMap<>();
 
@@ -294,6 +339,12 @@ class ReplicaTest
         public boolean isCurrent()
         {
             return current;
+        }
+
+        @Override
+        public boolean isCurrent(final String userId)
+        {
+            return current && !restarting;
         }
 
         @Override
@@ -335,7 +386,7 @@ class ReplicaTest
                         }
                     }
                 }
-                wire.backfill(subscription, backfill);
+                wire.backfill(subscription, restarting ? backfill.restarting() : backfill);
             }
         }
     }
