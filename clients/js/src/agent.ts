@@ -5,7 +5,9 @@
 import { AbstractAgent, type AgentConfig } from "@ag-ui/client";
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { Observable, type Subscriber } from "rxjs";
-import { AgentWireClient, AgentWireError, type AgUiEvent, type WebSocketConstructor } from "./agentwire.js";
+import {
+  AgentWireClient, AgentWireError, type AgUiEvent, type ConnectionStatus, type WebSocketConstructor,
+} from "./agentwire.js";
 
 export interface AgentWireAgentConfig extends AgentConfig {
   /** ws(s)://host:port/v1/ag-ui */
@@ -18,6 +20,10 @@ export interface AgentWireAgentConfig extends AgentConfig {
   maxBackoffMs?: number;
   /** Connects in a row that may fail before runAgent()/connectAgent() reject with an AgentWireError (default 8). */
   maxConnectAttempts?: number;
+  /** Told each change of the socket's state (connecting, open, reconnecting, failed), as the client tells it. */
+  onStatus?: (status: ConnectionStatus) => void;
+  /** Told every error the server or the token source reports, also those the agent retries (token_failed). */
+  onError?: (error: { code: string; message: string }) => void;
 }
 
 /** What this agent remembers of the run it followed last, so connect() can pick it up where the socket left it. */
@@ -158,12 +164,14 @@ export class AgentWireAgent extends AbstractAgent {
           }
         },
         onError: (e) => {
+          this.config.onError?.(e);
           // A token the application cannot make is retried (within the attempt bound), so it does not end the run.
           if (e.code !== "rate_limited" && e.code !== "resume_in_progress" && e.code !== "token_failed") {
             finish(new AgentWireError(e.code, e.message));
           }
         },
         onStatus: (s) => {
+          this.config.onStatus?.(s);
           if (s.state === "failed") {
             finish(new AgentWireError("closed", `the server closed the socket with ${s.code}; reconnecting ` +
               "cannot help"));

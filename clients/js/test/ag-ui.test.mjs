@@ -174,9 +174,12 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
   });
 
   test("should reject runAgent() with a typed error when the server refuses the token, without retrying", async () => {
+    const statuses = [];
+    const errors = [];
     const agent = new AgentWireAgent({
       url: server.agUi, token: () => "not-a-token", WebSocketImpl: WebSocket, threadId: "th-refused",
       initialBackoffMs: 10, maxBackoffMs: 20,
+      onStatus: (s) => statuses.push(s.state), onError: (e) => errors.push(e.code),
     });
     const started = Date.now();
     await assert.rejects(agent.runAgent({ runId: "refused-run" }), (error) => {
@@ -185,6 +188,9 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
       return true;
     });
     assert.ok(Date.now() - started < 5_000, "a 401 is not retried like a network drop");
+    // The application hears it too, through the agent: the refusal and the socket that failed.
+    assert.deepEqual(errors, ["unauthorized"]);
+    assert.equal(statuses.at(-1), "failed", String(statuses));
     await waitFor(() => server.log().includes("upgrade refused: reason=token"), 10_000);
     assert.ok(!server.log().includes("not-a-token"), "the server never logs the token");
   });
