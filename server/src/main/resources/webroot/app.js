@@ -6,6 +6,7 @@ const params = new URLSearchParams(location.search);
 const user = params.get("user") || "guest-" + Math.random().toString(36).slice(2, 8);
 const $ = (id) => document.getElementById(id);
 $("user").textContent = user;
+$("empty-user").textContent = user;
 
 const runs = new Map();
 
@@ -45,7 +46,26 @@ function describe(event) {
   }
 }
 
+// An event outside any run (a producer's note, a broadcast): a line of its own, not a run that never ends.
+function showStandalone(event) {
+  const line = document.createElement("div");
+  line.className = "standalone";
+  line.dataset.seq = event.seq;
+  line.dataset.type = event.type;
+  line.innerHTML = "<span class='seq'></span>  <span class='type'></span>  <span class='body'></span>";
+  line.querySelector(".seq").textContent = "#" + event.seq;
+  line.querySelector(".type").textContent = event.type + (event.room ? " · room " + event.room : "");
+  line.querySelector(".body").textContent = describe(event);
+  $("runs").prepend(line);
+}
+
 function show(event) {
+  $("empty").hidden = true;
+  if (!event.run_id) {
+    showStandalone(event);
+    $("cursor").textContent = client.cursor.seq;
+    return;
+  }
   const run = runView(event);
   const row = document.createElement("tr");
   row.className = "event";

@@ -132,6 +132,9 @@ public final class AgentWireServer implements AutoCloseable
             final ResourceHandler web = staticFiles();
             routes.get("/", web)
                 .get("/app.js", web)
+                .get("/favicon.svg", web)
+                // Browsers and tools ask for /favicon.ico whatever the page links: the same icon, not a 404.
+                .get("/favicon.ico", io.undertow.Handlers.redirect("/favicon.svg"))
                 .get("/demo/token", DemoMode.tokenHandler(config.jwtSecret(), config.jwtIssuer(), config.jwtAudience()))
                 .post("/demo/drop", DemoMode.dropHandler(registry));
         }

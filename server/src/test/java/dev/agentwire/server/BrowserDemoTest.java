@@ -18,6 +18,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -126,8 +128,46 @@ class BrowserDemoTest
         assertTrue(types.indexOf("tool_executing") < types.indexOf("tool_completed"));
         assertTrue(browser.findElement(By.id("log")).getText().contains("resumed"));
 
+        screenshot("browser-demo.png");
+    }
+
+    @Test
+    void shouldExplainTheEmptyPageAndShowAnEventWithoutARunAsALineOfItsOwn() throws Exception
+    {
+        final WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        browser.get("http://127.0.0.1:" + server.port() + "/?user=newcomer");
+        wait.until(d -> "connected".equals(d.findElement(By.id("state")).getAttribute("data-state")));
+        final WebElement empty = browser.findElement(By.id("empty"));
+        assertTrue(empty.isDisplayed(), "a first-time visitor is told what to do");
+        assertTrue(empty.getText().contains("Ask the demo agent") && empty.getText().contains("newcomer") &&
+            empty.getText().contains("/?user=alice"), empty.getText());
+        screenshot("demo-first-screen.png");
+
+        // What the demo's banner publishes: an event with no run.
+        final HttpResponse<String> published = WsClient.HTTP.send(HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + server.port() + "/v1/events"))
+            .header("Authorization", "Bearer " + server.config().producerKey())
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(
+                "{\"user\":\"newcomer\",\"type\":\"app.note\",\"data\":{\"text\":\"hello\"}}")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, published.statusCode(), published.body());
+        wait.until(d -> !d.findElements(By.cssSelector(".standalone[data-type='app.note']")).isEmpty());
+        final String line = browser.findElement(By.cssSelector(".standalone[data-type='app.note']")).getText();
+        assertTrue(line.contains("#1") && line.contains("hello"), line);
+        assertTrue(browser.findElements(By.cssSelector(".run")).isEmpty(), "no run made up for it");
+        assertTrue(!browser.findElement(By.id("runs")).getText().contains("null"), "no run titled null");
+        assertTrue(!empty.isDisplayed(), "the explanation goes once something arrived");
+        final Object icon = ((JavascriptExecutor)browser).executeAsyncScript(
+            "const done = arguments[0]; fetch('/favicon.ico').then(r => done(r.status + ' ' + " +
+                "r.headers.get('content-type')), e => done(String(e)));");
+        assertEquals("200 image/svg+xml", String.valueOf(icon));
+    }
+
+    private void screenshot(final String name) throws Exception
+    {
         final File shot = ((TakesScreenshot)browser).getScreenshotAs(OutputType.FILE);
-        final Path target = Path.of("target", "browser-demo.png");
+        final Path target = Path.of("target", name);
         Files.createDirectories(target.getParent());
         Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
     }

@@ -43,7 +43,8 @@ public final class DemoMode
             "",
             "AgentWire demo is running (development secrets, regenerated at every start; never use in production).",
             "",
-            "  Open the live page:    " + base + "/",
+            "  Open the live page:    " + base + "/   (as alice, to see the publish line below: " + base +
+                "/?user=alice)",
             "  A user token:          curl -s '" + base + "/demo/token?user=alice'",
             "  Publish to alice:      curl -s -X POST " + base + "/v1/events -H 'Authorization: Bearer " +
                 producerKey + "' \\",
