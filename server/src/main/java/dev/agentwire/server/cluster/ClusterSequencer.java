@@ -183,15 +183,19 @@ final class ClusterSequencer implements Sequencer
     {
         final List<EventDraft> events;
         final byte[][] records;
+        /** Each event's shard as the plan saw it (a part found elsewhere by then is re-routed when sent). */
+        final String[] shards;
         final BatchResult batch;
         final Done done;
         int pendingParts;
         boolean finished;
 
-        Request(final List<EventDraft> events, final byte[][] records, final BatchResult batch, final Done done)
+        Request(final List<EventDraft> events, final byte[][] records, final String[] shards, final BatchResult batch,
+            final Done done)
         {
             this.events = events;
             this.records = records;
+            this.shards = shards;
             this.batch = batch;
             this.done = done;
         }
@@ -292,6 +296,7 @@ final class ClusterSequencer implements Sequencer
     {
         final BatchResult batch = new BatchResult(events.size());
         final byte[][] records = new byte[events.size()][];
+        final String[] shards = new String[events.size()];
         final long nowMs = engine.clock().time();
         boolean shared = false;
         boolean refusable = false;
@@ -311,10 +316,10 @@ final class ClusterSequencer implements Sequencer
             records[i] = StreamCodec.record(event, event.timestampMs() == 0 ? nowMs : event.timestampMs());
             shared |= !event.isToUser();
             refusable |= StreamCodec.hasVerb(event, engine);
-            final String shard = shardOf(event);
-            onlyShard = i == 0 || shard.equals(onlyShard) ? shard : null;
+            shards[i] = cluster.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
+            onlyShard = i == 0 || shards[i].equals(onlyShard) ? shards[i] : null;
         }
-        final Request request = new Request(events, records, batch, done);
+        final Request request = new Request(events, records, shards, batch, done);
         // Planned on the caller's thread: the request is only touched again by answers, on the cluster's thread,
         // after its first part was sent.
         if (shared || refusable && onlyShard == null)
@@ -333,7 +338,7 @@ final class ClusterSequencer implements Sequencer
         final Map<String, List<Integer>> byShard = new LinkedHashMap<>();
         for (int i = 0; i < request.events.size(); i++)
         {
-            byShard.computeIfAbsent(shardOf(request.events.get(i)), s -> new ArrayList<>()).add(i);
+            byShard.computeIfAbsent(request.shards[i], s -> new ArrayList<>()).add(i);
         }
         request.pendingParts = byShard.size();
         for (final List<Integer> indexes : byShard.values())
@@ -348,12 +353,6 @@ final class ClusterSequencer implements Sequencer
         }
     }
 
-    /** @return the shard an event is sent to: its user's, or its room's (or {n}'s) for a room or everyone. */
-    private String shardOf(final EventDraft event)
-    {
-        return cluster.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
-    }
-
     /**
      * Runs the request from event {@code from} on: the next run of events for one shard as one part, then on to the
      * rest unless something stopped it. A part stops at a refusal, and at an event to a room or to everyone with
@@ -366,9 +365,8 @@ final class ClusterSequencer implements Sequencer
             request.finish();
             return;
         }
-        final String shard = shardOf(request.events.get(from));
         final List<Integer> indexes = new ArrayList<>();
-        for (int i = from; i < request.events.size() && shardOf(request.events.get(i)).equals(shard); i++)
+        for (int i = from; i < request.events.size() && request.shards[i].equals(request.shards[from]); i++)
         {
             indexes.add(i);
         }

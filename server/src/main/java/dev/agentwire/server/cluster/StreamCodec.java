@@ -268,31 +268,38 @@ final class StreamCodec
         {
             return false;
         }
-        int at = 1;
-        final int epochEnd = indexOf(message, at, (byte)':');
-        final long epoch = parseLong(message, at, epochEnd);
-        at = epochEnd + 1;
-        final int seqEnd = indexOf(message, at, (byte)':');
-        final long seq = parseLong(message, at, seqEnd);
-        readRecord(message, seqEnd + 1, message.length - seqEnd - 1, userId, draft.reset());
-        draft.recipient(userId, epoch, seq);
+        final long[] number = new long[2];
+        readEvent(userId, message, readEventNumber(message, number), number[0], number[1], draft);
         return true;
     }
 
-    /** Reads an event message's (epoch, seq) into {@code out}. @throws IllegalArgumentException when malformed. */
-    static void readEventNumber(final byte[] message, final long[] out)
+    /**
+     * Reads an event message's (epoch, seq) into {@code out}.
+     *
+     * @return where the message's record starts.
+     * @throws IllegalArgumentException when malformed.
+     */
+    static int readEventNumber(final byte[] message, final long[] out)
     {
         final int epochEnd = indexOf(message, 1, (byte)':');
         out[0] = parseLong(message, 1, epochEnd);
-        out[1] = parseLong(message, epochEnd + 1, indexOf(message, epochEnd + 1, (byte)':'));
+        final int seqEnd = indexOf(message, epochEnd + 1, (byte)':');
+        out[1] = parseLong(message, epochEnd + 1, seqEnd);
+        return seqEnd + 1;
+    }
+
+    /** Fills a draft from an event message whose number {@link #readEventNumber} read, for the channel's user. */
+    static void readEvent(final String userId, final byte[] message, final int recordAt, final long epoch,
+        final long seq, final EventDraft draft)
+    {
+        readRecord(message, recordAt, message.length - recordAt, userId, draft.reset());
+        draft.recipient(userId, epoch, seq);
     }
 
     /** @return the record an event message carries (after {@code 'e' epoch ':' seq ':'}). */
     static byte[] recordOf(final byte[] message)
     {
-        final int epochEnd = indexOf(message, 1, (byte)':');
-        final int seqEnd = indexOf(message, epochEnd + 1, (byte)':');
-        return java.util.Arrays.copyOfRange(message, seqEnd + 1, message.length);
+        return java.util.Arrays.copyOfRange(message, readEventNumber(message, new long[2]), message.length);
     }
 
     /** @return a head announcement's {epoch, lastSeq}. */

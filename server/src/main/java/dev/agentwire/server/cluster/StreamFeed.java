@@ -362,7 +362,7 @@ final class StreamFeed implements AutoCloseable
                 }
                 else if (kind == StreamCodec.EVENT)
                 {
-                    StreamCodec.readEventNumber(delivery.message, number);
+                    final int recordAt = StreamCodec.readEventNumber(delivery.message, number);
                     if (wentBack(delivery.userId, number[0], number[1], delivery.message))
                     {
                         return true;
@@ -371,7 +371,7 @@ final class StreamFeed implements AutoCloseable
                     {
                         return false;
                     }
-                    StreamCodec.readChannelEvent(delivery.userId, delivery.message, draft);
+                    StreamCodec.readEvent(delivery.userId, delivery.message, recordAt, number[0], number[1], draft);
                     eventsReceived.increment();
                     status = engine.publishSequenced(draft);
                     seen(delivery.userId, number[0], number[1]);
