@@ -17,7 +17,7 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
     interface Step
     {
         /** @return false to stop reading for good (the engine closed). */
-        boolean read(RedisLink.OwnConnection connection, Duration block);
+        boolean read(OwnConnection connection, Duration block);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(BlockingStreamReader.class);
@@ -25,7 +25,7 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
     private static final long MAX_BACKOFF_MS = 1_000;
 
     private final RedisLink cluster;
-    private final RedisLink.OwnConnection connection;
+    private final OwnConnection connection;
     private final Duration block;
     private final Thread thread;
     private Step step;
@@ -41,7 +41,7 @@ final class BlockingStreamReader implements Runnable, AutoCloseable
         thread.setDaemon(true);
     }
 
-    RedisLink.OwnConnection connection()
+    OwnConnection connection()
     {
         return connection;
     }

@@ -65,7 +65,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     }
 
     /** One read for this node's runtimes, if it has any. */
-    private boolean readOnce(final RedisLink.OwnConnection connection, final Duration block)
+    private boolean readOnce(final OwnConnection connection, final Duration block)
     {
         if (hub.size() == 0)
         {
@@ -103,7 +103,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         }
     }
 
-    private void ensureGroup(final RedisLink.OwnConnection connection)
+    private void ensureGroup(final OwnConnection connection)
     {
         if (groupReady)
         {

@@ -79,7 +79,7 @@ final class ClusterSequencer implements Sequencer
         /** Sends this part to its shard's group (the shard of its first key: all its keys live there). */
         void send()
         {
-            committer(cluster.shardOf(keys[0])).submit(this);
+            committer(cluster.shards.shardOf(keys[0])).submit(this);
         }
 
         /**
@@ -90,7 +90,7 @@ final class ClusterSequencer implements Sequencer
          */
         void reroute(final Throwable error)
         {
-            cluster.refreshTopology();
+            cluster.shards.refresh();
             if (++reroutes > MAX_REROUTES || !onOneShard())
             {
                 answer.accept(error);
@@ -101,10 +101,10 @@ final class ClusterSequencer implements Sequencer
 
         private boolean onOneShard()
         {
-            final String shard = cluster.shardOf(keys[0]);
+            final String shard = cluster.shards.shardOf(keys[0]);
             for (int i = StreamCodec.PUBLISH_KEYS_PER_ENTRY; i < keys.length; i += StreamCodec.PUBLISH_KEYS_PER_ENTRY)
             {
-                if (!cluster.shardOf(keys[i]).equals(shard))
+                if (!cluster.shards.shardOf(keys[i]).equals(shard))
                 {
                     return false;
                 }
@@ -148,7 +148,7 @@ final class ClusterSequencer implements Sequencer
                 groups.increment();
                 groupedEvents.add(entries);
                 cluster.publish(group.get(0).keys[0], StreamCodec.publishArguments(cluster.prefix, engine,
-                    RedisLink.epochCandidate(), cluster.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
+                    RedisLink.epochCandidate(), cluster.shards.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
                 {
                     try
                     {
@@ -157,7 +157,7 @@ final class ClusterSequencer implements Sequencer
                         for (int r = 0; r < group.size(); r++)
                         {
                             final Part part = group.get(r);
-                            if (moved || error != null && RedisLink.isTopologyError(error))
+                            if (moved || error != null && Shards.isTopologyError(error))
                             {
                                 part.reroute(moved ? new IllegalStateException("MOVED: a slot moved") : error);
                             }
@@ -316,7 +316,7 @@ final class ClusterSequencer implements Sequencer
             records[i] = StreamCodec.record(event, event.timestampMs() == 0 ? nowMs : event.timestampMs());
             shared |= !event.isToUser();
             refusable |= StreamCodec.hasVerb(event, engine);
-            shards[i] = cluster.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
+            shards[i] = cluster.shards.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
             onlyShard = i == 0 || shards[i].equals(onlyShard) ? shards[i] : null;
         }
         final Request request = new Request(events, records, shards, batch, done);
@@ -472,7 +472,7 @@ final class ClusterSequencer implements Sequencer
         for (final Object one : members)
         {
             final String member = StreamCodec.text(one);
-            byShard.computeIfAbsent(cluster.shardOf(StreamCodec.userTag(cluster.prefix, member)),
+            byShard.computeIfAbsent(cluster.shards.shardOf(StreamCodec.userTag(cluster.prefix, member)),
                 s -> new ArrayList<>()).add(member);
         }
         final int[] pending = {byShard.size()};

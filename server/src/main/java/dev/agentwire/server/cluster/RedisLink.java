@@ -4,10 +4,7 @@ import dev.agentwire.core.PresenceListener;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.api.StatefulConnection;
@@ -15,11 +12,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -27,14 +22,9 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -66,7 +56,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
     static final long HEARTBEAT_INTERVAL_MS = 2_000;
     static final int REQUEST_QUEUE_SIZE = 65_536;
     static final long TOPOLOGY_REFRESH_MS = 1_000;
-    static final String SINGLE_SHARD = "single";
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
     private static final long MAX_JS_SAFE_EPOCH = 1L << 53;
@@ -78,15 +67,17 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final RedisClient single;
     private final RedisClusterClient sharded;
     private final AbstractRedisClient client;
+    /** Where each key and channel lives: one shard for a single Redis, the slot map's for a Redis Cluster. */
+    final Shards shards;
     private final StatefulConnection<String, byte[]> connection;
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final RedisClusterCommands<String, byte[]> syncCommands;
     private final ScheduledExecutorService executor;
-    private final Script publish;
-    private final Script fetch;
-    private final Script reepoch;
-    private final Script heartbeat;
-    private final Script heads;
+    private final LuaScript publish;
+    private final LuaScript fetch;
+    private final LuaScript reepoch;
+    private final LuaScript heartbeat;
+    private final LuaScript heads;
     private final Set<String> present = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final IntSupplier localProducers;
@@ -153,17 +144,18 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 .build());
             client = single;
         }
-        publish = new Script("publish.lua");
-        fetch = new Script("fetch.lua");
-        reepoch = new Script("reepoch.lua");
-        heartbeat = new Script("heartbeat.lua");
-        heads = new Script("head.lua");
+        publish = new LuaScript("publish.lua", redisErrors);
+        fetch = new LuaScript("fetch.lua", redisErrors);
+        reepoch = new LuaScript("reepoch.lua", redisErrors);
+        heartbeat = new LuaScript("heartbeat.lua", redisErrors);
+        heads = new LuaScript("head.lua", redisErrors);
         executor = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-cluster");
             thread.setDaemon(true);
             return thread;
         });
+        shards = new Shards(sharded, executor, redisErrors);
         try
         {
             if (sharded != null)
@@ -193,28 +185,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
             TimeUnit.MILLISECONDS);
     }
 
-    /** A connection of its own (blocking commands need one), to a single Redis or a sharded one. */
-    static final class OwnConnection implements AutoCloseable
-    {
-        final RedisClusterCommands<String, byte[]> sync;
-        final RedisClusterAsyncCommands<String, byte[]> async;
-        private final StatefulConnection<String, byte[]> connection;
-
-        OwnConnection(final StatefulConnection<String, byte[]> connection,
-            final RedisClusterCommands<String, byte[]> sync, final RedisClusterAsyncCommands<String, byte[]> async)
-        {
-            this.connection = connection;
-            this.sync = sync;
-            this.async = async;
-        }
-
-        @Override
-        public void close()
-        {
-            connection.close();
-        }
-    }
-
     /** @return a new connection for a blocking reader (the inbound stream). */
     OwnConnection connectBlocking()
     {
@@ -241,100 +211,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
             return c;
         }
         return single.connectPubSub(CODEC);
-    }
-
-    /**
-     * Subscribes (or unsubscribes) channels on a shard's connection: the one connection for a single Redis, the
-     * connection to the given shard (see {@link #shardOf}) for a sharded one, where channels live on their slot's
-     * primary.
-     */
-    java.util.concurrent.CompletableFuture<Void> ssubscribe(
-        final StatefulRedisPubSubConnection<String, byte[]> pubSub, final String shard, final boolean subscribe,
-        final String... channels)
-    {
-        if (sharded == null)
-        {
-            final RedisFuture<Void> done = subscribe ? pubSub.async().ssubscribe(channels) :
-                pubSub.async().sunsubscribe(channels);
-            return done.toCompletableFuture();
-        }
-        final io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]> cluster =
-            (io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]>)pubSub;
-        // SSUBSCRIBE takes the channels of one slot at a time: one command per slot, on its shard's connection.
-        final java.util.Map<Integer, List<String>> bySlot = new java.util.HashMap<>();
-        for (final String channel : channels)
-        {
-            bySlot.computeIfAbsent(SlotHash.getSlot(channel), k -> new ArrayList<>()).add(channel);
-        }
-        final List<java.util.concurrent.CompletableFuture<Void>> all = new ArrayList<>();
-        for (final List<String> slot : bySlot.values())
-        {
-            final String[] some = slot.toArray(new String[0]);
-            all.add(cluster.getConnectionAsync(shard).thenCompose(node ->
-                (subscribe ? node.async().ssubscribe(some) : node.async().sunsubscribe(some)).toCompletableFuture()));
-        }
-        return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
-    }
-
-    /**
-     * @return the shard a key (or a sharded channel) lives on: its slot's primary's node id on a sharded Redis,
-     *     one name for a single Redis.
-     */
-    String shardOf(final String key)
-    {
-        if (sharded == null)
-        {
-            return SINGLE_SHARD;
-        }
-        final RedisClusterNode node = sharded.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
-        return node == null ? SINGLE_SHARD : node.getNodeId();
-    }
-
-    /** @return a name for the current slot map: it changes when slots move or a replica is promoted. */
-    String topology()
-    {
-        if (sharded == null)
-        {
-            return SINGLE_SHARD;
-        }
-        final List<String> owners = new ArrayList<>();
-        for (final RedisClusterNode node : sharded.getPartitions())
-        {
-            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
-            {
-                owners.add(node.getNodeId() + '=' + node.getSlots().hashCode());
-            }
-        }
-        java.util.Collections.sort(owners);
-        return String.join(";", owners);
-    }
-
-    /** Asks a sharded Redis for its slot map now (after a redirect or a failover). */
-    void refreshTopology()
-    {
-        if (sharded != null)
-        {
-            executor.execute(() ->
-            {
-                try
-                {
-                    sharded.refreshPartitions();
-                }
-                catch (final RuntimeException ex)
-                {
-                    redisErrors.increment();
-                }
-            });
-        }
-    }
-
-    /** @return whether a failure means the slot map moved (retry on the right shard), not that Redis is away. */
-    static boolean isTopologyError(final Throwable error)
-    {
-        final String message = String.valueOf(unwrap(error).getMessage());
-        return message.startsWith("MOVED") || message.startsWith("ASK") || message.startsWith("TRYAGAIN") ||
-            message.startsWith("CROSSSLOT") || message.startsWith("CLUSTERDOWN") ||
-            message.contains("non local key") || message.contains("different hash slots");
     }
 
     void addConnectionListener(final RedisConnectionStateListener listener)
@@ -379,7 +255,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         final java.util.Map<String, List<String>> byShard = new java.util.HashMap<>();
         for (final String user : users)
         {
-            byShard.computeIfAbsent(shardOf(StreamCodec.userTag(prefix, user)), k -> new ArrayList<>()).add(user);
+            byShard.computeIfAbsent(shards.shardOf(StreamCodec.userTag(prefix, user)), k -> new ArrayList<>()).add(user);
         }
         final List<java.util.concurrent.CompletableFuture<List<Object>>> all = new ArrayList<>();
         for (final List<String> some : byShard.values())
@@ -389,7 +265,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             {
                 streams[i] = bytes(StreamCodec.userTag(prefix, some.get(i)) + ":s");
             }
-            all.add(heads.run(new String[]{StreamCodec.userTag(prefix, some.get(0)) + ":s"}, streams)
+            all.add(heads.run(commands, new String[]{StreamCodec.userTag(prefix, some.get(0)) + ":s"}, streams)
                 .toCompletableFuture());
         }
         return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
@@ -398,7 +274,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     /** publish.lua on the shard of {@code routingKey} (every key in the arguments must live there). */
     CompletionStage<List<Object>> publish(final String routingKey, final byte[][] args)
     {
-        return publish.run(new String[]{routingKey}, args);
+        return publish.run(commands, new String[]{routingKey}, args);
     }
 
     /**
@@ -412,21 +288,15 @@ final class RedisLink implements PresenceListener, AutoCloseable
         final long repeatedSeq, final byte[] record)
     {
         final String tag = StreamCodec.userTag(prefix, userId);
-        return reepoch.run(new String[]{tag + ":s", tag + ":h"}, new byte[][]{bytes(Long.toString(epoch)),
+        return reepoch.run(commands, new String[]{tag + ":s", tag + ":h"}, new byte[][]{bytes(Long.toString(epoch)),
             bytes(Long.toString(seenSeq)), bytes(epochCandidate()), bytes(Long.toString(repeatedSeq)),
             record == null ? new byte[0] : record});
-    }
-
-    /** @return whether Redis is a sharded Redis Cluster (scripts then check their keys are served where they run). */
-    boolean isSharded()
-    {
-        return sharded != null;
     }
 
     CompletionStage<List<Object>> fetch(final String userId, final byte[][] args)
     {
         final String tag = StreamCodec.userTag(prefix, userId);
-        return fetch.run(new String[]{tag + ":s", tag + ":h"}, args);
+        return fetch.run(commands, new String[]{tag + ":s", tag + ":h"}, args);
     }
 
     /**
@@ -478,7 +348,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private void beat()
     {
         final String node = StreamCodec.nodeKey(prefix, settings.nodeId);
-        heartbeat.run(new String[]{StreamCodec.nodesKey(prefix), node, node + ":producers"},
+        heartbeat.run(commands, new String[]{StreamCodec.nodesKey(prefix), node, node + ":producers"},
             new byte[][]{bytes(prefix), bytes(settings.nodeId), bytes(Long.toString(NODE_TTL_MS)),
             bytes(Integer.toString(localProducers.getAsInt()))}).whenComplete((reply, error) ->
         {
@@ -554,69 +424,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
         }
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    }
-
-    /** One Lua script: run by digest, loaded again when Redis does not know it (a restart flushes the cache). */
-    private final class Script
-    {
-        private final String source;
-        private final String sha;
-
-        Script(final String resource)
-        {
-            try (InputStream in = RedisLink.class.getResourceAsStream("/cluster/" + resource))
-            {
-                if (in == null)
-                {
-                    throw new IllegalStateException("missing script resource=/cluster/" + resource);
-                }
-                source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                sha = HexFormat.of().formatHex(
-                    MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
-            }
-            catch (final IOException | NoSuchAlgorithmException ex)
-            {
-                throw new IllegalStateException("cannot load script resource=" + resource, ex);
-            }
-        }
-
-        /** @param keys every key the script touches: a sharded Redis routes the call by the first. */
-        CompletionStage<List<Object>> run(final String[] keys, final byte[][] args)
-        {
-            final CompletableFuture<List<Object>> result = new CompletableFuture<>();
-            final RedisFuture<List<Object>> first = commands.evalsha(sha, ScriptOutputType.MULTI, keys, args);
-            first.whenComplete((reply, error) ->
-            {
-                if (error == null)
-                {
-                    result.complete(reply);
-                }
-                else if (unwrap(error) instanceof RedisNoScriptException)
-                {
-                    final RedisFuture<List<Object>> again =
-                        commands.eval(source, ScriptOutputType.MULTI, keys, args);
-                    again.whenComplete((reply2, error2) -> complete(result, reply2, error2));
-                }
-                else
-                {
-                    complete(result, null, error);
-                }
-            });
-            return result;
-        }
-
-        private void complete(final CompletableFuture<List<Object>> result, final List<Object> reply, final Throwable error)
-        {
-            if (error != null)
-            {
-                redisErrors.increment();
-                result.completeExceptionally(unwrap(error));
-            }
-            else
-            {
-                result.complete(reply);
-            }
-        }
     }
 
     static Throwable unwrap(final Throwable error)

@@ -129,7 +129,7 @@ final class StreamFeed implements AutoCloseable
             }
         };
         cluster.addConnectionListener(connectionListener);
-        topology = cluster.topology();
+        topology = cluster.shards.topology();
         // A sharded Redis moves slots (a failover, a migration): channels then live on another shard.
         topologyWatch = cluster.executor().scheduleWithFixedDelay(this::watchTopology, RedisLink.TOPOLOGY_REFRESH_MS,
             RedisLink.TOPOLOGY_REFRESH_MS, TimeUnit.MILLISECONDS);
@@ -140,7 +140,7 @@ final class StreamFeed implements AutoCloseable
 
     private void watchTopology()
     {
-        final String now = cluster.topology();
+        final String now = cluster.shards.topology();
         if (!now.equals(topology))
         {
             topology = now;
@@ -186,9 +186,9 @@ final class StreamFeed implements AutoCloseable
             final CompletableFuture<Void> subscribed = new CompletableFuture<>();
             followed.put(userId, subscribed);
             final String channel = StreamCodec.userTag(cluster.prefix, userId);
-            final String shard = cluster.shardOf(channel);
+            final String shard = cluster.shards.shardOf(channel);
             subscribedAt.put(userId, shard);
-            cluster.ssubscribe(connection, shard, true, channel).whenComplete((ok, error) ->
+            cluster.shards.ssubscribe(connection, shard, true, channel).whenComplete((ok, error) ->
             {
                 if (error != null)
                 {
@@ -218,7 +218,7 @@ final class StreamFeed implements AutoCloseable
                 // The feed forgets the stream in order with its messages (a drop here only costs a repair later).
                 queue.offer(new Delivery(userId, null));
                 final String shard = subscribedAt.remove(userId);
-                cluster.ssubscribe(connection, shard == null ? cluster.shardOf(StreamCodec.userTag(cluster.prefix,
+                cluster.shards.ssubscribe(connection, shard == null ? cluster.shards.shardOf(StreamCodec.userTag(cluster.prefix,
                     userId)) : shard, false, StreamCodec.userTag(cluster.prefix, userId)).exceptionally(cluster::failed);
             }
         }
@@ -263,20 +263,20 @@ final class StreamFeed implements AutoCloseable
             for (final String user : users)
             {
                 final String channel = StreamCodec.userTag(cluster.prefix, user);
-                final String shard = cluster.shardOf(channel);
+                final String shard = cluster.shards.shardOf(channel);
                 final String before = subscribedAt.put(user, shard);
                 if (before != null && !before.equals(shard))
                 {
                     // The channel's slot moved (a failover keeps the old primary as a replica, which still relays
                     // the shard's messages): leave it there, or the node would read every message twice.
-                    cluster.ssubscribe(connection, before, false, channel).exceptionally(cluster::failed);
+                    cluster.shards.ssubscribe(connection, before, false, channel).exceptionally(cluster::failed);
                 }
                 byShard.computeIfAbsent(shard, s -> new ArrayList<>()).add(channel);
             }
         }
         for (final Map.Entry<String, List<String>> shard : byShard.entrySet())
         {
-            subscribed.add(cluster.ssubscribe(connection, shard.getKey(), true,
+            subscribed.add(cluster.shards.ssubscribe(connection, shard.getKey(), true,
                 shard.getValue().toArray(new String[0])));
         }
         CompletableFuture.allOf(subscribed.toArray(new CompletableFuture[0])).whenComplete((ok, error) ->

@@ -1,0 +1,87 @@
+package dev.agentwire.server.cluster;
+
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
+
+/** One Lua script: run by digest, loaded again when Redis does not know it (a restart flushes the cache). */
+final class LuaScript
+{
+    private final String source;
+    private final String sha;
+    private final LongAdder errors;
+
+    /**
+     * @param resource the script's file under {@code src/main/resources/cluster}.
+     * @param errors   counts the calls that failed.
+     */
+    LuaScript(final String resource, final LongAdder errors)
+    {
+        this.errors = errors;
+        try (InputStream in = RedisLink.class.getResourceAsStream("/cluster/" + resource))
+        {
+            if (in == null)
+            {
+                throw new IllegalStateException("missing script resource=/cluster/" + resource);
+            }
+            source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            sha = HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+        }
+        catch (final IOException | NoSuchAlgorithmException ex)
+        {
+            throw new IllegalStateException("cannot load script resource=" + resource, ex);
+        }
+    }
+
+    /** @param keys the keys the script declares: a sharded Redis routes the call by the first. */
+    CompletionStage<List<Object>> run(final RedisClusterAsyncCommands<String, byte[]> commands, final String[] keys,
+        final byte[][] args)
+    {
+        final CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        final RedisFuture<List<Object>> first = commands.evalsha(sha, ScriptOutputType.MULTI, keys, args);
+        first.whenComplete((reply, error) ->
+        {
+            if (error == null)
+            {
+                result.complete(reply);
+            }
+            else if (RedisLink.unwrap(error) instanceof RedisNoScriptException)
+            {
+                final RedisFuture<List<Object>> again =
+                    commands.eval(source, ScriptOutputType.MULTI, keys, args);
+                again.whenComplete((reply2, error2) -> complete(result, reply2, error2));
+            }
+            else
+            {
+                complete(result, null, error);
+            }
+        });
+        return result;
+    }
+
+    private void complete(final CompletableFuture<List<Object>> result, final List<Object> reply, final Throwable error)
+    {
+        if (error != null)
+        {
+            errors.increment();
+            result.completeExceptionally(RedisLink.unwrap(error));
+        }
+        else
+        {
+            result.complete(reply);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.agentwire.server.cluster;
+
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Where each key and sharded channel lives: on a single Redis, one shard; on a Redis Cluster, the primary that
+ * serves the key's slot, as the client's slot map says. The one place that routes by shard, for the sequencer's
+ * group commits, the feed's subscriptions and the head announcements.
+ */
+final class Shards
+{
+    static final String SINGLE_SHARD = "single";
+
+    private final RedisClusterClient sharded;
+    private final Executor executor;
+    private final LongAdder errors;
+
+    /**
+     * @param sharded  the Redis Cluster client, or null for a single Redis.
+     * @param executor where a slot map refresh runs (it blocks).
+     * @param errors   counts refreshes that failed.
+     */
+    Shards(final RedisClusterClient sharded, final Executor executor, final LongAdder errors)
+    {
+        this.sharded = sharded;
+        this.executor = executor;
+        this.errors = errors;
+    }
+
+    /** @return whether Redis is a sharded Redis Cluster (scripts then check their keys are served where they run). */
+    boolean isSharded()
+    {
+        return sharded != null;
+    }
+
+    /**
+     * Subscribes (or unsubscribes) channels on a shard's connection: the one connection for a single Redis, the
+     * connection to the given shard (see {@link #shardOf}) for a sharded one, where channels live on their slot's
+     * primary.
+     */
+    java.util.concurrent.CompletableFuture<Void> ssubscribe(
+        final StatefulRedisPubSubConnection<String, byte[]> pubSub, final String shard, final boolean subscribe,
+        final String... channels)
+    {
+        if (sharded == null)
+        {
+            final RedisFuture<Void> done = subscribe ? pubSub.async().ssubscribe(channels) :
+                pubSub.async().sunsubscribe(channels);
+            return done.toCompletableFuture();
+        }
+        final io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]> cluster =
+            (io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]>)pubSub;
+        // SSUBSCRIBE takes the channels of one slot at a time: one command per slot, on its shard's connection.
+        final java.util.Map<Integer, List<String>> bySlot = new java.util.HashMap<>();
+        for (final String channel : channels)
+        {
+            bySlot.computeIfAbsent(SlotHash.getSlot(channel), k -> new ArrayList<>()).add(channel);
+        }
+        final List<java.util.concurrent.CompletableFuture<Void>> all = new ArrayList<>();
+        for (final List<String> slot : bySlot.values())
+        {
+            final String[] some = slot.toArray(new String[0]);
+            all.add(cluster.getConnectionAsync(shard).thenCompose(node ->
+                (subscribe ? node.async().ssubscribe(some) : node.async().sunsubscribe(some)).toCompletableFuture()));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
+    }
+
+    /**
+     * @return the shard a key (or a sharded channel) lives on: its slot's primary's node id on a sharded Redis,
+     *     one name for a single Redis.
+     */
+    String shardOf(final String key)
+    {
+        if (sharded == null)
+        {
+            return SINGLE_SHARD;
+        }
+        final RedisClusterNode node = sharded.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
+        return node == null ? SINGLE_SHARD : node.getNodeId();
+    }
+
+    /** @return a name for the current slot map: it changes when slots move or a replica is promoted. */
+    String topology()
+    {
+        if (sharded == null)
+        {
+            return SINGLE_SHARD;
+        }
+        final List<String> owners = new ArrayList<>();
+        for (final RedisClusterNode node : sharded.getPartitions())
+        {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
+            {
+                owners.add(node.getNodeId() + '=' + node.getSlots().hashCode());
+            }
+        }
+        java.util.Collections.sort(owners);
+        return String.join(";", owners);
+    }
+
+    /** Asks a sharded Redis for its slot map now (after a redirect or a failover). */
+    void refresh()
+    {
+        if (sharded != null)
+        {
+            executor.execute(() ->
+            {
+                try
+                {
+                    sharded.refreshPartitions();
+                }
+                catch (final RuntimeException ex)
+                {
+                    errors.increment();
+                }
+            });
+        }
+    }
+
+    /** @return whether a failure means the slot map moved (retry on the right shard), not that Redis is away. */
+    static boolean isTopologyError(final Throwable error)
+    {
+        final String message = String.valueOf(RedisLink.unwrap(error).getMessage());
+        return message.startsWith("MOVED") || message.startsWith("ASK") || message.startsWith("TRYAGAIN") ||
+            message.startsWith("CROSSSLOT") || message.startsWith("CLUSTERDOWN") ||
+            message.contains("non local key") || message.contains("different hash slots");
+    }
+}
