@@ -140,10 +140,10 @@ public final class ClusterNode implements AutoCloseable
             "full; each makes the node check its followed streams (clients behind resume from Redis).",
             feed.dropped::sum);
         exporter.counter("agentwire_cluster_feed_repaired", "Events the channel skipped (a dropped subscription " +
-            "connection, a full queue) that the node published from Redis's history instead.", feed.repaired::sum);
+            "connection, a full queue) that the node published from Redis's history instead.", feed.repairs.repaired::sum);
         exporter.counter("agentwire_cluster_stream_regressions", "Streams Redis held behind what this node saw " +
             "(acknowledged events lost in a failover before replication): each moved to a new epoch, its clients told " +
-            "recovered:false.", feed.regressions::sum);
+            "recovered:false.", feed.repairs.regressions::sum);
         exporter.counter("agentwire_cluster_feed_resyncs", "Checks of every followed stream against Redis (after " +
             "the subscription connection came back, or a drop).", feed.resyncs::sum);
         exporter.gauge("agentwire_cluster_users_followed", "Users whose streams this node follows (its connected " +

@@ -66,18 +66,15 @@ final class StreamFeed implements AutoCloseable
     // The shard each followed channel was subscribed on (guarded by followed's lock).
     private final Map<String, String> subscribedAt = new java.util.HashMap<>();
     private final EventDraft draft = new EventDraft();
-    private final EventDraft repairDraft = new EventDraft();
     private final long[] number = new long[2];
-    // The feed thread's own record of each followed stream's (epoch, last seq) as the channel brought it.
-    private final Map<String, long[]> seen = new java.util.HashMap<>();
+    /** The feed thread's gap repair and regression checks, and its record of what each channel brought. */
+    final StreamRepair repairs;
     private final Thread thread;
     private final AtomicBoolean resyncScheduled = new AtomicBoolean();
     private final RedisConnectionStateListener connectionListener;
     final LongAdder eventsReceived = new LongAdder();
     final LongAdder dropped = new LongAdder();
     final LongAdder resyncs = new LongAdder();
-    final LongAdder repaired = new LongAdder();
-    final LongAdder regressions = new LongAdder();
     private volatile boolean up = true;
     private volatile String topology;
     private final java.util.concurrent.ScheduledFuture<?> topologyWatch;
@@ -87,6 +84,7 @@ final class StreamFeed implements AutoCloseable
     {
         this.cluster = cluster;
         this.engine = engine;
+        this.repairs = new StreamRepair(cluster, engine);
         connection = cluster.connectPubSub();
         connection.addListener(new RedisPubSubAdapter<>()
         {
@@ -333,7 +331,7 @@ final class StreamFeed implements AutoCloseable
     {
         if (delivery.message == null)
         {
-            seen.remove(delivery.userId);
+            repairs.forget(delivery.userId);
             return true;
         }
         final long status;
@@ -344,11 +342,11 @@ final class StreamFeed implements AutoCloseable
                 if (kind == StreamCodec.HEAD)
                 {
                     final long[] head = StreamCodec.readHead(delivery.message);
-                    if (wentBack(delivery.userId, head[0], head[1] + 1, null))
+                    if (repairs.wentBack(delivery.userId, head[0], head[1] + 1, null))
                     {
                         return true;
                     }
-                    if (!repair(delivery.userId, head[0], head[1] + 1))
+                    if (!repairs.repair(delivery.userId, head[0], head[1] + 1))
                     {
                         return false;
                     }
@@ -363,18 +361,18 @@ final class StreamFeed implements AutoCloseable
                 else if (kind == StreamCodec.EVENT)
                 {
                     final int recordAt = StreamCodec.readEventNumber(delivery.message, number);
-                    if (wentBack(delivery.userId, number[0], number[1], delivery.message))
+                    if (repairs.wentBack(delivery.userId, number[0], number[1], delivery.message))
                     {
                         return true;
                     }
-                    if (!repair(delivery.userId, number[0], number[1]))
+                    if (!repairs.repair(delivery.userId, number[0], number[1]))
                     {
                         return false;
                     }
                     StreamCodec.readEvent(delivery.userId, delivery.message, recordAt, number[0], number[1], draft);
                     eventsReceived.increment();
                     status = engine.publishSequenced(draft);
-                    seen(delivery.userId, number[0], number[1]);
+                    repairs.seen(delivery.userId, number[0], number[1]);
                 }
                 else
                 {
@@ -397,122 +395,6 @@ final class StreamFeed implements AutoCloseable
             LOG.error("channel message refused by the spine: status={}", PublishStatus.name(status));
         }
         return true;
-    }
-
-    private void seen(final String userId, final long epoch, final long seq)
-    {
-        final long[] last = seen.get(userId);
-        if (last == null)
-        {
-            seen.put(userId, new long[]{epoch, seq});
-        }
-        else if (last[0] != epoch || seq > last[1])
-        {
-            last[0] = epoch;
-            last[1] = seq;
-        }
-    }
-
-    /**
-     * Whether the stream went back: Redis's head is behind what this node saw, or the channel brings a seq this
-     * node already saw, in the same epoch, with another event than Redis's history holds at that seq (a copy of the
-     * same event is possible for a moment while a shard's primary changes, and is only dropped). Redis lost acknowledged events — a primary failed over
-     * before replicating them, or restarted from an older file — and numbering on would give new events numbers
-     * clients already hold. The stream moves to a new epoch in Redis and restarts here: its clients resume and are
-     * told {@code recovered:false}, and get what Redis kept. Runs on the feed thread, which waits for Redis here.
-     *
-     * @return true when the message is not to be applied: the stream went back (Redis's history holds the message),
-     *     or the announcement is stale.
-     */
-    private boolean wentBack(final String userId, final long epoch, final long nextSeq, final byte[] message)
-    {
-        final long[] last = seen.get(userId);
-        if (last == null || last[0] != epoch || nextSeq > last[1])
-        {
-            return false;
-        }
-        try
-        {
-            final List<Object> head = cluster.reepoch(userId, epoch, last[1], message == null ? 0 : nextSeq,
-                message == null ? null : StreamCodec.recordOf(message)).toCompletableFuture()
-                .get(cluster.settings.redisTimeoutMs, TimeUnit.MILLISECONDS);
-            if (head.size() == 2 && Long.parseLong(StreamCodec.text(head.get(0))) != epoch)
-            {
-                final long newEpoch = Long.parseLong(StreamCodec.text(head.get(0)));
-                final long lastSeq = ((Number)head.get(1)).longValue();
-                regressions.increment();
-                LOG.warn("redis lost acknowledged events of a stream (a failover before replication, or a restart " +
-                    "from an older file): user={} epoch={} seenSeq={} redisSeq={} newEpoch={}; its clients resume " +
-                    "with recovered:false (docs/CLUSTER.md, Durability)", userId, epoch, last[1], lastSeq,
-                    newEpoch);
-                seen.put(userId, new long[]{newEpoch, lastSeq});
-                engine.confirmHead(userId, newEpoch, lastSeq);
-            }
-            // Else a stale announcement, or a copy of an event already applied (the channel was followed on two
-            // shard connections for a moment): nothing to do.
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex)
-        {
-            // Redis unreachable: the stream is checked again at the next announcement or message.
-            cluster.redisErrors.increment();
-            seen.remove(userId);
-        }
-        return true;
-    }
-
-    /**
-     * Before the message numbered {@code nextSeq} of a stream: when the channel skipped some of the stream (the
-     * subscription connection dropped, or this node's queue overflowed), publishes the missed events from Redis's
-     * history first, so the spine sees the stream whole and its clients notice nothing. Runs on the feed thread,
-     * which waits for Redis here: the one thread that may. When the history no longer covers the gap, or Redis does
-     * not answer, the message goes on as it is and the slice restarts the stream (its clients resume from Redis).
-     *
-     * @return false when the engine is closed.
-     */
-    private boolean repair(final String userId, final long epoch, final long nextSeq)
-    {
-        final long[] last = seen.get(userId);
-        if (last == null || last[0] != epoch || nextSeq <= last[1] + 1)
-        {
-            return true;
-        }
-        final List<Object> reply;
-        try
-        {
-            reply = cluster.fetch(userId, StreamCodec.fetchArguments(cluster.prefix, userId, epoch, last[1],
-                engine.config(), RedisLink.epochCandidate())).toCompletableFuture()
-                .get(cluster.settings.redisTimeoutMs, TimeUnit.MILLISECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex)
-        {
-            cluster.redisErrors.increment();
-            return true;
-        }
-        if (StreamCodec.fetchedEpoch(reply) != epoch || StreamCodec.fetchedFirstSeq(reply) > last[1] + 1)
-        {
-            return true;
-        }
-        final boolean[] open = {true};
-        StreamCodec.readFetchedEvents(userId, reply, repairDraft, (event, seq) ->
-        {
-            if (open[0] && seq > last[1] && seq < nextSeq)
-            {
-                event.recipient(userId, epoch, seq);
-                open[0] = engine.publishSequenced(event) != PublishStatus.CLOSED;
-                repaired.increment();
-                last[1] = seq;
-            }
-        });
-        return open[0];
     }
 
     /** Stops reading: what this node accepted is in Redis, and the nodes that follow its users deliver it. */
