@@ -149,9 +149,9 @@ public final class ClusterNode implements AutoCloseable
         exporter.gauge("agentwire_cluster_users_followed", "Users whose streams this node follows (its connected " +
             "users).", feed::followedCount);
         exporter.counter("agentwire_cluster_commit_groups", "Group commits sent to Redis (one script call each).",
-            sequencer.groups::sum);
+            sequencer.commits.groups::sum);
         exporter.counter("agentwire_cluster_commit_events", "Events carried by group commits.",
-            sequencer.groupedEvents::sum);
+            sequencer.commits.groupedEvents::sum);
     }
 
     /**

@@ -18,13 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -52,132 +45,6 @@ import java.util.function.LongConsumer;
 final class ClusterSequencer implements Sequencer
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterSequencer.class);
-    /** How often a step is re-routed after the slot map moved before it is answered unavailable. */
-    static final int MAX_REROUTES = 40;
-    static final long REROUTE_DELAY_MS = 50;
-
-    /** Entries for one shard's publish.lua, and who waits for their answers (one per entry attempted). */
-    private final class Part
-    {
-        final String[] keys;
-        final byte[][] arguments;
-        final Consumer<Object> answer;
-        int reroutes;
-
-        Part(final int entries, final Consumer<Object> answer)
-        {
-            keys = new String[entries * StreamCodec.PUBLISH_KEYS_PER_ENTRY];
-            arguments = new byte[entries * StreamCodec.PUBLISH_ARGS_PER_ENTRY][];
-            this.answer = answer;
-        }
-
-        int entries()
-        {
-            return arguments.length / StreamCodec.PUBLISH_ARGS_PER_ENTRY;
-        }
-
-        /** Sends this part to its shard's group (the shard of its first key: all its keys live there). */
-        void send()
-        {
-            committer(cluster.shards.shardOf(keys[0])).submit(this);
-        }
-
-        /**
-         * The slot map moved before the part ran (nothing of it was written): learn the map, then send the part
-         * again, a bounded number of times. A part whose keys now live on several shards is answered at once
-         * (unavailable, nothing stored: the producer sends it again and it is planned on the new map), so that it
-         * never holds up the group it would be sent with.
-         */
-        void reroute(final Throwable error)
-        {
-            cluster.shards.refresh();
-            if (++reroutes > MAX_REROUTES || !onOneShard())
-            {
-                answer.accept(error);
-                return;
-            }
-            cluster.executor().schedule(this::send, REROUTE_DELAY_MS, TimeUnit.MILLISECONDS);
-        }
-
-        private boolean onOneShard()
-        {
-            final String shard = cluster.shards.shardOf(keys[0]);
-            for (int i = StreamCodec.PUBLISH_KEYS_PER_ENTRY; i < keys.length; i += StreamCodec.PUBLISH_KEYS_PER_ENTRY)
-            {
-                if (!cluster.shards.shardOf(keys[i]).equals(shard))
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-
-    /** One shard's group commit: one script call in Redis at a time, the parts that wait go in the next. */
-    private final class Committer
-    {
-        private final Queue<Part> waiting = new ConcurrentLinkedQueue<>();
-        private final AtomicBoolean inRedis = new AtomicBoolean();
-
-        void submit(final Part part)
-        {
-            waiting.add(part);
-            commit();
-        }
-
-        private void commit()
-        {
-            while (!waiting.isEmpty() && inRedis.compareAndSet(false, true))
-            {
-                final List<Part> group = new ArrayList<>();
-                final List<byte[][]> requests = new ArrayList<>();
-                int entries = 0;
-                Part next;
-                while ((next = waiting.peek()) != null && (group.isEmpty() || entries + next.entries() <= commitMaxEvents))
-                {
-                    waiting.poll();
-                    group.add(next);
-                    requests.add(next.arguments);
-                    entries += next.entries();
-                }
-                if (group.isEmpty())
-                {
-                    inRedis.set(false);
-                    continue;
-                }
-                groups.increment();
-                groupedEvents.add(entries);
-                cluster.publish(group.get(0).keys[0], StreamCodec.publishArguments(cluster.prefix, engine,
-                    RedisLink.epochCandidate(), cluster.shards.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
-                {
-                    try
-                    {
-                        final boolean moved = error == null && reply.size() == 1 && "moved".equals(
-                            StreamCodec.text(reply.get(0)));
-                        for (int r = 0; r < group.size(); r++)
-                        {
-                            final Part part = group.get(r);
-                            if (moved || error != null && Shards.isTopologyError(error))
-                            {
-                                part.reroute(moved ? new IllegalStateException("MOVED: a slot moved") : error);
-                            }
-                            else
-                            {
-                                part.answer.accept(error != null ? error : reply.get(r));
-                            }
-                        }
-                    }
-                    finally
-                    {
-                        inRedis.set(false);
-                        commit();
-                    }
-                }, cluster.executor());
-                return;
-            }
-        }
-    }
-
     /** One producer request on its way through the shards. Touched on the cluster's thread once submitted. */
     private final class Request
     {
@@ -259,10 +126,7 @@ final class ClusterSequencer implements Sequencer
     private final ServerMetrics metrics;
     private final AgentWireConfig engine;
     private final AgentWire validator;
-    private final int commitMaxEvents;
-    private final Map<String, Committer> committers = new ConcurrentHashMap<>();
-    final LongAdder groups = new LongAdder();
-    final LongAdder groupedEvents = new LongAdder();
+    final GroupCommit commits;
     private long lastFailureLogMs = Long.MIN_VALUE / 2;
 
     ClusterSequencer(final RedisLink cluster, final ServerMetrics metrics, final AgentWire validator)
@@ -271,7 +135,7 @@ final class ClusterSequencer implements Sequencer
         this.cluster = cluster;
         this.metrics = metrics;
         this.engine = validator.config();
-        this.commitMaxEvents = cluster.settings.commitMaxEvents;
+        this.commits = new GroupCommit(cluster, engine);
     }
 
     /** Logs a failed step at most once a second (Redis away fails every publish): the cause, never the data. */
@@ -284,11 +148,6 @@ final class ClusterSequencer implements Sequencer
             LOG.warn("publish to redis failed: node={} cause={}", cluster.settings.nodeId,
                 String.valueOf(RedisLink.unwrap(error)));
         }
-    }
-
-    private Committer committer(final String shard)
-    {
-        return committers.computeIfAbsent(shard, s -> new Committer());
     }
 
     @Override
@@ -378,9 +237,9 @@ final class ClusterSequencer implements Sequencer
      * nothing stopped it, up to and including the one that did), once their answers, and the numbers of members on
      * other shards, are in.
      */
-    private Part part(final Request request, final List<Integer> indexes, final java.util.function.IntConsumer then)
+    private GroupCommit.Part part(final Request request, final List<Integer> indexes, final java.util.function.IntConsumer then)
     {
-        final Part part = new Part(indexes.size(), answer ->
+        final GroupCommit.Part part = commits.part(indexes.size(), answer ->
         {
             if (!(answer instanceof List))
             {
@@ -480,7 +339,7 @@ final class ClusterSequencer implements Sequencer
         final boolean[] numbered = {numberedAlready};
         for (final List<String> some : byShard.values())
         {
-            final Part part = new Part(some.size(), answer ->
+            final GroupCommit.Part part = commits.part(some.size(), answer ->
             {
                 if (answer instanceof List)
                 {
