@@ -225,7 +225,7 @@ public final class LoadTool implements Callable<Integer>
         final long foreignBefore = foreign.sum();
         final long serverCpuBefore = serverCpuMicros();
         final long redisCpuBefore = redisCpuMicros();
-        final long[] readBefore = nodeEventsRead();
+        final long[] readBefore = clusterReads();
         final long clientCpuBefore = ProcStats.selfCpuNanos();
         final long startNs = System.nanoTime();
         final long events = (long)rate * stepSeconds;
@@ -290,7 +290,7 @@ public final class LoadTool implements Callable<Integer>
         {
             step.redisCpuMicrosPerEvent = (redisCpuMicros() - redisCpuBefore) / (double)events;
         }
-        final long[] readAfter = nodeEventsRead();
+        final long[] readAfter = clusterReads();
         if (readAfter.length > 0 && events > 0)
         {
             step.eventsReadPerNode = new double[readAfter.length];
@@ -331,34 +331,9 @@ public final class LoadTool implements Callable<Integer>
             .append(addressee).append(",\"p\":\"").append(filler).append("\"}}");
     }
 
-    /** @return each cluster node's events read from Redis so far; empty when the nodes are not cluster nodes. */
-    private long[] nodeEventsRead()
+    private long[] clusterReads()
     {
-        if (!target.startsWith("agentwire") || socketBases == null || socketBases.length == 0)
-        {
-            return new long[0];
-        }
-        final long[] read = new long[socketBases.length];
-        for (int i = 0; i < socketBases.length; i++)
-        {
-            try
-            {
-                final String metrics = http.send(HttpRequest.newBuilder(URI.create(socketBases[i] + "/metrics"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-                final java.util.regex.Matcher m = java.util.regex.Pattern
-                    .compile("(?m)^agentwire_cluster_events_received_total (\\S+)$").matcher(metrics);
-                if (!m.find())
-                {
-                    return new long[0];
-                }
-                read[i] = (long)Double.parseDouble(m.group(1));
-            }
-            catch (final java.io.IOException | InterruptedException ex)
-            {
-                return new long[0];
-            }
-        }
-        return read;
+        return target.startsWith("agentwire") ? ClusterReads.eventsRead(http, socketBases) : new long[0];
     }
 
     private HttpRequest publishRequest(final String events)
