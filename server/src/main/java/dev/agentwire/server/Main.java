@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -46,11 +47,6 @@ public final class Main implements Callable<Integer>
         return run(System.getenv(), args);
     }
 
-    /**
-     * @param env  the environment to read AGENTWIRE_* settings from.
-     * @param args the command line.
-     * @return the exit code: 0, or 2 for bad usage or configuration.
-     */
     /**
      * @return the command line: {@code serve} and {@code demo} get one option per {@link ServerSettings} entry, its
      *         flag, type of value, help, environment variable and default from the entry.
@@ -178,6 +174,11 @@ public final class Main implements Callable<Integer>
         return previous[b.length()];
     }
 
+    /**
+     * @param env  the environment to read AGENTWIRE_* settings from.
+     * @param args the command line.
+     * @return the exit code: 0, or 2 for bad usage or configuration.
+     */
     static int run(final Map<String, String> env, final String... args)
     {
         final CommandLine commandLine = commandLine();
@@ -258,14 +259,6 @@ public final class Main implements Callable<Integer>
         @Override
         public Integer call() throws InterruptedException
         {
-            if (demo)
-            {
-                // Development only: fresh secrets at every start (unless given), printed so the person can use them.
-                jwtSecret = given(ServerSettings.JWT_SECRET);
-                producerKey = given(ServerSettings.PRODUCER_KEY);
-                jwtSecret = jwtSecret == null ? DemoMode.randomSecret() : jwtSecret;
-                producerKey = producerKey == null ? DemoMode.randomSecret() : producerKey;
-            }
             final ServerConfig config;
             try
             {
@@ -311,21 +304,7 @@ public final class Main implements Callable<Integer>
             final AgentWireConfig.Builder engine = AgentWireConfig.builder();
             for (final Setting<?> setting : ServerSettings.SETTINGS)
             {
-                final CommandLine.Model.OptionSpec option = spec.findOption(setting.flag);
-                String text = option.getValue();
-                if (text == null && spec.defaultValueProvider() != null)
-                {
-                    // Picocli leaves the options of a help section (an argument group) that the command line did
-                    // not name without their defaults: the environment and the config file are asked here.
-                    try
-                    {
-                        text = spec.defaultValueProvider().defaultValue(option);
-                    }
-                    catch (final Exception ex)
-                    {
-                        throw new IllegalStateException("default of setting=" + setting.key, ex);
-                    }
-                }
+                final String text = textOf(setting);
                 final Object value;
                 try
                 {
@@ -347,6 +326,14 @@ public final class Main implements Callable<Integer>
             }
             if (demo)
             {
+                // Development only: fresh secrets at every start unless given (flag, environment or config file),
+                // printed by the banner so the person can use them.
+                if (jwtSecret == null)
+                {
+                    jwtSecret = Objects.requireNonNullElseGet(given(ServerSettings.JWT_SECRET), DemoMode::randomSecret);
+                    producerKey = Objects.requireNonNullElseGet(
+                        given(ServerSettings.PRODUCER_KEY), DemoMode::randomSecret);
+                }
                 builder.jwtSecret(jwtSecret).producerKey(producerKey);
             }
             try
@@ -378,8 +365,29 @@ public final class Main implements Callable<Integer>
         /** @return a setting's text as given (flag, environment or file), or null when none was. */
         private String given(final Setting<?> setting)
         {
-            final String text = spec.findOption(setting.flag).getValue();
+            final String text = textOf(setting);
             return text == null || text.isBlank() ? null : text.trim();
+        }
+
+        /** @return a setting's text from the flag, else the environment or the config file, else null. */
+        private String textOf(final Setting<?> setting)
+        {
+            final CommandLine.Model.OptionSpec option = spec.findOption(setting.flag);
+            final String text = option.getValue();
+            if (text != null || spec.defaultValueProvider() == null)
+            {
+                return text;
+            }
+            // Picocli leaves the options of a help section (an argument group) that the command line did not name
+            // without their defaults: the environment and the config file are asked here.
+            try
+            {
+                return spec.defaultValueProvider().defaultValue(option);
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("default of setting=" + setting.key, ex);
+            }
         }
     }
 

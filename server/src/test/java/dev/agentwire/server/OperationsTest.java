@@ -99,6 +99,21 @@ class OperationsTest
     }
 
     @Test
+    void shouldRunTheDemoWithTheSecretsGivenInTheEnvironment() throws Exception
+    {
+        // The demo generated fresh secrets unless they came as flags: AGENTWIRE_PRODUCER_KEY in the environment (as
+        // a script that publishes to the demo sets it) was ignored, and every publish got 401.
+        final Path file = dir.resolve("empty.properties");
+        Files.writeString(file, "");
+        final ServerConfig given = parse(Map.of("AGENTWIRE_PRODUCER_KEY", Tokens.PRODUCER_KEY,
+            "AGENTWIRE_CONFIG", file.toString()), "demo").toConfig();
+        assertEquals(Tokens.PRODUCER_KEY, given.producerKey());
+        final ServerConfig generated = parse(Map.of("AGENTWIRE_CONFIG", file.toString()), "demo").toConfig();
+        assertTrue(generated.producerKey().length() >= 32, "a generated key when none is given");
+        assertTrue(generated.jwtSecret().length() >= 32, "a generated secret when none is given");
+    }
+
+    @Test
     void shouldRefuseAnUnknownKeyInTheConfigFile() throws Exception
     {
         final Path file = dir.resolve("bad.properties");
