@@ -63,12 +63,19 @@ export interface ResumeOutcome {
 }
 
 /** The minimal WebSocket this client needs (the browser's, or Node's `ws`). */
+/**
+ * A socket's event handler, checked both ways: the browser's WebSocket and the ws package each type their events
+ * with more fields than the client reads, and a plain function type would refuse them (a `(e: ws.MessageEvent)`
+ * handler is not a `(e: { data: unknown })` one under strictFunctionTypes).
+ */
+type SocketHandler<E> = { handle(event: E): void }["handle"];
+
 export interface WebSocketLike {
   readonly readyState: number;
   binaryType: string;
-  onmessage: ((message: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason?: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onmessage: SocketHandler<{ data: unknown }> | null;
+  onclose: SocketHandler<{ code: number; reason?: string }> | null;
+  onerror: SocketHandler<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
