@@ -1,0 +1,460 @@
+// Every code block of the repository's docs runs as written: README.md, docs/*.md and clients/*/README.md. It lives
+// with the client package because the Node toolchain (tsc, ws, @ag-ui/core) is here, and it runs after the server
+// jar is built, which bin/agentwire starts.
+//
+// What a block is, is said by its fence's language, and where that is not enough by an HTML comment on the line
+// before it (`<!-- example: … -->`, invisible when rendered):
+//   bash        run by bash in a scratch directory that holds the clone's bin/, server/ and core/ and a copy of
+//               clients/js (so a block may start servers and install packages without touching the clone); it must
+//               exit 0 within 3 minutes, and what it started is stopped after it.
+//   ts          type-checked by tsc and run by Node inside clients/js (so `import … from "agentwire-client"` is this
+//               package), against a fresh `bin/agentwire demo`; it must exit 0 within a minute.
+//   java        run by the JDK's source launcher with the server jar on the class path (the engine and its
+//               dependencies); it must exit 0.
+//   xml         a Maven dependency: its coordinates are those of one of this build's modules.
+//   properties  a config file: `bin/agentwire serve --config` with it must come up ready.
+//   json        parsed; `example: ag-ui event` is checked with @ag-ui/core's EventSchemas; `example: POST <path>
+//               [after <json>]` is sent with the producer key to a fresh demo (after that event) and must be accepted.
+//   text        an illustration (wire transcripts, drawings, log lines): never run. A fence without a language fails:
+//               say which one it is.
+//   `example: skip: <reason>` leaves a block out, with its reason in the test's name (only what cannot run inside
+//   the build: the build itself). `example: demo` marks the block whose `bin/agentwire demo` line is how the demo
+//   that the other examples run against is started.
+// A block's comment lines `# -> text` / `// -> text` say what its output must contain (`..` stands for anything).
+// Addresses and paths of the machine are the test's own: each port a doc uses (8080, 8081, 6379, 7001-7003) becomes
+// a free loopback port (for ts and json blocks, 8080 is the demo's), AGENTWIRE_PORT is what 8080 became, and
+// /etc/agentwire/ is the scratch directory.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync,
+  writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { generateKeyPairSync } from "node:crypto";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EventSchemas } from "@ag-ui/core/schemas";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PACKAGE = resolve(here, "..");
+const ROOT = resolve(PACKAGE, "../..");
+const JAR = join(ROOT, "server/target/agentwire.jar");
+const DOC_PORTS = [8080, 8081, 6379, 7001, 7002, 7003];
+const PRODUCER_KEY = "docs-test-producer-key-0123456789";
+const LANGUAGES = new Set(["bash", "ts", "java", "xml", "properties", "json", "text"]);
+
+/** The docs this test holds to their word. */
+function docFiles() {
+  const files = ["README.md"];
+  for (const name of readdirSync(join(ROOT, "docs")).sort()) {
+    if (name.endsWith(".md")) {
+      files.push(`docs/${name}`);
+    }
+  }
+  for (const name of readdirSync(join(ROOT, "clients")).sort()) {
+    if (existsSync(join(ROOT, "clients", name, "README.md"))) {
+      files.push(`clients/${name}/README.md`);
+    }
+  }
+  return files;
+}
+
+/** Each fenced block of a Markdown file: its language, first line number, code and `example:` directive. */
+function blocksOf(file) {
+  const lines = readFileSync(join(ROOT, file), "utf8").split("\n");
+  const blocks = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)\s*$/.exec(lines[i]);
+    if (!open) {
+      continue;
+    }
+    let end = i + 1;
+    while (end < lines.length && !lines[end].startsWith("```")) {
+      end++;
+    }
+    let previous = i - 1;
+    while (previous >= 0 && lines[previous].trim() === "") {
+      previous--;
+    }
+    const directive = previous >= 0 ? /^<!-- example: (.*) -->$/.exec(lines[previous].trim()) : null;
+    blocks.push({ file, line: i + 1, lang: open[1], code: lines.slice(i + 1, end).join("\n") + "\n",
+      directive: directive ? directive[1].trim() : null });
+    i = end;
+  }
+  return blocks;
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = createServer();
+    probe.on("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
+/** A free port below 55535 whose +10000 (Redis Cluster's bus port) is free too. */
+async function freeClusterablePort() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort();
+    if (port < 55535 && await isFree(port + 10000)) {
+      return port;
+    }
+  }
+  throw new Error("no free port pair for a Redis Cluster node");
+}
+
+function isFree(port) {
+  return new Promise((ok) => {
+    const probe = createServer();
+    probe.once("error", () => ok(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => ok(true)));
+  });
+}
+
+async function portMap() {
+  const map = new Map();
+  for (const port of DOC_PORTS) {
+    map.set(port, await freeClusterablePort());
+  }
+  return map;
+}
+
+function withPorts(code, map) {
+  return code.replace(/\b(8080|8081|6379|7001|7002|7003)\b/g, (port) => String(map.get(Number(port))));
+}
+
+/** The output a block promises in its `# -> …` / `// -> …` lines, each as a pattern (`..`: anything). */
+function promises(code) {
+  const out = [];
+  for (const line of code.split("\n")) {
+    const m = /^\s*(?:#|\/\/) -> (.*)$/.exec(line);
+    if (m) {
+      const pattern = m[1].trim().split("..").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+      out.push({ text: m[1].trim(), pattern: new RegExp(pattern) });
+    }
+  }
+  return out;
+}
+
+function assertPromises(block, output) {
+  for (const promise of promises(block.code)) {
+    assert.match(output, promise.pattern, `${block.file}:${block.line} promised "${promise.text}"; output:\n${output}`);
+  }
+}
+
+/** Only what a shell on a fresh machine has: no AGENTWIRE_* and no npm_* variables of the build that runs this. */
+function cleanEnv(extra) {
+  const env = {};
+  for (const key of ["PATH", "HOME", "USER", "LANG", "TMPDIR", "JAVA_HOME", "CI"]) {
+    if (process.env[key] !== undefined) {
+      env[key] = process.env[key];
+    }
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs a command in its own process group; resolves with its exit code and output (or kills it at the deadline). */
+function run(command, args, { cwd, env, timeoutMs, input }) {
+  return new Promise((ok) => {
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => { output = (output + d).slice(-40_000); });
+    child.stderr.on("data", (d) => { output = (output + d).slice(-40_000); });
+    const timer = setTimeout(() => {
+      output += `\n[docs test: killed after ${timeoutMs} ms]`;
+      killGroup(child.pid, "SIGKILL");
+    }, timeoutMs);
+    // On exit, not on close: what a block leaves running in the background (a server started with &) keeps the
+    // output pipes open until it is stopped; its output so far is read a moment later.
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      setTimeout(() => ok({ code: code ?? signal, output, pid: child.pid }), 200);
+    });
+    child.stdin.end(input ?? "");
+  });
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** Stops what a block left running: its process group, then whatever still works in its scratch directory. */
+async function stopLeftovers(pid, scratch) {
+  killGroup(pid, "SIGTERM");
+  await new Promise((r) => setTimeout(r, 300));
+  killGroup(pid, "SIGKILL");
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) {
+      continue;
+    }
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cwd.startsWith(scratch) || cmdline.includes(scratch)) {
+        process.kill(Number(entry), "SIGKILL");
+      }
+    } catch {
+      // not ours, or gone
+    }
+  }
+}
+
+/** A scratch directory that looks like the clone to a block (bin/agentwire finds the jar through it). */
+function scratchClone() {
+  const scratch = mkdtempSync(join(tmpdir(), "agentwire-docs-"));
+  for (const name of ["bin", "server", "core", "pom.xml"]) {
+    symlinkSync(join(ROOT, name), join(scratch, name));
+  }
+  const copy = join(scratch, "clients/js");
+  mkdirSync(copy, { recursive: true });
+  for (const name of ["package.json", "package-lock.json", "tsconfig.json", "README.md", "src"]) {
+    cpSync(join(PACKAGE, name), join(copy, name), { recursive: true });
+  }
+  mkdirSync(join(scratch, "etc/agentwire"), { recursive: true });
+  return scratch;
+}
+
+async function waitReady(port, child, log, deadlineMs = 60_000) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`exited ${child.exitCode} before it was ready:\n${log()}`);
+    }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) {
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not ready in ${deadlineMs} ms:\n${log()}`);
+}
+
+/** Starts a server the way a block says (bin/agentwire with its arguments) and waits until it is ready. */
+async function startServer(args, port, env, cwd) {
+  const child = spawn(join(cwd, "bin/agentwire"), args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => { log = (log + d).slice(-20_000); });
+  child.stderr.on("data", (d) => { log = (log + d).slice(-20_000); });
+  await waitReady(port, child, () => log);
+  return {
+    port,
+    log: () => log,
+    stop: () => new Promise((ok) => {
+      if (child.exitCode !== null) {
+        ok();
+        return;
+      }
+      child.once("exit", ok);
+      killGroup(child.pid, "SIGTERM");
+      setTimeout(() => killGroup(child.pid, "SIGKILL"), 10_000).unref();
+    }),
+  };
+}
+
+const ALL = docFiles().flatMap(blocksOf);
+const demoBlock = ALL.find((b) => b.directive === "demo");
+
+/** The README's own demo command, on a free port, with a known producer key (the demo prints the one it uses). */
+async function startDemo() {
+  assert.ok(demoBlock, "README.md has no `<!-- example: demo -->` block");
+  const line = demoBlock.code.split("\n").find((l) => l.startsWith("bin/agentwire demo"));
+  assert.ok(line, `${demoBlock.file}:${demoBlock.line} has no bin/agentwire demo line`);
+  const port = await freePort();
+  const args = [...line.split(/\s+/).slice(1), "--port", String(port)];
+  const server = await startServer(args, port, cleanEnv({ AGENTWIRE_PRODUCER_KEY: PRODUCER_KEY }), ROOT);
+  assert.match(server.log(), /Open the live page/, "the demo's banner");
+  return server;
+}
+
+async function runBash(block) {
+  const scratch = scratchClone();
+  const ports = await portMap();
+  const code = withPorts(block.code, ports).replaceAll("/etc/agentwire/", `${scratch}/etc/agentwire/`);
+  const result = await run("bash", ["-euo", "pipefail", "-c", code],
+    { cwd: scratch, env: cleanEnv({ AGENTWIRE_PORT: String(ports.get(8080)) }), timeoutMs: 180_000 });
+  try {
+    assert.equal(result.code, 0, `${block.file}:${block.line} exited ${result.code}:\n${result.output}`);
+    assertPromises(block, result.output);
+  } finally {
+    await stopLeftovers(result.pid, scratch);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function runTs(block) {
+  const dir = join(PACKAGE, "target/docs-examples");
+  mkdirSync(dir, { recursive: true });
+  const name = `${block.file.replace(/[^A-Za-z0-9]+/g, "-")}-${block.line}`;
+  const demo = await startDemo();
+  try {
+    writeFileSync(join(dir, `${name}.ts`), block.code.replaceAll("127.0.0.1:8080", `127.0.0.1:${demo.port}`));
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022"],
+        types: ["node"], strict: true, skipLibCheck: true, outDir: "." },
+      files: [`${name}.ts`],
+    }));
+    const tsc = spawnSync(join(PACKAGE, "node_modules/.bin/tsc"), ["-p", join(dir, "tsconfig.json")],
+      { encoding: "utf8", timeout: 60_000 });
+    assert.equal(tsc.status, 0, `${block.file}:${block.line} does not type-check:\n${tsc.stdout}${tsc.stderr}`);
+    const result = await run(process.execPath, [join(dir, `${name}.js`)],
+      { cwd: dir, env: cleanEnv({}), timeoutMs: 60_000 });
+    assert.equal(result.code, 0, `${block.file}:${block.line} exited ${result.code}:\n${result.output}`);
+    assertPromises(block, result.output);
+  } finally {
+    await demo.stop();
+  }
+}
+
+async function runJava(block) {
+  const scratch = mkdtempSync(join(tmpdir(), "agentwire-docs-java-"));
+  try {
+    const main = /public\s+(?:final\s+)?class\s+(\w+)/.exec(block.code);
+    assert.ok(main, `${block.file}:${block.line}: a Java example is a whole program (a public class with main)`);
+    writeFileSync(join(scratch, `${main[1]}.java`), block.code);
+    const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin/java") : "java";
+    const result = await run(java, ["--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", JAR,
+      `${main[1]}.java`], { cwd: scratch, env: cleanEnv({}), timeoutMs: 60_000 });
+    assert.equal(result.code, 0, `${block.file}:${block.line} exited ${result.code}:\n${result.output}`);
+    assertPromises(block, result.output);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function runXml(block) {
+  const coordinates = (xml) => ["groupId", "artifactId", "version"]
+    .map((tag) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1]);
+  const wanted = coordinates(block.code).join(":");
+  const modules = ["core", "server", "benchmarks"].map((module) => {
+    const pom = readFileSync(join(ROOT, module, "pom.xml"), "utf8");
+    const parent = coordinates(/<parent>[\s\S]*?<\/parent>/.exec(pom)?.[0] ?? "");
+    const own = coordinates(pom.replace(/<parent>[\s\S]*?<\/parent>/, "").replace(/<dependencies>[\s\S]*/, ""));
+    return [own[0] ?? parent[0], own[1], own[2] ?? parent[2]].join(":");
+  });
+  assert.ok(modules.includes(wanted), `${block.file}:${block.line} names ${wanted}; the build's modules: ${modules}`);
+}
+
+async function runProperties(block) {
+  const scratch = scratchClone();
+  let server = null;
+  try {
+    const ports = await portMap();
+    const text = withPorts(block.code, ports).replaceAll("/etc/agentwire/", `${scratch}/etc/agentwire/`)
+      .replace(/^(AGENTWIRE_HOST)=.*$/m, "$1=127.0.0.1");
+    // A JWKS file where the example points, as an identity provider publishes one.
+    const jwk = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "jwk" });
+    writeFileSync(join(scratch, "etc/agentwire/jwks.json"), JSON.stringify({ keys: [{ ...jwk, kid: "docs", use: "sig",
+      alg: "RS256" }] }));
+    const file = join(scratch, "etc/agentwire/agentwire.properties");
+    writeFileSync(file, text);
+    const port = Number(/^AGENTWIRE_PORT=(\d+)$/m.exec(text)?.[1] ?? ports.get(8080));
+    server = await startServer(["serve", "--config", file], port,
+      cleanEnv({ AGENTWIRE_PRODUCER_KEY: PRODUCER_KEY }), scratch);
+  } finally {
+    await server?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function runJson(block) {
+  const body = JSON.parse(block.code);
+  const directive = block.directive ?? "";
+  if (directive === "ag-ui event") {
+    EventSchemas.parse(body);
+    return;
+  }
+  const post = /^POST (\S+)(?: after (.*))?$/.exec(directive);
+  if (!post) {
+    assert.equal(directive, "", `${block.file}:${block.line}: unknown example directive "${directive}"`);
+    return;
+  }
+  const demo = await startDemo();
+  try {
+    const send = async (payload) => {
+      const response = await fetch(`http://127.0.0.1:${demo.port}${post[1]}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${PRODUCER_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify(payload),
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    if (post[2]) {
+      const before = await send(JSON.parse(post[2]));
+      assert.equal(before.status, 202, `the event before ${block.file}:${block.line}: ${before.text}`);
+    }
+    const answer = await send(body);
+    assert.equal(answer.status, 202, `${block.file}:${block.line} was answered ${answer.status}: ${answer.text}`);
+  } finally {
+    await demo.stop();
+  }
+}
+
+test("the docs have code blocks, each with a language this test knows", () => {
+  assert.ok(ALL.length > 10, `found ${ALL.length} blocks`);
+  for (const block of ALL) {
+    assert.ok(LANGUAGES.has(block.lang),
+      `${block.file}:${block.line}: fence language "${block.lang}" (use one of ${[...LANGUAGES].join(", ")})`);
+  }
+});
+
+test("every AGENTWIRE_* variable the docs name is a setting, or read where they say", () => {
+  const help = spawnSync(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin/java") : "java",
+    ["-jar", JAR, "serve", "--help"], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(help.status, 0, help.stderr);
+  const settings = new Set([...help.stdout.matchAll(/--([a-z][a-z-]+)/g)]
+    .map((m) => `AGENTWIRE_${m[1].replaceAll("-", "_").toUpperCase()}`));
+  // Not settings of the server, each read by one file.
+  const readBy = { AGENTWIRE_JAVA_OPTS: "bin/agentwire", AGENTWIRE_LOG_LEVEL: "server/src/main/resources/logback.xml",
+    AGENTWIRE_JAR: "clients/js/test/harness.mjs" };
+  for (const [name, file] of Object.entries(readBy)) {
+    assert.ok(readFileSync(join(ROOT, file), "utf8").includes(name), `${file} reads ${name}`);
+  }
+  for (const file of docFiles()) {
+    for (const [name] of readFileSync(join(ROOT, file), "utf8").matchAll(/AGENTWIRE_[A-Z0-9_]+/g)) {
+      assert.ok(settings.has(name) || name in readBy, `${file} names ${name}: no such setting`);
+    }
+  }
+});
+
+for (const block of ALL) {
+  const where = `${block.file}:${block.line} (${block.lang})`;
+  const skip = /^skip: (.+)$/.exec(block.directive ?? "");
+  if (skip) {
+    test(`${where} is not run: ${skip[1]}`, { skip: skip[1] }, () => {});
+    continue;
+  }
+  if (block.lang === "text") {
+    continue;
+  }
+  if (block.directive === "demo") {
+    // Its other command (mvn verify) is the build that runs this test.
+    test(`${where} starts the demo: its page and banner`, { timeout: 120_000 }, async () => {
+      const demo = await startDemo();
+      try {
+        const page = await fetch(`http://127.0.0.1:${demo.port}/`);
+        assert.equal(page.status, 200);
+        assert.match(demo.log(), /Publish to alice: +curl/);
+      } finally {
+        await demo.stop();
+      }
+    });
+    continue;
+  }
+  const runner = { bash: runBash, ts: runTs, java: runJava, xml: runXml, properties: runProperties, json: runJson }
+    [block.lang];
+  if (runner) {
+    test(`${where} runs as written`, { timeout: 240_000 }, () => runner(block));
+  }
+}
