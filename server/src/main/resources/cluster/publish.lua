@@ -11,6 +11,11 @@
 --      whose stream is on this shard (on a single Redis: all of them). The members on other shards are answered
 --      back, and the request stops there: the node numbers them on their shards ('m' entries) and goes on.
 --   m  a room's or broadcast's event for one member of another shard: numbered for the member
+--   g  a guard of a native AG-UI run's shared state (RunStateGuard): the version the node checked the request
+--      against, and the state the request leaves (or none: only verify). A request's guards come first and are
+--      checked together: if any run is not at its version, nothing of the request is written and each guard is
+--      answered {'stale', version, state}; else the new states are written (version + 1) and each guard is
+--      answered 'guarded' (or 'current' when only verifying), and the events follow.
 -- A member keeps its own mark of a room's or broadcast's event id ({u:<member>}:rid:…), so an event retried after
 -- a timeout is numbered for the members that missed it and never twice for any.
 -- Numbering: the user's next seq (a new stream gets the given epoch), the event's record in its history (trimmed
@@ -21,8 +26,9 @@
 --       maxToolCallsPerRun, probe (1: check every key is served here first), requestCount, then per request:
 --       entryCount, then 11 per entry: 5 keys — for u and m: stream hash <P>{u:<user>}:s, history <P>{u:<user>}:h,
 --       dedup key (the member's own mark for m), run state, run tool calls; for r and b: the owner's dedup key,
---       run state, run tool calls, the members' set, and the member mark's suffix (rid:…); a key an entry has no
---       use for is given as its first — then kind (u|r|b|m), verb, hasId (1|0), toolCallId, success (1|0), record
+--       run state, run tool calls, the members' set, and the member mark's suffix (rid:…); for g: the run's state
+--       hash; a key an entry has no use for is given as its first — then kind (u|r|b|m|g), verb, hasId (1|0),
+--       toolCallId (g: the version checked), success (1|0; g: 1 when a new state follows), record (g: the state)
 -- Returns per request a list with one answer per entry attempted: u and m: {user-stream-key, epoch, seq} when
 -- numbered, else the status's name (duplicate, or the refusal that stopped the request); r and b: {'shared',
 -- seen (1|0), {user-stream-key, epoch, seq, ...}, {member on another shard, ...}} or a refusal's name. Or {'moved'}
@@ -191,14 +197,43 @@ local function shared(kind, kb, verb, hasId, call, success, record)
   return { 'shared', seen, numbered, elsewhere }
 end
 
+-- A request's leading guards, all checked before any is written: how many there are, and whether the request
+-- stops here (a run changed since the node checked it).
+local function guards(at, count, answers)
+  local n = 0
+  while n < count and ARGV[at + n * 11 + 5] == 'g' do n = n + 1 end
+  if n == 0 then return 0, false end
+  local stale = false
+  local found = {}
+  for i = 0, n - 1 do
+    local kb = at + i * 11
+    local head = redis.call('HMGET', ARGV[kb], 'v', 'd')
+    found[i] = head
+    if (head[1] or '0') ~= ARGV[kb + 8] then stale = true end
+  end
+  for i = 0, n - 1 do
+    local kb = at + i * 11
+    if stale then
+      answers[#answers + 1] = { 'stale', found[i][1] or '0', found[i][2] or '' }
+    elseif ARGV[kb + 9] == '1' then
+      redis.call('HSET', ARGV[kb], 'v', tonumber(ARGV[kb + 8]) + 1, 'd', ARGV[kb + 10])
+      redis.call('PEXPIRE', ARGV[kb], runRetentionMs)
+      answers[#answers + 1] = 'guarded'
+    else
+      answers[#answers + 1] = 'current'
+    end
+  end
+  return n, stale
+end
+
 local results = {}
 local at = HEADER
 for r = 1, requestCount do
   local count = tonumber(ARGV[at])
   at = at + 1
   local answers = {}
-  local stopped = false
-  for i = 0, count - 1 do
+  local first, stopped = guards(at, count, answers)
+  for i = first, count - 1 do
     local kb = at + i * 11
     local base = kb + 5
     if not stopped then

@@ -141,6 +141,25 @@ class RedisClusterTest
             assertEquals(expected + 1 + i, rest.get(i).get("seq").asLong());
             assertEquals("late", rest.get(i).get("run_id").asText());
         }
+
+        // A native AG-UI run of a user on each shard: started through one node, continued and finished through the
+        // other, and not started twice (its state is kept on its user's shard, docs/CLUSTER.md).
+        final Set<Integer> runShards = new HashSet<>();
+        for (int u = 0; u < users; u++)
+        {
+            if (!runShards.add(shardOf("user-" + u)))
+            {
+                continue;
+            }
+            final String user = "{\"user\":\"user-" + u + "\",";
+            final String started = user + "\"events\":[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"ag\"}]}";
+            assertEquals(202, a.post("/v1/ag-ui/events", started, Tokens.PRODUCER_KEY).statusCode());
+            assertEquals(422, b.post("/v1/ag-ui/events", started, Tokens.PRODUCER_KEY).statusCode());
+            final HttpResponse<String> finished = b.post("/v1/ag-ui/events", user + "\"runId\":\"ag\",\"events\":[" +
+                "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"ag\"}]}", Tokens.PRODUCER_KEY);
+            assertEquals(202, finished.statusCode(), finished.body());
+        }
+        assertEquals(3, runShards.size());
     }
 
     @Test

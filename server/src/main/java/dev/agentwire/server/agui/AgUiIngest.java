@@ -6,11 +6,14 @@ import dev.agentwire.core.EventDraft;
 import dev.agentwire.server.http.Json;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
+import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.RunStateGuard;
 import dev.agentwire.server.sequencing.Sequencer;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * Native AG-UI in ({@code POST /v1/ag-ui/events}, docs/AG-UI.md): a body {@code {"user"|"room": …, "runId"?: …,
@@ -55,6 +58,55 @@ public final class AgUiIngest
         }
     }
 
+    /** A body read and shaped, not yet checked against the run rules. */
+    public static final class Parsed
+    {
+        final String user;
+        final String room;
+        final String owner;
+        final JsonNode events;
+        final String openRunId;
+        final String batchKey;
+        final byte[][] payloads;
+
+        Parsed(final String user, final String room, final JsonNode events, final String openRunId,
+            final String batchKey, final byte[][] payloads)
+        {
+            this.user = user;
+            this.room = room;
+            this.owner = user != null ? "u:" + user : "r:" + room;
+            this.events = events;
+            this.openRunId = openRunId;
+            this.batchKey = batchKey;
+            this.payloads = payloads;
+        }
+
+        /** @return how many events the batch carries. */
+        public int size()
+        {
+            return payloads.length;
+        }
+    }
+
+    /** How a submitted batch ended; told once, on any thread. */
+    public interface Answer
+    {
+        /** A rule refused the batch (422): nothing of it was stored. */
+        void refused(AgUiRules.Violation violation);
+
+        /** The producers' rate refused the batch (429): nothing of it was stored. */
+        void rateLimited();
+
+        /** The sequencer's answer (all, some or none of the events accepted). */
+        void published(BatchResult result);
+    }
+
+    /**
+     * Times a batch is checked again after the cluster found its runs changed by another node in the meantime
+     * (each time against the state it was answered with), before it is answered {@code run_state_changed}.
+     */
+    static final int MAX_ATTEMPTS = 8;
+
     private final AgUiRules rules;
     private final int maxMessageBytes;
 
@@ -88,16 +140,7 @@ public final class AgUiIngest
      */
     public Batch parse(final byte[] body, final int length) throws Invalid, AgUiRules.Violation
     {
-        final JsonNode root;
-        try
-        {
-            root = Json.readExact(body, 0, length, Json.Numbers.EVERYWHERE);
-        }
-        catch (final IOException ex)
-        {
-            throw new Invalid("body is not JSON: " + ex.getMessage());
-        }
-        return parse(root);
+        return plan(read(body, length));
     }
 
     /**
@@ -107,6 +150,31 @@ public final class AgUiIngest
      * @throws AgUiRules.Violation  an event breaks a run rule (422); nothing was applied.
      */
     public Batch parse(final JsonNode root) throws Invalid, AgUiRules.Violation
+    {
+        return plan(read(root));
+    }
+
+    /**
+     * @return the body read and shaped, to {@link #submit}.
+     * @throws Invalid the body is not the documented shape (400).
+     */
+    public Parsed read(final byte[] body, final int length) throws Invalid
+    {
+        try
+        {
+            return read(Json.readExact(body, 0, length, Json.Numbers.EVERYWHERE));
+        }
+        catch (final IOException ex)
+        {
+            throw new Invalid("body is not JSON: " + ex.getMessage());
+        }
+    }
+
+    /**
+     * @return a body already parsed (a producer-socket frame's {@code ag_ui} member) shaped, to {@link #submit}.
+     * @throws Invalid the body is not the documented shape (400).
+     */
+    public Parsed read(final JsonNode root) throws Invalid
     {
         if (root == null || !root.isObject())
         {
@@ -154,31 +222,122 @@ public final class AgUiIngest
                 throw new Invalid("events[" + i + "] is over " + maxMessageBytes + " bytes");
             }
         }
-        final AgUiPlan plan = rules.check(user != null ? "u:" + user : "r:" + room, events, openRunId, batchKey,
+        return new Parsed(user, room, events, openRunId, batchKey, payloads);
+    }
+
+    /** Checks a batch against the run rules and applies it to the run state; its drafts to publish. */
+    private Batch plan(final Parsed parsed) throws AgUiRules.Violation
+    {
+        final AgUiPlan plan = rules.check(parsed.owner, parsed.events, parsed.openRunId, parsed.batchKey,
             System.currentTimeMillis());
-        final List<EventDraft> drafts = new ArrayList<>(events.size());
-        for (int i = 0; i < events.size(); i++)
+        final List<EventDraft> drafts = new ArrayList<>(parsed.size());
+        for (int i = 0; i < parsed.size(); i++)
         {
             final EventDraft draft = new EventDraft();
-            if (user != null)
+            if (parsed.user != null)
             {
-                draft.toUser(user);
+                draft.toUser(parsed.user);
             }
             else
             {
-                draft.toRoom(room);
+                draft.toRoom(parsed.room);
             }
-            draft.type(AgUiVocabulary.streamType(events.get(i).get("type").asText()))
+            draft.type(AgUiVocabulary.streamType(parsed.events.get(i).get("type").asText()))
                 .runId(plan.runIds[i])
                 .threadId(plan.threadIds[i])
-                .payload(payloads[i], 0, payloads[i].length);
-            if (batchKey != null)
+                .payload(parsed.payloads[i], 0, parsed.payloads[i].length);
+            if (parsed.batchKey != null)
             {
-                draft.eventId(batchKey + '/' + i);
+                draft.eventId(parsed.batchKey + '/' + i);
             }
             drafts.add(draft);
         }
         return new Batch(drafts, plan);
+    }
+
+    /**
+     * Checks a batch against the run rules and publishes it, answering once. Where the sequencer shares run state
+     * (a cluster), the rules hold across nodes: the batch is published with its {@link RunStateGuard}, and when
+     * another node changed one of its runs meanwhile it is checked again against the state the cluster answered
+     * with (up to {@link #MAX_ATTEMPTS} times); a refusal by a rule is verified against the shared state before it
+     * is answered. One node: checked and published at once.
+     *
+     * @param admit told the batch's size once it passed the rules; false refuses it (the producers' rate).
+     */
+    public void submit(final Parsed parsed, final Sequencer sequencer, final IntPredicate admit, final Answer answer)
+    {
+        attempt(parsed, sequencer, admit, answer, 1, false);
+    }
+
+    private void attempt(final Parsed parsed, final Sequencer sequencer, final IntPredicate admit, final Answer answer,
+        final int attempt, final boolean admitted)
+    {
+        final Batch batch;
+        try
+        {
+            batch = plan(parsed);
+        }
+        catch (final AgUiRules.Violation violation)
+        {
+            if (!sequencer.sharesRunState())
+            {
+                answer.refused(violation);
+                return;
+            }
+            final RunStateGuard verify = rules.verifyGuard(parsed.owner, parsed.events, parsed.openRunId);
+            sequencer.publish(List.of(), verify, result ->
+            {
+                if (result.refusal == Refusals.RUN_STATE_CHANGED && attempt < MAX_ATTEMPTS)
+                {
+                    rules.refresh(verify);
+                    attempt(parsed, sequencer, admit, answer, attempt + 1, admitted);
+                }
+                else if (result.allAccepted() || result.refusal == Refusals.RUN_STATE_CHANGED)
+                {
+                    answer.refused(violation);
+                }
+                else
+                {
+                    answer.published(result); // Redis away: the refusal could not be verified
+                }
+            });
+            return;
+        }
+        if (!admitted && !admit.test(parsed.size()))
+        {
+            rules.revert(batch.plan);
+            answer.rateLimited();
+            return;
+        }
+        if (!sequencer.sharesRunState())
+        {
+            sequencer.publish(batch.drafts, result ->
+            {
+                settle(batch, result);
+                answer.published(result);
+            });
+            return;
+        }
+        final RunStateGuard guard = rules.guard(batch.plan);
+        sequencer.publish(batch.drafts, guard, result ->
+        {
+            if (result.refusal == Refusals.RUN_STATE_CHANGED)
+            {
+                rules.revert(batch.plan);
+                rules.refresh(guard);
+                if (attempt < MAX_ATTEMPTS)
+                {
+                    attempt(parsed, sequencer, admit, answer, attempt + 1, true);
+                    return;
+                }
+            }
+            else if (!result.allAccepted())
+            {
+                // Unknown what the cluster stored of it: its runs are checked against the shared state next time.
+                rules.forget(batch.plan);
+            }
+            answer.published(result);
+        });
     }
 
     private static final byte[] FRAME_KEY = "\"ag_ui\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -199,12 +358,6 @@ public final class AgUiIngest
             return true;
         }
         return false;
-    }
-
-    /** The batch was not accepted at all (rate-limited before publishing): its run state is taken back. */
-    public void revert(final Batch batch)
-    {
-        rules.revert(batch.plan);
     }
 
     /**

@@ -12,6 +12,8 @@ final class AgUiPlan
     final String[] threadIds;
     final Map<String, AgUiRun> after = new HashMap<>();
     final Map<String, AgUiRun> before = new HashMap<>();
+    /** Each run's version the check started from (its shared state's, in a cluster). */
+    final Map<String, Long> checkedVersions = new HashMap<>();
     /** Leading events a keyed retry repeats: accepted before, answered {@code duplicate} by the engine. */
     int repeated;
     // What check was given, for keepPrefix.

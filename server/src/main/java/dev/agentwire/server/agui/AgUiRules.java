@@ -1,6 +1,7 @@
 package dev.agentwire.server.agui;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.server.sequencing.RunStateGuard;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -210,6 +211,8 @@ public final class AgUiRules
                 run.endedAtMs = nowMs;
                 ended.add(new Ended(entry.getKey(), run));
             }
+            plan.checkedVersions.put(entry.getKey(), run.version);
+            run.version++;
             if (batchKey != null)
             {
                 run.lastBatchKey = batchKey;
@@ -358,6 +361,103 @@ public final class AgUiRules
     synchronized int size()
     {
         return runs.size();
+    }
+
+    /**
+     * @return the guard of a checked batch: each run it touched, the version it was checked at and the state it
+     *         leaves (a cluster stores the batch only if those versions are still current).
+     */
+    synchronized RunStateGuard guard(final AgUiPlan plan)
+    {
+        final RunStateGuard guard = new RunStateGuard(plan.owner);
+        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
+        {
+            guard.add(runIdOf(plan.owner, entry.getKey()), plan.checkedVersions.get(entry.getKey()),
+                entry.getValue().toBytes());
+        }
+        return guard;
+    }
+
+    /**
+     * @return a guard that only verifies the versions this node holds of the runs a batch names (its open run and
+     *         the runs it starts): a refusal by a rule stands only if it was made against the current state.
+     */
+    synchronized RunStateGuard verifyGuard(final String owner, final JsonNode events, final String openRunId)
+    {
+        final java.util.Set<String> named = new java.util.LinkedHashSet<>();
+        if (openRunId != null)
+        {
+            named.add(openRunId);
+        }
+        for (final JsonNode event : events)
+        {
+            final JsonNode runId = event.path("runId");
+            if ("RUN_STARTED".equals(event.path("type").asText()) && runId.isTextual() && !runId.asText().isEmpty() &&
+                runId.asText().length() <= MAX_ID_LENGTH)
+            {
+                named.add(runId.asText());
+            }
+        }
+        final RunStateGuard guard = new RunStateGuard(owner);
+        for (final String runId : named)
+        {
+            final AgUiRun known = runs.get(key(owner, runId));
+            guard.add(runId, known == null ? 0 : known.version, null);
+        }
+        return guard;
+    }
+
+    /**
+     * Takes the runs' current shared state a guard was answered with (another node changed them): this node's
+     * copy becomes that state, or is dropped where none is kept.
+     *
+     * @throws IllegalArgumentException a state that is not one {@link AgUiRun#toBytes()} made.
+     */
+    synchronized void refresh(final RunStateGuard guard)
+    {
+        for (int i = 0; i < guard.size(); i++)
+        {
+            if (guard.currentVersion(i) < 0)
+            {
+                continue;
+            }
+            final String key = key(guard.owner, guard.runId(i));
+            final byte[] state = guard.currentState(i);
+            if (state == null)
+            {
+                runs.remove(key);
+                continue;
+            }
+            final AgUiRun run = AgUiRun.fromBytes(state, guard.currentVersion(i));
+            runs.remove(key);
+            runs.put(key, run);
+            if (run.ended)
+            {
+                ended.add(new Ended(key, run));
+            }
+        }
+        while (runs.size() > maxRuns)
+        {
+            runs.remove(runs.keySet().iterator().next());
+            forgotten++;
+        }
+    }
+
+    /**
+     * Drops this node's copy of the runs a batch touched: the cluster's answer left unknown what it stored (the
+     * next batch of those runs is checked against the shared state, which a refusal verifies).
+     */
+    synchronized void forget(final AgUiPlan plan)
+    {
+        for (final String key : plan.after.keySet())
+        {
+            runs.remove(key);
+        }
+    }
+
+    private static String runIdOf(final String owner, final String key)
+    {
+        return key.substring(owner.length() + 1);
     }
 
     /**

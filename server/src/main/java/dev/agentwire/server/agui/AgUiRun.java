@@ -1,14 +1,25 @@
 package dev.agentwire.server.agui;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.server.http.Json;
+
+import java.io.IOException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-/** One run's open parts. */
+/**
+ * One run's open parts. In a cluster the state is shared through Redis as {@link #toBytes()} under a version that
+ * each change raises (docs/CLUSTER.md).
+ */
 final class AgUiRun
 {
     final String threadId;
+    /** The version of the shared state this copy is (0: never shared); a checked batch leaves version + 1. */
+    long version;
     boolean ended;
     long endedAtMs;
     /** The batch key of the last keyed batch applied to this run, and how many of its events were accepted. */
@@ -30,6 +41,7 @@ final class AgUiRun
     AgUiRun copy()
     {
         final AgUiRun copy = new AgUiRun(threadId);
+        copy.version = version;
         copy.ended = ended;
         copy.endedAtMs = endedAtMs;
         copy.lastBatchKey = lastBatchKey;
@@ -40,6 +52,79 @@ final class AgUiRun
             copy.open.get(kind.getKey()).addAll(kind.getValue());
         }
         return copy;
+    }
+
+    /** @return the state as shared between nodes (JSON: thread, end, last batch key, open parts by kind). */
+    byte[] toBytes()
+    {
+        final ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("thread", threadId);
+        root.put("ended", ended);
+        root.put("endedAtMs", endedAtMs);
+        if (lastBatchKey != null)
+        {
+            root.put("batchKey", lastBatchKey);
+            root.put("batchAccepted", lastBatchAccepted);
+            root.put("batchAtMs", lastBatchAtMs);
+        }
+        final ObjectNode parts = root.putObject("open");
+        for (final Map.Entry<String, Set<String>> kind : open.entrySet())
+        {
+            if (!kind.getValue().isEmpty())
+            {
+                final ArrayNode ids = parts.putArray(kind.getKey());
+                kind.getValue().forEach(ids::add);
+            }
+        }
+        try
+        {
+            return Json.MAPPER.writeValueAsBytes(root);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("a run's state cannot be encoded", ex);
+        }
+    }
+
+    /**
+     * @param version the version the state was stored as.
+     * @return the run {@link #toBytes()} made.
+     * @throws IllegalArgumentException the bytes are not such a state.
+     */
+    static AgUiRun fromBytes(final byte[] bytes, final long version)
+    {
+        final JsonNode root;
+        try
+        {
+            root = Json.MAPPER.readTree(bytes);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("shared run state is not JSON: " + ex.getMessage());
+        }
+        if (root == null || !root.path("thread").isTextual())
+        {
+            throw new IllegalArgumentException("shared run state has no thread");
+        }
+        final AgUiRun run = new AgUiRun(root.get("thread").asText());
+        run.version = version;
+        run.ended = root.path("ended").asBoolean();
+        run.endedAtMs = root.path("endedAtMs").asLong();
+        if (root.path("batchKey").isTextual())
+        {
+            run.lastBatchKey = root.get("batchKey").asText();
+            run.lastBatchAccepted = root.path("batchAccepted").asInt();
+            run.lastBatchAtMs = root.path("batchAtMs").asLong();
+        }
+        final JsonNode parts = root.path("open");
+        for (final Map.Entry<String, Set<String>> kind : run.open.entrySet())
+        {
+            for (final JsonNode id : parts.path(kind.getKey()))
+            {
+                kind.getValue().add(id.asText());
+            }
+        }
+        return run;
     }
 
     int openParts()

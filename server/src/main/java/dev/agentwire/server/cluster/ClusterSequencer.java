@@ -8,6 +8,7 @@ import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
+import dev.agentwire.server.sequencing.RunStateGuard;
 import dev.agentwire.server.sequencing.Sequencer;
 import io.lettuce.core.RedisCommandTimeoutException;
 
@@ -54,6 +55,8 @@ final class ClusterSequencer implements Sequencer
         final String[] shards;
         final BatchResult batch;
         final Done done;
+        /** The native AG-UI run state the events were checked against, sent with the first part; or null. */
+        RunStateGuard guard;
         int pendingParts;
         boolean finished;
 
@@ -65,6 +68,39 @@ final class ClusterSequencer implements Sequencer
             this.shards = shards;
             this.batch = batch;
             this.done = done;
+        }
+
+        /**
+         * A guard's answers: each run's current state when any changed (then nothing was written, and the request
+         * stops with {@link Refusals#RUN_STATE_CHANGED}).
+         *
+         * @return true when the request goes on.
+         */
+        boolean takeGuard(final List<Object> answers)
+        {
+            boolean stale = false;
+            for (int i = 0; i < guard.size(); i++)
+            {
+                final Object answer = answers.get(i);
+                if (answer instanceof List)
+                {
+                    final List<?> found = (List<?>)answer;
+                    final byte[] state = found.get(2) instanceof byte[] ? (byte[])found.get(2) : null;
+                    guard.current(i, Long.parseLong(StreamCodec.text(found.get(1))),
+                        state == null || state.length == 0 ? null : state);
+                    stale = true;
+                }
+            }
+            if (stale && !events.isEmpty())
+            {
+                batch.results.get(0).status = Refusals.RUN_STATE_CHANGED;
+                refuse(Refusals.RUN_STATE_CHANGED);
+            }
+            else if (stale)
+            {
+                batch.refusal = Refusals.RUN_STATE_CHANGED;
+            }
+            return !stale;
         }
 
         /** Takes one entry's answer for event {@code index}: numbers, a status's name, or a failure. */
@@ -151,7 +187,30 @@ final class ClusterSequencer implements Sequencer
     }
 
     @Override
+    public boolean sharesRunState()
+    {
+        return true;
+    }
+
+    @Override
+    public void publish(final List<EventDraft> events, final RunStateGuard guard, final Done done)
+    {
+        if (events.isEmpty())
+        {
+            verify(guard, done);
+            return;
+        }
+        publish(events, guard, done, batch -> { });
+    }
+
+    @Override
     public void publish(final List<EventDraft> events, final Done done, final Done published)
+    {
+        publish(events, null, done, published);
+    }
+
+    private void publish(final List<EventDraft> events, final RunStateGuard guard, final Done done,
+        final Done published)
     {
         final BatchResult batch = new BatchResult(events.size());
         final byte[][] records = new byte[events.size()][];
@@ -179,9 +238,11 @@ final class ClusterSequencer implements Sequencer
             onlyShard = i == 0 || shards[i].equals(onlyShard) ? shards[i] : null;
         }
         final Request request = new Request(events, records, shards, batch, done);
+        request.guard = guard;
         // Planned on the caller's thread: the request is only touched again by answers, on the cluster's thread,
-        // after its first part was sent.
-        if (shared || refusable && onlyShard == null)
+        // after its first part was sent. A guarded request goes step by step: its guard opens the first part, and
+        // nothing else may be written before the guard held.
+        if (shared || guard != null || refusable && onlyShard == null)
         {
             step(request, 0);
         }
@@ -232,14 +293,45 @@ final class ClusterSequencer implements Sequencer
         part(request, indexes, answered -> step(request, from + answered)).send();
     }
 
+    /** A guard alone (no events): each run's version is verified, and its current state told when it changed. */
+    private void verify(final RunStateGuard guard, final Done done)
+    {
+        final BatchResult batch = new BatchResult(0);
+        final Request request = new Request(List.of(), new byte[0][], new String[0], batch, done);
+        request.guard = guard;
+        final GroupCommit.Part part = commits.part(guard.size(), answer ->
+        {
+            if (answer instanceof List)
+            {
+                @SuppressWarnings("unchecked")
+                final List<Object> answers = (List<Object>)answer;
+                request.takeGuard(answers);
+            }
+            else
+            {
+                failed((Throwable)answer);
+                batch.refusal = RedisLink.unwrap((Throwable)answer) instanceof RedisCommandTimeoutException ?
+                    Refusals.OUTCOME_UNKNOWN : Refusals.UNAVAILABLE;
+            }
+            request.finish();
+        });
+        for (int i = 0; i < guard.size(); i++)
+        {
+            StreamCodec.guardEntry(cluster.prefix, guard, i, part.keys, i * StreamCodec.PUBLISH_KEYS_PER_ENTRY,
+                part.arguments, i * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+        }
+        part.send();
+    }
+
     /**
      * A part of events for one shard, in order; {@code then} is told how many events it settled (every one when
      * nothing stopped it, up to and including the one that did), once their answers, and the numbers of members on
-     * other shards, are in.
+     * other shards, are in. The request's guard, if any, opens its first part.
      */
     private GroupCommit.Part part(final Request request, final List<Integer> indexes, final java.util.function.IntConsumer then)
     {
-        final GroupCommit.Part part = commits.part(indexes.size(), answer ->
+        final int guards = request.guard != null && indexes.get(0) == 0 ? request.guard.size() : 0;
+        final GroupCommit.Part part = commits.part(guards + indexes.size(), answer ->
         {
             if (!(answer instanceof List))
             {
@@ -251,7 +343,13 @@ final class ClusterSequencer implements Sequencer
                 return;
             }
             @SuppressWarnings("unchecked")
-            final List<Object> answers = (List<Object>)answer;
+            final List<Object> all = (List<Object>)answer;
+            if (guards > 0 && !request.takeGuard(all))
+            {
+                then.accept(request.events.size());
+                return;
+            }
+            final List<Object> answers = all.subList(guards, all.size());
             for (int j = 0; j < answers.size(); j++)
             {
                 final int index = indexes.get(j);
@@ -283,19 +381,27 @@ final class ClusterSequencer implements Sequencer
             }
             then.accept(indexes.size());
         });
+        for (int g = 0; g < guards; g++)
+        {
+            StreamCodec.guardEntry(cluster.prefix, request.guard, g, part.keys, g * StreamCodec.PUBLISH_KEYS_PER_ENTRY,
+                part.arguments, g * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+        }
         for (int j = 0; j < indexes.size(); j++)
         {
             final int index = indexes.get(j);
+            final int entry = guards + j;
             final EventDraft event = request.events.get(index);
             if (event.isToUser())
             {
                 StreamCodec.userEntry(cluster.prefix, event, request.records[index], part.keys,
-                    j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                    entry * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments,
+                    entry * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
             }
             else
             {
                 StreamCodec.sharedEntry(cluster.prefix, event, request.records[index], part.keys,
-                    j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                    entry * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments,
+                    entry * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
             }
         }
         return part;

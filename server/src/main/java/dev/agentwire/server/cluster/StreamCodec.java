@@ -3,6 +3,7 @@ package dev.agentwire.server.cluster;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.Backfill;
 import dev.agentwire.core.EventDraft;
+import dev.agentwire.server.sequencing.RunStateGuard;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 
@@ -44,6 +45,7 @@ final class StreamCodec
     private static final byte[] KIND_ROOM = {'r'};
     private static final byte[] KIND_BROADCAST = {'b'};
     private static final byte[] KIND_MEMBER = {'m'};
+    private static final byte[] KIND_GUARD = {'g'};
 
     private StreamCodec()
     {
@@ -193,6 +195,36 @@ final class StreamCodec
         args[a + 3] = utf8(d.toolCallId());
         args[a + 4] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
         args[a + 5] = record;
+    }
+
+    /**
+     * Writes publish.lua's keys and arguments for one run of a {@link RunStateGuard}: the run's shared state, a hash
+     * ({@code v} version, {@code d} state) under its owner's tag, next to the owner's streams or room. Guard entries
+     * open their request: publish.lua checks every one before anything of the request is written.
+     */
+    static void guardEntry(final String prefix, final RunStateGuard guard, final int run,
+        final String[] keys, final int k, final byte[][] args, final int at)
+    {
+        final String key = runStateKey(prefix, guard.owner, guard.runId(run));
+        for (int i = 0; i < PUBLISH_KEYS_PER_ENTRY; i++)
+        {
+            keys[k + i] = key;
+        }
+        keyArguments(keys, k, args, at);
+        final int a = at + PUBLISH_KEYS_PER_ENTRY;
+        final byte[] state = guard.newState(run);
+        args[a] = KIND_GUARD;
+        args[a + 1] = EMPTY;
+        args[a + 2] = ZERO;
+        args[a + 3] = utf8(Long.toString(guard.version(run)));
+        args[a + 4] = state == null ? ZERO : ONE;
+        args[a + 5] = state == null ? EMPTY : state;
+    }
+
+    /** @return the key of a native AG-UI run's shared state: {@code <prefix>{<owner>}:agui:<runId>}. */
+    static String runStateKey(final String prefix, final String owner, final String runId)
+    {
+        return prefix + '{' + owner + "}:agui:" + runId.length() + ':' + runId;
     }
 
     /** @return what follows {@code {u:<member>}:} in a member's mark of a room's or broadcast's event id. */

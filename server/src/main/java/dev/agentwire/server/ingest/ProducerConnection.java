@@ -8,6 +8,7 @@ import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.runtime.RuntimeChannel;
+import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
@@ -356,10 +357,10 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             return false;
         }
         final String ref = root.path("ref").isTextual() ? root.get("ref").asText() : null;
-        final AgUiIngest.Batch batch;
+        final AgUiIngest.Parsed parsed;
         try
         {
-            batch = agUi.parse(root.get("ag_ui"));
+            parsed = agUi.read(root.get("ag_ui"));
         }
         catch (final AgUiIngest.Invalid invalid)
         {
@@ -367,24 +368,29 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             nack(ref, 400, "bad_request", invalid.getMessage());
             return true;
         }
-        catch (final AgUiRules.Violation violation)
-        {
-            metrics.refused(AgUiRules.REFUSED);
-            nack(ref, 422, violation.rule, violation.getMessage());
-            return true;
-        }
-        if (!producerLimit.tryAcquire(batch.drafts.size(), System.nanoTime()))
-        {
-            agUi.revert(batch);
-            metrics.rateLimited("producer");
-            nack(ref, 429, "rate_limited", "producer publish rate exceeded");
-            return true;
-        }
-        sequencer.publish(batch.drafts, result ->
-        {
-            agUi.settle(batch, result);
-            answer(ResultCodec.batchAck(result, ref));
-        });
+        agUi.submit(parsed, sequencer, events -> producerLimit.tryAcquire(events, System.nanoTime()),
+            new AgUiIngest.Answer()
+            {
+                @Override
+                public void refused(final AgUiRules.Violation violation)
+                {
+                    metrics.refused(AgUiRules.REFUSED);
+                    nack(ref, 422, violation.rule, violation.getMessage());
+                }
+
+                @Override
+                public void rateLimited()
+                {
+                    metrics.rateLimited("producer");
+                    nack(ref, 429, "rate_limited", "producer publish rate exceeded");
+                }
+
+                @Override
+                public void published(final BatchResult result)
+                {
+                    answer(ResultCodec.batchAck(result, ref));
+                }
+            });
         return true;
     }
 

@@ -79,10 +79,10 @@ final class ProducerHttpHandler
 
     private void onAgUiBody(final HttpServerExchange exchange, final byte[] body, final int length)
     {
-        final AgUiIngest.Batch batch;
+        final AgUiIngest.Parsed parsed;
         try
         {
-            batch = agUi.parse(body, length);
+            parsed = agUi.read(body, length);
         }
         catch (final AgUiIngest.Invalid invalid)
         {
@@ -90,21 +90,63 @@ final class ProducerHttpHandler
             Http.error(exchange, 400, "bad_request", invalid.getMessage());
             return;
         }
-        catch (final AgUiRules.Violation violation)
-        {
-            metrics.refused(AgUiRules.REFUSED);
-            final com.fasterxml.jackson.databind.node.ObjectNode answer = Http.object()
-                .put("error", AgUiRules.REFUSED)
-                .put("rule", violation.rule)
-                .put("message", violation.getMessage());
-            if (violation.index >= 0)
+        // Answered later, on this I/O thread (a cluster may check the batch again against its shared run state).
+        exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
+        final AtomicBoolean answered = new AtomicBoolean();
+        agUi.submit(parsed, sequencer, events -> producerLimit.tryAcquire(events, System.nanoTime()),
+            new AgUiIngest.Answer()
             {
-                answer.put("index", violation.index);
+                @Override
+                public void refused(final AgUiRules.Violation violation)
+                {
+                    metrics.refused(AgUiRules.REFUSED);
+                    final com.fasterxml.jackson.databind.node.ObjectNode answer = Http.object()
+                        .put("error", AgUiRules.REFUSED)
+                        .put("rule", violation.rule)
+                        .put("message", violation.getMessage());
+                    if (violation.index >= 0)
+                    {
+                        answer.put("index", violation.index);
+                    }
+                    once(exchange, answered, () -> Http.json(exchange, 422, answer));
+                }
+
+                @Override
+                public void rateLimited()
+                {
+                    metrics.rateLimited("producer");
+                    once(exchange, answered, () ->
+                    {
+                        exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
+                        Http.error(exchange, 429, "rate_limited", "producer publish rate exceeded");
+                    });
+                }
+
+                @Override
+                public void published(final BatchResult result)
+                {
+                    once(exchange, answered, () -> answer(exchange, result, false));
+                }
+            });
+        exchange.getIoThread().executeAfter(() -> once(exchange, answered, () ->
+        {
+            // No answer in time (a stalled slice, a cluster's Redis): the outcome is unknown, nothing is claimed.
+            exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
+            Http.error(exchange, 503, Refusals.name(Refusals.OUTCOME_UNKNOWN),
+                "no answer from the sequencer in time; retry with the same batch id");
+        }), IngestEndpoints.RECEIPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Runs the first answer of an exchange on its I/O thread; later ones are dropped. */
+    private static void once(final HttpServerExchange exchange, final AtomicBoolean answered, final Runnable answer)
+    {
+        exchange.getIoThread().execute(() ->
+        {
+            if (answered.compareAndSet(false, true))
+            {
+                answer.run();
             }
-            Http.json(exchange, 422, answer);
-            return;
-        }
-        publish(exchange, batch.drafts, batch);
+        });
     }
 
     /** POST only, body bounded by maxBodyBytes (413 above), read whole, then handled on the I/O thread. */
@@ -236,19 +278,8 @@ final class ProducerHttpHandler
 
     private void publish(final HttpServerExchange exchange, final List<EventDraft> events)
     {
-        publish(exchange, events, null);
-    }
-
-    /** @param agUiBatch a native AG-UI batch whose run state is taken back if the batch is not accepted. */
-    private void publish(final HttpServerExchange exchange, final List<EventDraft> events,
-        final AgUiIngest.Batch agUiBatch)
-    {
         if (!producerLimit.tryAcquire(events.size(), System.nanoTime()))
         {
-            if (agUiBatch != null)
-            {
-                agUi.revert(agUiBatch);
-            }
             metrics.rateLimited("producer");
             exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
             Http.error(exchange, 429, "rate_limited", "producer publish rate exceeded");
@@ -263,10 +294,6 @@ final class ProducerHttpHandler
         final BatchResult[] published = new BatchResult[1];
         sequencer.publish(events, batch -> exchange.getIoThread().execute(() ->
         {
-            if (agUiBatch != null)
-            {
-                agUi.settle(agUiBatch, batch);
-            }
             if (answered.compareAndSet(false, true))
             {
                 answer(exchange, batch, false);

@@ -19,6 +19,12 @@ public final class Refusals
      * delivered) or not. Each event of such a batch is {@code unknown}; a retry with the same event ids is safe.
      */
     public static final long OUTCOME_UNKNOWN = -102;
+    /**
+     * A cluster's shared run state (native AG-UI runs, {@link RunStateGuard}) was not what this node checked the
+     * batch against: another node changed the run first. Nothing of the batch was stored; ingest checks it again
+     * against the current state and retries, and answers this only when the run kept changing under it.
+     */
+    public static final long RUN_STATE_CHANGED = -103;
 
     /** One row of the table: a refusal's code, the HTTP status that answers it and what a producer reads. */
     private static final class Row
@@ -60,7 +66,9 @@ public final class Refusals
             "retry after the Retry-After delay, with the same event ids"),
         new Row(OUTCOME_UNKNOWN, 503, "the cluster's Redis did not answer in time: these events may or may not " +
             "have been stored (stored ones are delivered); retry after the Retry-After delay with the same event " +
-            "ids, which answers duplicate for each one already stored")};
+            "ids, which answers duplicate for each one already stored"),
+        new Row(RUN_STATE_CHANGED, 503, "the run kept changing through other nodes while this batch was checked: " +
+            "nothing of it was stored; retry after the Retry-After delay")};
 
     private Refusals()
     {
@@ -79,6 +87,10 @@ public final class Refusals
         if (status == OUTCOME_UNKNOWN)
         {
             return "outcome_unknown";
+        }
+        if (status == RUN_STATE_CHANGED)
+        {
+            return "run_state_changed";
         }
         return status == NOT_ATTEMPTED ? "not_attempted" : PublishStatus.name(status);
     }

@@ -42,6 +42,29 @@ public interface Sequencer
     }
 
     /**
+     * @return true when run state that ingest keeps (native AG-UI runs) is shared with other nodes through this
+     *         sequencer, so a batch must be published with its {@link RunStateGuard}, and a refusal by a rule is
+     *         verified against the shared state first. One node: false, its own state is the only one.
+     */
+    default boolean sharesRunState()
+    {
+        return false;
+    }
+
+    /**
+     * Publishes a batch only if the run state it was checked against is still current, writing the state it leaves
+     * in the same step (see {@link RunStateGuard}). With no events, only verifies the guard. Where run state is not
+     * shared this is {@link #publish(List, Done)}.
+     *
+     * @param guard the runs' versions and new states; on {@link Refusals#RUN_STATE_CHANGED} it holds their current
+     *              ones when {@code done} is told.
+     */
+    default void publish(final List<EventDraft> events, final RunStateGuard guard, final Done done)
+    {
+        publish(events, done);
+    }
+
+    /**
      * Adds a user to a room, or removes it; every connection of the user, on any node, gets the notice.
      *
      * @param status receives a position ({@code >= 0}) or a negative status of {@link Refusals}, on any thread.

@@ -27,6 +27,36 @@ class AgUiRulesTest
         "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]";
 
     @Test
+    void shouldContinueARunFromTheSharedStateAnotherNodeLeftIt() throws Exception
+    {
+        // Node one starts r1 and opens m1; its guard carries the state a cluster stores (version 1).
+        final AgUiRules one = new AgUiRules(100, 16, 60_000, 60_000);
+        final AgUiPlan started = one.check(OWNER, events("[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\"," +
+            "\"runId\":\"r1\"},{\"type\":\"TEXT_MESSAGE_START\",\"messageId\":\"m1\",\"role\":\"assistant\"}]"), null,
+            "k1", 1_000);
+        final dev.agentwire.server.sequencing.RunStateGuard stored = one.guard(started);
+        assertEquals(1, stored.size());
+        assertEquals(0, stored.version(0));
+
+        // Node two never saw r1: its refusal is verified, and the cluster answers the stored state.
+        final AgUiRules two = new AgUiRules(100, 16, 60_000, 60_000);
+        final JsonNode end = events("[{\"type\":\"TEXT_MESSAGE_END\",\"messageId\":\"m1\"}," +
+            "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"r1\"}]");
+        assertEquals("run_not_started", assertThrows(AgUiRules.Violation.class, () -> two.check(OWNER, end, "r1")).rule);
+        final dev.agentwire.server.sequencing.RunStateGuard verify = two.verifyGuard(OWNER, end, "r1");
+        assertEquals("r1", verify.runId(0));
+        assertEquals(0, verify.version(0));
+        verify.current(0, 1, stored.newState(0));
+        two.refresh(verify);
+
+        final AgUiPlan finished = two.check(OWNER, end, "r1");
+        assertEquals("t", finished.threadIds[1], "the thread came with the state");
+        assertEquals(1, two.guard(finished).version(0), "checked against the stored version");
+        assertEquals("run_finished", assertThrows(AgUiRules.Violation.class, () -> two.check(OWNER, events(
+            "[{\"type\":\"CUSTOM\",\"name\":\"x\",\"value\":1}]"), "r1")).rule);
+    }
+
+    @Test
     void shouldKeepTheAcceptedPrefixSoARetryFromTheFirstRefusedEventContinues() throws Exception
     {
         final AgUiRules rules = new AgUiRules(100, 16, 60_000, 60_000);

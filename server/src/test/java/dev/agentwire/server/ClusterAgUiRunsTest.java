@@ -1,0 +1,227 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWireConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Native AG-UI runs ({@code POST /v1/ag-ui/events}) follow one set of run rules across a cluster, with no
+ * stickiness: the run state lives in Redis beside the owner's stream, and a batch is stored only if the run state it
+ * was checked against is still current (docs/CLUSTER.md). Before, each node kept its own run table: a run started
+ * through one node could not be continued through another (422 run_not_started), and could be started again there
+ * (the client then saw two RUN_STARTED of one run).
+ */
+@Timeout(180)
+class ClusterAgUiRunsTest
+{
+    @TempDir
+    Path dir;
+    private RedisProcess redis;
+    private final List<ServerFixture> servers = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (final ServerFixture server : servers)
+        {
+            server.close();
+        }
+        if (redis != null)
+        {
+            redis.close();
+        }
+    }
+
+    private ServerFixture server(final String name, final boolean clustered) throws Exception
+    {
+        if (clustered && redis == null)
+        {
+            redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), false);
+        }
+        final ServerFixture server = new ServerFixture(Files.createDirectories(dir.resolve(name)), b ->
+        {
+            b.producerRatePerSec(1_000_000).producerBurst(1_000_000);
+            if (clustered)
+            {
+                b.redisUrl(redis.url());
+            }
+        }, AgentWireConfig.builder().sliceCount(2));
+        servers.add(server);
+        return server;
+    }
+
+    private static HttpResponse<String> agUi(final ServerFixture via, final String body) throws Exception
+    {
+        return via.post("/v1/ag-ui/events", body, Tokens.PRODUCER_KEY);
+    }
+
+    /** @return the HTTP status, and for a 422 the rule: what a producer is told. */
+    private static String verdict(final HttpResponse<String> answer) throws Exception
+    {
+        return answer.statusCode() == 422 ?
+            "422 " + ServerFixture.json(answer).get("rule").asText() : String.valueOf(answer.statusCode());
+    }
+
+    @Test
+    void shouldContinueARunThroughAnotherNodeAndNeverStartItTwice() throws Exception
+    {
+        final ServerFixture a = server("a", true);
+        final ServerFixture b = server("b", true);
+        final String user = "{\"user\":\"roaming-agent\",";
+        assertEquals("202", verdict(agUi(a, user + "\"events\":[{\"type\":\"RUN_STARTED\",\"threadId\":\"t1\"," +
+            "\"runId\":\"r1\"},{\"type\":\"TEXT_MESSAGE_START\",\"messageId\":\"m1\",\"role\":\"assistant\"}]}")));
+        assertEquals("202", verdict(agUi(b, user + "\"runId\":\"r1\",\"events\":[{\"type\":\"TEXT_MESSAGE_CONTENT\"," +
+            "\"messageId\":\"m1\",\"delta\":\"Hel\"}]}")), "a run started through a continues through b");
+        assertEquals("422 run_already_started", verdict(agUi(b, user + "\"events\":[{\"type\":\"RUN_STARTED\"," +
+            "\"threadId\":\"t1\",\"runId\":\"r1\"}]}")), "b knows the run is running");
+        assertEquals("422 run_has_open_parts", verdict(agUi(b, user + "\"runId\":\"r1\",\"events\":[" +
+            "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t1\",\"runId\":\"r1\"}]}")), "b knows m1 is open");
+        assertEquals("202", verdict(agUi(a, user + "\"runId\":\"r1\",\"events\":[{\"type\":\"TEXT_MESSAGE_END\"," +
+            "\"messageId\":\"m1\"}]}")), "a sees what b added");
+        assertEquals("202", verdict(agUi(b, user + "\"runId\":\"r1\",\"events\":[{\"type\":\"RUN_FINISHED\"," +
+            "\"threadId\":\"t1\",\"runId\":\"r1\"}]}")));
+        assertEquals("422 run_finished", verdict(agUi(a, user + "\"runId\":\"r1\",\"events\":[{\"type\":\"CUSTOM\"," +
+            "\"name\":\"late\",\"value\":1}]}")), "a knows the run ended through b");
+        assertEquals("422 run_finished", verdict(agUi(a, user + "\"events\":[{\"type\":\"RUN_STARTED\"," +
+            "\"threadId\":\"t1\",\"runId\":\"r1\"}]}")), "an ended run's id is not used again, on any node");
+    }
+
+    @Test
+    void shouldStartARunOnceWhenTwoNodesRaceToStartIt() throws Exception
+    {
+        final ServerFixture a = server("a", true);
+        final ServerFixture b = server("b", true);
+        for (int round = 0; round < 20; round++)
+        {
+            final String body = "{\"user\":\"racer\",\"events\":[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\"," +
+                "\"runId\":\"race-" + round + "\"}]}";
+            final CountDownLatch go = new CountDownLatch(1);
+            final CompletableFuture<String> viaA = CompletableFuture.supplyAsync(() -> race(go, a, body));
+            final CompletableFuture<String> viaB = CompletableFuture.supplyAsync(() -> race(go, b, body));
+            go.countDown();
+            final List<String> verdicts = new ArrayList<>(List.of(viaA.get(), viaB.get()));
+            verdicts.sort(null);
+            assertEquals(List.of("202", "422 run_already_started"), verdicts, "round " + round);
+        }
+    }
+
+    private static String race(final CountDownLatch go, final ServerFixture via, final String body)
+    {
+        try
+        {
+            go.await();
+            return verdict(agUi(via, body));
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    @Test
+    void shouldGiveTheVerdictsOfOneNodeWhenBatchesAlternateBetweenTwoNodes() throws Exception
+    {
+        final ServerFixture single = server("single", false);
+        final ServerFixture a = server("a", true);
+        final ServerFixture b = server("b", true);
+        final Random random = new Random(20261203L);
+        int accepted = 0;
+        int refused = 0;
+        String previous = null;
+        for (int i = 0; i < 300; i++)
+        {
+            // Now and then a producer sends its previous batch again, as it was (with its batch id, if it had one).
+            final String body = previous != null && random.nextInt(10) == 0 ? previous : batch(random, i);
+            previous = body;
+            final String one = verdict(agUi(single, body));
+            final String cluster = verdict(agUi(i % 2 == 0 ? a : b, body));
+            assertEquals(one, cluster, "batch " + i + ": " + body);
+            accepted += "202".equals(one) ? 1 : 0;
+            refused += one.startsWith("422") ? 1 : 0;
+        }
+        // Both sides of the rules were exercised, not only one.
+        assertTrue(accepted > 30 && refused > 30, "accepted " + accepted + " refused " + refused);
+    }
+
+    /**
+     * A batch of one run: a start, a message or tool call in one or two halves, a finish or an error, or one random
+     * event; over a few runs, messages and tool calls, so that many batches are valid and many break a rule.
+     */
+    private static String batch(final Random random, final int i)
+    {
+        final String run = "run-" + (i / 30) + "-" + random.nextInt(2);
+        final String message = "m" + random.nextInt(2);
+        final String call = "c" + random.nextInt(2);
+        final StringBuilder body = new StringBuilder("{\"user\":\"parity\",");
+        if (random.nextInt(4) == 0)
+        {
+            body.append("\"id\":\"batch-").append(i).append("\",");
+        }
+        final int template = random.nextInt(8);
+        if (template != 0)
+        {
+            body.append("\"runId\":\"").append(run).append("\",");
+        }
+        body.append("\"events\":[");
+        switch (template)
+        {
+            case 0:
+                body.append(event(0, run, message, call)).append(random.nextBoolean() ? "" :
+                    "," + event(1, run, message, call));
+                break;
+            case 1:
+                body.append(event(1, run, message, call)).append(',').append(event(2, run, message, call));
+                break;
+            case 2:
+                body.append(event(2, run, message, call)).append(',').append(event(3, run, message, call));
+                break;
+            case 3:
+                body.append(event(4, run, message, call)).append(',').append(event(5, run, message, call));
+                break;
+            case 4:
+                body.append(event(6, run, message, call));
+                break;
+            default:
+                body.append(event(random.nextInt(8), run, message, call));
+                break;
+        }
+        return body.append("]}").toString();
+    }
+
+    private static String event(final int kind, final String run, final String message, final String call)
+    {
+        switch (kind)
+        {
+            case 0:
+                return "{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"" + run + "\"}";
+            case 1:
+                return "{\"type\":\"TEXT_MESSAGE_START\",\"messageId\":\"" + message + "\",\"role\":\"assistant\"}";
+            case 2:
+                return "{\"type\":\"TEXT_MESSAGE_CONTENT\",\"messageId\":\"" + message + "\",\"delta\":\"x\"}";
+            case 3:
+                return "{\"type\":\"TEXT_MESSAGE_END\",\"messageId\":\"" + message + "\"}";
+            case 4:
+                return "{\"type\":\"TOOL_CALL_START\",\"toolCallId\":\"" + call + "\",\"toolCallName\":\"f\"}";
+            case 5:
+                return "{\"type\":\"TOOL_CALL_END\",\"toolCallId\":\"" + call + "\"}";
+            case 6:
+                return "{\"type\":\"RUN_FINISHED\",\"threadId\":\"t\",\"runId\":\"" + run + "\"}";
+            default:
+                return "{\"type\":\"RUN_ERROR\",\"message\":\"failed\"}";
+        }
+    }
+}
