@@ -256,7 +256,7 @@ final class FaultSuiteTest
                     killed[0].start();
                     killed[0] = null;
                 }
-                redis.awaitOk(30_000);
+                redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
                 switch (random.nextInt(4))
                 {
                     case 0:

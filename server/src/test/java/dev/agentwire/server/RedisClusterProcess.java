@@ -16,6 +16,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 final class RedisClusterProcess implements AutoCloseable
 {
+    /**
+     * How long an instance may be silent before the others flag it. 1 s failed a build: with the suite's other JVMs
+     * starving the machine's two cores, instances flagged each other and the cluster stayed down (CLUSTERDOWN from
+     * Redis itself) past the wait. 2 s still fails a killed primary over in a few seconds.
+     */
+    static final long NODE_TIMEOUT_MS = 2_000;
+    /** Longest wait for the cluster to agree it is whole again after a fault (it usually takes under 5 s). */
+    static final long OK_TIMEOUT_MS = 60_000;
+
     final List<Instance> instances = new ArrayList<>();
     private final Path dir;
 
@@ -36,7 +45,8 @@ final class RedisClusterProcess implements AutoCloseable
         {
             process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", Long.toString(NODE_TIMEOUT_MS),
                 "--daemonize", "no", "--protected-mode", "yes")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -104,7 +114,7 @@ final class RedisClusterProcess implements AutoCloseable
         {
             throw new IllegalStateException("redis-cli --cluster create failed: " + created);
         }
-        awaitOk(30_000);
+        awaitOk(OK_TIMEOUT_MS);
     }
 
     /** @return the seed URL a node is given: any one instance; the client discovers the rest. */
@@ -224,7 +234,7 @@ final class RedisClusterProcess implements AutoCloseable
         {
             Thread.sleep(50);
         }
-        awaitOk(30_000);
+        awaitOk(OK_TIMEOUT_MS);
     }
 
     /**
@@ -273,7 +283,7 @@ final class RedisClusterProcess implements AutoCloseable
             }
             Thread.sleep(100);
         }
-        awaitOk(30_000);
+        awaitOk(OK_TIMEOUT_MS);
         return victim;
     }
 
@@ -294,7 +304,7 @@ final class RedisClusterProcess implements AutoCloseable
         {
             throw new IllegalStateException("reshard failed: " + answer);
         }
-        awaitOk(30_000);
+        awaitOk(OK_TIMEOUT_MS);
     }
 
     /** Runs redis-cli (or any command) to the end. @return its output (stdout and stderr). */
