@@ -25,6 +25,7 @@ import dev.agentwire.server.sequencing.LocalSequencer;
 import dev.agentwire.server.sequencing.Sequencer;
 import dev.agentwire.server.websocket.CloseCodes;
 import dev.agentwire.server.user.ConnectionRegistry;
+import dev.agentwire.server.sse.AgUiRunHandler;
 import dev.agentwire.server.user.UserSocketHandler;
 import dev.agentwire.server.user.UserSocketSettings;
 import dev.agentwire.server.user.WireFrameEncoder;
@@ -50,6 +51,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   GET  /v1/ws                              users' WebSocket (JWT)
  *   GET  /v1/ag-ui                           the same, speaking AG-UI events
  *   POST /v1/ag-ui/events                    native AG-UI events in (producer key)
+ *   POST /v1/ag-ui/run                       AG-UI's HTTP agent endpoint: a RunAgentInput in, the run's events out
+ *                                            as Server-Sent Events (user token)
+ *   GET  /v1/ag-ui/runs/{runId}              the same stream again, after Last-Event-ID
  *   GET  /v1/producer                        agent runtimes' WebSocket (producer key)
  *   POST /v1/events, /v1/events/binary       agent runtimes' HTTP ingest (producer key)
  *   PUT|DELETE /v1/rooms/{room}/members/{user}
@@ -225,8 +229,12 @@ public final class AgentWireServer implements AutoCloseable
             config.trustedProxies());
         final UserSocketHandler users = new UserSocketHandler(engine, registry, verifier, sequencer, router, metrics,
             userSockets, webSocketThreads, AgUiOutboundStage::create);
+        final AgUiRunHandler runs = new AgUiRunHandler(engine, verifier, router, registry, metrics, userSockets,
+            config.maxBodyBytes());
         return Handlers.routing()
             .get("/v1/ws", users)
+            .post("/v1/ag-ui/run", runs) // AG-UI's HTTP agent endpoint: the run's events as Server-Sent Events
+            .get("/v1/ag-ui/runs/{runId}", runs) // the same stream again, after Last-Event-ID
             .get(UserSocketHandler.AG_UI_PATH, users) // the same socket, limits and stream, as AG-UI events
             .get("/v1/producer", ingest.producerSocket())
             .post("/v1/events", ingest.events())

@@ -94,11 +94,11 @@ class ServerArchitectureTest
     }
 
     @Test
-    void shouldLetOnlyTheUserPackageAdaptSubscriptionsToSockets()
+    void shouldLetOnlyTheUserAndStreamPackagesAdaptSubscriptions()
     {
         classes().that().implement(SubscriberListener.class)
-            .should().resideInAPackage(SERVER + ".user..")
-            .because("one adapter turns subscriptions into socket frames")
+            .should().resideInAnyPackage(SERVER + ".user..", SERVER + ".sse..")
+            .because("each transport has one adapter: sockets (.user) and HTTP event streams (.sse)")
             .check(server);
     }
 

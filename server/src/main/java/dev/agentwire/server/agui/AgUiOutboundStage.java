@@ -227,7 +227,7 @@ public final class AgUiOutboundStage implements OutboundStage
      *         most twice, escaping at most doubles it; base64 is 4/3), and its strings escaped at worst in each of
      *         the group's five members, with the fixed text of each.
      */
-    private static int maxGroupBytes(final AgentEvent event)
+    static int maxGroupBytes(final AgentEvent event)
     {
         int strings = 0;
         for (int field = AgentEvent.TYPE; field <= AgentEvent.ROOM; field++)

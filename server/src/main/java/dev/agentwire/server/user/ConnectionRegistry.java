@@ -68,6 +68,37 @@ public final class ConnectionRegistry
         this.maxPerIp = maxPerIp;
     }
 
+    /**
+     * A run's event stream over HTTP ({@code POST /v1/ag-ui/run}, {@code GET /v1/ag-ui/runs/{runId}}): it takes a
+     * token of the user's connect rate and counts against the user's and the address's connection caps, as a socket.
+     *
+     * @return true when the stream may open; then {@link #closeStream} once it ends.
+     */
+    public boolean tryOpenStream(final String userId, final String ip, final long nowNs)
+    {
+        if (tryConnect(userId, false, nowNs) != CONNECT_ALLOWED)
+        {
+            return false;
+        }
+        if (!acquire(perUser, userId, maxPerUser))
+        {
+            return false;
+        }
+        if (!acquire(perIp, ip, maxPerIp))
+        {
+            release(perUser, userId);
+            return false;
+        }
+        return true;
+    }
+
+    /** A stream {@link #tryOpenStream} opened ended. */
+    public void closeStream(final String userId, final String ip)
+    {
+        release(perIp, ip);
+        release(perUser, userId);
+    }
+
     /** A cheap check before the upgrade, so most refusals are a plain 429 without a socket. */
     boolean wouldExceed(final String userId, final String ip)
     {

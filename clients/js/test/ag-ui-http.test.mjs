@@ -1,0 +1,225 @@
+// AG-UI's HTTP agent endpoint (POST /v1/ag-ui/run, GET /v1/ag-ui/runs/{runId}) against the real server jar, driven
+// by the stock HttpAgent of @ag-ui/client 1.0.0 with nothing but url and headers, and by a raw SSE reader that cuts
+// streams and continues them with Last-Event-ID. Every event through @ag-ui/core's EventSchemas, every run through
+// @ag-ui/client's verifyEvents.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { HttpAgent } from "@ag-ui/client";
+import {
+  assertAgUi, PRODUCER_KEY, producerRuntime, startServer, token, verifyRun, WebSocket,
+} from "./harness.mjs";
+
+/**
+ * A runtime on the producer socket that speaks native AG-UI: it answers each input with a state snapshot made from
+ * what it was given (so the test sees the whole RunAgentInput arrived) and a streamed assistant message.
+ */
+async function agUiRuntime(server) {
+  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
+  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  const inputs = [];
+  const nacks = [];
+  let ref = 0;
+  const send = (user, body) => socket.send(JSON.stringify({ ref: `a${++ref}`, ag_ui: { user, ...body } }));
+  socket.on("message", async (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.type === "nack") {
+      nacks.push(m);
+    }
+    if (m.type !== "user_message" || !m.data?.input) {
+      return;
+    }
+    const input = m.data.input;
+    inputs.push(input);
+    const { runId, threadId } = input;
+    send(m.user, { events: [
+      { type: "RUN_STARTED", threadId, runId },
+      { type: "STATE_SNAPSHOT", snapshot: { ...input.state, tools: input.tools.map((t) => t.name),
+        context: input.context.map((c) => c.value), forwarded: input.forwardedProps } },
+      { type: "TEXT_MESSAGE_START", messageId: `${runId}-answer`, role: "assistant" },
+    ] });
+    for (const delta of ["You said: ", m.data.text]) {
+      await new Promise((r) => setTimeout(r, 20));
+      send(m.user, { runId, events: [{ type: "TEXT_MESSAGE_CONTENT", messageId: `${runId}-answer`, delta }] });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    send(m.user, { runId, events: [
+      { type: "TEXT_MESSAGE_END", messageId: `${runId}-answer` },
+      { type: "RUN_FINISHED", threadId, runId },
+    ] });
+  });
+  return { inputs, nacks, close: () => socket.close() };
+}
+
+/** Reads an SSE response: each event's id and parsed data, until the stream ends or `stopAfter` events. */
+async function readSse(response, stopAfter = Infinity, abort = null) {
+  const events = [];
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const reader = response.body.getReader();
+  try {
+    while (events.length < stopAfter) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0 && events.length < stopAfter) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let id = null;
+        let data = null;
+        for (const line of block.split("\n")) {
+          if (line.startsWith("id: ")) {
+            id = line.slice(4);
+          } else if (line.startsWith("data: ")) {
+            data = JSON.parse(line.slice(6));
+          }
+        }
+        if (data) {
+          events.push({ id, data });
+        }
+      }
+    }
+  } finally {
+    if (events.length >= stopAfter) {
+      abort?.abort();
+      await reader.cancel().catch(() => {});
+    }
+  }
+  return events;
+}
+
+describe("POST /v1/ag-ui/run (AG-UI's HTTP agent endpoint)", { timeout: 180_000 }, () => {
+  let server;
+  before(async () => { server = await startServer(); });
+  after(async () => { await server?.stop(); });
+
+  test("should run the stock HttpAgent with the whole RunAgentInput reaching the runtime", async () => {
+    const runtime = await agUiRuntime(server);
+    try {
+      const agent = new HttpAgent({
+        url: `${server.http}/v1/ag-ui/run`,
+        headers: { Authorization: `Bearer ${token("http-user")}` },
+        threadId: "th-http",
+        initialMessages: [{ id: "u1", role: "user", content: "What is 17*23?" }],
+        initialState: { units: "metric" },
+      });
+      const seen = [];
+      const result = await agent.runAgent({
+        runId: "http-run-1",
+        tools: [{ name: "calculator", description: "computes", parameters: { type: "object", properties: {} } }],
+        context: [{ description: "locale", value: "nb-NO" }],
+        forwardedProps: { plan: "pro" },
+      }, { onEvent: ({ event }) => { seen.push(event); } });
+
+      const input = runtime.inputs.at(-1);
+      assert.equal(input.runId, "http-run-1");
+      assert.equal(input.threadId, "th-http");
+      assert.deepEqual(input.messages.map((m) => m.content), ["What is 17*23?"]);
+      assert.deepEqual(input.tools.map((t) => t.name), ["calculator"]);
+      assert.deepEqual(input.context, [{ description: "locale", value: "nb-NO" }]);
+      assert.deepEqual(input.state, { units: "metric" });
+      assert.deepEqual(input.forwardedProps, { plan: "pro" });
+
+      assert.deepEqual(agent.state, { units: "metric", tools: ["calculator"], context: ["nb-NO"],
+        forwarded: { plan: "pro" } });
+      const answer = agent.messages.find((m) => m.id === "http-run-1-answer");
+      assert.equal(answer.content, "You said: What is 17*23?");
+      assert.ok(result.newMessages.some((m) => m.id === "http-run-1-answer"));
+      assert.equal(seen[0].type, "RUN_STARTED");
+      assert.equal(seen.at(-1).type, "RUN_FINISHED");
+      assertAgUi(seen);
+      await verifyRun(seen);
+      assert.deepEqual(runtime.nacks, []);
+    } finally {
+      runtime.close();
+    }
+  });
+
+  test("should answer RUN_ERROR, not hang, when no runtime serves the thread", async () => {
+    const agent = new HttpAgent({
+      url: `${server.http}/v1/ag-ui/run`,
+      headers: { Authorization: `Bearer ${token("lonely-user")}` },
+      threadId: "th-none",
+      initialMessages: [{ id: "u1", role: "user", content: "anyone?" }],
+    });
+    const errors = [];
+    await agent.runAgent({ runId: "orphan" }, { onRunErrorEvent: ({ event }) => { errors.push(event); } })
+      .catch(() => {});
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].code, "no_agent");
+    assertAgUi(errors);
+    await verifyRun(errors);
+  });
+
+  test("should refuse a missing or bad token with 401 and a bad input with 400", async () => {
+    const post = (headers, body) => fetch(`${server.http}/v1/ag-ui/run`, { method: "POST", headers, body });
+    assert.equal((await post({ "Content-Type": "application/json" }, "{}")).status, 401);
+    assert.equal((await post({ Authorization: "Bearer nope" }, "{}")).status, 401);
+    const bad = await post({ Authorization: `Bearer ${token("u")}` }, JSON.stringify({ threadId: "t" }));
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error.message, /runId/);
+  });
+
+  test("should continue 50 cut streams with Last-Event-ID: no gap, no duplicate, every run whole", async () => {
+    const runtime = await producerRuntime(server, { stepMs: 5 });
+    try {
+      for (let i = 0; i < 50; i++) {
+        // A user per run: each user may open 10 streams a second (burst 20), as it may open sockets.
+        const user = `cutter-${i}`;
+        const auth = { Authorization: `Bearer ${token(user)}` };
+        const runId = `cut-${i}`;
+        const abort = new AbortController();
+        const first = await fetch(`${server.http}/v1/ag-ui/run`, {
+          method: "POST", signal: abort.signal, headers: { ...auth, "Content-Type": "application/json" },
+          body: JSON.stringify({ threadId: "th-cut", runId, state: {}, tools: [], context: [], forwardedProps: {},
+            messages: [{ id: `m-${i}`, role: "user", content: "Weather?" }] }),
+        });
+        assert.equal(first.status, 200);
+        assert.match(first.headers.get("content-type"), /^text\/event-stream/);
+        // The scripted run is 8 AgentWire events, 23 AG-UI events: cut anywhere before its end, also between parts.
+        const cutAt = 1 + Math.floor(Math.random() * 22);
+        const head = await readSse(first, cutAt, abort);
+        assert.equal(head.length, cutAt);
+        const last = head.at(-1).id;
+        // Half of the reconnects carry the token in the query, as an EventSource (which sets no headers) does.
+        const continued = await fetch(i % 2 === 0
+          ? `${server.http}/v1/ag-ui/runs/${runId}`
+          : `${server.http}/v1/ag-ui/runs/${runId}?access_token=${token(user)}`,
+        { headers: i % 2 === 0 ? { ...auth, "Last-Event-ID": last } : { "Last-Event-ID": last } });
+        assert.equal(continued.status, 200);
+        const whole = [...head, ...await readSse(continued)];
+        // The run as history holds it, read whole afterwards: the cut and continued stream is exactly that.
+        const again = await fetch(`${server.http}/v1/ag-ui/runs/${runId}`, { headers: auth });
+        assert.equal(again.status, 200);
+        const reference = await readSse(again);
+        assert.deepEqual(whole.map((e) => e.id), reference.map((e) => e.id), `run ${i} cut after ${cutAt}`);
+        assert.deepEqual(whole.map((e) => e.data), reference.map((e) => e.data));
+        assert.equal(whole.length, 23, `run ${i}`);
+        assert.equal(whole.at(-1).data.type, "RUN_FINISHED");
+        assertAgUi(whole.map((e) => e.data));
+        await verifyRun(whole.map((e) => e.data));
+      }
+    } finally {
+      runtime.close();
+    }
+  });
+
+  test("should say so when history no longer covers the cursor", async () => {
+    const auth = { Authorization: `Bearer ${token("cutter-0")}` };
+    const answer = await fetch(`${server.http}/v1/ag-ui/runs/cut-0`, { headers: { ...auth, "Last-Event-ID": "1:1:0" } });
+    assert.equal(answer.status, 200);
+    const events = await readSse(answer, 1);
+    assert.equal(events[0].data.type, "CUSTOM");
+    assert.equal(events[0].data.name, "agentwire.resumed");
+    assert.equal(events[0].data.value.recovered, false);
+  });
+
+  test("should refuse a malformed Last-Event-ID with 400", async () => {
+    const auth = { Authorization: `Bearer ${token("cutter-1")}` };
+    const bad = await fetch(`${server.http}/v1/ag-ui/runs/cut-1`, { headers: { ...auth, "Last-Event-ID": "x" } });
+    assert.equal(bad.status, 400);
+  });
+});

@@ -1,0 +1,365 @@
+package dev.agentwire.server.sse;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentwire.core.AgentEvent;
+import dev.agentwire.core.SubscriberListener;
+import dev.agentwire.core.Subscription;
+import dev.agentwire.core.SubscriptionHandler;
+import dev.agentwire.server.agui.AgUiGroups;
+import dev.agentwire.server.http.Http;
+import dev.agentwire.server.http.Json;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import org.agrona.ExpandableArrayBuffer;
+import org.xnio.channels.StreamSinkChannel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One run's AG-UI events as Server-Sent Events (docs/AG-UI.md, "The HTTP agent endpoint"): each AG-UI event of the
+ * user's stream that belongs to the run is one {@code data:} line, its {@code id:} the cursor
+ * {@code <epoch>:<seq>:<part>}; the stream ends after the run's end ({@code RUN_FINISHED} or {@code RUN_ERROR}).
+ * <p>
+ * The subscription is polled on the exchange's I/O thread and written to the response without blocking: while the
+ * client has not taken what was written, nothing more is polled (the subscription holds the rest, and cuts the stream
+ * as slow like a socket when its bound is hit; the client then continues with {@code Last-Event-ID}). A comment line
+ * every {@link #KEEPALIVE_MS} keeps proxies from timing the stream out. A closed client connection ends the
+ * subscription, never the run. Touched on the I/O thread only, except {@link #listener}'s callbacks.
+ */
+final class AgUiRunStream implements SubscriptionHandler
+{
+    /** A comment line this often keeps intermediaries from closing a quiet stream. */
+    static final long KEEPALIVE_MS = 15_000;
+    /** Output bytes written but not yet taken by the client, past which nothing more is polled. */
+    static final int MAX_PENDING_BYTES = 256 * 1024;
+    private static final int POLL_LIMIT = 64;
+    private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEPALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
+
+    private final HttpServerExchange exchange;
+    private final String runId;
+    private final long cursorEpoch;
+    private final long skipSeq;
+    private final int skipParts;
+    private final boolean reportLoss;
+    private final Runnable onEnd;
+    private final AgUiGroups groups = new AgUiGroups();
+    private final ExpandableArrayBuffer group = new ExpandableArrayBuffer(4096);
+    private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(8192);
+    private int outLength;
+    private ByteBuffer sending;
+    private StreamSinkChannel channel;
+    private Subscription subscription;
+    private boolean runEnded;
+    private boolean finished;
+    private boolean moreToPoll;
+
+    /** Told by the subscription on a slice thread: the poll goes to the I/O thread. */
+    final SubscriberListener listener = new SubscriberListener()
+    {
+        @Override
+        public void onAvailable(final Subscription s)
+        {
+            exchange.getIoThread().execute(AgUiRunStream.this::drain);
+        }
+
+        @Override
+        public void onClosed(final Subscription s, final int reason)
+        {
+            exchange.getIoThread().execute(AgUiRunStream.this::drain);
+        }
+    };
+
+    /**
+     * @param runId       the run whose events are sent.
+     * @param cursorEpoch the epoch of the client's cursor (0: none).
+     * @param skipSeq    the seq of the cursor the client continues from (its parts up to {@code skipParts} are
+     *                   skipped), or 0.
+     * @param reportLoss whether a resume that could not recover is told ({@code CUSTOM agentwire.resumed}).
+     * @param onEnd      run once when the stream ends (its slot is given back).
+     */
+    AgUiRunStream(final HttpServerExchange exchange, final String runId, final long cursorEpoch, final long skipSeq,
+        final int skipParts, final boolean reportLoss, final Runnable onEnd)
+    {
+        this.exchange = exchange;
+        this.runId = runId;
+        this.cursorEpoch = cursorEpoch;
+        this.skipSeq = skipSeq;
+        this.skipParts = skipParts;
+        this.reportLoss = reportLoss;
+        this.onEnd = onEnd;
+    }
+
+    /** Sends the headers and starts following {@code subscription} (on the I/O thread). */
+    void start(final Subscription subscription)
+    {
+        this.subscription = subscription;
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        exchange.getResponseHeaders().put(X_ACCEL_BUFFERING, "no");
+        exchange.addExchangeCompleteListener((done, next) ->
+        {
+            end();
+            next.proceed();
+        });
+        channel = exchange.getResponseChannel();
+        channel.getWriteSetter().set(c -> flush());
+        channel.getCloseSetter().set(c -> end());
+        scheduleKeepalive();
+        drain();
+    }
+
+    /** Writes one AG-UI event that belongs to no cursor (an answer made here, such as RUN_ERROR), and ends. */
+    void failRun(final ObjectNode event)
+    {
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        channel = exchange.getResponseChannel();
+        channel.getWriteSetter().set(c -> flush());
+        appendUnnumbered(event);
+        runEnded = true;
+        flush();
+    }
+
+    private void scheduleKeepalive()
+    {
+        exchange.getIoThread().executeAfter(() ->
+        {
+            if (!finished)
+            {
+                append(KEEPALIVE, 0, KEEPALIVE.length);
+                flush();
+                scheduleKeepalive();
+            }
+        }, KEEPALIVE_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Polls what the subscription holds into the output while the client keeps up, then writes. */
+    private void drain()
+    {
+        if (finished || subscription == null)
+        {
+            return;
+        }
+        moreToPoll = false;
+        while (!runEnded && outLength < MAX_PENDING_BYTES && sending == null)
+        {
+            final int polled = subscription.poll(this, POLL_LIMIT);
+            if (polled < POLL_LIMIT)
+            {
+                break;
+            }
+            moreToPoll = true;
+        }
+        if (subscription.isClosed() && !runEnded)
+        {
+            // Cut (slow consumer, shutdown): what was polled goes out, then the stream ends; the client continues
+            // from its last id.
+            runEnded = true;
+        }
+        flush();
+    }
+
+    /** Writes the output without blocking; resumes when the client takes more; ends once the run's end is out. */
+    private void flush()
+    {
+        if (finished)
+        {
+            return;
+        }
+        try
+        {
+            while (true)
+            {
+                if (sending == null)
+                {
+                    if (outLength == 0)
+                    {
+                        break;
+                    }
+                    final byte[] bytes = new byte[outLength];
+                    out.getBytes(0, bytes);
+                    outLength = 0;
+                    sending = ByteBuffer.wrap(bytes);
+                }
+                channel.write(sending);
+                if (sending.hasRemaining())
+                {
+                    channel.resumeWrites();
+                    return;
+                }
+                sending = null;
+            }
+            if (!channel.flush())
+            {
+                channel.resumeWrites();
+                return;
+            }
+            channel.suspendWrites();
+            if (runEnded)
+            {
+                finished = true;
+                channel.shutdownWrites();
+                if (channel.flush())
+                {
+                    exchange.endExchange();
+                }
+                else
+                {
+                    channel.getWriteSetter().set(c -> closeWhenFlushed());
+                    channel.resumeWrites();
+                }
+                end();
+                return;
+            }
+            if (moreToPoll)
+            {
+                drain();
+            }
+        }
+        catch (final IOException gone)
+        {
+            // The client went away: the run goes on; it may continue the stream with its last id.
+            finished = true;
+            exchange.endExchange();
+            end();
+        }
+    }
+
+    private void closeWhenFlushed()
+    {
+        try
+        {
+            if (channel.flush())
+            {
+                channel.suspendWrites();
+                exchange.endExchange();
+            }
+        }
+        catch (final IOException gone)
+        {
+            exchange.endExchange();
+        }
+    }
+
+    /** Ends the subscription and gives the stream's slot back, once. */
+    private void end()
+    {
+        finished = true;
+        if (subscription != null)
+        {
+            subscription.close();
+            subscription = null;
+            onEnd.run();
+        }
+    }
+
+    @Override
+    public void onWelcome(final String userId, final long epoch, final long lastSeq)
+    {
+    }
+
+    @Override
+    public void onResumed(final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
+    {
+        // The subscription resumed after the seq before the cursor's (to send the cursor's group again), so it cannot
+        // tell a cursor of another epoch from a client that has nothing: the epoch is compared here.
+        if (reportLoss && (!recovered || epoch != cursorEpoch))
+        {
+            final ObjectNode value = Http.object().put("recovered", false).put("epoch", epoch).put("from", fromSeq)
+                .put("to", toSeq);
+            final ObjectNode event = Http.object().put("type", "CUSTOM").put("name", "agentwire.resumed");
+            event.set("value", value);
+            appendUnnumbered(event);
+        }
+    }
+
+    @Override
+    public void onEvent(final AgentEvent event)
+    {
+        if (!runId.equals(event.runId()) || event.seq() < skipSeq)
+        {
+            return;
+        }
+        group.checkLimit(AgUiGroups.maxBytes(event));
+        final int length = groups.write(event, group, 0);
+        int at = 0;
+        int part = 0;
+        while (at < length)
+        {
+            // One unmasked text frame per AG-UI event: 2 header bytes, or 4 / 10 with an extended length.
+            final int first = group.getByte(at + 1) & 0x7F;
+            final int header = first == 126 ? 4 : first == 127 ? 10 : 2;
+            final int payload = first == 126 ? group.getShort(at + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF :
+                first == 127 ? (int)group.getLong(at + 2, java.nio.ByteOrder.BIG_ENDIAN) : first;
+            if (event.seq() > skipSeq || part > skipParts)
+            {
+                final byte[] id = (event.epoch() + ":" + event.seq() + ":" + part).getBytes(StandardCharsets.US_ASCII);
+                append(ID, 0, ID.length);
+                append(id, 0, id.length);
+                append(DATA, 0, DATA.length);
+                appendFrom(group, at + header, payload);
+                append(END, 0, END.length);
+            }
+            at += header + payload;
+            part++;
+        }
+        if (AgUiGroups.endsRun(event.type()))
+        {
+            runEnded = true;
+        }
+    }
+
+    @Override
+    public void onJoined(final String room)
+    {
+    }
+
+    @Override
+    public void onLeft(final String room)
+    {
+    }
+
+    @Override
+    public void onClosed(final int reason)
+    {
+        runEnded = true;
+    }
+
+    private void appendUnnumbered(final ObjectNode event)
+    {
+        final byte[] json;
+        try
+        {
+            json = Json.MAPPER.writeValueAsBytes(event);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("an event could not be written", ex);
+        }
+        append(DATA, 1, DATA.length - 1);
+        append(json, 0, json.length);
+        append(END, 0, END.length);
+    }
+
+    private void append(final byte[] bytes, final int offset, final int length)
+    {
+        out.putBytes(outLength, bytes, offset, length);
+        outLength += length;
+    }
+
+    private void appendFrom(final ExpandableArrayBuffer source, final int offset, final int length)
+    {
+        out.putBytes(outLength, source, offset, length);
+        outLength += length;
+    }
+}
