@@ -321,6 +321,14 @@ final class FaultSession implements WebSocket.Listener
             {
                 reconnecting.set(false);
             }
+            // A connection that closed while this reconnect was still under way told reconnectLater while it was
+            // busy, and that call was dropped: a session left on a dead socket never connected again (a fault-suite
+            // build saw a link cut 71 ms after the upgrade, and 185 events "lost" by the harness, not the server).
+            final WebSocket now = socket;
+            if (running && (now == null || now.isInputClosed() || now.isOutputClosed()))
+            {
+                reconnectLater();
+            }
         });
     }
 
