@@ -3,8 +3,8 @@
 // socket by cursor, after a page reload by the server's prelude. docs/AG-UI.md.
 
 import { AbstractAgent, type AgentConfig } from "@ag-ui/client";
-import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
-import { Observable, type Subscriber } from "rxjs";
+import type { AgentCapabilities, BaseEvent, RunAgentInput } from "@ag-ui/core";
+import { Observable, throwError, type Subscriber } from "rxjs";
 import {
   AgentWireClient, AgentWireError, type AgUiEvent, type ConnectionStatus, type WebSocketConstructor,
 } from "./agentwire.js";
@@ -24,7 +24,20 @@ export interface AgentWireAgentConfig extends AgentConfig {
   onStatus?: (status: ConnectionStatus) => void;
   /** Told every error the server or the token source reports, also those the agent retries (token_failed). */
   onError?: (error: { code: string; message: string }) => void;
+  /**
+   * The server's `--max-message-bytes` (default 65536): a run whose RunAgentInput would make a larger message is
+   * failed with `input_too_large` before anything is sent, instead of the server closing the socket with 1009.
+   */
+  maxMessageBytes?: number;
+  /**
+   * What the agent runtime behind AgentWire declares beyond the transport (tools, state, human in the loop …):
+   * merged into {@link AgentWireAgent.getCapabilities}. AgentWire states only what it knows: its transport.
+   */
+  capabilities?: AgentCapabilities;
 }
+
+/** The server's default bound on a client message (`--max-message-bytes`). */
+const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
 
 /** What this agent remembers of the run it followed last, so connect() can pick it up where the socket left it. */
 interface FollowedRun {
@@ -66,7 +79,7 @@ const ENDS_RUN = new Set(["RUN_FINISHED", "RUN_ERROR"]);
  * own (a dropped socket never reaches the AG-UI pipeline), and a {@link connect} that works.
  */
 export class AgentWireAgent extends AbstractAgent {
-  private readonly config: AgentWireAgentConfig;
+  private config: AgentWireAgentConfig;
   private followed: FollowedRun | null = null;
   private current: AgentWireClient<AgUiEvent> | null = null;
 
@@ -75,11 +88,41 @@ export class AgentWireAgent extends AbstractAgent {
     this.config = config;
   }
 
-  /** Sends the newest user message as a user_message for this run, and yields the run's events until it ends. */
+  /**
+   * Sends the whole RunAgentInput (messages, tools, context, state, forwardedProps, parentRunId, resume) as a
+   * user_message for this run — `data.input`, with the newest user message's text as `data.text` for runtimes that
+   * read only that — and yields the run's events until it ends.
+   */
   run(input: RunAgentInput): Observable<BaseEvent> {
+    const data = { text: lastUserText(input), input };
+    const bytes = new TextEncoder().encode(JSON.stringify({ type: "user_message", thread_id: input.threadId,
+      run_id: input.runId, data })).length;
+    const limit = this.config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (bytes > limit) {
+      return throwError(() => new AgentWireError("input_too_large", `the RunAgentInput makes a message of ${bytes} ` +
+        `bytes, over the server's ${limit} (--max-message-bytes)`));
+    }
     return this.follow(input.runId, input.threadId, null, null, (client) => {
-      client.sendUserMessage(input.threadId, { text: lastUserText(input) }, input.runId);
+      client.sendUserMessage(input.threadId, data, input.runId);
     });
+  }
+
+  /** A copy with the same configuration (and AbstractAgent's messages and state), following no run. */
+  clone(): AgentWireAgent {
+    const copy = super.clone() as AgentWireAgent;
+    copy.config = { ...this.config };
+    copy.followed = null;
+    copy.current = null;
+    return copy;
+  }
+
+  /**
+   * What this agent can do, truthfully: AgentWire's transport — a WebSocket, streamed, resumable by cursor — and
+   * whatever the application declared for its runtime (`capabilities`).
+   */
+  async getCapabilities(): Promise<AgentCapabilities> {
+    const declared = this.config.capabilities ?? {};
+    return { ...declared, transport: { ...declared.transport, websocket: true, streaming: true, resumable: true } };
   }
 
   /**

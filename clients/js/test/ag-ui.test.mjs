@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
+  agUiRuntime, assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
   WebSocket,
 } from "./harness.mjs";
 // By the package's own name, as an application imports it (a self-reference through package.json's "exports"):
@@ -138,6 +138,44 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
     assert.ok(!events.some((e) => e.type === "TOOL_CALL_START"), "the calls started before the join are not replayed");
     await verifyRun(events);
   });
+
+  test("should send the whole RunAgentInput, keep its configuration through clone(), and state its capabilities",
+    async () => {
+      const runtime = await agUiRuntime(server);
+      try {
+        const agent = new AgentWireAgent({
+          url: server.agUi, token: () => token("input-user"), WebSocketImpl: WebSocket, threadId: "th-input",
+          initialMessages: [{ id: "u1", role: "user", content: "Plan my trip" }], initialState: { budget: 900 },
+          capabilities: { tools: { supported: true } },
+        });
+        // A clone is a whole agent: same socket configuration, its own run.
+        const copy = agent.clone();
+        assert.ok(copy instanceof AgentWireAgent);
+        await copy.runAgent({
+          runId: "input-run-1",
+          tools: [{ name: "book", description: "books", parameters: { type: "object", properties: {} } }],
+          context: [{ description: "home", value: "Oslo" }], forwardedProps: { tier: "gold" },
+        });
+        const input = runtime.inputs.at(-1);
+        assert.equal(input.runId, "input-run-1");
+        assert.deepEqual(input.messages.map((m) => m.content), ["Plan my trip"]);
+        assert.deepEqual(input.tools.map((t) => t.name), ["book"]);
+        assert.deepEqual(input.context, [{ description: "home", value: "Oslo" }]);
+        assert.deepEqual(input.state, { budget: 900 });
+        assert.deepEqual(input.forwardedProps, { tier: "gold" });
+        assert.deepEqual(copy.state, { budget: 900, tools: ["book"], context: ["Oslo"], forwarded: { tier: "gold" } });
+        assert.deepEqual(await agent.getCapabilities(), { tools: { supported: true },
+          transport: { websocket: true, streaming: true, resumable: true } });
+
+        // An input the server would refuse (over --max-message-bytes) fails the run before anything is sent.
+        const big = new AgentWireAgent({ url: server.agUi, token: () => token("input-user"), WebSocketImpl: WebSocket,
+          threadId: "th-input", initialMessages: [{ id: "u2", role: "user", content: "x".repeat(70_000) }] });
+        await assert.rejects(big.runAgent({ runId: "input-run-2" }), (e) => e.code === "input_too_large");
+        assert.equal(runtime.inputs.length, 1);
+      } finally {
+        runtime.close();
+      }
+    });
 
   test("should run an AgentWireAgent against a real runtime, and re-attach with connect() after a detach", async () => {
     const runtime = await producerRuntime(server, { stepMs: 40 });

@@ -217,4 +217,45 @@ export async function producerRuntime(server, { stepMs = 30 } = {}) {
   return { nacks, close: () => socket.close() };
 }
 
+/**
+ * A runtime on the producer socket that speaks native AG-UI: it answers each input with a state snapshot made from
+ * what it was given (so the test sees the whole RunAgentInput arrived) and a streamed assistant message.
+ */
+export async function agUiRuntime(server) {
+  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
+  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  const inputs = [];
+  const nacks = [];
+  let ref = 0;
+  const send = (user, body) => socket.send(JSON.stringify({ ref: `a${++ref}`, ag_ui: { user, ...body } }));
+  socket.on("message", async (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.type === "nack") {
+      nacks.push(m);
+    }
+    if (m.type !== "user_message" || !m.data?.input) {
+      return;
+    }
+    const input = m.data.input;
+    inputs.push(input);
+    const { runId, threadId } = input;
+    send(m.user, { events: [
+      { type: "RUN_STARTED", threadId, runId },
+      { type: "STATE_SNAPSHOT", snapshot: { ...input.state, tools: input.tools.map((t) => t.name),
+        context: input.context.map((c) => c.value), forwarded: input.forwardedProps } },
+      { type: "TEXT_MESSAGE_START", messageId: `${runId}-answer`, role: "assistant" },
+    ] });
+    for (const delta of ["You said: ", m.data.text]) {
+      await new Promise((r) => setTimeout(r, 20));
+      send(m.user, { runId, events: [{ type: "TEXT_MESSAGE_CONTENT", messageId: `${runId}-answer`, delta }] });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    send(m.user, { runId, events: [
+      { type: "TEXT_MESSAGE_END", messageId: `${runId}-answer` },
+      { type: "RUN_FINISHED", threadId, runId },
+    ] });
+  });
+  return { inputs, nacks, close: () => socket.close() };
+}
+
 export { WebSocket };
