@@ -6,7 +6,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { HttpAgent } from "@ag-ui/client";
-import { agUiRuntime, assertAgUi, producerRuntime, startServer, token, verifyRun } from "./harness.mjs";
+import {
+  agUiRuntime, assertAgUi, producerRuntime, publishAgUi, startServer, token, verifyRun,
+} from "./harness.mjs";
 
 /** Reads an SSE response: each event's id and parsed data, until the stream ends or `stopAfter` events. */
 async function readSse(response, stopAfter = Infinity, abort = null) {
@@ -172,6 +174,98 @@ describe("POST /v1/ag-ui/run (AG-UI's HTTP agent endpoint)", { timeout: 180_000 
     assert.equal(events[0].data.type, "CUSTOM");
     assert.equal(events[0].data.name, "agentwire.resumed");
     assert.equal(events[0].data.value.recovered, false);
+  });
+
+  test("should cancel a run only when asked: POST .../cancel ends it cancelled, a dropped stream does not", async () => {
+    const runtime = await agUiRuntime(server, { deltas: Array(40).fill("."), stepMs: 25 });
+    const user = "canceller";
+    const auth = { Authorization: `Bearer ${token(user)}` };
+    const start = (runId) => fetch(`${server.http}/v1/ag-ui/run`, {
+      method: "POST", headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ threadId: "th-cancel", runId, state: {}, tools: [], context: [], forwardedProps: {},
+        messages: [{ id: `m-${runId}`, role: "user", content: "Count slowly" }] }),
+    });
+    try {
+      // Cancelled on purpose: the runtime is told, the stream ends with RUN_FINISHED cancelled, and it verifies.
+      const stream = start("to-cancel");
+      const response = await stream;
+      const reading = readSse(response);
+      await new Promise((r) => setTimeout(r, 200));
+      const cancel = await fetch(`${server.http}/v1/ag-ui/runs/to-cancel/cancel`, { method: "POST", headers: auth });
+      assert.equal(cancel.status, 202);
+      const events = (await reading).map((e) => e.data);
+      assert.deepEqual(runtime.cancels, ["to-cancel"]);
+      assert.deepEqual(events.at(-1).outcome, { type: "cancelled" });
+      assert.ok(events.filter((e) => e.type === "TEXT_MESSAGE_CONTENT").length < 40, "it stopped early");
+      assertAgUi(events);
+      await verifyRun(events);
+
+      // Dropped, not cancelled: the runtime is told nothing and the run goes on to its end, in history.
+      const abort = new AbortController();
+      const dropped = await fetch(`${server.http}/v1/ag-ui/run`, {
+        method: "POST", signal: abort.signal, headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify({ threadId: "th-cancel", runId: "dropped", state: {}, tools: [], context: [],
+          forwardedProps: {}, messages: [{ id: "m-dropped", role: "user", content: "Count slowly" }] }),
+      });
+      await readSse(dropped, 3, abort);
+      const whole = await readSse(await fetch(`${server.http}/v1/ag-ui/runs/dropped`, { headers: auth }));
+      assert.equal(whole.at(-1).data.type, "RUN_FINISHED");
+      assert.equal(whole.at(-1).data.outcome, undefined, "finished, not cancelled");
+      assert.deepEqual(runtime.cancels, ["to-cancel"]);
+
+      // No runtime to tell: a clear refusal.
+      runtime.close();
+      await new Promise((r) => setTimeout(r, 200));
+      const orphan = await fetch(`${server.http}/v1/ag-ui/runs/nobody/cancel`, { method: "POST", headers: auth });
+      assert.equal(orphan.status, 503);
+      assert.equal((await orphan.json()).error.code, "no_agent");
+    } finally {
+      runtime.close();
+    }
+  });
+
+  test("should carry AG-UI 1.0's whole event set, natively published, through the rules and out as sent", async () => {
+    const t = "th-all";
+    const r = "all-types";
+    const events = [
+      { type: "RUN_STARTED", threadId: t, runId: r },
+      { type: "STEP_STARTED", stepName: "plan" },
+      { type: "REASONING_START", messageId: "rs1" },
+      { type: "REASONING_MESSAGE_START", messageId: "rs1", role: "reasoning" },
+      { type: "REASONING_MESSAGE_CONTENT", messageId: "rs1", delta: "thinking" },
+      { type: "REASONING_MESSAGE_END", messageId: "rs1" },
+      { type: "REASONING_MESSAGE_CHUNK", messageId: "rs2", delta: "more" },
+      { type: "REASONING_ENCRYPTED_VALUE", subtype: "message", entityId: "rs1", encryptedValue: "opaque" },
+      { type: "REASONING_END", messageId: "rs1" },
+      { type: "STATE_SNAPSHOT", snapshot: { step: 1 } },
+      { type: "STATE_DELTA", delta: [{ op: "replace", path: "/step", value: 2 }] },
+      { type: "ACTIVITY_SNAPSHOT", messageId: "act1", activityType: "progress", content: { done: 1 } },
+      { type: "ACTIVITY_DELTA", messageId: "act1", activityType: "progress",
+        patch: [{ op: "replace", path: "/done", value: 2 }] },
+      { type: "TEXT_MESSAGE_CHUNK", messageId: "tm1", role: "assistant", delta: "Hel" },
+      { type: "TOOL_CALL_CHUNK", toolCallId: "tc1", toolCallName: "calc", delta: "{}" },
+      { type: "TOOL_CALL_RESULT", messageId: "tr1", toolCallId: "tc1", content: "391" },
+      { type: "MESSAGES_SNAPSHOT", messages: [{ id: "u1", role: "user", content: "17*23?" }] },
+      { type: "SUBAGENT_STARTED", subagentRunId: "sub1", name: "helper" },
+      { type: "SUBAGENT_FINISHED", subagentRunId: "sub1" },
+      { type: "RAW", event: { vendor: "x" } },
+      { type: "CUSTOM", name: "app.note", value: { n: 1 } },
+      { type: "STEP_FINISHED", stepName: "plan" },
+      { type: "RUN_FINISHED", threadId: t, runId: r },
+    ];
+    const published = await publishAgUi(server, { user: "all-types-user", events });
+    assert.equal(published.status, 202, JSON.stringify(published.body));
+    const answer = await fetch(`${server.http}/v1/ag-ui/runs/${r}`,
+      { headers: { Authorization: `Bearer ${token("all-types-user")}` } });
+    const delivered = (await readSse(answer)).map((e) => e.data);
+    assert.deepEqual(delivered.map((e) => e.type), events.map((e) => e.type));
+    for (let i = 0; i < events.length; i++) {
+      const { metadata, ...sent } = delivered[i];
+      assert.deepEqual(sent, events[i], `event ${i} arrives as sent`);
+      assert.equal(metadata.agentwire.runId, r);
+    }
+    assertAgUi(delivered);
+    await verifyRun(delivered);
   });
 
   test("should refuse a malformed Last-Event-ID with 400", async () => {

@@ -221,10 +221,11 @@ export async function producerRuntime(server, { stepMs = 30 } = {}) {
  * A runtime on the producer socket that speaks native AG-UI: it answers each input with a state snapshot made from
  * what it was given (so the test sees the whole RunAgentInput arrived) and a streamed assistant message.
  */
-export async function agUiRuntime(server) {
+export async function agUiRuntime(server, { deltas = ["You said: "], stepMs = 20 } = {}) {
   const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
   await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
   const inputs = [];
+  const cancels = [];
   const nacks = [];
   let ref = 0;
   const send = (user, body) => socket.send(JSON.stringify({ ref: `a${++ref}`, ag_ui: { user, ...body } }));
@@ -232,6 +233,10 @@ export async function agUiRuntime(server) {
     const m = JSON.parse(data.toString());
     if (m.type === "nack") {
       nacks.push(m);
+    }
+    if (m.type === "cancel") {
+      cancels.push(m.run_id);
+      return;
     }
     if (m.type !== "user_message" || !m.data?.input) {
       return;
@@ -245,17 +250,25 @@ export async function agUiRuntime(server) {
         context: input.context.map((c) => c.value), forwarded: input.forwardedProps } },
       { type: "TEXT_MESSAGE_START", messageId: `${runId}-answer`, role: "assistant" },
     ] });
-    for (const delta of ["You said: ", m.data.text]) {
-      await new Promise((r) => setTimeout(r, 20));
+    for (const delta of [...deltas, m.data.text]) {
+      await new Promise((r) => setTimeout(r, stepMs));
+      if (cancels.includes(runId)) {
+        // Told to stop: the message ends where it is, and the run ends cancelled (AG-UI 1.0's outcome).
+        send(m.user, { runId, events: [
+          { type: "TEXT_MESSAGE_END", messageId: `${runId}-answer` },
+          { type: "RUN_FINISHED", threadId, runId, outcome: { type: "cancelled" } },
+        ] });
+        return;
+      }
       send(m.user, { runId, events: [{ type: "TEXT_MESSAGE_CONTENT", messageId: `${runId}-answer`, delta }] });
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, stepMs));
     send(m.user, { runId, events: [
       { type: "TEXT_MESSAGE_END", messageId: `${runId}-answer` },
       { type: "RUN_FINISHED", threadId, runId },
     ] });
   });
-  return { inputs, nacks, close: () => socket.close() };
+  return { inputs, cancels, nacks, close: () => socket.close() };
 }
 
 export { WebSocket };

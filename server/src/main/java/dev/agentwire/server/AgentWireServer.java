@@ -54,6 +54,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   POST /v1/ag-ui/run                       AG-UI's HTTP agent endpoint: a RunAgentInput in, the run's events out
  *                                            as Server-Sent Events (user token)
  *   GET  /v1/ag-ui/runs/{runId}              the same stream again, after Last-Event-ID
+ *   POST /v1/ag-ui/runs/{runId}/cancel       an explicit cancel of the run, to its runtime
  *   GET  /v1/producer                        agent runtimes' WebSocket (producer key)
  *   POST /v1/events, /v1/events/binary       agent runtimes' HTTP ingest (producer key)
  *   PUT|DELETE /v1/rooms/{room}/members/{user}
@@ -235,6 +236,7 @@ public final class AgentWireServer implements AutoCloseable
             .get("/v1/ws", users)
             .post("/v1/ag-ui/run", runs) // AG-UI's HTTP agent endpoint: the run's events as Server-Sent Events
             .get("/v1/ag-ui/runs/{runId}", runs) // the same stream again, after Last-Event-ID
+            .post("/v1/ag-ui/runs/{runId}/cancel", runs) // an explicit cancel, to the runtime
             .get(UserSocketHandler.AG_UI_PATH, users) // the same socket, limits and stream, as AG-UI events
             .get("/v1/producer", ingest.producerSocket())
             .post("/v1/events", ingest.events())

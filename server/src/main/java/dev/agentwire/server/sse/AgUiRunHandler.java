@@ -37,6 +37,8 @@ import java.io.IOException;
  *   (from history, then live): no gap, no duplicate; a cursor history no longer covers is told
  *   ({@code CUSTOM agentwire.resumed} with {@code recovered: false}). Without it, the run from the start of history.
  *   The token may also come as {@code ?access_token=} (an {@code EventSource} cannot set headers).</li>
+ *   <li>{@code POST /v1/ag-ui/runs/{runId}/cancel}: an explicit cancel to the runtime. A dropped stream is not
+ *   one.</li>
  * </ul>
  * The same Origin check, token rules and connection caps as the user sockets: a stream counts as one connection of
  * the user (and of its address) while open. A dropped stream never cancels the run.
@@ -46,6 +48,8 @@ public final class AgUiRunHandler implements HttpHandler
     /** Longest runId and threadId taken (as AG-UI's own ids in native ingest). */
     static final int MAX_ID_LENGTH = 256;
     private static final HttpString LAST_EVENT_ID = new HttpString("Last-Event-ID");
+    /** {@code POST /v1/ag-ui/runs/{runId}/cancel}. */
+    private static final String CANCEL_SUFFIX = "/cancel";
     private static final Runnable NOTHING = () -> { };
 
     private final AgentWire engine;
@@ -116,7 +120,11 @@ public final class AgUiRunHandler implements HttpHandler
             Http.error(exchange, 503, "shutting_down", "the server is shutting down");
             return;
         }
-        if (run)
+        if (run && exchange.getRequestPath().endsWith(CANCEL_SUFFIX))
+        {
+            onCancel(exchange, principal);
+        }
+        else if (run)
         {
             BodyReader.read(exchange, maxBodyBytes, (ex, body, length) -> onInput(ex, principal, body, length),
                 AgUiRunHandler::onBodyFailure);
@@ -186,6 +194,30 @@ public final class AgUiRunHandler implements HttpHandler
             .put("message", InboundRouter.errorMessage(routed, "user_message"))
             .put("code", InboundRouter.errorCode(routed));
         stream.failRun(error);
+    }
+
+    /**
+     * {@code POST /v1/ag-ui/runs/{runId}/cancel}: an explicit cancel, to the runtime as its own message (as a user
+     * socket's {@code cancel}); the runtime ends the run ({@code RUN_FINISHED} cancelled, or what it decides). 202
+     * when a runtime took it, else the router's refusal (503 {@code no_agent} / {@code agent_busy} /
+     * {@code agent_error}). Not a stream: no connection slot is held.
+     */
+    private void onCancel(final HttpServerExchange exchange, final Principal principal)
+    {
+        final String runId = exchange.getAttachment(PathTemplateMatch.ATTACHMENT_KEY).getParameters().get("runId");
+        if (runId == null || runId.isEmpty() || runId.length() > MAX_ID_LENGTH)
+        {
+            Http.error(exchange, 400, "bad_request", "runId must be 1.." + MAX_ID_LENGTH + " characters");
+            return;
+        }
+        final ObjectNode message = Http.object().put("type", "cancel").put("run_id", runId);
+        final int routed = router.route(principal.userId, "cancel", message, message.toString());
+        if (routed == InboundRouter.DELIVERED)
+        {
+            Http.json(exchange, 202, Http.object().put("cancel", "delivered").put("run_id", runId));
+            return;
+        }
+        Http.error(exchange, 503, InboundRouter.errorCode(routed), InboundRouter.errorMessage(routed, "cancel"));
     }
 
     /** {@code GET /v1/ag-ui/runs/{runId}}: the run's stream again, after the client's last event id. */
