@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { HttpAgent } from "@ag-ui/client";
 import {
-  agUiRuntime, assertAgUi, producerRuntime, publishAgUi, startServer, token, verifyRun,
+  agUiRuntime, approvalRuntime, assertAgUi, producerRuntime, publishAgUi, startServer, token, verifyRun,
 } from "./harness.mjs";
 
 /** Reads an SSE response: each event's id and parsed data, until the stream ends or `stopAfter` events. */
@@ -266,6 +266,34 @@ describe("POST /v1/ag-ui/run (AG-UI's HTTP agent endpoint)", { timeout: 180_000 
     }
     assertAgUi(delivered);
     await verifyRun(delivered);
+  });
+
+  test("should carry an interrupt and its answer: RUN_FINISHED interrupt, then resume[] in the next input", async () => {
+    const runtime = await approvalRuntime(server);
+    try {
+      const agent = new HttpAgent({
+        url: `${server.http}/v1/ag-ui/run`,
+        headers: { Authorization: `Bearer ${token("approver")}` },
+        threadId: "th-approve",
+        initialMessages: [{ id: "u1", role: "user", content: "Get me to Bergen" }],
+      });
+      const first = [];
+      await agent.runAgent({ runId: "ask" }, { onEvent: ({ event }) => { first.push(event); } });
+      assert.equal(first.at(-1).outcome.type, "interrupt");
+      assert.deepEqual(agent.pendingInterrupts.map((i) => i.id), ["approve-booking"]);
+      await verifyRun(first);
+
+      const second = [];
+      await agent.runAgent({ runId: "answered", resume: [{ interruptId: "approve-booking", status: "resolved",
+        payload: { seat: "12A" } }] }, { onEvent: ({ event }) => { second.push(event); } });
+      assert.deepEqual(runtime.inputs.at(-1).resume, [{ interruptId: "approve-booking", status: "resolved",
+        payload: { seat: "12A" } }]);
+      assert.equal(agent.messages.at(-1).content, 'Booked: {"seat":"12A"}');
+      assertAgUi(second);
+      await verifyRun(second);
+    } finally {
+      runtime.close();
+    }
   });
 
   test("should refuse a malformed Last-Event-ID with 400", async () => {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  agUiRuntime, assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
+  agUiRuntime, approvalRuntime, assertAgUi, byRun, producerRuntime, publish, publishAgUi, rawSocket, scriptedRun, startServer, token, verifyRun, waitFor,
   WebSocket,
 } from "./harness.mjs";
 // By the package's own name, as an application imports it (a self-reference through package.json's "exports"):
@@ -176,6 +176,46 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
         runtime.close();
       }
     });
+
+  test("should show a pending interrupt to a second connection, which answers it with resume[]", async () => {
+    const runtime = await approvalRuntime(server);
+    const agentFor = () => new AgentWireAgent({
+      url: server.agUi, token: () => token("hitl-user"), WebSocketImpl: WebSocket, threadId: "th-hitl",
+      initialMessages: [{ id: "u1", role: "user", content: "Get me to Bergen" }],
+    });
+    try {
+      const first = agentFor();
+      const asked = [];
+      await first.runAgent({ runId: "ask" }, { onEvent: ({ event }) => { asked.push(event); } });
+      assert.equal(asked.at(-1).outcome.type, "interrupt");
+      assert.deepEqual(first.pendingInterrupts.map((i) => i.id), ["approve-booking"]);
+
+      // A second tab opens after the interrupt: its prelude shows the run that waits, and its interrupt.
+      const second = agentFor();
+      const joined = [];
+      await second.connectAgent({}, { onEvent: ({ event }) => { joined.push(event); } });
+      assert.deepEqual(joined.map((e) => e.type), ["RUN_STARTED", "RUN_FINISHED"]);
+      assert.ok(joined.every((e) => e.metadata.agentwire.prelude));
+      assert.deepEqual(second.pendingInterrupts.map((i) => i.id), ["approve-booking"]);
+      assertAgUi(joined);
+      await verifyRun(joined);
+
+      // It answers: the runtime gets the answer in the next run's input and acts on it.
+      await second.runAgent({ runId: "answer", resume: [{ interruptId: "approve-booking", status: "resolved",
+        payload: { seat: "3C" } }] });
+      assert.deepEqual(runtime.inputs.at(-1).resume.map((r) => r.status), ["resolved"]);
+      assert.equal(second.messages.at(-1).content, 'Booked: {"seat":"3C"}');
+
+      // Answered: a third tab sees nothing waiting.
+      const third = agentFor();
+      const later = [];
+      await third.connectAgent({}, { onEvent: ({ event }) => { later.push(event); } });
+      assert.deepEqual(later, []);
+      assert.deepEqual(third.pendingInterrupts, []);
+    } finally {
+      runtime.close();
+    }
+  });
 
   test("should run an AgentWireAgent against a real runtime, and re-attach with connect() after a detach", async () => {
     const runtime = await producerRuntime(server, { stepMs: 40 });

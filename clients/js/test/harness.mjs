@@ -271,4 +271,44 @@ export async function agUiRuntime(server, { deltas = ["You said: "], stepMs = 20
   return { inputs, cancels, nacks, close: () => socket.close() };
 }
 
+/**
+ * A runtime that asks before it acts (AG-UI 1.0 human in the loop): a run without a resume ends with an interrupt
+ * outcome asking to approve a booking; the next run's RunAgentInput.resume[] answers it, and the runtime acts on
+ * the answer (or stops, when it was cancelled).
+ */
+export async function approvalRuntime(server) {
+  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
+  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  const inputs = [];
+  let ref = 0;
+  const send = (user, body) => socket.send(JSON.stringify({ ref: `h${++ref}`, ag_ui: { user, ...body } }));
+  socket.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.type !== "user_message" || !m.data?.input) {
+      return;
+    }
+    const input = m.data.input;
+    inputs.push(input);
+    const { runId, threadId } = input;
+    const answer = (input.resume ?? []).find((r) => r.interruptId === "approve-booking");
+    if (!answer) {
+      send(m.user, { events: [
+        { type: "RUN_STARTED", threadId, runId },
+        { type: "RUN_FINISHED", threadId, runId, outcome: { type: "interrupt", interrupts: [
+          { id: "approve-booking", reason: "approval", message: "Book the 17:05 to Bergen?" }] } },
+      ] });
+      return;
+    }
+    const text = answer.status === "resolved" ? `Booked: ${JSON.stringify(answer.payload)}` : "Not booked.";
+    send(m.user, { events: [
+      { type: "RUN_STARTED", threadId, runId },
+      { type: "TEXT_MESSAGE_START", messageId: `${runId}-m`, role: "assistant" },
+      { type: "TEXT_MESSAGE_CONTENT", messageId: `${runId}-m`, delta: text },
+      { type: "TEXT_MESSAGE_END", messageId: `${runId}-m` },
+      { type: "RUN_FINISHED", threadId, runId },
+    ] });
+  });
+  return { inputs, close: () => socket.close() };
+}
+
 export { WebSocket };

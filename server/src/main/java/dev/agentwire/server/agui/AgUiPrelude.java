@@ -47,6 +47,12 @@ final class AgUiPrelude
     private static final byte[][] START_FIELD_TOKENS = new byte[AgUiVocabulary.START_FIELDS.length][];
     /** The id field of each kind of part ({@code "messageId"}, …) as its JSON token, made once. */
     private static final Map<String, byte[]> ID_TOKENS = new java.util.HashMap<>();
+    /** The fields AG-UI defines for RUN_FINISHED: what the prelude repeats of a run that ended on an interrupt. */
+    private static final String[] FINISHED_FIELDS = {"type", "threadId", "runId", "outcome", "result", "timestamp"};
+    private static final byte[][] FINISHED_FIELD_TOKENS = new byte[FINISHED_FIELDS.length][];
+    private static final byte[] OUTCOME = AgUiVocabulary.token("outcome");
+    private static final byte[] TYPE = AgUiVocabulary.token("type");
+    private static final byte[] INTERRUPT = "\"interrupt\"".getBytes(StandardCharsets.US_ASCII);
 
     static
     {
@@ -57,6 +63,10 @@ final class AgUiPrelude
         for (final String idField : AgUiVocabulary.OPENS.values())
         {
             ID_TOKENS.put(idField, AgUiVocabulary.token(idField));
+        }
+        for (int i = 0; i < FINISHED_FIELDS.length; i++)
+        {
+            FINISHED_FIELD_TOKENS[i] = AgUiVocabulary.token(FINISHED_FIELDS[i]);
         }
     }
 
@@ -89,7 +99,30 @@ final class AgUiPrelude
         }
     }
 
+    /**
+     * A run that ended on an interrupt (AG-UI 1.0 human in the loop) and is its thread's latest: what it waits for is
+     * still unanswered, so a client that joins now must see it. Its RUN_FINISHED's fields, and where it was.
+     */
+    private static final class Interrupted
+    {
+        final String runId;
+        final OpenRun run;
+        final byte[] finishedFields;
+        final long finishedSeq;
+
+        Interrupted(final String runId, final OpenRun run, final byte[] finishedFields, final long finishedSeq)
+        {
+            this.runId = runId;
+            this.run = run;
+            this.finishedFields = finishedFields;
+            this.finishedSeq = finishedSeq;
+        }
+    }
+
     private final Map<String, OpenRun> openRuns = new LinkedHashMap<>();
+    /** Thread → its latest run, when that run ended on an interrupt. */
+    private final Map<String, Interrupted> interrupted = new LinkedHashMap<>();
+    private Iterator<Interrupted> interrupts;
     private int mode = AWAIT_WELCOME;
     private long liveSeq;
     // The replay's resumed notice was read: from here the subscription is attached and its queue is the replay.
@@ -131,6 +164,7 @@ final class AgUiPrelude
         {
             mode = PASS;
             openRuns.clear();
+            interrupted.clear();
         }
     }
 
@@ -214,7 +248,13 @@ final class AgUiPrelude
             AgUiEventMapper.is(src, type, typeLength, RUN_FINISHED) ||
             AgUiEventMapper.is(src, type, typeLength, RUN_ERROR))
         {
-            openRuns.remove(runId);
+            final OpenRun ended = openRuns.remove(runId);
+            if (ended != null && AgUiEventMapper.is(src, type, typeLength, RUN_FINISHED) && isInterrupt(e))
+            {
+                interrupted.put(ended.threadId, new Interrupted(runId, ended,
+                    fields(src, e.payloadOffset(), e.payloadOffset() + e.payloadLength(), FINISHED_FIELDS,
+                        FINISHED_FIELD_TOKENS, true), e.seq()));
+            }
             return;
         }
         final boolean isNative = AgUiEventMapper.startsWith(src, type, typeLength, PREFIX);
@@ -231,6 +271,8 @@ final class AgUiPrelude
                 src.getStringWithoutLengthUtf8(threadAt, e.stringLength(AgentEvent.THREAD_ID));
             run = new OpenRun(threadId, e.seq(), e.epoch());
             openRuns.put(runId, run);
+            // A new run on the thread: the interrupt before it was answered (or given up), by this run's input.
+            interrupted.remove(threadId);
         }
         if (isNative)
         {
@@ -276,17 +318,28 @@ final class AgUiPrelude
      */
     private static byte[] startFields(final DirectBuffer src, final int data, final int end)
     {
+        return fields(src, data, end, AgUiVocabulary.START_FIELDS, START_FIELD_TOKENS, false);
+    }
+
+    /**
+     * @param structured whether object and array values are kept (a RUN_FINISHED's outcome; its size is bounded by
+     *                   the message size, and only a thread's latest interrupted run is kept).
+     * @return the named fields of a stored AG-UI event, as members of a JSON object (without braces).
+     */
+    private static byte[] fields(final DirectBuffer src, final int data, final int end, final String[] names,
+        final byte[][] tokens, final boolean structured)
+    {
         final ExpandableArrayBuffer kept = new ExpandableArrayBuffer(128);
         final AgUiFrames w = new AgUiFrames().wrap(kept, 0);
         boolean first = true;
-        for (int i = 0; i < START_FIELD_TOKENS.length; i++)
+        for (int i = 0; i < tokens.length; i++)
         {
-            final int value = JsonScan.field(src, data, end, START_FIELD_TOKENS[i]);
-            if (value < 0 || src.getByte(value) == '{' || src.getByte(value) == '[')
+            final int value = JsonScan.field(src, data, end, tokens[i]);
+            if (value < 0 || !structured && (src.getByte(value) == '{' || src.getByte(value) == '['))
             {
                 continue;
             }
-            w.ascii(first ? "\"" : ",\"").ascii(AgUiVocabulary.START_FIELDS[i]).ascii("\":")
+            w.ascii(first ? "\"" : ",\"").ascii(names[i]).ascii("\":")
                 .value(src, value, JsonScan.skipValue(src, value, end));
             first = false;
         }
@@ -295,11 +348,29 @@ final class AgUiPrelude
         return bytes;
     }
 
+    /** @return whether a native RUN_FINISHED's outcome is an interrupt ({@code "outcome":{"type":"interrupt",…}}). */
+    private static boolean isInterrupt(final AgentEvent e)
+    {
+        final DirectBuffer src = e.frameBuffer();
+        final int data = e.payloadOffset();
+        final int end = data + e.payloadLength();
+        final int outcome = JsonScan.field(src, data, end, OUTCOME);
+        if (outcome < 0 || src.getByte(outcome) != '{')
+        {
+            return false;
+        }
+        final int outcomeEnd = JsonScan.skipValue(src, outcome, end);
+        final int type = JsonScan.field(src, outcome, outcomeEnd, TYPE);
+        return type >= 0 && JsonScan.skipValue(src, type, outcomeEnd) - type == INTERRUPT.length &&
+            AgUiEventMapper.startsWith(src, type, INTERRUPT.length, INTERRUPT);
+    }
+
     /** Begins the prelude: from here, {@link #write} writes it piece by piece, within the send window. */
     private void begin()
     {
         mode = WRITING;
         runs = openRuns.entrySet().iterator();
+        interrupts = interrupted.values().iterator();
         run = null;
         parts = null;
     }
@@ -330,6 +401,19 @@ final class AgUiPrelude
                 w.end();
                 parts = open.openParts.values().iterator();
             }
+            else if (interrupts.hasNext())
+            {
+                // A thread whose latest run waits for an answer: the run and its interrupt, so this client can
+                // answer it (the next run's RunAgentInput.resume) — as if it had watched the run end.
+                final Interrupted waiting = interrupts.next();
+                w.begin(AgUiTokens.TYPE_RUN_STARTED).name(AgUiTokens.THREAD_ID).string(waiting.run.threadId)
+                    .name(AgUiTokens.RUN_ID).string(waiting.runId);
+                metadata(w, waiting.run.seq, waiting.runId, waiting.run);
+                w.end();
+                w.begin().members(waiting.finishedFields);
+                metadata(w, waiting.finishedSeq, waiting.runId, waiting.run);
+                w.end();
+            }
             else
             {
                 // The prelude is whole: what follows is live. A client re-attaching to a run learns here that it
@@ -340,6 +424,8 @@ final class AgUiPrelude
                 w.end();
                 mode = PASS;
                 openRuns.clear();
+                interrupted.clear();
+                interrupts = null;
                 runs = null;
                 run = null;
                 parts = null;
