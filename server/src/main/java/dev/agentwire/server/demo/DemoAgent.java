@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The demo's built-in agent: answers every {@code user_message} with a realistic run — {@code agent_started},
  * streamed {@code agent_thinking} deltas over one to three seconds, one or two tool calls (sometimes in
  * parallel), {@code agent_completed} — and now and then a run whose tool fails. {@code cancel} ends a run early.
+ * An arithmetic question ("What is 17*23?") goes to its calculator, which computes it ({@link DemoCalculator}): the
+ * answer is {@code 17*23 = 391}.
  * It publishes through the gateway's publisher (the engine on one node, the cluster's sequencer on several) like a
  * producer would, on its own scheduler thread.
  */
@@ -37,6 +39,7 @@ public final class DemoAgent implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(DemoAgent.class);
     private static final String[][] TOOLS = {
         {"web_search", "query"}, {"weather", "city"}, {"calculator", "expression"}, {"calendar", "day"}};
+    private static final String[] CALCULATOR = {"calculator", "expression"};
 
     private final Sequencer publisher;
     private final ScheduledExecutorService scheduler;
@@ -111,6 +114,8 @@ public final class DemoAgent implements AutoCloseable
         private final boolean failing;
         private final boolean parallel;
         private final int toolCount;
+        /** An arithmetic question: the calculator is called with it, and the answer is its value. */
+        private final DemoCalculator.Result arithmetic;
         private int nextWord;
 
         Run(final String userId, final String thread, final String runId, final String prompt)
@@ -120,8 +125,9 @@ public final class DemoAgent implements AutoCloseable
             this.runId = runId;
             this.prompt = prompt;
             final ThreadLocalRandom random = ThreadLocalRandom.current();
-            failing = random.nextInt(6) == 0;
-            toolCount = 1 + random.nextInt(2);
+            arithmetic = DemoCalculator.evaluate(prompt);
+            failing = arithmetic == null && random.nextInt(6) == 0;
+            toolCount = arithmetic != null ? 1 : 1 + random.nextInt(2);
             parallel = toolCount == 2 && random.nextBoolean();
             final String text = "Let me think about \"" + shorten(prompt) + "\". I'll check a couple of sources, " +
                 "compare what they say, and then put together a short answer for you.";
@@ -168,12 +174,14 @@ public final class DemoAgent implements AutoCloseable
             final List<String> calls = new ArrayList<>();
             for (int i = 0; i < toolCount; i++)
             {
-                final String[] tool = TOOLS[ThreadLocalRandom.current().nextInt(TOOLS.length)];
+                final String[] tool = arithmetic != null ? CALCULATOR :
+                    TOOLS[ThreadLocalRandom.current().nextInt(TOOLS.length)];
                 final String callId = runId + "-call-" + (i + 1);
                 final ObjectNode data = Http.object();
                 data.put("tool_call_id", callId);
                 data.put("tool", tool[0]);
-                data.set("args", argsOf(tool, prompt));
+                data.set("args", arithmetic != null ? Http.object().put(tool[1], arithmetic.expression) :
+                    argsOf(tool, prompt));
                 publish(EventTypes.TOOL_EXECUTING, callId, Outcome.NONE, data);
                 calls.add(callId + "|" + tool[0]);
                 if (!parallel)
@@ -207,7 +215,7 @@ public final class DemoAgent implements AutoCloseable
                 later(() -> publish(EventTypes.AGENT_COMPLETED, null, Outcome.ERROR, done), 100, 200);
                 return;
             }
-            data.put("result", resultOf(tool));
+            data.put("result", arithmetic != null ? arithmetic.value : resultOf(tool));
             publish(EventTypes.TOOL_COMPLETED, callId, Outcome.NONE, data);
             if (last)
             {
@@ -248,8 +256,9 @@ public final class DemoAgent implements AutoCloseable
             }
             final ObjectNode data = Http.object();
             data.put("outcome", "success");
-            data.put("result", "Here is what I found about \"" + shorten(prompt) + "\": it depends, but the sources " +
-                "agree on the essentials.");
+            data.put("result", arithmetic != null ? arithmetic.expression + " = " + arithmetic.value :
+                "Here is what I found about \"" + shorten(prompt) + "\": it depends, but the sources agree on the " +
+                "essentials.");
             publish(EventTypes.AGENT_COMPLETED, null, Outcome.SUCCESS, data);
         }
 
@@ -335,7 +344,7 @@ public final class DemoAgent implements AutoCloseable
             case "weather":
                 return "12 °C, light rain, wind 4 m/s";
             case "calculator":
-                return "42";
+                return DemoCalculator.evaluate("6 * 7").value;
             case "calendar":
                 return "2 meetings, first at 10:00";
             default:
