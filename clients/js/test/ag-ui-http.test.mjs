@@ -296,6 +296,32 @@ describe("POST /v1/ag-ui/run (AG-UI's HTTP agent endpoint)", { timeout: 180_000 
     }
   });
 
+  test("should deliver a run larger than every buffer on the way to a client that starts reading late", async () => {
+    const user = "late-reader";
+    const runId = "big-run";
+    const chunk = "x".repeat(60_000);
+    const first = await publishAgUi(server, { user, events: [
+      { type: "RUN_STARTED", threadId: "th-big", runId },
+      { type: "TEXT_MESSAGE_START", messageId: "big", role: "assistant" }] });
+    assert.equal(first.status, 202);
+    // The stream opens on the run while it is running; the client then does not read for a while.
+    const response = await fetch(`${server.http}/v1/ag-ui/runs/${runId}`,
+      { headers: { Authorization: `Bearer ${token(user)}` } });
+    assert.equal(response.status, 200);
+    for (let batch = 0; batch < 10; batch++) {
+      const events = Array.from({ length: 12 }, () => ({ type: "TEXT_MESSAGE_CONTENT", messageId: "big", delta: chunk }));
+      const answer = await publishAgUi(server, { user, runId, events });
+      assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    }
+    await publishAgUi(server, { user, runId, events: [{ type: "TEXT_MESSAGE_END", messageId: "big" },
+      { type: "RUN_FINISHED", threadId: "th-big", runId }] });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const events = (await readSse(response)).map((e) => e.data);
+    assert.equal(events.length, 2 + 120 + 2);
+    assert.equal(events.at(-1).type, "RUN_FINISHED");
+    await verifyRun(events);
+  });
+
   test("should refuse a malformed Last-Event-ID with 400", async () => {
     const auth = { Authorization: `Bearer ${token("cutter-1")}` };
     const bad = await fetch(`${server.http}/v1/ag-ui/runs/cut-1`, { headers: { ...auth, "Last-Event-ID": "x" } });

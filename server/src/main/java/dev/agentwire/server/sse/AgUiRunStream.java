@@ -151,14 +151,19 @@ final class AgUiRunStream implements SubscriptionHandler
             return;
         }
         moreToPoll = false;
-        while (!runEnded && outLength < MAX_PENDING_BYTES && sending == null)
+        while (!runEnded)
         {
-            final int polled = subscription.poll(this, POLL_LIMIT);
-            if (polled < POLL_LIMIT)
+            if (outLength >= MAX_PENDING_BYTES || sending != null)
+            {
+                // The client has not taken what was written: the next poll waits for the write to complete (the
+                // subscription signals only once per poll, so the signal that brought this drain is not repeated).
+                moreToPoll = true;
+                break;
+            }
+            if (subscription.poll(this, POLL_LIMIT) < POLL_LIMIT)
             {
                 break;
             }
-            moreToPoll = true;
         }
         if (subscription.isClosed() && !runEnded)
         {
