@@ -1,5 +1,6 @@
 package dev.agentwire.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * stickiness: the run state lives in Redis beside the owner's stream, and a batch is stored only if the run state it
  * was checked against is still current (docs/CLUSTER.md). Before, each node kept its own run table: a run started
  * through one node could not be continued through another (422 run_not_started), and could be started again there
- * (the client then saw two RUN_STARTED of one run).
+ * (the client then saw two RUN_STARTED of one run). And a run streamed over HTTP ({@code POST /v1/ag-ui/run}) from a
+ * node whose runtime is on the other node.
  */
 @Timeout(180)
 class ClusterAgUiRunsTest
@@ -129,6 +135,65 @@ class ClusterAgUiRunsTest
         catch (final Exception ex)
         {
             throw new IllegalStateException(ex);
+        }
+    }
+
+    @Test
+    void shouldStreamAnAgUiRunOverHttpFromANodeWhoseRuntimeIsOnAnotherNode() throws Exception
+    {
+        final ServerFixture a = server("a", true);
+        final ServerFixture b = server("b", true);
+        final WsClient runtime = a.producerSocket();
+        RecordingAwait.until(() -> a.server.producerCount() == 1, 5_000, "producer registered");
+        // POST /v1/ag-ui/run to node b: until b learns of a's runtime through Redis the answer is RUN_ERROR no_agent;
+        // then the input reaches the runtime on a, whose events come back on b's stream, numbered by Redis.
+        final ExecutorService reader = Executors.newSingleThreadExecutor();
+        try
+        {
+            JsonNode message = null;
+            Future<List<String>> stream = null;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            for (int attempt = 0; message == null && System.nanoTime() < deadline; attempt++)
+            {
+                final String runId = "http-run-" + attempt;
+                final java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(b.http("/v1/ag-ui/run"))
+                    .header("Authorization", "Bearer " + Tokens.hs256("sse-user", 60_000))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"threadId\":\"th\",\"runId\":\"" +
+                        runId + "\",\"messages\":[{\"id\":\"m\",\"role\":\"user\",\"content\":\"hi\"}]," +
+                        "\"tools\":[],\"context\":[],\"state\":{},\"forwardedProps\":{}}"))
+                    .build();
+                final HttpResponse<java.util.stream.Stream<String>> response =
+                    WsClient.HTTP.send(request, HttpResponse.BodyHandlers.ofLines());
+                assertEquals(200, response.statusCode());
+                stream = reader.submit(() -> response.body().filter(line -> line.startsWith("data: "))
+                    .collect(java.util.stream.Collectors.toList()));
+                message = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+                while (message != null && !"user_message".equals(message.get("type").asText()))
+                {
+                    message = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+                }
+                if (message == null)
+                {
+                    final List<String> refused = stream.get(10, TimeUnit.SECONDS);
+                    assertTrue(refused.get(0).contains("no_agent"), refused.toString());
+                }
+            }
+            assertTrue(message != null, "the runtime on node a got the input posted on node b");
+            final String runId = message.get("run_id").asText();
+            assertEquals("hi", message.get("data").get("input").get("messages").get(0).get("content").asText());
+            runtime.send("{\"ref\":\"s1\",\"user\":\"sse-user\",\"type\":\"agent_started\",\"run_id\":\"" + runId +
+                "\",\"thread_id\":\"th\",\"data\":{\"agent\":\"remote\"}}");
+            runtime.send("{\"ref\":\"s2\",\"user\":\"sse-user\",\"type\":\"agent_completed\",\"run_id\":\"" + runId +
+                "\",\"thread_id\":\"th\",\"data\":{\"outcome\":\"success\",\"result\":\"hello back\"}}");
+            final List<String> events = stream.get(15, TimeUnit.SECONDS);
+            assertTrue(events.get(0).contains("\"RUN_STARTED\""), events.toString());
+            assertTrue(events.get(events.size() - 1).contains("\"RUN_FINISHED\""), events.toString());
+            assertTrue(events.stream().anyMatch(e -> e.contains("hello back")), events.toString());
+        }
+        finally
+        {
+            reader.shutdownNow();
         }
     }
 

@@ -5,7 +5,6 @@ import dev.agentwire.server.sequencing.RunStateGuard;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The run lifecycle of native AG-UI events ({@code POST /v1/ag-ui/events}): the rules AG-UI's {@code verifyEvents}
@@ -48,8 +47,6 @@ public final class AgUiRules
 
     /** Longest id (runId, threadId, messageId, toolCallId, stepName, toolCallName) a native event may carry. */
     static final int MAX_ID_LENGTH = 256;
-    /** Open ids a refusal names at most (a run may hold thousands). */
-    private static final int IDS_NAMED = 8;
 
     /** A run that ended, under its key, for the retention. */
     private static final class Ended
@@ -65,7 +62,7 @@ public final class AgUiRules
     }
 
     private final int maxRuns;
-    private final int maxOpenParts;
+    private final AgUiPartRules parts;
     private final long retentionMs;
     private final long repeatWindowMs;
     // owner + '\u0000' + runId -> state; insertion order = last change, for eviction.
@@ -88,7 +85,7 @@ public final class AgUiRules
         }
         this.repeatWindowMs = repeatWindowMs;
         this.maxRuns = maxRuns;
-        this.maxOpenParts = maxOpenParts;
+        this.parts = new AgUiPartRules(maxOpenParts);
         this.retentionMs = retentionMs;
     }
 
@@ -168,8 +165,8 @@ public final class AgUiRules
             }
             if ("RUN_STARTED".equals(type))
             {
-                final String runId = id(event, "runId", i);
-                final String threadId = id(event, "threadId", i);
+                final String runId = AgUiPartRules.id(event, "runId", i);
+                final String threadId = AgUiPartRules.id(event, "threadId", i);
                 final AgUiRun known = state(plan, owner, runId);
                 if (known != null)
                 {
@@ -198,7 +195,7 @@ public final class AgUiRules
                     throw new Violation("run_finished", i, "events[" + i + "]: " + type + " after run " + current +
                         " ended");
                 }
-                apply(run, event, type, i);
+                parts.apply(run, event, type, i);
             }
             plan.runIds[i] = current;
             plan.threadIds[i] = state(plan, owner, current).threadId;
@@ -460,60 +457,6 @@ public final class AgUiRules
         return key.substring(owner.length() + 1);
     }
 
-    /**
-     * Applies one event of a running run: its part opens ({@code <kind>_already_started} when open), continues or
-     * closes ({@code <kind>_not_started} when not open), as {@link AgUiVocabulary} pairs them; a run finishes with
-     * nothing open ({@code run_has_open_parts}). Results, state, snapshots, chunks, custom, raw, activity and
-     * subagents pair with nothing here.
-     */
-    private void apply(final AgUiRun run, final JsonNode event, final String type, final int i) throws Violation
-    {
-        final String opens = AgUiVocabulary.OPENS.get(type);
-        if (opens != null)
-        {
-            if ("TOOL_CALL_START".equals(type))
-            {
-                id(event, "toolCallName", i);
-            }
-            open(run, run.open.get(type), id(event, opens, i), AgUiVocabulary.kind(type) + "_already_started", i);
-            return;
-        }
-        final String continued = AgUiVocabulary.CONTINUES.get(type);
-        final String closed = AgUiVocabulary.CLOSES.get(type);
-        final String start = continued != null ? continued : closed;
-        if (start != null)
-        {
-            final Set<String> open = run.open.get(start);
-            final String id = id(event, AgUiVocabulary.OPENS.get(start), i);
-            if (!(continued != null ? open.contains(id) : open.remove(id)))
-            {
-                throw new Violation(AgUiVocabulary.kind(start) + "_not_started", i,
-                    "events[" + i + "]: " + id + " was not started");
-            }
-            return;
-        }
-        if (AgUiVocabulary.RUN_FINISHED.equals(type))
-        {
-            if (run.openParts() > 0)
-            {
-                final StringBuilder named = new StringBuilder();
-                for (final Map.Entry<String, Set<String>> kind : run.open.entrySet())
-                {
-                    named.append(named.length() == 0 ? "" : ", ").append(AgUiVocabulary.kind(kind.getKey()))
-                        .append(' ').append(some(kind.getValue()));
-                }
-                throw new Violation("run_has_open_parts", i, "events[" + i + "]: RUN_FINISHED with open parts: " +
-                    named);
-            }
-            run.ended = true;
-        }
-        else if (AgUiVocabulary.RUN_ERROR.equals(type))
-        {
-            text(event, "message", i);
-            run.ended = true;
-        }
-    }
-
     private AgUiRun state(final AgUiPlan plan, final String owner, final String runId)
     {
         final String key = key(owner, runId);
@@ -529,62 +472,6 @@ public final class AgUiRules
             plan.after.put(key, run);
         }
         return run;
-    }
-
-    private void open(final AgUiRun run, final Set<String> open, final String id, final String rule, final int i)
-        throws Violation
-    {
-        if (!open.contains(id) && run.openParts() >= maxOpenParts)
-        {
-            throw new Violation("run_too_many_open_parts", i, "events[" + i + "]: " + id + " would be more than " +
-                maxOpenParts + " parts open in one run");
-        }
-        if (!open.add(id))
-        {
-            throw new Violation(rule, i, "events[" + i + "]: " + id + " is already open");
-        }
-    }
-
-    private static String text(final JsonNode event, final String field, final int i) throws Violation
-    {
-        final JsonNode value = event.get(field);
-        if (value == null || !value.isTextual() || value.asText().isEmpty())
-        {
-            throw new Violation("missing_field", i, "events[" + i + "]." + field + " must be a non-empty string");
-        }
-        return value.asText();
-    }
-
-    /** A {@link #text} that names something (a run, a message, a tool call, a step): at most {@link #MAX_ID_LENGTH}. */
-    private static String id(final JsonNode event, final String field, final int i) throws Violation
-    {
-        final String id = text(event, field, i);
-        if (id.length() > MAX_ID_LENGTH)
-        {
-            throw new Violation("field_too_long", i, "events[" + i + "]." + field + " is longer than " +
-                MAX_ID_LENGTH + " characters");
-        }
-        return id;
-    }
-
-    /** A set's first few ids and how many there are: a refusal stays short when a run holds thousands. */
-    private static String some(final Set<String> ids)
-    {
-        if (ids.size() <= IDS_NAMED)
-        {
-            return ids.toString();
-        }
-        final StringBuilder named = new StringBuilder("[");
-        int n = 0;
-        for (final String id : ids)
-        {
-            if (n++ == IDS_NAMED)
-            {
-                break;
-            }
-            named.append(n == 1 ? "" : ", ").append(id);
-        }
-        return named.append(", … ").append(ids.size()).append(" in all]").toString();
     }
 
     private static String key(final String owner, final String runId)

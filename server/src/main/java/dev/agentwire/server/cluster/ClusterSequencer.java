@@ -233,7 +233,7 @@ final class ClusterSequencer implements Sequencer
             }
             records[i] = StreamCodec.record(event, event.timestampMs() == 0 ? nowMs : event.timestampMs());
             shared |= !event.isToUser();
-            refusable |= StreamCodec.hasVerb(event, engine);
+            refusable |= PublishEntries.hasVerb(event, engine);
             shards[i] = cluster.shards.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
             onlyShard = i == 0 || shards[i].equals(onlyShard) ? shards[i] : null;
         }
@@ -317,8 +317,8 @@ final class ClusterSequencer implements Sequencer
         });
         for (int i = 0; i < guard.size(); i++)
         {
-            StreamCodec.guardEntry(cluster.prefix, guard, i, part.keys, i * StreamCodec.PUBLISH_KEYS_PER_ENTRY,
-                part.arguments, i * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+            PublishEntries.guardEntry(cluster.prefix, guard, i, part.keys, i * PublishEntries.PUBLISH_KEYS_PER_ENTRY,
+                part.arguments, i * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
         }
         part.send();
     }
@@ -383,8 +383,8 @@ final class ClusterSequencer implements Sequencer
         });
         for (int g = 0; g < guards; g++)
         {
-            StreamCodec.guardEntry(cluster.prefix, request.guard, g, part.keys, g * StreamCodec.PUBLISH_KEYS_PER_ENTRY,
-                part.arguments, g * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+            PublishEntries.guardEntry(cluster.prefix, request.guard, g, part.keys, g * PublishEntries.PUBLISH_KEYS_PER_ENTRY,
+                part.arguments, g * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
         }
         for (int j = 0; j < indexes.size(); j++)
         {
@@ -393,15 +393,15 @@ final class ClusterSequencer implements Sequencer
             final EventDraft event = request.events.get(index);
             if (event.isToUser())
             {
-                StreamCodec.userEntry(cluster.prefix, event, request.records[index], part.keys,
-                    entry * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments,
-                    entry * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                PublishEntries.userEntry(cluster.prefix, event, request.records[index], part.keys,
+                    entry * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments,
+                    entry * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
             }
             else
             {
-                StreamCodec.sharedEntry(cluster.prefix, event, request.records[index], part.keys,
-                    entry * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments,
-                    entry * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                PublishEntries.sharedEntry(cluster.prefix, event, request.records[index], part.keys,
+                    entry * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments,
+                    entry * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
             }
         }
         return part;
@@ -477,8 +477,8 @@ final class ClusterSequencer implements Sequencer
             });
             for (int j = 0; j < some.size(); j++)
             {
-                StreamCodec.memberEntry(cluster.prefix, some.get(j), event, request.records[index], part.keys,
-                    j * StreamCodec.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * StreamCodec.PUBLISH_ARGS_PER_ENTRY);
+                PublishEntries.memberEntry(cluster.prefix, some.get(j), event, request.records[index], part.keys,
+                    j * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
             }
             part.send();
         }

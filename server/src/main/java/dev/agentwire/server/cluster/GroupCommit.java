@@ -35,14 +35,14 @@ final class GroupCommit
 
         Part(final int entries, final Consumer<Object> answer)
         {
-            keys = new String[entries * StreamCodec.PUBLISH_KEYS_PER_ENTRY];
-            arguments = new byte[entries * StreamCodec.PUBLISH_ARGS_PER_ENTRY][];
+            keys = new String[entries * PublishEntries.PUBLISH_KEYS_PER_ENTRY];
+            arguments = new byte[entries * PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
             this.answer = answer;
         }
 
         int entries()
         {
-            return arguments.length / StreamCodec.PUBLISH_ARGS_PER_ENTRY;
+            return arguments.length / PublishEntries.PUBLISH_ARGS_PER_ENTRY;
         }
 
         /** Sends this part to its shard's group (the shard of its first key: all its keys live there). */
@@ -71,7 +71,7 @@ final class GroupCommit
         private boolean onOneShard()
         {
             final String shard = cluster.shards.shardOf(keys[0]);
-            for (int i = StreamCodec.PUBLISH_KEYS_PER_ENTRY; i < keys.length; i += StreamCodec.PUBLISH_KEYS_PER_ENTRY)
+            for (int i = PublishEntries.PUBLISH_KEYS_PER_ENTRY; i < keys.length; i += PublishEntries.PUBLISH_KEYS_PER_ENTRY)
             {
                 if (!cluster.shards.shardOf(keys[i]).equals(shard))
                 {
@@ -116,7 +116,7 @@ final class GroupCommit
                 }
                 groups.increment();
                 groupedEvents.add(entries);
-                cluster.publish(group.get(0).keys[0], StreamCodec.publishArguments(cluster.prefix, engine,
+                cluster.publish(group.get(0).keys[0], PublishEntries.publishArguments(cluster.prefix, engine,
                     RedisLink.epochCandidate(), cluster.shards.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
                 {
                     try

@@ -98,9 +98,9 @@ class StreamCodecTest
         for (final String user : List.of("alice", "a}b", "{x}", "ü-ser", "r:room"))
         {
             final EventDraft event = new EventDraft().toUser(user).type("agent_started").runId("run").eventId("id");
-            final String[] keys = new String[StreamCodec.PUBLISH_KEYS_PER_ENTRY];
-            final byte[][] args = new byte[StreamCodec.PUBLISH_ARGS_PER_ENTRY][];
-            StreamCodec.userEntry(PREFIX, event, StreamCodec.record(event, 1), keys, 0, args, 0);
+            final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
+            final byte[][] args = new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
+            PublishEntries.userEntry(PREFIX, event, StreamCodec.record(event, 1), keys, 0, args, 0);
             final int slot = SlotHash.getSlot(StreamCodec.userTag(PREFIX, user));
             for (final String key : keys)
             {
@@ -111,9 +111,9 @@ class StreamCodecTest
             assertEquals(user, StreamCodec.userOfChannel(PREFIX, StreamCodec.userTag(PREFIX, user)));
         }
         final EventDraft toRoom = new EventDraft().toRoom("crew").type("app.note").eventId("id");
-        final String[] keys = new String[StreamCodec.PUBLISH_KEYS_PER_ENTRY];
-        StreamCodec.sharedEntry(PREFIX, toRoom, StreamCodec.record(toRoom, 1), keys, 0,
-            new byte[StreamCodec.PUBLISH_ARGS_PER_ENTRY][], 0);
+        final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
+        PublishEntries.sharedEntry(PREFIX, toRoom, StreamCodec.record(toRoom, 1), keys, 0,
+            new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][], 0);
         for (int i = 0; i < 4; i++)
         {
             assertEquals(SlotHash.getSlot(keys[0]), SlotHash.getSlot(keys[i]), "the room's keys: " + keys[i]);
