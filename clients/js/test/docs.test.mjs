@@ -36,6 +36,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventSchemas } from "@ag-ui/core/schemas";
+import { freePort } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = resolve(here, "..");
@@ -84,17 +85,6 @@ function blocksOf(file) {
     i = end;
   }
   return blocks;
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const probe = createServer();
-    probe.on("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => ok(port));
-    });
-  });
 }
 
 /** A free port below 55535 whose +10000 (Redis Cluster's bus port) is free too. */
@@ -162,6 +152,7 @@ function cleanEnv(extra) {
 function run(command, args, { cwd, env, timeoutMs, input }) {
   return new Promise((ok) => {
     const child = spawn(command, args, { cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    started.add(child.pid);
     let output = "";
     child.stdout.on("data", (d) => { output = (output + d).slice(-40_000); });
     child.stderr.on("data", (d) => { output = (output + d).slice(-40_000); });
@@ -179,6 +170,19 @@ function run(command, args, { cwd, env, timeoutMs, input }) {
   });
 }
 
+/** Process groups started here and not stopped yet: stopped when this process ends, however it ends. */
+const started = new Set();
+for (const event of ["exit", "SIGINT", "SIGTERM"]) {
+  process.on(event, () => {
+    for (const pid of started) {
+      killGroup(pid, "SIGKILL");
+    }
+    if (event !== "exit") {
+      process.exit(1);
+    }
+  });
+}
+
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
@@ -192,6 +196,7 @@ async function stopLeftovers(pid, scratch) {
   killGroup(pid, "SIGTERM");
   await new Promise((r) => setTimeout(r, 300));
   killGroup(pid, "SIGKILL");
+  started.delete(pid);
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) {
       continue;
@@ -244,6 +249,8 @@ async function waitReady(port, child, log, deadlineMs = 60_000) {
 /** Starts a server the way a block says (bin/agentwire with its arguments) and waits until it is ready. */
 async function startServer(args, port, env, cwd) {
   const child = spawn(join(cwd, "bin/agentwire"), args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  started.add(child.pid);
+  child.once("exit", () => started.delete(child.pid));
   let log = "";
   child.stdout.on("data", (d) => { log = (log + d).slice(-20_000); });
   child.stderr.on("data", (d) => { log = (log + d).slice(-20_000); });

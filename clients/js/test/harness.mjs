@@ -17,7 +17,8 @@ export const PRODUCER_KEY = "package-test-producer-key-0123456789";
 const here = dirname(fileURLToPath(import.meta.url));
 const JAR = process.env.AGENTWIRE_JAR ?? resolve(here, "../../../server/target/agentwire.jar");
 
-function freePort() {
+/** A free loopback port (the probe's, closed again). */
+export function freePort() {
   return new Promise((ok, fail) => {
     const probe = createServer();
     probe.on("error", fail);

@@ -230,8 +230,8 @@ public final class AgentWireServer implements AutoCloseable
             config.trustedProxies());
         final UserSocketHandler users = new UserSocketHandler(engine, registry, verifier, sequencer, router, metrics,
             userSockets, webSocketThreads, AgUiOutboundStage::create);
-        final AgUiRunHandler runs = new AgUiRunHandler(engine, verifier, router, registry, metrics, userSockets,
-            config.maxBodyBytes());
+        final AgUiRunHandler runs = new AgUiRunHandler(engine, users.admission(), router, registry, metrics,
+            userSockets, config.maxBodyBytes());
         return Handlers.routing()
             .get("/v1/ws", users)
             .post("/v1/ag-ui/run", runs) // AG-UI's HTTP agent endpoint: the run's events as Server-Sent Events

@@ -1,6 +1,7 @@
 package dev.agentwire.server.agui;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.server.agui.AgUiRules.Violation;
 
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +30,7 @@ final class AgUiPartRules
      * nothing open ({@code run_has_open_parts}). Results, state, snapshots, chunks, custom, raw, activity and
      * subagents pair with nothing here.
      */
-    void apply(final AgUiRun run, final JsonNode event, final String type, final int i) throws AgUiRules.Violation
+    void apply(final AgUiRun run, final JsonNode event, final String type, final int i) throws Violation
     {
         final String opens = AgUiVocabulary.OPENS.get(type);
         if (opens != null)
@@ -50,7 +51,7 @@ final class AgUiPartRules
             final String id = id(event, AgUiVocabulary.OPENS.get(start), i);
             if (!(continued != null ? open.contains(id) : open.remove(id)))
             {
-                throw new AgUiRules.Violation(AgUiVocabulary.kind(start) + "_not_started", i,
+                throw new Violation(AgUiVocabulary.kind(start) + "_not_started", i,
                     "events[" + i + "]: " + id + " was not started");
             }
             return;
@@ -65,7 +66,7 @@ final class AgUiPartRules
                     named.append(named.length() == 0 ? "" : ", ").append(AgUiVocabulary.kind(kind.getKey()))
                         .append(' ').append(some(kind.getValue()));
                 }
-                throw new AgUiRules.Violation("run_has_open_parts", i, "events[" + i + "]: RUN_FINISHED with open parts: " +
+                throw new Violation("run_has_open_parts", i, "events[" + i + "]: RUN_FINISHED with open parts: " +
                     named);
             }
             run.ended = true;
@@ -78,36 +79,39 @@ final class AgUiPartRules
     }
 
     private void open(final AgUiRun run, final Set<String> open, final String id, final String rule, final int i)
-        throws AgUiRules.Violation
+        throws Violation
     {
         if (!open.contains(id) && run.openParts() >= maxOpenParts)
         {
-            throw new AgUiRules.Violation("run_too_many_open_parts", i, "events[" + i + "]: " + id + " would be more than " +
+            throw new Violation("run_too_many_open_parts", i, "events[" + i + "]: " + id + " would be more than " +
                 maxOpenParts + " parts open in one run");
         }
         if (!open.add(id))
         {
-            throw new AgUiRules.Violation(rule, i, "events[" + i + "]: " + id + " is already open");
+            throw new Violation(rule, i, "events[" + i + "]: " + id + " is already open");
         }
     }
 
-    static String text(final JsonNode event, final String field, final int i) throws AgUiRules.Violation
+    static String text(final JsonNode event, final String field, final int i) throws Violation
     {
         final JsonNode value = event.get(field);
         if (value == null || !value.isTextual() || value.asText().isEmpty())
         {
-            throw new AgUiRules.Violation("missing_field", i, "events[" + i + "]." + field + " must be a non-empty string");
+            throw new Violation("missing_field", i, "events[" + i + "]." + field + " must be a non-empty string");
         }
         return value.asText();
     }
 
-    /** A {@link #text} that names something (a run, a message, a tool call, a step): at most {@link #AgUiRules.MAX_ID_LENGTH}. */
-    static String id(final JsonNode event, final String field, final int i) throws AgUiRules.Violation
+    /**
+     * A {@link #text} that names something (a run, a message, a tool call, a step): at most
+     * {@link AgUiRules#MAX_ID_LENGTH} characters.
+     */
+    static String id(final JsonNode event, final String field, final int i) throws Violation
     {
         final String id = text(event, field, i);
         if (id.length() > AgUiRules.MAX_ID_LENGTH)
         {
-            throw new AgUiRules.Violation("field_too_long", i, "events[" + i + "]." + field + " is longer than " +
+            throw new Violation("field_too_long", i, "events[" + i + "]." + field + " is longer than " +
                 AgUiRules.MAX_ID_LENGTH + " characters");
         }
         return id;

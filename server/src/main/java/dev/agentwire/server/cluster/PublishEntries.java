@@ -55,8 +55,8 @@ final class PublishEntries
     }
 
     /**
-     * Writes publish.lua's keys (5, also into the arguments) and arguments (11) for an event to its user: the user's stream and history, the
-     * event's dedup key and its run's keys (the stream hash where it has none).
+     * Writes publish.lua's keys (5, also into the arguments) and arguments (11) for an event to its user: the user's
+     * stream and history, the event's dedup key and its run's keys (the stream hash where it has none).
      */
     static void userEntry(final String prefix, final EventDraft d, final byte[] record,
         final String[] keys, final int k, final byte[][] args, final int at)
@@ -172,7 +172,8 @@ final class PublishEntries
     private static String memberMarkSuffix(final String prefix, final EventDraft d)
     {
         final String owner = ownerTag(prefix, d);
-        return "rid:" + owner.length() + ":" + owner + ":" + runPart(d) + ":" + (d.eventId() == null ? "" : d.eventId());
+        return "rid:" + owner.length() + ":" + owner + ":" + runPart(d) + ":" +
+            (d.eventId() == null ? "" : d.eventId());
     }
 
     /**
@@ -187,7 +188,8 @@ final class PublishEntries
         final List<byte[][]> requests,
         final int totalEntries)
     {
-        final byte[][] args = new byte[PUBLISH_HEADER_FIELDS + requests.size() + PUBLISH_ARGS_PER_ENTRY * totalEntries][];
+        final byte[][] args =
+            new byte[PUBLISH_HEADER_FIELDS + requests.size() + PUBLISH_ARGS_PER_ENTRY * totalEntries][];
         int i = 0;
         args[i++] = utf8(prefix);
         args[i++] = utf8(Integer.toString(engine.historyMaxEvents()));

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.Subscription;
-import dev.agentwire.server.auth.AuthFailure;
 import dev.agentwire.server.auth.Principal;
-import dev.agentwire.server.auth.TokenVerifier;
 import dev.agentwire.server.http.BodyReader;
 import dev.agentwire.server.http.ClientAddress;
 import dev.agentwire.server.http.Http;
@@ -14,6 +12,7 @@ import dev.agentwire.server.http.Json;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.user.ConnectionRegistry;
+import dev.agentwire.server.user.UserAdmission;
 import dev.agentwire.server.user.UserSocketSettings;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -53,7 +52,7 @@ public final class AgUiRunHandler implements HttpHandler
     private static final Runnable NOTHING = () -> { };
 
     private final AgentWire engine;
-    private final TokenVerifier verifier;
+    private final UserAdmission admission;
     private final InboundRouter router;
     private final ConnectionRegistry registry;
     private final ServerMetrics metrics;
@@ -62,19 +61,19 @@ public final class AgUiRunHandler implements HttpHandler
 
     /**
      * @param engine       the engine the run's user is subscribed to.
-     * @param verifier     checks users' tokens.
+     * @param admission    the Origin and token checks of every user request.
      * @param router       takes the input to an agent runtime.
      * @param registry     the connection caps and connect rates a stream counts against.
      * @param metrics      the server's counters.
      * @param settings     Origins and trusted proxies, as for user sockets.
      * @param maxBodyBytes largest {@code RunAgentInput} taken (413 above).
      */
-    public AgUiRunHandler(final AgentWire engine, final TokenVerifier verifier, final InboundRouter router,
+    public AgUiRunHandler(final AgentWire engine, final UserAdmission admission, final InboundRouter router,
         final ConnectionRegistry registry, final ServerMetrics metrics, final UserSocketSettings settings,
         final int maxBodyBytes)
     {
         this.engine = engine;
-        this.verifier = verifier;
+        this.admission = admission;
         this.router = router;
         this.registry = registry;
         this.metrics = metrics;
@@ -91,28 +90,10 @@ public final class AgUiRunHandler implements HttpHandler
             Http.error(exchange, 405, "method_not_allowed", "POST /v1/ag-ui/run, GET /v1/ag-ui/runs/{runId}");
             return;
         }
-        final String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin != null && !settings.allowedOrigins().isEmpty() && !settings.allowedOrigins().contains(origin))
+        // The token may come in the query only for the reconnect (an EventSource cannot set headers).
+        final Principal principal = admission.admit(exchange, !run);
+        if (principal == null)
         {
-            metrics.authFailed("origin");
-            Http.error(exchange, 403, "origin_not_allowed", "this Origin may not open user streams");
-            return;
-        }
-        String token = Http.bearer(exchange);
-        if (token == null && !run)
-        {
-            token = Http.query(exchange, "access_token");
-        }
-        final Principal principal;
-        try
-        {
-            principal = verifier.verify(token, System.currentTimeMillis());
-        }
-        catch (final AuthFailure failure)
-        {
-            metrics.authFailed(failure.reason.label);
-            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
-            Http.error(exchange, 401, "unauthorized", "token " + failure.reason.label);
             return;
         }
         if (!engine.isRunning())
@@ -286,7 +267,9 @@ public final class AgUiRunHandler implements HttpHandler
         return false;
     }
 
-    /** @return what is wrong with a RunAgentInput, or null (the fields AgentWire relies on; the rest is the runtime's). */
+    /**
+     * @return what is wrong with a RunAgentInput, or null: the fields AgentWire relies on (the rest is the runtime's).
+     */
     static String invalidInput(final JsonNode input)
     {
         if (input == null || !input.isObject())

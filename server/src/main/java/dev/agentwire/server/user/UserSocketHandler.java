@@ -2,7 +2,6 @@ package dev.agentwire.server.user;
 
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.Subscription;
-import dev.agentwire.server.auth.AuthFailure;
 import dev.agentwire.server.auth.Principal;
 import dev.agentwire.server.auth.TokenVerifier;
 import dev.agentwire.server.http.ClientAddress;
@@ -16,11 +15,8 @@ import io.undertow.util.Headers;
 import dev.agentwire.server.websocket.WebSocketHandshake;
 import dev.agentwire.server.websocket.WebSocketThreads;
 import dev.agentwire.server.websocket.CloseCodes;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xnio.StreamConnection;
 
-import java.util.concurrent.atomic.AtomicLong;
 
 
 /**
@@ -32,7 +28,6 @@ public final class UserSocketHandler implements HttpHandler
 {
     /** The path whose sockets speak AG-UI; every other path this handler is routed from speaks /v1/ws frames. */
     public static final String AG_UI_PATH = "/v1/ag-ui";
-    private static final Logger LOG = LoggerFactory.getLogger(UserSocketHandler.class);
 
     /** What the checks decided, carried across the upgrade. */
     private static final class Accepted
@@ -58,7 +53,6 @@ public final class UserSocketHandler implements HttpHandler
 
     private final AgentWire engine;
     private final ConnectionRegistry registry;
-    private final TokenVerifier verifier;
     private final ServerMetrics metrics;
     private final UserSocketSettings settings;
     private final ClientProtocol protocol;
@@ -66,8 +60,7 @@ public final class UserSocketHandler implements HttpHandler
     private final WebSocketThreads webSocketThreads;
     /** Makes the stage of a {@code /v1/ag-ui} socket: given whether it opened without a cursor (a prelude). */
     private final java.util.function.IntFunction<OutboundStage> agUiStages;
-    private final AtomicLong lastRefusalLogMs = new AtomicLong();
-    private final AtomicLong refusalsNotLogged = new AtomicLong();
+    private final UserAdmission admission;
 
     /**
      * @param engine    the engine users subscribe to.
@@ -94,7 +87,7 @@ public final class UserSocketHandler implements HttpHandler
     {
         this.engine = engine;
         this.registry = registry;
-        this.verifier = verifier;
+        this.admission = new UserAdmission(verifier, metrics, settings);
         this.metrics = metrics;
         this.settings = settings;
         this.protocol = new ClientProtocol(sequencer, router);
@@ -105,54 +98,18 @@ public final class UserSocketHandler implements HttpHandler
         this.agUiStages = agUiStages;
     }
 
-    /**
-     * Logs a refused upgrade at INFO: the reason and the address, never the token. At most one line a second (and a
-     * count of those not logged), so a client retrying a bad token cannot flood the log; the metric counts each.
-     */
-    private void refused(final HttpServerExchange exchange, final String reason)
+    /** @return the checks every user request starts with, shared with the other user-facing endpoints. */
+    public UserAdmission admission()
     {
-        final long nowMs = System.currentTimeMillis();
-        final long last = lastRefusalLogMs.get();
-        if (nowMs - last >= 1_000 && lastRefusalLogMs.compareAndSet(last, nowMs))
-        {
-            LOG.info("upgrade refused: reason={} path={} remote={} notLoggedSince={}", reason,
-                exchange.getRequestPath(), ClientAddress.of(exchange, settings.trustedProxies()),
-                refusalsNotLogged.getAndSet(0));
-        }
-        else
-        {
-            refusalsNotLogged.incrementAndGet();
-        }
+        return admission;
     }
 
     @Override
     public void handleRequest(final HttpServerExchange exchange) throws Exception
     {
-        final String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin != null && !settings.allowedOrigins().isEmpty() && !settings.allowedOrigins().contains(origin))
+        final Principal principal = admission.admit(exchange, true);
+        if (principal == null)
         {
-            metrics.authFailed("origin");
-            refused(exchange, "origin_not_allowed");
-            Http.error(exchange, 403, "origin_not_allowed", "this Origin may not open user sockets");
-            return;
-        }
-
-        String token = Http.bearer(exchange);
-        if (token == null)
-        {
-            token = Http.query(exchange, "access_token");
-        }
-        final Principal principal;
-        try
-        {
-            principal = verifier.verify(token, System.currentTimeMillis());
-        }
-        catch (final AuthFailure failure)
-        {
-            metrics.authFailed(failure.reason.label);
-            refused(exchange, "token " + failure.reason.label);
-            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
-            Http.error(exchange, 401, "unauthorized", "token " + failure.reason.label);
             return;
         }
 
