@@ -99,6 +99,14 @@ public final class AgUiIngest
 
         /** The sequencer's answer (all, some or none of the events accepted). */
         void published(BatchResult result);
+
+        /**
+         * One node only: the engine took the events (their numbers follow in {@link #published}); what a caller that
+         * cannot wait longer may answer with, as {@code POST /v1/events} does.
+         */
+        default void taken(final BatchResult result)
+        {
+        }
     }
 
     /**
@@ -315,7 +323,7 @@ public final class AgUiIngest
             {
                 settle(batch, result);
                 answer.published(result);
-            });
+            }, answer::taken);
             return;
         }
         final RunStateGuard guard = rules.guard(batch.plan);

@@ -93,6 +93,7 @@ final class ProducerHttpHandler
         // Answered later, on this I/O thread (a cluster may check the batch again against its shared run state).
         exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
         final AtomicBoolean answered = new AtomicBoolean();
+        final BatchResult[] taken = new BatchResult[1];
         agUi.submit(parsed, sequencer, events -> producerLimit.tryAcquire(events, System.nanoTime()),
             new AgUiIngest.Answer()
             {
@@ -127,10 +128,22 @@ final class ProducerHttpHandler
                 {
                     once(exchange, answered, () -> answer(exchange, result, false));
                 }
+
+                @Override
+                public void taken(final BatchResult result)
+                {
+                    taken[0] = result;
+                }
             });
         exchange.getIoThread().executeAfter(() -> once(exchange, answered, () ->
         {
-            // No answer in time (a stalled slice, a cluster's Redis): the outcome is unknown, nothing is claimed.
+            if (taken[0] != null)
+            {
+                // One node whose slices are slow to number: the events were taken, their seqs follow.
+                answer(exchange, taken[0], true);
+                return;
+            }
+            // No answer in time (a cluster's Redis): the outcome is unknown, nothing is claimed.
             exchange.getResponseHeaders().put(Http.RETRY_AFTER, retryAfterSeconds);
             Http.error(exchange, 503, Refusals.name(Refusals.OUTCOME_UNKNOWN),
                 "no answer from the sequencer in time; retry with the same batch id");
