@@ -226,6 +226,12 @@ class LimitsTest
             assertTrue(body.get("seqs_pending").asBoolean());
             assertEquals("accepted", body.get("results").get(0).get("status").asText());
             assertTrue(elapsedMs >= IngestEndpoints.RECEIPT_TIMEOUT_MS - 500, "waited " + elapsedMs);
+
+            // A native AG-UI batch is answered the same way: taken, its seqs to follow.
+            final HttpResponse<String> agUi = fixture.post("/v1/ag-ui/events", "{\"user\":\"someone\",\"events\":" +
+                "[{\"type\":\"RUN_STARTED\",\"threadId\":\"t\",\"runId\":\"stalled-run\"}]}", Tokens.PRODUCER_KEY);
+            assertEquals(202, agUi.statusCode(), agUi.body());
+            assertTrue(ServerFixture.json(agUi).get("seqs_pending").asBoolean(), agUi.body());
         }
         finally
         {
