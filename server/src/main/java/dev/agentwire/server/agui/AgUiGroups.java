@@ -2,7 +2,10 @@ package dev.agentwire.server.agui;
 
 import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.EventTypes;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * An event's AG-UI group (docs/AG-UI.md, "The mapping") for a transport other than the {@code /v1/ag-ui} socket: the
@@ -11,8 +14,12 @@ import org.agrona.MutableDirectBuffer;
  */
 public final class AgUiGroups
 {
-    private static final String RUN_FINISHED = AgUiVocabulary.streamType(AgUiVocabulary.RUN_FINISHED);
-    private static final String RUN_ERROR = AgUiVocabulary.streamType(AgUiVocabulary.RUN_ERROR);
+    /** The stream types that end a run, as stored: an AgentWire {@code agent_completed}, a native end. */
+    static final byte[] AGENT_COMPLETED_TYPE = EventTypes.AGENT_COMPLETED.getBytes(StandardCharsets.US_ASCII);
+    static final byte[] RUN_FINISHED_TYPE =
+        AgUiVocabulary.streamType(AgUiVocabulary.RUN_FINISHED).getBytes(StandardCharsets.US_ASCII);
+    static final byte[] RUN_ERROR_TYPE =
+        AgUiVocabulary.streamType(AgUiVocabulary.RUN_ERROR).getBytes(StandardCharsets.US_ASCII);
 
     private final AgUiFrames frames = new AgUiFrames();
 
@@ -35,8 +42,23 @@ public final class AgUiGroups
     }
 
     /** @return whether the event ends its run: {@code agent_completed}, or a native RUN_FINISHED or RUN_ERROR. */
-    public static boolean endsRun(final String type)
+    public static boolean endsRun(final AgentEvent event)
     {
-        return EventTypes.AGENT_COMPLETED.equals(type) || RUN_FINISHED.equals(type) || RUN_ERROR.equals(type);
+        return endsRun(event.frameBuffer(), event.stringOffset(AgentEvent.TYPE), event.stringLength(AgentEvent.TYPE));
+    }
+
+    /** The same, for a stored type: {@code length} bytes at {@code at} of {@code src}. */
+    static boolean endsRun(final DirectBuffer src, final int at, final int length)
+    {
+        return AgUiEventMapper.is(src, at, length, AGENT_COMPLETED_TYPE) ||
+            AgUiEventMapper.is(src, at, length, RUN_FINISHED_TYPE) ||
+            AgUiEventMapper.is(src, at, length, RUN_ERROR_TYPE);
+    }
+
+    /** @return whether the event belongs to the run whose id is {@code runId} (UTF-8), compared where it is stored. */
+    public static boolean ofRun(final AgentEvent event, final byte[] runId)
+    {
+        return AgUiEventMapper.is(event.frameBuffer(), event.stringOffset(AgentEvent.RUN_ID),
+            event.stringLength(AgentEvent.RUN_ID), runId);
     }
 }

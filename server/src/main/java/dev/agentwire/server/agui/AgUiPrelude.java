@@ -36,11 +36,6 @@ final class AgUiPrelude
     /** Record bytes a tracking drain counts per event besides its payload (its envelope). */
     private static final int ENVELOPE_BYTES = 64;
 
-    private static final byte[] AGENT_COMPLETED = "agent_completed".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] RUN_FINISHED =
-        AgUiVocabulary.streamType(AgUiVocabulary.RUN_FINISHED).getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] RUN_ERROR =
-        AgUiVocabulary.streamType(AgUiVocabulary.RUN_ERROR).getBytes(StandardCharsets.US_ASCII);
     private static final byte[] AGENT = "agent_".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TOOL = "tool_".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PREFIX = AgUiVocabulary.PREFIX.getBytes(StandardCharsets.US_ASCII);
@@ -244,12 +239,11 @@ final class AgUiPrelude
         final int type = e.stringOffset(AgentEvent.TYPE);
         final int typeLength = e.stringLength(AgentEvent.TYPE);
         final String runId = src.getStringWithoutLengthUtf8(runAt, e.stringLength(AgentEvent.RUN_ID));
-        if (AgUiEventMapper.is(src, type, typeLength, AGENT_COMPLETED) ||
-            AgUiEventMapper.is(src, type, typeLength, RUN_FINISHED) ||
-            AgUiEventMapper.is(src, type, typeLength, RUN_ERROR))
+        if (AgUiGroups.endsRun(src, type, typeLength))
         {
             final OpenRun ended = openRuns.remove(runId);
-            if (ended != null && AgUiEventMapper.is(src, type, typeLength, RUN_FINISHED) && isInterrupt(e))
+            if (ended != null && AgUiEventMapper.is(src, type, typeLength, AgUiGroups.RUN_FINISHED_TYPE) &&
+                isInterrupt(e))
             {
                 interrupted.put(ended.threadId, new Interrupted(runId, ended,
                     fields(src, e.payloadOffset(), e.payloadOffset() + e.payloadLength(), FINISHED_FIELDS,

@@ -44,7 +44,7 @@ final class AgUiRunStream implements SubscriptionHandler
     private static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
 
     private final HttpServerExchange exchange;
-    private final String runId;
+    private final byte[] runId;
     private final long cursorEpoch;
     private final long skipSeq;
     private final int skipParts;
@@ -89,7 +89,7 @@ final class AgUiRunStream implements SubscriptionHandler
         final int skipParts, final boolean reportLoss, final Runnable onEnd)
     {
         this.exchange = exchange;
-        this.runId = runId;
+        this.runId = runId.getBytes(StandardCharsets.UTF_8);
         this.cursorEpoch = cursorEpoch;
         this.skipSeq = skipSeq;
         this.skipParts = skipParts;
@@ -101,17 +101,12 @@ final class AgUiRunStream implements SubscriptionHandler
     void start(final Subscription subscription)
     {
         this.subscription = subscription;
-        exchange.setStatusCode(200);
-        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
-        exchange.getResponseHeaders().put(X_ACCEL_BUFFERING, "no");
+        open();
         exchange.addExchangeCompleteListener((done, next) ->
         {
             end();
             next.proceed();
         });
-        channel = exchange.getResponseChannel();
-        channel.getWriteSetter().set(c -> flush());
         channel.getCloseSetter().set(c -> end());
         scheduleKeepalive();
         drain();
@@ -120,14 +115,21 @@ final class AgUiRunStream implements SubscriptionHandler
     /** Writes one AG-UI event that belongs to no cursor (an answer made here, such as RUN_ERROR), and ends. */
     void failRun(final ObjectNode event)
     {
-        exchange.setStatusCode(200);
-        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
-        channel = exchange.getResponseChannel();
-        channel.getWriteSetter().set(c -> flush());
+        open();
         appendUnnumbered(event);
         runEnded = true;
         flush();
+    }
+
+    /** The event stream's headers, and its channel, written to as the client takes it. */
+    private void open()
+    {
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        exchange.getResponseHeaders().put(X_ACCEL_BUFFERING, "no");
+        channel = exchange.getResponseChannel();
+        channel.getWriteSetter().set(c -> flush());
     }
 
     private void scheduleKeepalive()
@@ -291,7 +293,9 @@ final class AgUiRunStream implements SubscriptionHandler
     @Override
     public void onEvent(final AgentEvent event)
     {
-        if (!runId.equals(event.runId()) || event.seq() < skipSeq)
+        // Compared and numbered where they are stored: a stream follows its user's every event, nothing is made
+        // for the events of other runs.
+        if (!AgUiGroups.ofRun(event, runId) || event.seq() < skipSeq)
         {
             return;
         }
@@ -308,9 +312,12 @@ final class AgUiRunStream implements SubscriptionHandler
                 first == 127 ? (int)group.getLong(at + 2, java.nio.ByteOrder.BIG_ENDIAN) : first;
             if (event.seq() > skipSeq || part > skipParts)
             {
-                final byte[] id = (event.epoch() + ":" + event.seq() + ":" + part).getBytes(StandardCharsets.US_ASCII);
                 append(ID, 0, ID.length);
-                append(id, 0, id.length);
+                outLength += out.putLongAscii(outLength, event.epoch());
+                out.putByte(outLength++, (byte)':');
+                outLength += out.putLongAscii(outLength, event.seq());
+                out.putByte(outLength++, (byte)':');
+                outLength += out.putIntAscii(outLength, part);
                 append(DATA, 0, DATA.length);
                 appendFrom(group, at + header, payload);
                 append(END, 0, END.length);
@@ -318,7 +325,7 @@ final class AgUiRunStream implements SubscriptionHandler
             at += header + payload;
             part++;
         }
-        if (AgUiGroups.endsRun(event.type()))
+        if (AgUiGroups.endsRun(event))
         {
             runEnded = true;
         }
