@@ -3,11 +3,6 @@ package dev.agentwire.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine;
@@ -24,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
@@ -224,7 +218,7 @@ public final class LoadTool implements Callable<Integer>
         final long duplicatesBefore = duplicates.sum();
         final long foreignBefore = foreign.sum();
         final long serverCpuBefore = serverCpuMicros();
-        final long redisCpuBefore = redisCpuMicros();
+        final long redisCpuBefore = ProcStats.cpuMicros(redisPids);
         final long[] readBefore = clusterReads();
         final long clientCpuBefore = ProcStats.selfCpuNanos();
         final long startNs = System.nanoTime();
@@ -288,7 +282,7 @@ public final class LoadTool implements Callable<Integer>
         }
         if (redisPids.length > 0 && redisPids[0] > 0 && events > 0)
         {
-            step.redisCpuMicrosPerEvent = (redisCpuMicros() - redisCpuBefore) / (double)events;
+            step.redisCpuMicrosPerEvent = (ProcStats.cpuMicros(redisPids) - redisCpuBefore) / (double)events;
         }
         final long[] readAfter = clusterReads();
         if (readAfter.length > 0 && events > 0)
@@ -370,9 +364,10 @@ public final class LoadTool implements Callable<Integer>
     private void openConnections() throws Exception
     {
         receiver = new NioReceiver(this::onText);
+        final PeerSockets sockets = new PeerSockets(target, base, socketBases, jwtSecret);
         for (int u = 0; u < connections; u++)
         {
-            receiver.connect(socketUri("load-" + u, u), u);
+            receiver.connect(sockets.uri("load-" + u, u), u);
         }
         receiver.start();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -469,55 +464,8 @@ public final class LoadTool implements Callable<Integer>
     }
 
     /** Server CPU: the target process plus any other nodes. */
-    private long redisCpuMicros()
-    {
-        long total = 0;
-        for (final long pid : redisPids)
-        {
-            total += ProcStats.cpuMicros(pid);
-        }
-        return total;
-    }
-
     private long serverCpuMicros()
     {
-        long total = ProcStats.cpuMicros(serverPid);
-        for (final String pid : extraPids)
-        {
-            if (!pid.isBlank())
-            {
-                total += ProcStats.cpuMicros(Long.parseLong(pid.trim()));
-            }
-        }
-        return total;
-    }
-
-    private URI socketUri(final String user, final int index) throws Exception
-    {
-        final String socketBase = socketBases == null || socketBases.length == 0 ? base :
-            socketBases[index % socketBases.length];
-        final String ws = socketBase.replaceFirst("^http", "ws");
-        switch (target)
-        {
-            case "agentwire":
-                return URI.create(ws + "/v1/ws?access_token=" + token(user, index));
-            case "agentwire-agui":
-                // The same server and stream, as AG-UI events (the seq is in metadata.agentwire).
-                return URI.create(ws + "/v1/ag-ui?access_token=" + token(user, index));
-            case "socketio":
-                return URI.create(ws + "/socket.io/?EIO=4&transport=websocket&user=" + user);
-            default:
-                return URI.create(ws + "/v1/ws?user=" + user);
-        }
-    }
-
-    /** A user's token; it lists the user's room (room10), since a connection sees only the rooms its token lists. */
-    private String token(final String user, final int index) throws Exception
-    {
-        final SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder()
-            .subject(user).claim("rooms", java.util.List.of("room-" + (index / 10)))
-            .expirationTime(new Date(System.currentTimeMillis() + 3_600_000)).build());
-        jwt.sign(new MACSigner(jwtSecret.getBytes(StandardCharsets.UTF_8)));
-        return jwt.serialize();
+        return ProcStats.cpuMicros(serverPid) + ProcStats.cpuMicros(ProcStats.pids(extraPids));
     }
 }

@@ -37,6 +37,24 @@ final class ProcStats
         }
     }
 
+    /** @return the CPU time of several processes together, in microseconds (0 for a pid that is not one). */
+    static long cpuMicros(final long[] pids)
+    {
+        long total = 0;
+        for (final long pid : pids)
+        {
+            total += cpuMicros(pid);
+        }
+        return total;
+    }
+
+    /** @return the pids given as text (blank entries skipped). */
+    static long[] pids(final String[] texts)
+    {
+        return java.util.Arrays.stream(texts).filter(t -> !t.isBlank()).mapToLong(t -> Long.parseLong(t.trim()))
+            .toArray();
+    }
+
     /**
      * The process's proportional set size (PSS, from /proc/PID/smaps_rollup): resident memory with shared pages
      * divided among their sharers. Unlike VmRSS it does not count ZGC's multi-mapped heap three times; for a
