@@ -24,8 +24,9 @@ import java.util.function.LongConsumer;
 /**
  * Publishes through the cluster's sequencer with group commit, shard by shard. An event to a user is numbered on
  * its user's shard (every key of a user's stream shares the hash tag {@code {u:<user>}}); an event to a room or to
- * everyone is admitted on its owner's shard ({@code admit.lua}: duplicate check, run lifecycle, members), then
- * numbered for each member on the members' shards. A single Redis is one shard: the same path serves both.
+ * everyone is admitted on its owner's shard (publish.lua: duplicate check, run lifecycle, members) and numbered
+ * there for the members that shard holds, then for the others on their shards. A single Redis is one shard: the
+ * same path serves both.
  * <p>
  * Group commit: each shard has one script call in Redis at a time; requests for that shard that arrive meanwhile
  * wait and go together in the next call (up to {@code commitMaxEvents} entries), so the group grows with the load
