@@ -283,6 +283,34 @@ describe("POST /v1/ag-ui/run (AG-UI's HTTP agent endpoint)", { timeout: 180_000 
       assert.deepEqual(agent.pendingInterrupts.map((i) => i.id), ["approve-booking"]);
       await verifyRun(first);
 
+      // The thread waits. The stock client checks its own resume[] against what it saw; the server holds every
+      // front end to it, including one that never saw the interrupt (another tab, another client): an input that
+      // does not answer every interrupt, exactly, never reaches the runtime, and the stream says why.
+      const refusal = async (runId, resume) => {
+        const response = await fetch(`${server.http}/v1/ag-ui/run`, { method: "POST",
+          headers: { Authorization: `Bearer ${token("approver")}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ threadId: "th-approve", runId, messages: [], tools: [], context: [], state: {},
+            forwardedProps: {}, ...(resume ? { resume } : {}) }) });
+        assert.equal(response.status, 200);
+        const events = (await readSse(response)).map((e) => e.data);
+        assert.deepEqual(events.map((e) => e.type), ["RUN_ERROR"], runId);
+        assertAgUi(events);
+        await verifyRun(events);
+        return events[0].code;
+      };
+      assert.equal(await refusal("unanswered", undefined), "interrupt_open");
+      assert.equal(await refusal("wrong-id", [{ interruptId: "approve-hotel", status: "resolved" }]),
+        "interrupt_unknown");
+      assert.equal(await refusal("bad-status", [{ interruptId: "approve-booking", status: "maybe" }]),
+        "resume_invalid");
+      const elsewhere = new HttpAgent({ url: `${server.http}/v1/ag-ui/run`,
+        headers: { Authorization: `Bearer ${token("approver")}` }, threadId: "th-approve" });
+      const errors = [];
+      await elsewhere.runAgent({ runId: "other-tab" }, { onRunErrorEvent: ({ event }) => { errors.push(event); } })
+        .catch(() => {});
+      assert.deepEqual(errors.map((e) => e.code), ["interrupt_open"], "a stock HttpAgent that never saw it");
+      assert.equal(runtime.inputs.length, 1, "only the first input reached the runtime");
+
       const second = [];
       await agent.runAgent({ runId: "answered", resume: [{ interruptId: "approve-booking", status: "resolved",
         payload: { seat: "12A" } }] }, { onEvent: ({ event }) => { second.push(event); } });
@@ -291,6 +319,11 @@ describe("POST /v1/ag-ui/run (AG-UI's HTTP agent endpoint)", { timeout: 180_000 
       assert.equal(agent.messages.at(-1).content, 'Booked: {"seat":"12A"}');
       assertAgUi(second);
       await verifyRun(second);
+
+      // Answered once: the same answer again names nothing that waits, and a plain input runs.
+      assert.equal(await refusal("again", [{ interruptId: "approve-booking", status: "resolved" }]),
+        "interrupt_unknown");
+      assert.equal(runtime.inputs.length, 2);
     } finally {
       runtime.close();
     }

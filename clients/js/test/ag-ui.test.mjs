@@ -200,9 +200,28 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
       assertAgUi(joined);
       await verifyRun(joined);
 
+      // A front end that sends without answering (a plain user_message on the thread) is refused by the server:
+      // nothing else runs on the thread while it waits.
+      // (On the plain protocol's socket: a third cursor-less /v1/ag-ui connect within a second is rate limited.)
+      const plain = rawSocket(server.ws, "hitl-user");
+      try {
+        await plain.opened;
+        await plain.until((f) => f.some((e) => e.type === "welcome"));
+        plain.send({ type: "user_message", thread_id: "th-hitl", data: { text: "and a hotel?" } });
+        await plain.until((f) => f.some((e) => e.type === "error"));
+        assert.equal(plain.frames.find((e) => e.type === "error").code, "interrupt_open");
+      } finally {
+        plain.close();
+      }
+      assert.equal(runtime.inputs.length, 1);
+
       // It answers: the runtime gets the answer in the next run's input and acts on it.
       await second.runAgent({ runId: "answer", resume: [{ interruptId: "approve-booking", status: "resolved",
         payload: { seat: "3C" } }] });
+      // The first tab, which has not seen the answer, answers too: the server refuses it (answered once).
+      await assert.rejects(first.runAgent({ runId: "answer-again", resume: [{ interruptId: "approve-booking",
+        status: "resolved", payload: { seat: "9F" } }] }), (e) => e.code === "interrupt_unknown");
+      assert.equal(runtime.inputs.length, 2, "the runtime got the one answer");
       assert.deepEqual(runtime.inputs.at(-1).resume.map((r) => r.status), ["resolved"]);
       assert.equal(second.messages.at(-1).content, 'Booked: {"seat":"3C"}');
 

@@ -140,6 +140,7 @@ export function rawSocket(url, user) {
     frames,
     opened,
     close: () => socket.close(),
+    send: (message) => socket.send(JSON.stringify(message)),
     /** Waits (at most timeoutMs) until the condition holds on the frames received. */
     until: (condition, timeoutMs = 10_000) => waitFor(() => condition(frames), timeoutMs, waiters,
       () => `frames so far: ${JSON.stringify(frames).slice(0, 2000)}`),

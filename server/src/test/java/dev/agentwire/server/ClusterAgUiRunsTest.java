@@ -222,6 +222,123 @@ class ClusterAgUiRunsTest
         assertTrue(accepted > 30 && refused > 30, "accepted " + accepted + " refused " + refused);
     }
 
+    @Test
+    void shouldHoldAThreadToItsInterruptOnEveryNodeAndTakeOneAnswerWhenTwoNodesRace() throws Exception
+    {
+        final ServerFixture a = server("a", true);
+        final ServerFixture b = server("b", true);
+        final WsClient runtimeA = a.producerSocket();
+        final WsClient runtimeB = b.producerSocket();
+        RecordingAwait.until(() -> a.server.producerCount() == 1 && b.server.producerCount() == 1, 5_000,
+            "runtimes registered");
+        final String user = "{\"user\":\"hitl\",";
+        final String interrupt = "\"outcome\":{\"type\":\"interrupt\",\"interrupts\":[{\"id\":\"approve\"," +
+            "\"reason\":\"approval\"}]}";
+        assertEquals("202", verdict(agUi(a, user + "\"events\":[{\"type\":\"RUN_STARTED\",\"threadId\":\"th-i\"," +
+            "\"runId\":\"r1\"},{\"type\":\"RUN_FINISHED\",\"threadId\":\"th-i\",\"runId\":\"r1\"," + interrupt +
+            "}]}")));
+
+        // Node b holds the thread to the interrupt raised through a: an input that does not answer it is refused.
+        assertEquals("RUN_ERROR interrupt_open", input(b, "th-i", "x1", null, runtimeA, runtimeB));
+        assertEquals("RUN_ERROR interrupt_unknown", input(b, "th-i", "x2",
+            "[{\"interruptId\":\"nope\",\"status\":\"resolved\"}]", runtimeA, runtimeB));
+
+        // Two tabs answer at once, through a and through b: one answer reaches a runtime, the other is refused.
+        final String answer = "[{\"interruptId\":\"approve\",\"status\":\"resolved\",\"payload\":true}]";
+        final ExecutorService tabs = Executors.newFixedThreadPool(2);
+        try
+        {
+            final CountDownLatch go = new CountDownLatch(1);
+            final Future<String> viaA = tabs.submit(() ->
+            {
+                go.await();
+                return input(a, "th-i", "answer-a", answer, runtimeA, null);
+            });
+            final Future<String> viaB = tabs.submit(() ->
+            {
+                go.await();
+                return input(b, "th-i", "answer-b", answer, runtimeB, null);
+            });
+            go.countDown();
+            final List<String> outcomes = new ArrayList<>(List.of(viaA.get(30, TimeUnit.SECONDS),
+                viaB.get(30, TimeUnit.SECONDS)));
+            outcomes.sort(null);
+            assertEquals(List.of("RUN_ERROR interrupt_unknown", "delivered"), outcomes);
+        }
+        finally
+        {
+            tabs.shutdownNow();
+        }
+
+        // A run started on a waiting thread (through a) ends the wait on every node: b runs a plain input.
+        assertEquals("202", verdict(agUi(b, user + "\"events\":[{\"type\":\"RUN_STARTED\",\"threadId\":\"th-j\"," +
+            "\"runId\":\"r2\"},{\"type\":\"RUN_FINISHED\",\"threadId\":\"th-j\",\"runId\":\"r2\"," + interrupt +
+            "}]}")));
+        assertEquals("RUN_ERROR interrupt_open", input(a, "th-j", "x3", null, runtimeA, runtimeB));
+        assertEquals("202", verdict(agUi(a, user + "\"events\":[{\"type\":\"RUN_STARTED\",\"threadId\":\"th-j\"," +
+            "\"runId\":\"r3\"}]}")));
+        assertEquals("delivered", input(b, "th-j", "x4", null, runtimeB, null));
+    }
+
+    /**
+     * Posts a user's input ({@code POST /v1/ag-ui/run}) to a node.
+     *
+     * @return "delivered" when a runtime got it (the stream is then left), else the RUN_ERROR's code.
+     */
+    private static String input(final ServerFixture via, final String threadId, final String runId,
+        final String resume, final WsClient expected, final WsClient other) throws Exception
+    {
+        final java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(via.http("/v1/ag-ui/run"))
+            .header("Authorization", "Bearer " + Tokens.hs256("hitl", 60_000))
+            .header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"threadId\":\"" + threadId + "\",\"runId\":\"" +
+                runId + "\",\"messages\":[],\"tools\":[],\"context\":[],\"state\":{},\"forwardedProps\":{}" +
+                (resume == null ? "" : ",\"resume\":" + resume) + "}"))
+            .build();
+        final HttpResponse<java.io.InputStream> response =
+            WsClient.HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        final ExecutorService reader = Executors.newSingleThreadExecutor();
+        try (java.io.InputStream body = response.body())
+        {
+            final Future<String> first = reader.submit(() ->
+            {
+                final java.io.BufferedReader lines = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8));
+                for (String line = lines.readLine(); line != null; line = lines.readLine())
+                {
+                    if (line.startsWith("data: "))
+                    {
+                        return line.substring(6);
+                    }
+                }
+                return "";
+            });
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline)
+            {
+                if (first.isDone())
+                {
+                    final JsonNode event = dev.agentwire.server.http.Json.MAPPER.readTree(first.get());
+                    return event.get("type").asText() + " " + event.path("code").asText();
+                }
+                final JsonNode message = expected.messages.poll(50, TimeUnit.MILLISECONDS);
+                if (message != null && "user_message".equals(message.path("type").asText()))
+                {
+                    assertEquals(runId, message.get("run_id").asText());
+                    return "delivered";
+                }
+                final JsonNode stray = other == null ? null : other.messages.poll();
+                assertTrue(stray == null || !"user_message".equals(stray.path("type").asText()), "misrouted: " + stray);
+            }
+            return "neither refused nor delivered";
+        }
+        finally
+        {
+            reader.shutdownNow();
+        }
+    }
+
     /**
      * A batch of one run: a start, a message or tool call in one or two halves, a finish or an error, or one random
      * event; over a few runs, messages and tool calls, so that many batches are valid and many break a rule.

@@ -404,4 +404,10 @@ public final class AgUiIngest
         }
         return value.asText();
     }
+
+    /** @return the native run states, which also hold each thread's wait for answers ({@link AgUiInputGate}). */
+    AgUiRules rules()
+    {
+        return rules;
+    }
 }

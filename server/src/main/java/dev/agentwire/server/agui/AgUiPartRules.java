@@ -104,7 +104,8 @@ final class AgUiPartRules
 
     /**
      * A {@link #text} that names something (a run, a message, a tool call, a step): at most
-     * {@link AgUiRules#MAX_ID_LENGTH} characters.
+     * {@link AgUiRules#MAX_ID_LENGTH} characters, and no NUL (a thread's entry among the run states is keyed with
+     * one: {@link AgUiInterrupts#entryOf}).
      */
     static String id(final JsonNode event, final String field, final int i) throws Violation
     {
@@ -113,6 +114,10 @@ final class AgUiPartRules
         {
             throw new Violation("field_too_long", i, "events[" + i + "]." + field + " is longer than " +
                 AgUiRules.MAX_ID_LENGTH + " characters");
+        }
+        if (id.indexOf('\u0000') >= 0)
+        {
+            throw new Violation("field_invalid", i, "events[" + i + "]." + field + " has a NUL character");
         }
         return id;
     }

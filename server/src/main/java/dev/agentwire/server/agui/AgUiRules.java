@@ -3,7 +3,6 @@ package dev.agentwire.server.agui;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.server.sequencing.RunStateGuard;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -48,28 +47,9 @@ public final class AgUiRules
     /** Longest id (runId, threadId, messageId, toolCallId, stepName, toolCallName) a native event may carry. */
     static final int MAX_ID_LENGTH = 256;
 
-    /** A run that ended, under its key, for the retention. */
-    private static final class Ended
-    {
-        final String key;
-        final AgUiRun run;
-
-        Ended(final String key, final AgUiRun run)
-        {
-            this.key = key;
-            this.run = run;
-        }
-    }
-
-    private final int maxRuns;
     private final AgUiPartRules parts;
-    private final long retentionMs;
     private final long repeatWindowMs;
-    // owner + '\u0000' + runId -> state; insertion order = last change, for eviction.
-    private final LinkedHashMap<String, AgUiRun> runs = new LinkedHashMap<>();
-    // Runs in the order they ended, for their retention (an entry whose run changed since is passed over).
-    private final java.util.ArrayDeque<Ended> ended = new java.util.ArrayDeque<>();
-    private long forgotten;
+    private final AgUiRunTable runs;
 
     /**
      * @param maxRuns      runs whose state is kept at most (the oldest changed is forgotten past it).
@@ -84,9 +64,8 @@ public final class AgUiRules
                 " retentionMs=" + retentionMs + " repeatWindowMs=" + repeatWindowMs + " must all be > 0");
         }
         this.repeatWindowMs = repeatWindowMs;
-        this.maxRuns = maxRuns;
         this.parts = new AgUiPartRules(maxOpenParts);
-        this.retentionMs = retentionMs;
+        this.runs = new AgUiRunTable(maxRuns, retentionMs);
     }
 
     /** @see #check(String, JsonNode, String, String, long) without a batch key, now. */
@@ -110,7 +89,7 @@ public final class AgUiRules
         final String batchKey,
         final long nowMs) throws Violation
     {
-        expire(nowMs);
+        runs.expire(nowMs);
         final AgUiPlan plan = new AgUiPlan(events.size());
         plan.owner = owner;
         plan.events = events;
@@ -121,7 +100,7 @@ public final class AgUiRules
         String current = null;
         if (openRunId != null)
         {
-            final AgUiRun run = state(plan, owner, openRunId);
+            final AgUiRun run = runs.state(plan, owner, openRunId);
             // A keyed batch sent again may have ended its run the first time: its accepted events are passed over.
             if (run == null || (run.ended && repeated == 0))
             {
@@ -147,7 +126,7 @@ public final class AgUiRules
                 {
                     current = event.path("runId").asText();
                 }
-                final AgUiRun known = current == null ? null : state(plan, owner, current);
+                final AgUiRun known = current == null ? null : runs.state(plan, owner, current);
                 if (known == null)
                 {
                     // Not what this key's first batch did (a fuzzer found a key resent with another run): a batch key
@@ -167,20 +146,21 @@ public final class AgUiRules
             {
                 final String runId = AgUiPartRules.id(event, "runId", i);
                 final String threadId = AgUiPartRules.id(event, "threadId", i);
-                final AgUiRun known = state(plan, owner, runId);
+                final AgUiRun known = runs.state(plan, owner, runId);
                 if (known != null)
                 {
                     throw new Violation(known.ended ? "run_finished" : "run_already_started", i,
                         "events[" + i + "]: run " + runId + (known.ended ? " has ended; a new run takes a new runId" :
                         " is already running"));
                 }
-                if (current != null && !state(plan, owner, current).ended)
+                if (current != null && !runs.state(plan, owner, current).ended)
                 {
                     throw new Violation("run_already_started", i, "events[" + i + "]: RUN_STARTED while run " +
                         current + " is still running");
                 }
-                plan.after.put(key(owner, runId), new AgUiRun(threadId));
+                plan.after.put(AgUiRunTable.key(owner, runId), new AgUiRun(threadId));
                 current = runId;
+                supersede(plan, owner, threadId);
             }
             else
             {
@@ -189,46 +169,114 @@ public final class AgUiRules
                     throw new Violation("run_not_started", i, "events[" + i + "]: " + type +
                         " before RUN_STARTED (or give runId to continue an open run)");
                 }
-                final AgUiRun run = state(plan, owner, current);
+                final AgUiRun run = runs.state(plan, owner, current);
                 if (run.ended)
                 {
                     throw new Violation("run_finished", i, "events[" + i + "]: " + type + " after run " + current +
                         " ended");
                 }
                 parts.apply(run, event, type, i);
+                if ("RUN_FINISHED".equals(type) && AgUiInterrupts.isInterrupt(event))
+                {
+                    waitFor(plan, owner, run.threadId, current, event, i);
+                }
             }
             plan.runIds[i] = current;
-            plan.threadIds[i] = state(plan, owner, current).threadId;
+            plan.threadIds[i] = runs.state(plan, owner, current).threadId;
         }
-        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
+        runs.commit(plan, batchKey, events.size(), nowMs);
+        return plan;
+    }
+
+    /**
+     * Judges a user's input on a thread against AG-UI's interrupt rules ({@link AgUiInterrupts}) and, when it answers
+     * the thread's wait, applies that (a second answer is refused).
+     *
+     * @param owner    {@code u:<user>}.
+     * @param resume   the input's {@code resume} (missing, null or an array).
+     * @return the plan, applied: the thread's entry answered, or only read ({@link AgUiPlan#verified}).
+     * @throws Violation the rule the input breaks (nothing applied).
+     */
+    synchronized AgUiPlan checkInput(final String owner, final String threadId, final JsonNode resume,
+        final long nowMs) throws Violation
+    {
+        runs.expire(nowMs);
+        final AgUiPlan plan = new AgUiPlan(0);
+        plan.owner = owner;
+        final String key = AgUiRunTable.key(owner, AgUiInterrupts.entryOf(threadId));
+        final AgUiRun known = runs.get(key);
+        if (AgUiInterrupts.judge(known, resume, nowMs))
         {
-            final AgUiRun run = entry.getValue();
-            if (run.ended && run.endedAtMs == 0)
-            {
-                run.endedAtMs = nowMs;
-                ended.add(new Ended(entry.getKey(), run));
-            }
-            plan.checkedVersions.put(entry.getKey(), run.version);
-            run.version++;
-            if (batchKey != null)
-            {
-                run.lastBatchKey = batchKey;
-                run.lastBatchAccepted = events.size();
-                run.lastBatchAtMs = nowMs;
-            }
-            plan.before.put(entry.getKey(), runs.remove(entry.getKey()));
-            runs.put(entry.getKey(), run);
+            final AgUiRun answered = known.copy();
+            AgUiInterrupts.clear(answered);
+            plan.after.put(key, answered);
+            runs.commit(plan, null, 0, nowMs);
         }
-        while (runs.size() > maxRuns)
+        else
         {
-            runs.remove(runs.keySet().iterator().next());
-            forgotten++;
-        }
-        while (ended.size() > maxRuns)
-        {
-            ended.poll(); // entries of runs already evicted by the bound
+            plan.verified.put(key, known == null ? 0 : known.version);
         }
         return plan;
+    }
+
+    /**
+     * Takes back an input's answer that no runtime took after all: the thread waits again. Where a later change
+     * built on it, nothing is taken back.
+     *
+     * @return for a cluster, the guard that writes the wait back (one version on from the answer).
+     */
+    synchronized RunStateGuard giveBack(final AgUiPlan plan)
+    {
+        final RunStateGuard guard = new RunStateGuard(plan.owner);
+        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
+        {
+            final AgUiRun before = plan.before.get(entry.getKey());
+            if (runs.get(entry.getKey()) == entry.getValue() && before != null)
+            {
+                guard.add(AgUiRunTable.runIdOf(plan.owner, entry.getKey()), entry.getValue().version, before.toBytes());
+            }
+        }
+        revert(plan);
+        return guard;
+    }
+
+    /** @return a guard that only verifies this node's version of a thread's entry (a refused input's). */
+    synchronized RunStateGuard verifyInputGuard(final String owner, final String threadId)
+    {
+        final AgUiRun known = runs.get(AgUiRunTable.key(owner, AgUiInterrupts.entryOf(threadId)));
+        return new RunStateGuard(owner).add(AgUiInterrupts.entryOf(threadId), known == null ? 0 : known.version,
+            null);
+    }
+
+    /** A run started on the thread: whatever the thread waited for was answered, or given up, by its input. */
+    private void supersede(final AgUiPlan plan, final String owner, final String threadId)
+    {
+        final String entry = AgUiInterrupts.entryOf(threadId);
+        final AgUiRun waiting = runs.state(plan, owner, entry);
+        if (waiting == null)
+        {
+            plan.verified.put(AgUiRunTable.key(owner, entry), 0L); // none here; another node may hold one
+        }
+        else if (waiting.interruptedRun != null)
+        {
+            AgUiInterrupts.clear(waiting);
+        }
+    }
+
+    /** The run ended on an interrupt: its thread waits for the answers. */
+    private void waitFor(final AgUiPlan plan, final String owner, final String threadId, final String runId,
+        final JsonNode runFinished, final int index) throws Violation
+    {
+        final String entry = AgUiInterrupts.entryOf(threadId);
+        AgUiRun waiting = runs.state(plan, owner, entry);
+        if (waiting == null)
+        {
+            waiting = new AgUiRun(threadId);
+            waiting.ended = true; // an entry is kept for the retention of an ended run, from its last change
+            plan.after.put(AgUiRunTable.key(owner, entry), waiting);
+            plan.verified.remove(AgUiRunTable.key(owner, entry));
+        }
+        AgUiInterrupts.record(waiting, runId, runFinished, index);
     }
 
     /**
@@ -301,78 +349,13 @@ public final class AgUiRules
         {
             return 0;
         }
-        final AgUiRun run = runs.get(key(owner, runId));
+        final AgUiRun run = runs.get(AgUiRunTable.key(owner, runId));
         // Only within the engine's dedup window: past it the repeated events would be delivered again, unchecked.
         if (run == null || !batchKey.equals(run.lastBatchKey) || nowMs - run.lastBatchAtMs > repeatWindowMs)
         {
             return 0;
         }
         return Math.min(run.lastBatchAccepted, events.size());
-    }
-
-    /** Forgets finished runs past their retention, in the order they ended. */
-    private void expire(final long nowMs)
-    {
-        while (!ended.isEmpty())
-        {
-            final Ended oldest = ended.peek();
-            if (nowMs - oldest.run.endedAtMs < retentionMs)
-            {
-                break;
-            }
-            ended.poll();
-            if (runs.get(oldest.key) == oldest.run)
-            {
-                runs.remove(oldest.key);
-                forgotten++;
-            }
-        }
-    }
-
-    /** @return runs forgotten, at the maxRuns bound or past their retention. */
-    synchronized long forgotten()
-    {
-        return forgotten;
-    }
-
-    /** Takes back a batch the sequencer refused, where no later batch has built on it. */
-    synchronized void revert(final AgUiPlan plan)
-    {
-        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
-        {
-            if (runs.get(entry.getKey()) == entry.getValue())
-            {
-                final AgUiRun before = plan.before.get(entry.getKey());
-                if (before == null)
-                {
-                    runs.remove(entry.getKey());
-                }
-                else
-                {
-                    runs.put(entry.getKey(), before);
-                }
-            }
-        }
-    }
-
-    synchronized int size()
-    {
-        return runs.size();
-    }
-
-    /**
-     * @return the guard of a checked batch: each run it touched, the version it was checked at and the state it
-     *         leaves (a cluster stores the batch only if those versions are still current).
-     */
-    synchronized RunStateGuard guard(final AgUiPlan plan)
-    {
-        final RunStateGuard guard = new RunStateGuard(plan.owner);
-        for (final Map.Entry<String, AgUiRun> entry : plan.after.entrySet())
-        {
-            guard.add(runIdOf(plan.owner, entry.getKey()), plan.checkedVersions.get(entry.getKey()),
-                entry.getValue().toBytes());
-        }
-        return guard;
     }
 
     /**
@@ -398,10 +381,36 @@ public final class AgUiRules
         final RunStateGuard guard = new RunStateGuard(owner);
         for (final String runId : named)
         {
-            final AgUiRun known = runs.get(key(owner, runId));
+            final AgUiRun known = runs.get(AgUiRunTable.key(owner, runId));
             guard.add(runId, known == null ? 0 : known.version, null);
         }
         return guard;
+    }
+
+    /** @return runs forgotten, at the maxRuns bound or past their retention. */
+    synchronized long forgotten()
+    {
+        return runs.forgotten();
+    }
+
+    /** Takes back a batch the sequencer refused, where no later batch has built on it. */
+    synchronized void revert(final AgUiPlan plan)
+    {
+        runs.revert(plan);
+    }
+
+    synchronized int size()
+    {
+        return runs.size();
+    }
+
+    /**
+     * @return the guard of a checked batch: each run it touched, the version it was checked at and the state it
+     *         leaves, and each state it only read (a cluster stores the batch only if those versions are current).
+     */
+    synchronized RunStateGuard guard(final AgUiPlan plan)
+    {
+        return runs.guard(plan);
     }
 
     /**
@@ -412,32 +421,7 @@ public final class AgUiRules
      */
     synchronized void refresh(final RunStateGuard guard)
     {
-        for (int i = 0; i < guard.size(); i++)
-        {
-            if (guard.currentVersion(i) < 0)
-            {
-                continue;
-            }
-            final String key = key(guard.owner, guard.runId(i));
-            final byte[] state = guard.currentState(i);
-            if (state == null)
-            {
-                runs.remove(key);
-                continue;
-            }
-            final AgUiRun run = AgUiRun.fromBytes(state, guard.currentVersion(i));
-            runs.remove(key);
-            runs.put(key, run);
-            if (run.ended)
-            {
-                ended.add(new Ended(key, run));
-            }
-        }
-        while (runs.size() > maxRuns)
-        {
-            runs.remove(runs.keySet().iterator().next());
-            forgotten++;
-        }
+        runs.refresh(guard);
     }
 
     /**
@@ -446,36 +430,6 @@ public final class AgUiRules
      */
     synchronized void forget(final AgUiPlan plan)
     {
-        for (final String key : plan.after.keySet())
-        {
-            runs.remove(key);
-        }
-    }
-
-    private static String runIdOf(final String owner, final String key)
-    {
-        return key.substring(owner.length() + 1);
-    }
-
-    private AgUiRun state(final AgUiPlan plan, final String owner, final String runId)
-    {
-        final String key = key(owner, runId);
-        AgUiRun run = plan.after.get(key);
-        if (run == null)
-        {
-            final AgUiRun known = runs.get(key);
-            if (known == null)
-            {
-                return null;
-            }
-            run = known.copy();
-            plan.after.put(key, run);
-        }
-        return run;
-    }
-
-    private static String key(final String owner, final String runId)
-    {
-        return owner + '\u0000' + runId;
+        runs.forget(plan);
     }
 }

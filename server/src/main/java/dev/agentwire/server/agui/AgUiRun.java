@@ -6,13 +6,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.server.http.Json;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * One run's open parts. In a cluster the state is shared through Redis as {@link #toBytes()} under a version that
+ * One run's open parts, or a thread's entry: the thread's latest run that ended on an interrupt and what it waits for
+ * ({@link AgUiInterrupts}). In a cluster the state is shared through Redis as {@link #toBytes()} under a version that
  * each change raises (docs/CLUSTER.md).
  */
 final class AgUiRun
@@ -28,6 +31,11 @@ final class AgUiRun
     long lastBatchAtMs;
     /** Start event type ({@link AgUiVocabulary#OPENS}) → ids of the parts of that kind open now. */
     final Map<String, Set<String>> open = new LinkedHashMap<>();
+    /** A thread's entry: the run that ended on an interrupt and waits for an answer, or null when none waits. */
+    String interruptedRun;
+    /** Its interrupts' ids, in order, and each one's {@code expiresAt} as given (null: none): while it waits. */
+    final List<String> interruptIds = new ArrayList<>();
+    final List<String> interruptExpiries = new ArrayList<>();
 
     AgUiRun(final String threadId)
     {
@@ -51,10 +59,16 @@ final class AgUiRun
         {
             copy.open.get(kind.getKey()).addAll(kind.getValue());
         }
+        copy.interruptedRun = interruptedRun;
+        copy.interruptIds.addAll(interruptIds);
+        copy.interruptExpiries.addAll(interruptExpiries);
         return copy;
     }
 
-    /** @return the state as shared between nodes (JSON: thread, end, last batch key, open parts by kind). */
+    /**
+     * @return the state as shared between nodes (JSON: thread, end, last batch key, open parts by kind, and for a
+     *         thread's entry the interrupted run and its interrupts).
+     */
     byte[] toBytes()
     {
         final ObjectNode root = Json.MAPPER.createObjectNode();
@@ -74,6 +88,15 @@ final class AgUiRun
             {
                 final ArrayNode ids = parts.putArray(kind.getKey());
                 kind.getValue().forEach(ids::add);
+            }
+        }
+        if (interruptedRun != null)
+        {
+            root.put("interrupted", interruptedRun);
+            final ArrayNode interrupts = root.putArray("interrupts");
+            for (int i = 0; i < interruptIds.size(); i++)
+            {
+                interrupts.addObject().put("id", interruptIds.get(i)).put("expiresAt", interruptExpiries.get(i));
             }
         }
         try
@@ -122,6 +145,16 @@ final class AgUiRun
             for (final JsonNode id : parts.path(kind.getKey()))
             {
                 kind.getValue().add(id.asText());
+            }
+        }
+        if (root.path("interrupted").isTextual())
+        {
+            run.interruptedRun = root.get("interrupted").asText();
+            for (final JsonNode interrupt : root.path("interrupts"))
+            {
+                run.interruptIds.add(interrupt.path("id").asText());
+                run.interruptExpiries.add(interrupt.path("expiresAt").isTextual() ?
+                    interrupt.get("expiresAt").asText() : null);
             }
         }
         return run;

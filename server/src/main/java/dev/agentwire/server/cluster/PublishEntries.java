@@ -162,7 +162,7 @@ final class PublishEntries
         args[a + 5] = state == null ? EMPTY : state;
     }
 
-    /** @return the key of a native AG-UI run's shared state: {@code <prefix>{<owner>}:agui:<runId>}. */
+    /** @return the key of a native AG-UI run's shared state: {@code <prefix>{<owner>}:agui:<length of runId>:<runId>}. */
     static String runStateKey(final String prefix, final String owner, final String runId)
     {
         return prefix + '{' + owner + "}:agui:" + runId.length() + ':' + runId;

@@ -1,6 +1,7 @@
 package dev.agentwire.server.ingest;
 
 import dev.agentwire.server.agui.AgUiIngest;
+import dev.agentwire.server.agui.AgUiInputGate;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.server.auth.ProducerKey;
 import dev.agentwire.server.http.TokenBucket;
@@ -52,6 +53,8 @@ public final class IngestEndpoints
             new TokenBucket(settings.producerRatePerSec(), settings.producerBurst(), System.nanoTime());
         // One native AG-UI run table for both ways in: a run may start over HTTP and go on over the socket.
         agUi = new AgUiIngest(engine, settings.maxMessageBytes());
+        // What users send passes the threads' interrupt rules, kept with the native run states.
+        router.gate(new AgUiInputGate(agUi, sequencer));
         http = new ProducerHttpHandler(parser, agUi, sequencer, producerLimit, metrics, settings.maxBodyBytes(),
             settings.maxMessageBytes(), settings.retryAfterSeconds());
         socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router,

@@ -34,6 +34,8 @@ public final class InboundRouter implements PresenceListener
     public static final int AGENT_ERROR = -2;
     /** {@link #route}: every connected runtime's backlog is full (it is not reading): the message was not taken. */
     public static final int AGENT_BUSY = -3;
+    /** {@link #submit}: the gate refused the message (its code and message say which rule). */
+    public static final int REFUSED = -4;
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundRouter.class);
 
@@ -41,6 +43,7 @@ public final class InboundRouter implements PresenceListener
     private final RemoteRuntimes remote;
     private final Supplier<Set<String>> onlineUsers;
     private final ConcurrentHashMap<String, InboundHandler> embedded = new ConcurrentHashMap<>();
+    private volatile InboundGate gate = InboundGate.OPEN;
 
     /**
      * @param channels    this node's producer sockets.
@@ -73,8 +76,63 @@ public final class InboundRouter implements PresenceListener
         }
     }
 
+    /** @param gate what every message {@link #submit}ted must pass first (AG-UI's interrupt rules). */
+    public void gate(final InboundGate gate)
+    {
+        this.gate = gate;
+    }
+
+    /** How a {@link #submit}ted message ended. */
+    @FunctionalInterface
+    public interface Routed
+    {
+        /**
+         * @param status  {@link #DELIVERED}, {@link #REFUSED} or a refusal of {@link #route}.
+         * @param code    null when delivered, else the user's error code.
+         * @param message null when delivered, else why.
+         */
+        void done(int status, String code, String message);
+    }
+
     /**
-     * Hands a user's message to one runtime.
+     * Hands a user's message to one runtime once the gate let it through: what users send comes in here. When the gate
+     * decides on another thread (a cluster asked Redis), routing and {@code routed} go to {@code thread}, the
+     * caller's I/O thread, so an embedded handler is still called there; otherwise both happen before this returns.
+     */
+    public void submit(final String userId, final String type, final JsonNode message, final String text,
+        final java.util.concurrent.Executor thread, final Routed routed)
+    {
+        final Thread caller = Thread.currentThread();
+        gate.admit(userId, type, message, (code, why, giveBack) ->
+        {
+            final Runnable then = () ->
+            {
+                if (code != null)
+                {
+                    routed.done(REFUSED, code, why);
+                    return;
+                }
+                final int status = route(userId, type, message, text);
+                if (status != DELIVERED && giveBack != null)
+                {
+                    giveBack.run();
+                }
+                routed.done(status, status == DELIVERED ? null : errorCode(status),
+                    status == DELIVERED ? null : errorMessage(status, type));
+            };
+            if (Thread.currentThread() == caller)
+            {
+                then.run();
+            }
+            else
+            {
+                thread.execute(then);
+            }
+        });
+    }
+
+    /**
+     * Hands a user's message to one runtime, past no gate: the runtime's own messages, and {@link #submit}.
      *
      * @param userId  the authenticated sender (added to what a producer socket receives).
      * @param type    the message type.

@@ -163,18 +163,19 @@ public final class AgUiRunHandler implements HttpHandler
         final ObjectNode message = Http.object().put("type", "user_message").put("thread_id", threadId)
             .put("run_id", runId);
         message.putObject("data").put("text", lastUserText(input)).set("input", input);
-        final int routed = router.route(principal.userId, "user_message", message, message.toString());
-        if (routed == InboundRouter.DELIVERED)
-        {
-            stream.start(subscription);
-            return;
-        }
-        subscription.close();
-        registry.closeStream(principal.userId, remoteIp);
-        final ObjectNode error = Http.object().put("type", "RUN_ERROR")
-            .put("message", InboundRouter.errorMessage(routed, "user_message"))
-            .put("code", InboundRouter.errorCode(routed));
-        stream.failRun(error);
+        router.submit(principal.userId, "user_message", message, message.toString(), exchange.getIoThread(),
+            (routed, code, why) ->
+            {
+                if (routed == InboundRouter.DELIVERED)
+                {
+                    stream.start(subscription);
+                    return;
+                }
+                // Refused (an interrupt rule, no runtime): the run never starts, and the stream says why.
+                subscription.close();
+                registry.closeStream(principal.userId, remoteIp);
+                stream.failRun(Http.object().put("type", "RUN_ERROR").put("message", why).put("code", code));
+            });
     }
 
     /**

@@ -134,11 +134,14 @@ final class ClientProtocol
 
     private void toRuntime(final UserConnection connection, final String type, final JsonNode message, final String text)
     {
-        final int status = router.route(connection.userId(), type, message, text);
-        if (status != InboundRouter.DELIVERED)
+        // The router answers on this I/O thread (at once, or once a cluster's gate decided).
+        router.submit(connection.userId(), type, message, text, connection::runOnIoThread, (status, code, why) ->
         {
-            connection.sendError(InboundRouter.errorCode(status), InboundRouter.errorMessage(status, type));
-        }
+            if (status != InboundRouter.DELIVERED)
+            {
+                connection.sendError(code, why);
+            }
+        });
     }
 
     static String truncate(final String s)

@@ -119,6 +119,12 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         sendClose(code, reason);
     }
 
+    /** Runs a task on this connection's I/O thread. */
+    void runOnIoThread(final Runnable task)
+    {
+        onIoThread(task);
+    }
+
     /** Ends the connection with a code: stops the subscription and sends the close frame. Any thread. */
     void closeWith(final int code)
     {

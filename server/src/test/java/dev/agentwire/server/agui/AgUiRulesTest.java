@@ -35,8 +35,10 @@ class AgUiRulesTest
             "\"runId\":\"r1\"},{\"type\":\"TEXT_MESSAGE_START\",\"messageId\":\"m1\",\"role\":\"assistant\"}]"), null,
             "k1", 1_000);
         final dev.agentwire.server.sequencing.RunStateGuard stored = one.guard(started);
-        assertEquals(1, stored.size());
+        assertEquals(2, stored.size(), "the run, and its thread's entry verified (none waits: version 0)");
         assertEquals(0, stored.version(0));
+        assertEquals(AgUiInterrupts.entryOf("t"), stored.runId(1));
+        assertEquals(null, stored.newState(1));
 
         // Node two never saw r1: its refusal is verified, and the cluster answers the stored state.
         final AgUiRules two = new AgUiRules(100, 16, 60_000, 60_000);
