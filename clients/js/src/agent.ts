@@ -6,7 +6,8 @@ import { AbstractAgent, type AgentConfig } from "@ag-ui/client";
 import type { AgentCapabilities, BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { Observable, throwError, type Subscriber } from "rxjs";
 import {
-  AgentWireClient, AgentWireError, type AgUiEvent, type ConnectionStatus, type WebSocketConstructor,
+  AgentWireClient, AgentWireError, type AgUiEvent, type ConnectionStatus, type ResumeOutcome,
+  type WebSocketConstructor,
 } from "./agentwire.js";
 
 export interface AgentWireAgentConfig extends AgentConfig {
@@ -24,6 +25,8 @@ export interface AgentWireAgentConfig extends AgentConfig {
   onStatus?: (status: ConnectionStatus) => void;
   /** Told every error the server or the token source reports, also those the agent retries (token_failed). */
   onError?: (error: { code: string; message: string }) => void;
+  /** Told each resume of the run's socket after a drop: whether nothing was lost, and the seqs replayed. */
+  onResumed?: (outcome: ResumeOutcome) => void;
   /**
    * The server's `--max-message-bytes` (default 65536): a run whose RunAgentInput would make a larger message is
    * failed with `input_too_large` before anything is sent, instead of the server closing the socket with 1009.
@@ -202,6 +205,7 @@ export class AgentWireAgent extends AbstractAgent {
           }
         },
         onResumed: (r) => {
+          this.config.onResumed?.(r);
           if (!r.recovered) {
             finish(new Error(`agentwire: events of run ${following} were lost (history starts at seq ${r.from})`));
           }

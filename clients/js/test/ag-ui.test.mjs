@@ -236,6 +236,31 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
     }
   });
 
+  test("should stop a run with abortRun(): the runtime is told, and the run ends cancelled, not cut", async () => {
+    const runtime = await agUiRuntime(server, { deltas: ["one ", "two ", "three ", "four ", "five "], stepMs: 150 });
+    try {
+      const agent = new AgentWireAgent({
+        url: server.agUi, token: () => token("stopper"), WebSocketImpl: WebSocket, threadId: "th-stop",
+        initialMessages: [{ id: "u1", role: "user", content: "count slowly" }],
+      });
+      const events = [];
+      const running = agent.runAgent({ runId: "to-stop" }, { onEvent: ({ event }) => {
+        events.push(event);
+        if (event.type === "TEXT_MESSAGE_CONTENT" && events.filter((e) => e.type === event.type).length === 1) {
+          agent.abortRun();
+        }
+      } });
+      await running;
+      assert.deepEqual(runtime.cancels, ["to-stop"]);
+      assert.deepEqual(events.at(-1).outcome, { type: "cancelled" });
+      assert.ok(events.filter((e) => e.type === "TEXT_MESSAGE_CONTENT").length < 6, "it stopped early");
+      assertAgUi(events);
+      await verifyRun(events);
+    } finally {
+      runtime.close();
+    }
+  });
+
   test("should run an AgentWireAgent against a real runtime, and re-attach with connect() after a detach", async () => {
     const runtime = await producerRuntime(server, { stepMs: 40 });
     try {

@@ -128,10 +128,11 @@ public final class AgentWireServer implements AutoCloseable
         {
             node.registerMetrics(exporter);
         }
+        // Before the routes: native AG-UI ingest, made there, publishes the demo agent's approval runs.
+        demoAgent = demo ? new DemoAgent(sequencer) : null;
         final RoutingHandler routes = routes(sequencer, exporter);
         if (demo)
         {
-            demoAgent = new DemoAgent(sequencer);
             onInbound("user_message", demoAgent::onUserMessage);
             onInbound("cancel", demoAgent::onCancel);
             final ResourceHandler web = staticFiles();
@@ -142,10 +143,6 @@ public final class AgentWireServer implements AutoCloseable
                 .get("/favicon.ico", io.undertow.Handlers.redirect("/favicon.svg"))
                 .get("/demo/token", DemoMode.tokenHandler(config.jwtSecret(), config.jwtIssuer(), config.jwtAudience()))
                 .post("/demo/drop", DemoMode.dropHandler(registry));
-        }
-        else
-        {
-            demoAgent = null;
         }
         shutdownHandler = Handlers.gracefulShutdown(routes);
         effectiveMaxConnections = effectiveMaxConnections(config.maxConnections());
@@ -218,6 +215,10 @@ public final class AgentWireServer implements AutoCloseable
             new ProducerKey(config.producerKey(), metrics), metrics, new IngestSettings(config.maxMessageBytes(),
             config.maxBodyBytes(), config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds()),
             webSocketThreads, engine.config());
+        if (demoAgent != null)
+        {
+            demoAgent.agUiPublisher(ingest::publishAgUi); // its approval runs are native AG-UI runs
+        }
         exporter.gauge("agentwire_ag_ui_runs", "Native AG-UI runs whose rule state is kept (bounded by maxRuns; " +
             "finished ones for the run retention).", ingest::agUiRuns);
         exporter.counter("agentwire_ag_ui_runs_forgotten", "Native AG-UI runs forgotten at the maxRuns bound or " +
@@ -248,6 +249,7 @@ public final class AgentWireServer implements AutoCloseable
             .get("/metrics", exporter.handler(config.metricsKey()))
             .get("/readyz", Health.readiness(() -> engine.isRunning() && !closed.get()))
             .get("/clients/agentwire.js", staticFiles())
+            .get("/clients/agentwire-agent.js", staticFiles())
             .setFallbackHandler(exchange -> Http.error(exchange, 404, "not_found", "no such endpoint"))
             .setInvalidMethodHandler(exchange -> Http.error(exchange, 405, "method_not_allowed", "method not allowed"));
     }

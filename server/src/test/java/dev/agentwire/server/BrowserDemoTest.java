@@ -33,9 +33,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The first minute of a new user, in a real headless Chromium: open the live page, send a prompt, watch the run
- * unfold, have the server drop the connection mid-run, and see the run continue after resume with contiguous seqs.
- * Leaves a screenshot at server/target/browser-demo.png. Needs Debian's chromium and chromium-driver (.ci/run
+ * The first minute of a new user, in a real headless Chromium: open the live page (an AG-UI front end:
+ * AgentWireAgent), send a prompt, watch the run unfold, have the server drop the connections mid-run and see the run
+ * continue after resume with contiguous seqs; answer an approval (an AG-UI interrupt) in the page; stop a run.
+ * Leaves a screenshot of each state under server/target/ (the ones in docs/ are copies). Needs Debian's chromium and chromium-driver (.ci/run
  * installs them); without them the test is skipped locally and fails in CI.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -93,42 +94,102 @@ class BrowserDemoTest
     @Test
     void shouldShowARunUnfoldAndResumeWithoutAGapAfterTheServerDropsTheConnection() throws Exception
     {
-        final WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
-        browser.get("http://127.0.0.1:" + server.port() + "/?user=browser-user");
-        wait.until(d -> "connected".equals(d.findElement(By.id("state")).getAttribute("data-state")));
+        final WebDriverWait wait = open("browser-user");
+        ask("What's the weather in Oslo tomorrow?");
+        wait.until(d -> !d.findElements(By.cssSelector("tr.event[data-type='RUN_STARTED']")).isEmpty());
 
-        browser.findElement(By.id("prompt")).sendKeys("What's the weather in Oslo tomorrow?");
-        browser.findElement(By.id("send")).click();
-        wait.until(d -> !d.findElements(By.cssSelector("tr.event[data-type='agent_started']")).isEmpty());
-
-        // Mid-run, the server drops the socket; the page reconnects and resumes from its cursor.
+        // Mid-run, the server drops the page's sockets; each reconnects and resumes from its cursor.
         browser.findElement(By.id("drop")).click();
         wait.until(d -> Integer.parseInt(String.valueOf(((JavascriptExecutor)d)
             .executeScript("return document.body.dataset.resumes || '0'"))) >= 1);
         wait.until(d -> "connected".equals(d.findElement(By.id("state")).getAttribute("data-state")));
-        wait.until(d -> !d.findElements(By.cssSelector(".run[data-outcome]")).isEmpty());
+        final WebElement run = wait.until(d -> d.findElement(By.cssSelector(".run[data-outcome]")));
 
-        final List<Long> seqs = new ArrayList<>();
+        // Every seq of the run once, none missing: the AG-UI events of the user's stream 1..n.
+        final String[] seqs = run.getAttribute("data-seqs").split(",");
+        for (int i = 0; i < seqs.length; i++)
+        {
+            assertEquals(i + 1L, Long.parseLong(seqs[i]), "contiguous seqs, no gap, no duplicate: " +
+                String.join(",", seqs));
+        }
         final List<String> types = new ArrayList<>();
-        for (final WebElement row : browser.findElements(By.cssSelector("tr.event")))
+        long expected = 1;
+        for (final WebElement row : run.findElements(By.cssSelector("tr.event")))
         {
-            seqs.add(Long.parseLong(row.getAttribute("data-seq")));
             types.add(row.getAttribute("data-type"));
+            assertEquals(expected++, Long.parseLong(row.getAttribute("data-seq")), "one row per seq, in order");
         }
-        for (int i = 0; i < seqs.size(); i++)
-        {
-            assertEquals(i + 1L, seqs.get(i), "contiguous seqs, no gap, no duplicate: " + seqs);
-        }
-        assertEquals("agent_started", types.get(0));
-        assertEquals("agent_completed", types.get(types.size() - 1));
-        for (final String type : new String[]{"agent_thinking", "tool_executing", "tool_completed"})
+        assertEquals("RUN_STARTED", types.get(0));
+        assertTrue(types.get(types.size() - 1).equals("RUN_FINISHED") || types.get(types.size() - 1)
+            .equals("RUN_ERROR"), types.toString());
+        for (final String type : new String[]{"REASONING_MESSAGE_CONTENT", "TOOL_CALL_START", "TOOL_CALL_RESULT"})
         {
             assertTrue(types.contains(type), type + " in " + types);
         }
-        assertTrue(types.indexOf("tool_executing") < types.indexOf("tool_completed"));
-        assertTrue(browser.findElement(By.id("log")).getText().contains("resumed"));
+        assertTrue(types.indexOf("TOOL_CALL_START") < types.indexOf("TOOL_CALL_RESULT"));
+        assertTrue(browser.findElement(By.id("log")).getText().contains("resumed: nothing lost"));
+        screenshot("demo-resume-after-drop.png");
+    }
 
-        screenshot("browser-demo.png");
+    @Test
+    void shouldStopForApprovalAndActOnTheAnswerGivenInThePage() throws Exception
+    {
+        final WebDriverWait wait = open("approver-page");
+        ask("Book a table for two at 19:00");
+        // The run proposes the booking and ends on an AG-UI interrupt: the page asks the person.
+        final WebElement approve = wait.until(d -> d.findElement(By.cssSelector(".run .approval button.approve")));
+        final WebElement asked = browser.findElement(By.cssSelector(".run[data-outcome='waiting']"));
+        final List<String> seqs = new ArrayList<>();
+        for (final WebElement row : asked.findElements(By.cssSelector("tr.event")))
+        {
+            seqs.add(row.getAttribute("data-seq"));
+        }
+        assertEquals(asked.getAttribute("data-seqs"), String.join(",", seqs), "every native event's seq has its row");
+        assertTrue(asked.findElement(By.cssSelector(".approval")).getText().contains("Book a table for two"),
+            asked.getText());
+        assertTrue(asked.getText().contains("book("), "the proposed tool call is shown: " + asked.getText());
+        screenshot("demo-approval.png");
+
+        approve.click();
+        // The answer is the next run's resume[]: the runtime books, and says so.
+        final WebElement done = wait.until(d -> d.findElement(By.cssSelector(".run[data-outcome='success']")));
+        final String result = done.findElement(By.cssSelector("tr.event[data-type='TOOL_CALL_RESULT']")).getText();
+        assertTrue(result.contains("booked, confirmation AW-"), result);
+        assertTrue(done.findElement(By.cssSelector(".answer")).getText().startsWith("Done: it is booked"));
+        assertEquals("approved", asked.findElement(By.cssSelector(".approval")).getAttribute("data-answered"));
+        assertEquals("approved", asked.getAttribute("data-outcome"));
+        screenshot("demo-approved.png");
+    }
+
+    @Test
+    void shouldStopARunWhenThePersonPressesStop() throws Exception
+    {
+        final WebDriverWait wait = open("stopper-page");
+        ask("Tell me everything about the fjords around Bergen");
+        wait.until(d -> !d.findElements(By.cssSelector("tr.event[data-type='REASONING_MESSAGE_CONTENT']")).isEmpty());
+        browser.findElement(By.id("stop")).click();
+        final WebElement stopped = wait.until(d -> d.findElement(By.cssSelector(".run[data-outcome='cancelled']")));
+        final List<WebElement> rows = stopped.findElements(By.cssSelector("tr.event"));
+        assertEquals("RUN_FINISHED", rows.get(rows.size() - 1).getAttribute("data-type"));
+        assertTrue(stopped.findElements(By.cssSelector("tr.event[data-type='TOOL_CALL_START']")).isEmpty(),
+            "stopped while thinking, before any tool ran");
+        wait.until(d -> !d.findElement(By.id("stop")).isEnabled());
+        screenshot("demo-stopped.png");
+    }
+
+    /** Opens the page as a user and waits until its stream is connected. */
+    private WebDriverWait open(final String user)
+    {
+        final WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        browser.get("http://127.0.0.1:" + server.port() + "/?user=" + user);
+        wait.until(d -> "connected".equals(d.findElement(By.id("state")).getAttribute("data-state")));
+        return wait;
+    }
+
+    private void ask(final String prompt)
+    {
+        browser.findElement(By.id("prompt")).sendKeys(prompt);
+        browser.findElement(By.id("send")).click();
     }
 
     @Test

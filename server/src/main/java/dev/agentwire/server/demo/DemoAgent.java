@@ -30,12 +30,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * streamed {@code agent_thinking} deltas over one to three seconds, one or two tool calls (sometimes in
  * parallel), {@code agent_completed} — and now and then a run whose tool fails. {@code cancel} ends a run early.
  * An arithmetic question ("What is 17*23?") goes to its calculator, which computes it ({@link DemoCalculator}): the
- * answer is {@code 17*23 = 391}.
+ * answer is {@code 17*23 = 391}. A prompt that asks it to act ("book a table") stops for the person's approval, an
+ * AG-UI interrupt, and acts on the answer ({@link DemoApproval}).
  * It publishes through the gateway's publisher (the engine on one node, the cluster's sequencer on several) like a
  * producer would, on its own scheduler thread.
  */
 public final class DemoAgent implements AutoCloseable
 {
+    /** Native AG-UI in: a batch ({@code POST /v1/ag-ui/events}'s body), and what refused it, if anything. */
+    @FunctionalInterface
+    public interface AgUiPublisher
+    {
+        /**
+         * @param batch   {@code {user, runId?, events}}.
+         * @param refused told the refusal's text when the batch was not stored (never when it was).
+         */
+        void publish(ObjectNode batch, java.util.function.Consumer<String> refused);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(DemoAgent.class);
     private static final String[][] TOOLS = {
         {"web_search", "query"}, {"weather", "city"}, {"calculator", "expression"}, {"calendar", "day"}};
@@ -45,6 +57,7 @@ public final class DemoAgent implements AutoCloseable
     private final ScheduledExecutorService scheduler;
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final AtomicLong runs = new AtomicLong();
+    private final DemoApproval approval;
 
     /** @param publisher the sequencer the demo publishes through, like a producer would. */
     public DemoAgent(final Sequencer publisher)
@@ -56,6 +69,16 @@ public final class DemoAgent implements AutoCloseable
             thread.setDaemon(true);
             return thread;
         });
+        this.approval = new DemoApproval(scheduler, cancelled);
+    }
+
+    /**
+     * Where the demo's approval runs go: native AG-UI ingest (without it, a prompt that asks to act gets an ordinary
+     * run).
+     */
+    public void agUiPublisher(final AgUiPublisher publisher)
+    {
+        approval.publisher(publisher);
     }
 
     /** The engine's inbound handler for {@code user_message}: starts a run. */
@@ -70,7 +93,19 @@ public final class DemoAgent implements AutoCloseable
         final String asked = message.path("run_id").asText("");
         final String runId = !asked.isEmpty() && asked.length() <= 128 ? asked :
             "run-" + runs.incrementAndGet() + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
-        scheduler.execute(() -> new Run(userId, thread, runId, prompt).start());
+        final JsonNode answer = DemoApproval.answerIn(message.path("data").path("input"));
+        if (answer != null)
+        {
+            scheduler.execute(() -> approval.answer(userId, thread, runId, answer));
+        }
+        else if (approval.asksApproval(prompt))
+        {
+            scheduler.execute(() -> approval.ask(userId, thread, runId, prompt));
+        }
+        else
+        {
+            scheduler.execute(() -> new Run(userId, thread, runId, prompt).start());
+        }
     }
 
     /** The engine's inbound handler for {@code cancel}: ends the run early. */
@@ -352,7 +387,7 @@ public final class DemoAgent implements AutoCloseable
         }
     }
 
-    private static String shorten(final String text)
+    static String shorten(final String text)
     {
         final String oneLine = text.replace('\n', ' ').trim();
         return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 57) + "...";

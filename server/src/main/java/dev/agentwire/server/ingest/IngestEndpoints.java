@@ -1,15 +1,21 @@
 package dev.agentwire.server.ingest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.server.agui.AgUiIngest;
 import dev.agentwire.server.agui.AgUiInputGate;
+import dev.agentwire.server.agui.AgUiRules;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.server.auth.ProducerKey;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.sequencing.BatchResult;
+import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
 import dev.agentwire.server.websocket.WebSocketThreads;
 import io.undertow.server.HttpHandler;
+
+import java.util.function.Consumer;
 
 /**
  * Where agent runtimes' events come in, every endpoint behind the producer key: {@code POST /v1/events},
@@ -28,6 +34,7 @@ public final class IngestEndpoints
     private final ProducerHttpHandler http;
     private final ProducerSocketHandler socket;
     private final AgUiIngest agUi;
+    private final Sequencer sequencer;
 
     /**
      * @param sequencer          the one way events and room changes get in.
@@ -48,6 +55,7 @@ public final class IngestEndpoints
         final AgentWireConfig engine)
     {
         this.key = key;
+        this.sequencer = sequencer;
         final IngestParser parser = new IngestParser(settings.maxMessageBytes());
         final TokenBucket producerLimit =
             new TokenBucket(settings.producerRatePerSec(), settings.producerBurst(), System.nanoTime());
@@ -59,6 +67,52 @@ public final class IngestEndpoints
             settings.maxMessageBytes(), settings.retryAfterSeconds());
         socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router,
             settings.maxBodyBytes(), threads);
+    }
+
+    /**
+     * Publishes a native AG-UI batch from inside the server (the demo agent), under the same rules as a producer's
+     * {@code POST /v1/ag-ui/events} but not its rate.
+     *
+     * @param batch   {@code {user | room, runId?, id?, events}}.
+     * @param refused told why, when nothing of the batch was stored; not told when all of it was.
+     */
+    public void publishAgUi(final JsonNode batch,
+        final Consumer<String> refused)
+    {
+        final AgUiIngest.Parsed parsed;
+        try
+        {
+            parsed = agUi.read(batch);
+        }
+        catch (final AgUiIngest.Invalid invalid)
+        {
+            refused.accept(invalid.getMessage());
+            return;
+        }
+        agUi.submit(parsed, sequencer, size -> true, new AgUiIngest.Answer()
+        {
+            @Override
+            public void refused(final AgUiRules.Violation violation)
+            {
+                refused.accept(violation.rule + ": " + violation.getMessage());
+            }
+
+            @Override
+            public void rateLimited()
+            {
+                refused.accept("rate_limited");
+            }
+
+            @Override
+            public void published(final BatchResult result)
+            {
+                if (!result.allAccepted())
+                {
+                    refused.accept(Refusals.name(result.refusal) + ": " +
+                        result.accepted + " of the batch's events stored");
+                }
+            }
+        });
     }
 
     /** @return native AG-UI runs whose state is kept now (bounded by the engine's maxRuns). */
