@@ -1,0 +1,306 @@
+"""The two ways to the server: HTTP (``POST /v1/events``, batches that stop at their first refusal, so order holds) and
+the producer socket (``GET /v1/producer``: one frame per event, pipelined, and users' messages coming back)."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import re
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import websockets
+
+from ._model import Published, Seq
+from .errors import AgentWireError, AuthError, BusyError, NetworkError, RefusedError
+
+#: Answers a retry can help with: the server was saturated, stopping, or could not say whether it stored the event.
+RETRYABLE = {"ring_full", "rate_limited", "closed", "unavailable", "outcome_unknown", "too_many_runs",
+             "run_state_changed", "agent_busy", "shutting_down"}
+
+
+@dataclass
+class Outcome:
+    """How one event of a batch fared: stored (``published``), refused for good (``error``), or to be sent again
+    (``retry``: not attempted, or refused for a reason a retry can help with, after ``retry_after`` seconds)."""
+
+    published: Published | None = None
+    error: AgentWireError | None = None
+    retry: bool = False
+    retry_after: float | None = None
+
+
+def _published(event_id: str, result: Mapping[str, Any]) -> Published:
+    seqs = tuple(Seq(s["user"], int(s["epoch"]), int(s["seq"])) for s in result.get("seqs") or ())
+    return Published(event_id, str(result.get("status")), seqs)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def outcomes(events: list[Mapping[str, Any]], status: int, body: Mapping[str, Any],
+             retry_after: float | None) -> list[Outcome]:
+    """Reads ``POST /v1/events``' answer into one outcome per event (docs/PROTOCOL.md, "Answers")."""
+    error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
+    code = str(error.get("code", f"http_{status}"))
+    message = str(error.get("message", ""))
+    if status == 401:
+        return [Outcome(error=AuthError("unauthorized", message or "the producer key was refused", 401))] * len(events)
+    results = body.get("results")
+    if isinstance(results, list) and len(results) == len(events):
+        out = []
+        for event, result in zip(events, results):
+            name = str(result.get("status"))
+            if name in ("accepted", "duplicate"):
+                out.append(Outcome(published=_published(event["id"], result)))
+            elif name == "not_attempted":
+                out.append(Outcome(retry=True))
+            elif name in RETRYABLE or status >= 500 or status == 429:
+                out.append(Outcome(error=BusyError(name, message, status, retry_after), retry=True,
+                                   retry_after=retry_after))
+            else:
+                out.append(Outcome(error=RefusedError(name, message, status)))
+        return out
+    if status in (400, 413):
+        # Validated whole: nothing was published. The message names the event at fault; the others go again.
+        at = re.match(r"events\[(\d+)\]", message)
+        if at and int(at.group(1)) < len(events):
+            bad = int(at.group(1))
+            return [Outcome(error=RefusedError(code, message, status)) if i == bad else Outcome(retry=True)
+                    for i in range(len(events))]
+        return [Outcome(error=RefusedError(code, message, status))] * len(events)
+    if status == 429 or status >= 500:
+        return [Outcome(error=BusyError(code, message, status, retry_after), retry=True, retry_after=retry_after)
+                for _ in events]
+    return [Outcome(error=RefusedError(code, message or f"unexpected HTTP {status}", status))] * len(events)
+
+
+class HttpTransport:
+    """``POST /v1/events`` on one kept-alive connection, from a worker thread (the standard library's HTTP client
+    blocks; the event loop never does)."""
+
+    def __init__(self, base_url: str, producer_key: str, timeout_s: float) -> None:
+        parts = urlsplit(base_url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or (443 if self._https else 80)
+        self._headers = {"Authorization": f"Bearer {producer_key}", "Content-Type": "application/json"}
+        self._timeout_s = timeout_s
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentwire-http")
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _post(self, path: str, body: bytes) -> tuple[int, str | None, bytes]:
+        if self._connection is None:
+            self._connection = (http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout_s,
+                                                            context=ssl.create_default_context())
+                                if self._https else
+                                http.client.HTTPConnection(self._host, self._port, timeout=self._timeout_s))
+        try:
+            self._connection.request("POST", path, body=body, headers=self._headers)
+            response = self._connection.getresponse()
+            return response.status, response.getheader("Retry-After"), response.read()
+        except (OSError, http.client.HTTPException) as ex:
+            # Cut, refused, timed out, or a kept-alive connection the server had closed: the outcome is unknown.
+            # The pipeline sends the batch again (same ids: stored once) on a new connection.
+            self._connection.close()
+            self._connection = None
+            raise NetworkError(f"{type(ex).__name__}: {ex}") from ex
+
+    async def post(self, path: str, payload: Any) -> tuple[int, float | None, dict[str, Any]]:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        status, retry_after, raw = await asyncio.get_running_loop().run_in_executor(self._pool, self._post, path, body)
+        try:
+            answer = json.loads(raw) if raw else {}
+        except ValueError:
+            answer = {}
+        return status, _retry_after(retry_after), answer if isinstance(answer, dict) else {}
+
+    async def send(self, events: list[dict[str, Any]]) -> list[Outcome]:
+        status, retry_after, answer = await self.post("/v1/events", events)
+        return outcomes(events, status, answer, retry_after)
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._connection is not None:
+                self._connection.close()
+        await asyncio.get_running_loop().run_in_executor(self._pool, shut)
+        self._pool.shutdown(wait=False)
+
+
+class SocketTransport:
+    """The producer socket: events as frames with a ``ref``, answered in order with ``ack`` / ``nack``; users'
+    messages (``user_message``, ``cancel``, ``presence``) handed to ``on_inbound``. Reconnects on its own; what was
+    sent and not answered when a connection broke is reported as to be sent again (same ids: never twice)."""
+
+    def __init__(self, base_url: str, producer_key: str, timeout_s: float,
+                 on_inbound: Callable[[Mapping[str, Any]], Any], initial_backoff_s: float = 0.1,
+                 max_backoff_s: float = 5.0) -> None:
+        parts = urlsplit(base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        self._url = f"{scheme}://{parts.netloc}/v1/producer"
+        self._key = producer_key
+        self._timeout_s = timeout_s
+        self._on_inbound = on_inbound
+        self._initial_backoff_s = initial_backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._socket: Any = None
+        self._connecting: asyncio.Lock | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._waiting: dict[str, asyncio.Future[Mapping[str, Any]]] = {}
+        self._refs = 0
+        self._closed = False
+        self.connected: asyncio.Event | None = None  # made on first use, inside the running loop
+
+    async def _connect(self) -> Any:
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+            self.connected = asyncio.Event()
+        async with self._connecting:
+            if self._socket is not None:
+                return self._socket
+            delay = self._initial_backoff_s
+            while True:
+                if self._closed:
+                    raise NetworkError("the client is closed")
+                try:
+                    self._socket = await _open(self._url, {"Authorization": f"Bearer {self._key}"},
+                                               self._timeout_s)
+                    break
+                except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as ex:
+                    if _http_status(ex) == 401:
+                        raise AuthError("unauthorized", "the producer key was refused", 401) from ex
+                await asyncio.sleep(delay)
+                delay = min(self._max_backoff_s, delay * 2)
+            self._reader = asyncio.get_running_loop().create_task(self._read(self._socket))
+            self.connected.set()
+            return self._socket
+
+    async def ensure(self) -> None:
+        """Connects now (to receive users' messages before anything is published)."""
+        await self._connect()
+
+    async def _read(self, socket: Any) -> None:
+        try:
+            async for raw in socket:
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind in ("ack", "nack"):
+                    waiter = self._waiting.pop(str(frame.get("ref")), None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(frame)
+                else:
+                    # Awaited: a runtime that does not take its messages stops reading, and the server then routes
+                    # users' messages to another runtime, or tells the user agent_busy (bounded both sides).
+                    await self._on_inbound(frame)
+        except (websockets.exceptions.ConnectionClosed, OSError, ValueError):
+            pass
+        finally:
+            self._lost(socket)
+
+    def _lost(self, socket: Any) -> None:
+        if self._socket is socket:
+            self._socket = None
+            if self.connected is not None:
+                self.connected.clear()
+        waiting, self._waiting = self._waiting, {}
+        for waiter in waiting.values():
+            if not waiter.done():
+                waiter.set_exception(NetworkError("the producer socket closed before the server answered"))
+        if not self._closed:
+            # Keep receiving users' messages: connect again in the background.
+            asyncio.get_running_loop().create_task(self._reconnect_quietly())
+
+    async def _reconnect_quietly(self) -> None:
+        try:
+            await self._connect()
+        except AgentWireError:
+            pass
+
+    async def _exchange(self, frames: list[dict[str, Any]]) -> list[Mapping[str, Any] | Exception]:
+        socket = await self._connect()
+        loop = asyncio.get_running_loop()
+        waiters = []
+        for frame in frames:
+            self._refs += 1
+            ref = f"p{self._refs}"
+            waiter: asyncio.Future[Mapping[str, Any]] = loop.create_future()
+            self._waiting[ref] = waiter
+            waiters.append(waiter)
+            try:
+                await socket.send(json.dumps({"ref": ref, **frame}, separators=(",", ":"), ensure_ascii=False))
+            except (websockets.exceptions.ConnectionClosed, OSError) as ex:
+                self._waiting.pop(ref, None)
+                waiter.set_exception(NetworkError(f"{type(ex).__name__}: {ex}"))
+                break
+        answers: list[Mapping[str, Any] | Exception] = []
+        deadline = loop.time() + self._timeout_s  # for the whole run of frames, not per frame
+        for waiter in waiters:
+            try:
+                answers.append(await asyncio.wait_for(asyncio.shield(waiter), max(0.0, deadline - loop.time())))
+            except asyncio.TimeoutError:
+                answers.append(NetworkError("no answer in time"))
+            except AgentWireError as ex:
+                answers.append(ex)
+        answers.extend(NetworkError("not sent") for _ in range(len(frames) - len(answers)))
+        return answers
+
+    async def send(self, events: list[dict[str, Any]]) -> list[Outcome]:
+        out = []
+        for event, answer in zip(events, await self._exchange(events)):
+            if isinstance(answer, Exception):
+                out.append(Outcome(error=answer if isinstance(answer, AgentWireError) else NetworkError(str(answer)),
+                                   retry=True))
+            elif answer.get("type") == "ack":
+                out.append(Outcome(published=_published(event["id"], answer)))
+            else:
+                out.append(_nack(answer))
+        return out
+
+    async def send_ag_ui(self, body: Mapping[str, Any]) -> Mapping[str, Any] | Exception:
+        return (await self._exchange([{"ag_ui": dict(body)}]))[0]
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._socket is not None:
+            await self._socket.close()
+        if self._reader is not None:
+            try:
+                await asyncio.wait_for(self._reader, 5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._reader.cancel()
+
+
+def _nack(answer: Mapping[str, Any]) -> Outcome:
+    status = int(answer.get("status") or 0)
+    code = str(answer.get("code") or f"http_{status}")
+    message = str(answer.get("message") or "")
+    if status == 401:
+        return Outcome(error=AuthError(code, message, status))
+    if code in RETRYABLE or status == 429 or status >= 500:
+        return Outcome(error=BusyError(code, message, status), retry=True)
+    return Outcome(error=RefusedError(code, message, status))
+
+
+def _http_status(ex: Exception) -> int | None:
+    """The HTTP status a refused WebSocket upgrade was answered with, across websockets' versions."""
+    status = getattr(ex, "status_code", None)
+    if status is None:
+        status = getattr(getattr(ex, "response", None), "status_code", None)
+    return int(status) if status is not None else None
+
+
+async def _open(url: str, headers: Mapping[str, str], timeout_s: float) -> Any:
+    """websockets' client, across its versions: 10–13 take ``extra_headers``, 14 and later ``additional_headers``."""
+    try:
+        return await asyncio.wait_for(websockets.connect(url, additional_headers=dict(headers), max_size=None),
+                                      timeout_s)
+    except TypeError:
+        return await asyncio.wait_for(websockets.connect(url, extra_headers=dict(headers), max_size=None), timeout_s)

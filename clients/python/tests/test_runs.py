@@ -1,0 +1,148 @@
+"""Runs that always end, tool calls that always pair, AG-UI interrupts, and what users send reaching the runtime —
+against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agentwire import AsyncClient, RefusedError
+from conftest import PRODUCER_KEY, UserSocket, run
+
+
+def types(socket):
+    return [e["type"] for e in socket.events]
+
+
+def test_should_end_a_run_that_raises_midway_with_a_failed_completion(server):
+    async def scenario():
+        async with UserSocket(server, "raiser") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:
+            with pytest.raises(ValueError):
+                async with client.run(user="raiser", thread_id="th", agent="fragile") as r:
+                    await r.thinking("about to fail")
+                    raise ValueError("the model answered nonsense")
+            await socket.until(lambda _: len(socket.events) == 3)
+            assert types(socket) == ["agent_started", "agent_thinking", "agent_completed"]
+            assert socket.events[-1]["data"] == {"outcome": "error",
+                                                 "error": "ValueError: the model answered nonsense"}
+    run(scenario())
+
+
+def test_should_pair_every_tool_call_with_its_completion_also_when_the_tool_fails(server):
+    async def scenario():
+        async with UserSocket(server, "tools") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:
+            async with client.run(user="tools", thread_id="th") as r:
+                async def weather():
+                    async with r.tool("weather", {"city": "Oslo"}) as call:
+                        await asyncio.sleep(0.05)
+                        call.result = {"temp": 4}
+
+                async def flaky():
+                    try:
+                        async with r.tool("search", {"q": "fjords"}):
+                            await asyncio.sleep(0.02)
+                            raise TimeoutError("search timed out")
+                    except TimeoutError:
+                        pass  # the run goes on without it
+
+                await asyncio.gather(weather(), flaky())  # in parallel
+                r.complete("4 °C in Oslo")
+            await socket.until(lambda _: len(socket.events) == 6)
+            completed = {e["data"]["tool_call_id"]: e["data"] for e in socket.events
+                         if e["type"] == "tool_completed"}
+            assert sorted(d.get("error", "") for d in completed.values()) == ["", "TimeoutError: search timed out"]
+            assert any(d.get("result") == {"temp": 4} for d in completed.values())
+            assert socket.events[-1]["data"] == {"outcome": "success", "result": "4 °C in Oslo"}
+    run(scenario())
+
+
+def test_should_end_a_cancelled_run_as_cancelled(server):
+    async def scenario():
+        async with UserSocket(server, "cancelled") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:
+            started = asyncio.Event()
+
+            async def agent():
+                async with client.run(user="cancelled", thread_id="th") as r:
+                    await r.thinking("thinking for a long time")
+                    started.set()
+                    await asyncio.sleep(60)
+
+            task = asyncio.get_running_loop().create_task(agent())
+            await started.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await socket.until(lambda _: len(socket.events) == 3)
+            assert socket.events[-1]["data"]["outcome"] == "cancelled"
+    run(scenario())
+
+
+def test_should_take_a_prompt_from_the_user_and_answer_it_with_a_run(server):
+    async def scenario():
+        async with UserSocket(server, "asker") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:
+            async def runtime():
+                async for message in client.messages():
+                    if message.type == "user_message":
+                        async with client.run(user=message.user, thread_id=message.thread_id,
+                                              run_id=message.run_id) as r:
+                            await r.thinking(f"reading: {message.text}")
+                            async with r.tool("calculator", {"expression": "17*23"}) as call:
+                                call.result = 391
+                            r.complete("17*23 = 391")
+
+            await client.connect()  # users' messages are routed here from now on
+            agent = asyncio.get_running_loop().create_task(runtime())
+            try:
+                await socket.send({"type": "user_message", "thread_id": "th-1", "run_id": "r-ask",
+                                   "data": {"text": "what is 17*23?"}})
+                await socket.until(lambda _: len(socket.events) == 5)
+                assert types(socket) == ["agent_started", "agent_thinking", "tool_executing", "tool_completed",
+                                         "agent_completed"]
+                assert all(e["run_id"] == "r-ask" for e in socket.events)
+                assert socket.events[1]["data"]["text"] == "reading: what is 17*23?"
+
+                # The runtime's socket breaks: it reconnects on its own and takes the next prompt.
+                await client._socket._socket.close()
+                await asyncio.sleep(0.5)
+                await socket.send({"type": "user_message", "thread_id": "th-1", "run_id": "r-again",
+                                   "data": {"text": "and again?"}})
+                await socket.until(lambda _: len(socket.events) == 10, 30)
+                assert socket.events[-1]["run_id"] == "r-again"
+            finally:
+                agent.cancel()
+    run(scenario())
+
+
+@pytest.mark.parametrize("transport", ["http", "socket"])
+def test_should_stream_an_answer_and_stop_for_an_interrupt_answered_in_the_next_input(server, transport):
+    async def scenario():
+        user = f"approver-{transport}"
+        async with UserSocket(server, user) as socket, AsyncClient(server.http, PRODUCER_KEY,
+                                                                   transport=transport) as client:
+            async with client.ag_ui_run(user=user, thread_id="th-book", run_id="ask") as r:
+                for token in ("I can ", "book ", "that."):
+                    await r.text(token)
+                r.interrupt("approve-1", "approval", "Book the 17:05 to Bergen?")
+            await socket.until(lambda _: any(e["type"] == "ag-ui.run_finished" for e in socket.events))
+            finished = [e for e in socket.events if e["type"] == "ag-ui.run_finished"][0]["data"]
+            assert finished["outcome"]["type"] == "interrupt"
+            assert [e["data"]["delta"] for e in socket.events if e["type"] == "ag-ui.text_message_content"] == \
+                ["I can ", "book ", "that."]
+
+            # The thread waits: the user's answer reaches the runtime as the next input's resume[].
+            await client.connect()
+            inbound = client.messages()
+            # A batch that breaks AG-UI's rules is refused whole, with the rule.
+            with pytest.raises(RefusedError) as refused:
+                await client.publish_ag_ui([{"type": "TEXT_MESSAGE_CONTENT", "messageId": "m", "delta": "x"}],
+                                           user=user, run_id="ask")
+            assert refused.value.code == "ag_ui_invalid" and refused.value.rule == "run_finished"
+            await socket.send({"type": "user_message", "thread_id": "th-book", "run_id": "answer",
+                               "data": {"text": "", "input": {"threadId": "th-book", "runId": "answer",
+                                                              "resume": [{"interruptId": "approve-1",
+                                                                          "status": "resolved",
+                                                                          "payload": {"ok": True}}]}}})
+            message = await asyncio.wait_for(inbound.__anext__(), 20)
+            assert message.resume == [{"interruptId": "approve-1", "status": "resolved", "payload": {"ok": True}}]
+    run(scenario())
