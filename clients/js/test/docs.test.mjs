@@ -10,7 +10,8 @@
 //   ts          type-checked by tsc and run by Node inside clients/js (so `import … from "agentwire-client"` is this
 //               package), against a fresh `bin/agentwire demo`; it must exit 0 within a minute.
 //   java        run by the JDK's source launcher with the server jar on the class path (the engine and its
-//               dependencies); it must exit 0.
+//               dependencies); it must exit 0. A block of clients/java/README.md also has the producer client's
+//               classes (compiled from its sources) and runs against a fresh `bin/agentwire demo`.
 //   xml         a Maven dependency: its coordinates are those of one of this build's modules.
 //   properties  a config file: `bin/agentwire serve --config` with it must come up ready.
 //   json        parsed; `example: ag-ui event` is checked with @ag-ui/core's EventSchemas; `example: POST <path>
@@ -392,16 +393,31 @@ async function runPythonAgent(block, file, env) {
 
 async function runJava(block) {
   const scratch = mkdtempSync(join(tmpdir(), "agentwire-docs-java-"));
+  // The producer client's examples: its sources compiled here (the build makes its module after this one), run
+  // against a fresh demo with the demo's producer key. Jackson comes with the server jar.
+  const client = block.file.startsWith("clients/java/");
+  const demo = client ? await startDemo() : null;
   try {
     const main = /public\s+(?:final\s+)?class\s+(\w+)/.exec(block.code);
     assert.ok(main, `${block.file}:${block.line}: a Java example is a whole program (a public class with main)`);
-    writeFileSync(join(scratch, `${main[1]}.java`), block.code);
+    const code = demo ? block.code.replaceAll("127.0.0.1:8080", `127.0.0.1:${demo.port}`) : block.code;
+    writeFileSync(join(scratch, `${main[1]}.java`), code);
+    let classPath = JAR;
+    if (client) {
+      const sources = join(ROOT, "clients/java/src/main/java/dev/agentwire/producer");
+      const javac = spawnSync(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin/javac") : "javac",
+        ["-d", join(scratch, "classes"), "-cp", JAR, ...readdirSync(sources).map((f) => join(sources, f))],
+        { encoding: "utf8", timeout: 120_000 });
+      assert.equal(javac.status, 0, `the producer client does not compile:\n${javac.stdout}${javac.stderr}`);
+      classPath = `${join(scratch, "classes")}:${JAR}`;
+    }
     const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin/java") : "java";
-    const result = await run(java, ["--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", JAR,
-      `${main[1]}.java`], { cwd: scratch, env: cleanEnv({}), timeoutMs: 60_000 });
+    const result = await run(java, ["--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", classPath,
+      `${main[1]}.java`], { cwd: scratch, env: cleanEnv({ AGENTWIRE_PRODUCER_KEY: PRODUCER_KEY }), timeoutMs: 60_000 });
     assert.equal(result.code, 0, `${block.file}:${block.line} exited ${result.code}:\n${result.output}`);
     assertPromises(block, result.output);
   } finally {
+    await demo?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }
@@ -410,7 +426,7 @@ function runXml(block) {
   const coordinates = (xml) => ["groupId", "artifactId", "version"]
     .map((tag) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1]);
   const wanted = coordinates(block.code).join(":");
-  const modules = ["core", "server", "benchmarks"].map((module) => {
+  const modules = ["core", "server", "clients/java", "benchmarks"].map((module) => {
     const pom = readFileSync(join(ROOT, module, "pom.xml"), "utf8");
     const parent = coordinates(/<parent>[\s\S]*?<\/parent>/.exec(pom)?.[0] ?? "");
     const own = coordinates(pom.replace(/<parent>[\s\S]*?<\/parent>/, "").replace(/<dependencies>[\s\S]*/, ""));

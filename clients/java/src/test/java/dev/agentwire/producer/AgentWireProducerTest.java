@@ -1,0 +1,269 @@
+package dev.agentwire.producer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The producer client against a real server in this process, over real sockets: numbers and order over both
+ * transports, batching, a batch whose answer is cut (retried, delivered once), memory bounded while the server looks
+ * stalled, each failure kind, runs that always end, and a user's prompt answered with a run.
+ */
+@Timeout(120)
+class AgentWireProducerTest
+{
+    private TestServer server;
+
+    @BeforeEach
+    void start()
+    {
+        server = new TestServer();
+    }
+
+    @AfterEach
+    void stop()
+    {
+        server.close();
+    }
+
+    private static List<String> types(final List<JsonNode> events)
+    {
+        return events.stream().map(e -> e.path("type").asText()).collect(Collectors.toList());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ProducerConfig.Transport.class)
+    void shouldNumberEventsInOrderAndDeliverThemToTheUser(final ProducerConfig.Transport transport) throws Exception
+    {
+        try (TestServer.UserSocket user = server.new UserSocket("order");
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(server.url(),
+                 TestServer.KEY).transport(transport).build()))
+        {
+            final List<CompletableFuture<Published>> answers = new ArrayList<>();
+            for (int n = 0; n < 200; n++)
+            {
+                answers.add(producer.publish(ProducerEvent.toUser("order").type("app.progress").data(Map.of("n", n))));
+            }
+            for (int n = 0; n < 200; n++)
+            {
+                final Published published = answers.get(n).get();
+                assertEquals("accepted", published.status());
+                assertEquals(n + 1L, published.seq());
+            }
+            user.until(f -> user.events().size() == 200, 10_000);
+            for (int n = 0; n < 200; n++)
+            {
+                assertEquals(n, user.events().get(n).path("data").path("n").asInt());
+            }
+        }
+    }
+
+    @Test
+    void shouldBatchPublishesThatArriveTogether() throws Exception
+    {
+        try (AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(server.url(),
+            TestServer.KEY).lingerMs(20).build()))
+        {
+            final List<CompletableFuture<Published>> answers = new ArrayList<>();
+            for (int n = 0; n < 1000; n++)
+            {
+                answers.add(producer.publish(ProducerEvent.toUser("batched").type("app.tick").data(Map.of("n", n))));
+            }
+            CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).get();
+            assertEquals(1000, producer.eventsSent());
+            assertTrue(producer.batchesSent() <= 10, "batches " + producer.batchesSent());
+        }
+    }
+
+    @Test
+    void shouldRetryABatchWhoseAnswerWasCutAndDeliverEachEventOnce() throws Exception
+    {
+        try (TestServer.UserSocket user = server.new UserSocket("cut");
+             TestServer.Proxy proxy = server.new Proxy();
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
+                 TestServer.KEY).lingerMs(20).build()))
+        {
+            proxy.cutsLeft.set(1); // the server stores the first batch; its answer never arrives
+            final List<CompletableFuture<Published>> answers = new ArrayList<>();
+            for (int n = 0; n < 20; n++)
+            {
+                answers.add(producer.publish(ProducerEvent.toUser("cut").type("app.step").data(Map.of("n", n))));
+            }
+            final Set<String> statuses = new HashSet<>();
+            for (final CompletableFuture<Published> answer : answers)
+            {
+                statuses.add(answer.get().status());
+            }
+            assertEquals(1, proxy.cuts.get());
+            assertEquals(Set.of("duplicate"), statuses, "stored by the cut attempt; the retry is told duplicate");
+            assertEquals(40, producer.eventsSent());
+            user.until(f -> user.events().size() == 20, 10_000);
+            Thread.sleep(300); // nothing more comes
+            assertEquals(20, user.events().size());
+            assertEquals(20, user.events().stream().map(e -> e.path("id").asText()).distinct().count());
+        }
+    }
+
+    @Test
+    void shouldKeepMemoryBoundedWhileTheServerIsStalledAndDeliverEverythingAfter() throws Exception
+    {
+        final ExecutorService publishers = Executors.newSingleThreadExecutor();
+        try (TestServer.UserSocket user = server.new UserSocket("stalled");
+             TestServer.Proxy proxy = server.new Proxy();
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
+                 TestServer.KEY).maxInFlight(50).maxBatchEvents(20).timeoutMs(60_000).build()))
+        {
+            proxy.paused = true;
+            final List<CompletableFuture<Published>> answers = new ArrayList<>();
+            final Future<?> publishing = publishers.submit(() ->
+            {
+                for (int n = 0; n < 1000; n++)
+                {
+                    answers.add(producer.publish(ProducerEvent.toUser("stalled").type("app.n").data(Map.of("n", n))));
+                }
+                return null;
+            });
+            long peak = 0;
+            for (int i = 0; i < 20; i++)
+            {
+                Thread.sleep(50);
+                peak = Math.max(peak, producer.unanswered());
+            }
+            assertTrue(peak > 0 && peak <= 50, "unanswered peaked at " + peak);
+            assertFalse(publishing.isDone(), "publish waits while the server is stalled");
+            proxy.paused = false;
+            publishing.get();
+            for (int n = 0; n < 1000; n++)
+            {
+                assertEquals(n + 1L, answers.get(n).get().seq());
+            }
+            user.until(f -> user.events().size() == 1000, 20_000);
+        }
+        finally
+        {
+            publishers.shutdownNow();
+        }
+    }
+
+    @Test
+    void shouldRaiseOneExceptionClassPerFailureKind() throws Exception
+    {
+        try (AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(server.url(),
+            TestServer.KEY).build()))
+        {
+            final AgentWireException.Refused refused = assertThrows(AgentWireException.Refused.class, () ->
+                producer.publishAndWait(ProducerEvent.toUser("rules").type("agent_thinking").runId("never")
+                    .data(Map.of("text", "?"))));
+            assertEquals("run_not_started", refused.code());
+            assertEquals(422, refused.httpStatus());
+            final AgentWireException.Refused agUi = assertThrows(AgentWireException.Refused.class, () ->
+                producer.publishAgUi("rules", "nope", List.of(Map.of("type", "TEXT_MESSAGE_CONTENT",
+                    "messageId", "m", "delta", "x"))));
+            assertEquals("ag_ui_invalid", agUi.code());
+            assertEquals("run_not_started", agUi.rule());
+        }
+        try (AgentWireProducer wrong = AgentWireProducer.connect(ProducerConfig.builder(server.url(), "wrong-key")
+            .build()))
+        {
+            assertThrows(AgentWireException.Unauthorized.class, () ->
+                wrong.publishAndWait(ProducerEvent.toUser("rules").type("app.x")));
+        }
+    }
+
+    @Test
+    void shouldEndARunThatThrowsMidwayWithAFailedCompletion() throws Exception
+    {
+        try (TestServer.UserSocket user = server.new UserSocket("thrower");
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(server.url(),
+                 TestServer.KEY).build()))
+        {
+            final IllegalStateException thrown = assertThrows(IllegalStateException.class, () ->
+                producer.run("thrower", "th", "fragile", run ->
+                {
+                    run.thinking("about to fail");
+                    try (ToolCall call = run.tool("search", Map.of("q", "fjords")))
+                    {
+                        throw new IllegalStateException("the model answered nonsense" + (call.id().isEmpty() ? "?" : ""));
+                    }
+                }));
+            assertEquals("the model answered nonsense", thrown.getMessage());
+            user.until(f -> user.events().size() == 5, 10_000);
+            assertEquals(List.of("agent_started", "agent_thinking", "tool_executing", "tool_completed",
+                "agent_completed"), types(user.events()));
+            assertEquals("the tool call ended without a result",
+                user.events().get(3).path("data").path("error").asText());
+            assertEquals("error", user.events().get(4).path("data").path("outcome").asText());
+            assertEquals("IllegalStateException: the model answered nonsense",
+                user.events().get(4).path("data").path("error").asText());
+        }
+    }
+
+    @Test
+    void shouldTakeAUsersPromptAndAnswerItWithARunAlsoAfterTheSocketBroke() throws Exception
+    {
+        try (TestServer.UserSocket user = server.new UserSocket("asker");
+             TestServer.Proxy proxy = server.new Proxy();
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
+                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).build()))
+        {
+            producer.onInbound(message ->
+            {
+                if (!"user_message".equals(message.type()))
+                {
+                    return;
+                }
+                try (ProducerRun run = producer.startRun(message.user(), message.threadId(), message.runId(),
+                    "calculator"))
+                {
+                    run.thinking("reading: " + message.text());
+                    try (ToolCall call = run.tool("calculator", Map.of("expression", "17*23")))
+                    {
+                        call.result(17 * 23);
+                    }
+                    run.complete("17*23 = 391");
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-ask\",\"data\":{\"text\":\"17*23?\"}}");
+            user.until(f -> user.events().size() == 5, 10_000);
+            assertEquals(List.of("agent_started", "agent_thinking", "tool_executing", "tool_completed",
+                "agent_completed"), types(user.events()));
+            assertEquals("17*23 = 391", user.events().get(4).path("data").path("result").asText());
+
+            // The runtime's connection breaks: it reconnects on its own and takes the next prompt.
+            proxy.cutAll();
+            final long deadline = System.nanoTime() + 15_000_000_000L;
+            while (user.events().size() < 10 && System.nanoTime() < deadline)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-again-" + System.nanoTime() +
+                    "\",\"data\":{\"text\":\"again?\"}}");
+                Thread.sleep(500); // until the runtime is back, a prompt is answered no_agent
+            }
+            user.until(f -> user.events().size() >= 10, 10_000);
+            assertEquals("agent_completed", user.events().get(9).path("type").asText());
+        }
+    }
+}
