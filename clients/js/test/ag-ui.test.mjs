@@ -236,6 +236,40 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
     }
   });
 
+  test("should stream an answer token by token (agent_answer) as one assistant message, not repeated at the end", async () => {
+    const runtime = await producerRuntime(server, { stepMs: 10, streamAnswer: true });
+    let epoch;
+    try {
+      const agent = new AgentWireAgent({
+        url: server.agUi, token: () => token("streamer"), WebSocketImpl: WebSocket, threadId: "th-stream",
+        initialMessages: [{ id: "u1", role: "user", content: "Weather in Oslo?" }],
+      });
+      const received = [];
+      await agent.runAgent({ runId: "streamed" }, { onEvent: ({ event }) => { received.push(event); } });
+      epoch = received.find((e) => e.metadata?.agentwire?.epoch).metadata.agentwire.epoch;
+      const answers = agent.messages.filter((m) => m.role === "assistant" && typeof m.content === "string");
+      assert.deepEqual(answers.map((m) => m.content), ["3 degrees and snow in Oslo (streamed)"],
+        "one assistant message, whole, once");
+      assert.equal(answers[0].id, "streamed", "the run's answer message is named by the run");
+      assert.ok(received.filter((e) => e.type === "TEXT_MESSAGE_CONTENT").length >= 6, "streamed in deltas");
+      assert.deepEqual(runtime.nacks, []);
+    } finally {
+      runtime.close();
+    }
+    // On the wire: one TEXT_MESSAGE_CHUNK per delta (each whole by itself), a RUN_FINISHED without a repeat.
+    const socket = rawSocket(`${server.agUi}?epoch=${epoch}&after=0`, "streamer");
+    try {
+      await socket.until((f) => f.some((e) => e.type === "RUN_FINISHED"));
+      const run = socket.frames.filter((e) => e.metadata?.agentwire?.runId === "streamed");
+      assert.equal(run.filter((e) => e.type === "TEXT_MESSAGE_CHUNK").length, 7); // "3 ", "degrees ", … "(streamed)"
+      assert.equal(run.filter((e) => e.type === "TEXT_MESSAGE_START").length, 0);
+      assertAgUi(run);
+      await verifyRun(run);
+    } finally {
+      socket.close();
+    }
+  });
+
   test("should stop a run with abortRun(): the runtime is told, and the run ends cancelled, not cut", async () => {
     const runtime = await agUiRuntime(server, { deltas: ["one ", "two ", "three ", "four ", "five "], stepMs: 150 });
     try {

@@ -109,7 +109,7 @@ export async function publishAgUi(server, body) {
 }
 
 /** One run as AgentWire events: parallel tool calls, one of which fails, then the answer (or a failed run). */
-export function scriptedRun(user, runId, threadId, { fail = false, toolError = true } = {}) {
+export function scriptedRun(user, runId, threadId, { fail = false, toolError = true, streamAnswer = false } = {}) {
   const e = (type, data) => ({ user, type, run_id: runId, thread_id: threadId, data });
   const events = [
     e("agent_started", { agent: "weather" }),
@@ -121,8 +121,17 @@ export function scriptedRun(user, runId, threadId, { fail = false, toolError = t
     e("tool_completed", { tool_call_id: `${runId}-c1`, result: { temp: 3, sky: "snow" } }),
     e("agent_thinking", { text: "Writing the answer" }),
   ];
+  const answer = `3 degrees and snow in Oslo (${runId})`;
+  if (streamAnswer && !fail) {
+    // The answer as the model writes it, token by token; the completion says it was streamed.
+    for (const delta of answer.match(/\S+\s*/g)) {
+      events.push(e("agent_answer", { text: delta }));
+    }
+    events.push(e("agent_completed", { outcome: "success", result: answer, streamed: true }));
+    return events;
+  }
   events.push(fail ? e("agent_completed", { outcome: "error", error: "model overloaded" })
-    : e("agent_completed", { outcome: "success", result: `3 degrees and snow in Oslo (${runId})` }));
+    : e("agent_completed", { outcome: "success", result: answer }));
   return events;
 }
 
@@ -195,7 +204,7 @@ export async function verifyRun(events) {
  * An agent runtime on the producer socket, as a real one connects: answers each user_message with the scripted
  * run (run id the user's), one event every stepMs, acknowledged one by one.
  */
-export async function producerRuntime(server, { stepMs = 30 } = {}) {
+export async function producerRuntime(server, { stepMs = 30, streamAnswer = false } = {}) {
   const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
   await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
   const nacks = [];
@@ -209,7 +218,7 @@ export async function producerRuntime(server, { stepMs = 30 } = {}) {
       return;
     }
     const runId = m.run_id ?? `run-${Date.now()}`;
-    for (const event of scriptedRun(m.user, runId, m.thread_id)) {
+    for (const event of scriptedRun(m.user, runId, m.thread_id, { streamAnswer })) {
       await new Promise((r) => setTimeout(r, stepMs));
       if (socket.readyState === WebSocket.OPEN) {
         socket.send(JSON.stringify({ ...event, ref: `r${++ref}` }));

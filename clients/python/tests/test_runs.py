@@ -57,6 +57,23 @@ def test_should_pair_every_tool_call_with_its_completion_also_when_the_tool_fail
     run(scenario())
 
 
+def test_should_stream_the_answer_token_by_token_and_say_so_at_completion(server):
+    async def scenario():
+        async with UserSocket(server, "streamer") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:
+            async with client.run(user="streamer", thread_id="th") as r:
+                answer = ""
+                for token in ("It ", "is ", "4 °C."):
+                    await r.answer(token)
+                    answer += token
+                r.complete(answer)
+            await socket.until(lambda _: len(socket.events) == 5)
+            assert types(socket) == ["agent_started", "agent_answer", "agent_answer", "agent_answer",
+                                     "agent_completed"]
+            assert "".join(e["data"]["text"] for e in socket.events[1:4]) == "It is 4 °C."
+            assert socket.events[-1]["data"] == {"outcome": "success", "result": "It is 4 °C.", "streamed": True}
+    run(scenario())
+
+
 def test_should_end_a_cancelled_run_as_cancelled(server):
     async def scenario():
         async with UserSocket(server, "cancelled") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:

@@ -58,6 +58,7 @@ class Run:
         self.agent = agent
         self.result: Any = None
         self._calls = itertools.count(1)
+        self._streamed = False
 
     async def publish(self, type: str, data: Mapping[str, Any]) -> Published:
         return await self._client.publish(type, data, user=self.user, run_id=self.id, thread_id=self.thread_id)
@@ -69,6 +70,13 @@ class Run:
     async def thinking(self, text: str) -> Published:
         """A delta of the agent's working (AG-UI: reasoning)."""
         return await self.publish("agent_thinking", {"text": text})
+
+    async def answer(self, text: str) -> Published:
+        """A delta of the answer, streamed as the model writes it (token by token). The completion then says
+        ``streamed: true`` (and still carries the whole answer, when :meth:`complete` gave it), so front ends show
+        it once."""
+        self._streamed = True
+        return await self.publish("agent_answer", {"text": text})
 
     def tool(self, tool: str, args: Mapping[str, Any] | None = None, *, call_id: str | None = None) -> ToolCall:
         """``async with run.tool("forecast", {"city": "Oslo"}) as call: call.result = …``. Calls may overlap."""
@@ -83,6 +91,8 @@ class Run:
             data: dict[str, Any] = {"outcome": "success"}
             if self.result is not None:
                 data["result"] = self.result
+            if self._streamed:
+                data["streamed"] = True
             await self.publish("agent_completed", data)
         elif isinstance(error, asyncio.CancelledError):
             # Stopped (the user's cancel, a shutdown): the run still ends, as cancelled.

@@ -1,7 +1,8 @@
 package dev.agentwire.core;
 
 /**
- * The five agent event types whose run lifecycle the engine validates, and the rule for custom types.
+ * The agent event types whose run lifecycle the engine validates — the five of the golden path and
+ * {@code agent_answer}, the answer streamed token by token — and the rule for custom types.
  * <p>
  * A custom type is namespaced: lower-case ASCII segments of {@code [a-z0-9_-]} separated by dots, starting with
  * a letter, with at least one dot, at most {@value #MAX_TYPE_LENGTH} characters, for example {@code app.progress}
@@ -13,6 +14,11 @@ public final class EventTypes
     public static final String AGENT_STARTED = "agent_started";
     /** Progress or reasoning text of an open run. */
     public static final String AGENT_THINKING = "agent_thinking";
+    /**
+     * A delta of an open run's answer, streamed as the model writes it (token by token); the run's
+     * {@code agent_completed} then says {@code streamed: true} so a front end does not show the answer twice.
+     */
+    public static final String AGENT_ANSWER = "agent_answer";
     /** The agent called a tool. Needs a tool call id. */
     public static final String TOOL_EXECUTING = "tool_executing";
     /** That tool returned. Needs the same tool call id. */
@@ -26,6 +32,7 @@ public final class EventTypes
     static final int UNKNOWN = -1;
     static final int CUSTOM = 0;
     static final int STARTED = 1;
+    /** Content of an open run: {@code agent_thinking} and {@code agent_answer} (the same lifecycle rule). */
     static final int THINKING = 2;
     static final int EXECUTING = 3;
     static final int COMPLETED_TOOL = 4;
@@ -37,7 +44,7 @@ public final class EventTypes
 
     /**
      * @param type an event type name.
-     * @return true for one of the five lifecycle types.
+     * @return true for one of the lifecycle types.
      */
     public static boolean isAgentType(final String type)
     {
@@ -66,6 +73,7 @@ public final class EventTypes
             case AGENT_STARTED:
                 return STARTED;
             case AGENT_THINKING:
+            case AGENT_ANSWER:
                 return THINKING;
             case TOOL_EXECUTING:
                 return EXECUTING;

@@ -4,7 +4,7 @@ package dev.agentwire.core;
  * The run lifecycle rules, as a pure check and a separate apply, so a publish can refuse without changing state
  * and change state only once the event has its ring slot.
  * <pre>
- *   (none) --agent_started--&gt; OPEN --agent_thinking / tool_executing(id) / tool_completed(open id)--&gt; OPEN
+ *   (none) --agent_started--&gt; OPEN --agent_thinking / agent_answer / tool_executing(id) / tool_completed(open id)--&gt; OPEN
  *   OPEN --agent_completed(success, no open calls | error | cancelled)--&gt; COMPLETED
  *   COMPLETED --anything--&gt; refused (a new run takes a new run id)
  * </pre>

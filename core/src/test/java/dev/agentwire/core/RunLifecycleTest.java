@@ -59,8 +59,12 @@ class RunLifecycleTest
     {
         final Step start = Step.of(EventTypes.AGENT_STARTED);
         final Step think = Step.of(EventTypes.AGENT_THINKING);
+        final Step answer = Step.of(EventTypes.AGENT_ANSWER);
         return Stream.of(
             Arguments.of("thinking before start", List.of(), think, PublishStatus.RUN_NOT_STARTED),
+            Arguments.of("an answer delta before start", List.of(), answer, PublishStatus.RUN_NOT_STARTED),
+            Arguments.of("an answer delta after completion", List.of(start, answer, Step.done(Outcome.SUCCESS)),
+                answer, PublishStatus.RUN_COMPLETED),
             Arguments.of("tool before start", List.of(), Step.tool(EventTypes.TOOL_EXECUTING, "c"),
                 PublishStatus.RUN_NOT_STARTED),
             Arguments.of("completed before start", List.of(), Step.done(Outcome.SUCCESS),

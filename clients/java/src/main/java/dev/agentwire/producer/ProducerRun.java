@@ -19,6 +19,7 @@ public final class ProducerRun implements AutoCloseable
     private final String agent;
     private final AtomicInteger calls = new AtomicInteger();
     private volatile boolean ended;
+    private volatile boolean streamed;
 
     ProducerRun(final AgentWireProducer producer, final String user, final String threadId, final String runId,
         final String agent)
@@ -65,6 +66,16 @@ public final class ProducerRun implements AutoCloseable
     }
 
     /**
+     * A delta of the answer, streamed as the model writes it ({@code agent_answer}), without waiting: tokens go out
+     * batched, in order. The completion then says {@code streamed: true}, so front ends show the answer once.
+     */
+    public CompletableFuture<Published> answer(final String token) throws InterruptedException
+    {
+        streamed = true;
+        return publishAsync("agent_answer", Map.of("text", token));
+    }
+
+    /**
      * Starts a tool call ({@code tool_executing}); end it with {@link ToolCall#result} or {@link ToolCall#fail}, or
      * let {@code close()} end it as failed.
      *
@@ -94,6 +105,10 @@ public final class ProducerRun implements AutoCloseable
         if (result != null)
         {
             data.put("result", result);
+        }
+        if (streamed)
+        {
+            data.put("streamed", true);
         }
         end(data);
     }

@@ -191,6 +191,29 @@ class AgentWireProducerTest
     }
 
     @Test
+    void shouldStreamTheAnswerTokenByTokenAndSaySoAtCompletion() throws Exception
+    {
+        try (TestServer.UserSocket user = server.new UserSocket("streamer");
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(server.url(),
+                 TestServer.KEY).build()))
+        {
+            producer.run("streamer", "th", "writer", run ->
+            {
+                for (final String token : new String[]{"It ", "is ", "4 °C."})
+                {
+                    run.answer(token);
+                }
+                return "It is 4 °C.";
+            });
+            user.until(f -> user.events().size() == 5, 10_000);
+            assertEquals(List.of("agent_started", "agent_answer", "agent_answer", "agent_answer", "agent_completed"),
+                types(user.events()));
+            assertTrue(user.events().get(4).path("data").path("streamed").asBoolean());
+            assertEquals("It is 4 °C.", user.events().get(4).path("data").path("result").asText());
+        }
+    }
+
+    @Test
     void shouldEndARunThatThrowsMidwayWithAFailedCompletion() throws Exception
     {
         try (TestServer.UserSocket user = server.new UserSocket("thrower");

@@ -17,6 +17,7 @@ final class AgUiEventMapper
 {
     private static final byte[] AGENT_STARTED = ascii("agent_started");
     private static final byte[] AGENT_THINKING = ascii("agent_thinking");
+    private static final byte[] AGENT_ANSWER = ascii("agent_answer");
     private static final byte[] TOOL_EXECUTING = ascii("tool_executing");
     private static final byte[] TOOL_COMPLETED = ascii("tool_completed");
     private static final byte[] AGENT_COMPLETED = ascii("agent_completed");
@@ -34,6 +35,8 @@ final class AgUiEventMapper
     private static final byte[] OUTCOME_ERROR = AgUiVocabulary.token("error");
     private static final byte[] OUTCOME_SUCCESS = AgUiVocabulary.token("success");
     private static final byte[] OUTCOME_CANCELLED = AgUiVocabulary.token("cancelled");
+    private static final byte[] STREAMED = AgUiVocabulary.token("streamed");
+    private static final byte[] TRUE = ascii("true");
 
     private AgUiEventMapper()
     {
@@ -73,6 +76,17 @@ final class AgUiEventMapper
         else if (is(src, type, typeLength, AGENT_THINKING))
         {
             thinking(e, w, src, data, dataEnd);
+        }
+        else if (is(src, type, typeLength, AGENT_ANSWER))
+        {
+            // One event per delta, whole by itself: a chunk of the run's one assistant message (its id the run's),
+            // which AG-UI clients join into one message however the stream was cut and resumed.
+            w.begin(AgUiTokens.TYPE_TEXT_MESSAGE_CHUNK);
+            run(e, w.name(AgUiTokens.MESSAGE_ID));
+            w.name(AgUiTokens.ROLE).raw(AgUiTokens.ASSISTANT)
+                .name(AgUiTokens.DELTA).text(src, JsonScan.field(src, data, dataEnd, TEXT), dataEnd, "");
+            cursor(e, w, 0, 1);
+            w.end();
         }
         else if (is(src, type, typeLength, TOOL_EXECUTING))
         {
@@ -222,7 +236,11 @@ final class AgUiEventMapper
         }
         final int result = JsonScan.field(src, data, end, RESULT);
         final boolean success = noOutcome || JsonScan.equals(src, outcome, outcomeEnd, OUTCOME_SUCCESS);
-        final boolean answered = success && !JsonScan.isNull(src, result);
+        // An answer streamed with agent_answer was delivered already: the completion does not repeat it.
+        final int streamed = JsonScan.field(src, data, end, STREAMED);
+        final boolean repeated = streamed >= 0 && JsonScan.equals(src, streamed, JsonScan.skipValue(src, streamed, end),
+            TRUE);
+        final boolean answered = success && !JsonScan.isNull(src, result) && !repeated;
         final int resultEnd = result < 0 ? -1 : JsonScan.skipValue(src, result, end);
         final boolean empty = answered && JsonScan.isEmptyString(src, result, end);
         final int parts = answered ? (empty ? 3 : 4) : 1;

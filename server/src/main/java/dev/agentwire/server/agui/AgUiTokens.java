@@ -53,6 +53,7 @@ final class AgUiTokens
     static final byte[] TYPE_TEXT_MESSAGE_CONTENT = bytes("\"type\":\"TEXT_MESSAGE_CONTENT\"");
     static final byte[] TYPE_TEXT_MESSAGE_END = bytes("\"type\":\"TEXT_MESSAGE_END\"");
     static final byte[] TYPE_TEXT_MESSAGE_START = bytes("\"type\":\"TEXT_MESSAGE_START\"");
+    static final byte[] TYPE_TEXT_MESSAGE_CHUNK = bytes("\"type\":\"TEXT_MESSAGE_CHUNK\"");
     static final byte[] TYPE_TOOL_CALL_ARGS = bytes("\"type\":\"TOOL_CALL_ARGS\"");
     static final byte[] TYPE_TOOL_CALL_END = bytes("\"type\":\"TOOL_CALL_END\"");
     static final byte[] TYPE_TOOL_CALL_RESULT = bytes("\"type\":\"TOOL_CALL_RESULT\"");

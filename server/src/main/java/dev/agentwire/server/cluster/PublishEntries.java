@@ -218,6 +218,7 @@ final class PublishEntries
             case EventTypes.AGENT_STARTED:
                 return VERB_START;
             case EventTypes.AGENT_THINKING:
+            case EventTypes.AGENT_ANSWER:
                 return VERB_THINK;
             case EventTypes.TOOL_EXECUTING:
                 return VERB_EXEC;

@@ -82,6 +82,7 @@ final class EventFields
                 dataText(data, AGENT, at);
                 break;
             case EventTypes.AGENT_THINKING:
+            case EventTypes.AGENT_ANSWER:
                 dataText(data, TEXT, at);
                 break;
             case EventTypes.TOOL_EXECUTING:

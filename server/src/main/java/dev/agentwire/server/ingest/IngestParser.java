@@ -282,7 +282,8 @@ final class IngestParser
         if (fields.typeKind == TypeNames.INVALID)
         {
             throw new Invalid(where(at) + ".type '" + type + "' is not an agent event type (agent_started, " +
-                "agent_thinking, tool_executing, tool_completed, agent_completed) nor a namespaced custom type " +
+                "agent_thinking, agent_answer, tool_executing, tool_completed, agent_completed) nor a namespaced " +
+                "custom type " +
                 "(like app.progress)");
         }
         event.type(type)
