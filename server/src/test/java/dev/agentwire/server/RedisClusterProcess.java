@@ -98,15 +98,9 @@ final class RedisClusterProcess implements AutoCloseable
         final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         for (int i = 0; i < primaries * (1 + replicas); i++)
         {
-            final int port;
-            try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
-            {
-                port = probe.getLocalPort();
-            }
-            final Instance instance = new Instance(port, Files.createDirectories(dir.resolve("redis-" + port)));
+            final Instance instance = startInstance(dir);
             instances.add(instance);
-            instance.start();
-            create.add("127.0.0.1:" + port);
+            create.add("127.0.0.1:" + instance.port);
         }
         create.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
         final String created = run(create, 30);
@@ -115,6 +109,53 @@ final class RedisClusterProcess implements AutoCloseable
             throw new IllegalStateException("redis-cli --cluster create failed: " + created);
         }
         awaitOk(OK_TIMEOUT_MS);
+    }
+
+    /**
+     * Starts one instance on a port whose cluster bus port (10,000 higher) is free too. Both are taken below the
+     * kernel's ephemeral range (32768 and up), where a port probed free cannot be handed to some other connection
+     * before redis-server binds it, and a bus port never passes 65535 (redis-server refuses to start then: a probed
+     * ephemeral port above 55535 once failed a build). A start that still fails is tried on other ports.
+     */
+    private static Instance startInstance(final Path dir) throws Exception
+    {
+        IllegalStateException last = null;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            final int port = freePortPair();
+            final Instance instance = new Instance(port, Files.createDirectories(dir.resolve("redis-" + port)));
+            try
+            {
+                instance.start();
+                return instance;
+            }
+            catch (final IllegalStateException ex)
+            {
+                instance.kill();
+                last = ex;
+            }
+        }
+        throw last;
+    }
+
+    /** @return a port in [11000, 22000) that is free, with its bus port (+10000) free too. */
+    private static int freePortPair()
+    {
+        final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int tries = 0; tries < 1000; tries++)
+        {
+            final int port = random.nextInt(11_000, 22_000);
+            try (ServerSocket a = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+                 ServerSocket b = new ServerSocket(port + 10_000, 1, java.net.InetAddress.getLoopbackAddress()))
+            {
+                return port;
+            }
+            catch (final java.io.IOException taken)
+            {
+                // in use: another
+            }
+        }
+        throw new IllegalStateException("no free port pair in [11000, 22000)");
     }
 
     /** @return the seed URL a node is given: any one instance; the client discovers the rest. */
