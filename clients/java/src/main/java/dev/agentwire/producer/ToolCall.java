@@ -37,6 +37,12 @@ public final class ToolCall implements AutoCloseable
         end(Map.of("tool_call_id", id, "error", ProducerRun.describe(error)));
     }
 
+    /** Ends the call as failed with the error's text as given (a framework's report of a tool's failure). */
+    public void fail(final String error) throws InterruptedException
+    {
+        end(Map.of("tool_call_id", id, "error", error == null ? "failed" : error));
+    }
+
     private synchronized void end(final Map<String, ?> data) throws InterruptedException
     {
         if (done)
