@@ -8,6 +8,11 @@ import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.SubscriberListener;
 import dev.agentwire.core.Subscription;
 import dev.agentwire.core.SubscriptionHandler;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.memory.chat.MessageWindowChatMemory;
 import dev.langchain4j.service.AiServices;
@@ -32,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * An AI Service with tools, on a scripted streaming model, publishing its run to an embedded engine: what the user's
  * stream holds, event by event — thinking, two tool calls in parallel (one failing), the answer token by token, the
- * end — and a model that fails midway, which still ends the run.
+ * end — a model that fails midway, which still ends the run, and a plain streaming model call.
  */
 @Timeout(60)
 class AgentWireStreamsTest
@@ -114,6 +119,29 @@ class AgentWireStreamsTest
         assertEquals("error", completed.path("outcome").asText());
         assertTrue(completed.path("error").asText().contains("overloaded"), completed.toString());
         assertEquals(0, sink.firstRefusal());
+    }
+
+    @Test
+    void shouldPublishAPlainStreamingModelCallAsARun() throws Exception
+    {
+        final List<JsonNode> events = new ArrayList<>();
+        final Subscription subscription = engine.subscribe("carol", listener());
+        final EmbeddedRunSink sink = new EmbeddedRunSink(engine, "carol", "run-3", "th-3");
+        final CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        // A call that continues from tool results the application ran: the model streams its answer.
+        new ScriptedModel(false).chat(ChatRequest.builder().messages(List.of(UserMessage.from("Weather?"),
+            AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("weather").arguments("{}").build())),
+            ToolExecutionResultMessage.from("c1", "weather", "4 °C"))).build(),
+            AgentWireStreams.handler(sink, done));
+        final ChatResponse response = done.get(30, TimeUnit.SECONDS);
+
+        await(subscription, events, e -> e.stream().anyMatch(n -> "agent_completed".equals(n.path("type").asText())));
+        final List<String> types = events.stream().map(e -> e.path("type").asText()).collect(Collectors.toList());
+        assertEquals("agent_started", types.get(0));
+        assertEquals("agent_completed", types.get(types.size() - 1));
+        assertTrue(types.subList(1, types.size() - 1).stream().allMatch("agent_answer"::equals), types.toString());
+        assertEquals(response.aiMessage().text(), events.stream().filter(e -> "agent_answer".equals(
+            e.path("type").asText())).map(e -> e.path("data").path("text").asText()).collect(Collectors.joining()));
     }
 
     private static SubscriberListener listener()
