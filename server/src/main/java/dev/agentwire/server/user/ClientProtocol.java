@@ -126,8 +126,8 @@ final class ClientProtocol
         {
             if (status < 0)
             {
-                connection.sendErrorFromAnyThread(Refusals.name(status),
-                    "the room change was not made: " + truncate(name));
+                connection.runOnIoThread(() -> connection.sendError(Refusals.name(status),
+                    "the room change was not made: " + truncate(name)));
             }
         });
     }

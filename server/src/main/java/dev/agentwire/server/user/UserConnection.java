@@ -119,7 +119,10 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         sendClose(code, reason);
     }
 
-    /** Runs a task on this connection's I/O thread. */
+    /**
+     * Runs a task on this connection's I/O thread: what was decided on another (a room change the sequencer refused,
+     * a user's message a cluster's gate judged) is answered there.
+     */
     void runOnIoThread(final Runnable task)
     {
         onIoThread(task);
@@ -341,12 +344,6 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         }
         flushFrom(out, length);
         stage.release();
-    }
-
-    /** An answer decided on another thread (a room change refused by the sequencer). */
-    void sendErrorFromAnyThread(final String code, final String message)
-    {
-        onIoThread(() -> sendError(code, message));
     }
 
     /**
