@@ -117,3 +117,18 @@ def test_should_publish_from_synchronous_code(server):
                                                           "tool_completed", "agent_completed"]
             assert socket.events[-1]["data"] == {"outcome": "success", "result": "2 + 3 = 5"}
     run(receive())
+
+
+def test_should_fail_within_its_timeout_when_the_socket_cannot_connect():
+    async def scenario():
+        from conftest import free_port
+        from agentwire import AgentWireError
+        dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        async with AsyncClient(dead, PRODUCER_KEY, transport="socket", timeout_s=1.0, max_attempts=3,
+                               max_backoff_s=0.2) as client:
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(AgentWireError) as failed:
+                await client.publish("app.x", {}, user="nobody")
+            assert failed.value.code in ("network", "timeout")
+            assert asyncio.get_running_loop().time() - started < 8, "bounded by the timeout, not hanging"
+    run(scenario(), 20)

@@ -167,9 +167,13 @@ class SocketTransport:
             if self._socket is not None:
                 return self._socket
             delay = self._initial_backoff_s
+            # At most the timeout: past it the pipeline's retries (and each event's deadline) take over.
+            deadline = asyncio.get_running_loop().time() + self._timeout_s
             while True:
                 if self._closed:
                     raise NetworkError("the client is closed")
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise NetworkError(f"the producer socket did not connect in {self._timeout_s} s")
                 try:
                     self._socket = await _open(self._url, {"Authorization": f"Bearer {self._key}"},
                                                self._timeout_s)
@@ -219,10 +223,15 @@ class SocketTransport:
             asyncio.get_running_loop().create_task(self._reconnect_quietly())
 
     async def _reconnect_quietly(self) -> None:
-        try:
-            await self._connect()
-        except AgentWireError:
-            pass
+        """Connects again in the background, as long as it takes, for users' messages to keep coming."""
+        while not self._closed:
+            try:
+                await self._connect()
+                return
+            except AuthError:
+                return
+            except AgentWireError:
+                await asyncio.sleep(self._initial_backoff_s)
 
     async def _exchange(self, frames: list[dict[str, Any]]) -> list[Mapping[str, Any] | Exception]:
         socket = await self._connect()

@@ -115,7 +115,19 @@ final class Pipeline implements AutoCloseable
                 final Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first != null)
                 {
-                    send(batchFrom(first));
+                    final List<Pending> batch = batchFrom(first);
+                    try
+                    {
+                        send(batch);
+                    }
+                    catch (final RuntimeException bug)
+                    {
+                        // Never a silent hang: what this batch waited for fails, and the sender goes on.
+                        for (final Pending pending : batch)
+                        {
+                            pending.future.completeExceptionally(bug);
+                        }
+                    }
                 }
             }
         }

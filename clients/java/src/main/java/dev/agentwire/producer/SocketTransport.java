@@ -98,15 +98,25 @@ final class SocketTransport implements Transport
         }
     }
 
+    /**
+     * @return the open socket, connecting (with backoff) for at most the timeout.
+     * @throws AgentWireException.Network not connected within the timeout (the pipeline's retries take it from there).
+     */
     private synchronized WebSocket connect() throws InterruptedException
     {
         WebSocket open = socket;
         long delayMs = config.initialBackoffMs;
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMs);
         while (open == null)
         {
             if (closed)
             {
                 throw new AgentWireException.Network("the producer is closed");
+            }
+            if (System.nanoTime() - deadlineNs >= 0)
+            {
+                throw new AgentWireException.Network("the producer socket did not connect in " + config.timeoutMs +
+                    " ms");
             }
             try
             {
@@ -214,17 +224,27 @@ final class SocketTransport implements Transport
         if (!closed && consumer != null)
         {
             // Keep receiving users' messages: connect again in the background.
-            reconnects.schedule(() ->
+            reconnects.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Connects again in the background, as long as it takes, for users' messages to keep coming. */
+    private void reconnect()
+    {
+        try
+        {
+            connect();
+        }
+        catch (final AgentWireException.Unauthorized | InterruptedException ex)
+        {
+            // refused for good, or shutting down: nothing more to do
+        }
+        catch (final AgentWireException ex)
+        {
+            if (!closed)
             {
-                try
-                {
-                    connect();
-                }
-                catch (final InterruptedException | AgentWireException ex)
-                {
-                    // closed meanwhile, or refused: nothing more to do
-                }
-            }, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+                reconnects.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+            }
         }
     }
 

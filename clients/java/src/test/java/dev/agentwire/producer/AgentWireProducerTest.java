@@ -214,6 +214,27 @@ class AgentWireProducerTest
     }
 
     @Test
+    void shouldFailWithinItsTimeoutWhenTheSocketCannotConnect() throws Exception
+    {
+        final int dead;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            dead = probe.getLocalPort(); // closed again: nothing listens there
+        }
+        try (AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder("http://127.0.0.1:" + dead,
+            TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).timeoutMs(1_000).maxAttempts(3)
+            .backoffMs(50, 200).build()))
+        {
+            final long started = System.nanoTime();
+            final AgentWireException failed = assertThrows(AgentWireException.class, () ->
+                producer.publishAndWait(ProducerEvent.toUser("nobody").type("app.x")));
+            assertTrue(failed instanceof AgentWireException.Network || failed instanceof AgentWireException.Timeout,
+                failed.toString());
+            assertTrue(System.nanoTime() - started < 8_000_000_000L, "bounded by the timeout, not hanging");
+        }
+    }
+
+    @Test
     void shouldEndARunThatThrowsMidwayWithAFailedCompletion() throws Exception
     {
         try (TestServer.UserSocket user = server.new UserSocket("thrower");
