@@ -178,7 +178,8 @@ class Pipeline:
                         failed_again = True
                         pending.attempts += 1
                         pending.last_error = outcome.error
-                        hint = max(hint or 0.0, outcome.retry_after or 0.0) or hint
+                        if outcome.retry_after:
+                            hint = max(hint or 0.0, outcome.retry_after)
                     if loop.time() >= pending.deadline:
                         pending.future.set_exception(TimeoutError(
                             f"no answer within the timeout; last: {pending.last_error or 'not sent yet'}"))

@@ -34,6 +34,22 @@ class Outcome:
     retry_after: float | None = None
 
 
+def refusal(status: int, code: str, message: str, retry_after: float | None = None) -> AgentWireError:
+    """The one reading of a refusal, whatever carried it (an HTTP answer, a socket's nack, a native AG-UI batch's):
+    ``AuthError`` and ``RefusedError`` are final; ``BusyError`` — saturated, stopping, or not known to have stored
+    it — is worth a retry."""
+    if status == 401:
+        return AuthError(code, message or "the producer key was refused", 401)
+    if code in RETRYABLE or status == 429 or status >= 500:
+        return BusyError(code, message, status, retry_after)
+    return RefusedError(code, message, status)
+
+
+def _outcome_of(error: AgentWireError, retry_after: float | None = None) -> Outcome:
+    return (Outcome(error=error, retry=True, retry_after=retry_after) if isinstance(error, BusyError)
+            else Outcome(error=error))
+
+
 def _published(event_id: str, result: Mapping[str, Any]) -> Published:
     seqs = tuple(Seq(s["user"], int(s["epoch"]), int(s["seq"])) for s in result.get("seqs") or ())
     return Published(event_id, str(result.get("status")), seqs)
@@ -52,8 +68,6 @@ def outcomes(events: list[Mapping[str, Any]], status: int, body: Mapping[str, An
     error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
     code = str(error.get("code", f"http_{status}"))
     message = str(error.get("message", ""))
-    if status == 401:
-        return [Outcome(error=AuthError("unauthorized", message or "the producer key was refused", 401))] * len(events)
     results = body.get("results")
     if isinstance(results, list) and len(results) == len(events):
         out = []
@@ -63,11 +77,8 @@ def outcomes(events: list[Mapping[str, Any]], status: int, body: Mapping[str, An
                 out.append(Outcome(published=_published(event["id"], result)))
             elif name == "not_attempted":
                 out.append(Outcome(retry=True))
-            elif name in RETRYABLE or status >= 500 or status == 429:
-                out.append(Outcome(error=BusyError(name, message, status, retry_after), retry=True,
-                                   retry_after=retry_after))
             else:
-                out.append(Outcome(error=RefusedError(name, message, status)))
+                out.append(_outcome_of(refusal(status, name, message, retry_after), retry_after))
         return out
     if status in (400, 413):
         # Validated whole: nothing was published. The message names the event at fault; the others go again.
@@ -77,10 +88,8 @@ def outcomes(events: list[Mapping[str, Any]], status: int, body: Mapping[str, An
             return [Outcome(error=RefusedError(code, message, status)) if i == bad else Outcome(retry=True)
                     for i in range(len(events))]
         return [Outcome(error=RefusedError(code, message, status))] * len(events)
-    if status == 429 or status >= 500:
-        return [Outcome(error=BusyError(code, message, status, retry_after), retry=True, retry_after=retry_after)
-                for _ in events]
-    return [Outcome(error=RefusedError(code, message or f"unexpected HTTP {status}", status))] * len(events)
+    return [_outcome_of(refusal(status, code, message or f"unexpected HTTP {status}", retry_after), retry_after)
+            for _ in events]
 
 
 class HttpTransport:
@@ -157,12 +166,10 @@ class SocketTransport:
         self._waiting: dict[str, asyncio.Future[Mapping[str, Any]]] = {}
         self._refs = 0
         self._closed = False
-        self.connected: asyncio.Event | None = None  # made on first use, inside the running loop
 
     async def _connect(self) -> Any:
         if self._connecting is None:
-            self._connecting = asyncio.Lock()
-            self.connected = asyncio.Event()
+            self._connecting = asyncio.Lock()  # made inside the running loop
         async with self._connecting:
             if self._socket is not None:
                 return self._socket
@@ -184,7 +191,6 @@ class SocketTransport:
                 await asyncio.sleep(delay)
                 delay = min(self._max_backoff_s, delay * 2)
             self._reader = asyncio.get_running_loop().create_task(self._read(self._socket))
-            self.connected.set()
             return self._socket
 
     async def ensure(self) -> None:
@@ -212,8 +218,6 @@ class SocketTransport:
     def _lost(self, socket: Any) -> None:
         if self._socket is socket:
             self._socket = None
-            if self.connected is not None:
-                self.connected.clear()
         waiting, self._waiting = self._waiting, {}
         for waiter in waiting.values():
             if not waiter.done():
@@ -289,13 +293,7 @@ class SocketTransport:
 
 def _nack(answer: Mapping[str, Any]) -> Outcome:
     status = int(answer.get("status") or 0)
-    code = str(answer.get("code") or f"http_{status}")
-    message = str(answer.get("message") or "")
-    if status == 401:
-        return Outcome(error=AuthError(code, message, status))
-    if code in RETRYABLE or status == 429 or status >= 500:
-        return Outcome(error=BusyError(code, message, status), retry=True)
-    return Outcome(error=RefusedError(code, message, status))
+    return _outcome_of(refusal(status, str(answer.get("code") or f"http_{status}"), str(answer.get("message") or "")))
 
 
 def _http_status(ex: Exception) -> int | None:

@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator, Literal, Mapping
 from ._model import Ids, Inbound, Published, event
 from ._pipeline import Pipeline, backoff_s
 from ._runs import AgUiRun, Run
-from ._transport import RETRYABLE, HttpTransport, SocketTransport
+from ._transport import HttpTransport, SocketTransport, refusal
 from .errors import AgentWireError, AuthError, BusyError, NetworkError, RefusedError, TimeoutError
 
 
@@ -129,7 +129,7 @@ class AsyncClient:
                 status, code, message = int(frame.get("status") or 0), str(frame.get("code")), str(frame.get("message"))
                 if status == 422:
                     raise RefusedError("ag_ui_invalid", message, 422, code)
-            hint = None
+            hint: float | None = None
         else:
             try:
                 status, hint, answer = await self._http.post("/v1/ag-ui/events", body)
@@ -141,11 +141,10 @@ class AsyncClient:
                 raise RefusedError("ag_ui_invalid", str(answer.get("message")), 422, str(answer.get("rule")))
             error = answer.get("error") if isinstance(answer.get("error"), Mapping) else {}
             code, message = str(error.get("code", f"http_{status}")), str(error.get("message", ""))
-        if status == 401:
-            raise AuthError("unauthorized", "the producer key was refused", 401)
-        if not (status == 429 or status >= 500 or code in RETRYABLE):
-            raise RefusedError(code, message, status)
-        return None, BusyError(code, message, status, hint), hint
+        error = refusal(status, code, message, hint)
+        if not isinstance(error, BusyError):
+            raise error
+        return None, error, hint
 
     def run(self, *, user: str, thread_id: str | None = None, run_id: str | None = None,
             agent: str = "agent") -> Run:

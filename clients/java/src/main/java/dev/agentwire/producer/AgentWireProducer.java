@@ -196,15 +196,7 @@ public final class AgentWireProducer implements AutoCloseable
             code = answer.path("error").path("code").asText("http_" + status);
             message = answer.path("error").path("message").asText("");
         }
-        if (status == 401)
-        {
-            throw new AgentWireException.Unauthorized(message);
-        }
-        if (status == 429 || status >= 500 || Answers.RETRYABLE.contains(code))
-        {
-            throw new AgentWireException.Busy(code, message, status);
-        }
-        throw new AgentWireException.Refused(code, message, status, null);
+        throw Answers.refusal(status, code, message); // Busy is retried by the caller
     }
 
     /**

@@ -56,6 +56,31 @@ final class Answers
     {
     }
 
+    /**
+     * The one reading of a refusal, whatever carried it (an HTTP answer, a socket's nack, a native AG-UI batch's):
+     * {@link AgentWireException.Unauthorized} and {@link AgentWireException.Refused} are final,
+     * {@link AgentWireException.Busy} — saturated, stopping, or not known to have stored it — is worth a retry.
+     */
+    static AgentWireException refusal(final int status, final String code, final String message)
+    {
+        if (status == 401)
+        {
+            return new AgentWireException.Unauthorized(message);
+        }
+        if (RETRYABLE.contains(code) || status == 429 || status >= 500)
+        {
+            return new AgentWireException.Busy(code, message, status);
+        }
+        return new AgentWireException.Refused(code, message, status, null);
+    }
+
+    /** @return the outcome of an event so refused: sent again when a retry can help, else failed. */
+    static Outcome of(final AgentWireException refusal, final long retryAfterMs)
+    {
+        return refusal instanceof AgentWireException.Busy ? Outcome.again(refusal, retryAfterMs) :
+            Outcome.failed(refusal);
+    }
+
     static Published published(final String id, final JsonNode result)
     {
         final List<Published.Seq> seqs = new ArrayList<>();
@@ -73,14 +98,6 @@ final class Answers
         final String code = body.path("error").path("code").asText("http_" + status);
         final String message = body.path("error").path("message").asText("");
         final List<Outcome> out = new ArrayList<>(n);
-        if (status == 401)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                out.add(Outcome.failed(new AgentWireException.Unauthorized("the producer key was refused")));
-            }
-            return out;
-        }
         final JsonNode results = body.path("results");
         if (results.isArray() && results.size() == n)
         {
@@ -96,13 +113,9 @@ final class Answers
                 {
                     out.add(Outcome.again(null, 0));
                 }
-                else if (RETRYABLE.contains(name) || status == 429 || status >= 500)
-                {
-                    out.add(Outcome.again(new AgentWireException.Busy(name, message, status), retryAfterMs));
-                }
                 else
                 {
-                    out.add(Outcome.failed(new AgentWireException.Refused(name, message, status, null)));
+                    out.add(of(refusal(status, name, message), retryAfterMs));
                 }
             }
             return out;
@@ -121,10 +134,8 @@ final class Answers
         }
         for (int i = 0; i < n; i++)
         {
-            out.add(status == 429 || status >= 500 ?
-                Outcome.again(new AgentWireException.Busy(code, message, status), retryAfterMs) :
-                Outcome.failed(new AgentWireException.Refused(code, message.isEmpty() ? "unexpected HTTP " + status :
-                    message, status, null)));
+            out.add(of(refusal(status, code, message.isEmpty() ? "unexpected HTTP " + status : message),
+                retryAfterMs));
         }
         return out;
     }
@@ -137,16 +148,7 @@ final class Answers
             return Outcome.stored(published(id, answer));
         }
         final int status = answer.path("status").asInt();
-        final String code = answer.path("code").asText("http_" + status);
-        final String message = answer.path("message").asText("");
-        if (status == 401)
-        {
-            return Outcome.failed(new AgentWireException.Unauthorized(message));
-        }
-        if (RETRYABLE.contains(code) || status == 429 || status >= 500)
-        {
-            return Outcome.again(new AgentWireException.Busy(code, message, status), 0);
-        }
-        return Outcome.failed(new AgentWireException.Refused(code, message, status, null));
+        return of(refusal(status, answer.path("code").asText("http_" + status), answer.path("message").asText("")),
+            0);
     }
 }
