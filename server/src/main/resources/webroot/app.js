@@ -50,8 +50,8 @@ function runView(runId) {
       "<table><tbody></tbody></table>";
     root.querySelector(".title").textContent = runId + " · " + THREAD;
     $("runs").prepend(root);
-    run = { root, tbody: root.querySelector("tbody"), seen: new Set(), seqs: new Set(), rows: new Map(),
-      calls: new Map(), startedAt: Date.now() };
+    run = { root, tbody: root.querySelector("tbody"), seen: new Set(), rows: new Map(), calls: new Map(),
+      startedAt: Date.now() };
     runs.set(runId, run);
   }
   return run;
@@ -104,9 +104,8 @@ function show(event) {
     return;
   }
   run.seen.add(key);
-  run.seqs.add(meta.seq);
-  run.root.dataset.seqs = [...run.seqs].sort((a, b) => a - b).join(",");
   const tr = rowFor(run, meta.seq, event);
+  run.root.dataset.seqs = [...run.rows.keys()].sort((a, b) => a - b).join(",");
   switch (event.type) {
     case "RUN_STARTED":
       describe(tr, event, meta.prelude ? "run (joined midway)" : "run started");

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -100,7 +101,7 @@ public final class InboundRouter implements PresenceListener
      * caller's I/O thread, so an embedded handler is still called there; otherwise both happen before this returns.
      */
     public void submit(final String userId, final String type, final JsonNode message, final String text,
-        final java.util.concurrent.Executor thread, final Routed routed)
+        final Executor thread, final Routed routed)
     {
         final Thread caller = Thread.currentThread();
         gate.admit(userId, type, message, (code, why, giveBack) ->
