@@ -129,10 +129,13 @@ for conns in $CONNS; do
             stop $shard_pids
         elif [ "$redis_pid" != 0 ]; then
             { redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory_human'
-              echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" xlen 'aw:{u:load-1}:h')"
-              echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:h' samples 0)"
+              echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" llen 'aw:{u:load-1}:l')"
+              echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:l' samples 0)"
               echo "stream bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:s' samples 0)"
             } > "$OUT/redis-memory-$setup-$workload-$conns-$rep.txt" 2>&1 || true
+            # Where Redis's time went, per command and per script call, over the whole run (warm-up included).
+            redis-cli -p "$REDIS_PORT" info commandstats > "$OUT/redis-commandstats-$setup-$workload-$conns-$rep.txt" \
+                2>&1 || true
             stop "$redis_pid"
         fi
       done

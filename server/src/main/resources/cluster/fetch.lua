@@ -1,42 +1,63 @@
 -- A user's stream as the cluster holds it: epoch, first and last seq kept, and the events a resume needs.
--- KEYS: the user's stream hash, its history (both under the hash tag {u:<user>})
+-- KEYS: the user's stream hash, its history list (both under the hash tag {u:<user>})
 -- ARGV: prefix, user, clientEpoch, afterSeq (-1 for none), historyAgeMs, userRetentionMs, epochCandidate,
 --       historyMax
 -- Returns {epoch, firstSeq, lastSeq, {{seq, record}, ...}}: events from afterSeq + 1 when the cursor is still
 -- covered (same epoch, firstSeq - 1 <= afterSeq <= lastSeq), else every kept event; none for afterSeq -1.
+-- History is a list of records in seq order after the hash's base (b): the entry at index i has seq base + 1 + i.
+-- The age bound is kept here, where history is read: entries older than historyAgeMs, by the time in their record
+-- (bytes 2-9, the publishing node's clock in ms, big-endian), are trimmed from the head and the base moves past them.
 local clientEpoch = ARGV[3]
 local after = tonumber(ARGV[4])
 local sk = KEYS[1]
 local hk = KEYS[2]
 
-local epoch = redis.call('HGET', sk, 'e')
+-- Field s is the last seq of a stream written before history became a list.
+local head = redis.call('HMGET', sk, 'e', 'b', 's')
+local epoch = head[1]
+local base = tonumber(head[2] or head[3] or 0)
 if not epoch then
   -- Creating the stream here gives a first-time client the epoch its later events will carry.
   epoch = ARGV[7]
+  base = 0
   redis.call('DEL', hk)
-  redis.call('HSET', sk, 'e', epoch, 's', 0)
+  redis.call('HSET', sk, 'e', epoch, 'b', 0)
 end
 redis.call('PEXPIRE', sk, ARGV[6])
-local last = tonumber(redis.call('HGET', sk, 's'))
+local length = redis.call('LLEN', hk)
 
+local function timeOf(record)
+  local ms = 0
+  for _, b in ipairs({ string.byte(record, 2, 9) }) do ms = ms * 256 + b end
+  return ms
+end
 local t = redis.call('TIME')
-local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('XTRIM', hk, 'MINID', nowMs - tonumber(ARGV[5]))
+local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[5])
+if length > 0 and timeOf(redis.call('LINDEX', hk, 0)) < cutoff then
+  -- The first entry young enough, by bisection (records are in publish order, so in time order but for the
+  -- nodes' clock skew).
+  local lo, hi = 1, length
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if timeOf(redis.call('LINDEX', hk, mid)) < cutoff then lo = mid + 1 else hi = mid end
+  end
+  redis.call('LTRIM', hk, lo, -1)
+  base = base + lo
+  length = length - lo
+  redis.call('HSET', sk, 'b', base)
+end
 
--- History is contiguous in seq and ends at last (trimmed from its oldest end only). publish.lua trims by count
--- approximately (cheaper, whole macro nodes): the count bound is applied exactly here, where history is read.
-local first = math.max(last + 1 - redis.call('XLEN', hk), last + 1 - tonumber(ARGV[8]))
+local last = base + length
+local first = math.max(base + 1, last + 1 - tonumber(ARGV[8]))
 
 local events = {}
 if after >= 0 then
   local from = first
   if after > 0 and clientEpoch == epoch and after >= first - 1 and after <= last then from = after + 1 end
-  local n = last - from + 1
-  if n > 0 then
-    local newest = redis.call('XREVRANGE', hk, '+', '-', 'COUNT', n)
-    for i = #newest, 1, -1 do
-      local fields = newest[i][2]
-      events[#events + 1] = { fields[2], fields[4] }
+  if from <= last then
+    local records = redis.call('LRANGE', hk, from - base - 1, last - base - 1)
+    for i = 1, #records do
+      events[i] = { from + i - 1, records[i] }
     end
   end
 end

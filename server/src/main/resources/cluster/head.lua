@@ -6,10 +6,14 @@
 -- again when it learns the new slot map), are skipped.
 -- KEYS: the first user's stream hash (routes the call to its shard)
 -- ARGV: each user's stream hash (<prefix>{u:<user>}:s); its channel is the key without ':s'
+-- A stream's last seq is its base (b) plus its history list's length (field s: a stream written before history
+-- became a list).
 for i = 1, #ARGV do
-  local head = redis.pcall('HMGET', ARGV[i], 'e', 's')
-  if not head.err and head[1] and head[2] then
-    redis.call('SPUBLISH', string.sub(ARGV[i], 1, -3), 'h' .. head[1] .. ':' .. head[2])
+  local head = redis.pcall('HMGET', ARGV[i], 'e', 'b', 's')
+  if not head.err and head[1] then
+    local channel = string.sub(ARGV[i], 1, -3)
+    local last = tonumber(head[2] or head[3] or 0) + redis.call('LLEN', channel .. ':l')
+    redis.call('SPUBLISH', channel, 'h' .. head[1] .. ':' .. last)
   end
 end
 return {}

@@ -18,13 +18,13 @@
 --      answered 'guarded' (or 'current' when only verifying), and the events follow.
 -- A member keeps its own mark of a room's or broadcast's event id ({u:<member>}:rid:…), so an event retried after
 -- a timeout is numbered for the members that missed it and never twice for any.
--- Numbering: the user's next seq (a new stream gets the given epoch), the event's record in its history (trimmed
--- by count approximately here, exactly where it is read) and the record on the user's channel, which only nodes
--- with the user connected follow. Records are opaque here: a node encodes each event once (StreamCodec).
+-- Numbering: the event's record pushed on the user's history, a list whose length gives the seq (a new stream gets
+-- the given epoch; trimmed by count approximately here, exactly where it is read), and the record on the user's
+-- channel, which only nodes with the user connected follow. Records are opaque here: a node encodes each event once (StreamCodec).
 -- KEYS: the first entry's stream hash (routes the call)
 -- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
 --       maxToolCallsPerRun, probe (1: check every key is served here first), requestCount, then per request:
---       entryCount, then 11 per entry: 5 keys — for u and m: stream hash <P>{u:<user>}:s, history <P>{u:<user>}:h,
+--       entryCount, then 11 per entry: 5 keys — for u and m: stream hash <P>{u:<user>}:s, history <P>{u:<user>}:l,
 --       dedup key (the member's own mark for m), run state, run tool calls; for r and b: the owner's dedup key,
 --       run state, run tool calls, the members' set, and the member mark's suffix (rid:…); for g: the run's state
 --       hash; a key an entry has no use for is given as its first — then kind (u|r|b|m|g), verb, hasId (1|0),
@@ -80,10 +80,12 @@ local function apply(rk, ck, verb, call)
   redis.call('PEXPIRE', ck, runRetentionMs)
 end
 
--- Each stream touched by this group: its epoch, read once. Its expiry is not refreshed at every event: a stream's
--- keys live userRetentionMs + a quarter after their last refresh (kept in the hash, field r), and a group refreshes
--- them when the last refresh is a quarter old. So a stream expires between userRetentionMs and 1.25 times that
--- after its last event, for two commands per stream per quarter retention instead of two per event.
+-- Each stream touched by this group: its epoch and base (the seq before its history's first entry), read once. A
+-- stream's last seq is its base plus its history's length, so numbering an event is the push of its record: the
+-- push answers the length. Its expiry is not refreshed at every event: a stream's keys live userRetentionMs + a
+-- quarter after their last refresh (kept in the hash, field r), and a group refreshes them when the last refresh is
+-- a quarter old. So a stream expires between userRetentionMs and 1.25 times that after its last event, for two
+-- commands per stream per quarter retention instead of two per event.
 local nowMs = nil
 local function now()
   if not nowMs then
@@ -93,24 +95,35 @@ local function now()
   return nowMs
 end
 local quarter = math.floor(tonumber(retentionMs) / 4)
+local keep = tonumber(historyMax)
+-- History is trimmed by count once it is an eighth past its bound, not at every push; it is read exactly bounded.
+local trimAt = keep + math.floor(keep / 8) + 1
 local streams = {}
 local touched = {}
 local function stream(sk, hk)
   local st = streams[sk]
   if st then return st end
-  local head = redis.call('HMGET', sk, 'e', 'r')
+  -- Field s is the last seq of a stream written before history became a list (its history is not carried over).
+  local head = redis.call('HMGET', sk, 'e', 'b', 'r', 's')
   local epoch = head[1]
+  local base = head[2] or head[4]
   local refresh = false
   if not epoch then
     -- A new (or expired) stream: its old history, if any, belongs to another epoch.
     epoch = epochCandidate
+    base = 0
     redis.call('DEL', hk)
-    redis.call('HSET', sk, 'e', epoch, 's', 0)
+    redis.call('HSET', sk, 'e', epoch, 'b', 0)
     refresh = true
-  elseif not head[2] or now() - tonumber(head[2]) >= quarter then
-    refresh = true
+  else
+    if not head[2] then
+      redis.call('HSET', sk, 'b', base)
+      redis.call('HDEL', sk, 's')
+    end
+    refresh = not head[3] or now() - tonumber(head[3]) >= quarter
   end
-  st = { sk = sk, hk = hk, channel = string.sub(sk, 1, -3), epoch = epoch, head = 'e' .. epoch .. ':' }
+  st = { sk = sk, hk = hk, channel = string.sub(sk, 1, -3), epoch = epoch, base = tonumber(base),
+         head = 'e' .. epoch .. ':', touched = refresh }
   streams[sk] = st
   if refresh then touched[#touched + 1] = st end
   return st
@@ -148,8 +161,17 @@ end
 
 local function number(sk, hk, record)
   local st = stream(sk, hk)
-  local seq = redis.call('HINCRBY', sk, 's', 1)
-  redis.call('XADD', hk, 'MAXLEN', '~', historyMax, '*', 's', seq, 'd', record)
+  local n = redis.call('RPUSH', hk, record)
+  local seq = st.base + n
+  if n > trimAt then
+    redis.call('LTRIM', hk, n - keep, -1)
+    st.base = st.base + n - keep
+    redis.call('HSET', sk, 'b', st.base)
+  elseif n == 1 and not st.touched then
+    -- A history list that had been emptied (aged out where it is read) is a new key: give it its expiry.
+    st.touched = true
+    touched[#touched + 1] = st
+  end
   redis.call('SPUBLISH', st.channel, st.head .. seq .. ':' .. record)
   return { sk, st.epoch, seq }
 end
@@ -188,7 +210,7 @@ local function shared(kind, kb, verb, hasId, call, success, record)
     if not isLocal(sk) then
       elsewhere[#elsewhere + 1] = member
     elseif not hasId or redis.call('SET', tag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
-      local n = number(sk, tag .. ':h', record)
+      local n = number(sk, tag .. ':l', record)
       numbered[#numbered + 1] = n[1]
       numbered[#numbered + 1] = n[2]
       numbered[#numbered + 1] = n[3]

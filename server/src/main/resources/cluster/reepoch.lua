@@ -10,9 +10,12 @@
 -- KEYS: the user's stream hash, its history
 -- ARGV: the epoch the node saw, the last seq it saw, a new epoch, the repeated seq (0 for a head), its record
 -- Returns {epoch, lastSeq} as Redis holds the stream afterwards (empty when it holds none).
-local head = redis.call('HMGET', KEYS[1], 'e', 's')
+-- The last seq is the base (b) plus the history list's length; field s is that of a stream written before history
+-- became a list.
+local head = redis.call('HMGET', KEYS[1], 'e', 'b', 's')
 if not head[1] then return {} end
-local last = tonumber(head[2])
+local base = tonumber(head[2] or head[3] or 0)
+local last = base + redis.call('LLEN', KEYS[2])
 if head[1] ~= ARGV[1] then return { head[1], last } end
 local repeated = tonumber(ARGV[4])
 local wentBack
@@ -20,10 +23,8 @@ if repeated == 0 then
   wentBack = last < tonumber(ARGV[2])
 else
   wentBack = true
-  if repeated <= last then
-    local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', last - repeated + 1)
-    local entry = newest[#newest]
-    if entry and tonumber(entry[2][2]) == repeated and entry[2][4] == ARGV[5] then wentBack = false end
+  if repeated > base and repeated <= last and redis.call('LINDEX', KEYS[2], repeated - base - 1) == ARGV[5] then
+    wentBack = false
   end
 end
 if wentBack then

@@ -366,16 +366,39 @@ class ClusterTest
         final List<JsonNode> kept = byCount.collect(WsClient::isEvent, 5, 10_000);
         assertEquals(List.of(4L, 5L, 6L, 7L, 8L), kept.stream().map(e -> e.get("seq").asLong()).toList());
 
-        // Past the age bound nothing is kept, and a third node (nothing local either) says where history starts.
+        // Past the age bound the old part goes and the young part stays: 6..8 aged out, 9 and 10 kept.
         Thread.sleep(2_000);
+        for (int n = 9; n <= 10; n++)
+        {
+            assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
+                .statusCode());
+        }
         final ServerFixture c = node("c", x -> { }, trimmedHistory());
-        final WsClient byAge = c.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
+        final WsClient partly = c.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
+        partly.nextOfType("welcome", 10_000);
+        final JsonNode young = partly.nextOfType("resumed", 10_000);
+        assertFalse(young.get("recovered").asBoolean(), young.toString());
+        assertEquals(9, young.get("from").asLong(), young.toString());
+        assertEquals(List.of(9L, 10L),
+            partly.collect(WsClient::isEvent, 2, 10_000).stream().map(e -> e.get("seq").asLong()).toList());
+        partly.close();
+
+        // Past the age bound nothing is kept, and another node (nothing local either) says where history starts.
+        Thread.sleep(2_000);
+        final ServerFixture d = node("d", x -> { }, trimmedHistory());
+        final WsClient byAge = d.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
         byAge.nextOfType("welcome", 10_000);
         final JsonNode aged = byAge.nextOfType("resumed", 10_000);
         assertFalse(aged.get("recovered").asBoolean(), aged.toString());
-        assertEquals(9, aged.get("from").asLong(), "history starts after the last seq: " + aged);
+        assertEquals(11, aged.get("from").asLong(), "history starts after the last seq: " + aged);
         Thread.sleep(200);
         assertTrue(byAge.messages.stream().noneMatch(WsClient::isEvent), "nothing older than the age bound");
+
+        // The emptied history is a new key when the next event comes: it expires with the user's stream again.
+        assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":11}}").statusCode());
+        assertEquals(11, byAge.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        final long ttlMs = Long.parseLong(redis.command("PTTL aw:{u:ivy}:l").substring(1));
+        assertTrue(ttlMs > 0, "the history list expires: pttl=" + ttlMs);
     }
 
     @Test
@@ -434,6 +457,24 @@ class ClusterTest
         assertTrue(gil.isOpen());
         final List<JsonNode> after = gil.collect(WsClient::isEvent, 1, 10_000);
         assertTrue(after.get(0).get("seq").asLong() >= 2, "numbers go on: " + after);
+    }
+
+    @Test
+    void shouldNumberOnFromAStreamWrittenBeforeHistoryWasAList() throws Exception
+    {
+        startRedis(false);
+        // How the previous version left a user's stream: epoch and last seq in the hash (field s), history elsewhere.
+        assertEquals("+OK", redis.command("HMSET aw:{u:zoe}:s e 777 s 41"));
+        final ServerFixture a = node("a");
+        final WsClient zoe = a.connectWith(Tokens.hs256("zoe", 60_000), "epoch=777&after=41");
+        assertEquals(777, zoe.nextOfType("welcome", 10_000).get("epoch").asLong());
+        final HttpResponse<String> accepted = a.publish("{\"user\":\"zoe\",\"type\":\"app.note\",\"data\":{}}");
+        assertEquals(202, accepted.statusCode());
+        final JsonNode next = zoe.collect(WsClient::isEvent, 1, 10_000).get(0);
+        assertEquals(777, next.get("epoch").asLong(), next.toString());
+        assertEquals(42, next.get("seq").asLong(), "numbering goes on from the old stream's seq: " + next);
+        assertEquals(":0", redis.command("HEXISTS aw:{u:zoe}:s s"), "the old field is gone");
+        assertEquals(":1", redis.command("LLEN aw:{u:zoe}:l"), "the event is in the history list");
     }
 
     @Test

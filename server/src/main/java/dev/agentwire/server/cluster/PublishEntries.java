@@ -65,7 +65,7 @@ final class PublishEntries
         final String tag = userTag(prefix, d.target());
         final String sk = tag + ":s";
         keys[k] = sk;
-        keys[k + 1] = tag + ":h";
+        keys[k + 1] = tag + ":l";
         keys[k + 2] = d.eventId() == null ? sk : tag + ":id:" + runPart(d) + ":" + d.eventId();
         keys[k + 3] = tag + ":run:" + runPart(d);
         keys[k + 4] = tag + ":calls:" + runPart(d);
@@ -90,7 +90,7 @@ final class PublishEntries
         final String tag = userTag(prefix, member);
         final String sk = tag + ":s";
         keys[k] = sk;
-        keys[k + 1] = tag + ":h";
+        keys[k + 1] = tag + ":l";
         keys[k + 2] = d.eventId() == null ? sk : tag + ":" + memberMarkSuffix(prefix, d);
         keys[k + 3] = sk;
         keys[k + 4] = sk;

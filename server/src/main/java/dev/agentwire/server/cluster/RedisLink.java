@@ -288,7 +288,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         final long repeatedSeq, final byte[] record)
     {
         final String tag = StreamCodec.userTag(prefix, userId);
-        return reepoch.run(commands, new String[]{tag + ":s", tag + ":h"}, new byte[][]{bytes(Long.toString(epoch)),
+        return reepoch.run(commands, new String[]{tag + ":s", tag + ":l"}, new byte[][]{bytes(Long.toString(epoch)),
             bytes(Long.toString(seenSeq)), bytes(epochCandidate()), bytes(Long.toString(repeatedSeq)),
             record == null ? new byte[0] : record});
     }
@@ -296,7 +296,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     CompletionStage<List<Object>> fetch(final String userId, final byte[][] args)
     {
         final String tag = StreamCodec.userTag(prefix, userId);
-        return fetch.run(commands, new String[]{tag + ":s", tag + ":h"}, args);
+        return fetch.run(commands, new String[]{tag + ":s", tag + ":l"}, args);
     }
 
     /**
