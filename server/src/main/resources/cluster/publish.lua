@@ -21,14 +21,22 @@
 -- Numbering: the event's record pushed on the user's history, a list whose length gives the seq (a new stream gets
 -- the given epoch; trimmed by count approximately here, exactly where it is read), and the record on the user's
 -- channel, which only nodes with the user connected follow. Records are opaque here: a node encodes each event once (StreamCodec).
--- KEYS: the first entry's stream hash (routes the call)
+-- Keys are named here from an entry's tag, and only those the entry uses: every argument costs Redis more than the
+-- concatenation that replaces it (arguments are parsed, made objects, then Lua strings, then garbage).
+-- KEYS: the first entry's tag (routes the call)
 -- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
---       maxToolCallsPerRun, probe (1: check every key is served here first), requestCount, then per request:
---       entryCount, then 11 per entry: 5 keys — for u and m: stream hash <P>{u:<user>}:s, history <P>{u:<user>}:l,
---       dedup key (the member's own mark for m), run state, run tool calls; for r and b: the owner's dedup key,
---       run state, run tool calls, the members' set, and the member mark's suffix (rid:…); for g: the run's state
---       hash; a key an entry has no use for is given as its first — then kind (u|r|b|m|g), verb, hasId (1|0),
---       toolCallId (g: the version checked), success (1|0; g: 1 when a new state follows), record (g: the state)
+--       maxToolCallsPerRun, probe (1: check every entry's tag is served here first), requestCount, then per
+--       request: entryCount, then 6 per entry:
+--         op      kind (u|r|b|m|g), hasId (1|0), success (1|0; g: 1 when a new state follows), then the lifecycle
+--                 verb (empty for none): 'u00', 'u11done_agent'
+--         tag     u and m: the user's <P>{u:<user>} (stream hash :s, history :l, dedup :id:<run>:<id>, run state
+--                 :run:<run>, tool calls :calls:<run>, or for m the member's mark :<id>); r and b: the owner's
+--                 <P>{r:<room>} or <P>{n} (the same dedup and run keys, members :m or :nodes); g: the run's state
+--                 hash itself
+--         id      the event id (empty for none); m: the member mark's suffix (rid:…)
+--         run     the run's part of key names, <length>:<runId>
+--         call    the toolCallId (g: the version checked)
+--         record  the record (g: the new state)
 -- Returns per request a list with one answer per entry attempted: u and m: {user-stream-key, epoch, seq} when
 -- numbered, else the status's name (duplicate, or the refusal that stopped the request); r and b: {'shared',
 -- seen (1|0), {user-stream-key, epoch, seq, ...}, {member on another shard, ...}} or a refusal's name. Or {'moved'}
@@ -44,6 +52,7 @@ local maxToolCalls = tonumber(ARGV[8])
 local probing = ARGV[9] == '1'
 local requestCount = tonumber(ARGV[10])
 local HEADER = 11
+local STRIDE = 6
 
 -- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name.
 local function check(rk, ck, verb, call, success)
@@ -176,21 +185,23 @@ local function number(sk, hk, record)
   return { sk, st.epoch, seq }
 end
 
--- Before any write: every entry's first key must be served here (its other keys share its slot).
+-- Before any write: every entry's tag must be served here (its keys share its slot).
 if probing then
   local probe = HEADER
   for r = 1, requestCount do
     local count = tonumber(ARGV[probe])
     for i = 0, count - 1 do
-      if not isLocal(ARGV[probe + 1 + i * 11]) then return { 'moved' } end
+      if not isLocal(ARGV[probe + 2 + i * STRIDE]) then return { 'moved' } end
     end
-    probe = probe + 1 + count * 11
+    probe = probe + 1 + count * STRIDE
   end
 end
 
 -- An event to a room or to everyone: admitted here, numbered here for the members whose streams are here.
-local function shared(kind, kb, verb, hasId, call, success, record)
-  local idk, rk, ck, setKey, mark = ARGV[kb], ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 4]
+local function shared(kind, tag, id, run, verb, hasId, call, success, record)
+  local idk, rk, ck = tag .. ':id:' .. run .. ':' .. id, tag .. ':run:' .. run, tag .. ':calls:' .. run
+  local setKey = kind == 'r' and tag .. ':m' or tag .. ':nodes'
+  local mark = 'rid:' .. #tag .. ':' .. tag .. ':' .. run .. ':' .. id
   local seen = 0
   if hasId and redis.call('EXISTS', idk) == 1 then
     seen = 1
@@ -205,12 +216,12 @@ local function shared(kind, kb, verb, hasId, call, success, record)
   local numbered = {}
   local elsewhere = {}
   for _, member in ipairs(membersOf(kind, setKey)) do
-    local tag = P .. '{u:' .. member .. '}'
-    local sk = tag .. ':s'
+    local memberTag = P .. '{u:' .. member .. '}'
+    local sk = memberTag .. ':s'
     if not isLocal(sk) then
       elsewhere[#elsewhere + 1] = member
-    elseif not hasId or redis.call('SET', tag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
-      local n = number(sk, tag .. ':l', record)
+    elseif not hasId or redis.call('SET', memberTag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
+      local n = number(sk, memberTag .. ':l', record)
       numbered[#numbered + 1] = n[1]
       numbered[#numbered + 1] = n[2]
       numbered[#numbered + 1] = n[3]
@@ -223,23 +234,23 @@ end
 -- stops here (a run changed since the node checked it).
 local function guards(at, count, answers)
   local n = 0
-  while n < count and ARGV[at + n * 11 + 5] == 'g' do n = n + 1 end
+  while n < count and string.sub(ARGV[at + n * STRIDE], 1, 1) == 'g' do n = n + 1 end
   if n == 0 then return 0, false end
   local stale = false
   local found = {}
   for i = 0, n - 1 do
-    local kb = at + i * 11
-    local head = redis.call('HMGET', ARGV[kb], 'v', 'd')
+    local kb = at + i * STRIDE
+    local head = redis.call('HMGET', ARGV[kb + 1], 'v', 'd')
     found[i] = head
-    if (head[1] or '0') ~= ARGV[kb + 8] then stale = true end
+    if (head[1] or '0') ~= ARGV[kb + 4] then stale = true end
   end
   for i = 0, n - 1 do
-    local kb = at + i * 11
+    local kb = at + i * STRIDE
     if stale then
       answers[#answers + 1] = { 'stale', found[i][1] or '0', found[i][2] or '' }
-    elseif ARGV[kb + 9] == '1' then
-      redis.call('HSET', ARGV[kb], 'v', tonumber(ARGV[kb + 8]) + 1, 'd', ARGV[kb + 10])
-      redis.call('PEXPIRE', ARGV[kb], runRetentionMs)
+    elseif string.sub(ARGV[kb], 3, 3) == '1' then
+      redis.call('HSET', ARGV[kb + 1], 'v', tonumber(ARGV[kb + 4]) + 1, 'd', ARGV[kb + 5])
+      redis.call('PEXPIRE', ARGV[kb + 1], runRetentionMs)
       answers[#answers + 1] = 'guarded'
     else
       answers[#answers + 1] = 'current'
@@ -256,28 +267,28 @@ for r = 1, requestCount do
   local answers = {}
   local first, stopped = guards(at, count, answers)
   for i = first, count - 1 do
-    local kb = at + i * 11
-    local base = kb + 5
+    local kb = at + i * STRIDE
     if not stopped then
-      local kind = ARGV[base]
-      local verb = ARGV[base + 1]
-      local hasId = ARGV[base + 2] == '1'
-      local record = ARGV[base + 5]
-      local sk, hk, idk = ARGV[kb], ARGV[kb + 1], ARGV[kb + 2]
+      local op = ARGV[kb]
+      local kind = string.sub(op, 1, 1)
+      local hasId = string.byte(op, 2) == 49
+      local verb = string.sub(op, 4)
+      local tag, id, run, record = ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 5]
       local fresh = true
       if kind == 'r' or kind == 'b' then
-        local answer = shared(kind, kb, verb, hasId, ARGV[base + 3], ARGV[base + 4], record)
+        local answer = shared(kind, tag, id, run, verb, hasId, ARGV[kb + 4], string.sub(op, 3, 3), record)
         answers[#answers + 1] = answer
         -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
         if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
         fresh = false
       elseif kind == 'u' and strict and verb ~= '' then
+        local idk = hasId and tag .. ':id:' .. run .. ':' .. id
         if hasId and redis.call('EXISTS', idk) == 1 then
           fresh = false
         else
-          local rk, ck = ARGV[kb + 3], ARGV[kb + 4]
-          local call = ARGV[base + 3]
-          local refusal = check(rk, ck, verb, call, ARGV[base + 4])
+          local rk, ck = tag .. ':run:' .. run, tag .. ':calls:' .. run
+          local call = ARGV[kb + 4]
+          local refusal = check(rk, ck, verb, call, string.sub(op, 3, 3))
           if refusal then
             answers[#answers + 1] = refusal
             stopped = true
@@ -287,6 +298,8 @@ for r = 1, requestCount do
           end
         end
       elseif hasId then
+        -- u: the event's id; m: the member's own mark of the room's or broadcast's event.
+        local idk = kind == 'm' and tag .. ':' .. id or tag .. ':id:' .. run .. ':' .. id
         fresh = redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
       end
       if kind == 'r' or kind == 'b' then
@@ -294,11 +307,11 @@ for r = 1, requestCount do
       elseif not fresh then
         answers[#answers + 1] = 'duplicate'
       elseif not stopped then
-        answers[#answers + 1] = number(sk, hk, record)
+        answers[#answers + 1] = number(tag .. ':s', tag .. ':l', record)
       end
     end
   end
-  at = at + count * 11
+  at = at + count * STRIDE
   results[r] = answers
 end
 local ttl = tonumber(retentionMs) + quarter

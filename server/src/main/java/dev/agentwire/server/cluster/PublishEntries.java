@@ -8,9 +8,7 @@ import dev.agentwire.server.sequencing.RunStateGuard;
 
 import java.util.List;
 
-import static dev.agentwire.server.cluster.StreamCodec.nodesKey;
 import static dev.agentwire.server.cluster.StreamCodec.ownerTag;
-import static dev.agentwire.server.cluster.StreamCodec.roomMembersKey;
 import static dev.agentwire.server.cluster.StreamCodec.userTag;
 import static dev.agentwire.server.cluster.StreamCodec.utf8;
 
@@ -22,30 +20,27 @@ import static dev.agentwire.server.cluster.StreamCodec.utf8;
 final class PublishEntries
 {
     private static final int PUBLISH_HEADER_FIELDS = 10;
-    static final int PUBLISH_ARGS_PER_ENTRY = 11;
-    static final int PUBLISH_KEYS_PER_ENTRY = 5;
+    /** publish.lua's arguments per entry: op, tag, id, run, call, record. */
+    static final int PUBLISH_ARGS_PER_ENTRY = 6;
+    /** The key an entry is routed by (its tag: every key the script names from it shares its slot). */
+    static final int PUBLISH_KEYS_PER_ENTRY = 1;
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] ONE = {'1'};
     private static final byte[] ZERO = {'0'};
-    private static final byte[] KIND_USER = {'u'};
-    private static final byte[] KIND_ROOM = {'r'};
-    private static final byte[] KIND_BROADCAST = {'b'};
-    private static final byte[] KIND_MEMBER = {'m'};
-    private static final byte[] KIND_GUARD = {'g'};
-    private static final byte[] VERB_START = utf8("start");
-    private static final byte[] VERB_THINK = utf8("think");
-    private static final byte[] VERB_EXEC = utf8("exec");
-    private static final byte[] VERB_DONE_TOOL = utf8("done_tool");
-    private static final byte[] VERB_DONE_AGENT = utf8("done_agent");
-
-    private PublishEntries()
-    {
-    }
+    private static final char USER = 'u';
+    private static final char ROOM = 'r';
+    private static final char BROADCAST = 'b';
+    private static final char MEMBER = 'm';
+    private static final char GUARD = 'g';
+    private static final String[] VERBS = {"", "start", "think", "exec", "done_tool", "done_agent"};
+    private static final int NO_VERB = 0;
+    /** Every op an entry can have, made once: [kind][hasId][success][verb]. */
+    private static final byte[][][][][] OPS = ops();
 
     /** @return whether the event is checked against the run lifecycle in Redis (strict mode, a lifecycle type). */
     static boolean hasVerb(final EventDraft d, final AgentWireConfig engine)
     {
-        return engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT && verb(d.type()).length > 0;
+        return engine.lifecycleMode() == AgentWireConfig.LifecycleMode.STRICT && verbOf(d.type()) != NO_VERB;
     }
 
     private static String runPart(final EventDraft d)
@@ -54,112 +49,69 @@ final class PublishEntries
         return run.length() + ":" + run;
     }
 
-    /**
-     * Writes publish.lua's keys (5, also into the arguments) and arguments (11) for an event to its user: the user's
-     * stream and history, the event's dedup key and its run's keys (the stream hash where it has none).
-     */
+    /** Writes publish.lua's routing key and arguments for an event to its user. */
     static void userEntry(final String prefix, final EventDraft d, final byte[] record,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
-        int a = at;
         final String tag = userTag(prefix, d.target());
-        final String sk = tag + ":s";
-        keys[k] = sk;
-        keys[k + 1] = tag + ":l";
-        keys[k + 2] = d.eventId() == null ? sk : tag + ":id:" + runPart(d) + ":" + d.eventId();
-        keys[k + 3] = tag + ":run:" + runPart(d);
-        keys[k + 4] = tag + ":calls:" + runPart(d);
-        keyArguments(keys, k, args, a);
-        a += PUBLISH_KEYS_PER_ENTRY;
-        args[a] = KIND_USER;
-        args[a + 1] = verb(d.type());
-        args[a + 2] = d.eventId() == null ? ZERO : ONE;
-        args[a + 3] = utf8(d.toolCallId());
-        args[a + 4] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
-        args[a + 5] = record;
+        keys[k] = tag;
+        args[at] = op(USER, d.eventId() != null, d.outcome() == Outcome.SUCCESS, verbOf(d.type()));
+        args[at + 1] = utf8(tag);
+        args[at + 2] = utf8(d.eventId());
+        args[at + 3] = utf8(runPart(d));
+        args[at + 4] = utf8(d.toolCallId());
+        args[at + 5] = record;
     }
 
     /**
-     * Writes publish.lua's keys and arguments for a room's or broadcast's event to one member: the member's stream,
-     * and, for an event with an id, the member's own mark of it (a retried event is never numbered twice).
+     * Writes publish.lua's routing key and arguments for a room's or broadcast's event to one member of another
+     * shard, with the member's own mark of an event with an id (a retried event is never numbered twice).
      */
     static void memberEntry(final String prefix, final String member, final EventDraft d, final byte[] record,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
-        int a = at;
         final String tag = userTag(prefix, member);
-        final String sk = tag + ":s";
-        keys[k] = sk;
-        keys[k + 1] = tag + ":l";
-        keys[k + 2] = d.eventId() == null ? sk : tag + ":" + memberMarkSuffix(prefix, d);
-        keys[k + 3] = sk;
-        keys[k + 4] = sk;
-        keyArguments(keys, k, args, a);
-        a += PUBLISH_KEYS_PER_ENTRY;
-        args[a] = KIND_MEMBER;
-        args[a + 1] = EMPTY;
-        args[a + 2] = d.eventId() == null ? ZERO : ONE;
-        args[a + 3] = EMPTY;
-        args[a + 4] = ZERO;
-        args[a + 5] = record;
+        keys[k] = tag;
+        args[at] = op(MEMBER, d.eventId() != null, false, NO_VERB);
+        args[at + 1] = utf8(tag);
+        args[at + 2] = d.eventId() == null ? EMPTY : utf8(memberMarkSuffix(prefix, d));
+        args[at + 3] = EMPTY;
+        args[at + 4] = EMPTY;
+        args[at + 5] = record;
     }
 
-    /** An entry's keys, as publish.lua reads them from its arguments. */
-    private static void keyArguments(final String[] keys, final int k, final byte[][] args, final int a)
-    {
-        for (int i = 0; i < PUBLISH_KEYS_PER_ENTRY; i++)
-        {
-            args[a + i] = utf8(keys[k + i]);
-        }
-    }
-
-    /**
-     * Writes publish.lua's keys and arguments for an event to a room or to everyone: the owner's dedup key and run
-     * keys (under the room's tag, or {n}), the members' set, and the suffix of each member's mark of the event id.
-     */
+    /** Writes publish.lua's routing key and arguments for an event to a room or to everyone (its owner's tag). */
     static void sharedEntry(final String prefix, final EventDraft d, final byte[] record,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
-        int a = at;
         final String owner = ownerTag(prefix, d);
-        final String run = owner + ":run:" + runPart(d);
-        keys[k] = d.eventId() == null ? run : owner + ":id:" + runPart(d) + ":" + d.eventId();
-        keys[k + 1] = run;
-        keys[k + 2] = owner + ":calls:" + runPart(d);
-        keys[k + 3] = d.isToRoom() ? roomMembersKey(prefix, d.target()) : nodesKey(prefix);
-        keys[k + 4] = memberMarkSuffix(prefix, d);
-        keyArguments(keys, k, args, a);
-        a += PUBLISH_KEYS_PER_ENTRY;
-        args[a] = d.isToRoom() ? KIND_ROOM : KIND_BROADCAST;
-        args[a + 1] = verb(d.type());
-        args[a + 2] = d.eventId() == null ? ZERO : ONE;
-        args[a + 3] = utf8(d.toolCallId());
-        args[a + 4] = d.outcome() == Outcome.SUCCESS ? ONE : ZERO;
-        args[a + 5] = record;
+        keys[k] = owner;
+        args[at] = op(d.isToRoom() ? ROOM : BROADCAST, d.eventId() != null, d.outcome() == Outcome.SUCCESS,
+            verbOf(d.type()));
+        args[at + 1] = utf8(owner);
+        args[at + 2] = utf8(d.eventId());
+        args[at + 3] = utf8(runPart(d));
+        args[at + 4] = utf8(d.toolCallId());
+        args[at + 5] = record;
     }
 
     /**
-     * Writes publish.lua's keys and arguments for one run of a {@link RunStateGuard}: the run's shared state, a hash
-     * ({@code v} version, {@code d} state) under its owner's tag, next to the owner's streams or room. Guard entries
-     * open their request: publish.lua checks every one before anything of the request is written.
+     * Writes publish.lua's routing key and arguments for one run of a {@link RunStateGuard}: the run's shared state,
+     * a hash ({@code v} version, {@code d} state) under its owner's tag, next to the owner's streams or room. Guard
+     * entries open their request: publish.lua checks every one before anything of the request is written.
      */
     static void guardEntry(final String prefix, final RunStateGuard guard, final int run,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
         final String key = runStateKey(prefix, guard.owner, guard.runId(run));
-        for (int i = 0; i < PUBLISH_KEYS_PER_ENTRY; i++)
-        {
-            keys[k + i] = key;
-        }
-        keyArguments(keys, k, args, at);
-        final int a = at + PUBLISH_KEYS_PER_ENTRY;
+        keys[k] = key;
         final byte[] state = guard.newState(run);
-        args[a] = KIND_GUARD;
-        args[a + 1] = EMPTY;
-        args[a + 2] = ZERO;
-        args[a + 3] = utf8(Long.toString(guard.version(run)));
-        args[a + 4] = state == null ? ZERO : ONE;
-        args[a + 5] = state == null ? EMPTY : state;
+        args[at] = op(GUARD, false, state != null, NO_VERB);
+        args[at + 1] = utf8(key);
+        args[at + 2] = EMPTY;
+        args[at + 3] = EMPTY;
+        args[at + 4] = utf8(Long.toString(guard.version(run)));
+        args[at + 5] = state == null ? EMPTY : state;
     }
 
     /** @return the key of a native AG-UI run's shared state: {@code <prefix>{<owner>}:agui:<length of runId>:<runId>}. */
@@ -172,7 +124,8 @@ final class PublishEntries
     private static String memberMarkSuffix(final String prefix, final EventDraft d)
     {
         final String owner = ownerTag(prefix, d);
-        return "rid:" + owner.length() + ":" + owner + ":" + runPart(d) + ":" +
+        // The owner's length in UTF-8 bytes, as publish.lua counts it when it marks the members on its own shard.
+        return "rid:" + utf8(owner).length + ":" + owner + ":" + runPart(d) + ":" +
             (d.eventId() == null ? "" : d.eventId());
     }
 
@@ -210,24 +163,67 @@ final class PublishEntries
         return args;
     }
 
-    /** The lifecycle step of a type, as publish.lua names it; empty for custom types. */
-    private static byte[] verb(final String type)
+    /** @return publish.lua's op for an entry: kind, hasId, success, then the lifecycle verb (made once, shared). */
+    private static byte[] op(final char kind, final boolean hasId, final boolean success, final int verb)
+    {
+        return OPS[kindIndex(kind)][hasId ? 1 : 0][success ? 1 : 0][verb];
+    }
+
+    private static byte[][][][][] ops()
+    {
+        final char[] kinds = {USER, ROOM, BROADCAST, MEMBER, GUARD};
+        final byte[][][][][] ops = new byte[kinds.length][2][2][VERBS.length][];
+        for (final char kind : kinds)
+        {
+            for (int id = 0; id < 2; id++)
+            {
+                for (int success = 0; success < 2; success++)
+                {
+                    for (int verb = 0; verb < VERBS.length; verb++)
+                    {
+                        ops[kindIndex(kind)][id][success][verb] = utf8("" + kind + id + success + VERBS[verb]);
+                    }
+                }
+            }
+        }
+        return ops;
+    }
+
+    private static int kindIndex(final char kind)
+    {
+        switch (kind)
+        {
+            case USER:
+                return 0;
+            case ROOM:
+                return 1;
+            case BROADCAST:
+                return 2;
+            case MEMBER:
+                return 3;
+            default:
+                return 4;
+        }
+    }
+
+    /** The lifecycle step of a type, as an index of publish.lua's verbs; none for custom types. */
+    private static int verbOf(final String type)
     {
         switch (type)
         {
             case EventTypes.AGENT_STARTED:
-                return VERB_START;
+                return 1;
             case EventTypes.AGENT_THINKING:
             case EventTypes.AGENT_ANSWER:
-                return VERB_THINK;
+                return 2;
             case EventTypes.TOOL_EXECUTING:
-                return VERB_EXEC;
+                return 3;
             case EventTypes.TOOL_COMPLETED:
-                return VERB_DONE_TOOL;
+                return 4;
             case EventTypes.AGENT_COMPLETED:
-                return VERB_DONE_AGENT;
+                return 5;
             default:
-                return EMPTY;
+                return NO_VERB;
         }
     }
 }

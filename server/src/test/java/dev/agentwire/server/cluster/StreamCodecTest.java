@@ -95,30 +95,38 @@ class StreamCodecTest
     @Test
     void shouldPutEveryKeyOfAUsersStreamAndItsChannelInOneSlot()
     {
+        // publish.lua names every key of an entry from its tag: they, the channel (the tag itself), and the key the
+        // call is routed by must all be in one slot, whatever the user's name.
+        final List<String> suffixes = List.of(":s", ":l", ":id:3:run:id", ":run:3:run", ":calls:3:run");
         for (final String user : List.of("alice", "a}b", "{x}", "ü-ser", "r:room"))
         {
             final EventDraft event = new EventDraft().toUser(user).type("agent_started").runId("run").eventId("id");
             final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
             final byte[][] args = new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
             PublishEntries.userEntry(PREFIX, event, StreamCodec.record(event, 1), keys, 0, args, 0);
-            final int slot = SlotHash.getSlot(StreamCodec.userTag(PREFIX, user));
-            for (final String key : keys)
+            final String tag = new String(args[1], StandardCharsets.UTF_8);
+            assertEquals(StreamCodec.userTag(PREFIX, user), tag);
+            assertEquals("3:run", new String(args[3], StandardCharsets.UTF_8));
+            final int slot = SlotHash.getSlot(tag);
+            assertEquals(slot, SlotHash.getSlot(keys[0]), "the routing key");
+            for (final String suffix : suffixes)
             {
-                assertEquals(slot, SlotHash.getSlot(key), user + " key " + key);
+                assertEquals(slot, SlotHash.getSlot(tag + suffix), user + " key " + tag + suffix);
             }
-            assertEquals(slot, SlotHash.getSlot(keys[0].substring(0, keys[0].length() - 2)), "the channel");
-            assertEquals(user, StreamCodec.userOfStreamKey(PREFIX, keys[0]));
-            assertEquals(user, StreamCodec.userOfChannel(PREFIX, StreamCodec.userTag(PREFIX, user)));
+            assertEquals(user, StreamCodec.userOfStreamKey(PREFIX, tag + ":s"));
+            assertEquals(user, StreamCodec.userOfChannel(PREFIX, tag));
         }
         final EventDraft toRoom = new EventDraft().toRoom("crew").type("app.note").eventId("id");
         final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
-        PublishEntries.sharedEntry(PREFIX, toRoom, StreamCodec.record(toRoom, 1), keys, 0,
-            new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][], 0);
-        for (int i = 0; i < 4; i++)
+        final byte[][] args = new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
+        PublishEntries.sharedEntry(PREFIX, toRoom, StreamCodec.record(toRoom, 1), keys, 0, args, 0);
+        final String owner = new String(args[1], StandardCharsets.UTF_8);
+        assertEquals(StreamCodec.roomMembersKey(PREFIX, "crew"), owner + ":m", "the members' set publish.lua names");
+        for (final String suffix : List.of(":m", ":id:0::id", ":run:0:", ":calls:0:"))
         {
-            assertEquals(SlotHash.getSlot(keys[0]), SlotHash.getSlot(keys[i]), "the room's keys: " + keys[i]);
+            assertEquals(SlotHash.getSlot(keys[0]), SlotHash.getSlot(owner + suffix), "the room's keys: " + suffix);
         }
-        assertTrue(keys[4].startsWith("rid:"), "a member's mark of the room's event: " + keys[4]);
+        assertEquals("r10", new String(args[0], StandardCharsets.UTF_8).substring(0, 3), "op: room, has an id");
     }
 
     private static byte[] channelMessage(final long epoch, final long seq, final byte[] record)
