@@ -131,8 +131,7 @@ local function stream(sk, hk)
     end
     refresh = not head[3] or now() - tonumber(head[3]) >= quarter
   end
-  st = { sk = sk, hk = hk, channel = string.sub(sk, 1, -3), epoch = epoch, base = tonumber(base),
-         head = 'e' .. epoch .. ':', touched = refresh }
+  st = { sk = sk, hk = hk, epoch = epoch, base = tonumber(base), touched = refresh }
   streams[sk] = st
   if refresh then touched[#touched + 1] = st end
   return st
@@ -168,12 +167,14 @@ local function membersOf(kind, setKey)
   return users
 end
 
-local function number(sk, hk, record)
-  local st = stream(sk, hk)
-  local n = redis.call('RPUSH', hk, record)
+-- The user's tag is its channel's name; its stream hash and history are <tag>:s and <tag>:l.
+local function number(tag, record)
+  local sk = tag .. ':s'
+  local st = streams[sk] or stream(sk, tag .. ':l')
+  local n = redis.call('RPUSH', st.hk, record)
   local seq = st.base + n
   if n > trimAt then
-    redis.call('LTRIM', hk, n - keep, -1)
+    redis.call('LTRIM', st.hk, n - keep, -1)
     st.base = st.base + n - keep
     redis.call('HSET', sk, 'b', st.base)
   elseif n == 1 and not st.touched then
@@ -181,7 +182,7 @@ local function number(sk, hk, record)
     st.touched = true
     touched[#touched + 1] = st
   end
-  redis.call('SPUBLISH', st.channel, st.head .. seq .. ':' .. record)
+  redis.call('SPUBLISH', tag, 'e' .. st.epoch .. ':' .. seq .. ':' .. record)
   return { sk, st.epoch, seq }
 end
 
@@ -217,11 +218,10 @@ local function shared(kind, tag, id, run, verb, hasId, call, success, record)
   local elsewhere = {}
   for _, member in ipairs(membersOf(kind, setKey)) do
     local memberTag = P .. '{u:' .. member .. '}'
-    local sk = memberTag .. ':s'
-    if not isLocal(sk) then
+    if not isLocal(memberTag) then
       elsewhere[#elsewhere + 1] = member
     elseif not hasId or redis.call('SET', memberTag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
-      local n = number(sk, memberTag .. ':l', record)
+      local n = number(memberTag, record)
       numbered[#numbered + 1] = n[1]
       numbered[#numbered + 1] = n[2]
       numbered[#numbered + 1] = n[3]
@@ -307,7 +307,7 @@ for r = 1, requestCount do
       elseif not fresh then
         answers[#answers + 1] = 'duplicate'
       elseif not stopped then
-        answers[#answers + 1] = number(tag .. ':s', tag .. ':l', record)
+        answers[#answers + 1] = number(tag, record)
       end
     end
   end
