@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""What publish.lua costs Redis per event, alone: no node, no load tool, just the script and its channel traffic.
+
+Starts redis-server on one core (append-only, fsync every second, as docs/CLUSTER.md recommends), loads this
+tree's server/src/main/resources/cluster/publish.lua, and pipelines group commits of events to users at it from
+another core, with one subscriber following every user's channel (so each SPUBLISH is delivered, as to a node).
+Reports Redis's CPU per event (user and total, from /proc) and its own per-command counters (INFO commandstats).
+The arguments follow PublishEntries' layout for an event to a user (op u00, or u10 with an id): keep them in step.
+
+  benchmarks/script-cost.py                      # groups of 100 events, 1,000 users, 300,000 events measured
+  benchmarks/script-cost.py --group 10 --ids     # smaller groups (lower load), events with ids (a dedup key each)
+
+Never run in CI. Needs redis-server (Debian's package). Run it interleaved with another checkout's copy to compare.
+"""
+import argparse, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, 'server/src/main/resources/cluster/publish.lua')
+
+
+def resp(args):
+    out = [b'*%d\r\n' % len(args)]
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out.append(b'$%d\r\n%s\r\n' % (len(a), a))
+    return b''.join(out)
+
+
+class Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection(('127.0.0.1', port))
+        self.buf = b''
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _line(self):
+        while b'\r\n' not in self.buf:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError('redis closed the connection')
+            self.buf += chunk
+        i = self.buf.index(b'\r\n')
+        line, self.buf = self.buf[:i], self.buf[i + 2:]
+        return line
+
+    def read(self):
+        line = self._line()
+        kind = line[:1]
+        if kind in (b'+', b':'):
+            return line[1:]
+        if kind == b'-':
+            raise RuntimeError(line.decode())
+        if kind == b'$':
+            n = int(line[1:])
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(1 << 20)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind in (b'*', b'>'):
+            n = int(line[1:])
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise RuntimeError('unexpected reply: %r' % line)
+
+    def call(self, *args):
+        self.send(resp(list(args)))
+        return self.read()
+
+
+def cpu_seconds(pid):
+    fields = open('/proc/%d/stat' % pid).read().split(')')[1].split()
+    tick = os.sysconf('SC_CLK_TCK')
+    return int(fields[11]) / tick, (int(fields[11]) + int(fields[12])) / tick
+
+
+def group_arguments(sha, users, record, ids, serial):
+    # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
+    # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
+    args = ['EVALSHA', sha, '1', 'aw:{u:load-%d}' % users[0],
+            'aw:', '1024', '600000', '60000', '600000', '1', '12345', '64', '0', '1', str(len(users))]
+    for i, user in enumerate(users):
+        args += ['u10' if ids else 'u00', 'aw:{u:load-%d}' % user, 'e%d-%d' % (serial, i) if ids else '', '0:', '',
+                 record]
+    return resp(args)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--group', type=int, default=100, help='events per script call')
+    parser.add_argument('--users', type=int, default=1000)
+    parser.add_argument('--events', type=int, default=300_000, help='events measured (after the warm-up)')
+    parser.add_argument('--warmup-events', type=int, default=1_200_000,
+                        help='events first sent so that every history is past its bound and trims run')
+    parser.add_argument('--ids', action='store_true', help='events with ids')
+    parser.add_argument('--port', type=int, default=18795)
+    parser.add_argument('--redis-cpu', default='0')
+    parser.add_argument('--client-cpu', default='1')
+    opts = parser.parse_args()
+    os.sched_setaffinity(0, {int(opts.client_cpu)})
+
+    data = tempfile.mkdtemp()
+    redis = subprocess.Popen(['taskset', '-c', opts.redis_cpu, 'redis-server', '--port', str(opts.port), '--bind',
+                              '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'yes', '--appendfsync',
+                              'everysec', '--maxmemory-policy', 'noeviction'], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                conn = Conn(opts.port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            sys.exit('redis-server did not start')
+        sha = conn.call('SCRIPT', 'LOAD', open(SCRIPT).read()).decode()
+        info = conn.call('INFO', 'server').decode()
+        pid = int([l for l in info.split('\r\n') if l.startswith('process_id:')][0].split(':')[1])
+
+        follower = Conn(opts.port)
+        for user in range(opts.users):
+            follower.send(resp(['SSUBSCRIBE', 'aw:{u:load-%d}' % user]))
+        for _ in range(opts.users):
+            follower.read()
+        delivered = [0]
+
+        def follow():
+            try:
+                while True:
+                    chunk = follower.sock.recv(1 << 20)
+                    if not chunk:
+                        return
+                    delivered[0] += chunk.count(b'smessage')
+            except OSError:
+                return
+        threading.Thread(target=follow, daemon=True).start()
+
+        record = (b'\x00' + struct.pack('>q', int(time.time() * 1000)) + b'\x00\x09app.bench' + b'\xff\xff' * 4 +
+                  b'{"t":123456789012345,"a":1,"p":"' + b'x' * 170 + b'"}')
+        serial = [0]
+
+        def run(events):
+            calls = max(1, events // opts.group)
+            in_flight = 0
+            for _ in range(calls):
+                users = [(serial[0] * opts.group + i) % opts.users for i in range(opts.group)]
+                conn.send(group_arguments(sha, users, record, opts.ids, serial[0]))
+                serial[0] += 1
+                in_flight += 1
+                if in_flight >= 2:
+                    check(conn.read())
+                    in_flight -= 1
+            while in_flight:
+                check(conn.read())
+                in_flight -= 1
+            return calls * opts.group
+
+        def check(reply):
+            # One request's answers: {user-stream-key, epoch, seq} per event, numbered (never a refusal).
+            answers = reply[0]
+            if len(answers) != opts.group or not all(isinstance(a, list) and len(a) == 3 for a in answers):
+                raise RuntimeError('unexpected answer: %r' % answers[:3])
+
+        run(opts.warmup_events)
+        time.sleep(0.2)
+        conn.call('CONFIG', 'RESETSTAT')
+        delivered[0] = 0
+        user0, total0 = cpu_seconds(pid)
+        started = time.time()
+        events = run(opts.events)
+        elapsed = time.time() - started
+        user1, total1 = cpu_seconds(pid)
+        stats = conn.call('INFO', 'commandstats').decode()
+        print('publish.lua, groups of %d, %d users%s: %d events in %.2f s (%.0f events/s)' % (
+            opts.group, opts.users, ', with ids' if opts.ids else '', events, elapsed, events / elapsed))
+        print('Redis CPU per event: %.2f us (user %.2f us)' % ((total1 - total0) * 1e6 / events,
+                                                             (user1 - user0) * 1e6 / events))
+        for line in stats.split('\r\n'):
+            if line.startswith('cmdstat_') and not line.startswith(('cmdstat_config', 'cmdstat_info')):
+                name, rest = line.split(':', 1)
+                f = dict(kv.split('=') for kv in rest.split(','))
+                print('  %-10s calls per event %.2f, us per event %.2f' % (
+                    name[8:], int(f['calls']) / events, int(f['usec']) / events))
+        time.sleep(0.2)
+        print('channel messages delivered while measured: %d of %d' % (delivered[0], events))
+    finally:
+        redis.terminate()
+        redis.wait()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
