@@ -6,6 +6,8 @@
 #   benchmarks/profile.sh                                   # unicast, 10,000 connections, 5,000 events/s, 30 s
 #   CONNS=1000 RATE=2000 WORKLOAD=room10 benchmarks/profile.sh
 #   TARGET=agentwire-agui CONNS=1000 RATE=10000 benchmarks/profile.sh   # the AG-UI socket
+#   REDIS=1 CONNS=1000 RATE=10000 SAMPLE_MS=1 benchmarks/profile.sh     # a cluster node over its own Redis, sampled
+#                                                                        # every millisecond (JFR's profile: 10 ms)
 #
 # Never run in CI. Writes $OUT/agentwire.jfr and $OUT/profile.txt.
 set -euo pipefail
@@ -21,6 +23,11 @@ SERVER_CPU="${SERVER_CPU:-0}"
 # JVM options of the profiled server (default: ZGC, as bin/agentwire).
 SERVER_OPTS="${SERVER_OPTS:--XX:+UseZGC}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
+# 1: the node runs in cluster mode over a redis-server started here, on the server's core (as cluster.sh's node+redis).
+REDIS="${REDIS:-0}"
+# JFR's method-sampling period in ms (its profile settings: 10).
+SAMPLE_MS="${SAMPLE_MS:-10}"
+REDIS_PORT=18721
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 SERVER_JAR="$ROOT/server/target/agentwire.jar"
 SECRET="profile-secret-profile-secret-0123456789"
@@ -31,23 +38,42 @@ ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT"
 [ -f "$JAR" ] && [ -f "$SERVER_JAR" ] || (cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
 
-AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
+SETTINGS="$OUT/sampling.jfc"
+JFC="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profile.jfc"
+# JFR's profile settings with the method-sampling period set (only jdk.ExecutionSample's period changes).
+awk -v ms="$SAMPLE_MS" '/<event name="jdk.ExecutionSample">/ {s=1}
+    s && /<setting name="period"/ {sub(/>[^<]*</, ">" ms " ms<"); s=0} {print}' "$JFC" > "$SETTINGS"
+
+redis_url=""
+redis_pid=0
+if [ "$REDIS" = 1 ]; then
+    command -v redis-server >/dev/null || { echo "redis-server is needed: apt-get install -y redis-server" >&2; exit 2; }
+    mkdir -p "$OUT/redis"
+    taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" \
+        --appendonly yes --appendfsync everysec --maxmemory-policy noeviction >"$OUT/redis.log" 2>&1 &
+    redis_pid=$!
+    redis_url="redis://127.0.0.1:$REDIS_PORT"
+    for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null && break; sleep 0.1; done
+fi
+
+AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$redis_url" taskset -c "$SERVER_CPU" \
     java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g ${SERVER_OPTS} \
-    -XX:StartFlightRecording=filename="$OUT/agentwire.jfr",settings=profile,dumponexit=true \
+    -XX:StartFlightRecording=filename="$OUT/agentwire.jfr",settings="$SETTINGS",dumponexit=true \
     -jar "$SERVER_JAR" serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
     --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \
     --inbound-rate 1000 \
     >"$OUT/server.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+trap 'kill $pid 2>/dev/null || true; [ "$redis_pid" = 0 ] || kill "$redis_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
 taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$TARGET" \
     --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$RATE" \
     --step-seconds "$SECONDS_TO_RECORD" --warmup-seconds 10 --jwt-secret "$SECRET" --producer-key "$KEY" \
-    --server-pid "$pid" | tee "$OUT/load.txt"
+    --server-pid "$pid" --redis-pid "$redis_pid" | tee "$OUT/load.txt"
 kill "$pid"
 for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+[ "$redis_pid" = 0 ] || kill "$redis_pid"
 trap - EXIT
 
 {
