@@ -20,7 +20,8 @@
 -- a timeout is numbered for the members that missed it and never twice for any.
 -- Numbering: the event's record pushed on the user's history, a list whose length gives the seq (a new stream gets
 -- the given epoch; trimmed by count approximately here, exactly where it is read), and the record on the user's
--- channel, which only nodes with the user connected follow. Records are opaque here: a node encodes each event once (StreamCodec).
+-- channel, which only nodes with the user connected follow. Records are opaque here: a node encodes each event
+-- once (StreamCodec).
 -- Keys are named here from an entry's tag, and only those the entry uses: every argument costs Redis more than the
 -- concatenation that replaces it (arguments are parsed, made objects, then Lua strings, then garbage).
 -- KEYS: the first entry's tag (routes the call)
@@ -115,7 +116,7 @@ local function stream(sk, hk)
   -- Field s is the last seq of a stream written before history became a list (its history is not carried over).
   local head = redis.call('HMGET', sk, 'e', 'b', 'r', 's')
   local epoch = head[1]
-  local base = head[2] or head[4]
+  local base = head[2] or head[4] or 0
   local refresh = false
   if not epoch then
     -- A new (or expired) stream: its old history, if any, belongs to another epoch.

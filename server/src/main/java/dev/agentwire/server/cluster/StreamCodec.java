@@ -10,13 +10,15 @@ import java.util.List;
 
 /**
  * The one statement of how events travel through Redis, both directions: the arguments the scripts
- * ({@code src/main/resources/cluster/*.lua}) take and answer (publish.lua's entries: {@link PublishEntries}), the record an event is stored and sent as, and the
- * messages on a user's channel. The scripts never look inside a record but for its time (fetch.lua's age bound):
- * a node encodes each event once, Redis keeps and forwards those bytes, and a node decodes them into a {@link EventDraft} or a {@link Backfill}.
+ * ({@code src/main/resources/cluster/*.lua}) take and answer (publish.lua's entries: {@link PublishEntries}), the
+ * record an event is stored and sent as, and the messages on a user's channel. The scripts never look inside a
+ * record but for its time (fetch.lua's age bound): a node encodes each event once, Redis keeps and forwards those
+ * bytes, and a node decodes them into a {@link EventDraft} or a {@link Backfill}.
  * <pre>
  *   record:           flags(1: binary, 2: broadcast) tsMs(8) type run thread id room (u16 length + UTF-8 each,
  *                     0xFFFF for absent) payload(the rest)
- *   history entry:    record                             (in the list {@code <prefix>{u:<user>}:l}, seq = base + 1 + index)
+ *   history entry:    record                             in the list {@code <prefix>{u:<user>}:l}: the seq of
+ *                                                        index i is the stream hash's base (b) + 1 + i
  *   channel message:  'e' epoch ':' seq ':' record       an event numbered for the channel's user
  *                     'j' room  |  'l' room              the user joined or left a room (for notices)
  *                     'h' epoch ':' lastSeq              where the stream stands (after a node's resync)
