@@ -37,6 +37,10 @@ final class PublishEntries
     /** Every op an entry can have, made once: [kind][hasId][success][verb]. */
     private static final byte[][][][][] OPS = ops();
 
+    private PublishEntries()
+    {
+    }
+
     /** @return whether the event is checked against the run lifecycle in Redis (strict mode, a lifecycle type). */
     static boolean hasVerb(final EventDraft d, final AgentWireConfig engine)
     {
