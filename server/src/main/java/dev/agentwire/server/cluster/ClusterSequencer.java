@@ -125,8 +125,9 @@ final class ClusterSequencer implements Sequencer
                     result.status = 0;
                     batch.accepted++;
                 }
-                result.onSequenced(StreamCodec.userOfStreamKey(cluster.prefix, numbered.get(0)),
-                    Long.parseLong(StreamCodec.text(numbered.get(1))), ((Number)numbered.get(2)).longValue());
+                final EventDraft e = events.get(index); // to a user: numbered in its stream, so its name is known
+                result.onSequenced(e.isToUser() ? e.target() : StreamCodec.userOfStreamKey(cluster.prefix, numbered.get(0)),
+                    StreamCodec.number(numbered.get(1)), StreamCodec.number(numbered.get(2)));
             }
             else
             {
@@ -411,7 +412,7 @@ final class ClusterSequencer implements Sequencer
     private static boolean isShared(final Object answer)
     {
         return answer instanceof List && !((List<?>)answer).isEmpty() &&
-            "shared".equals(StreamCodec.text(((List<?>)answer).get(0)));
+            StreamCodec.isWord(((List<?>)answer).get(0), StreamCodec.SHARED);
     }
 
     /** @return whether the answer numbered anyone: {stream key, epoch, seq, ...}. */

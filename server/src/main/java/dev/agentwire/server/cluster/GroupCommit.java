@@ -121,8 +121,8 @@ final class GroupCommit
                 {
                     try
                     {
-                        final boolean moved = error == null && reply.size() == 1 && "moved".equals(
-                            StreamCodec.text(reply.get(0)));
+                        final boolean moved = error == null && reply.size() == 1 && StreamCodec.isWord(reply.get(0),
+                            StreamCodec.MOVED);
                         for (int r = 0; r < group.size(); r++)
                         {
                             final Part part = group.get(r);

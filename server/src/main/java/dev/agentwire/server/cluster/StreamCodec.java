@@ -6,6 +6,7 @@ import dev.agentwire.core.EventDraft;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -30,6 +31,11 @@ final class StreamCodec
     static final byte JOIN = 'j';
     static final byte LEAVE = 'l';
     static final byte HEAD = 'h';
+
+    /** publish.lua's first word of a room's or broadcast's answer. */
+    static final byte[] SHARED = {'s', 'h', 'a', 'r', 'e', 'd'};
+    /** publish.lua's whole answer when a key it was given is not served by the shard it ran on. */
+    static final byte[] MOVED = {'m', 'o', 'v', 'e', 'd'};
 
     private static final int FLAG_BINARY = 1;
     private static final int FLAG_BROADCAST = 2;
@@ -318,7 +324,7 @@ final class StreamCodec
     {
         if (from >= to)
         {
-            throw new IllegalArgumentException("malformed channel message: empty number at index=" + from);
+            throw new IllegalArgumentException("malformed number: empty at index=" + from);
         }
         long value = 0;
         for (int i = from; i < to; i++)
@@ -326,11 +332,39 @@ final class StreamCodec
             final int digit = bytes[i] - '0';
             if (digit < 0 || digit > 9)
             {
-                throw new IllegalArgumentException("malformed channel message: not a digit at index=" + i);
+                throw new IllegalArgumentException("malformed number: not a digit at index=" + i);
             }
             value = value * 10 + digit;
         }
         return value;
+    }
+
+    /**
+     * @return whether a Redis reply value is the given ASCII word, compared as bytes: the publish path asks this of
+     * every answer, and decoding each to a String first was a measurable share of a node's CPU.
+     */
+    static boolean isWord(final Object value, final byte[] word)
+    {
+        return value instanceof byte[] && Arrays.equals((byte[])value, word);
+    }
+
+    /**
+     * @return a Redis reply value that is a non-negative decimal number (a bulk string, as scripts answer an epoch,
+     * or an integer), read without making a String.
+     * @throws IllegalArgumentException when it is neither.
+     */
+    static long number(final Object value)
+    {
+        if (value instanceof Number)
+        {
+            return ((Number)value).longValue();
+        }
+        if (value instanceof byte[])
+        {
+            final byte[] digits = (byte[])value;
+            return parseLong(digits, 0, digits.length);
+        }
+        throw new IllegalArgumentException("not a number: value=" + text(value));
     }
 
     /** @return a Redis reply value as text (empty for null). */

@@ -80,6 +80,21 @@ class StreamCodecTest
     }
 
     @Test
+    void shouldReadScriptAnswersAsBytesWithoutMistakingOtherWords()
+    {
+        final byte[] shared = "shared".getBytes(StandardCharsets.UTF_8);
+        assertTrue(StreamCodec.isWord(shared, StreamCodec.SHARED));
+        assertFalse(StreamCodec.isWord("share".getBytes(StandardCharsets.UTF_8), StreamCodec.SHARED));
+        assertFalse(StreamCodec.isWord(List.of(shared), StreamCodec.SHARED));
+        assertFalse(StreamCodec.isWord(null, StreamCodec.MOVED));
+        assertEquals(1733300000123L, StreamCodec.number("1733300000123".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(42L, StreamCodec.number(42L));
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.number("4x".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.number(new byte[0]));
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.number(List.of()));
+    }
+
+    @Test
     void shouldReadAFetchAnswerIntoABackfillInSeqOrder()
     {
         final byte[] first = StreamCodec.record(new EventDraft().toUser("cy").type("a").payload("1"), 1);
