@@ -18,6 +18,7 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +100,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
         // answer, new ones fail at once (producers get 503).
         final ClientOptions.DisconnectedBehavior rejectWhileAway = ClientOptions.DisconnectedBehavior.REJECT_COMMANDS;
         final TimeoutOptions timeouts = TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs));
+        // RESP3, never RESP2 (which Lettuce would fall back to on a Redis without HELLO): over RESP2, Lettuce 7.7
+        // takes only 'message' and 'pmessage' for pushes, so a sharded channel's 'smessage' is matched against the
+        // pending SSUBSCRIBE, whose future then never completes (a follow stuck, found by the fault suite). RESP3
+        // marks pushes as such. Redis 7 (needed for SSUBSCRIBE) speaks RESP3.
+        final ProtocolVersion resp3 = ProtocolVersion.RESP3;
         final RedisClient probe = RedisClient.create(uri);
         boolean clusterEnabled;
         try (StatefulRedisConnection<String, String> first = probe.connect())
@@ -117,6 +123,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             single = null;
             sharded = RedisClusterClient.create(uri);
             sharded.setOptions(ClusterClientOptions.builder()
+                .protocolVersion(resp3)
                 .autoReconnect(true)
                 // A sharded Redis's connections to each shard open on first use and move with failovers: a command
                 // waits (up to the command timeout) for its shard's connection instead of failing while it opens.
@@ -137,6 +144,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             single = probe;
             sharded = null;
             single.setOptions(ClientOptions.builder()
+                .protocolVersion(resp3)
                 .autoReconnect(true)
                 .disconnectedBehavior(rejectWhileAway)
                 .requestQueueSize(REQUEST_QUEUE_SIZE)
