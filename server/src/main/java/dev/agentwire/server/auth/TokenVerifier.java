@@ -1,9 +1,12 @@
 package dev.agentwire.server.auth;
 
+import com.nimbusds.jose.Header;
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObject;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
@@ -11,20 +14,15 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.JWTParser;
-import com.nimbusds.jwt.PlainJWT;
-import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jose.util.Base64URL;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.text.ParseException;
-import java.util.Collections;
-import java.util.Date;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Verifies user tokens: compact JWS only, algorithms pinned to HS256 (with the configured secret) and RS256 /
@@ -32,13 +30,23 @@ import java.util.Set;
  * so an HS256 token "signed" with an RSA public key, an unsecured {@code alg=none} token, or any other algorithm
  * is refused. {@code sub} and {@code exp} are required; {@code iss} and {@code aud} are checked when configured;
  * {@code rooms} (an array of strings) lists the rooms the user may join. Thread-safe.
+ * <p>
+ * Nimbus parses the header and checks the signature; the claims are read by {@link ClaimsReader}, which keeps only
+ * what is judged here (a token is verified for every connection that opens, and its garbage is most of what an
+ * idle connection's memory is made of).
  */
 public final class TokenVerifier
 {
+    /** Distinct headers kept parsed: a deployment signs with a few keys, each giving one header. */
+    static final int MAX_KEPT_HEADERS = 32;
+    /** A header longer than this is parsed each time and never kept. */
+    static final int MAX_KEPT_HEADER_CHARS = 512;
+
     private final MACVerifier hmac;
     private final JWKSet jwks;
     private final String issuer;
     private final String audience;
+    private final Map<String, JWSHeader> headers = new ConcurrentHashMap<>();
 
     /**
      * @param secret   the HS256 secret, or null.
@@ -74,24 +82,27 @@ public final class TokenVerifier
         {
             throw new AuthFailure(AuthFailure.Reason.MISSING, "no token");
         }
-        final SignedJWT jwt;
+        final Base64URL[] parts;
         try
         {
-            jwt = SignedJWT.parse(token);
+            parts = JOSEObject.split(token);
         }
         catch (final ParseException ex)
         {
-            if (isUnsecured(token))
-            {
-                throw new AuthFailure(AuthFailure.Reason.BAD_ALGORITHM, "unsecured token (alg=none)");
-            }
             throw new AuthFailure(AuthFailure.Reason.MALFORMED, "not a signed JWT");
         }
-        final JWSHeader header = jwt.getHeader();
+        if (parts.length != 3)
+        {
+            throw new AuthFailure(AuthFailure.Reason.MALFORMED, "not a signed JWT");
+        }
+        final JWSHeader header = header(parts[0]);
         final JWSVerifier verifier = verifierFor(header);
         try
         {
-            if (!jwt.verify(verifier))
+            // What was signed: the header and payload segments exactly as sent (RFC 7515, 5.2).
+            final int signedLength = parts[0].toString().length() + 1 + parts[1].toString().length();
+            final byte[] signingInput = token.substring(0, signedLength).getBytes(StandardCharsets.US_ASCII);
+            if (!verifier.verify(header, signingInput, parts[2]))
             {
                 throw new AuthFailure(AuthFailure.Reason.BAD_SIGNATURE, "signature does not verify");
             }
@@ -100,28 +111,52 @@ public final class TokenVerifier
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_SIGNATURE, "signature could not be checked");
         }
-        final JWTClaimsSet claims;
-        try
-        {
-            claims = jwt.getJWTClaimsSet();
-        }
-        catch (final ParseException ex)
-        {
-            throw new AuthFailure(AuthFailure.Reason.MALFORMED, "claims are not a JSON object");
-        }
-        return principal(claims, nowMs);
+        return principal(ClaimsReader.read(parts[1].decode()), nowMs);
     }
 
-    private static boolean isUnsecured(final String token)
+    /**
+     * The JOSE header, parsed by Nimbus with its rules. A deployment's tokens share a few headers (one per signing
+     * key), so parsed ones are kept by their exact segment: parsing is a function of those bytes alone, and the
+     * signature is still checked over them for every token. Past {@link #MAX_KEPT_HEADERS}, a header is parsed each
+     * time.
+     */
+    private JWSHeader header(final Base64URL segment) throws AuthFailure
     {
+        final String key = segment.toString();
+        final JWSHeader known = headers.get(key);
+        if (known != null)
+        {
+            return known;
+        }
+        final Header parsed;
         try
         {
-            return JWTParser.parse(token) instanceof PlainJWT;
+            parsed = Header.parse(segment);
         }
         catch (final ParseException ex)
         {
-            return false;
+            throw new AuthFailure(AuthFailure.Reason.MALFORMED, "not a signed JWT");
         }
+        if (parsed instanceof PlainHeader)
+        {
+            throw new AuthFailure(AuthFailure.Reason.BAD_ALGORITHM, "unsecured token (alg=none)");
+        }
+        if (!(parsed instanceof JWSHeader))
+        {
+            throw new AuthFailure(AuthFailure.Reason.MALFORMED, "not a signed JWT");
+        }
+        final JWSHeader jws = (JWSHeader)parsed;
+        if (key.length() <= MAX_KEPT_HEADER_CHARS && headers.size() < MAX_KEPT_HEADERS)
+        {
+            headers.putIfAbsent(key, jws);
+        }
+        return jws;
+    }
+
+    /** @return how many parsed headers are kept (for tests). */
+    int keptHeaders()
+    {
+        return headers.size();
     }
 
     private JWSVerifier verifierFor(final JWSHeader header) throws AuthFailure
@@ -191,9 +226,9 @@ public final class TokenVerifier
         return false;
     }
 
-    private Principal principal(final JWTClaimsSet claims, final long nowMs) throws AuthFailure
+    private Principal principal(final ClaimsReader claims, final long nowMs) throws AuthFailure
     {
-        final String subject = claims.getSubject();
+        final String subject = claims.subject;
         if (subject == null || subject.isEmpty() || subject.length() > 256)
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "sub missing or too long");
@@ -203,38 +238,27 @@ public final class TokenVerifier
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "sub has control characters");
         }
-        final Date expiry = claims.getExpirationTime();
-        if (expiry == null)
+        if (claims.expirySeconds == Long.MIN_VALUE)
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "exp missing");
         }
-        if (expiry.getTime() <= nowMs)
+        final long expiresAtMs = ClaimsReader.toMillis(claims.expirySeconds);
+        if (expiresAtMs <= nowMs)
         {
             throw new AuthFailure(AuthFailure.Reason.EXPIRED, "expired");
         }
-        final Date notBefore = claims.getNotBeforeTime();
-        if (notBefore != null && notBefore.getTime() > nowMs)
+        if (claims.notBeforeSeconds != Long.MIN_VALUE && ClaimsReader.toMillis(claims.notBeforeSeconds) > nowMs)
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "not yet valid");
         }
-        if (issuer != null && !issuer.equals(claims.getIssuer()))
+        if (issuer != null && !issuer.equals(claims.issuer))
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "iss mismatch");
         }
-        if (audience != null && (claims.getAudience() == null || !claims.getAudience().contains(audience)))
+        if (audience != null && (claims.audience == null || !claims.audience.contains(audience)))
         {
             throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "aud mismatch");
         }
-        final Set<String> rooms;
-        try
-        {
-            final List<String> listed = claims.getStringListClaim("rooms");
-            rooms = listed == null ? Collections.emptySet() : Collections.unmodifiableSet(new HashSet<>(listed));
-        }
-        catch (final ParseException ex)
-        {
-            throw new AuthFailure(AuthFailure.Reason.BAD_CLAIMS, "rooms is not an array of strings");
-        }
-        return new Principal(subject, rooms, expiry.getTime());
+        return new Principal(subject, claims.rooms, expiresAtMs);
     }
 }
