@@ -21,6 +21,8 @@ import java.util.Base64;
 public final class WebSocketHandshake
 {
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    private static final byte[] GUID_BYTES = GUID.getBytes(StandardCharsets.ISO_8859_1);
+    private static final ThreadLocal<MessageDigest> SHA1 = ThreadLocal.withInitial(WebSocketHandshake::newSha1);
     private static final HttpString SEC_WEBSOCKET_VERSION = new HttpString("Sec-WebSocket-Version");
 
     private WebSocketHandshake()
@@ -82,11 +84,17 @@ public final class WebSocketHandshake
 
     static String accept(final String key)
     {
+        // One digest per I/O thread: looking one up for every handshake was most of the handshake's garbage.
+        final MessageDigest sha1 = SHA1.get();
+        sha1.update(key.getBytes(StandardCharsets.ISO_8859_1));
+        return Base64.getEncoder().encodeToString(sha1.digest(GUID_BYTES));
+    }
+
+    private static MessageDigest newSha1()
+    {
         try
         {
-            final byte[] digest = MessageDigest.getInstance("SHA-1")
-                .digest((key + GUID).getBytes(StandardCharsets.ISO_8859_1));
-            return Base64.getEncoder().encodeToString(digest);
+            return MessageDigest.getInstance("SHA-1");
         }
         catch (final NoSuchAlgorithmException ex)
         {
