@@ -7,6 +7,8 @@
 #   CONNS=1000 WORKLOADS=unicast REPS=1 benchmarks/compare.sh      # a quick look
 #   PEERS="agentwire agentwire-g1 agentwire-jdk25" benchmarks/compare.sh   # AgentWire on other runtimes
 #   PEERS="agentwire agentwire-agui" benchmarks/compare.sh   # the same server's /v1/ws against its /v1/ag-ui
+#   BASELINE_JAR=/tmp/agentwire-before.jar PEERS="agentwire-baseline agentwire ws" benchmarks/compare.sh
+#                                                  # a step's before and after in one run (the jar of an earlier build)
 #
 # Never run in CI (the CI smoke is LoadToolSmokeTest). Needs Node (npm installs ws and socket.io into .bench/).
 set -euo pipefail
@@ -24,6 +26,10 @@ SERVER_GC="${SERVER_GC:--XX:+UseZGC}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 SERVER_JAR="$ROOT/server/target/agentwire.jar"
+# The server jar of the agentwire-baseline peer (an earlier build, on bin/agentwire's default runtime).
+BASELINE_JAR="${BASELINE_JAR:-}"
+case " $PEERS " in *" agentwire-baseline "*) [ -f "$BASELINE_JAR" ] || {
+    echo "agentwire-baseline needs BASELINE_JAR=<an earlier build's agentwire.jar>" >&2; exit 2; } ;; esac
 SECRET="compare-secret-compare-secret-0123456789"
 KEY="compare-producer-key-0123456789"
 PORT=18700
@@ -48,7 +54,7 @@ rates_for() { # workload connections -> the ladder of offered events/s
 JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 runtime_of() { # peer -> the java command and collector flags
     case "$1" in
-        agentwire|agentwire-agui) echo "java ${SERVER_GC:-}" ;;
+        agentwire|agentwire-agui|agentwire-baseline) echo "java ${SERVER_GC:-}" ;;
         agentwire-g1) echo "java -XX:+UseG1GC" ;;
         agentwire-zgc-uncommit) echo "java -XX:+UseZGC -Xms64m -XX:ZUncommitDelay=1" ;;
         agentwire-zgc-soft) echo "java -XX:+UseZGC -Xms32m -XX:SoftMaxHeapSize=256m -XX:ZUncommitDelay=1" ;;
@@ -58,11 +64,12 @@ runtime_of() { # peer -> the java command and collector flags
     esac
 }
 target_of() { case "$1" in agentwire-agui) echo agentwire-agui ;; agentwire*) echo agentwire ;; *) echo "$1" ;; esac; }
+jar_of() { if [ "$1" = agentwire-baseline ]; then echo "$BASELINE_JAR"; else echo "$SERVER_JAR"; fi; }
 
 start_peer() { # peer -> prints the pid
     case "$1" in
         agentwire*) AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" \
-            $(runtime_of "$1") --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g -jar "$SERVER_JAR" \
+            $(runtime_of "$1") --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx4g -jar "$(jar_of "$1")" \
             serve --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 \
             --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \
             --inbound-rate 1000 \
