@@ -25,6 +25,10 @@ public final class LoadStep
      * divided by the events offered; one entry per {@code --socket-bases} node, empty for a single node.
      */
     public double[] eventsReadPerNode = new double[0];
+    /** The server's proportional set size at the end of the step, KiB; -1 without {@code --server-pid}. */
+    public long serverPssKb = -1;
+    /** The server's Java heap in use at the end of the step (jcmd GC.heap_info), KiB; -1 unless sampled. */
+    public long serverHeapUsedKb = -1;
     public double clientCpuCores;
     public boolean clientSaturated;
     public boolean sustainable;

@@ -64,6 +64,14 @@ public final class LoadTool implements Callable<Integer>
     private long[] redisPids;
 
     private final java.util.concurrent.atomic.AtomicLong publishes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.ExecutorService sampler = java.util.concurrent.Executors.newSingleThreadExecutor(
+        task ->
+        {
+            final Thread thread = new Thread(task, "load-memory-sampler");
+            thread.setDaemon(true);
+            return thread;
+        });
+    private final List<java.util.concurrent.Future<Void>> memorySamples = new ArrayList<>();
 
     @Option(names = "--label", description = "Name of this peer in the results (default: --target).")
     private String label;
@@ -72,6 +80,11 @@ public final class LoadTool implements Callable<Integer>
         description = "Run a full GC in the server (jcmd <pid> GC.run; JVM servers) before each RSS reading, so the " +
             "figure is live memory rather than garbage the collector has not returned yet.")
     private boolean gcBeforeRss;
+
+    @Option(names = "--sample-heap", defaultValue = "false",
+        description = "At the end of each step, read the server's Java heap in use (jcmd GC.heap_info; JVM servers), " +
+            "as the soak does. Its PSS is read at every step whenever --server-pid is given.")
+    private boolean sampleHeap;
 
     @Option(names = "--connections", defaultValue = "1000", description = "WebSocket connections to open.")
     int connections;
@@ -181,6 +194,11 @@ public final class LoadTool implements Callable<Integer>
                 break;
             }
         }
+        for (final java.util.concurrent.Future<Void> sample : memorySamples)
+        {
+            sample.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        sampler.shutdown();
         int maxSustainable = 0;
         for (final LoadStep step : steps)
         {
@@ -294,6 +312,17 @@ public final class LoadTool implements Callable<Integer>
             }
         }
         step.clientCpuCores = (ProcStats.selfCpuNanos() - clientCpuBefore) / (double)wallNs;
+        if (serverPid > 0)
+        {
+            // Read beside the next step, not between steps: jcmd takes about a second, and a soak offers its rate
+            // without pauses.
+            memorySamples.add(sampler.submit(() ->
+            {
+                step.serverPssKb = ProcStats.pssKb(serverPid);
+                step.serverHeapUsedKb = sampleHeap ? ProcStats.heapUsedKb(serverPid) : -1;
+                return null;
+            }));
+        }
         step.clientSaturated = step.clientCpuCores >= 0.9 * Runtime.getRuntime().availableProcessors();
         // Sustainable: (almost) everything delivered, p99 within 50 ms, and every event in order, once, only to its
         // owner. The last three are the server's promise, not a performance figure: any violation fails the step.

@@ -119,4 +119,35 @@ final class ProcStats
         }
         return pssKb(pid);
     }
+
+    /**
+     * @return the Java heap the JVM at {@code pid} has in use (jcmd GC.heap_info: the first "used" it prints is the
+     *     heap's, for ZGC, G1, Parallel and Serial alike), KiB; -1 when it cannot be read.
+     */
+    static long heapUsedKb(final long pid) throws Exception
+    {
+        final Process jcmd = new ProcessBuilder("jcmd", Long.toString(pid), "GC.heap_info")
+            .redirectErrorStream(true).start();
+        final String text = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
+        {
+            jcmd.destroyForcibly();
+            return -1;
+        }
+        final java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)([KMG])").matcher(text);
+        if (!used.find())
+        {
+            return -1;
+        }
+        final long value = Long.parseLong(used.group(1));
+        switch (used.group(2))
+        {
+            case "G":
+                return value << 20;
+            case "M":
+                return value << 10;
+            default:
+                return value;
+        }
+    }
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The soak: many connections held for minutes at a steady rate against the server as bin/agentwire starts it (ZGC,
+# no heap flags), with the server's heap in use, its PSS and the p99 of each 10 s step read and plotted
+# (soak-agentwire.png, soak-agentwire.md: the samples each minute and the slope of each over the second half).
+# Server pinned to core 0, the load tool to core 1, as compare.sh.
+#
+#   benchmarks/soak.sh                                     # 10,000 connections, 10,000 events/s, 10 minutes
+#   CONNS=1000 RATE=2000 MINUTES=2 benchmarks/soak.sh      # a quick look
+#
+# Never run in CI.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$ROOT/benchmarks/results/soak-$(date +%F)}"
+CONNS="${CONNS:-10000}"
+RATE="${RATE:-10000}"
+MINUTES="${MINUTES:-10}"
+STEP_SECONDS=10
+WORKLOAD="${WORKLOAD:-unicast}"
+SERVER_CPU="${SERVER_CPU:-0}"
+CLIENT_CPU="${CLIENT_CPU:-1}"
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+SECRET="soak-secret-soak-secret-soak-secret-0123456789"
+KEY="soak-producer-key-0123456789"
+PORT=18740
+
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT"
+[ -f "$JAR" ] && [ -f "$ROOT/server/target/agentwire.jar" ] || (cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
+
+# bin/agentwire itself, so the runtime is the one users get; only the limits a load test must lift are set.
+AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" "$ROOT/bin/agentwire" serve \
+    --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 --max-connections-per-ip 1000000 \
+    --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
+    >"$OUT/server-agentwire.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+
+steps=$((MINUTES * 60 / STEP_SECONDS))
+rates="$(for _ in $(seq 1 "$steps"); do printf '%s,' "$RATE"; done)"
+rates="${rates%,}"
+taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire --label agentwire \
+    --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$rates" \
+    --step-seconds "$STEP_SECONDS" --warmup-seconds 30 --max-failed-steps 0 --jwt-secret "$SECRET" \
+    --producer-key "$KEY" --server-pid "$pid" --sample-heap --out "$OUT/soak-agentwire.json" | tee "$OUT/load.txt"
+kill "$pid"
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+trap - EXIT
+java -cp "$JAR" dev.agentwire.bench.SoakReport "$OUT/soak-agentwire.json" "$OUT" "$STEP_SECONDS"
