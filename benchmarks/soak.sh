@@ -6,6 +6,7 @@
 #
 #   benchmarks/soak.sh                                     # 10,000 connections, 10,000 events/s, 10 minutes
 #   CONNS=1000 RATE=2000 MINUTES=2 benchmarks/soak.sh      # a quick look
+#   LABEL=zgc-soft1g AGENTWIRE_JAVA_OPTS="-XX:+UseZGC -XX:SoftMaxHeapSize=1g" benchmarks/soak.sh   # other flags
 #
 # Never run in CI.
 set -euo pipefail
@@ -16,6 +17,8 @@ RATE="${RATE:-10000}"
 MINUTES="${MINUTES:-10}"
 STEP_SECONDS=10
 WORKLOAD="${WORKLOAD:-unicast}"
+# Names the files (soak-$LABEL.*); AGENTWIRE_JAVA_OPTS, if set, reaches bin/agentwire as it would in production.
+LABEL="${LABEL:-agentwire}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
@@ -31,7 +34,7 @@ mkdir -p "$OUT"
 AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" taskset -c "$SERVER_CPU" "$ROOT/bin/agentwire" serve \
     --port "$PORT" --producer-rate 100000000 --producer-burst 100000000 --max-connections-per-ip 1000000 \
     --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 --inbound-rate 1000 \
-    >"$OUT/server-agentwire.log" 2>&1 &
+    >"$OUT/server-$LABEL.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
@@ -39,11 +42,11 @@ for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && brea
 steps=$((MINUTES * 60 / STEP_SECONDS))
 rates="$(for _ in $(seq 1 "$steps"); do printf '%s,' "$RATE"; done)"
 rates="${rates%,}"
-taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire --label agentwire \
+taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire --label "$LABEL" \
     --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$rates" \
     --step-seconds "$STEP_SECONDS" --warmup-seconds 30 --max-failed-steps 0 --jwt-secret "$SECRET" \
-    --producer-key "$KEY" --server-pid "$pid" --sample-heap --out "$OUT/soak-agentwire.json" | tee "$OUT/load.txt"
+    --producer-key "$KEY" --server-pid "$pid" --sample-heap --out "$OUT/soak-$LABEL.json" | tee "$OUT/load-$LABEL.txt"
 kill "$pid"
 for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 trap - EXIT
-java -cp "$JAR" dev.agentwire.bench.SoakReport "$OUT/soak-agentwire.json" "$OUT" "$STEP_SECONDS"
+java -cp "$JAR" dev.agentwire.bench.SoakReport "$OUT/soak-$LABEL.json" "$OUT" "$STEP_SECONDS"
