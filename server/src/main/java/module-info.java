@@ -18,7 +18,7 @@ module dev.agentwire.server
     requires io.prometheus.writer.text;
     requires lettuce.core;
     requires org.slf4j;
-    // The process's descriptor limit bounds the connections held (AgentWireServer).
+    // The process's descriptor limit bounds the connections held (AgentWireServer); ZGC's soft max heap (HeapPolicy).
     requires jdk.management;
 
     exports dev.agentwire.server;

@@ -3,6 +3,9 @@ package dev.agentwire.server;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.server.auth.TokenMinter;
 import dev.agentwire.server.demo.DemoMode;
+import dev.agentwire.server.ops.HeapPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +33,8 @@ import java.util.concurrent.CountDownLatch;
     subcommands = {Main.Serve.class, Main.Demo.class, Main.Token.class})
 public final class Main implements Callable<Integer>
 {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
     @Override
     public Integer call()
     {
@@ -271,6 +276,13 @@ public final class Main implements Callable<Integer>
                     System.err.println("agentwire: " + line);
                 }
                 return 2;
+            }
+            // The process is the server's own: pace its collector (an embedding application keeps its own).
+            final long softMaxBytes = HeapPolicy.apply();
+            if (softMaxBytes > 0)
+            {
+                LOG.info("heap: ZGC soft max set: softMaxMiB={} (AGENTWIRE_JAVA_OPTS=-XX:SoftMaxHeapSize=... " +
+                    "chooses another)", softMaxBytes >> 20);
             }
             final AgentWireServer server = AgentWireServer.start(config, demo);
             if (demo)

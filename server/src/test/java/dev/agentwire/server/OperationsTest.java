@@ -40,6 +40,41 @@ class OperationsTest
     }
 
     @Test
+    void shouldPaceZgcToAOneGibibyteSoftMaxHeapWhenServingAsBinAgentwireStartsIt() throws Exception
+    {
+        // As bin/agentwire starts it: ZGC, no heap flags. Its max heap is a quarter of the machine's memory.
+        final Path log = dir.resolve("zgc.log");
+        try (ServerProcess server = ServerProcess.start(0, log, Map.of(), "0-1"))
+        {
+            final long ram = ((com.sun.management.OperatingSystemMXBean)java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+            final long softMax = Math.round(Double.parseDouble(metricLine(
+                WsClient.HTTP.send(HttpRequest.newBuilder(server.http("/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body(), "agentwire_heap_soft_max_bytes")));
+            assertTrue(softMax > 0 && softMax <= dev.agentwire.server.ops.HeapPolicy.DEFAULT_SOFT_MAX_BYTES,
+                "soft max " + softMax);
+            if (ram / 4 > 2L * dev.agentwire.server.ops.HeapPolicy.DEFAULT_SOFT_MAX_BYTES)
+            {
+                assertEquals(dev.agentwire.server.ops.HeapPolicy.DEFAULT_SOFT_MAX_BYTES, softMax);
+            }
+            assertTrue(Files.readString(log).contains("heap: ZGC soft max set: softMaxMiB="),
+                "the start is logged");
+        }
+    }
+
+    private static String metricLine(final String text, final String name)
+    {
+        for (final String line : text.split("\n"))
+        {
+            if (line.startsWith(name + " "))
+            {
+                return line.substring(name.length() + 1).trim();
+            }
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
+    @Test
     void shouldExposePrometheusMetricsThatMoveWithTraffic() throws Exception
     {
         fixture = new ServerFixture(dir, b -> { });

@@ -34,6 +34,9 @@ final class ProcessMemory
             () -> memory.getHeapMemoryUsage().getUsed());
         exporter.gauge("agentwire_nonheap_committed_bytes", "Metaspace, code cache and other non-heap JVM memory " +
             "committed.", () -> memory.getNonHeapMemoryUsage().getCommitted());
+        exporter.gauge("agentwire_heap_soft_max_bytes", "The heap the collector paces its collections to (ZGC's " +
+            "soft max heap: HeapPolicy's 1 GiB unless the operator chose one; the max heap for other collectors).",
+            HeapPolicy::softMaxBytes);
         exporter.gauge("agentwire_direct_buffer_bytes", "Direct (off-heap) NIO buffers held.",
             () -> direct == null ? -1 : direct.getMemoryUsed());
     }
