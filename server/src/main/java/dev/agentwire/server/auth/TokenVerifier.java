@@ -99,9 +99,10 @@ public final class TokenVerifier
         final JWSVerifier verifier = verifierFor(header);
         try
         {
-            // What was signed: the header and payload segments exactly as sent (RFC 7515, 5.2).
-            final int signedLength = parts[0].toString().length() + 1 + parts[1].toString().length();
-            final byte[] signingInput = token.substring(0, signedLength).getBytes(StandardCharsets.US_ASCII);
+            // What was signed: the header and payload segments as sent (RFC 7515, 5.2), as Nimbus's own JWS object
+            // composes them (the split trims the token first, so offsets into the raw token could be off).
+            final byte[] signingInput = (parts[0].toString() + '.' + parts[1].toString())
+                .getBytes(StandardCharsets.US_ASCII);
             if (!verifier.verify(header, signingInput, parts[2]))
             {
                 throw new AuthFailure(AuthFailure.Reason.BAD_SIGNATURE, "signature does not verify");

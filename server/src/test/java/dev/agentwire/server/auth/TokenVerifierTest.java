@@ -92,6 +92,7 @@ final class TokenVerifierTest
     {
         final String good = signed("{\"sub\":\"a\",\"exp\":" + EXP + "}");
         assertEquals("a", verifier.verify(good, NOW_MS).userId);
+        assertEquals("a", verifier.verify(" " + good + "\n", NOW_MS).userId, "surrounding whitespace, as before");
         // The same header, now known: the signature is still checked over header and payload.
         final String[] parts = good.split("\\.");
         final String otherPayload = Base64.getUrlEncoder().withoutPadding()
