@@ -36,18 +36,27 @@ public final class HeapPolicy
     public static long apply()
     {
         final HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        if (vm == null || !"true".equals(vm.getVMOption("UseZGC").getValue()))
+        try
         {
+            if (vm == null || !"true".equals(vm.getVMOption("UseZGC").getValue()))
+            {
+                return -1;
+            }
+            final VMOption soft = vm.getVMOption("SoftMaxHeapSize");
+            if (soft.getOrigin() != VMOption.Origin.DEFAULT && soft.getOrigin() != VMOption.Origin.ERGONOMIC)
+            {
+                return -1;
+            }
+            final long bytes = softMaxFor(Long.parseLong(vm.getVMOption("MaxHeapSize").getValue()),
+                DEFAULT_SOFT_MAX_BYTES);
+            vm.setVMOption("SoftMaxHeapSize", Long.toString(bytes));
+            return bytes;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // A JVM without these options (not HotSpot, or one that will not take the value): leave it as it is.
             return -1;
         }
-        final VMOption soft = vm.getVMOption("SoftMaxHeapSize");
-        if (soft.getOrigin() != VMOption.Origin.DEFAULT && soft.getOrigin() != VMOption.Origin.ERGONOMIC)
-        {
-            return -1;
-        }
-        final long bytes = softMaxFor(Long.parseLong(vm.getVMOption("MaxHeapSize").getValue()), DEFAULT_SOFT_MAX_BYTES);
-        vm.setVMOption("SoftMaxHeapSize", Long.toString(bytes));
-        return bytes;
     }
 
     /** @return the soft max heap that {@code target} gives under a max heap of {@code maxHeapBytes}. */
