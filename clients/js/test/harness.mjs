@@ -201,12 +201,28 @@ export async function verifyRun(events) {
 }
 
 /**
+ * Opens a producer socket and returns once the server takes messages on it. The client's "open" comes with the
+ * 101 response, a moment before the server's I/O thread attaches the runtime (the upgrade listener runs after the
+ * response is flushed): a user request in that moment is answered no_agent, which is right for the server and wrong
+ * for a test that means "with a runtime". The server reads a frame only after attaching, so a ping's pong proves it.
+ */
+async function openProducer(server) {
+  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
+  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("no pong from the producer socket in 10 s")), 10_000);
+    socket.once("pong", () => { clearTimeout(timer); ok(); });
+    socket.ping("attached?");
+  });
+  return socket;
+}
+
+/**
  * An agent runtime on the producer socket, as a real one connects: answers each user_message with the scripted
  * run (run id the user's), one event every stepMs, acknowledged one by one.
  */
 export async function producerRuntime(server, { stepMs = 30, streamAnswer = false } = {}) {
-  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
-  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  const socket = await openProducer(server);
   const nacks = [];
   let ref = 0;
   socket.on("message", async (data) => {
@@ -233,8 +249,7 @@ export async function producerRuntime(server, { stepMs = 30, streamAnswer = fals
  * what it was given (so the test sees the whole RunAgentInput arrived) and a streamed assistant message.
  */
 export async function agUiRuntime(server, { deltas = ["You said: "], stepMs = 20 } = {}) {
-  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
-  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  const socket = await openProducer(server);
   const inputs = [];
   const cancels = [];
   const nacks = [];
@@ -288,8 +303,7 @@ export async function agUiRuntime(server, { deltas = ["You said: "], stepMs = 20
  * the answer (or stops, when it was cancelled).
  */
 export async function approvalRuntime(server) {
-  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
-  await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
+  const socket = await openProducer(server);
   const inputs = [];
   let ref = 0;
   const send = (user, body) => socket.send(JSON.stringify({ ref: `h${++ref}`, ag_ui: { user, ...body } }));
