@@ -58,6 +58,7 @@ runtime_of() { # peer -> the java command and collector flags
         agentwire-g1) echo "java -XX:+UseG1GC" ;;
         agentwire-zgc-uncommit) echo "java -XX:+UseZGC -Xms64m -XX:ZUncommitDelay=1" ;;
         agentwire-zgc-soft) echo "java -XX:+UseZGC -Xms32m -XX:SoftMaxHeapSize=256m -XX:ZUncommitDelay=1" ;;
+        # The soft max agentwire serve sets by itself since 2026-12-04 (HeapPolicy), given as a flag.
         agentwire-zgc-soft1g) echo "java -XX:+UseZGC -XX:SoftMaxHeapSize=1g" ;;
         agentwire-jdk25) echo "$JDK25/bin/java -XX:+UseZGC -XX:+UseCompactObjectHeaders" ;;
         agentwire-jdk25-g1) echo "$JDK25/bin/java -XX:+UseG1GC -XX:+UseCompactObjectHeaders" ;;
