@@ -109,12 +109,7 @@ final class ProcStats
     {
         if (gcFirst && pid > 0)
         {
-            final Process jcmd = new ProcessBuilder("jcmd", Long.toString(pid), "GC.run")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
-            {
-                jcmd.destroyForcibly();
-            }
+            jcmd(pid, "GC.run");
             Thread.sleep(500);
         }
         return pssKb(pid);
@@ -126,16 +121,10 @@ final class ProcStats
      */
     static long heapUsedKb(final long pid) throws Exception
     {
-        final Process jcmd = new ProcessBuilder("jcmd", Long.toString(pid), "GC.heap_info")
-            .redirectErrorStream(true).start();
-        final String text = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (!jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
-        {
-            jcmd.destroyForcibly();
-            return -1;
-        }
-        final java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)([KMG])").matcher(text);
-        if (!used.find())
+        final String text = jcmd(pid, "GC.heap_info");
+        final java.util.regex.Matcher used = text == null ? null :
+            java.util.regex.Pattern.compile("used (\\d+)([KMG])").matcher(text);
+        if (used == null || !used.find())
         {
             return -1;
         }
@@ -148,6 +137,32 @@ final class ProcStats
                 return value << 10;
             default:
                 return value;
+        }
+    }
+
+    /**
+     * Runs one jcmd command against the JVM at {@code pid}, at most 30 s. Its output goes to a file, not a pipe, so
+     * the wait is bounded whatever it prints.
+     *
+     * @return what it printed, or null when it did not finish in time.
+     */
+    private static String jcmd(final long pid, final String command) throws Exception
+    {
+        final Path output = Files.createTempFile("jcmd-", ".txt");
+        try
+        {
+            final Process jcmd = new ProcessBuilder("jcmd", Long.toString(pid), command)
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
+            {
+                jcmd.destroyForcibly();
+                return null;
+            }
+            return Files.readString(output);
+        }
+        finally
+        {
+            Files.deleteIfExists(output);
         }
     }
 }
