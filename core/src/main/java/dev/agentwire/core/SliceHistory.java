@@ -4,6 +4,7 @@ import org.agrona.BitUtil;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -22,6 +23,9 @@ final class SliceHistory implements SliceLog.Evictor
      */
     static final long TOUCH_GRANULARITY_MS = 1_000;
 
+    /** {@link #heldFrom} of a user slot whose history holds nothing. */
+    private static final long NOTHING_HELD = Long.MAX_VALUE;
+
     /** Told that a user's history no longer holds seqs below {@code firstSeq}. */
     interface TrimListener
     {
@@ -39,6 +43,13 @@ final class SliceHistory implements SliceLog.Evictor
     private final UserList byAppend = new UserList(true);
     private final UnsafeBuffer framing;
     private final AgentEvent encoding = new AgentEvent();
+    /**
+     * By user slot: the log position of the user's oldest held record, or {@link #NOTHING_HELD}. The log overwrites
+     * its oldest record on every append once it has wrapped, and that record is almost always one its user's history
+     * dropped long ago (by count or age): a dense array answers "still held?" from the record's slot alone, where
+     * the user's own state is cold in cache. A later user in a reused slot only holds records written after it.
+     */
+    private long[] heldFrom = new long[64];
     private long historyBytes;
 
     SliceHistory(
@@ -57,6 +68,7 @@ final class SliceHistory implements SliceLog.Evictor
         this.maxPositions = BitUtil.findNextPositivePowerOfTwo(config.historyMaxEvents());
         this.maxAgeMs = config.historyMaxAgeMs();
         this.framing = new UnsafeBuffer(new byte[Math.max(64, encoder.maxFramingBytes())]);
+        Arrays.fill(heldFrom, NOTHING_HELD);
     }
 
     /** @return bytes of the log records the users' histories hold. */
@@ -107,8 +119,9 @@ final class SliceHistory implements SliceLog.Evictor
         if (index.size() == 0)
         {
             user.oldestAppendMs = nowMs;
+            heldFrom(user.slot, position);
         }
-        index.append(seq, position);
+        index.append(seq, position, length);
         user.lastSeq = seq;
         user.historyBytes += length;
         historyBytes += length;
@@ -183,7 +196,11 @@ final class SliceHistory implements SliceLog.Evictor
         buffer.putInt(at + SliceLog.PAYLOAD_LENGTH_OFFSET, slot.payloadLength);
     }
 
-    /** Drops the user's events older than the age bound. */
+    /**
+     * Drops the user's events older than the age bound. {@code user.oldestAppendMs} is a lower bound of the oldest
+     * held event's append time (dropping by count keeps it, rather than read the next record's time from the log):
+     * only when that bound is past the cutoff are the held records' own times read, and the bound refreshed.
+     */
     void trimByAge(final UserStream user, final long nowMs)
     {
         final StreamIndex index = user.index;
@@ -192,15 +209,26 @@ final class SliceHistory implements SliceLog.Evictor
         {
             return;
         }
-        while (index.size() > 0 && user.oldestAppendMs < cutoffMs)
+        boolean dropped = false;
+        while (index.size() > 0)
         {
+            user.oldestAppendMs = log.buffer.getLong(log.offset(index.heldPosition(index.firstSeq())) +
+                SliceLog.APPEND_MS_OFFSET);
+            if (user.oldestAppendMs >= cutoffMs)
+            {
+                break;
+            }
             dropOldest(user);
+            dropped = true;
         }
         if (index.size() == 0)
         {
             byAppend.remove(user);
         }
-        trims.onTrimmed(user, index.firstSeq());
+        if (dropped)
+        {
+            trims.onTrimmed(user, index.firstSeq());
+        }
     }
 
     /** The users whose newest event is older than the age bound hold only expired history: empty it. */
@@ -223,13 +251,19 @@ final class SliceHistory implements SliceLog.Evictor
         historyBytes -= user.historyBytes;
         user.historyBytes = 0;
         user.index.clear();
+        heldFrom(user.slot, NOTHING_HELD);
         byAppend.remove(user);
     }
 
     /** The log is about to overwrite a record: it leaves its user's history, with any older seq still held. */
     @Override
-    public void onOverwrite(final UnsafeBuffer buffer, final int offset)
+    public void onOverwrite(final UnsafeBuffer buffer, final int offset, final long position)
     {
+        final int slot = buffer.getInt(offset + SliceLog.USER_SLOT_OFFSET);
+        if (slot >= heldFrom.length || position < heldFrom[slot])
+        {
+            return;
+        }
         final UserStream user = users.get(
             buffer.getInt(offset + SliceLog.USER_SLOT_OFFSET), buffer.getInt(offset + SliceLog.USER_GENERATION_OFFSET));
         if (user == null || buffer.getLong(offset + SliceLog.EPOCH_OFFSET) != user.epoch)
@@ -254,20 +288,29 @@ final class SliceHistory implements SliceLog.Evictor
         trims.onTrimmed(user, index.firstSeq());
     }
 
-    /** Takes the user's oldest held seq out of its history (its record stays in the log until overwritten). */
+    /**
+     * Takes the user's oldest held seq out of its history (its record stays in the log until overwritten). Reads
+     * the user's index only, never the log: see {@link StreamIndex} and {@link #trimByAge}.
+     */
     private void dropOldest(final UserStream user)
     {
         final StreamIndex index = user.index;
         final long first = index.firstSeq();
-        final int at = log.offset(index.heldPosition(first));
-        final int length = log.buffer.getInt(at + SliceLog.LENGTH_OFFSET);
+        final int length = index.heldLength(first);
         user.historyBytes -= length;
         historyBytes -= length;
         index.dropBelow(first + 1);
-        if (index.size() > 0)
+        heldFrom(user.slot, index.size() > 0 ? index.heldPosition(first + 1) : NOTHING_HELD);
+    }
+
+    private void heldFrom(final int slot, final long position)
+    {
+        if (slot >= heldFrom.length)
         {
-            user.oldestAppendMs = log.buffer.getLong(log.offset(index.heldPosition(first + 1)) +
-                SliceLog.APPEND_MS_OFFSET);
+            final int oldLength = heldFrom.length;
+            heldFrom = Arrays.copyOf(heldFrom, Math.max(slot + 1, oldLength * 2));
+            Arrays.fill(heldFrom, oldLength, heldFrom.length, NOTHING_HELD);
         }
+        heldFrom[slot] = position;
     }
 }

@@ -57,7 +57,12 @@ final class SliceLog
     /** Told about each record the writer is about to overwrite, oldest first, on the writer's thread. */
     interface Evictor
     {
-        void onOverwrite(UnsafeBuffer buffer, int offset);
+        /**
+         * @param buffer   the log's buffer.
+         * @param offset   where the record starts in it.
+         * @param position the record's absolute position.
+         */
+        void onOverwrite(UnsafeBuffer buffer, int offset, long position);
     }
 
     private static final Cleaner CLEANER = Cleaner.create();
@@ -148,7 +153,7 @@ final class SliceLog
             final int at = offset(head);
             if (buffer.getInt(at + KIND_OFFSET) == KIND_EVENT)
             {
-                evictor.onOverwrite(buffer, at);
+                evictor.onOverwrite(buffer, at, head);
             }
             head += buffer.getInt(at + LENGTH_OFFSET);
         }

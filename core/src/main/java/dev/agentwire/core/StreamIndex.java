@@ -4,9 +4,14 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Where one user's stream is in its slice's log: the log position of each seq from {@code firstSeq} to
- * {@code lastSeq}, in a ring of positions indexed by seq. Written by the owning slice only; read by that user's
- * subscriptions on their transports' threads, which is why everything here is published with release stores.
+ * Where one user's stream is in its slice's log: the log position and record length of each seq from
+ * {@code firstSeq} to {@code lastSeq}, in a ring of entries indexed by seq. Written by the owning slice only; read by
+ * that user's subscriptions on their transports' threads, which is why everything here is published with release
+ * stores.
+ * <p>
+ * An entry is two longs side by side (position, then length): when the history is full, the seq appended takes the
+ * entry of the seq it drops, so the slice learns what it drops and records what it adds in one cache line, without
+ * reading the dropped record from the log (cold by then: a whole round of every user's history ago).
  * <p>
  * Invariants the slice keeps: every seq in [firstSeq, lastSeq] has its position in the ring and its record is
  * intact in the log but for the moment it is being overwritten (which advances firstSeq first); the ring holds at
@@ -75,7 +80,13 @@ final class StreamIndex
     long positionOf(final long seq)
     {
         final long[] ring = (long[])POSITIONS.getAcquire(this);
-        return ring.length == 0 ? -1 : ring[(int)seq & (ring.length - 1)];
+        return ring.length == 0 ? -1 : ring[entry(ring, seq)];
+    }
+
+    /** @return where a seq's entry (its position; its length follows) starts in a ring. */
+    private static int entry(final long[] ring, final long seq)
+    {
+        return ((int)seq & ((ring.length >> 1) - 1)) << 1;
     }
 
     // The slice's side (plain reads of its own writes).
@@ -105,16 +116,26 @@ final class StreamIndex
     long heldPosition(final long seq)
     {
         final long[] ring = (long[])POSITIONS.get(this);
-        return ring[(int)seq & (ring.length - 1)];
+        return ring[entry(ring, seq)];
+    }
+
+    /** @return the record length of a held seq (the slice's side). */
+    int heldLength(final long seq)
+    {
+        final long[] ring = (long[])POSITIONS.get(this);
+        return (int)ring[entry(ring, seq) + 1];
     }
 
     /**
-     * Records the next seq's position and publishes it. The ring must have room ({@link #ensureRoom}).
+     * Records the next seq's position and record length, and publishes it. The ring must have room
+     * ({@link #ensureRoom}).
      */
-    void append(final long seq, final long position)
+    void append(final long seq, final long position, final int length)
     {
         final long[] ring = (long[])POSITIONS.get(this);
-        ring[(int)seq & (ring.length - 1)] = position;
+        final int at = entry(ring, seq);
+        ring[at] = position;
+        ring[at + 1] = length;
         LAST_SEQ.setRelease(this, seq);
     }
 
@@ -126,20 +147,24 @@ final class StreamIndex
     boolean ensureRoom(final int maxPositions)
     {
         final long[] ring = (long[])POSITIONS.get(this);
+        final int entries = ring.length >> 1;
         final long held = size();
-        if (held < ring.length)
+        if (held < entries)
         {
             return true;
         }
-        if (ring.length >= maxPositions)
+        if (entries >= maxPositions)
         {
             return false;
         }
-        final long[] grown = new long[Math.max(8, ring.length * 2)];
+        final long[] grown = new long[Math.max(8, entries * 2) << 1];
         final long first = firstSeq();
         for (long seq = first; seq <= lastSeq(); seq++)
         {
-            grown[(int)seq & (grown.length - 1)] = ring[(int)seq & (ring.length - 1)];
+            final int from = entry(ring, seq);
+            final int to = entry(grown, seq);
+            grown[to] = ring[from];
+            grown[to + 1] = ring[from + 1];
         }
         POSITIONS.setRelease(this, grown);
         return true;

@@ -216,6 +216,33 @@ class ResumeTest
     }
 
     @Test
+    void shouldAgeOutByEachEventsOwnTimeAfterTheCountBoundDroppedTheOldest()
+    {
+        final ManualClock clock = new ManualClock(10_000_000);
+        wire = AgentWire.start(AgentWireConfig.builder().clock(clock).historyMaxEvents(3).historyMaxAgeMs(1_000)
+            .build());
+        final RecordingSubscriber s = RecordingSubscriber.inline().subscribe(wire, "rory");
+        final long[] advanceMs = {0, 100, 100, 700};
+        for (int i = 0; i < advanceMs.length; i++)
+        {
+            clock.advance(advanceMs[i]);
+            wire.publish(Drafts.custom(draft, "rory", "{\"n\":" + (i + 1) + "}"));
+            // The slice stamps an event's append time when it numbers it: wait for that before the clock moves.
+            final int delivered = i + 1;
+            RecordingSubscriber.await(() -> s.events.size() == delivered, 5_000, "event " + delivered);
+        }
+        // Held by count: 2 (at 100 ms), 3 (200), 4 (900). At 1,150 ms only event 2 is older than a second.
+        clock.advance(250);
+
+        final RecordingSubscriber late = RecordingSubscriber.inline().resume(wire, "rory", s.welcomeEpoch, 1);
+        RecordingSubscriber.await(() -> late.recovered != null && late.events.size() == 2, 5_000, "resumed");
+        assertEquals(Boolean.FALSE, late.recovered);
+        assertEquals(3, late.resumedFrom);
+        assertEquals("{\"n\":3}", late.events.get(0).payloadAsString());
+        assertEquals("{\"n\":4}", late.events.get(1).payloadAsString());
+    }
+
+    @Test
     void shouldBoundAllHistoriesAndReportEvictedAsNotRecovered()
     {
         final long budget = 256 * 1024;
