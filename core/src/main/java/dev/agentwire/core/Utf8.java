@@ -2,6 +2,7 @@ package dev.agentwire.core;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 
 import java.nio.charset.StandardCharsets;
 
@@ -56,8 +57,39 @@ public final class Utf8
         return put(dst, index, value, 0, value.length());
     }
 
-    /** Writes the chars from {@code from} to {@code to} of {@code value} in UTF-8. @return the bytes written. */
+    /**
+     * Writes the chars from {@code from} to {@code to} of {@code value} in UTF-8. @return the bytes written.
+     *
+     * @throws IndexOutOfBoundsException when {@code dst} cannot take them (a fixed-size buffer; an expandable one
+     *                                   grows).
+     */
     public static int put(
+        final MutableDirectBuffer dst, final int index, final CharSequence value, final int from, final int to)
+    {
+        // Ids, types and JSON keys are ASCII: one bounds check for the whole run, then a plain store per char, where
+        // the general loop below pays a bounds check per byte. The run ends at the first char that is not ASCII.
+        if (index < 0)
+        {
+            throw new IndexOutOfBoundsException("index=" + index);
+        }
+        dst.checkLimit(index + Math.max(0, to - from));
+        final byte[] array = dst.byteArray();
+        final long address = dst.addressOffset() + index - from;
+        int i = from;
+        while (i < to)
+        {
+            final char c = value.charAt(i);
+            if (c >= 0x80)
+            {
+                break;
+            }
+            UnsafeApi.putByte(array, address + i, (byte)c);
+            i++;
+        }
+        return i == to ? i - from : (i - from) + putGeneral(dst, index + (i - from), value, i, to);
+    }
+
+    private static int putGeneral(
         final MutableDirectBuffer dst, final int index, final CharSequence value, final int from, final int to)
     {
         int at = index;
