@@ -75,8 +75,26 @@ final class EventSlot
     long resumeEpoch;
     long resumeAfter;
     Backfill backfill;
-    // Pre-numbered recipients (replica mode), copied from the draft.
-    final Recipients recipients = new Recipients();
+    // Pre-numbered recipients (replica mode), copied from the draft. Their count is kept in the slot itself: most
+    // events have none, and then neither the producer nor any slice loads the list's own cache lines.
+    private final Recipients recipients = new Recipients();
+    int recipientCount;
+
+    /** Takes a draft's pre-numbered recipients (none for an event this engine numbers itself). */
+    void recipientsFrom(final Recipients source)
+    {
+        if (source.count > 0 || recipientCount > 0)
+        {
+            recipients.copyFrom(source);
+        }
+        recipientCount = source.count;
+    }
+
+    /** @return the pre-numbered recipients; read only when {@link #recipientCount} is above 0. */
+    Recipients recipients()
+    {
+        return recipients;
+    }
 
     /** @return the payload's bytes, at offset 0. */
     DirectBuffer payload()
@@ -168,6 +186,10 @@ final class EventSlot
         resumeEpoch = 0;
         resumeAfter = Subscription.LIVE;
         backfill = null;
-        recipients.clear();
+        if (recipientCount > 0)
+        {
+            recipients.clear();
+            recipientCount = 0;
+        }
     }
 }

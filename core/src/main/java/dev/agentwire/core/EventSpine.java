@@ -114,7 +114,7 @@ final class EventSpine
             final EventSlot slot = ring.get(position);
             slot.kind = EventSlot.KIND_EVENT;
             slot.targetKind = draft.targetKind;
-            slot.recipients.copyFrom(draft.recipients);
+            slot.recipientsFrom(draft.recipients);
             final int recipients = draft.recipients.count;
             if (recipients == 1)
             {

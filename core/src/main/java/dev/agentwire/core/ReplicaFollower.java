@@ -39,7 +39,7 @@ final class ReplicaFollower
     void onNumberedEvent(final EventSlot slot, final long nowMs)
     {
         final boolean mine = slot.slice == index;
-        final Recipients recipients = slot.recipients;
+        final Recipients recipients = slot.recipients();
         for (int i = 0, n = recipients.count; i < n; i++)
         {
             final String userId = recipients.users[i];

@@ -114,7 +114,7 @@ final class SliceHandler implements EventHandler<EventSlot>
 
     private void onAgentEvent(final EventSlot slot, final long nowMs)
     {
-        if (slot.recipients.count > 0)
+        if (slot.recipientCount > 0)
         {
             replica.onNumberedEvent(slot, nowMs);
         }
