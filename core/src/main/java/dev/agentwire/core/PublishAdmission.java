@@ -2,6 +2,7 @@ package dev.agentwire.core;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
@@ -47,7 +48,10 @@ final class PublishAdmission
 
     /**
      * Admits one event: validation, the run lifecycle and duplicate check under its owner's stripe lock, a ring
-     * slot (waiting for one when {@code block}), then the state the event changes.
+     * slot, then the state the event changes. The checks and the claim of the slot are one step under the lock, so
+     * the state and the ring agree on the order of an owner's events; when the ring is full and {@code block} is
+     * set, the publisher waits with the lock released and then takes the whole step again, so publishers of other
+     * owners that share the stripe never wait behind it.
      *
      * @return the position, or a {@link PublishStatus} refusal.
      */
@@ -62,72 +66,94 @@ final class PublishAdmission
         {
             return PublishStatus.INVALID_ARGUMENT;
         }
-        final long nowMs = config.clock().time();
         final boolean checkRun = strictLifecycle && typeCode > EventTypes.CUSTOM;
         // A run, and an event id, belong to the owner the events go to (user, room, broadcast) and the run id:
         // one producer's run-1 is never another's.
         final byte kind = draft.targetKind;
         final String owner = draft.target;
         final PublishStripe stripe = stripeFor(owner, draft.runId);
-        stripe.lock.lock();
+        byte[] large = null;
+        boolean borrowed = false;
         try
         {
-            if (closed)
+            while (true)
             {
-                return PublishStatus.CLOSED;
-            }
-            final String eventId = draft.eventId;
-            final boolean dedup = eventId != null && stripe.dedup.isEnabled();
-            if (dedup && stripe.dedup.contains(kind, owner, draft.runId, eventId, nowMs))
-            {
-                return PublishStatus.DUPLICATE;
-            }
-            RunState run = null;
-            if (checkRun)
-            {
-                run = stripe.runs.get(kind, owner, draft.runId);
-                final long violation = RunLifecycle.check(
-                    run, typeCode, draft.toolCallId, draft.outcome, config.maxToolCallsPerRun());
-                if (violation != 0)
+                final long nowMs = config.clock().time();
+                stripe.lock.lock();
+                try
                 {
-                    return violation;
+                    if (closed)
+                    {
+                        return PublishStatus.CLOSED;
+                    }
+                    final String eventId = draft.eventId;
+                    final boolean dedup = eventId != null && stripe.dedup.isEnabled();
+                    if (dedup && stripe.dedup.contains(kind, owner, draft.runId, eventId, nowMs))
+                    {
+                        return PublishStatus.DUPLICATE;
+                    }
+                    RunState run = null;
+                    if (checkRun)
+                    {
+                        run = stripe.runs.get(kind, owner, draft.runId);
+                        final long violation = RunLifecycle.check(
+                            run, typeCode, draft.toolCallId, draft.outcome, config.maxToolCallsPerRun());
+                        if (violation != 0)
+                        {
+                            return violation;
+                        }
+                        if (run == null && runsHeld.get() >= config.maxRuns())
+                        {
+                            return PublishStatus.TOO_MANY_RUNS;
+                        }
+                    }
+                    if (!borrowed)
+                    {
+                        large = borrowLarge(draft.payloadLength, block);
+                        if (large == NO_ROOM)
+                        {
+                            large = null;
+                            return PublishStatus.RING_FULL;
+                        }
+                        borrowed = true;
+                    }
+                    final long position = spine.publishEvent(draft, false, nowMs, large);
+                    if (position >= 0)
+                    {
+                        large = null; // the slot has it now
+                        if (dedup)
+                        {
+                            stripe.dedup.add(kind, owner, draft.runId, eventId, nowMs);
+                        }
+                        if (checkRun)
+                        {
+                            final RunState after = RunLifecycle.apply(run, typeCode, draft.toolCallId, nowMs);
+                            if (run == null)
+                            {
+                                stripe.runs.put(kind, owner, draft.runId, after);
+                            }
+                        }
+                        return position;
+                    }
+                    if (position != PublishStatus.RING_FULL || !block)
+                    {
+                        return position;
+                    }
                 }
-                if (run == null && runsHeld.get() >= config.maxRuns())
+                finally
                 {
-                    return PublishStatus.TOO_MANY_RUNS;
+                    stripe.lock.unlock();
                 }
+                // The ring is full: wait as the Disruptor's own blocking claim waits, then try the whole step again.
+                LockSupport.parkNanos(1);
             }
-            final byte[] large = borrowLarge(draft.payloadLength, block);
-            if (large == NO_ROOM)
-            {
-                return PublishStatus.RING_FULL;
-            }
-            final long position = spine.publishEvent(draft, block, nowMs, large);
-            if (position < 0)
-            {
-                if (large != null)
-                {
-                    payloads.giveBack(large);
-                }
-                return position;
-            }
-            if (dedup)
-            {
-                stripe.dedup.add(kind, owner, draft.runId, eventId, nowMs);
-            }
-            if (checkRun)
-            {
-                final RunState after = RunLifecycle.apply(run, typeCode, draft.toolCallId, nowMs);
-                if (run == null)
-                {
-                    stripe.runs.put(kind, owner, draft.runId, after);
-                }
-            }
-            return position;
         }
         finally
         {
-            stripe.lock.unlock();
+            if (large != null)
+            {
+                payloads.giveBack(large);
+            }
         }
     }
 
@@ -323,7 +349,7 @@ final class PublishAdmission
             }
             else
             {
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+                LockSupport.parkNanos(50_000);
             }
         }
         return buffer;

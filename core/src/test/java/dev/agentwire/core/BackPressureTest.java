@@ -4,10 +4,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(60)
@@ -76,5 +79,92 @@ class BackPressureTest
             assertEquals("{\"n\":" + i + "}", reader.events.get(i).payloadAsString());
         }
         assertTrue(wire.tryPublish(Drafts.custom(draft, "reader", "{}")) >= 0, "accepting again");
+    }
+
+    @Test
+    void shouldNotHoldPublishersOfOtherOwnersBehindOneWaitingForTheRing() throws Exception
+    {
+        // One stripe: every owner shares the lock that orders publishes.
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(64).publishStripes(1).build());
+        stallTheSlice();
+        fillTheRing();
+        final AtomicLong waiterStatus = new AtomicLong(Long.MIN_VALUE);
+        final Thread waiter = startWaiter(waiterStatus);
+
+        final EventDraft draft = new EventDraft();
+        final long other = assertTimeoutPreemptively(Duration.ofSeconds(5),
+            () -> wire.tryPublish(Drafts.custom(draft, "other", "{}")), "a tryPublish beside a waiting publish");
+        assertEquals(PublishStatus.RING_FULL, other);
+
+        release.countDown();
+        waiter.join(10_000);
+        assertTrue(waiterStatus.get() >= 0, "the waiter got its slot: " + waiterStatus.get());
+    }
+
+    @Test
+    void shouldAnswerClosedToAPublisherWaitingForTheRingWhenTheEngineCloses() throws Exception
+    {
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(64).build());
+        stallTheSlice();
+        fillTheRing();
+        final AtomicLong waiterStatus = new AtomicLong(Long.MIN_VALUE);
+        final Thread waiter = startWaiter(waiterStatus);
+
+        final Thread closer = new Thread(wire::close, "closer");
+        closer.start();
+        // The slice is still stalled: the answer cannot wait for a free slot.
+        RecordingSubscriber.await(() -> waiterStatus.get() != Long.MIN_VALUE, 5_000, "the waiter answered");
+        assertEquals(PublishStatus.CLOSED, waiterStatus.get());
+
+        release.countDown();
+        closer.join(10_000);
+        waiter.join(10_000);
+        assertTrue(wire.isTerminated(), "closed once the slice ran again");
+    }
+
+    /** A listener that blocks stalls its slice: the ring then fills, as behind a slow consumer. */
+    private void stallTheSlice() throws InterruptedException
+    {
+        final CountDownLatch stalled = new CountDownLatch(1);
+        new RecordingSubscriber(false)
+        {
+            @Override
+            public void onAvailable(final Subscription s)
+            {
+                stalled.countDown();
+                try
+                {
+                    release.await(30, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }.subscribe(wire, "blocker");
+        assertTrue(stalled.await(5, TimeUnit.SECONDS), "slice stalled on the welcome");
+    }
+
+    private void fillTheRing()
+    {
+        final EventDraft draft = new EventDraft();
+        int accepted = 0;
+        while (wire.tryPublish(Drafts.custom(draft, "reader", "{}")) >= 0)
+        {
+            accepted++;
+            assertTrue(accepted <= 64, "a 64-slot ring cannot take more");
+        }
+        assertEquals(0, wire.stats().ringRemainingCapacity);
+    }
+
+    /** Starts a blocking publish and returns once it waits for a slot (parked with a timeout, between tries). */
+    private Thread startWaiter(final AtomicLong status)
+    {
+        final Thread waiter = new Thread(
+            () -> status.set(wire.publish(Drafts.custom(new EventDraft(), "waiter", "{}"))), "waiter");
+        waiter.setDaemon(true);
+        waiter.start();
+        RecordingSubscriber.await(() -> waiter.getState() == Thread.State.TIMED_WAITING, 5_000, "waiting for a slot");
+        return waiter;
     }
 }
