@@ -38,8 +38,9 @@ class Utf8Test
     void shouldWriteWhatTheJdkWritesForAsciiMixedAndSurrogates()
     {
         final String[] values = {
-            "", "agent_started", "user-42", "\u00e9t\u00e9", "ascii then \u00e9", "\u20ac at first", "\ud83d\ude00 emoji",
-            "a\ud83d\ude00b\u00e9c\u20ac", "lone \ud83d high", "lone \ude00 low", "end \ud83d", "\u007f\u0080\u07ff\u0800",
+            "", "agent_started", "user-42", "\u00e9t\u00e9", "ascii then \u00e9", "\u20ac at first",
+            "\ud83d\ude00 emoji", "a\ud83d\ude00b\u00e9c\u20ac", "lone \ud83d high", "lone \ude00 low", "end \ud83d",
+            "\u007f\u0080\u07ff\u0800",
         };
         for (final String value : values)
         {
