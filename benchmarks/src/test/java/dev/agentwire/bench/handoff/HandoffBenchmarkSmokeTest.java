@@ -29,6 +29,8 @@ class HandoffBenchmarkSmokeTest
             .warmupIterations(0)
             .measurementIterations(1)
             .measurementTime(TimeValue.milliseconds(200))
+            // A small log, so that the steady-state prefill (which fills it) takes a second, not the full run's.
+            .param("historyMiB", "8")
             .shouldFailOnError(true)
             .output("target/jmh-smoke.log")
             .build();
