@@ -109,7 +109,8 @@ public final class AgentWire implements AutoCloseable
     }
 
     /**
-     * Publishes an event, waiting for a ring slot if the ring is full.
+     * Publishes an event, waiting for a ring slot if the ring is full. While it waits it holds no lock: other
+     * publishers, subscribes and {@link #close()} go on, and a close answers it {@link PublishStatus#CLOSED}.
      *
      * @param draft the event; read during the call only.
      * @return the position ({@code >= 0}) when accepted; else {@link PublishStatus#CLOSED},
@@ -250,11 +251,7 @@ public final class AgentWire implements AutoCloseable
             throw new IllegalArgumentException("afterSeq=" + afterSeq + " must be >= 0 or Subscription.LIVE");
         }
         final Subscription subscription = new Subscription(subscriptionIds.incrementAndGet(), userId, listener, owner);
-        final long taken = admission.ordered(userId, () ->
-        {
-            spine.publishSubscribe(subscription, epoch, afterSeq);
-            return 0;
-        });
+        final long taken = admission.ordered(userId, () -> spine.publishSubscribe(subscription, epoch, afterSeq));
         if (taken == PublishStatus.CLOSED)
         {
             subscription.offerClosing(CloseReason.SHUTDOWN, Long.MIN_VALUE);
@@ -355,11 +352,7 @@ public final class AgentWire implements AutoCloseable
 
     private void unsubscribe(final Subscription subscription)
     {
-        admission.ordered(subscription.userId(), () ->
-        {
-            spine.publishUnsubscribe(subscription);
-            return 0;
-        });
+        admission.ordered(subscription.userId(), () -> spine.publishUnsubscribe(subscription));
     }
 
     private void tick()

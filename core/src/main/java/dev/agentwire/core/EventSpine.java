@@ -153,10 +153,18 @@ final class EventSpine
         return position;
     }
 
-    /** Subscribes a connection, resuming from a cursor, in ring order with its user's events. */
+    /**
+     * Subscribes a connection, resuming from a cursor, in ring order with its user's events.
+     *
+     * @return the position, or {@link PublishStatus#RING_FULL} when no slot is free now.
+     */
     long publishSubscribe(final Subscription subscription, final long epoch, final long after)
     {
-        final long position = claimCommand(EventSlot.KIND_SUBSCRIBE, sliceFor(subscription.userId()));
+        final long position = tryClaimCommand(EventSlot.KIND_SUBSCRIBE, sliceFor(subscription.userId()));
+        if (position < 0)
+        {
+            return position;
+        }
         try
         {
             final EventSlot slot = ring.get(position);
@@ -172,10 +180,18 @@ final class EventSpine
         return position;
     }
 
-    /** Removes a subscription from its user, in ring order. */
+    /**
+     * Removes a subscription from its user, in ring order.
+     *
+     * @return the position, or {@link PublishStatus#RING_FULL} when no slot is free now.
+     */
     long publishUnsubscribe(final Subscription subscription)
     {
-        final long position = claimCommand(EventSlot.KIND_UNSUBSCRIBE, sliceFor(subscription.userId()));
+        final long position = tryClaimCommand(EventSlot.KIND_UNSUBSCRIBE, sliceFor(subscription.userId()));
+        if (position < 0)
+        {
+            return position;
+        }
         try
         {
             ring.get(position).subscription = subscription;
@@ -187,10 +203,18 @@ final class EventSpine
         return position;
     }
 
-    /** Adds a user to a room, or removes it. */
+    /**
+     * Adds a user to a room, or removes it.
+     *
+     * @return the position, or {@link PublishStatus#RING_FULL} when no slot is free now.
+     */
     long publishMembership(final String userId, final String room, final boolean join)
     {
-        final long position = claimCommand(join ? EventSlot.KIND_JOIN : EventSlot.KIND_LEAVE, sliceFor(userId));
+        final long position = tryClaimCommand(join ? EventSlot.KIND_JOIN : EventSlot.KIND_LEAVE, sliceFor(userId));
+        if (position < 0)
+        {
+            return position;
+        }
         try
         {
             final EventSlot slot = ring.get(position);
@@ -204,10 +228,18 @@ final class EventSpine
         return position;
     }
 
-    /** Hands a held-back subscription the store's answer, merged by its slice in ring order. */
+    /**
+     * Hands a held-back subscription the store's answer, merged by its slice in ring order.
+     *
+     * @return the position, or {@link PublishStatus#RING_FULL} when no slot is free now.
+     */
     long publishBackfill(final Subscription subscription, final Backfill backfill)
     {
-        final long position = claimCommand(EventSlot.KIND_BACKFILL, sliceFor(subscription.userId()));
+        final long position = tryClaimCommand(EventSlot.KIND_BACKFILL, sliceFor(subscription.userId()));
+        if (position < 0)
+        {
+            return position;
+        }
         try
         {
             final EventSlot slot = ring.get(position);
@@ -221,10 +253,18 @@ final class EventSpine
         return position;
     }
 
-    /** Tells a replica slice where the store's stream of a user stands, in ring order. */
+    /**
+     * Tells a replica slice where the store's stream of a user stands, in ring order.
+     *
+     * @return the position, or {@link PublishStatus#RING_FULL} when no slot is free now.
+     */
     long publishHead(final String userId, final long epoch, final long lastSeq)
     {
-        final long position = claimCommand(EventSlot.KIND_HEAD, sliceFor(userId));
+        final long position = tryClaimCommand(EventSlot.KIND_HEAD, sliceFor(userId));
+        if (position < 0)
+        {
+            return position;
+        }
         try
         {
             final EventSlot slot = ring.get(position);
@@ -247,10 +287,32 @@ final class EventSpine
         return position;
     }
 
-    /** Commands wait for a slot: they are never dropped. */
+    /** The shutdown waits for a slot: it is never dropped, and no lock is held while it waits. */
     private long claimCommand(final int kind, final int slice)
     {
         final long position = ring.next();
+        ring.get(position).clearForCommand(kind, slice);
+        return position;
+    }
+
+    /**
+     * Claims a slot for a command if one is free now. The other commands are claimed under their user's stripe
+     * lock, so they never wait here: the admission waits with the lock released and asks again (see
+     * {@link PublishAdmission#ordered}); a command is never dropped.
+     *
+     * @return the position, or {@link PublishStatus#RING_FULL}.
+     */
+    private long tryClaimCommand(final int kind, final int slice)
+    {
+        final long position;
+        try
+        {
+            position = ring.tryNext();
+        }
+        catch (final InsufficientCapacityException ex)
+        {
+            return PublishStatus.RING_FULL;
+        }
         ring.get(position).clearForCommand(kind, slice);
         return position;
     }

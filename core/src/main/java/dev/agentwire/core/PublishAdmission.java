@@ -197,22 +197,36 @@ final class PublishAdmission
 
     /**
      * Runs what changes a user's stream other than an event (a subscribe, a membership change, a backfill), in
-     * order with the user's publishes and never after close.
+     * order with the user's publishes and never after close. The action claims its ring slot without waiting; when
+     * the ring is full it is run again after a wait with the lock released, as {@link #publish} waits.
      *
      * @param userId the user whose stripe orders it.
-     * @return what {@code action} returns, or {@link PublishStatus#CLOSED} once closed (not run).
+     * @param action claims and fills a slot: its position, or {@link PublishStatus#RING_FULL} having taken nothing.
+     * @return the position, or {@link PublishStatus#CLOSED} once closed (not run).
      */
     long ordered(final String userId, final LongSupplier action)
     {
         final PublishStripe stripe = stripeFor(userId);
-        stripe.lock.lock();
-        try
+        while (true)
         {
-            return closed ? PublishStatus.CLOSED : action.getAsLong();
-        }
-        finally
-        {
-            stripe.lock.unlock();
+            stripe.lock.lock();
+            try
+            {
+                if (closed)
+                {
+                    return PublishStatus.CLOSED;
+                }
+                final long position = action.getAsLong();
+                if (position != PublishStatus.RING_FULL)
+                {
+                    return position;
+                }
+            }
+            finally
+            {
+                stripe.lock.unlock();
+            }
+            LockSupport.parkNanos(1);
         }
     }
 

@@ -122,6 +122,28 @@ class BackPressureTest
         assertTrue(wire.isTerminated(), "closed once the slice ran again");
     }
 
+    @Test
+    void shouldNotHoldPublishersBehindASubscribeWaitingForTheRing() throws Exception
+    {
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(64).publishStripes(1).build());
+        stallTheSlice();
+        fillTheRing();
+        final RecordingSubscriber late = RecordingSubscriber.inline();
+        final Thread subscriber = new Thread(() -> late.subscribe(wire, "late"), "subscriber");
+        subscriber.setDaemon(true);
+        subscriber.start();
+        RecordingSubscriber.await(() -> subscriber.getState() == Thread.State.TIMED_WAITING, 5_000,
+            "the subscribe waiting for a slot");
+
+        final EventDraft draft = new EventDraft();
+        final long other = assertTimeoutPreemptively(Duration.ofSeconds(5),
+            () -> wire.tryPublish(Drafts.custom(draft, "other", "{}")), "a tryPublish beside a waiting subscribe");
+        assertEquals(PublishStatus.RING_FULL, other);
+
+        release.countDown();
+        RecordingSubscriber.await(() -> late.welcomeEpoch > 0, 10_000, "the late subscriber welcomed");
+    }
+
     /** A listener that blocks stalls its slice: the ring then fills, as behind a slow consumer. */
     private void stallTheSlice() throws InterruptedException
     {
