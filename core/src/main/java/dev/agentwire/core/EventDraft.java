@@ -25,7 +25,8 @@ public final class EventDraft
     static final byte TARGET_ROOM = 2;
     static final byte TARGET_BROADCAST = 3;
 
-    private final UnsafeBuffer payloadView = new UnsafeBuffer(new byte[0]);
+    /** Made on the first {@link #payload(byte[], int, int)}: drafts given a buffer's region never need it. */
+    private UnsafeBuffer payloadView;
     byte targetKind = TARGET_NONE;
     String target;
     String type;
@@ -244,7 +245,14 @@ public final class EventDraft
      */
     public EventDraft payload(final byte[] bytes, final int offset, final int length)
     {
-        payloadView.wrap(bytes);
+        if (payloadView == null)
+        {
+            payloadView = new UnsafeBuffer(bytes);
+        }
+        else
+        {
+            payloadView.wrap(bytes);
+        }
         return payload(payloadView, offset, length);
     }
 

@@ -9,9 +9,13 @@ import java.util.Arrays;
  */
 final class Recipients
 {
-    String[] users = new String[1];
-    long[] epochs = new long[1];
-    long[] seqs = new long[1];
+    private static final String[] NO_USERS = new String[0];
+    private static final long[] NO_NUMBERS = new long[0];
+
+    // Empty until the first recipient: most drafts and slots never carry one (only a cluster node's replica does).
+    String[] users = NO_USERS;
+    long[] epochs = NO_NUMBERS;
+    long[] seqs = NO_NUMBERS;
     int count;
 
     void add(final String userId, final long epoch, final long seq)

@@ -7,6 +7,8 @@ import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.EventTypes;
 import dev.agentwire.core.Outcome;
 import dev.agentwire.server.http.Json;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +31,8 @@ final class IngestParser
     static final int MAX_BATCH = dev.agentwire.server.sequencing.Sequencer.MAX_BATCH_EVENTS;
     static final int MAX_ID_LENGTH = EventDraft.MAX_ID_LENGTH;
 
-    private static final byte[] EMPTY_DATA = "{}".getBytes(StandardCharsets.US_ASCII);
+    /** The payload of an event without data; read only, so one view serves every thread. */
+    private static final UnsafeBuffer EMPTY_DATA = new UnsafeBuffer("{}".getBytes(StandardCharsets.US_ASCII));
 
     /** A validation error; its message is safe to return to the producer. */
     static final class Invalid extends Exception
@@ -63,6 +66,8 @@ final class IngestParser
         try (JsonParser parser = Json.FACTORY.createParser(body, 0, length))
         {
             final EventFields fields = FIELDS.get();
+            // One view of the body for all its events: their payloads are regions of it.
+            final UnsafeBuffer bodyView = new UnsafeBuffer(body, 0, length);
             final JsonToken first = parser.nextToken();
             if (first == null)
             {
@@ -84,7 +89,7 @@ final class IngestParser
                         throw new Invalid("batch has more than " + MAX_BATCH + " events, at most " + MAX_BATCH +
                             " allowed");
                     }
-                    events.add(parseEvent(parser, body, index, null, fields));
+                    events.add(parseEvent(parser, bodyView, index, null, fields));
                     index++;
                 }
                 if (index == 0)
@@ -94,7 +99,7 @@ final class IngestParser
             }
             else
             {
-                events.add(parseEvent(parser, body, SINGLE, null, fields));
+                events.add(parseEvent(parser, bodyView, SINGLE, null, fields));
             }
             if (parser.nextToken() != null)
             {
@@ -125,7 +130,8 @@ final class IngestParser
             {
                 throw new Invalid("not valid JSON");
             }
-            final EventDraft event = parseEvent(parser, frame, SINGLE, ref, FIELDS.get());
+            final UnsafeBuffer frameView = new UnsafeBuffer(frame, 0, length);
+            final EventDraft event = parseEvent(parser, frameView, SINGLE, ref, FIELDS.get());
             if (parser.nextToken() != null)
             {
                 throw new Invalid("not valid JSON");
@@ -144,7 +150,7 @@ final class IngestParser
 
     /** Reads one event object; the parser is on its first token. */
     private EventDraft parseEvent(
-        final JsonParser parser, final byte[] body, final int at, final String[] ref, final EventFields fields)
+        final JsonParser parser, final DirectBuffer body, final int at, final String[] ref, final EventFields fields)
         throws IOException, Invalid
     {
         if (parser.currentToken() != JsonToken.START_OBJECT)
@@ -273,7 +279,7 @@ final class IngestParser
         fields.dataEnd = (int)parser.currentTokenLocation().getByteOffset() + 1;
     }
 
-    private EventDraft toDraft(final EventFields fields, final byte[] body, final int at) throws Invalid
+    private EventDraft toDraft(final EventFields fields, final DirectBuffer body, final int at) throws Invalid
     {
         final EventDraft event = new EventDraft();
         target(fields.user, fields.room, fields.broadcast, at, event);
@@ -296,7 +302,7 @@ final class IngestParser
             {
                 throw new Invalid(where(at) + ".data is required for " + type);
             }
-            return event.payload(EMPTY_DATA, 0, EMPTY_DATA.length);
+            return event.payload(EMPTY_DATA, 0, EMPTY_DATA.capacity());
         }
         if (fields.dataStart < 0)
         {
