@@ -85,29 +85,23 @@ final class EventSpine
     }
 
     /**
-     * Copies the draft into a slot and publishes it.
+     * Copies the draft into a slot and publishes it, if a slot is free now. The caller holds the owner's stripe
+     * lock, so this never waits: the admission waits with the lock released and asks again.
      *
      * @param large a buffer borrowed from the {@link PayloadPool} for a payload over the slot's inline bytes, else
      *              null; the slot gives it back once read.
-     * @return the ring position, or {@link PublishStatus#RING_FULL} when {@code block} is false and no slot is free.
+     * @return the ring position, or {@link PublishStatus#RING_FULL} when no slot is free (nothing taken).
      */
-    long publishEvent(final EventDraft draft, final boolean block, final long nowMs, final byte[] large)
+    long publishEvent(final EventDraft draft, final long nowMs, final byte[] large)
     {
         final long position;
-        if (block)
+        try
         {
-            position = ring.next();
+            position = ring.tryNext();
         }
-        else
+        catch (final InsufficientCapacityException ex)
         {
-            try
-            {
-                position = ring.tryNext();
-            }
-            catch (final InsufficientCapacityException ex)
-            {
-                return PublishStatus.RING_FULL;
-            }
+            return PublishStatus.RING_FULL;
         }
         try
         {

@@ -109,15 +109,14 @@ final class PublishAdmission
                     }
                     if (!borrowed)
                     {
-                        large = borrowLarge(draft.payloadLength, block);
-                        if (large == NO_ROOM)
+                        large = borrowLarge(draft.payloadLength);
+                        borrowed = large != NO_ROOM;
+                        if (!borrowed)
                         {
                             large = null;
-                            return PublishStatus.RING_FULL;
                         }
-                        borrowed = true;
                     }
-                    final long position = spine.publishEvent(draft, false, nowMs, large);
+                    final long position = borrowed ? spine.publishEvent(draft, nowMs, large) : PublishStatus.RING_FULL;
                     if (position >= 0)
                     {
                         large = null; // the slot has it now
@@ -144,8 +143,7 @@ final class PublishAdmission
                 {
                     stripe.lock.unlock();
                 }
-                // The ring is full: wait as the Disruptor's own blocking claim waits, then try the whole step again.
-                LockSupport.parkNanos(1);
+                awaitRoom();
             }
         }
         finally
@@ -177,22 +175,67 @@ final class PublishAdmission
                 return PublishStatus.INVALID_ARGUMENT;
             }
         }
-        // The stripe lock orders this against close(), as for publish(): nothing gets in after the last slot.
+        // The stripe lock orders this against close(), as for publish(): nothing gets in after the last slot. As
+        // there, it is not held while waiting for room.
         final PublishStripe stripe = stripeFor(recipients.users[0]);
-        stripe.lock.lock();
+        byte[] large = null;
+        boolean borrowed = false;
         try
         {
-            if (closed)
+            while (true)
             {
-                return PublishStatus.CLOSED;
+                stripe.lock.lock();
+                try
+                {
+                    if (closed)
+                    {
+                        return PublishStatus.CLOSED;
+                    }
+                    if (!borrowed)
+                    {
+                        large = borrowLarge(draft.payloadLength);
+                        borrowed = large != NO_ROOM;
+                        if (!borrowed)
+                        {
+                            large = null;
+                        }
+                    }
+                    if (borrowed)
+                    {
+                        final long position = spine.publishEvent(draft, config.clock().time(), large);
+                        if (position >= 0)
+                        {
+                            large = null;
+                        }
+                        if (position != PublishStatus.RING_FULL)
+                        {
+                            return position;
+                        }
+                    }
+                }
+                finally
+                {
+                    stripe.lock.unlock();
+                }
+                awaitRoom();
             }
-            final byte[] large = borrowLarge(draft.payloadLength, true);
-            return spine.publishEvent(draft, true, config.clock().time(), large);
         }
         finally
         {
-            stripe.lock.unlock();
+            if (large != null)
+            {
+                payloads.giveBack(large);
+            }
         }
+    }
+
+    /**
+     * Waits, holding no lock, for the slices to free a ring slot or a large payload buffer, as the Disruptor's own
+     * blocking claim waits (the shortest park the OS gives).
+     */
+    private static void awaitRoom()
+    {
+        LockSupport.parkNanos(1);
     }
 
     /**
@@ -340,33 +383,16 @@ final class PublishAdmission
 
     /**
      * @return null for a payload that fits a slot's inline bytes, a pool buffer for a larger one, or
-     *     {@link #NO_ROOM} when {@code block} is false and the bound on large payloads in the ring is reached.
+     *     {@link #NO_ROOM} when the bound on large payloads in the ring is reached now (never waits).
      */
-    private byte[] borrowLarge(final int length, final boolean block)
+    private byte[] borrowLarge(final int length)
     {
         if (length <= EventSlot.INLINE_PAYLOAD_BYTES)
         {
             return null;
         }
-        byte[] buffer;
-        int idle = 0;
-        while ((buffer = payloads.borrow(length)) == null)
-        {
-            if (!block)
-            {
-                return NO_ROOM;
-            }
-            // The slices give buffers back as they read slots: wait as publish waits for a ring slot.
-            if (++idle < 100)
-            {
-                Thread.onSpinWait();
-            }
-            else
-            {
-                LockSupport.parkNanos(50_000);
-            }
-        }
-        return buffer;
+        final byte[] buffer = payloads.borrow(length);
+        return buffer == null ? NO_ROOM : buffer;
     }
 
     private static boolean idsFit(final EventDraft draft)

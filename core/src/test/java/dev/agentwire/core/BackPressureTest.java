@@ -144,6 +144,41 @@ class BackPressureTest
         RecordingSubscriber.await(() -> late.welcomeEpoch > 0, 10_000, "the late subscriber welcomed");
     }
 
+    @Test
+    void shouldNotHoldPublishersBehindOneWaitingForALargePayloadBuffer() throws Exception
+    {
+        // Room in the ring, none for large payloads: a 4 KiB payload borrows from a pool bounded at 16 KiB.
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(64).publishStripes(1)
+            .maxPayloadBytes(4096).largePayloadMaxBytes(16 * 1024).build());
+        stallTheSlice();
+        final byte[] large = new byte[4096];
+        java.util.Arrays.fill(large, (byte)'x');
+        final EventDraft draft = new EventDraft();
+        int lent = 0;
+        while (wire.tryPublish(draft.reset().toUser("reader").type("app.blob").payload(large, 0, large.length)) >= 0)
+        {
+            lent++;
+            assertTrue(lent <= 4, "a 16 KiB pool lends at most four 4 KiB buffers");
+        }
+        assertTrue(wire.stats().ringRemainingCapacity > 0, "the ring itself has room");
+
+        final AtomicLong waiterStatus = new AtomicLong(Long.MIN_VALUE);
+        final Thread waiter = new Thread(() -> waiterStatus.set(wire.publish(
+            new EventDraft().toUser("waiter").type("app.blob").payload(large, 0, large.length))), "waiter");
+        waiter.setDaemon(true);
+        waiter.start();
+        RecordingSubscriber.await(() -> waiter.getState() == Thread.State.TIMED_WAITING, 5_000,
+            "waiting for a large payload buffer");
+
+        final long small = assertTimeoutPreemptively(Duration.ofSeconds(5),
+            () -> wire.tryPublish(Drafts.custom(draft, "other", "{}")), "a small tryPublish beside the waiter");
+        assertTrue(small >= 0, "a small event needs no pool buffer and the ring has room: " + small);
+
+        release.countDown();
+        waiter.join(10_000);
+        assertTrue(waiterStatus.get() >= 0, "the waiter got its buffer: " + waiterStatus.get());
+    }
+
     /** A listener that blocks stalls its slice: the ring then fills, as behind a slow consumer. */
     private void stallTheSlice() throws InterruptedException
     {
