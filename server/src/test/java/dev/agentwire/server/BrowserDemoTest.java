@@ -166,7 +166,10 @@ class BrowserDemoTest
     {
         final WebDriverWait wait = open("stopper-page");
         ask("Tell me everything about the fjords around Bergen");
-        wait.until(d -> !d.findElements(By.cssSelector("tr.event[data-type='REASONING_MESSAGE_CONTENT']")).isEmpty());
+        // The agent thinks for about a second before its first tool: press Stop as soon as the thinking shows, not
+        // at WebDriver's default half-second poll (under load that poll alone let the first tool start).
+        new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(10)).until(
+            d -> !d.findElements(By.cssSelector("tr.event[data-type='REASONING_MESSAGE_CONTENT']")).isEmpty());
         browser.findElement(By.id("stop")).click();
         final WebElement stopped = wait.until(d -> d.findElement(By.cssSelector(".run[data-outcome='cancelled']")));
         final List<WebElement> rows = stopped.findElements(By.cssSelector("tr.event"));
