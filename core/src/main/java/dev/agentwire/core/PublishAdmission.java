@@ -72,8 +72,8 @@ final class PublishAdmission
         final byte kind = draft.targetKind;
         final String owner = draft.target;
         final PublishStripe stripe = stripeFor(owner, draft.runId);
-        byte[] large = null;
-        boolean borrowed = false;
+        // NO_ROOM until a large payload's buffer is borrowed (null: the payload needs none); kept across waits.
+        byte[] large = NO_ROOM;
         try
         {
             while (true)
@@ -107,16 +107,12 @@ final class PublishAdmission
                             return PublishStatus.TOO_MANY_RUNS;
                         }
                     }
-                    if (!borrowed)
+                    if (large == NO_ROOM)
                     {
                         large = borrowLarge(draft.payloadLength);
-                        borrowed = large != NO_ROOM;
-                        if (!borrowed)
-                        {
-                            large = null;
-                        }
                     }
-                    final long position = borrowed ? spine.publishEvent(draft, nowMs, large) : PublishStatus.RING_FULL;
+                    final long position = large == NO_ROOM ? PublishStatus.RING_FULL :
+                        spine.publishEvent(draft, nowMs, large);
                     if (position >= 0)
                     {
                         large = null; // the slot has it now
@@ -148,10 +144,7 @@ final class PublishAdmission
         }
         finally
         {
-            if (large != null)
-            {
-                payloads.giveBack(large);
-            }
+            giveBackUnused(large);
         }
     }
 
@@ -178,8 +171,8 @@ final class PublishAdmission
         // The stripe lock orders this against close(), as for publish(): nothing gets in after the last slot. As
         // there, it is not held while waiting for room.
         final PublishStripe stripe = stripeFor(recipients.users[0]);
-        byte[] large = null;
-        boolean borrowed = false;
+        // NO_ROOM until a large payload's buffer is borrowed (null: the payload needs none); kept across waits.
+        byte[] large = NO_ROOM;
         try
         {
             while (true)
@@ -191,26 +184,19 @@ final class PublishAdmission
                     {
                         return PublishStatus.CLOSED;
                     }
-                    if (!borrowed)
+                    if (large == NO_ROOM)
                     {
                         large = borrowLarge(draft.payloadLength);
-                        borrowed = large != NO_ROOM;
-                        if (!borrowed)
-                        {
-                            large = null;
-                        }
                     }
-                    if (borrowed)
+                    final long position = large == NO_ROOM ? PublishStatus.RING_FULL :
+                        spine.publishEvent(draft, config.clock().time(), large);
+                    if (position >= 0)
                     {
-                        final long position = spine.publishEvent(draft, config.clock().time(), large);
-                        if (position >= 0)
-                        {
-                            large = null;
-                        }
-                        if (position != PublishStatus.RING_FULL)
-                        {
-                            return position;
-                        }
+                        large = null; // the slot has it now
+                    }
+                    if (position != PublishStatus.RING_FULL)
+                    {
+                        return position;
                     }
                 }
                 finally
@@ -222,10 +208,16 @@ final class PublishAdmission
         }
         finally
         {
-            if (large != null)
-            {
-                payloads.giveBack(large);
-            }
+            giveBackUnused(large);
+        }
+    }
+
+    /** Returns a borrowed large-payload buffer that no slot took (the event was refused or never got a slot). */
+    private void giveBackUnused(final byte[] large)
+    {
+        if (large != null && large != NO_ROOM)
+        {
+            payloads.giveBack(large);
         }
     }
 

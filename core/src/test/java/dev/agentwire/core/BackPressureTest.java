@@ -33,26 +33,7 @@ class BackPressureTest
     void shouldReturnRingFullWhileTheSliceIsStalledAndDeliverAllAcceptedAfter() throws Exception
     {
         wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(64).build());
-        final CountDownLatch stalled = new CountDownLatch(1);
-        // A listener that blocks stalls its slice: exactly the misbehaviour the ring must absorb.
-        final RecordingSubscriber blocker = new RecordingSubscriber(false)
-        {
-            @Override
-            public void onAvailable(final Subscription s)
-            {
-                stalled.countDown();
-                try
-                {
-                    release.await(30, TimeUnit.SECONDS);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
-        blocker.subscribe(wire, "blocker");
-        assertTrue(stalled.await(5, TimeUnit.SECONDS), "slice stalled on the welcome");
+        stallTheSlice();
 
         final RecordingSubscriber reader = RecordingSubscriber.manual().subscribe(wire, "reader");
         final EventDraft draft = new EventDraft();
