@@ -9,6 +9,9 @@ import java.nio.file.Path;
  */
 final class ProcStats
 {
+    /** What {@code jcmd GC.heap_info} says of the heap in use, e.g. "used 183250K". */
+    private static final java.util.regex.Pattern HEAP_USED = java.util.regex.Pattern.compile("used (\\d+)([KMG])");
+
     /** Clock ticks per second of /proc/[pid]/stat (USER_HZ, 100 on Linux). */
     private static final long TICKS_PER_SECOND = 100;
 
@@ -122,8 +125,7 @@ final class ProcStats
     static long heapUsedKb(final long pid) throws Exception
     {
         final String text = jcmd(pid, "GC.heap_info");
-        final java.util.regex.Matcher used = text == null ? null :
-            java.util.regex.Pattern.compile("used (\\d+)([KMG])").matcher(text);
+        final java.util.regex.Matcher used = text == null ? null : HEAP_USED.matcher(text);
         if (used == null || !used.find())
         {
             return -1;

@@ -3,9 +3,6 @@ package dev.agentwire.bench.handoff;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.EventDraft;
-import dev.agentwire.core.FrameSink;
-import dev.agentwire.core.SubscriberListener;
-import dev.agentwire.core.Subscription;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -29,8 +26,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.ThreadParams;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.function.IntConsumer;
 
 /**
  * Publish → slice hand-off: the event is published by a producer thread and is in the user's subscriber's hands
@@ -45,7 +40,7 @@ import java.util.function.IntConsumer;
  * {@code throughput*} methods measure sustained publishes per second (bounded by the consumer through
  * back-pressure); {@code latency*} methods publish one event and wait until its subscriber has it, sampled, so the
  * percentiles are those of the hand-off itself. Both engines that keep history start each trial in their steady
- * state (full histories, AgentWire's log wrapped once: {@link #prefillPerUser}); the floor keeps none.
+ * state (full histories, AgentWire's log wrapped once: {@link Seen#prefillPerUser}); the floor keeps none.
  */
 @Fork(value = 1, jvmArgsAppend = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xms2g", "-Xmx2g",
     "-XX:+UseParallelGC"})
@@ -64,62 +59,6 @@ public class HandoffBenchmark
      * so neither side is measured thrashing the collector.
      */
     static final int HISTORY_MAX_EVENTS = 64;
-    /**
-     * What one of these events takes in AgentWire's log: the record header and ids (118 bytes) and the 200-byte
-     * payload (the in-process frame is the payload alone), 8-byte aligned.
-     */
-    static final int RECORD_BYTES = 320;
-    /** The prefill overshoots the log by this much, so that it has wrapped whatever small error the above has. */
-    static final double PREFILL_OVERSHOOT = 1.25;
-    static final long PREFILL_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(120);
-
-    /**
-     * Events per user that bring an engine to its steady state before anything is measured: every user's history
-     * full (each new event drops the oldest) and AgentWire's log wrapped (each new record overwrites the oldest).
-     * Until then AgentWire writes to memory the operating system has never given it, and every first touch of a
-     * page faults — on this machine's VM about 13 µs a 4 KiB page (12 records). That is the cost of the log's first
-     * fill, once per process; it is reported by the setup (see {@link #prefill}) and kept out of the hand-off's
-     * figures.
-     */
-    static int prefillPerUser(final long logBytes)
-    {
-        final long events = (long)Math.ceil(PREFILL_OVERSHOOT * logBytes / RECORD_BYTES);
-        return (int)Math.max(HISTORY_MAX_EVENTS + 1, (events + USERS - 1) / USERS);
-    }
-
-    /**
-     * Publishes {@code perUser} events to each user, round-robin as the benchmarks do, waits until every
-     * subscriber has them all, and reports the rate, which includes the log's first fill.
-     */
-    static void prefill(final String engine, final int perUser, final Seen seen, final IntConsumer publish)
-    {
-        final long startNs = System.nanoTime();
-        for (int round = 0; round < perUser; round++)
-        {
-            for (int user = 0; user < USERS; user++)
-            {
-                publish.accept(user);
-            }
-        }
-        for (int user = 0; user < USERS; user++)
-        {
-            while (seen.seqs.get(user) < perUser)
-            {
-                if (System.nanoTime() - startNs > PREFILL_TIMEOUT_NS)
-                {
-                    throw new IllegalStateException("prefill timed out: engine=" + engine + " user=" + user +
-                        " seen=" + seen.seqs.get(user) + " perUser=" + perUser);
-                }
-                Thread.yield();
-            }
-        }
-        seen.base = perUser;
-        final long elapsedNs = System.nanoTime() - startNs;
-        final long events = (long)perUser * USERS;
-        System.out.printf("prefill: engine=%s events=%d elapsedMs=%d eventsPerSecond=%.0f%n", engine, events,
-            TimeUnit.NANOSECONDS.toMillis(elapsedNs), events * 1e9 / elapsedNs);
-    }
-
     static String[] userIds()
     {
         final String[] ids = new String[USERS];
@@ -155,36 +94,6 @@ public class HandoffBenchmark
             final int user = first + next;
             next = next + 1 == span ? 0 : next + 1;
             return user;
-        }
-    }
-
-    /** Last seq each user's subscriber has in hand; written by the consumer, read by waiting producers. */
-    static final class Seen
-    {
-        static final int SPINS_BEFORE_YIELD = 100;
-        final AtomicLongArray seqs = new AtomicLongArray(USERS);
-        /** Events each user had before the measurement: the producers' counts start after them. */
-        long base;
-
-        /**
-         * Spins briefly, then yields: with more waiting producers than cores, a waiter that only spins takes the
-         * core from the very consumer it waits for, and the latency measured becomes the scheduler's time slice.
-         */
-        void awaitAtLeast(final int user, final long seq)
-        {
-            final long target = base + seq;
-            int spins = 0;
-            while (seqs.get(user) < target)
-            {
-                if (++spins < SPINS_BEFORE_YIELD)
-                {
-                    Thread.onSpinWait();
-                }
-                else
-                {
-                    Thread.yield();
-                }
-            }
         }
     }
 
@@ -228,7 +137,7 @@ public class HandoffBenchmark
             }
             final UnsafeBuffer payload = new UnsafeBuffer(new byte[PAYLOAD_BYTES]);
             final EventDraft draft = new EventDraft();
-            prefill("agentWire", prefillPerUser(wire.config().sliceLogCapacity()), seen, user ->
+            seen.prefill("agentWire", Seen.prefillPerUser(wire.config().sliceLogCapacity()), user ->
             {
                 draft.reset().toUser(users[user]).type(TYPE).runId(RUN_ID).payload(payload, 0, PAYLOAD_BYTES);
                 final long position = wire.publish(draft);
@@ -243,81 +152,6 @@ public class HandoffBenchmark
         public void tearDown()
         {
             wire.close();
-        }
-    }
-
-    /**
-     * Drains at once on the slice thread, copying each frame into a buffer as a transport copies it to its socket:
-     * the fastest possible transport, so the spine is what is measured. A user's events here are contiguous from 1,
-     * so the seq in hand is the count of frames taken.
-     */
-    static final class DrainingSubscriber implements SubscriberListener, FrameSink
-    {
-        /** The slices drain inline on their own threads; one slice here, so one buffer serves every subscriber. */
-        private static final UnsafeBuffer SOCKET = new UnsafeBuffer(new byte[64 * 1024]);
-
-        private final Seen seen;
-        private final int user;
-        private long seq;
-
-        DrainingSubscriber(final Seen seen, final int user)
-        {
-            this.seen = seen;
-            this.user = user;
-        }
-
-        @Override
-        public void onAvailable(final Subscription subscription)
-        {
-            while (subscription.drainTo(SOCKET, 0, SOCKET.capacity(), this) > 0)
-            {
-                // more to take
-            }
-        }
-
-        @Override
-        public void onClosed(final Subscription subscription, final int reason)
-        {
-        }
-
-        @Override
-        public int onWelcome(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
-            final String userId, final long epoch, final long lastSeq)
-        {
-            seq = lastSeq;
-            return 0;
-        }
-
-        @Override
-        public int onResumed(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
-            final boolean recovered, final long epoch, final long fromSeq, final long toSeq)
-        {
-            return 0;
-        }
-
-        @Override
-        public int onJoined(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
-            final String room)
-        {
-            return 0;
-        }
-
-        @Override
-        public int onLeft(final org.agrona.MutableDirectBuffer dst, final int offset, final int capacity,
-            final String room)
-        {
-            return 0;
-        }
-
-        @Override
-        public void onFrame(final long publishNs)
-        {
-            seen.seqs.lazySet(user, ++seq);
-        }
-
-        @Override
-        public void onClosed(final int reason)
-        {
         }
     }
 
@@ -340,7 +174,7 @@ public class HandoffBenchmark
             }
             // Full histories, as AgentWire's: every measured publish drops the user's oldest event.
             final byte[] payload = new byte[PAYLOAD_BYTES];
-            prefill("naive", HISTORY_MAX_EVENTS + 1, seen, user ->
+            seen.prefill("naive", HISTORY_MAX_EVENTS + 1, user ->
                 manager.publish(users[user], TYPE, RUN_ID, payload, PAYLOAD_BYTES));
         }
     }
