@@ -17,6 +17,10 @@ module dev.agentwire.server
     requires io.prometheus.metrics.model;
     requires io.prometheus.writer.text;
     requires lettuce.core;
+    // The subscription connection's channel messages are read off Lettuce's Netty pipeline (ChannelMessageHandler).
+    requires io.netty.buffer;
+    requires io.netty.codec;
+    requires io.netty.transport;
     requires org.slf4j;
     // The process's descriptor limit bounds the connections held (AgentWireServer); ZGC's soft max heap (HeapPolicy).
     requires jdk.management;

@@ -199,6 +199,12 @@ class ClusterTest
         assertTrue(metrics.contains("agentwire_cluster_redis_up 1"), metrics);
         assertEquals(1, metric(b, "agentwire_engine_backfills_total"), "b had none of it: it asked Redis once");
         assertEquals(15, metric(a, "agentwire_cluster_events_received_total"), "a read only while the roamer was there");
+        // Both nodes read their channel messages in place, off the subscription connection's bytes.
+        for (final ServerFixture node : List.of(a, b))
+        {
+            assertEquals(1, metric(node, "agentwire_cluster_feed_framed_total"), "one subscription connection");
+            assertEquals(0, metric(node, "agentwire_cluster_feed_unframed_total"));
+        }
         // Live after the switch, through either node.
         assertEquals(202, a.publish("{\"user\":\"roamer\",\"type\":\"app.note\",\"data\":{\"n\":26}}").statusCode());
         assertEquals(26, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());

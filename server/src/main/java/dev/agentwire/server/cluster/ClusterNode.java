@@ -146,6 +146,12 @@ public final class ClusterNode implements AutoCloseable
             "recovered:false.", feed.repairs.regressions::sum);
         exporter.counter("agentwire_cluster_feed_resyncs", "Checks of every followed stream against Redis (after " +
             "the subscription connection came back, or a drop).", feed.resyncs::sum);
+        exporter.counter("agentwire_cluster_feed_framed", "Subscription connections whose channel messages this " +
+            "node reads in place, off their bytes (one per connection to a shard, and again after each reconnect).",
+            link.framedConnections::sum);
+        exporter.counter("agentwire_cluster_feed_unframed", "Subscription connections whose bytes this node could " +
+            "not frame: from there on their messages are decoded by the Redis client, slower, and nothing is lost.",
+            link.unframedConnections::sum);
         exporter.gauge("agentwire_cluster_users_followed", "Users whose streams this node follows (its connected " +
             "users).", feed::followedCount);
         exporter.counter("agentwire_cluster_commit_groups", "Group commits sent to Redis (one script call each).",

@@ -19,6 +19,8 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +70,13 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final RedisClient single;
     private final RedisClusterClient sharded;
     private final AbstractRedisClient client;
+    /** The client's threads and Netty pipeline: subscription connections get a {@link ChannelMessageHandler}. */
+    private final ClientResources resources;
+    /** Where the subscription connection's channel messages go (set by {@link #connectPubSub}). */
+    private volatile ChannelMessageHandler.ChannelMessageSink channelMessages;
+    /** Subscription connections given a {@link ChannelMessageHandler}, and those whose bytes it could not frame. */
+    final LongAdder framedConnections = new LongAdder();
+    final LongAdder unframedConnections = new LongAdder();
     /** Where each key and channel lives: one shard for a single Redis, the slot map's for a Redis Cluster. */
     final Shards shards;
     private final StatefulConnection<String, byte[]> connection;
@@ -105,7 +114,20 @@ final class RedisLink implements PresenceListener, AutoCloseable
         // pending SSUBSCRIBE, whose future then never completes (a follow stuck, found by the fault suite). RESP3
         // marks pushes as such. Redis 7 (needed for SSUBSCRIBE) speaks RESP3.
         final ProtocolVersion resp3 = ProtocolVersion.RESP3;
-        final RedisClient probe = RedisClient.create(uri);
+        final ChannelMessageHandler.ChannelMessageSink toFeed = (buffer, channelAt, channelLength, messageAt,
+            messageLength) -> channelMessages.onMessage(buffer, channelAt, channelLength, messageAt, messageLength);
+        resources = ClientResources.builder().nettyCustomizer(new NettyCustomizer()
+        {
+            @Override
+            public void afterChannelInitialized(final io.netty.channel.Channel channel)
+            {
+                if (ChannelMessageHandler.installOn(channel, toFeed, unframedConnections))
+                {
+                    framedConnections.increment();
+                }
+            }
+        }).build();
+        final RedisClient probe = RedisClient.create(resources, uri);
         boolean clusterEnabled;
         try (StatefulRedisConnection<String, String> first = probe.connect())
         {
@@ -115,13 +137,14 @@ final class RedisLink implements PresenceListener, AutoCloseable
         catch (final RuntimeException ex)
         {
             probe.shutdown();
+            resources.shutdown();
             throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
         }
         if (clusterEnabled)
         {
             probe.shutdown();
             single = null;
-            sharded = RedisClusterClient.create(uri);
+            sharded = RedisClusterClient.create(resources, uri);
             sharded.setOptions(ClusterClientOptions.builder()
                 .protocolVersion(resp3)
                 .autoReconnect(true)
@@ -185,6 +208,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         {
             executor.shutdownNow();
             client.shutdown();
+            resources.shutdown();
             throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
         }
         reachable = true;
@@ -206,11 +230,13 @@ final class RedisLink implements PresenceListener, AutoCloseable
     }
 
     /**
-     * @return a new connection for channel subscriptions (the stream feed); on a sharded Redis, messages from the
-     *     connections to each shard are propagated to its listeners.
+     * @param messages where the connection's channel messages go, read off its bytes on Lettuce's event loop
+     *                 ({@link ChannelMessageHandler}); everything else it receives reaches its Lettuce listeners.
+     * @return a new connection for channel subscriptions (the stream feed), the only one this link makes.
      */
-    StatefulRedisPubSubConnection<String, byte[]> connectPubSub()
+    StatefulRedisPubSubConnection<String, byte[]> connectPubSub(final ChannelMessageHandler.ChannelMessageSink messages)
     {
+        channelMessages = messages;
         if (sharded != null)
         {
             final io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection<String, byte[]> c =
@@ -432,6 +458,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         }
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
     static Throwable unwrap(final Throwable error)

@@ -7,10 +7,12 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +27,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Feeds this node's spine with the streams of the users connected to it, and only those: the node follows a
  * user's channel ({@code SSUBSCRIBE <prefix>{u:<user>}}) from its first connection here to its last, so what it
- * reads from Redis grows with its own users' events, not with the cluster's. Messages arrive on Lettuce's event
- * loop, wait in a bounded queue, and one thread publishes them onto the spine in arrival order: that thread is the
+ * reads from Redis grows with its own users' events, not with the cluster's. Messages are read off the subscription
+ * connection's bytes on Lettuce's event loop ({@link ChannelMessageHandler}), wait in a bounded queue, and one thread publishes them onto the spine in arrival order: that thread is the
  * only one that waits when the ring is full, and Redis's answers are never held up behind it.
  * <p>
  * A channel is at most once: a message is lost when the subscription connection drops (or this node's queue
@@ -57,9 +59,13 @@ final class StreamFeed implements AutoCloseable
     }
 
     private static final Delivery STOP = new Delivery("", new byte[0]);
+    /** The bytes of "{u:" between a channel's prefix and its user. */
+    private static final int USER_TAG_OPENING = 3;
 
     private final RedisLink cluster;
     private final AgentWire engine;
+    /** Where the user starts in a channel's name: after the prefix's bytes and "{u:". */
+    private final int userAt;
     private final StatefulRedisPubSubConnection<String, byte[]> connection;
     private final BlockingQueue<Delivery> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
@@ -85,12 +91,14 @@ final class StreamFeed implements AutoCloseable
         this.cluster = cluster;
         this.engine = engine;
         this.repairs = new StreamRepair(cluster, engine);
-        connection = cluster.connectPubSub();
+        userAt = cluster.prefix.getBytes(StandardCharsets.UTF_8).length + USER_TAG_OPENING;
+        connection = cluster.connectPubSub(this::onChannelMessage);
         connection.addListener(new RedisPubSubAdapter<>()
         {
             @Override
             public void smessage(final String channel, final byte[] message)
             {
+                // Only after ChannelMessageHandler met bytes it could not frame and left the connection to Lettuce.
                 offer(new Delivery(StreamCodec.userOfChannel(cluster.prefix, channel), message));
             }
 
@@ -220,6 +228,25 @@ final class StreamFeed implements AutoCloseable
                     userId)) : shard, false, StreamCodec.userTag(cluster.prefix, userId)).exceptionally(cluster::failed);
             }
         }
+    }
+
+    /**
+     * A message of a followed channel ({@code <prefix>{u:<user>}}), on Lettuce's event loop: its user and its bytes
+     * are taken out of the connection's buffer and queued for the feed thread.
+     */
+    private void onChannelMessage(final ByteBuf buffer, final int channelAt, final int channelLength,
+        final int messageAt, final int messageLength)
+    {
+        final int userLength = channelLength - userAt - 1;
+        if (userLength < 0)
+        {
+            LOG.warn("channel message on a channel that is no user's, skipped: length={}", channelLength);
+            return;
+        }
+        final String userId = buffer.toString(channelAt + userAt, userLength, StandardCharsets.UTF_8);
+        final byte[] message = new byte[messageLength];
+        buffer.getBytes(messageAt, message);
+        offer(new Delivery(userId, message));
     }
 
     private void offer(final Delivery delivery)
