@@ -45,7 +45,8 @@ final class ChannelMessageHandler extends ChannelInboundHandlerAdapter
     }
 
     /** A sharded channel message's first bytes: a 3-element push whose first element is "smessage". */
-    private static final byte[] SMESSAGE = ">3\r\n$8\r\nsmessage\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] SMESSAGE =
+        ">3\r\n$8\r\nsmessage\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     static final int INCOMPLETE = -1;
     static final int UNFRAMEABLE = -2;
     private static final String NAME = "agentwire-channel-messages";

@@ -28,8 +28,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Feeds this node's spine with the streams of the users connected to it, and only those: the node follows a
  * user's channel ({@code SSUBSCRIBE <prefix>{u:<user>}}) from its first connection here to its last, so what it
  * reads from Redis grows with its own users' events, not with the cluster's. Messages are read off the subscription
- * connection's bytes on Lettuce's event loop ({@link ChannelMessageHandler}), wait in a bounded queue, and one thread publishes them onto the spine in arrival order: that thread is the
- * only one that waits when the ring is full, and Redis's answers are never held up behind it.
+ * connection's bytes on Lettuce's event loop ({@link ChannelMessageHandler}), wait in a bounded queue, and one
+ * thread publishes them onto the spine in arrival order: that thread is the only one that waits when the ring is
+ * full, and Redis's answers are never held up behind it.
  * <p>
  * A channel is at most once: a message is lost when the subscription connection drops (or this node's queue
  * overflows). Neither loses anything: a later event shows the gap (its seq jumps) and the feed publishes the

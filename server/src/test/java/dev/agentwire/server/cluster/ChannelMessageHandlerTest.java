@@ -52,8 +52,8 @@ final class ChannelMessageHandlerTest
 
     private static String smessage(final String channel, final String message)
     {
-        return ">3\r\n$8\r\nsmessage\r\n$" + channel.getBytes(StandardCharsets.UTF_8).length + "\r\n" + channel + "\r\n$" +
-            message.getBytes(StandardCharsets.UTF_8).length + "\r\n" + message + "\r\n";
+        return ">3\r\n$8\r\nsmessage\r\n$" + channel.getBytes(StandardCharsets.UTF_8).length + "\r\n" + channel +
+            "\r\n$" + message.getBytes(StandardCharsets.UTF_8).length + "\r\n" + message + "\r\n";
     }
 
     /** What one run of bytes through the handler gave: the messages taken, and the bytes passed on. */
