@@ -261,7 +261,7 @@ final class PublishAdmission
             {
                 stripe.lock.unlock();
             }
-            LockSupport.parkNanos(1);
+            awaitRoom();
         }
     }
 

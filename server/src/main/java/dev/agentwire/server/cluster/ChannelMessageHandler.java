@@ -55,6 +55,11 @@ final class ChannelMessageHandler extends ChannelInboundHandlerAdapter
     private final LongAdder unframed;
     private ByteBuf cumulation;
     private boolean passThrough;
+    /** The parts of the channel message {@link #readChannelMessage} found last. */
+    private int channelAt;
+    private int channelLength;
+    private int messageAt;
+    private int messageLength;
 
     ChannelMessageHandler(final ChannelMessageSink sink, final LongAdder unframed)
     {
@@ -108,13 +113,13 @@ final class ChannelMessageHandler extends ChannelInboundHandlerAdapter
                 at = limit;
                 break;
             }
-            if (isChannelMessage(in, at))
+            if (readChannelMessage(in, at))
             {
                 if (at > passFrom)
                 {
                     ctx.fireChannelRead(in.retainedSlice(passFrom, at - passFrom));
                 }
-                deliver(in, at + SMESSAGE.length);
+                sink.onMessage(in, channelAt, channelLength, messageAt, messageLength);
                 passFrom = end;
             }
             at = end;
@@ -157,19 +162,14 @@ final class ChannelMessageHandler extends ChannelInboundHandlerAdapter
         }
     }
 
-    private void deliver(final ByteBuf in, final int channelHeaderAt)
-    {
-        final int channelLineEnd = lineEnd(in, channelHeaderAt, in.writerIndex());
-        final int channelAt = channelLineEnd + 1;
-        final int channelLength = (int)readLength(in, channelHeaderAt + 1, channelLineEnd - 1);
-        final int messageHeaderAt = channelAt + channelLength + 2;
-        final int messageLineEnd = lineEnd(in, messageHeaderAt, in.writerIndex());
-        final int messageLength = (int)readLength(in, messageHeaderAt + 1, messageLineEnd - 1);
-        sink.onMessage(in, channelAt, channelLength, messageLineEnd + 1, messageLength);
-    }
-
-    /** @return whether the frame at {@code at} is a sharded channel message whose parts are both blob strings. */
-    static boolean isChannelMessage(final ByteBuf in, final int at)
+    /**
+     * Locates the parts of the (whole) frame at {@code at} if it is a sharded channel message whose channel and
+     * message are both blob strings, in {@link #channelAt}, {@link #channelLength}, {@link #messageAt} and
+     * {@link #messageLength}.
+     *
+     * @return whether it is one; any other frame is Lettuce's.
+     */
+    private boolean readChannelMessage(final ByteBuf in, final int at)
     {
         for (int i = 0; i < SMESSAGE.length; i++)
         {
@@ -183,9 +183,29 @@ final class ChannelMessageHandler extends ChannelInboundHandlerAdapter
         {
             return false;
         }
-        final int channelLineEnd = lineEnd(in, channelHeaderAt, in.writerIndex());
-        final long channelLength = readLength(in, channelHeaderAt + 1, channelLineEnd - 1);
-        return channelLength >= 0 && in.getByte((int)(channelLineEnd + 1 + channelLength + 2)) == '$';
+        final int limit = in.writerIndex();
+        final int channelLineEnd = lineEnd(in, channelHeaderAt, limit);
+        final long channel = readLength(in, channelHeaderAt + 1, channelLineEnd - 1);
+        if (channel < 0)
+        {
+            return false;
+        }
+        final int messageHeaderAt = channelLineEnd + 1 + (int)channel + 2;
+        if (in.getByte(messageHeaderAt) != '$')
+        {
+            return false;
+        }
+        final int messageLineEnd = lineEnd(in, messageHeaderAt, limit);
+        final long message = readLength(in, messageHeaderAt + 1, messageLineEnd - 1);
+        if (message < 0)
+        {
+            return false;
+        }
+        channelAt = channelLineEnd + 1;
+        channelLength = (int)channel;
+        messageAt = messageLineEnd + 1;
+        messageLength = (int)message;
+        return true;
     }
 
     /**

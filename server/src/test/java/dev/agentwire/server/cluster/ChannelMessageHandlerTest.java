@@ -43,6 +43,7 @@ final class ChannelMessageHandlerTest
         "|1\r\n+key\r\n+value\r\n:7\r\n",
         ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$2\r\nhi\r\n",
         ">3\r\n$8\r\nsmessage\r\n$1\r\nc\r\n:5\r\n",
+        ">3\r\n$8\r\nsmessage\r\n$1\r\nc\r\n$-1\r\n",
         ">3\r\n$12\r\nsunsubscribe\r\n$12\r\naw:{u:alice}\r\n:0\r\n",
     };
 
