@@ -9,6 +9,8 @@ The arguments follow PublishEntries' layout for an event to a user (op u00, or u
 
   benchmarks/script-cost.py                      # groups of 100 events, 1,000 users, 300,000 events measured
   benchmarks/script-cost.py --group 10 --ids     # smaller groups (lower load), events with ids (a dedup key each)
+  benchmarks/script-cost.py --no-aof             # without persistence: what the script and the channel cost alone
+  benchmarks/script-cost.py --redis-arg=--auto-aof-rewrite-percentage --redis-arg=0   # any redis-server setting
 
 Never run in CI. Needs redis-server (Debian's package). Run it interleaved with another checkout's copy to compare.
 """
@@ -76,6 +78,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[13])) / tick, sum(int(f) for f in fields[11:15]) / tick
 
 
+def info_field(conn, section, name):
+    for line in conn.call('INFO', section).decode().split('\r\n'):
+        if line.startswith(name + ':'):
+            return int(line.split(':', 1)[1])
+    raise RuntimeError('INFO %s has no %s' % (section, name))
+
+
 def group_arguments(sha, users, record, ids, serial):
     # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
     # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
@@ -98,13 +107,17 @@ def main():
     parser.add_argument('--port', type=int, default=18795)
     parser.add_argument('--redis-cpu', default='0')
     parser.add_argument('--client-cpu', default='1')
+    parser.add_argument('--no-aof', action='store_true', help='appendonly no (default: yes, everysec)')
+    parser.add_argument('--redis-arg', action='append', default=[],
+                        help='one more redis-server argument (repeat it for a setting and its value)')
     opts = parser.parse_args()
     os.sched_setaffinity(0, {int(opts.client_cpu)})
 
     data = tempfile.mkdtemp()
     redis = subprocess.Popen(['taskset', '-c', opts.redis_cpu, 'redis-server', '--port', str(opts.port), '--bind',
-                              '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'yes', '--appendfsync',
-                              'everysec', '--maxmemory-policy', 'noeviction'], stdout=subprocess.DEVNULL)
+                              '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'no' if opts.no_aof else 'yes',
+                              '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'] + opts.redis_arg,
+                             stdout=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -165,6 +178,7 @@ def main():
         run(opts.warmup_events)
         time.sleep(0.2)
         conn.call('CONFIG', 'RESETSTAT')
+        rewrites0 = info_field(conn, 'persistence', 'aof_rewrites')
         delivered[0] = 0
         user0, total0 = cpu_seconds(pid)
         started = time.time()
@@ -172,10 +186,15 @@ def main():
         elapsed = time.time() - started
         user1, total1 = cpu_seconds(pid)
         stats = conn.call('INFO', 'commandstats').decode()
+        # Each append-only rewrite is a pass over the whole data set, in a forked child (counted above, once reaped):
+        # how often it runs depends on auto-aof-rewrite-min-size and on how well the data set compresses.
+        rewrites = info_field(conn, 'persistence', 'aof_rewrites') - rewrites0
+        memory = info_field(conn, 'memory', 'used_memory')
         print('publish.lua, groups of %d, %d users%s: %d events in %.2f s (%.0f events/s)' % (
             opts.group, opts.users, ', with ids' if opts.ids else '', events, elapsed, events / elapsed))
         print('Redis CPU per event: %.2f us (user %.2f us)' % ((total1 - total0) * 1e6 / events,
                                                              (user1 - user0) * 1e6 / events))
+        print('append-only rewrites started while measured: %d; memory used: %.0f MiB' % (rewrites, memory / 2**20))
         for line in stats.split('\r\n'):
             if line.startswith('cmdstat_') and not line.startswith(('cmdstat_config', 'cmdstat_info')):
                 name, rest = line.split(':', 1)
