@@ -4,7 +4,8 @@
 Starts redis-server on one core (append-only, fsync every second, as docs/CLUSTER.md recommends), loads this
 tree's server/src/main/resources/cluster/publish.lua, and pipelines group commits of events to users at it from
 another core, with one subscriber following every user's channel (so each SPUBLISH is delivered, as to a node).
-Reports Redis's CPU per event (user and total, from /proc) and its own per-command counters (INFO commandstats).
+Reports Redis's CPU per event (user and total, from /proc), its own per-command counters (INFO commandstats), the
+append-only rewrites started while measuring and the memory it holds.
 The arguments follow PublishEntries' layout for an event to a user (op u00, or u10 with an id): keep them in step.
 
   benchmarks/script-cost.py                      # groups of 100 events, 1,000 users, 300,000 events measured
@@ -128,8 +129,7 @@ def main():
         else:
             sys.exit('redis-server did not start')
         sha = conn.call('SCRIPT', 'LOAD', open(SCRIPT).read()).decode()
-        info = conn.call('INFO', 'server').decode()
-        pid = int([l for l in info.split('\r\n') if l.startswith('process_id:')][0].split(':')[1])
+        pid = info_field(conn, 'server', 'process_id')
 
         follower = Conn(opts.port)
         for user in range(opts.users):
