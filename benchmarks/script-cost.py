@@ -170,10 +170,10 @@ def main():
             return calls * opts.group
 
         def check(reply):
-            # One request's answers: {user-stream-key, epoch, seq} per event, numbered (never a refusal).
+            # One request's answers, flat: seq (an integer) then epoch per event, numbered (never a refusal).
             answers = reply[0]
-            if len(answers) != opts.group or not all(isinstance(a, list) and len(a) == 3 for a in answers):
-                raise RuntimeError('unexpected answer: %r' % answers[:3])
+            if len(answers) != 2 * opts.group or not all(a.isdigit() for a in answers):
+                raise RuntimeError('unexpected answer: %r' % answers[:4])
 
         run(opts.warmup_events)
         time.sleep(0.2)

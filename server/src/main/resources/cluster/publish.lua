@@ -38,10 +38,12 @@
 --         run     the run's part of key names, <length>:<runId>
 --         call    the toolCallId (g: the version checked)
 --         record  the record (g: the new state)
--- Returns per request a list with one answer per entry attempted: u and m: {user-stream-key, epoch, seq} when
--- numbered, else the status's name (duplicate, or the refusal that stopped the request); r and b: {'shared',
--- seen (1|0), {user-stream-key, epoch, seq, ...}, {member on another shard, ...}} or a refusal's name. Or {'moved'}
--- when a key is not served here (the slot map moved: nothing was written, the caller sends the group again).
+-- Returns per request a flat list of the answers of the entries attempted, in order: u and m: seq (an integer) then
+-- epoch when numbered, else the status's name (duplicate, or the refusal that stopped the request); r and b:
+-- {'shared', seen (1|0), {member, seq, epoch, ...}, {member on another shard, ...}} or a refusal's name; g: see
+-- above. Or {'moved'} when a key is not served here (the slot map moved: nothing was written, the caller sends the
+-- group again). A numbered event makes no table of its own: a table in the answer costs Redis more than the event's
+-- RPUSH (it is built, then searched for the fields err and ok while it is converted).
 local P = ARGV[1]
 local historyMax = ARGV[2]
 local retentionMs = ARGV[3]
@@ -168,7 +170,7 @@ local function membersOf(kind, setKey)
   return users
 end
 
--- The user's tag is its channel's name; its stream hash and history are <tag>:s and <tag>:l.
+-- The user's tag is its channel's name; its stream hash and history are <tag>:s and <tag>:l. Returns seq, epoch.
 local function number(tag, record)
   local sk = tag .. ':s'
   local st = streams[sk] or stream(sk, tag .. ':l')
@@ -183,8 +185,9 @@ local function number(tag, record)
     st.touched = true
     touched[#touched + 1] = st
   end
-  redis.call('SPUBLISH', tag, 'e' .. st.epoch .. ':' .. seq .. ':' .. record)
-  return { sk, st.epoch, seq }
+  -- The seq formatted as an integer: Lua's own number-to-text formats a double (%.14g), which costs more.
+  redis.call('SPUBLISH', tag, 'e' .. st.epoch .. ':' .. string.format('%d', seq) .. ':' .. record)
+  return seq, st.epoch
 end
 
 -- Before any write: every entry's tag must be served here (its keys share its slot).
@@ -222,10 +225,10 @@ local function shared(kind, tag, id, run, verb, hasId, call, success, record)
     if not isLocal(memberTag) then
       elsewhere[#elsewhere + 1] = member
     elseif not hasId or redis.call('SET', memberTag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
-      local n = number(memberTag, record)
-      numbered[#numbered + 1] = n[1]
-      numbered[#numbered + 1] = n[2]
-      numbered[#numbered + 1] = n[3]
+      local seq, epoch = number(memberTag, record)
+      numbered[#numbered + 1] = member
+      numbered[#numbered + 1] = seq
+      numbered[#numbered + 1] = epoch
     end
   end
   return { 'shared', seen, numbered, elsewhere }
@@ -308,7 +311,9 @@ for r = 1, requestCount do
       elseif not fresh then
         answers[#answers + 1] = 'duplicate'
       elseif not stopped then
-        answers[#answers + 1] = number(tag, record)
+        local seq, epoch = number(tag, record)
+        answers[#answers + 1] = seq
+        answers[#answers + 1] = epoch
       end
     end
   end

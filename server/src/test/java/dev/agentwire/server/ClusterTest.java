@@ -244,6 +244,10 @@ class ClusterTest
         assertEquals(2, ServerFixture.json(toRoom).get("results").get(0).get("seqs").size());
         assertEquals("team", ann.collect(WsClient::isEvent, 1, 10_000).get(0).get("room").asText());
         assertEquals("team", ben.collect(WsClient::isEvent, 1, 10_000).get(0).get("room").asText());
+        // A room no one is in: accepted, numbered for no one, as on a single node.
+        final HttpResponse<String> toNoOne = a.publish("{\"room\":\"empty\",\"type\":\"app.note\",\"data\":{}}");
+        assertEquals(202, toNoOne.statusCode(), toNoOne.body());
+        assertEquals(0, ServerFixture.json(toNoOne).get("results").get(0).get("seqs").size(), toNoOne.body());
 
         final HttpResponse<String> toAll = a.publish("{\"broadcast\":true,\"type\":\"app.notice\",\"data\":{}}");
         assertEquals(202, toAll.statusCode(), toAll.body());

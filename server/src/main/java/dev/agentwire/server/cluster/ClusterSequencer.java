@@ -104,7 +104,22 @@ final class ClusterSequencer implements Sequencer
             return !stale;
         }
 
-        /** Takes one entry's answer for event {@code index}: numbers, a status's name, or a failure. */
+        /** Event {@code index} was numbered {@code seq} in {@code userId}'s stream of {@code epoch}. */
+        void numbered(final int index, final String userId, final long epoch, final long seq)
+        {
+            final EventResult result = batch.results.get(index);
+            if (result.status != 0)
+            {
+                result.status = 0;
+                batch.accepted++;
+            }
+            result.onSequenced(userId, epoch, seq);
+        }
+
+        /**
+         * Takes one entry's answer for event {@code index} that numbered no one: a status's name, an empty list (no
+         * one to number), or a failure.
+         */
         void take(final int index, final Object answer)
         {
             final EventResult result = batch.results.get(index);
@@ -118,16 +133,12 @@ final class ClusterSequencer implements Sequencer
             }
             else if (answer instanceof List)
             {
-                @SuppressWarnings("unchecked")
-                final List<Object> numbered = (List<Object>)answer;
+                // Accepted, and no one to number (a room without members): nothing more to tell.
                 if (result.status != 0)
                 {
                     result.status = 0;
                     batch.accepted++;
                 }
-                final EventDraft e = events.get(index); // to a user: numbered in its stream, so its name is known
-                result.onSequenced(e.isToUser() ? e.target() : StreamCodec.userOfStreamKey(cluster.prefix, numbered.get(0)),
-                    StreamCodec.number(numbered.get(1)), StreamCodec.number(numbered.get(2)));
             }
             else
             {
@@ -351,12 +362,18 @@ final class ClusterSequencer implements Sequencer
                 then.accept(request.events.size());
                 return;
             }
-            final List<Object> answers = all.subList(guards, all.size());
-            for (int j = 0; j < answers.size(); j++)
+            int at = guards;
+            for (int j = 0; j < indexes.size() && at < all.size(); j++)
             {
                 final int index = indexes.get(j);
-                final Object one = answers.get(j);
-                if (isShared(one))
+                final Object one = all.get(at++);
+                if (one instanceof Long)
+                {
+                    // To a user: numbered in its stream, so its name is known; seq, then epoch.
+                    request.numbered(index, request.events.get(index).target(), StreamCodec.number(all.get(at++)),
+                        (Long)one);
+                }
+                else if (isShared(one))
                 {
                     @SuppressWarnings("unchecked")
                     final List<Object> shared = (List<Object>)one;
@@ -415,14 +432,14 @@ final class ClusterSequencer implements Sequencer
             StreamCodec.isWord(((List<?>)answer).get(0), StreamCodec.SHARED);
     }
 
-    /** @return whether the answer numbered anyone: {stream key, epoch, seq, ...}. */
+    /** @return whether the answer numbered anyone: {member, seq, epoch, ...}. */
     private static boolean takeNumbers(final Request request, final int index, final Object numbers)
     {
-        @SuppressWarnings("unchecked")
-        final List<Object> flat = (List<Object>)numbers;
+        final List<?> flat = (List<?>)numbers;
         for (int i = 0; i + 2 < flat.size(); i += 3)
         {
-            request.take(index, flat.subList(i, i + 3));
+            request.numbered(index, StreamCodec.text(flat.get(i)), StreamCodec.number(flat.get(i + 2)),
+                StreamCodec.number(flat.get(i + 1)));
         }
         return !flat.isEmpty();
     }
@@ -451,12 +468,15 @@ final class ClusterSequencer implements Sequencer
             {
                 if (answer instanceof List)
                 {
-                    for (final Object one : (List<?>)answer)
+                    // Per member, in order: seq then epoch when numbered, else 'duplicate' (it had the event).
+                    final List<?> answers = (List<?>)answer;
+                    for (int j = 0, at = 0; at < answers.size(); j++)
                     {
-                        if (one instanceof List)
+                        final Object one = answers.get(at++);
+                        if (one instanceof Long)
                         {
                             numbered[0] = true;
-                            request.take(index, one);
+                            request.numbered(index, some.get(j), StreamCodec.number(answers.get(at++)), (Long)one);
                         }
                     }
                 }

@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Group commit, shard by shard: each shard has one publish.lua call in Redis at a time, and the parts that arrive
  * meanwhile go together in the next call (up to {@code commitMaxEvents} entries), so the group grows with the load
@@ -21,6 +24,7 @@ import java.util.function.Consumer;
  */
 final class GroupCommit
 {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
     /** How often a step is re-routed after the slot map moved before it is answered unavailable. */
     static final int MAX_REROUTES = 40;
     static final long REROUTE_DELAY_MS = 50;
@@ -132,7 +136,7 @@ final class GroupCommit
                             }
                             else
                             {
-                                part.answer.accept(error != null ? error : reply.get(r));
+                                answer(part, error != null ? error : reply.get(r));
                             }
                         }
                     }
@@ -144,6 +148,22 @@ final class GroupCommit
                 }, cluster.executor());
                 return;
             }
+        }
+    }
+
+    /**
+     * A part's answer handed over. A handler that throws is a programmer error: it is logged, and the other parts
+     * of its group still get their answers (its own producer is told outcome_unknown when its wait times out).
+     */
+    private static void answer(final Part part, final Object reply)
+    {
+        try
+        {
+            part.answer.accept(reply);
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.error("publish answer not handled: entries={}", part.entries(), e);
         }
     }
 
@@ -164,7 +184,8 @@ final class GroupCommit
     /**
      * @param entries the part's entries; fill its {@link Part#keys} and {@link Part#arguments}, then
      *                {@link Part#send()} it.
-     * @param answer  told the script's answers for the part (one per entry attempted) or the failure.
+     * @param answer  told the script's answers for the part (publish.lua's flat list for its request: per entry
+     *                attempted, seq and epoch when numbered, else one answer) or the failure.
      */
     Part part(final int entries, final Consumer<Object> answer)
     {

@@ -98,13 +98,6 @@ final class StreamCodec
         return d.isToRoom() ? prefix + "{r:" + d.target() + '}' : prefix + "{n}";
     }
 
-    /** @return the user a numbered entry's answer ({stream key, epoch, seq}) names. */
-    static String userOfStreamKey(final String prefix, final Object streamKey)
-    {
-        final String key = text(streamKey);
-        return key.substring(prefix.length() + 3, key.length() - 3);
-    }
-
     /** fetch.lua's arguments. */
     static byte[][] fetchArguments(
         final String prefix,

@@ -128,7 +128,6 @@ class StreamCodecTest
             {
                 assertEquals(slot, SlotHash.getSlot(tag + suffix), user + " key " + tag + suffix);
             }
-            assertEquals(user, StreamCodec.userOfStreamKey(PREFIX, tag + ":s"));
             assertEquals(user, StreamCodec.userOfChannel(PREFIX, tag));
         }
         final EventDraft toRoom = new EventDraft().toRoom("crew").type("app.note").eventId("id");
