@@ -12,10 +12,13 @@ The arguments follow PublishEntries' layout for an event to a user (op u00, or u
   benchmarks/script-cost.py --group 10 --ids     # smaller groups (lower load), events with ids (a dedup key each)
   benchmarks/script-cost.py --no-aof             # without persistence: what the script and the channel cost alone
   benchmarks/script-cost.py --redis-arg=--auto-aof-rewrite-percentage --redis-arg=0   # any redis-server setting
+  benchmarks/script-cost.py --callgrind --no-aof --users 100 --warmup-events 130000 --events 20000
+      # Redis's user-space instructions per event, counted by valgrind's callgrind over the measured window only:
+      # repeatable to a fraction of a percent where CPU time on this shared machine varies by a third. Needs valgrind.
 
 Never run in CI. Needs redis-server (Debian's package). Run it interleaved with another checkout's copy to compare.
 """
-import argparse, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+import argparse, glob, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'server/src/main/resources/cluster/publish.lua')
@@ -79,6 +82,19 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[13])) / tick, sum(int(f) for f in fields[11:15]) / tick
 
 
+def callgrind_instructions(data, pid, keep):
+    # callgrind_control -d writes callgrind.<pid>.1; its 'totals:' line counts the instructions since -i on.
+    for _ in range(100):
+        for dump in glob.glob(os.path.join(data, 'callgrind.%d.*' % pid)):
+            for line in open(dump):
+                if line.startswith('totals:'):
+                    if keep:
+                        shutil.copyfile(dump, keep)
+                    return int(line.split()[1])
+        time.sleep(0.1)
+    raise RuntimeError('callgrind wrote no dump for pid=%d in %s' % (pid, data))
+
+
 def info_field(conn, section, name):
     for line in conn.call('INFO', section).decode().split('\r\n'):
         if line.startswith(name + ':'):
@@ -111,16 +127,24 @@ def main():
     parser.add_argument('--no-aof', action='store_true', help='appendonly no (default: yes, everysec)')
     parser.add_argument('--redis-arg', action='append', default=[],
                         help='one more redis-server argument (repeat it for a setting and its value)')
+    parser.add_argument('--script', default=SCRIPT, help='the script to measure (default: this tree\'s publish.lua)')
+    parser.add_argument('--callgrind', action='store_true',
+                        help="run Redis under valgrind's callgrind and count its instructions per event")
+    parser.add_argument('--callgrind-keep', metavar='FILE',
+                        help='with --callgrind: keep the measured window\'s dump there, for callgrind_annotate')
     opts = parser.parse_args()
     os.sched_setaffinity(0, {int(opts.client_cpu)})
 
     data = tempfile.mkdtemp()
-    redis = subprocess.Popen(['taskset', '-c', opts.redis_cpu, 'redis-server', '--port', str(opts.port), '--bind',
+    # Under callgrind, instrumentation starts switched off and is switched on for the measured window only.
+    tool = ['valgrind', '--tool=callgrind', '--instr-atstart=no',
+            '--callgrind-out-file=' + os.path.join(data, 'callgrind.%p')] if opts.callgrind else []
+    redis = subprocess.Popen(['taskset', '-c', opts.redis_cpu] + tool + ['redis-server', '--port', str(opts.port), '--bind',
                               '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'no' if opts.no_aof else 'yes',
                               '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'] + opts.redis_arg,
-                             stdout=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if opts.callgrind else None)
     try:
-        for _ in range(100):
+        for _ in range(600 if opts.callgrind else 100):
             try:
                 conn = Conn(opts.port)
                 break
@@ -128,7 +152,7 @@ def main():
                 time.sleep(0.05)
         else:
             sys.exit('redis-server did not start')
-        sha = conn.call('SCRIPT', 'LOAD', open(SCRIPT).read()).decode()
+        sha = conn.call('SCRIPT', 'LOAD', open(opts.script).read()).decode()
         pid = info_field(conn, 'server', 'process_id')
 
         follower = Conn(opts.port)
@@ -180,11 +204,17 @@ def main():
         conn.call('CONFIG', 'RESETSTAT')
         rewrites0 = info_field(conn, 'persistence', 'aof_rewrites')
         delivered[0] = 0
+        if opts.callgrind:
+            subprocess.run(['callgrind_control', '-i', 'on', str(pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         user0, total0 = cpu_seconds(pid)
         started = time.time()
         events = run(opts.events)
         elapsed = time.time() - started
         user1, total1 = cpu_seconds(pid)
+        if opts.callgrind:
+            subprocess.run(['callgrind_control', '-i', 'off', str(pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(['callgrind_control', '-d', str(pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            instructions = callgrind_instructions(data, pid, opts.callgrind_keep)
         stats = conn.call('INFO', 'commandstats').decode()
         # Each append-only rewrite is a pass over the whole data set, in a forked child (counted above, once reaped):
         # how often it runs depends on auto-aof-rewrite-min-size and on how well the data set compresses.
@@ -194,6 +224,8 @@ def main():
             opts.group, opts.users, ', with ids' if opts.ids else '', events, elapsed, events / elapsed))
         print('Redis CPU per event: %.2f us (user %.2f us)' % ((total1 - total0) * 1e6 / events,
                                                              (user1 - user0) * 1e6 / events))
+        if opts.callgrind:
+            print('Redis instructions per event (callgrind, user space): %.0f' % (instructions / events))
         print('append-only rewrites started while measured: %d; memory used: %.0f MiB' % (rewrites, memory / 2**20))
         for line in stats.split('\r\n'):
             if line.startswith('cmdstat_') and not line.startswith(('cmdstat_config', 'cmdstat_info')):
