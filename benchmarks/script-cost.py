@@ -82,6 +82,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[13])) / tick, sum(int(f) for f in fields[11:15]) / tick
 
 
+def callgrind_control(*args):
+    subprocess.run(['callgrind_control'] + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def callgrind_instructions(data, pid, keep):
     # callgrind_control -d writes callgrind.<pid>.1; its 'totals:' line counts the instructions since -i on.
     for _ in range(100):
@@ -139,10 +143,11 @@ def main():
     # Under callgrind, instrumentation starts switched off and is switched on for the measured window only.
     tool = ['valgrind', '--tool=callgrind', '--instr-atstart=no',
             '--callgrind-out-file=' + os.path.join(data, 'callgrind.%p')] if opts.callgrind else []
-    redis = subprocess.Popen(['taskset', '-c', opts.redis_cpu] + tool + ['redis-server', '--port', str(opts.port), '--bind',
-                              '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'no' if opts.no_aof else 'yes',
-                              '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'] + opts.redis_arg,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if opts.callgrind else None)
+    server = ['redis-server', '--port', str(opts.port), '--bind', '127.0.0.1', '--dir', data, '--save', '',
+              '--appendonly', 'no' if opts.no_aof else 'yes', '--appendfsync', 'everysec',
+              '--maxmemory-policy', 'noeviction'] + opts.redis_arg
+    redis = subprocess.Popen(['taskset', '-c', opts.redis_cpu] + tool + server, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL if opts.callgrind else None)
     try:
         for _ in range(600 if opts.callgrind else 100):
             try:
@@ -205,15 +210,15 @@ def main():
         rewrites0 = info_field(conn, 'persistence', 'aof_rewrites')
         delivered[0] = 0
         if opts.callgrind:
-            subprocess.run(['callgrind_control', '-i', 'on', str(pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            callgrind_control('-i', 'on', str(pid))
         user0, total0 = cpu_seconds(pid)
         started = time.time()
         events = run(opts.events)
         elapsed = time.time() - started
         user1, total1 = cpu_seconds(pid)
         if opts.callgrind:
-            subprocess.run(['callgrind_control', '-i', 'off', str(pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            subprocess.run(['callgrind_control', '-d', str(pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            callgrind_control('-i', 'off', str(pid))
+            callgrind_control('-d', str(pid))
             instructions = callgrind_instructions(data, pid, opts.callgrind_keep)
         stats = conn.call('INFO', 'commandstats').decode()
         # Each append-only rewrite is a pass over the whole data set, in a forked child (counted above, once reaped):
