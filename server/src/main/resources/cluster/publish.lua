@@ -107,6 +107,14 @@ local function now()
   return nowMs
 end
 local quarter = math.floor(tonumber(retentionMs) / 4)
+-- A stream is refreshed when its last refresh (field r, ms since 1970: 13 digits until the year 2286) is at or
+-- before this, compared as text: parsing r per stream (strtod) cost Redis more than the comparison. A value of any
+-- other width is refreshed, which rewrites it at 13 digits.
+local due = nil
+local function refreshDue()
+  if not due then due = string.format('%013d', now() - quarter) end
+  return due
+end
 local keep = tonumber(historyMax)
 -- History is trimmed by count once it is an eighth past its bound, not at every push; it is read exactly bounded.
 local trimAt = keep + math.floor(keep / 8) + 1
@@ -132,7 +140,7 @@ local function stream(sk, hk)
       redis.call('HSET', sk, 'b', base)
       redis.call('HDEL', sk, 's')
     end
-    refresh = not head[3] or now() - tonumber(head[3]) >= quarter
+    refresh = not head[3] or #head[3] ~= 13 or head[3] <= refreshDue()
   end
   st = { sk = sk, hk = hk, epoch = epoch, base = tonumber(base), touched = refresh }
   streams[sk] = st
@@ -274,9 +282,18 @@ for r = 1, requestCount do
     local kb = at + i * STRIDE
     if not stopped then
       local op = ARGV[kb]
-      local kind = string.sub(op, 1, 1)
-      local hasId = string.byte(op, 2) == 49
-      local verb = string.sub(op, 4)
+      local kind, hasId, verb
+      -- The common ops, an event to a user outside the run lifecycle, are told by one comparison (interned
+      -- strings): no string functions called, no substrings made.
+      if op == 'u00' then
+        kind, hasId, verb = 'u', false, ''
+      elseif op == 'u10' then
+        kind, hasId, verb = 'u', true, ''
+      else
+        kind = string.sub(op, 1, 1)
+        hasId = string.byte(op, 2) == 49
+        verb = string.sub(op, 4)
+      end
       local tag, id, run, record = ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 5]
       local fresh = true
       if kind == 'r' or kind == 'b' then
