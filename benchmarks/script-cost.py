@@ -11,6 +11,7 @@ The arguments follow PublishEntries' layout for an event to a user (op u00, or u
   benchmarks/script-cost.py                      # groups of 100 events, 1,000 users, 300,000 events measured
   benchmarks/script-cost.py --group 10 --ids     # smaller groups (lower load), events with ids (a dedup key each)
   benchmarks/script-cost.py --no-aof             # without persistence: what the script and the channel cost alone
+  benchmarks/script-cost.py --lifecycle --ids    # what agents send: agent_thinking in a started run, with ids
   benchmarks/script-cost.py --redis-arg=--auto-aof-rewrite-percentage --redis-arg=0   # any redis-server setting
   benchmarks/script-cost.py --callgrind --no-aof --users 100 --warmup-events 130000 --events 20000
       # Redis's user-space instructions per event, counted by valgrind's callgrind over the measured window only:
@@ -106,14 +107,15 @@ def info_field(conn, section, name):
     raise RuntimeError('INFO %s has no %s' % (section, name))
 
 
-def group_arguments(sha, users, record, ids, serial):
+def group_arguments(sha, users, record, ids, serial, verb=''):
     # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
     # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
     args = ['EVALSHA', sha, '1', 'aw:{u:load-%d}' % users[0],
             'aw:', '1024', '600000', '60000', '600000', '1', '12345', '64', '0', '1', str(len(users))]
     for i, user in enumerate(users):
-        args += ['u10' if ids else 'u00', 'aw:{u:load-%d}' % user, 'e%d-%d' % (serial, i) if ids else '', '0:', '',
-                 record]
+        # With a lifecycle verb, the event belongs to the user's run r-1 (the run part is <length>:<runId>).
+        args += [('u10' if ids else 'u00') + verb, 'aw:{u:load-%d}' % user, 'e%d-%d' % (serial, i) if ids else '',
+                 '3:r-1' if verb else '0:', '', record]
     return resp(args)
 
 
@@ -125,6 +127,8 @@ def main():
     parser.add_argument('--warmup-events', type=int, default=1_200_000,
                         help='events first sent so that every history is past its bound and trims run')
     parser.add_argument('--ids', action='store_true', help='events with ids')
+    parser.add_argument('--lifecycle', action='store_true',
+                        help='agent_thinking events in a started run, as agents send (default: app.bench, no run)')
     parser.add_argument('--port', type=int, default=18795)
     parser.add_argument('--redis-cpu', default='0')
     parser.add_argument('--client-cpu', default='1')
@@ -187,7 +191,7 @@ def main():
             in_flight = 0
             for _ in range(calls):
                 users = [(serial[0] * opts.group + i) % opts.users for i in range(opts.group)]
-                conn.send(group_arguments(sha, users, record, opts.ids, serial[0]))
+                conn.send(group_arguments(sha, users, record, opts.ids, serial[0], 'think' if opts.lifecycle else ''))
                 serial[0] += 1
                 in_flight += 1
                 if in_flight >= 2:
@@ -204,6 +208,14 @@ def main():
             if len(answers) != 2 * opts.group or not all(a.isdigit() for a in answers):
                 raise RuntimeError('unexpected answer: %r' % answers[:4])
 
+        if opts.lifecycle:
+            # Each user's run started once (agent_started), so every event after it is checked against a live run.
+            for first in range(0, opts.users, opts.group):
+                users = list(range(first, min(first + opts.group, opts.users)))
+                conn.send(group_arguments(sha, users, record, False, -1, 'start'))
+                answers = conn.read()[0]
+                if len(answers) != 2 * len(users):
+                    raise RuntimeError('run not started: %r' % answers[:4])
         run(opts.warmup_events)
         time.sleep(0.2)
         conn.call('CONFIG', 'RESETSTAT')
