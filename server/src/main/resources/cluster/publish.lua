@@ -57,47 +57,7 @@ local requestCount = tonumber(ARGV[10])
 local HEADER = 11
 local STRIDE = 6
 
--- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name.
-local function check(rk, ck, verb, call, success)
-  local state = redis.call('HGET', rk, 's')
-  if not state then
-    if verb == 'start' then return nil end
-    return 'run_not_started'
-  end
-  if state == 'c' then return 'run_completed' end
-  if verb == 'start' then return 'run_already_started' end
-  if verb == 'exec' then
-    if redis.call('SISMEMBER', ck, call) == 1 then return 'tool_call_duplicate' end
-    if redis.call('SCARD', ck) >= maxToolCalls then return 'too_many_tool_calls' end
-  elseif verb == 'done_tool' then
-    if redis.call('SISMEMBER', ck, call) == 0 then return 'tool_call_unknown' end
-  elseif verb == 'done_agent' then
-    if success == '1' and redis.call('SCARD', ck) > 0 then return 'tool_calls_open' end
-  end
-  return nil
-end
-
-local function apply(rk, ck, verb, call)
-  if verb == 'start' then
-    redis.call('HSET', rk, 's', 'o')
-  elseif verb == 'exec' then
-    redis.call('SADD', ck, call)
-  elseif verb == 'done_tool' then
-    redis.call('SREM', ck, call)
-  elseif verb == 'done_agent' then
-    redis.call('HSET', rk, 's', 'c')
-    redis.call('DEL', ck)
-  end
-  redis.call('PEXPIRE', rk, runRetentionMs)
-  redis.call('PEXPIRE', ck, runRetentionMs)
-end
-
--- Each stream touched by this group: its epoch and base (the seq before its history's first entry), read once. A
--- stream's last seq is its base plus its history's length, so numbering an event is the push of its record: the
--- push answers the length. Its expiry is not refreshed at every event: a stream's keys live userRetentionMs + a
--- quarter after their last refresh (kept in the hash, field r), and a group refreshes them when the last refresh is
--- a quarter old. So a stream expires between userRetentionMs and 1.25 times that after its last event, for two
--- commands per stream per quarter retention instead of two per event.
+-- The time, read once per call and only when needed.
 local nowMs = nil
 local function now()
   if not nowMs then
@@ -115,6 +75,63 @@ local function refreshDue()
   if not due then due = string.format('%013d', now() - quarter) end
   return due
 end
+local runQuarter = math.floor(tonumber(runRetentionMs) / 4)
+local runTtl = tonumber(runRetentionMs) + runQuarter
+local runDue = nil
+local function runRefreshDue()
+  if not runDue then runDue = string.format('%013d', now() - runQuarter) end
+  return runDue
+end
+
+-- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name; and the
+-- run's last refresh (field r of its hash) for apply.
+local function check(rk, ck, verb, call, success)
+  local head = redis.call('HMGET', rk, 's', 'r')
+  local state = head[1]
+  if not state then
+    if verb == 'start' then return nil end
+    return 'run_not_started'
+  end
+  if state == 'c' then return 'run_completed' end
+  if verb == 'start' then return 'run_already_started' end
+  if verb == 'exec' then
+    if redis.call('SISMEMBER', ck, call) == 1 then return 'tool_call_duplicate' end
+    if redis.call('SCARD', ck) >= maxToolCalls then return 'too_many_tool_calls' end
+  elseif verb == 'done_tool' then
+    if redis.call('SISMEMBER', ck, call) == 0 then return 'tool_call_unknown' end
+  elseif verb == 'done_agent' then
+    if success == '1' and redis.call('SCARD', ck) > 0 then return 'tool_calls_open' end
+  end
+  return nil, head[2]
+end
+
+-- A run's keys live runRetentionMs + a quarter after their last refresh. An event that changes the run refreshes
+-- them; one that does not (think: agent_thinking, agent_answer, most of a run's events) only when the last refresh
+-- is a quarter old, so it costs no command beyond the state's read. A run is forgotten between runRetentionMs and
+-- 1.25 times that after its last event.
+local function apply(rk, ck, verb, call, refreshed)
+  if verb == 'think' and refreshed and #refreshed == 13 and refreshed > runRefreshDue() then return end
+  if verb == 'start' then
+    redis.call('HSET', rk, 's', 'o')
+  elseif verb == 'exec' then
+    redis.call('SADD', ck, call)
+  elseif verb == 'done_tool' then
+    redis.call('SREM', ck, call)
+  elseif verb == 'done_agent' then
+    redis.call('HSET', rk, 's', 'c')
+    redis.call('DEL', ck)
+  end
+  redis.call('HSET', rk, 'r', now())
+  redis.call('PEXPIRE', rk, runTtl)
+  redis.call('PEXPIRE', ck, runTtl)
+end
+
+-- Each stream touched by this group: its epoch and base (the seq before its history's first entry), read once. A
+-- stream's last seq is its base plus its history's length, so numbering an event is the push of its record: the
+-- push answers the length. Its expiry is not refreshed at every event: a stream's keys live userRetentionMs + a
+-- quarter after their last refresh (kept in the hash, field r), and a group refreshes them when the last refresh is
+-- a quarter old. So a stream expires between userRetentionMs and 1.25 times that after its last event, for two
+-- commands per stream per quarter retention instead of two per event.
 local keep = tonumber(historyMax)
 -- History is trimmed by count once it is an eighth past its bound, not at every push; it is read exactly bounded.
 local trimAt = keep + math.floor(keep / 8) + 1
@@ -216,15 +233,16 @@ local function shared(kind, tag, id, run, verb, hasId, call, success, record)
   local setKey = kind == 'r' and tag .. ':m' or tag .. ':nodes'
   local mark = 'rid:' .. #tag .. ':' .. tag .. ':' .. run .. ':' .. id
   local seen = 0
-  if hasId and redis.call('EXISTS', idk) == 1 then
+  -- The id is marked first, one command where a check then a mark took two; a refusal takes the mark back.
+  if hasId and not redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) then
     seen = 1
-  else
-    if strict and verb ~= '' then
-      local refusal = check(rk, ck, verb, call, success)
-      if refusal then return refusal end
-      apply(rk, ck, verb, call)
+  elseif strict and verb ~= '' then
+    local refusal, refreshed = check(rk, ck, verb, call, success)
+    if refusal then
+      if hasId then redis.call('DEL', idk) end
+      return refusal
     end
-    if hasId then redis.call('SET', idk, '1', 'PX', dedupMs) end
+    apply(rk, ck, verb, call, refreshed)
   end
   local numbered = {}
   local elsewhere = {}
@@ -271,6 +289,15 @@ local function guards(at, count, answers)
   return n, stale
 end
 
+-- An op's parts, split once per call: a group's entries mostly share one or two ops, and splitting each (three
+-- string functions, substrings made) cost Redis more than a table lookup.
+local ops = {}
+local function opParts(op)
+  local parts = { string.sub(op, 1, 1), string.byte(op, 2) == 49, string.sub(op, 3, 3), string.sub(op, 4) }
+  ops[op] = parts
+  return parts
+end
+
 local results = {}
 local at = HEADER
 for r = 1, requestCount do
@@ -282,40 +309,31 @@ for r = 1, requestCount do
     local kb = at + i * STRIDE
     if not stopped then
       local op = ARGV[kb]
-      local kind, hasId, verb
-      -- The common ops, an event to a user outside the run lifecycle, are told by one comparison (interned
-      -- strings): no string functions called, no substrings made.
-      if op == 'u00' then
-        kind, hasId, verb = 'u', false, ''
-      elseif op == 'u10' then
-        kind, hasId, verb = 'u', true, ''
-      else
-        kind = string.sub(op, 1, 1)
-        hasId = string.byte(op, 2) == 49
-        verb = string.sub(op, 4)
-      end
+      local parts = ops[op] or opParts(op)
+      local kind, hasId, success, verb = parts[1], parts[2], parts[3], parts[4]
       local tag, id, run, record = ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 5]
       local fresh = true
       if kind == 'r' or kind == 'b' then
-        local answer = shared(kind, tag, id, run, verb, hasId, ARGV[kb + 4], string.sub(op, 3, 3), record)
+        local answer = shared(kind, tag, id, run, verb, hasId, ARGV[kb + 4], success, record)
         answers[#answers + 1] = answer
         -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
         if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
         fresh = false
       elseif kind == 'u' and strict and verb ~= '' then
+        -- Marked first, as in shared: a refusal takes the mark back.
         local idk = hasId and tag .. ':id:' .. run .. ':' .. id
-        if hasId and redis.call('EXISTS', idk) == 1 then
+        if hasId and not redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) then
           fresh = false
         else
           local rk, ck = tag .. ':run:' .. run, tag .. ':calls:' .. run
           local call = ARGV[kb + 4]
-          local refusal = check(rk, ck, verb, call, string.sub(op, 3, 3))
+          local refusal, refreshed = check(rk, ck, verb, call, success)
           if refusal then
+            if hasId then redis.call('DEL', idk) end
             answers[#answers + 1] = refusal
             stopped = true
           else
-            apply(rk, ck, verb, call)
-            if hasId then redis.call('SET', idk, '1', 'PX', dedupMs) end
+            apply(rk, ck, verb, call, refreshed)
           end
         end
       elseif hasId then

@@ -470,6 +470,37 @@ class ClusterTest
     }
 
     @Test
+    void shouldTakeBackARefusedEventsIdAndRefreshARunOnlyWhenItsLastRefreshIsAQuarterOld() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final String runKey = "aw:{u:rita}:run:2:r1";
+        final String thinking =
+            "{\"user\":\"rita\",\"type\":\"agent_thinking\",\"run_id\":\"r1\",\"id\":\"t1\",\"data\":{\"text\":\"hm\"}}";
+        // Refused (the run has not started): the id marked first is taken back, so the retry is not a duplicate.
+        final HttpResponse<String> early = a.publish(thinking);
+        assertEquals(422, early.statusCode(), early.body());
+        assertEquals("run_not_started", ServerFixture.json(early).get("error").get("code").asText());
+        assertEquals(":0", redis.command("EXISTS aw:{u:rita}:id:2:r1:t1"), "no mark left by the refused event");
+        assertEquals(202, a.publish(
+            "{\"user\":\"rita\",\"type\":\"agent_started\",\"run_id\":\"r1\",\"data\":{\"agent\":\"a\"}}").statusCode());
+        final HttpResponse<String> retried = a.publish(thinking);
+        assertEquals(202, retried.statusCode(), retried.body());
+        assertEquals("accepted", ServerFixture.json(retried).get("results").get(0).get("status").asText());
+
+        // An event that changes nothing leaves the run's expiry while its last refresh is less than a quarter old...
+        assertEquals(":1", redis.command("PEXPIRE " + runKey + " 5000"));
+        assertEquals(202, a.publish(thinking.replace("t1", "t2")).statusCode());
+        final long kept = Long.parseLong(redis.command("PTTL " + runKey).substring(1));
+        assertTrue(kept > 0 && kept <= 5_000, "not refreshed: " + kept);
+        // ...and refreshes it to runRetentionMs (10 min) and a quarter once it is older.
+        assertEquals(":0", redis.command("HSET " + runKey + " r 0000000000001"));
+        assertEquals(202, a.publish(thinking.replace("t1", "t3")).statusCode());
+        final long refreshed = Long.parseLong(redis.command("PTTL " + runKey).substring(1));
+        assertTrue(refreshed > 600_000 && refreshed <= 750_000, "refreshed: " + refreshed);
+    }
+
+    @Test
     void shouldNumberOnFromAStreamWrittenBeforeHistoryWasAList() throws Exception
     {
         startRedis(false);
