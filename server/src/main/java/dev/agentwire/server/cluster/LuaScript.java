@@ -2,8 +2,9 @@ package dev.agentwire.server.cluster;
 
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.CommandType;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,8 +20,8 @@ import java.util.concurrent.atomic.LongAdder;
 /** One Lua script: run by digest, loaded again when Redis does not know it (a restart flushes the cache). */
 final class LuaScript
 {
-    private final String source;
-    private final String sha;
+    private final byte[] source;
+    private final byte[] sha;
     private final LongAdder errors;
 
     /**
@@ -36,9 +37,9 @@ final class LuaScript
             {
                 throw new IllegalStateException("missing script resource=/cluster/" + resource);
             }
-            source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            sha = HexFormat.of().formatHex(
-                MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+            source = in.readAllBytes();
+            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source))
+                .getBytes(StandardCharsets.US_ASCII);
         }
         catch (final IOException | NoSuchAlgorithmException ex)
         {
@@ -51,7 +52,8 @@ final class LuaScript
         final byte[][] args)
     {
         final CompletableFuture<List<Object>> result = new CompletableFuture<>();
-        final RedisFuture<List<Object>> first = commands.evalsha(sha, ScriptOutputType.MULTI, keys, args);
+        final RedisFuture<List<Object>> first = commands.dispatch(CommandType.EVALSHA,
+            new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(sha, keys, args));
         first.whenComplete((reply, error) ->
         {
             if (error == null)
@@ -60,8 +62,8 @@ final class LuaScript
             }
             else if (RedisLink.unwrap(error) instanceof RedisNoScriptException)
             {
-                final RedisFuture<List<Object>> again =
-                    commands.eval(source, ScriptOutputType.MULTI, keys, args);
+                final RedisFuture<List<Object>> again = commands.dispatch(CommandType.EVAL,
+                    new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(source, keys, args));
                 again.whenComplete((reply2, error2) -> complete(result, reply2, error2));
             }
             else
