@@ -345,6 +345,20 @@ public final class EventDraft
         return payloadLength;
     }
 
+    /**
+     * Copies the payload into {@code into} at {@code at}, for a transport that frames it with other bytes (no
+     * intermediate copy).
+     *
+     * @throws IndexOutOfBoundsException when {@code into} has less than {@link #payloadLength()} bytes from {@code at}.
+     */
+    public void copyPayload(final byte[] into, final int at)
+    {
+        if (payloadLength > 0)
+        {
+            payload.getBytes(payloadOffset, into, at, payloadLength);
+        }
+    }
+
     /** @return a copy of the payload bytes (allocates: for transports that must hand the bytes on). */
     public byte[] payloadBytes()
     {

@@ -227,9 +227,8 @@ final class StreamCodec
         final byte[] thread = d.threadId() == null ? null : utf8(d.threadId());
         final byte[] id = d.eventId() == null ? null : utf8(d.eventId());
         final byte[] room = d.isToRoom() ? utf8(d.target()) : null;
-        final byte[] payload = d.payloadBytes();
         final ByteBuffer out = ByteBuffer.allocate(1 + 8 + 5 * 2 + length(type) + length(run) + length(thread) +
-            length(id) + length(room) + payload.length);
+            length(id) + length(room) + d.payloadLength());
         out.put((byte)((d.isBinary() ? FLAG_BINARY : 0) | (d.isBroadcast() ? FLAG_BROADCAST : 0)));
         out.putLong(timestampMs);
         put(out, type);
@@ -237,7 +236,7 @@ final class StreamCodec
         put(out, thread);
         put(out, id);
         put(out, room);
-        out.put(payload);
+        d.copyPayload(out.array(), out.position());
         return out.array();
     }
 
