@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
 final class ScriptArgs extends CommandArgs<String, byte[]>
 {
     private static final byte[] CRLF = {'\r', '\n'};
-    /** Digits of an int, longest first: enough for any length or count. */
+    /** The most decimal digits an int has. */
     private static final int MAX_DIGITS = 10;
 
     private final byte[] script;
