@@ -501,6 +501,33 @@ class ClusterTest
     }
 
     @Test
+    void shouldDeliverAnEventTooLargeForTheFeedsQueueInItsPlaceWithNothingRepaired() throws Exception
+    {
+        startRedis(false);
+        // A 3 MiB event is past an eighth of the feed's 16 MiB queue: it waits beside the queue, in its place.
+        final int big = 3 << 20;
+        final ServerFixture a = node("a", b -> b.maxMessageBytes(big + 1024).maxBodyBytes(2 * big),
+            AgentWireConfig.builder().sliceCount(2).maxPayloadBytes(big + 1024).largePayloadMaxBytes(4L * big));
+        final WsClient kim = a.connect("kim");
+        kim.next(10_000);
+        final String filler = "x".repeat(big - 64);
+        for (final String data : List.of("{\"n\":1}", "{\"n\":2,\"p\":\"" + filler + "\"}", "{\"n\":3}"))
+        {
+            final HttpResponse<String> accepted = a.publish("{\"user\":\"kim\",\"type\":\"app.note\",\"data\":" + data + "}");
+            assertEquals(202, accepted.statusCode(), accepted.body().substring(0, Math.min(200, accepted.body().length())));
+        }
+        final List<JsonNode> events = kim.collect(WsClient::isEvent, 3, 30_000);
+        for (int i = 0; i < 3; i++)
+        {
+            assertEquals(i + 1, events.get(i).get("seq").asLong());
+            assertEquals(i + 1, events.get(i).get("data").get("n").asInt());
+        }
+        assertEquals(filler, events.get(1).get("data").get("p").asText());
+        assertEquals(0, metric(a, "agentwire_cluster_feed_dropped_total"), "taken in order, not dropped and repaired");
+        assertEquals(3, metric(a, "agentwire_cluster_events_received_total"));
+    }
+
+    @Test
     void shouldNumberOnFromAStreamWrittenBeforeHistoryWasAList() throws Exception
     {
         startRedis(false);

@@ -125,50 +125,57 @@ final class StreamCodec
             return false;
         }
         final long[] number = new long[2];
-        readEvent(userId, message, readEventNumber(message, number), number[0], number[1], draft);
+        readEvent(userId, message, message.length, readEventNumber(message, message.length, number), number[0],
+            number[1], draft);
         return true;
     }
 
     /**
-     * Reads an event message's (epoch, seq) into {@code out}.
+     * Reads the (epoch, seq) of an event message, the first {@code length} bytes of {@code message}, into {@code out}.
      *
      * @return where the message's record starts.
      * @throws IllegalArgumentException when malformed.
      */
-    static int readEventNumber(final byte[] message, final long[] out)
+    static int readEventNumber(final byte[] message, final int length, final long[] out)
     {
-        final int epochEnd = indexOf(message, 1, (byte)':');
+        final int epochEnd = indexOf(message, 1, length, (byte)':');
         out[0] = parseLong(message, 1, epochEnd);
-        final int seqEnd = indexOf(message, epochEnd + 1, (byte)':');
+        final int seqEnd = indexOf(message, epochEnd + 1, length, (byte)':');
         out[1] = parseLong(message, epochEnd + 1, seqEnd);
         return seqEnd + 1;
     }
 
-    /** Fills a draft from an event message whose number {@link #readEventNumber} read, for the channel's user. */
-    static void readEvent(final String userId, final byte[] message, final int recordAt, final long epoch,
-        final long seq, final EventDraft draft)
+    /**
+     * Fills a draft from an event message (the first {@code length} bytes of {@code message}) whose number
+     * {@link #readEventNumber} read, for the channel's user.
+     */
+    static void readEvent(final String userId, final byte[] message, final int length, final int recordAt,
+        final long epoch, final long seq, final EventDraft draft)
     {
-        readRecord(message, recordAt, message.length - recordAt, userId, draft.reset());
+        readRecord(message, recordAt, length - recordAt, userId, draft.reset());
         draft.recipient(userId, epoch, seq);
     }
 
-    /** @return the record an event message carries (after {@code 'e' epoch ':' seq ':'}). */
-    static byte[] recordOf(final byte[] message)
+    /**
+     * @return a copy of the record an event message (the first {@code length} bytes of {@code message}) carries,
+     *     after {@code 'e' epoch ':' seq ':'}.
+     */
+    static byte[] recordOf(final byte[] message, final int length)
     {
-        return java.util.Arrays.copyOfRange(message, readEventNumber(message, new long[2]), message.length);
+        return java.util.Arrays.copyOfRange(message, readEventNumber(message, length, new long[2]), length);
     }
 
-    /** @return a head announcement's {epoch, lastSeq}. */
-    static long[] readHead(final byte[] message)
+    /** @return a head announcement's {epoch, lastSeq}, from the first {@code length} bytes of {@code message}. */
+    static long[] readHead(final byte[] message, final int length)
     {
-        final int epochEnd = indexOf(message, 1, (byte)':');
-        return new long[]{parseLong(message, 1, epochEnd), parseLong(message, epochEnd + 1, message.length)};
+        final int epochEnd = indexOf(message, 1, length, (byte)':');
+        return new long[]{parseLong(message, 1, epochEnd), parseLong(message, epochEnd + 1, length)};
     }
 
-    /** @return a room-change message's room. */
-    static String room(final byte[] message)
+    /** @return a room-change message's room, from the first {@code length} bytes of {@code message}. */
+    static String room(final byte[] message, final int length)
     {
-        return new String(message, 1, message.length - 1, StandardCharsets.UTF_8);
+        return new String(message, 1, length - 1, StandardCharsets.UTF_8);
     }
 
     /** Receives the events of fetch.lua's answer, oldest first. */
@@ -300,9 +307,9 @@ final class StreamCodec
         return value;
     }
 
-    private static int indexOf(final byte[] bytes, final int from, final byte value)
+    private static int indexOf(final byte[] bytes, final int from, final int to, final byte value)
     {
-        for (int i = from; i < bytes.length; i++)
+        for (int i = from; i < to; i++)
         {
             if (bytes[i] == value)
             {

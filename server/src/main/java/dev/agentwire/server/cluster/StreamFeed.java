@@ -8,6 +8,11 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.netty.buffer.ByteBuf;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,21 +21,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Feeds this node's spine with the streams of the users connected to it, and only those: the node follows a
  * user's channel ({@code SSUBSCRIBE <prefix>{u:<user>}}) from its first connection here to its last, so what it
  * reads from Redis grows with its own users' events, not with the cluster's. Messages are read off the subscription
- * connection's bytes on Lettuce's event loop ({@link ChannelMessageHandler}), wait in a bounded queue, and one
- * thread publishes them onto the spine in arrival order: that thread is the only one that waits when the ring is
- * full, and Redis's answers are never held up behind it.
+ * connection's bytes on Lettuce's event loop ({@link ChannelMessageHandler}) straight into a bounded queue of bytes
+ * (a many-to-one ring: no object per message), and one thread publishes them onto the spine in arrival order: that
+ * thread is the only one that waits when the spine's ring is full, and Redis's answers are never held up behind it.
  * <p>
  * A channel is at most once: a message is lost when the subscription connection drops (or this node's queue
  * overflows). Neither loses anything: a later event shows the gap (its seq jumps) and the feed publishes the
@@ -41,25 +45,27 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class StreamFeed implements AutoCloseable
 {
-    /** Messages waiting for the spine; past this the feed drops, counts, and checks every followed stream. */
-    static final int QUEUE_CAPACITY = 65_536;
+    /**
+     * Bytes of messages waiting for the spine (each message, its user and 12 bytes of framing: about 55,000 events
+     * of 200 bytes); past this the feed drops, counts, and checks every followed stream.
+     */
+    static final int QUEUE_BYTES = 16 * 1024 * 1024;
+    /** A queued channel message: its user's length, its user, its bytes. */
+    private static final int MESSAGE = 1;
+    /** A queued forget: the user whose channel this node no longer follows. */
+    private static final int FORGET = 2;
+    /**
+     * A message too large for the queue (past an eighth of it: only with maxPayloadBytes above about 2 MiB): its
+     * user and a number; its bytes wait in {@link #oversize} under that number, so it keeps its place in order.
+     */
+    private static final int OVERSIZE = 3;
+    /** Messages the feed thread takes per pass over the queue. */
+    private static final int READ_LIMIT = 256;
+    /** The feed thread's longest sleep on an empty queue: a backstop, as a queued message wakes it. */
+    private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long REDIRECT_RESYNC_DELAY_MS = 200;
     private static final Logger LOG = LoggerFactory.getLogger(StreamFeed.class);
 
-    /** One message of a user's channel, for the spine. */
-    private static final class Delivery
-    {
-        final String userId;
-        final byte[] message;
-
-        Delivery(final String userId, final byte[] message)
-        {
-            this.userId = userId;
-            this.message = message;
-        }
-    }
-
-    private static final Delivery STOP = new Delivery("", new byte[0]);
     /** The bytes of "{u:" between a channel's prefix and its user. */
     private static final int USER_TAG_OPENING = 3;
 
@@ -68,7 +74,17 @@ final class StreamFeed implements AutoCloseable
     /** Where the user starts in a channel's name: after the prefix's bytes and "{u:". */
     private final int userAt;
     private final StatefulRedisPubSubConnection<String, byte[]> connection;
-    private final BlockingQueue<Delivery> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final ManyToOneRingBuffer queue =
+        new ManyToOneRingBuffer(new UnsafeBuffer(new byte[QUEUE_BYTES + RingBufferDescriptor.TRAILER_LENGTH]));
+    /** The feed thread is asleep on an empty queue (or about to be): a producer wakes it. */
+    private volatile boolean idle;
+    private final MessageHandler onQueued = this::onQueued;
+    /** The feed thread's copy of the message it applies (grown for a larger one, never shrunk). */
+    private byte[] message = new byte[4_096];
+    /** The feed thread met a closed engine: it stops. */
+    private boolean stopped;
+    private final Map<Long, byte[]> oversize = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong oversizeNumbers = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
     // The shard each followed channel was subscribed on (guarded by followed's lock).
     private final Map<String, String> subscribedAt = new java.util.HashMap<>();
@@ -100,7 +116,19 @@ final class StreamFeed implements AutoCloseable
             public void smessage(final String channel, final byte[] message)
             {
                 // Only after ChannelMessageHandler met bytes it could not frame and left the connection to Lettuce.
-                offer(new Delivery(StreamCodec.userOfChannel(cluster.prefix, channel), message));
+                final byte[] user = StreamCodec.userOfChannel(cluster.prefix, channel).getBytes(StandardCharsets.UTF_8);
+                if (isOversize(user.length, message.length))
+                {
+                    queueOversize(user, message);
+                    return;
+                }
+                final int index = claim(MESSAGE, user.length, message.length);
+                if (index > 0)
+                {
+                    queue.buffer().putBytes(index + Integer.BYTES, user);
+                    queue.buffer().putBytes(index + Integer.BYTES + user.length, message);
+                    commit(index);
+                }
             }
 
             @Override
@@ -223,7 +251,13 @@ final class StreamFeed implements AutoCloseable
             if (followed.remove(userId) != null)
             {
                 // The feed forgets the stream in order with its messages (a drop here only costs a repair later).
-                queue.offer(new Delivery(userId, null));
+                final byte[] user = userId.getBytes(StandardCharsets.UTF_8);
+                final int index = claim(FORGET, user.length, 0);
+                if (index > 0)
+                {
+                    queue.buffer().putBytes(index + Integer.BYTES, user);
+                    commit(index);
+                }
                 final String shard = subscribedAt.remove(userId);
                 cluster.shards.ssubscribe(connection, shard == null ? cluster.shards.shardOf(StreamCodec.userTag(cluster.prefix,
                     userId)) : shard, false, StreamCodec.userTag(cluster.prefix, userId)).exceptionally(cluster::failed);
@@ -244,18 +278,82 @@ final class StreamFeed implements AutoCloseable
             LOG.warn("channel message on a channel that is no user's, skipped: length={}", channelLength);
             return;
         }
-        final String userId = buffer.toString(channelAt + userAt, userLength, StandardCharsets.UTF_8);
-        final byte[] message = new byte[messageLength];
-        buffer.getBytes(messageAt, message);
-        offer(new Delivery(userId, message));
+        if (isOversize(userLength, messageLength))
+        {
+            final byte[] user = new byte[userLength];
+            final byte[] bytes = new byte[messageLength];
+            buffer.getBytes(channelAt + userAt, user);
+            buffer.getBytes(messageAt, bytes);
+            queueOversize(user, bytes);
+            return;
+        }
+        final int index = claim(MESSAGE, userLength, messageLength);
+        if (index > 0)
+        {
+            try
+            {
+                final byte[] into = queue.buffer().byteArray();
+                buffer.getBytes(channelAt + userAt, into, index + Integer.BYTES, userLength);
+                buffer.getBytes(messageAt, into, index + Integer.BYTES + userLength, messageLength);
+            }
+            catch (final RuntimeException ex)
+            {
+                queue.abort(index);
+                throw ex;
+            }
+            commit(index);
+        }
     }
 
-    private void offer(final Delivery delivery)
+    private boolean isOversize(final int userLength, final int messageLength)
     {
-        if (!queue.offer(delivery))
+        return Integer.BYTES + userLength + messageLength > queue.maxMsgLength();
+    }
+
+    /** Queues a message too large for the queue: its place in the queue, its bytes beside it. */
+    private void queueOversize(final byte[] user, final byte[] bytes)
+    {
+        final long number = oversizeNumbers.incrementAndGet();
+        oversize.put(number, bytes);
+        final int index = claim(OVERSIZE, user.length, Long.BYTES);
+        if (index > 0)
+        {
+            queue.buffer().putBytes(index + Integer.BYTES, user);
+            queue.buffer().putLong(index + Integer.BYTES + user.length, number);
+            commit(index);
+        }
+        else
+        {
+            oversize.remove(number);
+        }
+    }
+
+    /**
+     * Claims room in the queue for a message of this user's and this length, its user's length written.
+     *
+     * @return where the entry starts (its user's bytes at {@code index + 4}), or 0 when the queue is full: then the
+     *     message is dropped and counted, and every followed stream checked, which repairs it from history.
+     */
+    private int claim(final int type, final int userLength, final int messageLength)
+    {
+        final int length = Integer.BYTES + userLength + messageLength;
+        final int index = queue.tryClaim(type, length);
+        if (index <= 0)
         {
             dropped.increment();
             scheduleResync(100);
+            return 0;
+        }
+        queue.buffer().putInt(index, userLength);
+        return index;
+    }
+
+    private void commit(final int index)
+    {
+        queue.commit(index);
+        if (idle)
+        {
+            LockSupport.unpark(thread);
         }
     }
 
@@ -336,71 +434,93 @@ final class StreamFeed implements AutoCloseable
 
     private void run()
     {
-        while (running)
+        while (running && !stopped)
         {
-            final Delivery delivery;
-            try
+            if (queue.read(onQueued, READ_LIMIT) == 0)
             {
-                delivery = queue.take();
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
-            }
-            if (delivery == STOP || !apply(delivery))
-            {
-                return;
+                // Asleep only after a last look: a producer that committed before it saw idle set is seen here, one
+                // that committed after sees idle and wakes this thread.
+                idle = true;
+                if (queue.size() == 0 && running)
+                {
+                    LockSupport.parkNanos(this, IDLE_PARK_NS);
+                }
+                idle = false;
             }
         }
     }
 
-    /** @return false when the engine is closed and the feed must stop. */
-    private boolean apply(final Delivery delivery)
+    /** One queued message, on the feed thread: copied out of the queue, then applied. */
+    private void onQueued(final int type, final MutableDirectBuffer buffer, final int index, final int length)
     {
-        if (delivery.message == null)
+        if (stopped)
         {
-            repairs.forget(delivery.userId);
-            return true;
+            return;
         }
+        final int userLength = buffer.getInt(index);
+        final String userId = buffer.getStringWithoutLengthUtf8(index + Integer.BYTES, userLength);
+        if (type == FORGET)
+        {
+            repairs.forget(userId);
+            return;
+        }
+        if (type == OVERSIZE)
+        {
+            final byte[] bytes = oversize.remove(buffer.getLong(index + Integer.BYTES + userLength));
+            stopped = bytes != null && !apply(userId, bytes, bytes.length);
+            return;
+        }
+        final int messageLength = length - Integer.BYTES - userLength;
+        if (message.length < messageLength)
+        {
+            message = new byte[Math.max(messageLength, message.length * 2)];
+        }
+        buffer.getBytes(index + Integer.BYTES + userLength, message, 0, messageLength);
+        stopped = !apply(userId, message, messageLength);
+    }
+
+    /** @return false when the engine is closed and the feed must stop. */
+    private boolean apply(final String userId, final byte[] message, final int messageLength)
+    {
         final long status;
         {
-            final byte kind = delivery.message.length == 0 ? 0 : delivery.message[0];
+            final byte kind = messageLength == 0 ? 0 : message[0];
             try
             {
                 if (kind == StreamCodec.HEAD)
                 {
-                    final long[] head = StreamCodec.readHead(delivery.message);
-                    if (repairs.wentBack(delivery.userId, head[0], head[1] + 1, null))
+                    final long[] head = StreamCodec.readHead(message, messageLength);
+                    if (repairs.wentBack(userId, head[0], head[1] + 1, null, 0))
                     {
                         return true;
                     }
-                    if (!repairs.repair(delivery.userId, head[0], head[1] + 1))
+                    if (!repairs.repair(userId, head[0], head[1] + 1))
                     {
                         return false;
                     }
-                    status = engine.confirmHead(delivery.userId, head[0], head[1]);
+                    status = engine.confirmHead(userId, head[0], head[1]);
                 }
                 else if (kind == StreamCodec.JOIN || kind == StreamCodec.LEAVE)
                 {
-                    final String room = StreamCodec.room(delivery.message);
-                    status = kind == StreamCodec.JOIN ? engine.join(delivery.userId, room) :
-                        engine.leave(delivery.userId, room);
+                    final String room = StreamCodec.room(message, messageLength);
+                    status = kind == StreamCodec.JOIN ? engine.join(userId, room) :
+                        engine.leave(userId, room);
                 }
                 else if (kind == StreamCodec.EVENT)
                 {
-                    final int recordAt = StreamCodec.readEventNumber(delivery.message, number);
-                    if (repairs.wentBack(delivery.userId, number[0], number[1], delivery.message))
+                    final int recordAt = StreamCodec.readEventNumber(message, messageLength, number);
+                    if (repairs.wentBack(userId, number[0], number[1], message, messageLength))
                     {
                         return true;
                     }
-                    if (!repairs.repair(delivery.userId, number[0], number[1]))
+                    if (!repairs.repair(userId, number[0], number[1]))
                     {
                         return false;
                     }
-                    StreamCodec.readEvent(delivery.userId, delivery.message, recordAt, number[0], number[1], draft);
+                    StreamCodec.readEvent(userId, message, messageLength, recordAt, number[0], number[1], draft);
                     eventsReceived.increment();
                     status = engine.publishSequenced(draft);
-                    repairs.seen(delivery.userId, number[0], number[1]);
+                    repairs.seen(userId, number[0], number[1]);
                 }
                 else
                 {
@@ -410,7 +530,7 @@ final class StreamFeed implements AutoCloseable
             }
             catch (final RuntimeException ex)
             {
-                LOG.error("unreadable channel message, skipped: user={}", delivery.userId, ex);
+                LOG.error("unreadable channel message, skipped: user={}", userId, ex);
                 return true;
             }
         }
@@ -432,8 +552,7 @@ final class StreamFeed implements AutoCloseable
         running = false;
         topologyWatch.cancel(false);
         cluster.removeConnectionListener(connectionListener);
-        queue.clear();
-        queue.offer(STOP);
+        LockSupport.unpark(thread);
         try
         {
             thread.join(2_000);

@@ -67,7 +67,8 @@ final class StreamRepair
      * @return true when the message is not to be applied: the stream went back (Redis's history holds the message),
      *     or the announcement is stale.
      */
-    boolean wentBack(final String userId, final long epoch, final long nextSeq, final byte[] message)
+    boolean wentBack(final String userId, final long epoch, final long nextSeq, final byte[] message,
+        final int messageLength)
     {
         final long[] last = seen.get(userId);
         if (last == null || last[0] != epoch || nextSeq > last[1])
@@ -77,7 +78,7 @@ final class StreamRepair
         try
         {
             final List<Object> head = cluster.reepoch(userId, epoch, last[1], message == null ? 0 : nextSeq,
-                message == null ? null : StreamCodec.recordOf(message)).toCompletableFuture()
+                message == null ? null : StreamCodec.recordOf(message, messageLength)).toCompletableFuture()
                 .get(cluster.settings.redisTimeoutMs, TimeUnit.MILLISECONDS);
             if (head.size() == 2 && Long.parseLong(StreamCodec.text(head.get(0))) != epoch)
             {

@@ -43,10 +43,35 @@ class StreamCodecTest
         assertArrayEquals("{\"x\":\"é\"}".getBytes(StandardCharsets.UTF_8), received.payloadBytes());
         assertEquals(1, received.recipientCount());
         final long[] number = new long[2];
-        StreamCodec.readEventNumber(message, number);
+        StreamCodec.readEventNumber(message, message.length, number);
         assertEquals(42, number[0]);
         assertEquals(7, number[1]);
-        assertArrayEquals(record, StreamCodec.recordOf(message));
+        assertArrayEquals(record, StreamCodec.recordOf(message, message.length));
+    }
+
+    @Test
+    void shouldReadAMessageOnlyUpToItsLengthInAReusedArray()
+    {
+        // The feed thread copies each message into one array it reuses: what lies past a message is an older one's.
+        final EventDraft sent = new EventDraft().toUser("cy").type("app.note").payload("{}");
+        final byte[] message = channelMessage(5, 9, StreamCodec.record(sent, 1));
+        final byte[] reused = new byte[message.length + 64];
+        java.util.Arrays.fill(reused, (byte)':');
+        System.arraycopy(message, 0, reused, 0, message.length);
+        final EventDraft received = new EventDraft();
+        final long[] number = new long[2];
+        final int recordAt = StreamCodec.readEventNumber(reused, message.length, number);
+        StreamCodec.readEvent("cy", reused, message.length, recordAt, number[0], number[1], received);
+        assertArrayEquals("{}".getBytes(StandardCharsets.UTF_8), received.payloadBytes());
+        assertArrayEquals(StreamCodec.record(sent, 1), StreamCodec.recordOf(reused, message.length));
+
+        final byte[] head = "h9:12".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(head, 0, reused, 0, head.length);
+        assertArrayEquals(new long[]{9, 12}, StreamCodec.readHead(reused, head.length));
+        final byte[] truncated = "e12".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(truncated, 0, reused, 0, truncated.length);
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.readEventNumber(reused, truncated.length, number),
+            "no separator within the message, whatever follows it");
     }
 
     @Test
@@ -75,8 +100,9 @@ class StreamCodecTest
             () -> StreamCodec.readChannelEvent("u", "e12".getBytes(StandardCharsets.US_ASCII), draft));
         assertFalse(StreamCodec.readChannelEvent("u", "jcrew".getBytes(StandardCharsets.US_ASCII), draft),
             "a room change is not an event");
-        assertEquals("crew", StreamCodec.room(StreamCodec.roomChange(true, "crew")));
-        assertArrayEquals(new long[]{9, 12}, StreamCodec.readHead("h9:12".getBytes(StandardCharsets.US_ASCII)));
+        final byte[] join = StreamCodec.roomChange(true, "crew");
+        assertEquals("crew", StreamCodec.room(join, join.length));
+        assertArrayEquals(new long[]{9, 12}, StreamCodec.readHead("h9:12".getBytes(StandardCharsets.US_ASCII), 5));
     }
 
     @Test
