@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
@@ -80,11 +81,11 @@ final class StreamFeed implements AutoCloseable
     private volatile boolean idle;
     private final MessageHandler onQueued = this::onQueued;
     /** The feed thread's copy of the message it applies (grown for a larger one, never shrunk). */
-    private byte[] message = new byte[4_096];
+    private byte[] applying = new byte[4_096];
     /** The feed thread met a closed engine: it stops. */
     private boolean stopped;
     private final Map<Long, byte[]> oversize = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong oversizeNumbers = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong oversizeNumbers = new AtomicLong();
     private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
     // The shard each followed channel was subscribed on (guarded by followed's lock).
     private final Map<String, String> subscribedAt = new java.util.HashMap<>();
@@ -471,12 +472,12 @@ final class StreamFeed implements AutoCloseable
             return;
         }
         final int messageLength = length - Integer.BYTES - userLength;
-        if (message.length < messageLength)
+        if (applying.length < messageLength)
         {
-            message = new byte[Math.max(messageLength, message.length * 2)];
+            applying = new byte[Math.max(messageLength, applying.length * 2)];
         }
-        buffer.getBytes(index + Integer.BYTES + userLength, message, 0, messageLength);
-        stopped = !apply(userId, message, messageLength);
+        buffer.getBytes(index + Integer.BYTES + userLength, applying, 0, messageLength);
+        stopped = !apply(userId, applying, messageLength);
     }
 
     /** @return false when the engine is closed and the feed must stop. */

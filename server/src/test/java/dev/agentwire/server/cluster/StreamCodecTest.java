@@ -70,7 +70,8 @@ class StreamCodecTest
         assertArrayEquals(new long[]{9, 12}, StreamCodec.readHead(reused, head.length));
         final byte[] truncated = "e12".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(truncated, 0, reused, 0, truncated.length);
-        assertThrows(IllegalArgumentException.class, () -> StreamCodec.readEventNumber(reused, truncated.length, number),
+        assertThrows(IllegalArgumentException.class,
+            () -> StreamCodec.readEventNumber(reused, truncated.length, number),
             "no separator within the message, whatever follows it");
     }
 
