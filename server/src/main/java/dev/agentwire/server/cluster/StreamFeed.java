@@ -8,6 +8,8 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -17,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,8 +78,15 @@ final class StreamFeed implements AutoCloseable
     /** Where the user starts in a channel's name: after the prefix's bytes and "{u:". */
     private final int userAt;
     private final StatefulRedisPubSubConnection<String, byte[]> connection;
-    private final ManyToOneRingBuffer queue =
-        new ManyToOneRingBuffer(new UnsafeBuffer(new byte[QUEUE_BYTES + RingBufferDescriptor.TRAILER_LENGTH]));
+    /** The queue's memory: direct and aligned, as the ring's counters are updated atomically. */
+    private final ByteBuffer queueMemory =
+        BufferUtil.allocateDirectAligned(QUEUE_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64);
+    private final ManyToOneRingBuffer queue = new ManyToOneRingBuffer(new UnsafeBuffer(queueMemory));
+    /**
+     * The same memory as Netty sees it, to copy a message out of the connection's buffer in one step. Only ever
+     * written at absolute indexes (its own indexes never move), so producers share it.
+     */
+    private final ByteBuf queueView = Unpooled.wrappedBuffer(queueMemory);
     /** The feed thread is asleep on an empty queue (or about to be): a producer wakes it. */
     private volatile boolean idle;
     private final MessageHandler onQueued = this::onQueued;
@@ -293,9 +303,8 @@ final class StreamFeed implements AutoCloseable
         {
             try
             {
-                final byte[] into = queue.buffer().byteArray();
-                buffer.getBytes(channelAt + userAt, into, index + Integer.BYTES, userLength);
-                buffer.getBytes(messageAt, into, index + Integer.BYTES + userLength, messageLength);
+                buffer.getBytes(channelAt + userAt, queueView, index + Integer.BYTES, userLength);
+                buffer.getBytes(messageAt, queueView, index + Integer.BYTES + userLength, messageLength);
             }
             catch (final RuntimeException ex)
             {
