@@ -8,18 +8,10 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import org.agrona.BufferUtil;
-import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.MessageHandler;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,17 +20,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Feeds this node's spine with the streams of the users connected to it, and only those: the node follows a
  * user's channel ({@code SSUBSCRIBE <prefix>{u:<user>}}) from its first connection here to its last, so what it
  * reads from Redis grows with its own users' events, not with the cluster's. Messages are read off the subscription
  * connection's bytes on Lettuce's event loop ({@link ChannelMessageHandler}) straight into a bounded queue of bytes
- * (a many-to-one ring: no object per message), and one thread publishes them onto the spine in arrival order: that
- * thread is the only one that waits when the spine's ring is full, and Redis's answers are never held up behind it.
+ * ({@link FeedQueue}), and one thread publishes them onto the spine in arrival order: that thread is the only one
+ * that waits when the spine's ring is full, and Redis's answers are never held up behind it.
  * <p>
  * A channel is at most once: a message is lost when the subscription connection drops (or this node's queue
  * overflows). Neither loses anything: a later event shows the gap (its seq jumps) and the feed publishes the
@@ -49,20 +39,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class StreamFeed implements AutoCloseable
 {
-    /**
-     * Bytes of messages waiting for the spine (each message, its user and 12 bytes of framing: about 55,000 events
-     * of 200 bytes); past this the feed drops, counts, and checks every followed stream.
-     */
-    static final int QUEUE_BYTES = 16 * 1024 * 1024;
-    /** A queued channel message: its user's length, its user, its bytes. */
-    private static final int MESSAGE = 1;
-    /** A queued forget: the user whose channel this node no longer follows. */
-    private static final int FORGET = 2;
-    /**
-     * A message too large for the queue (past an eighth of it: only with maxPayloadBytes above about 2 MiB): its
-     * user and a number; its bytes wait in {@link #oversize} under that number, so it keeps its place in order.
-     */
-    private static final int OVERSIZE = 3;
     /** Messages the feed thread takes per pass over the queue. */
     private static final int READ_LIMIT = 256;
     /** The feed thread's longest sleep on an empty queue: a backstop, as a queued message wakes it. */
@@ -78,24 +54,11 @@ final class StreamFeed implements AutoCloseable
     /** Where the user starts in a channel's name: after the prefix's bytes and "{u:". */
     private final int userAt;
     private final StatefulRedisPubSubConnection<String, byte[]> connection;
-    /** The queue's memory: direct and aligned, as the ring's counters are updated atomically. */
-    private final ByteBuffer queueMemory =
-        BufferUtil.allocateDirectAligned(QUEUE_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64);
-    private final ManyToOneRingBuffer queue = new ManyToOneRingBuffer(new UnsafeBuffer(queueMemory));
-    /**
-     * The same memory as Netty sees it, to copy a message out of the connection's buffer in one step. Only ever
-     * written at absolute indexes (its own indexes never move), so producers share it.
-     */
-    private final ByteBuf queueView = Unpooled.wrappedBuffer(queueMemory);
-    /** The feed thread is asleep on an empty queue (or about to be): a producer wakes it. */
-    private volatile boolean idle;
-    private final MessageHandler onQueued = this::onQueued;
-    /** The feed thread's copy of the message it applies (grown for a larger one, never shrunk). */
-    private byte[] applying = new byte[4_096];
+    /** Past its bound the feed drops, counts, and checks every followed stream. */
+    private final FeedQueue queue = new FeedQueue();
+    private final FeedQueue.EntryHandler onEntry = this::onEntry;
     /** The feed thread met a closed engine: it stops. */
     private boolean stopped;
-    private final Map<Long, byte[]> oversize = new ConcurrentHashMap<>();
-    private final AtomicLong oversizeNumbers = new AtomicLong();
     private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
     // The shard each followed channel was subscribed on (guarded by followed's lock).
     private final Map<String, String> subscribedAt = new java.util.HashMap<>();
@@ -128,18 +91,7 @@ final class StreamFeed implements AutoCloseable
             {
                 // Only after ChannelMessageHandler met bytes it could not frame and left the connection to Lettuce.
                 final byte[] user = StreamCodec.userOfChannel(cluster.prefix, channel).getBytes(StandardCharsets.UTF_8);
-                if (isOversize(user.length, message.length))
-                {
-                    queueOversize(user, message);
-                    return;
-                }
-                final int index = claim(MESSAGE, user.length, message.length);
-                if (index > 0)
-                {
-                    queue.buffer().putBytes(index + Integer.BYTES, user);
-                    queue.buffer().putBytes(index + Integer.BYTES + user.length, message);
-                    commit(index);
-                }
+                queued(queue.offer(user, message));
             }
 
             @Override
@@ -262,13 +214,7 @@ final class StreamFeed implements AutoCloseable
             if (followed.remove(userId) != null)
             {
                 // The feed forgets the stream in order with its messages (a drop here only costs a repair later).
-                final byte[] user = userId.getBytes(StandardCharsets.UTF_8);
-                final int index = claim(FORGET, user.length, 0);
-                if (index > 0)
-                {
-                    queue.buffer().putBytes(index + Integer.BYTES, user);
-                    commit(index);
-                }
+                queued(queue.offerForget(userId.getBytes(StandardCharsets.UTF_8)));
                 final String shard = subscribedAt.remove(userId);
                 cluster.shards.ssubscribe(connection, shard == null ? cluster.shards.shardOf(StreamCodec.userTag(cluster.prefix,
                     userId)) : shard, false, StreamCodec.userTag(cluster.prefix, userId)).exceptionally(cluster::failed);
@@ -289,81 +235,16 @@ final class StreamFeed implements AutoCloseable
             LOG.warn("channel message on a channel that is no user's, skipped: length={}", channelLength);
             return;
         }
-        if (isOversize(userLength, messageLength))
-        {
-            final byte[] user = new byte[userLength];
-            final byte[] bytes = new byte[messageLength];
-            buffer.getBytes(channelAt + userAt, user);
-            buffer.getBytes(messageAt, bytes);
-            queueOversize(user, bytes);
-            return;
-        }
-        final int index = claim(MESSAGE, userLength, messageLength);
-        if (index > 0)
-        {
-            try
-            {
-                buffer.getBytes(channelAt + userAt, queueView, index + Integer.BYTES, userLength);
-                buffer.getBytes(messageAt, queueView, index + Integer.BYTES + userLength, messageLength);
-            }
-            catch (final RuntimeException ex)
-            {
-                queue.abort(index);
-                throw ex;
-            }
-            commit(index);
-        }
+        queued(queue.offer(buffer, channelAt + userAt, userLength, messageAt, messageLength));
     }
 
-    private boolean isOversize(final int userLength, final int messageLength)
+    /** A queue that was full dropped the entry: counted, and every followed stream checked, which repairs it. */
+    private void queued(final boolean queued)
     {
-        return Integer.BYTES + userLength + messageLength > queue.maxMsgLength();
-    }
-
-    /** Queues a message too large for the queue: its place in the queue, its bytes beside it. */
-    private void queueOversize(final byte[] user, final byte[] bytes)
-    {
-        final long number = oversizeNumbers.incrementAndGet();
-        oversize.put(number, bytes);
-        final int index = claim(OVERSIZE, user.length, Long.BYTES);
-        if (index > 0)
-        {
-            queue.buffer().putBytes(index + Integer.BYTES, user);
-            queue.buffer().putLong(index + Integer.BYTES + user.length, number);
-            commit(index);
-        }
-        else
-        {
-            oversize.remove(number);
-        }
-    }
-
-    /**
-     * Claims room in the queue for a message of this user's and this length, its user's length written.
-     *
-     * @return where the entry starts (its user's bytes at {@code index + 4}), or 0 when the queue is full: then the
-     *     message is dropped and counted, and every followed stream checked, which repairs it from history.
-     */
-    private int claim(final int type, final int userLength, final int messageLength)
-    {
-        final int length = Integer.BYTES + userLength + messageLength;
-        final int index = queue.tryClaim(type, length);
-        if (index <= 0)
+        if (!queued)
         {
             dropped.increment();
             scheduleResync(100);
-            return 0;
-        }
-        queue.buffer().putInt(index, userLength);
-        return index;
-    }
-
-    private void commit(final int index)
-    {
-        queue.commit(index);
-        if (idle)
-        {
-            LockSupport.unpark(thread);
         }
     }
 
@@ -446,47 +327,26 @@ final class StreamFeed implements AutoCloseable
     {
         while (running && !stopped)
         {
-            if (queue.read(onQueued, READ_LIMIT) == 0)
+            if (queue.poll(onEntry, READ_LIMIT) == 0 && running)
             {
-                // Asleep only after a last look: a producer that committed before it saw idle set is seen here, one
-                // that committed after sees idle and wakes this thread.
-                idle = true;
-                if (queue.size() == 0 && running)
-                {
-                    LockSupport.parkNanos(this, IDLE_PARK_NS);
-                }
-                idle = false;
+                queue.awaitEntries(IDLE_PARK_NS);
             }
         }
     }
 
-    /** One queued message, on the feed thread: copied out of the queue, then applied. */
-    private void onQueued(final int type, final MutableDirectBuffer buffer, final int index, final int length)
+    /** One queued message, or a forget, on the feed thread. */
+    private void onEntry(final String userId, final byte[] message, final int length)
     {
         if (stopped)
         {
             return;
         }
-        final int userLength = buffer.getInt(index);
-        final String userId = buffer.getStringWithoutLengthUtf8(index + Integer.BYTES, userLength);
-        if (type == FORGET)
+        if (message == null)
         {
             repairs.forget(userId);
             return;
         }
-        if (type == OVERSIZE)
-        {
-            final byte[] bytes = oversize.remove(buffer.getLong(index + Integer.BYTES + userLength));
-            stopped = bytes != null && !apply(userId, bytes, bytes.length);
-            return;
-        }
-        final int messageLength = length - Integer.BYTES - userLength;
-        if (applying.length < messageLength)
-        {
-            applying = new byte[Math.max(messageLength, applying.length * 2)];
-        }
-        buffer.getBytes(index + Integer.BYTES + userLength, applying, 0, messageLength);
-        stopped = !apply(userId, applying, messageLength);
+        stopped = !apply(userId, message, length);
     }
 
     /** @return false when the engine is closed and the feed must stop. */
@@ -562,7 +422,7 @@ final class StreamFeed implements AutoCloseable
         running = false;
         topologyWatch.cancel(false);
         cluster.removeConnectionListener(connectionListener);
-        LockSupport.unpark(thread);
+        queue.wake();
         try
         {
             thread.join(2_000);
