@@ -6,7 +6,6 @@ import dev.agentwire.core.EventDraft;
 import dev.agentwire.core.PublishStatus;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.sequencing.BatchResult;
-import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.RunStateGuard;
 import dev.agentwire.server.sequencing.Sequencer;
@@ -19,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -47,136 +47,13 @@ import java.util.function.LongConsumer;
 final class ClusterSequencer implements Sequencer
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterSequencer.class);
-    /** One producer request on its way through the shards. Touched on the cluster's thread once submitted. */
-    private final class Request
-    {
-        final List<EventDraft> events;
-        final byte[][] records;
-        /** Each event's shard as the plan saw it (a part found elsewhere by then is re-routed when sent). */
-        final String[] shards;
-        final BatchResult batch;
-        final Done done;
-        /** The native AG-UI run state the events were checked against, sent with the first part; or null. */
-        RunStateGuard guard;
-        int pendingParts;
-        boolean finished;
-
-        Request(final List<EventDraft> events, final byte[][] records, final String[] shards, final BatchResult batch,
-            final Done done)
-        {
-            this.events = events;
-            this.records = records;
-            this.shards = shards;
-            this.batch = batch;
-            this.done = done;
-        }
-
-        /**
-         * A guard's answers: each run's current state when any changed (then nothing was written, and the request
-         * stops with {@link Refusals#RUN_STATE_CHANGED}).
-         *
-         * @return true when the request goes on.
-         */
-        boolean takeGuard(final List<Object> answers)
-        {
-            boolean stale = false;
-            for (int i = 0; i < guard.size(); i++)
-            {
-                final Object answer = answers.get(i);
-                if (answer instanceof List)
-                {
-                    final List<?> found = (List<?>)answer;
-                    final byte[] state = found.get(2) instanceof byte[] ? (byte[])found.get(2) : null;
-                    guard.current(i, Long.parseLong(StreamCodec.text(found.get(1))),
-                        state == null || state.length == 0 ? null : state);
-                    stale = true;
-                }
-            }
-            if (stale && !events.isEmpty())
-            {
-                batch.results.get(0).status = Refusals.RUN_STATE_CHANGED;
-                refuse(Refusals.RUN_STATE_CHANGED);
-            }
-            else if (stale)
-            {
-                batch.refusal = Refusals.RUN_STATE_CHANGED;
-            }
-            return !stale;
-        }
-
-        /** Event {@code index} was numbered {@code seq} in {@code userId}'s stream of {@code epoch}. */
-        void numbered(final int index, final String userId, final long epoch, final long seq)
-        {
-            final EventResult result = batch.results.get(index);
-            if (result.status != 0)
-            {
-                result.status = 0;
-                batch.accepted++;
-            }
-            result.onSequenced(userId, epoch, seq);
-        }
-
-        /**
-         * Takes one entry's answer for event {@code index} that numbered no one: a status's name, an empty list (no
-         * one to number), or a failure.
-         */
-        void take(final int index, final Object answer)
-        {
-            final EventResult result = batch.results.get(index);
-            if (answer instanceof Throwable)
-            {
-                failed((Throwable)answer);
-                final long failed = RedisLink.unwrap((Throwable)answer) instanceof RedisCommandTimeoutException ?
-                    Refusals.OUTCOME_UNKNOWN : Refusals.UNAVAILABLE;
-                result.status = failed == Refusals.OUTCOME_UNKNOWN ? Refusals.OUTCOME_UNKNOWN : Refusals.NOT_ATTEMPTED;
-                refuse(failed);
-            }
-            else if (answer instanceof List)
-            {
-                // Accepted, and no one to number (a room without members): nothing more to tell.
-                if (result.status != 0)
-                {
-                    result.status = 0;
-                    batch.accepted++;
-                }
-            }
-            else
-            {
-                final String status = StreamCodec.text(answer);
-                result.status = Refusals.code(status);
-                if (!"duplicate".equals(status))
-                {
-                    refuse(result.status);
-                }
-            }
-        }
-
-        void refuse(final long status)
-        {
-            if (batch.refusal == 0)
-            {
-                batch.refusal = status;
-                metrics.refused(Refusals.name(status));
-            }
-        }
-
-        void finish()
-        {
-            if (!finished)
-            {
-                finished = true;
-                metrics.published(batch.accepted);
-                done.onDone(batch);
-            }
-        }
-    }
-
     private final RedisLink cluster;
     private final ServerMetrics metrics;
     private final AgentWireConfig engine;
     private final AgentWire validator;
     final GroupCommit commits;
     private long lastFailureLogMs = Long.MIN_VALUE / 2;
+    private final Consumer<Throwable> onFailure = this::failed;
 
     ClusterSequencer(final RedisLink cluster, final ServerMetrics metrics, final AgentWire validator)
     {
@@ -250,7 +127,7 @@ final class ClusterSequencer implements Sequencer
             shards[i] = cluster.shards.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
             onlyShard = i == 0 || shards[i].equals(onlyShard) ? shards[i] : null;
         }
-        final Request request = new Request(events, records, shards, batch, done);
+        final PublishRequest request = new PublishRequest(events, records, shards, batch, done, metrics, onFailure);
         request.guard = guard;
         // Planned on the caller's thread: the request is only touched again by answers, on the cluster's thread,
         // after its first part was sent. A guarded request goes step by step: its guard opens the first part, and
@@ -266,7 +143,7 @@ final class ClusterSequencer implements Sequencer
     }
 
     /** Events that cannot be refused, or all on one shard: one part per shard, all sent at once. */
-    private void allAtOnce(final Request request)
+    private void allAtOnce(final PublishRequest request)
     {
         final Map<String, List<Integer>> byShard = new LinkedHashMap<>();
         for (int i = 0; i < request.events.size(); i++)
@@ -291,7 +168,7 @@ final class ClusterSequencer implements Sequencer
      * rest unless something stopped it. A part stops at a refusal, and at an event to a room or to everyone with
      * members on other shards: they are numbered there, then the request goes on after it.
      */
-    private void step(final Request request, final int from)
+    private void step(final PublishRequest request, final int from)
     {
         if (from >= request.events.size() || request.batch.refusal != 0)
         {
@@ -310,7 +187,8 @@ final class ClusterSequencer implements Sequencer
     private void verify(final RunStateGuard guard, final Done done)
     {
         final BatchResult batch = new BatchResult(0);
-        final Request request = new Request(List.of(), new byte[0][], new String[0], batch, done);
+        final PublishRequest request = new PublishRequest(List.of(), new byte[0][], new String[0], batch, done, metrics,
+            onFailure);
         request.guard = guard;
         final GroupCommit.Part part = commits.part(guard.size(), answer ->
         {
@@ -341,7 +219,8 @@ final class ClusterSequencer implements Sequencer
      * nothing stopped it, up to and including the one that did), once their answers, and the numbers of members on
      * other shards, are in. The request's guard, if any, opens its first part.
      */
-    private GroupCommit.Part part(final Request request, final List<Integer> indexes, final java.util.function.IntConsumer then)
+    private GroupCommit.Part part(final PublishRequest request, final List<Integer> indexes,
+        final java.util.function.IntConsumer then)
     {
         final int guards = request.guard != null && indexes.get(0) == 0 ? request.guard.size() : 0;
         final GroupCommit.Part part = commits.part(guards + indexes.size(), answer ->
@@ -433,7 +312,7 @@ final class ClusterSequencer implements Sequencer
     }
 
     /** @return whether the answer numbered anyone: {member, seq, epoch, ...}. */
-    private static boolean takeNumbers(final Request request, final int index, final Object numbers)
+    private static boolean takeNumbers(final PublishRequest request, final int index, final Object numbers)
     {
         final List<?> flat = (List<?>)numbers;
         for (int i = 0; i + 2 < flat.size(); i += 3)
@@ -448,7 +327,7 @@ final class ClusterSequencer implements Sequencer
      * Numbers a room's or broadcast's event for its members on other shards ({@code m} entries, one part per
      * shard, all at once), then runs {@code then}.
      */
-    private void members(final Request request, final int index, final List<Object> members, final boolean seen,
+    private void members(final PublishRequest request, final int index, final List<Object> members, final boolean seen,
         final boolean numberedAlready, final Runnable then)
     {
         final EventDraft event = request.events.get(index);
