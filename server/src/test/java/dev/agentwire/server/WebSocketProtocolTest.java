@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.agentwire.server.RawWs.Frame;
 import dev.agentwire.server.RawWs.RawClient;
+import dev.agentwire.server.websocket.WebSocketConnection;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,53 @@ final class WebSocketProtocolTest
             client.sendUnmasked(TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
             assertEquals(1002, client.awaitCloseCode());
             client.awaitEndOfStream();
+        }
+    }
+
+    @Test
+    void shouldEndTheSocketAsSoonAsTheClientEndsItsSideAfterAViolation() throws Exception
+    {
+        try (RawClient client = RawClient.connect(fixture, "alice"))
+        {
+            client.sendFrame(0x80 | 0x40 | TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
+            assertEquals(1002, client.awaitCloseCode());
+            client.socket().shutdownOutput();
+            // Half the close timeout: the socket ends on the client's end of stream, not on the server's timer.
+            client.socket().setSoTimeout((int)(WebSocketConnection.CLOSE_TIMEOUT_MS / 2));
+            client.awaitEndOfStream();
+        }
+    }
+
+    @Test
+    void shouldEndTheSocketOfAClientThatKeepsSendingAfterAViolation() throws Exception
+    {
+        try (RawClient client = RawClient.connect(fixture, "alice"))
+        {
+            client.sendFrame(0x80 | 0x40 | TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
+            assertEquals(1002, client.awaitCloseCode());
+            final long startNs = System.nanoTime();
+            final byte[] junk = new byte[16 * 1024];
+            boolean ended = false;
+            for (int i = 0; i < 64 && !ended; i++)
+            {
+                try
+                {
+                    client.socket().getOutputStream().write(junk);
+                }
+                catch (final java.net.SocketException reset)
+                {
+                    ended = true;
+                }
+            }
+            client.socket().setSoTimeout((int)(WebSocketConnection.CLOSE_TIMEOUT_MS / 2));
+            if (!ended)
+            {
+                ended = client.drainToEnd(WebSocketConnection.CLOSE_TIMEOUT_MS / 2);
+            }
+            assertTrue(ended, "the server should end the socket once more than MAX_DISCARD_BYTES follow a violation");
+            assertTrue(System.nanoTime() - startNs
+                < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(WebSocketConnection.CLOSE_TIMEOUT_MS),
+                "ended by the byte bound, before the close timeout");
         }
     }
 

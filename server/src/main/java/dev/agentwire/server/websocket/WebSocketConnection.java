@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * Closing (RFC 6455 section 7): the server sends its close and ends the connection when the client answers, or
  * after {@link #CLOSE_TIMEOUT_MS}; a client's close is answered with the same code and the connection ends as soon
  * as the answer is written, or after {@link #CLOSE_TIMEOUT_MS} when output is still pending for a client that does
- * not read. A protocol violation by the client is answered with the code the RFC gives (1002, 1007, 1009).
+ * not read. A protocol violation by the client is answered with the code the RFC gives (1002, 1007, 1009); what the
+ * client sends after it is read and dropped, so the socket ends as soon as the client ends its side (at most
+ * {@link #MAX_DISCARD_BYTES} later, or after {@link #CLOSE_TIMEOUT_MS}), not only at the timeout.
  * <p>
  * Pings: each is answered with a pong while nothing is pending; while output waits for the socket, only the most
  * recent ping is remembered and answered once the socket takes the rest (RFC 6455 section 5.5.3 allows it), so a
@@ -40,6 +42,12 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     public static final long CLOSE_TIMEOUT_MS = 2_000;
 
     private static final int MAX_CLOSE_REASON_BYTES = 123;
+
+    /**
+     * Most bytes read and dropped after a protocol violation while the close goes out; past it the socket ends at
+     * once (a client still sending after a violation is not reading our close).
+     */
+    static final int MAX_DISCARD_BYTES = 64 * 1024;
 
     /** The raw connection. */
     protected final StreamConnection connection;
@@ -55,6 +63,9 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private boolean ended;
     private boolean closeAfterFlush;
     private boolean readsPaused;
+    // After a protocol violation: what the client still sends is read to see its end of stream, and dropped.
+    private boolean discarding;
+    private long discarded;
     // The most recent ping's payload, owed a pong once the pending bytes are written (allocated on first need).
     private UnsafeBuffer owedPong;
     private int owedPongLength = -1;
@@ -110,14 +121,26 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             {
                 return;
             }
+            if (discarding)
+            {
+                // After a violation the stream cannot be framed again: its bytes are only counted, and the socket
+                // ends at the client's end of stream, after MAX_DISCARD_BYTES, or after the close timeout.
+                discarded += n;
+                if (discarded > MAX_DISCARD_BYTES)
+                {
+                    IoUtils.safeClose(connection);
+                    return;
+                }
+                continue;
+            }
             in.flip();
             final int status = reader.read(in, this);
             if (status > 0)
             {
                 onProtocolViolation(status);
                 sendClose(status, WebSocketFrames.reason(status));
-                source.suspendReads();
-                return;
+                discarding = true;
+                continue;
             }
             if (status == FrameReader.STOPPED || closeSent)
             {
