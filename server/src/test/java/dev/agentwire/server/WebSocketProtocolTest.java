@@ -13,6 +13,7 @@ import dev.agentwire.server.websocket.WebSocketConnection;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -100,7 +101,7 @@ final class WebSocketProtocolTest
             {
                 ended = client.drainToEnd(WebSocketConnection.CLOSE_TIMEOUT_MS / 2);
             }
-            assertTrue(ended, "the server should end the socket once more than MAX_DISCARD_BYTES follow a violation");
+            assertTrue(ended, "the server should end the socket once more than MAX_READ_AFTER_CLOSE_BYTES follow its close");
             assertTrue(System.nanoTime() - startNs
                 < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(WebSocketConnection.CLOSE_TIMEOUT_MS),
                 "ended by the byte bound, before the close timeout");
@@ -336,6 +337,15 @@ final class WebSocketProtocolTest
                 client.sendFrame(0x80 | PING, new byte[] {1});
             }
             assertEquals(4002, client.awaitCloseCode());
+            // The client answers the close as a browser does: the server ends the socket then, not at its timeout.
+            client.sendClose(4002);
+            client.socket().setSoTimeout((int)(WebSocketConnection.CLOSE_TIMEOUT_MS / 2));
+            final long deadlineNs =
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WebSocketConnection.CLOSE_TIMEOUT_MS / 2);
+            while (client.socket().getInputStream().read() >= 0)
+            {
+                assertTrue(System.nanoTime() < deadlineNs, "the socket should end at the client's close");
+            }
         }
         RecordingAwait.until(() -> fixture.server.metrics().closedWith(4002) == 1, 5_000, "the close counted");
         assertEquals(0, fixture.server.metrics().closedWith(1011));

@@ -141,12 +141,9 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
             return;
         }
         ended(code, CloseCodes.reason(code));
+        // A flood goes on being read only until the client's close, its end of stream, or the bound on what is read
+        // after a close (WebSocketConnection), so it costs no more than that.
         sendClose(code, CloseCodes.reason(code));
-        if (code == CloseCodes.RATE_LIMITED || code == CloseCodes.BAD_MESSAGE)
-        {
-            // A flood: what else it sends is not read (the socket ends at the close timeout), so it costs no more.
-            pauseReads();
-        }
     }
 
     // Engine side (slice thread): schedule, never block.
@@ -395,7 +392,9 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         {
             shared.metrics.rateLimited("connection");
             closeWith(CloseCodes.RATE_LIMITED);
-            return false;
+            // The frames that follow are still framed (and ignored: closing), so the client's answering close is
+            // seen and ends the socket at once.
+            return true;
         }
         return true;
     }

@@ -29,8 +29,9 @@ import java.util.concurrent.TimeUnit;
  * after {@link #CLOSE_TIMEOUT_MS}; a client's close is answered with the same code and the connection ends as soon
  * as the answer is written, or after {@link #CLOSE_TIMEOUT_MS} when output is still pending for a client that does
  * not read. A protocol violation by the client is answered with the code the RFC gives (1002, 1007, 1009); what the
- * client sends after it is read and dropped, so the socket ends as soon as the client ends its side (at most
- * {@link #MAX_DISCARD_BYTES} later, or after {@link #CLOSE_TIMEOUT_MS}), not only at the timeout.
+ * client sends after it cannot be framed and is dropped. After any close of the server's the socket ends at the
+ * client's close or end of stream, after {@link #MAX_READ_AFTER_CLOSE_BYTES} more read, or after
+ * {@link #CLOSE_TIMEOUT_MS}, whichever comes first.
  * <p>
  * Pings: each is answered with a pong while nothing is pending; while output waits for the socket, only the most
  * recent ping is remembered and answered once the socket takes the rest (RFC 6455 section 5.5.3 allows it), so a
@@ -44,10 +45,10 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private static final int MAX_CLOSE_REASON_BYTES = 123;
 
     /**
-     * Most bytes read and dropped after a protocol violation while the close goes out; past it the socket ends at
-     * once (a client still sending after a violation is not reading our close).
+     * Most bytes read after the server's close while it waits for the client's; past it the socket ends at once (a
+     * client still sending that much is not answering the close).
      */
-    static final int MAX_DISCARD_BYTES = 64 * 1024;
+    public static final int MAX_READ_AFTER_CLOSE_BYTES = 64 * 1024;
 
     /** The raw connection. */
     protected final StreamConnection connection;
@@ -63,9 +64,9 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private boolean ended;
     private boolean closeAfterFlush;
     private boolean readsPaused;
-    // After a protocol violation: what the client still sends is read to see its end of stream, and dropped.
-    private boolean discarding;
-    private long discarded;
+    // After our close: the bytes read since (bounded), and whether the stream can no longer be framed.
+    private long readAfterClose;
+    private boolean unframed;
     // The most recent ping's payload, owed a pong once the pending bytes are written (allocated on first need).
     private UnsafeBuffer owedPong;
     private int owedPongLength = -1;
@@ -121,17 +122,21 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             {
                 return;
             }
-            if (discarding)
+            if (closeSent)
             {
-                // After a violation the stream cannot be framed again: its bytes are only counted, and the socket
-                // ends at the client's end of stream, after MAX_DISCARD_BYTES, or after the close timeout.
-                discarded += n;
-                if (discarded > MAX_DISCARD_BYTES)
+                // After our close only the client's close (or its end of stream) is awaited: what else it sends is
+                // bounded, so a flood after a 4002 or a violation costs at most MAX_READ_AFTER_CLOSE_BYTES.
+                readAfterClose += n;
+                if (readAfterClose > MAX_READ_AFTER_CLOSE_BYTES)
                 {
                     IoUtils.safeClose(connection);
                     return;
                 }
-                continue;
+                if (unframed)
+                {
+                    // The stream cannot be framed again (a violation, or a frame its handler stopped): dropped.
+                    continue;
+                }
             }
             in.flip();
             final int status = reader.read(in, this);
@@ -139,10 +144,16 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             {
                 onProtocolViolation(status);
                 sendClose(status, WebSocketFrames.reason(status));
-                discarding = true;
+                unframed = true;
                 continue;
             }
-            if (status == FrameReader.STOPPED || closeSent)
+            if (status == FrameReader.STOPPED)
+            {
+                // The reader stopped inside a frame and this read's rest is gone: nothing after it can be framed.
+                unframed = true;
+                return;
+            }
+            if (closeSent)
             {
                 return;
             }
