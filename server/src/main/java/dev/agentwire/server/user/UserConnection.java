@@ -391,10 +391,9 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         if (!limits.admitsFrame(opcode, payloadLength, lastHeardNs))
         {
             shared.metrics.rateLimited("connection");
-            closeWith(CloseCodes.RATE_LIMITED);
             // The frames that follow are still framed (and ignored: closing), so the client's answering close is
             // seen and ends the socket at once.
-            return true;
+            closeWith(CloseCodes.RATE_LIMITED);
         }
         return true;
     }
