@@ -11,6 +11,7 @@
 #
 #   benchmarks/cluster.sh                              # unicast and rooms of 10, 1,000 connections, 3 repetitions
 #   WORKLOADS=unicast REPS=1 benchmarks/cluster.sh     # a quick look
+#   NODE_JAVA_OPTS='-Xlog:gc,safepoint:file=/tmp/gc-%p.log' ...  # more JVM options for every node (unquoted: split on spaces)
 #
 # Never run in CI (CI runs ClusterTest and friends, not this). Needs redis-server (Debian's package).
 set -euo pipefail
@@ -49,7 +50,7 @@ rates_for() {
 
 start_node() { # port node-id redis-url(or empty) -> prints the pid
     AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$3" taskset -c "$SERVER_CPU" \
-        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g -XX:+UseZGC -jar "$SERVER_JAR" \
+        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g -XX:+UseZGC ${NODE_JAVA_OPTS:-} -jar "$SERVER_JAR" \
         serve --port "$1" --node-id "$2" --producer-rate 100000000 --producer-burst 100000000 \
         --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \
         --inbound-rate 1000 \
