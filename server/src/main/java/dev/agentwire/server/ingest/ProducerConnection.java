@@ -12,6 +12,7 @@ import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
+import dev.agentwire.server.websocket.AbortCause;
 import dev.agentwire.server.websocket.CloseCodes;
 import dev.agentwire.server.websocket.WebSocketConnection;
 import dev.agentwire.server.websocket.WebSocketFrames;

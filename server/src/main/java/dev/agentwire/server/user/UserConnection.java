@@ -6,6 +6,7 @@ import dev.agentwire.core.FrameSink;
 import dev.agentwire.core.SubscriberListener;
 import dev.agentwire.core.Subscription;
 import dev.agentwire.server.auth.Principal;
+import dev.agentwire.server.websocket.AbortCause;
 import dev.agentwire.server.websocket.WebSocketConnection;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import dev.agentwire.server.websocket.WebSocketThreads;

@@ -478,17 +478,6 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         }
     }
 
-    /** Why a connection ended without a close handshake. */
-    protected enum AbortCause
-    {
-        /** The client closed the socket without a close frame. */
-        PEER_GONE,
-        /** Reading failed. */
-        READ_FAILED,
-        /** Writing failed. */
-        WRITE_FAILED
-    }
-
     /** The client closed (its close frame, with its code). The connection ends next. */
     protected abstract void onPeerClose(int code, String reason);
 
@@ -503,6 +492,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
 
     private static byte[] truncate(final byte[] reason)
     {
-        return reason.length <= MAX_CLOSE_REASON_BYTES ? reason : java.util.Arrays.copyOf(reason, MAX_CLOSE_REASON_BYTES);
+        return reason.length <= MAX_CLOSE_REASON_BYTES ? reason
+            : java.util.Arrays.copyOf(reason, MAX_CLOSE_REASON_BYTES);
     }
 }
