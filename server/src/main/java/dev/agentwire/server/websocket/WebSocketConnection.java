@@ -48,7 +48,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
      * Most bytes read after the server's close while it waits for the client's; past it the socket ends at once (a
      * client still sending that much is not answering the close).
      */
-    public static final int MAX_READ_AFTER_CLOSE_BYTES = 64 * 1024;
+    static final int MAX_READ_AFTER_CLOSE_BYTES = 64 * 1024;
 
     /** The raw connection. */
     protected final StreamConnection connection;
