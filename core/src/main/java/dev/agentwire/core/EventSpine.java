@@ -135,7 +135,7 @@ final class EventSpine
             slot.publishNs = System.nanoTime();
             slot.position = position;
             slot.subscription = null;
-            slot.receipt = draft.receipt == null ? null : new ReceiptTracker(
+            slot.receipt = draft.receipt == null ? null : slot.receiptTracker.track(
                 draft.receipt, slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);
             slot.putPayload(draft.payload, draft.payloadOffset, draft.payloadLength, large,
                 slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);

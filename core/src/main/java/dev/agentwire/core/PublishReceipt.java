@@ -2,8 +2,9 @@ package dev.agentwire.core;
 
 /**
  * SPI for a caller that needs the stream numbers an accepted event was given (for example an HTTP ingest that
- * answers with each event's seq). Attach one with {@link EventDraft#receipt(PublishReceipt)}; publishing with a
- * receipt allocates a small tracker, so leave it off on paths that do not need it.
+ * answers with each event's seq). Attach one with {@link EventDraft#receipt(PublishReceipt)}; leave it off on
+ * paths that do not need it (each recipient is then one call less on the slice's thread). The engine lets go of it
+ * once {@link #onComplete()} has been called.
  * <p>
  * Called on slice threads, after the event is in each recipient's history and queues: return quickly, never block.
  */

@@ -5,9 +5,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -324,5 +328,54 @@ class AgentWireTest
         assertTrue(sequenced.contains("r-0#2"));
         assertTrue(sequenced.contains("r-0#3"));
         assertTrue(sequenced.contains("r-4#1"));
+    }
+
+    @Test
+    void shouldLetGoOfAnEventsObjectsOnceEverySliceHasReadIt() throws Exception
+    {
+        start(AgentWireConfig.builder().sliceCount(3).ringSize(1 << 16));
+        wire.join("m-0", "ops");
+        wire.join("m-1", "ops");
+        final CountDownLatch done = new CountDownLatch(2);
+        final List<WeakReference<Object>> published = new ArrayList<>();
+        publishWithReceipt(draft.reset().toUser("u-0").type("app.note").payload("{}"), done, published);
+        publishWithReceipt(draft.reset().toRoom("ops").type("app.note").payload("{}"), done, published);
+        draft.reset();
+        assertTrue(done.await(5, TimeUnit.SECONDS), "both events sequenced");
+
+        // The ring has 65,536 slots and two are used: before, each slot held its event's receipt and strings until
+        // the ring came round to it again.
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (published.stream().anyMatch(ref -> ref.get() != null) && System.nanoTime() < deadlineNs)
+        {
+            System.gc();
+            Thread.sleep(20);
+        }
+        for (final WeakReference<Object> ref : published)
+        {
+            assertNull(ref.get(), "still reachable after its event was read: " + ref.get());
+        }
+    }
+
+    /** Publishes with a receipt and a thread id of their own, and keeps only weak references to both. */
+    private void publishWithReceipt(final EventDraft event, final CountDownLatch done, final List<WeakReference<Object>> refs)
+    {
+        final PublishReceipt receipt = new PublishReceipt()
+        {
+            @Override
+            public void onSequenced(final String userId, final long epoch, final long seq)
+            {
+            }
+
+            @Override
+            public void onComplete()
+            {
+                done.countDown();
+            }
+        };
+        final String threadId = new String(new char[] {'t', '-', (char)('0' + refs.size())});
+        refs.add(new WeakReference<>(receipt));
+        refs.add(new WeakReference<>(threadId));
+        assertTrue(wire.publish(event.threadId(threadId).receipt(receipt)) >= 0);
     }
 }
