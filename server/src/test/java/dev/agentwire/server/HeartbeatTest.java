@@ -9,14 +9,26 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Heartbeats: the server pings; a peer that never answers is closed with 4005, one that answers stays.
+ * Heartbeats: the server pings; a peer that never answers is closed with 4005, one that answers stays; a crowd
+ * that connects at once is pinged at phases spread over the period, not all in one tick.
  */
 @Timeout(60)
 class HeartbeatTest
@@ -59,6 +71,71 @@ class HeartbeatTest
         assertTrue(alive.isOpen(), "a peer that answers pings stays open");
         alive.send("{\"type\":\"ping\"}");
         assertEquals("pong", alive.nextOfType("pong", 5_000).get("type").asText());
+    }
+
+    @Test
+    void shouldPingACrowdThatConnectedAtOnceAtPhasesSpreadOverThePeriod() throws Exception
+    {
+        final int crowd = 100;
+        final long intervalMs = 2_000;
+        fixture = new ServerFixture(dir, b -> b.heartbeatIntervalMs(intervalMs).heartbeatTimeoutMs(3 * intervalMs));
+        final AtomicLongArray firstPingNs = new AtomicLongArray(crowd);
+        final CountDownLatch pinged = new CountDownLatch(crowd);
+        final List<CompletableFuture<WebSocket>> connecting = new ArrayList<>();
+        for (int i = 0; i < crowd; i++)
+        {
+            final int at = i;
+            connecting.add(HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Authorization", "Bearer " + Tokens.hs256("crowd-" + i, 60_000))
+                .buildAsync(fixture.ws(null), new WebSocket.Listener()
+                {
+                    @Override
+                    public CompletionStage<?> onPing(final WebSocket socket, final ByteBuffer message)
+                    {
+                        if (firstPingNs.compareAndSet(at, 0, System.nanoTime()))
+                        {
+                            pinged.countDown();
+                        }
+                        socket.request(1);
+                        return null;
+                    }
+                }));
+        }
+        final List<WebSocket> sockets = new ArrayList<>();
+        try
+        {
+            for (final CompletableFuture<WebSocket> socket : connecting)
+            {
+                sockets.add(socket.get(10, TimeUnit.SECONDS));
+            }
+            assertTrue(pinged.await(3 * intervalMs, TimeUnit.MILLISECONDS), "every connection pinged once");
+
+            // With one phase for all, the crowd was pinged in one or two ticks: 50 or more within any 200 ms. Spread
+            // over the 2 s period, 200 ms hold about a tenth of them.
+            final long[] at = new long[crowd];
+            for (int i = 0; i < crowd; i++)
+            {
+                at[i] = firstPingNs.get(i);
+            }
+            Arrays.sort(at);
+            int most = 0;
+            for (int first = 0, last = 0; last < crowd; last++)
+            {
+                while (at[last] - at[first] >= TimeUnit.MILLISECONDS.toNanos(200))
+                {
+                    first++;
+                }
+                most = Math.max(most, last - first + 1);
+            }
+            assertTrue(most <= crowd / 3, most + " of " + crowd + " first pings within 200 ms");
+        }
+        finally
+        {
+            for (final WebSocket socket : sockets)
+            {
+                socket.abort();
+            }
+        }
     }
 
     private static byte[] readUntilEof(final InputStream in) throws Exception

@@ -14,7 +14,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class HeartbeatSweeper implements Runnable
 {
-    private static final long MAX_TICK_MS = 1_000;
+    /**
+     * Connections ping at phases of their own (UserConnection), so a tick pings those whose period ended since the
+     * last one: the shorter the tick, the fewer writes in a row (at 10,000 connections and 15 s, about 170 a tick),
+     * for a walk of the array four times a second.
+     */
+    private static final long MAX_TICK_MS = 250;
 
     private final XnioIoThread thread;
     private final long tickMs;
