@@ -163,6 +163,19 @@ final class EventSlot
     }
 
     /**
+     * The one slice a command was for has handled it: the slot lets go of the subscription and backfill it carried.
+     * Otherwise a closed connection stayed reachable through its subscribe and unsubscribe slots until the ring came
+     * round to them, which on a quiet server can be hours.
+     */
+    void commandDone()
+    {
+        subscription = null;
+        backfill = null;
+        target = null;
+        room = null;
+    }
+
+    /**
      * Points this slot at a stored event (a replica's backfill) so an encoder can make its frame: a carrier that no
      * ring owns, whose payload is the entry's own array (never the pool's).
      */

@@ -108,6 +108,10 @@ final class SliceHandler implements EventHandler<EventSlot>
             default:
                 throw new IllegalStateException("slot kind=" + slot.kind + " sequence=" + sequence);
         }
+        if (slot.kind != EventSlot.KIND_EVENT && slot.slice == index)
+        {
+            slot.commandDone();
+        }
         // The gauges are published once per slot, not at every change inside it.
         counters.historyBytes.lazySet(history.historyBytes());
     }

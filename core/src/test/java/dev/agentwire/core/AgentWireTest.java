@@ -357,6 +357,29 @@ class AgentWireTest
         }
     }
 
+    @Test
+    void shouldLetGoOfAClosedSubscriptionOnceItsCommandsAreHandled() throws Exception
+    {
+        start(AgentWireConfig.builder().sliceCount(2).ringSize(1 << 16));
+        final WeakReference<RecordingSubscriber> closed = subscribeAndClose("quiet");
+        // The subscribe and unsubscribe commands took two of 65,536 slots; before, each held the subscription (and
+        // its listener: a connection, in the server) until the ring came round to it.
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (closed.get() != null && System.nanoTime() < deadlineNs)
+        {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertNull(closed.get(), "a closed subscription's listener is still reachable");
+    }
+
+    private WeakReference<RecordingSubscriber> subscribeAndClose(final String user)
+    {
+        final RecordingSubscriber subscriber = RecordingSubscriber.inline().subscribe(wire, user);
+        subscriber.subscription.close();
+        return new WeakReference<>(subscriber);
+    }
+
     /** Publishes with a receipt and a thread id of their own, and keeps only weak references to both. */
     private void publishWithReceipt(final EventDraft event, final CountDownLatch done, final List<WeakReference<Object>> refs)
     {
