@@ -9,7 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +84,7 @@ class HeartbeatTest
         for (int i = 0; i < crowd; i++)
         {
             final int at = i;
-            connecting.add(HttpClient.newHttpClient().newWebSocketBuilder()
+            connecting.add(WsClient.HTTP.newWebSocketBuilder()
                 .header("Authorization", "Bearer " + Tokens.hs256("crowd-" + i, 60_000))
                 .buildAsync(fixture.ws(null), new WebSocket.Listener()
                 {
