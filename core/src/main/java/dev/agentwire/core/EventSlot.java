@@ -148,18 +148,23 @@ final class EventSlot
             largeView.wrap(inline.byteArray());
             pool.giveBack(buffer);
         }
-        target = null;
-        room = null;
-        type = null;
-        runId = null;
-        threadId = null;
-        eventId = null;
+        dropStrings();
         receipt = null;
         if (recipientCount > 0)
         {
             recipients.clear();
             recipientCount = 0;
         }
+    }
+
+    private void dropStrings()
+    {
+        target = null;
+        room = null;
+        type = null;
+        runId = null;
+        threadId = null;
+        eventId = null;
     }
 
     /**
@@ -210,12 +215,7 @@ final class EventSlot
         this.kind = kind;
         this.slice = slice;
         targetKind = EventDraft.TARGET_NONE;
-        target = null;
-        room = null;
-        type = null;
-        runId = null;
-        threadId = null;
-        eventId = null;
+        dropStrings();
         binary = false;
         payloadLength = 0;
         large = null;
