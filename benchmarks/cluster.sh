@@ -12,7 +12,7 @@
 #   benchmarks/cluster.sh                              # unicast and rooms of 10, 1,000 connections, 3 repetitions
 #   WORKLOADS=unicast REPS=1 benchmarks/cluster.sh     # a quick look
 #   NODE_JAVA_OPTS='-Xlog:gc,safepoint:file=/tmp/gc-%p.log' ...  # more JVM options for every node (unquoted: split on spaces)
-#   REDIS_EXTRA_ARGS="--auto-aof-rewrite-min-size 1gb" ...   # more redis-server options for every Redis (split on spaces)
+#   REDIS_EXTRA_ARGS="--auto-aof-rewrite-min-size 1gb" ...   # more redis-server options (split on spaces)
 #
 # Never run in CI (CI runs ClusterTest and friends, not this). Needs redis-server (Debian's package).
 set -euo pipefail
@@ -88,8 +88,9 @@ for conns in $CONNS; do
             for port in $SHARD_PORTS; do
                 mkdir -p "$REDIS_DIR/$port"
                 taskset -c "$SERVER_CPU" redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR/$port" \
-                    --save "" --appendonly yes --appendfsync everysec --maxmemory-policy noeviction ${REDIS_EXTRA_ARGS:-} \
-                    --cluster-enabled yes --cluster-config-file nodes.conf >"$OUT/redis-$port.log" 2>&1 &
+                    --save "" --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                    ${REDIS_EXTRA_ARGS:-} --cluster-enabled yes --cluster-config-file nodes.conf \
+                    >"$OUT/redis-$port.log" 2>&1 &
                 shard_pids="$shard_pids $!"
                 wait_port "$port"
             done

@@ -381,7 +381,8 @@ class AgentWireTest
     }
 
     /** Publishes with a receipt and a thread id of their own, and keeps only weak references to both. */
-    private void publishWithReceipt(final EventDraft event, final CountDownLatch done, final List<WeakReference<Object>> refs)
+    private void publishWithReceipt(
+        final EventDraft event, final CountDownLatch done, final List<WeakReference<Object>> refs)
     {
         final PublishReceipt receipt = new PublishReceipt()
         {

@@ -77,11 +77,7 @@ final class UserConnection extends WebSocketConnection implements SubscriberList
         final long nowNs = System.nanoTime();
         this.limits = new ClientLimitPolicy(shared.settings, nowNs);
         this.lastHeardNs = nowNs;
-        // Each connection pings at a phase of its own. Clients connect in crowds (a deploy, a reconnect storm), and
-        // with one phase for all, 10,000 of them were pinged in one tick every period: 10,000 writes in a row held
-        // every event behind them for 20-40 ms (benchmarks/README.md).
-        this.lastPingNs = nowNs - TimeUnit.MILLISECONDS.toNanos(
-            ThreadLocalRandom.current().nextLong(shared.settings.heartbeatIntervalMs()));
+        this.lastPingNs = nowNs - ThreadLocalRandom.current().nextLong(shared.pingPeriodNs);
         this.openedAtMs = System.currentTimeMillis();
         this.stage = stage;
     }

@@ -19,6 +19,12 @@ final class UserSocketThread
     final HeartbeatSweeper sweeper;
     /** Bytes one drain writes: the send window, within the thread's write buffer. */
     final int drainBytes;
+    /**
+     * The heartbeat period in nanoseconds. Each connection's first ping comes at a random point of the first period,
+     * so a crowd that connected together is not pinged in one tick: 10,000 pings written in a row held every event
+     * behind them for 20-40 ms (benchmarks/README.md, 2026-12-05).
+     */
+    final long pingPeriodNs;
 
     UserSocketThread(final AgentWire engine, final ConnectionRegistry registry, final ServerMetrics metrics,
         final UserSocketSettings settings, final ClientProtocol protocol, final DrainScheduler drainer,
@@ -32,5 +38,6 @@ final class UserSocketThread
         this.drainer = drainer;
         this.sweeper = sweeper;
         this.drainBytes = Math.min(writeBufferBytes, settings.sendWindowBytes());
+        this.pingPeriodNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(settings.heartbeatIntervalMs());
     }
 }
