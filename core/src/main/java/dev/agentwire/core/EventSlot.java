@@ -36,6 +36,7 @@ final class EventSlot
     /** Payload bytes a slot holds itself; larger ones are lent by the pool. */
     static final int INLINE_PAYLOAD_BYTES = 256;
 
+    private static final System.Logger LOG = System.getLogger(EventSlot.class.getName());
     private static final VarHandle READERS_LEFT;
 
     static
@@ -72,9 +73,8 @@ final class EventSlot
     long position;
     int payloadLength;
     Subscription subscription;
-    /** The event's receipt tracker ({@link #receiptTracker} armed), or null when the event has no receipt. */
-    ReceiptTracker receipt;
-    final ReceiptTracker receiptTracker = new ReceiptTracker();
+    /** The event's receipt, or null: told each recipient's seq by the slices, completed by the last reader. */
+    PublishReceipt receipt;
     long resumeEpoch;
     long resumeAfter;
     Backfill backfill;
@@ -130,8 +130,10 @@ final class EventSlot
 
     /**
      * A slice is done with the event in this slot. The last of its readers (the only one, for an event to one user)
-     * lets go of all the event referred to: a large payload's buffer goes back to the pool, and the strings, the
-     * receipt and the pre-numbered recipients are dropped. Without this they lived until the ring came round to the
+     * completes the event's receipt, every recipient numbered, and lets go of all the event referred to: a large
+     * payload's buffer goes back to the pool, and the strings, the receipt and the pre-numbered recipients are
+     * dropped. The count of readers left is the one the receipt waits on too, so a receipt costs no counter of its
+     * own. Without this they lived until the ring came round to the
      * slot again (65,536 events: seconds at a high rate), long enough for a collector to find them live and copy
      * them: G1's young pauses at 10,000 connections took 25-50 ms, copying the ingest's objects that slots held.
      */
@@ -149,11 +151,40 @@ final class EventSlot
             pool.giveBack(buffer);
         }
         dropStrings();
-        receipt = null;
+        if (receipt != null)
+        {
+            final PublishReceipt done = receipt;
+            receipt = null;
+            try
+            {
+                done.onComplete();
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "publish receipt failed on complete", ex);
+            }
+        }
         if (recipientCount > 0)
         {
             recipients.clear();
             recipientCount = 0;
+        }
+    }
+
+    /** Tells the event's receipt, if any, one recipient's number; a failing receipt is logged, never thrown. */
+    void sequenced(final String userId, final long epoch, final long seq)
+    {
+        if (receipt == null)
+        {
+            return;
+        }
+        try
+        {
+            receipt.onSequenced(userId, epoch, seq);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "publish receipt failed: user=" + userId + ", seq=" + seq, ex);
         }
     }
 

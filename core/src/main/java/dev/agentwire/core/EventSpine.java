@@ -135,8 +135,7 @@ final class EventSpine
             slot.publishNs = System.nanoTime();
             slot.position = position;
             slot.subscription = null;
-            slot.receipt = draft.receipt == null ? null : slot.receiptTracker.track(
-                draft.receipt, slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);
+            slot.receipt = draft.receipt;
             slot.putPayload(draft.payload, draft.payloadOffset, draft.payloadLength, large,
                 slot.slice == EventSlot.ALL_SLICES ? sliceCount : 1);
         }

@@ -54,10 +54,7 @@ final class ReplicaFollower
                 continue;
             }
             history.append(user, slot, seq, nowMs);
-            if (slot.receipt != null)
-            {
-                slot.receipt.sequenced(user.userId, user.epoch, seq);
-            }
+            slot.sequenced(user.userId, user.epoch, seq);
             subscribers.signal(user);
             if (user.pendingCount > 0)
             {

@@ -158,11 +158,6 @@ final class SliceHandler implements EventHandler<EventSlot>
                     throw new IllegalStateException("targetKind=" + slot.targetKind);
             }
         }
-        // Every slice that looked at the slot reports, members or not, so the receipt knows when all have.
-        if (slot.receipt != null)
-        {
-            slot.receipt.sliceDone();
-        }
     }
 
     /** This slice numbers the event in the user's stream: written once, then every subscription may read it. */
@@ -170,10 +165,7 @@ final class SliceHandler implements EventHandler<EventSlot>
     {
         final long seq = user.lastSeq + 1;
         history.append(user, slot, seq, nowMs);
-        if (slot.receipt != null)
-        {
-            slot.receipt.sequenced(user.userId, user.epoch, seq);
-        }
+        slot.sequenced(user.userId, user.epoch, seq);
         subscribers.signal(user);
     }
 
