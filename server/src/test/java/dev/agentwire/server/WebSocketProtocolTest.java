@@ -66,8 +66,7 @@ final class WebSocketProtocolTest
     {
         try (RawClient client = RawClient.connect(fixture, "alice"))
         {
-            client.sendFrame(0x80 | 0x40 | TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
-            assertEquals(1002, client.awaitCloseCode());
+            violateWithAReservedBit(client);
             client.socket().shutdownOutput();
             // Half the close timeout: the socket ends on the client's end of stream, not on the server's timer.
             client.socket().setSoTimeout((int)(WebSocketConnection.CLOSE_TIMEOUT_MS / 2));
@@ -80,8 +79,7 @@ final class WebSocketProtocolTest
     {
         try (RawClient client = RawClient.connect(fixture, "alice"))
         {
-            client.sendFrame(0x80 | 0x40 | TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
-            assertEquals(1002, client.awaitCloseCode());
+            violateWithAReservedBit(client);
             final long startNs = System.nanoTime();
             final byte[] junk = new byte[16 * 1024];
             boolean ended = false;
@@ -112,9 +110,15 @@ final class WebSocketProtocolTest
     {
         try (RawClient client = RawClient.connect(fixture, "alice"))
         {
-            client.sendFrame(0x80 | 0x40 | TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
-            assertEquals(1002, client.awaitCloseCode());
+            violateWithAReservedBit(client);
         }
+    }
+
+    /** Sends a text frame with RSV1 set (no extension was negotiated) and awaits the server's 1002 close. */
+    private static void violateWithAReservedBit(final RawClient client) throws Exception
+    {
+        client.sendFrame(0x80 | 0x40 | TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(1002, client.awaitCloseCode());
     }
 
     @Test

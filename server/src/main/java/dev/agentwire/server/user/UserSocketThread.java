@@ -3,6 +3,8 @@ package dev.agentwire.server.user;
 import dev.agentwire.core.AgentWire;
 import dev.agentwire.server.ops.ServerMetrics;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * What every user socket of one XNIO I/O thread shares: the engine, the registry, metrics, settings and protocol,
  * and the thread's own drain scheduler and heartbeat sweeper. A connection holds one reference to it rather than
@@ -38,6 +40,6 @@ final class UserSocketThread
         this.drainer = drainer;
         this.sweeper = sweeper;
         this.drainBytes = Math.min(writeBufferBytes, settings.sendWindowBytes());
-        this.pingPeriodNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(settings.heartbeatIntervalMs());
+        this.pingPeriodNs = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatIntervalMs());
     }
 }
