@@ -76,6 +76,18 @@ class Conn:
         return self.read()
 
 
+def script_source(path):
+    # The script as the node sends it: a line '--!include <file>' replaced by that file of the same folder
+    # (LuaScript.spliced does the same).
+    lines = []
+    for line in open(path).read().split('\n'):
+        if line.startswith('--!include '):
+            lines.append(open(os.path.join(os.path.dirname(path), line[len('--!include '):].strip())).read()[:-1])
+        else:
+            lines.append(line)
+    return '\n'.join(lines)
+
+
 def cpu_seconds(pid):
     fields = open('/proc/%d/stat' % pid).read().split(')')[1].split()
     tick = os.sysconf('SC_CLK_TCK')
@@ -161,7 +173,7 @@ def main():
                 time.sleep(0.05)
         else:
             sys.exit('redis-server did not start')
-        sha = conn.call('SCRIPT', 'LOAD', open(opts.script).read()).decode()
+        sha = conn.call('SCRIPT', 'LOAD', script_source(opts.script)).decode()
         pid = info_field(conn, 'server', 'process_id')
 
         follower = Conn(opts.port)

@@ -1,10 +1,12 @@
 -- A user's stream as the cluster holds it: epoch, first and last seq kept, and the events a resume needs.
--- KEYS: the user's stream hash, its history list (both under the hash tag {u:<user>})
+--!include stream-head.lua
+
+-- KEYS: the user's stream head, its history list (both under the hash tag {u:<user>})
 -- ARGV: prefix, user, clientEpoch, afterSeq (-1 for none), historyAgeMs, userRetentionMs, epochCandidate,
 --       historyMax
 -- Returns {epoch, firstSeq, lastSeq, {{seq, record}, ...}}: events from afterSeq + 1 when the cursor is still
 -- covered (same epoch, firstSeq - 1 <= afterSeq <= lastSeq), else every kept event; none for afterSeq -1.
--- History is a list of records in seq order after the hash's base (b): the entry at index i has seq base + 1 + i.
+-- History is a list of records in seq order after the head's base: the entry at index i has seq base + 1 + i.
 -- The age bound is kept here, where history is read: entries older than historyAgeMs, by the time in their record
 -- (bytes 2-9, the publishing node's clock in ms, big-endian), are trimmed from the head and the base moves past them.
 local clientEpoch = ARGV[3]
@@ -12,18 +14,19 @@ local after = tonumber(ARGV[4])
 local sk = KEYS[1]
 local hk = KEYS[2]
 
--- Field s is the last seq of a stream written before history became a list.
-local head = redis.call('HMGET', sk, 'e', 'b', 's')
-local epoch = head[1]
-local base = tonumber(head[2] or head[3] or 0)
-if not epoch then
+local text = headOf(sk)
+local epoch, base
+if not text then
   -- Creating the stream here gives a first-time client the epoch its later events will carry.
   epoch = ARGV[7]
   base = 0
+  text = headText(HEAD_NEVER_REFRESHED, 0, epoch)
   redis.call('DEL', hk)
-  redis.call('HSET', sk, 'e', epoch, 'b', 0)
+  redis.call('SET', sk, text, 'PX', ARGV[6])
+else
+  epoch, base = parseHead(text)
+  redis.call('PEXPIRE', sk, ARGV[6])
 end
-redis.call('PEXPIRE', sk, ARGV[6])
 local length = redis.call('LLEN', hk)
 
 local function timeOf(record)
@@ -44,7 +47,7 @@ if length > 0 and timeOf(redis.call('LINDEX', hk, 0)) < cutoff then
   redis.call('LTRIM', hk, lo, -1)
   base = base + lo
   length = length - lo
-  redis.call('HSET', sk, 'b', base)
+  redis.call('SET', sk, headText(string.sub(text, 1, 13), base, epoch), 'KEEPTTL')
 end
 
 local last = base + length

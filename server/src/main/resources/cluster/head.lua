@@ -4,16 +4,18 @@
 -- subscription connection dropped, a shard failed over) repairs exactly the streams it holds behind, and never
 -- one it is only about to receive. Users without a stream, or whose slot is no longer served here (the node asks
 -- again when it learns the new slot map), are skipped.
--- KEYS: the first user's stream hash (routes the call to its shard)
--- ARGV: each user's stream hash (<prefix>{u:<user>}:s); its channel is the key without ':s'
--- A stream's last seq is its base (b) plus its history list's length (field s: a stream written before history
--- became a list).
+-- KEYS: the first user's stream head (routes the call to its shard)
+-- ARGV: each user's stream head (<prefix>{u:<user>}:s); its channel is the key without ':s'
+-- A stream's last seq is its base plus its history list's length.
+--!include stream-head.lua
+
 for i = 1, #ARGV do
-  local head = redis.pcall('HMGET', ARGV[i], 'e', 'b', 's')
-  if not head.err and head[1] then
+  local served, text = pcall(headOf, ARGV[i])
+  if served and text then
+    local epoch, base = parseHead(text)
     local channel = string.sub(ARGV[i], 1, -3)
-    local last = tonumber(head[2] or head[3] or 0) + redis.call('LLEN', channel .. ':l')
-    redis.call('SPUBLISH', channel, 'h' .. head[1] .. ':' .. last)
+    local last = base + redis.call('LLEN', channel .. ':l')
+    redis.call('SPUBLISH', channel, 'h' .. epoch .. ':' .. string.format('%d', last))
   end
 end
 return {}

@@ -30,7 +30,7 @@
 --       request: entryCount, then 6 per entry:
 --         op      kind (u|r|b|m|g), hasId (1|0), success (1|0; g: 1 when a new state follows), then the lifecycle
 --                 verb (empty for none): 'u00', 'u11done_agent'
---         tag     u and m: the user's <P>{u:<user>} (stream hash :s, history :l, dedup :id:<run>:<id>, run state
+--         tag     u and m: the user's <P>{u:<user>} (stream head :s, history :l, dedup :id:<run>:<id>, run state
 --                 :run:<run>, tool calls :calls:<run>, or for m the member's mark :<id>); r and b: the owner's
 --                 <P>{r:<room>} or <P>{n} (the same dedup and run keys, members :m or :nodes); g: the run's state
 --                 hash itself
@@ -44,6 +44,11 @@
 -- above. Or {'moved'} when a key is not served here (the slot map moved: nothing was written, the caller sends the
 -- group again). A numbered event makes no table of its own: a table in the answer costs Redis more than the event's
 -- RPUSH (it is built, then searched for the fields err and ok while it is converted).
+--!include stream-head.lua
+
+-- Read into locals (registers), where the globals are table lookups at each of an entry's arguments and commands.
+local ARGV = ARGV
+local rcall = redis.call
 local P = ARGV[1]
 local historyMax = ARGV[2]
 local retentionMs = ARGV[3]
@@ -61,7 +66,7 @@ local STRIDE = 6
 local nowMs = nil
 local function now()
   if not nowMs then
-    local t = redis.call('TIME')
+    local t = rcall('TIME')
     nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   end
   return nowMs
@@ -86,7 +91,7 @@ end
 -- The run lifecycle, the same rules as the engine's RunLifecycle: nil when allowed, else the rule's name; and the
 -- run's last refresh (field r of its hash) for apply.
 local function check(rk, ck, verb, call, success)
-  local head = redis.call('HMGET', rk, 's', 'r')
+  local head = rcall('HMGET', rk, 's', 'r')
   local state = head[1]
   if not state then
     if verb == 'start' then return nil end
@@ -95,12 +100,12 @@ local function check(rk, ck, verb, call, success)
   if state == 'c' then return 'run_completed' end
   if verb == 'start' then return 'run_already_started' end
   if verb == 'exec' then
-    if redis.call('SISMEMBER', ck, call) == 1 then return 'tool_call_duplicate' end
-    if redis.call('SCARD', ck) >= maxToolCalls then return 'too_many_tool_calls' end
+    if rcall('SISMEMBER', ck, call) == 1 then return 'tool_call_duplicate' end
+    if rcall('SCARD', ck) >= maxToolCalls then return 'too_many_tool_calls' end
   elseif verb == 'done_tool' then
-    if redis.call('SISMEMBER', ck, call) == 0 then return 'tool_call_unknown' end
+    if rcall('SISMEMBER', ck, call) == 0 then return 'tool_call_unknown' end
   elseif verb == 'done_agent' then
-    if success == '1' and redis.call('SCARD', ck) > 0 then return 'tool_calls_open' end
+    if success == '1' and rcall('SCARD', ck) > 0 then return 'tool_calls_open' end
   end
   return nil, head[2]
 end
@@ -112,57 +117,63 @@ end
 local function apply(rk, ck, verb, call, refreshed)
   if verb == 'think' and refreshed and #refreshed == 13 and refreshed > runRefreshDue() then return end
   if verb == 'start' then
-    redis.call('HSET', rk, 's', 'o')
+    rcall('HSET', rk, 's', 'o')
   elseif verb == 'exec' then
-    redis.call('SADD', ck, call)
+    rcall('SADD', ck, call)
   elseif verb == 'done_tool' then
-    redis.call('SREM', ck, call)
+    rcall('SREM', ck, call)
   elseif verb == 'done_agent' then
-    redis.call('HSET', rk, 's', 'c')
-    redis.call('DEL', ck)
+    rcall('HSET', rk, 's', 'c')
+    rcall('DEL', ck)
   end
-  redis.call('HSET', rk, 'r', now())
-  redis.call('PEXPIRE', rk, runTtl)
-  redis.call('PEXPIRE', ck, runTtl)
+  rcall('HSET', rk, 'r', now())
+  rcall('PEXPIRE', rk, runTtl)
+  rcall('PEXPIRE', ck, runTtl)
 end
 
--- Each stream touched by this group: its epoch and base (the seq before its history's first entry), read once. A
--- stream's last seq is its base plus its history's length, so numbering an event is the push of its record: the
--- push answers the length. Its expiry is not refreshed at every event: a stream's keys live userRetentionMs + a
--- quarter after their last refresh (kept in the hash, field r), and a group refreshes them when the last refresh is
--- a quarter old. So a stream expires between userRetentionMs and 1.25 times that after its last event, for two
--- commands per stream per quarter retention instead of two per event.
+-- Each stream touched by this group, by its tag: its head (stream-head.lua) read once. A stream's last seq is its
+-- base plus its history's length, so numbering an event is the push of its record: the push answers the length. Its
+-- expiry is not refreshed at every event: a stream's keys live userRetentionMs + a quarter after their last refresh
+-- (kept in the head), and a group refreshes them when the last refresh is a quarter old. So a stream expires between
+-- userRetentionMs and 1.25 times that after its last event, for two commands per stream per quarter retention
+-- instead of two per event.
 local keep = tonumber(historyMax)
 -- History is trimmed by count once it is an eighth past its bound, not at every push; it is read exactly bounded.
 local trimAt = keep + math.floor(keep / 8) + 1
-local streams = {}
-local touched = {}
-local function stream(sk, hk)
-  local st = streams[sk]
-  if st then return st end
-  -- Field s is the last seq of a stream written before history became a list (its history is not carried over).
-  local head = redis.call('HMGET', sk, 'e', 'b', 'r', 's')
-  local epoch = head[1]
-  local base = head[2] or head[4] or 0
-  local refresh = false
-  if not epoch then
-    -- A new (or expired) stream: its old history, if any, belongs to another epoch.
-    epoch = epochCandidate
-    base = 0
-    redis.call('DEL', hk)
-    redis.call('HSET', sk, 'e', epoch, 'b', 0)
-    refresh = true
-  else
-    if not head[2] then
-      redis.call('HSET', sk, 'b', base)
-      redis.call('HDEL', sk, 's')
-    end
-    refresh = not head[3] or #head[3] ~= 13 or head[3] <= refreshDue()
+-- By tag, in tables of their own (a table per stream cost Redis more): each stream's history key, epoch, base and
+-- head as read; the streams whose expiries this group refreshes, in order and as a set.
+local lists, epochs, bases, heads = {}, {}, {}, {}
+local touched, isTouched = {}, {}
+-- Heads read ahead, by tag (see the MGET below): the text, or false for a stream without a string head.
+local readAhead = {}
+local function touch(tag)
+  isTouched[tag] = true
+  touched[#touched + 1] = tag
+end
+local function stream(tag)
+  local hk = tag .. ':l'
+  local text = readAhead[tag]
+  if text == nil then
+    text = headOf(tag .. ':s')
+  elseif not text then
+    -- MGET answers nothing for a head an earlier build kept as a hash, as for none.
+    text = migratedHead(tag .. ':s')
   end
-  st = { sk = sk, hk = hk, epoch = epoch, base = tonumber(base), touched = refresh }
-  streams[sk] = st
-  if refresh then touched[#touched + 1] = st end
-  return st
+  if not text then
+    -- A new (or expired) stream: its old history, if any, belongs to another epoch.
+    text = headText(HEAD_NEVER_REFRESHED, 0, epochCandidate)
+    rcall('DEL', hk)
+    rcall('SET', tag .. ':s', text)
+    epochs[tag], bases[tag] = epochCandidate, 0
+    touch(tag)
+  else
+    epochs[tag], bases[tag] = parseHead(text)
+    -- The head starts with its refresh time: compared whole, as text, with the 13 digits of the due time.
+    if text <= refreshDue() then touch(tag) end
+  end
+  heads[tag] = text
+  lists[tag] = hk
+  return hk
 end
 
 -- Whether a key is served by this shard (always on a single Redis).
@@ -175,44 +186,43 @@ end
 -- Who an event to a room or to everyone reaches: the room's set, or every user connected to a live node (a node
 -- whose liveness key expired, killed, is dropped).
 local function membersOf(kind, setKey)
-  if kind == 'r' then return redis.call('SMEMBERS', setKey) end
+  if kind == 'r' then return rcall('SMEMBERS', setKey) end
   local seen = {}
   local users = {}
-  for _, node in ipairs(redis.call('SMEMBERS', setKey)) do
+  for _, node in ipairs(rcall('SMEMBERS', setKey)) do
     local nk = P .. '{n}:node:' .. node
-    if redis.call('EXISTS', nk) == 1 then
-      for _, user in ipairs(redis.call('SMEMBERS', nk .. ':present')) do
+    if rcall('EXISTS', nk) == 1 then
+      for _, user in ipairs(rcall('SMEMBERS', nk .. ':present')) do
         if not seen[user] then
           seen[user] = true
           users[#users + 1] = user
         end
       end
     else
-      redis.call('SREM', setKey, node)
-      redis.call('DEL', nk .. ':present')
+      rcall('SREM', setKey, node)
+      rcall('DEL', nk .. ':present')
     end
   end
   return users
 end
 
--- The user's tag is its channel's name; its stream hash and history are <tag>:s and <tag>:l. Returns seq, epoch.
+-- The user's tag is its channel's name; its stream head and history are <tag>:s and <tag>:l. Returns seq, epoch.
 local function number(tag, record)
-  local sk = tag .. ':s'
-  local st = streams[sk] or stream(sk, tag .. ':l')
-  local n = redis.call('RPUSH', st.hk, record)
-  local seq = st.base + n
+  local hk = lists[tag] or stream(tag)
+  local n = rcall('RPUSH', hk, record)
+  local seq = bases[tag] + n
+  local epoch = epochs[tag]
   if n > trimAt then
-    redis.call('LTRIM', st.hk, n - keep, -1)
-    st.base = st.base + n - keep
-    redis.call('HSET', sk, 'b', st.base)
-  elseif n == 1 and not st.touched then
+    rcall('LTRIM', hk, n - keep, -1)
+    bases[tag] = seq - keep
+    rcall('SET', tag .. ':s', headText(string.sub(heads[tag], 1, 13), seq - keep, epoch), 'KEEPTTL')
+  elseif n == 1 and not isTouched[tag] then
     -- A history list that had been emptied (aged out where it is read) is a new key: give it its expiry.
-    st.touched = true
-    touched[#touched + 1] = st
+    touch(tag)
   end
   -- The seq formatted as an integer: Lua's own number-to-text formats a double (%.14g), which costs more.
-  redis.call('SPUBLISH', tag, 'e' .. st.epoch .. ':' .. string.format('%d', seq) .. ':' .. record)
-  return seq, st.epoch
+  rcall('SPUBLISH', tag, 'e' .. epoch .. ':' .. string.format('%d', seq) .. ':' .. record)
+  return seq, epoch
 end
 
 -- Before any write: every entry's tag must be served here (its keys share its slot).
@@ -234,12 +244,12 @@ local function shared(kind, tag, id, run, verb, hasId, call, success, record)
   local mark = 'rid:' .. #tag .. ':' .. tag .. ':' .. run .. ':' .. id
   local seen = 0
   -- The id is marked first, one command where a check then a mark took two; a refusal takes the mark back.
-  if hasId and not redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) then
+  if hasId and not rcall('SET', idk, '1', 'NX', 'PX', dedupMs) then
     seen = 1
   elseif strict and verb ~= '' then
     local refusal, refreshed = check(rk, ck, verb, call, success)
     if refusal then
-      if hasId then redis.call('DEL', idk) end
+      if hasId then rcall('DEL', idk) end
       return refusal
     end
     apply(rk, ck, verb, call, refreshed)
@@ -250,7 +260,7 @@ local function shared(kind, tag, id, run, verb, hasId, call, success, record)
     local memberTag = P .. '{u:' .. member .. '}'
     if not isLocal(memberTag) then
       elsewhere[#elsewhere + 1] = member
-    elseif not hasId or redis.call('SET', memberTag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
+    elseif not hasId or rcall('SET', memberTag .. ':' .. mark, '1', 'NX', 'PX', dedupMs) then
       local seq, epoch = number(memberTag, record)
       numbered[#numbered + 1] = member
       numbered[#numbered + 1] = seq
@@ -270,7 +280,7 @@ local function guards(at, count, answers)
   local found = {}
   for i = 0, n - 1 do
     local kb = at + i * STRIDE
-    local head = redis.call('HMGET', ARGV[kb + 1], 'v', 'd')
+    local head = rcall('HMGET', ARGV[kb + 1], 'v', 'd')
     found[i] = head
     if (head[1] or '0') ~= ARGV[kb + 4] then stale = true end
   end
@@ -279,8 +289,8 @@ local function guards(at, count, answers)
     if stale then
       answers[#answers + 1] = { 'stale', found[i][1] or '0', found[i][2] or '' }
     elseif string.sub(ARGV[kb], 3, 3) == '1' then
-      redis.call('HSET', ARGV[kb + 1], 'v', tonumber(ARGV[kb + 4]) + 1, 'd', ARGV[kb + 5])
-      redis.call('PEXPIRE', ARGV[kb + 1], runRetentionMs)
+      rcall('HSET', ARGV[kb + 1], 'v', tonumber(ARGV[kb + 4]) + 1, 'd', ARGV[kb + 5])
+      rcall('PEXPIRE', ARGV[kb + 1], runRetentionMs)
       answers[#answers + 1] = 'guarded'
     else
       answers[#answers + 1] = 'current'
@@ -296,6 +306,36 @@ local function opParts(op)
   local parts = { string.sub(op, 1, 1), string.byte(op, 2) == 49, string.sub(op, 3, 3), string.sub(op, 4) }
   ops[op] = parts
   return parts
+end
+
+-- The heads of the streams this group numbers for by name (entries u and m), read with one MGET where a command per
+-- stream cost Redis about a tenth of each event. A room's members are read as they come. A sharded Redis refuses
+-- keys of several slots in one command, and each user's keys have their own slot: there each head is read alone.
+if not probing then
+  local keys, tags = {}, {}
+  local at = HEADER
+  for r = 1, requestCount do
+    local count = tonumber(ARGV[at])
+    for kb = at + 1, at + count * STRIDE, STRIDE do
+      local kind = string.byte(ARGV[kb])
+      if kind == 117 or kind == 109 then
+        local tag = ARGV[kb + 1]
+        if readAhead[tag] == nil then
+          readAhead[tag] = false
+          tags[#tags + 1] = tag
+          keys[#tags] = tag .. ':s'
+        end
+      end
+    end
+    at = at + 1 + count * STRIDE
+  end
+  -- In slices: Lua's unpack is bounded by its stack.
+  for from = 1, #keys, 256 do
+    local heads = rcall('MGET', unpack(keys, from, math.min(#keys, from + 255)))
+    for i = 1, #heads do
+      readAhead[tags[from + i - 1]] = heads[i]
+    end
+  end
 end
 
 local results = {}
@@ -322,14 +362,14 @@ for r = 1, requestCount do
       elseif kind == 'u' and strict and verb ~= '' then
         -- Marked first, as in shared: a refusal takes the mark back.
         local idk = hasId and tag .. ':id:' .. run .. ':' .. id
-        if hasId and not redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) then
+        if hasId and not rcall('SET', idk, '1', 'NX', 'PX', dedupMs) then
           fresh = false
         else
           local rk, ck = tag .. ':run:' .. run, tag .. ':calls:' .. run
           local call = ARGV[kb + 4]
           local refusal, refreshed = check(rk, ck, verb, call, success)
           if refusal then
-            if hasId then redis.call('DEL', idk) end
+            if hasId then rcall('DEL', idk) end
             answers[#answers + 1] = refusal
             stopped = true
           else
@@ -339,7 +379,7 @@ for r = 1, requestCount do
       elseif hasId then
         -- u: the event's id; m: the member's own mark of the room's or broadcast's event.
         local idk = kind == 'm' and tag .. ':' .. id or tag .. ':id:' .. run .. ':' .. id
-        fresh = redis.call('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
+        fresh = rcall('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
       end
       if kind == 'r' or kind == 'b' then
         -- answered above
@@ -356,9 +396,11 @@ for r = 1, requestCount do
   results[r] = answers
 end
 local ttl = tonumber(retentionMs) + quarter
-for _, st in ipairs(touched) do
-  redis.call('HSET', st.sk, 'r', now())
-  redis.call('PEXPIRE', st.sk, ttl)
-  redis.call('PEXPIRE', st.hk, ttl)
+if #touched > 0 then
+  local refreshed = string.format('%013d', now())
+  for _, tag in ipairs(touched) do
+    rcall('SET', tag .. ':s', headText(refreshed, bases[tag], epochs[tag]), 'PX', ttl)
+    rcall('PEXPIRE', lists[tag], ttl)
+  end
 end
 return results

@@ -7,16 +7,17 @@
 -- history holds the same record at that seq (a channel followed on two connections for a moment, while a shard's
 -- primary changed), and proof that Redis numbered the seq twice otherwise. Nothing is changed for a stream in
 -- another epoch already, for a stale head, or for a copy.
--- KEYS: the user's stream hash, its history
+-- KEYS: the user's stream head, its history
 -- ARGV: the epoch the node saw, the last seq it saw, a new epoch, the repeated seq (0 for a head), its record
 -- Returns {epoch, lastSeq} as Redis holds the stream afterwards (empty when it holds none).
--- The last seq is the base (b) plus the history list's length; field s is that of a stream written before history
--- became a list.
-local head = redis.call('HMGET', KEYS[1], 'e', 'b', 's')
-if not head[1] then return {} end
-local base = tonumber(head[2] or head[3] or 0)
+-- The last seq is the base plus the history list's length.
+--!include stream-head.lua
+
+local text = headOf(KEYS[1])
+if not text then return {} end
+local epoch, base = parseHead(text)
 local last = base + redis.call('LLEN', KEYS[2])
-if head[1] ~= ARGV[1] then return { head[1], last } end
+if epoch ~= ARGV[1] then return { epoch, last } end
 local repeated = tonumber(ARGV[4])
 local wentBack
 if repeated == 0 then
@@ -28,7 +29,7 @@ else
   end
 end
 if wentBack then
-  redis.call('HSET', KEYS[1], 'e', ARGV[3])
-  head[1] = ARGV[3]
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[1], headText(string.sub(text, 1, 13), base, epoch), 'KEEPTTL')
 end
-return { head[1], last }
+return { epoch, last }

@@ -542,8 +542,40 @@ class ClusterTest
         final JsonNode next = zoe.collect(WsClient::isEvent, 1, 10_000).get(0);
         assertEquals(777, next.get("epoch").asLong(), next.toString());
         assertEquals(42, next.get("seq").asLong(), "numbering goes on from the old stream's seq: " + next);
-        assertEquals(":0", redis.command("HEXISTS aw:{u:zoe}:s s"), "the old field is gone");
+        assertEquals("+string", redis.command("TYPE aw:{u:zoe}:s"), "the old hash is rewritten as today's head");
         assertEquals(":1", redis.command("LLEN aw:{u:zoe}:l"), "the event is in the history list");
+    }
+
+    @Test
+    void shouldNumberOnFromAStreamHeadThePreviousBuildKeptAsAHashAndKeepItsExpiry() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        // How the previous build left a user's stream: epoch, base and last refresh (just now) in a hash, whose
+        // expiry the new head keeps, and one event in history (a record another user's event made: records do not
+        // name their user). Published to before anyone connects, so publish.lua is the first to read the head.
+        assertEquals(202, a.publish("{\"user\":\"tmp\",\"type\":\"app.note\",\"data\":{\"n\":0}}").statusCode());
+        final String refreshed = String.format("%013d", System.currentTimeMillis());
+        assertEquals("+OK", redis.command("HMSET aw:{u:una}:s e 555 b 40 r " + refreshed));
+        assertEquals(":1", redis.command("PEXPIRE aw:{u:una}:s 600000"));
+        assertTrue(redis.command("LMOVE aw:{u:tmp}:l aw:{u:una}:l LEFT RIGHT").startsWith("$"));
+        assertEquals(202, a.publish("{\"user\":\"una\",\"type\":\"app.note\",\"data\":{\"n\":1}}").statusCode());
+        assertEquals("+string", redis.command("TYPE aw:{u:una}:s"));
+        final long ttlMs = Long.parseLong(redis.command("PTTL aw:{u:una}:s").substring(1));
+        assertTrue(ttlMs > 0 && ttlMs <= 600_000, "the old head's expiry is kept: " + ttlMs);
+
+        final WsClient una = a.connectWith(Tokens.hs256("una", 60_000), "epoch=555&after=40");
+        final JsonNode welcome = una.nextOfType("welcome", 10_000);
+        assertEquals(555, welcome.get("epoch").asLong(), welcome.toString());
+        final JsonNode resumed = una.nextOfType("resumed", 10_000);
+        assertTrue(resumed.get("recovered").asBoolean(), "the cursor of the old stream is still good: " + resumed);
+        final List<JsonNode> events = una.collect(WsClient::isEvent, 2, 10_000);
+        for (int i = 0; i < 2; i++)
+        {
+            assertEquals(555, events.get(i).get("epoch").asLong(), events.get(i).toString());
+            assertEquals(41 + i, events.get(i).get("seq").asLong(), "numbered on from the old base");
+            assertEquals(i, events.get(i).get("data").get("n").asInt());
+        }
     }
 
     @Test

@@ -17,9 +17,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.LongAdder;
 
-/** One Lua script: run by digest, loaded again when Redis does not know it (a restart flushes the cache). */
+/**
+ * One Lua script: run by digest, loaded again when Redis does not know it (a restart flushes the cache). A line
+ * {@code --!include <file>} in a script is replaced by that file of the same folder: the code several scripts share
+ * (Redis runs each script alone, with no way to load a library).
+ */
 final class LuaScript
 {
+    private static final String INCLUDE = "--!include ";
+
     private final byte[] source;
     private final byte[] sha;
     private final LongAdder errors;
@@ -31,17 +37,48 @@ final class LuaScript
     LuaScript(final String resource, final LongAdder errors)
     {
         this.errors = errors;
+        source = spliced(resource).getBytes(StandardCharsets.UTF_8);
+        try
+        {
+            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source))
+                .getBytes(StandardCharsets.US_ASCII);
+        }
+        catch (final NoSuchAlgorithmException ex)
+        {
+            throw new IllegalStateException("no SHA-1 for script resource=" + resource, ex);
+        }
+    }
+
+    /** @return the script's text as Redis runs it: its includes spliced in (one level). */
+    static String spliced(final String resource)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final String line : text(resource).split("\n", -1))
+        {
+            if (line.startsWith(INCLUDE))
+            {
+                text.append(text(line.substring(INCLUDE.length()).trim()));
+            }
+            else
+            {
+                text.append(line).append('\n');
+            }
+        }
+        text.setLength(text.length() - 1);
+        return text.toString();
+    }
+
+    private static String text(final String resource)
+    {
         try (InputStream in = RedisLink.class.getResourceAsStream("/cluster/" + resource))
         {
             if (in == null)
             {
                 throw new IllegalStateException("missing script resource=/cluster/" + resource);
             }
-            source = in.readAllBytes();
-            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source))
-                .getBytes(StandardCharsets.US_ASCII);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        catch (final IOException | NoSuchAlgorithmException ex)
+        catch (final IOException ex)
         {
             throw new IllegalStateException("cannot load script resource=" + resource, ex);
         }
