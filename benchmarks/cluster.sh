@@ -13,6 +13,8 @@
 #   WORKLOADS=unicast REPS=1 benchmarks/cluster.sh     # a quick look
 #   NODE_JAVA_OPTS='-Xlog:gc,safepoint:file=/tmp/gc-%p.log' ...  # more JVM options for every node (unquoted: split on spaces)
 #   REDIS_EXTRA_ARGS="--auto-aof-rewrite-min-size 1gb" ...   # more redis-server options (split on spaces)
+#   BASELINE_JAR=/tmp/base/server/target/agentwire.jar SETUPS="node+redis-before node+redis" ...
+#                                                      # a setup named <setup>-before runs the build in BASELINE_JAR
 #
 # Never run in CI (CI runs ClusterTest and friends, not this). Needs redis-server (Debian's package).
 set -euo pipefail
@@ -53,7 +55,7 @@ rates_for() {
 
 start_node() { # port node-id redis-url(or empty) -> prints the pid
     AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$3" taskset -c "$SERVER_CPU" \
-        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g -XX:+UseZGC ${NODE_JAVA_OPTS:-} -jar "$SERVER_JAR" \
+        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g -XX:+UseZGC ${NODE_JAVA_OPTS:-} -jar "$node_jar" \
         serve --port "$1" --node-id "$2" --producer-rate 100000000 --producer-burst 100000000 \
         --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \
         --inbound-rate 1000 \
@@ -81,7 +83,13 @@ stop() {
 for conns in $CONNS; do
   for workload in $WORKLOADS; do
     for rep in $(seq 1 "$REPS"); do
-      for setup in $SETUPS; do
+      for label in $SETUPS; do
+        # <setup>-before: the same setup, its nodes running the build in BASELINE_JAR (a before/after in one run).
+        setup="${label%-before}"
+        node_jar="$SERVER_JAR"
+        if [ "$setup" != "$label" ]; then
+            node_jar="${BASELINE_JAR:?a -before setup needs BASELINE_JAR}"
+        fi
         redis_pid=0; pid_b=""; redis_url=""; socket_bases="http://127.0.0.1:$PORT_A"; shard_pids=""
         if [ "$setup" = 2nodes+shards ]; then
             rm -rf "${REDIS_DIR:?}"/*
@@ -120,14 +128,14 @@ for conns in $CONNS; do
             wait_port "$PORT_B"
             socket_bases="http://127.0.0.1:$PORT_A,http://127.0.0.1:$PORT_B"
         fi
-        echo "== $setup $workload $conns rep $rep (nodes $pid_a $pid_b, redis $redis_pid)"
+        echo "== $label $workload $conns rep $rep (nodes $pid_a $pid_b, redis $redis_pid)"
         taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire \
-            --label "$setup" --base "http://127.0.0.1:$PORT_A" --socket-bases "$socket_bases" \
+            --label "$label" --base "http://127.0.0.1:$PORT_A" --socket-bases "$socket_bases" \
             --connections "$conns" --workload "$workload" --rates "$(rates_for "$workload")" \
             --step-seconds "$STEP_SECONDS" --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" \
             --producer-key "$KEY" --server-pid "$pid_a" --extra-pids "${pid_b}" --redis-pid "$redis_pid" \
-            --gc-before-rss --out "$OUT/raw/$setup-$workload-$conns-$rep.json" \
-            || echo "run failed: $setup $workload $conns $rep"
+            --gc-before-rss --out "$OUT/raw/$label-$workload-$conns-$rep.json" \
+            || echo "run failed: $label $workload $conns $rep"
         stop "$pid_a" $pid_b
         if [ -n "$shard_pids" ]; then
             # shellcheck disable=SC2086
@@ -137,9 +145,9 @@ for conns in $CONNS; do
               echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" llen 'aw:{u:load-1}:l')"
               echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:l' samples 0)"
               echo "stream bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:s' samples 0)"
-            } > "$OUT/redis-memory-$setup-$workload-$conns-$rep.txt" 2>&1 || true
+            } > "$OUT/redis-memory-$label-$workload-$conns-$rep.txt" 2>&1 || true
             # Where Redis's time went, per command and per script call, over the whole run (warm-up included).
-            redis-cli -p "$REDIS_PORT" info commandstats > "$OUT/redis-commandstats-$setup-$workload-$conns-$rep.txt" \
+            redis-cli -p "$REDIS_PORT" info commandstats > "$OUT/redis-commandstats-$label-$workload-$conns-$rep.txt" \
                 2>&1 || true
             stop "$redis_pid"
         fi
@@ -148,4 +156,5 @@ for conns in $CONNS; do
   done
 done
 
-java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" "single,node+redis,2nodes,2nodes+shards"
+java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" \
+    "single,node+redis-before,node+redis,2nodes-before,2nodes,2nodes+shards-before,2nodes+shards"
