@@ -146,9 +146,10 @@ for conns in $CONNS; do
               echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:l' samples 0)"
               echo "stream bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:s' samples 0)"
             } > "$OUT/redis-memory-$label-$workload-$conns-$rep.txt" 2>&1 || true
-            # Where Redis's time went, per command and per script call, over the whole run (warm-up included).
-            redis-cli -p "$REDIS_PORT" info commandstats > "$OUT/redis-commandstats-$label-$workload-$conns-$rep.txt" \
-                2>&1 || true
+            # Where Redis's time went, per command and per script call, over the whole run (warm-up included), and
+            # which errors the calls answered (a script's first calls on a new node answer NOSCRIPT, then run by EVAL).
+            { redis-cli -p "$REDIS_PORT" info commandstats; redis-cli -p "$REDIS_PORT" info errorstats; } \
+                > "$OUT/redis-commandstats-$label-$workload-$conns-$rep.txt" 2>&1 || true
             stop "$redis_pid"
         fi
       done
