@@ -160,6 +160,19 @@ class RedisClusterTest
             assertEquals(202, finished.statusCode(), finished.body());
         }
         assertEquals(3, runShards.size());
+
+        // A stream head the previous build kept as a hash, on its user's shard: numbered on from, read as it is
+        // probed (one GET per stream there, which finds the hash) and rewritten as today's string.
+        final RedisClusterProcess.Instance oldShard = redis.primaryOf(SlotHash.getSlot("aw:{u:old}:s"));
+        assertEquals("3", oldShard.cli("HSET", "aw:{u:old}:s", "e", "555", "b", "40", "r", "0000000000001").trim());
+        assertEquals(202, a.publish("{\"user\":\"old\",\"type\":\"app.note\",\"data\":{}}").statusCode());
+        assertEquals("string", oldShard.cli("TYPE", "aw:{u:old}:s").trim());
+        final WsClient old = b.connectWith(Tokens.hs256("old", 60_000), "epoch=555&after=40");
+        assertEquals(555, old.nextOfType("welcome", 10_000).get("epoch").asLong());
+        assertTrue(old.nextOfType("resumed", 10_000).get("recovered").asBoolean());
+        final JsonNode numbered = old.collect(WsClient::isEvent, 1, 10_000).get(0);
+        assertEquals(41, numbered.get("seq").asLong(), numbered.toString());
+        assertEquals(555, numbered.get("epoch").asLong(), numbered.toString());
     }
 
     @Test
