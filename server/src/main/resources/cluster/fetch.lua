@@ -1,6 +1,4 @@
 -- A user's stream as the cluster holds it: epoch, first and last seq kept, and the events a resume needs.
---!include stream-head.lua
-
 -- KEYS: the user's stream head, its history list (both under the hash tag {u:<user>})
 -- ARGV: prefix, user, clientEpoch, afterSeq (-1 for none), historyAgeMs, userRetentionMs, epochCandidate,
 --       historyMax
@@ -9,6 +7,8 @@
 -- History is a list of records in seq order after the head's base: the entry at index i has seq base + 1 + i.
 -- The age bound is kept here, where history is read: entries older than historyAgeMs, by the time in their record
 -- (bytes 2-9, the publishing node's clock in ms, big-endian), are trimmed from the head and the base moves past them.
+--!include stream-head.lua
+
 local clientEpoch = ARGV[3]
 local after = tonumber(ARGV[4])
 local sk = KEYS[1]

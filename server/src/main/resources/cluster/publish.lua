@@ -330,9 +330,9 @@ for r = 1, requestCount do
 end
 -- In slices: Lua's unpack is bounded by its stack.
 for from = 1, #keys, 256 do
-  local heads = rcall('MGET', unpack(keys, from, math.min(#keys, from + 255)))
-  for i = 1, #heads do
-    readAhead[tags[from + i - 1]] = heads[i]
+  local found = rcall('MGET', unpack(keys, from, math.min(#keys, from + 255)))
+  for i = 1, #found do
+    readAhead[tags[from + i - 1]] = found[i]
   end
 end
 
