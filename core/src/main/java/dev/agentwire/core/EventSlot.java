@@ -133,9 +133,9 @@ final class EventSlot
      * completes the event's receipt, every recipient numbered, and lets go of all the event referred to: a large
      * payload's buffer goes back to the pool, and the strings, the receipt and the pre-numbered recipients are
      * dropped. The count of readers left is the one the receipt waits on too, so a receipt costs no counter of its
-     * own. Without this they lived until the ring came round to the
-     * slot again (65,536 events: seconds at a high rate), long enough for a collector to find them live and copy
-     * them: G1's young pauses at 10,000 connections took 25-50 ms, copying the ingest's objects that slots held.
+     * own. Without this they lived until the ring came round to the slot again (65,536 events: seconds at a high
+     * rate), long enough for a collector to find them live and copy them: G1's young pauses at 10,000 connections
+     * took 25-50 ms, copying the ingest's objects that slots held.
      */
     void readBy(final PayloadPool pool)
     {
@@ -207,8 +207,7 @@ final class EventSlot
     {
         subscription = null;
         backfill = null;
-        target = null;
-        room = null;
+        dropStrings();
     }
 
     /**
