@@ -215,9 +215,11 @@ def main():
             return calls * opts.group
 
         def check(reply):
-            # One request's answers, flat: seq (an integer) then epoch per event, numbered (never a refusal).
+            # One request's answers, flat: the event's place (an integer) then the stream's head per event, numbered
+            # (never a refusal).
             answers = reply[0]
-            if len(answers) != 2 * opts.group or not all(a.isdigit() for a in answers):
+            if len(answers) != 2 * opts.group or not all(a.isdigit() for a in answers[0::2]) or \
+                    not all(a.count(b':') == 2 for a in answers[1::2]):
                 raise RuntimeError('unexpected answer: %r' % answers[:4])
 
         if opts.lifecycle:

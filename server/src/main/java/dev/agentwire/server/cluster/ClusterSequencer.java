@@ -242,15 +242,16 @@ final class ClusterSequencer implements Sequencer
                 return;
             }
             int at = guards;
+            final long[] number = new long[2];
             for (int j = 0; j < indexes.size() && at < all.size(); j++)
             {
                 final int index = indexes.get(j);
                 final Object one = all.get(at++);
                 if (one instanceof Long)
                 {
-                    // To a user: numbered in its stream, so its name is known; seq, then epoch.
-                    request.numbered(index, request.events.get(index).target(), StreamCodec.number(all.get(at++)),
-                        (Long)one);
+                    // To a user: numbered in its stream, so its name is known; its place, then the head.
+                    StreamCodec.readNumbered(one, all.get(at++), number);
+                    request.numbered(index, request.events.get(index).target(), number[0], number[1]);
                 }
                 else if (isShared(one))
                 {
@@ -311,14 +312,15 @@ final class ClusterSequencer implements Sequencer
             StreamCodec.isWord(((List<?>)answer).get(0), StreamCodec.SHARED);
     }
 
-    /** @return whether the answer numbered anyone: {member, seq, epoch, ...}. */
+    /** @return whether the answer numbered anyone: {member, place, head, ...}. */
     private static boolean takeNumbers(final PublishRequest request, final int index, final Object numbers)
     {
         final List<?> flat = (List<?>)numbers;
+        final long[] number = new long[2];
         for (int i = 0; i + 2 < flat.size(); i += 3)
         {
-            request.numbered(index, StreamCodec.text(flat.get(i)), StreamCodec.number(flat.get(i + 2)),
-                StreamCodec.number(flat.get(i + 1)));
+            StreamCodec.readNumbered(flat.get(i + 1), flat.get(i + 2), number);
+            request.numbered(index, StreamCodec.text(flat.get(i)), number[0], number[1]);
         }
         return !flat.isEmpty();
     }
@@ -347,15 +349,18 @@ final class ClusterSequencer implements Sequencer
             {
                 if (answer instanceof List)
                 {
-                    // Per member, in order: seq then epoch when numbered, else 'duplicate' (it had the event).
+                    // Per member, in order: its place then the head when numbered, else 'duplicate' (it had the
+                    // event).
                     final List<?> answers = (List<?>)answer;
+                    final long[] number = new long[2];
                     for (int j = 0, at = 0; at < answers.size(); j++)
                     {
                         final Object one = answers.get(at++);
                         if (one instanceof Long)
                         {
                             numbered[0] = true;
-                            request.numbered(index, some.get(j), StreamCodec.number(answers.get(at++)), (Long)one);
+                            StreamCodec.readNumbered(one, answers.get(at++), number);
+                            request.numbered(index, some.get(j), number[0], number[1]);
                         }
                     }
                 }

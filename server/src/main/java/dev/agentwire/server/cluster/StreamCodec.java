@@ -18,16 +18,18 @@ import java.util.List;
  * <pre>
  *   record:           flags(1: binary, 2: broadcast) tsMs(8) type run thread id room (u16 length + UTF-8 each,
  *                     0xFFFF for absent) payload(the rest)
+ *   stream head:      refreshed(13 digits) ':' base ':' epoch   at {@code <prefix>{u:<user>}:s} (stream-head.lua)
  *   history entry:    record                             in the list {@code <prefix>{u:<user>}:l}: the seq of
- *                                                        index i is the stream hash's base (b) + 1 + i
- *   channel message:  'e' epoch ':' seq ':' record       an event numbered for the channel's user
+ *                                                        index i is the head's base + 1 + i
+ *   channel message:  'n' head ':' place ':' record      an event numbered for the channel's user: its seq is the
+ *                                                        head's base + place (its place in the history list)
  *                     'j' room  |  'l' room              the user joined or left a room (for notices)
  *                     'h' epoch ':' lastSeq              where the stream stands (after a node's resync)
  * </pre>
  */
 final class StreamCodec
 {
-    static final byte EVENT = 'e';
+    static final byte EVENT = 'n';
     static final byte JOIN = 'j';
     static final byte LEAVE = 'l';
     static final byte HEAD = 'h';
@@ -138,11 +140,48 @@ final class StreamCodec
      */
     static int readEventNumber(final byte[] message, final int length, final long[] out)
     {
-        final int epochEnd = indexOf(message, 1, length, (byte)':');
-        out[0] = parseLong(message, 1, epochEnd);
-        final int seqEnd = indexOf(message, epochEnd + 1, length, (byte)':');
-        out[1] = parseLong(message, epochEnd + 1, seqEnd);
-        return seqEnd + 1;
+        final int placeAt = readHeadNumber(message, 1, length, out);
+        final int placeEnd = indexOf(message, placeAt, length, (byte)':');
+        out[1] += parseLong(message, placeAt, placeEnd);
+        return placeEnd + 1;
+    }
+
+    /**
+     * Reads a stream head ({@code refreshed ':' base ':' epoch}, from {@code from} up to {@code end} or the next
+     * {@code ':'}) into {@code out}: its epoch, then its base.
+     *
+     * @return where the head ends (past the ':' that follows it, or {@code end}).
+     * @throws IllegalArgumentException when malformed.
+     */
+    private static int readHeadNumber(final byte[] text, final int from, final int end, final long[] out)
+    {
+        final int refreshedEnd = indexOf(text, from, end, (byte)':');
+        final int baseEnd = indexOf(text, refreshedEnd + 1, end, (byte)':');
+        int epochEnd = baseEnd + 1;
+        while (epochEnd < end && text[epochEnd] != ':')
+        {
+            epochEnd++;
+        }
+        out[0] = parseLong(text, baseEnd + 1, epochEnd);
+        out[1] = parseLong(text, refreshedEnd + 1, baseEnd);
+        return Math.min(end, epochEnd + 1);
+    }
+
+    /**
+     * Reads publish.lua's answer for a numbered event, its place in the user's history list and the stream's head,
+     * into {@code out}: the epoch, then the seq.
+     *
+     * @throws IllegalArgumentException when either is malformed.
+     */
+    static void readNumbered(final Object place, final Object head, final long[] out)
+    {
+        if (!(head instanceof byte[]))
+        {
+            throw new IllegalArgumentException("not a stream head: head=" + text(head));
+        }
+        final byte[] text = (byte[])head;
+        readHeadNumber(text, 0, text.length, out);
+        out[1] += number(place);
     }
 
     /**
@@ -158,7 +197,7 @@ final class StreamCodec
 
     /**
      * @return a copy of the record an event message (the first {@code length} bytes of {@code message}) carries,
-     *     after {@code 'e' epoch ':' seq ':'}.
+     *     after {@code 'n' head ':' place ':'}.
      */
     static byte[] recordOf(final byte[] message, final int length)
     {

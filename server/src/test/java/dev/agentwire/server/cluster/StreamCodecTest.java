@@ -68,7 +68,7 @@ class StreamCodecTest
         final byte[] head = "h9:12".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(head, 0, reused, 0, head.length);
         assertArrayEquals(new long[]{9, 12}, StreamCodec.readHead(reused, head.length));
-        final byte[] truncated = "e12".getBytes(StandardCharsets.US_ASCII);
+        final byte[] truncated = "n1733400000000:0:12".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(truncated, 0, reused, 0, truncated.length);
         assertThrows(IllegalArgumentException.class,
             () -> StreamCodec.readEventNumber(reused, truncated.length, number),
@@ -95,10 +95,14 @@ class StreamCodecTest
     void shouldRefuseAMalformedChannelMessageWithAClearError()
     {
         final EventDraft draft = new EventDraft();
-        assertThrows(IllegalArgumentException.class,
-            () -> StreamCodec.readChannelEvent("u", "e12x:3:".getBytes(StandardCharsets.US_ASCII), draft));
-        assertThrows(IllegalArgumentException.class,
-            () -> StreamCodec.readChannelEvent("u", "e12".getBytes(StandardCharsets.US_ASCII), draft));
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.readChannelEvent("u",
+            "n1733400000000:0:12x:3:".getBytes(StandardCharsets.US_ASCII), draft), "an epoch that is not a number");
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.readChannelEvent("u",
+            "n1733400000000:x:12:3:".getBytes(StandardCharsets.US_ASCII), draft), "a base that is not a number");
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.readChannelEvent("u",
+            "n1733400000000:0:12".getBytes(StandardCharsets.US_ASCII), draft), "no place");
+        assertFalse(StreamCodec.readChannelEvent("u", "e12:3:x".getBytes(StandardCharsets.US_ASCII), draft),
+            "the layout before the head was sent is not read as an event");
         assertFalse(StreamCodec.readChannelEvent("u", "jcrew".getBytes(StandardCharsets.US_ASCII), draft),
             "a room change is not an event");
         final byte[] join = StreamCodec.roomChange(true, "crew");
@@ -119,6 +123,19 @@ class StreamCodecTest
         assertThrows(IllegalArgumentException.class, () -> StreamCodec.number("4x".getBytes(StandardCharsets.UTF_8)));
         assertThrows(IllegalArgumentException.class, () -> StreamCodec.number(new byte[0]));
         assertThrows(IllegalArgumentException.class, () -> StreamCodec.number(List.of()));
+    }
+
+    @Test
+    void shouldAddANumberedEventsPlaceToItsHeadsBase()
+    {
+        final long[] number = new long[2];
+        StreamCodec.readNumbered(129L, "1733400000000:1024:77".getBytes(StandardCharsets.US_ASCII), number);
+        assertArrayEquals(new long[]{77, 1153}, number, "epoch 77, seq 1024 + 129");
+        StreamCodec.readNumbered(1L, "0000000000000:0:5".getBytes(StandardCharsets.US_ASCII), number);
+        assertArrayEquals(new long[]{5, 1}, number, "a new stream's first event");
+        assertThrows(IllegalArgumentException.class,
+            () -> StreamCodec.readNumbered(1L, "1733400000000:77".getBytes(StandardCharsets.US_ASCII), number));
+        assertThrows(IllegalArgumentException.class, () -> StreamCodec.readNumbered(1L, 77L, number));
     }
 
     @Test
@@ -172,7 +189,10 @@ class StreamCodecTest
 
     private static byte[] channelMessage(final long epoch, final long seq, final byte[] record)
     {
-        final byte[] head = ("e" + epoch + ":" + seq + ":").getBytes(StandardCharsets.US_ASCII);
+        // As publish.lua sends it: the head, with a base that the place adds to (seq = base + place).
+        final long base = seq / 2;
+        final byte[] head = ("n1733400000000:" + base + ":" + epoch + ":" + (seq - base) + ":")
+            .getBytes(StandardCharsets.US_ASCII);
         final byte[] message = new byte[head.length + record.length];
         System.arraycopy(head, 0, message, 0, head.length);
         System.arraycopy(record, 0, message, head.length, record.length);
