@@ -88,6 +88,17 @@ def script_source(path):
     return '\n'.join(lines)
 
 
+def load(conn, source):
+    # A function library (#!lua name=...) is loaded and called as LuaScript does: its %DIGEST% written in, then
+    # FCALL of its one function (named as the library). Answers what group_arguments calls.
+    if source.startswith('#!lua name='):
+        import hashlib
+        source = source.replace('%DIGEST%', hashlib.sha1(source.encode()).hexdigest()[:16])
+        conn.call('FUNCTION', 'LOAD', 'REPLACE', source)
+        return ['FCALL', source[len('#!lua name='):source.index('\n')].strip()]
+    return ['EVALSHA', conn.call('SCRIPT', 'LOAD', source).decode()]
+
+
 def cpu_seconds(pid):
     fields = open('/proc/%d/stat' % pid).read().split(')')[1].split()
     tick = os.sysconf('SC_CLK_TCK')
@@ -119,11 +130,11 @@ def info_field(conn, section, name):
     raise RuntimeError('INFO %s has no %s' % (section, name))
 
 
-def group_arguments(sha, users, record, ids, serial, verb=''):
+def group_arguments(call, users, record, ids, serial, verb=''):
     # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
     # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
-    args = ['EVALSHA', sha, '1', 'aw:{u:load-%d}' % users[0],
-            'aw:', '1024', '600000', '60000', '600000', '1', '12345', '64', '0', '1', str(len(users))]
+    args = call + ['1', 'aw:{u:load-%d}' % users[0],
+                   'aw:', '1024', '600000', '60000', '600000', '1', '12345', '64', '0', '1', str(len(users))]
     for i, user in enumerate(users):
         # With a lifecycle verb, the event belongs to the user's run r-1 (the run part is <length>:<runId>).
         args += [('u10' if ids else 'u00') + verb, 'aw:{u:load-%d}' % user, 'e%d-%d' % (serial, i) if ids else '',
@@ -173,7 +184,7 @@ def main():
                 time.sleep(0.05)
         else:
             sys.exit('redis-server did not start')
-        sha = conn.call('SCRIPT', 'LOAD', script_source(opts.script)).decode()
+        call = load(conn, script_source(opts.script))
         pid = info_field(conn, 'server', 'process_id')
 
         follower = Conn(opts.port)
@@ -203,7 +214,7 @@ def main():
             in_flight = 0
             for _ in range(calls):
                 users = [(serial[0] * opts.group + i) % opts.users for i in range(opts.group)]
-                conn.send(group_arguments(sha, users, record, opts.ids, serial[0], 'think' if opts.lifecycle else ''))
+                conn.send(group_arguments(call, users, record, opts.ids, serial[0], 'think' if opts.lifecycle else ''))
                 serial[0] += 1
                 in_flight += 1
                 if in_flight >= 2:
@@ -226,7 +237,7 @@ def main():
             # Each user's run started once (agent_started), so every event after it is checked against a live run.
             for first in range(0, opts.users, opts.group):
                 users = list(range(first, min(first + opts.group, opts.users)))
-                conn.send(group_arguments(sha, users, record, False, -1, 'start'))
+                conn.send(group_arguments(call, users, record, False, -1, 'start'))
                 answers = conn.read()[0]
                 if len(answers) != 2 * len(users):
                     raise RuntimeError('run not started: %r' % answers[:4])

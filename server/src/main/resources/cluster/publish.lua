@@ -1,4 +1,4 @@
-#!lua flags=allow-cross-slot-keys
+#!lua name=agentwire_publish_%DIGEST%
 -- Numbers and stores a group of publish requests on one shard (a group commit: every request for this shard that
 -- arrived while its previous group was in Redis), each request atomically, in order, stopping at its first
 -- refusal. Every key lives on this shard (a single Redis is one shard); the first is declared to route the call
@@ -48,23 +48,17 @@
 -- RPUSH (it is built, then searched for the fields err and ok while it is converted).
 --!include stream-head.lua
 
--- Read into locals (registers), where the globals are table lookups at each of an entry's arguments and commands.
-local ARGV = ARGV
-local rcall = redis.call
-local P = ARGV[1]
-local historyMax = ARGV[2]
-local retentionMs = ARGV[3]
-local dedupMs = ARGV[4]
-local runRetentionMs = ARGV[5]
-local strict = ARGV[6] == '1'
-local epochCandidate = ARGV[7]
-local probing = ARGV[9] == '1'
-local requestCount = tonumber(ARGV[10])
+-- A function library: Redis runs this file once, when it loads it (FUNCTION LOAD), and the helpers below are made
+-- then; each call runs publish (at the end), which sets the call's arguments and state first. As a script (EVAL),
+-- every call made all of them again: about a third of a call's fixed cost (callgrind).
+-- The call's arguments and redis.call, in upvalues (registers, where globals are table lookups at each use).
+local rcall
+local ARGV, P, historyMax, retentionMs, dedupMs, runRetentionMs, strict, epochCandidate, probing
 local HEADER = 11
 local STRIDE = 6
 
 -- The time, read once per call and only when needed.
-local nowMs = nil
+local nowMs
 local function now()
   if not nowMs then
     local t = rcall('TIME')
@@ -76,13 +70,12 @@ end
 -- Reading them so, with two tables fewer per call, cut the fixed cost of a call by about an eighth (callgrind).
 -- A stream is refreshed when its last refresh (ms since 1970: 13 digits until the year 2286, as headText writes
 -- it) is at or before this, compared as text: parsing it per stream (strtod) cost Redis more than the comparison.
-local due = nil
+local due
 local function refreshDue()
   if not due then due = string.format('%013d', now() - math.floor(tonumber(retentionMs) / 4)) end
   return due
 end
-local runTtl = nil
-local runDue = nil
+local runTtl, runDue
 local function runRefreshDue()
   if not runDue then
     local runQuarter = math.floor(tonumber(runRetentionMs) / 4)
@@ -146,15 +139,15 @@ end
 -- (kept in the head), and a group refreshes them when the last refresh is a quarter old. So a stream expires between
 -- userRetentionMs and 1.25 times that after its last event, for two commands per stream per quarter retention
 -- instead of two per event.
-local keep = tonumber(historyMax)
--- History is trimmed by count once it is an eighth past its bound, not at every push; it is read exactly bounded.
-local trimAt = keep + math.floor(keep / 8) + 1
+-- History is trimmed by count once it is an eighth past its bound (trimAt), not at every push; it is read exactly
+-- bounded (keep).
+local keep, trimAt
 -- By tag, in tables of their own (a table per stream cost Redis more): each stream's history key and head; the
 -- streams whose expiries this group refreshes, in order and as a set.
-local lists, heads = {}, {}
-local touched, isTouched = {}, {}
+local lists, heads
+local touched, isTouched
 -- Heads read ahead, by tag (see the MGET below): the text, or false for a stream without a string head.
-local readAhead = {}
+local readAhead
 local function touch(tag)
   isTouched[tag] = true
   touched[#touched + 1] = tag
@@ -297,8 +290,8 @@ local function guards(at, count, answers)
   return n, stale
 end
 
--- An op's parts, split once per call: a group's entries mostly share one or two ops, and splitting each (three
--- string functions, substrings made) cost Redis more than a table lookup.
+-- An op's parts, split once (they never change, so they are kept from call to call): a group's entries mostly share
+-- one or two ops, and splitting each (three string functions, substrings made) cost Redis more than a table lookup.
 local ops = {}
 local function opParts(op)
   local parts = { string.sub(op, 1, 1), string.byte(op, 2) == 49, string.sub(op, 3, 3), string.sub(op, 4) }
@@ -306,110 +299,126 @@ local function opParts(op)
   return parts
 end
 
--- Before any write: every entry's tag must be served here (its keys share its slot), and the heads of the streams
--- this group numbers for by name (entries u and m) are read ahead. On a single Redis with one MGET, where a command
--- per stream cost Redis about a tenth of each event. On a sharded Redis, which refuses keys of several slots in one
--- command (each user's keys have a slot of their own), with one GET per stream, which is also its probe: a GET of a
--- key not served here fails, and so does the call. A room's members are read as they come.
-local keys, tags = {}, {}
-local probe = HEADER
-for r = 1, requestCount do
-  local count = tonumber(ARGV[probe])
-  for kb = probe + 1, probe + count * STRIDE, STRIDE do
-    local kind = string.byte(ARGV[kb])
-    local tag = ARGV[kb + 1]
-    if kind ~= 117 and kind ~= 109 then
-      if not isLocal(tag) then return { 'moved' } end
-    elseif readAhead[tag] == nil then
-      if probing then
-        local text = redis.pcall('GET', tag .. ':s')
-        if type(text) == 'table' and text.err then
-          -- A head an earlier build kept as a hash is read (and rewritten) where it is first numbered.
-          if string.find(text.err, 'WRONGTYPE', 1, true) ~= 1 then return { 'moved' } end
-          text = false
+-- One call: a group of requests (the header above lists its arguments).
+local function publish(_, args)
+  rcall = redis.call
+  ARGV, P, historyMax, retentionMs, dedupMs, runRetentionMs = args, args[1], args[2], args[3], args[4], args[5]
+  strict, epochCandidate, probing = args[6] == '1', args[7], args[9] == '1'
+  local requestCount = tonumber(args[10])
+  nowMs, due, runTtl, runDue = nil, nil, nil, nil
+  keep = tonumber(historyMax)
+  trimAt = keep + math.floor(keep / 8) + 1
+  lists, heads, touched, isTouched, readAhead = {}, {}, {}, {}, {}
+
+  -- Before any write: every entry's tag must be served here (its keys share its slot), and the heads of the streams
+  -- this group numbers for by name (entries u and m) are read ahead. On a single Redis with one MGET, where a command
+  -- per stream cost Redis about a tenth of each event. On a sharded Redis, which refuses keys of several slots in one
+  -- command (each user's keys have a slot of their own), with one GET per stream, which is also its probe: a GET of a
+  -- key not served here fails, and so does the call. A room's members are read as they come.
+  local names, tags = {}, {}
+  local probe = HEADER
+  for r = 1, requestCount do
+    local count = tonumber(ARGV[probe])
+    for kb = probe + 1, probe + count * STRIDE, STRIDE do
+      local kind = string.byte(ARGV[kb])
+      local tag = ARGV[kb + 1]
+      if kind ~= 117 and kind ~= 109 then
+        if not isLocal(tag) then return { 'moved' } end
+      elseif readAhead[tag] == nil then
+        if probing then
+          local text = redis.pcall('GET', tag .. ':s')
+          if type(text) == 'table' and text.err then
+            -- A head an earlier build kept as a hash is read (and rewritten) where it is first numbered.
+            if string.find(text.err, 'WRONGTYPE', 1, true) ~= 1 then return { 'moved' } end
+            text = false
+          end
+          readAhead[tag] = text
+        else
+          readAhead[tag] = false
+          tags[#tags + 1] = tag
+          names[#tags] = tag .. ':s'
         end
-        readAhead[tag] = text
-      else
-        readAhead[tag] = false
-        tags[#tags + 1] = tag
-        keys[#tags] = tag .. ':s'
       end
     end
+    probe = probe + 1 + count * STRIDE
   end
-  probe = probe + 1 + count * STRIDE
-end
--- In slices: Lua's unpack is bounded by its stack.
-for from = 1, #keys, 256 do
-  local found = rcall('MGET', unpack(keys, from, math.min(#keys, from + 255)))
-  for i = 1, #found do
-    readAhead[tags[from + i - 1]] = found[i]
+  -- In slices: Lua's unpack is bounded by its stack.
+  for from = 1, #names, 256 do
+    local found = rcall('MGET', unpack(names, from, math.min(#names, from + 255)))
+    for i = 1, #found do
+      readAhead[tags[from + i - 1]] = found[i]
+    end
   end
+
+  local results = {}
+  local at = HEADER
+  for r = 1, requestCount do
+    local count = tonumber(ARGV[at])
+    at = at + 1
+    local answers = {}
+    local first, stopped = guards(at, count, answers)
+    for i = first, count - 1 do
+      local kb = at + i * STRIDE
+      if not stopped then
+        local op = ARGV[kb]
+        local parts = ops[op] or opParts(op)
+        local kind, hasId, success, verb = parts[1], parts[2], parts[3], parts[4]
+        local tag, id, run, record = ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 5]
+        local fresh = true
+        if kind == 'r' or kind == 'b' then
+          local answer = shared(kind, tag, id, run, verb, hasId, ARGV[kb + 4], success, record)
+          answers[#answers + 1] = answer
+          -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
+          if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
+          fresh = false
+        elseif kind == 'u' and strict and verb ~= '' then
+          -- Marked first, as in shared: a refusal takes the mark back.
+          local idk = hasId and tag .. ':id:' .. run .. ':' .. id
+          if hasId and not rcall('SET', idk, '1', 'NX', 'PX', dedupMs) then
+            fresh = false
+          else
+            local rk, ck = tag .. ':run:' .. run, tag .. ':calls:' .. run
+            local call = ARGV[kb + 4]
+            local refusal, refreshed = check(rk, ck, verb, call, success)
+            if refusal then
+              if hasId then rcall('DEL', idk) end
+              answers[#answers + 1] = refusal
+              stopped = true
+            else
+              apply(rk, ck, verb, call, refreshed)
+            end
+          end
+        elseif hasId then
+          -- u: the event's id; m: the member's own mark of the room's or broadcast's event.
+          local idk = kind == 'm' and tag .. ':' .. id or tag .. ':id:' .. run .. ':' .. id
+          fresh = rcall('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
+        end
+        if kind == 'r' or kind == 'b' then
+          -- answered above
+        elseif not fresh then
+          answers[#answers + 1] = 'duplicate'
+        elseif not stopped then
+          local n, head = number(tag, record)
+          answers[#answers + 1] = n
+          answers[#answers + 1] = head
+        end
+      end
+    end
+    at = at + count * STRIDE
+    results[r] = answers
+  end
+  if #touched > 0 then
+    local ttl = tonumber(retentionMs) + math.floor(tonumber(retentionMs) / 4)
+    local refreshed = string.format('%013d', now())
+    for _, tag in ipairs(touched) do
+      -- The head after its 13 digits of refresh time: ':<base>:<epoch>'.
+      rcall('SET', tag .. ':s', refreshed .. string.sub(heads[tag], 14), 'PX', ttl)
+      rcall('PEXPIRE', lists[tag], ttl)
+    end
+  end
+  return results
 end
 
-local results = {}
-local at = HEADER
-for r = 1, requestCount do
-  local count = tonumber(ARGV[at])
-  at = at + 1
-  local answers = {}
-  local first, stopped = guards(at, count, answers)
-  for i = first, count - 1 do
-    local kb = at + i * STRIDE
-    if not stopped then
-      local op = ARGV[kb]
-      local parts = ops[op] or opParts(op)
-      local kind, hasId, success, verb = parts[1], parts[2], parts[3], parts[4]
-      local tag, id, run, record = ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 5]
-      local fresh = true
-      if kind == 'r' or kind == 'b' then
-        local answer = shared(kind, tag, id, run, verb, hasId, ARGV[kb + 4], success, record)
-        answers[#answers + 1] = answer
-        -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
-        if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
-        fresh = false
-      elseif kind == 'u' and strict and verb ~= '' then
-        -- Marked first, as in shared: a refusal takes the mark back.
-        local idk = hasId and tag .. ':id:' .. run .. ':' .. id
-        if hasId and not rcall('SET', idk, '1', 'NX', 'PX', dedupMs) then
-          fresh = false
-        else
-          local rk, ck = tag .. ':run:' .. run, tag .. ':calls:' .. run
-          local call = ARGV[kb + 4]
-          local refusal, refreshed = check(rk, ck, verb, call, success)
-          if refusal then
-            if hasId then rcall('DEL', idk) end
-            answers[#answers + 1] = refusal
-            stopped = true
-          else
-            apply(rk, ck, verb, call, refreshed)
-          end
-        end
-      elseif hasId then
-        -- u: the event's id; m: the member's own mark of the room's or broadcast's event.
-        local idk = kind == 'm' and tag .. ':' .. id or tag .. ':id:' .. run .. ':' .. id
-        fresh = rcall('SET', idk, '1', 'NX', 'PX', dedupMs) ~= false
-      end
-      if kind == 'r' or kind == 'b' then
-        -- answered above
-      elseif not fresh then
-        answers[#answers + 1] = 'duplicate'
-      elseif not stopped then
-        local n, head = number(tag, record)
-        answers[#answers + 1] = n
-        answers[#answers + 1] = head
-      end
-    end
-  end
-  at = at + count * STRIDE
-  results[r] = answers
-end
-if #touched > 0 then
-  local ttl = tonumber(retentionMs) + math.floor(tonumber(retentionMs) / 4)
-  local refreshed = string.format('%013d', now())
-  for _, tag in ipairs(touched) do
-    -- The head after its 13 digits of refresh time: ':<base>:<epoch>'.
-    rcall('SET', tag .. ':s', refreshed .. string.sub(heads[tag], 14), 'PX', ttl)
-    rcall('PEXPIRE', lists[tag], ttl)
-  end
-end
-return results
+-- Named by the library's digest (LuaScript writes it in): nodes of different builds never call each other's.
+redis.register_function{function_name = 'agentwire_publish_%DIGEST%', callback = publish,
+  flags = {'allow-cross-slot-keys'}}

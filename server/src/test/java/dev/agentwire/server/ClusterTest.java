@@ -612,6 +612,26 @@ class ClusterTest
         assertEquals(1, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
     }
 
+    @Test
+    void shouldLoadThePublishFunctionAgainOnARedisThatLostIt() throws Exception
+    {
+        startRedis(false);
+        final ServerFixture a = node("a");
+        final WsClient fay = a.connect("fay");
+        fay.next(10_000);
+        assertEquals("*0", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"), "loaded when first called");
+        assertEquals(202, a.publish("{\"user\":\"fay\",\"type\":\"app.note\",\"data\":{}}").statusCode());
+        assertEquals(1, fay.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        assertEquals("*1", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"));
+
+        // As after a restart without persistence, or on a shard new to the cluster: the data kept, the function not.
+        assertEquals("+OK", redis.command("FUNCTION FLUSH"));
+        assertEquals(202, a.publish("{\"user\":\"fay\",\"type\":\"app.note\",\"data\":{}}").statusCode());
+        assertEquals(2, fay.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong(), "numbered on");
+        assertEquals("*1", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"), "loaded again");
+        assertEquals(0, metric(a, "agentwire_cluster_redis_errors_total"), "no publish failed");
+    }
+
     private static AgentWireConfig.Builder trimmedHistory()
     {
         return AgentWireConfig.builder().sliceCount(2).historyMaxEvents(5).historyMaxAgeMs(1_500);

@@ -4,6 +4,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandType;
 
 import java.io.IOException;
@@ -18,16 +19,26 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One Lua script: run by digest, loaded again when Redis does not know it (a restart flushes the cache). A line
- * {@code --!include <file>} in a script is replaced by that file of the same folder: the code several scripts share
- * (Redis runs each script alone, with no way to load a library).
+ * One Lua script, run by digest ({@code EVALSHA}) and sent whole again when Redis does not know it (a restart
+ * flushes the cache); or one function library, a file whose first line is {@code #!lua name=<library>}, whose one
+ * function has the library's name: called with {@code FCALL} and loaded ({@code FUNCTION LOAD}) on the shard that
+ * answers it is not found. A library's helpers are made once, when Redis loads it, where a script makes them again
+ * at every call: publish.lua, called at every group commit, is one. A {@code %DIGEST%} in a library is replaced by
+ * the digest of its text, so nodes of different builds never call each other's. A line {@code --!include <file>}
+ * is replaced by that file of the same folder: the code several scripts share.
  */
 final class LuaScript
 {
     private static final String INCLUDE = "--!include ";
+    private static final String LIBRARY = "#!lua name=";
+    private static final String DIGEST = "%DIGEST%";
+    /** How Redis answers an FCALL of a function it has not loaded (a new or flushed shard). */
+    private static final String FUNCTION_NOT_FOUND = "ERR Function not found";
 
     private final byte[] source;
+    /** The script's digest (EVALSHA), or the library's function name (FCALL). */
     private final byte[] sha;
+    private final boolean library;
     private final LongAdder errors;
 
     /**
@@ -37,16 +48,45 @@ final class LuaScript
     LuaScript(final String resource, final LongAdder errors)
     {
         this.errors = errors;
-        source = spliced(resource).getBytes(StandardCharsets.UTF_8);
+        final String text = spliced(resource);
+        final String digest = sha1(text, resource);
+        library = text.startsWith(LIBRARY);
+        if (library)
+        {
+            final String named = text.replace(DIGEST, digest.substring(0, 16));
+            source = named.getBytes(StandardCharsets.UTF_8);
+            sha = named.substring(LIBRARY.length(), named.indexOf('\n')).trim().getBytes(StandardCharsets.US_ASCII);
+        }
+        else
+        {
+            source = text.getBytes(StandardCharsets.UTF_8);
+            sha = digest.getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static String sha1(final String text, final String resource)
+    {
         try
         {
-            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source))
-                .getBytes(StandardCharsets.US_ASCII);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(
+                text.getBytes(StandardCharsets.UTF_8)));
         }
         catch (final NoSuchAlgorithmException ex)
         {
             throw new IllegalStateException("no SHA-1 for script resource=" + resource, ex);
         }
+    }
+
+    /** @return what {@code FCALL} names (a library's function), or null for a script. */
+    String functionName()
+    {
+        return library ? new String(sha, StandardCharsets.US_ASCII) : null;
+    }
+
+    /** @return the text Redis is sent: includes spliced in, a library's digest written in. */
+    String source()
+    {
+        return new String(source, StandardCharsets.UTF_8);
     }
 
     /** @return the script's text as Redis runs it: its includes spliced in (one level). */
@@ -89,6 +129,38 @@ final class LuaScript
         final byte[][] args)
     {
         final CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        if (library)
+        {
+            call(commands, keys, args).whenComplete((reply, error) ->
+            {
+                if (error == null)
+                {
+                    result.complete(reply);
+                }
+                else if (isFunctionNotFound(error))
+                {
+                    // Loaded where the call went (the key routes both), then called again.
+                    commands.dispatch(CommandType.FUNCTION, new StatusOutput<>(RedisLink.CODEC),
+                        new ScriptArgs.FunctionLoad(keys[0], source)).whenComplete((loaded, loadError) ->
+                        {
+                            if (loadError != null)
+                            {
+                                complete(result, null, loadError);
+                            }
+                            else
+                            {
+                                call(commands, keys, args).whenComplete((again, error2) ->
+                                    complete(result, again, error2));
+                            }
+                        });
+                }
+                else
+                {
+                    complete(result, null, error);
+                }
+            });
+            return result;
+        }
         final RedisFuture<List<Object>> first = commands.dispatch(CommandType.EVALSHA,
             new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(sha, keys, args));
         first.whenComplete((reply, error) ->
@@ -109,6 +181,19 @@ final class LuaScript
             }
         });
         return result;
+    }
+
+    private RedisFuture<List<Object>> call(final RedisClusterAsyncCommands<String, byte[]> commands,
+        final String[] keys, final byte[][] args)
+    {
+        return commands.dispatch(CommandType.FCALL, new NestedMultiOutput<>(RedisLink.CODEC),
+            new ScriptArgs(sha, keys, args));
+    }
+
+    private static boolean isFunctionNotFound(final Throwable error)
+    {
+        final String message = RedisLink.unwrap(error).getMessage();
+        return message != null && message.startsWith(FUNCTION_NOT_FOUND);
     }
 
     private void complete(final CompletableFuture<List<Object>> result, final List<Object> reply, final Throwable error)

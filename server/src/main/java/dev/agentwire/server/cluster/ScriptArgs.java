@@ -7,11 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * An EVALSHA's or EVAL's arguments (the digest or source, the key count, the keys, the arguments) written as RESP
- * bulk strings straight from the arrays the caller filled. Lettuce's own {@link CommandArgs} wraps each argument in
- * an object, grows a list for them and formats each length with {@link Long#toString(long)}: for a group commit of
- * 6 arguments per event, that was about a tenth of a cluster node's CPU samples (JFR, 2026-12-05). Written again,
- * unchanged, when Lettuce follows a MOVED or ASK redirect.
+ * An EVALSHA's, EVAL's or FCALL's arguments (the digest, source or function, the key count, the keys, the
+ * arguments) written as RESP bulk strings straight from the arrays the caller filled. Lettuce's own
+ * {@link CommandArgs} wraps each argument in an object, grows a list for them and formats each length with
+ * {@link Long#toString(long)}: for a group commit of 6 arguments per event, that was about a tenth of a cluster
+ * node's CPU samples (JFR, 2026-12-05). Written again, unchanged, when Lettuce follows a MOVED or ASK redirect.
  */
 final class ScriptArgs extends CommandArgs<String, byte[]>
 {
@@ -76,6 +76,58 @@ final class ScriptArgs extends CommandArgs<String, byte[]>
     public String toCommandString()
     {
         return toString();
+    }
+
+    /**
+     * {@code FUNCTION LOAD REPLACE <library>}, routed by a key as the call that needs the library is (a sharded
+     * Redis loads a library shard by shard: the one that answered that it does not have it).
+     */
+    static final class FunctionLoad extends CommandArgs<String, byte[]>
+    {
+        private static final byte[] LOAD = {'L', 'O', 'A', 'D'};
+        private static final byte[] REPLACE = {'R', 'E', 'P', 'L', 'A', 'C', 'E'};
+
+        private final ByteBuffer routingKey;
+        private final byte[] library;
+
+        FunctionLoad(final String routingKey, final byte[] library)
+        {
+            super(RedisLink.CODEC);
+            this.routingKey = ByteBuffer.wrap(routingKey.getBytes(StandardCharsets.UTF_8));
+            this.library = library;
+        }
+
+        @Override
+        public int count()
+        {
+            return 3;
+        }
+
+        @Override
+        public ByteBuffer getFirstEncodedKey()
+        {
+            return routingKey.duplicate();
+        }
+
+        @Override
+        public void encode(final ByteBuf buf)
+        {
+            bulk(buf, LOAD);
+            bulk(buf, REPLACE);
+            bulk(buf, library);
+        }
+
+        @Override
+        public String toString()
+        {
+            return "FunctionLoad[bytes=" + library.length + ']';
+        }
+
+        @Override
+        public String toCommandString()
+        {
+            return toString();
+        }
     }
 
     private static void bulk(final ByteBuf buf, final byte[] value)
