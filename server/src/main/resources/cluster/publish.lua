@@ -318,10 +318,10 @@ local function publish(_, args)
   local names, tags = {}, {}
   local probe = HEADER
   for r = 1, requestCount do
-    local count = tonumber(ARGV[probe])
+    local count = tonumber(args[probe])
     for kb = probe + 1, probe + count * STRIDE, STRIDE do
-      local kind = string.byte(ARGV[kb])
-      local tag = ARGV[kb + 1]
+      local kind = string.byte(args[kb])
+      local tag = args[kb + 1]
       if kind ~= 117 and kind ~= 109 then
         if not isLocal(tag) then return { 'moved' } end
       elseif readAhead[tag] == nil then
@@ -353,20 +353,20 @@ local function publish(_, args)
   local results = {}
   local at = HEADER
   for r = 1, requestCount do
-    local count = tonumber(ARGV[at])
+    local count = tonumber(args[at])
     at = at + 1
     local answers = {}
     local first, stopped = guards(at, count, answers)
     for i = first, count - 1 do
       local kb = at + i * STRIDE
       if not stopped then
-        local op = ARGV[kb]
+        local op = args[kb]
         local parts = ops[op] or opParts(op)
         local kind, hasId, success, verb = parts[1], parts[2], parts[3], parts[4]
-        local tag, id, run, record = ARGV[kb + 1], ARGV[kb + 2], ARGV[kb + 3], ARGV[kb + 5]
+        local tag, id, run, record = args[kb + 1], args[kb + 2], args[kb + 3], args[kb + 5]
         local fresh = true
         if kind == 'r' or kind == 'b' then
-          local answer = shared(kind, tag, id, run, verb, hasId, ARGV[kb + 4], success, record)
+          local answer = shared(kind, tag, id, run, verb, hasId, args[kb + 4], success, record)
           answers[#answers + 1] = answer
           -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
           if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
@@ -378,7 +378,7 @@ local function publish(_, args)
             fresh = false
           else
             local rk, ck = tag .. ':run:' .. run, tag .. ':calls:' .. run
-            local call = ARGV[kb + 4]
+            local call = args[kb + 4]
             local refusal, refreshed = check(rk, ck, verb, call, success)
             if refusal then
               if hasId then rcall('DEL', idk) end
