@@ -139,6 +139,11 @@ for conns in $CONNS; do
             || echo "run failed: $label $workload $conns $rep"
         stop "$pid_a" $pid_b
         if [ -n "$shard_pids" ]; then
+            # Each shard's commands and errors: how many events a group commit's call carried there.
+            for port in $SHARD_PORTS; do
+                { redis-cli -p "$port" info commandstats; redis-cli -p "$port" info errorstats; } \
+                    > "$OUT/redis-commandstats-$label-$workload-$conns-$rep-$port.txt" 2>&1 || true
+            done
             # shellcheck disable=SC2086
             stop $shard_pids
         elif [ "$redis_pid" != 0 ]; then
@@ -148,7 +153,8 @@ for conns in $CONNS; do
               echo "stream bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:s' samples 0)"
             } > "$OUT/redis-memory-$label-$workload-$conns-$rep.txt" 2>&1 || true
             # Where Redis's time went, per command and per script call, over the whole run (warm-up included), and
-            # which errors the calls answered (a script's first calls on a new node answer NOSCRIPT, then run by EVAL).
+            # which errors the calls answered (a script's first call on a new Redis answers NOSCRIPT, then runs by
+            # EVAL; publish.lua's first FCALL answers that the function is not found, then it is loaded).
             { redis-cli -p "$REDIS_PORT" info commandstats; redis-cli -p "$REDIS_PORT" info errorstats; } \
                 > "$OUT/redis-commandstats-$label-$workload-$conns-$rep.txt" 2>&1 || true
             stop "$redis_pid"
