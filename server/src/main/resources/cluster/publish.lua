@@ -51,7 +51,7 @@
 -- A function library: Redis runs this file once, when it loads it (FUNCTION LOAD), and the helpers below are made
 -- then; each call runs publish (at the end), which sets the call's arguments and state first. As a script (EVAL),
 -- every call made all of them again: about a third of a call's fixed cost (callgrind).
--- The call's arguments and redis.call, in upvalues (registers, where globals are table lookups at each use).
+-- The call's arguments and redis.call, set by publish: upvalues, where globals are table lookups at each use.
 local rcall
 local ARGV, P, historyMax, retentionMs, dedupMs, runRetentionMs, strict, epochCandidate, probing
 local HEADER = 11

@@ -37,7 +37,7 @@ final class LuaScript
 
     private final byte[] source;
     /** The script's digest (EVALSHA), or the library's function name (FCALL). */
-    private final byte[] sha;
+    private final byte[] named;
     private final boolean library;
     private final LongAdder errors;
 
@@ -53,14 +53,15 @@ final class LuaScript
         library = text.startsWith(LIBRARY);
         if (library)
         {
-            final String named = text.replace(DIGEST, digest.substring(0, 16));
-            source = named.getBytes(StandardCharsets.UTF_8);
-            sha = named.substring(LIBRARY.length(), named.indexOf('\n')).trim().getBytes(StandardCharsets.US_ASCII);
+            final String written = text.replace(DIGEST, digest.substring(0, 16));
+            source = written.getBytes(StandardCharsets.UTF_8);
+            named = written.substring(LIBRARY.length(), written.indexOf('\n')).trim()
+                .getBytes(StandardCharsets.US_ASCII);
         }
         else
         {
             source = text.getBytes(StandardCharsets.UTF_8);
-            sha = digest.getBytes(StandardCharsets.US_ASCII);
+            named = digest.getBytes(StandardCharsets.US_ASCII);
         }
     }
 
@@ -80,7 +81,7 @@ final class LuaScript
     /** @return what {@code FCALL} names (a library's function), or null for a script. */
     String functionName()
     {
-        return library ? new String(sha, StandardCharsets.US_ASCII) : null;
+        return library ? new String(named, StandardCharsets.US_ASCII) : null;
     }
 
     /** @return the text Redis is sent: includes spliced in, a library's digest written in. */
@@ -162,7 +163,7 @@ final class LuaScript
             return result;
         }
         final RedisFuture<List<Object>> first = commands.dispatch(CommandType.EVALSHA,
-            new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(sha, keys, args));
+            new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(named, keys, args));
         first.whenComplete((reply, error) ->
         {
             if (error == null)
@@ -187,7 +188,7 @@ final class LuaScript
         final String[] keys, final byte[][] args)
     {
         return commands.dispatch(CommandType.FCALL, new NestedMultiOutput<>(RedisLink.CODEC),
-            new ScriptArgs(sha, keys, args));
+            new ScriptArgs(named, keys, args));
     }
 
     private static boolean isFunctionNotFound(final Throwable error)

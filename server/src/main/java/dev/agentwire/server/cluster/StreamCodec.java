@@ -355,7 +355,7 @@ final class StreamCodec
                 return i;
             }
         }
-        throw new IllegalArgumentException("malformed channel message: no separator after index=" + from);
+        throw new IllegalArgumentException("malformed message or stream head: no separator after index=" + from);
     }
 
     private static long parseLong(final byte[] bytes, final int from, final int to)
