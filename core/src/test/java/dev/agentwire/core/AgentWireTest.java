@@ -281,7 +281,13 @@ class AgentWireTest
         RecordingSubscriber.await(() -> wire.stats().subscriptions == 0, 5_000, "unsubscribed");
 
         clock.advance(10_001);
-        RecordingSubscriber.await(() -> wire.stats().usersFreed == 1, 5_000, "freed");
+        // The count of users freed moves when the user goes; the gauges when the slice's slot is done: await all.
+        RecordingSubscriber.await(() ->
+        {
+            final AgentWireStats stats = wire.stats();
+            return stats.usersFreed == 1 && stats.users == 0 && stats.historyBytes == 0;
+        }, 5_000, "freed");
+        assertEquals(1, wire.stats().usersFreed);
         assertEquals(0, wire.stats().users);
         assertEquals(0, wire.stats().historyBytes);
 
