@@ -130,51 +130,15 @@ final class LuaScript
         final byte[][] args)
     {
         final CompletableFuture<List<Object>> result = new CompletableFuture<>();
-        if (library)
-        {
-            call(commands, keys, args).whenComplete((reply, error) ->
-            {
-                if (error == null)
-                {
-                    result.complete(reply);
-                }
-                else if (isFunctionNotFound(error))
-                {
-                    // Loaded where the call went (the key routes both), then called again.
-                    commands.dispatch(CommandType.FUNCTION, new StatusOutput<>(RedisLink.CODEC),
-                        new ScriptArgs.FunctionLoad(keys[0], source)).whenComplete((loaded, loadError) ->
-                        {
-                            if (loadError != null)
-                            {
-                                complete(result, null, loadError);
-                            }
-                            else
-                            {
-                                call(commands, keys, args).whenComplete((again, error2) ->
-                                    complete(result, again, error2));
-                            }
-                        });
-                }
-                else
-                {
-                    complete(result, null, error);
-                }
-            });
-            return result;
-        }
-        final RedisFuture<List<Object>> first = commands.dispatch(CommandType.EVALSHA,
-            new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(named, keys, args));
-        first.whenComplete((reply, error) ->
+        byName(commands, keys, args).whenComplete((reply, error) ->
         {
             if (error == null)
             {
                 result.complete(reply);
             }
-            else if (RedisLink.unwrap(error) instanceof RedisNoScriptException)
+            else if (isUnknownToRedis(error))
             {
-                final RedisFuture<List<Object>> again = commands.dispatch(CommandType.EVAL,
-                    new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(source, keys, args));
-                again.whenComplete((reply2, error2) -> complete(result, reply2, error2));
+                again(commands, keys, args).whenComplete((reply2, error2) -> complete(result, reply2, error2));
             }
             else
             {
@@ -184,17 +148,38 @@ final class LuaScript
         return result;
     }
 
-    private RedisFuture<List<Object>> call(final RedisClusterAsyncCommands<String, byte[]> commands,
+    /** A script by its digest ({@code EVALSHA}), a library's function by its name ({@code FCALL}). */
+    private RedisFuture<List<Object>> byName(final RedisClusterAsyncCommands<String, byte[]> commands,
         final String[] keys, final byte[][] args)
     {
-        return commands.dispatch(CommandType.FCALL, new NestedMultiOutput<>(RedisLink.CODEC),
-            new ScriptArgs(named, keys, args));
+        return commands.dispatch(library ? CommandType.FCALL : CommandType.EVALSHA,
+            new NestedMultiOutput<>(RedisLink.CODEC), new ScriptArgs(named, keys, args));
     }
 
-    private static boolean isFunctionNotFound(final Throwable error)
+    /**
+     * Once Redis did not know it: a script is sent whole ({@code EVAL}); a library is loaded where the call went (the
+     * key routes both), then called again.
+     */
+    private CompletionStage<List<Object>> again(final RedisClusterAsyncCommands<String, byte[]> commands,
+        final String[] keys, final byte[][] args)
     {
-        final String message = RedisLink.unwrap(error).getMessage();
-        return message != null && message.startsWith(FUNCTION_NOT_FOUND);
+        if (!library)
+        {
+            return commands.dispatch(CommandType.EVAL, new NestedMultiOutput<>(RedisLink.CODEC),
+                new ScriptArgs(source, keys, args));
+        }
+        return commands.dispatch(CommandType.FUNCTION, new StatusOutput<>(RedisLink.CODEC),
+            new ScriptArgs.FunctionLoad(keys[0], source)).thenCompose(loaded -> byName(commands, keys, args));
+    }
+
+    private boolean isUnknownToRedis(final Throwable error)
+    {
+        final Throwable cause = RedisLink.unwrap(error);
+        if (!library)
+        {
+            return cause instanceof RedisNoScriptException;
+        }
+        return cause.getMessage() != null && cause.getMessage().startsWith(FUNCTION_NOT_FOUND);
     }
 
     private void complete(final CompletableFuture<List<Object>> result, final List<Object> reply, final Throwable error)
