@@ -19,7 +19,7 @@ The arguments follow PublishEntries' layout for an event to a user (op u00, or u
 
 Never run in CI. Needs redis-server (Debian's package). Run it interleaved with another checkout's copy to compare.
 """
-import argparse, glob, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+import argparse, glob, hashlib, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'server/src/main/resources/cluster/publish.lua')
@@ -92,7 +92,6 @@ def load(conn, source):
     # A function library (#!lua name=...) is loaded and called as LuaScript does: its %DIGEST% written in, then
     # FCALL of its one function (named as the library). Answers what group_arguments calls.
     if source.startswith('#!lua name='):
-        import hashlib
         source = source.replace('%DIGEST%', hashlib.sha1(source.encode()).hexdigest()[:16])
         conn.call('FUNCTION', 'LOAD', 'REPLACE', source)
         return ['FCALL', source[len('#!lua name='):source.index('\n')].strip()]
