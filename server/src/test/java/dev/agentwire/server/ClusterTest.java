@@ -361,17 +361,11 @@ class ClusterTest
     {
         startRedis(false);
         final ServerFixture a = node("a", b -> { }, trimmedHistory());
-        // Connected throughout: the 7th event is the one that trims (its place is counted from the new base).
-        final WsClient live = a.connect("ivy");
-        live.nextOfType("welcome", 10_000);
         for (int n = 1; n <= 8; n++)
         {
             assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
                 .statusCode());
         }
-        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L),
-            live.collect(WsClient::isEvent, 8, 10_000).stream().map(e -> e.get("seq").asLong()).toList());
-        live.close();
         // A node that saw none of it answers from Redis: the last 5 kept, the cursor before them not recovered.
         final ServerFixture b = node("b", x -> { }, trimmedHistory());
         final WsClient byCount = b.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
@@ -610,6 +604,25 @@ class ClusterTest
         final JsonNode resumed = back.nextOfType("resumed", 10_000);
         assertFalse(resumed.get("recovered").asBoolean(), resumed.toString());
         assertEquals(1, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+    }
+
+    @Test
+    void shouldNumberALiveStreamOnAcrossATrimByCount() throws Exception
+    {
+        startRedis(false);
+        // History bounded by count only (5 kept, trimmed past 6): an age bound would age events out under load.
+        final ServerFixture a = node("a", b -> { }, AgentWireConfig.builder().sliceCount(2).historyMaxEvents(5));
+        final WsClient live = a.connect("ivy");
+        live.nextOfType("welcome", 10_000);
+        for (int n = 1; n <= 8; n++)
+        {
+            assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
+                .statusCode());
+        }
+        // The 7th event is the one that trims: its place is counted from the new base.
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L),
+            live.collect(WsClient::isEvent, 8, 10_000).stream().map(e -> e.get("seq").asLong()).toList());
+        assertEquals(":6", redis.command("LLEN aw:{u:ivy}:l"), "trimmed to 5 at the 7th event, then the 8th");
     }
 
     @Test
