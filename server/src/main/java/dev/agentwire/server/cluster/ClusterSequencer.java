@@ -105,6 +105,7 @@ final class ClusterSequencer implements Sequencer
         final BatchResult batch = new BatchResult(events.size());
         final byte[][] records = new byte[events.size()][];
         final String[] shards = new String[events.size()];
+        final String[] tags = new String[events.size()];
         final long nowMs = engine.clock().time();
         boolean shared = false;
         boolean refusable = false;
@@ -124,10 +125,12 @@ final class ClusterSequencer implements Sequencer
             records[i] = StreamCodec.record(event, event.timestampMs() == 0 ? nowMs : event.timestampMs());
             shared |= !event.isToUser();
             refusable |= PublishEntries.hasVerb(event, engine);
-            shards[i] = cluster.shards.shardOf(StreamCodec.ownerTag(cluster.prefix, event));
+            tags[i] = StreamCodec.ownerTag(cluster.prefix, event);
+            shards[i] = cluster.shards.shardOf(tags[i]);
             onlyShard = i == 0 || shards[i].equals(onlyShard) ? shards[i] : null;
         }
-        final PublishRequest request = new PublishRequest(events, records, shards, batch, done, metrics, onFailure);
+        final PublishRequest request = new PublishRequest(events, records, tags, shards, batch, done, metrics,
+            onFailure);
         request.guard = guard;
         // Planned on the caller's thread: the request is only touched again by answers, on the cluster's thread,
         // after its first part was sent. A guarded request goes step by step: its guard opens the first part, and
@@ -187,7 +190,8 @@ final class ClusterSequencer implements Sequencer
     private void verify(final RunStateGuard guard, final Done done)
     {
         final BatchResult batch = new BatchResult(0);
-        final PublishRequest request = new PublishRequest(List.of(), new byte[0][], new String[0], batch, done, metrics,
+        final PublishRequest request = new PublishRequest(List.of(), new byte[0][], new String[0], new String[0], batch, done,
+            metrics,
             onFailure);
         request.guard = guard;
         final GroupCommit.Part part = commits.part(guard.size(), answer ->
@@ -292,13 +296,13 @@ final class ClusterSequencer implements Sequencer
             final EventDraft event = request.events.get(index);
             if (event.isToUser())
             {
-                PublishEntries.userEntry(cluster.prefix, event, request.records[index], part.keys,
+                PublishEntries.userEntry(request.tags[index], event, request.records[index], part.keys,
                     entry * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments,
                     entry * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
             }
             else
             {
-                PublishEntries.sharedEntry(cluster.prefix, event, request.records[index], part.keys,
+                PublishEntries.sharedEntry(request.tags[index], event, request.records[index], part.keys,
                     entry * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments,
                     entry * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
             }

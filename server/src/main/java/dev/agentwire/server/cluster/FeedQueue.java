@@ -28,6 +28,11 @@ final class FeedQueue
 {
     /** Bytes of entries the queue holds: about 55,000 events of 200 bytes, with their users and framing. */
     static final int CAPACITY_BYTES = 16 * 1024 * 1024;
+    /**
+     * Users whose names the consumer keeps (a String per entry otherwise): a node's users, most of them, at about
+     * 100 bytes each once seen.
+     */
+    static final int USER_NAME_SLOTS = 4_096;
     private static final int MESSAGE = 1;
     private static final int FORGET = 2;
     private static final int OVERSIZE = 3;
@@ -61,6 +66,7 @@ final class FeedQueue
     // The consumer's state: its handler for this poll, and its copy of the entry it hands over.
     private EntryHandler handler;
     private byte[] copy = new byte[4_096];
+    private final AsciiNames users = new AsciiNames(USER_NAME_SLOTS);
 
     /**
      * Queues a message read in place off a connection's buffer: {@code userLength} bytes of its user at
@@ -205,7 +211,7 @@ final class FeedQueue
     private void read(final int type, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final int userLength = buffer.getInt(index);
-        final String userId = buffer.getStringWithoutLengthUtf8(index + Integer.BYTES, userLength);
+        final String userId = users.get(buffer, index + Integer.BYTES, userLength);
         final int messageAt = index + Integer.BYTES + userLength;
         if (type == FORGET)
         {

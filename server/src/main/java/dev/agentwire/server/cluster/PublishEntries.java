@@ -27,6 +27,8 @@ final class PublishEntries
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] ONE = {'1'};
     private static final byte[] ZERO = {'0'};
+    /** An event's run argument without a run: {@link #runPart} of "". */
+    private static final byte[] NO_RUN = {'0', ':'};
     private static final char USER = 'u';
     private static final char ROOM = 'r';
     private static final char BROADCAST = 'b';
@@ -53,16 +55,25 @@ final class PublishEntries
         return run.length() + ":" + run;
     }
 
-    /** Writes publish.lua's routing key and arguments for an event to its user. */
-    static void userEntry(final String prefix, final EventDraft d, final byte[] record,
+    /** @return {@link #runPart} in UTF-8: one array per event with a run, none without. */
+    private static byte[] runArgument(final EventDraft d)
+    {
+        return d.runId() == null ? NO_RUN : utf8(runPart(d));
+    }
+
+    /**
+     * Writes publish.lua's routing key and arguments for an event to its user.
+     *
+     * @param tag the user's tag ({@link StreamCodec#ownerTag}), made once per event by the caller.
+     */
+    static void userEntry(final String tag, final EventDraft d, final byte[] record,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
-        final String tag = userTag(prefix, d.target());
         keys[k] = tag;
         args[at] = op(USER, d.eventId() != null, d.outcome() == Outcome.SUCCESS, verbOf(d.type()));
         args[at + 1] = utf8(tag);
         args[at + 2] = utf8(d.eventId());
-        args[at + 3] = utf8(runPart(d));
+        args[at + 3] = runArgument(d);
         args[at + 4] = utf8(d.toolCallId());
         args[at + 5] = record;
     }
@@ -84,17 +95,20 @@ final class PublishEntries
         args[at + 5] = record;
     }
 
-    /** Writes publish.lua's routing key and arguments for an event to a room or to everyone (its owner's tag). */
-    static void sharedEntry(final String prefix, final EventDraft d, final byte[] record,
+    /**
+     * Writes publish.lua's routing key and arguments for an event to a room or to everyone.
+     *
+     * @param owner its owner's tag ({@link StreamCodec#ownerTag}), made once per event by the caller.
+     */
+    static void sharedEntry(final String owner, final EventDraft d, final byte[] record,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
-        final String owner = ownerTag(prefix, d);
         keys[k] = owner;
         args[at] = op(d.isToRoom() ? ROOM : BROADCAST, d.eventId() != null, d.outcome() == Outcome.SUCCESS,
             verbOf(d.type()));
         args[at + 1] = utf8(owner);
         args[at + 2] = utf8(d.eventId());
-        args[at + 3] = utf8(runPart(d));
+        args[at + 3] = runArgument(d);
         args[at + 4] = utf8(d.toolCallId());
         args[at + 5] = record;
     }

@@ -20,6 +20,8 @@ final class PublishRequest
 {
     final List<EventDraft> events;
     final byte[][] records;
+    /** Each event's owner's tag ({@link StreamCodec#ownerTag}): its routing key, made once. */
+    final String[] tags;
     /** Each event's shard as the plan saw it (a part found elsewhere by then is re-routed when sent). */
     final String[] shards;
     final BatchResult batch;
@@ -33,11 +35,12 @@ final class PublishRequest
     /** Told each failed step's cause (the sequencer logs it, at most once a second). */
     private final Consumer<Throwable> onFailure;
 
-    PublishRequest(final List<EventDraft> events, final byte[][] records, final String[] shards,
+    PublishRequest(final List<EventDraft> events, final byte[][] records, final String[] tags, final String[] shards,
         final BatchResult batch, final Done done, final ServerMetrics metrics, final Consumer<Throwable> onFailure)
     {
         this.events = events;
         this.records = records;
+        this.tags = tags;
         this.shards = shards;
         this.batch = batch;
         this.done = done;

@@ -4,7 +4,10 @@ import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.Backfill;
 import dev.agentwire.core.EventDraft;
 
-import java.nio.ByteBuffer;
+import dev.agentwire.core.Utf8;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -42,9 +45,9 @@ final class StreamCodec
     private static final int FLAG_BINARY = 1;
     private static final int FLAG_BROADCAST = 2;
     private static final int ABSENT = 0xFFFF;
+    /** A record's flags and time, before its strings. */
+    private static final int RECORD_HEADER_BYTES = 1 + Long.BYTES;
     private static final byte[] EMPTY = new byte[0];
-    private static final byte[] ONE = {'1'};
-    private static final byte[] ZERO = {'0'};
 
     private StreamCodec()
     {
@@ -128,7 +131,7 @@ final class StreamCodec
         }
         final long[] number = new long[2];
         readEvent(userId, message, message.length, readEventNumber(message, message.length, number), number[0],
-            number[1], draft);
+            number[1], draft, null);
         return true;
     }
 
@@ -186,12 +189,12 @@ final class StreamCodec
 
     /**
      * Fills a draft from an event message (the first {@code length} bytes of {@code message}) whose number
-     * {@link #readEventNumber} read, for the channel's user.
+     * {@link #readEventNumber} read, for the channel's user; its names from {@code names}, or decoded when null.
      */
     static void readEvent(final String userId, final byte[] message, final int length, final int recordAt,
-        final long epoch, final long seq, final EventDraft draft)
+        final long epoch, final long seq, final EventDraft draft, final AsciiNames names)
     {
-        readRecord(message, recordAt, length - recordAt, userId, draft.reset());
+        readRecord(message, recordAt, length - recordAt, userId, draft.reset(), names);
         draft.recipient(userId, epoch, seq);
     }
 
@@ -260,44 +263,62 @@ final class StreamCodec
             @SuppressWarnings("unchecked")
             final List<Object> pair = (List<Object>)entry;
             final byte[] record = (byte[])pair.get(1);
-            readRecord(record, 0, record.length, userId, draft.reset());
+            readRecord(record, 0, record.length, userId, draft.reset(), null);
             consumer.accept(draft, Long.parseLong(text(pair.get(0))));
         }
     }
 
-    /** @return an event's record: the bytes Redis stores in history and sends on the channel. */
+    /**
+     * @return an event's record: the bytes Redis stores in history and sends on the channel, encoded straight into
+     *     the one array that is sent (no String is encoded to an array of its own first).
+     */
     static byte[] record(final EventDraft d, final long timestampMs)
     {
-        final byte[] type = utf8(d.type());
-        final byte[] run = d.runId() == null ? null : utf8(d.runId());
-        final byte[] thread = d.threadId() == null ? null : utf8(d.threadId());
-        final byte[] id = d.eventId() == null ? null : utf8(d.eventId());
-        final byte[] room = d.isToRoom() ? utf8(d.target()) : null;
-        final ByteBuffer out = ByteBuffer.allocate(1 + 8 + 5 * 2 + length(type) + length(run) + length(thread) +
-            length(id) + length(room) + d.payloadLength());
-        out.put((byte)((d.isBinary() ? FLAG_BINARY : 0) | (d.isBroadcast() ? FLAG_BROADCAST : 0)));
-        out.putLong(timestampMs);
-        put(out, type);
-        put(out, run);
-        put(out, thread);
-        put(out, id);
-        put(out, room);
-        d.copyPayload(out.array(), out.position());
-        return out.array();
+        final String room = d.isToRoom() ? d.target() : null;
+        final byte[] out = new byte[RECORD_HEADER_BYTES + encodedLength(d.type()) + encodedLength(d.runId()) +
+            encodedLength(d.threadId()) + encodedLength(d.eventId()) + encodedLength(room) + d.payloadLength()];
+        final UnsafeBuffer buffer = new UnsafeBuffer(out);
+        buffer.putByte(0, (byte)((d.isBinary() ? FLAG_BINARY : 0) | (d.isBroadcast() ? FLAG_BROADCAST : 0)));
+        buffer.putLong(1, timestampMs, ByteOrder.BIG_ENDIAN);
+        int at = RECORD_HEADER_BYTES;
+        at = put(buffer, at, d.type());
+        at = put(buffer, at, d.runId());
+        at = put(buffer, at, d.threadId());
+        at = put(buffer, at, d.eventId());
+        at = put(buffer, at, room);
+        d.copyPayload(out, at);
+        return out;
     }
 
-    /** A record into a draft addressed as it was sent (to the user, its room, or everyone). */
-    private static void readRecord(
-        final byte[] bytes, final int offset, final int length, final String userId, final EventDraft draft)
+    /**
+     * A record into a draft addressed as it was sent (to the user, its room, or everyone). Its names (type, run,
+     * thread, room) come from {@code names} when given; its id is decoded (ids are seldom seen twice).
+     */
+    private static void readRecord(final byte[] bytes, final int offset, final int length, final String userId,
+        final EventDraft draft, final AsciiNames names)
     {
-        final ByteBuffer in = ByteBuffer.wrap(bytes, offset, length);
-        final int flags = in.get();
-        final long timestampMs = in.getLong();
-        final String type = string(in);
-        final String run = string(in);
-        final String thread = string(in);
-        final String id = string(in);
-        final String room = string(in);
+        final int end = offset + length;
+        if (length < RECORD_HEADER_BYTES)
+        {
+            throw new IllegalArgumentException("malformed record: shorter than its header: length=" + length);
+        }
+        final int flags = bytes[offset];
+        final long timestampMs = readLong(bytes, offset + 1);
+        int at = offset + RECORD_HEADER_BYTES;
+        final String type = name(bytes, at, end, names);
+        at = skip(bytes, at);
+        final String run = name(bytes, at, end, names);
+        at = skip(bytes, at);
+        final String thread = name(bytes, at, end, names);
+        at = skip(bytes, at);
+        final String id = name(bytes, at, end, null);
+        at = skip(bytes, at);
+        final String room = name(bytes, at, end, names);
+        at = skip(bytes, at);
+        if (at > end)
+        {
+            throw new IllegalArgumentException("malformed record: fields past its end: length=" + length);
+        }
         if (room != null)
         {
             draft.toRoom(room);
@@ -311,38 +332,70 @@ final class StreamCodec
             draft.toUser(userId);
         }
         draft.type(type).runId(run).threadId(thread).eventId(id).binary((flags & FLAG_BINARY) != 0)
-            .timestampMs(timestampMs).payload(bytes, in.position(), in.remaining());
+            .timestampMs(timestampMs).payload(bytes, at, end - at);
     }
 
-    private static int length(final byte[] value)
+    private static int encodedLength(final String value)
     {
-        return value == null ? 0 : value.length;
+        return Short.BYTES + (value == null ? 0 : Utf8.length(value));
     }
 
-    private static void put(final ByteBuffer out, final byte[] value)
+    /** @return where the next field starts. */
+    private static int put(final UnsafeBuffer out, final int at, final String value)
     {
         if (value == null)
         {
-            out.putShort((short)ABSENT);
-            return;
+            out.putShort(at, (short)ABSENT, ByteOrder.BIG_ENDIAN);
+            return at + Short.BYTES;
         }
-        if (value.length >= ABSENT)
+        final int length = Utf8.put(out, at + Short.BYTES, value);
+        if (length >= ABSENT)
         {
-            throw new IllegalArgumentException("record string too long: length=" + value.length);
+            throw new IllegalArgumentException("record string too long: length=" + length);
         }
-        out.putShort((short)value.length);
-        out.put(value);
+        out.putShort(at, (short)length, ByteOrder.BIG_ENDIAN);
+        return at + Short.BYTES + length;
     }
 
-    private static String string(final ByteBuffer in)
+    private static int fieldLength(final byte[] bytes, final int at)
     {
-        final int length = in.getShort() & 0xFFFF;
+        return (bytes[at] & 0xFF) << 8 | bytes[at + 1] & 0xFF;
+    }
+
+    /** @return where the field after the one at {@code at} starts. */
+    private static int skip(final byte[] bytes, final int at)
+    {
+        final int length = fieldLength(bytes, at);
+        return at + Short.BYTES + (length == ABSENT ? 0 : length);
+    }
+
+    /** @return the string field at {@code at}, or null when absent. */
+    private static String name(final byte[] bytes, final int at, final int end, final AsciiNames names)
+    {
+        if (at + Short.BYTES > end)
+        {
+            throw new IllegalArgumentException("malformed record: field past its end: at=" + at);
+        }
+        final int length = fieldLength(bytes, at);
         if (length == ABSENT)
         {
             return null;
         }
-        final String value = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
-        in.position(in.position() + length);
+        if (at + Short.BYTES + length > end)
+        {
+            throw new IllegalArgumentException("malformed record: field past its end: at=" + at);
+        }
+        return names != null ? names.get(bytes, at + Short.BYTES, length) :
+            new String(bytes, at + Short.BYTES, length, StandardCharsets.UTF_8);
+    }
+
+    private static long readLong(final byte[] bytes, final int at)
+    {
+        long value = 0;
+        for (int i = 0; i < Long.BYTES; i++)
+        {
+            value = value << 8 | bytes[at + i] & 0xFF;
+        }
         return value;
     }
 

@@ -46,6 +46,8 @@ final class StreamFeed implements AutoCloseable
     static final long REDIRECT_RESYNC_DELAY_MS = 200;
     private static final Logger LOG = LoggerFactory.getLogger(StreamFeed.class);
 
+    /** Names of types, runs and rooms kept by the feed: a node sees few, again and again. */
+    private static final int RECORD_NAME_SLOTS = 256;
     /** The bytes of "{u:" between a channel's prefix and its user. */
     private static final int USER_TAG_OPENING = 3;
 
@@ -63,6 +65,8 @@ final class StreamFeed implements AutoCloseable
     // The shard each followed channel was subscribed on (guarded by followed's lock).
     private final Map<String, String> subscribedAt = new java.util.HashMap<>();
     private final EventDraft draft = new EventDraft();
+    /** The names of the records this feed reads (types, runs, rooms): the feed's thread only. */
+    private final AsciiNames names = new AsciiNames(RECORD_NAME_SLOTS);
     private final long[] number = new long[2];
     /** The feed thread's gap repair and regression checks, and its record of what each channel brought. */
     final StreamRepair repairs;
@@ -387,7 +391,8 @@ final class StreamFeed implements AutoCloseable
                     {
                         return false;
                     }
-                    StreamCodec.readEvent(userId, message, messageLength, recordAt, number[0], number[1], draft);
+                    StreamCodec.readEvent(userId, message, messageLength, recordAt, number[0], number[1], draft,
+                        names);
                     eventsReceived.increment();
                     status = engine.publishSequenced(draft);
                     repairs.seen(userId, number[0], number[1]);

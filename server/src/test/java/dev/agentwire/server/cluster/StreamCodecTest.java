@@ -61,7 +61,7 @@ class StreamCodecTest
         final EventDraft received = new EventDraft();
         final long[] number = new long[2];
         final int recordAt = StreamCodec.readEventNumber(reused, message.length, number);
-        StreamCodec.readEvent("cy", reused, message.length, recordAt, number[0], number[1], received);
+        StreamCodec.readEvent("cy", reused, message.length, recordAt, number[0], number[1], received, null);
         assertArrayEquals("{}".getBytes(StandardCharsets.UTF_8), received.payloadBytes());
         assertArrayEquals(StreamCodec.record(sent, 1), StreamCodec.recordOf(reused, message.length));
 
@@ -89,6 +89,70 @@ class StreamCodecTest
         assertNull(received.eventId());
         assertTrue(received.isBinary());
         assertArrayEquals(new byte[]{0, 1, (byte)0xFF}, received.payloadBytes());
+    }
+
+    @Test
+    void shouldEncodeARecordByteForByteAsItsLayoutStates()
+    {
+        // The layout in StreamCodec's header, written here the plain way: other nodes of an older build read it.
+        final String type = "tool_executing";
+        final String run = "r-ü";
+        final String thread = "t-\uD83D\uDE00";
+        final String id = "e-\uD800";
+        final EventDraft sent = new EventDraft().toRoom("crew").type(type).runId(run).threadId(thread).eventId(id)
+            .binary(true).payload(new byte[]{7, 8}, 0, 2);
+        final java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        expected.write(1);
+        expected.writeBytes(java.nio.ByteBuffer.allocate(8).putLong(1_700_000_000_123L).array());
+        for (final String field : new String[]{type, run, thread, id, "crew"})
+        {
+            final byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+            expected.write(bytes.length >> 8);
+            expected.write(bytes.length & 0xFF);
+            expected.writeBytes(bytes);
+        }
+        expected.writeBytes(new byte[]{7, 8});
+        assertArrayEquals(expected.toByteArray(), StreamCodec.record(sent, 1_700_000_000_123L));
+
+        final EventDraft absent = new EventDraft().toBroadcast().type("app.note").payload("");
+        assertArrayEquals(new byte[]{2, 0, 0, 0, 0, 0, 0, 0, 9, 0, 8, 'a', 'p', 'p', '.', 'n', 'o', 't', 'e', -1, -1,
+            -1, -1, -1, -1, -1, -1}, StreamCodec.record(absent, 9), "absent strings as 0xFFFF, an empty payload");
+    }
+
+    @Test
+    void shouldTakeARecordsNamesFromTheFeedsTableAndDecodeTheRestAsSent()
+    {
+        final AsciiNames names = new AsciiNames(16);
+        final EventDraft sent = new EventDraft().toRoom("crëw").type("app.note").runId("run-1").eventId("e-1")
+            .payload("{}");
+        final byte[] message = channelMessage(3, 4, StreamCodec.record(sent, 1));
+        final long[] number = new long[2];
+        final int recordAt = StreamCodec.readEventNumber(message, message.length, number);
+        final EventDraft first = new EventDraft();
+        final EventDraft second = new EventDraft();
+        StreamCodec.readEvent("ann", message, message.length, recordAt, 3, 4, first, names);
+        StreamCodec.readEvent("ann", message, message.length, recordAt, 3, 4, second, names);
+        assertEquals("app.note", second.type());
+        assertEquals("run-1", second.runId());
+        assertEquals("e-1", second.eventId());
+        assertEquals("crëw", second.target());
+        assertTrue(first.type() == second.type(), "the type's String is the one kept");
+        assertTrue(first.runId() == second.runId(), "the run's String is the one kept");
+    }
+
+    @Test
+    void shouldRefuseARecordCutShortEvenWhenItsArrayGoesOn()
+    {
+        final byte[] message = channelMessage(1, 1, StreamCodec.record(
+            new EventDraft().toUser("u").type("app.note").runId("run").payload("{}"), 1));
+        final long[] number = new long[2];
+        final int recordAt = StreamCodec.readEventNumber(message, message.length, number);
+        for (final int cut : new int[]{recordAt + 3, recordAt + 12, recordAt + 16})
+        {
+            // What lies past the cut is the rest of the record (a reused array): never read as if it were the record.
+            assertThrows(IllegalArgumentException.class, () -> StreamCodec.readEvent("u", message, cut, recordAt, 1,
+                1, new EventDraft(), null), "cut at " + (cut - recordAt));
+        }
     }
 
     @Test
@@ -162,7 +226,8 @@ class StreamCodecTest
             final EventDraft event = new EventDraft().toUser(user).type("agent_started").runId("run").eventId("id");
             final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
             final byte[][] args = new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
-            PublishEntries.userEntry(PREFIX, event, StreamCodec.record(event, 1), keys, 0, args, 0);
+            PublishEntries.userEntry(StreamCodec.ownerTag(PREFIX, event), event, StreamCodec.record(event, 1), keys, 0,
+                args, 0);
             final String tag = new String(args[1], StandardCharsets.UTF_8);
             assertEquals(StreamCodec.userTag(PREFIX, user), tag);
             assertEquals("3:run", new String(args[3], StandardCharsets.UTF_8));
@@ -177,7 +242,8 @@ class StreamCodecTest
         final EventDraft toRoom = new EventDraft().toRoom("crew").type("app.note").eventId("id");
         final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
         final byte[][] args = new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
-        PublishEntries.sharedEntry(PREFIX, toRoom, StreamCodec.record(toRoom, 1), keys, 0, args, 0);
+        PublishEntries.sharedEntry(StreamCodec.ownerTag(PREFIX, toRoom), toRoom, StreamCodec.record(toRoom, 1), keys,
+            0, args, 0);
         final String owner = new String(args[1], StandardCharsets.UTF_8);
         assertEquals(StreamCodec.roomMembersKey(PREFIX, "crew"), owner + ":m", "the members' set publish.lua names");
         for (final String suffix : List.of(":m", ":id:0::id", ":run:0:", ":calls:0:"))
