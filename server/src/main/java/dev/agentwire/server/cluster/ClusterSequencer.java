@@ -145,17 +145,37 @@ final class ClusterSequencer implements Sequencer
         }
     }
 
-    /** Events that cannot be refused, or all on one shard: one part per shard, all sent at once. */
+    /**
+     * Events that cannot be refused, or all on one shard: one part per shard, all sent at once. Grouped without a
+     * map or a boxed index: a request's shards are few (one on a single Redis), its events many.
+     */
     private void allAtOnce(final PublishRequest request)
     {
-        final Map<String, List<Integer>> byShard = new LinkedHashMap<>();
-        for (int i = 0; i < request.events.size(); i++)
+        final int size = request.events.size();
+        final List<String> shards = new ArrayList<>(1);
+        for (int i = 0; i < size; i++)
         {
-            byShard.computeIfAbsent(request.shards[i], s -> new ArrayList<>()).add(i);
+            if (!shards.contains(request.shards[i]))
+            {
+                shards.add(request.shards[i]);
+            }
         }
-        request.pendingParts = byShard.size();
-        for (final List<Integer> indexes : byShard.values())
+        request.pendingParts = shards.size();
+        for (final String shard : shards)
         {
+            int count = 0;
+            for (int i = 0; i < size; i++)
+            {
+                count += shard.equals(request.shards[i]) ? 1 : 0;
+            }
+            final int[] indexes = new int[count];
+            for (int i = 0, j = 0; j < count; i++)
+            {
+                if (shard.equals(request.shards[i]))
+                {
+                    indexes[j++] = i;
+                }
+            }
             part(request, indexes, answered ->
             {
                 if (--request.pendingParts == 0)
@@ -178,10 +198,15 @@ final class ClusterSequencer implements Sequencer
             request.finish();
             return;
         }
-        final List<Integer> indexes = new ArrayList<>();
-        for (int i = from; i < request.events.size() && request.shards[i].equals(request.shards[from]); i++)
+        int to = from + 1;
+        while (to < request.events.size() && request.shards[to].equals(request.shards[from]))
         {
-            indexes.add(i);
+            to++;
+        }
+        final int[] indexes = new int[to - from];
+        for (int i = 0; i < indexes.length; i++)
+        {
+            indexes[i] = from + i;
         }
         part(request, indexes, answered -> step(request, from + answered)).send();
     }
@@ -223,11 +248,11 @@ final class ClusterSequencer implements Sequencer
      * nothing stopped it, up to and including the one that did), once their answers, and the numbers of members on
      * other shards, are in. The request's guard, if any, opens its first part.
      */
-    private GroupCommit.Part part(final PublishRequest request, final List<Integer> indexes,
+    private GroupCommit.Part part(final PublishRequest request, final int[] indexes,
         final java.util.function.IntConsumer then)
     {
-        final int guards = request.guard != null && indexes.get(0) == 0 ? request.guard.size() : 0;
-        final GroupCommit.Part part = commits.part(guards + indexes.size(), answer ->
+        final int guards = request.guard != null && indexes[0] == 0 ? request.guard.size() : 0;
+        final GroupCommit.Part part = commits.part(guards + indexes.length, answer ->
         {
             if (!(answer instanceof List))
             {
@@ -235,7 +260,7 @@ final class ClusterSequencer implements Sequencer
                 {
                     request.take(index, answer);
                 }
-                then.accept(indexes.size());
+                then.accept(indexes.length);
                 return;
             }
             @SuppressWarnings("unchecked")
@@ -247,9 +272,9 @@ final class ClusterSequencer implements Sequencer
             }
             int at = guards;
             final long[] number = new long[2];
-            for (int j = 0; j < indexes.size() && at < all.size(); j++)
+            for (int j = 0; j < indexes.length && at < all.size(); j++)
             {
-                final int index = indexes.get(j);
+                final int index = indexes[j];
                 final Object one = all.get(at++);
                 if (one instanceof Long)
                 {
@@ -282,16 +307,16 @@ final class ClusterSequencer implements Sequencer
                     request.take(index, one);
                 }
             }
-            then.accept(indexes.size());
+            then.accept(indexes.length);
         });
         for (int g = 0; g < guards; g++)
         {
             PublishEntries.guardEntry(cluster.prefix, request.guard, g, part.keys, g * PublishEntries.PUBLISH_KEYS_PER_ENTRY,
                 part.arguments, g * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
         }
-        for (int j = 0; j < indexes.size(); j++)
+        for (int j = 0; j < indexes.length; j++)
         {
-            final int index = indexes.get(j);
+            final int index = indexes[j];
             final int entry = guards + j;
             final EventDraft event = request.events.get(index);
             if (event.isToUser())
