@@ -6,7 +6,10 @@
 #   2nodes+shards two nodes over a Redis Cluster of three primaries (redis-server --cluster-enabled)
 # Servers and Redis share core 0; the load tool runs on core 1 (the machine has two). The warm-up is 30 s: a cluster
 # node's JIT was still compiling Lettuce's and the cluster's paths 24 s into a run (C2 at 15% of the core), which a
-# 10 s warm-up charged to the first steps of the Redis setups only. Writes raw JSON per run,
+# 10 s warm-up charged to the first steps of the Redis setups only. It runs at 10,000 deliveries/s
+# (WARMUP_DELIVERIES; 1,000 events/s to rooms of 10): at the ladder's first rate (1,000/s) two nodes were still
+# compiling (C2 at 6-12% of the core) and zeroing fresh heap pages (9% of core 0) when the steps that decide their
+# maximum ran (2026-12-05). Writes raw JSON per run,
 # then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
 #
 #   benchmarks/cluster.sh                              # unicast and rooms of 10, 1,000 connections, 3 repetitions
@@ -26,6 +29,8 @@ REPS="${REPS:-3}"
 SETUPS="${SETUPS:-single node+redis 2nodes 2nodes+shards}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
+# Deliveries/s of the warm-up; 0: the ladder's first rate (as before 2026-12-06).
+WARMUP_DELIVERIES="${WARMUP_DELIVERIES:-10000}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
@@ -50,6 +55,13 @@ rates_for() {
     case "$1" in
         unicast) echo "1000,2000,5000,10000,15000,20000,30000,40000,60000,80000" ;;
         room10) echo "200,500,1000,2000,5000" ;;
+    esac
+}
+
+warmup_rate_for() { # workload -> events/s of its warm-up
+    case "$1" in
+        unicast) echo "$WARMUP_DELIVERIES" ;;
+        room10) echo $((WARMUP_DELIVERIES / 10)) ;;
     esac
 }
 
@@ -133,8 +145,9 @@ for conns in $CONNS; do
         taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire \
             --label "$label" --base "http://127.0.0.1:$PORT_A" --socket-bases "$socket_bases" \
             --connections "$conns" --workload "$workload" --rates "$(rates_for "$workload")" \
-            --step-seconds "$STEP_SECONDS" --warmup-seconds "$WARMUP_SECONDS" --jwt-secret "$SECRET" \
-            --producer-key "$KEY" --server-pid "$pid_a" --extra-pids "${pid_b}" --redis-pid "$redis_pid" \
+            --step-seconds "$STEP_SECONDS" --warmup-seconds "$WARMUP_SECONDS" \
+            --warmup-rate "$(warmup_rate_for "$workload")" --jwt-secret "$SECRET" --producer-key "$KEY" \
+            --server-pid "$pid_a" --extra-pids "${pid_b}" --redis-pid "$redis_pid" \
             --gc-before-rss --out "$OUT/raw/$label-$workload-$conns-$rep.json" \
             || echo "run failed: $label $workload $conns $rep"
         stop "$pid_a" $pid_b

@@ -100,8 +100,13 @@ public final class LoadTool implements Callable<Integer>
     int stepSeconds;
 
     @Option(names = "--warmup-seconds", defaultValue = "5",
-        description = "Seconds at the first rate before measuring (JIT of both sides), not reported.")
+        description = "Seconds of load before measuring (JIT of both sides, heaps grown), not reported.")
     int warmupSeconds;
+
+    @Option(names = "--warmup-rate", defaultValue = "0",
+        description = "Events per second of the warm-up; 0: the ladder's first rate. A rate that fills the "
+            + "histories and grows the heaps to their working size measures capacity rather than start-up.")
+    int warmupRate;
 
     @Option(names = "--payload-bytes", defaultValue = "200", description = "Bytes of event data.")
     int payloadBytes;
@@ -173,7 +178,7 @@ public final class LoadTool implements Callable<Integer>
         {
             final int measuredSeconds = stepSeconds;
             stepSeconds = warmupSeconds;
-            runStep(rates[0], recipientsPerEvent);
+            runStep(warmupRate > 0 ? warmupRate : rates[0], recipientsPerEvent);
             stepSeconds = measuredSeconds;
         }
         final List<LoadStep> steps = new ArrayList<>();
