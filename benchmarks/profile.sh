@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Profiles the AgentWire server under the end-to-end load with JFR (async-profiler is not available here):
 # starts the server with a flight recording, drives one workload at one rate, then prints where the server's
-# CPU samples fall (top frames, by thread) and the GC pauses of the recording.
+# CPU samples fall (top frames, by thread), the GC pauses of the recording, and the bytes allocated per event
+# (benchmarks/alloc-per-event.py).
 #
 #   benchmarks/profile.sh                                   # unicast, 10,000 connections, 5,000 events/s, 30 s
 #   CONNS=1000 RATE=2000 WORKLOAD=room10 benchmarks/profile.sh
@@ -98,4 +99,7 @@ trap - EXIT
                 n++; s+=v; if (v>m) m=v}
                END {printf "count=%d total=%.1f ms max=%.1f ms\n", n, s, m}'
     jfr summary "$OUT/agentwire.jfr" | grep -E 'jdk.GarbageCollection |jdk.ObjectAllocationSample |jdk.ExecutionSample '
+    echo
+    echo "# Allocation per event offered, the measured step's last $((SECONDS_TO_RECORD * 5 / 6)) s (JFR's samples)"
+    python3 "$ROOT/benchmarks/alloc-per-event.py" "$OUT/agentwire.jfr" $((SECONDS_TO_RECORD * 5 / 6)) "$RATE" 25
 } | tee "$OUT/profile.txt"
