@@ -215,9 +215,8 @@ final class ClusterSequencer implements Sequencer
     private void verify(final RunStateGuard guard, final Done done)
     {
         final BatchResult batch = new BatchResult(0);
-        final PublishRequest request = new PublishRequest(List.of(), new byte[0][], new String[0], new String[0], batch, done,
-            metrics,
-            onFailure);
+        final PublishRequest request = new PublishRequest(List.of(), new byte[0][], new String[0], new String[0],
+            batch, done, metrics, onFailure);
         request.guard = guard;
         final GroupCommit.Part part = commits.part(guard.size(), answer ->
         {
