@@ -3,7 +3,6 @@ package dev.agentwire.server.cluster;
 import dev.agentwire.core.AgentWireConfig;
 import dev.agentwire.core.Backfill;
 import dev.agentwire.core.EventDraft;
-
 import dev.agentwire.core.Utf8;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -315,10 +314,6 @@ final class StreamCodec
         at = skip(bytes, at);
         final String room = name(bytes, at, end, names);
         at = skip(bytes, at);
-        if (at > end)
-        {
-            throw new IllegalArgumentException("malformed record: fields past its end: length=" + length);
-        }
         if (room != null)
         {
             draft.toRoom(room);
@@ -369,7 +364,11 @@ final class StreamCodec
         return at + Short.BYTES + (length == ABSENT ? 0 : length);
     }
 
-    /** @return the string field at {@code at}, or null when absent. */
+    /**
+     * @return the string field at {@code at}, or null when absent.
+     * @throws IllegalArgumentException when the field does not end by {@code end} (the record's end, which the array
+     *                                  may go past: the feed reuses one).
+     */
     private static String name(final byte[] bytes, final int at, final int end, final AsciiNames names)
     {
         if (at + Short.BYTES > end)
