@@ -32,4 +32,15 @@ public final class LoadStep
     public double clientCpuCores;
     public boolean clientSaturated;
     public boolean sustainable;
+
+    /** @return the step as the load tool prints it, one line (scripts read its {@code key=value} fields). */
+    String line(final String peer, final String workload, final int connections)
+    {
+        return String.format("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
+                "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores gaps=%d duplicates=%d " +
+                "foreign=%d%s",
+            peer, workload, connections, rate, deliveredRatio, p50Ms, p99Ms, p999Ms, maxMs, serverCpuMicrosPerDelivery,
+            redisCpuMicrosPerEvent, clientCpuCores, gaps, duplicates, foreign,
+            clientSaturated ? " INVALID(client saturated)" : "");
+    }
 }

@@ -176,23 +176,15 @@ public final class LoadTool implements Callable<Integer>
 
         if (warmupSeconds > 0)
         {
-            final int measuredSeconds = stepSeconds;
-            stepSeconds = warmupSeconds;
-            runStep(warmupRate > 0 ? warmupRate : rates[0], recipientsPerEvent);
-            stepSeconds = measuredSeconds;
+            runStep(warmupRate > 0 ? warmupRate : rates[0], warmupSeconds, recipientsPerEvent);
         }
         final List<LoadStep> steps = new ArrayList<>();
         int failedInARow = 0;
         for (final int rate : rates)
         {
-            final LoadStep step = runStep(rate, recipientsPerEvent);
+            final LoadStep step = runStep(rate, stepSeconds, recipientsPerEvent);
             steps.add(step);
-            System.out.printf("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
-                    "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores gaps=%d duplicates=%d " +
-                    "foreign=%d%s%n",
-                label != null ? label : target, workload, connections, rate, step.deliveredRatio, step.p50Ms, step.p99Ms, step.p999Ms,
-                step.maxMs, step.serverCpuMicrosPerDelivery, step.redisCpuMicrosPerEvent, step.clientCpuCores,
-                step.gaps, step.duplicates, step.foreign, step.clientSaturated ? " INVALID(client saturated)" : "");
+            System.out.println(step.line(label != null ? label : target, workload, connections));
             failedInARow = step.sustainable ? 0 : failedInARow + 1;
             if (maxFailedSteps > 0 && failedInARow >= maxFailedSteps)
             {
@@ -233,7 +225,7 @@ public final class LoadTool implements Callable<Integer>
         return 0;
     }
 
-    private LoadStep runStep(final int rate, final int recipientsPerEvent) throws Exception
+    private LoadStep runStep(final int rate, final int seconds, final int recipientsPerEvent) throws Exception
     {
         latency.getIntervalHistogram();
         final long deliveredBefore = delivered.sum();
@@ -245,7 +237,7 @@ public final class LoadTool implements Callable<Integer>
         final long[] readBefore = clusterReads();
         final long clientCpuBefore = ProcStats.selfCpuNanos();
         final long startNs = System.nanoTime();
-        final long events = (long)rate * stepSeconds;
+        final long events = (long)rate * seconds;
         final Semaphore inFlight = new Semaphore(64);
         long sent = 0;
         final AtomicInteger next = new AtomicInteger();

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -161,21 +162,19 @@ final class ClusterSequencer implements Sequencer
             }
         }
         request.pendingParts = shards.size();
+        final int[] found = new int[size];
         for (final String shard : shards)
         {
             int count = 0;
             for (int i = 0; i < size; i++)
             {
-                count += shard.equals(request.shards[i]) ? 1 : 0;
-            }
-            final int[] indexes = new int[count];
-            for (int i = 0, j = 0; j < count; i++)
-            {
                 if (shard.equals(request.shards[i]))
                 {
-                    indexes[j++] = i;
+                    found[count++] = i;
                 }
             }
+            // On a single Redis the one part is the whole request: its indexes as found.
+            final int[] indexes = count == size ? found : Arrays.copyOf(found, count);
             part(request, indexes, answered ->
             {
                 if (--request.pendingParts == 0)
