@@ -2,7 +2,7 @@
 # Profiles the AgentWire server under the end-to-end load with JFR (async-profiler is not available here):
 # starts the server with a flight recording, drives one workload at one rate, then prints where the server's
 # CPU samples fall (top frames, by thread), the GC pauses of the recording, and the bytes allocated per event
-# (benchmarks/alloc-per-event.py).
+# (benchmarks/alloc-per-event.py), and each thread's CPU time and wake-ups over the step (benchmarks/thread-cpu.sh).
 #
 #   benchmarks/profile.sh                                   # unicast, 10,000 connections, 5,000 events/s, 30 s
 #   CONNS=1000 RATE=2000 WORKLOAD=room10 benchmarks/profile.sh
@@ -68,16 +68,22 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; [ "$redis_pid" = 0 ] || kill "$redis_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
+# Each thread's CPU over the measured step's middle (after the 10 s warm-up and 2 s of the step).
+taskset -c "$CLIENT_CPU" "$ROOT/benchmarks/thread-cpu.sh" "$pid" $((SECONDS_TO_RECORD - 4)) 12 >"$OUT/threads.txt" &
+threads_pid=$!
 taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$TARGET" \
     --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$RATE" \
     --step-seconds "$SECONDS_TO_RECORD" --warmup-seconds 10 --jwt-secret "$SECRET" --producer-key "$KEY" \
     --server-pid "$pid" --redis-pid "$redis_pid" | tee "$OUT/load.txt"
+wait "$threads_pid" || true
 kill "$pid"
 for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 [ "$redis_pid" = 0 ] || kill "$redis_pid"
 trap - EXIT
 
 {
+    cat "$OUT/threads.txt"
+    echo
     echo "# CPU samples by thread (top 10)"
     jfr print --events jdk.ExecutionSample "$OUT/agentwire.jfr" \
         | grep -E '^\s+sampledThread = ' | sed -E 's/.*= "([^"]*)".*/\1/; s/-[0-9]+$/-N/; s/ [0-9]+$//' \
