@@ -59,8 +59,7 @@ public final class LoadTool implements Callable<Integer>
     private String[] extraPids;
 
     @Option(names = "--redis-pid", defaultValue = "0", split = ",",
-        description = "The cluster's redis-server processes (one, or each shard's): their CPU per offered event is " +
-            "reported on its own.")
+        description = "The cluster's redis-server processes (each shard's): their CPU per offered event, on its own.")
     private long[] redisPids;
 
     private final java.util.concurrent.atomic.AtomicLong publishes = new java.util.concurrent.atomic.AtomicLong();
@@ -76,10 +75,13 @@ public final class LoadTool implements Callable<Integer>
     @Option(names = "--label", description = "Name of this peer in the results (default: --target).")
     private String label;
 
-    @Option(names = "--gc-before-rss", defaultValue = "false",
-        description = "Run a full GC in the server (jcmd <pid> GC.run; JVM servers) before each RSS reading, so the " +
-            "figure is live memory rather than garbage the collector has not returned yet.")
+    @Option(names = "--gc-before-rss", defaultValue = "false", description = "Run a full GC in the server (jcmd " +
+        "<pid> GC.run; JVM servers) before each RSS reading: live memory, not garbage not collected yet.")
     private boolean gcBeforeRss;
+
+    @Option(names = "--idle-settle-ms", defaultValue = "3000", description = "Memory per idle connection is read " +
+        "this long after the collection, and at once (0.5 s): a collector may keep what it freed for a while.")
+    private long idleSettleMs;
 
     @Option(names = "--sample-heap", defaultValue = "false",
         description = "At the end of each step, read the server's Java heap in use (jcmd GC.heap_info; JVM servers), " +
@@ -163,10 +165,10 @@ public final class LoadTool implements Callable<Integer>
             }
         }
         filler = "x".repeat(Math.max(0, payloadBytes - 42));
-        final long rssBeforeKb = ProcStats.pssKb(serverPid, gcBeforeRss);
+        final long[] rssBeforeKb = ProcStats.idlePssKb(serverPid, gcBeforeRss, idleSettleMs);
         openConnections();
         Thread.sleep(1_000);
-        final long rssAfterKb = ProcStats.pssKb(serverPid, gcBeforeRss);
+        final long[] rssAfterKb = ProcStats.idlePssKb(serverPid, gcBeforeRss, idleSettleMs);
         if ("room10".equals(workload))
         {
             joinRooms();
@@ -204,10 +206,10 @@ public final class LoadTool implements Callable<Integer>
                 maxSustainable = Math.max(maxSustainable, step.rate);
             }
         }
-        final double memoryPerConnectionKb = serverPid > 0 && connections > 0 ?
-            (rssAfterKb - rssBeforeKb) / (double)connections : -1;
-        System.out.printf("%s %s conns=%d maxSustainableRate=%d memoryPerConnection=%.1f KiB%n",
-            label != null ? label : target, workload, connections, maxSustainable, memoryPerConnectionKb);
+        final double[] perConnectionKb = ProcStats.perConnectionKb(rssBeforeKb, rssAfterKb, serverPid, connections);
+        System.out.printf("%s %s conns=%d maxSustainableRate=%d memoryPerConnection=%.1f KiB (at once: %.1f)%n",
+            label != null ? label : target, workload, connections, maxSustainable, perConnectionKb[1],
+            perConnectionKb[0]);
         if (out != null)
         {
             final ObjectNode result = JSON.createObjectNode();
@@ -216,7 +218,8 @@ public final class LoadTool implements Callable<Integer>
             result.put("connections", connections);
             result.put("payloadBytes", payloadBytes);
             result.put("maxSustainableRate", maxSustainable);
-            result.put("memoryPerConnectionKb", memoryPerConnectionKb);
+            result.put("memoryPerConnectionKb", perConnectionKb[1]);
+            result.put("memoryPerConnectionAtOnceKb", perConnectionKb[0]);
             result.set("steps", JSON.valueToTree(steps));
             Files.createDirectories(out.toAbsolutePath().getParent());
             JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);

@@ -109,18 +109,38 @@ final class ProcStats
     }
 
     /**
-     * @param gcFirst ask the JVM at {@code pid} for a full collection first (jcmd GC.run), so what is measured is
-     *                what the process holds, not garbage it has not collected yet.
-     * @return the process's proportional set size, KiB.
+     * The process's proportional set size twice: half a second after a full collection, and again once it has sat
+     * idle for {@code settleMs} in all. The two differ by what a collector frees but keeps for a while: ZGC keeps
+     * freed heap committed for its {@code ZUncommitDelay} (300 s by default, 1 s as {@code bin/agentwire} starts
+     * it), and a server measured at once is charged for the garbage its connections' opening left.
+     *
+     * @param gcFirst  ask the JVM at {@code pid} for a full collection first (jcmd GC.run), so what is measured is
+     *                 what the process holds, not garbage it has not collected yet.
+     * @param settleMs how long after the collection (or from now, without one) the second reading is taken.
+     * @return {at once, settled}, KiB.
      */
-    static long pssKb(final long pid, final boolean gcFirst) throws Exception
+    static long[] idlePssKb(final long pid, final boolean gcFirst, final long settleMs) throws Exception
     {
         if (gcFirst && pid > 0)
         {
             jcmd(pid, "GC.run");
-            Thread.sleep(500);
         }
-        return pssKb(pid);
+        final long firstMs = Math.min(500, settleMs);
+        Thread.sleep(firstMs);
+        final long atOnce = pssKb(pid);
+        Thread.sleep(settleMs - firstMs);
+        return new long[] {atOnce, pssKb(pid)};
+    }
+
+    /** @return {at once, settled} KiB per connection from two {@link #idlePssKb} readings; -1 without a server. */
+    static double[] perConnectionKb(final long[] beforeKb, final long[] afterKb, final long pid, final int connections)
+    {
+        if (pid <= 0 || connections <= 0)
+        {
+            return new double[] {-1, -1};
+        }
+        return new double[] {
+            (afterKb[0] - beforeKb[0]) / (double)connections, (afterKb[1] - beforeKb[1]) / (double)connections};
     }
 
     /**
