@@ -67,7 +67,7 @@ warmup_rate_for() { # workload -> events/s of its warm-up
 
 start_node() { # port node-id redis-url(or empty) -> prints the pid
     AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$3" taskset -c "$SERVER_CPU" \
-        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g -XX:+UseZGC ${NODE_JAVA_OPTS:-} \
+        java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g @"$ROOT/bin/jvm.options" ${NODE_JAVA_OPTS:-} \
         -jar "$node_jar" \
         serve --port "$1" --node-id "$2" --producer-rate 100000000 --producer-burst 100000000 \
         --max-connections-per-ip 1000000 --max-pending-connections-per-ip 1000000 --max-connections-per-user 4 \

@@ -21,8 +21,9 @@ PEERS="${PEERS:-agentwire raw floor ws socketio}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
-# Both JVM servers run with the same collector: ZGC, bin/agentwire's default, unless SERVER_GC says otherwise.
-SERVER_GC="${SERVER_GC:--XX:+UseZGC}"
+# Every JVM server runs as bin/agentwire starts AgentWire (bin/jvm.options: ZGC, freed heap returned after a second)
+# unless SERVER_GC says otherwise.
+SERVER_GC="${SERVER_GC:-@$ROOT/bin/jvm.options}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 SERVER_JAR="$ROOT/server/target/agentwire.jar"
@@ -56,6 +57,8 @@ runtime_of() { # peer -> the java command and collector flags
     case "$1" in
         agentwire|agentwire-agui|agentwire-baseline) echo "java ${SERVER_GC:-}" ;;
         agentwire-g1) echo "java -XX:+UseG1GC" ;;
+        # bin/agentwire's runtime until 2026-12-06: ZGC as it comes (freed heap kept committed for 300 s).
+        agentwire-zgc) echo "java -XX:+UseZGC" ;;
         agentwire-zgc-uncommit) echo "java -XX:+UseZGC -Xms64m -XX:ZUncommitDelay=1" ;;
         agentwire-zgc-soft) echo "java -XX:+UseZGC -Xms32m -XX:SoftMaxHeapSize=256m -XX:ZUncommitDelay=1" ;;
         # The soft max agentwire serve sets by itself since 2026-12-04 (HeapPolicy), given as a flag.

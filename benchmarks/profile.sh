@@ -21,8 +21,8 @@ WORKLOAD="${WORKLOAD:-unicast}"
 RATE="${RATE:-5000}"
 SECONDS_TO_RECORD="${SECONDS_TO_RECORD:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
-# JVM options of the profiled server (default: ZGC, as bin/agentwire).
-SERVER_OPTS="${SERVER_OPTS:--XX:+UseZGC}"
+# JVM options of the profiled server (default: bin/jvm.options, as bin/agentwire starts it).
+SERVER_OPTS="${SERVER_OPTS:-@$ROOT/bin/jvm.options}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 # 1: the node runs in cluster mode over a redis-server started here, on the server's core (as cluster.sh's node+redis).
 REDIS="${REDIS:-0}"

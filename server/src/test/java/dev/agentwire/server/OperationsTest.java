@@ -42,7 +42,8 @@ class OperationsTest
     @Test
     void shouldPaceZgcToAOneGibibyteSoftMaxHeapWhenServingAsBinAgentwireStartsIt() throws Exception
     {
-        // As bin/agentwire starts it: ZGC, no heap flags. Its max heap is a quarter of the machine's memory.
+        // As bin/agentwire starts it: bin/jvm.options (ZGC, no max heap). Its max heap is a quarter of the machine's
+        // memory.
         final Path log = dir.resolve("zgc.log");
         try (ServerProcess server = ServerProcess.start(0, log, Map.of(), "0-1"))
         {

@@ -45,7 +45,7 @@ final class ServerProcess implements AutoCloseable
     /**
      * @param cpus the CPUs the server may run on ({@code taskset -c} syntax, e.g. {@code "0"}), or null for any: a
      *             measurement keeps the server apart from the clients that load it, as the benchmarks do. The
-     *             server then runs as {@code bin/agentwire} starts it (ZGC, exit on OutOfMemoryError).
+     *             server then runs as {@code bin/agentwire} starts it (bin/jvm.options, exit on OutOfMemoryError).
      */
     static ServerProcess start(final int port, final Path log, final Map<String, String> env, final String cpus)
         throws Exception
@@ -55,7 +55,12 @@ final class ServerProcess implements AutoCloseable
         final List<String> command = new ArrayList<>();
         if (cpus != null)
         {
-            command.addAll(List.of("taskset", "-c", cpus, java, "-XX:+UseZGC", "-XX:+ExitOnOutOfMemoryError"));
+            final Path options = Path.of("..", "bin", "jvm.options").toAbsolutePath().normalize();
+            if (!Files.isRegularFile(options))
+            {
+                throw new IllegalStateException("jvmOptions=" + options + " not found (tests run in server/)");
+            }
+            command.addAll(List.of("taskset", "-c", cpus, java, "@" + options, "-XX:+ExitOnOutOfMemoryError"));
         }
         else
         {
