@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The soak: many connections held for minutes at a steady rate against the server as bin/agentwire starts it (ZGC,
-# with the 1 GiB soft max heap that serve sets), with the server's heap in use, its PSS and the p99 of each 10 s step
-# read and plotted (soak-agentwire.png, soak-agentwire.md: the samples each minute and the slope of each over the
-# second half).
+# The soak: many connections held for minutes at a steady rate against the server as bin/agentwire starts it
+# (bin/jvm.options: ZGC, freed heap handed back after a second; the 1 GiB soft max heap that serve sets), with the
+# server's heap in use, its PSS and the p99 of each 10 s step read and plotted (soak-agentwire.png,
+# soak-agentwire.md: the samples each minute and the slope of each over the second half).
 # Server pinned to core 0, the load tool to core 1, as compare.sh.
 #
 #   benchmarks/soak.sh                                     # 10,000 connections, 10,000 events/s, 10 minutes

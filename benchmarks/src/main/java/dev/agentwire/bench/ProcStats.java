@@ -125,10 +125,10 @@ final class ProcStats
         {
             jcmd(pid, "GC.run");
         }
-        final long firstMs = Math.min(500, settleMs);
+        final long firstMs = Math.max(0, Math.min(500, settleMs));
         Thread.sleep(firstMs);
         final long atOnce = pssKb(pid);
-        Thread.sleep(settleMs - firstMs);
+        Thread.sleep(Math.max(0, settleMs - firstMs));
         return new long[] {atOnce, pssKb(pid)};
     }
 
