@@ -69,7 +69,8 @@ trap 'kill $pid 2>/dev/null || true; [ "$redis_pid" = 0 ] || kill "$redis_pid" 2
 for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
 
 # Each thread's CPU over the measured step's middle (after the 10 s warm-up and 2 s of the step).
-taskset -c "$CLIENT_CPU" "$ROOT/benchmarks/thread-cpu.sh" "$pid" $((SECONDS_TO_RECORD - 4)) 12 >"$OUT/threads.txt" &
+threads_window=$((SECONDS_TO_RECORD > 5 ? SECONDS_TO_RECORD - 4 : 1))
+taskset -c "$CLIENT_CPU" "$ROOT/benchmarks/thread-cpu.sh" "$pid" "$threads_window" 12 >"$OUT/threads.txt" &
 threads_pid=$!
 taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$TARGET" \
     --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$RATE" \

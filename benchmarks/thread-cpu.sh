@@ -7,6 +7,7 @@
 set -euo pipefail
 pid="$1"
 seconds="${2:-10}"
+[ "$seconds" -ge 1 ] || { echo "thread-cpu: seconds=$seconds must be at least 1" >&2; exit 2; }
 sleep "${3:-0}"
 snap() { # -> tid ns-on-cpu switches-in name
     for task in /proc/"$pid"/task/*; do
