@@ -95,6 +95,7 @@ final class Subscribers implements SliceHistory.TrimListener
         // What the prefix holds precedes the log's history; the log is read from its first seq after it.
         subscription.attach(user.index, user.epoch, startSeq, prefix,
             prefix == null ? startSeq : Math.max(startSeq, user.index.firstSeq()), resuming);
+        user.cursorFloor = Math.min(user.cursorFloor, subscription.cursor());
         subscription.offerNotice(Notice.welcome(user.userId, user.epoch, user.lastSeq, startSeq - 1));
     }
 
@@ -178,6 +179,11 @@ final class Subscribers implements SliceHistory.TrimListener
     @Override
     public void onTrimmed(final UserStream user, final long firstSeq)
     {
+        if (firstSeq <= user.cursorFloor)
+        {
+            return;
+        }
+        long floor = Long.MAX_VALUE;
         for (int i = user.subscriptionCount - 1; i >= 0; i--)
         {
             if (i >= user.subscriptionCount)
@@ -185,12 +191,21 @@ final class Subscribers implements SliceHistory.TrimListener
                 continue;
             }
             final Subscription subscription = user.subscriptions[i];
-            if (subscription.isAttachedTo(user.index) && subscription.cursor() < firstSeq &&
-                !(user.pendingCount > 0 && held.containsKey(subscription)))
+            if (!subscription.isAttachedTo(user.index) || user.pendingCount > 0 && held.containsKey(subscription))
+            {
+                continue; // not reading the log yet: its attach lowers the floor
+            }
+            final long cursor = subscription.cursor();
+            if (cursor < firstSeq)
             {
                 cutSlow(user, subscription);
             }
+            else
+            {
+                floor = Math.min(floor, cursor);
+            }
         }
+        user.cursorFloor = floor;
     }
 
     /** A subscription fell behind what history holds: it ends, its transport is told, it may resume. */

@@ -32,6 +32,13 @@ final class UserStream
 
     Subscription[] subscriptions = NO_SUBSCRIPTIONS;
     int subscriptionCount;
+    /**
+     * No attached subscription's cursor is below this (a lower bound: cursors only advance, and each attach lowers
+     * it to the new cursor). A trim to at most this seq cuts nobody, so it needs no look at the subscriptions,
+     * whose cursors their transports write on other cores: in steady state a full history drops a seq at every
+     * event, and the subscriptions are looked at once per history's length instead.
+     */
+    long cursorFloor = Long.MAX_VALUE;
     ObjectHashSet<String> rooms;
     int connectedIndex = -1;
 

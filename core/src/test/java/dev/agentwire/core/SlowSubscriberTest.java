@@ -69,6 +69,38 @@ class SlowSubscriberTest
     }
 
     @Test
+    void shouldCutASubscriptionThatResumedFurtherBackThanTheOthersHadRead()
+    {
+        // The slice looks at a user's cursors only once a trim passes the lowest it saw there: a subscription
+        // attached since, further back, must lower that mark at once, or it would not be cut in time.
+        wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).historyMaxEvents(32).build());
+        final RecordingSubscriber ahead = RecordingSubscriber.manual().subscribe(wire, "u");
+        publishToU(20);
+        RecordingSubscriber.await(() -> ahead.drain() >= 0 && ahead.events.size() == 20, 5_000, "ahead read 20");
+        publishToU(20); // history 9..40; the trims from seq 33 on saw the cursor of the one ahead at 21
+
+        final RecordingSubscriber behind = RecordingSubscriber.manual().resume(wire, "u", ahead.welcomeEpoch, 8);
+        publishToU(1); // history 10..41: seq 9, which the resumed one needs next, is gone
+        RecordingSubscriber.await(() -> behind.listenerClosedReason == CloseReason.SLOW_CONSUMER, 5_000,
+            "the resumed one cut");
+        assertEquals(CloseReason.NONE, ahead.listenerClosedReason);
+        assertEquals(1, wire.stats().slowConsumerCuts);
+
+        publishToU(20); // history 30..61: the one ahead stopped at 21
+        RecordingSubscriber.await(() -> ahead.listenerClosedReason == CloseReason.SLOW_CONSUMER, 5_000,
+            "the one ahead cut once history passed it");
+        assertEquals(2, wire.stats().slowConsumerCuts);
+    }
+
+    private void publishToU(final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            assertTrue(wire.publish(draft.reset().toUser("u").type("app.tick").payload("{}")) >= 0);
+        }
+    }
+
+    @Test
     void shouldNotCutALaggingSubscriberWhileHistoryStillHoldsWhatItHasNotRead()
     {
         final int payload = 16 * 1024;
