@@ -7,6 +7,8 @@
 #   CONNS=1000 WORKLOADS=unicast REPS=1 benchmarks/compare.sh      # a quick look
 #   PEERS="agentwire agentwire-g1 agentwire-jdk25" benchmarks/compare.sh   # AgentWire on other runtimes
 #   PEERS="agentwire agentwire-agui" benchmarks/compare.sh   # the same server's /v1/ws against its /v1/ag-ui
+#   RATES=1000,2000,5000,1000,2000,5000 PEERS="agentwire ws" benchmarks/compare.sh   # a ladder of your own; a
+#                                                  # rate given twice is run twice (results.md pools them: read raw/)
 #   BASELINE_JAR=/tmp/agentwire-before.jar PEERS="agentwire-baseline agentwire ws" benchmarks/compare.sh
 #                                                  # a step's before and after in one run (the jar of an earlier build)
 #
@@ -42,7 +44,8 @@ mkdir -p "$ROOT/.bench/peers"
 cp "$ROOT"/benchmarks/peers/*.mjs "$ROOT"/benchmarks/peers/package.json "$ROOT/.bench/peers/"
 (cd "$ROOT/.bench/peers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 
-rates_for() { # workload connections -> the ladder of offered events/s
+rates_for() { # workload connections -> the ladder of offered events/s (RATES, when set, for every workload)
+    if [ -n "${RATES:-}" ]; then echo "$RATES"; return; fi
     case "$1" in
         unicast) echo "1000,2000,5000,10000,20000,30000,40000,60000,80000,100000" ;;
         room10) echo "200,500,1000,2000,3000,4000,6000,8000,10000" ;;
