@@ -21,6 +21,8 @@ final class Notice
     final boolean flag;
     /** Delivered once every event with a seq up to this one has been. */
     final long afterSeq;
+    /** Its neighbour in its subscription's lists of notices (see {@code Subscription}): each notice is offered once. */
+    Notice link;
 
     private Notice(
         final int kind, final String text, final long epoch, final long a, final long b, final boolean flag,

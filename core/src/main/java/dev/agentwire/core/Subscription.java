@@ -1,7 +1,6 @@
 package dev.agentwire.core;
 
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -24,6 +23,7 @@ public final class Subscription
     public static final long LIVE = -1;
 
     private static final VarHandle SIGNALLED;
+    private static final VarHandle OFFERED;
     private static final VarHandle UNSUBSCRIBE_REQUESTED;
 
     static
@@ -32,6 +32,7 @@ public final class Subscription
         {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SIGNALLED = lookup.findVarHandle(Subscription.class, "signalled", int.class);
+            OFFERED = lookup.findVarHandle(Subscription.class, "offered", Notice.class);
             UNSUBSCRIBE_REQUESTED = lookup.findVarHandle(Subscription.class, "unsubscribeRequested", int.class);
         }
         catch (final ReflectiveOperationException ex)
@@ -44,7 +45,14 @@ public final class Subscription
     private final String userId;
     private final SubscriberListener listener;
     private final SubscriptionOwner owner;
-    private final ManyToOneConcurrentLinkedQueue<Notice> notices = new ManyToOneConcurrentLinkedQueue<>();
+    // The notices, in two linked lists through Notice.link: those offered and not yet taken, newest first (any
+    // thread pushes with a CAS: the slice, and close() for the last one), and those the reader took, oldest first
+    // (it swaps the offered list out when it has none left, and reverses it). Notices are rare, a few per
+    // connection; a queue object per subscription (Agrona's, padded against false sharing) cost 232 bytes a
+    // connection, the largest single object AgentWire kept for one.
+    @SuppressWarnings("unused")
+    private Notice offered;
+    private Notice taken;
     @SuppressWarnings("unused")
     private int signalled;
     @SuppressWarnings("unused")
@@ -113,10 +121,10 @@ public final class Subscription
         int delivered = 0;
         while (delivered < limit && !ended)
         {
-            final Notice notice = notices.peek();
+            final Notice notice = nextNotice();
             if (notice != null && notice.afterSeq < reader.nextSeq())
             {
-                notices.poll();
+                takeNotice(notice);
                 dispatch(notice, handler);
                 delivered++;
                 continue;
@@ -196,7 +204,7 @@ public final class Subscription
         final int end = offset + capacity;
         while (!ended)
         {
-            final Notice notice = notices.peek();
+            final Notice notice = nextNotice();
             if (notice != null && notice.afterSeq < reader.nextSeq())
             {
                 final int written = encode(notice, sink, dst, at, end - at);
@@ -204,7 +212,7 @@ public final class Subscription
                 {
                     break;
                 }
-                notices.poll();
+                takeNotice(notice);
                 at += written;
                 afterNotice(notice, sink);
                 continue;
@@ -224,6 +232,32 @@ public final class Subscription
             sink.onFrame(reader.lastPublishNs());
         }
         return at - offset;
+    }
+
+    /** @return the oldest notice not yet delivered, or null (the reader's side). */
+    private Notice nextNotice()
+    {
+        if (taken == null && OFFERED.getAcquire(this) != null)
+        {
+            Notice newest = (Notice)OFFERED.getAndSet(this, (Notice)null);
+            Notice oldest = null;
+            while (newest != null)
+            {
+                final Notice older = newest.link;
+                newest.link = oldest;
+                oldest = newest;
+                newest = older;
+            }
+            taken = oldest;
+        }
+        return taken;
+    }
+
+    /** The reader has delivered the notice {@link #nextNotice} returned. */
+    private void takeNotice(final Notice notice)
+    {
+        taken = notice.link;
+        notice.link = null;
     }
 
     /** What a notice a sink has encoded changes for the reader. */
@@ -328,7 +362,13 @@ public final class Subscription
     /** Queues a notice and wakes the transport. */
     void offerNotice(final Notice notice)
     {
-        notices.offer(notice);
+        Notice newest;
+        do
+        {
+            newest = (Notice)OFFERED.getVolatile(this);
+            notice.link = newest;
+        }
+        while (!OFFERED.compareAndSet(this, newest, notice));
         signal();
     }
 
