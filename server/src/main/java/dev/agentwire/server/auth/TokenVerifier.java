@@ -8,6 +8,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
@@ -19,6 +20,7 @@ import com.nimbusds.jose.util.Base64URL;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.text.ParseException;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,41 @@ public final class TokenVerifier
         }
         this.issuer = issuer;
         this.audience = audience;
+    }
+
+    /**
+     * Runs the whole verification path once, on a token signed for it with a key made for it and then dropped: the
+     * classes and providers a verification needs (Nimbus's header parser, the JCE's HMAC and its policy, the claims
+     * reader and with it the server's JSON codec) are loaded while the server starts, not while its first user
+     * waits. On a cold server the first connection took about 400 ms, almost all of it loading them, and the next
+     * ones 3 to 14 ms (benchmarks/README.md, "The first connection"). The configured keys are not touched, nor
+     * the headers this verifier keeps. Not on a hot path: call it once, at start.
+     *
+     * @throws IllegalStateException when the token made here does not verify: the verification path is broken.
+     */
+    public static void warmUp()
+    {
+        final byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        final String secret = Base64URL.encode(key).toString();
+        final String signed = Base64URL.encode("{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "." +
+            Base64URL.encode("{\"sub\":\"warm-up\",\"exp\":" + (System.currentTimeMillis() / 1000 + 60) +
+            ",\"aud\":[\"warm-up\"],\"rooms\":[]}");
+        try
+        {
+            final Base64URL signature = new MACSigner(secret.getBytes(StandardCharsets.UTF_8))
+                .sign(new JWSHeader(JWSAlgorithm.HS256), signed.getBytes(StandardCharsets.US_ASCII));
+            final Principal principal = new TokenVerifier(secret, null, null, "warm-up")
+                .verify(signed + "." + signature, System.currentTimeMillis());
+            if (!"warm-up".equals(principal.userId))
+            {
+                throw new IllegalStateException("token warm-up read sub=" + principal.userId);
+            }
+        }
+        catch (final JOSEException | AuthFailure ex)
+        {
+            throw new IllegalStateException("token warm-up failed: " + ex.getMessage(), ex);
+        }
     }
 
     /**

@@ -115,6 +115,20 @@ final class TokenVerifierTest
     }
 
     @Test
+    void shouldWarmUpOnATokenOfItsOwnAndLeaveTheConfiguredVerifierAsItWas() throws Exception
+    {
+        TokenVerifier.warmUp(); // throws when its own token does not verify through the whole path
+
+        assertEquals(0, verifier.keptHeaders());
+        final String foreign = sign(new JWSHeader(JWSAlgorithm.HS256),
+            "{\"sub\":\"warm-up\",\"exp\":" + EXP + ",\"aud\":[\"warm-up\"]}", SECRET + "-not-this-one");
+        assertEquals(AuthFailure.Reason.BAD_SIGNATURE,
+            assertThrows(AuthFailure.class, () -> verifier.verify(foreign, NOW_MS)).reason);
+        final String own = sign(new JWSHeader(JWSAlgorithm.HS256), "{\"sub\":\"u1\",\"exp\":" + EXP + "}", SECRET);
+        assertEquals("u1", verifier.verify(own, NOW_MS).userId);
+    }
+
+    @Test
     void shouldKeepABoundedNumberOfParsedHeaders() throws Exception
     {
         for (int key = 0; key < TokenVerifier.MAX_KEPT_HEADERS + 8; key++)
