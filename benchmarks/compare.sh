@@ -63,6 +63,8 @@ runtime_of() { # peer -> the java command and collector flags
         # bin/agentwire's runtime until 2026-12-06: ZGC as it comes (freed heap kept committed for 300 s).
         agentwire-zgc) echo "java -XX:+UseZGC" ;;
         agentwire-zgc-uncommit) echo "java -XX:+UseZGC -Xms64m -XX:ZUncommitDelay=1" ;;
+        # bin/jvm.options with glibc's freed native memory trimmed back every 5 s (measured, not adopted: README).
+        agentwire-trim) echo "java ${SERVER_GC:-} -XX:TrimNativeHeapInterval=5000" ;;
         agentwire-zgc-soft) echo "java -XX:+UseZGC -Xms32m -XX:SoftMaxHeapSize=256m -XX:ZUncommitDelay=1" ;;
         # The soft max agentwire serve sets by itself since 2026-12-04 (HeapPolicy), given as a flag.
         agentwire-zgc-soft1g) echo "java -XX:+UseZGC -XX:SoftMaxHeapSize=1g" ;;
