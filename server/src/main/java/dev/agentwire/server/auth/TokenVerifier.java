@@ -76,9 +76,9 @@ public final class TokenVerifier
      * Runs the whole verification path once, on a token signed for it with a key made for it and then dropped: the
      * classes and providers a verification needs (Nimbus's header parser, the JCE's HMAC and its policy, the claims
      * reader and with it the server's JSON codec) are loaded while the server starts, not while its first user
-     * waits. On a cold server the first connection took about 400 ms, almost all of it loading them, and the next
-     * ones 3 to 14 ms (benchmarks/README.md, "The first connection"). The configured keys are not touched, nor
-     * the headers this verifier keeps. Not on a hot path: call it once, at start.
+     * waits. On a cold server the first connection took 350 to 400 ms, almost all of it loading them, and the next
+     * ones 2 to 20 ms; with this, about 60 ms (benchmarks/README.md, 2026-12-06, evening). The configured keys are
+     * not touched, nor the headers any other verifier keeps. Not on a hot path: call it once, at start.
      *
      * @throws IllegalStateException when the token made here does not verify: the verification path is broken.
      */
