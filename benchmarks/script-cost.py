@@ -6,12 +6,15 @@ tree's server/src/main/resources/cluster/publish.lua, and pipelines group commit
 another core, with one subscriber following every user's channel (so each SPUBLISH is delivered, as to a node).
 Reports Redis's CPU per event (user and total, from /proc), its own per-command counters (INFO commandstats), the
 append-only rewrites started while measuring and the memory it holds.
-The arguments follow PublishEntries' layout for an event to a user (op u00, or u10 with an id): keep them in step.
+The arguments follow PublishEntries' layout for an event to a user (op u00, or u10 with an id) and to a room (op r00
+or r10, the room's tag): keep them in step. With --room, "per event" is per room event (each numbered for every
+member) and the figures per delivery (per member numbered) are printed beside.
 
   benchmarks/script-cost.py                      # groups of 100 events, 1,000 users, 300,000 events measured
   benchmarks/script-cost.py --group 10 --ids     # smaller groups (lower load), events with ids (a dedup key each)
   benchmarks/script-cost.py --no-aof             # without persistence: what the script and the channel cost alone
   benchmarks/script-cost.py --lifecycle --ids    # what agents send: agent_thinking in a started run, with ids
+  benchmarks/script-cost.py --room 10            # events to rooms of 10 (users/10 rooms): numbered per member
   benchmarks/script-cost.py --redis-arg=--auto-aof-rewrite-percentage --redis-arg=0   # any redis-server setting
   benchmarks/script-cost.py --callgrind --no-aof --users 100 --warmup-events 130000 --events 20000
       # Redis's user-space instructions per event, counted by valgrind's callgrind over the measured window only:
@@ -129,14 +132,17 @@ def info_field(conn, section, name):
     raise RuntimeError('INFO %s has no %s' % (section, name))
 
 
-def group_arguments(call, users, record, ids, serial, verb=''):
+def group_arguments(call, users, record, ids, serial, verb='', room=0):
     # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
     # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
-    args = call + ['1', 'aw:{u:load-%d}' % users[0],
+    # With rooms, users are room numbers: entries to the room's tag, numbered by the script for each member.
+    tag = 'aw:{r:room-%d}' if room else 'aw:{u:load-%d}'
+    kind = 'r' if room else 'u'
+    args = call + ['1', tag % users[0],
                    'aw:', '1024', '600000', '60000', '600000', '1', '12345', '64', '0', '1', str(len(users))]
     for i, user in enumerate(users):
         # With a lifecycle verb, the event belongs to the user's run r-1 (the run part is <length>:<runId>).
-        args += [('u10' if ids else 'u00') + verb, 'aw:{u:load-%d}' % user, 'e%d-%d' % (serial, i) if ids else '',
+        args += [kind + ('10' if ids else '00') + verb, tag % user, 'e%d-%d' % (serial, i) if ids else '',
                  '3:r-1' if verb else '0:', '', record]
     return resp(args)
 
@@ -145,12 +151,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--group', type=int, default=100, help='events per script call')
     parser.add_argument('--users', type=int, default=1000)
-    parser.add_argument('--events', type=int, default=300_000, help='events measured (after the warm-up)')
+    parser.add_argument('--events', type=int, default=300_000,
+                        help='deliveries measured (after the warm-up): events, or with --room events times members')
     parser.add_argument('--warmup-events', type=int, default=1_200_000,
-                        help='events first sent so that every history is past its bound and trims run')
+                        help='deliveries first sent so that every history is past its bound and trims run')
     parser.add_argument('--ids', action='store_true', help='events with ids')
     parser.add_argument('--lifecycle', action='store_true',
                         help='agent_thinking events in a started run, as agents send (default: app.bench, no run)')
+    parser.add_argument('--room', type=int, default=0, metavar='N',
+                        help='events to rooms of N members (users/N rooms) instead of to users')
     parser.add_argument('--port', type=int, default=18795)
     parser.add_argument('--redis-cpu', default='0')
     parser.add_argument('--client-cpu', default='1')
@@ -163,6 +172,10 @@ def main():
     parser.add_argument('--callgrind-keep', metavar='FILE',
                         help='with --callgrind: keep the measured window\'s dump there, for callgrind_annotate')
     opts = parser.parse_args()
+    if opts.room and opts.lifecycle:
+        parser.error('--room with --lifecycle is not measured here (a room\'s run is the room\'s own)')
+    rooms = opts.users // opts.room if opts.room else 0
+    fanout = opts.room or 1
     os.sched_setaffinity(0, {int(opts.client_cpu)})
 
     data = tempfile.mkdtemp()
@@ -186,6 +199,8 @@ def main():
         call = load(conn, script_source(opts.script))
         pid = info_field(conn, 'server', 'process_id')
 
+        for room in range(rooms):
+            conn.call('SADD', 'aw:{r:room-%d}:m' % room, *['load-%d' % (room * opts.room + m) for m in range(opts.room)])
         follower = Conn(opts.port)
         for user in range(opts.users):
             follower.send(resp(['SSUBSCRIBE', 'aw:{u:load-%d}' % user]))
@@ -209,11 +224,12 @@ def main():
         serial = [0]
 
         def run(events):
-            calls = max(1, events // opts.group)
+            calls = max(1, events // (opts.group * fanout))
             in_flight = 0
             for _ in range(calls):
-                users = [(serial[0] * opts.group + i) % opts.users for i in range(opts.group)]
-                conn.send(group_arguments(call, users, record, opts.ids, serial[0], 'think' if opts.lifecycle else ''))
+                targets = [(serial[0] * opts.group + i) % (rooms or opts.users) for i in range(opts.group)]
+                conn.send(group_arguments(call, targets, record, opts.ids, serial[0],
+                                          'think' if opts.lifecycle else '', opts.room))
                 serial[0] += 1
                 in_flight += 1
                 if in_flight >= 2:
@@ -225,6 +241,12 @@ def main():
             return calls * opts.group
 
         def check(reply):
+            if opts.room:
+                # Per room event: {'shared', seen, {member, place, head, ...}, {members elsewhere}}, all numbered here.
+                for answer in reply[0]:
+                    if answer[0] != b'shared' or len(answer[2]) != 3 * opts.room or answer[3]:
+                        raise RuntimeError('unexpected answer: %r' % answer[:3])
+                return
             # One request's answers, flat: the event's place (an integer) then the stream's head per event, numbered
             # (never a refusal).
             answers = reply[0]
@@ -261,12 +283,19 @@ def main():
         # how often it runs depends on auto-aof-rewrite-min-size and on how well the data set compresses.
         rewrites = info_field(conn, 'persistence', 'aof_rewrites') - rewrites0
         memory = info_field(conn, 'memory', 'used_memory')
-        print('publish.lua, groups of %d, %d users%s: %d events in %.2f s (%.0f events/s)' % (
-            opts.group, opts.users, ', with ids' if opts.ids else '', events, elapsed, events / elapsed))
+        deliveries = events * fanout
+        print('publish.lua, groups of %d, %d users%s%s: %d events in %.2f s (%.0f events/s)' % (
+            opts.group, opts.users, ', rooms of %d' % opts.room if opts.room else '', ', with ids' if opts.ids else '',
+            events, elapsed, events / elapsed))
         print('Redis CPU per event: %.2f us (user %.2f us)' % ((total1 - total0) * 1e6 / events,
                                                              (user1 - user0) * 1e6 / events))
+        if opts.room:
+            print('Redis CPU per delivery: %.2f us (user %.2f us)' % ((total1 - total0) * 1e6 / deliveries,
+                                                                    (user1 - user0) * 1e6 / deliveries))
         if opts.callgrind:
             print('Redis instructions per event (callgrind, user space): %.0f' % (instructions / events))
+            if opts.room:
+                print('Redis instructions per delivery (callgrind, user space): %.0f' % (instructions / deliveries))
         print('append-only rewrites started while measured: %d; memory used: %.0f MiB' % (rewrites, memory / 2**20))
         for line in stats.split('\r\n'):
             if line.startswith('cmdstat_') and not line.startswith(('cmdstat_config', 'cmdstat_info')):
@@ -275,7 +304,7 @@ def main():
                 print('  %-10s calls per event %.2f, us per event %.2f' % (
                     name[8:], int(f['calls']) / events, int(f['usec']) / events))
         time.sleep(0.2)
-        print('channel messages delivered while measured: %d of %d' % (delivered[0], events))
+        print('channel messages delivered while measured: %d of %d' % (delivered[0], deliveries))
     finally:
         redis.terminate()
         redis.wait()
