@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * replicas, made by {@code redis-cli --cluster create} from Debian's redis package, and stopped with the test
  * that owns it. Without the package the test is skipped locally and fails in CI.
  */
-final class RedisClusterProcess implements AutoCloseable
+public final class RedisClusterProcess implements AutoCloseable
 {
     /**
      * How long an instance may be silent before the others flag it. 1 s failed a build: with the suite's other JVMs
@@ -86,7 +86,7 @@ final class RedisClusterProcess implements AutoCloseable
      * @param primaries primaries (at least 3, as Redis Cluster asks).
      * @param replicas  replicas per primary.
      */
-    RedisClusterProcess(final Path dir, final int primaries, final int replicas) throws Exception
+    public RedisClusterProcess(final Path dir, final int primaries, final int replicas) throws Exception
     {
         final boolean installed = RedisProcess.isInstalled();
         if (!installed && "true".equals(System.getenv("CI")))
@@ -159,7 +159,7 @@ final class RedisClusterProcess implements AutoCloseable
     }
 
     /** @return the seed URL a node is given: any one instance; the client discovers the rest. */
-    String url()
+    public String url()
     {
         return "redis://127.0.0.1:" + instances.get(0).port;
     }
@@ -261,7 +261,7 @@ final class RedisClusterProcess implements AutoCloseable
     }
 
     /** A replica takes over from its primary, gracefully (CLUSTER FAILOVER: no acknowledged write is lost). */
-    void failover(final java.util.Random random) throws Exception
+    public void failover(final java.util.Random random) throws Exception
     {
         final List<Instance> replicas = live(false);
         if (replicas.isEmpty())

@@ -58,7 +58,18 @@ final class RedisLink implements PresenceListener, AutoCloseable
     static final long NODE_TTL_MS = 10_000;
     static final long HEARTBEAT_INTERVAL_MS = 2_000;
     static final int REQUEST_QUEUE_SIZE = 65_536;
-    static final long TOPOLOGY_REFRESH_MS = 1_000;
+    /**
+     * How often a node asks a sharded Redis whether its configuration changed (the cluster's epoch, which every
+     * failover raises) and compares its slot map ({@link Shards#watch}, {@link StreamFeed}).
+     */
+    static final long SLOT_MAP_WATCH_MS = 1_000;
+    /**
+     * How often Lettuce reads the whole slot map whatever happened: a safety net. Each such read opens a connection
+     * to every shard, and sends each {@code CLUSTER NODES} and {@code INFO}: at every second it cost an idle node 60 ms
+     * of CPU a second and each shard 3 ms (benchmarks/README.md, 2026-12-06, "rooms"). Changes are learnt sooner from
+     * redirects, reconnects and {@link #SLOT_MAP_WATCH_MS}.
+     */
+    static final long SLOT_MAP_REFRESH_MS = 30_000;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
     private static final long MAX_JS_SAFE_EPOCH = 1L << 53;
@@ -153,9 +164,10 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                 .requestQueueSize(REQUEST_QUEUE_SIZE)
                 .timeoutOptions(timeouts)
-                // Failovers and migrations change the slot map: learn it quickly, on redirects and periodically.
+                // Failovers and migrations change the slot map: learn it quickly, on redirects and reconnects (here),
+                // when the cluster's epoch moves (Shards.watch, every second), and periodically (a safety net).
                 .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                    .enablePeriodicRefresh(Duration.ofMillis(TOPOLOGY_REFRESH_MS))
+                    .enablePeriodicRefresh(Duration.ofMillis(SLOT_MAP_REFRESH_MS))
                     .enableAllAdaptiveRefreshTriggers()
                     .adaptiveRefreshTriggersTimeout(Duration.ofMillis(100))
                     .build())
@@ -215,6 +227,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
         beat();
         executor.scheduleWithFixedDelay(this::beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS,
             TimeUnit.MILLISECONDS);
+        if (sharded != null)
+        {
+            executor.scheduleWithFixedDelay(() -> shards.watch(commands), SLOT_MAP_WATCH_MS, SLOT_MAP_WATCH_MS,
+                TimeUnit.MILLISECONDS);
+        }
     }
 
     /** @return a new connection for a blocking reader (the inbound stream). */

@@ -3,6 +3,7 @@ package dev.agentwire.server.cluster;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 
@@ -23,6 +24,17 @@ final class Shards
     private final RedisClusterClient sharded;
     private final Executor executor;
     private final LongAdder errors;
+    /**
+     * How many watches read the slot map again after the epoch moved. The epoch moves when a failover's election
+     * starts, and the slots when it is won: a map read at the first may still be the old one (found by ShardsTest).
+     */
+    static final int REFRESHES_AFTER_EPOCH_CHANGE = 5;
+    /** The cluster's epoch at the last answer of {@link #watch}, or -1; on the executor only. */
+    private long epoch = -1;
+    /** Watches left that read the slot map again after the epoch moved; on the executor only. */
+    private int refreshesLeft;
+    /** {@link #watch}'s last question, until answered. */
+    private java.util.concurrent.CompletableFuture<String> asked;
 
     /**
      * @param sharded  the Redis Cluster client, or null for a single Redis.
@@ -89,6 +101,61 @@ final class Shards
         return node == null ? SINGLE_SHARD : node.getNodeId();
     }
 
+    /**
+     * Asks a sharded Redis for its configuration's epoch ({@code CLUSTER INFO} on a connection already open, a few
+     * microseconds of Redis) and reads the slot map again when it moved: every failover raises it, as does a slot
+     * migration to a shard whose epoch is not already the highest (the others are learnt on the redirect or the
+     * {@code sunsubscribe} they cause), and at the next {@link #REFRESHES_AFTER_EPOCH_CHANGE} watches. Also when the
+     * question failed or found no answer since the last call: the shard that answers may be the one going away.
+     * Called on the executor, every {@link RedisLink#SLOT_MAP_WATCH_MS}.
+     */
+    void watch(final RedisClusterAsyncCommands<String, byte[]> commands)
+    {
+        if (sharded == null)
+        {
+            return;
+        }
+        if (asked != null && !asked.isDone())
+        {
+            refresh();
+            return;
+        }
+        if (refreshesLeft > 0)
+        {
+            refreshesLeft--;
+            refresh();
+        }
+        asked = commands.clusterInfo().toCompletableFuture();
+        asked.whenCompleteAsync((info, error) ->
+        {
+            final long now = error == null ? currentEpoch(info) : -1;
+            if (now < 0 || now != epoch)
+            {
+                epoch = now;
+                refreshesLeft = REFRESHES_AFTER_EPOCH_CHANGE;
+                refresh();
+            }
+        }, executor);
+    }
+
+    /** @return {@code cluster_current_epoch} of a {@code CLUSTER INFO} answer, or -1 when it has none. */
+    static long currentEpoch(final String info)
+    {
+        final String field = "cluster_current_epoch:";
+        final int at = info == null ? -1 : info.indexOf(field);
+        if (at < 0)
+        {
+            return -1;
+        }
+        long epoch = 0;
+        int digits = 0;
+        for (int i = at + field.length(); i < info.length() && Character.isDigit(info.charAt(i)); i++, digits++)
+        {
+            epoch = epoch * 10 + (info.charAt(i) - '0');
+        }
+        return digits == 0 ? -1 : epoch;
+    }
+
     /** @return a name for the current slot map: it changes when slots move or a replica is promoted. */
     String topology()
     {
@@ -101,7 +168,10 @@ final class Shards
         {
             if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
             {
-                owners.add(node.getNodeId() + '=' + node.getSlots().hashCode());
+                // The slots hashed as they are iterated: getSlots() boxes every slot into a new list.
+                final int[] hash = {1};
+                node.forEachSlot(slot -> hash[0] = 31 * hash[0] + slot);
+                owners.add(node.getNodeId() + '=' + hash[0]);
             }
         }
         java.util.Collections.sort(owners);

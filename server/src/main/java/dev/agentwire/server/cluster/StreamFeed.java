@@ -101,9 +101,11 @@ final class StreamFeed implements AutoCloseable
             @Override
             public void sunsubscribed(final String channel, final long count)
             {
-                // Redis unsubscribes a channel whose slot moved to another shard: follow it there, and repair.
+                // Redis unsubscribes a channel whose slot moved to another shard: learn where (a migration need not
+                // move the cluster's epoch), follow it there, and repair.
                 if (followed.containsKey(StreamCodec.userOfChannel(cluster.prefix, channel)))
                 {
+                    cluster.shards.refresh();
                     scheduleResync(REDIRECT_RESYNC_DELAY_MS);
                 }
             }
@@ -133,8 +135,8 @@ final class StreamFeed implements AutoCloseable
         cluster.addConnectionListener(connectionListener);
         topology = cluster.shards.topology();
         // A sharded Redis moves slots (a failover, a migration): channels then live on another shard.
-        topologyWatch = cluster.executor().scheduleWithFixedDelay(this::watchTopology, RedisLink.TOPOLOGY_REFRESH_MS,
-            RedisLink.TOPOLOGY_REFRESH_MS, TimeUnit.MILLISECONDS);
+        topologyWatch = cluster.executor().scheduleWithFixedDelay(this::watchTopology, RedisLink.SLOT_MAP_WATCH_MS,
+            RedisLink.SLOT_MAP_WATCH_MS, TimeUnit.MILLISECONDS);
         thread = new Thread(this::run, "agentwire-stream-feed");
         thread.setDaemon(true);
         thread.start();
@@ -304,6 +306,10 @@ final class StreamFeed implements AutoCloseable
             {
                 cluster.redisErrors.increment();
                 LOG.debug("resubscribing failed, retrying: node={} cause={}", cluster.settings.nodeId, error.toString());
+                if (Shards.isTopologyError(error))
+                {
+                    cluster.shards.refresh();
+                }
                 scheduleResync(500);
                 return;
             }

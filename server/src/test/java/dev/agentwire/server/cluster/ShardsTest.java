@@ -1,0 +1,94 @@
+package dev.agentwire.server.cluster;
+
+import dev.agentwire.server.RedisClusterProcess;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * How a node learns that a sharded Redis moved its slots: {@link Shards#watch} asks the cluster's epoch on a
+ * connection already open, and reads the slot map again only when it moved.
+ */
+class ShardsTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReadTheCurrentEpochOfAClusterInfoAnswer()
+    {
+        assertEquals(7, Shards.currentEpoch("cluster_state:ok\r\ncluster_slots_assigned:16384\r\n" +
+            "cluster_current_epoch:7\r\ncluster_my_epoch:2\r\n"));
+        assertEquals(12345678901L, Shards.currentEpoch("cluster_current_epoch:12345678901"));
+        assertEquals(-1, Shards.currentEpoch("cluster_state:ok\r\ncluster_my_epoch:2\r\n"));
+        assertEquals(-1, Shards.currentEpoch("cluster_current_epoch:\r\n"));
+        assertEquals(-1, Shards.currentEpoch(null));
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldReadTheSlotMapAgainWhenAFailoverRaisesTheClustersEpoch() throws Exception
+    {
+        final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+        try (RedisClusterProcess redis = new RedisClusterProcess(dir, 3, 1))
+        {
+            // Lettuce's own refreshes left off (its defaults: no periodic refresh, no adaptive trigger), and no
+            // command that a redirect would answer: only the watch can learn the failover.
+            final RedisClusterClient client = RedisClusterClient.create(redis.url());
+            try (StatefulRedisClusterConnection<String, byte[]> connection = client.connect(RedisLink.CODEC))
+            {
+                final LongAdder errors = new LongAdder();
+                final Shards shards = new Shards(client, executor, errors);
+                final String before = shards.topology();
+                watchOnce(executor, shards, connection);
+                assertEquals(before, shards.topology(), "the first answer reads the same map");
+
+                // A replica takes over from its primary: no slot is migrated and no connection breaks.
+                redis.failover(new Random(7));
+                final long deadlineMs = System.currentTimeMillis() + 20_000;
+                while (shards.topology().equals(before))
+                {
+                    if (System.currentTimeMillis() > deadlineMs)
+                    {
+                        fail("the slot map was not read again within 20 s of the failover: errors=" + errors.sum());
+                    }
+                    watchOnce(executor, shards, connection);
+                }
+                assertNotEquals(before, shards.topology());
+                assertEquals(0, errors.sum(), "no refresh failed");
+            }
+            finally
+            {
+                client.shutdown();
+            }
+        }
+        finally
+        {
+            executor.shutdownNow();
+        }
+    }
+
+    /** One watch, as the node's executor runs it every second, and whatever it scheduled on that executor. */
+    private static void watchOnce(final ScheduledExecutorService executor, final Shards shards,
+        final StatefulRedisClusterConnection<String, byte[]> connection) throws Exception
+    {
+        executor.submit(() -> shards.watch(connection.async())).get(10, TimeUnit.SECONDS);
+        // The answer is handled on the executor, and a refresh it asks for is queued there after it.
+        Thread.sleep(300);
+        executor.submit(() -> { }).get(10, TimeUnit.SECONDS);
+        executor.submit(() -> { }).get(10, TimeUnit.SECONDS);
+    }
+}
