@@ -166,7 +166,7 @@ final class Shards
         final List<String> owners = new ArrayList<>();
         for (final RedisClusterNode node : sharded.getPartitions())
         {
-            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.hasNoSlots())
             {
                 // The slots hashed as they are iterated: getSlots() boxes every slot into a new list.
                 final int[] hash = {1};
