@@ -2,8 +2,8 @@
 # A node over a 3-primary Redis Cluster (or one Redis with SINGLE=1), no load: what it burns idle (each thread's CPU
 # over 20 s after SETTLE seconds, benchmarks/thread-cpu.sh). JARFILE: another build. Never run in CI.
 set -uo pipefail
-ROOT=/work/main
-OUT=${OUT:-/tmp/rooms/shards/idle}
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+OUT=${OUT:-/tmp/agentwire-probe}
 mkdir -p "$OUT"
 SECRET="cluster-secret-cluster-secret-0123456789"; KEY="cluster-producer-key-0123456789"
 D=$(mktemp -d); pids=""

@@ -2,8 +2,8 @@
 # One node (the build in server/target) over a 3-primary Redis Cluster, one workload at a few rates, with each
 # thread's CPU over 15 s of the steps (benchmarks/thread-cpu.sh) and a JFR recording. Never run in CI.
 set -euo pipefail
-ROOT=/work/main
-OUT=${OUT:-/tmp/rooms/shards/out}
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+OUT=${OUT:-/tmp/agentwire-probe}
 RATES=${RATES:-200,500}
 WORKLOAD=${WORKLOAD:-room10}
 mkdir -p "$OUT"; rm -rf "$OUT"/*
