@@ -65,9 +65,9 @@ final class RedisLink implements PresenceListener, AutoCloseable
     static final long SLOT_MAP_WATCH_MS = 1_000;
     /**
      * How often Lettuce reads the whole slot map whatever happened: a safety net. Each such read opens a connection
-     * to every shard, and sends each {@code CLUSTER NODES} and {@code INFO}: at every second it cost an idle node 60 ms
-     * of CPU a second and each shard 3 ms (benchmarks/README.md, 2026-12-06, "rooms"). Changes are learnt sooner from
-     * redirects, reconnects and {@link #SLOT_MAP_WATCH_MS}.
+     * to every shard, and sends each {@code CLUSTER NODES} and {@code INFO}: read every second, an idle node over three
+     * shards used 70 ms of CPU a second, and 22-24 with this (benchmarks/README.md, "2026-12-06, evening"). Changes
+     * are learnt sooner from redirects, reconnects and {@link #SLOT_MAP_WATCH_MS}.
      */
     static final long SLOT_MAP_REFRESH_MS = 30_000;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);

@@ -10,6 +10,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -26,7 +27,8 @@ final class Shards
     private final LongAdder errors;
     /**
      * How many watches read the slot map again after the epoch moved. The epoch moves when a failover's election
-     * starts, and the slots when it is won: a map read at the first may still be the old one (found by ShardsTest).
+     * starts, before the slots move, and a map read just after may still be one a shard has not updated (ShardsTest
+     * failed once without these).
      */
     static final int REFRESHES_AFTER_EPOCH_CHANGE = 5;
     /** The cluster's epoch at the last answer of {@link #watch}, or -1; on the executor only. */
@@ -35,6 +37,8 @@ final class Shards
     private int refreshesLeft;
     /** {@link #watch}'s last question, until answered. */
     private java.util.concurrent.CompletableFuture<String> asked;
+    /** A read of the slot map is queued and has not started: more asks for one are that one. */
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
 
     /**
      * @param sharded  the Redis Cluster client, or null for a single Redis.
@@ -102,7 +106,7 @@ final class Shards
     }
 
     /**
-     * Asks a sharded Redis for its configuration's epoch ({@code CLUSTER INFO} on a connection already open, a few
+     * Asks a sharded Redis for its configuration's epoch ({@code CLUSTER INFO} on a connection already open, tens of
      * microseconds of Redis) and reads the slot map again when it moved: every failover raises it, as does a slot
      * migration to a shard whose epoch is not already the highest (the others are learnt on the redirect or the
      * {@code sunsubscribe} they cause), and at the next {@link #REFRESHES_AFTER_EPOCH_CHANGE} watches. Also when the
@@ -178,13 +182,18 @@ final class Shards
         return String.join(";", owners);
     }
 
-    /** Asks a sharded Redis for its slot map now (after a redirect or a failover). */
+    /**
+     * Asks a sharded Redis for its slot map now (after a redirect or a failover), unless a read is already queued:
+     * a migration ends the subscription of every channel in its slots at once, and each asks.
+     */
     void refresh()
     {
-        if (sharded != null)
+        if (sharded != null && refreshQueued.compareAndSet(false, true))
         {
             executor.execute(() ->
             {
+                // Cleared before the read: an ask while it runs may have seen a later change, and queues one more.
+                refreshQueued.set(false);
                 try
                 {
                     sharded.refreshPartitions();

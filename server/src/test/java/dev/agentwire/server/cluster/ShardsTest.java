@@ -81,6 +81,67 @@ class ShardsTest
         }
     }
 
+    @Test
+    @Timeout(120)
+    void shouldReadTheSlotMapOnceForAsksQueuedTogether() throws Exception
+    {
+        final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+        try (RedisClusterProcess redis = new RedisClusterProcess(dir, 3, 0))
+        {
+            final RedisClusterClient client = RedisClusterClient.create(redis.url());
+            try (StatefulRedisClusterConnection<String, byte[]> connection = client.connect(RedisLink.CODEC))
+            {
+                final Shards shards = new Shards(client, executor, new LongAdder());
+                final java.net.URI seed = java.net.URI.create(redis.url());
+                final long before = clusterNodesCalls(connection, seed);
+                // A migration's sunsubscribes arrive together, each asking for the map, while the executor is busy.
+                final java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+                executor.execute(() ->
+                {
+                    try
+                    {
+                        busy.await();
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                for (int i = 0; i < 50; i++)
+                {
+                    shards.refresh();
+                }
+                busy.countDown();
+                executor.submit(() -> { }).get(30, TimeUnit.SECONDS);
+                assertEquals(1, clusterNodesCalls(connection, seed) - before, "one read of the map for 50 asks");
+            }
+            finally
+            {
+                client.shutdown();
+            }
+        }
+        finally
+        {
+            executor.shutdownNow();
+        }
+    }
+
+    /** @return how many CLUSTER NODES one instance has answered (every read of the map asks each instance once). */
+    private static long clusterNodesCalls(final StatefulRedisClusterConnection<String, byte[]> connection,
+        final java.net.URI instance)
+    {
+        final String stats = connection.getConnection(instance.getHost(), instance.getPort()).sync()
+            .info("commandstats");
+        final String field = "cmdstat_cluster|nodes:calls=";
+        final int at = stats.indexOf(field);
+        if (at < 0)
+        {
+            return 0;
+        }
+        final int from = at + field.length();
+        return Long.parseLong(stats.substring(from, stats.indexOf(',', from)));
+    }
+
     /** One watch, as the node's executor runs it every second, and whatever it scheduled on that executor. */
     private static void watchOnce(final ScheduledExecutorService executor, final Shards shards,
         final StatefulRedisClusterConnection<String, byte[]> connection) throws Exception
