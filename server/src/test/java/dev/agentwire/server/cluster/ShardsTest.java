@@ -42,78 +42,82 @@ class ShardsTest
     @Timeout(120)
     void shouldReadTheSlotMapAgainWhenAFailoverRaisesTheClustersEpoch() throws Exception
     {
-        final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-        try (RedisClusterProcess redis = new RedisClusterProcess(dir, 3, 1))
+        onCluster(1, (redis, executor, connection, shards, errors) ->
         {
-            // Lettuce's own refreshes left off (its defaults: no periodic refresh, no adaptive trigger), and no
-            // command that a redirect would answer: only the watch can learn the failover.
-            final RedisClusterClient client = RedisClusterClient.create(redis.url());
-            try (StatefulRedisClusterConnection<String, byte[]> connection = client.connect(RedisLink.CODEC))
-            {
-                final LongAdder errors = new LongAdder();
-                final Shards shards = new Shards(client, executor, errors);
-                final String before = shards.topology();
-                watchOnce(executor, shards, connection);
-                assertEquals(before, shards.topology(), "the first answer reads the same map");
+            final String before = shards.topology();
+            watchOnce(executor, shards, connection);
+            assertEquals(before, shards.topology(), "the first answer reads the same map");
 
-                // A replica takes over from its primary: no slot is migrated and no connection breaks.
-                redis.failover(new Random(7));
-                final long deadlineMs = System.currentTimeMillis() + 20_000;
-                while (shards.topology().equals(before))
-                {
-                    if (System.currentTimeMillis() > deadlineMs)
-                    {
-                        fail("the slot map was not read again within 20 s of the failover: errors=" + errors.sum());
-                    }
-                    watchOnce(executor, shards, connection);
-                }
-                assertNotEquals(before, shards.topology());
-                assertEquals(0, errors.sum(), "no refresh failed");
-            }
-            finally
+            // A replica takes over from its primary: no slot is migrated and no connection breaks.
+            redis.failover(new Random(7));
+            final long deadlineMs = System.currentTimeMillis() + 20_000;
+            while (shards.topology().equals(before))
             {
-                client.shutdown();
+                if (System.currentTimeMillis() > deadlineMs)
+                {
+                    fail("the slot map was not read again within 20 s of the failover: errors=" + errors.sum());
+                }
+                watchOnce(executor, shards, connection);
             }
-        }
-        finally
-        {
-            executor.shutdownNow();
-        }
+            assertNotEquals(before, shards.topology());
+            assertEquals(0, errors.sum(), "no refresh failed");
+        });
     }
 
     @Test
     @Timeout(120)
     void shouldReadTheSlotMapOnceForAsksQueuedTogether() throws Exception
     {
+        onCluster(0, (redis, executor, connection, shards, errors) ->
+        {
+            final java.net.URI seed = java.net.URI.create(redis.url());
+            final long before = clusterNodesCalls(connection, seed);
+            // A migration's sunsubscribes arrive together, each asking for the map, while the executor is busy.
+            final java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+            executor.execute(() ->
+            {
+                try
+                {
+                    busy.await();
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            for (int i = 0; i < 50; i++)
+            {
+                shards.refresh();
+            }
+            busy.countDown();
+            executor.submit(() -> { }).get(30, TimeUnit.SECONDS);
+            assertEquals(1, clusterNodesCalls(connection, seed) - before, "one read of the map for 50 asks");
+        });
+    }
+
+    /** What a test does with a Redis Cluster, a client's connection to it and the {@link Shards} over them. */
+    private interface ClusterBody
+    {
+        void run(RedisClusterProcess redis, ScheduledExecutorService executor,
+            StatefulRedisClusterConnection<String, byte[]> connection, Shards shards, LongAdder errors)
+            throws Exception;
+    }
+
+    /**
+     * Runs a test on a Redis Cluster of three primaries with the given replicas each, through a client with
+     * Lettuce's own refreshes left off (its defaults: no periodic refresh, no adaptive trigger): the map moves only
+     * when {@link Shards} reads it. Stops everything it started.
+     */
+    private void onCluster(final int replicas, final ClusterBody body) throws Exception
+    {
         final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-        try (RedisClusterProcess redis = new RedisClusterProcess(dir, 3, 0))
+        try (RedisClusterProcess redis = new RedisClusterProcess(dir, 3, replicas))
         {
             final RedisClusterClient client = RedisClusterClient.create(redis.url());
             try (StatefulRedisClusterConnection<String, byte[]> connection = client.connect(RedisLink.CODEC))
             {
-                final Shards shards = new Shards(client, executor, new LongAdder());
-                final java.net.URI seed = java.net.URI.create(redis.url());
-                final long before = clusterNodesCalls(connection, seed);
-                // A migration's sunsubscribes arrive together, each asking for the map, while the executor is busy.
-                final java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
-                executor.execute(() ->
-                {
-                    try
-                    {
-                        busy.await();
-                    }
-                    catch (final InterruptedException ex)
-                    {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                for (int i = 0; i < 50; i++)
-                {
-                    shards.refresh();
-                }
-                busy.countDown();
-                executor.submit(() -> { }).get(30, TimeUnit.SECONDS);
-                assertEquals(1, clusterNodesCalls(connection, seed) - before, "one read of the map for 50 asks");
+                final LongAdder errors = new LongAdder();
+                body.run(redis, executor, connection, new Shards(client, executor, errors), errors);
             }
             finally
             {
