@@ -200,7 +200,8 @@ def main():
         pid = info_field(conn, 'server', 'process_id')
 
         for room in range(rooms):
-            conn.call('SADD', 'aw:{r:room-%d}:m' % room, *['load-%d' % (room * opts.room + m) for m in range(opts.room)])
+            members = ['load-%d' % (room * opts.room + m) for m in range(opts.room)]
+            conn.call('SADD', 'aw:{r:room-%d}:m' % room, *members)
         follower = Conn(opts.port)
         for user in range(opts.users):
             follower.send(resp(['SSUBSCRIBE', 'aw:{u:load-%d}' % user]))

@@ -18,12 +18,13 @@ for port in 18791 18792 18793; do
   pids="$pids $!"
 done
 sleep 1
-redis-cli --cluster create 127.0.0.1:18791 127.0.0.1:18792 127.0.0.1:18793 --cluster-replicas 0 --cluster-yes > /dev/null 2>&1
+redis-cli --cluster create 127.0.0.1:18791 127.0.0.1:18792 127.0.0.1:18793 --cluster-replicas 0 --cluster-yes \
+  > /dev/null 2>&1
 for _ in $(seq 1 100); do redis-cli -p 18791 cluster info | grep -q cluster_state:ok && break; sleep 0.1; done
 fi
-AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="redis://127.0.0.1:18791" taskset -c 0 \
-  java -Xmx2g @$ROOT/bin/jvm.options ${NODE_OPTS:-} -jar ${JARFILE:-$ROOT/server/target/agentwire.jar} serve --port 18710 --node-id node-a \
-  > $OUT/node.log 2>&1 &
+AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="redis://127.0.0.1:18791" \
+  taskset -c 0 java -Xmx2g @$ROOT/bin/jvm.options ${NODE_OPTS:-} -jar ${JARFILE:-$ROOT/server/target/agentwire.jar} \
+  serve --port 18710 --node-id node-a > $OUT/node.log 2>&1 &
 node=$!
 sleep ${SETTLE:-40}
 taskset -c 1 $ROOT/benchmarks/thread-cpu.sh $node 20 0 > $OUT/threads.txt
