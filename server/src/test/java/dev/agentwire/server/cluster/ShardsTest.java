@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * How a node learns that a sharded Redis moved its slots: {@link Shards#watch} asks the cluster's epoch on a
- * connection already open, and reads the slot map again only when it moved.
+ * connection already open, and reads the slot map again only when it moved; asks queued together are one read.
  */
 class ShardsTest
 {
