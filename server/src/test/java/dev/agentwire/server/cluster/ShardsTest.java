@@ -110,23 +110,19 @@ class ShardsTest
      */
     private void onCluster(final int replicas, final ClusterBody body) throws Exception
     {
+        final RedisClusterProcess redis = new RedisClusterProcess(dir, 3, replicas);
         final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-        try (RedisClusterProcess redis = new RedisClusterProcess(dir, 3, replicas))
+        final RedisClusterClient client = RedisClusterClient.create(redis.url());
+        try (StatefulRedisClusterConnection<String, byte[]> connection = client.connect(RedisLink.CODEC))
         {
-            final RedisClusterClient client = RedisClusterClient.create(redis.url());
-            try (StatefulRedisClusterConnection<String, byte[]> connection = client.connect(RedisLink.CODEC))
-            {
-                final LongAdder errors = new LongAdder();
-                body.run(redis, executor, connection, new Shards(client, executor, errors), errors);
-            }
-            finally
-            {
-                client.shutdown();
-            }
+            final LongAdder errors = new LongAdder();
+            body.run(redis, executor, connection, new Shards(client, executor, errors), errors);
         }
         finally
         {
+            client.shutdown();
             executor.shutdownNow();
+            redis.close();
         }
     }
 
