@@ -9,7 +9,9 @@
 # 10 s warm-up charged to the first steps of the Redis setups only. It runs at 10,000 deliveries/s
 # (WARMUP_DELIVERIES; 1,000 events/s to rooms of 10): at the ladder's first rate (1,000/s) two nodes were still
 # compiling (C2 at 6-12% of the core) and zeroing fresh heap pages (9% of core 0) when the steps that decide their
-# maximum ran (2026-12-05). Writes raw JSON per run,
+# maximum ran (2026-12-05). Except over the Redis Cluster (SHARDS_WARMUP_DELIVERIES, the ladder's first rate): there
+# five processes on one core fall behind 10,000 deliveries/s, the JIT with them, and the steps ran in code still
+# being compiled (2026-12-06, evening). Writes raw JSON per run,
 # then results.md, results.json and p99-<workload>-<connections>.png into $OUT.
 #
 #   benchmarks/cluster.sh                              # unicast and rooms of 10, 1,000 connections, 3 repetitions
@@ -31,6 +33,8 @@ STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 # Deliveries/s of the warm-up; 0: the ladder's first rate (as before 2026-12-06).
 WARMUP_DELIVERIES="${WARMUP_DELIVERIES:-10000}"
+# The same for 2nodes+shards, which falls behind the other setups' warm-up here.
+SHARDS_WARMUP_DELIVERIES="${SHARDS_WARMUP_DELIVERIES:-0}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
@@ -59,10 +63,12 @@ rates_for() {
     esac
 }
 
-warmup_rate_for() { # workload -> events/s of its warm-up
+warmup_rate_for() { # workload setup -> events/s of its warm-up (0: the ladder's first rate)
+    local deliveries="$WARMUP_DELIVERIES"
+    [ "$2" = 2nodes+shards ] && deliveries="$SHARDS_WARMUP_DELIVERIES"
     case "$1" in
-        unicast) echo "$WARMUP_DELIVERIES" ;;
-        room10) echo $((WARMUP_DELIVERIES / 10)) ;;
+        unicast) echo "$deliveries" ;;
+        room10) echo $((deliveries / 10)) ;;
     esac
 }
 
@@ -147,7 +153,7 @@ for conns in $CONNS; do
             --label "$label" --base "http://127.0.0.1:$PORT_A" --socket-bases "$socket_bases" \
             --connections "$conns" --workload "$workload" --rates "$(rates_for "$workload")" \
             --step-seconds "$STEP_SECONDS" --warmup-seconds "$WARMUP_SECONDS" \
-            --warmup-rate "$(warmup_rate_for "$workload")" --jwt-secret "$SECRET" --producer-key "$KEY" \
+            --warmup-rate "$(warmup_rate_for "$workload" "$setup")" --jwt-secret "$SECRET" --producer-key "$KEY" \
             --server-pid "$pid_a" --extra-pids "${pid_b}" --redis-pid "$redis_pid" \
             --gc-before-rss --out "$OUT/raw/$label-$workload-$conns-$rep.json" \
             || echo "run failed: $label $workload $conns $rep"
