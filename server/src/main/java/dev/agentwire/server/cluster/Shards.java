@@ -151,13 +151,13 @@ final class Shards
         {
             return -1;
         }
-        long epoch = 0;
-        int digits = 0;
-        for (int i = at + field.length(); i < info.length() && Character.isDigit(info.charAt(i)); i++, digits++)
+        final int from = at + field.length();
+        int end = from;
+        while (end < info.length() && Character.isDigit(info.charAt(end)))
         {
-            epoch = epoch * 10 + (info.charAt(i) - '0');
+            end++;
         }
-        return digits == 0 ? -1 : epoch;
+        return end == from ? -1 : Long.parseLong(info, from, end, 10);
     }
 
     /** @return a name for the current slot map: it changes when slots move or a replica is promoted. */
