@@ -9,7 +9,12 @@
 --   r  an event to a room, b to everyone (keys under the room's {r:<room>} tag, or {n}): duplicate check, run
 --      lifecycle, the members (the room's set, or the users connected to live nodes), then numbered for each member
 --      whose stream is on this shard (on a single Redis: all of them). The members on other shards are answered
---      back, and the request stops there: the node numbers them on their shards ('m' entries) and goes on.
+--      back: the node numbers them on their shards ('m' entries), the whole group's at once and in event order, once
+--      this call is answered, before it sends the request's next part. So a batch of room events costs two rounds,
+--      not two per event, and each member still gets them in the order of the batch.
+--   R, B  as r and b, numbered for none of the members here: every member is answered back. For a request of events
+--      that cannot be refused over several shards, the node admits its room events on their shards first, then
+--      numbers all its recipients on theirs, each shard's in the request's order: two rounds for the request.
 --   m  a room's or broadcast's event for one member of another shard: numbered for the member
 --   g  a guard of a native AG-UI run's shared state (RunStateGuard): the version the node checked the request
 --      against, and the state the request leaves (or none: only verify). A request's guards come first and are
@@ -29,7 +34,7 @@
 -- ARGV: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
 --       maxToolCallsPerRun, probe (1: check every entry's tag is served here first), requestCount, then per
 --       request: entryCount, then 6 per entry:
---         op      kind (u|r|b|m|g), hasId (1|0), success (1|0; g: 1 when a new state follows), then the lifecycle
+--         op      kind (u|r|b|R|B|m|g), hasId (1|0), success (1|0; g: 1 when a new state follows), then the lifecycle
 --                 verb (empty for none): 'u00', 'u11done_agent'
 --         tag     u and m: the user's <P>{u:<user>} (stream head :s, history :l, dedup :id:<run>:<id>, run state
 --                 :run:<run>, tool calls :calls:<run>, or for m the member's mark :<id>); r and b: the owner's
@@ -228,8 +233,9 @@ local function number(tag, record)
   return n, head
 end
 
--- An event to a room or to everyone: admitted here, numbered here for the members whose streams are here.
-local function shared(kind, tag, id, run, verb, hasId, call, success, record)
+-- An event to a room or to everyone: admitted here, numbered here for the members whose streams are here (none when
+-- admitOnly: all are answered back).
+local function shared(kind, tag, id, run, verb, hasId, call, success, record, admitOnly)
   local idk, rk, ck = tag .. ':id:' .. run .. ':' .. id, tag .. ':run:' .. run, tag .. ':calls:' .. run
   local setKey = kind == 'r' and tag .. ':m' or tag .. ':nodes'
   local mark = 'rid:' .. #tag .. ':' .. tag .. ':' .. run .. ':' .. id
@@ -246,6 +252,7 @@ local function shared(kind, tag, id, run, verb, hasId, call, success, record)
     apply(rk, ck, verb, call, refreshed)
   end
   local numbered = {}
+  if admitOnly then return { 'shared', seen, numbered, membersOf(kind, setKey) } end
   local elsewhere = {}
   for _, member in ipairs(membersOf(kind, setKey)) do
     local memberTag = P .. '{u:' .. member .. '}'
@@ -292,9 +299,12 @@ end
 
 -- An op's parts, split once (they never change, so they are kept from call to call): a group's entries mostly share
 -- one or two ops, and splitting each (three string functions, substrings made) cost Redis more than a table lookup.
+-- Parts: kind (R and B as r and b), hasId, success, verb, admit only (R, B).
 local ops = {}
 local function opParts(op)
-  local parts = { string.sub(op, 1, 1), string.byte(op, 2) == 49, string.sub(op, 3, 3), string.sub(op, 4) }
+  local kind = string.sub(op, 1, 1)
+  local parts = { string.lower(kind), string.byte(op, 2) == 49, string.sub(op, 3, 3), string.sub(op, 4),
+    kind == 'R' or kind == 'B' }
   ops[op] = parts
   return parts
 end
@@ -366,10 +376,11 @@ local function publish(_, args)
         local tag, id, run, record = args[kb + 1], args[kb + 2], args[kb + 3], args[kb + 5]
         local fresh = true
         if kind == 'r' or kind == 'b' then
-          local answer = shared(kind, tag, id, run, verb, hasId, args[kb + 4], success, record)
+          local answer = shared(kind, tag, id, run, verb, hasId, args[kb + 4], success, record, parts[5])
           answers[#answers + 1] = answer
-          -- A refusal stops the request; so do members on other shards: the node numbers them, then goes on.
-          if type(answer) ~= 'table' or #answer[4] > 0 then stopped = true end
+          -- A refusal stops the request. Members on other shards do not: every event after this one that reaches
+          -- them goes to their shards in the same later round, behind this one.
+          if type(answer) ~= 'table' then stopped = true end
           fresh = false
         elseif kind == 'u' and strict and verb ~= '' then
           -- Marked first, as in shared: a refusal takes the mark back.

@@ -233,4 +233,130 @@ class RedisClusterTest
         }
         assertFalse(outsider.messages.stream().anyMatch(WsClient::isEvent), "the outsider is not in the room");
     }
+
+    @Test
+    void shouldKeepABatchsOrderForEveryMemberWhenItsRoomEventsReachEveryShard() throws Exception
+    {
+        redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
+        final ServerFixture a = node("a");
+        final ServerFixture b = node("b");
+        // Six members on three shards, all in crew, every other one also in a second room, whose owner is on
+        // another shard than crew's.
+        String ops = "ops";
+        for (int r = 0; shardOfRoom(ops) == shardOfRoom("crew"); r++)
+        {
+            ops = "ops-" + r;
+        }
+        final List<String> members = new ArrayList<>();
+        final Set<Integer> shards = new HashSet<>();
+        for (int u = 0; shards.size() < 3 || members.size() < 6; u++)
+        {
+            final String user = "member-" + u;
+            if (shards.add(shardOf(user)) || members.size() < 6)
+            {
+                members.add(user);
+            }
+        }
+        final List<WsClient> clients = new ArrayList<>();
+        for (int i = 0; i < members.size(); i++)
+        {
+            final WsClient client = (i % 2 == 0 ? a : b).connect(members.get(i), "crew", ops);
+            client.next(10_000);
+            for (final String room : i % 2 == 0 ? List.of("crew", ops) : List.of("crew"))
+            {
+                assertEquals(204, b.send("PUT", "/v1/rooms/" + room + "/members/" + members.get(i)).statusCode());
+                assertEquals(room, client.nextOfType("joined", 10_000).get("room").asText());
+            }
+            clients.add(client);
+        }
+
+        // One batch, in this order: each room event reaches members on every shard, and each member must see the
+        // batch's events in the batch's order, the user's own event among them.
+        final String batch = "[" +
+            "{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c1\",\"data\":{\"n\":1}}," +
+            "{\"room\":\"" + ops + "\",\"type\":\"app.step\",\"id\":\"o1\",\"data\":{\"n\":2}}," +
+            "{\"user\":\"" + members.get(0) + "\",\"type\":\"app.step\",\"data\":{\"n\":3}}," +
+            "{\"room\":\"crew\",\"type\":\"app.step\",\"data\":{\"n\":4}}," +
+            "{\"broadcast\":true,\"type\":\"app.step\",\"data\":{\"n\":5}}," +
+            "{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c2\",\"data\":{\"n\":6}}]";
+        final HttpResponse<String> answer = a.publish(batch);
+        assertEquals(202, answer.statusCode(), answer.body());
+        final JsonNode results = ServerFixture.json(answer).get("results");
+        final int[] recipients = {6, 3, 1, 6, 6, 6};
+        for (int e = 0; e < recipients.length; e++)
+        {
+            assertEquals(recipients[e], results.get(e).get("seqs").size(), answer.body());
+        }
+        for (int i = 0; i < members.size(); i++)
+        {
+            final List<Integer> expected = new ArrayList<>(List.of(1));
+            if (i % 2 == 0)
+            {
+                expected.add(2);
+            }
+            if (i == 0)
+            {
+                expected.add(3);
+            }
+            expected.addAll(List.of(4, 5, 6));
+            final List<JsonNode> events = clients.get(i).collect(WsClient::isEvent, expected.size(), 10_000);
+            for (int k = 0; k < expected.size(); k++)
+            {
+                assertEquals(expected.get(k).intValue(), events.get(k).get("data").get("n").asInt(),
+                    members.get(i) + ": " + events);
+                assertEquals(k + 1, events.get(k).get("seq").asLong(), members.get(i) + ": " + events);
+            }
+        }
+
+        // Forty room events in one batch, the two rooms in turn: two rounds of script calls for the whole batch
+        // (counted by the shards), where going step by step takes two per event.
+        final long callsBefore = publishCalls();
+        final StringBuilder many = new StringBuilder("[");
+        for (int e = 0; e < 40; e++)
+        {
+            many.append(e == 0 ? "" : ",").append("{\"room\":\"").append(e % 2 == 0 ? "crew" : ops)
+                .append("\",\"type\":\"app.step\",\"data\":{\"n\":").append(100 + e).append("}}");
+        }
+        final HttpResponse<String> manyAnswer = b.publish(many.append(']').toString());
+        assertEquals(202, manyAnswer.statusCode(), manyAnswer.body());
+        final long calls = publishCalls() - callsBefore;
+        assertTrue(calls <= 5, "script calls for the batch: " + calls + " (two owners' shards, then three shards)");
+        for (int i = 0; i < members.size(); i++)
+        {
+            final List<JsonNode> events = clients.get(i).collect(WsClient::isEvent, i % 2 == 0 ? 40 : 20, 10_000);
+            for (int k = 1; k < events.size(); k++)
+            {
+                assertTrue(events.get(k).get("data").get("n").asInt() > events.get(k - 1).get("data").get("n").asInt(),
+                    members.get(i) + ": " + events);
+            }
+        }
+        Thread.sleep(300);
+        for (final WsClient client : clients)
+        {
+            assertFalse(client.messages.stream().anyMatch(WsClient::isEvent), "nothing twice: " + client.messages);
+        }
+    }
+
+    private int shardOfRoom(final String room) throws Exception
+    {
+        return redis.primaryOf(SlotHash.getSlot("aw:{r:" + room + "}")).port;
+    }
+
+    /** @return publish.lua's calls (FCALL) on the three primaries so far. */
+    private long publishCalls() throws Exception
+    {
+        long calls = 0;
+        // One slot of each primary's third (redis-cli --cluster create splits the slots evenly).
+        for (final int slot : new int[] {0, 8192, 16383})
+        {
+            final String stats = redis.primaryOf(slot).cli("INFO", "commandstats");
+            final String field = "cmdstat_fcall:calls=";
+            final int at = stats.indexOf(field);
+            if (at >= 0)
+            {
+                calls += Long.parseLong(stats.substring(at + field.length(), stats.indexOf(',', at)));
+            }
+        }
+        return calls;
+    }
 }

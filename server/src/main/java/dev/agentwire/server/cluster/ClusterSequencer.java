@@ -34,11 +34,13 @@ import java.util.function.LongConsumer;
  * and Redis's cost per event falls as it does. No thread waits for Redis: callers return at once and are answered
  * on the cluster's thread, which also carries each request from one step to the next.
  * <p>
- * Batch rule: a request whose events can be refused (lifecycle events), or that reaches rooms or everyone, runs
- * its events step by step in order and stops at the first refusal, as on one node. A request of events that
- * cannot be refused is split by shard and runs on all its shards at once; on a sharded Redis, when one shard is
- * unreachable its events are answered {@code unavailable} while those of the other shards may be accepted, and
- * each event's status says which.
+ * Batch rule: a request whose events can be refused (lifecycle events) runs its events step by step in order and
+ * stops at the first refusal, as on one node; so does one that reaches rooms or everyone with all its events on one
+ * shard (every request on a single Redis: one step). A request of events that cannot be refused is split by shard
+ * and runs on all its shards at once; with events to rooms or everyone among them, in two rounds (admitted on their
+ * owners' shards, then every recipient numbered on its own, in the request's order). On a sharded Redis, when one
+ * shard is unreachable its events are answered {@code unavailable} while those of the other shards may be accepted,
+ * and each event's status says which.
  * <p>
  * Redis unreachable (the command is refused before it is sent): {@link Refusals#UNAVAILABLE}, nothing stored. No
  * answer within the command timeout: {@link Refusals#OUTCOME_UNKNOWN} (the events may have been stored): producers
@@ -136,7 +138,11 @@ final class ClusterSequencer implements Sequencer
         // Planned on the caller's thread: the request is only touched again by answers, on the cluster's thread,
         // after its first part was sent. A guarded request goes step by step: its guard opens the first part, and
         // nothing else may be written before the guard held.
-        if (shared || guard != null || refusable && onlyShard == null)
+        if (shared && !refusable && guard == null && onlyShard == null)
+        {
+            twoRounds(request);
+        }
+        else if (shared || guard != null || refusable && onlyShard == null)
         {
             step(request, 0);
         }
@@ -187,8 +193,8 @@ final class ClusterSequencer implements Sequencer
 
     /**
      * Runs the request from event {@code from} on: the next run of events for one shard as one part, then on to the
-     * rest unless something stopped it. A part stops at a refusal, and at an event to a room or to everyone with
-     * members on other shards: they are numbered there, then the request goes on after it.
+     * rest unless something stopped it. A part stops at a refusal. Its events to rooms or to everyone with members
+     * on other shards are numbered there once the part is answered, all of them together, before the next part.
      */
     private void step(final PublishRequest request, final int from)
     {
@@ -242,9 +248,9 @@ final class ClusterSequencer implements Sequencer
     }
 
     /**
-     * A part of events for one shard, in order; {@code then} is told how many events it settled (every one when
-     * nothing stopped it, up to and including the one that did), once their answers, and the numbers of members on
-     * other shards, are in. The request's guard, if any, opens its first part.
+     * A part of events for one shard, in order; {@code then} is told how many events it settled (all of them: a
+     * refusal that stopped it is in the request's batch), once their answers, and the numbers of members on other
+     * shards, are in. The request's guard, if any, opens its first part.
      */
     private GroupCommit.Part part(final PublishRequest request, final int[] indexes,
         final java.util.function.IntConsumer then)
@@ -270,6 +276,7 @@ final class ClusterSequencer implements Sequencer
             }
             int at = guards;
             final long[] number = new long[2];
+            List<Shared> elsewhere = null;
             for (int j = 0; j < indexes.length && at < all.size(); j++)
             {
                 final int index = indexes[j];
@@ -286,15 +293,17 @@ final class ClusterSequencer implements Sequencer
                     final List<Object> shared = (List<Object>)one;
                     final boolean numbered = takeNumbers(request, index, shared.get(2));
                     @SuppressWarnings("unchecked")
-                    final List<Object> elsewhere = (List<Object>)shared.get(3);
+                    final List<Object> others = (List<Object>)shared.get(3);
                     final boolean seen = ((Number)shared.get(1)).longValue() == 1;
-                    if (!elsewhere.isEmpty())
+                    if (!others.isEmpty())
                     {
-                        final int settled = j + 1;
-                        members(request, index, elsewhere, seen, numbered, () -> then.accept(settled));
-                        return;
+                        if (elsewhere == null)
+                        {
+                            elsewhere = new ArrayList<>();
+                        }
+                        elsewhere.add(new Shared(index, others, seen, numbered));
                     }
-                    if (!numbered)
+                    else if (!numbered)
                     {
                         // Every member had it already (a retry of an accepted event), or the room is empty.
                         request.take(index, seen ? "duplicate" : List.of());
@@ -304,6 +313,12 @@ final class ClusterSequencer implements Sequencer
                 {
                     request.take(index, one);
                 }
+            }
+            if (elsewhere != null)
+            {
+                // Before the request's next part: a member's events of this part come before those of the next.
+                members(request, elsewhere, () -> then.accept(indexes.length));
+                return;
             }
             then.accept(indexes.length);
         });
@@ -325,7 +340,7 @@ final class ClusterSequencer implements Sequencer
             }
             else
             {
-                PublishEntries.sharedEntry(request.tags[index], event, request.records[index], part.keys,
+                PublishEntries.sharedEntry(request.tags[index], event, request.records[index], false, part.keys,
                     entry * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments,
                     entry * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
             }
@@ -353,68 +368,255 @@ final class ClusterSequencer implements Sequencer
     }
 
     /**
-     * Numbers a room's or broadcast's event for its members on other shards ({@code m} entries, one part per
-     * shard, all at once), then runs {@code then}.
+     * A room's or broadcast's event admitted on its owner's shard whose members on other shards are still to be
+     * numbered: who they are, and what the owner's shard answered.
      */
-    private void members(final PublishRequest request, final int index, final List<Object> members, final boolean seen,
-        final boolean numberedAlready, final Runnable then)
+    private static final class Shared
     {
-        final EventDraft event = request.events.get(index);
-        final Map<String, List<String>> byShard = new LinkedHashMap<>();
-        for (final Object one : members)
+        final int index;
+        final List<Object> members;
+        final boolean seen;
+        boolean numbered;
+        Object failure;
+
+        Shared(final int index, final List<Object> members, final boolean seen, final boolean numbered)
+        {
+            this.index = index;
+            this.members = members;
+            this.seen = seen;
+            this.numbered = numbered;
+        }
+    }
+
+    /** One shard's entries of a round that numbers recipients: each an event's index and a member, or null. */
+    private static final class Recipients
+    {
+        int[] indexes = new int[8];
+        final List<String> members = new ArrayList<>(8);
+
+        void add(final int index, final String member)
+        {
+            if (members.size() == indexes.length)
+            {
+                indexes = Arrays.copyOf(indexes, indexes.length * 2);
+            }
+            indexes[members.size()] = index;
+            members.add(member);
+        }
+    }
+
+    /** Adds each member of a room's or broadcast's event to its shard's entries. */
+    private void addMembers(final Map<String, Recipients> byShard, final Shared event)
+    {
+        for (final Object one : event.members)
         {
             final String member = StreamCodec.text(one);
             byShard.computeIfAbsent(cluster.shards.shardOf(StreamCodec.userTag(cluster.prefix, member)),
-                s -> new ArrayList<>()).add(member);
+                s -> new Recipients()).add(event.index, member);
+        }
+    }
+
+    /**
+     * Numbers the events of one part for their members on other shards; then runs {@code then}. All of the part's
+     * events together, so a part of many room events costs two rounds, not two per event.
+     */
+    private void members(final PublishRequest request, final List<Shared> events, final Runnable then)
+    {
+        final Map<String, Recipients> byShard = new LinkedHashMap<>();
+        for (final Shared event : events)
+        {
+            addMembers(byShard, event);
+        }
+        number(request, byShard, events, then);
+    }
+
+    /**
+     * Numbers each shard's entries ({@code u} for an event to its user, {@code m} for a member of a room's or
+     * broadcast's event), all shards at once, each shard's in the order given, so each recipient gets them in that
+     * order; then settles the {@code shared} events (numbered for no one: a duplicate, or no members) and runs
+     * {@code then}.
+     */
+    private void number(final PublishRequest request, final Map<String, Recipients> byShard, final List<Shared> shared,
+        final Runnable then)
+    {
+        final Shared[] sharedOf = new Shared[request.events.size()];
+        for (final Shared event : shared)
+        {
+            sharedOf[event.index] = event;
         }
         final int[] pending = {byShard.size()};
-        final Object[] failure = {null};
-        final boolean[] numbered = {numberedAlready};
-        for (final List<String> some : byShard.values())
+        final Runnable settle = () ->
         {
-            final GroupCommit.Part part = commits.part(some.size(), answer ->
+            for (final Shared event : shared)
+            {
+                if (event.failure != null)
+                {
+                    request.take(event.index, event.failure);
+                }
+                else if (!event.numbered)
+                {
+                    request.take(event.index, event.seen ? "duplicate" : List.of());
+                }
+            }
+            then.run();
+        };
+        if (byShard.isEmpty())
+        {
+            settle.run();
+            return;
+        }
+        for (final Recipients some : byShard.values())
+        {
+            final int count = some.members.size();
+            final GroupCommit.Part part = commits.part(count, answer ->
             {
                 if (answer instanceof List)
                 {
-                    // Per member, in order: its place then the head when numbered, else 'duplicate' (it had the
-                    // event).
+                    // Per entry, in order: its place then the head when numbered, else its status ('duplicate':
+                    // the recipient had the event).
                     final List<?> answers = (List<?>)answer;
                     final long[] number = new long[2];
-                    for (int j = 0, at = 0; at < answers.size(); j++)
+                    for (int j = 0, at = 0; j < count && at < answers.size(); j++)
                     {
+                        final int index = some.indexes[j];
+                        final String member = some.members.get(j);
                         final Object one = answers.get(at++);
                         if (one instanceof Long)
                         {
-                            numbered[0] = true;
                             StreamCodec.readNumbered(one, answers.get(at++), number);
-                            request.numbered(index, some.get(j), number[0], number[1]);
+                            request.numbered(index, member != null ? member : request.events.get(index).target(),
+                                number[0], number[1]);
+                            if (member != null)
+                            {
+                                sharedOf[index].numbered = true;
+                            }
+                        }
+                        else if (member == null)
+                        {
+                            request.take(index, one);
                         }
                     }
                 }
-                else if (failure[0] == null)
+                else
                 {
-                    failure[0] = answer;
+                    for (int j = 0; j < count; j++)
+                    {
+                        final int index = some.indexes[j];
+                        if (some.members.get(j) == null)
+                        {
+                            request.take(index, answer);
+                        }
+                        else if (sharedOf[index].failure == null)
+                        {
+                            sharedOf[index].failure = answer;
+                        }
+                    }
                 }
                 if (--pending[0] == 0)
                 {
-                    if (failure[0] != null)
-                    {
-                        request.take(index, failure[0]);
-                    }
-                    else if (!numbered[0])
-                    {
-                        request.take(index, seen ? "duplicate" : List.of());
-                    }
-                    then.run();
+                    settle.run();
                 }
             });
-            for (int j = 0; j < some.size(); j++)
+            for (int j = 0; j < count; j++)
             {
-                PublishEntries.memberEntry(cluster.prefix, some.get(j), event, request.records[index], part.keys,
-                    j * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments, j * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
+                final int index = some.indexes[j];
+                final String member = some.members.get(j);
+                final EventDraft event = request.events.get(index);
+                final int k = j * PublishEntries.PUBLISH_KEYS_PER_ENTRY;
+                final int at = j * PublishEntries.PUBLISH_ARGS_PER_ENTRY;
+                if (member == null)
+                {
+                    PublishEntries.userEntry(request.tags[index], event, request.records[index], part.keys, k,
+                        part.arguments, at);
+                }
+                else
+                {
+                    PublishEntries.memberEntry(cluster.prefix, member, event, request.records[index], part.keys, k,
+                        part.arguments, at);
+                }
             }
             part.send();
         }
+    }
+
+    /**
+     * A request of events that cannot be refused, some to rooms or everyone, over several shards: two rounds, however
+     * many events. First each event to a room or everyone is admitted on its owner's shard (duplicate check, its
+     * members read) and numbered for no one there, every owner's shard at once; then every recipient is numbered on
+     * its own shard, every shard at once, each shard's entries in the request's order. So each recipient gets the
+     * request's events in order, as step by step, where that took two rounds per such event.
+     */
+    private void twoRounds(final PublishRequest request)
+    {
+        final int size = request.events.size();
+        final Map<String, Recipients> owners = new LinkedHashMap<>();
+        for (int i = 0; i < size; i++)
+        {
+            if (!request.events.get(i).isToUser())
+            {
+                owners.computeIfAbsent(request.shards[i], s -> new Recipients()).add(i, null);
+            }
+        }
+        final Shared[] admitted = new Shared[size];
+        final int[] pending = {owners.size()};
+        for (final Recipients some : owners.values())
+        {
+            final int count = some.members.size();
+            final GroupCommit.Part part = commits.part(count, answer ->
+            {
+                // An entry without an answer (one before it refused) stays not attempted.
+                final int answered = answer instanceof List ? Math.min(count, ((List<?>)answer).size()) : count;
+                for (int j = 0; j < answered; j++)
+                {
+                    final int index = some.indexes[j];
+                    final Object one = answer instanceof List ? ((List<?>)answer).get(j) : answer;
+                    if (isShared(one))
+                    {
+                        @SuppressWarnings("unchecked")
+                        final List<Object> shared = (List<Object>)one;
+                        @SuppressWarnings("unchecked")
+                        final List<Object> members = (List<Object>)shared.get(3);
+                        admitted[index] = new Shared(index, members, ((Number)shared.get(1)).longValue() == 1, false);
+                    }
+                    else
+                    {
+                        request.take(index, one);
+                    }
+                }
+                if (--pending[0] == 0)
+                {
+                    recipients(request, admitted);
+                }
+            });
+            for (int j = 0; j < count; j++)
+            {
+                final int index = some.indexes[j];
+                PublishEntries.sharedEntry(request.tags[index], request.events.get(index), request.records[index],
+                    true, part.keys, j * PublishEntries.PUBLISH_KEYS_PER_ENTRY, part.arguments,
+                    j * PublishEntries.PUBLISH_ARGS_PER_ENTRY);
+            }
+            part.send();
+        }
+    }
+
+    /** The second of {@link #twoRounds}: the request's recipients, in its order, on their shards. */
+    private void recipients(final PublishRequest request, final Shared[] admitted)
+    {
+        final Map<String, Recipients> byShard = new LinkedHashMap<>();
+        final List<Shared> shared = new ArrayList<>();
+        for (int i = 0; i < request.events.size(); i++)
+        {
+            if (request.events.get(i).isToUser())
+            {
+                byShard.computeIfAbsent(request.shards[i], s -> new Recipients()).add(i, null);
+            }
+            else if (admitted[i] != null)
+            {
+                shared.add(admitted[i]);
+                addMembers(byShard, admitted[i]);
+            }
+        }
+        number(request, byShard, shared, request::finish);
     }
 
     @Override

@@ -32,6 +32,8 @@ final class PublishEntries
     private static final char USER = 'u';
     private static final char ROOM = 'r';
     private static final char BROADCAST = 'b';
+    private static final char ROOM_ADMIT_ONLY = 'R';
+    private static final char BROADCAST_ADMIT_ONLY = 'B';
     private static final char MEMBER = 'm';
     private static final char GUARD = 'g';
     private static final String[] VERBS = {"", "start", "think", "exec", "done_tool", "done_agent"};
@@ -99,13 +101,16 @@ final class PublishEntries
      * Writes publish.lua's routing key and arguments for an event to a room or to everyone.
      *
      * @param owner its owner's tag ({@link StreamCodec#ownerTag}), made once per event by the caller.
+     * @param admitOnly true: numbered for none of its members there, every one answered back (the caller numbers
+     *                  them on their shards); false: numbered there for the members whose streams are there.
      */
-    static void sharedEntry(final String owner, final EventDraft d, final byte[] record,
+    static void sharedEntry(final String owner, final EventDraft d, final byte[] record, final boolean admitOnly,
         final String[] keys, final int k, final byte[][] args, final int at)
     {
         keys[k] = owner;
-        args[at] = op(d.isToRoom() ? ROOM : BROADCAST, d.eventId() != null, d.outcome() == Outcome.SUCCESS,
-            verbOf(d.type()));
+        final char kind = d.isToRoom() ? (admitOnly ? ROOM_ADMIT_ONLY : ROOM) :
+            (admitOnly ? BROADCAST_ADMIT_ONLY : BROADCAST);
+        args[at] = op(kind, d.eventId() != null, d.outcome() == Outcome.SUCCESS, verbOf(d.type()));
         args[at + 1] = utf8(owner);
         args[at + 2] = utf8(d.eventId());
         args[at + 3] = runArgument(d);
@@ -189,7 +194,7 @@ final class PublishEntries
 
     private static byte[][][][][] ops()
     {
-        final char[] kinds = {USER, ROOM, BROADCAST, MEMBER, GUARD};
+        final char[] kinds = {USER, ROOM, BROADCAST, MEMBER, GUARD, ROOM_ADMIT_ONLY, BROADCAST_ADMIT_ONLY};
         final byte[][][][][] ops = new byte[kinds.length][2][2][VERBS.length][];
         for (final char kind : kinds)
         {
@@ -219,8 +224,12 @@ final class PublishEntries
                 return 2;
             case MEMBER:
                 return 3;
-            default:
+            case GUARD:
                 return 4;
+            case ROOM_ADMIT_ONLY:
+                return 5;
+            default:
+                return 6;
         }
     }
 

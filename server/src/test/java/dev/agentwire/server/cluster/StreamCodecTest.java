@@ -242,8 +242,8 @@ class StreamCodecTest
         final EventDraft toRoom = new EventDraft().toRoom("crew").type("app.note").eventId("id");
         final String[] keys = new String[PublishEntries.PUBLISH_KEYS_PER_ENTRY];
         final byte[][] args = new byte[PublishEntries.PUBLISH_ARGS_PER_ENTRY][];
-        PublishEntries.sharedEntry(StreamCodec.ownerTag(PREFIX, toRoom), toRoom, StreamCodec.record(toRoom, 1), keys,
-            0, args, 0);
+        PublishEntries.sharedEntry(StreamCodec.ownerTag(PREFIX, toRoom), toRoom, StreamCodec.record(toRoom, 1), false,
+            keys, 0, args, 0);
         final String owner = new String(args[1], StandardCharsets.UTF_8);
         assertEquals(StreamCodec.roomMembersKey(PREFIX, "crew"), owner + ":m", "the members' set publish.lua names");
         for (final String suffix : List.of(":m", ":id:0::id", ":run:0:", ":calls:0:"))
@@ -251,6 +251,8 @@ class StreamCodecTest
             assertEquals(SlotHash.getSlot(keys[0]), SlotHash.getSlot(owner + suffix), "the room's keys: " + suffix);
         }
         assertEquals("r10", new String(args[0], StandardCharsets.UTF_8).substring(0, 3), "op: room, has an id");
+        PublishEntries.sharedEntry(owner, toRoom, StreamCodec.record(toRoom, 1), true, keys, 0, args, 0);
+        assertEquals("R10", new String(args[0], StandardCharsets.UTF_8).substring(0, 3), "op: room, admitted only");
     }
 
     private static byte[] channelMessage(final long epoch, final long seq, final byte[] record)
