@@ -377,7 +377,8 @@ final class ClusterSequencer implements Sequencer
         final List<Object> members;
         final boolean seen;
         boolean numbered;
-        Object failure;
+        /** The first failure of a shard it was to be numbered on, or null. */
+        Throwable failure;
 
         Shared(final int index, final List<Object> members, final boolean seen, final boolean numbered)
         {
@@ -451,7 +452,7 @@ final class ClusterSequencer implements Sequencer
             {
                 if (event.failure != null)
                 {
-                    request.take(event.index, event.failure);
+                    request.unfinished(event.index, event.failure);
                 }
                 else if (!event.numbered)
                 {
@@ -508,7 +509,8 @@ final class ClusterSequencer implements Sequencer
                         }
                         else if (sharedOf[index].failure == null)
                         {
-                            sharedOf[index].failure = answer;
+                            sharedOf[index].failure = answer instanceof Throwable ? (Throwable)answer :
+                                new IllegalStateException("unexpected answer=" + answer);
                         }
                     }
                 }

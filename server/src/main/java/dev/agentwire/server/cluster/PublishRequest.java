@@ -118,6 +118,23 @@ final class PublishRequest
         }
     }
 
+    /**
+     * Event {@code index}, to a room or everyone, was admitted on its owner's shard and numbering it on a member's
+     * shard failed: it may have reached some members, so whatever the failure its outcome is unknown. A retry with
+     * its id numbers it for the members that missed it, and for none twice (each member keeps its mark).
+     */
+    void unfinished(final int index, final Throwable failure)
+    {
+        onFailure.accept(failure);
+        final EventResult result = batch.results.get(index);
+        if (result.status == 0)
+        {
+            batch.accepted--;
+        }
+        result.status = Refusals.OUTCOME_UNKNOWN;
+        refuse(Refusals.OUTCOME_UNKNOWN);
+    }
+
     /** @return the result, counted accepted once. */
     private EventResult accepted(final EventResult result)
     {

@@ -15,8 +15,10 @@ public final class Refusals
     /** An event of a batch after the one refused: it was not tried (a batch stops at its first refusal). */
     public static final long NOT_ATTEMPTED = -101;
     /**
-     * A cluster's Redis took the events but did not answer in time: they may have been stored (and will then be
-     * delivered) or not. Each event of such a batch is {@code unknown}; a retry with the same event ids is safe.
+     * A cluster's Redis took the events but did not answer in time, or an event to a room or everyone was numbered
+     * for some of its members when numbering it on another member's shard failed: they may have been stored (and
+     * will then be delivered) or not. Each event of such a batch is {@code unknown}; a retry with the same event
+     * ids is safe.
      */
     public static final long OUTCOME_UNKNOWN = -102;
     /**
@@ -64,7 +66,8 @@ public final class Refusals
             "tool calls (maxToolCallsPerRun); complete some with tool_completed first"),
         new Row(UNAVAILABLE, 503, "the cluster's Redis is unreachable: nothing from this event on was stored; " +
             "retry after the Retry-After delay, with the same event ids"),
-        new Row(OUTCOME_UNKNOWN, 503, "the cluster's Redis did not answer in time: these events may or may not " +
+        new Row(OUTCOME_UNKNOWN, 503, "the cluster's Redis did not answer in time, or failed part-way through an " +
+            "event's members on other shards: these events may or may not " +
             "have been stored (stored ones are delivered); retry after the Retry-After delay with the same event " +
             "ids, which answers duplicate for each one already stored"),
         new Row(RUN_STATE_CHANGED, 503, "the run kept changing through other nodes while this batch was checked: " +
