@@ -41,6 +41,15 @@ final class FaultSession implements WebSocket.Listener
     // Publish-to-receive latency of events that carry the producer's nanoTime as data.t (same JVM), or null.
     private volatile java.util.function.LongConsumer latency;
 
+    /** Rooms a scenario may publish to: user fault-i is a member of fault-room-(i % ROOMS) when it does. */
+    static final int ROOMS = 5;
+
+    /** @return the room a user belongs to in scenarios with room events ({@link #ROOMS}). */
+    static String roomOf(final String user)
+    {
+        return "fault-room-" + Integer.parseInt(user.substring(user.lastIndexOf('-') + 1)) % ROOMS;
+    }
+
     FaultSession(final String user, final Supplier<URI> endpoint, final FaultLedger ledger)
     {
         this.user = user;
@@ -66,7 +75,7 @@ final class FaultSession implements WebSocket.Listener
             {
                 final URI base = endpoint.get();
                 socket = WsClient.HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                    .header("Authorization", "Bearer " + Tokens.hs256(user, 3_600_000))
+                    .header("Authorization", "Bearer " + Tokens.hs256(user, 3_600_000, roomOf(user)))
                     .buildAsync(URI.create(base + query), this).get(10, TimeUnit.SECONDS);
                 connects++;
                 return;
@@ -254,7 +263,11 @@ final class FaultSession implements WebSocket.Listener
                             firstEventAfterResume = false;
                             note("first event epoch=" + eventEpoch + " seq=" + seq);
                         }
-                        ledger.received(user, m.get("data").path("u").asText(), eventEpoch, seq);
+                        // A room's event names its room (r): it is this user's when the room is.
+                        final JsonNode data = m.get("data");
+                        final String room = data.path("r").asText(null);
+                        ledger.received(user, room == null ? data.path("u").asText() :
+                            room.equals(roomOf(user)) ? user : "a member of " + room, eventEpoch, seq);
                         epoch = eventEpoch;
                         lastSeq = seq;
                     }

@@ -45,6 +45,8 @@ final class FaultSuiteTest
     Path dir;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<FaultSession> sessions = new ArrayList<>();
+    /** Whether the producer sends a quarter of its events to rooms ({@link FaultSession#roomOf}). */
+    private boolean roomEvents;
 
     @AfterEach
     void tearDown() throws Exception
@@ -253,6 +255,14 @@ final class FaultSuiteTest
         }
         final FaultLedger ledger = new FaultLedger();
         final List<String> users = startSessions(30, ledger, i -> () -> nodes[i % 2].ws(null));
+        // A quarter of the events go to rooms whose members live on every shard: numbered for each member on its own
+        // shard, in batches that go in two rounds.
+        for (final String user : users)
+        {
+            assertEquals(204, nodes[1].send("PUT", "/v1/rooms/" + FaultSession.roomOf(user) + "/members/" + user)
+                .statusCode());
+        }
+        roomEvents = true;
         final RedisClusterProcess.Instance[] killed = {null};
 
         runWithFaults(ledger, users, () -> nodes[0].http("/v1/events"), random, () ->
@@ -347,7 +357,7 @@ final class FaultSuiteTest
 
         final AtomicBoolean publishing = new AtomicBoolean(true);
         final Thread producer = new Thread(() -> publish(ledger, users, () -> server.http("/v1/events"), publishing,
-            new AtomicLong()), "fault-producer");
+            new AtomicLong(), false), "fault-producer");
         producer.start();
 
         final AtomicBoolean running = new AtomicBoolean(true);
@@ -619,7 +629,9 @@ final class FaultSuiteTest
     {
         final AtomicBoolean publishing = new AtomicBoolean(true);
         final AtomicLong sent = new AtomicLong();
-        final Thread producer = new Thread(() -> publish(ledger, users, ingest, publishing, sent), "fault-producer");
+        final boolean rooms = roomEvents;
+        final Thread producer = new Thread(() -> publish(ledger, users, ingest, publishing, sent, rooms),
+            "fault-producer");
         producer.start();
         final long endNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
         while (System.nanoTime() < endNs)
@@ -655,9 +667,12 @@ final class FaultSuiteTest
         return true;
     }
 
-    /** Batches of 20 events to random users, about 2,000 events per second; records each acknowledged seq. */
+    /**
+     * Batches of 20 events to random users (with {@code rooms}, a quarter of them to random rooms, with ids), about
+     * 2,000 events per second; records each acknowledged seq, a room event's for each member.
+     */
     private static void publish(final FaultLedger ledger, final List<String> users, final Supplier<URI> ingest,
-        final AtomicBoolean publishing, final AtomicLong sent)
+        final AtomicBoolean publishing, final AtomicLong sent, final boolean rooms)
     {
         final Random random = new Random(SEED + 7);
         while (publishing.get())
@@ -665,8 +680,18 @@ final class FaultSuiteTest
             final StringBuilder body = new StringBuilder("[");
             for (int i = 0; i < 20; i++)
             {
+                body.append(i == 0 ? "" : ",");
+                if (rooms && random.nextInt(4) == 0)
+                {
+                    final String room = "fault-room-" + random.nextInt(FaultSession.ROOMS);
+                    final long k = sent.incrementAndGet();
+                    body.append("{\"room\":\"").append(room).append("\",\"id\":\"r-").append(k)
+                        .append("\",\"type\":\"app.fault\",\"data\":{\"r\":\"").append(room).append("\",\"k\":")
+                        .append(k).append(",\"t\":").append(System.nanoTime()).append("}}");
+                    continue;
+                }
                 final String user = users.get(random.nextInt(users.size()));
-                body.append(i == 0 ? "" : ",").append("{\"user\":\"").append(user)
+                body.append("{\"user\":\"").append(user)
                     .append("\",\"type\":\"app.fault\",\"data\":{\"u\":\"").append(user).append("\",\"k\":")
                     .append(sent.incrementAndGet()).append(",\"t\":").append(System.nanoTime()).append("}}");
             }
