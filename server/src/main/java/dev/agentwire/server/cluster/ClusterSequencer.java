@@ -434,8 +434,8 @@ final class ClusterSequencer implements Sequencer
     /**
      * Numbers each shard's entries ({@code u} for an event to its user, {@code m} for a member of a room's or
      * broadcast's event), all shards at once, each shard's in the order given, so each recipient gets them in that
-     * order; then settles the {@code shared} events (numbered for no one: a duplicate, or no members) and runs
-     * {@code then}.
+     * order; then settles the {@code shared} events (failed on a shard: outcome unknown; numbered for no one: a
+     * duplicate, or no members) and runs {@code then}.
      */
     private void number(final PublishRequest request, final Map<String, Recipients> byShard, final List<Shared> shared,
         final Runnable then)
