@@ -11,7 +11,8 @@
 --      whose stream is on this shard (on a single Redis: all of them). The members on other shards are answered
 --      back: the node numbers them on their shards ('m' entries), the whole group's at once and in event order, once
 --      this call is answered, before it sends the request's next part. So a batch of room events costs two rounds,
---      not two per event, and each member still gets them in the order of the batch.
+--      not two per event, and each member still gets them in the order of the batch. A request stops after the
+--      event that brings the members answered back to ELSEWHERE_MAX; the node sends the rest after numbering them.
 --   R, B  as r and b, numbered for none of the members here: every member is answered back. For a request of events
 --      that cannot be refused over several shards, the node admits its room events on their shards first, then
 --      numbers all its recipients on theirs, each shard's in the request's order: two rounds for the request.
@@ -61,6 +62,9 @@ local rcall
 local ARGV, P, historyMax, retentionMs, dedupMs, runRetentionMs, strict, epochCandidate, probing
 local HEADER = 11
 local STRIDE = 6
+-- Members of other shards answered back per request (r and b entries) before it stops: ClusterSequencer's
+-- RECIPIENTS_PER_ROUND, what one round of numbering them holds.
+local ELSEWHERE_MAX = 512
 
 -- The time, read once per call and only when needed.
 local nowMs
@@ -366,6 +370,7 @@ local function publish(_, args)
     local count = tonumber(args[at])
     at = at + 1
     local answers = {}
+    local elsewhere = 0
     local first, stopped = guards(at, count, answers)
     for i = first, count - 1 do
       local kb = at + i * STRIDE
@@ -378,9 +383,15 @@ local function publish(_, args)
         if kind == 'r' or kind == 'b' then
           local answer = shared(kind, tag, id, run, verb, hasId, args[kb + 4], success, record, parts[5])
           answers[#answers + 1] = answer
-          -- A refusal stops the request. Members on other shards do not: every event after this one that reaches
-          -- them goes to their shards in the same later round, behind this one.
-          if type(answer) ~= 'table' then stopped = true end
+          -- A refusal stops the request. Members on other shards do not, up to ELSEWHERE_MAX of them: the events
+          -- after this one that reach them go to their shards in the same later round, behind this one; past that
+          -- the request stops here, the node numbers them, then sends the rest (what it holds stays bounded).
+          if type(answer) ~= 'table' then
+            stopped = true
+          elseif not parts[5] then
+            elsewhere = elsewhere + #answer[4]
+            if elsewhere >= ELSEWHERE_MAX then stopped = true end
+          end
           fresh = false
         elseif kind == 'u' and strict and verb ~= '' then
           -- Marked first, as in shared: a refusal takes the mark back.

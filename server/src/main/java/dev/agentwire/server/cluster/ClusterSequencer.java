@@ -50,6 +50,13 @@ import java.util.function.LongConsumer;
 final class ClusterSequencer implements Sequencer
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterSequencer.class);
+    /** Events to rooms or everyone admitted per window of {@link #twoRounds}: whose members are held at once. */
+    static final int SHARED_EVENTS_PER_WINDOW = 16;
+    /**
+     * Recipients numbered per second round of {@link #twoRounds}, unless one event has more alone; and members of
+     * other shards a step's part answers back before publish.lua stops it (its ELSEWHERE_MAX).
+     */
+    static final int RECIPIENTS_PER_ROUND = 512;
     private final RedisLink cluster;
     private final ServerMetrics metrics;
     private final AgentWireConfig engine;
@@ -140,7 +147,7 @@ final class ClusterSequencer implements Sequencer
         // nothing else may be written before the guard held.
         if (shared && !refusable && guard == null && onlyShard == null)
         {
-            twoRounds(request);
+            twoRounds(request, 0);
         }
         else if (shared || guard != null || refusable && onlyShard == null)
         {
@@ -194,7 +201,8 @@ final class ClusterSequencer implements Sequencer
     /**
      * Runs the request from event {@code from} on: the next run of events for one shard as one part, then on to the
      * rest unless something stopped it. A part stops at a refusal. Its events to rooms or to everyone with members
-     * on other shards are numbered there once the part is answered, all of them together, before the next part.
+     * on other shards are numbered there once the part is answered, all of them together, before the next part (up
+     * to {@link #RECIPIENTS_PER_ROUND} members, and the event that passes it: publish.lua stops the part there).
      */
     private void step(final PublishRequest request, final int from)
     {
@@ -248,8 +256,9 @@ final class ClusterSequencer implements Sequencer
     }
 
     /**
-     * A part of events for one shard, in order; {@code then} is told how many events it settled (all of them: a
-     * refusal that stopped it is in the request's batch), once their answers, and the numbers of members on other
+     * A part of events for one shard, in order; {@code then} is told how many events it settled (every one when
+     * nothing stopped it, up to and including the one that did: a refusal, or the event that brought the members of
+     * other shards answered back to publish.lua's bound), once their answers, and the numbers of members on other
      * shards, are in. The request's guard, if any, opens its first part.
      */
     private GroupCommit.Part part(final PublishRequest request, final int[] indexes,
@@ -277,7 +286,8 @@ final class ClusterSequencer implements Sequencer
             int at = guards;
             final long[] number = new long[2];
             List<Shared> elsewhere = null;
-            for (int j = 0; j < indexes.length && at < all.size(); j++)
+            int settled = 0;
+            for (int j = 0; j < indexes.length && at < all.size(); j++, settled++)
             {
                 final int index = indexes[j];
                 final Object one = all.get(at++);
@@ -314,13 +324,17 @@ final class ClusterSequencer implements Sequencer
                     request.take(index, one);
                 }
             }
+            // The script stops a part at a refusal, or once it answered back ELSEWHERE_MAX members of other shards:
+            // the events after that one are sent next, in a part of their own.
+            // (No answer at all, and nothing refused, is not the script's: its events stay not attempted.)
+            final int answered = settled == 0 && request.batch.refusal == 0 ? indexes.length : settled;
             if (elsewhere != null)
             {
                 // Before the request's next part: a member's events of this part come before those of the next.
-                members(request, elsewhere, () -> then.accept(indexes.length));
+                members(request, elsewhere, () -> then.accept(answered));
                 return;
             }
-            then.accept(indexes.length);
+            then.accept(answered);
         });
         for (int g = 0; g < guards; g++)
         {
@@ -428,17 +442,17 @@ final class ClusterSequencer implements Sequencer
         {
             addMembers(byShard, event);
         }
-        number(request, byShard, events, then);
+        number(request, byShard, events, then, new boolean[1]);
     }
 
     /**
      * Numbers each shard's entries ({@code u} for an event to its user, {@code m} for a member of a room's or
      * broadcast's event), all shards at once, each shard's in the order given, so each recipient gets them in that
      * order; then settles the {@code shared} events (failed on a shard: outcome unknown; numbered for no one: a
-     * duplicate, or no members) and runs {@code then}.
+     * duplicate, or no members) and runs {@code then}, with {@code failed[0]} set when a shard's part failed.
      */
     private void number(final PublishRequest request, final Map<String, Recipients> byShard, final List<Shared> shared,
-        final Runnable then)
+        final Runnable then, final boolean[] failed)
     {
         final Shared[] sharedOf = new Shared[request.events.size()];
         for (final Shared event : shared)
@@ -500,6 +514,7 @@ final class ClusterSequencer implements Sequencer
                 }
                 else
                 {
+                    failed[0] = true;
                     for (int j = 0; j < count; j++)
                     {
                         final int index = some.indexes[j];
@@ -542,17 +557,34 @@ final class ClusterSequencer implements Sequencer
     }
 
     /**
-     * A request of events that cannot be refused, some to rooms or everyone, over several shards: two rounds, however
-     * many events. First each event to a room or everyone is admitted on its owner's shard (duplicate check, its
-     * members read) and numbered for no one there, every owner's shard at once; then every recipient is numbered on
-     * its own shard, every shard at once, each shard's entries in the request's order. So each recipient gets the
-     * request's events in order, as step by step, where that took two rounds per such event.
+     * A request of events that cannot be refused, some to rooms or everyone, over several shards: in windows of up
+     * to {@link #SHARED_EVENTS_PER_WINDOW} such events (and the events to users among them), two rounds each. First
+     * each event to a room or everyone is admitted on its owner's shard (duplicate check, its members read) and
+     * numbered for no one there, every owner's shard at once; then every recipient is numbered on its own shard,
+     * every shard at once, each shard's entries in the request's order, at most {@link #RECIPIENTS_PER_ROUND} at a
+     * time (more only for one event that has more alone, as step by step). So each recipient gets the request's
+     * events in order, as step by step, where that took two rounds per such event; and what a window holds is
+     * bounded (a room's or everyone's members are read for a window's events, not the whole request's). A failure
+     * ends the request after the events before it, as a refusal ends a step: the rest stay not attempted.
      */
-    private void twoRounds(final PublishRequest request)
+    private void twoRounds(final PublishRequest request, final int from)
     {
         final int size = request.events.size();
+        if (from >= size || request.batch.refusal != 0)
+        {
+            request.finish();
+            return;
+        }
+        int to = from;
+        int sharedEvents = 0;
+        while (to < size && (sharedEvents < SHARED_EVENTS_PER_WINDOW || request.events.get(to).isToUser()))
+        {
+            sharedEvents += request.events.get(to).isToUser() ? 0 : 1;
+            to++;
+        }
+        final int end = to;
         final Map<String, Recipients> owners = new LinkedHashMap<>();
-        for (int i = 0; i < size; i++)
+        for (int i = from; i < end; i++)
         {
             if (!request.events.get(i).isToUser())
             {
@@ -560,13 +592,19 @@ final class ClusterSequencer implements Sequencer
             }
         }
         final Shared[] admitted = new Shared[size];
+        if (owners.isEmpty())
+        {
+            recipients(request, admitted, from, end, end);
+            return;
+        }
         final int[] pending = {owners.size()};
+        // The first event of the window that was not admitted (a failure): nothing from it on is numbered.
+        final int[] failedAt = {end};
         for (final Recipients some : owners.values())
         {
             final int count = some.members.size();
             final GroupCommit.Part part = commits.part(count, answer ->
             {
-                // An entry without an answer (one before it refused) stays not attempted.
                 final int answered = answer instanceof List ? Math.min(count, ((List<?>)answer).size()) : count;
                 for (int j = 0; j < answered; j++)
                 {
@@ -583,11 +621,17 @@ final class ClusterSequencer implements Sequencer
                     else
                     {
                         request.take(index, one);
+                        failedAt[0] = Math.min(failedAt[0], index);
                     }
+                }
+                if (answered < count)
+                {
+                    // An entry without an answer (one before it refused) stays not attempted.
+                    failedAt[0] = Math.min(failedAt[0], some.indexes[answered]);
                 }
                 if (--pending[0] == 0)
                 {
-                    recipients(request, admitted);
+                    recipients(request, admitted, from, failedAt[0], end);
                 }
             });
             for (int j = 0; j < count; j++)
@@ -601,24 +645,50 @@ final class ClusterSequencer implements Sequencer
         }
     }
 
-    /** The second of {@link #twoRounds}: the request's recipients, in its order, on their shards. */
-    private void recipients(final PublishRequest request, final Shared[] admitted)
+    /**
+     * The second round of a {@link #twoRounds} window: the recipients of its events from {@code from} to {@code to}
+     * (the window's events before any that failed), in the request's order, on their shards, at most
+     * {@link #RECIPIENTS_PER_ROUND} at a time; then the next window from {@code windowEnd}.
+     */
+    private void recipients(final PublishRequest request, final Shared[] admitted, final int from, final int to,
+        final int windowEnd)
     {
+        if (from >= to)
+        {
+            // The window's events before a failure are numbered: the request ends there, or goes on.
+            twoRounds(request, to < windowEnd ? request.events.size() : windowEnd);
+            return;
+        }
         final Map<String, Recipients> byShard = new LinkedHashMap<>();
         final List<Shared> shared = new ArrayList<>();
-        for (int i = 0; i < request.events.size(); i++)
+        int count = 0;
+        int next = from;
+        while (next < to)
         {
-            if (request.events.get(i).isToUser())
+            final boolean toUser = request.events.get(next).isToUser();
+            final int recipients = toUser ? 1 : admitted[next].members.size();
+            if (next > from && count + recipients > RECIPIENTS_PER_ROUND)
             {
-                byShard.computeIfAbsent(request.shards[i], s -> new Recipients()).add(i, null);
+                break;
             }
-            else if (admitted[i] != null)
+            count += recipients;
+            if (toUser)
             {
-                shared.add(admitted[i]);
-                addMembers(byShard, admitted[i]);
+                byShard.computeIfAbsent(request.shards[next], s -> new Recipients()).add(next, null);
             }
+            else
+            {
+                shared.add(admitted[next]);
+                addMembers(byShard, admitted[next]);
+            }
+            next++;
         }
-        number(request, byShard, shared, request::finish);
+        final int done = next;
+        final boolean[] failed = {false};
+        // A failure ends the request after this round: what follows it stays not attempted, so a member's later
+        // events are never numbered ahead of one whose outcome is unknown.
+        number(request, byShard, shared, () -> recipients(request, admitted, done, failed[0] ? done : to,
+            failed[0] ? Integer.MAX_VALUE : windowEnd), failed);
     }
 
     @Override
