@@ -41,10 +41,12 @@ node=$(start_node 18710 node-a -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafep
   -XX:StartFlightRecording=filename="$OUT/node.jfr",settings=profile,dumponexit=true,delay=${TDELAY}s)
 bases="http://127.0.0.1:18710"; extra=""; nodes="$node"
 taskset -c 1 "$ROOT/benchmarks/thread-cpu.sh" "$node" 15 "$TDELAY" > "$OUT/threads.txt" &
+probes="$!"
 if [ "$NODES" = 2 ]; then
   nodeb=$(start_node 18711 node-b)
   bases="$bases,http://127.0.0.1:18711"; extra="--extra-pids $nodeb"; nodes="$nodes $nodeb"
   taskset -c 1 "$ROOT/benchmarks/thread-cpu.sh" "$nodeb" 15 "$TDELAY" > "$OUT/threads-b.txt" &
+  probes="$probes $!"
 fi
 # shellcheck disable=SC2086
 taskset -c 1 java -Xmx4g -cp "$ROOT/benchmarks/target/benchmarks.jar" dev.agentwire.bench.LoadTool --target agentwire \
@@ -52,7 +54,9 @@ taskset -c 1 java -Xmx4g -cp "$ROOT/benchmarks/target/benchmarks.jar" dev.agentw
   --rates "$RATES" --step-seconds 10 --warmup-seconds "${WARMS:-10}" --warmup-rate "${WARM:-100}" \
   --jwt-secret "$SECRET" --producer-key "$KEY" --server-pid "$node" $extra --redis-pid "$(echo $pids | tr ' ' ',')" \
   --out "$OUT/load.json" > "$OUT/load.log" 2>&1 || true
-wait
+# Only the per-thread probes: a bare wait would also wait for the redis-servers started above, and hang.
+# shellcheck disable=SC2086
+wait $probes
 for port in 18791 18792 18793; do
   { redis-cli -p $port info commandstats; redis-cli -p $port info errorstats; } > "$OUT/cmd-$port.txt"
 done
