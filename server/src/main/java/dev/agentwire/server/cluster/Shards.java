@@ -10,6 +10,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -26,15 +27,17 @@ final class Shards
     private final Executor executor;
     private final LongAdder errors;
     /**
-     * How many watches read the slot map again after the epoch moved. The epoch moves when a failover's election
-     * starts, before the slots move, and a map read just after may still be one a shard has not updated (ShardsTest
-     * failed once without these).
+     * For how long every watch reads the slot map again after the epoch moved. The epoch moves when a failover's
+     * election starts, before the slots move, and a map read just after may still be one a shard has not updated:
+     * how long the shards take to agree is time, not watches (ShardsTest failed without these reads, and again, on
+     * a loaded CI machine, when they were five watches, which it runs 0.3 s apart).
      */
-    static final int REFRESHES_AFTER_EPOCH_CHANGE = 5;
+    static final long REREAD_AFTER_EPOCH_CHANGE_MS = 10_000;
     /** The cluster's epoch at the last answer of {@link #watch}, or -1; on the executor only. */
     private long epoch = -1;
-    /** Watches left that read the slot map again after the epoch moved; on the executor only. */
-    private int refreshesLeft;
+    /** Whether the epoch moved within {@link #REREAD_AFTER_EPOCH_CHANGE_MS}, and when; on the executor only. */
+    private boolean rereading;
+    private long epochMovedNs;
     /** {@link #watch}'s last question, until answered. */
     private java.util.concurrent.CompletableFuture<String> asked;
     /** A read of the slot map is queued and has not started: more asks for one are that one. */
@@ -109,8 +112,9 @@ final class Shards
      * Asks a sharded Redis for its configuration's epoch ({@code CLUSTER INFO} on a connection already open, tens of
      * microseconds of Redis) and reads the slot map again when it moved: every failover raises it, as does a slot
      * migration to a shard whose epoch is not already the highest (the others are learnt on the redirect or the
-     * {@code sunsubscribe} they cause), and at the next {@link #REFRESHES_AFTER_EPOCH_CHANGE} watches. Also when the
-     * question failed or found no answer since the last call: the shard that answers may be the one going away.
+     * {@code sunsubscribe} they cause), and at every watch for {@link #REREAD_AFTER_EPOCH_CHANGE_MS} after. Also
+     * when the question failed or found no answer since the last call: the shard that answers may be the one going
+     * away.
      * Called on the executor, every {@link RedisLink#SLOT_MAP_WATCH_MS}.
      */
     void watch(final RedisClusterAsyncCommands<String, byte[]> commands)
@@ -124,10 +128,13 @@ final class Shards
             refresh();
             return;
         }
-        if (refreshesLeft > 0)
+        if (rereading)
         {
-            refreshesLeft--;
-            refresh();
+            rereading = System.nanoTime() - epochMovedNs < TimeUnit.MILLISECONDS.toNanos(REREAD_AFTER_EPOCH_CHANGE_MS);
+            if (rereading)
+            {
+                refresh();
+            }
         }
         asked = commands.clusterInfo().toCompletableFuture();
         asked.whenCompleteAsync((info, error) ->
@@ -136,7 +143,8 @@ final class Shards
             if (now < 0 || now != epoch)
             {
                 epoch = now;
-                refreshesLeft = REFRESHES_AFTER_EPOCH_CHANGE;
+                rereading = true;
+                epochMovedNs = System.nanoTime();
                 refresh();
             }
         }, executor);
