@@ -62,7 +62,7 @@ local rcall
 local ARGV, P, historyMax, retentionMs, dedupMs, runRetentionMs, strict, epochCandidate, probing
 local HEADER = 11
 local STRIDE = 6
--- Members of other shards answered back per request (r and b entries) before it stops: ClusterSequencer's
+-- Members of other shards answered back per request (r and b entries) before it stops: MemberRounds'
 -- RECIPIENTS_PER_ROUND, what one round of numbering them holds.
 local ELSEWHERE_MAX = 512
 
