@@ -24,6 +24,10 @@ public final class RedisClusterProcess implements AutoCloseable
     static final long NODE_TIMEOUT_MS = 2_000;
     /** Longest wait for the cluster to agree it is whole again after a fault (it usually takes under 5 s). */
     static final long OK_TIMEOUT_MS = 60_000;
+    /** How long {@link #failover} may take: waiting for a replica in sync, then its asks. */
+    static final long FAILOVER_TIMEOUT_MS = 45_000;
+    /** How long one CLUSTER FAILOVER is given before it is asked again (Redis times a manual failover out at 5 s). */
+    static final long MANUAL_FAILOVER_WAIT_MS = 7_000;
 
     final List<Instance> instances = new ArrayList<>();
     private final Path dir;
@@ -260,22 +264,68 @@ public final class RedisClusterProcess implements AutoCloseable
         return out;
     }
 
-    /** A replica takes over from its primary, gracefully (CLUSTER FAILOVER: no acknowledged write is lost). */
+    /**
+     * A replica takes over from its primary, gracefully (CLUSTER FAILOVER: no acknowledged write is lost). Only a
+     * replica in sync can: one still in its first sync lets the manual failover time out (Redis gives it 5 s) and
+     * stays a replica, so this waits for one in sync, asks again when an ask timed out, and fails loudly when no
+     * replica was promoted: a test that goes on would assert on a failover that never happened.
+     */
     public void failover(final java.util.Random random) throws Exception
     {
-        final List<Instance> replicas = live(false);
-        if (replicas.isEmpty())
+        if (live(false).isEmpty())
         {
             return;
         }
-        final Instance replica = replicas.get(random.nextInt(replicas.size()));
-        replica.cli("CLUSTER", "FAILOVER");
-        final long deadline = System.currentTimeMillis() + 15_000;
-        while (!replica.isPrimary() && System.currentTimeMillis() < deadline)
+        final long deadline = System.currentTimeMillis() + FAILOVER_TIMEOUT_MS;
+        List<Instance> inSync = inSync();
+        while (inSync.isEmpty() && System.currentTimeMillis() < deadline)
         {
-            Thread.sleep(50);
+            Thread.sleep(100);
+            inSync = inSync();
+        }
+        if (inSync.isEmpty())
+        {
+            throw new IllegalStateException("no replica in sync to fail over to: timeoutMs=" + FAILOVER_TIMEOUT_MS);
+        }
+        final Instance replica = inSync.get(random.nextInt(inSync.size()));
+        String answer = "";
+        while (!replica.isPrimary())
+        {
+            if (System.currentTimeMillis() > deadline)
+            {
+                throw new IllegalStateException("the replica was not promoted: port=" + replica.port +
+                    " timeoutMs=" + FAILOVER_TIMEOUT_MS + " answer=" + answer.trim());
+            }
+            answer = replica.cli("CLUSTER", "FAILOVER");
+            final long askedUntil = System.currentTimeMillis() + MANUAL_FAILOVER_WAIT_MS;
+            while (!replica.isPrimary() && System.currentTimeMillis() < askedUntil)
+            {
+                Thread.sleep(50);
+            }
         }
         awaitOk(OK_TIMEOUT_MS);
+    }
+
+    /** @return the live replicas whose link to their primary is up (ROLE says connected). */
+    private List<Instance> inSync() throws Exception
+    {
+        final List<Instance> out = new ArrayList<>();
+        for (final Instance replica : live(false))
+        {
+            final String[] role = replica.cli("ROLE").split("\n");
+            if (role.length >= 4 && "connected".equals(role[3].trim()))
+            {
+                out.add(replica);
+            }
+        }
+        return out;
+    }
+
+    /** @return the port of the primary a replica follows, as its ROLE says, or -1. */
+    private static int primaryPortOf(final Instance replica) throws Exception
+    {
+        final String[] role = replica.cli("ROLE").split("\n");
+        return role.length >= 3 ? Integer.parseInt(role[2].trim()) : -1;
     }
 
     /**
@@ -290,17 +340,14 @@ public final class RedisClusterProcess implements AutoCloseable
         final List<Instance> primaries = live(true);
         // Only a primary with a replica in sync can be replaced (a replica still loading refuses to take over).
         final List<Instance> replaceable = new ArrayList<>();
-        for (final Instance replica : live(false))
+        for (final Instance replica : inSync())
         {
-            final String[] role = replica.cli("ROLE").split("\n");
-            if (role.length >= 4 && "connected".equals(role[3].trim()))
+            final int followed = primaryPortOf(replica);
+            for (final Instance primary : primaries)
             {
-                for (final Instance primary : primaries)
+                if (primary.port == followed && !replaceable.contains(primary))
                 {
-                    if (Integer.toString(primary.port).equals(role[2].trim()) && !replaceable.contains(primary))
-                    {
-                        replaceable.add(primary);
-                    }
+                    replaceable.add(primary);
                 }
             }
         }
