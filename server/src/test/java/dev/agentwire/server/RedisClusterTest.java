@@ -368,6 +368,99 @@ class RedisClusterTest
         }
     }
 
+    /**
+     * A shard that refuses writes (out of memory: Redis refuses a whole script call, nothing of it written) while a
+     * room's events are numbered for its members: the room's events were admitted on their room's shard and reached
+     * the members elsewhere, so their outcome is unknown and said so; an event to a user of that shard was stored
+     * nowhere, and is said unavailable. Retried with the same ids once the shard takes writes, each member has each
+     * event once, in order.
+     */
+    @Test
+    void shouldSayOutcomeUnknownWhenAMembersShardRefusesARoomEventAndNumberItOnceOnRetry() throws Exception
+    {
+        redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
+        final ServerFixture a = node("a");
+        final List<String> members = membersOnEveryShard();
+        final List<WsClient> clients = new ArrayList<>();
+        for (final String member : members)
+        {
+            final WsClient client = a.connect(member, "crew");
+            client.next(10_000);
+            assertEquals(204, a.send("PUT", "/v1/rooms/crew/members/" + member).statusCode());
+            assertEquals("crew", client.nextOfType("joined", 10_000).get("room").asText());
+            clients.add(client);
+        }
+        // A member whose stream is on another shard than the room's: its shard will refuse.
+        String refused = null;
+        for (final String member : members)
+        {
+            if (shardOf(member) != shardOfRoom("crew"))
+            {
+                refused = member;
+            }
+        }
+        final RedisClusterProcess.Instance shard = redis.primaryOf(SlotHash.getSlot("aw:{u:" + refused + "}:s"));
+
+        final String pair = "[{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c1\",\"data\":{\"n\":1}}," +
+            "{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c2\",\"data\":{\"n\":2}}]";
+        final String single = "{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c3\",\"data\":{\"n\":3}}";
+        final String own = "{\"user\":\"" + refused + "\",\"type\":\"app.step\",\"id\":\"u4\",\"data\":{\"n\":4}}";
+        assertEquals("OK", shard.cli("CONFIG", "SET", "maxmemory", "1").trim());
+        final List<HttpResponse<String>> refusedAnswers = new ArrayList<>();
+        try
+        {
+            // Two room events (the batch's two rounds), one alone (its step), one to the refusing shard's user.
+            for (final String request : List.of(pair, single, own))
+            {
+                refusedAnswers.add(a.publish(request));
+            }
+        }
+        finally
+        {
+            assertEquals("OK", shard.cli("CONFIG", "SET", "maxmemory", "0").trim());
+        }
+        for (int r = 0; r < 3; r++)
+        {
+            final HttpResponse<String> answer = refusedAnswers.get(r);
+            assertEquals(503, answer.statusCode(), answer.body());
+            final JsonNode body = ServerFixture.json(answer);
+            assertEquals(r < 2 ? "outcome_unknown" : "unavailable", body.get("error").get("code").asText(),
+                answer.body());
+            assertEquals(r < 2 ? "outcome_unknown" : "not_attempted",
+                body.get("results").get(0).get("status").asText(), answer.body());
+            assertEquals(0, body.get("accepted").asInt(), answer.body());
+            // The room's events name the members they were numbered for: those of the shards that took writes.
+            final int numbered = body.get("results").get(0).get("seqs").size();
+            assertTrue(r < 2 ? numbered > 0 && numbered < members.size() : numbered == 0, answer.body());
+        }
+
+        for (final String request : List.of(pair, single, own))
+        {
+            final HttpResponse<String> answer = a.publish(request);
+            assertEquals(202, answer.statusCode(), answer.body());
+        }
+        for (int i = 0; i < members.size(); i++)
+        {
+            final List<Integer> expected = new ArrayList<>(List.of(1, 2, 3));
+            if (members.get(i).equals(refused))
+            {
+                expected.add(4);
+            }
+            final List<JsonNode> events = clients.get(i).collect(WsClient::isEvent, expected.size(), 10_000);
+            final List<Integer> got = events.stream().map(e -> e.get("data").get("n").asInt()).toList();
+            assertEquals(expected, got, members.get(i) + ": " + events);
+            for (int k = 0; k < events.size(); k++)
+            {
+                assertEquals(k + 1, events.get(k).get("seq").asLong(), members.get(i) + ": " + events);
+            }
+        }
+        Thread.sleep(300);
+        for (final WsClient client : clients)
+        {
+            assertFalse(client.messages.stream().anyMatch(WsClient::isEvent), "nothing twice: " + client.messages);
+        }
+    }
+
     /** @return six or more users whose streams live on all three shards. */
     private List<String> membersOnEveryShard() throws Exception
     {
