@@ -29,8 +29,9 @@ final class Shards
     /**
      * For how long every watch reads the slot map again after the epoch moved. The epoch moves when a failover's
      * election starts, before the slots move, and a map read just after may still be one a shard has not updated:
-     * how long the shards take to agree is time, not watches (ShardsTest failed without these reads, and again, on
-     * a loaded CI machine, when they were five watches, which it runs 0.3 s apart).
+     * how long the shards take to agree is time, not watches (ShardsTest failed without these reads). Its later CI
+     * failures, first blamed on these reads, were its failover not happening: the replica was still in its first
+     * sync (RedisClusterProcess#failover now waits for one in sync).
      */
     static final long REREAD_AFTER_EPOCH_CHANGE_MS = 10_000;
     /** The cluster's epoch at the last answer of {@link #watch}, or -1; on the executor only. */
