@@ -321,11 +321,12 @@ public final class RedisClusterProcess implements AutoCloseable
         return out;
     }
 
-    /** @return the port of the primary a replica follows, as its ROLE says, or -1. */
+    /** @return the port of the primary a replica follows, as its ROLE says, or -1 (no longer a replica). */
     private static int primaryPortOf(final Instance replica) throws Exception
     {
         final String[] role = replica.cli("ROLE").split("\n");
-        return role.length >= 3 ? Integer.parseInt(role[2].trim()) : -1;
+        return role.length >= 3 && "slave".equals(role[0].trim()) && role[2].trim().matches("[0-9]+") ?
+            Integer.parseInt(role[2].trim()) : -1;
     }
 
     /**
