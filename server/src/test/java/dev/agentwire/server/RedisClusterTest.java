@@ -369,11 +369,9 @@ class RedisClusterTest
     }
 
     /**
-     * A shard that refuses writes (out of memory: Redis refuses a whole script call, nothing of it written) while a
-     * room's events are numbered for its members: the room's events were admitted on their room's shard and reached
-     * the members elsewhere, so their outcome is unknown and said so; an event to a user of that shard was stored
-     * nowhere, and is said unavailable. Retried with the same ids once the shard takes writes, each member has each
-     * event once, in order.
+     * A member's shard refuses writes (out of memory: the whole script call, nothing written): a room's events,
+     * admitted on the room's shard and numbered elsewhere, are outcome unknown; that shard's user's, unavailable.
+     * Retried with the same ids once the shard takes writes, each member has each event once, in order.
      */
     @Test
     void shouldSayOutcomeUnknownWhenAMembersShardRefusesARoomEventAndNumberItOnceOnRetry() throws Exception
