@@ -57,11 +57,12 @@ class LoadToolSmokeTest
             {"floor", String.valueOf(floor.port()), "broadcast"}})
         {
             final Path out = dir.resolve(target[0] + "-" + target[2] + ".json");
+            // Memory per connection is not what this smoke checks: no idle settle (3 s twice a target by default).
             final int code = new CommandLine(new LoadTool()).execute(
                 "--target", target[0], "--base", "http://127.0.0.1:" + target[1], "--connections", "20",
                 "--workload", target[2], "--rates", "100,200", "--step-seconds", "1", "--warmup-seconds", "0",
                 "--jwt-secret", SECRET, "--producer-key", KEY, "--server-pid", String.valueOf(ProcessHandle.current().pid()),
-                "--max-failed-steps", "0", "--out", out.toString());
+                "--max-failed-steps", "0", "--idle-settle-ms", "0", "--out", out.toString());
             assertEquals(0, code);
             final JsonNode result = LoadTool.JSON.readTree(out.toFile());
             assertEquals(2, result.get("steps").size());
