@@ -294,24 +294,20 @@ final class ClusterSequencer implements Sequencer
                 }
                 else if (MemberRounds.isShared(one))
                 {
-                    @SuppressWarnings("unchecked")
-                    final List<Object> shared = (List<Object>)one;
-                    final boolean numbered = takeNumbers(request, index, shared.get(2));
-                    @SuppressWarnings("unchecked")
-                    final List<Object> others = (List<Object>)shared.get(3);
-                    final boolean seen = ((Number)shared.get(1)).longValue() == 1;
-                    if (!others.isEmpty())
+                    final MemberRounds.Shared event = MemberRounds.Shared.read(index, one,
+                        takeNumbers(request, index, ((List<?>)one).get(2)));
+                    if (event.members.isEmpty())
+                    {
+                        // Every member is on this shard: answered now.
+                        event.settle(request);
+                    }
+                    else
                     {
                         if (elsewhere == null)
                         {
                             elsewhere = new ArrayList<>();
                         }
-                        elsewhere.add(new MemberRounds.Shared(index, others, seen, numbered));
-                    }
-                    else if (!numbered)
-                    {
-                        // Every member had it already (a retry of an accepted event), or the room is empty.
-                        request.take(index, seen ? "duplicate" : List.of());
+                        elsewhere.add(event);
                     }
                 }
                 else

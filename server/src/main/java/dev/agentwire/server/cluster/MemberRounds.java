@@ -67,6 +67,34 @@ final class MemberRounds
             this.seen = seen;
             this.numbered = numbered;
         }
+
+        /**
+         * @param answer   publish.lua's answer for the event ({@link #isShared}): 'shared', seen, numbered there,
+         *                 the members of other shards.
+         * @param numbered whether the owner's shard numbered it for anyone.
+         */
+        @SuppressWarnings("unchecked")
+        static Shared read(final int index, final Object answer, final boolean numbered)
+        {
+            final List<Object> shared = (List<Object>)answer;
+            return new Shared(index, (List<Object>)shared.get(3), ((Number)shared.get(1)).longValue() == 1, numbered);
+        }
+
+        /**
+         * Answers the event once every shard it was to be numbered on did: outcome unknown when one failed; when it
+         * was numbered for no one, a duplicate (every member had it) or accepted with no one to number (no members).
+         */
+        void settle(final PublishRequest request)
+        {
+            if (failure != null)
+            {
+                request.unfinished(index, failure);
+            }
+            else if (!numbered)
+            {
+                request.take(index, seen ? "duplicate" : List.of());
+            }
+        }
     }
 
     /** One shard's entries of a round that numbers recipients: each an event's index and a member, or null. */
@@ -131,14 +159,7 @@ final class MemberRounds
         {
             for (final Shared event : shared)
             {
-                if (event.failure != null)
-                {
-                    request.unfinished(event.index, event.failure);
-                }
-                else if (!event.numbered)
-                {
-                    request.take(event.index, event.seen ? "duplicate" : List.of());
-                }
+                event.settle(request);
             }
             then.done(failed[0]);
         };
@@ -279,11 +300,7 @@ final class MemberRounds
                     final Object one = answer instanceof List ? ((List<?>)answer).get(j) : answer;
                     if (isShared(one))
                     {
-                        @SuppressWarnings("unchecked")
-                        final List<Object> shared = (List<Object>)one;
-                        @SuppressWarnings("unchecked")
-                        final List<Object> members = (List<Object>)shared.get(3);
-                        admitted[index] = new Shared(index, members, ((Number)shared.get(1)).longValue() == 1, false);
+                        admitted[index] = Shared.read(index, one, false);
                     }
                     else
                     {
