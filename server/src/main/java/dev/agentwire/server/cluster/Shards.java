@@ -36,9 +36,8 @@ final class Shards
     static final long REREAD_AFTER_EPOCH_CHANGE_MS = 10_000;
     /** The cluster's epoch at the last answer of {@link #watch}, or -1; on the executor only. */
     private long epoch = -1;
-    /** Whether the epoch moved within {@link #REREAD_AFTER_EPOCH_CHANGE_MS}, and when; on the executor only. */
-    private boolean rereading;
-    private long epochMovedNs;
+    /** Until when (nanoTime) every watch reads the slot map again: the epoch moved; on the executor only. */
+    private long rereadUntilNs = System.nanoTime();
     /** {@link #watch}'s last question, until answered. */
     private java.util.concurrent.CompletableFuture<String> asked;
     /** A read of the slot map is queued and has not started: more asks for one are that one. */
@@ -129,13 +128,9 @@ final class Shards
             refresh();
             return;
         }
-        if (rereading)
+        if (System.nanoTime() - rereadUntilNs < 0)
         {
-            rereading = System.nanoTime() - epochMovedNs < TimeUnit.MILLISECONDS.toNanos(REREAD_AFTER_EPOCH_CHANGE_MS);
-            if (rereading)
-            {
-                refresh();
-            }
+            refresh();
         }
         asked = commands.clusterInfo().toCompletableFuture();
         asked.whenCompleteAsync((info, error) ->
@@ -144,8 +139,7 @@ final class Shards
             if (now < 0 || now != epoch)
             {
                 epoch = now;
-                rereading = true;
-                epochMovedNs = System.nanoTime();
+                rereadUntilNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REREAD_AFTER_EPOCH_CHANGE_MS);
                 refresh();
             }
         }, executor);
