@@ -312,8 +312,7 @@ public final class RedisClusterProcess implements AutoCloseable
         final List<Instance> out = new ArrayList<>();
         for (final Instance replica : live(false))
         {
-            final String[] role = replica.cli("ROLE").split("\n");
-            if (role.length >= 4 && "connected".equals(role[3].trim()))
+            if (syncedPrimaryPort(replica) >= 0)
             {
                 out.add(replica);
             }
@@ -321,12 +320,15 @@ public final class RedisClusterProcess implements AutoCloseable
         return out;
     }
 
-    /** @return the port of the primary a replica follows, as its ROLE says, or -1 (no longer a replica). */
-    private static int primaryPortOf(final Instance replica) throws Exception
+    /**
+     * @return the port of the primary a replica follows while its link to it is up (ROLE: slave, host, port,
+     *     connected), or -1: still syncing, or no longer a replica (promoted since it was listed).
+     */
+    private static int syncedPrimaryPort(final Instance replica) throws Exception
     {
         final String[] role = replica.cli("ROLE").split("\n");
-        return role.length >= 3 && "slave".equals(role[0].trim()) && role[2].trim().matches("[0-9]+") ?
-            Integer.parseInt(role[2].trim()) : -1;
+        return role.length >= 4 && "slave".equals(role[0].trim()) && "connected".equals(role[3].trim()) &&
+            role[2].trim().matches("[0-9]+") ? Integer.parseInt(role[2].trim()) : -1;
     }
 
     /**
@@ -341,9 +343,9 @@ public final class RedisClusterProcess implements AutoCloseable
         final List<Instance> primaries = live(true);
         // Only a primary with a replica in sync can be replaced (a replica still loading refuses to take over).
         final List<Instance> replaceable = new ArrayList<>();
-        for (final Instance replica : inSync())
+        for (final Instance replica : live(false))
         {
-            final int followed = primaryPortOf(replica);
+            final int followed = syncedPrimaryPort(replica);
             for (final Instance primary : primaries)
             {
                 if (primary.port == followed && !replaceable.contains(primary))
