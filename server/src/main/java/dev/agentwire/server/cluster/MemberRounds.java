@@ -339,8 +339,15 @@ final class MemberRounds
     {
         if (from >= to)
         {
-            // The window's events before a failure are numbered: the request ends there, or goes on.
-            twoRounds(request, to < windowEnd ? request.events.size() : windowEnd);
+            // The window's events before a failed admission are numbered: the request ends there, or goes on.
+            if (to < windowEnd)
+            {
+                request.finish();
+            }
+            else
+            {
+                twoRounds(request, windowEnd);
+            }
             return;
         }
         final Map<String, Recipients> byShard = new LinkedHashMap<>();
@@ -370,7 +377,16 @@ final class MemberRounds
         final int done = next;
         // A failure ends the request after this round: what follows it stays not attempted, so a member's later
         // events are never numbered ahead of one whose outcome is unknown.
-        number(request, byShard, shared, failed -> recipients(request, admitted, done, failed ? done : to,
-            failed ? Integer.MAX_VALUE : windowEnd));
+        number(request, byShard, shared, failed ->
+        {
+            if (failed)
+            {
+                request.finish();
+            }
+            else
+            {
+                recipients(request, admitted, done, to, windowEnd);
+            }
+        });
     }
 }
