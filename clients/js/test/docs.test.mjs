@@ -31,7 +31,7 @@
 // a free loopback port (for ts and json blocks, 8080 is the demo's), AGENTWIRE_PORT is what 8080 became, and
 // /etc/agentwire/ is the scratch directory.
 
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync,
@@ -42,7 +42,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventSchemas } from "@ag-ui/core/schemas";
-import { freePort } from "./harness.mjs";
+import { claimPort, freePort } from "./harness.mjs";
 import { pythonRunner } from "./docs-python.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,7 +98,7 @@ function blocksOf(file) {
 async function freeClusterablePort() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await freePort();
-    if (port < 55535 && await isFree(port + 10000)) {
+    if (port < 55535 && await isFree(port + 10000) && claimPort(port + 10000)) {
       return port;
     }
   }
@@ -457,36 +457,40 @@ test("every AGENTWIRE_* variable the docs name is a setting, or read where they 
   }
 });
 
-for (const block of ALL) {
-  const where = `${block.file}:${block.line} (${block.lang})`;
-  const skip = /^skip: (.+)$/.exec(block.directive ?? "");
-  if (skip) {
-    test(`${where} is not run: ${skip[1]}`, { skip: skip[1] }, () => {});
-    continue;
+// Two blocks at a time: most of a block's time is a JVM starting and a server waiting for its client, so two
+// overlap well on two cores; each has ports of its own (freePort).
+describe("every code block", { concurrency: 2 }, () => {
+  for (const block of ALL) {
+    const where = `${block.file}:${block.line} (${block.lang})`;
+    const skip = /^skip: (.+)$/.exec(block.directive ?? "");
+    if (skip) {
+      test(`${where} is not run: ${skip[1]}`, { skip: skip[1] }, () => {});
+      continue;
+    }
+    if (block.lang === "text") {
+      continue;
+    }
+    if (block.directive === "demo") {
+      // Its other command (mvn verify) is the build that runs this test.
+      test(`${where} starts the demo: its page and banner`, { timeout: 120_000 }, async () => {
+        const demo = await startDemo();
+        try {
+          const page = await fetch(`http://127.0.0.1:${demo.port}/`);
+          assert.equal(page.status, 200);
+          assert.match(demo.log(), /Publish to alice: +curl/);
+        } finally {
+          await demo.stop();
+        }
+      });
+      continue;
+    }
+    const runPython = pythonRunner({ run, cleanEnv, startDemo, startServer, assertPromises, killGroup, started,
+      PRODUCER_KEY, ROOT, PACKAGE });
+    const runner = { bash: runBash, ts: runTs, java: runJava, xml: runXml, properties: runProperties, json: runJson,
+      python: runPython }
+      [block.lang];
+    if (runner) {
+      test(`${where} runs as written`, { timeout: 240_000 }, () => runner(block));
+    }
   }
-  if (block.lang === "text") {
-    continue;
-  }
-  if (block.directive === "demo") {
-    // Its other command (mvn verify) is the build that runs this test.
-    test(`${where} starts the demo: its page and banner`, { timeout: 120_000 }, async () => {
-      const demo = await startDemo();
-      try {
-        const page = await fetch(`http://127.0.0.1:${demo.port}/`);
-        assert.equal(page.status, 200);
-        assert.match(demo.log(), /Publish to alice: +curl/);
-      } finally {
-        await demo.stop();
-      }
-    });
-    continue;
-  }
-  const runPython = pythonRunner({ run, cleanEnv, startDemo, startServer, assertPromises, killGroup, started,
-    PRODUCER_KEY, ROOT, PACKAGE });
-  const runner = { bash: runBash, ts: runTs, java: runJava, xml: runXml, properties: runProperties, json: runJson,
-    python: runPython }
-    [block.lang];
-  if (runner) {
-    test(`${where} runs as written`, { timeout: 240_000 }, () => runner(block));
-  }
-}
+});

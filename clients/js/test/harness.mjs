@@ -17,8 +17,31 @@ export const PRODUCER_KEY = "package-test-producer-key-0123456789";
 const here = dirname(fileURLToPath(import.meta.url));
 const JAR = process.env.AGENTWIRE_JAR ?? resolve(here, "../../../server/target/agentwire.jar");
 
-/** A free loopback port (the probe's, closed again). */
-export function freePort() {
+// Ports this process has handed out. Tests of a file may run at once (docs.test.mjs), and a port the kernel calls
+// free stays free only until someone binds it: a test binds its port seconds later, once its server is up, so two
+// tests must never be handed the same one.
+const handedOut = new Set();
+
+/** Marks a port as handed out by this process; false when it was already. */
+export function claimPort(port) {
+  if (handedOut.has(port)) {
+    return false;
+  }
+  handedOut.add(port);
+  return true;
+}
+
+/** A free loopback port (the probe's, closed again) that no other test of this process was handed. */
+export async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (claimPort(port)) {
+      return port;
+    }
+  }
+}
+
+function probePort() {
   return new Promise((ok, fail) => {
     const probe = createServer();
     probe.on("error", fail);
