@@ -142,13 +142,20 @@ public final class RedisClusterProcess implements AutoCloseable
         throw last;
     }
 
-    /** @return a port in [11000, 22000) that is free, with its bus port (+10000) free too. */
+    /**
+     * @return a port in [11000, 22000) that is free and of this fork's share (TestPorts), with its bus port (+10000)
+     * free too; both below the kernel's ephemeral range, where the other processes' ports come from.
+     */
     private static int freePortPair()
     {
         final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         for (int tries = 0; tries < 1000; tries++)
         {
             final int port = random.nextInt(11_000, 22_000);
+            if (!TestPorts.isOurs(port))
+            {
+                continue;
+            }
             try (ServerSocket a = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
                  ServerSocket b = new ServerSocket(port + 10_000, 1, java.net.InetAddress.getLoopbackAddress()))
             {

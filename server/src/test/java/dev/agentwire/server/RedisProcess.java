@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,10 +42,7 @@ final class RedisProcess implements AutoCloseable
         assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
         this.dir = dir;
         this.durable = durable;
-        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
-        {
-            port = probe.getLocalPort();
-        }
+        port = TestPorts.free();
         start();
     }
 

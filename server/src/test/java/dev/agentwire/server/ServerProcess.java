@@ -1,8 +1,6 @@
 package dev.agentwire.server;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -185,9 +183,6 @@ final class ServerProcess implements AutoCloseable
 
     static int freePort() throws IOException
     {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
-        {
-            return probe.getLocalPort();
-        }
+        return TestPorts.free();
     }
 }
