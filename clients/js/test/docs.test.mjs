@@ -42,7 +42,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EventSchemas } from "@ag-ui/core/schemas";
-import { claimPort, freePort } from "./harness.mjs";
+import { claimPort, freePort, waitFor } from "./harness.mjs";
 import { pythonRunner } from "./docs-python.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -288,7 +288,16 @@ async function startDemo() {
   const port = await freePort();
   const args = [...line.split(/\s+/).slice(1), "--port", String(port)];
   const server = await startServer(args, port, cleanEnv({ AGENTWIRE_PRODUCER_KEY: PRODUCER_KEY }), ROOT);
-  assert.match(server.log(), /Open the live page/, "the demo's banner");
+  try {
+    // The banner names the port, so the demo prints it once the port is open: just after /readyz answers, not
+    // before. Its last line ends it.
+    await waitFor(() => /AGENTWIRE_PRODUCER_KEY=/.test(server.log()), 10_000, null,
+      () => `the demo's banner; its output:\n${server.log()}`);
+    assert.match(server.log(), /Open the live page/, "the demo's banner");
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return server;
 }
 
