@@ -31,7 +31,7 @@
 // a free loopback port (for ts and json blocks, 8080 is the demo's), AGENTWIRE_PORT is what 8080 became, and
 // /etc/agentwire/ is the scratch directory.
 
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync,
@@ -189,6 +189,14 @@ for (const event of ["exit", "SIGINT", "SIGTERM"]) {
     }
   });
 }
+// And after the file's tests, whatever failed: a server still running keeps its output pipes, and with them this
+// process and the build, alive, so "when this process ends" would never come (a failed check of the demo's banner
+// once held a CI build for half an hour that way).
+after(() => {
+  for (const pid of started) {
+    killGroup(pid, "SIGKILL");
+  }
+});
 
 function killGroup(pid, signal) {
   try {
