@@ -129,7 +129,7 @@ final class FaultSuiteTest
     void shouldAnnounceEverythingLostWhenTheServerIsKilled() throws Exception
     {
         final Random random = new Random(SEED + 1);
-        final int port = ServerProcess.freePort();
+        final int port = TestPorts.free();
         final Path log = dir.resolve("server.log");
         final Map<String, String> env = Map.of("AGENTWIRE_PRODUCER_RATE", "1000000", "AGENTWIRE_PRODUCER_BURST", "1000000");
         final ServerProcess[] server = {ServerProcess.start(port, log, env)};
@@ -172,7 +172,7 @@ final class FaultSuiteTest
             b -> b.redisUrl(redis.url()).nodeId("steady").producerRatePerSec(1_000_000).producerBurst(1_000_000),
             AgentWireConfig.builder().sliceCount(2));
         closeables.add(steady);
-        final int doomedPort = ServerProcess.freePort();
+        final int doomedPort = TestPorts.free();
         final Path log = dir.resolve("doomed.log");
         final Map<String, String> env = Map.of("AGENTWIRE_REDIS_URL", redis.url(), "AGENTWIRE_NODE_ID", "doomed",
             "AGENTWIRE_PRODUCER_RATE", "1000000", "AGENTWIRE_PRODUCER_BURST", "1000000");
@@ -311,7 +311,7 @@ final class FaultSuiteTest
     {
         // The server on one core, the well-behaved clients, the producer and the attackers on the other, as the
         // benchmarks measure: what is compared is the server's answer to the attack, not the attack tools' own cost.
-        final int port = ServerProcess.freePort();
+        final int port = TestPorts.free();
         final ServerProcess server = ServerProcess.start(port, dir.resolve("server.log"), Map.of(
             "AGENTWIRE_PRODUCER_RATE", "1000000", "AGENTWIRE_PRODUCER_BURST", "1000000"), "0");
         closeables.add(server);

@@ -48,7 +48,7 @@ final class ServerProcess implements AutoCloseable
     static ServerProcess start(final int port, final Path log, final Map<String, String> env, final String cpus)
         throws Exception
     {
-        final int bound = port == 0 ? freePort() : port;
+        final int bound = port == 0 ? TestPorts.free() : port;
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final List<String> command = new ArrayList<>();
         if (cpus != null)
@@ -179,10 +179,5 @@ final class ServerProcess implements AutoCloseable
         {
             return false;
         }
-    }
-
-    static int freePort() throws IOException
-    {
-        return TestPorts.free();
     }
 }
