@@ -18,6 +18,8 @@
 #   WORKLOADS=unicast REPS=1 benchmarks/cluster.sh     # a quick look
 #   NODE_JAVA_OPTS='-Xlog:gc,safepoint:file=/tmp/gc-%p.log' ...  # more JVM options for every node (unquoted: split on spaces)
 #   REDIS_EXTRA_ARGS="--auto-aof-rewrite-min-size 1gb" ...   # more redis-server options (split on spaces)
+#   EVENTS="plain agent" WORKLOADS=unicast ...        # the load tools' events (no id, no run), then what an agent's
+#                                                      # SDK sends (agent_thinking with an id, in a started run)
 #   BASELINE_JAR=/tmp/base/server/target/agentwire.jar SETUPS="node+redis-before node+redis" ...
 #                                                      # a setup named <setup>-before runs the build in BASELINE_JAR
 #
@@ -29,6 +31,8 @@ CONNS="${CONNS:-1000}"
 WORKLOADS="${WORKLOADS:-unicast room10}"
 REPS="${REPS:-3}"
 SETUPS="${SETUPS:-single node+redis 2nodes 2nodes+shards}"
+# plain: LoadTool's custom events, no id and no run; agent: agent_thinking with an id in a run (unicast only).
+EVENTS="${EVENTS:-plain}"
 STEP_SECONDS="${STEP_SECONDS:-5}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 # Deliveries/s of the warm-up; 0: the ladder's first rate (as before 2026-12-06).
@@ -103,6 +107,10 @@ stop() {
 for conns in $CONNS; do
   for workload in $WORKLOADS; do
     for rep in $(seq 1 "$REPS"); do
+     for events in $EVENTS; do
+      # A result's case: the workload, and +agent for agent events (CompareReport groups them so).
+      case_name="$workload"
+      [ "$events" = plain ] || case_name="$workload+$events"
       for label in $SETUPS; do
         # <setup>-before: the same setup, its nodes running the build in BASELINE_JAR (a before/after in one run).
         setup="${label%-before}"
@@ -148,21 +156,21 @@ for conns in $CONNS; do
             wait_port "$PORT_B"
             socket_bases="http://127.0.0.1:$PORT_A,http://127.0.0.1:$PORT_B"
         fi
-        echo "== $label $workload $conns rep $rep (nodes $pid_a $pid_b, redis $redis_pid)"
+        echo "== $label $case_name $conns rep $rep (nodes $pid_a $pid_b, redis $redis_pid)"
         taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire \
             --label "$label" --base "http://127.0.0.1:$PORT_A" --socket-bases "$socket_bases" \
-            --connections "$conns" --workload "$workload" --rates "$(rates_for "$workload")" \
+            --connections "$conns" --workload "$workload" --events "$events" --rates "$(rates_for "$workload")" \
             --step-seconds "$STEP_SECONDS" --warmup-seconds "$WARMUP_SECONDS" \
             --warmup-rate "$(warmup_rate_for "$workload" "$setup")" --jwt-secret "$SECRET" --producer-key "$KEY" \
             --server-pid "$pid_a" --extra-pids "${pid_b}" --redis-pid "$redis_pid" \
-            --gc-before-rss --out "$OUT/raw/$label-$workload-$conns-$rep.json" \
-            || echo "run failed: $label $workload $conns $rep"
+            --gc-before-rss --out "$OUT/raw/$label-$case_name-$conns-$rep.json" \
+            || echo "run failed: $label $case_name $conns $rep"
         stop "$pid_a" $pid_b
         if [ -n "$shard_pids" ]; then
             # Each shard's commands and errors: how many events a group commit's call carried there.
             for port in $SHARD_PORTS; do
                 { redis-cli -p "$port" info commandstats; redis-cli -p "$port" info errorstats; } \
-                    > "$OUT/redis-commandstats-$label-$workload-$conns-$rep-$port.txt" 2>&1 || true
+                    > "$OUT/redis-commandstats-$label-$case_name-$conns-$rep-$port.txt" 2>&1 || true
             done
             # shellcheck disable=SC2086
             stop $shard_pids
@@ -171,15 +179,16 @@ for conns in $CONNS; do
               echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" llen 'aw:{u:load-1}:l')"
               echo "history bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:l' samples 0)"
               echo "stream bytes load-1: $(redis-cli -p "$REDIS_PORT" memory usage 'aw:{u:load-1}:s' samples 0)"
-            } > "$OUT/redis-memory-$label-$workload-$conns-$rep.txt" 2>&1 || true
+            } > "$OUT/redis-memory-$label-$case_name-$conns-$rep.txt" 2>&1 || true
             # Where Redis's time went, per command and per script call, over the whole run (warm-up included), and
             # which errors the calls answered (a script's first call on a new Redis answers NOSCRIPT, then runs by
             # EVAL; publish.lua's first FCALL answers that the function is not found, then it is loaded).
             { redis-cli -p "$REDIS_PORT" info commandstats; redis-cli -p "$REDIS_PORT" info errorstats; } \
-                > "$OUT/redis-commandstats-$label-$workload-$conns-$rep.txt" 2>&1 || true
+                > "$OUT/redis-commandstats-$label-$case_name-$conns-$rep.txt" 2>&1 || true
             stop "$redis_pid"
         fi
       done
+     done
     done
   done
 done

@@ -62,7 +62,10 @@ public final class CompareReport
             for (final Path file : (Iterable<Path>)files.filter(f -> f.toString().endsWith(".json")).sorted()::iterator)
             {
                 final JsonNode run = JSON.readTree(file.toFile());
-                final String key = run.get("workload").asText() + " " + run.get("connections").asInt();
+                // Agent events (LoadTool --events agent) are a case of their own: "unicast+agent".
+                final String events = run.has("events") ? run.get("events").asText() : EventBodies.PLAIN;
+                final String key = run.get("workload").asText() + (EventBodies.PLAIN.equals(events) ? "" : "+" + events) +
+                    " " + run.get("connections").asInt();
                 runs.computeIfAbsent(key, k -> new TreeMap<>())
                     .computeIfAbsent(run.get("target").asText(), p -> new ArrayList<>()).add(run);
             }

@@ -18,6 +18,8 @@ public final class LoadStep
     public long duplicates;
     /** Events that reached a connection they were not addressed to. Must be 0. */
     public long foreign;
+    /** Publish requests not answered 202 (refused, or no answer): their events are not expected to arrive. */
+    public long refusedRequests;
     public double serverCpuMicrosPerDelivery = -1;
     public double redisCpuMicrosPerEvent = -1;
     /**
@@ -38,9 +40,9 @@ public final class LoadStep
     {
         return String.format("%s %s conns=%d rate=%d delivered=%.4f p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.1fms " +
                 "serverCpuUs/delivery=%.2f redisCpuUs/event=%.2f clientCpu=%.2f cores gaps=%d duplicates=%d " +
-                "foreign=%d%s",
+                "foreign=%d refused=%d%s",
             peer, workload, connections, rate, deliveredRatio, p50Ms, p99Ms, p999Ms, maxMs, serverCpuMicrosPerDelivery,
-            redisCpuMicrosPerEvent, clientCpuCores, gaps, duplicates, foreign,
+            redisCpuMicrosPerEvent, clientCpuCores, gaps, duplicates, foreign, refusedRequests,
             clientSaturated ? " INVALID(client saturated)" : "");
     }
 }

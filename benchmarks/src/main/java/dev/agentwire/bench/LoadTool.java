@@ -10,14 +10,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -62,7 +58,6 @@ public final class LoadTool implements Callable<Integer>
         description = "The cluster's redis-server processes (each shard's): their CPU per offered event, on its own.")
     private long[] redisPids;
 
-    private final java.util.concurrent.atomic.AtomicLong publishes = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.ExecutorService sampler = java.util.concurrent.Executors.newSingleThreadExecutor(
         task ->
         {
@@ -113,6 +108,10 @@ public final class LoadTool implements Callable<Integer>
     @Option(names = "--payload-bytes", defaultValue = "200", description = "Bytes of event data.")
     int payloadBytes;
 
+    @Option(names = "--events", defaultValue = EventBodies.PLAIN, description = "plain: a custom type, no id, no " +
+        "run | agent: agent_thinking with an id, in a run started per user first (unicast; see EventBodies).")
+    String events;
+
     @Option(names = "--jwt-secret", defaultValue = "${env:AGENTWIRE_JWT_SECRET:-}", description = "For agentwire.")
     String jwtSecret;
 
@@ -132,15 +131,14 @@ public final class LoadTool implements Callable<Integer>
     /** Events due within one tick travel in one request: per-request overhead would otherwise dominate. */
     static final long TICK_NS = 5_000_000;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(10)).build();
     private final Recorder latency = new Recorder(3_600_000_000_000L, 3);
     private final LongAdder delivered = new LongAdder();
     private final LongAdder gaps = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder foreign = new LongAdder();
     private final AtomicInteger ready = new AtomicInteger();
-    private String filler = "";
+    private EventBodies bodies;
+    private Publisher publisher;
     private NioReceiver receiver;
 
     public static void main(final String[] args)
@@ -164,14 +162,27 @@ public final class LoadTool implements Callable<Integer>
                 return 2;
             }
         }
-        filler = "x".repeat(Math.max(0, payloadBytes - 42));
+        try
+        {
+            bodies = new EventBodies(workload, connections, payloadBytes, events);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("load: " + ex.getMessage());
+            return 2;
+        }
+        publisher = new Publisher(base, socketBases, producerKey);
         final long[] rssBeforeKb = ProcStats.idlePssKb(serverPid, gcBeforeRss, idleSettleMs);
         openConnections();
         Thread.sleep(1_000);
         final long[] rssAfterKb = ProcStats.idlePssKb(serverPid, gcBeforeRss, idleSettleMs);
         if ("room10".equals(workload))
         {
-            joinRooms();
+            publisher.joinRooms(connections);
+        }
+        if (bodies.isAgent())
+        {
+            publisher.startRuns(bodies, connections, delivered::sum);
         }
         final int recipientsPerEvent = "unicast".equals(workload) ? 1 :
             "room10".equals(workload) ? Math.min(10, connections) : connections;
@@ -215,6 +226,7 @@ public final class LoadTool implements Callable<Integer>
             final ObjectNode result = JSON.createObjectNode();
             result.put("target", label != null ? label : target);
             result.put("workload", workload);
+            result.put("events", events);
             result.put("connections", connections);
             result.put("payloadBytes", payloadBytes);
             result.put("maxSustainableRate", maxSustainable);
@@ -235,6 +247,7 @@ public final class LoadTool implements Callable<Integer>
         final long gapsBefore = gaps.sum();
         final long duplicatesBefore = duplicates.sum();
         final long foreignBefore = foreign.sum();
+        final long refusedBefore = publisher.refused.sum();
         final long serverCpuBefore = serverCpuMicros();
         final long redisCpuBefore = ProcStats.cpuMicros(redisPids);
         final long[] readBefore = clusterReads();
@@ -265,12 +278,11 @@ public final class LoadTool implements Callable<Integer>
             for (int i = 0; i < batch; i++)
             {
                 final long intendedNs = startNs + (sent + i) * 1_000_000_000L / rate;
-                appendEvent(body.append(i == 0 ? "" : ","), next.getAndIncrement(), intendedNs);
+                bodies.append(body.append(i == 0 ? "" : ","), next.getAndIncrement(), intendedNs);
             }
             sent += batch;
             inFlight.acquire();
-            http.sendAsync(publishRequest(body.append(']').toString()), HttpResponse.BodyHandlers.discarding())
-                .whenComplete((r, e) -> inFlight.release());
+            publisher.publish(body.append(']').toString()).whenComplete((r, e) -> inFlight.release());
         }
         inFlight.acquire(64);
         final long expected = events * recipientsPerEvent;
@@ -290,6 +302,7 @@ public final class LoadTool implements Callable<Integer>
         step.gaps = gaps.sum() - gapsBefore;
         step.duplicates = duplicates.sum() - duplicatesBefore;
         step.foreign = foreign.sum() - foreignBefore;
+        step.refusedRequests = publisher.refused.sum() - refusedBefore;
         step.p50Ms = histogram.getValueAtPercentile(50) / 1e6;
         step.p99Ms = histogram.getValueAtPercentile(99) / 1e6;
         step.p999Ms = histogram.getValueAtPercentile(99.9) / 1e6;
@@ -331,63 +344,9 @@ public final class LoadTool implements Callable<Integer>
         return step;
     }
 
-    /** Writes one event's JSON by hand: the publisher must cost the tool as little as the receiver does. */
-    private void appendEvent(final StringBuilder out, final int n, final long intendedNs)
-    {
-        switch (workload)
-        {
-            case "unicast":
-                out.append("{\"user\":\"load-").append(n % connections).append('"');
-                break;
-            case "room10":
-                out.append("{\"room\":\"room-").append(n % Math.max(1, connections / 10)).append('"');
-                break;
-            default:
-                out.append("{\"broadcast\":true");
-                break;
-        }
-        // The data object is about payloadBytes bytes on the wire; "a" names the addressee (user or room index)
-        // so the receiver can tell an event that reached the wrong connection.
-        final int addressee = "unicast".equals(workload) ? n % connections :
-            "room10".equals(workload) ? n % Math.max(1, connections / 10) : -1;
-        out.append(",\"type\":\"app.bench\",\"data\":{\"t\":").append(intendedNs).append(",\"a\":")
-            .append(addressee).append(",\"p\":\"").append(filler).append("\"}}");
-    }
-
     private long[] clusterReads()
     {
-        return target.startsWith("agentwire") ? ClusterReads.eventsRead(http, socketBases) : new long[0];
-    }
-
-    private HttpRequest publishRequest(final String events)
-    {
-        final String publishBase = socketBases == null || socketBases.length == 0 ? base :
-            socketBases[(int)(publishes.getAndIncrement() % socketBases.length)];
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(publishBase + "/v1/events"))
-            .timeout(Duration.ofSeconds(30))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(events));
-        if (producerKey != null && !producerKey.isEmpty())
-        {
-            request.header("Authorization", "Bearer " + producerKey);
-        }
-        return request.build();
-    }
-
-    private void joinRooms() throws Exception
-    {
-        for (int u = 0; u < connections; u++)
-        {
-            final HttpRequest.Builder request = HttpRequest.newBuilder(
-                    URI.create(base + "/v1/rooms/room-" + (u / 10) + "/members/load-" + u))
-                .PUT(HttpRequest.BodyPublishers.noBody());
-            if (producerKey != null && !producerKey.isEmpty())
-            {
-                request.header("Authorization", "Bearer " + producerKey);
-            }
-            http.send(request.build(), HttpResponse.BodyHandlers.discarding());
-        }
-        Thread.sleep(500);
+        return target.startsWith("agentwire") ? ClusterReads.eventsRead(publisher.http(), socketBases) : new long[0];
     }
 
     private void openConnections() throws Exception
