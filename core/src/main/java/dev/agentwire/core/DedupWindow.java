@@ -1,8 +1,6 @@
 package dev.agentwire.core;
 
-import org.agrona.collections.Object2LongHashMap;
-import org.agrona.collections.Object2ObjectHashMap;
-
+import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -10,6 +8,14 @@ import java.util.concurrent.atomic.LongAdder;
  * One stripe's accepted event ids, remembered for the dedup window. An id is scoped by its owner (the target kind
  * and the user, room or broadcast the event goes to) and its run (none for an event without a run), so equal ids of
  * two owners or two runs never collide. Entries arrive in time order, so expiry takes them from the head of a ring.
+ * <p>
+ * An id is remembered as a 128-bit fingerprint of its scope and itself, keyed by a secret drawn at start, in
+ * primitive arrays: no object per id. Agents send an id with every event, so at tens of thousands of events a
+ * second the window holds about a million ids; kept as strings and maps they were the largest part of the live heap
+ * (3.2 million strings, about 220 MB, at 40,000 events/s), which the collector marked on the core the server
+ * shares (benchmarks/README.md, "2026-12-07: agent events"). Two different ids that share a fingerprint would make
+ * the later one a duplicate: for ids not chosen with the secret, the chance is about one in 2^128 per pair
+ * remembered together, far below any other failure of a machine.
  * <p>
  * Bounds, both honest: an id is remembered for {@code windowMs}, and all stripes together remember at most
  * {@code maxEntries} ids. At that bound the adding stripe forgets its own oldest id early (the total may pass the
@@ -19,25 +25,46 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class DedupWindow
 {
-    private static final long MISSING = Long.MIN_VALUE;
     private static final int INITIAL_CAPACITY = 16;
-    private static final String NO_RUN = "";
+    private static final String NONE = "";
+    private static final long C1 = 0x87c37b91114253d5L;
+    private static final long C2 = 0x4cf5ad432745937fL;
+    /** The fingerprints' secret, one per process: ids cannot be chosen to collide without it. */
+    private static final long SEED;
+
+    static
+    {
+        final SecureRandom random = new SecureRandom();
+        SEED = random.nextLong();
+    }
 
     private final long windowMs;
     private final int maxEntries;
     private final AtomicInteger engineTotal;
     private final LongAdder evicted;
-    // Kind, then owner, then run, then id -> accepted at. A known scope adds an id without allocating a map.
-    @SuppressWarnings("unchecked")
-    private final Object2ObjectHashMap<String, Object2ObjectHashMap<String, Object2LongHashMap<String>>>[] byKind =
-        new Object2ObjectHashMap[EventDraft.TARGET_BROADCAST + 1];
-    private byte[] kinds = new byte[0];
-    private String[] owners = new String[0];
-    private String[] runs = new String[0];
-    private String[] ids = new String[0];
-    private long[] timesMs = new long[0];
-    private int head;
-    private int size;
+
+    // The ring, oldest first: entry number n (counted from the first id ever added) lives at n & ringMask.
+    private long[] highs = new long[INITIAL_CAPACITY];
+    private long[] lows = new long[INITIAL_CAPACITY];
+    private long[] timesMs = new long[INITIAL_CAPACITY];
+    private int ringMask = INITIAL_CAPACITY - 1;
+    private long headEntry;
+    private long tailEntry;
+    // Open addressing over the fingerprints' high half, linear probing, at most half full: entry number + 1, 0 free.
+    private long[] slots = new long[INITIAL_CAPACITY * 2];
+    private int slotMask = INITIAL_CAPACITY * 2 - 1;
+
+    // The fingerprint being computed, and the question it answers (contains then add ask about the same id).
+    private long high;
+    private long low;
+    private int units;
+    private int pending;
+    private int pendingUnits;
+    private long block;
+    private String lastOwner;
+    private String lastRun;
+    private String lastId;
+    private byte lastKind = -1;
 
     /**
      * @param windowMs    how long an id is remembered.
@@ -51,10 +78,6 @@ final class DedupWindow
         this.maxEntries = maxEntries;
         this.engineTotal = engineTotal;
         this.evicted = evicted;
-        for (int kind = 0; kind < byKind.length; kind++)
-        {
-            byKind[kind] = new Object2ObjectHashMap<>();
-        }
     }
 
     boolean isEnabled()
@@ -64,56 +87,49 @@ final class DedupWindow
 
     boolean contains(final byte kind, final String owner, final String runId, final String eventId, final long nowMs)
     {
-        final Object2LongHashMap<String> inScope = scope(kind, owner, runId);
-        if (inScope == null)
-        {
-            return false;
-        }
-        final long at = inScope.getValue(eventId);
-        return at != MISSING && at >= nowMs - windowMs;
+        fingerprint(kind, owner, runId, eventId);
+        final int slot = find(high, low);
+        return slot >= 0 && timesMs[(int)(slots[slot] - 1) & ringMask] >= nowMs - windowMs;
     }
 
     void add(final byte kind, final String owner, final String runId, final String eventId, final long nowMs)
     {
         expire(nowMs);
-        if (size > 0 && engineTotal.get() >= maxEntries)
+        if (size() > 0 && engineTotal.get() >= maxEntries)
         {
             removeOldest();
             evicted.increment();
         }
-        if (size == ids.length)
+        fingerprint(kind, owner, runId, eventId);
+        final int found = find(high, low);
+        if (found >= 0)
         {
-            grow();
+            // Still held though past its window (a clock that stepped back keeps an entry behind a later one): it
+            // starts its window again where it is. contains() reads the time, so nothing held past it counts.
+            timesMs[(int)(slots[found] - 1) & ringMask] = nowMs;
+            return;
         }
-        final String ownerKey = owner == null ? "" : owner;
-        final String runKey = runId == null ? NO_RUN : runId;
-        final int index = (head + size) % ids.length;
-        kinds[index] = kind;
-        owners[index] = ownerKey;
-        runs[index] = runKey;
-        ids[index] = eventId;
-        timesMs[index] = nowMs;
-        size++;
+        if (size() == highs.length)
+        {
+            growRing();
+        }
+        if ((size() + 1) * 2 > slots.length)
+        {
+            growSlots();
+        }
+        final long entry = tailEntry++;
+        final int at = (int)entry & ringMask;
+        highs[at] = high;
+        lows[at] = low;
+        timesMs[at] = nowMs;
+        insert(entry);
         engineTotal.incrementAndGet();
-        Object2ObjectHashMap<String, Object2LongHashMap<String>> byRun = byKind[kind].get(ownerKey);
-        if (byRun == null)
-        {
-            byRun = new Object2ObjectHashMap<>();
-            byKind[kind].put(ownerKey, byRun);
-        }
-        Object2LongHashMap<String> inScope = byRun.get(runKey);
-        if (inScope == null)
-        {
-            inScope = new Object2LongHashMap<>(MISSING);
-            byRun.put(runKey, inScope);
-        }
-        inScope.put(eventId, nowMs);
     }
 
     void expire(final long nowMs)
     {
         final long cutoffMs = nowMs - windowMs;
-        while (size > 0 && timesMs[head] < cutoffMs)
+        while (size() > 0 && timesMs[(int)headEntry & ringMask] < cutoffMs)
         {
             removeOldest();
         }
@@ -121,67 +137,182 @@ final class DedupWindow
 
     int size()
     {
-        return size;
+        return (int)(tailEntry - headEntry);
     }
 
-    private Object2LongHashMap<String> scope(final byte kind, final String owner, final String runId)
+    /**
+     * The 128-bit fingerprint of (kind, owner, run, id) into {@link #high} and {@link #low}: the 16-bit units of each
+     * string, each string after its length (so "ab" + "c" and "a" + "bc" differ), taken 64 bits at a time and mixed
+     * in two lanes as MurmurHash3's x64 128-bit variant mixes its blocks, then finalised with its avalanche.
+     */
+    private void fingerprint(final byte kind, final String owner, final String runId, final String eventId)
     {
-        final Object2ObjectHashMap<String, Object2LongHashMap<String>> byRun =
-            byKind[kind].get(owner == null ? "" : owner);
-        return byRun == null ? null : byRun.get(runId == null ? NO_RUN : runId);
-    }
-
-    private void removeOldest()
-    {
-        final byte kind = kinds[head];
-        final String owner = owners[head];
-        final String run = runs[head];
-        final String id = ids[head];
-        final Object2ObjectHashMap<String, Object2LongHashMap<String>> byRun = byKind[kind].get(owner);
-        final Object2LongHashMap<String> inScope = byRun == null ? null : byRun.get(run);
-        // Only forget the id if this entry is still the one the map points at.
-        if (inScope != null && inScope.getValue(id) == timesMs[head])
+        final String ownerKey = owner == null ? NONE : owner;
+        final String runKey = runId == null ? NONE : runId;
+        if (kind == lastKind && ownerKey == lastOwner && runKey == lastRun && eventId == lastId)
         {
-            inScope.removeKey(id);
-            if (inScope.isEmpty())
+            return;
+        }
+        high = SEED;
+        low = ~SEED;
+        units = 0;
+        pending = 0;
+        pendingUnits = 0;
+        block = 0;
+        absorb(kind);
+        absorbString(ownerKey);
+        absorbString(runKey);
+        absorbString(eventId);
+        if (pendingUnits > 0)
+        {
+            mixBlock(block, ++pending);
+        }
+        high ^= units;
+        low ^= units;
+        high += low;
+        low += high;
+        high = avalanche(high);
+        low = avalanche(low);
+        high += low;
+        low += high;
+        lastKind = kind;
+        lastOwner = ownerKey;
+        lastRun = runKey;
+        lastId = eventId;
+    }
+
+    private void absorbString(final String s)
+    {
+        final int length = s.length();
+        absorb(length >>> 16);
+        absorb(length & 0xFFFF);
+        for (int i = 0; i < length; i++)
+        {
+            absorb(s.charAt(i));
+        }
+    }
+
+    /** Takes one 16-bit unit; every four make a 64-bit word, every two words a block of both lanes. */
+    private void absorb(final int unit)
+    {
+        block |= (long)(unit & 0xFFFF) << (pendingUnits << 4);
+        units++;
+        if (++pendingUnits == 4)
+        {
+            mixBlock(block, ++pending);
+            block = 0;
+            pendingUnits = 0;
+        }
+    }
+
+    /** Word {@code count} (from 1) goes to the high lane when odd, the low lane when even. */
+    private void mixBlock(final long word, final int count)
+    {
+        if ((count & 1) == 1)
+        {
+            long k = word * C1;
+            k = Long.rotateLeft(k, 31) * C2;
+            high ^= k;
+            high = Long.rotateLeft(high, 27) + low;
+            high = high * 5 + 0x52dce729;
+        }
+        else
+        {
+            long k = word * C2;
+            k = Long.rotateLeft(k, 33) * C1;
+            low ^= k;
+            low = Long.rotateLeft(low, 31) + high;
+            low = low * 5 + 0x38495ab5;
+        }
+    }
+
+    private static long avalanche(final long value)
+    {
+        long k = value;
+        k ^= k >>> 33;
+        k *= 0xff51afd7ed558ccdL;
+        k ^= k >>> 33;
+        k *= 0xc4ceb9fe1a85ec53L;
+        k ^= k >>> 33;
+        return k;
+    }
+
+    /** @return the slot holding the fingerprint, or -1. */
+    private int find(final long hi, final long lo)
+    {
+        for (int slot = (int)hi & slotMask; slots[slot] != 0; slot = (slot + 1) & slotMask)
+        {
+            final int at = (int)(slots[slot] - 1) & ringMask;
+            if (highs[at] == hi && lows[at] == lo)
             {
-                byRun.remove(run);
-                if (byRun.isEmpty())
-                {
-                    byKind[kind].remove(owner);
-                }
+                return slot;
             }
         }
-        owners[head] = null;
-        runs[head] = null;
-        ids[head] = null;
-        head = (head + 1) % ids.length;
-        size--;
+        return -1;
+    }
+
+    private void insert(final long entry)
+    {
+        int slot = (int)highs[(int)entry & ringMask] & slotMask;
+        while (slots[slot] != 0)
+        {
+            slot = (slot + 1) & slotMask;
+        }
+        slots[slot] = entry + 1;
+    }
+
+    /** Forgets the oldest entry: its slot is emptied, and the probe run after it closes up (backward shift). */
+    private void removeOldest()
+    {
+        final long entry = headEntry;
+        int hole = (int)highs[(int)entry & ringMask] & slotMask;
+        while (slots[hole] != entry + 1)
+        {
+            hole = (hole + 1) & slotMask;
+        }
+        // Each later entry of the run moves into the hole unless its home slot lies after the hole.
+        int next = (hole + 1) & slotMask;
+        while (slots[next] != 0)
+        {
+            final int home = (int)highs[(int)(slots[next] - 1) & ringMask] & slotMask;
+            if (((next - home) & slotMask) >= ((next - hole) & slotMask))
+            {
+                slots[hole] = slots[next];
+                hole = next;
+            }
+            next = (next + 1) & slotMask;
+        }
+        slots[hole] = 0;
+        headEntry++;
         engineTotal.decrementAndGet();
     }
 
-    private void grow()
+    private void growRing()
     {
-        final int capacity = Math.max(INITIAL_CAPACITY, ids.length * 2);
-        final byte[] newKinds = new byte[capacity];
-        final String[] newOwners = new String[capacity];
-        final String[] newRuns = new String[capacity];
-        final String[] newIds = new String[capacity];
+        final int capacity = highs.length * 2;
+        final long[] newHighs = new long[capacity];
+        final long[] newLows = new long[capacity];
         final long[] newTimes = new long[capacity];
-        for (int i = 0; i < size; i++)
+        final int newMask = capacity - 1;
+        for (long entry = headEntry; entry < tailEntry; entry++)
         {
-            final int from = (head + i) % ids.length;
-            newKinds[i] = kinds[from];
-            newOwners[i] = owners[from];
-            newRuns[i] = runs[from];
-            newIds[i] = ids[from];
-            newTimes[i] = timesMs[from];
+            newHighs[(int)entry & newMask] = highs[(int)entry & ringMask];
+            newLows[(int)entry & newMask] = lows[(int)entry & ringMask];
+            newTimes[(int)entry & newMask] = timesMs[(int)entry & ringMask];
         }
-        kinds = newKinds;
-        owners = newOwners;
-        runs = newRuns;
-        ids = newIds;
+        highs = newHighs;
+        lows = newLows;
         timesMs = newTimes;
-        head = 0;
+        ringMask = newMask;
+    }
+
+    private void growSlots()
+    {
+        slots = new long[slots.length * 2];
+        slotMask = slots.length - 1;
+        for (long entry = headEntry; entry < tailEntry; entry++)
+        {
+            insert(entry);
+        }
     }
 }
