@@ -73,7 +73,9 @@ class BrowserDemoTest
             "--disable-quic", "--window-size=1280,900", "--user-data-dir=" + dir.resolve("chrome-profile"));
         final ChromeDriverService service = new ChromeDriverService.Builder()
             .usingDriverExecutable(CHROMEDRIVER)
-            .usingAnyFreePort()
+            // A port of this fork's share (TestPorts): Selenium's own pick could meet a port the other fork's test
+            // has just been given for a process it starts a moment later.
+            .usingPort(TestPorts.free())
             .build();
         browser = new ChromeDriver(service, options);
     }
