@@ -194,4 +194,4 @@ for conns in $CONNS; do
 done
 
 java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" \
-    "single,node+redis-before,node+redis,2nodes-before,2nodes,2nodes+shards-before,2nodes+shards"
+    "single,single-before,node+redis-before,node+redis,2nodes-before,2nodes,2nodes+shards-before,2nodes+shards"
