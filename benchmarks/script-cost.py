@@ -132,6 +132,9 @@ def info_field(conn, section, name):
     raise RuntimeError('INFO %s has no %s' % (section, name))
 
 
+DEDUP_MS = '60000'
+
+
 def group_arguments(call, users, record, ids, serial, verb='', room=0):
     # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
     # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
@@ -139,7 +142,7 @@ def group_arguments(call, users, record, ids, serial, verb='', room=0):
     tag = 'aw:{r:room-%d}' if room else 'aw:{u:load-%d}'
     kind = 'r' if room else 'u'
     args = call + ['1', tag % users[0],
-                   'aw:', '1024', '600000', '60000', '600000', '1', '12345', '64', '0', '1', str(len(users))]
+                   'aw:', '1024', '600000', DEDUP_MS, '600000', '1', '12345', '64', '0', '1', str(len(users))]
     for i, user in enumerate(users):
         # With a lifecycle verb, the event belongs to the user's run r-1 (the run part is <length>:<runId>).
         args += [kind + ('10' if ids else '00') + verb, tag % user, 'e%d-%d' % (serial, i) if ids else '',
@@ -160,6 +163,8 @@ def main():
                         help='agent_thinking events in a started run, as agents send (default: app.bench, no run)')
     parser.add_argument('--room', type=int, default=0, metavar='N',
                         help='events to rooms of N members (users/N rooms) instead of to users')
+    parser.add_argument('--dedup-ms', default='60000',
+                        help='the dedup window (the engine\'s 60 s by default): a short one makes ids expire while measured')
     parser.add_argument('--port', type=int, default=18795)
     parser.add_argument('--redis-cpu', default='0')
     parser.add_argument('--client-cpu', default='1')
@@ -172,6 +177,8 @@ def main():
     parser.add_argument('--callgrind-keep', metavar='FILE',
                         help='with --callgrind: keep the measured window\'s dump there, for callgrind_annotate')
     opts = parser.parse_args()
+    global DEDUP_MS
+    DEDUP_MS = opts.dedup_ms
     if opts.room and opts.lifecycle:
         parser.error('--room with --lifecycle is not measured here (a room\'s run is the room\'s own)')
     rooms = opts.users // opts.room if opts.room else 0
