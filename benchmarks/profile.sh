@@ -9,6 +9,7 @@
 #   TARGET=agentwire-agui CONNS=1000 RATE=10000 benchmarks/profile.sh   # the AG-UI socket
 #   REDIS=1 CONNS=1000 RATE=10000 SAMPLE_MS=1 benchmarks/profile.sh     # a cluster node over its own Redis, sampled
 #                                                                        # every millisecond (JFR's profile: 10 ms)
+#   EVENTS=agent CONNS=1000 RATE=30000 benchmarks/profile.sh             # agent events: ids, in runs (LoadTool)
 #
 # The server records debug information at every instruction (-XX:+DebugNonSafepoints): without it JFR names, for
 # a sample in compiled code, the nearest method with a debug point, often one inlined nearby (2026-12-06: 14% of a
@@ -21,6 +22,8 @@ CONNS="${CONNS:-10000}"
 # The user protocol profiled: agentwire (/v1/ws) or agentwire-agui (/v1/ag-ui).
 TARGET="${TARGET:-agentwire}"
 WORKLOAD="${WORKLOAD:-unicast}"
+# plain (LoadTool's custom events) or agent (agent_thinking with ids, in runs).
+EVENTS="${EVENTS:-plain}"
 RATE="${RATE:-5000}"
 SECONDS_TO_RECORD="${SECONDS_TO_RECORD:-30}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -77,7 +80,7 @@ threads_window=$((SECONDS_TO_RECORD > 5 ? SECONDS_TO_RECORD - 4 : 1))
 taskset -c "$CLIENT_CPU" "$ROOT/benchmarks/thread-cpu.sh" "$pid" "$threads_window" 12 >"$OUT/threads.txt" &
 threads_pid=$!
 taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target "$TARGET" \
-    --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$RATE" \
+    --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --events "$EVENTS" --rates "$RATE" \
     --step-seconds "$SECONDS_TO_RECORD" --warmup-seconds 10 --jwt-secret "$SECRET" --producer-key "$KEY" \
     --server-pid "$pid" --redis-pid "$redis_pid" | tee "$OUT/load.txt"
 wait "$threads_pid" || true

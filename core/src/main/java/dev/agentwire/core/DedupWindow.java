@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.LongAdder;
 final class DedupWindow
 {
     private static final int INITIAL_CAPACITY = 16;
+    private static final int ENTRY_LONGS = 3;
+    private static final int LOW = 1;
+    private static final int TIME = 2;
     private static final String NONE = "";
     private static final long C1 = 0x87c37b91114253d5L;
     private static final long C2 = 0x4cf5ad432745937fL;
@@ -43,14 +46,15 @@ final class DedupWindow
     private final AtomicInteger engineTotal;
     private final LongAdder evicted;
 
-    // The ring, oldest first: entry number n (counted from the first id ever added) lives at n & ringMask.
-    private long[] highs = new long[INITIAL_CAPACITY];
-    private long[] lows = new long[INITIAL_CAPACITY];
-    private long[] timesMs = new long[INITIAL_CAPACITY];
+    // The ring, oldest first: entry number n (counted from the first id ever added) is at index n & ringMask, its
+    // fingerprint's halves and its time in three neighbouring longs (one cache line for a lookup's last step).
+    private long[] ring = new long[INITIAL_CAPACITY * ENTRY_LONGS];
     private int ringMask = INITIAL_CAPACITY - 1;
     private long headEntry;
     private long tailEntry;
-    // Open addressing over the fingerprints' high half, linear probing, at most half full: entry number + 1, 0 free.
+    // Open addressing, linear probing, twice the ring's capacity (at most half full). A slot holds the fingerprint's
+    // upper 32 bits, which also choose its home slot, and its entry's ring index + 1 (0: free): a lookup reads the
+    // ring only on a slot whose 32 bits match, so an id not remembered costs the probe of one array.
     private long[] slots = new long[INITIAL_CAPACITY * 2];
     private int slotMask = INITIAL_CAPACITY * 2 - 1;
 
@@ -89,7 +93,7 @@ final class DedupWindow
     {
         fingerprint(kind, owner, runId, eventId);
         final int slot = find(high, low);
-        return slot >= 0 && timesMs[(int)(slots[slot] - 1) & ringMask] >= nowMs - windowMs;
+        return slot >= 0 && ring[indexIn(slots[slot]) * ENTRY_LONGS + TIME] >= nowMs - windowMs;
     }
 
     void add(final byte kind, final String owner, final String runId, final String eventId, final long nowMs)
@@ -106,30 +110,25 @@ final class DedupWindow
         {
             // Still held though past its window (a clock that stepped back keeps an entry behind a later one): it
             // starts its window again where it is. contains() reads the time, so nothing held past it counts.
-            timesMs[(int)(slots[found] - 1) & ringMask] = nowMs;
+            ring[indexIn(slots[found]) * ENTRY_LONGS + TIME] = nowMs;
             return;
         }
-        if (size() == highs.length)
+        if (size() == ringMask + 1)
         {
-            growRing();
+            grow();
         }
-        if ((size() + 1) * 2 > slots.length)
-        {
-            growSlots();
-        }
-        final long entry = tailEntry++;
-        final int at = (int)entry & ringMask;
-        highs[at] = high;
-        lows[at] = low;
-        timesMs[at] = nowMs;
-        insert(entry);
+        final int index = (int)(tailEntry++) & ringMask;
+        ring[index * ENTRY_LONGS] = high;
+        ring[index * ENTRY_LONGS + LOW] = low;
+        ring[index * ENTRY_LONGS + TIME] = nowMs;
+        insert(index);
         engineTotal.incrementAndGet();
     }
 
     void expire(final long nowMs)
     {
         final long cutoffMs = nowMs - windowMs;
-        while (size() > 0 && timesMs[(int)headEntry & ringMask] < cutoffMs)
+        while (size() > 0 && ring[((int)headEntry & ringMask) * ENTRY_LONGS + TIME] < cutoffMs)
         {
             removeOldest();
         }
@@ -240,33 +239,45 @@ final class DedupWindow
     /** @return the slot holding the fingerprint, or -1. */
     private int find(final long hi, final long lo)
     {
-        for (int slot = (int)hi & slotMask; slots[slot] != 0; slot = (slot + 1) & slotMask)
+        final int tag = (int)(hi >>> 32);
+        for (int slot = tag & slotMask; slots[slot] != 0; slot = (slot + 1) & slotMask)
         {
-            final int at = (int)(slots[slot] - 1) & ringMask;
-            if (highs[at] == hi && lows[at] == lo)
+            final long value = slots[slot];
+            if ((int)(value >>> 32) == tag)
             {
-                return slot;
+                final int at = indexIn(value) * ENTRY_LONGS;
+                if (ring[at] == hi && ring[at + LOW] == lo)
+                {
+                    return slot;
+                }
             }
         }
         return -1;
     }
 
-    private void insert(final long entry)
+    /** @return the ring index a non-free slot holds. */
+    private static int indexIn(final long slotValue)
     {
-        int slot = (int)highs[(int)entry & ringMask] & slotMask;
+        return (int)slotValue - 1;
+    }
+
+    private void insert(final int index)
+    {
+        final int tag = (int)(ring[index * ENTRY_LONGS] >>> 32);
+        int slot = tag & slotMask;
         while (slots[slot] != 0)
         {
             slot = (slot + 1) & slotMask;
         }
-        slots[slot] = entry + 1;
+        slots[slot] = ((long)tag << 32) | (index + 1);
     }
 
     /** Forgets the oldest entry: its slot is emptied, and the probe run after it closes up (backward shift). */
     private void removeOldest()
     {
-        final long entry = headEntry;
-        int hole = (int)highs[(int)entry & ringMask] & slotMask;
-        while (slots[hole] != entry + 1)
+        final int index = (int)headEntry & ringMask;
+        int hole = (int)(ring[index * ENTRY_LONGS] >>> 32) & slotMask;
+        while (indexIn(slots[hole]) != index)
         {
             hole = (hole + 1) & slotMask;
         }
@@ -274,7 +285,7 @@ final class DedupWindow
         int next = (hole + 1) & slotMask;
         while (slots[next] != 0)
         {
-            final int home = (int)highs[(int)(slots[next] - 1) & ringMask] & slotMask;
+            final int home = (int)(slots[next] >>> 32) & slotMask;
             if (((next - home) & slotMask) >= ((next - hole) & slotMask))
             {
                 slots[hole] = slots[next];
@@ -287,32 +298,24 @@ final class DedupWindow
         engineTotal.decrementAndGet();
     }
 
-    private void growRing()
+    /** Twice the ring, its entries at their new indexes, and the index made again over them. */
+    private void grow()
     {
-        final int capacity = highs.length * 2;
-        final long[] newHighs = new long[capacity];
-        final long[] newLows = new long[capacity];
-        final long[] newTimes = new long[capacity];
+        final int capacity = (ringMask + 1) * 2;
+        final long[] newRing = new long[capacity * ENTRY_LONGS];
         final int newMask = capacity - 1;
         for (long entry = headEntry; entry < tailEntry; entry++)
         {
-            newHighs[(int)entry & newMask] = highs[(int)entry & ringMask];
-            newLows[(int)entry & newMask] = lows[(int)entry & ringMask];
-            newTimes[(int)entry & newMask] = timesMs[(int)entry & ringMask];
+            System.arraycopy(ring, ((int)entry & ringMask) * ENTRY_LONGS, newRing, ((int)entry & newMask) * ENTRY_LONGS,
+                ENTRY_LONGS);
         }
-        highs = newHighs;
-        lows = newLows;
-        timesMs = newTimes;
+        ring = newRing;
         ringMask = newMask;
-    }
-
-    private void growSlots()
-    {
-        slots = new long[slots.length * 2];
+        slots = new long[capacity * 2];
         slotMask = slots.length - 1;
         for (long entry = headEntry; entry < tailEntry; entry++)
         {
-            insert(entry);
+            insert((int)entry & ringMask);
         }
     }
 }
