@@ -36,6 +36,11 @@ final class EventFields
     static final int ERROR = 7;
     /** A data field present but not a string. */
     static final String NOT_A_STRING = new String("not a string");
+    /**
+     * A data field that is a string whose value nothing reads (all but tool_call_id and outcome): its length is
+     * checked, and no String is made for it. An agent_thinking's text was the largest String of every such event.
+     */
+    static final String UNREAD = new String("a string, not read");
 
     String user;
     String room;
@@ -53,7 +58,10 @@ final class EventFields
     // is there but is not a string.
     final String[] strings = new String[DATA_STRINGS.length];
     final boolean[] present = new boolean[DATA_STRINGS.length];
+    /** The length of each string field, read where {@link #strings} holds {@link #UNREAD}. */
+    final int[] lengths = new int[DATA_STRINGS.length];
     final TypeNames types = new TypeNames();
+    final NameCache names = new NameCache();
 
     void reset()
     {
@@ -131,6 +139,11 @@ final class EventFields
         if (value == NOT_A_STRING)
         {
             throw new IngestParser.Invalid(IngestParser.where(at) + "." + name + " must be a string");
+        }
+        if (value == UNREAD)
+        {
+            IngestParser.checkLength(data.lengths[field], at, name);
+            return value;
         }
         return IngestParser.checked(value, at, name);
     }

@@ -175,19 +175,19 @@ final class IngestParser
             switch (name)
             {
                 case "user":
-                    fields.user = text(parser, value, at, "user");
+                    fields.user = name(parser, value, at, "user", fields.names);
                     break;
                 case "room":
-                    fields.room = text(parser, value, at, "room");
+                    fields.room = name(parser, value, at, "room", fields.names);
                     break;
                 case "type":
                     fields.type = typeName(parser, value, at, fields);
                     break;
                 case "run_id":
-                    fields.runId = text(parser, value, at, "run_id");
+                    fields.runId = name(parser, value, at, "run_id", fields.names);
                     break;
                 case "thread_id":
-                    fields.threadId = text(parser, value, at, "thread_id");
+                    fields.threadId = name(parser, value, at, "thread_id", fields.names);
                     break;
                 case "id":
                     fields.id = text(parser, value, at, "id");
@@ -266,8 +266,16 @@ final class IngestParser
                 if (EventFields.DATA_STRINGS[i].equals(name))
                 {
                     fields.present[i] = true;
-                    fields.strings[i] = fieldValue == JsonToken.VALUE_STRING ? parser.getText() :
-                        fieldValue == JsonToken.VALUE_NULL ? null : EventFields.NOT_A_STRING;
+                    if (fieldValue == JsonToken.VALUE_STRING)
+                    {
+                        fields.strings[i] = i == EventFields.TOOL_CALL_ID || i == EventFields.OUTCOME ?
+                            parser.getText() : EventFields.UNREAD;
+                        fields.lengths[i] = parser.getTextLength();
+                    }
+                    else
+                    {
+                        fields.strings[i] = fieldValue == JsonToken.VALUE_NULL ? null : EventFields.NOT_A_STRING;
+                    }
                 }
             }
             parser.skipChildren();
@@ -364,6 +372,20 @@ final class IngestParser
         return checked(parser.getText(), at, field);
     }
 
+    /** As {@link #text}, for a name that recurs from event to event: the String kept for it when seen lately. */
+    private static String name(
+        final JsonParser parser, final JsonToken value, final int at, final String field, final NameCache names)
+        throws IOException, Invalid
+    {
+        // A name past the bound is refused by text(), never kept: what the cache holds stays within its slots' names.
+        if (value != JsonToken.VALUE_STRING || parser.getTextLength() > MAX_ID_LENGTH)
+        {
+            return text(parser, value, at, field);
+        }
+        return checked(names.name(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength()), at,
+            field);
+    }
+
     /** The type: as {@link #text}, the String kept for the name when it was seen before, its kind noted. */
     private static String typeName(
         final JsonParser parser, final JsonToken value, final int at, final EventFields fields)
@@ -381,15 +403,21 @@ final class IngestParser
 
     static String checked(final String text, final int at, final String field) throws Invalid
     {
-        if (text.isEmpty())
+        checkLength(text.length(), at, field);
+        return text;
+    }
+
+    /** A string field of {@code length} characters: not empty, and within the bound unless it is data.text. */
+    static void checkLength(final int length, final int at, final String field) throws Invalid
+    {
+        if (length == 0)
         {
             throw new Invalid(where(at) + "." + field + " must not be empty");
         }
-        if (text.length() > MAX_ID_LENGTH && field != EventFields.DATA_LABELS[EventFields.TEXT])
+        if (length > MAX_ID_LENGTH && field != EventFields.DATA_LABELS[EventFields.TEXT])
         {
             throw new Invalid(where(at) + "." + field + " is longer than " + MAX_ID_LENGTH + " characters");
         }
-        return text;
     }
 
     static String required(final String value, final int at, final String field) throws Invalid
