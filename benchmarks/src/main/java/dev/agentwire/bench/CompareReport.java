@@ -64,8 +64,8 @@ public final class CompareReport
                 final JsonNode run = JSON.readTree(file.toFile());
                 // Agent events (LoadTool --events agent) are a case of their own: "unicast+agent".
                 final String events = run.has("events") ? run.get("events").asText() : EventBodies.PLAIN;
-                final String key = run.get("workload").asText() + (EventBodies.PLAIN.equals(events) ? "" : "+" + events) +
-                    " " + run.get("connections").asInt();
+                final String key = run.get("workload").asText() +
+                    (EventBodies.PLAIN.equals(events) ? "" : "+" + events) + " " + run.get("connections").asInt();
                 runs.computeIfAbsent(key, k -> new TreeMap<>())
                     .computeIfAbsent(run.get("target").asText(), p -> new ArrayList<>()).add(run);
             }

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The dedup window's ids, held as fingerprints in open addressing: what it remembers, for how long, and in which scope. */
+/** The dedup window's ids, as fingerprints in open addressing: what it remembers, for how long, in which scope. */
 @Timeout(60)
 class DedupWindowTest
 {
