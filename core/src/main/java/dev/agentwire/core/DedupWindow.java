@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
  * primitive arrays: no object per id. Agents send an id with every event, so at tens of thousands of events a
  * second the window holds about a million ids; kept as strings and maps they were the largest part of the live heap
  * (3.2 million strings, about 220 MB, at 40,000 events/s), which the collector marked on the core the server
- * shares (benchmarks/README.md, "2026-12-07: agent events"). Two different ids that share a fingerprint would make
- * the later one a duplicate: for ids not chosen with the secret, the chance is about one in 2^128 per pair
- * remembered together, far below any other failure of a machine.
+ * shares (benchmarks/README.md, "2026-12-07, later: agent events end to end"). Two different ids that share a
+ * fingerprint would make the later one a duplicate: for ids not chosen with the secret, the chance is about one in
+ * 2^128 per pair remembered together, far below any other failure of a machine.
  * <p>
  * Bounds, both honest: an id is remembered for {@code windowMs}, and all stripes together remember at most
  * {@code maxEntries} ids. At that bound the adding stripe forgets its own oldest id early (the total may pass the
