@@ -8,6 +8,7 @@
 #   benchmarks/soak.sh                                     # 10,000 connections, 10,000 events/s, 10 minutes
 #   CONNS=1000 RATE=2000 MINUTES=2 benchmarks/soak.sh      # a quick look
 #   LABEL=zgc-soft1g AGENTWIRE_JAVA_OPTS="-XX:+UseZGC -XX:SoftMaxHeapSize=1g" benchmarks/soak.sh   # other flags
+#   LABEL=agent EVENTS=agent benchmarks/soak.sh           # agent events: an id each, in a run per user (LoadTool)
 #
 # Never run in CI.
 set -euo pipefail
@@ -18,6 +19,8 @@ RATE="${RATE:-10000}"
 MINUTES="${MINUTES:-10}"
 STEP_SECONDS=10
 WORKLOAD="${WORKLOAD:-unicast}"
+# plain (LoadTool's custom events) or agent (agent_thinking with ids, in runs).
+EVENTS="${EVENTS:-plain}"
 # Names the files (soak-$LABEL.*); AGENTWIRE_JAVA_OPTS, if set, reaches bin/agentwire as it would in production.
 LABEL="${LABEL:-agentwire}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -44,7 +47,7 @@ steps=$((MINUTES * 60 / STEP_SECONDS))
 rates="$(for _ in $(seq 1 "$steps"); do printf '%s,' "$RATE"; done)"
 rates="${rates%,}"
 taskset -c "$CLIENT_CPU" java -Xmx4g -cp "$JAR" dev.agentwire.bench.LoadTool --target agentwire --label "$LABEL" \
-    --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --rates "$rates" \
+    --base "http://127.0.0.1:$PORT" --connections "$CONNS" --workload "$WORKLOAD" --events "$EVENTS" --rates "$rates" \
     --step-seconds "$STEP_SECONDS" --warmup-seconds 30 --max-failed-steps 0 --jwt-secret "$SECRET" \
     --producer-key "$KEY" --server-pid "$pid" --sample-heap --out "$OUT/soak-$LABEL.json" | tee "$OUT/load-$LABEL.txt"
 kill "$pid"
