@@ -31,20 +31,12 @@ class AllocationTest
     @Test
     void shouldNotAllocatePerEventOnThePublishPath()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "per-thread allocation counter available");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
-        assumeTrue(threads.isThreadAllocatedMemorySupported());
-        threads.setThreadAllocatedMemoryEnabled(true);
+        final com.sun.management.ThreadMXBean threads = allocationCounter();
 
         wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(1 << 12).dedupWindowMs(0).build());
         final EventDraft draft = new EventDraft();
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[200]);
-        final String[] users = new String[64];
-        for (int i = 0; i < users.length; i++)
-        {
-            users[i] = "alloc-user-" + i;
-        }
+        final String[] users = users();
         final String runId = "alloc-run";
         // A run belongs to its owner: each user gets its own "alloc-run".
         for (final String user : users)
@@ -73,22 +65,14 @@ class AllocationTest
     @Test
     void shouldNotAllocatePerEventWhenEveryEventHasAnId()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "per-thread allocation counter available");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
-        assumeTrue(threads.isThreadAllocatedMemorySupported());
-        threads.setThreadAllocatedMemoryEnabled(true);
+        final com.sun.management.ThreadMXBean threads = allocationCounter();
 
         final ManualClock clock = new ManualClock(1_000_000);
         wire = AgentWire.start(AgentWireConfig.builder().sliceCount(1).ringSize(1 << 12).dedupWindowMs(1_000)
             .clock(clock).build());
         final EventDraft draft = new EventDraft();
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[200]);
-        final String[] users = new String[64];
-        for (int i = 0; i < users.length; i++)
-        {
-            users[i] = "alloc-user-" + i;
-        }
+        final String[] users = users();
         final String[] ids = new String[8_192];
         for (int i = 0; i < ids.length; i++)
         {
@@ -129,6 +113,27 @@ class AllocationTest
                 throw new AssertionError("refused at " + i + ": " + PublishStatus.name(status));
             }
         }
+    }
+
+    /** The JVM's per-thread allocation counter, switched on; the test is skipped where there is none. */
+    private static com.sun.management.ThreadMXBean allocationCounter()
+    {
+        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "per-thread allocation counter available");
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        return threads;
+    }
+
+    private static String[] users()
+    {
+        final String[] users = new String[64];
+        for (int i = 0; i < users.length; i++)
+        {
+            users[i] = "alloc-user-" + i;
+        }
+        return users;
     }
 
     private void publishMany(

@@ -16,12 +16,7 @@ final class NameCache
     /** @return the name in {@code chars[offset, offset + length)}: the kept String when it is the one in its slot. */
     String name(final char[] chars, final int offset, final int length)
     {
-        int hash = 0;
-        for (int i = 0; i < length; i++)
-        {
-            hash = 31 * hash + chars[offset + i];
-        }
-        final int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
+        final int slot = hash(chars, offset, length) & (SLOTS - 1);
         final String kept = names[slot];
         if (kept != null && matches(kept, chars, offset, length))
         {
@@ -32,7 +27,19 @@ final class NameCache
         return name;
     }
 
-    private static boolean matches(final String name, final char[] chars, final int offset, final int length)
+    /** @return a hash of the characters, String's own spread over the low bits (tables here mask them). */
+    static int hash(final char[] chars, final int offset, final int length)
+    {
+        int hash = 0;
+        for (int i = 0; i < length; i++)
+        {
+            hash = 31 * hash + chars[offset + i];
+        }
+        return hash ^ (hash >>> 16);
+    }
+
+    /** @return whether {@code name} is the characters {@code chars[offset, offset + length)}. */
+    static boolean matches(final String name, final char[] chars, final int offset, final int length)
     {
         if (name.length() != length)
         {

@@ -33,16 +33,11 @@ final class TypeNames
      */
     String intern(final char[] chars, final int offset, final int length)
     {
-        int hash = 0;
-        for (int i = 0; i < length; i++)
-        {
-            hash = 31 * hash + chars[offset + i];
-        }
-        int slot = mix(hash) & (SLOTS - 1);
+        int slot = NameCache.hash(chars, offset, length) & (SLOTS - 1);
         while (names[slot] != null)
         {
             final String name = names[slot];
-            if (matches(name, chars, offset, length))
+            if (NameCache.matches(name, chars, offset, length))
             {
                 lastKind = kinds[slot];
                 return name;
@@ -65,26 +60,5 @@ final class TypeNames
     int lastKind()
     {
         return lastKind;
-    }
-
-    private static boolean matches(final String name, final char[] chars, final int offset, final int length)
-    {
-        if (name.length() != length)
-        {
-            return false;
-        }
-        for (int i = 0; i < length; i++)
-        {
-            if (name.charAt(i) != chars[offset + i])
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static int mix(final int hash)
-    {
-        return hash ^ (hash >>> 16);
     }
 }
