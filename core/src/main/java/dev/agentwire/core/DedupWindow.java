@@ -99,11 +99,6 @@ final class DedupWindow
     void add(final byte kind, final String owner, final String runId, final String eventId, final long nowMs)
     {
         expire(nowMs);
-        if (size() > 0 && engineTotal.get() >= maxEntries)
-        {
-            removeOldest();
-            evicted.increment();
-        }
         fingerprint(kind, owner, runId, eventId);
         final int found = find(high, low);
         if (found >= 0)
@@ -112,6 +107,12 @@ final class DedupWindow
             // starts its window again where it is. contains() reads the time, so nothing held past it counts.
             ring[indexIn(slots[found]) * ENTRY_LONGS + TIME] = nowMs;
             return;
+        }
+        // Only an id that takes a new entry makes room for itself at the bound.
+        if (size() > 0 && engineTotal.get() >= maxEntries)
+        {
+            removeOldest();
+            evicted.increment();
         }
         if (size() == ringMask + 1)
         {
