@@ -132,17 +132,14 @@ def info_field(conn, section, name):
     raise RuntimeError('INFO %s has no %s' % (section, name))
 
 
-DEDUP_MS = '60000'
-
-
-def group_arguments(call, users, record, ids, serial, verb='', room=0):
+def group_arguments(call, users, record, ids, serial, verb='', room=0, dedup_ms='60000'):
     # The header: prefix, historyMax, userRetentionMs, dedupWindowMs, runRetentionMs, strict, epochCandidate,
     # maxToolCallsPerRun, probe, requestCount; then one request with its entries (the engine's defaults).
     # With rooms, users are room numbers: entries to the room's tag, numbered by the script for each member.
     tag = 'aw:{r:room-%d}' if room else 'aw:{u:load-%d}'
     kind = 'r' if room else 'u'
     args = call + ['1', tag % users[0],
-                   'aw:', '1024', '600000', DEDUP_MS, '600000', '1', '12345', '64', '0', '1', str(len(users))]
+                   'aw:', '1024', '600000', dedup_ms, '600000', '1', '12345', '64', '0', '1', str(len(users))]
     for i, user in enumerate(users):
         # With a lifecycle verb, the event belongs to the user's run r-1 (the run part is <length>:<runId>).
         args += [kind + ('10' if ids else '00') + verb, tag % user, 'e%d-%d' % (serial, i) if ids else '',
@@ -164,7 +161,8 @@ def main():
     parser.add_argument('--room', type=int, default=0, metavar='N',
                         help='events to rooms of N members (users/N rooms) instead of to users')
     parser.add_argument('--dedup-ms', default='60000',
-                        help='the dedup window (the engine\'s 60 s by default): a short one makes ids expire while measured')
+                        help='the dedup window (the engine\'s 60 s by default): a short one lets ids expire while '
+                             'measured')
     parser.add_argument('--port', type=int, default=18795)
     parser.add_argument('--redis-cpu', default='0')
     parser.add_argument('--client-cpu', default='1')
@@ -177,8 +175,6 @@ def main():
     parser.add_argument('--callgrind-keep', metavar='FILE',
                         help='with --callgrind: keep the measured window\'s dump there, for callgrind_annotate')
     opts = parser.parse_args()
-    global DEDUP_MS
-    DEDUP_MS = opts.dedup_ms
     if opts.room and opts.lifecycle:
         parser.error('--room with --lifecycle is not measured here (a room\'s run is the room\'s own)')
     rooms = opts.users // opts.room if opts.room else 0
@@ -237,7 +233,7 @@ def main():
             for _ in range(calls):
                 targets = [(serial[0] * opts.group + i) % (rooms or opts.users) for i in range(opts.group)]
                 conn.send(group_arguments(call, targets, record, opts.ids, serial[0],
-                                          'think' if opts.lifecycle else '', opts.room))
+                                          'think' if opts.lifecycle else '', opts.room, opts.dedup_ms))
                 serial[0] += 1
                 in_flight += 1
                 if in_flight >= 2:
@@ -266,7 +262,7 @@ def main():
             # Each user's run started once (agent_started), so every event after it is checked against a live run.
             for first in range(0, opts.users, opts.group):
                 users = list(range(first, min(first + opts.group, opts.users)))
-                conn.send(group_arguments(call, users, record, False, -1, 'start'))
+                conn.send(group_arguments(call, users, record, False, -1, 'start', dedup_ms=opts.dedup_ms))
                 answers = conn.read()[0]
                 if len(answers) != 2 * len(users):
                     raise RuntimeError('run not started: %r' % answers[:4])
