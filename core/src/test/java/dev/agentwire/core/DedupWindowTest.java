@@ -92,6 +92,20 @@ class DedupWindowTest
         assertEquals(2, window.size(), "the id is held once");
     }
 
+    @Test
+    void shouldForgetNoIdAtTheBoundForAnIdItStillHolds()
+    {
+        final DedupWindow window = new DedupWindow(1_000, 2, total, evicted);
+        window.add(USER, "alice", "r1", "late", 5_000);
+        window.add(USER, "alice", "r1", "early", 1_000);
+
+        window.add(USER, "alice", "r1", "early", 2_500);
+
+        assertEquals(0, evicted.sum());
+        assertTrue(window.contains(USER, "alice", "r1", "late", 2_500));
+        assertTrue(window.contains(USER, "alice", "r1", "early", 2_500));
+    }
+
     /** Random adds, expiries and evictions against a plain map of what must be remembered, through growth. */
     @Test
     void shouldAnswerAsAMapOfTheIdsWithinTheWindowDoes()
