@@ -26,6 +26,7 @@ public final class ProducerConfig
     public static final long DEFAULT_TIMEOUT_MS = 30_000;
     public static final long DEFAULT_INITIAL_BACKOFF_MS = 50;
     public static final long DEFAULT_MAX_BACKOFF_MS = 5_000;
+    public static final long DEFAULT_HEARTBEAT_MS = 20_000;
 
     final URI url;
     final String producerKey;
@@ -38,6 +39,7 @@ public final class ProducerConfig
     final long timeoutMs;
     final long initialBackoffMs;
     final long maxBackoffMs;
+    final long heartbeatMs;
 
     private ProducerConfig(final Builder b)
     {
@@ -51,12 +53,13 @@ public final class ProducerConfig
             throw new IllegalArgumentException("url=" + b.url + " must be http:// or https://");
         }
         if (b.lingerMs < 0 || b.maxBatchEvents < 1 || b.maxBatchBytes < 1 || b.maxInFlight < 1 || b.maxAttempts < 1 ||
-            b.timeoutMs < 1 || b.initialBackoffMs < 1 || b.maxBackoffMs < b.initialBackoffMs)
+            b.timeoutMs < 1 || b.initialBackoffMs < 1 || b.maxBackoffMs < b.initialBackoffMs || b.heartbeatMs < 1)
         {
             throw new IllegalArgumentException("lingerMs=" + b.lingerMs + " maxBatchEvents=" + b.maxBatchEvents +
                 " maxBatchBytes=" + b.maxBatchBytes + " maxInFlight=" + b.maxInFlight + " maxAttempts=" +
                 b.maxAttempts + " timeoutMs=" + b.timeoutMs + " initialBackoffMs=" + b.initialBackoffMs +
-                " maxBackoffMs=" + b.maxBackoffMs + ": lingerMs >= 0, the others >= 1, maxBackoffMs >= initialBackoffMs");
+                " maxBackoffMs=" + b.maxBackoffMs + " heartbeatMs=" + b.heartbeatMs +
+                ": lingerMs >= 0, the others >= 1, maxBackoffMs >= initialBackoffMs");
         }
         url = b.url;
         producerKey = b.producerKey;
@@ -69,6 +72,7 @@ public final class ProducerConfig
         timeoutMs = b.timeoutMs;
         initialBackoffMs = b.initialBackoffMs;
         maxBackoffMs = b.maxBackoffMs;
+        heartbeatMs = b.heartbeatMs;
     }
 
     /**
@@ -95,6 +99,7 @@ public final class ProducerConfig
         private long timeoutMs = DEFAULT_TIMEOUT_MS;
         private long initialBackoffMs = DEFAULT_INITIAL_BACKOFF_MS;
         private long maxBackoffMs = DEFAULT_MAX_BACKOFF_MS;
+        private long heartbeatMs = DEFAULT_HEARTBEAT_MS;
 
         private Builder(final URI url, final String producerKey)
         {
@@ -156,6 +161,19 @@ public final class ProducerConfig
         {
             this.initialBackoffMs = initialMs;
             this.maxBackoffMs = maxMs;
+            return this;
+        }
+
+        /**
+         * @param heartbeatMs the producer socket's ping interval (20 s): a socket from which nothing, not even the
+         *                    pong, arrived in a whole interval after a ping is given up and opened again, so a
+         *                    connection that died without a word (a NAT's timeout, a half-closed socket) does not leave
+         *                    the runtime deaf to users' messages. Detection takes at most two intervals.
+         * @return this.
+         */
+        public Builder heartbeatMs(final long heartbeatMs)
+        {
+            this.heartbeatMs = heartbeatMs;
             return this;
         }
 

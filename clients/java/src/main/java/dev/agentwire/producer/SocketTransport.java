@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -30,10 +32,16 @@ import java.util.function.Consumer;
  * through a bounded queue (a consumer that does not keep up stops the socket's reads, and the server then routes users'
  * messages elsewhere or answers them {@code agent_busy}). Reconnects with backoff; what was sent and not answered when
  * a connection broke is reported as to be sent again (same ids: never twice).
+ *
+ * <p>A connection counts as open once its first ping is answered: the server routes users' messages to a producer
+ * socket before it reads the socket's first frame, so from then on this runtime takes them. A ping every
+ * {@code heartbeatMs} finds a connection that died without a word: the JDK's WebSocket may not report a peer's close
+ * that arrives while a message is being handled, and a NAT may drop an idle connection silently.
  */
 final class SocketTransport implements Transport
 {
     private static final int INBOUND_BOUND = 1024;
+    private static final ByteBuffer PING = ByteBuffer.allocate(0);
 
     private final ProducerConfig config;
     private final HttpClient http;
@@ -41,13 +49,13 @@ final class SocketTransport implements Transport
     private final Map<String, CompletableFuture<JsonNode>> waiting = new ConcurrentHashMap<>();
     private final AtomicLong refs = new AtomicLong();
     private final BlockingQueue<Inbound> inbound = new LinkedBlockingQueue<>(INBOUND_BOUND);
-    private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(task ->
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(task ->
     {
-        final Thread thread = new Thread(task, "agentwire-producer-reconnect");
+        final Thread thread = new Thread(task, "agentwire-producer-timers");
         thread.setDaemon(true);
         return thread;
     });
-    private volatile WebSocket socket;
+    private final AtomicReference<Connection> current = new AtomicReference<>();
     private volatile Consumer<Inbound> consumer;
     private volatile boolean closed;
     private Thread delivery;
@@ -58,6 +66,7 @@ final class SocketTransport implements Transport
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(config.timeoutMs)).build();
         final String scheme = "https".equals(config.url.getScheme()) ? "wss" : "ws";
         this.uri = URI.create(scheme + "://" + config.url.getRawAuthority() + "/v1/producer");
+        timers.scheduleAtFixedRate(this::heartbeat, config.heartbeatMs, config.heartbeatMs, TimeUnit.MILLISECONDS);
     }
 
     /** Users' messages go to {@code handler}, one at a time, on a thread of their own; opens the socket now. */
@@ -99,12 +108,12 @@ final class SocketTransport implements Transport
     }
 
     /**
-     * @return the open socket, connecting (with backoff) for at most the timeout.
+     * @return the open connection, connecting (with backoff) for at most the timeout.
      * @throws AgentWireException.Network not connected within the timeout (the pipeline's retries take it from there).
      */
-    private synchronized WebSocket connect() throws InterruptedException
+    private synchronized Connection connect() throws InterruptedException
     {
-        WebSocket open = socket;
+        Connection open = current.get();
         long delayMs = config.initialBackoffMs;
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMs);
         while (open == null)
@@ -113,17 +122,36 @@ final class SocketTransport implements Transport
             {
                 throw new AgentWireException.Network("the producer is closed");
             }
-            if (System.nanoTime() - deadlineNs >= 0)
+            final long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+            if (leftMs <= 0)
             {
                 throw new AgentWireException.Network("the producer socket did not connect in " + config.timeoutMs +
                     " ms");
             }
+            final Connection opening = new Connection();
             try
             {
-                open = http.newWebSocketBuilder().header("Authorization", "Bearer " + config.producerKey)
-                    .connectTimeout(Duration.ofMillis(config.timeoutMs)).buildAsync(uri, new Listener())
-                    .get(config.timeoutMs, TimeUnit.MILLISECONDS);
-                socket = open;
+                final WebSocket webSocket = http.newWebSocketBuilder()
+                    .header("Authorization", "Bearer " + config.producerKey).connectTimeout(Duration.ofMillis(leftMs))
+                    .buildAsync(uri, opening).get(leftMs, TimeUnit.MILLISECONDS);
+                opening.pingSentNs = System.nanoTime();
+                webSocket.sendPing(PING).whenComplete((ws, failed) ->
+                {
+                    if (failed != null)
+                    {
+                        opening.firstPong.completeExceptionally(failed);
+                    }
+                });
+                opening.firstPong.get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime())),
+                    TimeUnit.MILLISECONDS);
+                current.set(opening);
+                // Set, then looked at, as lost() does the other way round: one of the two sees that it ended.
+                if (!opening.ended)
+                {
+                    open = opening;
+                    continue;
+                }
+                current.compareAndSet(opening, null);
             }
             catch (final ExecutionException ex)
             {
@@ -132,14 +160,17 @@ final class SocketTransport implements Transport
                 {
                     throw new AgentWireException.Unauthorized("the producer key was refused");
                 }
-                Thread.sleep(delayMs);
-                delayMs = Math.min(config.maxBackoffMs, delayMs * 2);
             }
             catch (final TimeoutException ex)
             {
-                Thread.sleep(delayMs);
-                delayMs = Math.min(config.maxBackoffMs, delayMs * 2);
+                // not open in time: given up below, and tried again after the backoff
             }
+            if (opening.webSocket != null)
+            {
+                opening.webSocket.abort();
+            }
+            Thread.sleep(delayMs);
+            delayMs = Math.min(config.maxBackoffMs, delayMs * 2);
         }
         return open;
     }
@@ -188,30 +219,58 @@ final class SocketTransport implements Transport
     /** @param members an event's members after its opening brace. @return its answer, to come. */
     private CompletableFuture<JsonNode> exchange(final String members) throws InterruptedException
     {
-        final WebSocket open = connect();
+        final Connection open = connect();
         final String ref = "j" + refs.incrementAndGet();
         final CompletableFuture<JsonNode> answer = new CompletableFuture<>();
         waiting.put(ref, answer);
         try
         {
-            open.sendText("{\"ref\":\"" + ref + "\"," + members, true).get(config.timeoutMs, TimeUnit.MILLISECONDS);
+            open.webSocket.sendText("{\"ref\":\"" + ref + "\"," + members, true)
+                .get(config.timeoutMs, TimeUnit.MILLISECONDS);
         }
         catch (final ExecutionException | TimeoutException ex)
         {
             waiting.remove(ref);
             answer.completeExceptionally(new AgentWireException.Network("the frame could not be sent"));
+            open.webSocket.abort();
+            lost(open);
         }
         return answer;
     }
 
-    private void lost(final WebSocket gone)
+    /** Pings the open connection; gives it up when nothing arrived in the whole interval since the last ping. */
+    private void heartbeat()
     {
-        synchronized (this)
+        final Connection open = current.get();
+        if (open == null || closed || open.holding)
         {
-            if (socket == gone)
+            return;
+        }
+        if (open.heardNs - open.pingSentNs < 0)
+        {
+            open.webSocket.abort();
+            lost(open);
+            return;
+        }
+        open.pingSentNs = System.nanoTime();
+        open.webSocket.sendPing(PING).whenComplete((ws, failed) ->
+        {
+            if (failed != null)
             {
-                socket = null;
+                open.webSocket.abort();
+                lost(open);
             }
+        });
+    }
+
+    /** A connection ended (any thread, any number of times): if it was the open one, what it owed is sent again. */
+    private void lost(final Connection gone)
+    {
+        gone.ended = true;
+        // A connection that never became the open one (still connecting), or was already replaced, owes nothing.
+        if (!current.compareAndSet(gone, null))
+        {
+            return;
         }
         for (final String ref : List.copyOf(waiting.keySet()))
         {
@@ -224,7 +283,7 @@ final class SocketTransport implements Transport
         if (!closed && consumer != null)
         {
             // Keep receiving users' messages: connect again in the background.
-            reconnects.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+            timers.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -243,7 +302,7 @@ final class SocketTransport implements Transport
         {
             if (!closed)
             {
-                reconnects.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+                timers.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
             }
         }
     }
@@ -252,13 +311,13 @@ final class SocketTransport implements Transport
     public void close()
     {
         closed = true;
-        reconnects.shutdownNow();
-        final WebSocket open = socket;
+        timers.shutdownNow();
+        final Connection open = current.get();
         if (open != null)
         {
-            open.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(2, TimeUnit.SECONDS).exceptionally(e -> null)
-                .join();
-            open.abort();
+            open.webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(2, TimeUnit.SECONDS)
+                .exceptionally(e -> null).join();
+            open.webSocket.abort();
         }
         if (delivery != null)
         {
@@ -266,20 +325,49 @@ final class SocketTransport implements Transport
         }
     }
 
-    /** One connection's frames: answers to their waiters, users' messages to the bounded queue. */
-    private final class Listener implements WebSocket.Listener
+    /**
+     * One connection: its frames (answers to their waiters, users' messages to the bounded queue), and when it was
+     * last heard from.
+     */
+    private final class Connection implements WebSocket.Listener
     {
         private final StringBuilder partial = new StringBuilder();
+        final CompletableFuture<Void> firstPong = new CompletableFuture<>();
+        volatile WebSocket webSocket;
+        volatile long pingSentNs;
+        volatile long heardNs = System.nanoTime();
+        volatile boolean ended;
+        /** Reads held back until a user's message fits the queue: no pong can be read, and none is missed. */
+        volatile boolean holding;
 
         @Override
         public void onOpen(final WebSocket webSocket)
         {
+            this.webSocket = webSocket;
             webSocket.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onPong(final WebSocket webSocket, final ByteBuffer message)
+        {
+            heardNs = System.nanoTime();
+            firstPong.complete(null);
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onPing(final WebSocket webSocket, final ByteBuffer message)
+        {
+            heardNs = System.nanoTime();
+            webSocket.request(1); // the JDK answers the pong itself
+            return null;
         }
 
         @Override
         public CompletionStage<?> onText(final WebSocket webSocket, final CharSequence data, final boolean last)
         {
+            heardNs = System.nanoTime();
             partial.append(data);
             if (!last)
             {
@@ -306,6 +394,7 @@ final class SocketTransport implements Transport
                 return null;
             }
             // Read on once the message is queued: a full queue holds the socket's reads back.
+            holding = true;
             return CompletableFuture.runAsync(() ->
             {
                 try
@@ -316,20 +405,27 @@ final class SocketTransport implements Transport
                 {
                     Thread.currentThread().interrupt();
                 }
-            }).thenRun(() -> webSocket.request(1));
+            }).thenRun(() ->
+            {
+                heardNs = System.nanoTime();
+                holding = false;
+                webSocket.request(1);
+            });
         }
 
         @Override
         public CompletionStage<?> onClose(final WebSocket webSocket, final int statusCode, final String reason)
         {
-            lost(webSocket);
+            firstPong.completeExceptionally(new AgentWireException.Network("closed " + statusCode + " " + reason));
+            lost(this);
             return null;
         }
 
         @Override
         public void onError(final WebSocket webSocket, final Throwable error)
         {
-            lost(webSocket);
+            firstPong.completeExceptionally(error);
+            lost(this);
         }
     }
 }

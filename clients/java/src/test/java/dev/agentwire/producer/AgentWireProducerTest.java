@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -268,7 +271,7 @@ class AgentWireProducerTest
         try (TestServer.UserSocket user = server.new UserSocket("asker");
              TestServer.Proxy proxy = server.new Proxy();
              AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
-                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).build()))
+                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).heartbeatMs(500).build()))
         {
             producer.onInbound(message ->
             {
@@ -308,6 +311,95 @@ class AgentWireProducerTest
             }
             user.until(f -> user.events().size() >= 10, 10_000);
             assertEquals("agent_completed", user.events().get(9).path("type").asText());
+        }
+    }
+
+    @Test
+    void shouldGiveUpASocketThatFellSilentAndTakeTheNextPromptOnANewOne() throws Exception
+    {
+        try (TestServer.UserSocket user = server.new UserSocket("quiet");
+             TestServer.Proxy proxy = server.new Proxy();
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
+                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).heartbeatMs(200).build()))
+        {
+            producer.onInbound(message ->
+            {
+                if ("user_message".equals(message.type()))
+                {
+                    try (ProducerRun run = producer.startRun(message.user(), message.threadId(), message.runId(),
+                        "echo"))
+                    {
+                        run.complete("heard: " + message.text());
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            // onInbound returned: the server already routes prompts to this runtime, the first one included.
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-1\",\"data\":{\"text\":\"1\"}}");
+            user.until(f -> user.events().size() == 2, 10_000);
+            assertEquals(List.of("agent_started", "agent_completed"), types(user.events()));
+
+            // The connection goes silent, closed by no one: only the heartbeat can tell. The server still holds its
+            // end, so prompts go round robin to it (lost with it) and to the new connection, until one is answered.
+            proxy.silenceAll();
+            final long deadline = System.nanoTime() + 15_000_000_000L;
+            while (user.events().size() < 4 && System.nanoTime() < deadline)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-" + System.nanoTime() +
+                    "\",\"data\":{\"text\":\"again\"}}");
+                Thread.sleep(300);
+            }
+            user.until(f -> user.events().size() >= 4, 10_000);
+            assertEquals("agent_completed", user.events().get(3).path("type").asText());
+            assertEquals(2, proxy.accepted.get());
+        }
+    }
+
+    @Test
+    void shouldKeepASocketWhoseHandlerIsBehindAndLoseNoMessage() throws Exception
+    {
+        final int prompts = 1_500; // past the 1,024 the client queues: the socket's reads are held back
+        final CountDownLatch release = new CountDownLatch(1);
+        final Set<String> handled = ConcurrentHashMap.newKeySet();
+        try (TestServer.UserSocket user = server.new UserSocket("patient");
+             TestServer.Proxy proxy = server.new Proxy();
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
+                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).heartbeatMs(500).build()))
+        {
+            producer.onInbound(message ->
+            {
+                if (!"user_message".equals(message.type()))
+                {
+                    return;
+                }
+                try
+                {
+                    release.await();
+                    handled.add(message.text());
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            for (int i = 0; i < prompts; i++)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"p" + i + "\"}}");
+            }
+            // Five heartbeat intervals in which no pong can be read: backpressure, not a dead peer.
+            Thread.sleep(2_500);
+            release.countDown();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (handled.size() < prompts && System.nanoTime() < deadline)
+            {
+                Thread.sleep(10);
+            }
+            assertEquals(prompts, handled.size());
+            assertEquals(1, proxy.accepted.get());
+            assertTrue(user.frames.stream().noneMatch(f -> "error".equals(f.path("type").asText())));
         }
     }
 }

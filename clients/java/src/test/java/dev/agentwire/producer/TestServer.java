@@ -19,7 +19,9 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +40,7 @@ final class TestServer implements AutoCloseable
     {
         server = AgentWireServer.start(ServerConfig.builder().host("127.0.0.1").port(0).ioThreads(2)
             .jwtSecret(SECRET).producerKey(KEY).producerRatePerSec(1_000_000).producerBurst(1_000_000)
+            .inboundRatePerSec(100_000).inboundBurst(100_000)
             .engine(AgentWireConfig.builder().sliceCount(2).build()).build());
     }
 
@@ -142,8 +145,10 @@ final class TestServer implements AutoCloseable
         final ServerSocket listener;
         final AtomicInteger cutsLeft = new AtomicInteger();
         final AtomicInteger cuts = new AtomicInteger();
+        final AtomicInteger accepted = new AtomicInteger();
         volatile boolean paused;
         private final List<Socket> open = new CopyOnWriteArrayList<>();
+        private final Set<Socket> silenced = ConcurrentHashMap.newKeySet();
 
         Proxy() throws IOException
         {
@@ -168,6 +173,7 @@ final class TestServer implements AutoCloseable
                     final Socket upstream = new Socket(InetAddress.getLoopbackAddress(), server.port());
                     open.add(client);
                     open.add(upstream);
+                    accepted.incrementAndGet();
                     pipe(client, upstream, false);
                     pipe(upstream, client, true);
                 }
@@ -198,6 +204,10 @@ final class TestServer implements AutoCloseable
                             to.close();
                             return;
                         }
+                        if (silenced.contains(from))
+                        {
+                            continue;
+                        }
                         out.write(buffer, 0, n);
                         out.flush();
                     }
@@ -209,6 +219,15 @@ final class TestServer implements AutoCloseable
             }, "test-proxy-pipe");
             thread.setDaemon(true);
             thread.start();
+        }
+
+        /**
+         * Drops every byte of the connections open now, both ways, and closes none: connections that died without a
+         * word, as behind a NAT that forgot them (new ones are still taken).
+         */
+        void silenceAll()
+        {
+            silenced.addAll(open);
         }
 
         /** Cuts every connection through the proxy, as a network failure would (new ones are still taken). */

@@ -100,7 +100,10 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         this.remote = remote;
     }
 
-    /** On the connection's I/O thread, from the upgrade. */
+    /**
+     * On the connection's I/O thread, from the upgrade. The socket is attached before this thread can read its first
+     * frame: the answer to a runtime's first frame (the SDKs send a ping) tells it users' messages now come to it.
+     */
     void start()
     {
         startIo();
