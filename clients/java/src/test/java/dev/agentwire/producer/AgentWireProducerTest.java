@@ -104,8 +104,9 @@ class AgentWireProducerTest
         try (TestServer.UserSocket user = server.new UserSocket("cut");
              TestServer.Proxy proxy = server.new Proxy();
              AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
-                 TestServer.KEY).lingerMs(20).build()))
+                 TestServer.KEY).lingerMs(10_000).maxBatchEvents(20).build()))
         {
+            // One batch of the 20, however slowly they are published: it goes when full, not when a linger ends.
             proxy.cutsLeft.set(1); // the server stores the first batch; its answer never arrives
             final List<CompletableFuture<Published>> answers = new ArrayList<>();
             for (int n = 0; n < 20; n++)
