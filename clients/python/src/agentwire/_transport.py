@@ -182,16 +182,22 @@ class SocketTransport:
                 if asyncio.get_running_loop().time() >= deadline:
                     raise NetworkError(f"the producer socket did not connect in {self._timeout_s} s")
                 try:
-                    self._socket = await _open(self._url, {"Authorization": f"Bearer {self._key}"},
-                                               self._timeout_s)
-                    break
+                    socket = await _open(self._url, {"Authorization": f"Bearer {self._key}"}, self._timeout_s)
                 except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as ex:
                     if _http_status(ex) == 401:
                         raise AuthError("unauthorized", "the producer key was refused", 401) from ex
+                else:
+                    self._socket = socket
+                    self._reader = asyncio.get_running_loop().create_task(self._read(socket))
+                    try:
+                        # The server routes users' messages to a producer socket before it reads the socket's first
+                        # frame: once the first ping is answered, this runtime takes them.
+                        await asyncio.wait_for(await socket.ping(), self._timeout_s)
+                        return socket
+                    except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException):
+                        await socket.close()
                 await asyncio.sleep(delay)
                 delay = min(self._max_backoff_s, delay * 2)
-            self._reader = asyncio.get_running_loop().create_task(self._read(self._socket))
-            return self._socket
 
     async def ensure(self) -> None:
         """Connects now (to receive users' messages before anything is published)."""
