@@ -213,7 +213,8 @@ public final class AgentWireServer implements AutoCloseable
     {
         final IngestEndpoints ingest = new IngestEndpoints(sequencer, router,
             new ProducerKey(config.producerKey(), metrics), metrics, new IngestSettings(config.maxMessageBytes(),
-            config.maxBodyBytes(), config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds()),
+            config.maxBodyBytes(), config.producerRatePerSec(), config.producerBurst(), config.retryAfterSeconds(),
+            config.heartbeatIntervalMs(), config.heartbeatTimeoutMs()),
             webSocketThreads, engine.config());
         if (demoAgent != null)
         {

@@ -106,7 +106,7 @@ final class ServerSettings
     static final Setting<Integer> PRODUCER_BURST = add("producerBurst", INT, 100_000, null, v -> v >= 1,
         "must be >= 1", "burst of producer events");
     static final Setting<Long> HEARTBEAT_INTERVAL_MS = add("heartbeatIntervalMs", LONG, 15_000L, null,
-        v -> v >= 100 && v <= 600_000, "must be 100..600000", "server ping period");
+        v -> v >= 100 && v <= 600_000, "must be 100..600000", "server ping period (user and producer sockets)");
     static final Setting<Long> HEARTBEAT_TIMEOUT_MS = add("heartbeatTimeoutMs", LONG, 45_000L, null, null, null,
         "silence before 4005 (above the ping period)");
     static final Setting<Integer> SEND_WINDOW_BYTES = add("sendWindowBytes", INT, 256 * 1024, null,

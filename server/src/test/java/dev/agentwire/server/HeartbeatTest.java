@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Heartbeats: the server pings; a peer that never answers is closed with 4005, one that answers stays; a crowd
- * that connects at once is pinged at phases spread over the period, not all in one tick.
+ * Heartbeats: the server pings; a peer that never answers is closed with 4005, one that answers stays (user and
+ * producer sockets); a crowd that connects at once is pinged at phases spread over the period, not all in one tick.
  */
 @Timeout(60)
 class HeartbeatTest
@@ -70,6 +70,32 @@ class HeartbeatTest
         assertTrue(alive.isOpen(), "a peer that answers pings stays open");
         alive.send("{\"type\":\"ping\"}");
         assertEquals("pong", alive.nextOfType("pong", 5_000).get("type").asText());
+    }
+
+    @Test
+    void shouldCloseAProducerSocketThatNeverAnswersPingsAndGiveUsersMessagesToOneThatDoes() throws Exception
+    {
+        fixture = new ServerFixture(dir, b -> b.heartbeatIntervalMs(200).heartbeatTimeoutMs(800));
+        final WsClient answering = fixture.producerSocket(); // the JDK's WebSocket answers pings itself
+        final WsClient user = fixture.connect("asker");
+        user.next(5_000);
+        // A raw runtime: upgraded, reads (the pings and presence frames pass by), never answers.
+        try (RawWs.RawClient silent = RawWs.RawClient.connect(fixture.server.port(), "/v1/producer",
+            Tokens.PRODUCER_KEY, 0, false))
+        {
+            final long started = System.nanoTime();
+            assertEquals(4005, silent.awaitCloseCode());
+            final long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(elapsedMs >= 500, "closed too early: " + elapsedMs);
+        }
+        assertEquals(1, fixture.server.metrics().producersSilent());
+        // Round robin has one runtime left, the one that answers: no prompt goes where none would be answered.
+        for (int i = 0; i < 4; i++)
+        {
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"p" + i + "\"}}");
+            assertEquals("p" + i, answering.nextOfType("user_message", 5_000).path("data").path("text").asText());
+        }
+        assertTrue(answering.isOpen(), "a runtime that answers pings stays open");
     }
 
     @Test

@@ -65,8 +65,7 @@ public final class IngestEndpoints
         router.gate(new AgUiInputGate(agUi, sequencer));
         http = new ProducerHttpHandler(parser, agUi, sequencer, producerLimit, metrics, settings.maxBodyBytes(),
             settings.maxMessageBytes(), settings.retryAfterSeconds());
-        socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router,
-            settings.maxBodyBytes(), threads);
+        socket = new ProducerSocketHandler(parser, agUi, sequencer, producerLimit, metrics, router, settings, threads);
     }
 
     /**

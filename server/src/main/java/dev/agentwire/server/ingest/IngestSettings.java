@@ -9,8 +9,11 @@ package dev.agentwire.server.ingest;
  * @param producerRatePerSec events per second all producers together may publish.
  * @param producerBurst      burst of that.
  * @param retryAfterSeconds  the {@code Retry-After} of 429 and 503 answers.
+ * @param heartbeatIntervalMs how often a producer socket is pinged (the user sockets' period).
+ * @param heartbeatTimeoutMs  silence after which a producer socket is closed with 4005.
  */
 public record IngestSettings(
-    int maxMessageBytes, int maxBodyBytes, int producerRatePerSec, int producerBurst, int retryAfterSeconds)
+    int maxMessageBytes, int maxBodyBytes, int producerRatePerSec, int producerBurst, int retryAfterSeconds,
+    long heartbeatIntervalMs, long heartbeatTimeoutMs)
 {
 }

@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 import org.xnio.StreamConnection;
 
 import java.util.Collections;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,6 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * Control frames (pings, and fragments too small to carry a share of a message) cost a token of a per-socket bucket
  * ({@link #CONTROL_FRAMES_PER_SEC}, burst {@link #CONTROL_FRAME_BURST}); past it the socket is closed with 4002.
+ * The runtime is pinged every {@code heartbeatIntervalMs}; one silent for {@code heartbeatTimeoutMs} while read is
+ * closed with 4005 and counted: a runtime whose connection died without a word (a process frozen, a NAT that forgot
+ * it) would otherwise take users' messages for as long as TCP retries, and answer none.
  * Events are limited by the producers' publish rate (a {@code 429} nack each).
  */
 final class ProducerConnection extends WebSocketConnection implements RuntimeChannel
@@ -67,6 +72,10 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private final ServerMetrics metrics;
     private final InboundRouter router;
     private final String remote;
+    private final long heartbeatIntervalMs;
+    private final long heartbeatTimeoutNs;
+    // When a frame last arrived, or reads last were paused (a runtime is not silent while the server is not reading).
+    private long heardNs = System.nanoTime();
     // The backlog: bytes taken by send() and not yet handed to the I/O thread, plus what the socket has not taken.
     private final AtomicLong queuedBytes = new AtomicLong();
     private volatile int pendingSnapshot;
@@ -81,7 +90,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     ProducerConnection(
         final StreamConnection connection,
         final WebSocketThreads threads,
-        final int maxFrameBytes,
+        final IngestSettings settings,
         final IngestParser parser,
         final AgUiIngest agUi,
         final Sequencer sequencer,
@@ -90,7 +99,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final InboundRouter router,
         final String remote)
     {
-        super(connection, threads, maxFrameBytes);
+        super(connection, threads, settings.maxBodyBytes());
         this.parser = parser;
         this.agUi = agUi;
         this.sequencer = sequencer;
@@ -98,6 +107,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         this.metrics = metrics;
         this.router = router;
         this.remote = remote;
+        this.heartbeatIntervalMs = settings.heartbeatIntervalMs();
+        this.heartbeatTimeoutNs = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatTimeoutMs());
     }
 
     /**
@@ -109,6 +120,47 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         startIo();
         router.attach(this);
         LOG.info("producer open: remote={}", remote);
+        later(this::heartbeat, heartbeatIntervalMs);
+    }
+
+    /** I/O thread: runs {@code task} on this thread after {@code delayMs}, or closes the socket when it stops. */
+    private void later(final Runnable task, final long delayMs)
+    {
+        try
+        {
+            ioThread.executeAfter(task, delayMs, TimeUnit.MILLISECONDS);
+        }
+        catch (final RejectedExecutionException stopping)
+        {
+            closeNow();
+        }
+    }
+
+    /** I/O thread: closes a runtime silent past the timeout, else pings it. */
+    private void heartbeat()
+    {
+        if (isClosing() || ended)
+        {
+            return;
+        }
+        final long nowNs = System.nanoTime();
+        if (readsPaused())
+        {
+            heardNs = nowNs; // its pongs wait unread behind its frames: the stall rule watches this state
+        }
+        else if (nowNs - heardNs > heartbeatTimeoutNs)
+        {
+            metrics.producerSilent();
+            LOG.warn("producer cut: remote={} reason=no frame for {} ms", remote,
+                TimeUnit.NANOSECONDS.toMillis(nowNs - heardNs));
+            router.detach(this);
+            sendClose(CloseCodes.HEARTBEAT_TIMEOUT, CloseCodes.reason(CloseCodes.HEARTBEAT_TIMEOUT));
+            return;
+        }
+        // Frames go out whole from this thread, so the ping lands between two of them.
+        flush(WebSocketFrames.putHeader(writeBuffer(), 0, WebSocketFrames.PING, 0));
+        pendingSnapshot = pendingBytes();
+        later(this::heartbeat, heartbeatIntervalMs);
     }
 
     @Override
@@ -179,17 +231,10 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }
     }
 
+    /** Checks after the stall timeout whether the runtime took anything since {@code progressNs}. */
     private void watchStall(final long progressNs)
     {
-        try
-        {
-            ioThread.executeAfter(() -> stallCheck(progressNs), STALL_TIMEOUT_MS,
-                java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
-        catch (final java.util.concurrent.RejectedExecutionException stopping)
-        {
-            closeNow();
-        }
+        later(() -> stallCheck(progressNs), STALL_TIMEOUT_MS);
     }
 
     private void stallCheck(final long progressNs)
@@ -268,6 +313,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     @Override
     public boolean onFrame(final int opcode, final long payloadLength)
     {
+        heardNs = System.nanoTime();
         final boolean control = opcode == WebSocketFrames.PING || opcode == WebSocketFrames.PONG ||
             (opcode == WebSocketFrames.CONTINUATION && payloadLength < FREE_FRAGMENT_BYTES);
         if (control && !isClosing() && !controlLimit.tryAcquire(1, System.nanoTime()))

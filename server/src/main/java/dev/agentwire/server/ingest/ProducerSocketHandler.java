@@ -21,7 +21,7 @@ final class ProducerSocketHandler implements HttpHandler
     private final TokenBucket producerLimit;
     private final ServerMetrics metrics;
     private final InboundRouter router;
-    private final int maxFrameBytes;
+    private final IngestSettings settings;
     private final WebSocketThreads threads;
 
     private final AgUiIngest agUi;
@@ -33,7 +33,7 @@ final class ProducerSocketHandler implements HttpHandler
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
         final InboundRouter router,
-        final int maxFrameBytes,
+        final IngestSettings settings,
         final WebSocketThreads threads)
     {
         this.parser = parser;
@@ -42,7 +42,7 @@ final class ProducerSocketHandler implements HttpHandler
         this.producerLimit = producerLimit;
         this.metrics = metrics;
         this.router = router;
-        this.maxFrameBytes = maxFrameBytes;
+        this.settings = settings;
         this.threads = threads;
     }
 
@@ -51,7 +51,7 @@ final class ProducerSocketHandler implements HttpHandler
     {
         final String remote = String.valueOf(exchange.getSourceAddress());
         WebSocketHandshake.upgrade(exchange, "GET /v1/producer", (connection, upgraded) ->
-            new ProducerConnection(connection, threads, maxFrameBytes, parser, agUi, sequencer, producerLimit, metrics,
+            new ProducerConnection(connection, threads, settings, parser, agUi, sequencer, producerLimit, metrics,
                 router, remote).start());
     }
 }

@@ -28,6 +28,7 @@ public final class ServerMetrics
     private final LongAdder producersCut = new LongAdder();
     private final LongAdder drainFailures = new LongAdder();
     private final LongAdder producerReadsPaused = new LongAdder();
+    private final LongAdder producersSilent = new LongAdder();
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
     final LatencyHistogram deliveryLatency = new LatencyHistogram("agentwire_delivery_latency_seconds",
@@ -50,6 +51,18 @@ public final class ServerMetrics
     public void producerCut()
     {
         producersCut.increment();
+    }
+
+    /** A producer socket was closed (4005) for sending no frame, not even a pong, within the heartbeat timeout. */
+    public void producerSilent()
+    {
+        producersSilent.increment();
+    }
+
+    /** @return producer sockets closed for silence. */
+    public long producersSilent()
+    {
+        return producersSilent.sum();
     }
 
     /** @return producer sockets closed for not reading. */
@@ -180,6 +193,8 @@ public final class ServerMetrics
         exporter.counter("agentwire_bad_messages", "Client messages answered with bad_message.", badMessages);
         exporter.counter("agentwire_producers_cut", "Producer sockets closed (4004) for leaving their backlog " +
             "unread.", producersCut);
+        exporter.counter("agentwire_producers_silent", "Producer sockets closed (4005) for sending no frame, not " +
+            "even a pong, within the heartbeat timeout.", producersSilent);
         exporter.counter("agentwire_drain_failures", "User connection drains that threw; each closed its " +
             "connection with 1011 (a defect: alert on any).", drainFailures);
         exporter.counter("agentwire_producer_reads_paused", "Times a producer socket stopped being read because " +
