@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -129,11 +130,13 @@ final class SocketTransport implements Transport
                     " ms");
             }
             final Connection opening = new Connection();
+            WebSocket webSocket = null;
             try
             {
-                final WebSocket webSocket = http.newWebSocketBuilder()
+                webSocket = http.newWebSocketBuilder()
                     .header("Authorization", "Bearer " + config.producerKey).connectTimeout(Duration.ofMillis(leftMs))
                     .buildAsync(uri, opening).get(leftMs, TimeUnit.MILLISECONDS);
+                opening.webSocket = webSocket; // set here too: the JDK may call onOpen after the future completes
                 opening.pingSentNs = System.nanoTime();
                 webSocket.sendPing(PING).whenComplete((ws, failed) ->
                 {
@@ -165,9 +168,9 @@ final class SocketTransport implements Transport
             {
                 // not open in time: given up below, and tried again after the backoff
             }
-            if (opening.webSocket != null)
+            if (webSocket != null)
             {
-                opening.webSocket.abort();
+                webSocket.abort();
             }
             Thread.sleep(delayMs);
             delayMs = Math.min(config.maxBackoffMs, delayMs * 2);
@@ -283,7 +286,19 @@ final class SocketTransport implements Transport
         if (!closed && consumer != null)
         {
             // Keep receiving users' messages: connect again in the background.
+            reconnectLater();
+        }
+    }
+
+    private void reconnectLater()
+    {
+        try
+        {
             timers.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+        }
+        catch (final RejectedExecutionException closing)
+        {
+            // closed meanwhile: nothing to reconnect for
         }
     }
 
@@ -302,7 +317,7 @@ final class SocketTransport implements Transport
         {
             if (!closed)
             {
-                timers.schedule(this::reconnect, config.initialBackoffMs, TimeUnit.MILLISECONDS);
+                reconnectLater();
             }
         }
     }
