@@ -49,6 +49,30 @@ class AgentWireProducerTest
         server.close();
     }
 
+    /** A producer socket through the proxy that pings every {@code heartbeatMs}. */
+    private static AgentWireProducer socketProducer(final TestServer.Proxy proxy, final long heartbeatMs)
+    {
+        return AgentWireProducer.connect(ProducerConfig.builder(proxy.url(), TestServer.KEY)
+            .transport(ProducerConfig.Transport.SOCKET).heartbeatMs(heartbeatMs).build());
+    }
+
+    /**
+     * Prompts, a new run each time, until the user holds {@code events} events or 15 s passed, then awaits them: until
+     * the runtime is back a prompt is answered no_agent (or, sent to a socket that died silently, lost with it).
+     */
+    private static void promptUntil(final TestServer.UserSocket user, final int events, final long pauseMs)
+        throws Exception
+    {
+        final long deadline = System.nanoTime() + 15_000_000_000L;
+        while (user.events().size() < events && System.nanoTime() < deadline)
+        {
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-again-" + System.nanoTime() +
+                "\",\"data\":{\"text\":\"again?\"}}");
+            Thread.sleep(pauseMs);
+        }
+        user.until(f -> user.events().size() >= events, 10_000);
+    }
+
     private static List<String> types(final List<JsonNode> events)
     {
         return events.stream().map(e -> e.path("type").asText()).collect(Collectors.toList());
@@ -271,8 +295,7 @@ class AgentWireProducerTest
     {
         try (TestServer.UserSocket user = server.new UserSocket("asker");
              TestServer.Proxy proxy = server.new Proxy();
-             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
-                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).heartbeatMs(500).build()))
+             AgentWireProducer producer = socketProducer(proxy, 500))
         {
             producer.onInbound(message ->
             {
@@ -303,14 +326,7 @@ class AgentWireProducerTest
 
             // The runtime's connection breaks: it reconnects on its own and takes the next prompt.
             proxy.cutAll();
-            final long deadline = System.nanoTime() + 15_000_000_000L;
-            while (user.events().size() < 10 && System.nanoTime() < deadline)
-            {
-                user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-again-" + System.nanoTime() +
-                    "\",\"data\":{\"text\":\"again?\"}}");
-                Thread.sleep(500); // until the runtime is back, a prompt is answered no_agent
-            }
-            user.until(f -> user.events().size() >= 10, 10_000);
+            promptUntil(user, 10, 500);
             assertEquals("agent_completed", user.events().get(9).path("type").asText());
         }
     }
@@ -320,8 +336,7 @@ class AgentWireProducerTest
     {
         try (TestServer.UserSocket user = server.new UserSocket("quiet");
              TestServer.Proxy proxy = server.new Proxy();
-             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
-                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).heartbeatMs(200).build()))
+             AgentWireProducer producer = socketProducer(proxy, 200))
         {
             producer.onInbound(message ->
             {
@@ -346,14 +361,7 @@ class AgentWireProducerTest
             // The connection goes silent, closed by no one: only the heartbeat can tell. The server still holds its
             // end, so prompts go round robin to it (lost with it) and to the new connection, until one is answered.
             proxy.silenceAll();
-            final long deadline = System.nanoTime() + 15_000_000_000L;
-            while (user.events().size() < 4 && System.nanoTime() < deadline)
-            {
-                user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-" + System.nanoTime() +
-                    "\",\"data\":{\"text\":\"again\"}}");
-                Thread.sleep(300);
-            }
-            user.until(f -> user.events().size() >= 4, 10_000);
+            promptUntil(user, 4, 300);
             assertEquals("agent_completed", user.events().get(3).path("type").asText());
             assertEquals(2, proxy.accepted.get());
         }
@@ -367,8 +375,7 @@ class AgentWireProducerTest
         final Set<String> handled = ConcurrentHashMap.newKeySet();
         try (TestServer.UserSocket user = server.new UserSocket("patient");
              TestServer.Proxy proxy = server.new Proxy();
-             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(proxy.url(),
-                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).heartbeatMs(500).build()))
+             AgentWireProducer producer = socketProducer(proxy, 500))
         {
             producer.onInbound(message ->
             {
