@@ -42,7 +42,8 @@ class Server:
         self.ws = f"ws://127.0.0.1:{self.port}"
         java = Path(os.environ["JAVA_HOME"], "bin/java") if os.environ.get("JAVA_HOME") else "java"
         env = dict(os.environ, AGENTWIRE_JWT_SECRET=SECRET, AGENTWIRE_PRODUCER_KEY=PRODUCER_KEY,
-                   AGENTWIRE_PRODUCER_RATE="100000", AGENTWIRE_PRODUCER_BURST="100000")
+                   AGENTWIRE_PRODUCER_RATE="100000", AGENTWIRE_PRODUCER_BURST="100000",
+                   AGENTWIRE_INBOUND_RATE="100000", AGENTWIRE_INBOUND_BURST="100000")
         self.process = subprocess.Popen([str(java), "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port",
                                          str(self.port)], env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
@@ -140,12 +141,16 @@ class UserSocket:
 
 class CuttingProxy:
     """A TCP proxy to the server that, while armed, forwards a request and drops the server's answer: the client sees
-    its connection cut after the server accepted what it sent."""
+    its connection cut after the server accepted what it sent. ``silence_all`` makes the connections open now drop
+    every byte both ways and close nothing, as behind a NAT that forgot them."""
 
     def __init__(self, server: Server) -> None:
         self.target = server.port
         self.cuts_left = 0
         self.cuts = 0
+        self.accepted = 0
+        self._open: list[asyncio.StreamWriter] = []
+        self._silenced: set[asyncio.StreamWriter] = set()
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
 
@@ -160,10 +165,14 @@ class CuttingProxy:
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self.accepted += 1
+        self._open.append(writer)
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, answers: bool) -> None:
             try:
                 while data := await source.read(65536):
+                    if writer in self._silenced:
+                        continue
                     if answers and self.cuts_left > 0:
                         # The server answered: the answer is lost, and the connection with it.
                         self.cuts_left -= 1
@@ -179,6 +188,9 @@ class CuttingProxy:
                 sink.close()
 
         await asyncio.gather(pipe(reader, upstream_writer, False), pipe(upstream_reader, writer, True))
+
+    def silence_all(self) -> None:
+        self._silenced.update(self._open)
 
     async def __aexit__(self, *exc: Any) -> None:
         assert self._server is not None

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from agentwire import AsyncClient, RefusedError
-from conftest import PRODUCER_KEY, UserSocket, run
+from conftest import PRODUCER_KEY, CuttingProxy, UserSocket, run
 
 
 def types(socket):
@@ -167,4 +167,74 @@ def test_should_stream_an_answer_and_stop_for_an_interrupt_answered_in_the_next_
                                                                           "payload": {"ok": True}}]}}})
             message = await asyncio.wait_for(inbound.__anext__(), 20)
             assert message.resume == [{"interruptId": "approve-1", "status": "resolved", "payload": {"ok": True}}]
+    run(scenario())
+
+
+def test_should_give_up_a_socket_that_fell_silent_and_take_the_next_prompt_on_a_new_one(server):
+    async def scenario():
+        async with UserSocket(server, "quiet") as socket, CuttingProxy(server) as proxy, \
+                AsyncClient(proxy.url, PRODUCER_KEY, transport="socket", heartbeat_s=0.2) as client:
+            async def runtime():
+                async for message in client.messages():
+                    if message.type == "user_message":
+                        async with client.run(user=message.user, thread_id=message.thread_id,
+                                              run_id=message.run_id) as r:
+                            r.complete(f"heard: {message.text}")
+
+            await client.connect()
+            agent = asyncio.get_running_loop().create_task(runtime())
+            try:
+                await socket.send({"type": "user_message", "thread_id": "th", "run_id": "r-1", "data": {"text": "1"}})
+                await socket.until(lambda _: len(socket.events) == 2)
+                # Silent, closed by no one: only the heartbeat can tell. The server still holds its end, so prompts
+                # go round robin to it (lost with it) and to the new connection, until one is answered.
+                proxy.silence_all()
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 15
+                while len(socket.events) < 4 and loop.time() < deadline:
+                    await socket.send({"type": "user_message", "thread_id": "th", "run_id": f"r-{loop.time()}",
+                                       "data": {"text": "again"}})
+                    await asyncio.sleep(0.3)
+                await socket.until(lambda _: len(socket.events) >= 4, 10)
+                assert socket.events[3]["type"] == "agent_completed"
+                assert proxy.accepted == 2
+            finally:
+                agent.cancel()
+    run(scenario())
+
+
+def test_should_keep_a_socket_whose_loop_is_behind_and_lose_no_message(server):
+    # Past what the client queues (1,024) and what websockets and the kernel hold (1.5 MB): the socket's reads are
+    # held back, and a connection given up for it would lose what its buffers held.
+    prompts = 1_500
+    padding = "x" * 1_000
+
+    async def scenario():
+        async with UserSocket(server, "patient") as socket, CuttingProxy(server) as proxy, \
+                AsyncClient(proxy.url, PRODUCER_KEY, transport="socket", heartbeat_s=0.5) as client:
+            release = asyncio.Event()
+            handled: set[str] = set()
+
+            async def runtime():
+                async for message in client.messages():
+                    if message.type == "user_message":
+                        await release.wait()
+                        handled.add(message.text)
+
+            await client.connect()
+            agent = asyncio.get_running_loop().create_task(runtime())
+            try:
+                for i in range(prompts):
+                    await socket.send({"type": "user_message", "thread_id": "th", "data": {"text": f"p{i} {padding}"}})
+                await asyncio.sleep(2.5)  # five heartbeat intervals in which no pong can be read
+                release.set()
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 20
+                while len(handled) < prompts and loop.time() < deadline:
+                    await asyncio.sleep(0.01)
+                assert len(handled) == prompts
+                await asyncio.sleep(1.5)  # three more intervals: no late reconnect either
+                assert proxy.accepted == 1
+            finally:
+                agent.cancel()
     run(scenario())

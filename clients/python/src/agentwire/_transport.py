@@ -147,11 +147,16 @@ class HttpTransport:
 class SocketTransport:
     """The producer socket: events as frames with a ``ref``, answered in order with ``ack`` / ``nack``; users'
     messages (``user_message``, ``cancel``, ``presence``) handed to ``on_inbound``. Reconnects on its own; what was
-    sent and not answered when a connection broke is reported as to be sent again (same ids: never twice)."""
+    sent and not answered when a connection broke is reported as to be sent again (same ids: never twice).
+
+    A ping every ``heartbeat_s`` finds a connection that died without a word (a NAT that forgot it): one that answers
+    nothing for a whole interval is opened again. websockets' own keepalive is off, because it cannot tell such a
+    connection from one whose reads are held back while ``on_inbound`` is behind (its pong is then not read), and
+    would close that one, losing what it held."""
 
     def __init__(self, base_url: str, producer_key: str, timeout_s: float,
                  on_inbound: Callable[[Mapping[str, Any]], Any], initial_backoff_s: float = 0.1,
-                 max_backoff_s: float = 5.0) -> None:
+                 max_backoff_s: float = 5.0, heartbeat_s: float = 20.0) -> None:
         parts = urlsplit(base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         self._url = f"{scheme}://{parts.netloc}/v1/producer"
@@ -160,7 +165,14 @@ class SocketTransport:
         self._on_inbound = on_inbound
         self._initial_backoff_s = initial_backoff_s
         self._max_backoff_s = max_backoff_s
+        self._heartbeat_s = heartbeat_s
         self._socket: Any = None
+        self._beat: asyncio.Task[None] | None = None
+        # When the open socket was last heard from (any frame, or a pong), its last ping, and whether its reads are
+        # held back because on_inbound is behind (then no pong can be read, and none is missed).
+        self._heard = 0.0
+        self._ping_sent = 0.0
+        self._holding = False
         self._connecting: asyncio.Lock | None = None
         self._reader: asyncio.Task[None] | None = None
         self._waiting: dict[str, asyncio.Future[Mapping[str, Any]]] = {}
@@ -193,6 +205,8 @@ class SocketTransport:
                         # The server routes users' messages to a producer socket before it reads the socket's first
                         # frame: once the first ping is answered, this runtime takes them.
                         await asyncio.wait_for(await socket.ping(), self._timeout_s)
+                        self._heard = self._ping_sent = asyncio.get_running_loop().time()
+                        self._beat = asyncio.get_running_loop().create_task(self._heartbeat(socket))
                         return socket
                     except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException):
                         await socket.close()
@@ -203,9 +217,32 @@ class SocketTransport:
         """Connects now (to receive users' messages before anything is published)."""
         await self._connect()
 
+    async def _heartbeat(self, socket: Any) -> None:
+        """Pings the open socket; gives it up when nothing arrived in the whole interval since the last ping."""
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            await asyncio.sleep(self._heartbeat_s)
+            if self._socket is not socket:
+                return
+            if self._holding:
+                continue
+            if self._heard < self._ping_sent:
+                socket.transport.abort()  # the reader ends, and _lost connects again
+                return
+            self._ping_sent = loop.time()
+            try:
+                pong = await socket.ping()
+            except (websockets.exceptions.ConnectionClosed, OSError):
+                return
+            pong.add_done_callback(lambda done: None if done.cancelled() or done.exception() else self._hear())
+
+    def _hear(self) -> None:
+        self._heard = asyncio.get_running_loop().time()
+
     async def _read(self, socket: Any) -> None:
         try:
             async for raw in socket:
+                self._hear()
                 frame = json.loads(raw)
                 kind = frame.get("type")
                 if kind in ("ack", "nack"):
@@ -215,7 +252,12 @@ class SocketTransport:
                 else:
                     # Awaited: a runtime that does not take its messages stops reading, and the server then routes
                     # users' messages to another runtime, or tells the user agent_busy (bounded both sides).
-                    await self._on_inbound(frame)
+                    self._holding = True
+                    try:
+                        await self._on_inbound(frame)
+                    finally:
+                        self._holding = False
+                        self._hear()
         except (websockets.exceptions.ConnectionClosed, OSError, ValueError):
             pass
         finally:
@@ -288,6 +330,8 @@ class SocketTransport:
 
     async def close(self) -> None:
         self._closed = True
+        if self._beat is not None:
+            self._beat.cancel()
         if self._socket is not None:
             await self._socket.close()
         if self._reader is not None:
@@ -313,7 +357,8 @@ def _http_status(ex: Exception) -> int | None:
 async def _open(url: str, headers: Mapping[str, str], timeout_s: float) -> Any:
     """websockets' client, across its versions: 10–13 take ``extra_headers``, 14 and later ``additional_headers``."""
     try:
-        return await asyncio.wait_for(websockets.connect(url, additional_headers=dict(headers), max_size=None),
-                                      timeout_s)
+        return await asyncio.wait_for(websockets.connect(url, additional_headers=dict(headers), max_size=None,
+                                                         ping_interval=None), timeout_s)
     except TypeError:
-        return await asyncio.wait_for(websockets.connect(url, extra_headers=dict(headers), max_size=None), timeout_s)
+        return await asyncio.wait_for(websockets.connect(url, extra_headers=dict(headers), max_size=None,
+                                                         ping_interval=None), timeout_s)

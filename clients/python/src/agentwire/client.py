@@ -29,12 +29,15 @@ class AsyncClient:
     def __init__(self, url: str = "http://127.0.0.1:8080", producer_key: str | None = None, *,
                  transport: Literal["http", "socket"] = "http", linger_ms: float = 5.0, max_batch_events: int = 500,
                  max_batch_bytes: int = 512 * 1024, max_in_flight: int = 10_000, max_attempts: int = 8,
-                 timeout_s: float = 30.0, initial_backoff_s: float = 0.05, max_backoff_s: float = 5.0) -> None:
+                 timeout_s: float = 30.0, initial_backoff_s: float = 0.05, max_backoff_s: float = 5.0,
+                 heartbeat_s: float = 20.0) -> None:
         key = producer_key or os.environ.get("AGENTWIRE_PRODUCER_KEY")
         if not key:
             raise ValueError("producer_key (or AGENTWIRE_PRODUCER_KEY) is required")
         if transport not in ("http", "socket"):
             raise ValueError(f"transport={transport!r} must be 'http' or 'socket'")
+        if heartbeat_s <= 0:
+            raise ValueError(f"heartbeat_s={heartbeat_s} must be above 0")
         self.url = url.rstrip("/")
         self._key = key
         self._timeout_s = timeout_s
@@ -45,7 +48,7 @@ class AsyncClient:
         self._http = HttpTransport(self.url, key, timeout_s)
         self._inbound: asyncio.Queue[Mapping[str, Any]] | None = None
         self._socket = SocketTransport(self.url, key, timeout_s, self._take_inbound, initial_backoff_s,
-                                       max_backoff_s)
+                                       max_backoff_s, heartbeat_s)
         self._pipeline = Pipeline(self._socket if transport == "socket" else self._http,
                                   linger_s=linger_ms / 1000.0, max_batch_events=max_batch_events,
                                   max_batch_bytes=max_batch_bytes, max_in_flight=max_in_flight,
