@@ -108,6 +108,13 @@ export interface AgentWireClientOptions<E> {
    * error. Default 8; reset once a connection is welcomed.
    */
   maxConnectAttempts?: number;
+  /**
+   * How often the client pings (`{"type":"ping"}`); a connection from which nothing, not even the `pong`, arrived
+   * in the whole interval after a ping is dropped and resumed, as {@link AgentWireClient.drop} does. A browser
+   * cannot see the server's own pings, and may keep a socket whose network is gone (a laptop woken up elsewhere,
+   * a NAT that forgot it) for minutes. Default 20,000; 0 turns it off.
+   */
+  heartbeatMs?: number;
   WebSocketImpl?: WebSocketConstructor;
 }
 
@@ -152,6 +159,10 @@ export class AgentWireClient<E = AgentWireEvent> {
   private attempt = 0;
   private closedByUser = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** When the open socket last brought anything, and when it was last pinged (ms). */
+  private heardAt = 0;
+  private pingSentAt = 0;
   private readonly queue: string[] = [];
 
   constructor(options: AgentWireClientOptions<E>) {
@@ -194,6 +205,7 @@ export class AgentWireClient<E = AgentWireEvent> {
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     if (this.socket) {
       this.socket.close(1000, "client closed");
     }
@@ -274,9 +286,11 @@ export class AgentWireClient<E = AgentWireEvent> {
     socket.binaryType = "arraybuffer";
     socket.onmessage = (message) => {
       if (this.socket === socket) {
+        this.heardAt = Date.now();
         this.onMessage(message.data);
       }
     };
+    this.beat(socket);
     socket.onerror = (event) => {
       // onclose follows and decides, unless the server refused the upgrade for good (a 401 or 403 on Node).
       const status = refusedFor(event);
@@ -302,8 +316,32 @@ export class AgentWireClient<E = AgentWireEvent> {
     };
   }
 
+  /** Pings the socket every heartbeatMs once it is open; drops it when a whole interval after a ping brought nothing. */
+  private beat(socket: WebSocketLike): void {
+    clearInterval(this.heartbeat);
+    const everyMs = this.options.heartbeatMs ?? 20_000;
+    if (everyMs <= 0) {
+      return;
+    }
+    this.heardAt = this.pingSentAt = Date.now();
+    this.heartbeat = setInterval(() => {
+      if (this.socket !== socket || socket.readyState !== 1) {
+        return; // replaced, or still opening: the runtime's own connect timeout decides
+      }
+      if (this.heardAt < this.pingSentAt) {
+        this.drop();
+        return;
+      }
+      this.pingSentAt = Date.now();
+      socket.send('{"type":"ping"}');
+    }, everyMs);
+    // On Node, a timer of its own must not keep the process alive.
+    (this.heartbeat as { unref?: () => void }).unref?.();
+  }
+
   /** Stops for good: the status says failed and onError says why. */
   private fail(code: string, message: string): void {
+    clearInterval(this.heartbeat);
     this.closedByUser = true;
     this.options.onError?.({ code, message });
     this.status({ state: "failed" });

@@ -1,0 +1,95 @@
+// The client's heartbeat against a real server, through a TCP proxy that can silence its connections: a socket whose
+// network went away without a word (no close, no error) is dropped and resumed, and nothing is lost or doubled.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { publish, startServer, token, waitFor, WebSocket } from "./harness.mjs";
+import { AgentWireClient } from "agentwire-client";
+
+let server;
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+/** A TCP proxy to the server; silenceAll() makes the connections open now drop every byte both ways, closing none. */
+async function silencingProxy(target) {
+  const open = [];
+  const silenced = new Set();
+  let accepted = 0;
+  const proxy = net.createServer((client) => {
+    accepted++;
+    const upstream = net.connect(target.port, "127.0.0.1");
+    open.push(client, upstream);
+    client.on("data", (data) => { if (!silenced.has(client)) upstream.write(data); });
+    upstream.on("data", (data) => { if (!silenced.has(upstream)) client.write(data); });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise((ok) => proxy.listen(0, "127.0.0.1", ok));
+  return {
+    url: `ws://127.0.0.1:${proxy.address().port}/v1/ws`,
+    accepted: () => accepted,
+    silenceAll: () => open.forEach((socket) => silenced.add(socket)),
+    close: () => {
+      open.forEach((socket) => socket.destroy());
+      return new Promise((ok) => proxy.close(ok));
+    },
+  };
+}
+
+describe("heartbeat", () => {
+  test("should drop a socket that fell silent, resume on a new one, and lose no event", { timeout: 60_000 },
+    async () => {
+      const port = Number(new URL(server.ws).port);
+      const proxy = await silencingProxy({ port });
+      const user = "silent-network";
+      const seqs = [];
+      const client = new AgentWireClient({
+        url: proxy.url, token: () => token(user), WebSocketImpl: WebSocket, initialBackoffMs: 5, maxBackoffMs: 50,
+        heartbeatMs: 200, onEvent: (e) => seqs.push(e.seq),
+      });
+      try {
+        client.connect();
+        await waitFor(() => client.connected, 10_000);
+        await publish(server, [{ user, type: "app.step", data: { n: 1 } }]);
+        await waitFor(() => seqs.length === 1, 10_000, null, () => `seqs ${seqs}`);
+
+        // The network goes: nothing is closed, so only the heartbeat can tell. The event published meanwhile
+        // reaches the user through the resume on a new connection.
+        proxy.silenceAll();
+        await publish(server, [{ user, type: "app.step", data: { n: 2 } }]);
+        await waitFor(() => seqs.length === 2, 15_000, null, () => `seqs ${seqs}`);
+        assert.deepEqual(seqs, [1, 2]);
+        assert.equal(proxy.accepted(), 2);
+      } finally {
+        client.close();
+        await proxy.close();
+      }
+    });
+
+  test("should keep a quiet connection that answers its pings", { timeout: 30_000 }, async () => {
+    const port = Number(new URL(server.ws).port);
+    const proxy = await silencingProxy({ port });
+    const pongs = [];
+    const client = new AgentWireClient({
+      url: proxy.url, token: () => token("quiet-user"), WebSocketImpl: WebSocket, heartbeatMs: 100,
+      onControl: (m) => { if (m.type === "pong") pongs.push(m); },
+    });
+    try {
+      client.connect();
+      await waitFor(() => pongs.length >= 10, 10_000, null, () => `pongs ${pongs.length}`);
+      assert.equal(proxy.accepted(), 1);
+      assert.equal(client.connected, true);
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+  });
+});
