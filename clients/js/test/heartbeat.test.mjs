@@ -34,7 +34,7 @@ async function silencingProxy(target) {
   });
   await new Promise((ok) => proxy.listen(0, "127.0.0.1", ok));
   return {
-    url: `ws://127.0.0.1:${proxy.address().port}/v1/ws`,
+    url: (path = "/v1/ws") => `ws://127.0.0.1:${proxy.address().port}${path}`,
     accepted: () => accepted,
     silenceAll: () => open.forEach((socket) => silenced.add(socket)),
     close: () => {
@@ -52,7 +52,7 @@ describe("heartbeat", () => {
       const user = "silent-network";
       const seqs = [];
       const client = new AgentWireClient({
-        url: proxy.url, token: () => token(user), WebSocketImpl: WebSocket, initialBackoffMs: 5, maxBackoffMs: 50,
+        url: proxy.url(), token: () => token(user), WebSocketImpl: WebSocket, initialBackoffMs: 5, maxBackoffMs: 50,
         heartbeatMs: 200, onEvent: (e) => seqs.push(e.seq),
       });
       try {
@@ -74,22 +74,24 @@ describe("heartbeat", () => {
       }
     });
 
-  test("should keep a quiet connection that answers its pings", { timeout: 30_000 }, async () => {
-    const port = Number(new URL(server.ws).port);
-    const proxy = await silencingProxy({ port });
-    const pongs = [];
-    const client = new AgentWireClient({
-      url: proxy.url, token: () => token("quiet-user"), WebSocketImpl: WebSocket, heartbeatMs: 100,
-      onControl: (m) => { if (m.type === "pong") pongs.push(m); },
+  for (const path of ["/v1/ws", "/v1/ag-ui"]) {
+    test(`should keep a quiet ${path} connection that answers its pings`, { timeout: 30_000 }, async () => {
+      const port = Number(new URL(server.ws).port);
+      const proxy = await silencingProxy({ port });
+      const pongs = [];
+      const client = new AgentWireClient({
+        url: proxy.url(path), token: () => token("quiet-user"), WebSocketImpl: WebSocket, heartbeatMs: 100,
+        onControl: (m) => { if (m.type === "pong") pongs.push(m); },
+      });
+      try {
+        client.connect();
+        await waitFor(() => pongs.length >= 10, 10_000, null, () => `pongs ${pongs.length}`);
+        assert.equal(proxy.accepted(), 1);
+        assert.equal(client.connected, true);
+      } finally {
+        client.close();
+        await proxy.close();
+      }
     });
-    try {
-      client.connect();
-      await waitFor(() => pongs.length >= 10, 10_000, null, () => `pongs ${pongs.length}`);
-      assert.equal(proxy.accepted(), 1);
-      assert.equal(client.connected, true);
-    } finally {
-      client.close();
-      await proxy.close();
-    }
-  });
+  }
 });
