@@ -21,6 +21,8 @@ export interface AgentWireAgentConfig extends AgentConfig {
   maxBackoffMs?: number;
   /** Connects in a row that may fail before runAgent()/connectAgent() reject with an AgentWireError (default 8). */
   maxConnectAttempts?: number;
+  /** The run's socket is pinged this often, and dropped and resumed when an interval brings nothing (20,000; 0: off). */
+  heartbeatMs?: number;
   /** Told each change of the socket's state (connecting, open, reconnecting, failed), as the client tells it. */
   onStatus?: (status: ConnectionStatus) => void;
   /** Told every error the server or the token source reports, also those the agent retries (token_failed). */
@@ -194,6 +196,7 @@ export class AgentWireAgent extends AbstractAgent {
         initialBackoffMs: this.config.initialBackoffMs,
         maxBackoffMs: this.config.maxBackoffMs,
         maxConnectAttempts: this.config.maxConnectAttempts,
+        heartbeatMs: this.config.heartbeatMs,
         cursor: cursor && cursor.epoch !== null ? { epoch: cursor.epoch, seq: cursor.seq } : null,
         onControl: (m) => {
           if (m.type === "welcome" && !welcomed) {
