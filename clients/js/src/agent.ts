@@ -21,7 +21,7 @@ export interface AgentWireAgentConfig extends AgentConfig {
   maxBackoffMs?: number;
   /** Connects in a row that may fail before runAgent()/connectAgent() reject with an AgentWireError (default 8). */
   maxConnectAttempts?: number;
-  /** The run's socket is pinged this often, and dropped and resumed when an interval brings nothing (20,000; 0: off). */
+  /** How often the run's socket is pinged; one that brings nothing for an interval is resumed (20,000; 0: off). */
   heartbeatMs?: number;
   /** Told each change of the socket's state (connecting, open, reconnecting, failed), as the client tells it. */
   onStatus?: (status: ConnectionStatus) => void;

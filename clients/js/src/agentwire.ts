@@ -316,7 +316,7 @@ export class AgentWireClient<E = AgentWireEvent> {
     };
   }
 
-  /** Pings the socket every heartbeatMs once it is open; drops it when a whole interval after a ping brought nothing. */
+  /** Pings the socket every heartbeatMs once it is open; drops it when an interval after a ping brought nothing. */
   private beat(socket: WebSocketLike): void {
     clearInterval(this.heartbeat);
     const everyMs = this.options.heartbeatMs ?? 20_000;
