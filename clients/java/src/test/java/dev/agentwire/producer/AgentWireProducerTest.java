@@ -56,6 +56,34 @@ class AgentWireProducerTest
             .transport(ProducerConfig.Transport.SOCKET).heartbeatMs(heartbeatMs).build());
     }
 
+    /** How a test's runtime answers one prompt, inside the run started for it. */
+    @FunctionalInterface
+    private interface PromptAnswer
+    {
+        void answer(ProducerRun run, Inbound message) throws InterruptedException;
+    }
+
+    /** Answers each user_message with a run of the prompt's own run id (ended as failed if the answer throws). */
+    private static void answerPrompts(final AgentWireProducer producer, final String agent, final PromptAnswer answer)
+        throws InterruptedException
+    {
+        producer.onInbound(message ->
+        {
+            if (!"user_message".equals(message.type()))
+            {
+                return;
+            }
+            try (ProducerRun run = producer.startRun(message.user(), message.threadId(), message.runId(), agent))
+            {
+                answer.answer(run, message);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     /**
      * Prompts, a new run each time, until the user holds {@code events} events or 15 s passed, then awaits them: until
      * the runtime is back a prompt is answered no_agent (or, sent to a socket that died silently, lost with it).
@@ -297,26 +325,14 @@ class AgentWireProducerTest
              TestServer.Proxy proxy = server.new Proxy();
              AgentWireProducer producer = socketProducer(proxy, 500))
         {
-            producer.onInbound(message ->
+            answerPrompts(producer, "calculator", (run, message) ->
             {
-                if (!"user_message".equals(message.type()))
+                run.thinking("reading: " + message.text());
+                try (ToolCall call = run.tool("calculator", Map.of("expression", "17*23")))
                 {
-                    return;
+                    call.result(17 * 23);
                 }
-                try (ProducerRun run = producer.startRun(message.user(), message.threadId(), message.runId(),
-                    "calculator"))
-                {
-                    run.thinking("reading: " + message.text());
-                    try (ToolCall call = run.tool("calculator", Map.of("expression", "17*23")))
-                    {
-                        call.result(17 * 23);
-                    }
-                    run.complete("17*23 = 391");
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
+                run.complete("17*23 = 391");
             });
             user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-ask\",\"data\":{\"text\":\"17*23?\"}}");
             user.until(f -> user.events().size() == 5, 10_000);
@@ -338,21 +354,7 @@ class AgentWireProducerTest
              TestServer.Proxy proxy = server.new Proxy();
              AgentWireProducer producer = socketProducer(proxy, 200))
         {
-            producer.onInbound(message ->
-            {
-                if ("user_message".equals(message.type()))
-                {
-                    try (ProducerRun run = producer.startRun(message.user(), message.threadId(), message.runId(),
-                        "echo"))
-                    {
-                        run.complete("heard: " + message.text());
-                    }
-                    catch (final InterruptedException ex)
-                    {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            });
+            answerPrompts(producer, "echo", (run, message) -> run.complete("heard: " + message.text()));
             // onInbound returned: the server already routes prompts to this runtime, the first one included.
             user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-1\",\"data\":{\"text\":\"1\"}}");
             user.until(f -> user.events().size() == 2, 10_000);
