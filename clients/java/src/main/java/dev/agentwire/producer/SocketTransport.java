@@ -136,7 +136,7 @@ final class SocketTransport implements Transport
                 webSocket = http.newWebSocketBuilder()
                     .header("Authorization", "Bearer " + config.producerKey).connectTimeout(Duration.ofMillis(leftMs))
                     .buildAsync(uri, opening).get(leftMs, TimeUnit.MILLISECONDS);
-                opening.webSocket = webSocket; // set here too: the JDK may call onOpen after the future completes
+                opening.webSocket = webSocket; // here, not in onOpen: the JDK may call it after the future completes
                 opening.pingSentNs = System.nanoTime();
                 webSocket.sendPing(PING).whenComplete((ws, failed) ->
                 {
@@ -358,7 +358,6 @@ final class SocketTransport implements Transport
         @Override
         public void onOpen(final WebSocket webSocket)
         {
-            this.webSocket = webSocket;
             webSocket.request(1);
         }
 
