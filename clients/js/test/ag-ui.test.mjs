@@ -64,6 +64,7 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
     const keys = new Set();
     let duplicates = 0;
     let resumes = 0;
+    let welcomed = false;
     // Each run is cut once, after a random number of its AG-UI events (a scripted run has 20-23): anywhere, also
     // between two parts of one AgentWire event.
     const cutAfter = new Map(Array.from({ length: total }, (_, i) => [`cut-${i}`, 1 + Math.floor(Math.random() * 19)]));
@@ -75,6 +76,7 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
       WebSocketImpl: WebSocket,
       initialBackoffMs: 5,
       maxBackoffMs: 50,
+      onStatus: (s) => { welcomed ||= s.state === "connected"; },
       onResumed: (r) => {
         resumes++;
         assert.equal(r.recovered, true, "history still holds everything after the cursor");
@@ -100,7 +102,7 @@ describe("GET /v1/ag-ui", { timeout: 120_000 }, () => {
       },
     });
     client.connect();
-    await waitFor(() => client.connected);
+    await waitFor(() => welcomed); // the stream starts at the welcome: what comes before it is history
     for (let i = 0; i < total; i++) {
       await publish(server, scriptedRun(user, `cut-${i}`, "th-cuts", { fail: i % 10 === 9 }));
     }
