@@ -103,6 +103,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final AtomicBoolean closed = new AtomicBoolean();
     private final IntSupplier localProducers;
     private volatile boolean reachable;
+    /** Unsafe settings found on Redis's primaries at start ({@link RedisSettingsPolicy}). */
+    final int unsafeSettings;
     private volatile int clusterProducers;
 
     /**
@@ -224,6 +226,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
         }
         reachable = true;
+        unsafeSettings = RedisSettingsPolicy.check(syncCommands, uri);
         beat();
         executor.scheduleWithFixedDelay(this::beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS,
             TimeUnit.MILLISECONDS);

@@ -1,0 +1,91 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWireConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A node reads the settings it relies on from every Redis primary at start, and counts those that would lose data in
+ * {@code agentwire_cluster_redis_unsafe_settings} (each is logged too; the messages are {@code
+ * RedisSettingsPolicyTest}'s). One real redis-server, and a real Redis Cluster of three primaries, one of them (not
+ * the one the node was given) set to evict.
+ */
+@Timeout(120)
+class RedisSettingsTest
+{
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (int i = closing.size() - 1; i >= 0; i--)
+        {
+            closing.get(i).close();
+        }
+    }
+
+    @Test
+    void shouldCountAndLogEachUnsafeSettingOfOneRedisAtStart() throws Exception
+    {
+        final RedisProcess redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), false);
+        closing.add(redis);
+
+        // Started without an append-only file: a restart would lose every history.
+        assertEquals(1, unsafeSettings(node("a", redis.url())));
+
+        assertEquals("+OK", redis.command("CONFIG SET maxmemory-policy allkeys-lru"));
+        assertEquals(2, unsafeSettings(node("b", redis.url())));
+
+        assertEquals("+OK", redis.command("CONFIG SET maxmemory-policy noeviction"));
+        assertEquals("+OK", redis.command("CONFIG SET appendonly yes"));
+        assertEquals(0, unsafeSettings(node("c", redis.url())));
+    }
+
+    @Test
+    void shouldReadEveryPrimaryOfARedisCluster() throws Exception
+    {
+        final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
+        closing.add(redis);
+        final RedisClusterProcess.Instance evicting = redis.instances.get(redis.instances.size() - 1);
+        assertTrue(redis.url().endsWith(":" + redis.instances.get(0).port), redis.url());
+        assertEquals("OK", evicting.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru").trim());
+
+        assertEquals(1, unsafeSettings(node("a", redis.url())), "the evicting primary is read, not only the seed");
+
+        assertEquals("OK", evicting.cli("CONFIG", "SET", "maxmemory-policy", "noeviction").trim());
+        assertEquals(0, unsafeSettings(node("b", redis.url())));
+    }
+
+    private ServerFixture node(final String name, final String redisUrl) throws Exception
+    {
+        final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
+            b -> b.redisUrl(redisUrl).nodeId(name), AgentWireConfig.builder().sliceCount(1));
+        closing.add(node);
+        return node;
+    }
+
+    private static long unsafeSettings(final ServerFixture node) throws Exception
+    {
+        final String metrics = WsClient.HTTP.send(HttpRequest.newBuilder(node.http("/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        final Matcher m = Pattern.compile("(?m)^agentwire_cluster_redis_unsafe_settings (\\d+)").matcher(metrics);
+        assertTrue(m.find(), metrics);
+        return Long.parseLong(m.group(1));
+    }
+}
