@@ -58,6 +58,19 @@ class RedisSettingsTest
     }
 
     @Test
+    void shouldStartAndCountNothingWhenRedisDoesNotShowItsSettings() throws Exception
+    {
+        final RedisProcess redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), false);
+        closing.add(redis);
+        // As a managed Redis or an ACL may: CONFIG refused (NOPERM), every command a node needs allowed.
+        assertEquals("+OK", redis.command("ACL SETUSER default -config"));
+
+        final ServerFixture node = node("a", redis.url());
+        assertEquals(0, unsafeSettings(node), "not read, so not judged (logged at INFO)");
+        assertEquals(202, node.publish("{\"user\":\"u1\",\"type\":\"app.note\",\"data\":{}}").statusCode());
+    }
+
+    @Test
     void shouldReadEveryPrimaryOfARedisCluster() throws Exception
     {
         final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);

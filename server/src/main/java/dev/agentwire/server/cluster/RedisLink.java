@@ -201,6 +201,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             return thread;
         });
         shards = new Shards(sharded, executor, redisErrors);
+        final RedisSettingsPolicy.Reader readSettings;
         try
         {
             if (sharded != null)
@@ -209,6 +210,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 connection = c;
                 commands = c.async();
                 syncCommands = c.sync();
+                readSettings = names -> RedisSettingsPolicy.byAddress(c.sync().upstream().commands().configGet(names));
             }
             else
             {
@@ -216,6 +218,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 connection = c;
                 commands = c.async();
                 syncCommands = c.sync();
+                readSettings = names -> RedisSettingsPolicy.byAddress(uri, c.sync().configGet(names));
             }
         }
         catch (final RuntimeException ex)
@@ -226,7 +229,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
         }
         reachable = true;
-        unsafeSettings = RedisSettingsPolicy.check(syncCommands, uri);
+        unsafeSettings = RedisSettingsPolicy.check(readSettings);
         beat();
         executor.scheduleWithFixedDelay(this::beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS,
             TimeUnit.MILLISECONDS);

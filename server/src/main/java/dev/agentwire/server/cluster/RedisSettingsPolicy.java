@@ -1,9 +1,7 @@
 package dev.agentwire.server.cluster;
 
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
-import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.api.sync.Executions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,28 +30,29 @@ final class RedisSettingsPolicy
     {
     }
 
+    /** Reads settings from every primary: {@link RedisLink} makes one for one Redis or for a Redis Cluster. */
+    @FunctionalInterface
+    interface Reader
+    {
+        /**
+         * @param names the settings to read.
+         * @return each primary's answer to {@code CONFIG GET}, keyed by its host and port.
+         */
+        Map<String, Map<String, String>> read(String... names);
+    }
+
     /**
      * Reads every primary's settings and logs each one unsafe.
      *
-     * @param commands the link's connection: to one Redis, or to a Redis Cluster (then each primary is read).
-     * @param uri      the Redis the node was given, named by host and port (never its password) for one Redis.
+     * @param reader reads the primaries' settings.
      * @return the unsafe settings found over all primaries; 0 also when they could not be read.
      */
-    static int check(final RedisClusterCommands<String, byte[]> commands, final RedisURI uri)
+    static int check(final Reader reader)
     {
-        final Map<String, Map<String, String>> byPrimary = new TreeMap<>();
+        final Map<String, Map<String, String>> byPrimary;
         try
         {
-            if (commands instanceof RedisAdvancedClusterCommands)
-            {
-                final Map<RedisClusterNode, Map<String, String>> read = ((RedisAdvancedClusterCommands<String, byte[]>)
-                    commands).upstream().commands().configGet(MEMORY_POLICY, APPEND_ONLY).asMap();
-                read.forEach((node, settings) -> byPrimary.put(address(node.getUri()), settings));
-            }
-            else
-            {
-                byPrimary.put(address(uri), commands.configGet(MEMORY_POLICY, APPEND_ONLY));
-            }
+            byPrimary = new TreeMap<>(reader.read(MEMORY_POLICY, APPEND_ONLY));
         }
         catch (final RuntimeException ex)
         {
@@ -71,6 +70,20 @@ final class RedisSettingsPolicy
             }
         }
         return unsafe;
+    }
+
+    /** @return a Redis Cluster's primaries' answers, keyed by host and port (never a password). */
+    static Map<String, Map<String, String>> byAddress(final Executions<Map<String, String>> answers)
+    {
+        final Map<String, Map<String, String>> byAddress = new TreeMap<>();
+        answers.asMap().forEach((node, settings) -> byAddress.put(address(node.getUri()), settings));
+        return byAddress;
+    }
+
+    /** @return one Redis's answer, keyed by its host and port (never a password). */
+    static Map<String, Map<String, String>> byAddress(final RedisURI uri, final Map<String, String> answer)
+    {
+        return Map.of(address(uri), answer);
     }
 
     /**
