@@ -312,7 +312,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
         final java.util.Map<String, List<String>> byShard = new java.util.HashMap<>();
         for (final String user : users)
         {
-            byShard.computeIfAbsent(shards.shardOf(StreamCodec.userTag(prefix, user)), k -> new ArrayList<>()).add(user);
+            final String shard = shards.shardOf(StreamCodec.userTag(prefix, user));
+            byShard.computeIfAbsent(shard, k -> new ArrayList<>()).add(user);
         }
         final List<java.util.concurrent.CompletableFuture<List<Object>>> all = new ArrayList<>();
         for (final List<String> some : byShard.values())
