@@ -178,7 +178,7 @@ class ClusterTest
         assertEquals(welcome.get("epoch").asLong(), epoch, "the welcome's epoch is the stream's");
         first.close();
         // A node follows only the users connected to it: once the roamer left, a reads none of its events.
-        RecordingAwait.until(() -> metric(a, "agentwire_cluster_users_followed") == 0, 10_000,
+        RecordingAwait.until(() -> a.metric("agentwire_cluster_users_followed") == 0, 10_000,
             "a stops following the roamer");
         for (int run = 3; run < 5; run++)
         {
@@ -197,13 +197,13 @@ class ClusterTest
         final String metrics = WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(b.http("/metrics")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.contains("agentwire_cluster_redis_up 1"), metrics);
-        assertEquals(1, metric(b, "agentwire_engine_backfills_total"), "b had none of it: it asked Redis once");
-        assertEquals(15, metric(a, "agentwire_cluster_events_received_total"), "a read only while the roamer was there");
+        assertEquals(1, b.metric("agentwire_engine_backfills_total"), "b had none of it: it asked Redis once");
+        assertEquals(15, a.metric("agentwire_cluster_events_received_total"), "a read only while the roamer was there");
         // Both nodes read their channel messages in place, off the subscription connection's bytes.
         for (final ServerFixture node : List.of(a, b))
         {
-            assertEquals(1, metric(node, "agentwire_cluster_feed_framed_total"), "one subscription connection");
-            assertEquals(0, metric(node, "agentwire_cluster_feed_unframed_total"));
+            assertEquals(1, node.metric("agentwire_cluster_feed_framed_total"), "one subscription connection");
+            assertEquals(0, node.metric("agentwire_cluster_feed_unframed_total"));
         }
         // Live after the switch, through either node.
         assertEquals(202, a.publish("{\"user\":\"roamer\",\"type\":\"app.note\",\"data\":{\"n\":26}}").statusCode());
@@ -293,34 +293,6 @@ class ClusterTest
             "\"data\":{\"agent\":\"remote\"}}");
         assertEquals("accepted", runtime.nextOfType("ack", 10_000).get("status").asText());
         assertEquals("agent_started", user.collect(WsClient::isEvent, 1, 10_000).get(0).get("type").asText());
-    }
-
-    /** @return a node's metric (the first sample of that name), or -1 when it has none. */
-    private static long metric(final ServerFixture node, final String name)
-    {
-        final String metrics;
-        try
-        {
-            metrics = WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(node.http("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        }
-        catch (final java.io.IOException ex)
-        {
-            throw new java.io.UncheckedIOException(ex);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(ex);
-        }
-        for (final String line : metrics.split("\n"))
-        {
-            if (line.startsWith(name + ' '))
-            {
-                return (long)Double.parseDouble(line.substring(name.length() + 1).trim());
-            }
-        }
-        return -1;
     }
 
     @Test
@@ -524,8 +496,8 @@ class ClusterTest
             assertEquals(i + 1, events.get(i).get("data").get("n").asInt());
         }
         assertEquals(filler, events.get(1).get("data").get("p").asText());
-        assertEquals(0, metric(a, "agentwire_cluster_feed_dropped_total"), "taken in order, not dropped and repaired");
-        assertEquals(3, metric(a, "agentwire_cluster_events_received_total"));
+        assertEquals(0, a.metric("agentwire_cluster_feed_dropped_total"), "taken in order, not dropped and repaired");
+        assertEquals(3, a.metric("agentwire_cluster_events_received_total"));
     }
 
     @Test
@@ -645,7 +617,7 @@ class ClusterTest
         assertEquals(202, a.publish("{\"user\":\"fay\",\"type\":\"app.note\",\"data\":{}}").statusCode());
         assertEquals(2, fay.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong(), "numbered on");
         assertEquals("*1", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"), "loaded again");
-        assertEquals(0, metric(a, "agentwire_cluster_redis_errors_total"), "no publish failed");
+        assertEquals(0, a.metric("agentwire_cluster_redis_errors_total"), "no publish failed");
     }
 
     private static AgentWireConfig.Builder trimmedHistory()

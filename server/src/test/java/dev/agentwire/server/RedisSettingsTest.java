@@ -6,14 +6,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,12 +89,8 @@ class RedisSettingsTest
         return node;
     }
 
-    private static long unsafeSettings(final ServerFixture node) throws Exception
+    private static long unsafeSettings(final ServerFixture node)
     {
-        final String metrics = WsClient.HTTP.send(HttpRequest.newBuilder(node.http("/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
-        final Matcher m = Pattern.compile("(?m)^agentwire_cluster_redis_unsafe_settings (\\d+)").matcher(metrics);
-        assertTrue(m.find(), metrics);
-        return Long.parseLong(m.group(1));
+        return node.metric("agentwire_cluster_redis_unsafe_settings");
     }
 }

@@ -54,6 +54,34 @@ final class ServerFixture implements AutoCloseable
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
 
+    /** @return this server's metric (the first sample of that name) from {@code /metrics}, or -1 when it has none. */
+    long metric(final String name)
+    {
+        final String metrics;
+        try
+        {
+            metrics = WsClient.HTTP.send(HttpRequest.newBuilder(http("/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+        for (final String line : metrics.split("\n"))
+        {
+            if (line.startsWith(name + ' '))
+            {
+                return (long)Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        return -1;
+    }
+
     /** Connects a user with an HS256 token. */
     WsClient connect(final String user, final String... rooms) throws Exception
     {

@@ -52,7 +52,7 @@ final class RedisSettingsPolicy
         final Map<String, Map<String, String>> byPrimary;
         try
         {
-            byPrimary = new TreeMap<>(reader.read(MEMORY_POLICY, APPEND_ONLY));
+            byPrimary = reader.read(MEMORY_POLICY, APPEND_ONLY);
         }
         catch (final RuntimeException ex)
         {
@@ -72,7 +72,7 @@ final class RedisSettingsPolicy
         return unsafe;
     }
 
-    /** @return a Redis Cluster's primaries' answers, keyed by host and port (never a password). */
+    /** @return a Redis Cluster's primaries' answers, keyed by host and port (never a password), in that order. */
     static Map<String, Map<String, String>> byAddress(final Executions<Map<String, String>> answers)
     {
         final Map<String, Map<String, String>> byAddress = new TreeMap<>();
