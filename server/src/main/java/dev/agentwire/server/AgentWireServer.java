@@ -102,8 +102,8 @@ public final class AgentWireServer implements AutoCloseable
         {
             // A cluster node: Redis numbers every event; this node's spine follows its own users' streams.
             node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisKeyPrefix(),
-                config.redisTimeoutMs(), config.clusterCommitMaxEvents(), config.nodeId()), engineConfig, runtimes,
-                metrics);
+                config.redisTimeoutMs(), config.clusterCommitMaxEvents(), config.redisSettingsCheckMs(),
+                config.nodeId()), engineConfig, runtimes, metrics);
             engine = node.engine();
             sequencer = node.sequencer();
             remoteRuntimes = node.remoteRuntimes();

@@ -200,6 +200,11 @@ public final class ServerConfig
         return (Integer)values[ServerSettings.CLUSTER_COMMIT_MAX_EVENTS.index];
     }
 
+    public long redisSettingsCheckMs()
+    {
+        return (Long)values[ServerSettings.REDIS_SETTINGS_CHECK_MS.index];
+    }
+
     public String nodeId()
     {
         return (String)values[ServerSettings.NODE_ID.index];
@@ -415,6 +420,11 @@ public final class ServerConfig
         public Builder clusterCommitMaxEvents(final int v)
         {
             return set(ServerSettings.CLUSTER_COMMIT_MAX_EVENTS, v);
+        }
+
+        public Builder redisSettingsCheckMs(final long v)
+        {
+            return set(ServerSettings.REDIS_SETTINGS_CHECK_MS, v);
         }
 
         public Builder nodeId(final String v)

@@ -129,6 +129,9 @@ final class ServerSettings
         v -> v >= 1 && v <= 10_000, "must be 1..10000", "most events one group commit carries to Redis in one " +
         "script call (publishes that arrive while one is in Redis go in the next); larger groups cost Redis less " +
         "per event but hold it longer");
+    static final Setting<Long> REDIS_SETTINGS_CHECK_MS = add("redisSettingsCheckMs", LONG, 60_000L, null,
+        v -> v >= 1_000 && v <= 86_400_000, "must be 1000..86400000", "how often a node reads Redis's memory " +
+        "policy and append-only setting again from every primary (unsafe ones are logged and counted)");
     static final Setting<String> NODE_ID = add("nodeId", STRING, null, "random", null, null,
         "this node's name in the cluster");
     static final Setting<Integer> RING_SIZE = engine("ringSize", INT, AgentWireConfig.DEFAULT_RING_SIZE, null,

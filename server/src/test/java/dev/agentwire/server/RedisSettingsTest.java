@@ -10,19 +10,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A node reads the settings it relies on from every Redis primary at start, and counts those that would lose data in
- * {@code agentwire_cluster_redis_unsafe_settings} (each is logged too; the messages are {@code
- * RedisSettingsPolicyTest}'s). One real redis-server, and a real Redis Cluster of three primaries, one of them (not
- * the one the node was given) set to evict.
+ * A node reads the settings it relies on from every Redis primary at start and every {@code redisSettingsCheckMs},
+ * and counts those that would lose data in {@code agentwire_cluster_redis_unsafe_settings} (each is logged too; the
+ * messages are {@code RedisSettingsPolicyTest}'s). One real redis-server, and real Redis Clusters of three primaries:
+ * one of them (not the one the node was given) set to evict, and one whose replicas evict until one is promoted.
  */
 @Timeout(120)
 class RedisSettingsTest
 {
+    /** The shortest check the settings allow. */
+    private static final long CHECK_MS = 1_000;
+
     @TempDir
     Path dir;
     private final List<AutoCloseable> closing = new ArrayList<>();
@@ -81,10 +86,54 @@ class RedisSettingsTest
         assertEquals(0, unsafeSettings(node("b", redis.url())));
     }
 
+    @Test
+    void shouldSeeASettingChangedOnARunningRedisWithinACheck() throws Exception
+    {
+        final RedisProcess redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), false);
+        closing.add(redis);
+        final ServerFixture node = node("a", redis.url(), CHECK_MS);
+        assertEquals(1, unsafeSettings(node), "no append-only file");
+
+        assertEquals("+OK", redis.command("CONFIG SET appendonly yes"));
+        awaitUnsafeSettings(node, 0);
+
+        assertEquals("+OK", redis.command("CONFIG SET maxmemory-policy volatile-lru"));
+        awaitUnsafeSettings(node, 1);
+    }
+
+    @Test
+    void shouldSeeAReplicaPromotedWithSettingsOfItsOwn() throws Exception
+    {
+        final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 1);
+        closing.add(redis);
+        // Redis does not copy a primary's settings to its replicas: these are set to evict, which harms nothing
+        // while they only replicate.
+        for (final RedisClusterProcess.Instance instance : redis.instances)
+        {
+            if (!instance.isPrimary())
+            {
+                assertEquals("OK", instance.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru").trim());
+            }
+        }
+        final ServerFixture node = node("a", redis.url(), CHECK_MS);
+        assertEquals(0, unsafeSettings(node), "only primaries are judged");
+
+        redis.failover(new Random(7));
+        awaitUnsafeSettings(node, 1);
+        assertEquals(202, node.publish("{\"user\":\"u1\",\"type\":\"app.note\",\"data\":{}}").statusCode(),
+            "warned, and running on");
+    }
+
     private ServerFixture node(final String name, final String redisUrl) throws Exception
     {
+        return node(name, redisUrl, 60_000);
+    }
+
+    private ServerFixture node(final String name, final String redisUrl, final long checkMs) throws Exception
+    {
         final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(redisUrl).nodeId(name), AgentWireConfig.builder().sliceCount(1));
+            b -> b.redisUrl(redisUrl).nodeId(name).redisSettingsCheckMs(checkMs), AgentWireConfig.builder()
+            .sliceCount(1));
         closing.add(node);
         return node;
     }
@@ -92,5 +141,16 @@ class RedisSettingsTest
     private static long unsafeSettings(final ServerFixture node)
     {
         return node.metric("agentwire_cluster_redis_unsafe_settings");
+    }
+
+    /** Polls the metric (a check every {@link #CHECK_MS}; a failover's slot map takes seconds to reach the node). */
+    private static void awaitUnsafeSettings(final ServerFixture node, final long expected) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (unsafeSettings(node) != expected && System.nanoTime() < deadline)
+        {
+            Thread.sleep(100);
+        }
+        assertEquals(expected, unsafeSettings(node));
     }
 }

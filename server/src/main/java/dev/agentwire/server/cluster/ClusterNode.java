@@ -132,9 +132,10 @@ public final class ClusterNode implements AutoCloseable
             () -> link.isReachable() ? 1 : 0);
         exporter.counter("agentwire_cluster_redis_errors", "Redis commands that failed or timed out.",
             link.redisErrors::sum);
-        exporter.gauge("agentwire_cluster_redis_unsafe_settings", "Settings found unsafe on Redis's primaries at " +
-            "start: a memory policy other than noeviction, or no append-only file (each logged).",
-            () -> link.unsafeSettings);
+        exporter.gauge("agentwire_cluster_redis_unsafe_settings", "Settings found unsafe on Redis's primaries by " +
+            "the last check (at start, then every redisSettingsCheckMs): a memory policy other than noeviction, or " +
+            "no append-only file (each logged when found and when gone).",
+            () -> link.settingsPolicy.unsafeSettings());
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
             link::clusterProducers);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +

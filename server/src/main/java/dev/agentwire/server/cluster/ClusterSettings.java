@@ -9,6 +9,7 @@ public final class ClusterSettings
     final String keyPrefix;
     final long redisTimeoutMs;
     final int commitMaxEvents;
+    final long settingsCheckMs;
     final String nodeId;
 
     /**
@@ -16,6 +17,7 @@ public final class ClusterSettings
      * @param keyPrefix      prefix of every Redis key.
      * @param redisTimeoutMs longest one Redis command may take.
      * @param commitMaxEvents most events one group commit carries to Redis.
+     * @param settingsCheckMs how often Redis's primaries' settings are read again ({@link RedisSettingsPolicy}).
      * @param nodeId         this node's name in the cluster.
      */
     public ClusterSettings(
@@ -23,12 +25,14 @@ public final class ClusterSettings
         final String keyPrefix,
         final long redisTimeoutMs,
         final int commitMaxEvents,
+        final long settingsCheckMs,
         final String nodeId)
     {
         this.redisUrl = redisUrl;
         this.keyPrefix = keyPrefix;
         this.redisTimeoutMs = redisTimeoutMs;
         this.commitMaxEvents = commitMaxEvents;
+        this.settingsCheckMs = settingsCheckMs;
         this.nodeId = nodeId;
     }
 }

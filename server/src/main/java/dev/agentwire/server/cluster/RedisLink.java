@@ -103,8 +103,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final AtomicBoolean closed = new AtomicBoolean();
     private final IntSupplier localProducers;
     private volatile boolean reachable;
-    /** Unsafe settings found on Redis's primaries at start ({@link RedisSettingsPolicy}). */
-    final int unsafeSettings;
+    /** Reads Redis's primaries' settings at start and every {@link ClusterSettings#settingsCheckMs}. */
+    final RedisSettingsPolicy settingsPolicy;
     private volatile int clusterProducers;
 
     /**
@@ -210,7 +210,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 connection = c;
                 commands = c.async();
                 syncCommands = c.sync();
-                readSettings = names -> RedisSettingsPolicy.byAddress(c.sync().upstream().commands().configGet(names));
+                readSettings = RedisSettingsPolicy.readerOf(c);
             }
             else
             {
@@ -218,7 +218,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 connection = c;
                 commands = c.async();
                 syncCommands = c.sync();
-                readSettings = names -> RedisSettingsPolicy.byAddress(uri, c.sync().configGet(names));
+                readSettings = RedisSettingsPolicy.readerOf(uri, c);
             }
         }
         catch (final RuntimeException ex)
@@ -229,7 +229,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
             throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
         }
         reachable = true;
-        unsafeSettings = RedisSettingsPolicy.check(readSettings);
+        settingsPolicy = RedisSettingsPolicy.start(readSettings, executor, settings.settingsCheckMs,
+            2 * settings.redisTimeoutMs);
         beat();
         executor.scheduleWithFixedDelay(this::beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS,
             TimeUnit.MILLISECONDS);
