@@ -23,9 +23,14 @@ export interface AgentWireAgentConfig extends AgentConfig {
   maxConnectAttempts?: number;
   /** How often the run's socket is pinged; one that brings nothing for an interval is resumed (20,000; 0: off). */
   heartbeatMs?: number;
+  /** Longest the run's socket may take to open before it is tried again (10,000; 0: the runtime's own). */
+  connectTimeoutMs?: number;
   /** Told each change of the socket's state (connecting, open, reconnecting, failed), as the client tells it. */
   onStatus?: (status: ConnectionStatus) => void;
-  /** Told every error the server or the token source reports, also those the agent retries (token_failed). */
+  /**
+   * Told every error the server, the token source or the socket reports, also those the agent retries
+   * (token_failed, connect_timeout).
+   */
   onError?: (error: { code: string; message: string }) => void;
   /** Told each resume of the run's socket after a drop: whether nothing was lost, and the seqs replayed. */
   onResumed?: (outcome: ResumeOutcome) => void;
@@ -78,6 +83,8 @@ function trackOpen(open: Map<string, BaseEvent>, event: AgUiEvent): void {
 }
 
 const ENDS_RUN = new Set(["RUN_FINISHED", "RUN_ERROR"]);
+/** Errors the client tries again after (within its attempt bound): told to onError, they do not end a run. */
+const RETRIED_ERRORS = new Set(["rate_limited", "resume_in_progress", "token_failed", "connect_timeout"]);
 
 /**
  * An AG-UI agent whose transport is AgentWire: one WebSocket per run, reconnecting and resuming by cursor on its
@@ -197,6 +204,7 @@ export class AgentWireAgent extends AbstractAgent {
         maxBackoffMs: this.config.maxBackoffMs,
         maxConnectAttempts: this.config.maxConnectAttempts,
         heartbeatMs: this.config.heartbeatMs,
+        connectTimeoutMs: this.config.connectTimeoutMs,
         cursor: cursor && cursor.epoch !== null ? { epoch: cursor.epoch, seq: cursor.seq } : null,
         onControl: (m) => {
           if (m.type === "welcome" && !welcomed) {
@@ -215,8 +223,9 @@ export class AgentWireAgent extends AbstractAgent {
         },
         onError: (e) => {
           this.config.onError?.(e);
-          // A token the application cannot make is retried (within the attempt bound), so it does not end the run.
-          if (e.code !== "rate_limited" && e.code !== "resume_in_progress" && e.code !== "token_failed") {
+          // A token the application cannot make, or a socket that did not open in time, is retried (within the
+          // attempt bound), so it does not end the run.
+          if (!RETRIED_ERRORS.has(e.code)) {
             finish(new AgentWireError(e.code, e.message));
           }
         },

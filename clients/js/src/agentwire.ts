@@ -10,77 +10,12 @@ export const AGENT_EVENTS =
 /** Close codes after which reconnecting cannot help: the client itself must change (docs/PROTOCOL.md). */
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1008, 1009, 4003]);
 
-/** An event of /v1/ws. */
-export interface AgentWireEvent {
-  type: string;
-  seq: number;
-  epoch: number;
-  id?: string | null;
-  run_id?: string | null;
-  thread_id?: string | null;
-  room?: string;
-  broadcast?: boolean;
-  ts?: number;
-  binary?: boolean;
-  data: unknown;
-}
-
-/** The cursor an AG-UI event carries in `metadata.agentwire` (docs/AG-UI.md). */
-export interface AgUiCursor {
-  seq: number;
-  epoch: number;
-  runId?: string;
-  threadId?: string;
-  room?: string;
-  broadcast?: boolean;
-  id?: string;
-  /** Which of the AgentWire event's AG-UI events this is (0-based), and how many it has. */
-  part?: number;
-  parts?: number;
-  /** A RUN_STARTED synthesized for a client that joined a run midway. */
-  prelude?: boolean;
-}
-
-/** An event of /v1/ag-ui: an AG-UI event whose metadata carries its AgentWire cursor. */
-export interface AgUiEvent {
-  type: string;
-  metadata?: { agentwire?: AgUiCursor; [key: string]: unknown };
-  [field: string]: unknown;
-}
-
-export interface ConnectionStatus {
-  state: "connecting" | "connected" | "waiting" | "reconnecting" | "failed" | "closed";
-  attempt?: number;
-  delayMs?: number;
-  code?: number;
-}
-
-export interface ResumeOutcome {
-  recovered: boolean;
-  from: number;
-  to: number;
-  epoch: number;
-}
-
-/** The minimal WebSocket this client needs (the browser's, or Node's `ws`). */
-/**
- * A socket's event handler, checked both ways: the browser's WebSocket and the ws package each type their events
- * with more fields than the client reads, and a plain function type would refuse them (a `(e: ws.MessageEvent)`
- * handler is not a `(e: { data: unknown })` one under strictFunctionTypes).
- */
-type SocketHandler<E> = { handle(event: E): void }["handle"];
-
-export interface WebSocketLike {
-  readonly readyState: number;
-  binaryType: string;
-  onmessage: SocketHandler<{ data: unknown }> | null;
-  onclose: SocketHandler<{ code: number; reason?: string }> | null;
-  onerror: SocketHandler<unknown> | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+import type {
+  AgentWireEvent, AgUiEvent, ConnectionStatus, ResumeOutcome, WebSocketConstructor, WebSocketLike,
+} from "./wire.js";
+export type {
+  AgentWireEvent, AgUiCursor, AgUiEvent, ConnectionStatus, ResumeOutcome, WebSocketConstructor, WebSocketLike,
+} from "./wire.js";
 
 export interface AgentWireClientOptions<E> {
   /** ws(s)://host:port/v1/ws, or …/v1/ag-ui for AG-UI events. */
@@ -115,6 +50,12 @@ export interface AgentWireClientOptions<E> {
    * a NAT that forgot it) for minutes. Default 20,000; 0 turns it off.
    */
   heartbeatMs?: number;
+  /**
+   * Longest a socket may take to open: a server or proxy that accepts the connection and never answers the upgrade
+   * leaves a browser's socket opening with no end of its own. Past it, `onError` is told `connect_timeout` and the
+   * client tries again, within `maxConnectAttempts`. Default 10,000; 0 leaves it to the runtime.
+   */
+  connectTimeoutMs?: number;
   WebSocketImpl?: WebSocketConstructor;
 }
 
@@ -160,6 +101,7 @@ export class AgentWireClient<E = AgentWireEvent> {
   private closedByUser = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private opening: ReturnType<typeof setTimeout> | undefined;
   /** When the open socket last brought anything, and when it was last pinged (ms). */
   private heardAt = 0;
   private pingSentAt = 0;
@@ -205,7 +147,7 @@ export class AgentWireClient<E = AgentWireEvent> {
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.timer);
-    clearInterval(this.heartbeat);
+    this.unwatch();
     if (this.socket) {
       this.socket.close(1000, "client closed");
     }
@@ -290,7 +232,7 @@ export class AgentWireClient<E = AgentWireEvent> {
         this.onMessage(message.data);
       }
     };
-    this.beat(socket);
+    this.watch(socket);
     socket.onerror = (event) => {
       // onclose follows and decides, unless the server refused the upgrade for good (a 401 or 403 on Node).
       const status = refusedFor(event);
@@ -316,32 +258,53 @@ export class AgentWireClient<E = AgentWireEvent> {
     };
   }
 
-  /** Pings the socket every heartbeatMs once it is open; drops it when an interval after a ping brought nothing. */
-  private beat(socket: WebSocketLike): void {
-    clearInterval(this.heartbeat);
+  /**
+   * Watches a new socket: abandoned when still opening after connectTimeoutMs (tried again as after a failed
+   * connect); once open, pinged every heartbeatMs and dropped when an interval after a ping brought nothing.
+   */
+  private watch(socket: WebSocketLike): void {
+    this.unwatch();
+    const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     const everyMs = this.options.heartbeatMs ?? 20_000;
-    if (everyMs <= 0) {
-      return;
-    }
     this.heardAt = this.pingSentAt = Date.now();
-    this.heartbeat = setInterval(() => {
-      if (this.socket !== socket || socket.readyState !== 1) {
-        return; // replaced, or still opening: the runtime's own connect timeout decides
-      }
-      if (this.heardAt < this.pingSentAt) {
-        this.drop();
-        return;
-      }
-      this.pingSentAt = Date.now();
-      socket.send('{"type":"ping"}');
-    }, everyMs);
-    // On Node, a timer of its own must not keep the process alive.
-    (this.heartbeat as { unref?: () => void }).unref?.();
+    // On Node, timers of the client's own must not keep the process alive.
+    const unref = (timer: unknown) => (timer as { unref?: () => void }).unref?.();
+    if (timeoutMs > 0) {
+      this.opening = setTimeout(() => {
+        if (this.socket === socket && socket.readyState === 0) {
+          this.socket = null;
+          // Closing a socket still opening fails it: its error and close events find it replaced, and do nothing.
+          socket.close();
+          this.options.onError?.({ code: "connect_timeout", message: `the socket did not open in ${timeoutMs} ms` });
+          this.scheduleReconnect(undefined);
+        }
+      }, timeoutMs);
+      unref(this.opening);
+    }
+    if (everyMs > 0) {
+      this.heartbeat = setInterval(() => {
+        if (this.socket !== socket || socket.readyState !== 1) {
+          return; // replaced, or still opening (the timeout above decides)
+        }
+        if (this.heardAt < this.pingSentAt) {
+          this.drop();
+          return;
+        }
+        this.pingSentAt = Date.now();
+        socket.send('{"type":"ping"}');
+      }, everyMs);
+      unref(this.heartbeat);
+    }
+  }
+
+  private unwatch(): void {
+    clearTimeout(this.opening);
+    clearInterval(this.heartbeat);
   }
 
   /** Stops for good: the status says failed and onError says why. */
   private fail(code: string, message: string): void {
-    clearInterval(this.heartbeat);
+    this.unwatch();
     this.closedByUser = true;
     this.options.onError?.({ code, message });
     this.status({ state: "failed" });
