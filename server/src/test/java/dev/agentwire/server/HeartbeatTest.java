@@ -49,14 +49,35 @@ class HeartbeatTest
         final WsClient alive = fixture.connect("alive");
         alive.next(5_000);
 
-        // A raw peer: completes the upgrade, then never reads, never answers a ping.
+        assertClosedAsSilent("dead");
+        assertTrue(alive.isOpen(), "a peer that answers pings stays open");
+        alive.send("{\"type\":\"ping\"}");
+        assertEquals("pong", alive.nextOfType("pong", 5_000).get("type").asText());
+    }
+
+    @Test
+    void shouldStillWatchAConnectionThatCameAfterEveryOtherLeft() throws Exception
+    {
+        // One I/O thread, whose clock stops while it has no connection and must start again for the next one.
+        fixture = new ServerFixture(dir, b -> b.ioThreads(1).heartbeatIntervalMs(200).heartbeatTimeoutMs(800));
+        final WsClient first = fixture.connect("first");
+        first.next(5_000);
+        first.close();
+        RecordingAwait.until(() -> fixture.metric("agentwire_connections") == 0, 10_000, "the first one gone");
+
+        assertClosedAsSilent("later");
+    }
+
+    /** A raw peer completes the upgrade, then never reads and never answers a ping: closed with 4005 in time. */
+    private void assertClosedAsSilent(final String user) throws Exception
+    {
         try (Socket dead = new Socket("127.0.0.1", fixture.server.port()))
         {
             dead.setSoTimeout(10_000);
             final OutputStream out = dead.getOutputStream();
             out.write(("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-                "Authorization: Bearer " + Tokens.hs256("dead", 60_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                "Authorization: Bearer " + Tokens.hs256(user, 60_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             final long started = System.nanoTime();
             final byte[] received = readUntilEof(dead.getInputStream());
@@ -67,9 +88,6 @@ class HeartbeatTest
             // Not at once: after about the timeout (800 ms; the first ticks find it silent for less than that).
             assertTrue(elapsedMs >= 500, "closed too early: " + elapsedMs);
         }
-        assertTrue(alive.isOpen(), "a peer that answers pings stays open");
-        alive.send("{\"type\":\"ping\"}");
-        assertEquals("pong", alive.nextOfType("pong", 5_000).get("type").asText());
     }
 
     @Test

@@ -77,6 +77,13 @@ final class HeartbeatSweeper implements Runnable
         moved.sweepIndex = at;
         connections.remove(last);
         connection.sweepIndex = -1;
+        if (connections.isEmpty() && key != null)
+        {
+            // Nothing to tick for: an idle thread stays asleep, and a stopping server's worker finds no task that
+            // asks to run again (XNIO logs such a task as failed once its thread is terminating).
+            key.remove();
+            key = null;
+        }
     }
 
     @Override
