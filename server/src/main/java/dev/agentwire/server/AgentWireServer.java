@@ -101,9 +101,9 @@ public final class AgentWireServer implements AutoCloseable
         if (config.isClustered())
         {
             // A cluster node: Redis numbers every event; this node's spine follows its own users' streams.
-            node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisKeyPrefix(),
-                config.redisTimeoutMs(), config.clusterCommitMaxEvents(), config.redisSettingsCheckMs(),
-                config.nodeId()), engineConfig, runtimes, metrics);
+            node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisTlsCaFile(),
+                config.redisKeyPrefix(), config.redisTimeoutMs(), config.clusterCommitMaxEvents(),
+                config.redisSettingsCheckMs(), config.nodeId()), engineConfig, runtimes, metrics);
             engine = node.engine();
             sequencer = node.sequencer();
             remoteRuntimes = node.remoteRuntimes();

@@ -185,6 +185,11 @@ public final class ServerConfig
         return (String)values[ServerSettings.REDIS_URL.index];
     }
 
+    public Path redisTlsCaFile()
+    {
+        return (Path)values[ServerSettings.REDIS_TLS_CA_FILE.index];
+    }
+
     public String redisKeyPrefix()
     {
         return (String)values[ServerSettings.REDIS_KEY_PREFIX.index];
@@ -405,6 +410,11 @@ public final class ServerConfig
         public Builder redisUrl(final String v)
         {
             return set(ServerSettings.REDIS_URL, v == null || v.isBlank() ? null : v.trim());
+        }
+
+        public Builder redisTlsCaFile(final Path v)
+        {
+            return set(ServerSettings.REDIS_TLS_CA_FILE, v);
         }
 
         public Builder redisKeyPrefix(final String v)

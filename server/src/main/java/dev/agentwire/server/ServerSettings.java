@@ -121,6 +121,10 @@ final class ServerSettings
         "must start with redis:// or rediss://", "set: run as a node of a Redis-backed cluster, over one Redis or " +
         "a Redis Cluster (any one of its nodes) " +
         "([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold a password: never logged");
+    static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's", p -> p == null ||
+        Files.isReadable(p), "must be a readable file", "PEM file of the certificate authorities a `rediss://` " +
+        "Redis's certificate is checked against (a private CA, as self-hosted Redis and some managed services use); " +
+        "unset: the JVM's trust store. The certificate must name the host the URL gives");
     static final Setting<String> REDIS_KEY_PREFIX = add("redisKeyPrefix", STRING, "aw:", "`aw:`",
         s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");
     static final Setting<Long> REDIS_TIMEOUT_MS = add("redisTimeoutMs", LONG, 2_000L, null, v -> v >= 100,
@@ -215,6 +219,12 @@ final class ServerSettings
         {
             broken.add("maxMessageBytes=" + maxMessageBytes + " must not exceed the engine's maxPayloadBytes (" +
                 engine.maxPayloadBytes() + ")");
+        }
+        final String redisUrl = (String)values[REDIS_URL.index];
+        if (values[REDIS_TLS_CA_FILE.index] != null && (redisUrl == null || !redisUrl.startsWith("rediss://")))
+        {
+            broken.add("redisTlsCaFile=" + values[REDIS_TLS_CA_FILE.index] + " needs redisUrl=rediss://… (TLS); " +
+                "redisUrl=" + (redisUrl == null ? "<unset>" : "<not rediss>"));
         }
         final long interval = (Long)values[HEARTBEAT_INTERVAL_MS.index];
         final long timeout = (Long)values[HEARTBEAT_TIMEOUT_MS.index];

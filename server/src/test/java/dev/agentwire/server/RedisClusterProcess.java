@@ -36,22 +36,36 @@ public final class RedisClusterProcess implements AutoCloseable
     static final class Instance
     {
         final int port;
+        /** With TLS: the port TLS clients use, whose number + 10,000 is the cluster bus (TLS too); else 0. */
+        final int tlsPort;
         final Path dir;
+        private final TestCertificates tls;
         Process process;
 
-        Instance(final int port, final Path dir)
+        Instance(final int port, final int tlsPort, final TestCertificates tls, final Path dir)
         {
             this.port = port;
+            this.tlsPort = tlsPort;
+            this.tls = tls;
             this.dir = dir;
         }
 
         void start() throws Exception
         {
-            process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            final List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly", "yes",
+                "--appendfsync", "always", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                 "--cluster-node-timeout", Long.toString(NODE_TIMEOUT_MS),
-                "--daemonize", "no", "--protected-mode", "yes")
+                "--daemonize", "no", "--protected-mode", "yes"));
+            if (tls != null)
+            {
+                // Redis 7 tells a TLS client the TLS ports in its slot map, and the plain port stays for redis-cli.
+                command.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
+                    tls.certFile.toString(), "--tls-key-file", tls.keyFile.toString(), "--tls-ca-cert-file",
+                    tls.caFile.toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes",
+                    "--tls-replication", "yes"));
+            }
+            process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!cli("PING").contains("PONG"))
@@ -92,6 +106,16 @@ public final class RedisClusterProcess implements AutoCloseable
      */
     public RedisClusterProcess(final Path dir, final int primaries, final int replicas) throws Exception
     {
+        this(dir, primaries, replicas, null);
+    }
+
+    /**
+     * @param tls a certificate every instance also listens with for TLS clients, its cluster bus and replication
+     *            over TLS too; or null.
+     */
+    public RedisClusterProcess(final Path dir, final int primaries, final int replicas, final TestCertificates tls)
+        throws Exception
+    {
         final boolean installed = RedisProcess.isInstalled();
         if (!installed && "true".equals(System.getenv("CI")))
         {
@@ -102,7 +126,7 @@ public final class RedisClusterProcess implements AutoCloseable
         final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         for (int i = 0; i < primaries * (1 + replicas); i++)
         {
-            final Instance instance = startInstance(dir);
+            final Instance instance = startInstance(dir, tls);
             instances.add(instance);
             create.add("127.0.0.1:" + instance.port);
         }
@@ -121,13 +145,19 @@ public final class RedisClusterProcess implements AutoCloseable
      * before redis-server binds it, and a bus port never passes 65535 (redis-server refuses to start then: a probed
      * ephemeral port above 55535 once failed a build). A start that still fails is tried on other ports.
      */
-    private static Instance startInstance(final Path dir) throws Exception
+    private static Instance startInstance(final Path dir, final TestCertificates tls) throws Exception
     {
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 5; attempt++)
         {
             final int port = freePortPair();
-            final Instance instance = new Instance(port, Files.createDirectories(dir.resolve("redis-" + port)));
+            int tlsPort = 0;
+            while (tls != null && (tlsPort == 0 || tlsPort == port || Math.abs(tlsPort - port) == 10_000))
+            {
+                tlsPort = freePortPair();
+            }
+            final Instance instance = new Instance(port, tlsPort, tls,
+                Files.createDirectories(dir.resolve("redis-" + port)));
             try
             {
                 instance.start();
@@ -173,6 +203,12 @@ public final class RedisClusterProcess implements AutoCloseable
     public String url()
     {
         return "redis://127.0.0.1:" + instances.get(0).port;
+    }
+
+    /** @return the seed URL a node is given over TLS. */
+    public String tlsUrl()
+    {
+        return "rediss://127.0.0.1:" + instances.get(0).tlsPort;
     }
 
     /** Waits until every live instance says the cluster is ok and agrees on one slot map. */

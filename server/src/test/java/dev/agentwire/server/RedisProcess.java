@@ -24,8 +24,11 @@ final class RedisProcess implements AutoCloseable
     private static final String BINARY = "redis-server";
 
     final int port;
+    /** Where it also listens for TLS clients, with {@link #tls}'s certificate; 0 without TLS. */
+    final int tlsPort;
     private final Path dir;
     private final boolean durable;
+    private final TestCertificates tls;
     private Process process;
 
     /**
@@ -33,6 +36,15 @@ final class RedisProcess implements AutoCloseable
      * @param durable true for an append-only file fsynced on every write, so a stop and start keeps the data.
      */
     RedisProcess(final Path dir, final boolean durable) throws Exception
+    {
+        this(dir, durable, null);
+    }
+
+    /**
+     * @param tls a certificate to also listen with on {@link #tlsPort} (clients are not asked for one), or null. The
+     *            plain port stays open for the test's own commands.
+     */
+    RedisProcess(final Path dir, final boolean durable, final TestCertificates tls) throws Exception
     {
         final boolean installed = isInstalled();
         if (!installed && "true".equals(System.getenv("CI")))
@@ -42,7 +54,9 @@ final class RedisProcess implements AutoCloseable
         assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
         this.dir = dir;
         this.durable = durable;
+        this.tls = tls;
         port = TestPorts.free();
+        tlsPort = tls == null ? 0 : TestPorts.free();
         start();
     }
 
@@ -51,12 +65,24 @@ final class RedisProcess implements AutoCloseable
         return "redis://127.0.0.1:" + port;
     }
 
+    /** @return the TLS port's URL. */
+    String tlsUrl()
+    {
+        return "rediss://127.0.0.1:" + tlsPort;
+    }
+
     /** Starts it (again) on the same port and directory. */
     void start() throws Exception
     {
         final List<String> command = new ArrayList<>(List.of(BINARY, "--port", Integer.toString(port),
             "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--daemonize", "no",
             "--protected-mode", "yes"));
+        if (tls != null)
+        {
+            command.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tls.certFile.toString(),
+                "--tls-key-file", tls.keyFile.toString(), "--tls-ca-cert-file", tls.caFile.toString(),
+                "--tls-auth-clients", "no"));
+        }
         if (durable)
         {
             command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always"));

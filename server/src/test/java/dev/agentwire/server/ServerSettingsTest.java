@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -67,5 +68,26 @@ class ServerSettingsTest
             assertTrue(message.contains("agentwire: invalid config: " + expected), expected + " in:\n" + message);
         }
         assertTrue(!message.contains("short"), "a secret is never printed");
+    }
+
+    @Test
+    void shouldRefuseATlsAuthorityFileWithoutATlsRedis() throws IOException
+    {
+        final Path caFile = Files.createTempFile("agentwire-ca", ".pem");
+        try
+        {
+            final ServerConfig.Builder builder = ServerConfig.builder().jwtSecret("s".repeat(32))
+                .producerKey("p".repeat(20)).redisTlsCaFile(caFile);
+            final IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
+                () -> builder.redisUrl("redis://127.0.0.1:6379").build());
+            assertTrue(plain.getMessage().contains("redisTlsCaFile=" + caFile + " needs redisUrl=rediss://"),
+                plain.getMessage());
+            assertTrue(!plain.getMessage().contains("6379"), "the URL (which may hold a password) is not printed");
+            assertEquals(caFile, builder.redisUrl("rediss://127.0.0.1:6379").build().redisTlsCaFile());
+        }
+        finally
+        {
+            Files.delete(caFile);
+        }
     }
 }

@@ -6,6 +6,8 @@ package dev.agentwire.server.cluster;
 public final class ClusterSettings
 {
     final String redisUrl;
+    /** PEM of the CAs a rediss:// Redis's certificate is checked against, or null for the JVM's trust store. */
+    final java.nio.file.Path tlsCaFile;
     final String keyPrefix;
     final long redisTimeoutMs;
     final int commitMaxEvents;
@@ -14,6 +16,7 @@ public final class ClusterSettings
 
     /**
      * @param redisUrl       redis://host:port[/db] (may hold a password: never logged).
+     * @param tlsCaFile      PEM of the CAs trusted for rediss://, or null for the JVM's trust store.
      * @param keyPrefix      prefix of every Redis key.
      * @param redisTimeoutMs longest one Redis command may take.
      * @param commitMaxEvents most events one group commit carries to Redis.
@@ -22,6 +25,7 @@ public final class ClusterSettings
      */
     public ClusterSettings(
         final String redisUrl,
+        final java.nio.file.Path tlsCaFile,
         final String keyPrefix,
         final long redisTimeoutMs,
         final int commitMaxEvents,
@@ -29,6 +33,7 @@ public final class ClusterSettings
         final String nodeId)
     {
         this.redisUrl = redisUrl;
+        this.tlsCaFile = tlsCaFile;
         this.keyPrefix = keyPrefix;
         this.redisTimeoutMs = redisTimeoutMs;
         this.commitMaxEvents = commitMaxEvents;

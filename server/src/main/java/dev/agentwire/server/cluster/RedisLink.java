@@ -1,16 +1,12 @@
 package dev.agentwire.server.cluster;
 
 import dev.agentwire.core.PresenceListener;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -18,7 +14,6 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.NettyCustomizer;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -57,19 +52,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
     /** A node whose liveness key is older than this is considered gone (broadcasts stop numbering its users). */
     static final long NODE_TTL_MS = 10_000;
     static final long HEARTBEAT_INTERVAL_MS = 2_000;
-    static final int REQUEST_QUEUE_SIZE = 65_536;
     /**
      * How often a node asks a sharded Redis whether its configuration changed (the cluster's epoch, which every
      * failover raises) and compares its slot map ({@link Shards#watch}, {@link StreamFeed}).
      */
     static final long SLOT_MAP_WATCH_MS = 1_000;
-    /**
-     * How often Lettuce reads the whole slot map whatever happened: a safety net. Each such read opens a connection
-     * to every shard, and sends each {@code CLUSTER NODES} and {@code INFO}: read every second, an idle node over three
-     * shards used 70 ms of CPU a second, and 22-24 with this (benchmarks/README.md, "2026-12-06, evening"). Changes
-     * are learnt sooner from redirects, reconnects and {@link #SLOT_MAP_WATCH_MS}.
-     */
-    static final long SLOT_MAP_REFRESH_MS = 30_000;
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
     private static final long MAX_JS_SAFE_EPOCH = 1L << 53;
@@ -117,16 +104,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
         this.prefix = settings.keyPrefix;
         final RedisURI uri = RedisURI.create(settings.redisUrl);
         uri.setTimeout(Duration.ofMillis(settings.redisTimeoutMs));
-        // Fail fast while Redis is away: a publish answers 503 at once instead of queueing behind a reconnect. A slow
-        // Redis must not grow this node's memory without bound: past REQUEST_QUEUE_SIZE commands waiting for an
-        // answer, new ones fail at once (producers get 503).
-        final ClientOptions.DisconnectedBehavior rejectWhileAway = ClientOptions.DisconnectedBehavior.REJECT_COMMANDS;
-        final TimeoutOptions timeouts = TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs));
-        // RESP3, never RESP2 (which Lettuce would fall back to on a Redis without HELLO): over RESP2, Lettuce 7.7
-        // takes only 'message' and 'pmessage' for pushes, so a sharded channel's 'smessage' is matched against the
-        // pending SSUBSCRIBE, whose future then never completes (a follow stuck, found by the fault suite). RESP3
-        // marks pushes as such. Redis 7 (needed for SSUBSCRIBE) speaks RESP3.
-        final ProtocolVersion resp3 = ProtocolVersion.RESP3;
         final ChannelMessageHandler.ChannelMessageSink toFeed = (buffer, channelAt, channelLength, messageAt,
             messageLength) -> channelMessages.onMessage(buffer, channelAt, channelLength, messageAt, messageLength);
         resources = ClientResources.builder().nettyCustomizer(new NettyCustomizer()
@@ -141,6 +118,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             }
         }).build();
         final RedisClient probe = RedisClient.create(resources, uri);
+        probe.setOptions(RedisClientOptions.probe(settings));
         boolean clusterEnabled;
         try (StatefulRedisConnection<String, String> first = probe.connect())
         {
@@ -151,42 +129,22 @@ final class RedisLink implements PresenceListener, AutoCloseable
         {
             probe.shutdown();
             resources.shutdown();
-            throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
+            throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage() +
+                " root=" + rootCause(ex), ex);
         }
         if (clusterEnabled)
         {
             probe.shutdown();
             single = null;
             sharded = RedisClusterClient.create(resources, uri);
-            sharded.setOptions(ClusterClientOptions.builder()
-                .protocolVersion(resp3)
-                .autoReconnect(true)
-                // A sharded Redis's connections to each shard open on first use and move with failovers: a command
-                // waits (up to the command timeout) for its shard's connection instead of failing while it opens.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                .requestQueueSize(REQUEST_QUEUE_SIZE)
-                .timeoutOptions(timeouts)
-                // Failovers and migrations change the slot map: learn it quickly, on redirects and reconnects (here),
-                // when the cluster's epoch moves (Shards.watch, every second), and periodically (a safety net).
-                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                    .enablePeriodicRefresh(Duration.ofMillis(SLOT_MAP_REFRESH_MS))
-                    .enableAllAdaptiveRefreshTriggers()
-                    .adaptiveRefreshTriggersTimeout(Duration.ofMillis(100))
-                    .build())
-                .build());
+            sharded.setOptions(RedisClientOptions.sharded(settings));
             client = sharded;
         }
         else
         {
             single = probe;
             sharded = null;
-            single.setOptions(ClientOptions.builder()
-                .protocolVersion(resp3)
-                .autoReconnect(true)
-                .disconnectedBehavior(rejectWhileAway)
-                .requestQueueSize(REQUEST_QUEUE_SIZE)
-                .timeoutOptions(timeouts)
-                .build());
+            single.setOptions(RedisClientOptions.single(settings));
             client = single;
         }
         publish = new LuaScript("publish.lua", redisErrors);
@@ -484,6 +442,17 @@ final class RedisLink implements PresenceListener, AutoCloseable
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    /** @return the innermost cause, as it says itself: a refused certificate, a refused password, a closed port. */
+    private static String rootCause(final Throwable error)
+    {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause)
+        {
+            cause = cause.getCause();
+        }
+        return cause.toString();
     }
 
     static Throwable unwrap(final Throwable error)

@@ -1,0 +1,158 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.core.AgentWireConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.lettuce.core.cluster.SlotHash;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Nodes over a real redis-server, and a real Redis Cluster of three primaries, that speak TLS ({@code rediss://};
+ * the cluster's bus too), with a certificate authority of the test's own given as {@code redisTlsCaFile}:
+ * publishes, delivery across nodes and shards, a room over every shard, the channel messages read in place off the
+ * decrypted bytes, and resume; and a node that does not trust the certificate refuses to start, saying why.
+ */
+@Timeout(120)
+class RedisTlsTest
+{
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (int i = closing.size() - 1; i >= 0; i--)
+        {
+            closing.get(i).close();
+        }
+    }
+
+    @Test
+    void shouldDeliverAcrossNodesAndResumeOverTls() throws Exception
+    {
+        final TestCertificates certificates = TestCertificates.make(dir.resolve("ca"));
+        final RedisProcess redis = redis(certificates);
+        final ServerFixture a = node("a", redis.tlsUrl(), certificates.caFile);
+        final ServerFixture b = node("b", redis.tlsUrl(), certificates.caFile);
+
+        final WsClient user = b.connect("tls-user");
+        final JsonNode welcome = user.nextOfType("welcome", 10_000);
+        for (int run = 0; run < 2; run++)
+        {
+            assertEquals(202, a.publish(ServerFixture.runBatch("tls-user", "r" + run)).statusCode());
+        }
+        final List<JsonNode> seen = user.collect(WsClient::isEvent, 10, 10_000);
+        for (int i = 0; i < 10; i++)
+        {
+            assertEquals(i + 1, seen.get(i).get("seq").asLong());
+        }
+        // b read its channel messages in place, off the bytes TLS decrypted.
+        assertEquals(1, b.metric("agentwire_cluster_feed_framed_total"));
+        assertEquals(0, b.metric("agentwire_cluster_feed_unframed_total"));
+        user.close();
+
+        assertEquals(202, b.publish(ServerFixture.runBatch("tls-user", "r2")).statusCode());
+        final WsClient back = a.connectWith(Tokens.hs256("tls-user", 60_000),
+            "epoch=" + welcome.get("epoch").asLong() + "&after=10");
+        back.nextOfType("welcome", 10_000);
+        assertTrue(back.nextOfType("resumed", 10_000).get("recovered").asBoolean());
+        final List<JsonNode> rest = back.collect(WsClient::isEvent, 5, 10_000);
+        assertEquals(11, rest.get(0).get("seq").asLong());
+        assertEquals(15, rest.get(4).get("seq").asLong());
+        assertEquals(1, a.metric("agentwire_cluster_redis_up"));
+    }
+
+    @Test
+    void shouldNumberUsersAndARoomOnEveryShardOfARedisClusterOverTls() throws Exception
+    {
+        final TestCertificates certificates = TestCertificates.make(dir.resolve("ca"));
+        final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0,
+            certificates);
+        closing.add(redis);
+        final ServerFixture a = node("a", redis.tlsUrl(), certificates.caFile);
+        final ServerFixture b = node("b", redis.tlsUrl(), certificates.caFile);
+
+        final List<WsClient> users = new ArrayList<>();
+        final Set<Integer> shards = new HashSet<>();
+        for (int u = 0; u < 12; u++)
+        {
+            final String user = "tls-" + u;
+            shards.add(redis.primaryOf(SlotHash.getSlot("aw:{u:" + user + "}:s")).port);
+            final WsClient client = b.connect(user, "crew");
+            client.nextOfType("welcome", 10_000);
+            assertEquals(204, a.send("PUT", "/v1/rooms/crew/members/" + user).statusCode());
+            assertEquals("crew", client.nextOfType("joined", 10_000).get("room").asText());
+            users.add(client);
+        }
+        assertEquals(3, shards.size(), "the users' streams live on every shard");
+
+        for (int u = 0; u < users.size(); u++)
+        {
+            assertEquals(202, a.publish("{\"user\":\"tls-" + u + "\",\"type\":\"app.note\",\"data\":{}}")
+                .statusCode());
+        }
+        final HttpResponse<String> toRoom = a.publish("{\"room\":\"crew\",\"type\":\"app.note\",\"id\":\"c1\"," +
+            "\"data\":{}}");
+        assertEquals(202, toRoom.statusCode(), toRoom.body());
+        for (final WsClient user : users)
+        {
+            final List<JsonNode> events = user.collect(WsClient::isEvent, 2, 10_000);
+            assertEquals(1, events.get(0).get("seq").asLong());
+            assertEquals(2, events.get(1).get("seq").asLong());
+            assertEquals("crew", events.get(1).get("room").asText());
+        }
+        assertEquals(0, b.metric("agentwire_cluster_feed_unframed_total"));
+        assertTrue(b.metric("agentwire_cluster_feed_framed_total") >= 3, "a subscription connection per shard");
+    }
+
+    @Test
+    void shouldRefuseToStartSayingWhyWhenTheCertificateIsNotTrusted() throws Exception
+    {
+        final TestCertificates certificates = TestCertificates.make(dir.resolve("ca"));
+        final TestCertificates stranger = TestCertificates.make(dir.resolve("other-ca"));
+        final RedisProcess redis = redis(certificates);
+
+        // Another authority's file, then none (the JVM's trust store does not hold the test's authority).
+        for (final Path caFile : new Path[]{stranger.caFile, null})
+        {
+            final IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> node("refused", redis.tlsUrl(), caFile));
+            assertTrue(refused.getMessage().startsWith("redis unreachable at start: redisUrl=<set>"),
+                refused.getMessage());
+            assertTrue(refused.getMessage().contains("unable to find valid certification path"),
+                refused.getMessage());
+        }
+    }
+
+    private RedisProcess redis(final TestCertificates certificates) throws Exception
+    {
+        final RedisProcess redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), false,
+            certificates);
+        closing.add(redis);
+        return redis;
+    }
+
+    private ServerFixture node(final String name, final String redisUrl, final Path caFile) throws Exception
+    {
+        final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
+            b -> b.redisUrl(redisUrl).redisTlsCaFile(caFile).nodeId(name), AgentWireConfig.builder().sliceCount(1));
+        closing.add(node);
+        return node;
+    }
+}
