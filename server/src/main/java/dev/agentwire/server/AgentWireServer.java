@@ -7,7 +7,6 @@ import dev.agentwire.server.agui.AgUiOutboundStage;
 import dev.agentwire.server.auth.ProducerKey;
 import dev.agentwire.server.auth.TokenVerifier;
 import dev.agentwire.server.cluster.ClusterNode;
-import dev.agentwire.server.cluster.ClusterSettings;
 import dev.agentwire.server.demo.DemoAgent;
 import dev.agentwire.server.demo.DemoMode;
 import dev.agentwire.server.http.BodyReader;
@@ -101,9 +100,7 @@ public final class AgentWireServer implements AutoCloseable
         if (config.isClustered())
         {
             // A cluster node: Redis numbers every event; this node's spine follows its own users' streams.
-            node = ClusterNode.start(new ClusterSettings(config.redisUrl(), config.redisTlsCaFile(),
-                config.redisKeyPrefix(), config.redisTimeoutMs(), config.clusterCommitMaxEvents(),
-                config.redisSettingsCheckMs(), config.nodeId()), engineConfig, runtimes, metrics);
+            node = ClusterNode.start(config.cluster(), engineConfig, runtimes, metrics);
             engine = node.engine();
             sequencer = node.sequencer();
             remoteRuntimes = node.remoteRuntimes();

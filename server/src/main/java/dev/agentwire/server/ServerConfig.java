@@ -1,6 +1,7 @@
 package dev.agentwire.server;
 
 import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.server.cluster.ClusterSettings;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -180,45 +181,20 @@ public final class ServerConfig
         return (Integer)values[ServerSettings.RETRY_AFTER_SECONDS.index];
     }
 
-    public String redisUrl()
-    {
-        return (String)values[ServerSettings.REDIS_URL.index];
-    }
-
-    public Path redisTlsCaFile()
-    {
-        return (Path)values[ServerSettings.REDIS_TLS_CA_FILE.index];
-    }
-
-    public String redisKeyPrefix()
-    {
-        return (String)values[ServerSettings.REDIS_KEY_PREFIX.index];
-    }
-
-    public long redisTimeoutMs()
-    {
-        return (Long)values[ServerSettings.REDIS_TIMEOUT_MS.index];
-    }
-
-    public int clusterCommitMaxEvents()
-    {
-        return (Integer)values[ServerSettings.CLUSTER_COMMIT_MAX_EVENTS.index];
-    }
-
-    public long redisSettingsCheckMs()
-    {
-        return (Long)values[ServerSettings.REDIS_SETTINGS_CHECK_MS.index];
-    }
-
-    public String nodeId()
-    {
-        return (String)values[ServerSettings.NODE_ID.index];
-    }
-
-    /** @return true when the server runs as a node of a Redis-backed cluster ({@link #redisUrl()} set). */
+    /** @return true when the server runs as a node of a Redis-backed cluster ({@code redisUrl} set). */
     public boolean isClustered()
     {
-        return redisUrl() != null;
+        return values[ServerSettings.REDIS_URL.index] != null;
+    }
+
+    /** @return the settings of a cluster node (Redis, its TLS, keys, timeouts, this node's name); null when alone. */
+    public ClusterSettings cluster()
+    {
+        return !isClustered() ? null : new ClusterSettings((String)values[ServerSettings.REDIS_URL.index],
+            (Path)values[ServerSettings.REDIS_TLS_CA_FILE.index], (String)values[ServerSettings.REDIS_KEY_PREFIX.index],
+            (Long)values[ServerSettings.REDIS_TIMEOUT_MS.index],
+            (Integer)values[ServerSettings.CLUSTER_COMMIT_MAX_EVENTS.index],
+            (Long)values[ServerSettings.REDIS_SETTINGS_CHECK_MS.index], (String)values[ServerSettings.NODE_ID.index]);
     }
 
     /** @return the engine's configuration. */

@@ -122,9 +122,8 @@ final class ServerSettings
         "a Redis Cluster (any one of its nodes) " +
         "([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold a password: never logged");
     static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's", p -> p == null ||
-        Files.isReadable(p), "must be a readable file", "PEM file of the certificate authorities a `rediss://` " +
-        "Redis's certificate is checked against (a private CA, as self-hosted Redis and some managed services use); " +
-        "unset: the JVM's trust store. The certificate must name the host the URL gives");
+        Files.isReadable(p), "must be a readable file", "PEM of the certificate authorities trusted for a `rediss://` Redis " +
+        "(unset: the JVM's trust store)");
     static final Setting<String> REDIS_KEY_PREFIX = add("redisKeyPrefix", STRING, "aw:", "`aw:`",
         s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");
     static final Setting<Long> REDIS_TIMEOUT_MS = add("redisTimeoutMs", LONG, 2_000L, null, v -> v >= 100,
@@ -134,8 +133,8 @@ final class ServerSettings
         "script call (publishes that arrive while one is in Redis go in the next); larger groups cost Redis less " +
         "per event but hold it longer");
     static final Setting<Long> REDIS_SETTINGS_CHECK_MS = add("redisSettingsCheckMs", LONG, 60_000L, null,
-        v -> v >= 1_000 && v <= 86_400_000, "must be 1000..86400000", "how often a node reads Redis's memory " +
-        "policy and append-only setting again from every primary (unsafe ones are logged and counted)");
+        v -> v >= 1_000 && v <= 86_400_000, "must be 1000..86400000", "how often every Redis primary's memory " +
+        "policy and append-only file are checked again");
     static final Setting<String> NODE_ID = add("nodeId", STRING, null, "random", null, null,
         "this node's name in the cluster");
     static final Setting<Integer> RING_SIZE = engine("ringSize", INT, AgentWireConfig.DEFAULT_RING_SIZE, null,

@@ -253,14 +253,16 @@ final class RedisSettingsPolicy
     }
 
     /**
-     * @return a reader of a Redis Cluster's primaries as its slot map stands at each read: after a failover, the
-     * replica promoted.
+     * @return a reader of a Redis Cluster's primaries that serve slots, as its slot map stands at each read: after a
+     * failover, the replica promoted. A primary without slots holds nothing; and a replica just made one can show as
+     * such in a slot map that gossip has not yet brought up to date.
      */
     static Reader readerOf(final StatefulRedisClusterConnection<String, byte[]> connection)
     {
         return names ->
         {
-            final AsyncExecutions<Map<String, String>> answers = connection.async().upstream().commands()
+            final AsyncExecutions<Map<String, String>> answers = connection.async()
+                .nodes(node -> node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()).commands()
                 .configGet(names);
             return answers.thenApply(all -> byAddress(answers));
         };
