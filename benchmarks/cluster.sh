@@ -4,6 +4,8 @@
 #   node+redis    one node in cluster mode: every event is numbered by Redis and comes back on its user's channel
 #   2nodes        two nodes over one Redis; publishes and sockets are spread over A and B
 #   2nodes+shards two nodes over a Redis Cluster of three primaries (redis-server --cluster-enabled)
+# and, when named in SETUPS:
+#   node+redis-tls one node over one Redis through TLS (rediss://, a CA made for the run with openssl)
 # Servers and Redis share core 0; the load tool runs on core 1 (the machine has two). The warm-up is 30 s: a cluster
 # node's JIT was still compiling Lettuce's and the cluster's paths 24 s into a run (C2 at 15% of the core), which a
 # 10 s warm-up charged to the first steps of the Redis setups only. It runs at 10,000 deliveries/s
@@ -49,13 +51,27 @@ PORT_A=18710
 PORT_B=18711
 REDIS_PORT=18790
 SHARD_PORTS="18791 18792 18793"
+TLS_PORT=18794
 
 command -v redis-server >/dev/null || { echo "redis-server is needed: apt-get install -y redis-server" >&2; exit 2; }
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT/raw"
 (cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
 REDIS_DIR="$(mktemp -d)"
-trap 'rm -rf "$REDIS_DIR"' EXIT
+TLS_DIR="$(mktemp -d)"
+trap 'rm -rf "$REDIS_DIR" "$TLS_DIR"' EXIT
+case " $SETUPS " in
+    *" node+redis-tls "*)
+        # A CA of the run's own and Redis's certificate for 127.0.0.1, which the node verifies (as in RedisTlsTest).
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cluster.sh ca" -keyout "$TLS_DIR/ca.key" \
+            -out "$TLS_DIR/ca.pem" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$TLS_DIR/redis.key" \
+            -out "$TLS_DIR/redis.csr" 2>/dev/null
+        echo "subjectAltName=IP:127.0.0.1" > "$TLS_DIR/san.cnf"
+        openssl x509 -req -days 2 -in "$TLS_DIR/redis.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+            -CAcreateserial -extfile "$TLS_DIR/san.cnf" -out "$TLS_DIR/redis.pem" 2>/dev/null
+        ;;
+esac
 
 # The ladder reaches past what one node sustains, so the single node's maximum is measured, not the ladder's top
 # (until 2026-12-05 it ended at 20,000, which every single-node run reached; for rooms of 10, until 2026-12-06 at
@@ -77,7 +93,8 @@ warmup_rate_for() { # workload setup -> events/s of its warm-up (0: the ladder's
 }
 
 start_node() { # port node-id redis-url(or empty) -> prints the pid
-    AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$3" taskset -c "$SERVER_CPU" \
+    AGENTWIRE_JWT_SECRET="$SECRET" AGENTWIRE_PRODUCER_KEY="$KEY" AGENTWIRE_REDIS_URL="$3" \
+        env ${redis_ca:+AGENTWIRE_REDIS_TLS_CA_FILE=$redis_ca} taskset -c "$SERVER_CPU" \
         java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx2g @"$ROOT/bin/jvm.options" ${NODE_JAVA_OPTS:-} \
         -jar "$node_jar" \
         serve --port "$1" --node-id "$2" --producer-rate 100000000 --producer-burst 100000000 \
@@ -118,7 +135,8 @@ for conns in $CONNS; do
         if [ "$setup" != "$label" ]; then
             node_jar="${BASELINE_JAR:?a -before setup needs BASELINE_JAR}"
         fi
-        redis_pid=0; pid_b=""; redis_url=""; socket_bases="http://127.0.0.1:$PORT_A"; shard_pids=""
+        redis_pid=0; pid_b=""; redis_url=""; socket_bases="http://127.0.0.1:$PORT_A"; shard_pids=""; redis_ca=""
+        tls_args=()
         if [ "$setup" = 2nodes+shards ]; then
             rm -rf "${REDIS_DIR:?}"/*
             for port in $SHARD_PORTS; do
@@ -141,13 +159,23 @@ for conns in $CONNS; do
             redis_url="redis://127.0.0.1:${SHARD_PORTS%% *}"
         elif [ "$setup" != single ]; then
             rm -rf "${REDIS_DIR:?}"/*
+            if [ "$setup" = node+redis-tls ]; then
+                # The plain port stays open for redis-cli below; the node speaks TLS only.
+                tls_args=(--tls-port "$TLS_PORT" --tls-cert-file "$TLS_DIR/redis.pem"
+                    --tls-key-file "$TLS_DIR/redis.key" --tls-ca-cert-file "$TLS_DIR/ca.pem" --tls-auth-clients no)
+            fi
             # Persistence as recommended in docs/CLUSTER.md: append-only, fsync every second.
             taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
                 --save "" --appendonly yes --appendfsync everysec --maxmemory-policy noeviction ${REDIS_EXTRA_ARGS:-} \
-                >"$OUT/redis.log" 2>&1 &
+                "${tls_args[@]}" >"$OUT/redis.log" 2>&1 &
             redis_pid=$!
             wait_port "$REDIS_PORT"
             redis_url="redis://127.0.0.1:$REDIS_PORT"
+            if [ "$setup" = node+redis-tls ]; then
+                wait_port "$TLS_PORT"
+                redis_url="rediss://127.0.0.1:$TLS_PORT"
+                redis_ca="$TLS_DIR/ca.pem"
+            fi
         fi
         pid_a=$(start_node "$PORT_A" node-a "$redis_url")
         wait_port "$PORT_A"
@@ -193,5 +221,6 @@ for conns in $CONNS; do
   done
 done
 
-java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" \
-    "single,single-before,node+redis-before,node+redis,2nodes-before,2nodes,2nodes+shards-before,2nodes+shards"
+ORDER="single,single-before,node+redis-before,node+redis,node+redis-tls"
+ORDER="$ORDER,2nodes-before,2nodes,2nodes+shards-before,2nodes+shards"
+java -cp "$JAR" dev.agentwire.bench.CompareReport "$OUT" "$ORDER"
