@@ -35,15 +35,12 @@ class RedisAclTest
     private static final String PASSWORD = "acl-test-password-0123456789";
     @TempDir
     Path dir;
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final Closing closing = new Closing();
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (int i = closing.size() - 1; i >= 0; i--)
-        {
-            closing.get(i).close();
-        }
+        closing.close();
     }
 
     @Test
@@ -167,7 +164,7 @@ class RedisAclTest
         final List<String> lines = Files.readAllLines(Path.of("..", "docs", "CLUSTER.md"));
         for (int i = 0; i < lines.size() - 2; i++)
         {
-            if (lines.get(i).startsWith("<!-- acl:") && lines.get(i + 1).equals("```"))
+            if (lines.get(i).startsWith("<!-- acl:") && lines.get(i + 1).startsWith("```"))
             {
                 return lines.get(i + 2).trim();
             }
