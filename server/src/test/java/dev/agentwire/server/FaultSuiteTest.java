@@ -43,7 +43,7 @@ final class FaultSuiteTest
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closing closeables = new Closing();
     private final List<FaultSession> sessions = new ArrayList<>();
     /** Whether the producer sends a quarter of its events to rooms ({@link FaultSession#roomOf}). */
     private boolean roomEvents;
@@ -55,10 +55,7 @@ final class FaultSuiteTest
         {
             session.stop();
         }
-        for (int i = closeables.size() - 1; i >= 0; i--)
-        {
-            closeables.get(i).close();
-        }
+        closeables.close();
     }
 
     @AfterAll

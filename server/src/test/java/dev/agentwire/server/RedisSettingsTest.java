@@ -8,8 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -30,15 +28,12 @@ class RedisSettingsTest
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final Closing closing = new Closing();
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (int i = closing.size() - 1; i >= 0; i--)
-        {
-            closing.get(i).close();
-        }
+        closing.close();
     }
 
     @Test

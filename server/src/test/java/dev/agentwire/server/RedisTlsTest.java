@@ -32,15 +32,12 @@ class RedisTlsTest
 {
     @TempDir
     Path dir;
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final Closing closing = new Closing();
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (int i = closing.size() - 1; i >= 0; i--)
-        {
-            closing.get(i).close();
-        }
+        closing.close();
     }
 
     @Test
