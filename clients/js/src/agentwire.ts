@@ -3,19 +3,19 @@
 // jittered exponential backoff, resumes from the last (epoch, seq) it holds whole, drops duplicates, and tells the
 // application when history was lost.
 
-/** The agent event types of /v1/ws: the five of the golden path, and agent_answer (the answer, streamed). */
-export const AGENT_EVENTS =
-  ["agent_started", "agent_thinking", "agent_answer", "tool_executing", "tool_completed", "agent_completed"] as const;
-
-/** Close codes after which reconnecting cannot help: the client itself must change (docs/PROTOCOL.md). */
-export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1008, 1009, 4003]);
-
 import type {
   AgentWireEvent, AgUiEvent, ConnectionStatus, ResumeOutcome, WebSocketConstructor, WebSocketLike,
 } from "./wire.js";
 export type {
   AgentWireEvent, AgUiCursor, AgUiEvent, ConnectionStatus, ResumeOutcome, WebSocketConstructor, WebSocketLike,
 } from "./wire.js";
+
+/** The agent event types of /v1/ws: the five of the golden path, and agent_answer (the answer, streamed). */
+export const AGENT_EVENTS =
+  ["agent_started", "agent_thinking", "agent_answer", "tool_executing", "tool_completed", "agent_completed"] as const;
+
+/** Close codes after which reconnecting cannot help: the client itself must change (docs/PROTOCOL.md). */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1008, 1009, 4003]);
 
 export interface AgentWireClientOptions<E> {
   /** ws(s)://host:port/v1/ws, or …/v1/ag-ui for AG-UI events. */

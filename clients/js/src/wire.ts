@@ -53,7 +53,6 @@ export interface ResumeOutcome {
   epoch: number;
 }
 
-/** The minimal WebSocket this client needs (the browser's, or Node's `ws`). */
 /**
  * A socket's event handler, checked both ways: the browser's WebSocket and the ws package each type their events
  * with more fields than the client reads, and a plain function type would refuse them (a `(e: ws.MessageEvent)`
@@ -61,6 +60,7 @@ export interface ResumeOutcome {
  */
 type SocketHandler<E> = { handle(event: E): void }["handle"];
 
+/** The minimal WebSocket the client needs (the browser's, or Node's `ws`). */
 export interface WebSocketLike {
   readonly readyState: number;
   binaryType: string;

@@ -121,9 +121,9 @@ final class ServerSettings
         "must start with redis:// or rediss://", "set: run as a node of a Redis-backed cluster, over one Redis or " +
         "a Redis Cluster (any one of its nodes) " +
         "([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold a password: never logged");
-    static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's", p -> p == null ||
-        Files.isReadable(p), "must be a readable file", "PEM of the certificate authorities trusted for a `rediss://` Redis " +
-        "(unset: the JVM's trust store)");
+    static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's",
+        p -> p == null || Files.isReadable(p), "must be a readable file",
+        "PEM of the certificate authorities trusted for a `rediss://` Redis (unset: the JVM's trust store)");
     static final Setting<String> REDIS_KEY_PREFIX = add("redisKeyPrefix", STRING, "aw:", "`aw:`",
         s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");
     static final Setting<Long> REDIS_TIMEOUT_MS = add("redisTimeoutMs", LONG, 2_000L, null, v -> v >= 100,

@@ -77,7 +77,8 @@ class HeartbeatTest
             final OutputStream out = dead.getOutputStream();
             out.write(("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-                "Authorization: Bearer " + Tokens.hs256(user, 60_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                "Authorization: Bearer " + Tokens.hs256(user, 60_000) + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             final long started = System.nanoTime();
             final byte[] received = readUntilEof(dead.getInputStream());

@@ -1,5 +1,7 @@
 package dev.agentwire.server.cluster;
 
+import java.nio.file.Path;
+
 /**
  * The settings of a cluster node, as the server's configuration validated them: a view, built once at start.
  */
@@ -7,7 +9,7 @@ public final class ClusterSettings
 {
     final String redisUrl;
     /** PEM of the CAs a rediss:// Redis's certificate is checked against, or null for the JVM's trust store. */
-    final java.nio.file.Path tlsCaFile;
+    final Path tlsCaFile;
     final String keyPrefix;
     final long redisTimeoutMs;
     final int commitMaxEvents;
@@ -25,7 +27,7 @@ public final class ClusterSettings
      */
     public ClusterSettings(
         final String redisUrl,
-        final java.nio.file.Path tlsCaFile,
+        final Path tlsCaFile,
         final String keyPrefix,
         final long redisTimeoutMs,
         final int commitMaxEvents,

@@ -184,7 +184,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
             executor.shutdownNow();
             client.shutdown();
             resources.shutdown();
-            throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage(), ex);
+            throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage() +
+                " root=" + rootCause(ex), ex);
         }
         reachable = true;
         settingsPolicy = RedisSettingsPolicy.start(readSettings, executor, settings.settingsCheckMs,
