@@ -89,8 +89,14 @@ final class GroupCommit
     /** One shard's group commit: one script call in Redis at a time, the parts that wait go in the next. */
     private final class Committer
     {
+        private final String shard;
         private final Queue<Part> waiting = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean inRedis = new AtomicBoolean();
+
+        Committer(final String shard)
+        {
+            this.shard = shard;
+        }
 
         void submit(final Part part)
         {
@@ -120,7 +126,7 @@ final class GroupCommit
                 }
                 groups.increment();
                 groupedEvents.add(entries);
-                cluster.publish(group.get(0).keys[0], PublishEntries.publishArguments(cluster.prefix, engine,
+                cluster.publish(shard, group.get(0).keys[0], PublishEntries.publishArguments(cluster.prefix, engine,
                     RedisLink.epochCandidate(), cluster.shards.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
                 {
                     try
@@ -194,6 +200,6 @@ final class GroupCommit
 
     private Committer committer(final String shard)
     {
-        return committers.computeIfAbsent(shard, s -> new Committer());
+        return committers.computeIfAbsent(shard, Committer::new);
     }
 }

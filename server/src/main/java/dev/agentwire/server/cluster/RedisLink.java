@@ -289,10 +289,38 @@ final class RedisLink implements PresenceListener, AutoCloseable
         return java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]));
     }
 
-    /** publish.lua on the shard of {@code routingKey} (every key in the arguments must live there). */
-    CompletionStage<List<Object>> publish(final String routingKey, final byte[][] args)
+    /**
+     * publish.lua on {@code shard}, where every key of the arguments lives. On a Redis Cluster the call goes to that
+     * shard's own connection, which follows no redirect: a slot that moved or is migrating answers MOVED or ASK, and
+     * the group is sent again once the slot map says where its keys are (GroupCommit). Followed, an ASK ran the call
+     * on the shard importing the slot, before the stream's keys had arrived there: the script found no stream and
+     * began a new one beside the old, and the migration then failed on the keys both shards held (BUSYKEY).
+     *
+     * @param shard      the shard's node id ({@link Shards#shardOf}); ignored on one Redis.
+     * @param routingKey the first entry's tag.
+     */
+    CompletionStage<List<Object>> publish(final String shard, final String routingKey, final byte[][] args)
     {
-        return publish.run(commands, new String[]{routingKey}, args);
+        final String[] keys = {routingKey};
+        if (sharded == null || Shards.SINGLE_SHARD.equals(shard))
+        {
+            return publish.run(commands, keys, args);
+        }
+        @SuppressWarnings("unchecked")
+        final StatefulRedisClusterConnection<String, byte[]> routed =
+            (StatefulRedisClusterConnection<String, byte[]>)connection;
+        java.util.concurrent.CompletableFuture<StatefulRedisConnection<String, byte[]>> node;
+        try
+        {
+            node = routed.getConnectionAsync(shard);
+        }
+        catch (final RuntimeException unknown)
+        {
+            node = java.util.concurrent.CompletableFuture.failedFuture(unknown);
+        }
+        return node.handle((found, error) -> found).thenCompose(found -> found != null ?
+            publish.run(found.async(), keys, args) : java.util.concurrent.CompletableFuture.failedFuture(
+            new IllegalStateException("MOVED: no connection to shard=" + shard + " (the slot map moved)")));
     }
 
     /**
