@@ -48,14 +48,9 @@ final class RedisClientOptions
      */
     static ClientOptions single(final ClusterSettings settings)
     {
-        return ClientOptions.builder()
-            .protocolVersion(RESP3)
-            .sslOptions(tls(settings))
-            .autoReconnect(true)
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .requestQueueSize(REQUEST_QUEUE_SIZE)
-            .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs)))
-            .build();
+        final ClientOptions.Builder options = ClientOptions.builder();
+        common(options, settings);
+        return options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build();
     }
 
     /**
@@ -66,19 +61,26 @@ final class RedisClientOptions
      */
     static ClusterClientOptions sharded(final ClusterSettings settings)
     {
-        return ClusterClientOptions.builder()
-            .protocolVersion(RESP3)
-            .sslOptions(tls(settings))
-            .autoReconnect(true)
+        final ClusterClientOptions.Builder options = ClusterClientOptions.builder();
+        common(options, settings);
+        return options
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-            .requestQueueSize(REQUEST_QUEUE_SIZE)
-            .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs)))
             .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                 .enablePeriodicRefresh(Duration.ofMillis(SLOT_MAP_REFRESH_MS))
                 .enableAllAdaptiveRefreshTriggers()
                 .adaptiveRefreshTriggersTimeout(Duration.ofMillis(100))
                 .build())
             .build();
+    }
+
+    /** What both setups share: RESP3, TLS, reconnects, a bounded queue and the command timeout. */
+    private static void common(final ClientOptions.Builder options, final ClusterSettings settings)
+    {
+        options.protocolVersion(RESP3)
+            .sslOptions(tls(settings))
+            .autoReconnect(true)
+            .requestQueueSize(REQUEST_QUEUE_SIZE)
+            .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(settings.redisTimeoutMs)));
     }
 
     /**
