@@ -1,13 +1,17 @@
 package dev.agentwire.server;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What a test started, closed in the reverse order when it ends: a node before the Redis it uses. Every one is
- * closed even when an earlier one fails; the first failure is thrown, with the others suppressed in it.
+ * closed even when an earlier one fails; the first failure is thrown, with the others suppressed in it. Registered
+ * on a test class ({@code @RegisterExtension}), it closes after each test, after the class's own {@code @AfterEach}.
  */
-final class Closing implements AutoCloseable
+final class Closing implements AutoCloseable, AfterEachCallback
 {
     private final List<AutoCloseable> started = new ArrayList<>();
 
@@ -16,6 +20,12 @@ final class Closing implements AutoCloseable
     {
         started.add(resource);
         return resource;
+    }
+
+    @Override
+    public void afterEach(final ExtensionContext context) throws Exception
+    {
+        close();
     }
 
     @Override

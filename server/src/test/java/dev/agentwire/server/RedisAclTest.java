@@ -2,9 +2,9 @@ package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,13 +37,9 @@ class RedisAclTest
     private static final String PASSWORD = "acl-test-password-0123456789";
     @TempDir
     Path dir;
-    private final Closing closing = new Closing();
+    @RegisterExtension
+    final Closing closing = new Closing();
 
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        closing.close();
-    }
 
     @Test
     void shouldWalkEveryPathAsTheDocumentedUserWithNoCommandRefusedAndThePasswordNeverLogged() throws Exception
@@ -132,49 +129,16 @@ class RedisAclTest
         }
 
         // Slots migrate while events keep coming (redis-cli moves them as the default user; the nodes follow the
-        // redirects as theirs). Each round is one request with an event per user, retried with the same ids until
-        // accepted: the retries are answered duplicate, so every user gets every round once, in order.
+        // redirects as theirs).
         final int rounds = 20;
-        final java.util.concurrent.atomic.AtomicReference<String> publishFailure =
-            new java.util.concurrent.atomic.AtomicReference<>();
-        final Thread publisher = new Thread(() ->
+        final List<String> names = new ArrayList<>();
+        for (int u = 0; u < users.size(); u++)
         {
-            try
-            {
-                for (int r = 0; r < rounds; r++)
-                {
-                    final StringBuilder batch = new StringBuilder("[");
-                    for (int u = 0; u < users.size(); u++)
-                    {
-                        batch.append(u == 0 ? "" : ",").append("{\"user\":\"acl-").append(u)
-                            .append("\",\"type\":\"app.step\",\"id\":\"m").append(r).append('-').append(u)
-                            .append("\",\"data\":{\"round\":").append(r).append("}}");
-                    }
-                    final String body = batch.append(']').toString();
-                    int tries = 0;
-                    while (a.publish(body).statusCode() != 202)
-                    {
-                        if (++tries == 100)
-                        {
-                            publishFailure.set("round " + r + " not accepted after 100 tries");
-                            return;
-                        }
-                        Thread.sleep(100);
-                    }
-                    Thread.sleep(50);
-                }
-            }
-            catch (final Exception ex)
-            {
-                publishFailure.set(ex.toString());
-            }
-        }, "acl-publisher");
-        publisher.setDaemon(true);
-        publisher.start();
+            names.add("acl-" + u);
+        }
+        final RoundPublisher publisher = new RoundPublisher(a, names, rounds);
         redis.reshard(new java.util.Random(3), 64);
-        publisher.join(TimeUnit.SECONDS.toMillis(60));
-        assertFalse(publisher.isAlive(), "the publisher finished");
-        assertEquals(null, publishFailure.get());
+        assertNull(publisher.await(TimeUnit.SECONDS.toMillis(60)), "every round accepted");
         for (final WsClient user : users)
         {
             final List<JsonNode> events = user.collect(WsClient::isEvent, rounds, 20_000);
@@ -233,10 +197,7 @@ class RedisAclTest
     {
         final List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
         line.addAll(Arrays.asList(command));
-        final Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(10, TimeUnit.SECONDS), "redis-cli " + String.join(" ", command));
-        return out;
+        return RedisClusterProcess.run(line, 10);
     }
 
     private ServerFixture node(final String name, final String url) throws Exception

@@ -1,9 +1,9 @@
 package dev.agentwire.server;
 
 import dev.agentwire.core.AgentWireConfig;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -28,13 +28,9 @@ class RedisSettingsTest
 
     @TempDir
     Path dir;
-    private final Closing closing = new Closing();
+    @RegisterExtension
+    final Closing closing = new Closing();
 
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        closing.close();
-    }
 
     @Test
     void shouldCountAndLogEachUnsafeSettingOfOneRedisAtStart() throws Exception

@@ -2,9 +2,9 @@ package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.lettuce.core.cluster.SlotHash;
@@ -32,13 +32,9 @@ class RedisTlsTest
 {
     @TempDir
     Path dir;
-    private final Closing closing = new Closing();
+    @RegisterExtension
+    final Closing closing = new Closing();
 
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        closing.close();
-    }
 
     @Test
     void shouldDeliverAcrossNodesAndResumeOverTls() throws Exception

@@ -3,9 +3,9 @@ package dev.agentwire.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
 import io.lettuce.core.cluster.SlotHash;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,13 +33,9 @@ class SlotMigrationTest
 
     @TempDir
     Path dir;
-    private final Closing closing = new Closing();
+    @RegisterExtension
+    final Closing closing = new Closing();
 
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        closing.close();
-    }
 
     @Test
     void shouldKeepEveryStreamWholeWhileItsSlotMigratesSlowly() throws Exception
@@ -73,17 +68,12 @@ class SlotMigrationTest
             users.add(user);
         }
 
-        final AtomicReference<String> failure = new AtomicReference<>();
-        final Thread publisher = new Thread(() -> publishRounds(a, names, failure), "migration-publisher");
-        publisher.setDaemon(true);
-        publisher.start();
+        final RoundPublisher publisher = new RoundPublisher(a, names, ROUNDS);
         for (final String name : names)
         {
             migrateSlot(redis, slotOf(name), to);
         }
-        publisher.join(TimeUnit.SECONDS.toMillis(90));
-        assertFalse(publisher.isAlive(), "the publisher finished");
-        assertNull(failure.get());
+        assertNull(publisher.await(TimeUnit.SECONDS.toMillis(90)), "every round accepted");
 
         for (int u = 0; u < USERS; u++)
         {
@@ -98,40 +88,6 @@ class SlotMigrationTest
         for (final WsClient user : users)
         {
             assertFalse(user.messages.stream().anyMatch(WsClient::isEvent), "nothing twice: " + user.messages);
-        }
-    }
-
-    /** Rounds of one event per user in one request, each retried with the same ids until accepted. */
-    private static void publishRounds(final ServerFixture via, final List<String> names,
-        final AtomicReference<String> failure)
-    {
-        try
-        {
-            for (int r = 0; r < ROUNDS; r++)
-            {
-                final StringBuilder batch = new StringBuilder("[");
-                for (int u = 0; u < names.size(); u++)
-                {
-                    batch.append(u == 0 ? "" : ",").append("{\"user\":\"").append(names.get(u))
-                        .append("\",\"type\":\"app.step\",\"id\":\"r").append(r).append("\",\"data\":{}}");
-                }
-                final String body = batch.append(']').toString();
-                int tries = 0;
-                while (via.publish(body).statusCode() != 202)
-                {
-                    if (++tries == 200)
-                    {
-                        failure.set("round " + r + " not accepted after 200 tries");
-                        return;
-                    }
-                    Thread.sleep(50);
-                }
-                Thread.sleep(40);
-            }
-        }
-        catch (final Exception ex)
-        {
-            failure.set(ex.toString());
         }
     }
 
