@@ -191,7 +191,10 @@ public final class ServerConfig
     public ClusterSettings cluster()
     {
         return !isClustered() ? null : new ClusterSettings((String)values[ServerSettings.REDIS_URL.index],
-            (Path)values[ServerSettings.REDIS_TLS_CA_FILE.index], (String)values[ServerSettings.REDIS_KEY_PREFIX.index],
+            (Path)values[ServerSettings.REDIS_TLS_CA_FILE.index],
+            (Path)values[ServerSettings.REDIS_TLS_CERT_FILE.index],
+            (Path)values[ServerSettings.REDIS_TLS_KEY_FILE.index],
+            (String)values[ServerSettings.REDIS_KEY_PREFIX.index],
             (Long)values[ServerSettings.REDIS_TIMEOUT_MS.index],
             (Integer)values[ServerSettings.CLUSTER_COMMIT_MAX_EVENTS.index],
             (Long)values[ServerSettings.REDIS_SETTINGS_CHECK_MS.index], (String)values[ServerSettings.NODE_ID.index]);
@@ -391,6 +394,12 @@ public final class ServerConfig
         public Builder redisTlsCaFile(final Path v)
         {
             return set(ServerSettings.REDIS_TLS_CA_FILE, v);
+        }
+
+        /** The certificate (chain) and its PKCS#8 key presented to a Redis that asks clients for one. */
+        public Builder redisTlsClientCertificate(final Path certFile, final Path keyFile)
+        {
+            return set(ServerSettings.REDIS_TLS_CERT_FILE, certFile).set(ServerSettings.REDIS_TLS_KEY_FILE, keyFile);
         }
 
         public Builder redisKeyPrefix(final String v)

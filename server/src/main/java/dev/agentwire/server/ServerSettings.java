@@ -124,6 +124,14 @@ final class ServerSettings
     static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's",
         p -> p == null || Files.isReadable(p), "must be a readable file",
         "PEM of the certificate authorities trusted for a `rediss://` Redis (unset: the JVM's trust store)");
+    static final Setting<Path> REDIS_TLS_CERT_FILE = add("redisTlsCertFile", PATH, null, "none",
+        p -> p == null || Files.isReadable(p), "must be a readable file",
+        "PEM certificate (chain) this node presents to a `rediss://` Redis that asks clients for one (Redis's " +
+        "default); set with the key file");
+    static final Setting<Path> REDIS_TLS_KEY_FILE = add("redisTlsKeyFile", PATH, null, "none",
+        ServerSettings::isPkcs8Key, "must be a readable PEM file holding an unencrypted PKCS#8 key (-----BEGIN " +
+        "PRIVATE KEY-----; convert one with: openssl pkcs8 -topk8 -nocrypt -in <key> -out <key>.pk8)",
+        "PEM private key (unencrypted PKCS#8) of the certificate file");
     static final Setting<String> REDIS_KEY_PREFIX = add("redisKeyPrefix", STRING, "aw:", "`aw:`",
         s -> s != null && !s.isEmpty(), "must be non-empty", "prefix of every Redis key");
     static final Setting<Long> REDIS_TIMEOUT_MS = add("redisTimeoutMs", LONG, 2_000L, null, v -> v >= 100,
@@ -225,11 +233,55 @@ final class ServerSettings
             broken.add("redisTlsCaFile=" + values[REDIS_TLS_CA_FILE.index] + " needs redisUrl=rediss://… (TLS); " +
                 "redisUrl=" + (redisUrl == null ? "<unset>" : "<not rediss>"));
         }
+        final boolean tls = redisUrl != null && redisUrl.startsWith("rediss://");
+        final Object cert = values[REDIS_TLS_CERT_FILE.index];
+        final Object key = values[REDIS_TLS_KEY_FILE.index];
+        if ((cert == null) != (key == null))
+        {
+            broken.add("redisTlsCertFile=" + (cert == null ? "<unset>" : cert) + " redisTlsKeyFile=" +
+                (key == null ? "<unset>" : key) + " must be set together");
+        }
+        else if (cert != null && !tls)
+        {
+            broken.add("redisTlsCertFile=" + cert + " needs redisUrl=rediss://… (TLS); redisUrl=" +
+                (redisUrl == null ? "<unset>" : "<not rediss>"));
+        }
         final long interval = (Long)values[HEARTBEAT_INTERVAL_MS.index];
         final long timeout = (Long)values[HEARTBEAT_TIMEOUT_MS.index];
         if (timeout <= interval)
         {
             broken.add("heartbeatTimeoutMs=" + timeout + " must be above heartbeatIntervalMs (" + interval + ")");
+        }
+    }
+
+    /**
+     * Netty, which makes the node's TLS context, reads PKCS#8 keys only: a PKCS#1 ({@code RSA PRIVATE KEY}) or
+     * SEC1 ({@code EC PRIVATE KEY}) file, which openssl writes too, would fail at the first connection with "File
+     * does not contain valid private key"; refused here instead, with the command that converts it. An encrypted
+     * key is refused too: the node has no password to open it with.
+     *
+     * @return true when unset, or a readable file whose first PEM block is an unencrypted PKCS#8 key.
+     */
+    static boolean isPkcs8Key(final Path keyFile)
+    {
+        if (keyFile == null)
+        {
+            return true;
+        }
+        try
+        {
+            for (final String line : Files.readAllLines(keyFile, StandardCharsets.US_ASCII))
+            {
+                if (line.startsWith("-----BEGIN "))
+                {
+                    return line.trim().equals("-----BEGIN PRIVATE KEY-----");
+                }
+            }
+            return false;
+        }
+        catch (final java.io.IOException unreadable)
+        {
+            return false;
         }
     }
 

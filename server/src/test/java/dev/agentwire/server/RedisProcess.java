@@ -41,8 +41,9 @@ final class RedisProcess implements AutoCloseable
     }
 
     /**
-     * @param tls a certificate to also listen with on {@link #tlsPort} (clients are not asked for one), or null. The
-     *            plain port stays open for the test's own commands.
+     * @param tls a certificate to also listen with on {@link #tlsPort}, or null. Clients must present a certificate
+     *            its authority signed (Redis's default, {@code tls-auth-clients yes}). The plain port stays open for
+     *            the test's own commands.
      */
     RedisProcess(final Path dir, final boolean durable, final TestCertificates tls) throws Exception
     {
@@ -80,8 +81,7 @@ final class RedisProcess implements AutoCloseable
         if (tls != null)
         {
             command.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tls.certFile.toString(),
-                "--tls-key-file", tls.keyFile.toString(), "--tls-ca-cert-file", tls.caFile.toString(),
-                "--tls-auth-clients", "no"));
+                "--tls-key-file", tls.keyFile.toString(), "--tls-ca-cert-file", tls.caFile.toString()));
         }
         if (durable)
         {

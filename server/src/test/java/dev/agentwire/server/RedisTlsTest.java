@@ -12,10 +12,12 @@ import io.lettuce.core.cluster.SlotHash;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,7 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Nodes over a real redis-server, and a real Redis Cluster of three primaries, that speak TLS ({@code rediss://};
  * the cluster's bus too), with a certificate authority of the test's own given as {@code redisTlsCaFile}:
  * publishes, delivery across nodes and shards, a room over every shard, the channel messages read in place off the
- * decrypted bytes, and resume; and a node that does not trust the certificate refuses to start, saying why.
+ * decrypted bytes, and resume. The single Redis asks clients for a certificate (Redis's default), which the nodes
+ * present ({@code redisTlsCertFile}, {@code redisTlsKeyFile}), also after it is rotated in place; the Redis Cluster
+ * asks for none. A node that does not trust Redis's certificate, or that Redis does not trust, refuses to start,
+ * saying why.
  */
 @Timeout(120)
 class RedisTlsTest
@@ -41,8 +46,8 @@ class RedisTlsTest
     {
         final TestCertificates certificates = TestCertificates.make(dir.resolve("ca"));
         final RedisProcess redis = redis(certificates);
-        final ServerFixture a = node("a", redis.tlsUrl(), certificates.caFile);
-        final ServerFixture b = node("b", redis.tlsUrl(), certificates.caFile);
+        final ServerFixture a = node("a", redis.tlsUrl(), certificates.caFile, certificates);
+        final ServerFixture b = node("b", redis.tlsUrl(), certificates.caFile, certificates);
 
         final WsClient user = b.connect("tls-user");
         final JsonNode welcome = user.nextOfType("welcome", 10_000);
@@ -78,8 +83,8 @@ class RedisTlsTest
         final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0,
             certificates);
         closing.add(redis);
-        final ServerFixture a = node("a", redis.tlsUrl(), certificates.caFile);
-        final ServerFixture b = node("b", redis.tlsUrl(), certificates.caFile);
+        final ServerFixture a = node("a", redis.tlsUrl(), certificates.caFile, null);
+        final ServerFixture b = node("b", redis.tlsUrl(), certificates.caFile, null);
 
         final List<WsClient> users = new ArrayList<>();
         final Set<Integer> shards = new HashSet<>();
@@ -125,12 +130,73 @@ class RedisTlsTest
         for (final Path caFile : new Path[]{stranger.caFile, null})
         {
             final IllegalStateException refused = assertThrows(IllegalStateException.class,
-                () -> node("refused", redis.tlsUrl(), caFile));
+                () -> node("refused", redis.tlsUrl(), caFile, certificates));
             assertTrue(refused.getMessage().startsWith("redis unreachable at start: redisUrl=<set>"),
                 refused.getMessage());
             assertTrue(refused.getMessage().contains("unable to find valid certification path"),
                 refused.getMessage());
         }
+        // Redis's certificate trusted, but the node presents none, or one of an authority Redis does not trust: the
+        // root cause is Redis's TLS alert.
+        final TestCertificates[] clients = {null, stranger};
+        final String[] alerts = {"certificate_required", "unknown_ca"};
+        for (int i = 0; i < clients.length; i++)
+        {
+            final TestCertificates client = clients[i];
+            final IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> node("refused", redis.tlsUrl(), certificates.caFile, client));
+            assertTrue(refused.getMessage().startsWith("redis unreachable at start: redisUrl=<set>"),
+                refused.getMessage());
+            assertTrue(refused.getMessage().contains("root=javax.net.ssl.SSLHandshakeException: Received fatal " +
+                "alert: " + alerts[i]), refused.getMessage());
+        }
+    }
+
+    @Test
+    void shouldPresentTheCertificateRotatedInPlaceFromTheNextReconnect() throws Exception
+    {
+        final TestCertificates certificates = TestCertificates.make(dir.resolve("ca"));
+        final RedisProcess redis = redis(certificates);
+        final Path certFile = Files.copy(certificates.clientCertFile, dir.resolve("node.pem"));
+        final Path keyFile = Files.copy(certificates.clientKeyFile, dir.resolve("node.key"));
+        final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve("node")),
+            b -> b.redisUrl(redis.tlsUrl()).redisTlsCaFile(certificates.caFile)
+                .redisTlsClientCertificate(certFile, keyFile).nodeId("rotating"),
+            AgentWireConfig.builder().sliceCount(1));
+        closing.add(node);
+        final WsClient user = node.connect("rotated-user");
+        user.nextOfType("welcome", 10_000);
+        assertEquals(202, node.publish(ServerFixture.runBatch("rotated-user", "r0")).statusCode());
+        assertEquals(5, user.collect(WsClient::isEvent, 5, 10_000).size());
+
+        // The rotation: a new authority's certificate written over the node's files, Redis made to trust only that
+        // authority, and every connection it had cut. Only a node that reads its files again gets back in.
+        final TestCertificates next = TestCertificates.make(dir.resolve("next-ca"));
+        Files.copy(next.clientCertFile, certFile, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(next.clientKeyFile, keyFile, StandardCopyOption.REPLACE_EXISTING);
+        final Path bothAuthorities = Files.writeString(dir.resolve("both.pem"),
+            Files.readString(certificates.caFile) + Files.readString(next.caFile));
+        assertEquals("+OK", redis.command("CONFIG SET tls-ca-cert-file " + bothAuthorities));
+        assertEquals("+OK", redis.command("CONFIG SET tls-ca-cert-file " + next.caFile));
+        final String cut = redis.command("CLIENT KILL TYPE pubsub");
+        assertTrue(cut.startsWith(":") && !cut.equals(":0"), "the node's subscriber connection was cut: " + cut);
+        assertTrue(redis.command("CLIENT KILL TYPE normal SKIPME yes").startsWith(":"));
+
+        // Lettuce reconnects with the rotated certificate: a publish is accepted (retried with its id while the node
+        // reconnects: a 503's outcome is unknown) and delivered once.
+        final String event = "{\"user\":\"rotated-user\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int status;
+        do
+        {
+            Thread.sleep(100);
+            status = node.publish(event).statusCode();
+        }
+        while (status != 202 && System.nanoTime() < deadline);
+        assertEquals(202, status, "a publish accepted over the rotated certificate");
+        final JsonNode delivered = user.collect(WsClient::isEvent, 1, 10_000).get(0);
+        assertEquals(6, delivered.get("seq").asLong());
+        assertEquals("app.note", delivered.get("type").asText());
     }
 
     private RedisProcess redis(final TestCertificates certificates) throws Exception
@@ -141,10 +207,13 @@ class RedisTlsTest
         return redis;
     }
 
-    private ServerFixture node(final String name, final String redisUrl, final Path caFile) throws Exception
+    private ServerFixture node(final String name, final String redisUrl, final Path caFile,
+        final TestCertificates client) throws Exception
     {
         final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(redisUrl).redisTlsCaFile(caFile).nodeId(name), AgentWireConfig.builder().sliceCount(1));
+            b -> b.redisUrl(redisUrl).redisTlsCaFile(caFile).nodeId(name).redisTlsClientCertificate(
+                client == null ? null : client.clientCertFile, client == null ? null : client.clientKeyFile),
+            AgentWireConfig.builder().sliceCount(1));
         closing.add(node);
         return node;
     }

@@ -1,6 +1,7 @@
 package dev.agentwire.server;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -89,5 +90,35 @@ class ServerSettingsTest
         {
             Files.delete(caFile);
         }
+    }
+
+    @Test
+    void shouldRefuseAClientCertificateWithoutItsKeyOrWithAKeyTheNodeCannotRead(@TempDir final Path dir)
+        throws IOException
+    {
+        final Path cert = Files.writeString(dir.resolve("client.pem"), "-----BEGIN CERTIFICATE-----\n");
+        final Path pkcs8 = Files.writeString(dir.resolve("client.key"), "-----BEGIN PRIVATE KEY-----\n");
+        final Path pkcs1 = Files.writeString(dir.resolve("rsa.key"), "-----BEGIN RSA PRIVATE KEY-----\n");
+        final Path encrypted = Files.writeString(dir.resolve("enc.key"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
+        final ServerConfig.Builder builder = ServerConfig.builder().jwtSecret("s".repeat(32))
+            .producerKey("p".repeat(20)).redisUrl("rediss://127.0.0.1:6379");
+
+        final String alone = assertThrows(IllegalArgumentException.class,
+            () -> builder.redisTlsClientCertificate(cert, null).build()).getMessage();
+        assertTrue(alone.contains("redisTlsCertFile=" + cert + " redisTlsKeyFile=<unset> must be set together"), alone);
+        for (final Path unreadable : new Path[]{pkcs1, encrypted, dir.resolve("missing.key")})
+        {
+            final String refused = assertThrows(IllegalArgumentException.class,
+                () -> builder.redisTlsClientCertificate(cert, unreadable).build()).getMessage();
+            assertTrue(refused.contains("redisTlsKeyFile=" + unreadable + " must be a readable PEM file holding an " +
+                "unencrypted PKCS#8 key"), refused);
+            assertTrue(refused.contains("openssl pkcs8 -topk8 -nocrypt"), "says how to convert it: " + refused);
+        }
+        final String plain = assertThrows(IllegalArgumentException.class,
+            () -> builder.redisTlsClientCertificate(cert, pkcs8).redisUrl("redis://127.0.0.1:6379").build())
+            .getMessage();
+        assertTrue(plain.contains("redisTlsCertFile=" + cert + " needs redisUrl=rediss://"), plain);
+        assertTrue(builder.redisTlsClientCertificate(cert, pkcs8).redisUrl("rediss://127.0.0.1:6379").build()
+            .isClustered(), "accepted with TLS");
     }
 }

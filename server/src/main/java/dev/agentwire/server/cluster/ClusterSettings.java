@@ -10,6 +10,9 @@ public final class ClusterSettings
     final String redisUrl;
     /** PEM of the CAs a rediss:// Redis's certificate is checked against, or null for the JVM's trust store. */
     final Path tlsCaFile;
+    /** PEM certificate chain and PKCS#8 key the node presents to a Redis that asks clients for one, or both null. */
+    final Path tlsCertFile;
+    final Path tlsKeyFile;
     final String keyPrefix;
     final long redisTimeoutMs;
     final int commitMaxEvents;
@@ -19,6 +22,8 @@ public final class ClusterSettings
     /**
      * @param redisUrl       redis://host:port[/db] (may hold a password: never logged).
      * @param tlsCaFile      PEM of the CAs trusted for rediss://, or null for the JVM's trust store.
+     * @param tlsCertFile    PEM certificate chain presented to Redis, or null for none.
+     * @param tlsKeyFile     PEM (PKCS#8) key of {@code tlsCertFile}, or null for none.
      * @param keyPrefix      prefix of every Redis key.
      * @param redisTimeoutMs longest one Redis command may take.
      * @param commitMaxEvents most events one group commit carries to Redis.
@@ -28,6 +33,8 @@ public final class ClusterSettings
     public ClusterSettings(
         final String redisUrl,
         final Path tlsCaFile,
+        final Path tlsCertFile,
+        final Path tlsKeyFile,
         final String keyPrefix,
         final long redisTimeoutMs,
         final int commitMaxEvents,
@@ -36,6 +43,8 @@ public final class ClusterSettings
     {
         this.redisUrl = redisUrl;
         this.tlsCaFile = tlsCaFile;
+        this.tlsCertFile = tlsCertFile;
+        this.tlsKeyFile = tlsKeyFile;
         this.keyPrefix = keyPrefix;
         this.redisTimeoutMs = redisTimeoutMs;
         this.commitMaxEvents = commitMaxEvents;

@@ -84,12 +84,27 @@ final class RedisClientOptions
     }
 
     /**
-     * @return for {@code rediss://}: the certificate authorities of {@code redisTlsCaFile}, or the JVM's trust store.
-     * The host name is verified against the certificate either way (Lettuce's default).
+     * @return for {@code rediss://}: the certificate authorities of {@code redisTlsCaFile}, or the JVM's trust store;
+     * and the certificate this node presents when Redis asks for one (Redis's default, {@code tls-auth-clients yes}).
+     * The host name is verified against Redis's certificate either way (Lettuce's default). The files are read
+     * again for every connection Lettuce opens, so a certificate rotated in place is presented from the next
+     * reconnect on, without a restart.
      */
     private static SslOptions tls(final ClusterSettings settings)
     {
-        return settings.tlsCaFile == null ? SslOptions.create() :
-            SslOptions.builder().jdkSslProvider().trustManager(settings.tlsCaFile.toFile()).build();
+        if (settings.tlsCaFile == null && settings.tlsCertFile == null)
+        {
+            return SslOptions.create();
+        }
+        final SslOptions.Builder tls = SslOptions.builder().jdkSslProvider();
+        if (settings.tlsCaFile != null)
+        {
+            tls.trustManager(settings.tlsCaFile.toFile());
+        }
+        if (settings.tlsCertFile != null)
+        {
+            tls.keyManager(settings.tlsCertFile.toFile(), settings.tlsKeyFile.toFile(), null);
+        }
+        return tls.build();
     }
 }
