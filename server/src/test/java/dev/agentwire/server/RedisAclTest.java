@@ -180,7 +180,7 @@ class RedisAclTest
     }
 
     /** @return the ACL line under docs/CLUSTER.md's marker, as an operator would paste it. */
-    private static String documentedAcl() throws Exception
+    static String documentedAcl() throws Exception
     {
         final List<String> lines = Files.readAllLines(Path.of("..", "docs", "CLUSTER.md"));
         for (int i = 0; i < lines.size() - 2; i++)
@@ -193,7 +193,7 @@ class RedisAclTest
         throw new IllegalStateException("docs/CLUSTER.md has no line marked <!-- acl: -->");
     }
 
-    private static String cli(final int port, final String... command) throws Exception
+    static String cli(final int port, final String... command) throws Exception
     {
         final List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
         line.addAll(Arrays.asList(command));

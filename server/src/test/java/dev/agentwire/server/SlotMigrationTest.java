@@ -17,12 +17,15 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Users' slots migrate to another shard slowly, by hand, while their events keep coming: each slot is half-moved for a
  * while before its keys go and again after, as when a large slot moves, so publishes meet the redirects a migration
  * makes. Every user must keep one stream: the same epoch, every event once and in order, and the migration must
- * finish (a second stream begun on the importing shard made it fail on keys both shards held).
+ * finish (a second stream begun on the importing shard made it fail on keys both shards held). And a user whose keys
+ * have moved while the slot still migrates resumes on another node (its history read on the importing shard through
+ * {@code ASK}), as the Redis user docs/CLUSTER.md documents, and keeps its stream once the slot has moved.
  */
 @Timeout(180)
 class SlotMigrationTest
@@ -91,6 +94,66 @@ class SlotMigrationTest
         }
     }
 
+    @Test
+    void shouldResumeAndFollowAUserWhoseKeysMovedBeforeItsSlotDidAsTheDocumentedRedisUser() throws Exception
+    {
+        final RedisClusterProcess redis = closing.add(
+            new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0));
+        final String password = "migration-acl-password-0123";
+        final String[] acl = RedisAclTest.documentedAcl().replace(" >change-me ", " >" + password + " ").split(" ");
+        for (final RedisClusterProcess.Instance instance : redis.instances)
+        {
+            assertEquals("OK", RedisAclTest.cli(instance.port, acl).trim());
+        }
+        final String url = "redis://agentwire:" + password + "@127.0.0.1:" + redis.instances.get(0).port;
+        final ServerFixture a = node("a", url);
+        final ServerFixture b = node("b", url);
+        final String name = "asker";
+        final WsClient first = b.connect(name);
+        final long epoch = first.nextOfType("welcome", 10_000).get("epoch").asLong();
+        assertEquals(202, a.publish(ServerFixture.runBatch(name, "r1")).statusCode());
+        assertEquals(5, first.collect(WsClient::isEvent, 5, 10_000).size());
+        first.close();
+
+        // The user's keys go to another shard, and its slot stays migrating: the old shard answers ASK for them.
+        final int slot = slotOf(name);
+        final RedisClusterProcess.Instance from = redis.primaryOf(slot);
+        RedisClusterProcess.Instance to = null;
+        for (final RedisClusterProcess.Instance instance : redis.instances)
+        {
+            to = instance != from && instance.isPrimary() ? instance : to;
+        }
+        final String toId = beginMigration(from, to, slot);
+        moveKeys(from, to, slot);
+
+        // A resume on the other node reads the history where the keys now are (following ASK, as the documented user).
+        final WsClient back = a.connectWith(Tokens.hs256(name, 60_000), "epoch=" + epoch + "&after=2");
+        back.nextOfType("welcome", 10_000);
+        assertTrue(back.nextOfType("resumed", 10_000).get("recovered").asBoolean());
+        final List<JsonNode> missed = back.collect(WsClient::isEvent, 3, 10_000);
+        assertEquals(List.of(3L, 4L, 5L), missed.stream().map(e -> e.get("seq").asLong()).toList());
+
+        // The migration ends, and the user's next event reaches the resumed socket on the same stream.
+        finishMigration(redis, slot, toId);
+        final String event = "{\"user\":\"" + name + "\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int status;
+        do
+        {
+            status = b.publish(event).statusCode();
+        }
+        while (status != 202 && System.nanoTime() < deadline && sleep(100));
+        assertEquals(202, status);
+        final JsonNode next = back.collect(WsClient::isEvent, 1, 10_000).get(0);
+        assertEquals(6, next.get("seq").asLong());
+        assertEquals(epoch, next.get("epoch").asLong());
+        assertEquals(0, a.metric("agentwire_engine_stream_resets_total"), "the socket kept, no resume asked");
+        for (final RedisClusterProcess.Instance instance : redis.instances)
+        {
+            assertEquals("", RedisAclTest.cli(instance.port, "ACL", "LOG").trim(), "nothing refused: " + instance.port);
+        }
+    }
+
     /**
      * Moves one slot as {@code redis-cli --cluster reshard} does, but slowly: importing and migrating for
      * {@link #PAUSE_MS} before the keys go (MIGRATE), and again after, then the slot given to its new shard.
@@ -99,12 +162,29 @@ class SlotMigrationTest
         final RedisClusterProcess.Instance to) throws Exception
     {
         final RedisClusterProcess.Instance from = redis.primaryOf(slot);
+        final String toId = beginMigration(from, to, slot);
+        Thread.sleep(PAUSE_MS);
+        moveKeys(from, to, slot);
+        Thread.sleep(PAUSE_MS);
+        finishMigration(redis, slot, toId);
+    }
+
+    /** @return the importing shard's id, once the slot is importing there and migrating here. */
+    private static String beginMigration(final RedisClusterProcess.Instance from,
+        final RedisClusterProcess.Instance to, final int slot) throws Exception
+    {
         final String fromId = from.cli("CLUSTER", "MYID").trim();
         final String toId = to.cli("CLUSTER", "MYID").trim();
         final String at = Integer.toString(slot);
         expectOk(to.cli("CLUSTER", "SETSLOT", at, "IMPORTING", fromId));
         expectOk(from.cli("CLUSTER", "SETSLOT", at, "MIGRATING", toId));
-        Thread.sleep(PAUSE_MS);
+        return toId;
+    }
+
+    private static void moveKeys(final RedisClusterProcess.Instance from, final RedisClusterProcess.Instance to,
+        final int slot) throws Exception
+    {
+        final String at = Integer.toString(slot);
         for (String keys = from.cli("CLUSTER", "GETKEYSINSLOT", at, "100"); !keys.isBlank();
              keys = from.cli("CLUSTER", "GETKEYSINSLOT", at, "100"))
         {
@@ -113,15 +193,25 @@ class SlotMigrationTest
             migrate.addAll(List.of(keys.trim().split("\n")));
             expectOk(from.cli(migrate.toArray(new String[0])));
         }
-        Thread.sleep(PAUSE_MS);
+    }
+
+    private static void finishMigration(final RedisClusterProcess redis, final int slot, final String toId)
+        throws Exception
+    {
         for (final RedisClusterProcess.Instance instance : redis.instances)
         {
             if (instance.isPrimary())
             {
-                expectOk(instance.cli("CLUSTER", "SETSLOT", at, "NODE", toId));
+                expectOk(instance.cli("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId));
             }
         }
         redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
+    }
+
+    private static boolean sleep(final long ms) throws InterruptedException
+    {
+        Thread.sleep(ms);
+        return true;
     }
 
     private static void expectOk(final String answer)
@@ -136,8 +226,13 @@ class SlotMigrationTest
 
     private ServerFixture node(final String name, final RedisClusterProcess redis) throws Exception
     {
+        return node(name, redis.url());
+    }
+
+    private ServerFixture node(final String name, final String url) throws Exception
+    {
         return closing.add(new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(redis.url()).nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+            b -> b.redisUrl(url).nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
             AgentWireConfig.builder().sliceCount(1)));
     }
 }

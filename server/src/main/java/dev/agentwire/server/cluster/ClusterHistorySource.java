@@ -78,6 +78,7 @@ final class ClusterHistorySource implements HistorySource
                 }
                 final Backfill backfill = StreamCodec.readBackfill(subscription.userId(), reply);
                 subscription.backfill(restarting ? backfill.restarting() : backfill);
+                current.seen(subscription.userId(), backfill.epoch(), backfill.lastSeq());
             }, cluster.executor());
     }
 }

@@ -36,9 +36,9 @@ final class FeedQueue
     private static final int MESSAGE = 1;
     private static final int FORGET = 2;
     private static final int OVERSIZE = 3;
+    private static final int SEEN = 4;
 
     /** Receives an entry on the consumer's thread. */
-    @FunctionalInterface
     interface EntryHandler
     {
         /**
@@ -46,6 +46,9 @@ final class FeedQueue
          *                forget: this node no longer follows the user.
          */
         void onEntry(String userId, byte[] message, int length);
+
+        /** This node holds the user's stream up to {@code lastSeq}, learnt from Redis, not from the channel. */
+        void onSeen(String userId, long epoch, long lastSeq);
     }
 
     /** Direct and aligned memory: the ring updates its counters atomically. */
@@ -118,6 +121,23 @@ final class FeedQueue
     boolean offerForget(final byte[] user)
     {
         return offer(FORGET, user, null, 0, 0);
+    }
+
+    /** Queues, in order with the user's messages, that this node holds the user's stream up to {@code lastSeq}. */
+    boolean offerSeen(final byte[] user, final long epoch, final long lastSeq)
+    {
+        final int index = claim(SEEN, user.length, 2 * Long.BYTES);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        final int at = index + Integer.BYTES;
+        buffer.putBytes(at, user);
+        buffer.putLong(at + user.length, epoch);
+        buffer.putLong(at + user.length + Long.BYTES, lastSeq);
+        commit(index);
+        return true;
     }
 
     /**
@@ -216,6 +236,10 @@ final class FeedQueue
         if (type == FORGET)
         {
             handler.onEntry(userId, null, 0);
+        }
+        else if (type == SEEN)
+        {
+            handler.onSeen(userId, buffer.getLong(messageAt), buffer.getLong(messageAt + Long.BYTES));
         }
         else if (type == OVERSIZE)
         {

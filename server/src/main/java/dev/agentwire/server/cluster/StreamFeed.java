@@ -58,7 +58,24 @@ final class StreamFeed implements AutoCloseable
     private final StatefulRedisPubSubConnection<String, byte[]> connection;
     /** Past its bound the feed drops, counts, and checks every followed stream. */
     private final FeedQueue queue = new FeedQueue();
-    private final FeedQueue.EntryHandler onEntry = this::onEntry;
+    private final FeedQueue.EntryHandler onEntry = new FeedQueue.EntryHandler()
+    {
+        @Override
+        public void onEntry(final String userId, final byte[] message, final int length)
+        {
+            StreamFeed.this.onEntry(userId, message, length);
+        }
+
+        @Override
+        public void onSeen(final String userId, final long epoch, final long lastSeq)
+        {
+            // A fetch answered after its user was forgotten (the client left at once) would leave a stale entry.
+            if (followed.containsKey(userId))
+            {
+                repairs.seen(userId, epoch, lastSeq);
+            }
+        }
+    };
     /** The feed thread met a closed engine: it stops. */
     private boolean stopped;
     private final Map<String, CompletableFuture<Void>> followed = new ConcurrentHashMap<>();
@@ -206,6 +223,17 @@ final class StreamFeed implements AutoCloseable
             });
             return subscribed;
         }
+    }
+
+    /**
+     * This node holds the user's stream up to {@code lastSeq} from Redis's history (a subscribe this node could not
+     * answer itself), not from the channel. Told to the repair in order with the channel's messages: a gap after it
+     * (a subscription that dropped or moved before the channel brought anything) is then filled from history, where
+     * without it the stream restarted and its clients had to reconnect (1012).
+     */
+    void seen(final String userId, final long epoch, final long lastSeq)
+    {
+        queued(queue.offerSeen(userId.getBytes(StandardCharsets.UTF_8), epoch, lastSeq));
     }
 
     /** Stops following a user's channel: its last connection here closed. */
@@ -379,6 +407,8 @@ final class StreamFeed implements AutoCloseable
                         return false;
                     }
                     status = engine.confirmHead(userId, head[0], head[1]);
+                    // The stream here is now at the head (restarted to it if it was behind): a gap after it repairs.
+                    repairs.seen(userId, head[0], head[1]);
                 }
                 else if (kind == StreamCodec.JOIN || kind == StreamCodec.LEAVE)
                 {
