@@ -162,6 +162,7 @@ public final class ClusterNode implements AutoCloseable
             sequencer.commits.groups::sum);
         exporter.counter("agentwire_cluster_commit_events", "Events carried by group commits.",
             sequencer.commits.groupedEvents::sum);
+        exporter.histogram(sequencer.commits.commitLatency);
     }
 
     /**

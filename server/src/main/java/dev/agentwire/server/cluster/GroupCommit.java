@@ -1,6 +1,7 @@
 package dev.agentwire.server.cluster;
 
 import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.server.ops.LatencyHistogram;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -126,9 +127,11 @@ final class GroupCommit
                 }
                 groups.increment();
                 groupedEvents.add(entries);
+                final long sentNs = System.nanoTime();
                 cluster.publish(shard, group.get(0).keys[0], PublishEntries.publishArguments(cluster.prefix, engine,
                     RedisLink.epochCandidate(), cluster.shards.isSharded(), requests, entries)).whenCompleteAsync((reply, error) ->
                 {
+                    commitLatency.record(System.nanoTime() - sentNs);
                     try
                     {
                         final boolean moved = error == null && reply.size() == 1 && StreamCodec.isWord(reply.get(0),
@@ -179,6 +182,10 @@ final class GroupCommit
     private final Map<String, Committer> committers = new ConcurrentHashMap<>();
     final LongAdder groups = new LongAdder();
     final LongAdder groupedEvents = new LongAdder();
+    /** What Redis's latency is to this node's publishes: recorded before any part of the group is answered. */
+    final LatencyHistogram commitLatency = new LatencyHistogram("agentwire_cluster_commit_seconds", "Group " +
+        "commits from sent to Redis to their answer (or failure) handled, one per script call; a shard's next group " +
+        "waits for it.", LatencyHistogram.BOUNDS_SECONDS);
 
     GroupCommit(final RedisLink cluster, final AgentWireConfig engine)
     {

@@ -106,6 +106,12 @@ public final class MetricsExporter
             .register(registry);
     }
 
+    /** Registers a histogram recorded as things happen. */
+    public void histogram(final LatencyHistogram histogram)
+    {
+        registry.register(histogram);
+    }
+
     void counter(final String name, final String help, final LongAdder value)
     {
         counter(name, help, value::sum);

@@ -32,8 +32,7 @@ public final class ServerMetrics
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
     final LatencyHistogram deliveryLatency = new LatencyHistogram("agentwire_delivery_latency_seconds",
-        "From publish into the spine to the frame handed to the user's socket.",
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5);
+        "From publish into the spine to the frame handed to the user's socket.", LatencyHistogram.BOUNDS_SECONDS);
 
     /** A drain of a user connection threw; the connection was closed with 1011 (a defect: alert on any). */
     public void drainFailed()
