@@ -216,8 +216,8 @@ public final class ServerConfig
             {
                 final Object value = values[setting.index];
                 // A Redis URL may hold a password: shown as a secret is.
-                text.append(setting.key).append('=').append(setting.kind == Setting.Kind.SECRET ||
-                    setting == ServerSettings.REDIS_URL ? (value == null ? "<unset>" : "<set>") : value).append(", ");
+                text.append(setting.key).append('=').append(setting.hidesValue() ?
+                    (value == null ? "<unset>" : "<set>") : value).append(", ");
             }
         }
         return text.append("engine=").append(engine).append('}').toString();

@@ -19,6 +19,7 @@ import static dev.agentwire.server.Setting.Kind.LONG;
 import static dev.agentwire.server.Setting.Kind.PATH;
 import static dev.agentwire.server.Setting.Kind.SECRET;
 import static dev.agentwire.server.Setting.Kind.STRING;
+import static dev.agentwire.server.Setting.Kind.URL;
 
 /**
  * Every setting of the server, in one table: each {@link Setting} states its key, default, rule and help once; the
@@ -116,11 +117,12 @@ final class ServerSettings
         "must be >= 0", "longest SIGTERM waits for sockets to drain");
     static final Setting<Integer> RETRY_AFTER_SECONDS = add("retryAfterSeconds", INT, 1, null, v -> v >= 1,
         "must be >= 1", "`Retry-After` of a 503");
-    static final Setting<String> REDIS_URL = add("redisUrl", STRING, null, "—",
-        s -> s == null || s.startsWith("redis://") || s.startsWith("rediss://"),
-        "must start with redis:// or rediss://", "set: run as a node of a Redis-backed cluster, over one Redis or " +
-        "a Redis Cluster (any one of its nodes) " +
-        "([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold a password: never logged");
+    static final Setting<String> REDIS_URL = add("redisUrl", URL, null, "—",
+        s -> s == null || s.startsWith("redis://") || s.startsWith("rediss://") || s.startsWith("redis-sentinel://"),
+        "must start with redis://, rediss:// or redis-sentinel://", "set: run as a node of a Redis-backed cluster, " +
+        "over one Redis, one watched by Sentinel (`redis-sentinel://host:port[,host:port]#primary`) or a Redis " +
+        "Cluster (any one of its nodes) ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold " +
+        "a password: never logged");
     static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's",
         p -> p == null || Files.isReadable(p), "must be a readable file",
         "PEM of the certificate authorities trusted for a `rediss://` Redis (unset: the JVM's trust store)");

@@ -18,10 +18,13 @@ import java.util.function.Predicate;
  */
 final class Setting<T>
 {
-    /** How a setting's value reads from text (flag, environment, file) and shows in help and errors. */
+    /**
+     * How a setting's value reads from text (flag, environment, file) and shows in help and errors. A {@code URL}
+     * is text that may hold a password ({@code redis://:password@host}): errors show its scheme only.
+     */
     enum Kind
     {
-        INT, LONG, STRING, SECRET, PATH, LIST, LIFECYCLE
+        INT, LONG, STRING, SECRET, URL, PATH, LIST, LIFECYCLE
     }
 
     final int index;
@@ -76,14 +79,29 @@ final class Setting<T>
         return rule == null || rule.test(typed) ? null : key + "=" + shown(value) + " " + ruleText;
     }
 
-    /** @return the value as errors show it: a secret as {@code <hidden>} or {@code <unset>}. */
+    /**
+     * @return the value as errors show it: a secret as {@code <hidden>} or {@code <unset>}, a URL as its scheme
+     *     ({@code rediss-sentinel://<hidden>}).
+     */
     String shown(final Object value)
     {
-        if (kind == Kind.SECRET)
+        if (kind == Kind.SECRET || kind == Kind.URL && value == null)
         {
             return value == null ? "<unset>" : "<hidden>";
         }
+        if (kind == Kind.URL)
+        {
+            final String text = value.toString();
+            final int scheme = text.indexOf("://");
+            return scheme < 0 ? "<hidden>" : text.substring(0, scheme + 3) + "<hidden>";
+        }
         return String.valueOf(value);
+    }
+
+    /** @return whether the value is never shown whole (a secret, or a URL that may hold one). */
+    boolean hidesValue()
+    {
+        return kind == Kind.SECRET || kind == Kind.URL;
     }
 
     /**
@@ -127,7 +145,7 @@ final class Setting<T>
         }
         catch (final IllegalArgumentException ex)
         {
-            throw new IllegalArgumentException(key + "=" + (kind == Kind.SECRET ? "<hidden>" : trimmed) + " " +
+            throw new IllegalArgumentException(key + "=" + (hidesValue() ? shown(trimmed) : trimmed) + " " +
                 expected());
         }
     }

@@ -121,4 +121,21 @@ class ServerSettingsTest
         assertTrue(builder.redisTlsClientCertificate(cert, pkcs8).redisUrl("rediss://127.0.0.1:6379").build()
             .isClustered(), "accepted with TLS");
     }
+
+    @Test
+    void shouldTakeASentinelUrlButNotATlsFormOfItAndNeverPrintABadUrlsPassword()
+    {
+        final ServerConfig.Builder builder = ServerConfig.builder().jwtSecret("s".repeat(32))
+            .producerKey("p".repeat(20));
+        assertTrue(builder.redisUrl("redis-sentinel://127.0.0.1:26379,127.0.0.1:26380#agentwire").build()
+            .isClustered());
+        final String refused = assertThrows(IllegalArgumentException.class,
+            () -> builder.redisUrl("rediss-sentinel://127.0.0.1:26379#agentwire").build()).getMessage();
+        assertTrue(refused.contains("redisUrl=rediss-sentinel://<hidden> must start with redis://, rediss:// or " +
+            "redis-sentinel://"), refused);
+        final String withPassword = assertThrows(IllegalArgumentException.class,
+            () -> builder.redisUrl("http://:a-password@127.0.0.1:6379").build()).getMessage();
+        assertTrue(withPassword.contains("redisUrl=http://<hidden> must start with"), withPassword);
+        assertTrue(!withPassword.contains("a-password"), "a password in a bad URL is not printed: " + withPassword);
+    }
 }

@@ -20,7 +20,8 @@ public final class ClusterSettings
     final String nodeId;
 
     /**
-     * @param redisUrl       redis://host:port[/db] (may hold a password: never logged).
+     * @param redisUrl       redis://host:port[/db], rediss://… or redis-sentinel://host:port[,…]#primary (may
+     *                       hold a password: never logged).
      * @param tlsCaFile      PEM of the CAs trusted for rediss://, or null for the JVM's trust store.
      * @param tlsCertFile    PEM certificate chain presented to Redis, or null for none.
      * @param tlsKeyFile     PEM (PKCS#8) key of {@code tlsCertFile}, or null for none.

@@ -295,8 +295,10 @@ final class RedisSettingsPolicy
         return Map.of(address(uri), answer);
     }
 
+    /** @return host and port; behind Sentinel, the primary's name (whichever server it is now). */
     private static String address(final RedisURI uri)
     {
-        return uri.getHost() + ":" + uri.getPort();
+        return uri.getSentinelMasterId() != null ? "sentinel:" + uri.getSentinelMasterId() :
+            uri.getHost() + ":" + uri.getPort();
     }
 }

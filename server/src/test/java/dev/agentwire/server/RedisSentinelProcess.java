@@ -1,0 +1,183 @@
+package dev.agentwire.server;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A Redis primary, one replica of it and a Sentinel watching them (quorum 1, a primary judged down after 1 s), the
+ * servers with a password and the Sentinel without one, all
+ * real {@code redis-server} processes on free loopback ports (Debian's package; the Sentinel is the same binary with
+ * {@code --sentinel}). Stopped by {@link #close()}.
+ */
+final class RedisSentinelProcess implements AutoCloseable
+{
+    /** The name the Sentinel knows the primary by, as a node's URL gives it ({@code #master}). */
+    static final String MASTER = "agentwire";
+    private static final long DOWN_AFTER_MS = 1_000;
+
+    private final Path dir;
+    private final List<Server> servers = new ArrayList<>();
+    final Server first;
+    final Server replica;
+    final Server sentinel;
+
+    /** A process and its port. */
+    static final class Server
+    {
+        final int port;
+        final Process process;
+        private final Path log;
+        private final String password;
+
+        private Server(final int port, final Process process, final Path log, final String password)
+        {
+            this.port = port;
+            this.process = process;
+            this.log = log;
+            this.password = password;
+        }
+
+        /** @return redis-cli's answer to {@code command} on this server, trimmed. */
+        String cli(final String... command) throws Exception
+        {
+            final List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
+            if (password != null)
+            {
+                line.addAll(List.of("--no-auth-warning", "-a", password));
+            }
+            line.addAll(List.of(command));
+            return RedisClusterProcess.run(line, 10).trim();
+        }
+
+        /** Kills it as a crash would (SIGKILL): nothing written, no goodbye to its replica. */
+        void kill() throws Exception
+        {
+            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+
+        String log() throws Exception
+        {
+            return Files.exists(log) ? Files.readString(log) : "";
+        }
+    }
+
+    /** The primary's and replica's password (the Sentinel has none of its own). */
+    final String password;
+
+    RedisSentinelProcess(final Path dir, final String password) throws Exception
+    {
+        this.password = password;
+        final boolean installed = RedisProcess.isInstalled();
+        if (!installed && "true".equals(System.getenv("CI")))
+        {
+            throw new IllegalStateException("CI must have redis-server (.ci/run installs it)");
+        }
+        assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
+        this.dir = dir;
+        first = start("primary", List.of());
+        replica = start("replica", List.of("--replicaof", "127.0.0.1", Integer.toString(first.port),
+            "--masterauth", password));
+        awaitReplicaInSync();
+        final int sentinelPort = TestPorts.free();
+        final Path config = Files.writeString(dir.resolve("sentinel.conf"), String.join("\n",
+            "port " + sentinelPort,
+            "bind 127.0.0.1",
+            "dir " + dir,
+            "sentinel monitor " + MASTER + " 127.0.0.1 " + first.port + " 1",
+            "sentinel auth-pass " + MASTER + " " + password,
+            "sentinel down-after-milliseconds " + MASTER + " " + DOWN_AFTER_MS,
+            "sentinel failover-timeout " + MASTER + " 10000",
+            "sentinel parallel-syncs " + MASTER + " 1", ""));
+        sentinel = launch("sentinel", sentinelPort, List.of("redis-server", config.toString(), "--sentinel"));
+        // The Sentinel learns the replica from the primary's INFO (every 10 s at first, then it is known).
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!sentinel.cli("SENTINEL", "REPLICAS", MASTER).contains(Integer.toString(replica.port)))
+        {
+            check(System.nanoTime() < deadline, "the sentinel never saw the replica", sentinel);
+            Thread.sleep(100);
+        }
+    }
+
+    /** @return the URL a node is given: the servers' password, the Sentinel and the primary's name. */
+    String url()
+    {
+        return "redis-sentinel://:" + password + "@127.0.0.1:" + sentinel.port + "#" + MASTER;
+    }
+
+    /** @return the port of the primary the Sentinel names now. */
+    int primaryPort() throws Exception
+    {
+        final String[] answer = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER).split("\n");
+        return Integer.parseInt(answer[answer.length - 1].trim());
+    }
+
+    /** Waits until the Sentinel names a primary other than {@code oldPort} and that primary takes writes. */
+    void awaitFailoverFrom(final int oldPort, final long timeoutMs) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (primaryPort() == oldPort || !replica.cli("ROLE").startsWith("master"))
+        {
+            check(System.nanoTime() < deadline, "no failover within " + timeoutMs + " ms", sentinel);
+            Thread.sleep(100);
+        }
+    }
+
+    private void awaitReplicaInSync() throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!replica.cli("INFO", "replication").contains("master_link_status:up"))
+        {
+            check(System.nanoTime() < deadline, "the replica never synced", replica);
+            Thread.sleep(50);
+        }
+    }
+
+    private Server start(final String name, final List<String> extra) throws Exception
+    {
+        final int port = TestPorts.free();
+        final Path data = Files.createDirectories(dir.resolve(name));
+        final List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+            "--bind", "127.0.0.1", "--dir", data.toString(), "--save", "", "--appendonly", "yes",
+            "--daemonize", "no", "--requirepass", password));
+        command.addAll(extra);
+        return launch(name, port, command);
+    }
+
+    private Server launch(final String name, final int port, final List<String> command) throws Exception
+    {
+        final Path log = dir.resolve(name + ".log");
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+            .start();
+        final Server server = new Server(port, process, log, command.contains("--sentinel") ? null : password);
+        servers.add(server);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!"PONG".equals(server.cli("PING")))
+        {
+            check(System.nanoTime() < deadline && process.isAlive(), name + " did not start", server);
+            Thread.sleep(20);
+        }
+        return server;
+    }
+
+    private static void check(final boolean ok, final String what, final Server server) throws Exception
+    {
+        if (!ok)
+        {
+            throw new IllegalStateException(what + ": port=" + server.port + " log=" + server.log());
+        }
+    }
+
+    @Override
+    public void close() throws Exception
+    {
+        for (final Server server : servers)
+        {
+            server.kill();
+        }
+    }
+}
