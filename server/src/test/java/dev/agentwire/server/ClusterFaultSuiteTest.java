@@ -1,0 +1,191 @@
+package dev.agentwire.server;
+
+import dev.agentwire.core.AgentWireConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The fault suite's scenarios over Redis ({@link FaultSuiteTest} has those of one node): nodes over one Redis that
+ * stalls, restarts empty and loses a node; and over a Redis Cluster whose shards fail over and whose slots move. Every acknowledged event must reach its user once and in order,
+ * or its loss be announced. Each scenario adds a row to {@code target/fault-report-cluster.md}.
+ */
+@Timeout(600)
+final class ClusterFaultSuiteTest
+{
+    @TempDir
+    Path dir;
+    private final Closing closeables = new Closing();
+    private final FaultRun run = new FaultRun();
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        run.stop();
+        closeables.close();
+    }
+
+    @AfterAll
+    static void writeReport() throws Exception
+    {
+        FaultRun.writeReport("fault-report-cluster.md");
+    }
+
+    @Test
+    void shouldLoseNothingSilentlyWhenRedisAndNodesFail() throws Exception
+    {
+        final Random random = new Random(FaultRun.SEED + 2);
+        // Not durable: a restart is Redis coming back empty, every stream in a new epoch.
+        final RedisProcess redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), false);
+        closeables.add(redis);
+        final ServerFixture steady = new ServerFixture(Files.createDirectories(dir.resolve("steady")),
+            b -> b.redisUrl(redis.url()).nodeId("steady").producerRatePerSec(1_000_000).producerBurst(1_000_000),
+            AgentWireConfig.builder().sliceCount(2));
+        closeables.add(steady);
+        final int doomedPort = TestPorts.free();
+        final Path log = dir.resolve("doomed.log");
+        final Map<String, String> env = Map.of("AGENTWIRE_REDIS_URL", redis.url(), "AGENTWIRE_NODE_ID", "doomed",
+            "AGENTWIRE_PRODUCER_RATE", "1000000", "AGENTWIRE_PRODUCER_BURST", "1000000");
+        final ServerProcess[] doomed = {ServerProcess.start(doomedPort, log, env)};
+        closeables.add(() -> doomed[0].kill());
+        final FaultLedger ledger = new FaultLedger();
+        // Under two busy loops, as when other builds share the machine: starvation may slow, never lose.
+        closeables.add(new CpuHog(2));
+        // Half the sessions on each node; a session of the killed node comes back to it when it is back.
+        final List<String> users = run.startSessions(30, ledger, i -> i % 2 == 0 ? () -> steady.ws(null) :
+            () -> URI.create("ws://127.0.0.1:" + doomedPort + "/v1/ws"));
+        final AtomicBoolean paused = new AtomicBoolean();
+
+        run.runWithFaults(ledger, users, () -> steady.http("/v1/events"), random, () ->
+        {
+            try
+            {
+                if (paused.getAndSet(false))
+                {
+                    redis.unpause();
+                }
+                switch (random.nextInt(5))
+                {
+                    case 0:
+                        redis.pause();
+                        paused.set(true);
+                        ledger.fault("Redis stalled (SIGSTOP)");
+                        break;
+                    case 1:
+                        redis.stop();
+                        redis.start();
+                        ledger.fault("Redis killed, restarted empty");
+                        break;
+                    case 2:
+                        doomed[0].kill();
+                        ledger.fault("node SIGKILL + restart");
+                        doomed[0] = ServerProcess.start(doomedPort, log, env);
+                        break;
+                    default:
+                        run.killSome(random, ledger, 3);
+                        break;
+                }
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        }, () ->
+        {
+            try
+            {
+                if (paused.getAndSet(false))
+                {
+                    redis.unpause();
+                }
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
+        run.report("Redis and nodes (cluster of 2), under 2 busy loops", ledger, users);
+    }
+
+    @Test
+    void shouldLoseNothingSilentlyWhenShardsFailOverAndSlotsMove() throws Exception
+    {
+        final Random random = new Random(FaultRun.SEED + 3);
+        // Three primaries with a replica each; two nodes over them.
+        final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 1);
+        closeables.add(redis);
+        final ServerFixture[] nodes = new ServerFixture[2];
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final String name = "shard-node-" + i;
+            nodes[i] = new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b.redisUrl(redis.url())
+                .nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+                AgentWireConfig.builder().sliceCount(2));
+            closeables.add(nodes[i]);
+        }
+        final FaultLedger ledger = new FaultLedger();
+        final List<String> users = run.startSessions(30, ledger, i -> () -> nodes[i % 2].ws(null));
+        // A quarter of the events go to rooms whose members live on every shard: numbered for each member on its own
+        // shard, in batches that go in two rounds.
+        for (final String user : users)
+        {
+            assertEquals(204, nodes[1].send("PUT", "/v1/rooms/" + FaultSession.roomOf(user) + "/members/" + user)
+                .statusCode());
+        }
+        run.roomEvents = true;
+        final RedisClusterProcess.Instance[] killed = {null};
+
+        run.runWithFaults(ledger, users, () -> nodes[0].http("/v1/events"), random, () ->
+        {
+            try
+            {
+                if (killed[0] != null)
+                {
+                    // The killed primary comes back as a replica of the one that replaced it.
+                    killed[0].start();
+                    killed[0] = null;
+                }
+                redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
+                switch (random.nextInt(4))
+                {
+                    case 0:
+                        redis.failover(random);
+                        ledger.fault("replica promoted (CLUSTER FAILOVER)");
+                        break;
+                    case 1:
+                        killed[0] = redis.killPrimary(random);
+                        if (killed[0] != null)
+                        {
+                            ledger.fault("primary SIGKILL, replica promoted");
+                        }
+                        break;
+                    case 2:
+                        redis.reshard(random, 64);
+                        ledger.fault("64 slots migrated");
+                        break;
+                    default:
+                        run.killSome(random, ledger, 3);
+                        break;
+                }
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
+        run.report("Redis Cluster of 3 primaries (+1 replica each) and 2 nodes", ledger, users);
+    }
+}
