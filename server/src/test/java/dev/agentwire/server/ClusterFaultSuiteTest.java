@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The fault suite's scenarios over Redis ({@link FaultSuiteTest} has those of one node): nodes over one Redis that
- * stalls, restarts empty and loses a node; and over a Redis Cluster whose shards fail over and whose slots move. Every acknowledged event must reach its user once and in order,
+ * stalls, restarts empty and loses a node; over a Redis Cluster whose shards fail over and whose slots move; and over
+ * a Redis that Sentinel fails over to its replica. Every acknowledged event must reach its user once and in order,
  * or its loss be announced. Each scenario adds a row to {@code target/fault-report-cluster.md}.
  */
 @Timeout(600)
@@ -187,5 +188,60 @@ final class ClusterFaultSuiteTest
             }
         });
         run.report("Redis Cluster of 3 primaries (+1 replica each) and 2 nodes", ledger, users);
+    }
+
+    @Test
+    void shouldLoseNothingSilentlyWhenSentinelFailsTheRedisOver() throws Exception
+    {
+        final Random random = new Random(FaultRun.SEED + 4);
+        final RedisSentinelProcess redis = new RedisSentinelProcess(Files.createDirectories(dir.resolve("redis")),
+            "fault-sentinel-password-0123");
+        closeables.add(redis);
+        final ServerFixture[] nodes = new ServerFixture[2];
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final String name = "sentinel-node-" + i;
+            nodes[i] = new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b.redisUrl(redis.url())
+                .nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+                AgentWireConfig.builder().sliceCount(2));
+            closeables.add(nodes[i]);
+        }
+        final FaultLedger ledger = new FaultLedger();
+        final List<String> users = run.startSessions(30, ledger, i -> () -> nodes[i % 2].ws(null));
+        final RedisSentinelProcess.Server[] down = {null};
+        final long[] lastFailoverNs = {0};
+
+        run.runWithFaults(ledger, users, () -> nodes[random.nextInt(2)].http("/v1/events"), random, () ->
+        {
+            try
+            {
+                final int fault = random.nextInt(3);
+                // The Sentinel fails the same primary's name over again only after twice its failover timeout.
+                final boolean mayFailOver = System.nanoTime() - lastFailoverNs[0] > TimeUnit.SECONDS.toNanos(7);
+                if (fault == 0 && down[0] == null && mayFailOver)
+                {
+                    // No WAIT first: what the primary had not replicated is lost, and must be announced.
+                    down[0] = redis.primary();
+                    down[0].kill();
+                    lastFailoverNs[0] = System.nanoTime();
+                    ledger.fault("primary SIGKILL, Sentinel promotes the replica");
+                }
+                else if (fault == 1 && down[0] != null)
+                {
+                    down[0].start();
+                    down[0] = null;
+                    ledger.fault("old primary back, made a replica");
+                }
+                else
+                {
+                    run.killSome(random, ledger, 3);
+                }
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
+        run.report("Redis behind Sentinel (primary + replica) and 2 nodes", ledger, users);
     }
 }

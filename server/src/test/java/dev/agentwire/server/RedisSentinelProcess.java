@@ -10,9 +10,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A Redis primary, one replica of it and a Sentinel watching them (quorum 1, a primary judged down after 1 s), the
- * servers with a password and the Sentinel without one, all
- * real {@code redis-server} processes on free loopback ports (Debian's package; the Sentinel is the same binary with
- * {@code --sentinel}). Stopped by {@link #close()}.
+ * servers with a password and the Sentinel without one, all real {@code redis-server} processes on free loopback
+ * ports (Debian's package; the Sentinel is the same binary with {@code --sentinel}). A server killed and started
+ * again keeps its port and data; the Sentinel makes a returning primary a replica. Stopped by {@link #close()}.
  */
 final class RedisSentinelProcess implements AutoCloseable
 {
@@ -26,18 +26,19 @@ final class RedisSentinelProcess implements AutoCloseable
     final Server replica;
     final Server sentinel;
 
-    /** A process and its port. */
+    /** A redis-server process on its port, which can be killed and started again with the same data. */
     static final class Server
     {
         final int port;
-        final Process process;
+        private final List<String> command;
         private final Path log;
         private final String password;
+        private volatile Process process;
 
-        private Server(final int port, final Process process, final Path log, final String password)
+        private Server(final int port, final List<String> command, final Path log, final String password)
         {
             this.port = port;
-            this.process = process;
+            this.command = command;
             this.log = log;
             this.password = password;
         }
@@ -60,6 +61,24 @@ final class RedisSentinelProcess implements AutoCloseable
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
 
+        boolean isAlive()
+        {
+            return process.isAlive();
+        }
+
+        /** Starts it (again) on its port and data, and waits for its PING. */
+        void start() throws Exception
+        {
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!"PONG".equals(cli("PING")))
+            {
+                check(System.nanoTime() < deadline && process.isAlive(), "did not start", this);
+                Thread.sleep(20);
+            }
+        }
+
         String log() throws Exception
         {
             return Files.exists(log) ? Files.readString(log) : "";
@@ -80,8 +99,7 @@ final class RedisSentinelProcess implements AutoCloseable
         assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
         this.dir = dir;
         first = start("primary", List.of());
-        replica = start("replica", List.of("--replicaof", "127.0.0.1", Integer.toString(first.port),
-            "--masterauth", password));
+        replica = start("replica", List.of("--replicaof", "127.0.0.1", Integer.toString(first.port)));
         awaitReplicaInSync();
         final int sentinelPort = TestPorts.free();
         final Path config = Files.writeString(dir.resolve("sentinel.conf"), String.join("\n",
@@ -91,7 +109,8 @@ final class RedisSentinelProcess implements AutoCloseable
             "sentinel monitor " + MASTER + " 127.0.0.1 " + first.port + " 1",
             "sentinel auth-pass " + MASTER + " " + password,
             "sentinel down-after-milliseconds " + MASTER + " " + DOWN_AFTER_MS,
-            "sentinel failover-timeout " + MASTER + " 10000",
+            // Also how long before the Sentinel fails the same primary's name over again (twice this).
+            "sentinel failover-timeout " + MASTER + " 3000",
             "sentinel parallel-syncs " + MASTER + " 1", ""));
         sentinel = launch("sentinel", sentinelPort, List.of("redis-server", config.toString(), "--sentinel"));
         // The Sentinel learns the replica from the primary's INFO (every 10 s at first, then it is known).
@@ -109,6 +128,13 @@ final class RedisSentinelProcess implements AutoCloseable
         return "redis-sentinel://:" + password + "@127.0.0.1:" + sentinel.port + "#" + MASTER;
     }
 
+    /** @return the server the Sentinel names as the primary now. */
+    Server primary() throws Exception
+    {
+        final int port = primaryPort();
+        return port == first.port ? first : replica;
+    }
+
     /** @return the port of the primary the Sentinel names now. */
     int primaryPort() throws Exception
     {
@@ -120,7 +146,7 @@ final class RedisSentinelProcess implements AutoCloseable
     void awaitFailoverFrom(final int oldPort, final long timeoutMs) throws Exception
     {
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (primaryPort() == oldPort || !replica.cli("ROLE").startsWith("master"))
+        while (primaryPort() == oldPort || !primary().cli("ROLE").startsWith("master"))
         {
             check(System.nanoTime() < deadline, "no failover within " + timeoutMs + " ms", sentinel);
             Thread.sleep(100);
@@ -143,24 +169,17 @@ final class RedisSentinelProcess implements AutoCloseable
         final Path data = Files.createDirectories(dir.resolve(name));
         final List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
             "--bind", "127.0.0.1", "--dir", data.toString(), "--save", "", "--appendonly", "yes",
-            "--daemonize", "no", "--requirepass", password));
+            "--daemonize", "no", "--requirepass", password, "--masterauth", password));
         command.addAll(extra);
         return launch(name, port, command);
     }
 
     private Server launch(final String name, final int port, final List<String> command) throws Exception
     {
-        final Path log = dir.resolve(name + ".log");
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-            .start();
-        final Server server = new Server(port, process, log, command.contains("--sentinel") ? null : password);
+        final Server server = new Server(port, command, dir.resolve(name + ".log"),
+            command.contains("--sentinel") ? null : password);
         servers.add(server);
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!"PONG".equals(server.cli("PING")))
-        {
-            check(System.nanoTime() < deadline && process.isAlive(), name + " did not start", server);
-            Thread.sleep(20);
-        }
+        server.start();
         return server;
     }
 
@@ -177,7 +196,10 @@ final class RedisSentinelProcess implements AutoCloseable
     {
         for (final Server server : servers)
         {
-            server.kill();
+            if (server.process != null)
+            {
+                server.kill();
+            }
         }
     }
 }
