@@ -19,7 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class FaultProxy implements AutoCloseable
 {
     private final ServerSocket listener;
-    private final int targetPort;
+    private volatile int targetPort;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
     private volatile long delayMs;
@@ -38,6 +38,12 @@ final class FaultProxy implements AutoCloseable
     int port()
     {
         return listener.getLocalPort();
+    }
+
+    /** New connections go to another port from now on (as a DNS name moved to another server); open ones stay. */
+    void retarget(final int port)
+    {
+        targetPort = port;
     }
 
     /** Every chunk forwarded waits this long first, each way. */

@@ -132,6 +132,9 @@ public final class ClusterNode implements AutoCloseable
             () -> link.isReachable() ? 1 : 0);
         exporter.counter("agentwire_cluster_redis_errors", "Redis commands that failed or timed out.",
             link.redisErrors::sum);
+        exporter.counter("agentwire_cluster_redis_readonly_reconnects", "Times Redis answered READONLY (the " +
+            "server had become a replica: a failover demoted it) and the node closed every connection to reconnect " +
+            "to the primary.", link.readOnly.reconnects::sum);
         exporter.gauge("agentwire_cluster_redis_unsafe_settings", "Settings found unsafe on Redis's primaries by " +
             "the last check (at start, then every redisSettingsCheckMs): a memory policy other than noeviction, or " +
             "no append-only file (each logged when found and when gone).",

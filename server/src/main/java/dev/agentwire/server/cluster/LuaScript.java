@@ -40,14 +40,17 @@ final class LuaScript
     private final byte[] named;
     private final boolean library;
     private final LongAdder errors;
+    private final ReadOnlyPolicy readOnly;
 
     /**
      * @param resource the script's file under {@code src/main/resources/cluster}.
      * @param errors   counts the calls that failed.
+     * @param readOnly told every failure: a script refused as READONLY ran on a replica.
      */
-    LuaScript(final String resource, final LongAdder errors)
+    LuaScript(final String resource, final LongAdder errors, final ReadOnlyPolicy readOnly)
     {
         this.errors = errors;
+        this.readOnly = readOnly;
         final String text = spliced(resource);
         final String digest = sha1(text, resource);
         library = text.startsWith(LIBRARY);
@@ -187,6 +190,7 @@ final class LuaScript
         if (error != null)
         {
             errors.increment();
+            readOnly.onError(error);
             result.completeExceptionally(RedisLink.unwrap(error));
         }
         else

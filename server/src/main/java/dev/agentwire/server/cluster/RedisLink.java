@@ -64,6 +64,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     final ClusterSettings settings;
     final String prefix;
     final LongAdder redisErrors = new LongAdder();
+    final ReadOnlyPolicy readOnly;
     /** Exactly one of these two is set: a single Redis (or a primary with replicas), or a sharded Redis Cluster. */
     private final RedisClient single;
     private final RedisClusterClient sharded;
@@ -102,6 +103,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         this.settings = settings;
         this.localProducers = localProducers;
         this.prefix = settings.keyPrefix;
+        this.readOnly = new ReadOnlyPolicy(settings.nodeId);
         final RedisURI uri = RedisURI.create(settings.redisUrl);
         uri.setTimeout(Duration.ofMillis(settings.redisTimeoutMs));
         final ChannelMessageHandler.ChannelMessageSink toFeed = (buffer, channelAt, channelLength, messageAt,
@@ -111,6 +113,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
             @Override
             public void afterChannelInitialized(final io.netty.channel.Channel channel)
             {
+                readOnly.watch(channel);
                 if (ChannelMessageHandler.installOn(channel, toFeed, unframedConnections))
                 {
                     framedConnections.increment();
@@ -147,11 +150,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
             single.setOptions(RedisClientOptions.single(settings));
             client = single;
         }
-        publish = new LuaScript("publish.lua", redisErrors);
-        fetch = new LuaScript("fetch.lua", redisErrors);
-        reepoch = new LuaScript("reepoch.lua", redisErrors);
-        heartbeat = new LuaScript("heartbeat.lua", redisErrors);
-        heads = new LuaScript("head.lua", redisErrors);
+        publish = new LuaScript("publish.lua", redisErrors, readOnly);
+        fetch = new LuaScript("fetch.lua", redisErrors, readOnly);
+        reepoch = new LuaScript("reepoch.lua", redisErrors, readOnly);
+        heartbeat = new LuaScript("heartbeat.lua", redisErrors, readOnly);
+        heads = new LuaScript("head.lua", redisErrors, readOnly);
         executor = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-cluster");
@@ -441,6 +444,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     <T> T failed(final Throwable error)
     {
         redisErrors.increment();
+        readOnly.onError(error);
         return null;
     }
 
