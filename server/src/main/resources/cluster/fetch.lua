@@ -3,7 +3,8 @@
 -- ARGV: prefix, user, clientEpoch, afterSeq (-1 for none), historyAgeMs, userRetentionMs, epochCandidate,
 --       historyMax
 -- Returns {epoch, firstSeq, lastSeq, {{seq, record}, ...}}: events from afterSeq + 1 when the cursor is still
--- covered (same epoch, firstSeq - 1 <= afterSeq <= lastSeq), else every kept event; none for afterSeq -1.
+-- covered (same epoch, firstSeq - 1 <= afterSeq <= lastSeq), else every kept event; none for afterSeq -1. A cursor
+-- past lastSeq in the stream's epoch moves the stream to epochCandidate first (Redis lost events the client holds).
 -- History is a list of records in seq order after the head's base: the entry at index i has seq base + 1 + i.
 -- The age bound is kept here, where history is read: entries older than historyAgeMs, by the time in their record
 -- (bytes 2-9, the publishing node's clock in ms, big-endian), are trimmed from the head and the base moves past them.
@@ -51,6 +52,14 @@ if length > 0 and timeOf(redis.call('LINDEX', hk, 0)) < cutoff then
 end
 
 local last = base + length
+if after > last and clientEpoch == epoch then
+  -- The client holds seqs of this epoch that Redis no longer has: Redis lost acknowledged events (a replica promoted
+  -- before it had them, a restart from an older file). Numbering on would give new events seqs the client already
+  -- holds, so the stream moves to a new epoch, as reepoch.lua does when a node sees it: the client is told
+  -- recovered:false and gets what Redis kept.
+  epoch = ARGV[7]
+  redis.call('SET', sk, headText(string.sub(text, 1, 13), base, epoch), 'KEEPTTL')
+end
 local first = math.max(base + 1, last + 1 - tonumber(ARGV[8]))
 
 local events = {}

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,6 +66,41 @@ class ClusterFeedRepairTest
         assertEquals(1, a.metric("agentwire_cluster_feed_repaired_total"), "filled from history");
         assertEquals(0, a.metric("agentwire_engine_stream_resets_total"), "the stream was not restarted");
         assertTrue(back.isOpen(), "the socket was kept");
+    }
+
+    @Test
+    void shouldMoveAStreamToANewEpochWhenAResumingClientHoldsSeqsRedisLost() throws Exception
+    {
+        final RedisProcess redis = closing.add(new RedisProcess(Files.createDirectories(dir.resolve("redis")), false));
+        final ServerFixture a = node("a", redis.url());
+        final ServerFixture b = node("b", redis.url());
+        final WsClient first = a.connect("forgotten");
+        final long epoch = first.nextOfType("welcome", 10_000).get("epoch").asLong();
+        for (int run = 0; run < 2; run++)
+        {
+            assertEquals(202, a.publish(ServerFixture.runBatch("forgotten", "r" + run)).statusCode());
+        }
+        assertEquals(10, first.collect(WsClient::isEvent, 10, 10_000).size());
+        first.close();
+        // Redis loses the last five events, as a replica promoted before it had them would.
+        assertEquals("+OK", redis.command("LTRIM aw:{u:forgotten}:l 0 4"));
+
+        // The client resumes on a node that never saw the stream: its cursor (10) is past what Redis holds (5).
+        final WsClient back = b.connectWith(Tokens.hs256("forgotten", 60_000), "epoch=" + epoch + "&after=10");
+        final JsonNode welcome = back.nextOfType("welcome", 10_000);
+        final JsonNode resumed = back.nextOfType("resumed", 10_000);
+        assertTrue(!resumed.get("recovered").asBoolean(), "the loss is announced: " + resumed);
+        final long newEpoch = welcome.get("epoch").asLong();
+        assertNotEquals(epoch, newEpoch, "a new epoch, so no seq is given twice in one");
+        final List<JsonNode> kept = back.collect(WsClient::isEvent, 5, 10_000);
+        assertEquals(newEpoch, kept.get(0).get("epoch").asLong());
+        assertEquals(1, kept.get(0).get("seq").asLong());
+        // The next event is numbered in the new epoch, after what Redis kept.
+        final String ack = a.publish("{\"user\":\"forgotten\",\"type\":\"app.note\",\"data\":{}}").body();
+        assertTrue(ack.contains("\"epoch\":" + newEpoch + ",\"seq\":6"), ack);
+        final JsonNode next = back.collect(WsClient::isEvent, 1, 10_000).get(0);
+        assertEquals(newEpoch, next.get("epoch").asLong());
+        assertEquals(6, next.get("seq").asLong());
     }
 
     private ServerFixture node(final String name, final String url) throws Exception
