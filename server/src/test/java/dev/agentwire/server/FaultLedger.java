@@ -25,6 +25,8 @@ final class FaultLedger
         final List<long[]> announced = new ArrayList<>();                  // {epoch, fromSeq, toSeq} lost, inclusive
         long duplicates;
         long reordered;
+        /** The first (epoch, seq) received twice or out of order, and the one before it, to say which. */
+        String firstBreach;
         long lastEpoch = -1;
         long lastSeq = -1;
         long newestAcknowledgedEpoch = -1;
@@ -68,13 +70,20 @@ final class FaultLedger
         final Stream s = stream(sessionUser);
         synchronized (s)
         {
-            if (!s.received.computeIfAbsent(epoch, e -> new HashSet<>()).add(seq))
+            final boolean duplicate = !s.received.computeIfAbsent(epoch, e -> new HashSet<>()).add(seq);
+            final boolean reordered = epoch == s.lastEpoch && seq <= s.lastSeq;
+            if (duplicate)
             {
                 s.duplicates++;
             }
-            if (epoch == s.lastEpoch && seq <= s.lastSeq)
+            if (reordered)
             {
                 s.reordered++;
+            }
+            if ((duplicate || reordered) && s.firstBreach == null)
+            {
+                s.firstBreach = sessionUser + (duplicate ? " twice" : " out of order") + ": epoch=" + epoch + " seq=" +
+                    seq + " after epoch=" + s.lastEpoch + " seq=" + s.lastSeq;
             }
             s.lastEpoch = epoch;
             s.lastSeq = seq;
@@ -222,6 +231,10 @@ final class FaultLedger
             {
                 v.duplicated += s.duplicates;
                 v.reordered += s.reordered;
+                if (s.firstBreach != null && v.examples.size() < 5)
+                {
+                    v.examples.add(s.firstBreach);
+                }
                 for (final Map.Entry<Long, Map<Long, String>> byEpoch : s.acknowledged.entrySet())
                 {
                     final long epoch = byEpoch.getKey();

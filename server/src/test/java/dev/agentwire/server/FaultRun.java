@@ -242,6 +242,6 @@ final class FaultRun
             }
         }
         assertTrue(v.acknowledged > 0, "events were acknowledged");
-        assertTrue(v.clean(), "seed=" + SEED + " " + row + " silent losses e.g. " + v.examples);
+        assertTrue(v.clean(), "seed=" + SEED + " " + row + " e.g. " + v.examples);
     }
 }

@@ -135,6 +135,22 @@ final class RedisSentinelProcess implements AutoCloseable
         return port == first.port ? first : replica;
     }
 
+    /**
+     * @return whether the server the Sentinel does not name as primary is its replica, linked and synced: a failover
+     *     now would promote a server with the primary's data (the case Sentinel is made for).
+     */
+    boolean hasSyncedReplica() throws Exception
+    {
+        final Server other = primary() == first ? replica : first;
+        if (!other.isAlive())
+        {
+            return false;
+        }
+        final String info = other.cli("INFO", "replication");
+        return info.contains("role:slave") && info.contains("master_link_status:up") &&
+            info.contains("master_sync_in_progress:0") && info.contains("master_port:" + primaryPort());
+    }
+
     /** @return the port of the primary the Sentinel names now. */
     int primaryPort() throws Exception
     {

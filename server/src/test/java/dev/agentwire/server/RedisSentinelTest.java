@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * real primary, replica and Sentinel: they find the primary through the Sentinel, deliver across nodes, and when the
  * primary dies (SIGKILL) and the Sentinel promotes the replica, they follow it with their users' sockets kept: the
  * next event has the next seq of the same epoch, and a resume on the other node reads the whole history from the
- * promoted primary.
+ * promoted primary. A planned failover ({@code SENTINEL FAILOVER}) is followed the same way.
  */
 @Timeout(120)
 class RedisSentinelTest
@@ -79,6 +79,37 @@ class RedisSentinelTest
         }
         assertEquals(0, b.metric("agentwire_engine_stream_resets_total"), "no client was asked to resume");
         assertEquals(0, b.metric("agentwire_cluster_feed_unframed_total"), "channel messages read in place");
+    }
+
+    @Test
+    void shouldReachThePrimaryAgainAfterAPlannedFailoverLeavesItsConnectionsOnAReplica() throws Exception
+    {
+        final RedisSentinelProcess redis = closing.add(
+            new RedisSentinelProcess(Files.createDirectories(dir.resolve("redis")), "sentinel-test-password-0123"));
+        final ServerFixture a = node("a", redis.url());
+        final WsClient user = a.connect("planned");
+        final long epoch = user.nextOfType("welcome", 10_000).get("epoch").asLong();
+        assertEquals(202, a.publish(ServerFixture.runBatch("planned", "r1")).statusCode());
+        assertEquals(5, user.collect(WsClient::isEvent, 5, 10_000).size());
+
+        // A planned failover (SENTINEL FAILOVER, as for maintenance): the old primary lives on as the new one's
+        // replica; the Sentinel closes its clients' connections, and they reconnect to the new primary.
+        final int before = redis.primaryPort();
+        assertEquals("OK", redis.sentinel.cli("SENTINEL", "FAILOVER", RedisSentinelProcess.MASTER));
+        redis.awaitFailoverFrom(before, 30_000);
+        final String event = "{\"user\":\"planned\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int status;
+        do
+        {
+            Thread.sleep(100);
+            status = a.publish(event).statusCode();
+        }
+        while (status != 202 && System.nanoTime() < deadline);
+        assertEquals(202, status, "a publish reached the new primary");
+        final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);
+        assertEquals(6, next.get("seq").asLong());
+        assertEquals(epoch, next.get("epoch").asLong());
     }
 
     private ServerFixture node(final String name, final String url) throws Exception
