@@ -439,10 +439,6 @@ class ClusterTest
         assertTrue(gil.isOpen());
         final List<JsonNode> after = gil.collect(WsClient::isEvent, 1, 10_000);
         assertTrue(after.get(0).get("seq").asLong() >= 2, "numbers go on: " + after);
-        // Every group commit's latency recorded, the stalled one's past the command timeout (0.5 s).
-        final long commits = a.metric("agentwire_cluster_commit_seconds_count");
-        assertEquals(a.metric("agentwire_cluster_commit_groups_total"), commits);
-        assertTrue(a.metric("agentwire_cluster_commit_seconds_bucket{le=\"0.25\"}") < commits, "a slow commit seen");
     }
 
     @Test

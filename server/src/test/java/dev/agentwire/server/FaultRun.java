@@ -40,7 +40,8 @@ final class FaultRun
     {
         final StringBuilder table = new StringBuilder()
             .append("| scenario | faults injected | acknowledged | delivered | announced lost | silently lost | ")
-            .append("duplicated | reordered | foreign | caught up after |\n|---|---|---|---|---|---|---|---|---|---|\n");
+            .append("duplicated | reordered | foreign | caught up after |\n")
+            .append("|---|---|---|---|---|---|---|---|---|---|\n");
         synchronized (REPORT)
         {
             REPORT.forEach(table::append);

@@ -194,8 +194,8 @@ final class FaultSuiteTest
         final long quitterEpoch = backlog(server, "quitter");
 
         final AtomicBoolean publishing = new AtomicBoolean(true);
-        final Thread producer = new Thread(() -> FaultRun.publish(ledger, users, () -> server.http("/v1/events"), publishing,
-            new AtomicLong(), false), "fault-producer");
+        final Thread producer = new Thread(() -> FaultRun.publish(ledger, users, () -> server.http("/v1/events"),
+            publishing, new AtomicLong(), false), "fault-producer");
         producer.start();
 
         final AtomicBoolean running = new AtomicBoolean(true);

@@ -33,7 +33,8 @@ class RedisEndpointMoveTest
     void shouldReconnectToTheNewPrimaryWhenTheOldOneAnswersReadOnly() throws Exception
     {
         final RedisProcess first = closing.add(new RedisProcess(Files.createDirectories(dir.resolve("first")), false));
-        final RedisProcess second = closing.add(new RedisProcess(Files.createDirectories(dir.resolve("second")), false));
+        final RedisProcess second =
+            closing.add(new RedisProcess(Files.createDirectories(dir.resolve("second")), false));
         assertEquals("+OK", second.command("REPLICAOF 127.0.0.1 " + first.port));
         final FaultProxy endpoint = closing.add(new FaultProxy(first.port));
         final ServerFixture node = closing.add(new ServerFixture(Files.createDirectories(dir.resolve("node")),

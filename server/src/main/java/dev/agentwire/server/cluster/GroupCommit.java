@@ -185,7 +185,7 @@ final class GroupCommit
     /** What Redis's latency is to this node's publishes: recorded before any part of the group is answered. */
     final LatencyHistogram commitLatency = new LatencyHistogram("agentwire_cluster_commit_seconds", "Group " +
         "commits from sent to Redis to their answer (or failure) handled, one per script call; a shard's next group " +
-        "waits for it.", LatencyHistogram.BOUNDS_SECONDS);
+        "waits for it.");
 
     GroupCommit(final RedisLink cluster, final AgentWireConfig engine)
     {

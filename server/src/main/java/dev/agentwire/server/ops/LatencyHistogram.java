@@ -10,17 +10,16 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A latency histogram recorded on a hot path (the delivery path, once per frame handed to a socket; a cluster node's
- * group commits, once per script call): fixed buckets of counters,
- * so a record is a short scan and two additions, and allocates nothing (Prometheus' own histogram allocated a
- * lambda per observation wherever the JIT did not inline it, which a test caught on the I/O threads). Exposed as a
- * classic Prometheus histogram, built at scrape time. Thread-safe.
+ * group commits, once per script call): fixed buckets of counters, so a record is a short scan and two additions,
+ * and allocates nothing (Prometheus' own histogram allocated a lambda per observation wherever the JIT did not inline
+ * it, which a test caught on the I/O threads). Exposed as a classic Prometheus histogram, built at scrape time.
+ * Thread-safe.
  */
 public final class LatencyHistogram implements Collector
 {
-    /** The bounds every latency histogram of the server uses, 100 µs to 5 s. */
-    public static final double[] BOUNDS_SECONDS =
+    /** The bounds of the server's latency histograms, 100 µs to 5 s (copied by each histogram). */
+    private static final double[] BOUNDS_SECONDS =
         {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-
 
     private final String name;
     private final String help;
@@ -30,11 +29,20 @@ public final class LatencyHistogram implements Collector
     private final LongAdder sumNs = new LongAdder();
 
     /**
+     * @param name the metric's name, ending in {@code _seconds}.
+     * @param help its help text.
+     */
+    public LatencyHistogram(final String name, final String help)
+    {
+        this(name, help, BOUNDS_SECONDS);
+    }
+
+    /**
      * @param name               the metric's name, ending in {@code _seconds}.
      * @param help               its help text.
      * @param upperBoundsSeconds bucket bounds, ascending; +Inf is added.
      */
-    public LatencyHistogram(final String name, final String help, final double... upperBoundsSeconds)
+    LatencyHistogram(final String name, final String help, final double... upperBoundsSeconds)
     {
         this.name = name;
         this.help = help;

@@ -32,7 +32,7 @@ public final class ServerMetrics
 
     /** Recorded as it happens (the only metric that is); {@link MetricsExporter} registers it for scraping. */
     final LatencyHistogram deliveryLatency = new LatencyHistogram("agentwire_delivery_latency_seconds",
-        "From publish into the spine to the frame handed to the user's socket.", LatencyHistogram.BOUNDS_SECONDS);
+        "From publish into the spine to the frame handed to the user's socket.");
 
     /** A drain of a user connection threw; the connection was closed with 1011 (a defect: alert on any). */
     public void drainFailed()

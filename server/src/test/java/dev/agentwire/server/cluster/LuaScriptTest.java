@@ -39,7 +39,9 @@ class LuaScriptTest
         assertTrue(publish.source().startsWith("#!lua name=" + name + "\n"), "the library is named as its function");
         assertTrue(publish.source().contains("function_name = '" + name + "'"), "the function registered is called");
         assertFalse(publish.source().contains("%DIGEST%"), "every mark is written in");
-        assertEquals(name, new LuaScript("publish.lua", new LongAdder(), new ReadOnlyPolicy("test")).functionName(), "the same text, the same name");
-        assertNull(new LuaScript("fetch.lua", new LongAdder(), new ReadOnlyPolicy("test")).functionName(), "a script is run by EVALSHA");
+        assertEquals(name, new LuaScript("publish.lua", new LongAdder(), new ReadOnlyPolicy("test")).functionName(),
+            "the same text, the same name");
+        assertNull(new LuaScript("fetch.lua", new LongAdder(), new ReadOnlyPolicy("test")).functionName(),
+            "a script is run by EVALSHA");
     }
 }
