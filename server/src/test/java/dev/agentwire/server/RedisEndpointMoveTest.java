@@ -57,14 +57,7 @@ class RedisEndpointMoveTest
         endpoint.retarget(second.port);
 
         final String event = "{\"user\":\"moved\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        int status;
-        do
-        {
-            Thread.sleep(100);
-            status = node.publish(event).statusCode();
-        }
-        while (status != 202 && System.nanoTime() < deadline);
+        final int status = node.publishUntilAccepted(event, 20_000);
         assertEquals(202, status, "a publish reached the new primary");
         final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);
         assertEquals(6, next.get("seq").asLong());

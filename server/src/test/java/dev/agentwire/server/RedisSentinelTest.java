@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -55,14 +54,7 @@ class RedisSentinelTest
 
         // Publishes go on once the nodes have found the new primary (503 until then: retried with the same id).
         final String event = "{\"user\":\"watched\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int status;
-        do
-        {
-            Thread.sleep(100);
-            status = a.publish(event).statusCode();
-        }
-        while (status != 202 && System.nanoTime() < deadline);
+        final int status = a.publishUntilAccepted(event, 30_000);
         assertEquals(202, status, "a publish accepted by the promoted primary");
         final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);
         assertEquals(6, next.get("seq").asLong());
@@ -98,14 +90,7 @@ class RedisSentinelTest
         assertEquals("OK", redis.sentinel.cli("SENTINEL", "FAILOVER", RedisSentinelProcess.MASTER));
         redis.awaitFailoverFrom(before, 30_000);
         final String event = "{\"user\":\"planned\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        int status;
-        do
-        {
-            Thread.sleep(100);
-            status = a.publish(event).statusCode();
-        }
-        while (status != 202 && System.nanoTime() < deadline);
+        final int status = a.publishUntilAccepted(event, 20_000);
         assertEquals(202, status, "a publish reached the new primary");
         final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);
         assertEquals(6, next.get("seq").asLong());

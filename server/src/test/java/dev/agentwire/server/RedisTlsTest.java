@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -185,14 +184,7 @@ class RedisTlsTest
         // Lettuce reconnects with the rotated certificate: a publish is accepted (retried with its id while the node
         // reconnects: a 503's outcome is unknown) and delivered once.
         final String event = "{\"user\":\"rotated-user\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int status;
-        do
-        {
-            Thread.sleep(100);
-            status = node.publish(event).statusCode();
-        }
-        while (status != 202 && System.nanoTime() < deadline);
+        final int status = node.publishUntilAccepted(event, 30_000);
         assertEquals(202, status, "a publish accepted over the rotated certificate");
         final JsonNode delivered = user.collect(WsClient::isEvent, 1, 10_000).get(0);
         assertEquals(6, delivered.get("seq").asLong());

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -113,6 +114,25 @@ final class ServerFixture implements AutoCloseable
     HttpResponse<String> publish(final String json) throws Exception
     {
         return post("/v1/events", json, Tokens.PRODUCER_KEY);
+    }
+
+    /**
+     * Publishes until accepted or {@code timeoutMs} has passed, 100 ms apart: while Redis fails over or the node
+     * reconnects, a 503's outcome is unknown, so the event should carry an id (a retry is then a duplicate, not a
+     * second event).
+     *
+     * @return the last answer's status (202 once accepted).
+     */
+    int publishUntilAccepted(final String json, final long timeoutMs) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        int status = publish(json).statusCode();
+        while (status != 202 && System.nanoTime() < deadline)
+        {
+            Thread.sleep(100);
+            status = publish(json).statusCode();
+        }
+        return status;
     }
 
     HttpResponse<String> post(final String path, final String body, final String key) throws Exception

@@ -136,13 +136,7 @@ class SlotMigrationTest
         // The migration ends, and the user's next event reaches the resumed socket on the same stream.
         finishMigration(redis, slot, toId);
         final String event = "{\"user\":\"" + name + "\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        int status;
-        do
-        {
-            status = b.publish(event).statusCode();
-        }
-        while (status != 202 && System.nanoTime() < deadline && sleep(100));
+        final int status = b.publishUntilAccepted(event, 20_000);
         assertEquals(202, status);
         final JsonNode next = back.collect(WsClient::isEvent, 1, 10_000).get(0);
         assertEquals(6, next.get("seq").asLong());
@@ -206,12 +200,6 @@ class SlotMigrationTest
             }
         }
         redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
-    }
-
-    private static boolean sleep(final long ms) throws InterruptedException
-    {
-        Thread.sleep(ms);
-        return true;
     }
 
     private static void expectOk(final String answer)
