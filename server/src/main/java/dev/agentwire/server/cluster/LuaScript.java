@@ -16,7 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * One Lua script, run by digest ({@code EVALSHA}) and sent whole again when Redis does not know it (a restart
@@ -39,18 +39,15 @@ final class LuaScript
     /** The script's digest (EVALSHA), or the library's function name (FCALL). */
     private final byte[] named;
     private final boolean library;
-    private final LongAdder errors;
-    private final ReadOnlyPolicy readOnly;
+    private final Consumer<Throwable> onError;
 
     /**
      * @param resource the script's file under {@code src/main/resources/cluster}.
-     * @param errors   counts the calls that failed.
-     * @param readOnly told every failure: a script refused as READONLY ran on a replica.
+     * @param onError  told every call that failed (the link counts it, and reconnects on READONLY).
      */
-    LuaScript(final String resource, final LongAdder errors, final ReadOnlyPolicy readOnly)
+    LuaScript(final String resource, final Consumer<Throwable> onError)
     {
-        this.errors = errors;
-        this.readOnly = readOnly;
+        this.onError = onError;
         final String text = spliced(resource);
         final String digest = sha1(text, resource);
         library = text.startsWith(LIBRARY);
@@ -189,8 +186,7 @@ final class LuaScript
     {
         if (error != null)
         {
-            errors.increment();
-            readOnly.onError(error);
+            onError.accept(error);
             result.completeExceptionally(RedisLink.unwrap(error));
         }
         else

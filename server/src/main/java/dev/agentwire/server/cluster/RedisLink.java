@@ -150,11 +150,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
             single.setOptions(RedisClientOptions.single(settings));
             client = single;
         }
-        publish = new LuaScript("publish.lua", redisErrors, readOnly);
-        fetch = new LuaScript("fetch.lua", redisErrors, readOnly);
-        reepoch = new LuaScript("reepoch.lua", redisErrors, readOnly);
-        heartbeat = new LuaScript("heartbeat.lua", redisErrors, readOnly);
-        heads = new LuaScript("head.lua", redisErrors, readOnly);
+        publish = new LuaScript("publish.lua", this::failed);
+        fetch = new LuaScript("fetch.lua", this::failed);
+        reepoch = new LuaScript("reepoch.lua", this::failed);
+        heartbeat = new LuaScript("heartbeat.lua", this::failed);
+        heads = new LuaScript("head.lua", this::failed);
         executor = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-cluster");
