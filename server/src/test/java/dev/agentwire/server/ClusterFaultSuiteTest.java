@@ -72,50 +72,36 @@ final class ClusterFaultSuiteTest
 
         run.runWithFaults(ledger, users, () -> steady.http("/v1/events"), random, () ->
         {
-            try
+            if (paused.getAndSet(false))
             {
-                if (paused.getAndSet(false))
-                {
-                    redis.unpause();
-                }
-                switch (random.nextInt(5))
-                {
-                    case 0:
-                        redis.pause();
-                        paused.set(true);
-                        ledger.fault("Redis stalled (SIGSTOP)");
-                        break;
-                    case 1:
-                        redis.stop();
-                        redis.start();
-                        ledger.fault("Redis killed, restarted empty");
-                        break;
-                    case 2:
-                        doomed[0].kill();
-                        ledger.fault("node SIGKILL + restart");
-                        doomed[0] = ServerProcess.start(doomedPort, log, env);
-                        break;
-                    default:
-                        run.killSome(random, ledger, 3);
-                        break;
-                }
+                redis.unpause();
             }
-            catch (final Exception ex)
+            switch (random.nextInt(5))
             {
-                throw new IllegalStateException(ex);
+                case 0:
+                    redis.pause();
+                    paused.set(true);
+                    ledger.fault("Redis stalled (SIGSTOP)");
+                    break;
+                case 1:
+                    redis.stop();
+                    redis.start();
+                    ledger.fault("Redis killed, restarted empty");
+                    break;
+                case 2:
+                    doomed[0].kill();
+                    ledger.fault("node SIGKILL + restart");
+                    doomed[0] = ServerProcess.start(doomedPort, log, env);
+                    break;
+                default:
+                    run.killSome(random, ledger, 3);
+                    break;
             }
         }, () ->
         {
-            try
+            if (paused.getAndSet(false))
             {
-                if (paused.getAndSet(false))
-                {
-                    redis.unpause();
-                }
-            }
-            catch (final Exception ex)
-            {
-                throw new IllegalStateException(ex);
+                redis.unpause();
             }
         });
         run.report("Redis and nodes (cluster of 2), under 2 busy loops", ledger, users);
@@ -128,15 +114,7 @@ final class ClusterFaultSuiteTest
         // Three primaries with a replica each; two nodes over them.
         final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 1);
         closeables.add(redis);
-        final ServerFixture[] nodes = new ServerFixture[2];
-        for (int i = 0; i < nodes.length; i++)
-        {
-            final String name = "shard-node-" + i;
-            nodes[i] = new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b.redisUrl(redis.url())
-                .nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
-                AgentWireConfig.builder().sliceCount(2));
-            closeables.add(nodes[i]);
-        }
+        final ServerFixture[] nodes = twoNodes("shard-node-", redis.url());
         final FaultLedger ledger = new FaultLedger();
         final List<String> users = run.startSessions(30, ledger, i -> () -> nodes[i % 2].ws(null));
         // A quarter of the events go to rooms whose members live on every shard: numbered for each member on its own
@@ -151,40 +129,33 @@ final class ClusterFaultSuiteTest
 
         run.runWithFaults(ledger, users, () -> nodes[0].http("/v1/events"), random, () ->
         {
-            try
+            if (killed[0] != null)
             {
-                if (killed[0] != null)
-                {
-                    // The killed primary comes back as a replica of the one that replaced it.
-                    killed[0].start();
-                    killed[0] = null;
-                }
-                redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
-                switch (random.nextInt(4))
-                {
-                    case 0:
-                        redis.failover(random);
-                        ledger.fault("replica promoted (CLUSTER FAILOVER)");
-                        break;
-                    case 1:
-                        killed[0] = redis.killPrimary(random);
-                        if (killed[0] != null)
-                        {
-                            ledger.fault("primary SIGKILL, replica promoted");
-                        }
-                        break;
-                    case 2:
-                        redis.reshard(random, 64);
-                        ledger.fault("64 slots migrated");
-                        break;
-                    default:
-                        run.killSome(random, ledger, 3);
-                        break;
-                }
+                // The killed primary comes back as a replica of the one that replaced it.
+                killed[0].start();
+                killed[0] = null;
             }
-            catch (final Exception ex)
+            redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
+            switch (random.nextInt(4))
             {
-                throw new IllegalStateException(ex);
+                case 0:
+                    redis.failover(random);
+                    ledger.fault("replica promoted (CLUSTER FAILOVER)");
+                    break;
+                case 1:
+                    killed[0] = redis.killPrimary(random);
+                    if (killed[0] != null)
+                    {
+                        ledger.fault("primary SIGKILL, replica promoted");
+                    }
+                    break;
+                case 2:
+                    redis.reshard(random, 64);
+                    ledger.fault("64 slots migrated");
+                    break;
+                default:
+                    run.killSome(random, ledger, 3);
+                    break;
             }
         });
         run.report("Redis Cluster of 3 primaries (+1 replica each) and 2 nodes", ledger, users);
@@ -197,15 +168,7 @@ final class ClusterFaultSuiteTest
         final RedisSentinelProcess redis = new RedisSentinelProcess(Files.createDirectories(dir.resolve("redis")),
             "fault-sentinel-password-0123");
         closeables.add(redis);
-        final ServerFixture[] nodes = new ServerFixture[2];
-        for (int i = 0; i < nodes.length; i++)
-        {
-            final String name = "sentinel-node-" + i;
-            nodes[i] = new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b.redisUrl(redis.url())
-                .nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
-                AgentWireConfig.builder().sliceCount(2));
-            closeables.add(nodes[i]);
-        }
+        final ServerFixture[] nodes = twoNodes("sentinel-node-", redis.url());
         final FaultLedger ledger = new FaultLedger();
         final List<String> users = run.startSessions(30, ledger, i -> () -> nodes[i % 2].ws(null));
         final RedisSentinelProcess.Server[] down = {null};
@@ -213,41 +176,48 @@ final class ClusterFaultSuiteTest
 
         run.runWithFaults(ledger, users, () -> nodes[random.nextInt(2)].http("/v1/events"), random, () ->
         {
-            try
+            final int fault = random.nextInt(3);
+            // A primary dies with a synced replica beside it: the failure Sentinel is made for. (The Sentinel
+            // fails the same name over again only after twice its failover timeout; and a server back from a
+            // kill is made a replica only some seconds later: killing the primary before that is a double
+            // failure, where Sentinel promotes a server that still holds an older branch of the data.)
+            final boolean mayFailOver = System.nanoTime() - lastFailoverNs[0] > TimeUnit.SECONDS.toNanos(7) &&
+                down[0] == null && redis.hasSyncedReplica();
+            if (fault == 0 && mayFailOver)
             {
-                final int fault = random.nextInt(3);
-                // A primary dies with a synced replica beside it: the failure Sentinel is made for. (The Sentinel
-                // fails the same name over again only after twice its failover timeout; and a server back from a
-                // kill is made a replica only some seconds later: killing the primary before that is a double
-                // failure, where Sentinel promotes a server that still holds an older branch of the data.)
-                final boolean mayFailOver = System.nanoTime() - lastFailoverNs[0] > TimeUnit.SECONDS.toNanos(7) &&
-                    down[0] == null && redis.hasSyncedReplica();
-                if (fault == 0 && mayFailOver)
-                {
-                    // No WAIT first: what the primary had not replicated is lost, and must be announced.
-                    down[0] = redis.primary();
-                    down[0].kill();
-                    lastFailoverNs[0] = System.nanoTime();
-                    ledger.fault("primary SIGKILL, Sentinel promotes the replica");
-                }
-                else if (fault == 1 && down[0] != null && redis.primaryPort() != down[0].port)
-                {
-                    // Back once the Sentinel has failed it over (it names the promoted replica): it returns as the
-                    // new primary's replica. Back sooner, it would be a second primary for a while (below).
-                    down[0].start();
-                    down[0] = null;
-                    ledger.fault("old primary back after the failover, made a replica");
-                }
-                else
-                {
-                    run.killSome(random, ledger, 3);
-                }
+                // No WAIT first: what the primary had not replicated is lost, and must be announced.
+                down[0] = redis.primary();
+                down[0].kill();
+                lastFailoverNs[0] = System.nanoTime();
+                ledger.fault("primary SIGKILL, Sentinel promotes the replica");
             }
-            catch (final Exception ex)
+            else if (fault == 1 && down[0] != null && redis.primaryPort() != down[0].port)
             {
-                throw new IllegalStateException(ex);
+                // Back once the Sentinel has failed it over (it names the promoted replica): it returns as the
+                // new primary's replica. Back sooner, it would be a second primary for a while (CLUSTER.md).
+                down[0].start();
+                down[0] = null;
+                ledger.fault("old primary back after the failover, made a replica");
+            }
+            else
+            {
+                run.killSome(random, ledger, 3);
             }
         });
         run.report("Redis behind Sentinel (primary + replica) and 2 nodes", ledger, users);
+    }
+
+    /** Two in-process nodes over {@code redisUrl}, named {@code <prefix>0} and {@code <prefix>1}. */
+    private ServerFixture[] twoNodes(final String prefix, final String redisUrl) throws Exception
+    {
+        final ServerFixture[] nodes = new ServerFixture[2];
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final String name = prefix + i;
+            nodes[i] = closeables.add(new ServerFixture(Files.createDirectories(dir.resolve(name)), b -> b
+                .redisUrl(redisUrl).nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+                AgentWireConfig.builder().sliceCount(2)));
+        }
+        return nodes;
     }
 }

@@ -43,24 +43,12 @@ class ClusterMetricsTest
         {
             redis.unpause();
         }
-        RecordingAwait.until(() -> publishes(node, event), 20_000, "publishing works again");
+        assertEquals(202, node.publishUntilAccepted(event, 20_000), "publishing works again");
 
         final long commits = node.metric("agentwire_cluster_commit_seconds_count");
         assertEquals(node.metric("agentwire_cluster_commit_groups_total"), commits, "every group recorded");
         assertTrue(commits >= 3, "the first, the stalled and the last: " + commits);
         assertTrue(node.metric("agentwire_cluster_commit_seconds_bucket{le=\"0.25\"}") < commits,
             "the stalled one past 0.25 s");
-    }
-
-    private static boolean publishes(final ServerFixture node, final String event)
-    {
-        try
-        {
-            return node.publish(event).statusCode() == 202;
-        }
-        catch (final Exception ex)
-        {
-            return false;
-        }
     }
 }

@@ -51,6 +51,13 @@ final class FaultRun
         System.out.println(table);
     }
 
+    /** One fault injected (or the last one ended) by a scenario: a process killed, Redis paused, a link cut. */
+    @FunctionalInterface
+    interface Fault
+    {
+        void inject() throws Exception;
+    }
+
     /** Stops every session. */
     void stop()
     {
@@ -92,7 +99,7 @@ final class FaultRun
      * session catch up, and leaves the verdict to the caller.
      */
     void runWithFaults(final FaultLedger ledger, final List<String> users, final Supplier<URI> ingest,
-        final Random random, final Runnable injectFault) throws Exception
+        final Random random, final Fault injectFault) throws Exception
     {
         runWithFaults(ledger, users, ingest, random, injectFault, () -> { });
     }
@@ -103,7 +110,7 @@ final class FaultRun
      * losses the product never made: each node would rightly wait for it).
      */
     void runWithFaults(final FaultLedger ledger, final List<String> users, final Supplier<URI> ingest,
-        final Random random, final Runnable injectFault, final Runnable endFaults) throws Exception
+        final Random random, final Fault injectFault, final Fault endFaults) throws Exception
     {
         final AtomicBoolean publishing = new AtomicBoolean(true);
         final AtomicLong sent = new AtomicLong();
@@ -115,9 +122,9 @@ final class FaultRun
         while (System.nanoTime() < endNs)
         {
             Thread.sleep(300 + random.nextInt(1_000));
-            injectFault.run();
+            injectFault.inject();
         }
-        endFaults.run();
+        endFaults.inject();
         publishing.set(false);
         producer.join(30_000);
         // Heal: every session reconnected and caught up with what was acknowledged for it, or the catch-up timed out

@@ -125,16 +125,9 @@ final class FaultSuiteTest
             if (random.nextInt(3) == 0)
             {
                 // SIGKILL mid-stream, and back on the same port: a new epoch, and every resume says what was lost.
-                try
-                {
-                    server[0].kill();
-                    ledger.fault("server SIGKILL + restart");
-                    server[0] = ServerProcess.start(port, log, env);
-                }
-                catch (final Exception ex)
-                {
-                    throw new IllegalStateException(ex);
-                }
+                server[0].kill();
+                ledger.fault("server SIGKILL + restart");
+                server[0] = ServerProcess.start(port, log, env);
             }
             else
             {
