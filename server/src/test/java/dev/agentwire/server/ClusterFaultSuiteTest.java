@@ -125,7 +125,7 @@ final class ClusterFaultSuiteTest
                 .statusCode());
         }
         run.roomEvents = true;
-        final RedisClusterProcess.Instance[] killed = {null};
+        final RedisClusterInstance[] killed = {null};
 
         run.runWithFaults(ledger, users, () -> nodes[0].http("/v1/events"), random, () ->
         {

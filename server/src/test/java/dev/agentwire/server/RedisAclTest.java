@@ -97,7 +97,7 @@ class RedisAclTest
         final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
         closing.add(redis);
         final String[] acl = documentedAcl().replace(" >change-me ", " >" + PASSWORD + " ").split(" ");
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        for (final RedisClusterInstance instance : redis.instances)
         {
             assertEquals("OK", cli(instance.port, acl).trim(), "ACLs are per instance");
         }
@@ -147,7 +147,7 @@ class RedisAclTest
                 assertEquals(3 + r, events.get(r).get("seq").asLong(), events.toString());
             }
         }
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        for (final RedisClusterInstance instance : redis.instances)
         {
             assertEquals("", cli(instance.port, "ACL", "LOG").trim(), "nothing refused on port " + instance.port);
         }

@@ -29,75 +29,9 @@ public final class RedisClusterProcess implements AutoCloseable
     /** How long one CLUSTER FAILOVER is given before it is asked again (Redis times a manual failover out at 5 s). */
     static final long MANUAL_FAILOVER_WAIT_MS = 7_000;
 
-    final List<Instance> instances = new ArrayList<>();
+    final List<RedisClusterInstance> instances = new ArrayList<>();
     private final Path dir;
-
-    /** One redis-server of the cluster. */
-    static final class Instance
-    {
-        final int port;
-        /** With TLS: the port TLS clients use, whose number + 10,000 is the cluster bus (TLS too); else 0. */
-        final int tlsPort;
-        final Path dir;
-        private final TestCertificates tls;
-        Process process;
-
-        Instance(final int port, final int tlsPort, final TestCertificates tls, final Path dir)
-        {
-            this.port = port;
-            this.tlsPort = tlsPort;
-            this.tls = tls;
-            this.dir = dir;
-        }
-
-        void start() throws Exception
-        {
-            final List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly", "yes",
-                "--appendfsync", "always", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", Long.toString(NODE_TIMEOUT_MS),
-                "--daemonize", "no", "--protected-mode", "yes"));
-            if (tls != null)
-            {
-                // Redis 7 tells a TLS client the TLS ports in its slot map, and the plain port stays for redis-cli.
-                command.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
-                    tls.certFile.toString(), "--tls-key-file", tls.keyFile.toString(), "--tls-ca-cert-file",
-                    tls.caFile.toString(), "--tls-auth-clients", "no", "--tls-cluster", "yes",
-                    "--tls-replication", "yes"));
-            }
-            process = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!cli("PING").contains("PONG"))
-            {
-                if (System.nanoTime() > deadline || !process.isAlive())
-                {
-                    throw new IllegalStateException("redis-server did not start: port=" + port + " log=" +
-                        Files.readString(dir.resolve("redis.log")));
-                }
-                Thread.sleep(20);
-            }
-        }
-
-        /** Kills it at once (SIGKILL): a crashed primary. */
-        void kill() throws Exception
-        {
-            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-
-        /** @return redis-cli's answer to one command on this instance (empty on failure). */
-        String cli(final String... command) throws Exception
-        {
-            final List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
-            line.addAll(List.of(command));
-            return run(line, 5);
-        }
-
-        boolean isPrimary() throws Exception
-        {
-            return cli("ROLE").startsWith("master");
-        }
-    }
+    private final TestCertificates tls;
 
     /**
      * @param dir       where the instances keep their files.
@@ -123,10 +57,11 @@ public final class RedisClusterProcess implements AutoCloseable
         }
         assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
         this.dir = dir;
+        this.tls = tls;
         final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         for (int i = 0; i < primaries * (1 + replicas); i++)
         {
-            final Instance instance = startInstance(dir, tls);
+            final RedisClusterInstance instance = startInstance(dir, tls);
             instances.add(instance);
             create.add("127.0.0.1:" + instance.port);
         }
@@ -145,7 +80,7 @@ public final class RedisClusterProcess implements AutoCloseable
      * before redis-server binds it, and a bus port never passes 65535 (redis-server refuses to start then: a probed
      * ephemeral port above 55535 once failed a build). A start that still fails is tried on other ports.
      */
-    private static Instance startInstance(final Path dir, final TestCertificates tls) throws Exception
+    private static RedisClusterInstance startInstance(final Path dir, final TestCertificates tls) throws Exception
     {
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 5; attempt++)
@@ -156,7 +91,7 @@ public final class RedisClusterProcess implements AutoCloseable
             {
                 tlsPort = freePortPair();
             }
-            final Instance instance = new Instance(port, tlsPort, tls,
+            final RedisClusterInstance instance = new RedisClusterInstance(port, tlsPort, tls,
                 Files.createDirectories(dir.resolve("redis-" + port)));
             try
             {
@@ -218,7 +153,7 @@ public final class RedisClusterProcess implements AutoCloseable
         while (true)
         {
             boolean ok = true;
-            for (final Instance instance : instances)
+            for (final RedisClusterInstance instance : instances)
             {
                 if (instance.process.isAlive() && !instance.cli("CLUSTER", "INFO").contains("cluster_state:ok"))
                 {
@@ -240,7 +175,7 @@ public final class RedisClusterProcess implements AutoCloseable
 
     int livePort()
     {
-        for (final Instance instance : instances)
+        for (final RedisClusterInstance instance : instances)
         {
             if (instance.process.isAlive())
             {
@@ -251,9 +186,9 @@ public final class RedisClusterProcess implements AutoCloseable
     }
 
     /** @return the instance serving a slot as primary, as the live instances' CLUSTER NODES says. */
-    Instance primaryOf(final int slot) throws Exception
+    RedisClusterInstance primaryOf(final int slot) throws Exception
     {
-        for (final Instance instance : instances)
+        for (final RedisClusterInstance instance : instances)
         {
             if (!instance.process.isAlive())
             {
@@ -279,7 +214,7 @@ public final class RedisClusterProcess implements AutoCloseable
                     {
                         final int port = Integer.parseInt(fields[1].substring(fields[1].indexOf(':') + 1,
                             fields[1].indexOf('@')));
-                        for (final Instance candidate : instances)
+                        for (final RedisClusterInstance candidate : instances)
                         {
                             if (candidate.port == port)
                             {
@@ -294,10 +229,10 @@ public final class RedisClusterProcess implements AutoCloseable
         throw new IllegalStateException("no primary serves slot=" + slot);
     }
 
-    private List<Instance> live(final boolean primaries) throws Exception
+    private List<RedisClusterInstance> live(final boolean primaries) throws Exception
     {
-        final List<Instance> out = new ArrayList<>();
-        for (final Instance instance : instances)
+        final List<RedisClusterInstance> out = new ArrayList<>();
+        for (final RedisClusterInstance instance : instances)
         {
             if (instance.process.isAlive() && instance.isPrimary() == primaries)
             {
@@ -320,7 +255,7 @@ public final class RedisClusterProcess implements AutoCloseable
             return;
         }
         final long deadline = System.currentTimeMillis() + FAILOVER_TIMEOUT_MS;
-        List<Instance> inSync = inSync();
+        List<RedisClusterInstance> inSync = inSync();
         while (inSync.isEmpty() && System.currentTimeMillis() < deadline)
         {
             Thread.sleep(100);
@@ -330,7 +265,7 @@ public final class RedisClusterProcess implements AutoCloseable
         {
             throw new IllegalStateException("no replica in sync to fail over to: timeoutMs=" + FAILOVER_TIMEOUT_MS);
         }
-        final Instance replica = inSync.get(random.nextInt(inSync.size()));
+        final RedisClusterInstance replica = inSync.get(random.nextInt(inSync.size()));
         String answer = "";
         while (!replica.isPrimary())
         {
@@ -350,10 +285,10 @@ public final class RedisClusterProcess implements AutoCloseable
     }
 
     /** @return the live replicas whose link to their primary is up (ROLE says connected). */
-    private List<Instance> inSync() throws Exception
+    private List<RedisClusterInstance> inSync() throws Exception
     {
-        final List<Instance> out = new ArrayList<>();
-        for (final Instance replica : live(false))
+        final List<RedisClusterInstance> out = new ArrayList<>();
+        for (final RedisClusterInstance replica : live(false))
         {
             if (syncedPrimaryPort(replica) >= 0)
             {
@@ -367,7 +302,7 @@ public final class RedisClusterProcess implements AutoCloseable
      * @return the port of the primary a replica follows while its link to it is up (ROLE: slave, host, port,
      *     connected), or -1: still syncing, or no longer a replica (promoted since it was listed).
      */
-    private static int syncedPrimaryPort(final Instance replica) throws Exception
+    private static int syncedPrimaryPort(final RedisClusterInstance replica) throws Exception
     {
         final String[] role = replica.cli("ROLE").split("\n");
         return role.length >= 4 && "slave".equals(role[0].trim()) && "connected".equals(role[3].trim()) &&
@@ -381,15 +316,15 @@ public final class RedisClusterProcess implements AutoCloseable
      * @return the killed instance, to be started again (it then rejoins as a replica), or null when no primary had
      *     a replica in sync (nothing was killed).
      */
-    Instance killPrimary(final java.util.Random random) throws Exception
+    RedisClusterInstance killPrimary(final java.util.Random random) throws Exception
     {
-        final List<Instance> primaries = live(true);
+        final List<RedisClusterInstance> primaries = live(true);
         // Only a primary with a replica in sync can be replaced (a replica still loading refuses to take over).
-        final List<Instance> replaceable = new ArrayList<>();
-        for (final Instance replica : live(false))
+        final List<RedisClusterInstance> replaceable = new ArrayList<>();
+        for (final RedisClusterInstance replica : live(false))
         {
             final int followed = syncedPrimaryPort(replica);
-            for (final Instance primary : primaries)
+            for (final RedisClusterInstance primary : primaries)
             {
                 if (primary.port == followed && !replaceable.contains(primary))
                 {
@@ -401,13 +336,13 @@ public final class RedisClusterProcess implements AutoCloseable
         {
             return null;
         }
-        final Instance victim = replaceable.get(random.nextInt(replaceable.size()));
+        final RedisClusterInstance victim = replaceable.get(random.nextInt(replaceable.size()));
         victim.kill();
         final long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline)
         {
             int promoted = 0;
-            for (final Instance instance : live(true))
+            for (final RedisClusterInstance instance : live(true))
             {
                 promoted++;
             }
@@ -424,9 +359,9 @@ public final class RedisClusterProcess implements AutoCloseable
     /** Migrates {@code slots} slots from one primary to another (redis-cli --cluster reshard), keys included. */
     void reshard(final java.util.Random random, final int slots) throws Exception
     {
-        final List<Instance> primaries = live(true);
-        final Instance from = primaries.get(random.nextInt(primaries.size()));
-        Instance to = primaries.get(random.nextInt(primaries.size()));
+        final List<RedisClusterInstance> primaries = live(true);
+        final RedisClusterInstance from = primaries.get(random.nextInt(primaries.size()));
+        RedisClusterInstance to = primaries.get(random.nextInt(primaries.size()));
         while (to == from)
         {
             to = primaries.get(random.nextInt(primaries.size()));
@@ -438,6 +373,65 @@ public final class RedisClusterProcess implements AutoCloseable
         {
             throw new IllegalStateException("reshard failed: " + answer);
         }
+        awaitOk(OK_TIMEOUT_MS);
+    }
+
+    /**
+     * Scales the cluster out by one shard, as an operator does: a new instance joins as a primary without slots
+     * ({@code redis-cli --cluster add-node}); slots are then moved to it ({@link #reshard}, {@link SlotMoves}).
+     *
+     * @return the new primary, once every live instance knows it and the cluster is whole.
+     */
+    RedisClusterInstance addPrimary() throws Exception
+    {
+        final RedisClusterInstance added = startInstance(dir, tls);
+        instances.add(added);
+        final String answer = run(List.of("redis-cli", "--cluster", "add-node", "127.0.0.1:" + added.port,
+            "127.0.0.1:" + livePort()), 30);
+        if (!answer.contains("New node added correctly"))
+        {
+            throw new IllegalStateException("add-node failed: " + answer);
+        }
+        final String id = added.cli("CLUSTER", "MYID").trim();
+        final long deadline = System.currentTimeMillis() + OK_TIMEOUT_MS;
+        for (final RedisClusterInstance instance : instances)
+        {
+            while (instance.process.isAlive() && !instance.cli("CLUSTER", "NODES").contains(id))
+            {
+                if (System.currentTimeMillis() > deadline)
+                {
+                    throw new IllegalStateException("the new primary is not known: port=" + instance.port);
+                }
+                Thread.sleep(50);
+            }
+        }
+        awaitOk(OK_TIMEOUT_MS);
+        return added;
+    }
+
+    /**
+     * Scales the cluster in by one shard, as an operator does: every slot of the primary moves to the others with
+     * its keys ({@code redis-cli --cluster rebalance} with the shard's weight 0), the others forget it
+     * ({@code redis-cli --cluster del-node}), and its process is stopped.
+     */
+    void removePrimary(final RedisClusterInstance removed) throws Exception
+    {
+        final String id = removed.cli("CLUSTER", "MYID").trim();
+        final String moved = run(List.of("redis-cli", "--cluster", "rebalance", "127.0.0.1:" + removed.port,
+            "--cluster-weight", id + "=0"), 120);
+        if (moved.contains("[ERR]"))
+        {
+            throw new IllegalStateException("rebalance failed: " + moved);
+        }
+        final RedisClusterInstance other = instances.stream()
+            .filter(i -> i != removed && i.process.isAlive()).findFirst().orElseThrow();
+        final String deleted = run(List.of("redis-cli", "--cluster", "del-node", "127.0.0.1:" + other.port, id), 30);
+        if (deleted.contains("[ERR]"))
+        {
+            throw new IllegalStateException("del-node failed: " + deleted);
+        }
+        removed.process.destroy();
+        removed.process.waitFor(10, TimeUnit.SECONDS);
         awaitOk(OK_TIMEOUT_MS);
     }
 
@@ -457,7 +451,7 @@ public final class RedisClusterProcess implements AutoCloseable
     @Override
     public void close() throws Exception
     {
-        for (final Instance instance : instances)
+        for (final RedisClusterInstance instance : instances)
         {
             if (instance.process != null && instance.process.isAlive())
             {

@@ -163,7 +163,7 @@ class RedisClusterTest
 
         // A stream head the previous build kept as a hash, on its user's shard: numbered on from, read as it is
         // probed (one GET per stream there, which finds the hash) and rewritten as today's string.
-        final RedisClusterProcess.Instance oldShard = redis.primaryOf(SlotHash.getSlot("aw:{u:old}:s"));
+        final RedisClusterInstance oldShard = redis.primaryOf(SlotHash.getSlot("aw:{u:old}:s"));
         assertEquals("3", oldShard.cli("HSET", "aw:{u:old}:s", "e", "555", "b", "40", "r", "0000000000001").trim());
         assertEquals(202, a.publish("{\"user\":\"old\",\"type\":\"app.note\",\"data\":{}}").statusCode());
         assertEquals("string", oldShard.cli("TYPE", "aw:{u:old}:s").trim());
@@ -397,7 +397,7 @@ class RedisClusterTest
                 refused = member;
             }
         }
-        final RedisClusterProcess.Instance shard = redis.primaryOf(SlotHash.getSlot("aw:{u:" + refused + "}:s"));
+        final RedisClusterInstance shard = redis.primaryOf(SlotHash.getSlot("aw:{u:" + refused + "}:s"));
 
         final String pair = "[{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c1\",\"data\":{\"n\":1}}," +
             "{\"room\":\"crew\",\"type\":\"app.step\",\"id\":\"c2\",\"data\":{\"n\":2}}]";

@@ -67,7 +67,7 @@ class RedisSettingsTest
     {
         final RedisClusterProcess redis = new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0);
         closing.add(redis);
-        final RedisClusterProcess.Instance evicting = redis.instances.get(redis.instances.size() - 1);
+        final RedisClusterInstance evicting = redis.instances.get(redis.instances.size() - 1);
         assertTrue(redis.url().endsWith(":" + redis.instances.get(0).port), redis.url());
         assertEquals("OK", evicting.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru").trim());
 
@@ -99,7 +99,7 @@ class RedisSettingsTest
         closing.add(redis);
         // Redis does not copy a primary's settings to its replicas: these are set to evict, which harms nothing
         // while they only replicate.
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        for (final RedisClusterInstance instance : redis.instances)
         {
             if (!instance.isPrimary())
             {

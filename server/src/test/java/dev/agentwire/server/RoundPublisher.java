@@ -16,27 +16,47 @@ final class RoundPublisher
 
     private final AtomicReference<String> failure = new AtomicReference<>();
     private final Thread thread;
+    private volatile boolean stopped;
+    private volatile int accepted;
 
     /** Starts publishing {@code rounds} rounds through {@code via} to {@code users}. */
     RoundPublisher(final ServerFixture via, final List<String> users, final int rounds)
     {
-        thread = new Thread(() -> publish(via, users, rounds), "round-publisher");
+        this(via, users, 0, rounds);
+    }
+
+    /** Starts publishing rounds {@code firstRound} to {@code rounds} less one (a later publisher's new ids). */
+    RoundPublisher(final ServerFixture via, final List<String> users, final int firstRound, final int rounds)
+    {
+        thread = new Thread(() -> publish(via, users, firstRound, rounds), "round-publisher");
         thread.setDaemon(true);
         thread.start();
     }
 
-    /** @return null once every round was accepted, else why not (or that it is still publishing). */
+    /** Publishes no round after the one under way; {@link #accepted} then says how many were. */
+    void stop()
+    {
+        stopped = true;
+    }
+
+    /** @return the round after the last one accepted so far (rounds up to this one less were all accepted). */
+    int accepted()
+    {
+        return accepted;
+    }
+
+    /** @return null once every round was accepted (or it was stopped), else why not (or that it still publishes). */
     String await(final long timeoutMs) throws InterruptedException
     {
         thread.join(timeoutMs);
         return thread.isAlive() ? "still publishing after " + timeoutMs + " ms" : failure.get();
     }
 
-    private void publish(final ServerFixture via, final List<String> users, final int rounds)
+    private void publish(final ServerFixture via, final List<String> users, final int firstRound, final int rounds)
     {
         try
         {
-            for (int r = 0; r < rounds; r++)
+            for (int r = firstRound; r < rounds && !stopped; r++)
             {
                 final StringBuilder batch = new StringBuilder("[");
                 for (int u = 0; u < users.size(); u++)
@@ -55,6 +75,7 @@ final class RoundPublisher
                     }
                     Thread.sleep(RETRY_MS);
                 }
+                accepted = r + 1;
                 Thread.sleep(BETWEEN_ROUNDS_MS);
             }
         }

@@ -48,7 +48,7 @@ class SlotMigrationTest
         final ServerFixture a = node("a", redis);
         final ServerFixture b = node("b", redis);
         // Users whose streams live on one shard, and another shard to move them to.
-        final RedisClusterProcess.Instance from = redis.primaryOf(slotOf("mover-0"));
+        final RedisClusterInstance from = redis.primaryOf(slotOf("mover-0"));
         final List<String> names = new ArrayList<>();
         for (int u = 0; names.size() < USERS; u++)
         {
@@ -57,8 +57,8 @@ class SlotMigrationTest
                 names.add("mover-" + u);
             }
         }
-        RedisClusterProcess.Instance to = null;
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        RedisClusterInstance to = null;
+        for (final RedisClusterInstance instance : redis.instances)
         {
             to = instance != from && instance.isPrimary() ? instance : to;
         }
@@ -74,7 +74,7 @@ class SlotMigrationTest
         final RoundPublisher publisher = new RoundPublisher(a, names, ROUNDS);
         for (final String name : names)
         {
-            migrateSlot(redis, slotOf(name), to);
+            SlotMoves.migrateSlowly(redis, slotOf(name), to, PAUSE_MS);
         }
         assertNull(publisher.await(TimeUnit.SECONDS.toMillis(90)), "every round accepted");
 
@@ -101,7 +101,7 @@ class SlotMigrationTest
             new RedisClusterProcess(Files.createDirectories(dir.resolve("redis")), 3, 0));
         final String password = "migration-acl-password-0123";
         final String[] acl = RedisAclTest.documentedAcl().replace(" >change-me ", " >" + password + " ").split(" ");
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        for (final RedisClusterInstance instance : redis.instances)
         {
             assertEquals("OK", RedisAclTest.cli(instance.port, acl).trim());
         }
@@ -117,14 +117,14 @@ class SlotMigrationTest
 
         // The user's keys go to another shard, and its slot stays migrating: the old shard answers ASK for them.
         final int slot = slotOf(name);
-        final RedisClusterProcess.Instance from = redis.primaryOf(slot);
-        RedisClusterProcess.Instance to = null;
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        final RedisClusterInstance from = redis.primaryOf(slot);
+        RedisClusterInstance to = null;
+        for (final RedisClusterInstance instance : redis.instances)
         {
             to = instance != from && instance.isPrimary() ? instance : to;
         }
-        final String toId = beginMigration(from, to, slot);
-        moveKeys(from, to, slot);
+        final String toId = SlotMoves.begin(from, to, slot);
+        SlotMoves.moveKeys(from, to, slot);
 
         // A resume on the other node reads the history where the keys now are (following ASK, as the documented user).
         final WsClient back = a.connectWith(Tokens.hs256(name, 60_000), "epoch=" + epoch + "&after=2");
@@ -134,7 +134,7 @@ class SlotMigrationTest
         assertEquals(List.of(3L, 4L, 5L), missed.stream().map(e -> e.get("seq").asLong()).toList());
 
         // The migration ends, and the user's next event reaches the resumed socket on the same stream.
-        finishMigration(redis, slot, toId);
+        SlotMoves.finish(redis, slot, toId);
         final String event = "{\"user\":\"" + name + "\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
         final int status = b.publishUntilAccepted(event, 20_000);
         assertEquals(202, status);
@@ -142,69 +142,10 @@ class SlotMigrationTest
         assertEquals(6, next.get("seq").asLong());
         assertEquals(epoch, next.get("epoch").asLong());
         assertEquals(0, a.metric("agentwire_engine_stream_resets_total"), "the socket kept, no resume asked");
-        for (final RedisClusterProcess.Instance instance : redis.instances)
+        for (final RedisClusterInstance instance : redis.instances)
         {
             assertEquals("", RedisAclTest.cli(instance.port, "ACL", "LOG").trim(), "nothing refused: " + instance.port);
         }
-    }
-
-    /**
-     * Moves one slot as {@code redis-cli --cluster reshard} does, but slowly: importing and migrating for
-     * {@link #PAUSE_MS} before the keys go (MIGRATE), and again after, then the slot given to its new shard.
-     */
-    private static void migrateSlot(final RedisClusterProcess redis, final int slot,
-        final RedisClusterProcess.Instance to) throws Exception
-    {
-        final RedisClusterProcess.Instance from = redis.primaryOf(slot);
-        final String toId = beginMigration(from, to, slot);
-        Thread.sleep(PAUSE_MS);
-        moveKeys(from, to, slot);
-        Thread.sleep(PAUSE_MS);
-        finishMigration(redis, slot, toId);
-    }
-
-    /** @return the importing shard's id, once the slot is importing there and migrating here. */
-    private static String beginMigration(final RedisClusterProcess.Instance from,
-        final RedisClusterProcess.Instance to, final int slot) throws Exception
-    {
-        final String fromId = from.cli("CLUSTER", "MYID").trim();
-        final String toId = to.cli("CLUSTER", "MYID").trim();
-        final String at = Integer.toString(slot);
-        expectOk(to.cli("CLUSTER", "SETSLOT", at, "IMPORTING", fromId));
-        expectOk(from.cli("CLUSTER", "SETSLOT", at, "MIGRATING", toId));
-        return toId;
-    }
-
-    private static void moveKeys(final RedisClusterProcess.Instance from, final RedisClusterProcess.Instance to,
-        final int slot) throws Exception
-    {
-        final String at = Integer.toString(slot);
-        for (String keys = from.cli("CLUSTER", "GETKEYSINSLOT", at, "100"); !keys.isBlank();
-             keys = from.cli("CLUSTER", "GETKEYSINSLOT", at, "100"))
-        {
-            final List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port),
-                "", "0", "5000", "KEYS"));
-            migrate.addAll(List.of(keys.trim().split("\n")));
-            expectOk(from.cli(migrate.toArray(new String[0])));
-        }
-    }
-
-    private static void finishMigration(final RedisClusterProcess redis, final int slot, final String toId)
-        throws Exception
-    {
-        for (final RedisClusterProcess.Instance instance : redis.instances)
-        {
-            if (instance.isPrimary())
-            {
-                expectOk(instance.cli("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId));
-            }
-        }
-        redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
-    }
-
-    private static void expectOk(final String answer)
-    {
-        assertEquals("OK", answer.trim(), "a migration step");
     }
 
     private static int slotOf(final String user)
