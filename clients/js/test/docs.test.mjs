@@ -27,7 +27,7 @@
 //   the build: the build itself). `example: demo` marks the block whose `bin/agentwire demo` line is how the demo
 //   that the other examples run against is started.
 // A block's comment lines `# -> text` / `// -> text` say what its output must contain (`..` stands for anything).
-// Addresses and paths of the machine are the test's own: each port a doc uses (8080, 8081, 6379, 7001-7003) becomes
+// Addresses and paths of the machine are the test's own: each port a doc uses (8080, 8081, 6379, 7001-7004) becomes
 // a free loopback port (for ts and json blocks, 8080 is the demo's), AGENTWIRE_PORT is what 8080 became, and
 // /etc/agentwire/ is the scratch directory.
 
@@ -49,7 +49,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = resolve(here, "..");
 const ROOT = resolve(PACKAGE, "../..");
 const JAR = join(ROOT, "server/target/agentwire.jar");
-const DOC_PORTS = [8080, 8081, 6379, 7001, 7002, 7003];
+const DOC_PORTS = [8080, 8081, 6379, 7001, 7002, 7003, 7004];
 const PRODUCER_KEY = "docs-test-producer-key-0123456789";
 const LANGUAGES = new Set(["bash", "ts", "java", "xml", "properties", "json", "python", "text"]);
 
@@ -122,7 +122,7 @@ async function portMap() {
 }
 
 function withPorts(code, map) {
-  return code.replace(/\b(8080|8081|6379|7001|7002|7003)\b/g, (port) => String(map.get(Number(port))));
+  return code.replace(/\b(8080|8081|6379|7001|7002|7003|7004)\b/g, (port) => String(map.get(Number(port))));
 }
 
 /** The output a block promises in its `# -> …` / `// -> …` lines, each as a pattern (`..`: anything). */

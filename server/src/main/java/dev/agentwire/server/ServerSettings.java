@@ -1,6 +1,7 @@
 package dev.agentwire.server;
 
 import dev.agentwire.core.AgentWireConfig;
+import dev.agentwire.server.cluster.RedisSeeds;
 import dev.agentwire.server.http.ClientAddress;
 
 import java.nio.charset.StandardCharsets;
@@ -117,12 +118,12 @@ final class ServerSettings
         "must be >= 0", "longest SIGTERM waits for sockets to drain");
     static final Setting<Integer> RETRY_AFTER_SECONDS = add("retryAfterSeconds", INT, 1, null, v -> v >= 1,
         "must be >= 1", "`Retry-After` of a 503");
-    static final Setting<String> REDIS_URL = add("redisUrl", URL, null, "—",
-        s -> s == null || s.startsWith("redis://") || s.startsWith("rediss://") || s.startsWith("redis-sentinel://"),
-        "must start with redis://, rediss:// or redis-sentinel://", "set: run as a node of a Redis-backed cluster, " +
-        "over one Redis, one watched by Sentinel (`redis-sentinel://host:port[,host:port]#primary`) or a Redis " +
-        "Cluster (any one of its nodes) ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May hold " +
-        "a password: never logged");
+    static final Setting<String> REDIS_URL = add("redisUrl", URL, null, "—", ServerSettings::isRedisUrl,
+        "must start with redis://, rediss:// or redis-sentinel://, then host[:port] (a Redis Cluster's seeds: " +
+        "host:port,host:port)", "set: run as a node of a Redis-backed cluster, over one Redis, one watched by " +
+        "Sentinel (`redis-sentinel://host:port[,host:port]#primary`) or a Redis Cluster (one of its nodes, or " +
+        "several as seeds: `redis://host:port,host:port`) ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one " +
+        "embedded node. May hold a password: never logged");
     static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's",
         p -> p == null || Files.isReadable(p), "must be a readable file",
         "PEM of the certificate authorities trusted for a `rediss://` Redis (unset: the JVM's trust store)");
@@ -253,6 +254,23 @@ final class ServerSettings
         if (timeout <= interval)
         {
             broken.add("heartbeatTimeoutMs=" + timeout + " must be above heartbeatIntervalMs (" + interval + ")");
+        }
+    }
+
+    /** Unset, behind Sentinel, or a {@code redis://} or {@code rediss://} URL whose hosts are well formed. */
+    private static boolean isRedisUrl(final String url)
+    {
+        if (url == null || url.startsWith("redis-sentinel://"))
+        {
+            return true;
+        }
+        try
+        {
+            return !RedisSeeds.hosts(url).isEmpty();
+        }
+        catch (final IllegalArgumentException malformed)
+        {
+            return false;
         }
     }
 

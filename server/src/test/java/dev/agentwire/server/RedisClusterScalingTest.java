@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -26,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of every shard's ({@code --cluster rebalance}), and one of the first primaries leaves, every slot of it moved off
  * and the shard forgotten ({@code --cluster del-node}) and stopped. Every user keeps one stream through it all (the
  * same epoch, every event once and in order, none lost), the nodes publish and follow on the new shapes without a
- * restart, and a user resumes on the other node from history that moved twice.
+ * restart, a node started after the scale-in from a seed list led by the removed node starts, and a user resumes on
+ * the other node from history that moved twice.
  */
 @Timeout(240)
 class RedisClusterScalingTest
@@ -94,6 +96,11 @@ class RedisClusterScalingTest
             }
         }
 
+        // A node started now, given the removed node first among its seeds, starts from the next one and follows.
+        final ServerFixture late = node("c", "redis://127.0.0.1:" + removed.port + ",127.0.0.1:" + added.port);
+        final WsClient second = late.connect(names.get(0));
+        second.nextOfType("welcome", 10_000);
+
         // The other node publishes on the last shape too, and each user's next event follows on the same stream.
         final RoundPublisher last = new RoundPublisher(nodes.get(1), names, rounds, rounds + 1);
         assertNull(last.await(TimeUnit.SECONDS.toMillis(30)), "a round through the other node");
@@ -103,6 +110,7 @@ class RedisClusterScalingTest
             assertEquals(rounds + 1, next.get("seq").asLong(), names.get(u) + ": " + next);
             assertEquals(epochs.get(u), next.get("epoch").asLong());
         }
+        assertEquals(rounds + 1, second.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
         Thread.sleep(300);
         for (final WsClient user : users)
         {
@@ -120,6 +128,22 @@ class RedisClusterScalingTest
         {
             assertEquals(0, node.metric("agentwire_engine_stream_resets_total"), "no stream restarted");
         }
+    }
+
+    @Test
+    void shouldRefuseToStartOnSeedsThatAreASingleRedisOrThatNoneAnswers() throws Exception
+    {
+        final RedisProcess single = closing.add(new RedisProcess(Files.createDirectories(dir.resolve("single")), false));
+        final String twice = "redis://127.0.0.1:" + single.port + ",127.0.0.1:" + single.port;
+        final IllegalStateException notCluster = assertThrows(IllegalStateException.class, () -> node("a", twice));
+        assertEquals("redisUrl lists seeds=2 but seed=1 is a single Redis, not a Redis Cluster node: a single Redis " +
+            "takes one host (one that Sentinel fails over: redis-sentinel://)", notCluster.getMessage());
+
+        final String closed = "redis://:a-password@127.0.0.1:" + TestPorts.free() + ",127.0.0.1:" + TestPorts.free();
+        final String refused = assertThrows(IllegalStateException.class, () -> node("b", closed)).getMessage();
+        assertTrue(refused.startsWith("redis unreachable at start: redisUrl=<set> seeds=2 (none answered; the last:)" +
+            " cause="), refused);
+        assertFalse(refused.contains("a-password"), refused);
     }
 
     /** @return the rounds accepted, once at least {@code rounds} were (the publisher keeps publishing). */
@@ -141,8 +165,13 @@ class RedisClusterScalingTest
 
     private ServerFixture node(final String name, final RedisClusterProcess redis) throws Exception
     {
+        return node(name, redis.url());
+    }
+
+    private ServerFixture node(final String name, final String url) throws Exception
+    {
         return closing.add(new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(redis.url()).nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
+            b -> b.redisUrl(url).nodeId(name).producerRatePerSec(1_000_000).producerBurst(1_000_000),
             AgentWireConfig.builder().sliceCount(1)));
     }
 }

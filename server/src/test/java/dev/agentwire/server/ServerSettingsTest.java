@@ -138,4 +138,25 @@ class ServerSettingsTest
         assertTrue(withPassword.contains("redisUrl=http://<hidden> must start with"), withPassword);
         assertTrue(!withPassword.contains("a-password"), "a password in a bad URL is not printed: " + withPassword);
     }
+
+    @Test
+    void shouldTakeARedisClustersSeedsInOneUrlAndRefuseAMalformedListWithoutItsPassword()
+    {
+        final ServerConfig.Builder builder = ServerConfig.builder().jwtSecret("s".repeat(32))
+            .producerKey("p".repeat(20));
+        for (final String url : new String[]{"redis://127.0.0.1:7000,127.0.0.1:7001,redis-2", "rediss://:pw@h1:1,h2:2/0",
+            "redis://[::1]:7000,10.0.0.2:7001"})
+        {
+            assertTrue(builder.redisUrl(url).build().isClustered(), url);
+        }
+        for (final String url : new String[]{"redis://:a-password@h1:7000,,h2:7001", "redis://:a-password@h1:7000,h2:x",
+            "redis://:a-password@h1:70000", "redis://:a-password@"})
+        {
+            final String refused = assertThrows(IllegalArgumentException.class,
+                () -> builder.redisUrl(url).build()).getMessage();
+            assertTrue(refused.contains("redisUrl=redis://<hidden> must start with redis://, rediss:// or " +
+                "redis-sentinel://, then host[:port]"), refused);
+            assertTrue(!refused.contains("a-password"), "the password is not printed: " + refused);
+        }
+    }
 }

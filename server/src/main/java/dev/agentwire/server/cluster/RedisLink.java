@@ -104,8 +104,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         this.localProducers = localProducers;
         this.prefix = settings.keyPrefix;
         this.readOnly = new ReadOnlyPolicy(settings.nodeId);
-        final RedisURI uri = RedisURI.create(settings.redisUrl);
-        uri.setTimeout(Duration.ofMillis(settings.redisTimeoutMs));
+        final List<RedisURI> seeds = RedisSeeds.uris(settings.redisUrl, settings.redisTimeoutMs);
         final ChannelMessageHandler.ChannelMessageSink toFeed = (buffer, channelAt, channelLength, messageAt,
             messageLength) -> channelMessages.onMessage(buffer, channelAt, channelLength, messageAt, messageLength);
         resources = ClientResources.builder().nettyCustomizer(new NettyCustomizer()
@@ -120,32 +119,28 @@ final class RedisLink implements PresenceListener, AutoCloseable
                 }
             }
         }).build();
-        final RedisClient probe = RedisClient.create(resources, uri);
-        probe.setOptions(RedisClientOptions.probe(settings));
-        boolean clusterEnabled;
-        try (StatefulRedisConnection<String, String> first = probe.connect())
+        final RedisSeeds.Probe probe;
+        try
         {
-            // The one place that tells the two setups apart: everything after it is one code path.
-            clusterEnabled = first.sync().info("cluster").contains("cluster_enabled:1");
+            probe = RedisSeeds.probe(resources, seeds, RedisClientOptions.probe(settings));
         }
         catch (final RuntimeException ex)
         {
-            probe.shutdown();
             resources.shutdown();
-            throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage() +
-                " root=" + rootCause(ex), ex);
+            throw ex;
         }
-        if (clusterEnabled)
+        final RedisURI uri = probe.uri();
+        if (probe.cluster())
         {
-            probe.shutdown();
+            probe.client().shutdown();
             single = null;
-            sharded = RedisClusterClient.create(resources, uri);
+            sharded = RedisClusterClient.create(resources, seeds);
             sharded.setOptions(RedisClientOptions.sharded(settings));
             client = sharded;
         }
         else
         {
-            single = probe;
+            single = probe.client();
             sharded = null;
             single.setOptions(RedisClientOptions.single(settings));
             client = single;
@@ -478,7 +473,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     }
 
     /** @return the innermost cause, as it says itself: a refused certificate, a refused password, a closed port. */
-    private static String rootCause(final Throwable error)
+    static String rootCause(final Throwable error)
     {
         Throwable cause = error;
         while (cause.getCause() != null && cause.getCause() != cause)
