@@ -126,6 +126,7 @@ final class ClusterFaultSuiteTest
         }
         run.roomEvents = true;
         final RedisClusterInstance[] killed = {null};
+        final RedisClusterInstance[] added = {null};
 
         run.runWithFaults(ledger, users, () -> nodes[0].http("/v1/events"), random, () ->
         {
@@ -136,7 +137,7 @@ final class ClusterFaultSuiteTest
                 killed[0] = null;
             }
             redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
-            switch (random.nextInt(4))
+            switch (random.nextInt(5))
             {
                 case 0:
                     redis.failover(random);
@@ -152,6 +153,21 @@ final class ClusterFaultSuiteTest
                 case 2:
                     redis.reshard(random, 64);
                     ledger.fault("64 slots migrated");
+                    break;
+                case 3:
+                    // The operator grows the cluster by a shard, then shrinks it by that shard, in turn.
+                    if (added[0] == null)
+                    {
+                        added[0] = redis.addPrimary();
+                        redis.rebalance();
+                        ledger.fault("a shard added, a share of every shard's slots moved to it");
+                    }
+                    else
+                    {
+                        redis.removePrimary(added[0]);
+                        added[0] = null;
+                        ledger.fault("a shard removed (its slots moved off, del-node, stopped)");
+                    }
                     break;
                 default:
                     run.killSome(random, ledger, 3);

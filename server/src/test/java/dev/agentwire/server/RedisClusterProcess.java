@@ -410,6 +410,21 @@ public final class RedisClusterProcess implements AutoCloseable
     }
 
     /**
+     * Moves a share of every primary's slots, keys included, to those with fewer (a primary just added has none):
+     * {@code redis-cli --cluster rebalance --cluster-use-empty-masters}.
+     */
+    void rebalance() throws Exception
+    {
+        final String moved = run(List.of("redis-cli", "--cluster", "rebalance", "127.0.0.1:" + livePort(),
+            "--cluster-use-empty-masters"), 120);
+        if (moved.contains("[ERR]"))
+        {
+            throw new IllegalStateException("rebalance failed: " + moved);
+        }
+        awaitOk(OK_TIMEOUT_MS);
+    }
+
+    /**
      * Scales the cluster in by one shard, as an operator does: every slot of the primary moves to the others with
      * its keys ({@code redis-cli --cluster rebalance} with the shard's weight 0), the others forget it
      * ({@code redis-cli --cluster del-node}), and its process is stopped.

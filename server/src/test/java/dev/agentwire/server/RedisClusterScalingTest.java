@@ -68,10 +68,7 @@ class RedisClusterScalingTest
         {
             SlotMoves.migrateSlowly(redis, slotOf(names.get(u)), added, PAUSE_MS);
         }
-        final String rebalanced = RedisClusterProcess.run(List.of("redis-cli", "--cluster", "rebalance",
-            "127.0.0.1:" + added.port, "--cluster-use-empty-masters"), 120);
-        assertFalse(rebalanced.contains("[ERR]"), rebalanced);
-        redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
+        redis.rebalance();
         final int afterGrowth = awaitRounds(publisher, publisher.accepted() + 5);
 
         // In: a first primary that holds some of the users leaves.
