@@ -59,7 +59,16 @@ mkdir -p "$OUT/raw"
 (cd "$ROOT" && mvn -q -B -ntp -DskipTests package)
 REDIS_DIR="$(mktemp -d)"
 TLS_DIR="$(mktemp -d)"
-trap 'rm -rf "$REDIS_DIR" "$TLS_DIR"' EXIT
+# What this run started and has not stopped yet is stopped on any exit, a failed step's too: a node whose port never
+# opened ended the script (set -e) and left its Redis and the other node running, holding the next run's ports. Each
+# pid is forgotten once stopped, so that a number the system hands out again is never killed.
+pid_a=""; pid_b=""; shard_pids=""; redis_pid=0
+running() {
+    echo "${pid_a:-} ${pid_b:-} ${shard_pids:-}"
+    if [ -z "${shard_pids:-}" ] && [ "${redis_pid:-0}" != 0 ]; then echo "$redis_pid"; fi
+}
+# shellcheck disable=SC2046
+trap 'stop $(running); rm -rf "$REDIS_DIR" "$TLS_DIR"' EXIT
 case " $SETUPS " in
     *" node+redis-tls "*)
         # A CA of the run's own and Redis's certificate for 127.0.0.1, which the node verifies (as in RedisTlsTest).
@@ -194,6 +203,7 @@ for conns in $CONNS; do
             --gc-before-rss --out "$OUT/raw/$label-$case_name-$conns-$rep.json" \
             || echo "run failed: $label $case_name $conns $rep"
         stop "$pid_a" $pid_b
+        pid_a=""; pid_b=""
         if [ -n "$shard_pids" ]; then
             # Each shard's commands and errors: how many events a group commit's call carried there.
             for port in $SHARD_PORTS; do
@@ -202,6 +212,7 @@ for conns in $CONNS; do
             done
             # shellcheck disable=SC2086
             stop $shard_pids
+            shard_pids=""; redis_pid=0
         elif [ "$redis_pid" != 0 ]; then
             { redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory_human'
               echo "history entries load-1: $(redis-cli -p "$REDIS_PORT" llen 'aw:{u:load-1}:l')"
@@ -214,6 +225,7 @@ for conns in $CONNS; do
             { redis-cli -p "$REDIS_PORT" info commandstats; redis-cli -p "$REDIS_PORT" info errorstats; } \
                 > "$OUT/redis-commandstats-$label-$case_name-$conns-$rep.txt" 2>&1 || true
             stop "$redis_pid"
+            redis_pid=0
         fi
       done
      done
