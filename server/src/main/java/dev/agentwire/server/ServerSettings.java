@@ -119,11 +119,12 @@ final class ServerSettings
     static final Setting<Integer> RETRY_AFTER_SECONDS = add("retryAfterSeconds", INT, 1, null, v -> v >= 1,
         "must be >= 1", "`Retry-After` of a 503");
     static final Setting<String> REDIS_URL = add("redisUrl", URL, null, "—", ServerSettings::isRedisUrl,
-        "must start with redis://, rediss:// or redis-sentinel://, then host[:port] (a Redis Cluster's seeds: " +
-        "host:port,host:port)", "set: run as a node of a Redis-backed cluster, over one Redis, one watched by " +
-        "Sentinel (`redis-sentinel://host:port[,host:port]#primary`) or a Redis Cluster (one of its nodes, or " +
-        "several as seeds: `redis://host:port,host:port`) ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one " +
-        "embedded node. May hold a password: never logged");
+        "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://, then host[:port] (a Redis " +
+        "Cluster's seeds: host:port,host:port)", "set: run as a node of a Redis-backed cluster, over one Redis, " +
+        "one watched by Sentinel (`redis-sentinel://host:port[,host:port]#primary`; over TLS " +
+        "`rediss-sentinel://`) or a Redis Cluster (one of its nodes, or several as seeds: " +
+        "`redis://host:port,host:port`) ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May " +
+        "hold a password: never logged");
     static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's",
         p -> p == null || Files.isReadable(p), "must be a readable file",
         "PEM of the certificate authorities trusted for a `rediss://` Redis (unset: the JVM's trust store)");
@@ -231,12 +232,13 @@ final class ServerSettings
                 engine.maxPayloadBytes() + ")");
         }
         final String redisUrl = (String)values[REDIS_URL.index];
-        if (values[REDIS_TLS_CA_FILE.index] != null && (redisUrl == null || !redisUrl.startsWith("rediss://")))
+        final boolean tls = redisUrl != null && (redisUrl.startsWith("rediss://") ||
+            redisUrl.startsWith("rediss-sentinel://"));
+        if (values[REDIS_TLS_CA_FILE.index] != null && !tls)
         {
             broken.add("redisTlsCaFile=" + values[REDIS_TLS_CA_FILE.index] + " needs redisUrl=rediss://… (TLS); " +
                 "redisUrl=" + (redisUrl == null ? "<unset>" : "<not rediss>"));
         }
-        final boolean tls = redisUrl != null && redisUrl.startsWith("rediss://");
         final Object cert = values[REDIS_TLS_CERT_FILE.index];
         final Object key = values[REDIS_TLS_KEY_FILE.index];
         if ((cert == null) != (key == null))
@@ -260,7 +262,7 @@ final class ServerSettings
     /** Unset, behind Sentinel, or a {@code redis://} or {@code rediss://} URL whose hosts are well formed. */
     private static boolean isRedisUrl(final String url)
     {
-        if (url == null || url.startsWith("redis-sentinel://"))
+        if (url == null || url.startsWith("redis-sentinel://") || url.startsWith("rediss-sentinel://"))
         {
             return true;
         }

@@ -207,7 +207,7 @@ final class ClusterFaultSuiteTest
                 lastFailoverNs[0] = System.nanoTime();
                 ledger.fault("primary SIGKILL, Sentinel promotes the replica");
             }
-            else if (fault == 1 && down[0] != null && redis.primaryPort() != down[0].port)
+            else if (fault == 1 && down[0] != null && redis.primaryPort() != down[0].announced())
             {
                 // Back once the Sentinel has failed it over (it names the promoted replica): it returns as the
                 // new primary's replica. Back sooner, it would be a second primary for a while (CLUSTER.md).

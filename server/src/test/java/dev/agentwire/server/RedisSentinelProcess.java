@@ -30,14 +30,18 @@ final class RedisSentinelProcess implements AutoCloseable
     static final class Server
     {
         final int port;
+        /** With TLS: the port TLS clients and the other servers use (the plain one stays for redis-cli); else 0. */
+        final int tlsPort;
         private final List<String> command;
         private final Path log;
         private final String password;
         private volatile Process process;
 
-        private Server(final int port, final List<String> command, final Path log, final String password)
+        private Server(final int port, final int tlsPort, final List<String> command, final Path log,
+            final String password)
         {
             this.port = port;
+            this.tlsPort = tlsPort;
             this.command = command;
             this.log = log;
             this.password = password;
@@ -79,6 +83,12 @@ final class RedisSentinelProcess implements AutoCloseable
             }
         }
 
+        /** @return the port the Sentinel and the other servers know it by: its TLS port under TLS. */
+        int announced()
+        {
+            return tlsPort != 0 ? tlsPort : port;
+        }
+
         String log() throws Exception
         {
             return Files.exists(log) ? Files.readString(log) : "";
@@ -87,10 +97,23 @@ final class RedisSentinelProcess implements AutoCloseable
 
     /** The primary's and replica's password (the Sentinel has none of its own). */
     final String password;
+    /** With TLS everywhere (clients, replication, the Sentinel's own connections), else null. */
+    private final TestCertificates tls;
 
     RedisSentinelProcess(final Path dir, final String password) throws Exception
     {
+        this(dir, password, null);
+    }
+
+    /**
+     * @param tls a certificate for every server and the Sentinel, each also listening for TLS clients, which must
+     *            present a certificate its authority signed (Redis's default); replication and the Sentinel's own
+     *            connections speak TLS too, so the Sentinel names the servers by their TLS ports. Or null.
+     */
+    RedisSentinelProcess(final Path dir, final String password, final TestCertificates tls) throws Exception
+    {
         this.password = password;
+        this.tls = tls;
         final boolean installed = RedisProcess.isInstalled();
         if (!installed && "true".equals(System.getenv("CI")))
         {
@@ -99,23 +122,29 @@ final class RedisSentinelProcess implements AutoCloseable
         assumeTrue(installed, "redis-server not installed: apt-get install -y redis-server");
         this.dir = dir;
         first = start("primary", List.of());
-        replica = start("replica", List.of("--replicaof", "127.0.0.1", Integer.toString(first.port)));
+        replica = start("replica", List.of("--replicaof", "127.0.0.1", Integer.toString(first.announced())));
         awaitReplicaInSync();
         final int sentinelPort = TestPorts.free();
+        final int sentinelTlsPort = tls == null ? 0 : TestPorts.free();
+        final List<String> tlsLines = tls == null ? List.of() : List.of("tls-port " + sentinelTlsPort,
+            "tls-cert-file " + tls.certFile, "tls-key-file " + tls.keyFile, "tls-ca-cert-file " + tls.caFile,
+            "tls-replication yes");
         final Path config = Files.writeString(dir.resolve("sentinel.conf"), String.join("\n",
             "port " + sentinelPort,
             "bind 127.0.0.1",
             "dir " + dir,
-            "sentinel monitor " + MASTER + " 127.0.0.1 " + first.port + " 1",
+            String.join("\n", tlsLines),
+            "sentinel monitor " + MASTER + " 127.0.0.1 " + first.announced() + " 1",
             "sentinel auth-pass " + MASTER + " " + password,
             "sentinel down-after-milliseconds " + MASTER + " " + DOWN_AFTER_MS,
             // Also how long before the Sentinel fails the same primary's name over again (twice this).
             "sentinel failover-timeout " + MASTER + " 3000",
             "sentinel parallel-syncs " + MASTER + " 1", ""));
-        sentinel = launch("sentinel", sentinelPort, List.of("redis-server", config.toString(), "--sentinel"));
+        sentinel = launch("sentinel", sentinelPort, sentinelTlsPort,
+            List.of("redis-server", config.toString(), "--sentinel"));
         // The Sentinel learns the replica from the primary's INFO (every 10 s at first, then it is known).
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!sentinel.cli("SENTINEL", "REPLICAS", MASTER).contains(Integer.toString(replica.port)))
+        while (!sentinel.cli("SENTINEL", "REPLICAS", MASTER).contains(Integer.toString(replica.announced())))
         {
             check(System.nanoTime() < deadline, "the sentinel never saw the replica", sentinel);
             Thread.sleep(100);
@@ -125,14 +154,15 @@ final class RedisSentinelProcess implements AutoCloseable
     /** @return the URL a node is given: the servers' password, the Sentinel and the primary's name. */
     String url()
     {
-        return "redis-sentinel://:" + password + "@127.0.0.1:" + sentinel.port + "#" + MASTER;
+        return (tls == null ? "redis-sentinel://:" : "rediss-sentinel://:") + password + "@127.0.0.1:" +
+            sentinel.announced() + "#" + MASTER;
     }
 
     /** @return the server the Sentinel names as the primary now. */
     Server primary() throws Exception
     {
         final int port = primaryPort();
-        return port == first.port ? first : replica;
+        return port == first.announced() ? first : replica;
     }
 
     /**
@@ -151,7 +181,7 @@ final class RedisSentinelProcess implements AutoCloseable
             info.contains("master_sync_in_progress:0") && info.contains("master_port:" + primaryPort());
     }
 
-    /** @return the port of the primary the Sentinel names now. */
+    /** @return the port of the primary the Sentinel names now (its TLS port under TLS). */
     int primaryPort() throws Exception
     {
         final String[] answer = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER).split("\n");
@@ -182,17 +212,25 @@ final class RedisSentinelProcess implements AutoCloseable
     private Server start(final String name, final List<String> extra) throws Exception
     {
         final int port = TestPorts.free();
+        final int tlsPort = tls == null ? 0 : TestPorts.free();
         final Path data = Files.createDirectories(dir.resolve(name));
         final List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
             "--bind", "127.0.0.1", "--dir", data.toString(), "--save", "", "--appendonly", "yes",
             "--daemonize", "no", "--requirepass", password, "--masterauth", password));
+        if (tls != null)
+        {
+            command.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tls.certFile.toString(),
+                "--tls-key-file", tls.keyFile.toString(), "--tls-ca-cert-file", tls.caFile.toString(),
+                "--tls-replication", "yes"));
+        }
         command.addAll(extra);
-        return launch(name, port, command);
+        return launch(name, port, tlsPort, command);
     }
 
-    private Server launch(final String name, final int port, final List<String> command) throws Exception
+    private Server launch(final String name, final int port, final int tlsPort, final List<String> command)
+        throws Exception
     {
-        final Server server = new Server(port, command, dir.resolve(name + ".log"),
+        final Server server = new Server(port, tlsPort, command, dir.resolve(name + ".log"),
             command.contains("--sentinel") ? null : password);
         servers.add(server);
         server.start();

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * real primary, replica and Sentinel: they find the primary through the Sentinel, deliver across nodes, and when the
  * primary dies (SIGKILL) and the Sentinel promotes the replica, they follow it with their users' sockets kept: the
  * next event has the next seq of the same epoch, and a resume on the other node reads the whole history from the
- * promoted primary. A planned failover ({@code SENTINEL FAILOVER}) is followed the same way.
+ * promoted primary. A planned failover ({@code SENTINEL FAILOVER}) is followed the same way, with TLS everywhere
+ * ({@code rediss-sentinel://}).
  */
 @Timeout(120)
 class RedisSentinelTest
@@ -46,7 +47,7 @@ class RedisSentinelTest
 
         // The primary dies once its replica holds everything (WAIT), and the Sentinel promotes the replica.
         final int before = redis.primaryPort();
-        assertEquals(redis.first.port, before);
+        assertEquals(redis.first.announced(), before);
         assertEquals("1", redis.first.cli("WAIT", "1", "5000"), "the replica acknowledged every write");
         redis.first.kill();
         redis.awaitFailoverFrom(before, 30_000);
@@ -74,11 +75,18 @@ class RedisSentinelTest
     }
 
     @Test
-    void shouldReachThePrimaryAgainAfterAPlannedFailoverLeavesItsConnectionsOnAReplica() throws Exception
+    void shouldReachThePrimaryAgainOverTlsAfterAPlannedFailoverLeavesItsConnectionsOnAReplica() throws Exception
     {
-        final RedisSentinelProcess redis = closing.add(
-            new RedisSentinelProcess(Files.createDirectories(dir.resolve("redis")), "sentinel-test-password-0123"));
-        final ServerFixture a = node("a", redis.url());
+        // TLS everywhere (rediss-sentinel://): to the Sentinel, to the servers (which ask for the node's
+        // certificate), and between them.
+        final TestCertificates tls = TestCertificates.make(dir.resolve("tls"));
+        final RedisSentinelProcess redis = closing.add(new RedisSentinelProcess(
+            Files.createDirectories(dir.resolve("redis")), "sentinel-test-password-0123", tls));
+        assertTrue(redis.url().startsWith("rediss-sentinel://"), redis.url());
+        final ServerFixture a = closing.add(new ServerFixture(Files.createDirectories(dir.resolve("a")),
+            b -> b.redisUrl(redis.url()).redisTlsCaFile(tls.caFile)
+                .redisTlsClientCertificate(tls.clientCertFile, tls.clientKeyFile).nodeId("a"),
+            AgentWireConfig.builder().sliceCount(1)));
         final WsClient user = a.connect("planned");
         final long epoch = user.nextOfType("welcome", 10_000).get("epoch").asLong();
         assertEquals(202, a.publish(ServerFixture.runBatch("planned", "r1")).statusCode());

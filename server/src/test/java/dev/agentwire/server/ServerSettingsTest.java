@@ -123,16 +123,23 @@ class ServerSettingsTest
     }
 
     @Test
-    void shouldTakeASentinelUrlButNotATlsFormOfItAndNeverPrintABadUrlsPassword()
+    void shouldTakeASentinelUrlAndItsTlsFormAndNeverPrintABadUrlsPassword() throws IOException
     {
         final ServerConfig.Builder builder = ServerConfig.builder().jwtSecret("s".repeat(32))
             .producerKey("p".repeat(20));
         assertTrue(builder.redisUrl("redis-sentinel://127.0.0.1:26379,127.0.0.1:26380#agentwire").build()
             .isClustered());
-        final String refused = assertThrows(IllegalArgumentException.class,
-            () -> builder.redisUrl("rediss-sentinel://127.0.0.1:26379#agentwire").build()).getMessage();
-        assertTrue(refused.contains("redisUrl=rediss-sentinel://<hidden> must start with redis://, rediss:// or " +
-            "redis-sentinel://"), refused);
+        // Over TLS, the Redis TLS settings apply as with rediss://.
+        final Path caFile = Files.createTempFile("ca", ".pem");
+        try
+        {
+            assertTrue(builder.redisUrl("rediss-sentinel://127.0.0.1:26379#agentwire").redisTlsCaFile(caFile).build()
+                .isClustered());
+        }
+        finally
+        {
+            Files.delete(caFile);
+        }
         final String withPassword = assertThrows(IllegalArgumentException.class,
             () -> builder.redisUrl("http://:a-password@127.0.0.1:6379").build()).getMessage();
         assertTrue(withPassword.contains("redisUrl=http://<hidden> must start with"), withPassword);
@@ -154,8 +161,8 @@ class ServerSettingsTest
         {
             final String refused = assertThrows(IllegalArgumentException.class,
                 () -> builder.redisUrl(url).build()).getMessage();
-            assertTrue(refused.contains("redisUrl=redis://<hidden> must start with redis://, rediss:// or " +
-                "redis-sentinel://, then host[:port]"), refused);
+            assertTrue(refused.contains("redisUrl=redis://<hidden> must start with redis://, rediss://, " +
+                "redis-sentinel:// or rediss-sentinel://, then host[:port]"), refused);
             assertTrue(!refused.contains("a-password"), "the password is not printed: " + refused);
         }
     }
