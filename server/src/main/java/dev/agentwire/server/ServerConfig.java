@@ -191,6 +191,7 @@ public final class ServerConfig
     public ClusterSettings cluster()
     {
         return !isClustered() ? null : new ClusterSettings((String)values[ServerSettings.REDIS_URL.index],
+            (String)values[ServerSettings.REDIS_SENTINEL_PASSWORD.index],
             (Path)values[ServerSettings.REDIS_TLS_CA_FILE.index],
             (Path)values[ServerSettings.REDIS_TLS_CERT_FILE.index],
             (Path)values[ServerSettings.REDIS_TLS_KEY_FILE.index],
@@ -389,6 +390,12 @@ public final class ServerConfig
         public Builder redisUrl(final String v)
         {
             return set(ServerSettings.REDIS_URL, v == null || v.isBlank() ? null : v.trim());
+        }
+
+        /** The Sentinels' own password, where they have one (the URL's password is the servers'). */
+        public Builder redisSentinelPassword(final String v)
+        {
+            return set(ServerSettings.REDIS_SENTINEL_PASSWORD, v);
         }
 
         public Builder redisTlsCaFile(final Path v)

@@ -120,11 +120,11 @@ final class ServerSettings
         "must be >= 1", "`Retry-After` of a 503");
     static final Setting<String> REDIS_URL = add("redisUrl", URL, null, "—", ServerSettings::isRedisUrl,
         "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://, then host[:port] (a Redis " +
-        "Cluster's seeds: host:port,host:port)", "set: run as a node of a Redis-backed cluster, over one Redis, " +
-        "one watched by Sentinel (`redis-sentinel://host:port[,host:port]#primary`; over TLS " +
-        "`rediss-sentinel://`) or a Redis Cluster (one of its nodes, or several as seeds: " +
-        "`redis://host:port,host:port`) ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. May " +
-        "hold a password: never logged");
+        "Cluster's seeds: host:port,host:port)", "set: run as a cluster node over one Redis, Sentinel " +
+        "(`redis-sentinel://host:port[,…]#primary`) or a Redis Cluster (`redis://host:port[,host:port…]`: seeds); " +
+        "TLS: `rediss…` ([`docs/CLUSTER.md`](docs/CLUSTER.md)); unset: one embedded node. Never logged");
+    static final Setting<String> REDIS_SENTINEL_PASSWORD = add("redisSentinelPassword", SECRET, null, "none",
+        null, null, "the Sentinels' own password (`requirepass`; the URL's is the servers'); never logged");
     static final Setting<Path> REDIS_TLS_CA_FILE = add("redisTlsCaFile", PATH, null, "JVM's",
         p -> p == null || Files.isReadable(p), "must be a readable file",
         "PEM of the certificate authorities trusted for a `rediss://` Redis (unset: the JVM's trust store)");
@@ -238,6 +238,12 @@ final class ServerSettings
         {
             broken.add("redisTlsCaFile=" + values[REDIS_TLS_CA_FILE.index] + " needs redisUrl=rediss://… (TLS); " +
                 "redisUrl=" + (redisUrl == null ? "<unset>" : "<not rediss>"));
+        }
+        if (values[REDIS_SENTINEL_PASSWORD.index] != null && (redisUrl == null ||
+            !redisUrl.startsWith("redis-sentinel://") && !redisUrl.startsWith("rediss-sentinel://")))
+        {
+            broken.add("redisSentinelPassword=<hidden> needs redisUrl=redis-sentinel://… or rediss-sentinel://…; " +
+                "redisUrl=" + (redisUrl == null ? "<unset>" : "<not behind Sentinel>"));
         }
         final Object cert = values[REDIS_TLS_CERT_FILE.index];
         final Object key = values[REDIS_TLS_KEY_FILE.index];

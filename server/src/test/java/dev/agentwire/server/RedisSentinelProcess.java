@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A Redis primary, one replica of it and a Sentinel watching them (quorum 1, a primary judged down after 1 s), the
- * servers with a password and the Sentinel without one, all real {@code redis-server} processes on free loopback
+ * servers with a password and the Sentinel without one (with TLS, with one of its own), all real {@code redis-server} processes on free loopback
  * ports (Debian's package; the Sentinel is the same binary with {@code --sentinel}). A server killed and started
  * again keeps its port and data; the Sentinel makes a returning primary a replica. Stopped by {@link #close()}.
  */
@@ -99,6 +99,8 @@ final class RedisSentinelProcess implements AutoCloseable
     final String password;
     /** With TLS everywhere (clients, replication, the Sentinel's own connections), else null. */
     private final TestCertificates tls;
+    /** The Sentinel's own password (its {@code requirepass}), set with TLS; else null. */
+    final String sentinelPassword;
 
     RedisSentinelProcess(final Path dir, final String password) throws Exception
     {
@@ -108,12 +110,14 @@ final class RedisSentinelProcess implements AutoCloseable
     /**
      * @param tls a certificate for every server and the Sentinel, each also listening for TLS clients, which must
      *            present a certificate its authority signed (Redis's default); replication and the Sentinel's own
-     *            connections speak TLS too, so the Sentinel names the servers by their TLS ports. Or null.
+     *            connections speak TLS too, so the Sentinel names the servers by their TLS ports. The Sentinel is
+     *            then hardened as in production, with a password of its own ({@link #sentinelPassword}). Or null.
      */
     RedisSentinelProcess(final Path dir, final String password, final TestCertificates tls) throws Exception
     {
         this.password = password;
         this.tls = tls;
+        this.sentinelPassword = tls == null ? null : password + "-sentinel";
         final boolean installed = RedisProcess.isInstalled();
         if (!installed && "true".equals(System.getenv("CI")))
         {
@@ -136,6 +140,7 @@ final class RedisSentinelProcess implements AutoCloseable
             String.join("\n", tlsLines),
             "sentinel monitor " + MASTER + " 127.0.0.1 " + first.announced() + " 1",
             "sentinel auth-pass " + MASTER + " " + password,
+            sentinelPassword == null ? "" : "requirepass " + sentinelPassword,
             "sentinel down-after-milliseconds " + MASTER + " " + DOWN_AFTER_MS,
             // Also how long before the Sentinel fails the same primary's name over again (twice this).
             "sentinel failover-timeout " + MASTER + " 3000",
@@ -231,7 +236,7 @@ final class RedisSentinelProcess implements AutoCloseable
         throws Exception
     {
         final Server server = new Server(port, tlsPort, command, dir.resolve(name + ".log"),
-            command.contains("--sentinel") ? null : password);
+            command.contains("--sentinel") ? sentinelPassword : password);
         servers.add(server);
         server.start();
         return server;

@@ -78,13 +78,13 @@ class RedisSentinelTest
     void shouldReachThePrimaryAgainOverTlsAfterAPlannedFailoverLeavesItsConnectionsOnAReplica() throws Exception
     {
         // TLS everywhere (rediss-sentinel://): to the Sentinel, to the servers (which ask for the node's
-        // certificate), and between them.
+        // certificate), and between them; the Sentinel has a password of its own, not the servers'.
         final TestCertificates tls = TestCertificates.make(dir.resolve("tls"));
         final RedisSentinelProcess redis = closing.add(new RedisSentinelProcess(
             Files.createDirectories(dir.resolve("redis")), "sentinel-test-password-0123", tls));
         assertTrue(redis.url().startsWith("rediss-sentinel://"), redis.url());
         final ServerFixture a = closing.add(new ServerFixture(Files.createDirectories(dir.resolve("a")),
-            b -> b.redisUrl(redis.url()).redisTlsCaFile(tls.caFile)
+            b -> b.redisUrl(redis.url()).redisSentinelPassword(redis.sentinelPassword).redisTlsCaFile(tls.caFile)
                 .redisTlsClientCertificate(tls.clientCertFile, tls.clientKeyFile).nodeId("a"),
             AgentWireConfig.builder().sliceCount(1)));
         final WsClient user = a.connect("planned");

@@ -139,7 +139,17 @@ class ServerSettingsTest
         finally
         {
             Files.delete(caFile);
+            builder.redisTlsCaFile(null);
         }
+        // The Sentinels' own password goes with a Sentinel URL only, and is never printed.
+        final String sentinelless = assertThrows(IllegalArgumentException.class,
+            () -> builder.redisUrl("redis://127.0.0.1:6379").redisSentinelPassword("the-sentinels-password").build())
+            .getMessage();
+        assertTrue(sentinelless.contains("redisSentinelPassword=<hidden> needs redisUrl=redis-sentinel://… or " +
+            "rediss-sentinel://…; redisUrl=<not behind Sentinel>"), sentinelless);
+        assertTrue(!sentinelless.contains("the-sentinels-password"), sentinelless);
+        assertTrue(builder.redisUrl("redis-sentinel://127.0.0.1:26379#agentwire").build().isClustered());
+        builder.redisSentinelPassword(null);
         final String withPassword = assertThrows(IllegalArgumentException.class,
             () -> builder.redisUrl("http://:a-password@127.0.0.1:6379").build()).getMessage();
         assertTrue(withPassword.contains("redisUrl=http://<hidden> must start with"), withPassword);

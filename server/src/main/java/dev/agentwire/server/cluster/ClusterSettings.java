@@ -8,6 +8,8 @@ import java.nio.file.Path;
 public final class ClusterSettings
 {
     final String redisUrl;
+    /** The Sentinels' own password, or null (they have none, or Redis is not behind Sentinel). */
+    final String sentinelPassword;
     /** PEM of the CAs a rediss:// Redis's certificate is checked against, or null for the JVM's trust store. */
     final Path tlsCaFile;
     /** PEM certificate chain and PKCS#8 key the node presents to a Redis that asks clients for one, or both null. */
@@ -22,6 +24,8 @@ public final class ClusterSettings
     /**
      * @param redisUrl       redis://host:port[/db], rediss://… or redis-sentinel://host:port[,…]#primary (may
      *                       hold a password: never logged).
+     * @param sentinelPassword the Sentinels' own password (a redis-sentinel:// URL's password is the servers'), or
+     *                       null.
      * @param tlsCaFile      PEM of the CAs trusted for rediss://, or null for the JVM's trust store.
      * @param tlsCertFile    PEM certificate chain presented to Redis, or null for none.
      * @param tlsKeyFile     PEM (PKCS#8) key of {@code tlsCertFile}, or null for none.
@@ -33,6 +37,7 @@ public final class ClusterSettings
      */
     public ClusterSettings(
         final String redisUrl,
+        final String sentinelPassword,
         final Path tlsCaFile,
         final Path tlsCertFile,
         final Path tlsKeyFile,
@@ -43,6 +48,7 @@ public final class ClusterSettings
         final String nodeId)
     {
         this.redisUrl = redisUrl;
+        this.sentinelPassword = sentinelPassword;
         this.tlsCaFile = tlsCaFile;
         this.tlsCertFile = tlsCertFile;
         this.tlsKeyFile = tlsKeyFile;

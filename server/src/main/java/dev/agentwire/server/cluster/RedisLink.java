@@ -104,7 +104,8 @@ final class RedisLink implements PresenceListener, AutoCloseable
         this.localProducers = localProducers;
         this.prefix = settings.keyPrefix;
         this.readOnly = new ReadOnlyPolicy(settings.nodeId);
-        final List<RedisURI> seeds = RedisSeeds.uris(settings.redisUrl, settings.redisTimeoutMs);
+        final List<RedisURI> seeds = RedisSeeds.uris(settings.redisUrl, settings.redisTimeoutMs,
+            settings.sentinelPassword);
         final ChannelMessageHandler.ChannelMessageSink toFeed = (buffer, channelAt, channelLength, messageAt,
             messageLength) -> channelMessages.onMessage(buffer, channelAt, channelLength, messageAt, messageLength);
         resources = ClientResources.builder().nettyCustomizer(new NettyCustomizer()

@@ -63,14 +63,26 @@ public final class RedisSeeds
         return hosts;
     }
 
-    /** @return a URI per host of the URL's list (one for a URL of one host or behind Sentinel), in order. */
-    static List<RedisURI> uris(final String url, final long timeoutMs)
+    /**
+     * @param sentinelPassword the Sentinels' own password, or null: the URL's password is the servers' (Lettuce
+     *                         authenticates to a Sentinel only with a password given to it).
+     * @return a URI per host of the URL's list (one for a URL of one host or behind Sentinel), in order.
+     */
+    static List<RedisURI> uris(final String url, final long timeoutMs, final String sentinelPassword)
     {
         final int[] at = hostList(url);
         final List<RedisURI> uris = new ArrayList<>();
         if (at == null)
         {
-            uris.add(RedisURI.create(url));
+            final RedisURI uri = RedisURI.create(url);
+            for (final RedisURI sentinel : uri.getSentinels())
+            {
+                if (sentinelPassword != null)
+                {
+                    sentinel.setAuthentication(sentinelPassword);
+                }
+            }
+            uris.add(uri);
         }
         else
         {

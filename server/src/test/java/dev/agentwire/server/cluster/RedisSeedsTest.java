@@ -14,7 +14,7 @@ class RedisSeedsTest
     @Test
     void shouldGiveEachSeedTheUrlsPasswordTlsAndDatabase()
     {
-        final List<RedisURI> seeds = RedisSeeds.uris("rediss://user:p%40ss@h1:7000,[::1]:7001,h3/2", 1_500);
+        final List<RedisURI> seeds = RedisSeeds.uris("rediss://user:p%40ss@h1:7000,[::1]:7001,h3/2", 1_500, null);
         assertEquals(3, seeds.size());
         // As Lettuce reads one host: an IPv6 address keeps its brackets.
         final String ipv6 = RedisURI.create("redis://[::1]:7001").getHost();
@@ -37,10 +37,22 @@ class RedisSeedsTest
     {
         assertEquals(List.of("h1:7000"), RedisSeeds.hosts("redis://h1:7000"));
         assertEquals(List.of(), RedisSeeds.hosts("redis-sentinel://s1:26379,s2:26379#primary"));
-        final List<RedisURI> sentinel = RedisSeeds.uris("redis-sentinel://s1:26379,s2:26379#primary", 1_000);
+        final List<RedisURI> sentinel = RedisSeeds.uris("redis-sentinel://:servers@s1:26379,s2:26379#primary", 1_000,
+            "sentinels");
         assertEquals(1, sentinel.size());
         assertEquals(2, sentinel.get(0).getSentinels().size());
         assertEquals("primary", sentinel.get(0).getSentinelMasterId());
+        assertEquals("servers", password(sentinel.get(0)), "the URL's password is the servers'");
+        for (final RedisURI each : sentinel.get(0).getSentinels())
+        {
+            assertEquals("sentinels", password(each), "each Sentinel gets theirs");
+        }
+    }
+
+    private static String password(final RedisURI uri)
+    {
+        final char[] password = uri.getCredentialsProvider().resolveCredentials().block().getPassword();
+        return password == null ? null : new String(password);
     }
 
     @Test
