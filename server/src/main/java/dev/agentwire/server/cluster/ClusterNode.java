@@ -151,8 +151,9 @@ public final class ClusterNode implements AutoCloseable
         exporter.counter("agentwire_cluster_stream_regressions", "Streams Redis held behind what this node saw " +
             "(acknowledged events lost in a failover before replication): each moved to a new epoch, its clients told " +
             "recovered:false.", feed.repairs.regressions::sum);
-        exporter.counter("agentwire_cluster_feed_resyncs", "Checks of every followed stream against Redis (after " +
-            "the subscription connection came back, or a drop).", feed.resyncs::sum);
+        exporter.counter("agentwire_cluster_feed_resyncs", "Checks of followed streams against Redis (after a " +
+            "subscription connection dropped or came back, a slot moved, or a drop; a shard that failed is checked " +
+            "again alone, each time counted).", feed.resyncs::sum);
         exporter.counter("agentwire_cluster_feed_framed", "Subscription connections whose channel messages this " +
             "node reads in place, off their bytes (one per connection to a shard, and again after each reconnect).",
             link.framedConnections::sum);

@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.LongAdder;
  * A channel is at most once: a message is lost when the subscription connection drops (or this node's queue
  * overflows). Neither loses anything: a later event shows the gap (its seq jumps) and the feed publishes the
  * missed events from Redis's history before it; for streams that stay quiet the node has Redis announce on each
- * followed channel where the stream stands once the connection is back, in order with the channel's events, and
- * repairs up to there. Where history no longer covers a gap, the slice restarts the stream and its clients resume
+ * followed channel where the stream stands once the connection is back (any shard's: {@link FeedResync}), in
+ * order with the channel's events, and repairs up to there. Where history no longer covers a gap, the slice restarts the stream and its clients resume
  * from Redis with {@code recovered:false} ({@link AgentWire#confirmHead}).
  */
 final class StreamFeed implements AutoCloseable
@@ -44,6 +44,8 @@ final class StreamFeed implements AutoCloseable
     /** The feed thread's longest sleep on an empty queue: a backstop, as a queued message wakes it. */
     private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long REDIRECT_RESYNC_DELAY_MS = 200;
+    /** A check after a subscription connection dropped, when it has not come back by then (or never will). */
+    static final long DROPPED_RESYNC_DELAY_MS = 1_000;
     private static final Logger LOG = LoggerFactory.getLogger(StreamFeed.class);
 
     /** Names of types, runs and rooms kept by the feed: a node sees few, again and again. */
@@ -88,7 +90,9 @@ final class StreamFeed implements AutoCloseable
     /** The feed thread's gap repair and regression checks, and its record of what each channel brought. */
     final StreamRepair repairs;
     private final Thread thread;
-    private final AtomicBoolean resyncScheduled = new AtomicBoolean();
+    private final FeedResync resync;
+    /** Subscription connections that dropped and have not come back (several on a Redis Cluster: one a shard). */
+    private final java.util.Set<RedisChannelHandler<?, ?>> away = ConcurrentHashMap.newKeySet();
     private final RedisConnectionStateListener connectionListener;
     final LongAdder eventsReceived = new LongAdder();
     final LongAdder dropped = new LongAdder();
@@ -127,23 +131,39 @@ final class StreamFeed implements AutoCloseable
                 }
             }
         });
+        resync = new FeedResync(cluster, connection, followed, subscribedAt, () ->
+        {
+            if (!up)
+            {
+                LOG.info("redis subscription connection back: node={} followed={}", cluster.settings.nodeId,
+                    followed.size());
+            }
+            up = true;
+        }, resyncs);
+        // Every subscription connection counts: on a Redis Cluster each shard has its own, and what one missed
+        // while it was away is repaired only by a check (a quiet stream shows no gap by itself). One that is closed
+        // for good (its shard removed) is checked too, and the check finds its channels on other shards.
         connectionListener = new RedisConnectionStateListener()
         {
             @Override
             public void onRedisDisconnected(final RedisChannelHandler<?, ?> handler)
             {
-                if (handler == connection && up)
+                if (handler instanceof StatefulRedisPubSubConnection && away.add(handler))
                 {
-                    up = false;
-                    LOG.warn("redis subscription connection lost: node={} followed={}", cluster.settings.nodeId,
-                        followed.size());
+                    if (up)
+                    {
+                        up = false;
+                        LOG.warn("redis subscription connection lost: node={} followed={}", cluster.settings.nodeId,
+                            followed.size());
+                    }
+                    scheduleResync(DROPPED_RESYNC_DELAY_MS);
                 }
             }
 
             @Override
             public void onRedisConnected(final RedisChannelHandler<?, ?> handler, final SocketAddress address)
             {
-                if (handler == connection && !up)
+                if (away.remove(handler))
                 {
                     scheduleResync(0);
                 }
@@ -282,83 +302,12 @@ final class StreamFeed implements AutoCloseable
         }
     }
 
-    /**
-     * Subscribes every followed channel again (Lettuce does after a reconnect; asking twice is harmless), then asks
-     * Redis to announce on each followed channel where the stream stands: the announcement arrives in order with
-     * the channel's events, so the spine restarts exactly the streams this node holds behind Redis.
-     */
     private void scheduleResync(final long delayMs)
     {
-        if (!running || !resyncScheduled.compareAndSet(false, true))
+        if (running)
         {
-            return;
+            resync.all(delayMs);
         }
-        cluster.executor().schedule(this::resync, delayMs, TimeUnit.MILLISECONDS);
-    }
-
-    private void resync()
-    {
-        resyncScheduled.set(false);
-        if (!running)
-        {
-            return;
-        }
-        resyncs.increment();
-        final List<String> users = new ArrayList<>(followed.keySet());
-        final List<CompletableFuture<Void>> subscribed = new ArrayList<>();
-        final Map<String, List<String>> byShard = new java.util.HashMap<>();
-        synchronized (followed)
-        {
-            for (final String user : users)
-            {
-                final String channel = StreamCodec.userTag(cluster.prefix, user);
-                final String shard = cluster.shards.shardOf(channel);
-                final String before = subscribedAt.put(user, shard);
-                if (before != null && !before.equals(shard))
-                {
-                    // The channel's slot moved (a failover keeps the old primary as a replica, which still relays
-                    // the shard's messages): leave it there, or the node would read every message twice.
-                    cluster.shards.ssubscribe(connection, before, false, channel).exceptionally(cluster::failed);
-                }
-                byShard.computeIfAbsent(shard, s -> new ArrayList<>()).add(channel);
-            }
-        }
-        for (final Map.Entry<String, List<String>> shard : byShard.entrySet())
-        {
-            subscribed.add(cluster.shards.ssubscribe(connection, shard.getKey(), true,
-                shard.getValue().toArray(new String[0])));
-        }
-        CompletableFuture.allOf(subscribed.toArray(new CompletableFuture[0])).whenComplete((ok, error) ->
-        {
-            if (error != null)
-            {
-                cluster.redisErrors.increment();
-                LOG.debug("resubscribing failed, retrying: node={} cause={}", cluster.settings.nodeId, error.toString());
-                if (Shards.isTopologyError(error))
-                {
-                    cluster.shards.refresh();
-                }
-                scheduleResync(500);
-                return;
-            }
-            if (!up)
-            {
-                LOG.info("redis subscription connection back: node={} followed={}", cluster.settings.nodeId,
-                    users.size());
-            }
-            up = true;
-            for (int from = 0; from < users.size(); from += 1_000)
-            {
-                cluster.announceHeads(new ArrayList<>(users.subList(from, Math.min(users.size(), from + 1_000))))
-                    .whenComplete((announced, announceError) ->
-                    {
-                        if (announceError != null)
-                        {
-                            scheduleResync(500);
-                        }
-                    });
-            }
-        });
     }
 
     private void run()
@@ -461,6 +410,7 @@ final class StreamFeed implements AutoCloseable
     public void close()
     {
         running = false;
+        resync.stop();
         topologyWatch.cancel(false);
         cluster.removeConnectionListener(connectionListener);
         queue.wake();
