@@ -139,6 +139,8 @@ final class StreamFeed implements AutoCloseable
                     followed.size());
             }
             up = true;
+            // A connection closed for good (its shard removed) never comes back: not kept waiting for it.
+            away.removeIf(RedisChannelHandler::isClosed);
         }, resyncs);
         // Every subscription connection counts: on a Redis Cluster each shard has its own, and what one missed
         // while it was away is repaired only by a check (a quiet stream shows no gap by itself). One that is closed
