@@ -137,7 +137,7 @@ final class ClusterFaultSuiteTest
                 killed[0] = null;
             }
             redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
-            switch (random.nextInt(5))
+            switch (random.nextInt(6))
             {
                 case 0:
                     redis.failover(random);
@@ -168,6 +168,19 @@ final class ClusterFaultSuiteTest
                         added[0] = null;
                         ledger.fault("a shard removed (its slots moved off, del-node, stopped)");
                     }
+                    break;
+                case 4:
+                    // A blip between the nodes and one shard: its subscription connections cut, Lettuce reconnects.
+                    final List<RedisClusterInstance> primaries = new java.util.ArrayList<>();
+                    for (final RedisClusterInstance instance : redis.instances)
+                    {
+                        if (instance.process.isAlive() && instance.isPrimary())
+                        {
+                            primaries.add(instance);
+                        }
+                    }
+                    primaries.get(random.nextInt(primaries.size())).cli("CLIENT", "KILL", "TYPE", "pubsub");
+                    ledger.fault("a shard's subscription connections cut");
                     break;
                 default:
                     run.killSome(random, ledger, 3);
