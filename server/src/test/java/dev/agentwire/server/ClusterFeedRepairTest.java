@@ -1,7 +1,6 @@
 package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentwire.core.AgentWireConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -107,7 +106,6 @@ class ClusterFeedRepairTest
 
     private ServerFixture node(final String name, final String url) throws Exception
     {
-        return closing.add(new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(url).nodeId(name), AgentWireConfig.builder().sliceCount(1)));
+        return closing.add(ServerFixture.clusterNode(dir, name, url));
     }
 }

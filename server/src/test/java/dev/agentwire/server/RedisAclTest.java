@@ -1,7 +1,6 @@
 package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentwire.core.AgentWireConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -110,7 +109,7 @@ class RedisAclTest
         for (int u = 0; u < 12; u++)
         {
             final String name = "acl-" + u;
-            shards.add(redis.primaryOf(slotOf(name)).port);
+            shards.add(redis.primaryOf(SlotMoves.slotOfUser(name)).port);
             final WsClient user = b.connect(name, "crew");
             user.nextOfType("welcome", 10_000);
             assertEquals(204, a.send("PUT", "/v1/rooms/crew/members/" + name).statusCode());
@@ -153,10 +152,6 @@ class RedisAclTest
         }
     }
 
-    private static int slotOf(final String user)
-    {
-        return io.lettuce.core.cluster.SlotHash.getSlot("aw:{u:" + user + "}:s");
-    }
 
     /** A runtime on one node learns of a user's message on the other through Redis (it may take a heartbeat). */
     private static boolean reachesRuntime(final WsClient runtime, final WsClient user) throws Exception
@@ -202,10 +197,7 @@ class RedisAclTest
 
     private ServerFixture node(final String name, final String url) throws Exception
     {
-        final ServerFixture node = new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(url).nodeId(name), AgentWireConfig.builder().sliceCount(1));
-        closing.add(node);
-        return node;
+        return closing.add(ServerFixture.clusterNode(dir, name, url));
     }
 
     /** Writes to the console and keeps a copy. */

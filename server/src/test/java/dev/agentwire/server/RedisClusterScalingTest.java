@@ -2,7 +2,6 @@ package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
-import io.lettuce.core.cluster.SlotHash;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -66,13 +65,13 @@ class RedisClusterScalingTest
         final RedisClusterInstance added = redis.addPrimary();
         for (int u = 0; u < USERS; u += 2)
         {
-            SlotMoves.migrateSlowly(redis, slotOf(names.get(u)), added, PAUSE_MS);
+            SlotMoves.migrateSlowly(redis, SlotMoves.slotOfUser(names.get(u)), added, PAUSE_MS);
         }
         redis.rebalance();
         final int afterGrowth = awaitRounds(publisher, publisher.accepted() + 5);
 
         // In: a first primary that holds some of the users leaves.
-        final RedisClusterInstance removed = redis.primaryOf(slotOf(names.get(1)));
+        final RedisClusterInstance removed = redis.primaryOf(SlotMoves.slotOfUser(names.get(1)));
         assertNotEquals(added, removed, "the odd users' slots stayed where they were");
         redis.removePrimary(removed);
         assertFalse(removed.process.isAlive(), "the shard is gone");
@@ -155,10 +154,6 @@ class RedisClusterScalingTest
         return publisher.accepted();
     }
 
-    private static int slotOf(final String user)
-    {
-        return SlotHash.getSlot("aw:{u:" + user + "}:s");
-    }
 
     private ServerFixture node(final String name, final RedisClusterProcess redis) throws Exception
     {

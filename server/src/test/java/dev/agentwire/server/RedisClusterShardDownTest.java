@@ -1,8 +1,6 @@
 package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentwire.core.AgentWireConfig;
-import io.lettuce.core.cluster.SlotHash;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,11 +50,11 @@ class RedisClusterShardDownTest
         final ServerFixture a = node("a", "redis://" + seeds);
         final ServerFixture b = node("b", "redis://node-b:" + PASSWORD + "@" + seeds);
         final String lost = "lost-user";
-        final RedisClusterInstance down = redis.primaryOf(slotOf(lost));
+        final RedisClusterInstance down = redis.primaryOf(SlotMoves.slotOfUser(lost));
         String kept = null;
         for (int u = 0; kept == null; u++)
         {
-            kept = redis.primaryOf(slotOf("kept-" + u)) != down ? "kept-" + u : null;
+            kept = redis.primaryOf(SlotMoves.slotOfUser("kept-" + u)) != down ? "kept-" + u : null;
         }
         final WsClient lostUser = b.connect(lost);
         final long lostEpoch = lostUser.nextOfType("welcome", 10_000).get("epoch").asLong();
@@ -124,9 +122,9 @@ class RedisClusterShardDownTest
         String user = null;
         for (int u = 0; user == null; u++)
         {
-            user = redis.primaryOf(slotOf("blip-" + u)) != seed ? "blip-" + u : null;
+            user = redis.primaryOf(SlotMoves.slotOfUser("blip-" + u)) != seed ? "blip-" + u : null;
         }
-        final RedisClusterInstance shard = redis.primaryOf(slotOf(user));
+        final RedisClusterInstance shard = redis.primaryOf(SlotMoves.slotOfUser(user));
         final ServerFixture a = node("a", redis.url());
         final ServerFixture b = node("b", "redis://node-b:" + PASSWORD + "@127.0.0.1:" + seed.port);
         final WsClient socket = b.connect(user);
@@ -169,14 +167,9 @@ class RedisClusterShardDownTest
         return "{\"user\":\"" + user + "\",\"type\":\"app.note\",\"id\":\"" + id + "\",\"data\":{}}";
     }
 
-    private static int slotOf(final String user)
-    {
-        return SlotHash.getSlot("aw:{u:" + user + "}:s");
-    }
 
     private ServerFixture node(final String name, final String url) throws Exception
     {
-        return closing.add(new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(url).nodeId(name), AgentWireConfig.builder().sliceCount(1)));
+        return closing.add(ServerFixture.clusterNode(dir, name, url));
     }
 }

@@ -107,7 +107,6 @@ class RedisSentinelTest
 
     private ServerFixture node(final String name, final String url) throws Exception
     {
-        return closing.add(new ServerFixture(Files.createDirectories(dir.resolve(name)),
-            b -> b.redisUrl(url).nodeId(name), AgentWireConfig.builder().sliceCount(1)));
+        return closing.add(ServerFixture.clusterNode(dir, name, url));
     }
 }

@@ -24,6 +24,13 @@ final class ServerFixture implements AutoCloseable
     final AgentWireServer server;
     private final List<WsClient> clients = new ArrayList<>();
 
+    /** @return a cluster node named {@code name} over {@code redisUrl}, with one slice, in a directory of its own. */
+    static ServerFixture clusterNode(final Path dir, final String name, final String redisUrl) throws Exception
+    {
+        return new ServerFixture(java.nio.file.Files.createDirectories(dir.resolve(name)),
+            b -> b.redisUrl(redisUrl).nodeId(name), AgentWireConfig.builder().sliceCount(1));
+    }
+
     ServerFixture(final Path dir, final Consumer<ServerConfig.Builder> customise)
     {
         this(dir, customise, AgentWireConfig.builder().sliceCount(2));

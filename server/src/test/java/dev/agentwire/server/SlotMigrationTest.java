@@ -2,7 +2,6 @@ package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentwire.core.AgentWireConfig;
-import io.lettuce.core.cluster.SlotHash;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -48,11 +47,11 @@ class SlotMigrationTest
         final ServerFixture a = node("a", redis);
         final ServerFixture b = node("b", redis);
         // Users whose streams live on one shard, and another shard to move them to.
-        final RedisClusterInstance from = redis.primaryOf(slotOf("mover-0"));
+        final RedisClusterInstance from = redis.primaryOf(SlotMoves.slotOfUser("mover-0"));
         final List<String> names = new ArrayList<>();
         for (int u = 0; names.size() < USERS; u++)
         {
-            if (redis.primaryOf(slotOf("mover-" + u)) == from)
+            if (redis.primaryOf(SlotMoves.slotOfUser("mover-" + u)) == from)
             {
                 names.add("mover-" + u);
             }
@@ -74,7 +73,7 @@ class SlotMigrationTest
         final RoundPublisher publisher = new RoundPublisher(a, names, ROUNDS);
         for (final String name : names)
         {
-            SlotMoves.migrateSlowly(redis, slotOf(name), to, PAUSE_MS);
+            SlotMoves.migrateSlowly(redis, SlotMoves.slotOfUser(name), to, PAUSE_MS);
         }
         assertNull(publisher.await(TimeUnit.SECONDS.toMillis(90)), "every round accepted");
 
@@ -116,7 +115,7 @@ class SlotMigrationTest
         first.close();
 
         // The user's keys go to another shard, and its slot stays migrating: the old shard answers ASK for them.
-        final int slot = slotOf(name);
+        final int slot = SlotMoves.slotOfUser(name);
         final RedisClusterInstance from = redis.primaryOf(slot);
         RedisClusterInstance to = null;
         for (final RedisClusterInstance instance : redis.instances)
@@ -148,10 +147,6 @@ class SlotMigrationTest
         }
     }
 
-    private static int slotOf(final String user)
-    {
-        return SlotHash.getSlot("aw:{u:" + user + "}:s");
-    }
 
     private ServerFixture node(final String name, final RedisClusterProcess redis) throws Exception
     {

@@ -73,6 +73,12 @@ final class SlotMoves
         redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
     }
 
+    /** @return the slot of a user's stream: every key and the channel of the user share its hash tag. */
+    static int slotOfUser(final String user)
+    {
+        return io.lettuce.core.cluster.SlotHash.getSlot("aw:{u:" + user + "}:s");
+    }
+
     private static void expectOk(final String answer)
     {
         assertEquals("OK", answer.trim(), "a migration step");
