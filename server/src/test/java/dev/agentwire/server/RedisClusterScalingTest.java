@@ -129,7 +129,8 @@ class RedisClusterScalingTest
     @Test
     void shouldRefuseToStartOnSeedsThatAreASingleRedisOrThatNoneAnswers() throws Exception
     {
-        final RedisProcess single = closing.add(new RedisProcess(Files.createDirectories(dir.resolve("single")), false));
+        final RedisProcess single = closing.add(
+            new RedisProcess(Files.createDirectories(dir.resolve("single")), false));
         final String twice = "redis://127.0.0.1:" + single.port + ",127.0.0.1:" + single.port;
         final IllegalStateException notCluster = assertThrows(IllegalStateException.class, () -> node("a", twice));
         assertEquals("redisUrl lists seeds=2 but seed=1 is a single Redis, not a Redis Cluster node: a single Redis " +

@@ -10,9 +10,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A Redis primary, one replica of it and a Sentinel watching them (quorum 1, a primary judged down after 1 s), the
- * servers with a password and the Sentinel without one (with TLS, with one of its own), all real {@code redis-server} processes on free loopback
- * ports (Debian's package; the Sentinel is the same binary with {@code --sentinel}). A server killed and started
- * again keeps its port and data; the Sentinel makes a returning primary a replica. Stopped by {@link #close()}.
+ * servers with a password and the Sentinel without one (with TLS, with one of its own), all real {@code redis-server}
+ * processes on free loopback ports (Debian's package; the Sentinel is the same binary with {@code --sentinel}). A
+ * server killed and started again keeps its port and data; the Sentinel makes a returning primary a replica. Stopped
+ * by {@link #close()}.
  */
 final class RedisSentinelProcess implements AutoCloseable
 {

@@ -161,8 +161,8 @@ class ServerSettingsTest
     {
         final ServerConfig.Builder builder = ServerConfig.builder().jwtSecret("s".repeat(32))
             .producerKey("p".repeat(20));
-        for (final String url : new String[]{"redis://127.0.0.1:7000,127.0.0.1:7001,redis-2", "rediss://:pw@h1:1,h2:2/0",
-            "redis://[::1]:7000,10.0.0.2:7001"})
+        for (final String url : new String[]{"redis://127.0.0.1:7000,127.0.0.1:7001,redis-2",
+            "rediss://:pw@h1:1,h2:2/0", "redis://[::1]:7000,10.0.0.2:7001"})
         {
             assertTrue(builder.redisUrl(url).build().isClustered(), url);
         }

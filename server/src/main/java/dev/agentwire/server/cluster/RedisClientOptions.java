@@ -84,11 +84,11 @@ final class RedisClientOptions
     }
 
     /**
-     * @return for {@code rediss://} and {@code rediss-sentinel://}: the certificate authorities of {@code redisTlsCaFile}, or the JVM's trust store;
-     * and the certificate this node presents when Redis asks for one (Redis's default, {@code tls-auth-clients yes}).
-     * The host name is verified against Redis's certificate either way (Lettuce's default). The files are read
-     * again for every connection Lettuce opens, so a certificate rotated in place is presented from the next
-     * reconnect on, without a restart.
+     * @return for {@code rediss://} and {@code rediss-sentinel://}: the certificate authorities of
+     * {@code redisTlsCaFile}, or the JVM's trust store; and the certificate this node presents when Redis asks for
+     * one (Redis's default, {@code tls-auth-clients yes}). The host name is verified against Redis's certificate
+     * either way (Lettuce's default). The files are read again for every connection Lettuce opens, so a certificate
+     * rotated in place is presented from the next reconnect on, without a restart.
      */
     private static SslOptions tls(final ClusterSettings settings)
     {

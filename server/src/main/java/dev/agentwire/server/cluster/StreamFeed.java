@@ -13,13 +13,10 @@ import org.slf4j.LoggerFactory;
 
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -34,8 +31,8 @@ import java.util.concurrent.atomic.LongAdder;
  * overflows). Neither loses anything: a later event shows the gap (its seq jumps) and the feed publishes the
  * missed events from Redis's history before it; for streams that stay quiet the node has Redis announce on each
  * followed channel where the stream stands once the connection is back (any shard's: {@link FeedResync}), in
- * order with the channel's events, and repairs up to there. Where history no longer covers a gap, the slice restarts the stream and its clients resume
- * from Redis with {@code recovered:false} ({@link AgentWire#confirmHead}).
+ * order with the channel's events, and repairs up to there. Where history no longer covers a gap, the slice
+ * restarts the stream and its clients resume from Redis with {@code recovered:false} ({@link AgentWire#confirmHead}).
  */
 final class StreamFeed implements AutoCloseable
 {
