@@ -87,7 +87,11 @@ final class RedisSettingsPolicy
     private final Executor executor;
     /** The unsafe settings of the last check that read every primary (touched on the executor only). */
     private Set<Unsafe> standing = Set.of();
+    /** How soon a failed first read is asked again at start. */
+    static final long START_RETRY_MS = 100;
     private boolean saidUnreadable;
+    /** Redis answered a check: every primary's settings, or a refusal (CONFIG not allowed) that asking again keeps. */
+    private volatile boolean answered;
     private volatile int unsafeSettings;
     private volatile CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
 
@@ -103,7 +107,10 @@ final class RedisSettingsPolicy
 
     /**
      * Checks now, waiting for the answer so that it is said before the node serves anyone, then every
-     * {@code checkMs} on the executor.
+     * {@code checkMs} on the executor. A first read that gets no answer from Redis is asked again within
+     * {@code waitMs} ({@link #START_RETRY_MS} apart), and only the last such failure is said: a connection just made
+     * may still be "not connected" for a few milliseconds (a CI build met it, and said the settings unreadable until
+     * the next check, minutes later). A refusal from Redis (CONFIG not allowed) is an answer: said at once.
      *
      * @param reader  reads the primaries' settings (bounded by Redis's command timeout).
      * @param executor the cluster executor: checks run there, and their answers are handled there.
@@ -128,9 +135,20 @@ final class RedisSettingsPolicy
                 // An answer that arrived as the node closed: nobody reads it any more.
             }
         });
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
         try
         {
-            policy.check().get(waitMs, TimeUnit.MILLISECONDS);
+            boolean last = false;
+            while (!policy.answered && !last)
+            {
+                last = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_RETRY_MS) - deadlineNs >= 0;
+                policy.check(last).get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime())),
+                    TimeUnit.MILLISECONDS);
+                if (!policy.answered && !last)
+                {
+                    Thread.sleep(START_RETRY_MS);
+                }
+            }
         }
         catch (final ExecutionException | TimeoutException ex)
         {
@@ -157,6 +175,12 @@ final class RedisSettingsPolicy
      */
     CompletableFuture<Void> check()
     {
+        return check(true);
+    }
+
+    /** @param sayUnreadable whether a failed read is logged (once; a retry at start says only its last). */
+    private CompletableFuture<Void> check(final boolean sayUnreadable)
+    {
         if (!inFlight.isDone())
         {
             return inFlight;
@@ -175,8 +199,13 @@ final class RedisSettingsPolicy
             if (error == null)
             {
                 log(update(byPrimary));
+                answered = true;
             }
-            else if (!saidUnreadable)
+            else if (RedisLink.unwrap(error) instanceof io.lettuce.core.RedisCommandExecutionException)
+            {
+                answered = true;
+            }
+            if (error != null && (sayUnreadable || answered) && !saidUnreadable)
             {
                 saidUnreadable = true;
                 LOG.info("redis settings not readable: cause={} check={}={} {}=yes by hand (docs/CLUSTER.md)",

@@ -124,4 +124,39 @@ class RedisSettingsPolicyTest
         first.get(5, TimeUnit.SECONDS);
         assertEquals(1, policy.unsafeSettings());
     }
+
+    @Test
+    @Timeout(10)
+    void shouldAskAgainAtStartWhenRedisGaveNoAnswerButNotWhenItRefused() throws Exception
+    {
+        final java.util.concurrent.ScheduledExecutorService executor =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try
+        {
+            // A connection just made that says "not connected" once: asked again, and read.
+            final Queue<CompletionStage<Map<String, Map<String, String>>>> answers = new ArrayDeque<>();
+            answers.add(CompletableFuture.failedFuture(new io.lettuce.core.RedisException("Currently not connected")));
+            answers.add(CompletableFuture.completedFuture(Map.of("a:1", EVICTING)));
+            final RedisSettingsPolicy retried = RedisSettingsPolicy.start(names -> answers.remove(), executor,
+                60_000, 4_000);
+            assertEquals(1, retried.unsafeSettings(), "read at start, on the second ask");
+            assertTrue(answers.isEmpty());
+
+            // Redis refusing CONFIG answered: asked once, and start does not wait for more.
+            final int[] reads = new int[1];
+            final long startNs = System.nanoTime();
+            final RedisSettingsPolicy refused = RedisSettingsPolicy.start(names ->
+            {
+                reads[0]++;
+                return CompletableFuture.failedFuture(new io.lettuce.core.RedisCommandExecutionException("NOPERM"));
+            }, executor, 60_000, 4_000);
+            assertEquals(1, reads[0]);
+            assertTrue(System.nanoTime() - startNs < TimeUnit.SECONDS.toNanos(2), "no wait for a refusal");
+            assertEquals(0, refused.unsafeSettings());
+        }
+        finally
+        {
+            executor.shutdownNow();
+        }
+    }
 }
