@@ -60,17 +60,18 @@ class RedisClusterShardDownTest
         final long lostEpoch = lostUser.nextOfType("welcome", 10_000).get("epoch").asLong();
         final WsClient keptUser = b.connect(kept);
         final long keptEpoch = keptUser.nextOfType("welcome", 10_000).get("epoch").asLong();
-        assertEquals(202, a.publish(event(lost, "before")).statusCode());
-        assertEquals(202, a.publish(event(kept, "before")).statusCode());
+        assertEquals(202, a.publish(ServerFixture.note(lost, "before")).statusCode());
+        assertEquals(202, a.publish(ServerFixture.note(kept, "before")).statusCode());
         assertEquals(1, lostUser.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
         assertEquals(1, keptUser.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
 
         // The lost user's shard dies, with no replica to promote; the others go on serving their slots.
         down.kill();
         awaitFlaggedDown(redis, down);
-        assertEquals(202, a.publishUntilAccepted(event(kept, "during"), 30_000));
+        assertEquals(202, a.publishUntilAccepted(ServerFixture.note(kept, "during"), 30_000));
         assertEquals(2, keptUser.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
-        assertNotEquals(202, a.publish(event(lost, "during")).statusCode(), "the dead shard's user: not accepted");
+        assertNotEquals(202, a.publish(ServerFixture.note(lost, "during")).statusCode(),
+            "the dead shard's user: not accepted");
 
         // Node b is cut off the live shards while the kept user's next (and last) event is published through a.
         for (final RedisClusterInstance instance : redis.instances)
@@ -81,7 +82,7 @@ class RedisClusterShardDownTest
                 instance.cli("CLIENT", "KILL", "USER", "node-b");
             }
         }
-        assertEquals(202, a.publish(event(kept, "gap")).statusCode());
+        assertEquals(202, a.publish(ServerFixture.note(kept, "gap")).statusCode());
         for (final RedisClusterInstance instance : redis.instances)
         {
             if (instance != down)
@@ -100,7 +101,7 @@ class RedisClusterShardDownTest
         // An ACL user made at runtime is not in the append-only file: made again, as an ACL file would keep it.
         assertEquals("OK", down.cli("ACL", "SETUSER", "node-b", "on", ">" + PASSWORD, "~*", "&*", "+@all").trim());
         redis.awaitOk(RedisClusterProcess.OK_TIMEOUT_MS);
-        assertEquals(202, a.publishUntilAccepted(event(lost, "after"), 30_000));
+        assertEquals(202, a.publishUntilAccepted(ServerFixture.note(lost, "after"), 30_000));
         final JsonNode after = lostUser.collect(WsClient::isEvent, 1, 20_000).get(0);
         assertEquals(lostEpoch, after.get("epoch").asLong(), "the same stream: " + after);
         assertEquals("after", after.get("id").asText());
@@ -129,13 +130,13 @@ class RedisClusterShardDownTest
         final ServerFixture b = node("b", "redis://node-b:" + PASSWORD + "@127.0.0.1:" + seed.port);
         final WsClient socket = b.connect(user);
         final long epoch = socket.nextOfType("welcome", 10_000).get("epoch").asLong();
-        assertEquals(202, a.publish(event(user, "first")).statusCode());
+        assertEquals(202, a.publish(ServerFixture.note(user, "first")).statusCode());
         assertEquals(1, socket.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
 
         // Only that shard drops node b's connections, and keeps it out while the user's last event is published.
         assertEquals("OK", shard.cli("ACL", "SETUSER", "node-b", "off").trim());
         shard.cli("CLIENT", "KILL", "USER", "node-b");
-        assertEquals(202, a.publish(event(user, "last")).statusCode());
+        assertEquals(202, a.publish(ServerFixture.note(user, "last")).statusCode());
         assertEquals("OK", shard.cli("ACL", "SETUSER", "node-b", "on").trim());
 
         // No later event shows the gap: the check after the shard's connection came back finds it.
@@ -160,11 +161,6 @@ class RedisClusterShardDownTest
                 Thread.sleep(100);
             }
         }
-    }
-
-    private static String event(final String user, final String id)
-    {
-        return "{\"user\":\"" + user + "\",\"type\":\"app.note\",\"id\":\"" + id + "\",\"data\":{}}";
     }
 
 

@@ -56,7 +56,7 @@ class RedisEndpointMoveTest
         assertEquals("+OK", first.command("REPLICAOF 127.0.0.1 " + second.port));
         endpoint.retarget(second.port);
 
-        final String event = "{\"user\":\"moved\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final String event = ServerFixture.note("moved", "after");
         final int status = node.publishUntilAccepted(event, 20_000);
         assertEquals(202, status, "a publish reached the new primary");
         final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);

@@ -54,7 +54,7 @@ class RedisSentinelTest
         assertNotEquals(before, redis.primaryPort());
 
         // Publishes go on once the nodes have found the new primary (503 until then: retried with the same id).
-        final String event = "{\"user\":\"watched\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final String event = ServerFixture.note("watched", "after");
         final int status = a.publishUntilAccepted(event, 30_000);
         assertEquals(202, status, "a publish accepted by the promoted primary");
         final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);
@@ -97,7 +97,7 @@ class RedisSentinelTest
         final int before = redis.primaryPort();
         assertEquals("OK", redis.sentinel.cli("SENTINEL", "FAILOVER", RedisSentinelProcess.MASTER));
         redis.awaitFailoverFrom(before, 30_000);
-        final String event = "{\"user\":\"planned\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final String event = ServerFixture.note("planned", "after");
         final int status = a.publishUntilAccepted(event, 20_000);
         assertEquals(202, status, "a publish reached the new primary");
         final JsonNode next = user.collect(WsClient::isEvent, 1, 20_000).get(0);

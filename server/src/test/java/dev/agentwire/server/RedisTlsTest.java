@@ -183,7 +183,7 @@ class RedisTlsTest
 
         // Lettuce reconnects with the rotated certificate: a publish is accepted (retried with its id while the node
         // reconnects: a 503's outcome is unknown) and delivered once.
-        final String event = "{\"user\":\"rotated-user\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final String event = ServerFixture.note("rotated-user", "after");
         final int status = node.publishUntilAccepted(event, 30_000);
         assertEquals(202, status, "a publish accepted over the rotated certificate");
         final JsonNode delivered = user.collect(WsClient::isEvent, 1, 10_000).get(0);

@@ -24,6 +24,12 @@ final class ServerFixture implements AutoCloseable
     final AgentWireServer server;
     private final List<WsClient> clients = new ArrayList<>();
 
+    /** @return one event of type {@code app.note} to {@code user} with id {@code id} and empty data, as JSON. */
+    static String note(final String user, final String id)
+    {
+        return "{\"user\":\"" + user + "\",\"type\":\"app.note\",\"id\":\"" + id + "\",\"data\":{}}";
+    }
+
     /** @return a cluster node named {@code name} over {@code redisUrl}, with one slice, in a directory of its own. */
     static ServerFixture clusterNode(final Path dir, final String name, final String redisUrl) throws Exception
     {

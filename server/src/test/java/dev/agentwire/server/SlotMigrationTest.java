@@ -134,7 +134,7 @@ class SlotMigrationTest
 
         // The migration ends, and the user's next event reaches the resumed socket on the same stream.
         SlotMoves.finish(redis, slot, toId);
-        final String event = "{\"user\":\"" + name + "\",\"type\":\"app.note\",\"id\":\"after\",\"data\":{}}";
+        final String event = ServerFixture.note(name, "after");
         final int status = b.publishUntilAccepted(event, 20_000);
         assertEquals(202, status);
         final JsonNode next = back.collect(WsClient::isEvent, 1, 10_000).get(0);

@@ -122,6 +122,7 @@ final class FeedResync
         if (byShard.isEmpty())
         {
             whole.run();
+            return;
         }
         for (final Map.Entry<String, List<String>> shard : byShard.entrySet())
         {
@@ -170,12 +171,12 @@ final class FeedResync
 
     private CompletableFuture<Void> announce(final List<String> users)
     {
-        final List<CompletableFuture<?>> all = new ArrayList<>();
+        final List<CompletableFuture<?>> calls = new ArrayList<>();
         for (int from = 0; from < users.size(); from += ANNOUNCE_BATCH)
         {
-            all.add(cluster.announceHeads(new ArrayList<>(users.subList(from, Math.min(users.size(),
+            calls.add(cluster.announceHeads(new ArrayList<>(users.subList(from, Math.min(users.size(),
                 from + ANNOUNCE_BATCH)))));
         }
-        return CompletableFuture.allOf(all.toArray(new CompletableFuture[0]));
+        return CompletableFuture.allOf(calls.toArray(new CompletableFuture[0]));
     }
 }
