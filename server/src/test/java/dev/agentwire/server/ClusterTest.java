@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +31,8 @@ class ClusterTest
 {
     @TempDir
     Path dir;
+    private RedisNodes cluster;
     private RedisProcess redis;
-    private final List<ServerFixture> nodes = new ArrayList<>();
     private ExecutorService producers;
 
     @AfterEach
@@ -43,40 +42,21 @@ class ClusterTest
         {
             producers.shutdownNow();
         }
-        for (final ServerFixture node : nodes)
+        if (cluster != null)
         {
-            node.close();
-        }
-        if (redis != null)
-        {
-            redis.close();
+            cluster.close();
         }
     }
 
     private ServerFixture node(final String name) throws Exception
     {
-        return node(name, b -> { }, AgentWireConfig.builder().sliceCount(2));
-    }
-
-    /** A node on this test's Redis; {@code customise} and {@code engine} adjust the defaults. */
-    private ServerFixture node(
-        final String name, final java.util.function.Consumer<ServerConfig.Builder> customise,
-        final AgentWireConfig.Builder engine) throws Exception
-    {
-        final Path home = Files.createDirectories(dir.resolve(name));
-        final ServerFixture node = new ServerFixture(home, b ->
-        {
-            b.redisUrl(redis.url()).nodeId(name)
-                .maxConnectionsPerIp(10_000).producerRatePerSec(1_000_000).producerBurst(1_000_000);
-            customise.accept(b);
-        }, engine);
-        nodes.add(node);
-        return node;
+        return cluster.node(name);
     }
 
     private void startRedis(final boolean durable) throws Exception
     {
-        redis = new RedisProcess(Files.createDirectories(dir.resolve("redis")), durable);
+        cluster = new RedisNodes(dir, durable);
+        redis = cluster.redis;
     }
 
     @Test
@@ -239,7 +219,8 @@ class ClusterTest
         assertEquals(204, b.send("PUT", "/v1/rooms/team/members/ben").statusCode());
         assertEquals("team", ben.nextOfType("joined", 10_000).get("room").asText());
 
-        final HttpResponse<String> toRoom = b.publish("{\"room\":\"team\",\"type\":\"app.note\",\"data\":{\"to\":\"team\"}}");
+        final HttpResponse<String> toRoom =
+            b.publish("{\"room\":\"team\",\"type\":\"app.note\",\"data\":{\"to\":\"team\"}}");
         assertEquals(202, toRoom.statusCode(), toRoom.body());
         assertEquals(2, ServerFixture.json(toRoom).get("results").get(0).get("seqs").size());
         assertEquals("team", ann.collect(WsClient::isEvent, 1, 10_000).get(0).get("room").asText());
@@ -332,14 +313,14 @@ class ClusterTest
     void shouldTrimTheSharedHistoryByCountAndAgeAndSaySoOnResume() throws Exception
     {
         startRedis(false);
-        final ServerFixture a = node("a", b -> { }, trimmedHistory());
+        final ServerFixture a = cluster.node("a", b -> { }, trimmedHistory());
         for (int n = 1; n <= 8; n++)
         {
             assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
                 .statusCode());
         }
         // A node that saw none of it answers from Redis: the last 5 kept, the cursor before them not recovered.
-        final ServerFixture b = node("b", x -> { }, trimmedHistory());
+        final ServerFixture b = cluster.node("b", x -> { }, trimmedHistory());
         final WsClient byCount = b.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
         byCount.nextOfType("welcome", 10_000);
         final JsonNode resumed = byCount.nextOfType("resumed", 10_000);
@@ -355,7 +336,7 @@ class ClusterTest
             assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
                 .statusCode());
         }
-        final ServerFixture c = node("c", x -> { }, trimmedHistory());
+        final ServerFixture c = cluster.node("c", x -> { }, trimmedHistory());
         final WsClient partly = c.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
         partly.nextOfType("welcome", 10_000);
         final JsonNode young = partly.nextOfType("resumed", 10_000);
@@ -367,7 +348,7 @@ class ClusterTest
 
         // Past the age bound nothing is kept, and another node (nothing local either) says where history starts.
         Thread.sleep(2_000);
-        final ServerFixture d = node("d", x -> { }, trimmedHistory());
+        final ServerFixture d = cluster.node("d", x -> { }, trimmedHistory());
         final WsClient byAge = d.connectWith(Tokens.hs256("ivy", 60_000), "epoch=0&after=0");
         byAge.nextOfType("welcome", 10_000);
         final JsonNode aged = byAge.nextOfType("resumed", 10_000);
@@ -387,7 +368,8 @@ class ClusterTest
     void shouldNeverBlockSocketsOrTheSpineWhileRedisIsStalled() throws Exception
     {
         startRedis(false);
-        final ServerFixture a = node("quick", b -> b.redisTimeoutMs(500), AgentWireConfig.builder().sliceCount(2));
+        final ServerFixture a =
+            cluster.node("quick", b -> b.redisTimeoutMs(500), AgentWireConfig.builder().sliceCount(2));
         final WsClient gil = a.connect("gil");
         gil.next(10_000);
         assertEquals(202, a.publish("{\"user\":\"gil\",\"type\":\"app.note\",\"data\":{}}").statusCode());
@@ -442,43 +424,12 @@ class ClusterTest
     }
 
     @Test
-    void shouldTakeBackARefusedEventsIdAndRefreshARunOnlyWhenItsLastRefreshIsAQuarterOld() throws Exception
-    {
-        startRedis(false);
-        final ServerFixture a = node("a");
-        final String runKey = "aw:{u:rita}:run:2:r1";
-        final String thinking = "{\"user\":\"rita\",\"type\":\"agent_thinking\",\"run_id\":\"r1\",\"id\":\"t1\"," +
-            "\"data\":{\"text\":\"hm\"}}";
-        // Refused (the run has not started): the id marked first is taken back, so the retry is not a duplicate.
-        final HttpResponse<String> early = a.publish(thinking);
-        assertEquals(422, early.statusCode(), early.body());
-        assertEquals("run_not_started", ServerFixture.json(early).get("error").get("code").asText());
-        assertEquals(":0", redis.command("EXISTS aw:{u:rita}:id:2:r1:t1"), "no mark left by the refused event");
-        assertEquals(202, a.publish("{\"user\":\"rita\",\"type\":\"agent_started\",\"run_id\":\"r1\"," +
-            "\"data\":{\"agent\":\"a\"}}").statusCode());
-        final HttpResponse<String> retried = a.publish(thinking);
-        assertEquals(202, retried.statusCode(), retried.body());
-        assertEquals("accepted", ServerFixture.json(retried).get("results").get(0).get("status").asText());
-
-        // An event that changes nothing leaves the run's expiry while its last refresh is less than a quarter old...
-        assertEquals(":1", redis.command("PEXPIRE " + runKey + " 5000"));
-        assertEquals(202, a.publish(thinking.replace("t1", "t2")).statusCode());
-        final long kept = Long.parseLong(redis.command("PTTL " + runKey).substring(1));
-        assertTrue(kept > 0 && kept <= 5_000, "not refreshed: " + kept);
-        // ...and refreshes it to runRetentionMs (10 min) and a quarter once it is older.
-        assertEquals(":0", redis.command("HSET " + runKey + " r 0000000000001"));
-        assertEquals(202, a.publish(thinking.replace("t1", "t3")).statusCode());
-        final long refreshed = Long.parseLong(redis.command("PTTL " + runKey).substring(1));
-        assertTrue(refreshed > 600_000 && refreshed <= 750_000, "refreshed: " + refreshed);
-    }
-
-    @Test
     void shouldDeliverAnEventTooLargeForTheFeedsQueueInItsPlaceWithNothingRepaired() throws Exception
     {
         startRedis(false);
         // A 3 MiB event is past an eighth of the feed's 16 MiB queue: it waits beside the queue, in its place.
         final int big = 3 << 20;
-        final ServerFixture a = node("a", b -> b.maxMessageBytes(big + 1024).maxBodyBytes(2 * big),
+        final ServerFixture a = cluster.node("a", b -> b.maxMessageBytes(big + 1024).maxBodyBytes(2 * big),
             AgentWireConfig.builder().sliceCount(2).maxPayloadBytes(big + 1024).largePayloadMaxBytes(4L * big));
         final WsClient kim = a.connect("kim");
         kim.next(10_000);
@@ -498,56 +449,6 @@ class ClusterTest
         assertEquals(filler, events.get(1).get("data").get("p").asText());
         assertEquals(0, a.metric("agentwire_cluster_feed_dropped_total"), "taken in order, not dropped and repaired");
         assertEquals(3, a.metric("agentwire_cluster_events_received_total"));
-    }
-
-    @Test
-    void shouldNumberOnFromAStreamWrittenBeforeHistoryWasAList() throws Exception
-    {
-        startRedis(false);
-        // How the previous version left a user's stream: epoch and last seq in the hash (field s), history elsewhere.
-        assertEquals("+OK", redis.command("HMSET aw:{u:zoe}:s e 777 s 41"));
-        final ServerFixture a = node("a");
-        final WsClient zoe = a.connectWith(Tokens.hs256("zoe", 60_000), "epoch=777&after=41");
-        assertEquals(777, zoe.nextOfType("welcome", 10_000).get("epoch").asLong());
-        final HttpResponse<String> accepted = a.publish("{\"user\":\"zoe\",\"type\":\"app.note\",\"data\":{}}");
-        assertEquals(202, accepted.statusCode());
-        final JsonNode next = zoe.collect(WsClient::isEvent, 1, 10_000).get(0);
-        assertEquals(777, next.get("epoch").asLong(), next.toString());
-        assertEquals(42, next.get("seq").asLong(), "numbering goes on from the old stream's seq: " + next);
-        assertEquals("+string", redis.command("TYPE aw:{u:zoe}:s"), "the old hash is rewritten as today's head");
-        assertEquals(":1", redis.command("LLEN aw:{u:zoe}:l"), "the event is in the history list");
-    }
-
-    @Test
-    void shouldNumberOnFromAStreamHeadThePreviousBuildKeptAsAHashAndKeepItsExpiry() throws Exception
-    {
-        startRedis(false);
-        final ServerFixture a = node("a");
-        // How the previous build left a user's stream: epoch, base and last refresh (just now) in a hash, whose
-        // expiry the new head keeps, and one event in history (a record another user's event made: records do not
-        // name their user). Published to before anyone connects, so publish.lua is the first to read the head.
-        assertEquals(202, a.publish("{\"user\":\"tmp\",\"type\":\"app.note\",\"data\":{\"n\":0}}").statusCode());
-        final String refreshed = String.format("%013d", System.currentTimeMillis());
-        assertEquals("+OK", redis.command("HMSET aw:{u:una}:s e 555 b 40 r " + refreshed));
-        assertEquals(":1", redis.command("PEXPIRE aw:{u:una}:s 600000"));
-        assertTrue(redis.command("LMOVE aw:{u:tmp}:l aw:{u:una}:l LEFT RIGHT").startsWith("$"));
-        assertEquals(202, a.publish("{\"user\":\"una\",\"type\":\"app.note\",\"data\":{\"n\":1}}").statusCode());
-        assertEquals("+string", redis.command("TYPE aw:{u:una}:s"));
-        final long ttlMs = Long.parseLong(redis.command("PTTL aw:{u:una}:s").substring(1));
-        assertTrue(ttlMs > 0 && ttlMs <= 600_000, "the old head's expiry is kept: " + ttlMs);
-
-        final WsClient una = a.connectWith(Tokens.hs256("una", 60_000), "epoch=555&after=40");
-        final JsonNode welcome = una.nextOfType("welcome", 10_000);
-        assertEquals(555, welcome.get("epoch").asLong(), welcome.toString());
-        final JsonNode resumed = una.nextOfType("resumed", 10_000);
-        assertTrue(resumed.get("recovered").asBoolean(), "the cursor of the old stream is still good: " + resumed);
-        final List<JsonNode> events = una.collect(WsClient::isEvent, 2, 10_000);
-        for (int i = 0; i < 2; i++)
-        {
-            assertEquals(555, events.get(i).get("epoch").asLong(), events.get(i).toString());
-            assertEquals(41 + i, events.get(i).get("seq").asLong(), "numbered on from the old base");
-            assertEquals(i, events.get(i).get("data").get("n").asInt());
-        }
     }
 
     @Test
@@ -576,48 +477,6 @@ class ClusterTest
         final JsonNode resumed = back.nextOfType("resumed", 10_000);
         assertFalse(resumed.get("recovered").asBoolean(), resumed.toString());
         assertEquals(1, back.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
-    }
-
-    @Test
-    void shouldNumberALiveStreamOnAcrossATrimByCount() throws Exception
-    {
-        startRedis(false);
-        // History bounded by count only (5 kept, trimmed past 6): an age bound would age events out under load.
-        final ServerFixture a = node("a", b -> { }, AgentWireConfig.builder().sliceCount(2).historyMaxEvents(5));
-        final WsClient live = a.connect("ivy");
-        live.nextOfType("welcome", 10_000);
-        // One event at a time, each awaited: a burst of 8 into a history of 5 may lap a connection whose I/O thread
-        // has not run yet, which the engine then cuts (4004, slow consumer), as it should (a CI run did).
-        final List<Long> seqs = new java.util.ArrayList<>();
-        for (int n = 1; n <= 8; n++)
-        {
-            assertEquals(202, a.publish("{\"user\":\"ivy\",\"type\":\"app.note\",\"data\":{\"n\":" + n + "}}")
-                .statusCode());
-            seqs.add(live.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
-        }
-        // The 7th event is the one that trims: its place is counted from the new base.
-        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), seqs);
-        assertEquals(":6", redis.command("LLEN aw:{u:ivy}:l"), "trimmed to 5 at the 7th event, then the 8th");
-    }
-
-    @Test
-    void shouldLoadThePublishFunctionAgainOnARedisThatLostIt() throws Exception
-    {
-        startRedis(false);
-        final ServerFixture a = node("a");
-        final WsClient fay = a.connect("fay");
-        fay.next(10_000);
-        assertEquals("*0", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"), "loaded when first called");
-        assertEquals(202, a.publish("{\"user\":\"fay\",\"type\":\"app.note\",\"data\":{}}").statusCode());
-        assertEquals(1, fay.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
-        assertEquals("*1", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"));
-
-        // As after a restart without persistence, or on a shard new to the cluster: the data kept, the function not.
-        assertEquals("+OK", redis.command("FUNCTION FLUSH"));
-        assertEquals(202, a.publish("{\"user\":\"fay\",\"type\":\"app.note\",\"data\":{}}").statusCode());
-        assertEquals(2, fay.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong(), "numbered on");
-        assertEquals("*1", redis.command("FUNCTION LIST LIBRARYNAME agentwire_publish_*"), "loaded again");
-        assertEquals(0, a.metric("agentwire_cluster_redis_errors_total"), "no publish failed");
     }
 
     private static AgentWireConfig.Builder trimmedHistory()

@@ -76,6 +76,16 @@ class OperationsTest
     }
 
     @Test
+    void shouldExportProportionalAndCommittedMemory()
+    {
+        fixture = new ServerFixture(dir, b -> { });
+        assertTrue(fixture.metric("agentwire_process_pss_bytes") > 0, "PSS");
+        assertTrue(fixture.metric("agentwire_heap_committed_bytes") > 0, "committed heap");
+        assertTrue(fixture.metric("agentwire_process_rss_bytes") >= fixture.metric("agentwire_process_pss_bytes") / 2,
+            "RSS");
+    }
+
+    @Test
     void shouldExposePrometheusMetricsThatMoveWithTraffic() throws Exception
     {
         fixture = new ServerFixture(dir, b -> { });

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The native AG-UI run rules when the sequencer accepts only part of a batch, with and without a batch key, and the
- * rules' bounds. The socket-level version (a full ring) is in HostileClientTest.
+ * rules' bounds. The socket-level version (a full ring) is in AgUiIngestBoundsTest.
  */
 class AgUiRulesTest
 {
