@@ -31,11 +31,10 @@
 // a free loopback port (for ts and json blocks, 8080 is the demo's), AGENTWIRE_PORT is what 8080 became, and
 // /etc/agentwire/ is the scratch directory.
 
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync,
-  writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -44,6 +43,7 @@ import { fileURLToPath } from "node:url";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { claimPort, freePort, waitFor } from "./harness.mjs";
 import { pythonRunner } from "./docs-python.mjs";
+import { cleanEnv, killGroup, run, scratchClone, startServer, started, stopLeftovers } from "./docs-processes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = resolve(here, "..");
@@ -148,147 +148,6 @@ function assertPromises(block, output) {
   for (const promise of promises(block.code)) {
     assert.match(output, promise.pattern, `${block.file}:${block.line} promised "${promise.text}"; output:\n${output}`);
   }
-}
-
-/** Only what a shell on a fresh machine has: no AGENTWIRE_* and no npm_* variables of the build that runs this. */
-function cleanEnv(extra) {
-  const env = {};
-  for (const key of ["PATH", "HOME", "USER", "LANG", "TMPDIR", "JAVA_HOME", "CI"]) {
-    if (process.env[key] !== undefined) {
-      env[key] = process.env[key];
-    }
-  }
-  return { ...env, ...extra };
-}
-
-/** Runs a command in its own process group; resolves with its exit code and output (or kills it at the deadline). */
-function run(command, args, { cwd, env, timeoutMs, input }) {
-  return new Promise((ok) => {
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
-    started.add(child.pid);
-    let output = "";
-    child.stdout.on("data", (d) => { output = (output + d).slice(-40_000); });
-    child.stderr.on("data", (d) => { output = (output + d).slice(-40_000); });
-    const timer = setTimeout(() => {
-      output += `\n[docs test: killed after ${timeoutMs} ms]`;
-      killGroup(child.pid, "SIGKILL");
-    }, timeoutMs);
-    // On exit, not on close: what a block leaves running in the background (a server started with &) keeps the
-    // output pipes open until it is stopped; its output so far is read a moment later.
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      setTimeout(() => ok({ code: code ?? signal, output, pid: child.pid }), 200);
-    });
-    child.stdin.end(input ?? "");
-  });
-}
-
-/** Process groups started here and not stopped yet: stopped when this process ends, however it ends. */
-const started = new Set();
-for (const event of ["exit", "SIGINT", "SIGTERM"]) {
-  process.on(event, () => {
-    for (const pid of started) {
-      killGroup(pid, "SIGKILL");
-    }
-    if (event !== "exit") {
-      process.exit(1);
-    }
-  });
-}
-// And after the file's tests, whatever failed: a server still running keeps its output pipes, and with them this
-// process and the build, alive, so "when this process ends" would never come (a failed check of the demo's banner
-// once held a CI build for half an hour that way).
-after(() => {
-  for (const pid of started) {
-    killGroup(pid, "SIGKILL");
-  }
-});
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone
-  }
-}
-
-/** Stops what a block left running: its process group, then whatever still works in its scratch directory. */
-async function stopLeftovers(pid, scratch) {
-  killGroup(pid, "SIGTERM");
-  await new Promise((r) => setTimeout(r, 300));
-  killGroup(pid, "SIGKILL");
-  started.delete(pid);
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) {
-      continue;
-    }
-    try {
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cwd.startsWith(scratch) || cmdline.includes(scratch)) {
-        process.kill(Number(entry), "SIGKILL");
-      }
-    } catch {
-      // not ours, or gone
-    }
-  }
-}
-
-/** A scratch directory that looks like the clone to a block (bin/agentwire finds the jar through it). */
-function scratchClone() {
-  const scratch = mkdtempSync(join(tmpdir(), "agentwire-docs-"));
-  for (const name of ["bin", "server", "core", "pom.xml"]) {
-    symlinkSync(join(ROOT, name), join(scratch, name));
-  }
-  const copy = join(scratch, "clients/js");
-  mkdirSync(copy, { recursive: true });
-  for (const name of ["package.json", "package-lock.json", "tsconfig.json", "README.md", "src"]) {
-    cpSync(join(PACKAGE, name), join(copy, name), { recursive: true });
-  }
-  mkdirSync(join(scratch, "etc/agentwire"), { recursive: true });
-  return scratch;
-}
-
-async function waitReady(port, child, log, deadlineMs = 60_000) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`exited ${child.exitCode} before it was ready:\n${log()}`);
-    }
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) {
-        return;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not ready in ${deadlineMs} ms:\n${log()}`);
-}
-
-/** Starts a server the way a block says (bin/agentwire with its arguments) and waits until it is ready. */
-async function startServer(args, port, env, cwd) {
-  const child = spawn(join(cwd, "bin/agentwire"), args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  started.add(child.pid);
-  child.once("exit", () => started.delete(child.pid));
-  let log = "";
-  child.stdout.on("data", (d) => { log = (log + d).slice(-20_000); });
-  child.stderr.on("data", (d) => { log = (log + d).slice(-20_000); });
-  await waitReady(port, child, () => log);
-  return {
-    port,
-    log: () => log,
-    stop: () => new Promise((ok) => {
-      if (child.exitCode !== null) {
-        ok();
-        return;
-      }
-      child.once("exit", ok);
-      killGroup(child.pid, "SIGTERM");
-      setTimeout(() => killGroup(child.pid, "SIGKILL"), 10_000).unref();
-    }),
-  };
 }
 
 const ALL = docFiles().flatMap(blocksOf);
