@@ -1,5 +1,6 @@
 package dev.agentwire.server;
 
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +23,66 @@ final class RedisClusterInstance
         this.tlsPort = tlsPort;
         this.tls = tls;
         this.dir = dir;
+    }
+
+    /**
+     * Starts one instance on a port whose cluster bus port (10,000 higher) is free too. Both are taken below the
+     * kernel's ephemeral range (32768 and up), where a port probed free cannot be handed to some other connection
+     * before redis-server binds it, and a bus port never passes 65535 (redis-server refuses to start then: a probed
+     * ephemeral port above 55535 once failed a build). A start that still fails is tried on other ports.
+     */
+    static RedisClusterInstance startFree(final Path dir, final TestCertificates tls) throws Exception
+    {
+        IllegalStateException last = null;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            final int port = freePortPair();
+            int tlsPort = 0;
+            while (tls != null && (tlsPort == 0 || tlsPort == port || Math.abs(tlsPort - port) == 10_000))
+            {
+                tlsPort = freePortPair();
+            }
+            final RedisClusterInstance instance = new RedisClusterInstance(port, tlsPort, tls,
+                Files.createDirectories(dir.resolve("redis-" + port)));
+            try
+            {
+                instance.start();
+                return instance;
+            }
+            catch (final IllegalStateException ex)
+            {
+                instance.kill();
+                last = ex;
+            }
+        }
+        throw last;
+    }
+
+    /**
+     * @return a port in [11000, 22000) that is free and of this fork's share (TestPorts), with its bus port (+10000)
+     * free too; both below the kernel's ephemeral range, where the other processes' ports come from.
+     */
+    private static int freePortPair()
+    {
+        final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int tries = 0; tries < 1000; tries++)
+        {
+            final int port = random.nextInt(11_000, 22_000);
+            if (!TestPorts.isOurs(port))
+            {
+                continue;
+            }
+            try (ServerSocket a = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+                 ServerSocket b = new ServerSocket(port + 10_000, 1, java.net.InetAddress.getLoopbackAddress()))
+            {
+                return port;
+            }
+            catch (final java.io.IOException taken)
+            {
+                // in use: another
+            }
+        }
+        throw new IllegalStateException("no free port pair in [11000, 22000)");
     }
 
     void start() throws Exception

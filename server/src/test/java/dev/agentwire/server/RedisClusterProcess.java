@@ -1,7 +1,5 @@
 package dev.agentwire.server;
 
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +59,7 @@ public final class RedisClusterProcess implements AutoCloseable
         final List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         for (int i = 0; i < primaries * (1 + replicas); i++)
         {
-            final RedisClusterInstance instance = startInstance(dir, tls);
+            final RedisClusterInstance instance = RedisClusterInstance.startFree(dir, tls);
             instances.add(instance);
             create.add("127.0.0.1:" + instance.port);
         }
@@ -72,66 +70,6 @@ public final class RedisClusterProcess implements AutoCloseable
             throw new IllegalStateException("redis-cli --cluster create failed: " + created);
         }
         awaitOk(OK_TIMEOUT_MS);
-    }
-
-    /**
-     * Starts one instance on a port whose cluster bus port (10,000 higher) is free too. Both are taken below the
-     * kernel's ephemeral range (32768 and up), where a port probed free cannot be handed to some other connection
-     * before redis-server binds it, and a bus port never passes 65535 (redis-server refuses to start then: a probed
-     * ephemeral port above 55535 once failed a build). A start that still fails is tried on other ports.
-     */
-    private static RedisClusterInstance startInstance(final Path dir, final TestCertificates tls) throws Exception
-    {
-        IllegalStateException last = null;
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            final int port = freePortPair();
-            int tlsPort = 0;
-            while (tls != null && (tlsPort == 0 || tlsPort == port || Math.abs(tlsPort - port) == 10_000))
-            {
-                tlsPort = freePortPair();
-            }
-            final RedisClusterInstance instance = new RedisClusterInstance(port, tlsPort, tls,
-                Files.createDirectories(dir.resolve("redis-" + port)));
-            try
-            {
-                instance.start();
-                return instance;
-            }
-            catch (final IllegalStateException ex)
-            {
-                instance.kill();
-                last = ex;
-            }
-        }
-        throw last;
-    }
-
-    /**
-     * @return a port in [11000, 22000) that is free and of this fork's share (TestPorts), with its bus port (+10000)
-     * free too; both below the kernel's ephemeral range, where the other processes' ports come from.
-     */
-    private static int freePortPair()
-    {
-        final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        for (int tries = 0; tries < 1000; tries++)
-        {
-            final int port = random.nextInt(11_000, 22_000);
-            if (!TestPorts.isOurs(port))
-            {
-                continue;
-            }
-            try (ServerSocket a = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
-                 ServerSocket b = new ServerSocket(port + 10_000, 1, java.net.InetAddress.getLoopbackAddress()))
-            {
-                return port;
-            }
-            catch (final java.io.IOException taken)
-            {
-                // in use: another
-            }
-        }
-        throw new IllegalStateException("no free port pair in [11000, 22000)");
     }
 
     /** @return the seed URL a node is given: any one instance; the client discovers the rest. */
@@ -168,6 +106,31 @@ public final class RedisClusterProcess implements AutoCloseable
             if (System.currentTimeMillis() > deadline)
             {
                 throw new IllegalStateException("redis cluster not ok within timeoutMs=" + timeoutMs);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /**
+     * Waits until {@code redis-cli --cluster check} passes from a live instance: the nodes agree on the slot map, no
+     * slot is open, every slot is covered. A rebalance checks that first and refuses otherwise; the nodes' views
+     * settle by gossip, so just after a node joins or slots move they can still differ for a moment (the docs test
+     * of CLUSTER.md met "Nodes don't agree about configuration" once so).
+     */
+    void awaitCheck(final long timeoutMs) throws Exception
+    {
+        final long deadline = System.currentTimeMillis() + timeoutMs;
+        while (true)
+        {
+            final String check = run(List.of("redis-cli", "--cluster", "check", "127.0.0.1:" + livePort()), 10);
+            if (check.contains("All nodes agree about slots configuration") && !check.contains("[ERR]"))
+            {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline)
+            {
+                throw new IllegalStateException("redis cluster check not passed within timeoutMs=" + timeoutMs +
+                    ": " + check);
             }
             Thread.sleep(100);
         }
@@ -384,7 +347,7 @@ public final class RedisClusterProcess implements AutoCloseable
      */
     RedisClusterInstance addPrimary() throws Exception
     {
-        final RedisClusterInstance added = startInstance(dir, tls);
+        final RedisClusterInstance added = RedisClusterInstance.startFree(dir, tls);
         instances.add(added);
         final String answer = run(List.of("redis-cli", "--cluster", "add-node", "127.0.0.1:" + added.port,
             "127.0.0.1:" + livePort()), 30);
@@ -415,6 +378,7 @@ public final class RedisClusterProcess implements AutoCloseable
      */
     void rebalance() throws Exception
     {
+        awaitCheck(OK_TIMEOUT_MS);
         final String moved = run(List.of("redis-cli", "--cluster", "rebalance", "127.0.0.1:" + livePort(),
             "--cluster-use-empty-masters"), 120);
         if (moved.contains("[ERR]"))
@@ -432,6 +396,7 @@ public final class RedisClusterProcess implements AutoCloseable
     void removePrimary(final RedisClusterInstance removed) throws Exception
     {
         final String id = removed.cli("CLUSTER", "MYID").trim();
+        awaitCheck(OK_TIMEOUT_MS);
         final String moved = run(List.of("redis-cli", "--cluster", "rebalance", "127.0.0.1:" + removed.port,
             "--cluster-weight", id + "=0"), 120);
         if (moved.contains("[ERR]"))
