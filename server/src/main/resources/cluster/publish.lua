@@ -192,24 +192,25 @@ local function isLocal(key)
   return not (type(reply) == 'table' and reply.err)
 end
 
--- Who an event to a room or to everyone reaches: the room's set, or every user connected to a live node (a node
--- whose liveness key expired, killed, is dropped).
+-- Who an event to a room or to everyone reaches: the room's set, or every user connected to a node whose presence
+-- Redis holds. Presence outlives a node's liveness (NodePresence): a node that could not beat for a while (paused,
+-- cut off, Redis stalled) keeps its sockets, so its users stay targets; a dead node's, until its presence expires.
+-- A node with neither left is dropped from the set.
 local function membersOf(kind, setKey)
   if kind == 'r' then return rcall('SMEMBERS', setKey) end
   local seen = {}
   local users = {}
   for _, node in ipairs(rcall('SMEMBERS', setKey)) do
     local nk = P .. '{n}:node:' .. node
-    if rcall('EXISTS', nk) == 1 then
-      for _, user in ipairs(rcall('SMEMBERS', nk .. ':present')) do
-        if not seen[user] then
-          seen[user] = true
-          users[#users + 1] = user
-        end
-      end
-    else
+    local present = rcall('SMEMBERS', nk .. ':present')
+    if #present == 0 and rcall('EXISTS', nk) == 0 then
       rcall('SREM', setKey, node)
-      rcall('DEL', nk .. ':present')
+    end
+    for _, user in ipairs(present) do
+      if not seen[user] then
+        seen[user] = true
+        users[#users + 1] = user
+      end
     end
   end
   return users

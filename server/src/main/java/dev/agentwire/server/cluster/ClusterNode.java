@@ -66,14 +66,14 @@ public final class ClusterNode implements AutoCloseable
             public void onFirstConnected(final String userId)
             {
                 // The feed follows the user when its first subscribe asks Redis (ClusterHistorySource).
-                link.onFirstConnected(userId);
+                link.presence.onFirstConnected(userId);
             }
 
             @Override
             public void onLastDisconnected(final String userId)
             {
                 feed.unfollow(userId);
-                link.onLastDisconnected(userId);
+                link.presence.onLastDisconnected(userId);
             }
         };
         LOG.info("cluster node: node={} keyPrefix={}", settings.nodeId, settings.keyPrefix);
@@ -139,6 +139,10 @@ public final class ClusterNode implements AutoCloseable
             "the last check (at start, then every redisSettingsCheckMs): a memory policy other than noeviction, or " +
             "no append-only file (each logged when found and when gone).",
             () -> link.settingsPolicy.unsafeSettings());
+        exporter.counter("agentwire_cluster_presence_rewrites", "Times this node found its presence (the users " +
+            "connected here, whom broadcasts reach) gone from Redis and wrote it again: it could not beat for " +
+            "longer than the presence lasts, or Redis lost its data. Broadcasts of that time missed those users.",
+            link.presence.rewrites::sum);
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
             link::clusterProducers);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +

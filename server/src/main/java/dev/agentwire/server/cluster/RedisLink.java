@@ -1,6 +1,5 @@
 package dev.agentwire.server.cluster;
 
-import dev.agentwire.core.PresenceListener;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
@@ -24,10 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -47,11 +44,8 @@ import java.util.function.IntSupplier;
  * Threading: commands are asynchronous; nothing here blocks a caller. Answers arrive on Lettuce's event loop and
  * are moved to {@link #executor()} before they touch the engine, whose ring may make a publisher wait.
  */
-final class RedisLink implements PresenceListener, AutoCloseable
+final class RedisLink implements AutoCloseable
 {
-    /** A node whose liveness key is older than this is considered gone (broadcasts stop numbering its users). */
-    static final long NODE_TTL_MS = 10_000;
-    static final long HEARTBEAT_INTERVAL_MS = 2_000;
     /**
      * How often a node asks a sharded Redis whether its configuration changed (the cluster's epoch, which every
      * failover raises) and compares its slot map ({@link Shards#watch}, {@link StreamFeed}).
@@ -87,13 +81,11 @@ final class RedisLink implements PresenceListener, AutoCloseable
     private final LuaScript reepoch;
     private final LuaScript heartbeat;
     private final LuaScript heads;
-    private final Set<String> present = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final IntSupplier localProducers;
-    private volatile boolean reachable;
     /** Reads Redis's primaries' settings at start and every {@link ClusterSettings#settingsCheckMs}. */
     final RedisSettingsPolicy settingsPolicy;
-    private volatile int clusterProducers;
+    /** This node's liveness and the users connected here, as Redis holds them (broadcast targets). */
+    final NodePresence presence;
 
     /**
      * @param localProducers how many producer sockets this node holds (read at every heartbeat).
@@ -101,7 +93,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
     RedisLink(final ClusterSettings settings, final IntSupplier localProducers)
     {
         this.settings = settings;
-        this.localProducers = localProducers;
         this.prefix = settings.keyPrefix;
         this.readOnly = new ReadOnlyPolicy(settings.nodeId);
         final List<RedisURI> seeds = RedisSeeds.uris(settings.redisUrl, settings.redisTimeoutMs,
@@ -186,12 +177,13 @@ final class RedisLink implements PresenceListener, AutoCloseable
             throw new IllegalStateException("redis unreachable at start: redisUrl=<set> cause=" + ex.getMessage() +
                 " root=" + rootCause(ex), ex);
         }
-        reachable = true;
         settingsPolicy = RedisSettingsPolicy.start(readSettings, executor, settings.settingsCheckMs,
             2 * settings.redisTimeoutMs);
-        beat();
-        executor.scheduleWithFixedDelay(this::beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS,
-            TimeUnit.MILLISECONDS);
+        presence = new NodePresence(prefix, settings.nodeId, commands, heartbeat, localProducers, redisErrors,
+            this::failed);
+        presence.beat();
+        executor.scheduleWithFixedDelay(presence::beat, NodePresence.HEARTBEAT_INTERVAL_MS,
+            NodePresence.HEARTBEAT_INTERVAL_MS, TimeUnit.MILLISECONDS);
         if (sharded != null)
         {
             executor.scheduleWithFixedDelay(() -> shards.watch(commands), SLOT_MAP_WATCH_MS, SLOT_MAP_WATCH_MS,
@@ -247,7 +239,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
     /** @return producer sockets on all live nodes, as of the last heartbeat. */
     int clusterProducers()
     {
-        return clusterProducers;
+        return presence.clusterProducers();
     }
 
     /** Publishes a changed producer count now rather than at the next heartbeat. */
@@ -255,14 +247,14 @@ final class RedisLink implements PresenceListener, AutoCloseable
     {
         if (!closed.get())
         {
-            executor.execute(this::beat);
+            executor.execute(presence::beat);
         }
     }
 
     /** @return whether the last heartbeat reached Redis. */
     boolean isReachable()
     {
-        return reachable;
+        return presence.isReachable();
     }
 
     /** Has Redis announce on each user's channel where its stream stands (head.lua, once per shard). */
@@ -369,74 +361,6 @@ final class RedisLink implements PresenceListener, AutoCloseable
         return Long.toString(ThreadLocalRandom.current().nextLong(1, MAX_JS_SAFE_EPOCH));
     }
 
-    // Presence, from the slices: the users connected here are who a broadcast numbers on this node's behalf.
-
-    @Override
-    public void onFirstConnected(final String userId)
-    {
-        present.add(userId);
-        commands.sadd(presentKey(), bytes(userId)).exceptionally(this::failed);
-    }
-
-    @Override
-    public void onLastDisconnected(final String userId)
-    {
-        present.remove(userId);
-        commands.srem(presentKey(), bytes(userId)).exceptionally(this::failed);
-    }
-
-    private String presentKey()
-    {
-        return StreamCodec.nodeKey(prefix, settings.nodeId) + ":present";
-    }
-
-    private void beat()
-    {
-        final String node = StreamCodec.nodeKey(prefix, settings.nodeId);
-        heartbeat.run(commands, new String[]{StreamCodec.nodesKey(prefix), node, node + ":producers"},
-            new byte[][]{bytes(prefix), bytes(settings.nodeId), bytes(Long.toString(NODE_TTL_MS)),
-            bytes(Integer.toString(localProducers.getAsInt()))}).whenComplete((reply, error) ->
-        {
-            if (error != null)
-            {
-                if (reachable)
-                {
-                    LOG.warn("redis unreachable: node={} cause={}", settings.nodeId, error.toString());
-                }
-                reachable = false;
-                redisErrors.increment();
-                return;
-            }
-            if (!reachable)
-            {
-                LOG.info("redis reachable again: node={}", settings.nodeId);
-            }
-            reachable = true;
-            clusterProducers = ((Number)reply.get(1)).intValue();
-            if (((Number)reply.get(0)).longValue() == 0)
-            {
-                resyncPresence();
-            }
-        });
-    }
-
-    /** After Redis lost this node's keys: write the whole present set again. */
-    private void resyncPresence()
-    {
-        final List<byte[]> users = new ArrayList<>();
-        for (final String user : present)
-        {
-            users.add(bytes(user));
-        }
-        LOG.info("writing presence to redis: node={} users={}", settings.nodeId, users.size());
-        commands.del(presentKey()).exceptionally(this::failed);
-        for (int from = 0; from < users.size(); from += 1_000)
-        {
-            final List<byte[]> chunk = users.subList(from, Math.min(users.size(), from + 1_000));
-            commands.sadd(presentKey(), chunk.toArray(new byte[0][])).exceptionally(this::failed);
-        }
-    }
-
     <T> T failed(final Throwable error)
     {
         redisErrors.increment();
@@ -460,9 +384,7 @@ final class RedisLink implements PresenceListener, AutoCloseable
         executor.shutdownNow();
         try
         {
-            final String node = StreamCodec.nodeKey(prefix, settings.nodeId);
-            syncCommands.del(node, presentKey(), node + ":producers");
-            syncCommands.srem(StreamCodec.nodesKey(prefix), bytes(settings.nodeId));
+            presence.leave(syncCommands);
         }
         catch (final RuntimeException ex)
         {

@@ -1,0 +1,103 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Who a broadcast reaches over Redis: every user connected to a node whose presence Redis still holds. A node's
+ * liveness (10 s) lapses whenever it cannot beat for a while (a long pause, Redis stalled or out of reach) though
+ * its sockets stay up; its users must not silently miss the broadcasts of that time. Their presence outlives it
+ * ({@code presenceTtlMs}) and the node writes it again when Redis lost it.
+ */
+@Timeout(60)
+class ClusterBroadcastTest
+{
+    private static final String BROADCAST = "{\"broadcast\":true,\"type\":\"app.notice\",\"data\":{}}";
+
+    @TempDir
+    Path dir;
+    private RedisNodes cluster;
+    private RedisProcess redis;
+
+    @BeforeEach
+    void startRedis() throws Exception
+    {
+        cluster = new RedisNodes(dir, false);
+        redis = cluster.redis;
+    }
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        cluster.close();
+    }
+
+    /** Connects a user to a node and waits until Redis holds the node's presence of it. */
+    private WsClient present(final ServerFixture node, final String nodeId, final String user) throws Exception
+    {
+        final WsClient client = node.connect(user);
+        client.nextOfType("welcome", 10_000);
+        RecordingAwait.until(() -> ":1".equals(redis.command("SISMEMBER aw:{n}:node:" + nodeId + ":present " + user)),
+            10_000, user + " present on node " + nodeId);
+        return client;
+    }
+
+    @Test
+    void shouldReachTheUsersOfANodeWhoseLivenessLapsedWhileItsSocketsStayedUp() throws Exception
+    {
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient ann = present(a, "a", "ann");
+        final WsClient bo = present(b, "b", "bo");
+
+        // As Redis sees a node that could not beat for over 10 s (paused, cut off, or Redis itself stalled): its
+        // liveness key expired. Its sockets are up, and it delivers again as soon as it can.
+        assertEquals(":1", redis.command("DEL aw:{n}:node:b"));
+        final HttpResponse<String> toAll = a.publish(BROADCAST);
+        assertEquals(202, toAll.statusCode(), toAll.body());
+        assertEquals(2, ServerFixture.json(toAll).get("results").get(0).get("seqs").size(), toAll.body());
+        assertEquals(1, ann.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
+        final JsonNode got = bo.collect(WsClient::isEvent, 1, 10_000).get(0);
+        assertEquals("app.notice", got.get("type").asText(), got.toString());
+        assertEquals(":1", redis.command("SISMEMBER aw:{n}:nodes b"), "still a node whose users broadcasts reach");
+    }
+
+    @Test
+    void shouldGiveEveryPresenceAnExpiryAndForgetANodeWhoseLivenessAndPresenceAreGone() throws Exception
+    {
+        final ServerFixture a = cluster.node("a");
+        present(a, "a", "ann");
+        final long ttlMs = Long.parseLong(redis.command("PTTL aw:{n}:node:a:present").substring(1));
+        assertTrue(ttlMs > 10_000 && ttlMs <= 120_000, "a presence expires, well after liveness: " + ttlMs);
+
+        // A node gone for longer than its presence lasts: nothing of it left but its name in the set.
+        assertEquals(":1", redis.command("SADD aw:{n}:nodes ghost"));
+        final HttpResponse<String> toAll = a.publish(BROADCAST);
+        assertEquals(202, toAll.statusCode(), toAll.body());
+        assertEquals(1, ServerFixture.json(toAll).get("results").get(0).get("seqs").size(), toAll.body());
+        assertEquals(":0", redis.command("SISMEMBER aw:{n}:nodes ghost"), "a node with nothing left is forgotten");
+    }
+
+    @Test
+    void shouldWriteItsPresenceAgainWhenRedisLostItAndCountIt() throws Exception
+    {
+        final ServerFixture a = cluster.node("a");
+        present(a, "a", "ann");
+        present(a, "a", "amy");
+        assertEquals(":1", redis.command("DEL aw:{n}:node:a:present"));
+        RecordingAwait.until(() -> ":2".equals(redis.command("SCARD aw:{n}:node:a:present")), 10_000,
+            "the next beat writes the node's users again");
+        assertEquals(1, a.metric("agentwire_cluster_presence_rewrites_total"));
+        assertTrue(Long.parseLong(redis.command("PTTL aw:{n}:node:a:present").substring(1)) > 0, "with its expiry");
+    }
+}
