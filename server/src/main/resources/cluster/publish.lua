@@ -195,7 +195,8 @@ end
 -- Who an event to a room or to everyone reaches: the room's set, or every user connected to a node whose presence
 -- Redis holds. Presence outlives a node's liveness (NodePresence): a node that could not beat for a while (paused,
 -- cut off, Redis stalled) keeps its sockets, so its users stay targets; a dead node's, until its presence expires.
--- A node with neither left is dropped from the set.
+-- A node with neither left is dropped from the set. So is a node gone whose presence has no expiry: an earlier
+-- build wrote it so (and deleted it here with the node's liveness), and nothing else would ever remove it.
 local function membersOf(kind, setKey)
   if kind == 'r' then return rcall('SMEMBERS', setKey) end
   local seen = {}
@@ -203,8 +204,12 @@ local function membersOf(kind, setKey)
   for _, node in ipairs(rcall('SMEMBERS', setKey)) do
     local nk = P .. '{n}:node:' .. node
     local present = rcall('SMEMBERS', nk .. ':present')
-    if #present == 0 and rcall('EXISTS', nk) == 0 then
-      rcall('SREM', setKey, node)
+    if rcall('EXISTS', nk) == 0 then
+      if #present > 0 and rcall('PTTL', nk .. ':present') == -1 then
+        rcall('DEL', nk .. ':present')
+        present = {}
+      end
+      if #present == 0 then rcall('SREM', setKey, node) end
     end
     for _, user in ipairs(present) do
       if not seen[user] then

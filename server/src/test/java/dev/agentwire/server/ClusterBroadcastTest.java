@@ -73,7 +73,7 @@ class ClusterBroadcastTest
     }
 
     @Test
-    void shouldGiveEveryPresenceAnExpiryAndForgetANodeWhoseLivenessAndPresenceAreGone() throws Exception
+    void shouldExpireEveryPresenceAndForgetAGoneNodeWithNothingLeftOrAPresenceWithoutExpiry() throws Exception
     {
         final ServerFixture a = cluster.node("a");
         present(a, "a", "ann");
@@ -86,6 +86,15 @@ class ClusterBroadcastTest
         assertEquals(202, toAll.statusCode(), toAll.body());
         assertEquals(1, ServerFixture.json(toAll).get("results").get(0).get("seqs").size(), toAll.body());
         assertEquals(":0", redis.command("SISMEMBER aw:{n}:nodes ghost"), "a node with nothing left is forgotten");
+
+        // A node of an earlier build, gone: its presence was written without an expiry, which only its liveness
+        // ended. It goes with the liveness, as it did then.
+        assertEquals(":1", redis.command("SADD aw:{n}:nodes old"));
+        assertEquals(":1", redis.command("SADD aw:{n}:node:old:present zed"));
+        final HttpResponse<String> again = a.publish(BROADCAST);
+        assertEquals(1, ServerFixture.json(again).get("results").get(0).get("seqs").size(), again.body());
+        assertEquals(":0", redis.command("EXISTS aw:{n}:node:old:present"));
+        assertEquals(":0", redis.command("SISMEMBER aw:{n}:nodes old"));
     }
 
     @Test
