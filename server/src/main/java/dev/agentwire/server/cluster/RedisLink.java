@@ -286,6 +286,11 @@ final class RedisLink implements AutoCloseable
      * the group is sent again once the slot map says where its keys are (GroupCommit). Followed, an ASK ran the call
      * on the shard importing the slot, before the stream's keys had arrived there: the script found no stream and
      * began a new one beside the old, and the migration then failed on the keys both shards held (BUSYKEY).
+     * <p>
+     * A shard whose connection is down (its primary died; the client reconnects) is answered at once, nothing sent
+     * ({@link ShardDownException}: 503, not attempted), as one Redis that is away is: queued behind the reconnect, the
+     * call could only time out (a dead primary is replaced after the cluster's node timeout, seconds, if at all), and
+     * every producer publishing to that shard's users would wait out the command timeout on each request.
      *
      * @param shard      the shard's node id ({@link Shards#shardOf}); ignored on one Redis.
      * @param routingKey the first entry's tag.
@@ -309,9 +314,19 @@ final class RedisLink implements AutoCloseable
         {
             node = java.util.concurrent.CompletableFuture.failedFuture(unknown);
         }
-        return node.handle((found, error) -> found).thenCompose(found -> found != null ?
-            publish.run(found.async(), keys, args) : java.util.concurrent.CompletableFuture.failedFuture(
-            new IllegalStateException("MOVED: no connection to shard=" + shard + " (the slot map moved)")));
+        return node.handle((found, error) -> found).thenCompose(found ->
+        {
+            if (found == null)
+            {
+                return CompletableFuture.failedFuture(
+                    new IllegalStateException("MOVED: no connection to shard=" + shard + " (the slot map moved)"));
+            }
+            if (!found.isOpen())
+            {
+                return CompletableFuture.failedFuture(new ShardDownException(shard));
+            }
+            return publish.run(found.async(), keys, args);
+        });
     }
 
     /**
