@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Who a broadcast reaches over Redis: every user connected to a node whose presence Redis still holds. A node's
  * liveness (10 s) lapses whenever it cannot beat for a while (a long pause, Redis stalled or out of reach) though
  * its sockets stay up; its users must not silently miss the broadcasts of that time. Their presence outlives it
- * ({@code presenceTtlMs}) and the node writes it again when Redis lost it.
+ * ({@code PRESENCE_TTL_MS}), and the node writes it whole again when Redis lost it or a write of it failed.
  */
 @Timeout(60)
 class ClusterBroadcastTest
@@ -95,6 +95,32 @@ class ClusterBroadcastTest
         assertEquals(1, ServerFixture.json(again).get("results").get(0).get("seqs").size(), again.body());
         assertEquals(":0", redis.command("EXISTS aw:{n}:node:old:present"));
         assertEquals(":0", redis.command("SISMEMBER aw:{n}:nodes old"));
+    }
+
+    @Test
+    void shouldWriteItsPresenceWholeAgainAfterWritesOfItFailed() throws Exception
+    {
+        // This one needs Redis's data across a restart: an append-only file.
+        cluster.close();
+        cluster = new RedisNodes(dir.resolve("durable"), true);
+        redis = cluster.redis;
+        final ServerFixture a = cluster.node("a");
+        final WsClient ann = present(a, "a", "ann");
+        // Redis is away for a while (stopped, then started with its data): a user who came meanwhile was never
+        // added (the write was refused, not sent), one who left was never removed.
+        redis.stop();
+        final WsClient amy = a.connect("amy");
+        ann.close();
+        RecordingAwait.until(() -> a.metric("agentwire_cluster_redis_errors_total") >= 2, 10_000,
+            "the two writes refused");
+        redis.start();
+        amy.nextOfType("welcome", 20_000);
+        RecordingAwait.until(() -> ":1".equals(redis.command("SISMEMBER aw:{n}:node:a:present amy")) &&
+            ":0".equals(redis.command("SISMEMBER aw:{n}:node:a:present ann")), 10_000,
+            "the next beat writes the presence whole again: amy in, ann out");
+        assertEquals(":1", redis.command("SCARD aw:{n}:node:a:present"));
+        assertTrue(Long.parseLong(redis.command("PTTL aw:{n}:node:a:present").substring(1)) > 0, "with its expiry");
+        assertEquals(1, a.metric("agentwire_cluster_presence_rewrites_total"));
     }
 
     @Test

@@ -139,10 +139,10 @@ public final class ClusterNode implements AutoCloseable
             "the last check (at start, then every redisSettingsCheckMs): a memory policy other than noeviction, or " +
             "no append-only file (each logged when found and when gone).",
             () -> link.settingsPolicy.unsafeSettings());
-        exporter.counter("agentwire_cluster_presence_rewrites", "Times this node found its presence (the users " +
-            "connected here, whom broadcasts reach) gone from Redis and wrote it again: it could not beat for " +
-            "longer than the presence lasts, or Redis lost its data. Broadcasts of that time missed those users.",
-            link.presence.rewrites::sum);
+        exporter.counter("agentwire_cluster_presence_rewrites", "Times this node wrote its presence (the users " +
+            "connected here, whom broadcasts reach) whole again because Redis's copy was wrong: gone (it could not " +
+            "beat for longer than the presence lasts, or Redis lost its data) or missing a write that failed. " +
+            "Broadcasts of that time missed those users.", link.presence.rewrites::sum);
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
             link::clusterProducers);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +

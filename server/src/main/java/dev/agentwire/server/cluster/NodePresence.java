@@ -7,7 +7,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -25,9 +24,12 @@ import java.util.function.IntSupplier;
  * stalled, or out of its reach) keeps its sockets, and the feed repairs whatever their streams missed once it is
  * back; if its presence went with its liveness, the broadcasts of that time were numbered for none of its users, and
  * nothing would show them missing. So a broadcast reaches the users of every node whose presence Redis holds, and a
- * dead node's users stay its targets for as long (they get those events when they resume elsewhere). A node that
- * finds its presence gone (it could not beat for longer, or Redis lost its data) writes it again and counts it: the
- * broadcasts of that time did not reach its users ({@link #rewrites}, logged).
+ * dead node's users stay its targets for as long (they get those events when they resume elsewhere).
+ * <p>
+ * What Redis holds is made right again at the next beat, whole, in one call (presence.lua), when it is wrong: gone
+ * (the node could not beat for longer, or Redis lost its data), or missing a write that failed (Redis away or
+ * refusing writes while a user came or left). Both are counted ({@link #rewrites}) and logged: broadcasts of that
+ * time missed those users.
  * <p>
  * Threading: beats run on the link's executor; connects and disconnects come from the slices.
  */
@@ -52,6 +54,7 @@ final class NodePresence implements PresenceListener
     private final byte[][] beatArgs;
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final LuaScript heartbeat;
+    private final LuaScript replace;
     private final IntSupplier localProducers;
     private final LongAdder redisErrors;
     private final Consumer<Throwable> onError;
@@ -61,12 +64,15 @@ final class NodePresence implements PresenceListener
     private volatile int clusterProducers;
     /** Users added to the presence so far (under this object's lock). */
     private long adds;
+    /** A write of the presence failed since it was last written whole: Redis's copy may be wrong (under the lock). */
+    private boolean stale;
 
     NodePresence(
         final String prefix,
         final String nodeId,
         final RedisClusterAsyncCommands<String, byte[]> commands,
         final LuaScript heartbeat,
+        final LuaScript replace,
         final IntSupplier localProducers,
         final LongAdder redisErrors,
         final Consumer<Throwable> onError)
@@ -80,6 +86,7 @@ final class NodePresence implements PresenceListener
             PRESENCE_TTL};
         this.commands = commands;
         this.heartbeat = heartbeat;
+        this.replace = replace;
         this.localProducers = localProducers;
         this.redisErrors = redisErrors;
         this.onError = onError;
@@ -104,8 +111,8 @@ final class NodePresence implements PresenceListener
         {
             present.add(userId);
             // Its expiry at once: a set made by this add and never beaten (the node died first) would outlive it.
-            commands.sadd(presentKey, bytes(userId)).exceptionally(this::failed);
-            commands.pexpire(presentKey, PRESENCE_TTL_MS).exceptionally(this::failed);
+            commands.sadd(presentKey, bytes(userId)).exceptionally(this::writeFailed);
+            commands.pexpire(presentKey, PRESENCE_TTL_MS).exceptionally(this::writeFailed);
             adds++;
         }
     }
@@ -116,13 +123,13 @@ final class NodePresence implements PresenceListener
         synchronized (this)
         {
             present.remove(userId);
-            commands.srem(presentKey, bytes(userId)).exceptionally(this::failed);
+            commands.srem(presentKey, bytes(userId)).exceptionally(this::writeFailed);
         }
     }
 
     /**
-     * One beat (heartbeat.lua): liveness, producer count and presence's expiry renewed; presence written again if
-     * Redis no longer held it. Sent under the lock the users' adds and removes take, so every add counted before it
+     * One beat (heartbeat.lua): liveness, producer count and presence's expiry renewed; presence written whole if
+     * Redis's copy is wrong. Sent under the lock the users' adds and removes take, so every add counted before it
      * reached Redis first (one connection keeps commands in order): a presence found missing while users were
      * present and nobody was added since is gone, not yet to come.
      */
@@ -155,37 +162,39 @@ final class NodePresence implements PresenceListener
             }
             reachable = true;
             clusterProducers = ((Number)answer.get(0)).intValue();
-            if (((Number)answer.get(1)).longValue() == 0)
-            {
-                rewrite(addsBefore);
-            }
+            rewriteIfWrong(((Number)answer.get(1)).longValue() == 0, addsBefore);
         });
     }
 
     /**
-     * Redis no longer held this node's presence: the users connected here are written again, with its expiry, unless
-     * one was added after the beat that found it missing (then the next beat tells).
+     * Writes the presence whole when Redis's copy is wrong: gone ({@code gone}: unless a user was added after the
+     * beat that found it missing, whose add may simply not have arrived yet; the next beat tells), or missing a write
+     * that failed.
      */
-    private synchronized void rewrite(final long addsBefore)
+    private synchronized void rewriteIfWrong(final boolean gone, final long addsBefore)
     {
-        if (present.isEmpty() || adds != addsBefore)
+        final boolean lost = gone && !present.isEmpty() && adds == addsBefore;
+        if (!lost && !stale)
         {
             return;
         }
-        final List<byte[]> users = new ArrayList<>();
-        for (final String user : present)
+        stale = false;
+        if (gone && present.isEmpty())
         {
-            users.add(bytes(user));
+            // Redis holds none and none are here: right as it is.
+            return;
         }
         rewrites.increment();
-        LOG.warn("presence gone from redis, written again: node={} users={} (broadcasts published while it was " +
-            "gone did not reach them)", nodeId, users.size());
-        for (int from = 0; from < users.size(); from += 1_000)
+        LOG.warn("presence written again: node={} users={} cause={} (broadcasts published meanwhile missed them)",
+            nodeId, present.size(), lost ? "gone from redis" : "a write of it failed");
+        final byte[][] args = new byte[1 + present.size()][];
+        args[0] = PRESENCE_TTL;
+        int at = 1;
+        for (final String user : present)
         {
-            final List<byte[]> chunk = users.subList(from, Math.min(users.size(), from + 1_000));
-            commands.sadd(presentKey, chunk.toArray(new byte[0][])).exceptionally(this::failed);
+            args[at++] = bytes(user);
         }
-        commands.pexpire(presentKey, PRESENCE_TTL_MS).exceptionally(this::failed);
+        replace.run(commands, new String[]{presentKey}, args).exceptionally(this::writeFailed);
     }
 
     /** Leaves the cluster's view: its users stop being broadcast targets at once. */
@@ -195,8 +204,13 @@ final class NodePresence implements PresenceListener
         sync.srem(nodesKey, bytes(nodeId));
     }
 
-    private <T> T failed(final Throwable error)
+    /** A write of the presence failed: it is written whole at the next beat that reaches Redis. */
+    private <T> T writeFailed(final Throwable error)
     {
+        synchronized (this)
+        {
+            stale = true;
+        }
         onError.accept(error);
         return null;
     }

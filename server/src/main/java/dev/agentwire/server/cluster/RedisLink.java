@@ -179,8 +179,8 @@ final class RedisLink implements AutoCloseable
         }
         settingsPolicy = RedisSettingsPolicy.start(readSettings, executor, settings.settingsCheckMs,
             2 * settings.redisTimeoutMs);
-        presence = new NodePresence(prefix, settings.nodeId, commands, heartbeat, localProducers, redisErrors,
-            this::failed);
+        presence = new NodePresence(prefix, settings.nodeId, commands, heartbeat,
+            new LuaScript("presence.lua", this::failed), localProducers, redisErrors, this::failed);
         presence.beat();
         executor.scheduleWithFixedDelay(presence::beat, NodePresence.HEARTBEAT_INTERVAL_MS,
             NodePresence.HEARTBEAT_INTERVAL_MS, TimeUnit.MILLISECONDS);
