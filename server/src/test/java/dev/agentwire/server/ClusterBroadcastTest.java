@@ -98,6 +98,20 @@ class ClusterBroadcastTest
     }
 
     @Test
+    void shouldForgetThePresenceOfAnEarlierProcessWithTheSameNodeId() throws Exception
+    {
+        // A node killed, then started again with the same id before its presence expired: its users then are not
+        // connected to the new process, and the new one's beats must not keep them broadcast targets.
+        assertEquals(":1", redis.command("SADD aw:{n}:node:a:present gone-user"));
+        assertEquals(":1", redis.command("PEXPIRE aw:{n}:node:a:present 120000"));
+        final ServerFixture a = cluster.node("a");
+        present(a, "a", "ann");
+        assertEquals(":0", redis.command("SISMEMBER aw:{n}:node:a:present gone-user"));
+        final HttpResponse<String> toAll = a.publish(BROADCAST);
+        assertEquals(1, ServerFixture.json(toAll).get("results").get(0).get("seqs").size(), toAll.body());
+    }
+
+    @Test
     void shouldWriteItsPresenceWholeAgainAfterWritesOfItFailed() throws Exception
     {
         // This one needs Redis's data across a restart: an append-only file.

@@ -43,7 +43,7 @@ final class NodePresence implements PresenceListener
     private static final Logger LOG = LoggerFactory.getLogger(NodePresence.class);
     private static final byte[] PRESENCE_TTL = bytes(Long.toString(PRESENCE_TTL_MS));
 
-    /** Times this node found its presence gone from Redis while users were connected, and wrote it again. */
+    /** Times this node wrote its presence whole again because Redis's copy was wrong (gone, or a write failed). */
     final LongAdder rewrites = new LongAdder();
     private final String nodeId;
     private final String nodesKey;
@@ -90,6 +90,19 @@ final class NodePresence implements PresenceListener
         this.localProducers = localProducers;
         this.redisErrors = redisErrors;
         this.onError = onError;
+    }
+
+    /**
+     * Joins the cluster's view: what Redis still holds of this node id's presence belongs to an earlier process (a
+     * node restarted with the same id), whose users are not connected here: it is removed, then the first beat.
+     */
+    void start()
+    {
+        synchronized (this)
+        {
+            commands.del(presentKey).exceptionally(this::writeFailed);
+        }
+        beat();
     }
 
     /** @return whether the last heartbeat reached Redis. */

@@ -181,7 +181,7 @@ final class RedisLink implements AutoCloseable
             2 * settings.redisTimeoutMs);
         presence = new NodePresence(prefix, settings.nodeId, commands, heartbeat,
             new LuaScript("presence.lua", this::failed), localProducers, redisErrors, this::failed);
-        presence.beat();
+        presence.start();
         executor.scheduleWithFixedDelay(presence::beat, NodePresence.HEARTBEAT_INTERVAL_MS,
             NodePresence.HEARTBEAT_INTERVAL_MS, TimeUnit.MILLISECONDS);
         if (sharded != null)
