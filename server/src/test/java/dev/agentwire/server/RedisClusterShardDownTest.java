@@ -68,6 +68,8 @@ class RedisClusterShardDownTest
         // The lost user's shard dies, with no replica to promote; the others go on serving their slots.
         down.kill();
         awaitFlaggedDown(redis, down);
+        RecordingAwait.until(() -> b.metric("agentwire_cluster_subscriptions_away") == 1, 10_000,
+            "b's subscription connection to the dead shard counted away");
         assertEquals(202, a.publishUntilAccepted(ServerFixture.note(kept, "during"), 30_000));
         assertEquals(2, keptUser.collect(WsClient::isEvent, 1, 10_000).get(0).get("seq").asLong());
         // The dead shard's user: its shard's connection is down, so the call is not sent and the answer says so at
@@ -111,6 +113,8 @@ class RedisClusterShardDownTest
         assertEquals(lostEpoch, after.get("epoch").asLong(), "the same stream: " + after);
         assertEquals("after", after.get("id").asText());
         assertEquals(0, b.metric("agentwire_engine_stream_resets_total"), "no stream restarted");
+        RecordingAwait.until(() -> b.metric("agentwire_cluster_subscriptions_away") == 0, 20_000,
+            "every subscription connection back");
     }
 
     @Test

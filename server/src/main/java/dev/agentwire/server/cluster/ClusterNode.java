@@ -143,6 +143,10 @@ public final class ClusterNode implements AutoCloseable
             "connected here, whom broadcasts reach) whole again because Redis's copy was wrong: gone (it could not " +
             "beat for longer than the presence lasts, or Redis lost its data) or missing a write that failed. " +
             "Broadcasts of that time missed those users.", link.presence.rewrites::sum);
+        exporter.gauge("agentwire_cluster_subscriptions_away", "Subscription connections that dropped and have " +
+            "not come back: on a Redis Cluster, one per shard this node follows users on and cannot reach now " +
+            "(publishes to those users answer 503 at once; what their channels miss is repaired when it returns).",
+            feed::awayCount);
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
             link::clusterProducers);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +

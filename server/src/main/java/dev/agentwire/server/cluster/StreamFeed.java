@@ -202,6 +202,20 @@ final class StreamFeed implements AutoCloseable
         return up;
     }
 
+    /**
+     * @return subscription connections that dropped and have not come back, those closed for good (a removed shard's)
+     *     left out: on a Redis Cluster, the shards this node follows users on and cannot reach now.
+     */
+    int awayCount()
+    {
+        int count = 0;
+        for (final RedisChannelHandler<?, ?> handler : away)
+        {
+            count += handler.isClosed() ? 0 : 1;
+        }
+        return count;
+    }
+
     /** @return users whose channels this node follows. */
     int followedCount()
     {
