@@ -180,26 +180,26 @@ final class NodePresence implements PresenceListener
     }
 
     /**
-     * Writes the presence whole when Redis's copy is wrong: gone ({@code gone}: unless a user was added after the
-     * beat that found it missing, whose add may simply not have arrived yet; the next beat tells), or missing a write
-     * that failed.
+     * Writes the presence whole when Redis's copy is wrong: gone while users are here, or missing a write that failed.
+     * A set found gone while a user was added after the beat may only lack that user's add, still on its way: it is
+     * written whole anyway (the whole truth, sent after those adds; a loss that raced a connect is not left in place),
+     * and counted and logged only when it is known wrong.
      */
     private synchronized void rewriteIfWrong(final boolean gone, final long addsBefore)
     {
-        final boolean lost = gone && !present.isEmpty() && adds == addsBefore;
-        if (!lost && !stale)
-        {
-            return;
-        }
+        final boolean writeFailed = stale;
         stale = false;
-        if (gone && present.isEmpty())
+        if (gone ? present.isEmpty() : !writeFailed)
         {
-            // Redis holds none and none are here: right as it is.
+            // Right as it is (none held and none here, or held with no write failed).
             return;
         }
-        rewrites.increment();
-        LOG.warn("presence written again: node={} users={} cause={} (broadcasts published meanwhile missed them)",
-            nodeId, present.size(), lost ? "gone from redis" : "a write of it failed");
+        if (writeFailed || adds == addsBefore)
+        {
+            rewrites.increment();
+            LOG.warn("presence written again: node={} users={} cause={} (broadcasts published meanwhile missed them)",
+                nodeId, present.size(), writeFailed ? "a write of it failed" : "gone from redis");
+        }
         final byte[][] args = new byte[1 + present.size()][];
         args[0] = PRESENCE_TTL;
         int at = 1;
