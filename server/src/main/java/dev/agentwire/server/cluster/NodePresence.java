@@ -56,7 +56,7 @@ final class NodePresence implements PresenceListener
     private final LuaScript heartbeat;
     private final LuaScript replace;
     private final IntSupplier localProducers;
-    private final LongAdder redisErrors;
+    /** Told each presence command that failed (the link counts it); the scripts tell it themselves. */
     private final Consumer<Throwable> onError;
     /** The users connected here (under this object's lock, as everything that tells Redis of them). */
     private final Set<String> present = new HashSet<>();
@@ -74,7 +74,6 @@ final class NodePresence implements PresenceListener
         final LuaScript heartbeat,
         final LuaScript replace,
         final IntSupplier localProducers,
-        final LongAdder redisErrors,
         final Consumer<Throwable> onError)
     {
         this.nodeId = nodeId;
@@ -88,7 +87,6 @@ final class NodePresence implements PresenceListener
         this.heartbeat = heartbeat;
         this.replace = replace;
         this.localProducers = localProducers;
-        this.redisErrors = redisErrors;
         this.onError = onError;
     }
 
@@ -161,12 +159,12 @@ final class NodePresence implements PresenceListener
         {
             if (error != null)
             {
+                // Counted by the script's own failure handler, as every script call's.
                 if (reachable)
                 {
                     LOG.warn("redis unreachable: node={} cause={}", nodeId, error.toString());
                 }
                 reachable = false;
-                redisErrors.increment();
                 return;
             }
             if (!reachable)
@@ -207,7 +205,7 @@ final class NodePresence implements PresenceListener
         {
             args[at++] = bytes(user);
         }
-        replace.run(commands, new String[]{presentKey}, args).exceptionally(this::writeFailed);
+        replace.run(commands, new String[]{presentKey}, args).exceptionally(this::stale);
     }
 
     /** Leaves the cluster's view: its users stop being broadcast targets at once. */
@@ -220,11 +218,14 @@ final class NodePresence implements PresenceListener
     /** A write of the presence failed: it is written whole at the next beat that reaches Redis. */
     private <T> T writeFailed(final Throwable error)
     {
-        synchronized (this)
-        {
-            stale = true;
-        }
         onError.accept(error);
+        return stale(error);
+    }
+
+    /** As {@link #writeFailed}, for a script's call, which told the link of its failure itself. */
+    private synchronized <T> T stale(final Throwable error)
+    {
+        stale = true;
         return null;
     }
 

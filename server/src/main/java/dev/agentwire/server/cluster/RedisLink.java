@@ -180,7 +180,7 @@ final class RedisLink implements AutoCloseable
         settingsPolicy = RedisSettingsPolicy.start(readSettings, executor, settings.settingsCheckMs,
             2 * settings.redisTimeoutMs);
         presence = new NodePresence(prefix, settings.nodeId, commands, heartbeat,
-            new LuaScript("presence.lua", this::failed), localProducers, redisErrors, this::failed);
+            new LuaScript("presence.lua", this::failed), localProducers, this::failed);
         presence.start();
         executor.scheduleWithFixedDelay(presence::beat, NodePresence.HEARTBEAT_INTERVAL_MS,
             NodePresence.HEARTBEAT_INTERVAL_MS, TimeUnit.MILLISECONDS);
