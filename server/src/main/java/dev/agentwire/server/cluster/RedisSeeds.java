@@ -75,12 +75,9 @@ public final class RedisSeeds
         if (at == null)
         {
             final RedisURI uri = RedisURI.create(url);
-            for (final RedisURI sentinel : uri.getSentinels())
+            if (sentinelPassword != null)
             {
-                if (sentinelPassword != null)
-                {
-                    sentinel.setAuthentication(sentinelPassword);
-                }
+                uri.getSentinels().forEach(sentinel -> sentinel.setAuthentication(sentinelPassword));
             }
             uris.add(uri);
         }
