@@ -1,9 +1,11 @@
 package dev.agentwire.server.cluster;
 
+import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.runtime.RemoteRuntimes;
 import dev.agentwire.server.runtime.RuntimeChannels;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
@@ -13,19 +15,25 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
- * Users' messages ({@code user_message}, {@code cancel}) across nodes: a node whose user writes but which holds no
- * producer socket appends the message to the {@code inbound} stream; every node that holds producer sockets reads
- * that stream in one consumer group, so each message goes to exactly one runtime in the cluster, as on one node.
- * Delivery is at most once, as on one node: a message taken by a node whose runtimes all left in the meantime is
- * put back for another.
+ * Users' messages ({@code user_message}, {@code cancel}) across nodes: a node whose user writes but whose own
+ * runtimes (producer sockets) are absent or all busy appends the message to the {@code inbound} stream, when another
+ * node holds runtimes; every node reads that stream in one consumer group while one of its runtimes has room, so each
+ * message goes to exactly one runtime in the cluster, and a node with busy runtimes leaves the stream to the others.
+ * A message taken is deleted from the stream, which so holds only what waits for a runtime, at most
+ * {@link #MAX_LENGTH} (the oldest are dropped past it). Delivery is at most once, as on one node: a message taken by a
+ * node whose runtimes all left or filled up meanwhile is put back for another, and that node waits a moment before it
+ * reads again. The sender is told when the stream could not take the message ({@link InboundRouter#UNAVAILABLE}) or
+ * did not confirm it in time ({@link InboundRouter#OUTCOME_UNKNOWN}).
  */
 final class ClusterInbound implements RemoteRuntimes, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
-    private static final long MAX_LENGTH = 100_000;
+    /** Messages waiting for a runtime, at most (each within the users' message size limit). */
+    static final long MAX_LENGTH = 10_000;
     private static final long IDLE_POLL_MS = 100;
 
     private final RedisLink cluster;
@@ -43,11 +51,11 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         reader.start(this::readOnce);
     }
 
-    /** @return true when some node holds a producer socket to take the message. */
+    /** @return true when another node holds a producer socket to take the message. */
     @Override
     public boolean anyProducers()
     {
-        return cluster.clusterProducers() > 0;
+        return cluster.otherProducers() > 0;
     }
 
     /** This node's producer sockets changed: the cluster learns it now, not at the next heartbeat. */
@@ -59,17 +67,19 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
 
     /** Hands a message (already re-encoded with its sender) to the cluster. Never blocks. */
     @Override
-    public void forward(final byte[] message)
+    public void forward(final byte[] message, final IntConsumer done)
     {
-        cluster.forwardInbound(key, message, MAX_LENGTH);
+        cluster.forwardInbound(key, message, MAX_LENGTH).whenComplete((id, error) -> done.accept(error == null ?
+            InboundRouter.DELIVERED : RedisLink.unwrap(error) instanceof RedisCommandTimeoutException ?
+            InboundRouter.OUTCOME_UNKNOWN : InboundRouter.UNAVAILABLE));
     }
 
     /** One read for this node's runtimes, if it has any. */
     private boolean readOnce(final OwnConnection connection, final Duration block)
     {
-        if (hub.size() == 0)
+        if (!hub.anyRoom())
         {
-            // No runtime here: leave the messages to the nodes that have one.
+            // No runtime here, or all busy: leave the messages to the nodes whose runtimes take them.
             BlockingStreamReader.sleep(IDLE_POLL_MS);
             return true;
         }
@@ -83,14 +93,30 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
             {
                 return true;
             }
+            boolean putBack = false;
             for (final StreamMessage<String, byte[]> message : messages)
             {
                 final byte[] body = message.getBody().get("m");
                 if (body != null && !hub.deliver(body))
                 {
-                    forward(body);
+                    putBack = true;
+                    forward(body, status ->
+                    {
+                        if (status != InboundRouter.DELIVERED)
+                        {
+                            LOG.warn("inbound message lost: no runtime here took it and it could not be put back " +
+                                "for another node: status={}", InboundRouter.errorCode(status));
+                        }
+                    });
                 }
+                // Taken: out of the stream too, which holds only what waits for a runtime.
                 connection.async.xack(key, GROUP, message.getId());
+                connection.async.xdel(key, message.getId());
+            }
+            if (putBack)
+            {
+                // This node's runtimes are busy or gone: let another node's take what was put back.
+                BlockingStreamReader.sleep(IDLE_POLL_MS);
             }
             return true;
         }

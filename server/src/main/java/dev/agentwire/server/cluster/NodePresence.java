@@ -62,6 +62,7 @@ final class NodePresence implements PresenceListener
     private final Set<String> present = new HashSet<>();
     private volatile boolean reachable = true;
     private volatile int clusterProducers;
+    private volatile int otherProducers;
     /** Users added to the presence so far (under this object's lock). */
     private long adds;
     /** A write of the presence failed since it was last written whole: Redis's copy may be wrong (under the lock). */
@@ -115,6 +116,12 @@ final class NodePresence implements PresenceListener
         return clusterProducers;
     }
 
+    /** @return producer sockets on the other live nodes, as of the last heartbeat. */
+    int otherProducers()
+    {
+        return otherProducers;
+    }
+
     @Override
     public void onFirstConnected(final String userId)
     {
@@ -147,7 +154,8 @@ final class NodePresence implements PresenceListener
     void beat()
     {
         final byte[][] args = beatArgs.clone();
-        args[3] = bytes(Integer.toString(localProducers.getAsInt()));
+        final int local = localProducers.getAsInt();
+        args[3] = bytes(Integer.toString(local));
         final long addsBefore;
         final CompletionStage<List<Object>> reply;
         synchronized (this)
@@ -172,7 +180,9 @@ final class NodePresence implements PresenceListener
                 LOG.info("redis reachable again: node={}", nodeId);
             }
             reachable = true;
-            clusterProducers = ((Number)answer.get(0)).intValue();
+            final int producers = ((Number)answer.get(0)).intValue();
+            clusterProducers = producers;
+            otherProducers = Math.max(0, producers - local);
             rewriteIfWrong(((Number)answer.get(1)).longValue() == 0, addsBefore);
         });
     }

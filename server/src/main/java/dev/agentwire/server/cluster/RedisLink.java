@@ -242,6 +242,12 @@ final class RedisLink implements AutoCloseable
         return presence.clusterProducers();
     }
 
+    /** @return producer sockets on the other live nodes, as of the last heartbeat. */
+    int otherProducers()
+    {
+        return presence.otherProducers();
+    }
+
     /** Publishes a changed producer count now rather than at the next heartbeat. */
     void producersChanged()
     {
@@ -364,10 +370,17 @@ final class RedisLink implements AutoCloseable
             StreamCodec.roomChange(join, room)));
     }
 
-    void forwardInbound(final String key, final byte[] message, final long maxLength)
+    /** @return the append's completion (its failure already counted). */
+    CompletionStage<String> forwardInbound(final String key, final byte[] message, final long maxLength)
     {
-        commands.xadd(key, ClusterInbound.cappedAt(maxLength), java.util.Map.of("m", message))
-            .exceptionally(this::failed);
+        return commands.xadd(key, ClusterInbound.cappedAt(maxLength), java.util.Map.of("m", message))
+            .whenComplete((id, error) ->
+            {
+                if (error != null)
+                {
+                    failed(error);
+                }
+            });
     }
 
     /** @return a random epoch for a stream Redis does not hold yet (safe as a JavaScript number). */

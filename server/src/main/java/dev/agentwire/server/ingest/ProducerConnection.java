@@ -118,8 +118,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     void start()
     {
         startIo();
-        router.attach(this);
-        LOG.info("producer open: remote={}", remote);
+        router.attach(this); // logs it
         later(this::heartbeat, heartbeatIntervalMs);
     }
 
@@ -173,14 +172,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     @Override
     public boolean send(final byte[] text)
     {
-        if (ended)
+        if (!hasRoom(text.length))
         {
-            return false;
-        }
-        final long held = queuedBytes.get() + pendingSnapshot;
-        if (held > 0 && held + text.length > SEND_WINDOW_BYTES)
-        {
-            if (System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
+            if (!ended && System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
             {
                 onIoThread(() -> cutAsNotReading());
             }
@@ -189,6 +183,14 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         queuedBytes.addAndGet(text.length);
         onIoThread(() -> write(text));
         return true;
+    }
+
+    /** Thread-safe: whether a frame of {@code bytes} fits the backlog now (one always fits an empty one). */
+    @Override
+    public boolean hasRoom(final int bytes)
+    {
+        final long held = queuedBytes.get() + pendingSnapshot;
+        return !ended && (held == 0 || held + bytes <= SEND_WINDOW_BYTES);
     }
 
     /**
@@ -239,18 +241,15 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
 
     private void stallCheck(final long progressNs)
     {
-        if (readsPaused() && lastProgressNs == progressNs && !isClosing())
+        stallWatched = readsPaused() && !isClosing();
+        if (stallWatched && lastProgressNs == progressNs)
         {
             stallWatched = false;
             cutAsNotReading();
         }
-        else if (readsPaused() && !isClosing())
+        else if (stallWatched)
         {
             watchStall(lastProgressNs);
-        }
-        else
-        {
-            stallWatched = false;
         }
     }
 

@@ -7,6 +7,7 @@ import dev.agentwire.core.InboundHandler;
 import dev.agentwire.core.PresenceListener;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.http.Json;
+import dev.agentwire.server.sequencing.Refusals;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +39,17 @@ public final class InboundRouter implements PresenceListener
     public static final int AGENT_BUSY = -3;
     /** {@link #submit}: the gate refused the message (its code and message say which rule). */
     public static final int REFUSED = -4;
+    /**
+     * {@link #route}: the message was for a runtime on another node, and the cluster's Redis could not be reached or
+     * refused it: it was not handed over, and no runtime will get it. Answered with the sequencer's
+     * {@code unavailable}, as everything else that failed to reach Redis.
+     */
+    public static final int UNAVAILABLE = -5;
+    /**
+     * {@link #route}: the message was for a runtime on another node, and the cluster's Redis did not confirm it in
+     * time: a runtime may still get it. Answered with the sequencer's {@code outcome_unknown}.
+     */
+    public static final int OUTCOME_UNKNOWN = -6;
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundRouter.class);
 
@@ -96,9 +109,9 @@ public final class InboundRouter implements PresenceListener
     }
 
     /**
-     * Hands a user's message to one runtime once the gate let it through: what users send comes in here. When the gate
-     * decides on another thread (a cluster asked Redis), routing and {@code routed} go to {@code thread}, the
-     * caller's I/O thread, so an embedded handler is still called there; otherwise both happen before this returns.
+     * Hands a user's message to one runtime once the gate let it through: what users send comes in here. Routing and
+     * {@code routed} run on {@code thread}, the caller's I/O thread (an embedded handler is called there), either
+     * before this returns or, when a cluster's gate asked Redis or the message went to another node, later.
      */
     public void submit(final String userId, final String type, final JsonNode message, final String text,
         final Executor thread, final Routed routed)
@@ -113,35 +126,52 @@ public final class InboundRouter implements PresenceListener
                     routed.done(REFUSED, code, why);
                     return;
                 }
-                final int status = route(userId, type, message, text);
-                if (status != DELIVERED && giveBack != null)
+                final Thread router = Thread.currentThread();
+                route(userId, type, message, text, status ->
                 {
-                    giveBack.run();
-                }
-                routed.done(status, status == DELIVERED ? null : errorCode(status),
-                    status == DELIVERED ? null : errorMessage(status, type));
+                    final Runnable answer = () ->
+                    {
+                        if (status != DELIVERED && giveBack != null)
+                        {
+                            giveBack.run();
+                        }
+                        routed.done(status, status == DELIVERED ? null : errorCode(status),
+                            status == DELIVERED ? null : errorMessage(status, type));
+                    };
+                    onThread(router, thread, answer);
+                });
             };
-            if (Thread.currentThread() == caller)
-            {
-                then.run();
-            }
-            else
-            {
-                thread.execute(then);
-            }
+            onThread(caller, thread, then);
         });
     }
 
+    /** Runs {@code task} now when on {@code current}, the thread that answers, else hands it to {@code thread}. */
+    private static void onThread(final Thread current, final Executor thread, final Runnable task)
+    {
+        if (Thread.currentThread() == current)
+        {
+            task.run();
+        }
+        else
+        {
+            thread.execute(task);
+        }
+    }
+
     /**
-     * Hands a user's message to one runtime, past no gate: the runtime's own messages, and {@link #submit}.
+     * Hands a user's message to one runtime, past no gate ({@link #submit} and an explicit cancel come here).
      *
      * @param userId  the authenticated sender (added to what a producer socket receives).
      * @param type    the message type.
      * @param message the parsed message.
      * @param text    the same message as received, for an embedded handler.
-     * @return {@link #DELIVERED}, {@link #NO_AGENT}, {@link #AGENT_BUSY} or {@link #AGENT_ERROR}.
+     * @param done    told the outcome once: before this returns when this node decided ({@link #DELIVERED},
+     *                {@link #NO_AGENT}, {@link #AGENT_BUSY}, {@link #AGENT_ERROR}), or later, on any thread, when the
+     *                message went to a runtime on another node ({@link #DELIVERED} once the cluster holds it,
+     *                {@link #UNAVAILABLE}, {@link #OUTCOME_UNKNOWN}).
      */
-    public int route(final String userId, final String type, final JsonNode message, final String text)
+    public void route(
+        final String userId, final String type, final JsonNode message, final String text, final IntConsumer done)
     {
         final InboundHandler handler = embedded.get(type);
         if (handler != null)
@@ -150,30 +180,37 @@ public final class InboundRouter implements PresenceListener
             try
             {
                 handler.onMessage(userId, type, new UnsafeBuffer(bytes), 0, bytes.length);
-                return DELIVERED;
+                done.accept(DELIVERED);
             }
             catch (final RuntimeException ex)
             {
                 LOG.warn("embedded inbound handler failed: type={}", type, ex);
-                return AGENT_ERROR;
+                done.accept(AGENT_ERROR);
             }
+            return;
         }
-        if (channels.isEmpty() && !remote.anyProducers())
+        // Other nodes' runtimes only: this node's own are offered first, and a message forwarded while they are
+        // busy would come back to them through the cluster's queue, and again, while the user heard nothing.
+        final boolean elsewhere = remote.anyProducers();
+        if (channels.isEmpty() && !elsewhere)
         {
-            return NO_AGENT;
+            done.accept(NO_AGENT);
+            return;
         }
         final byte[] frame = forwardedFrame(userId, type, message);
         final int local = channels.offer(frame);
         if (local == RuntimeChannels.TAKEN)
         {
-            return DELIVERED;
+            done.accept(DELIVERED);
         }
-        if (remote.anyProducers())
+        else if (elsewhere)
         {
-            remote.forward(frame);
-            return DELIVERED;
+            remote.forward(frame, done);
         }
-        return local == RuntimeChannels.ALL_BUSY ? AGENT_BUSY : NO_AGENT;
+        else
+        {
+            done.accept(local == RuntimeChannels.ALL_BUSY ? AGENT_BUSY : NO_AGENT);
+        }
     }
 
     /** @return the error code a user is answered with for a status of {@link #route}. */
@@ -185,6 +222,10 @@ public final class InboundRouter implements PresenceListener
                 return "no_agent";
             case AGENT_BUSY:
                 return "agent_busy";
+            case UNAVAILABLE:
+                return Refusals.name(Refusals.UNAVAILABLE);
+            case OUTCOME_UNKNOWN:
+                return Refusals.name(Refusals.OUTCOME_UNKNOWN);
             default:
                 return "agent_error";
         }
@@ -199,6 +240,12 @@ public final class InboundRouter implements PresenceListener
                 return "no agent runtime is connected to take " + type;
             case AGENT_BUSY:
                 return "the agent runtime is not keeping up and did not take " + type + "; retry shortly";
+            case UNAVAILABLE:
+                return "the cluster's Redis is unreachable, so " + type + " could not be handed to an agent runtime " +
+                    "on another node: no runtime got it; retry shortly";
+            case OUTCOME_UNKNOWN:
+                return "the cluster's Redis did not confirm " + type + " in time: an agent runtime on another node " +
+                    "may still get it";
             default:
                 return "the agent runtime failed to take " + type;
         }

@@ -1,5 +1,7 @@
 package dev.agentwire.server.runtime;
 
+import java.util.function.IntConsumer;
+
 /**
  * Agent runtimes connected to other nodes of a cluster: where a user's message goes when this node holds none.
  * {@link #NONE} on a single node.
@@ -16,7 +18,7 @@ public interface RemoteRuntimes
         }
 
         @Override
-        public void forward(final byte[] message)
+        public void forward(final byte[] message, final IntConsumer done)
         {
             throw new IllegalStateException("no other nodes to forward to");
         }
@@ -27,15 +29,19 @@ public interface RemoteRuntimes
         }
     };
 
-    /** @return true when some other node holds a producer socket. */
+    /** @return true when some other node holds a producer socket (this node's own are not counted). */
     boolean anyProducers();
 
     /**
      * Hands a message (already encoded with its sender) to a runtime on another node. Never blocks.
      *
      * @param message the frame a producer socket receives.
+     * @param done    told once, on any thread (this one when the cluster refused it at once):
+     *                {@link InboundRouter#DELIVERED} once the cluster holds the message for a runtime,
+     *                {@link InboundRouter#UNAVAILABLE} when it could not be handed over (no runtime gets it),
+     *                {@link InboundRouter#OUTCOME_UNKNOWN} when the cluster did not confirm it in time.
      */
-    void forward(byte[] message);
+    void forward(byte[] message, IntConsumer done);
 
     /** This node's producer sockets changed: other nodes should learn it now, not at the next heartbeat. */
     void producersChanged();

@@ -14,6 +14,14 @@ public interface RuntimeChannel
      */
     boolean send(byte[] frame);
 
+    /**
+     * Any thread.
+     *
+     * @param bytes a frame's length.
+     * @return whether {@link #send} would take a frame of that length now.
+     */
+    boolean hasRoom(int bytes);
+
     /** @return the peer, for logs. */
     String remote();
 }

@@ -29,6 +29,22 @@ public final class RuntimeChannels
         return offer(message) == TAKEN;
     }
 
+    /**
+     * @return whether some producer socket here would take a small frame now: a cluster node reads the messages
+     * other nodes forwarded only then, and leaves them to the other nodes' runtimes while its own are all busy.
+     */
+    public boolean anyRoom()
+    {
+        for (final RuntimeChannel channel : channels)
+        {
+            if (channel.hasRoom(1))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** {@link #offer}: a runtime took the frame. */
     static final int TAKEN = 0;
     /** {@link #offer}: no producer socket is connected. */

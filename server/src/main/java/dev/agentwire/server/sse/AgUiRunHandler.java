@@ -181,8 +181,9 @@ public final class AgUiRunHandler implements HttpHandler
     /**
      * {@code POST /v1/ag-ui/runs/{runId}/cancel}: an explicit cancel, to the runtime as its own message (as a user
      * socket's {@code cancel}); the runtime ends the run ({@code RUN_FINISHED} cancelled, or what it decides). 202
-     * when a runtime took it, else the router's refusal (503 {@code no_agent} / {@code agent_busy} /
-     * {@code agent_error}). Not a stream: no connection slot is held.
+     * when a runtime took it (on a cluster: when the cluster holds it for a runtime on another node), else the
+     * router's refusal (503 {@code no_agent} / {@code agent_busy} / {@code agent_error} / {@code unavailable} /
+     * {@code outcome_unknown}). Not a stream: no connection slot is held.
      */
     private void onCancel(final HttpServerExchange exchange, final Principal principal)
     {
@@ -193,13 +194,30 @@ public final class AgUiRunHandler implements HttpHandler
             return;
         }
         final ObjectNode message = Http.object().put("type", "cancel").put("run_id", runId);
-        final int routed = router.route(principal.userId, "cancel", message, message.toString());
-        if (routed == InboundRouter.DELIVERED)
+        // Answered once routed: at once on this node, or when the cluster took it for a runtime on another node.
+        exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
+        final Thread ioThread = Thread.currentThread();
+        router.route(principal.userId, "cancel", message, message.toString(), routed ->
         {
-            Http.json(exchange, 202, Http.object().put("cancel", "delivered").put("run_id", runId));
-            return;
-        }
-        Http.error(exchange, 503, InboundRouter.errorCode(routed), InboundRouter.errorMessage(routed, "cancel"));
+            final Runnable answer = () ->
+            {
+                if (routed == InboundRouter.DELIVERED)
+                {
+                    Http.json(exchange, 202, Http.object().put("cancel", "delivered").put("run_id", runId));
+                    return;
+                }
+                Http.error(exchange, 503, InboundRouter.errorCode(routed),
+                    InboundRouter.errorMessage(routed, "cancel"));
+            };
+            if (Thread.currentThread() == ioThread)
+            {
+                answer.run();
+            }
+            else
+            {
+                exchange.getIoThread().execute(answer);
+            }
+        });
     }
 
     /** {@code GET /v1/ag-ui/runs/{runId}}: the run's stream again, after the client's last event id. */

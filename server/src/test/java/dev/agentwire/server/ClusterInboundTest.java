@@ -1,0 +1,199 @@
+package dev.agentwire.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A user's message for an agent runtime on another node goes through the cluster's {@code inbound} stream in Redis.
+ * The user hears when that hand-over failed (answered as every failure to reach Redis is). A node whose own runtimes
+ * are busy hands messages to another node's runtime, or answers {@code agent_busy} as a single node does when there
+ * is none, instead of sending them round through Redis to its own runtimes again and again.
+ */
+@Timeout(120)
+class ClusterInboundTest
+{
+    private static final String HELLO =
+        "{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"hello\"}}";
+    private static final String CANCEL = "{\"type\":\"cancel\",\"run_id\":\"r-1\"}";
+
+    @TempDir
+    Path dir;
+    private RedisNodes cluster;
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        if (cluster != null)
+        {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void shouldTellTheUserWhenTheClusterCouldNotTakeTheirCancelForAnotherNodesRuntime() throws Exception
+    {
+        // Before: a cancel over the socket was answered nothing and was gone, and one over HTTP was answered 202
+        // "delivered". (A user_message was answered already: its interrupt check asks Redis first.)
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient runtime = a.producerSocket();
+        final WsClient user = b.connect("uma");
+        user.next(10_000);
+        awaitRoutedAcross(user, runtime);
+
+        cluster.redis.stop();
+        user.send(CANCEL);
+        final JsonNode error = nextError(user);
+        assertEquals("unavailable", error.get("code").asText(), error.toString());
+        assertTrue(error.get("message").asText().contains("no runtime got it"), error.toString());
+
+        final HttpResponse<String> cancel = b.post("/v1/ag-ui/runs/r-1/cancel", "", Tokens.hs256("uma", 60_000));
+        assertEquals(503, cancel.statusCode(), cancel.body());
+        assertEquals("unavailable", ServerFixture.json(cancel).get("error").get("code").asText());
+
+        user.send(HELLO);
+        assertEquals("unavailable", nextError(user).get("code").asText());
+        assertTrue(user.isOpen(), "the user's socket stays up");
+    }
+
+    @Test
+    void shouldSayOutcomeUnknownWhenRedisDoesNotAnswerInTimeAndTheRuntimeMayStillGetIt() throws Exception
+    {
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient runtime = a.producerSocket();
+        final WsClient user = b.connect("ugo");
+        user.next(10_000);
+        awaitRoutedAcross(user, runtime);
+
+        cluster.redis.pause();
+        try
+        {
+            user.send(CANCEL);
+            final JsonNode error = nextError(user);
+            assertEquals("outcome_unknown", error.get("code").asText(), error.toString());
+        }
+        finally
+        {
+            cluster.redis.unpause();
+        }
+        // The append was sent before Redis stopped answering: once it runs, the runtime gets the cancel.
+        assertEquals("r-1", runtime.nextOfType("cancel", 15_000).get("run_id").asText());
+    }
+
+    @Test
+    void shouldAnswerAgentBusyWhenTheOnlyRuntimesAreThisNodesAndNotReading() throws Exception
+    {
+        // Before: the node counted its own runtimes as the cluster's, forwarded each message to the inbound stream,
+        // read it back, found its runtimes busy and put it back, round and round, while the user heard nothing.
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final WsClient runtime = a.producerSocket();
+        RecordingAwait.until(() -> a.server.producerCount() == 1, 5_000, "producer registered");
+        runtime.stopReading();
+        final WsClient[] users = {a.connect("ida"), a.connect("ivo"), a.connect("ina")};
+        for (final WsClient user : users)
+        {
+            user.next(10_000);
+        }
+        final String big = "b".repeat(30_000);
+        JsonNode busy = null;
+        // Up to 3 users x 200 messages of 30 KB (18 MB), within their frame limits: more than the runtime's 4 MiB
+        // backlog plus what the kernel's socket buffers take.
+        for (int round = 0; round < 200 && busy == null; round++)
+        {
+            for (final WsClient user : users)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
+            }
+            Thread.sleep(55);
+            for (final WsClient user : users)
+            {
+                busy = busy != null ? busy : user.messages.stream()
+                    .filter(m -> "error".equals(m.path("type").asText())).findFirst().orElse(null);
+            }
+        }
+        assertNotNull(busy, "a user was told");
+        assertEquals("agent_busy", busy.get("code").asText(), busy.toString());
+        assertEquals(":0", cluster.redis.command("XLEN aw:inbound"), "nothing went round through Redis");
+    }
+
+    @Test
+    void shouldHandMessagesToAnotherNodesRuntimeWhileThisNodesOwnAreNotReading() throws Exception
+    {
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient stalled = a.producerSocket();
+        RecordingAwait.until(() -> a.server.producerCount() == 1, 5_000, "producer registered");
+        stalled.stopReading();
+        final WsClient reading = b.producerSocket();
+        final WsClient[] users = {a.connect("kai"), a.connect("kim"), a.connect("kit")};
+        for (final WsClient user : users)
+        {
+            user.next(10_000);
+        }
+        final String big = "b".repeat(30_000);
+        JsonNode viaB = null;
+        // Until node a's runtime is full (4 MiB and the socket's buffers) and b's runtime gets what a's cannot take.
+        for (int round = 0; round < 200 && viaB == null; round++)
+        {
+            for (final WsClient user : users)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
+            }
+            Thread.sleep(55);
+            viaB = reading.messages.stream().filter(m -> "user_message".equals(m.path("type").asText())).findFirst()
+                .orElse(null);
+        }
+        assertNotNull(viaB, "node b's runtime took what node a's could not");
+        for (final WsClient user : users)
+        {
+            assertTrue(user.messages.stream().noneMatch(m -> "error".equals(m.path("type").asText())),
+                "no user was refused: " + user.messages);
+        }
+    }
+
+    /** Sends until the runtime on the other node got a message: the user's node learns of it at a heartbeat. */
+    private static void awaitRoutedAcross(final WsClient user, final WsClient runtime) throws Exception
+    {
+        JsonNode message = null;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (message == null && System.nanoTime() < deadline)
+        {
+            user.send(HELLO);
+            message = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+            while (message != null && !"user_message".equals(message.get("type").asText()))
+            {
+                message = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+            }
+            user.messages.removeIf(m -> "error".equals(m.get("type").asText()));
+        }
+        assertNotNull(message, "the runtime on the other node got a message sent on this one");
+        runtime.messages.clear();
+    }
+
+    /** @return the next error, past any {@code no_agent} left from before the node knew of the other's runtime. */
+    private static JsonNode nextError(final WsClient user) throws Exception
+    {
+        JsonNode error = user.nextOfType("error", 10_000);
+        while ("no_agent".equals(error.path("code").asText()))
+        {
+            error = user.nextOfType("error", 10_000);
+        }
+        return error;
+    }
+}
