@@ -19,6 +19,9 @@ public final class AgUiInputGate implements InboundGate
 {
     /** Checks made again when another node changed the thread meanwhile. */
     private static final int MAX_ATTEMPTS = 8;
+    /** What a user reads when the check itself failed: what it means for their message, then why. */
+    private static final String UNCHECKED = "the message was not handed to an agent runtime: the cluster's Redis " +
+        "could not check the thread's interrupts (unreachable, or no answer in time); send it again";
 
     private final AgUiRules rules;
     private final Sequencer sequencer;
@@ -79,8 +82,7 @@ public final class AgUiInputGate implements InboundGate
                 }
                 else
                 {
-                    verdict.decided(Refusals.name(result.refusal), "the thread's interrupts could not be checked",
-                        null);
+                    verdict.decided(Refusals.name(result.refusal), UNCHECKED, null);
                 }
             });
             return;
@@ -111,7 +113,7 @@ public final class AgUiInputGate implements InboundGate
             if (!result.allAccepted())
             {
                 rules.forget(plan); // what Redis stored is unknown: the next check reads the shared entry
-                verdict.decided(Refusals.name(result.refusal), "the thread's interrupts could not be checked", null);
+                verdict.decided(Refusals.name(result.refusal), UNCHECKED, null);
                 return;
             }
             verdict.decided(null, null, plan.after.isEmpty() ? null : () -> writeBack(plan));
