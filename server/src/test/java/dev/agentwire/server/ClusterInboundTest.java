@@ -98,6 +98,33 @@ class ClusterInboundTest
     }
 
     @Test
+    void shouldCarryUsersMessagesAcrossNodesAgainOnceRedisCameBackEmpty() throws Exception
+    {
+        // Redis lost the stream and its consumer group: the reading node makes the group again, from the stream's
+        // start (it once made it at the end, past what other nodes appended before that; this test's timing did not
+        // reach that window on the build before, so it checks the recovery, not the race).
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient runtime = a.producerSocket();
+        final WsClient user = b.connect("una");
+        user.next(10_000);
+        awaitRoutedAcross(user, runtime);
+
+        cluster.redis.restartEmpty();
+        // As soon as node b reaches Redis again (node a's reader may still be waiting out its backoff), a user who
+        // connects now (the stream of one connected before moved to a new epoch: that socket is closed 1012).
+        assertEquals(202, b.publishUntilAccepted("{\"user\":\"probe\",\"type\":\"app.note\",\"data\":{}}", 20_000),
+            "node b publishes again");
+        final WsClient next = b.connect("uno");
+        next.next(10_000);
+        next.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"back\"}}");
+        final JsonNode got = runtime.nextOfType("user_message", 15_000);
+        assertEquals("back", got.get("data").get("text").asText(), got.toString());
+        assertTrue(next.messages.stream().noneMatch(m -> "error".equals(m.path("type").asText())), "" + next.messages);
+    }
+
+    @Test
     void shouldAnswerAgentBusyWhenTheOnlyRuntimesAreThisNodesAndNotReading() throws Exception
     {
         // Before: the node counted its own runtimes as the cluster's, forwarded each message to the inbound stream,

@@ -137,7 +137,9 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         }
         try
         {
-            connection.sync.xgroupCreate(XReadArgs.StreamOffset.from(key, "$"), GROUP,
+            // From the stream's start: it holds only messages no node took (each is deleted once taken), so one that
+            // another node appended after Redis came back empty, before this group was made again, is read too.
+            connection.sync.xgroupCreate(XReadArgs.StreamOffset.from(key, "0"), GROUP,
                 XGroupCreateArgs.Builder.mkstream());
         }
         catch (final RedisBusyException exists)
