@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,27 +120,56 @@ class ProducerSocketTest
             user.next(5_000);
             users.add(user);
         }
-        final String big = "b".repeat(30_000);
-        int busy = 0;
         // Up to 5 users x 250 messages of 30 KB (37 MB), within their rate limits: more than the bound plus what
         // the kernel's socket buffers take, until the first agent_busy.
-        for (int round = 0; round < 250 && busy == 0; round++)
+        assertTrue(sendUntilBusy(users, 30_000), "users were told the runtime is busy");
+        // Every user is still connected and served.
+        assertEquals(202, fixture.publish("{\"user\":\"talker-0\",\"type\":\"app.x\",\"data\":{}}").statusCode());
+        assertEquals("app.x", users.get(0).collect(WsClient::isEvent, 1, 5_000).get(0).get("type").asText());
+
+        // Filled to the brim (messages smaller than the presence frame that follows), a user who comes now is owed
+        // to the runtime and told once it reads again. Before: that presence frame was dropped, and the runtime
+        // never learnt the user was online.
+        assertTrue(sendUntilBusy(users, 1_000) && sendUntilBusy(users, 0), "full to the brim");
+        final String late = "late-" + "x".repeat(200);
+        fixture.connect(late).next(5_000);
+        runtime.resumeReading();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        JsonNode told = null;
+        while (told == null && System.nanoTime() < deadline)
+        {
+            final JsonNode frame = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+            told = frame != null && "presence".equals(frame.path("type").asText()) &&
+                late.equals(frame.path("user").asText()) ? frame : null;
+        }
+        assertTrue(told != null, "the runtime was told of the user who came while it was full");
+        assertEquals("online", told.get("state").asText());
+    }
+
+    /** Sends messages of {@code textLength} from every user, 250 rounds at most, until one is answered agent_busy. */
+    private static boolean sendUntilBusy(final List<WsClient> users, final int textLength) throws Exception
+    {
+        for (final WsClient user : users)
+        {
+            user.messages.clear();
+        }
+        final String text = "b".repeat(textLength);
+        for (int round = 0; round < 250; round++)
         {
             for (final WsClient user : users)
             {
-                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + text + "\"}}");
             }
             Thread.sleep(60);
             for (final WsClient user : users)
             {
-                busy += (int)user.messages.stream()
-                    .filter(m -> "error".equals(m.path("type").asText()) && "agent_busy".equals(m.path("code").asText()))
-                    .count();
+                if (user.messages.stream().anyMatch(m -> "error".equals(m.path("type").asText()) &&
+                    "agent_busy".equals(m.path("code").asText())))
+                {
+                    return true;
+                }
             }
         }
-        assertTrue(busy > 0, "users were told the runtime is busy");
-        // Every user is still connected and served.
-        assertEquals(202, fixture.publish("{\"user\":\"talker-0\",\"type\":\"app.x\",\"data\":{}}").statusCode());
-        assertEquals("app.x", users.get(0).collect(WsClient::isEvent, 1, 5_000).get(0).get("type").asText());
+        return false;
     }
 }

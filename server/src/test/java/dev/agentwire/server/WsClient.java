@@ -158,6 +158,13 @@ final class WsClient implements WebSocket.Listener, AutoCloseable
         reading.set(false);
     }
 
+    /** The application consumes again. */
+    void resumeReading()
+    {
+        reading.set(true);
+        socket.request(1);
+    }
+
     void send(final String json)
     {
         socket.sendText(json, true).join();

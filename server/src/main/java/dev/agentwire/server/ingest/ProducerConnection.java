@@ -38,9 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * What the server sends a runtime is bounded: at most {@link #SEND_WINDOW_BYTES} wait for a runtime that does not
  * read. Past it a user message is not taken ({@link #send} returns false: the router tries another runtime, or tells
- * the user {@code agent_busy}). Answers (acks and nacks) are never dropped: every frame the runtime sends is
- * answered, and once its unread answers fill the window the server stops reading the runtime's frames until it reads
- * them (TCP backpressure on the runtime), so what is held stays within the window plus one read's answers. A runtime
+ * the user {@code agent_busy}), and presence is owed until the backlog is below half the window again. Answers (acks
+ * and nacks) are never dropped: once its unread answers fill the window the server stops reading the runtime's frames
+ * until it reads them (TCP backpressure), so what is held stays within the window plus one read's answers. A runtime
  * that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is closed with 4004 and counted.
  * <p>
  * Control frames (pings, and fragments too small to carry a share of a message) cost a token of a per-socket bucket
@@ -199,12 +199,11 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
      */
     private void answer(final byte[] text)
     {
-        if (ended)
+        if (!ended)
         {
-            return;
+            queuedBytes.addAndGet(text.length);
+            onIoThread(() -> write(text));
         }
-        queuedBytes.addAndGet(text.length);
-        onIoThread(() -> write(text));
     }
 
     private void write(final byte[] text)
@@ -215,12 +214,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             return;
         }
         writeFrame(text);
-        if (readsPaused())
+        if (readsPaused() || pendingBytes() + queuedBytes.get() <= SEND_WINDOW_BYTES)
         {
-            // The socket may have taken this answer whole: no writable event would come to resume reading.
-            resumeWhenCaughtUp();
+            // The socket may have taken this frame whole: no writable event would come to resume anything.
+            whenCaughtUp();
         }
-        else if (pendingBytes() + queuedBytes.get() > SEND_WINDOW_BYTES)
+        else
         {
             // The runtime sends faster than it reads its answers: read nothing more from it until it catches up.
             metrics.producerReadsPaused();
@@ -228,29 +227,28 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             if (!stallWatched)
             {
                 stallWatched = true;
-                watchStall(lastProgressNs);
+                watchStall();
             }
         }
     }
 
-    /** Checks after the stall timeout whether the runtime took anything since {@code progressNs}. */
-    private void watchStall(final long progressNs)
+    /** Checks after the stall timeout whether the runtime took anything since then. */
+    private void watchStall()
     {
-        later(() -> stallCheck(progressNs), STALL_TIMEOUT_MS);
-    }
-
-    private void stallCheck(final long progressNs)
-    {
-        stallWatched = readsPaused() && !isClosing();
-        if (stallWatched && lastProgressNs == progressNs)
+        final long progressNs = lastProgressNs;
+        later(() ->
         {
-            stallWatched = false;
-            cutAsNotReading();
-        }
-        else if (stallWatched)
-        {
-            watchStall(lastProgressNs);
-        }
+            stallWatched = readsPaused() && !isClosing();
+            if (stallWatched && lastProgressNs == progressNs)
+            {
+                stallWatched = false;
+                cutAsNotReading();
+            }
+            else if (stallWatched)
+            {
+                watchStall();
+            }
+        }, STALL_TIMEOUT_MS);
     }
 
     private void writeFrame(final byte[] text)
@@ -282,15 +280,22 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         // The socket took the pending bytes: the runtime reads again, and so does the server.
         lastProgressNs = System.nanoTime();
         pendingSnapshot = pendingBytes();
-        resumeWhenCaughtUp();
+        whenCaughtUp();
     }
 
-    /** Reads the runtime again once what it has not read is below half the window. I/O thread. */
-    private void resumeWhenCaughtUp()
+    /**
+     * Once what the runtime has not read is below half the window: reads it again, and sends it the presence it
+     * could not take before. I/O thread.
+     */
+    private void whenCaughtUp()
     {
-        if (readsPaused() && pendingBytes() + queuedBytes.get() < SEND_WINDOW_BYTES / 2)
+        if (pendingBytes() + queuedBytes.get() < SEND_WINDOW_BYTES / 2)
         {
-            resumeReads();
+            if (readsPaused())
+            {
+                resumeReads();
+            }
+            router.roomFor(this);
         }
     }
 
@@ -450,15 +455,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
 
     private void nack(final String ref, final int status, final String code, final String message)
     {
-        final ObjectNode nack = Json.MAPPER.createObjectNode();
-        nack.put("type", "nack");
+        final ObjectNode nack = Json.MAPPER.createObjectNode().put("type", "nack");
         if (ref != null)
         {
             nack.put("ref", ref);
         }
-        nack.put("status", status);
-        nack.put("code", code);
-        nack.put("message", message);
+        nack.put("status", status).put("code", code).put("message", message);
         try
         {
             answer(Json.MAPPER.writeValueAsBytes(nack));
@@ -493,7 +495,6 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     protected void onEnded()
     {
         ended = true;
-        router.detach(this);
-        LOG.info("producer close: remote={}", remote);
+        router.detach(this); // logs it
     }
 }

@@ -57,6 +57,7 @@ public final class InboundRouter implements PresenceListener
     private final RemoteRuntimes remote;
     private final Supplier<Set<String>> onlineUsers;
     private final ConcurrentHashMap<String, InboundHandler> embedded = new ConcurrentHashMap<>();
+    private final PresenceFeed presence = new PresenceFeed();
     private volatile InboundGate gate = InboundGate.OPEN;
 
     /**
@@ -256,22 +257,30 @@ public final class InboundRouter implements PresenceListener
     {
         channels.add(channel);
         remote.producersChanged();
-        // A runtime that connects late still learns who is online; presence frames are idempotent by design.
-        for (final String userId : onlineUsers.get())
-        {
-            channel.send(presenceFrame(userId, "online"));
-        }
+        // A runtime that connects late still learns who is online, as far as its backlog takes now, the rest as
+        // it reads (presence frames are idempotent by design).
+        presence.attach(channel, onlineUsers.get());
         LOG.info("producer open: remote={}", channel.remote());
     }
 
     /** A producer socket closed. Idempotent. */
     public void detach(final RuntimeChannel channel)
     {
+        presence.detach(channel);
         if (channels.remove(channel))
         {
             remote.producersChanged();
             LOG.info("producer close: remote={}", channel.remote());
         }
+    }
+
+    /**
+     * A producer socket's backlog has room again: it is sent the presence it could not take before. Any thread;
+     * cheap when no socket is owed any.
+     */
+    public void roomFor(final RuntimeChannel channel)
+    {
+        presence.roomFor(channel);
     }
 
     /** @return producer sockets connected to this node. */
@@ -283,26 +292,13 @@ public final class InboundRouter implements PresenceListener
     @Override
     public void onFirstConnected(final String userId)
     {
-        presence(userId, "online");
+        presence.changed(userId, true);
     }
 
     @Override
     public void onLastDisconnected(final String userId)
     {
-        presence(userId, "offline");
-    }
-
-    private void presence(final String userId, final String state)
-    {
-        if (channels.isEmpty())
-        {
-            return;
-        }
-        final byte[] bytes = presenceFrame(userId, state);
-        for (final RuntimeChannel channel : channels.all())
-        {
-            channel.send(bytes);
-        }
+        presence.changed(userId, false);
     }
 
     /** What a producer socket receives: the message's own fields, with the authenticated sender added. */
@@ -317,7 +313,7 @@ public final class InboundRouter implements PresenceListener
         return bytes(forwarded);
     }
 
-    private static byte[] presenceFrame(final String userId, final String state)
+    static byte[] presenceFrame(final String userId, final String state)
     {
         final ObjectNode message = Http.object();
         message.put("type", "presence");

@@ -94,11 +94,6 @@ public final class RuntimeChannels
         return channels.isEmpty();
     }
 
-    List<RuntimeChannel> all()
-    {
-        return channels;
-    }
-
     RuntimeChannel pick()
     {
         final int size = channels.size();

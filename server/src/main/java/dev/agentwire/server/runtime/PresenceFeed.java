@@ -1,0 +1,152 @@
+package dev.agentwire.server.runtime;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Tells each producer socket who is online on this node, and never loses a user's latest state to a full backlog.
+ * A presence frame a runtime's backlog cannot take is owed instead: the user's latest state (online or offline) is
+ * kept for that socket and sent, with everything else it is owed, once its backlog has room again
+ * ({@link #roomFor}). A socket that connects is owed every user online at that moment, sent as far as its backlog
+ * takes (a node with more users than one backlog holds, about 50,000 with 36-character ids, once cut that list
+ * short). Frames are idempotent, so a state may be told twice; what a runtime ends up told is each user's latest.
+ * What is owed is one entry per user, dropped with the socket. Thread-safe: each socket's debt under its own lock,
+ * which orders a user's change against the sending of what is owed.
+ */
+final class PresenceFeed
+{
+    /** What one socket is owed: each user's latest state, oldest first. Under its own lock. */
+    private static final class Debt
+    {
+        final LinkedHashMap<String, Boolean> owed = new LinkedHashMap<>();
+        boolean paying;
+    }
+
+    private final ConcurrentHashMap<RuntimeChannel, Debt> debts = new ConcurrentHashMap<>();
+    /** Sockets owed anything: a socket with room asks for its debt only when this is not 0. */
+    private final AtomicInteger indebted = new AtomicInteger();
+
+    /** A socket connected: it is owed every user in {@code online}, and is sent what its backlog takes now. */
+    void attach(final RuntimeChannel channel, final Iterable<String> online)
+    {
+        final Debt debt = new Debt();
+        synchronized (debt)
+        {
+            // Registered before the users are read: a change from now on waits for this lock and overrides.
+            debts.put(channel, debt);
+            for (final String userId : online)
+            {
+                debt.owed.put(userId, Boolean.TRUE);
+            }
+            if (!debt.owed.isEmpty())
+            {
+                indebted.incrementAndGet();
+                pay(channel, debt);
+            }
+        }
+    }
+
+    /** A socket closed: what it was owed goes with it. */
+    void detach(final RuntimeChannel channel)
+    {
+        final Debt debt = debts.remove(channel);
+        if (debt != null)
+        {
+            synchronized (debt)
+            {
+                if (!debt.owed.isEmpty())
+                {
+                    debt.owed.clear();
+                    indebted.decrementAndGet();
+                }
+            }
+        }
+    }
+
+    /** A user came online or went offline on this node: every socket is told, or owed it. */
+    void changed(final String userId, final boolean online)
+    {
+        byte[] frame = null;
+        for (final Map.Entry<RuntimeChannel, Debt> entry : debts.entrySet())
+        {
+            final Debt debt = entry.getValue();
+            synchronized (debt)
+            {
+                if (debt.owed.isEmpty())
+                {
+                    frame = frame != null ? frame : frame(userId, online);
+                    if (entry.getKey().send(frame))
+                    {
+                        continue;
+                    }
+                    indebted.incrementAndGet();
+                }
+                // Behind what it is owed already: owed too, so a later state never overtakes an earlier one.
+                debt.owed.put(userId, online);
+            }
+        }
+    }
+
+    /** The socket's backlog has room: sends what it is owed, as far as the backlog takes. Any thread. */
+    void roomFor(final RuntimeChannel channel)
+    {
+        if (indebted.get() == 0)
+        {
+            return;
+        }
+        final Debt debt = debts.get(channel);
+        if (debt != null)
+        {
+            synchronized (debt)
+            {
+                if (!debt.owed.isEmpty())
+                {
+                    pay(channel, debt);
+                }
+            }
+        }
+    }
+
+    /** @return sockets owed presence now. */
+    int indebted()
+    {
+        return indebted.get();
+    }
+
+    /** Under the debt's lock, which is owed something. */
+    private void pay(final RuntimeChannel channel, final Debt debt)
+    {
+        if (debt.paying)
+        {
+            return; // a send that called back here on this thread: the loop below goes on
+        }
+        debt.paying = true;
+        try
+        {
+            final Iterator<Map.Entry<String, Boolean>> owed = debt.owed.entrySet().iterator();
+            while (owed.hasNext())
+            {
+                final Map.Entry<String, Boolean> next = owed.next();
+                if (!channel.send(frame(next.getKey(), next.getValue())))
+                {
+                    return;
+                }
+                owed.remove();
+            }
+            indebted.decrementAndGet();
+        }
+        finally
+        {
+            debt.paying = false;
+        }
+    }
+
+    /** {@code {"type":"presence","user":…,"state":…}}. */
+    private static byte[] frame(final String userId, final boolean online)
+    {
+        return InboundRouter.presenceFrame(userId, online ? "online" : "offline");
+    }
+}

@@ -1,0 +1,138 @@
+package dev.agentwire.server.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentwire.server.http.Json;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A runtime whose backlog is full is owed presence, not robbed of it: once it has room it is told each user's latest
+ * state, and a runtime that connects is told every user online, however many.
+ */
+class PresenceFeedTest
+{
+    /** A producer socket whose backlog takes {@code room} frames more, then none until given more room. */
+    private static final class Backlog implements RuntimeChannel
+    {
+        final List<JsonNode> frames = new CopyOnWriteArrayList<>();
+        int room;
+
+        Backlog(final int room)
+        {
+            this.room = room;
+        }
+
+        @Override
+        public boolean send(final byte[] frame)
+        {
+            if (room == 0)
+            {
+                return false;
+            }
+            room--;
+            try
+            {
+                frames.add(Json.MAPPER.readTree(frame));
+            }
+            catch (final IOException ex)
+            {
+                throw new AssertionError(ex);
+            }
+            return true;
+        }
+
+        @Override
+        public boolean hasRoom(final int bytes)
+        {
+            return room > 0;
+        }
+
+        @Override
+        public String remote()
+        {
+            return "test";
+        }
+
+        /** @return each user's last told state. */
+        Map<String, String> told()
+        {
+            final Map<String, String> last = new TreeMap<>();
+            for (final JsonNode frame : frames)
+            {
+                assertEquals("presence", frame.get("type").asText());
+                last.put(frame.get("user").asText(), frame.get("state").asText());
+            }
+            return last;
+        }
+    }
+
+    private final PresenceFeed feed = new PresenceFeed();
+
+    @Test
+    void shouldTellARuntimeThatConnectsEveryUserOnlineAsItsBacklogMakesRoom()
+    {
+        // Before: what did not fit the backlog at connect was dropped, and the runtime never heard of those users.
+        final Backlog runtime = new Backlog(2);
+        feed.attach(runtime, List.of("ann", "bob", "cid", "dee", "eve"));
+        assertEquals(2, runtime.frames.size(), "as many as the backlog takes now");
+        assertEquals(1, feed.indebted());
+
+        runtime.room = 2;
+        feed.roomFor(runtime);
+        runtime.room = 10;
+        feed.roomFor(runtime);
+        assertEquals(Map.of("ann", "online", "bob", "online", "cid", "online", "dee", "online", "eve", "online"),
+            runtime.told());
+        assertEquals(5, runtime.frames.size(), "each told once");
+        assertEquals(0, feed.indebted());
+    }
+
+    @Test
+    void shouldTellAFullRuntimeEachUsersLatestStateOnceItHasRoomAndNeverAnEarlierOneAfterALaterOne()
+    {
+        final Backlog full = new Backlog(0);
+        final Backlog reading = new Backlog(100);
+        feed.attach(full, List.of("ann"));
+        feed.attach(reading, List.of("ann"));
+
+        feed.changed("bob", true);
+        feed.changed("ann", false);
+        feed.changed("bob", false);
+        feed.changed("cid", true);
+        assertTrue(full.frames.isEmpty());
+        assertEquals(Map.of("ann", "offline", "bob", "offline", "cid", "online"), reading.told(),
+            "a runtime with room is told at once");
+
+        full.room = 1;
+        feed.roomFor(full);
+        feed.changed("cid", false); // while still owed: queued behind the rest, never sent ahead of it
+        assertEquals(1, full.frames.size());
+        full.room = 100;
+        feed.roomFor(full);
+        assertEquals(Map.of("ann", "offline", "bob", "offline", "cid", "offline"), full.told());
+        assertEquals(3, full.frames.size(), "one frame per user: its latest state");
+        assertEquals(0, feed.indebted());
+    }
+
+    @Test
+    void shouldForgetWhatASocketWasOwedWhenItCloses()
+    {
+        final Backlog gone = new Backlog(0);
+        feed.attach(gone, List.of("ann", "bob"));
+        assertEquals(1, feed.indebted());
+        feed.detach(gone);
+        assertEquals(0, feed.indebted());
+        feed.changed("cid", true);
+        gone.room = 10;
+        feed.roomFor(gone);
+        assertTrue(gone.frames.isEmpty(), "a closed socket is told nothing more");
+    }
+}
