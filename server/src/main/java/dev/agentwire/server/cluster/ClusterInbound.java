@@ -110,8 +110,8 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                     });
                 }
                 // Taken: out of the stream too, which holds only what waits for a runtime.
-                connection.async.xack(key, GROUP, message.getId());
-                connection.async.xdel(key, message.getId());
+                connection.async.xack(key, GROUP, message.getId()).exceptionally(cluster::failed);
+                connection.async.xdel(key, message.getId()).exceptionally(cluster::failed);
             }
             if (putBack)
             {
