@@ -197,6 +197,71 @@ class ClusterInboundTest
         }
     }
 
+    @Test
+    void shouldAnswerAgentBusyWhenEveryOtherNodesRuntimeIsBusyAndForwardAgainOnceOneReads() throws Exception
+    {
+        // Before: node a forwarded to node b's runtime however full it was, and users' messages waited in Redis for
+        // it, without a word to the user, for as long as it did not read.
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient runtime = b.producerSocket();
+        final WsClient asker = a.connect("ana");
+        asker.next(10_000);
+        awaitRoutedAcross(asker, runtime);
+        runtime.stopReading();
+        final WsClient[] users = {b.connect("bea"), b.connect("ben"), b.connect("bo")};
+        for (final WsClient user : users)
+        {
+            user.next(10_000);
+        }
+        final String big = "b".repeat(30_000);
+        boolean full = false;
+        // Node b's runtime filled by its own users, until b answers them agent_busy.
+        for (int round = 0; round < 200 && !full; round++)
+        {
+            for (final WsClient user : users)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
+            }
+            Thread.sleep(55);
+            for (final WsClient user : users)
+            {
+                full |= user.messages.stream().anyMatch(m -> "agent_busy".equals(m.path("code").asText()));
+            }
+        }
+        assertTrue(full, "node b's runtime is full");
+
+        // Node a learns it at the nodes' next beats (every 2 s each).
+        JsonNode busy = null;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (busy == null && System.nanoTime() < deadline)
+        {
+            asker.send(HELLO);
+            Thread.sleep(300);
+            busy = asker.messages.stream().filter(m -> "agent_busy".equals(m.path("code").asText())).findFirst()
+                .orElse(null);
+        }
+        assertNotNull(busy, "the user on node a was told the only runtime is busy");
+        assertEquals(0, a.metric("agentwire_cluster_producers_ready"));
+
+        runtime.resumeReading();
+        JsonNode taken = null;
+        final long again = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (taken == null && System.nanoTime() < again)
+        {
+            asker.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"again\"}}");
+            final long pollUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (taken == null && System.nanoTime() < pollUntil)
+            {
+                final JsonNode frame = runtime.messages.poll(100, TimeUnit.MILLISECONDS);
+                taken = frame != null && "ana".equals(frame.path("user").asText()) &&
+                    "again".equals(frame.path("data").path("text").asText()) ? frame : null;
+            }
+        }
+        assertNotNull(taken, "forwarded again once the runtime reads");
+    }
+
     /** Sends until the runtime on the other node got a message: the user's node learns of it at a heartbeat. */
     private static void awaitRoutedAcross(final WsClient user, final WsClient runtime) throws Exception
     {

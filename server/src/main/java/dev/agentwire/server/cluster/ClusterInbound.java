@@ -58,6 +58,12 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         return cluster.otherProducers() > 0;
     }
 
+    @Override
+    public boolean anyReady()
+    {
+        return cluster.otherReady() > 0;
+    }
+
     /** This node's producer sockets changed: the cluster learns it now, not at the next heartbeat. */
     @Override
     public void producersChanged()

@@ -37,7 +37,7 @@ public final class ClusterNode implements AutoCloseable
         final ServerMetrics metrics)
     {
         this.settings = settings;
-        link = new RedisLink(settings, localRuntimes::size);
+        link = new RedisLink(settings, localRuntimes::size, localRuntimes::withRoom);
         final ClusterHistorySource history = new ClusterHistorySource(link, engineConfig);
         engine = AgentWire.start(engineConfig.withHistorySource(history));
         ClusterInbound startedInbound = null;
@@ -149,6 +149,9 @@ public final class ClusterNode implements AutoCloseable
             feed::awayCount);
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
             link::clusterProducers);
+        exporter.gauge("agentwire_cluster_producers_ready", "Producer sockets on all live nodes that had room for " +
+            "a user's message at their last heartbeat (0 while some are connected: users are answered agent_busy).",
+            link.presence::clusterReady);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +
             "published onto its spine (one per recipient connected here).", feed.eventsReceived::sum);
         exporter.counter("agentwire_cluster_feed_dropped", "Channel messages dropped because the feed's queue was " +

@@ -56,6 +56,8 @@ final class NodePresence implements PresenceListener
     private final LuaScript heartbeat;
     private final LuaScript replace;
     private final IntSupplier localProducers;
+    /** This node's producer sockets with room for a user's message now. */
+    private final IntSupplier localReady;
     /** Told each presence command that failed (the link counts it); the scripts tell it themselves. */
     private final Consumer<Throwable> onError;
     /** The users connected here (under this object's lock, as everything that tells Redis of them). */
@@ -63,6 +65,8 @@ final class NodePresence implements PresenceListener
     private volatile boolean reachable = true;
     private volatile int clusterProducers;
     private volatile int otherProducers;
+    private volatile int clusterReady;
+    private volatile int otherReady;
     /** Users added to the presence so far (under this object's lock). */
     private long adds;
     /** A write of the presence failed since it was last written whole: Redis's copy may be wrong (under the lock). */
@@ -75,19 +79,21 @@ final class NodePresence implements PresenceListener
         final LuaScript heartbeat,
         final LuaScript replace,
         final IntSupplier localProducers,
+        final IntSupplier localReady,
         final Consumer<Throwable> onError)
     {
         this.nodeId = nodeId;
         this.nodesKey = StreamCodec.nodesKey(prefix);
         this.nodeKey = StreamCodec.nodeKey(prefix, nodeId);
         this.presentKey = nodeKey + ":present";
-        this.keys = new String[]{nodesKey, nodeKey, nodeKey + ":producers", presentKey};
+        this.keys = new String[]{nodesKey, nodeKey, nodeKey + ":producers", presentKey, nodeKey + ":ready"};
         this.beatArgs = new byte[][]{bytes(prefix), bytes(nodeId), bytes(Long.toString(NODE_TTL_MS)), null,
-            PRESENCE_TTL};
+            PRESENCE_TTL, null};
         this.commands = commands;
         this.heartbeat = heartbeat;
         this.replace = replace;
         this.localProducers = localProducers;
+        this.localReady = localReady;
         this.onError = onError;
     }
 
@@ -120,6 +126,18 @@ final class NodePresence implements PresenceListener
     int otherProducers()
     {
         return otherProducers;
+    }
+
+    /** @return producer sockets on all live nodes that had room for a user's message at their last heartbeat. */
+    int clusterReady()
+    {
+        return clusterReady;
+    }
+
+    /** @return producer sockets on the other live nodes that had room at their last heartbeat. */
+    int otherReady()
+    {
+        return otherReady;
     }
 
     @Override
@@ -155,7 +173,9 @@ final class NodePresence implements PresenceListener
     {
         final byte[][] args = beatArgs.clone();
         final int local = localProducers.getAsInt();
+        final int localReadyNow = localReady.getAsInt();
         args[3] = bytes(Integer.toString(local));
+        args[5] = bytes(Integer.toString(localReadyNow));
         final long addsBefore;
         final CompletionStage<List<Object>> reply;
         synchronized (this)
@@ -183,6 +203,9 @@ final class NodePresence implements PresenceListener
             final int producers = ((Number)answer.get(0)).intValue();
             clusterProducers = producers;
             otherProducers = Math.max(0, producers - local);
+            final int ready = ((Number)answer.get(2)).intValue();
+            clusterReady = ready;
+            otherReady = Math.max(0, ready - localReadyNow);
             rewriteIfWrong(((Number)answer.get(1)).longValue() == 0, addsBefore);
         });
     }
@@ -221,7 +244,7 @@ final class NodePresence implements PresenceListener
     /** Leaves the cluster's view: its users stop being broadcast targets at once. */
     void leave(final RedisClusterCommands<String, byte[]> sync)
     {
-        sync.del(nodeKey, presentKey, nodeKey + ":producers");
+        sync.del(nodeKey, presentKey, nodeKey + ":producers", nodeKey + ":ready");
         sync.srem(nodesKey, bytes(nodeId));
     }
 

@@ -89,8 +89,9 @@ final class RedisLink implements AutoCloseable
 
     /**
      * @param localProducers how many producer sockets this node holds (read at every heartbeat).
+     * @param localReady     how many of them have room for a user's message (read at every heartbeat).
      */
-    RedisLink(final ClusterSettings settings, final IntSupplier localProducers)
+    RedisLink(final ClusterSettings settings, final IntSupplier localProducers, final IntSupplier localReady)
     {
         this.settings = settings;
         this.prefix = settings.keyPrefix;
@@ -180,7 +181,7 @@ final class RedisLink implements AutoCloseable
         settingsPolicy = RedisSettingsPolicy.start(readSettings, executor, settings.settingsCheckMs,
             2 * settings.redisTimeoutMs);
         presence = new NodePresence(prefix, settings.nodeId, commands, heartbeat,
-            new LuaScript("presence.lua", this::failed), localProducers, this::failed);
+            new LuaScript("presence.lua", this::failed), localProducers, localReady, this::failed);
         presence.start();
         executor.scheduleWithFixedDelay(presence::beat, NodePresence.HEARTBEAT_INTERVAL_MS,
             NodePresence.HEARTBEAT_INTERVAL_MS, TimeUnit.MILLISECONDS);
@@ -246,6 +247,12 @@ final class RedisLink implements AutoCloseable
     int otherProducers()
     {
         return presence.otherProducers();
+    }
+
+    /** @return producer sockets on the other live nodes that had room for a user's message at their last beat. */
+    int otherReady()
+    {
+        return presence.otherReady();
     }
 
     /** Publishes a changed producer count now rather than at the next heartbeat. */

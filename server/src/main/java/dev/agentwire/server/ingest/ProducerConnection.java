@@ -172,11 +172,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     @Override
     public boolean send(final byte[] text)
     {
-        if (!hasRoom(text.length))
+        final long held = queuedBytes.get() + pendingSnapshot;
+        if (ended || held > 0 && held + text.length > SEND_WINDOW_BYTES)
         {
             if (!ended && System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
             {
-                onIoThread(() -> cutAsNotReading());
+                onIoThread(this::cutAsNotReading);
             }
             return false;
         }
@@ -185,12 +186,11 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         return true;
     }
 
-    /** Thread-safe: whether a frame of {@code bytes} fits the backlog now (one always fits an empty one). */
+    /** Thread-safe: whether the backlog is below half the window, as {@link #whenCaughtUp} reads it. */
     @Override
-    public boolean hasRoom(final int bytes)
+    public boolean hasRoom()
     {
-        final long held = queuedBytes.get() + pendingSnapshot;
-        return !ended && (held == 0 || held + bytes <= SEND_WINDOW_BYTES);
+        return !ended && queuedBytes.get() + pendingSnapshot < SEND_WINDOW_BYTES / 2;
     }
 
     /**

@@ -204,13 +204,13 @@ public final class InboundRouter implements PresenceListener
         {
             done.accept(DELIVERED);
         }
-        else if (elsewhere)
+        else if (remote.anyReady())
         {
             remote.forward(frame, done);
         }
         else
         {
-            done.accept(local == RuntimeChannels.ALL_BUSY ? AGENT_BUSY : NO_AGENT);
+            done.accept(local == RuntimeChannels.ALL_BUSY || elsewhere ? AGENT_BUSY : NO_AGENT);
         }
     }
 

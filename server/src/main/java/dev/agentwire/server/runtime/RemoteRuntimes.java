@@ -18,6 +18,12 @@ public interface RemoteRuntimes
         }
 
         @Override
+        public boolean anyReady()
+        {
+            return false;
+        }
+
+        @Override
         public void forward(final byte[] message, final IntConsumer done)
         {
             throw new IllegalStateException("no other nodes to forward to");
@@ -31,6 +37,13 @@ public interface RemoteRuntimes
 
     /** @return true when some other node holds a producer socket (this node's own are not counted). */
     boolean anyProducers();
+
+    /**
+     * @return true when some other node holds a producer socket that had room for a user's message when it last
+     * told the cluster (a node tells it at each heartbeat): a message is forwarded only then, and otherwise answered
+     * {@code agent_busy}, as on one node, instead of waiting in the cluster behind runtimes that do not read.
+     */
+    boolean anyReady();
 
     /**
      * Hands a message (already encoded with its sender) to a runtime on another node. Never blocks.

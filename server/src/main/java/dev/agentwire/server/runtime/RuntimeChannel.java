@@ -17,10 +17,10 @@ public interface RuntimeChannel
     /**
      * Any thread.
      *
-     * @param bytes a frame's length.
-     * @return whether {@link #send} would take a frame of that length now.
+     * @return whether its backlog is below half its bound: it takes users' messages freely (one between half and
+     * full still takes what fits, but a cluster reads and forwards messages for it only below half).
      */
-    boolean hasRoom(int bytes);
+    boolean hasRoom();
 
     /** @return the peer, for logs. */
     String remote();

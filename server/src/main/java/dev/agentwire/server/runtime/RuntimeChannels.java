@@ -30,19 +30,30 @@ public final class RuntimeChannels
     }
 
     /**
-     * @return whether some producer socket here would take a small frame now: a cluster node reads the messages
-     * other nodes forwarded only then, and leaves them to the other nodes' runtimes while its own are all busy.
+     * @return whether some producer socket here has room ({@link RuntimeChannel#hasRoom}): a cluster node reads the
+     * messages other nodes forwarded only then, and leaves them to the other nodes' runtimes while its own are busy.
      */
     public boolean anyRoom()
     {
         for (final RuntimeChannel channel : channels)
         {
-            if (channel.hasRoom(1))
+            if (channel.hasRoom())
             {
                 return true;
             }
         }
         return false;
+    }
+
+    /** @return producer sockets here that have room (each node tells the others at its heartbeat). */
+    public int withRoom()
+    {
+        int ready = 0;
+        for (final RuntimeChannel channel : channels)
+        {
+            ready += channel.hasRoom() ? 1 : 0;
+        }
+        return ready;
     }
 
     /** {@link #offer}: a runtime took the frame. */

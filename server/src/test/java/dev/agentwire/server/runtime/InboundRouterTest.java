@@ -48,7 +48,7 @@ class InboundRouterTest
         }
 
         @Override
-        public boolean hasRoom(final int bytes)
+        public boolean hasRoom()
         {
             return !full;
         }
@@ -65,12 +65,19 @@ class InboundRouterTest
     {
         final List<JsonNode> forwarded = new CopyOnWriteArrayList<>();
         volatile boolean any = true;
+        volatile boolean ready = true;
         volatile int answer = InboundRouter.DELIVERED;
 
         @Override
         public boolean anyProducers()
         {
             return any;
+        }
+
+        @Override
+        public boolean anyReady()
+        {
+            return any && ready;
         }
 
         @Override
@@ -132,9 +139,17 @@ class InboundRouterTest
         assertEquals(InboundRouter.OUTCOME_UNKNOWN, route(node));
         assertEquals("outcome_unknown", InboundRouter.errorCode(InboundRouter.OUTCOME_UNKNOWN));
 
+        elsewhere.ready = false;
+        assertEquals(InboundRouter.AGENT_BUSY, route(node), "other nodes' runtimes all busy: busy, as on one node");
         elsewhere.any = false;
         assertEquals(InboundRouter.AGENT_BUSY, route(node), "no other node's runtime: busy, as on one node");
-        assertEquals(3, elsewhere.forwarded.size());
+        assertEquals(3, elsewhere.forwarded.size(), "neither was forwarded");
+        own.full = false;
+        node.detach(own);
+        elsewhere.any = true;
+        assertEquals(InboundRouter.AGENT_BUSY, route(node), "only other nodes' runtimes, all busy");
+        elsewhere.any = false;
+        assertEquals(InboundRouter.NO_AGENT, route(node), "no runtime anywhere");
     }
 
     @Test

@@ -50,7 +50,7 @@ class PresenceFeedTest
         }
 
         @Override
-        public boolean hasRoom(final int bytes)
+        public boolean hasRoom()
         {
             return room > 0;
         }
