@@ -19,9 +19,10 @@ import java.util.function.IntConsumer;
 
 /**
  * Users' messages ({@code user_message}, {@code cancel}) across nodes: a node whose user writes but whose own
- * runtimes (producer sockets) are absent or all busy appends the message to the {@code inbound} stream, when another
- * node holds runtimes; every node reads that stream in one consumer group while one of its runtimes has room, so each
- * message goes to exactly one runtime in the cluster, and a node with busy runtimes leaves the stream to the others.
+ * runtimes (producer sockets) are absent or all busy appends the message to the {@code inbound} stream when another
+ * node's runtime had room at its last beat; every node reads that stream in one consumer group while one of its
+ * runtimes has room, so each message goes to exactly one runtime in the cluster, and a node whose runtimes are all
+ * behind leaves the stream to the others.
  * A message taken is deleted from the stream, which so holds only what waits for a runtime, at most
  * {@link #MAX_LENGTH} (the oldest are dropped past it). Delivery is at most once, as on one node: a message taken by a
  * node whose runtimes all left or filled up meanwhile is put back for another, and that node waits a moment before it
@@ -33,7 +34,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
     /** Messages waiting for a runtime, at most (each within the users' message size limit). */
-    static final long MAX_LENGTH = 10_000;
+    private static final long MAX_LENGTH = 10_000;
     private static final long IDLE_POLL_MS = 100;
 
     private final RedisLink cluster;

@@ -190,8 +190,9 @@ public final class InboundRouter implements PresenceListener
             }
             return;
         }
-        // Other nodes' runtimes only: this node's own are offered first, and a message forwarded while they are
-        // busy would come back to them through the cluster's queue, and again, while the user heard nothing.
+        // Other nodes' runtimes only: this node's own are offered first (counted, a message they did not take would
+        // come back to them through the cluster's stream, again and again). And forwarded only to runtimes with room:
+        // for runtimes all behind the user is answered agent_busy, as on one node, not left waiting in the stream.
         final boolean elsewhere = remote.anyProducers();
         if (channels.isEmpty() && !elsewhere)
         {
