@@ -107,6 +107,30 @@ class ProducerSocketTest
     }
 
     @Test
+    void shouldTellARuntimeThatConnectsEveryUserOnlineMoreThanOneTurnOfThem() throws Exception
+    {
+        // What a runtime is owed at connect goes out a turn at a time, each turn as its backlog drains.
+        final int users = 600;
+        for (int u = 0; u < users; u++)
+        {
+            fixture.connect("here-" + u).next(5_000);
+        }
+        final WsClient runtime = fixture.producerSocket();
+        final java.util.Set<String> online = new java.util.HashSet<>();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (online.size() < users && System.nanoTime() < deadline)
+        {
+            final JsonNode frame = runtime.messages.poll(500, TimeUnit.MILLISECONDS);
+            if (frame != null && "presence".equals(frame.path("type").asText()))
+            {
+                assertEquals("online", frame.get("state").asText());
+                online.add(frame.get("user").asText());
+            }
+        }
+        assertEquals(users, online.size(), "every user online was told");
+    }
+
+    @Test
     void shouldBoundWhatARuntimeThatStopsReadingHoldsAndTellUsersItIsBusy() throws Exception
     {
         // The audit: a producer socket that stopped reading held every user message sent to it (heap 80 -> 430 MB)

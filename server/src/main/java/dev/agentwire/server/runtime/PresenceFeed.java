@@ -10,14 +10,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Tells each producer socket who is online on this node, and never loses a user's latest state to a full backlog.
  * A presence frame a runtime's backlog cannot take is owed instead: the user's latest state (online or offline) is
  * kept for that socket and sent, with everything else it is owed, once its backlog has room again
- * ({@link #roomFor}). A socket that connects is owed every user online at that moment, sent as far as its backlog
- * takes (a node with more users than one backlog holds, about 50,000 with 36-character ids, once cut that list
- * short). Frames are idempotent, so a state may be told twice; what a runtime ends up told is each user's latest.
- * What is owed is one entry per user, dropped with the socket. Thread-safe: each socket's debt under its own lock,
- * which orders a user's change against the sending of what is owed.
+ * ({@link #roomFor}), {@link #FRAMES_PER_TURN} at a time. A socket that connects is owed every user online at that
+ * moment (the frames that did not fit its backlog were once dropped: with more users than one backlog holds, about
+ * 50,000 with 36-character ids, the list was cut short). Frames are idempotent, so a state may be told twice; what a
+ * runtime ends up told is each user's latest. What is owed is one entry per user, dropped with the socket.
+ * Thread-safe: each socket's debt under its own lock, which orders a user's change against the sending of what is
+ * owed.
  */
 final class PresenceFeed
 {
+    /**
+     * Frames sent per turn: what a socket is owed goes out a turn at a time (the next when its backlog is below half
+     * again, as each frame written makes it), so a user's change on a slice thread never waits long for the lock.
+     */
+    static final int FRAMES_PER_TURN = 256;
+
     /** What one socket is owed: each user's latest state, oldest first. Under its own lock. */
     private static final class Debt
     {
@@ -127,10 +134,10 @@ final class PresenceFeed
         try
         {
             final Iterator<Map.Entry<String, Boolean>> owed = debt.owed.entrySet().iterator();
-            while (owed.hasNext())
+            for (int turn = 0; owed.hasNext(); turn++)
             {
                 final Map.Entry<String, Boolean> next = owed.next();
-                if (!channel.send(frame(next.getKey(), next.getValue())))
+                if (turn == FRAMES_PER_TURN || !channel.send(frame(next.getKey(), next.getValue())))
                 {
                     return;
                 }

@@ -123,6 +123,23 @@ class PresenceFeedTest
     }
 
     @Test
+    void shouldSendWhatIsOwedATurnAtATimeSoAChangeNeverWaitsLongForTheLock()
+    {
+        final Backlog runtime = new Backlog(100_000);
+        final List<String> online = new java.util.ArrayList<>();
+        for (int u = 0; u < 3 * PresenceFeed.FRAMES_PER_TURN; u++)
+        {
+            online.add("user-" + u);
+        }
+        feed.attach(runtime, online);
+        assertEquals(PresenceFeed.FRAMES_PER_TURN, runtime.frames.size(), "one turn at connect");
+        feed.roomFor(runtime);
+        feed.roomFor(runtime);
+        assertEquals(3 * PresenceFeed.FRAMES_PER_TURN, runtime.told().size(), "a turn each time it has room");
+        assertEquals(0, feed.indebted());
+    }
+
+    @Test
     void shouldForgetWhatASocketWasOwedWhenItCloses()
     {
         final Backlog gone = new Backlog(0);
