@@ -232,7 +232,7 @@ public final class AgentWireServer implements AutoCloseable
         final UserSocketHandler users = new UserSocketHandler(engine, registry, verifier, sequencer, router, metrics,
             userSockets, webSocketThreads, AgUiOutboundStage::create);
         final AgUiRunHandler runs = new AgUiRunHandler(engine, users.admission(), router, registry, metrics,
-            userSockets, config.maxBodyBytes());
+            userSockets, config.maxBodyBytes(), config.agUiRunStartTimeoutMs());
         return Handlers.routing()
             .get("/v1/ws", users)
             .post("/v1/ag-ui/run", runs) // AG-UI's HTTP agent endpoint: the run's events as Server-Sent Events

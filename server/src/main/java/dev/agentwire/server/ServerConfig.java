@@ -181,6 +181,11 @@ public final class ServerConfig
         return (Integer)values[ServerSettings.RETRY_AFTER_SECONDS.index];
     }
 
+    public long agUiRunStartTimeoutMs()
+    {
+        return (Long)values[ServerSettings.AG_UI_RUN_START_TIMEOUT_MS.index];
+    }
+
     /** @return true when the server runs as a node of a Redis-backed cluster ({@code redisUrl} set). */
     public boolean isClustered()
     {
@@ -210,18 +215,7 @@ public final class ServerConfig
     @Override
     public String toString()
     {
-        final StringBuilder text = new StringBuilder("ServerConfig{");
-        for (final Setting<?> setting : ServerSettings.SETTINGS)
-        {
-            if (!setting.engine)
-            {
-                final Object value = values[setting.index];
-                // A Redis URL may hold a password: shown as a secret is.
-                text.append(setting.key).append('=').append(setting.hidesValue() ?
-                    (value == null ? "<unset>" : "<set>") : value).append(", ");
-            }
-        }
-        return text.append("engine=").append(engine).append('}').toString();
+        return "ServerConfig{" + ServerSettings.describe(values) + "engine=" + engine + '}';
     }
 
     /** Collects values; {@link #build()} checks them all at once. Not thread-safe. */
@@ -385,6 +379,11 @@ public final class ServerConfig
         public Builder retryAfterSeconds(final int v)
         {
             return set(ServerSettings.RETRY_AFTER_SECONDS, v);
+        }
+
+        public Builder agUiRunStartTimeoutMs(final long v)
+        {
+            return set(ServerSettings.AG_UI_RUN_START_TIMEOUT_MS, v);
         }
 
         public Builder redisUrl(final String v)

@@ -118,6 +118,9 @@ final class ServerSettings
         "must be >= 0", "longest SIGTERM waits for sockets to drain");
     static final Setting<Integer> RETRY_AFTER_SECONDS = add("retryAfterSeconds", INT, 1, null, v -> v >= 1,
         "must be >= 1", "`Retry-After` of a 503");
+    static final Setting<Long> AG_UI_RUN_START_TIMEOUT_MS = add("agUiRunStartTimeoutMs", LONG, 60_000L, null,
+        v -> v >= 0, "must be >= 0", "AG-UI over HTTP: the wait for a run to start, then `RUN_ERROR` " +
+        "`run_start_timeout` (0: none)");
     static final Setting<String> REDIS_URL = add("redisUrl", URL, null, "—", ServerSettings::isRedisUrl,
         "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://, then host[:port] (a Redis " +
         "Cluster's seeds: host:port,host:port)", "set: run as a cluster node over one Redis, Sentinel " +
@@ -311,6 +314,22 @@ final class ServerSettings
         {
             return false;
         }
+    }
+
+    /** @return each server setting as {@code key=value, }, a secret's (and a Redis URL's) as set or unset only. */
+    static String describe(final Object[] values)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final Setting<?> setting : SETTINGS)
+        {
+            if (!setting.engine)
+            {
+                final Object value = values[setting.index];
+                text.append(setting.key).append('=').append(setting.hidesValue() ?
+                    (value == null ? "<unset>" : "<set>") : value).append(", ");
+            }
+        }
+        return text.toString();
     }
 
     /** @return the README's configuration table: one row per setting, from this list. */

@@ -58,6 +58,7 @@ public final class AgUiRunHandler implements HttpHandler
     private final ServerMetrics metrics;
     private final UserSocketSettings settings;
     private final int maxBodyBytes;
+    private final long runStartTimeoutMs;
 
     /**
      * @param engine       the engine the run's user is subscribed to.
@@ -67,10 +68,12 @@ public final class AgUiRunHandler implements HttpHandler
      * @param metrics      the server's counters.
      * @param settings     Origins and trusted proxies, as for user sockets.
      * @param maxBodyBytes largest {@code RunAgentInput} taken (413 above).
+     * @param runStartTimeoutMs how long a run's stream waits for its first event once a runtime took the input, then
+     *                     ends with {@code RUN_ERROR} {@code run_start_timeout}; 0: no limit.
      */
     public AgUiRunHandler(final AgentWire engine, final UserAdmission admission, final InboundRouter router,
         final ConnectionRegistry registry, final ServerMetrics metrics, final UserSocketSettings settings,
-        final int maxBodyBytes)
+        final int maxBodyBytes, final long runStartTimeoutMs)
     {
         this.engine = engine;
         this.admission = admission;
@@ -79,6 +82,7 @@ public final class AgUiRunHandler implements HttpHandler
         this.metrics = metrics;
         this.settings = settings;
         this.maxBodyBytes = maxBodyBytes;
+        this.runStartTimeoutMs = runStartTimeoutMs;
     }
 
     @Override
@@ -156,7 +160,7 @@ public final class AgUiRunHandler implements HttpHandler
         final String runId = input.get("runId").asText();
         final String threadId = input.get("threadId").asText();
         exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
-        final AgUiRunStream stream = new AgUiRunStream(exchange, runId, 0, 0, -1, false,
+        final AgUiRunStream stream = new AgUiRunStream(exchange, runId, 0, 0, -1, false, runStartTimeoutMs,
             () -> registry.closeStream(principal.userId, remoteIp));
         // Following the stream first: the runtime's first event cannot come before the subscription.
         final Subscription subscription = engine.subscribe(principal.userId, stream.listener);
@@ -268,7 +272,7 @@ public final class AgUiRunHandler implements HttpHandler
         }
         exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
         final boolean resuming = lastId != null && !lastId.isEmpty();
-        final AgUiRunStream stream = new AgUiRunStream(exchange, runId, epoch, seq, part, resuming,
+        final AgUiRunStream stream = new AgUiRunStream(exchange, runId, epoch, seq, part, resuming, 0,
             () -> registry.closeStream(principal.userId, remoteIp));
         // The group of the cursor's seq again (its later parts may be missing), or the whole history.
         stream.start(engine.subscribe(principal.userId, stream.listener, epoch, resuming ? seq - 1 : 0));

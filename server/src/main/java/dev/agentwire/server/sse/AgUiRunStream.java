@@ -49,6 +49,7 @@ final class AgUiRunStream implements SubscriptionHandler
     private final long skipSeq;
     private final int skipParts;
     private final boolean reportLoss;
+    private final long startTimeoutMs;
     private final Runnable onEnd;
     private final AgUiGroups groups = new AgUiGroups();
     private final ExpandableArrayBuffer group = new ExpandableArrayBuffer(4096);
@@ -58,6 +59,8 @@ final class AgUiRunStream implements SubscriptionHandler
     private StreamSinkChannel channel;
     private Subscription subscription;
     private boolean runEnded;
+    /** An event of the run was written: it started. */
+    private boolean runSeen;
     private boolean finished;
     private boolean moreToPoll;
 
@@ -83,10 +86,12 @@ final class AgUiRunStream implements SubscriptionHandler
      * @param skipSeq    the seq of the cursor the client continues from (its parts up to {@code skipParts} are
      *                   skipped), or 0.
      * @param reportLoss whether a resume that could not recover is told ({@code CUSTOM agentwire.resumed}).
+     * @param startTimeoutMs how long after {@link #start} the run's first event may take, then the stream ends with
+     *                   {@code RUN_ERROR} {@code run_start_timeout}; 0: no limit.
      * @param onEnd      run once when the stream ends (its slot is given back).
      */
     AgUiRunStream(final HttpServerExchange exchange, final String runId, final long cursorEpoch, final long skipSeq,
-        final int skipParts, final boolean reportLoss, final Runnable onEnd)
+        final int skipParts, final boolean reportLoss, final long startTimeoutMs, final Runnable onEnd)
     {
         this.exchange = exchange;
         this.runId = runId.getBytes(StandardCharsets.UTF_8);
@@ -94,6 +99,7 @@ final class AgUiRunStream implements SubscriptionHandler
         this.skipSeq = skipSeq;
         this.skipParts = skipParts;
         this.reportLoss = reportLoss;
+        this.startTimeoutMs = startTimeoutMs;
         this.onEnd = onEnd;
     }
 
@@ -109,7 +115,35 @@ final class AgUiRunStream implements SubscriptionHandler
         });
         channel.getCloseSetter().set(c -> end());
         scheduleKeepalive();
+        if (startTimeoutMs > 0)
+        {
+            exchange.getIoThread().executeAfter(this::startTimedOut, startTimeoutMs, TimeUnit.MILLISECONDS);
+        }
         drain();
+    }
+
+    /**
+     * The runtime took the input but no event of the run came in time (it died after taking it, or never starts
+     * it): a stock client would wait for ever. The stream ends with {@code RUN_ERROR}; events of the run that come
+     * later are in the user's stream as ever ({@code GET /v1/ag-ui/runs/{runId}} follows them).
+     */
+    private void startTimedOut()
+    {
+        drain(); // what the subscription holds first: an event that just came is not a timeout
+        if (finished || runSeen || runEnded)
+        {
+            return;
+        }
+        if (sending != null || outLength > 0)
+        {
+            // The client has not taken what was written, so the subscription was not read to its end: look again.
+            exchange.getIoThread().executeAfter(this::startTimedOut, 1, TimeUnit.SECONDS);
+            return;
+        }
+        appendUnnumbered(Http.object().put("type", "RUN_ERROR").put("code", "run_start_timeout").put("message",
+            "the agent runtime took the input but did not start the run within " + startTimeoutMs + " ms"));
+        runEnded = true;
+        flush();
     }
 
     /** Writes one AG-UI event that belongs to no cursor (an answer made here, such as RUN_ERROR), and ends. */
@@ -299,6 +333,7 @@ final class AgUiRunStream implements SubscriptionHandler
         {
             return;
         }
+        runSeen = true;
         group.checkLimit(AgUiGroups.maxBytes(event));
         final int length = groups.write(event, group, 0);
         int at = 0;
