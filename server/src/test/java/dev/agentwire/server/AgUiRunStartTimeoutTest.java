@@ -88,6 +88,46 @@ class AgUiRunStartTimeoutTest
         assertTrue(events.stream().noneMatch(e -> e.contains("RUN_ERROR")), events.toString());
     }
 
+    @Test
+    void shouldHoldNothingOfAStreamOnceItEnded() throws Exception
+    {
+        // Before: each stream's next keep-alive (15 s) and start check (the limit) were left scheduled, and held the
+        // finished stream and its buffers until they ran: 500 short runs left 500 streams on the heap.
+        final WsClient runtime = fixture.producerSocket();
+        RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "producer registered");
+        final int runs = 40;
+        for (int i = 0; i < runs; i++)
+        {
+            final Future<List<String>> stream = post("short-" + i);
+            runtime.nextOfType("user_message", 5_000);
+            runtime.send("{\"user\":\"timer\",\"type\":\"agent_started\",\"run_id\":\"short-" + i +
+                "\",\"thread_id\":\"th\",\"data\":{\"agent\":\"short\"}}");
+            runtime.send("{\"user\":\"timer\",\"type\":\"agent_completed\",\"run_id\":\"short-" + i +
+                "\",\"thread_id\":\"th\",\"data\":{\"outcome\":\"success\",\"result\":\"ok\"}}");
+            final List<String> events = stream.get(10, TimeUnit.SECONDS);
+            assertTrue(events.get(events.size() - 1).contains("RUN_FINISHED"), events.toString());
+            if (i % 10 == 9)
+            {
+                Thread.sleep(1_100); // within the user's connect rate (10 a second)
+            }
+        }
+        // The JVM's own count, after the full collection jcmd's histogram makes first.
+        final Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+            Long.toString(ProcessHandle.current().pid()), "GC.class_histogram").redirectErrorStream(true).start();
+        final String histogram = new String(jcmd.getInputStream().readAllBytes());
+        assertTrue(jcmd.waitFor(30, TimeUnit.SECONDS) && jcmd.exitValue() == 0, histogram);
+        long held = 0;
+        for (final String line : histogram.split("\n"))
+        {
+            final String[] columns = line.trim().split("\\s+");
+            if (columns.length >= 4 && columns[3].equals("dev.agentwire.server.sse.AgUiRunStream"))
+            {
+                held = Long.parseLong(columns[1]);
+            }
+        }
+        assertTrue(held <= 2, runs + " streams ended, " + held + " still held");
+    }
+
     /** Posts an input for {@code runId} as user {@code timer}: the stream's {@code data:} lines, once it ends. */
     private Future<List<String>> post(final String runId) throws Exception
     {

@@ -12,6 +12,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import org.agrona.ExpandableArrayBuffer;
+import org.xnio.XnioExecutor;
 import org.xnio.channels.StreamSinkChannel;
 
 import java.io.IOException;
@@ -61,6 +62,12 @@ final class AgUiRunStream implements SubscriptionHandler
     private boolean runEnded;
     /** An event of the run was written: it started. */
     private boolean runSeen;
+    /**
+     * The next keep-alive and the start timeout's check, removed when the stream ends: each would hold the stream's
+     * buffers until it ran (15 s and up to a minute: at a thousand short runs a second, hundreds of MB).
+     */
+    private XnioExecutor.Key keepalive;
+    private XnioExecutor.Key startCheck;
     private boolean finished;
     private boolean moreToPoll;
 
@@ -117,7 +124,8 @@ final class AgUiRunStream implements SubscriptionHandler
         scheduleKeepalive();
         if (startTimeoutMs > 0)
         {
-            exchange.getIoThread().executeAfter(this::startTimedOut, startTimeoutMs, TimeUnit.MILLISECONDS);
+            startCheck = exchange.getIoThread().executeAfter(this::startTimedOut, startTimeoutMs,
+                TimeUnit.MILLISECONDS);
         }
         drain();
     }
@@ -129,6 +137,7 @@ final class AgUiRunStream implements SubscriptionHandler
      */
     private void startTimedOut()
     {
+        startCheck = null;
         drain(); // what the subscription holds first: an event that just came is not a timeout
         if (finished || runSeen || runEnded)
         {
@@ -137,7 +146,7 @@ final class AgUiRunStream implements SubscriptionHandler
         if (sending != null || outLength > 0)
         {
             // The client has not taken what was written, so the subscription was not read to its end: look again.
-            exchange.getIoThread().executeAfter(this::startTimedOut, 1, TimeUnit.SECONDS);
+            startCheck = exchange.getIoThread().executeAfter(this::startTimedOut, 1, TimeUnit.SECONDS);
             return;
         }
         appendUnnumbered(Http.object().put("type", "RUN_ERROR").put("code", "run_start_timeout").put("message",
@@ -168,12 +177,15 @@ final class AgUiRunStream implements SubscriptionHandler
 
     private void scheduleKeepalive()
     {
-        exchange.getIoThread().executeAfter(() ->
+        keepalive = exchange.getIoThread().executeAfter(() ->
         {
             if (!finished)
             {
                 append(KEEPALIVE, 0, KEEPALIVE.length);
                 flush();
+            }
+            if (!finished)
+            {
                 scheduleKeepalive();
             }
         }, KEEPALIVE_MS, TimeUnit.MILLISECONDS);
@@ -296,6 +308,16 @@ final class AgUiRunStream implements SubscriptionHandler
     private void end()
     {
         finished = true;
+        if (startCheck != null)
+        {
+            startCheck.remove();
+            startCheck = null;
+        }
+        if (keepalive != null)
+        {
+            keepalive.remove();
+            keepalive = null;
+        }
         if (subscription != null)
         {
             subscription.close();
