@@ -8,7 +8,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -139,24 +141,9 @@ class ClusterInboundTest
         {
             user.next(10_000);
         }
-        final String big = "b".repeat(30_000);
-        JsonNode busy = null;
-        // Up to 3 users x 200 messages of 30 KB (18 MB), within their frame limits: more than the runtime's 4 MiB
-        // backlog plus what the kernel's socket buffers take.
-        for (int round = 0; round < 200 && busy == null; round++)
-        {
-            for (final WsClient user : users)
-            {
-                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
-            }
-            Thread.sleep(55);
-            for (final WsClient user : users)
-            {
-                busy = busy != null ? busy : user.messages.stream()
-                    .filter(m -> "error".equals(m.path("type").asText())).findFirst().orElse(null);
-            }
-        }
-        assertNotNull(busy, "a user was told");
+        // The runtime's 4 MiB backlog plus what the kernel's socket buffers take.
+        assertTrue(sendBigUntil(users, () -> firstError(users) != null), "a user was told");
+        final JsonNode busy = firstError(users);
         assertEquals("agent_busy", busy.get("code").asText(), busy.toString());
         assertEquals(":0", cluster.redis.command("XLEN aw:inbound"), "nothing went round through Redis");
     }
@@ -176,20 +163,9 @@ class ClusterInboundTest
         {
             user.next(10_000);
         }
-        final String big = "b".repeat(30_000);
-        JsonNode viaB = null;
         // Until node a's runtime is full (4 MiB and the socket's buffers) and b's runtime gets what a's cannot take.
-        for (int round = 0; round < 200 && viaB == null; round++)
-        {
-            for (final WsClient user : users)
-            {
-                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
-            }
-            Thread.sleep(55);
-            viaB = reading.messages.stream().filter(m -> "user_message".equals(m.path("type").asText())).findFirst()
-                .orElse(null);
-        }
-        assertNotNull(viaB, "node b's runtime took what node a's could not");
+        assertTrue(sendBigUntil(users, () -> reading.messages.stream()
+            .anyMatch(m -> "user_message".equals(m.path("type").asText()))), "b's runtime took what a's could not");
         for (final WsClient user : users)
         {
             assertTrue(user.messages.stream().noneMatch(m -> "error".equals(m.path("type").asText())),
@@ -215,22 +191,9 @@ class ClusterInboundTest
         {
             user.next(10_000);
         }
-        final String big = "b".repeat(30_000);
-        boolean full = false;
         // Node b's runtime filled by its own users, until b answers them agent_busy.
-        for (int round = 0; round < 200 && !full; round++)
-        {
-            for (final WsClient user : users)
-            {
-                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" + big + "\"}}");
-            }
-            Thread.sleep(55);
-            for (final WsClient user : users)
-            {
-                full |= user.messages.stream().anyMatch(m -> "agent_busy".equals(m.path("code").asText()));
-            }
-        }
-        assertTrue(full, "node b's runtime is full");
+        assertTrue(sendBigUntil(users, () -> Arrays.stream(users).anyMatch(u -> u.messages.stream()
+            .anyMatch(m -> "agent_busy".equals(m.path("code").asText())))), "node b's runtime is full");
 
         // Node a learns it at the nodes' next beats (every 2 s each).
         JsonNode busy = null;
@@ -260,6 +223,29 @@ class ClusterInboundTest
             }
         }
         assertNotNull(taken, "forwarded again once the runtime reads");
+    }
+
+    /** Sends a user message of 30 KB from each user, 55 ms apart, up to 200 rounds, until {@code done}. */
+    private static boolean sendBigUntil(final WsClient[] users, final BooleanSupplier done) throws Exception
+    {
+        final String message = "{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"" +
+            "b".repeat(30_000) + "\"}}";
+        for (int round = 0; round < 200 && !done.getAsBoolean(); round++)
+        {
+            for (final WsClient user : users)
+            {
+                user.send(message);
+            }
+            Thread.sleep(55);
+        }
+        return done.getAsBoolean();
+    }
+
+    /** @return the first error any of the users was sent, or null. */
+    private static JsonNode firstError(final WsClient[] users)
+    {
+        return Arrays.stream(users).flatMap(u -> u.messages.stream()).filter(m -> "error".equals(m.path("type")
+            .asText())).findFirst().orElse(null);
     }
 
     /** Sends until the runtime on the other node got a message: the user's node learns of it at a heartbeat. */
