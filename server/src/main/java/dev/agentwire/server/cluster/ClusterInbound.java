@@ -5,7 +5,6 @@ import dev.agentwire.server.runtime.RemoteRuntimes;
 import dev.agentwire.server.runtime.RuntimeChannels;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
@@ -56,13 +55,13 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     @Override
     public boolean anyProducers()
     {
-        return cluster.otherProducers() > 0;
+        return cluster.presence.otherProducers() > 0;
     }
 
     @Override
     public boolean anyReady()
     {
-        return cluster.otherReady() > 0;
+        return cluster.presence.otherReady() > 0;
     }
 
     /** This node's producer sockets changed: the cluster learns it now, not at the next heartbeat. */
@@ -77,7 +76,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     public void forward(final byte[] message, final IntConsumer done)
     {
         cluster.forwardInbound(key, message, MAX_LENGTH).whenComplete((id, error) -> done.accept(error == null ?
-            InboundRouter.DELIVERED : RedisLink.unwrap(error) instanceof RedisCommandTimeoutException ?
+            InboundRouter.DELIVERED : RedisLink.mayHaveRun(error) ?
             InboundRouter.OUTCOME_UNKNOWN : InboundRouter.UNAVAILABLE));
     }
 

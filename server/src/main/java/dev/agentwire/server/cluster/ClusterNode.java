@@ -129,7 +129,7 @@ public final class ClusterNode implements AutoCloseable
     public void registerMetrics(final MetricsExporter exporter)
     {
         exporter.gauge("agentwire_cluster_redis_up", "1 when the last heartbeat reached Redis, else 0.",
-            () -> link.isReachable() ? 1 : 0);
+            () -> link.presence.isReachable() ? 1 : 0);
         exporter.counter("agentwire_cluster_redis_errors", "Redis commands that failed or timed out.",
             link.redisErrors::sum);
         exporter.counter("agentwire_cluster_redis_readonly_reconnects", "Times Redis answered READONLY (the " +
@@ -148,7 +148,7 @@ public final class ClusterNode implements AutoCloseable
             "(publishes to those users answer 503 at once; what their channels miss is repaired when it returns).",
             feed::awayCount);
         exporter.gauge("agentwire_cluster_producers", "Producer sockets on all live nodes, as of the last heartbeat.",
-            link::clusterProducers);
+            link.presence::clusterProducers);
         exporter.gauge("agentwire_cluster_producers_ready", "Producer sockets on all live nodes that had room for " +
             "a user's message at their last heartbeat (0 while some are connected: users are answered agent_busy).",
             link.presence::clusterReady);

@@ -9,7 +9,6 @@ import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.RunStateGuard;
 import dev.agentwire.server.sequencing.Sequencer;
-import io.lettuce.core.RedisCommandTimeoutException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -237,7 +236,7 @@ final class ClusterSequencer implements Sequencer
             else
             {
                 failed((Throwable)answer);
-                batch.refusal = RedisLink.unwrap((Throwable)answer) instanceof RedisCommandTimeoutException ?
+                batch.refusal = RedisLink.mayHaveRun((Throwable)answer) ?
                     Refusals.OUTCOME_UNKNOWN : Refusals.UNAVAILABLE;
             }
             request.finish();

@@ -7,7 +7,6 @@ import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.RunStateGuard;
 import dev.agentwire.server.sequencing.Sequencer.Done;
-import io.lettuce.core.RedisCommandTimeoutException;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -97,7 +96,7 @@ final class PublishRequest
         if (answer instanceof Throwable)
         {
             onFailure.accept((Throwable)answer);
-            final long failed = RedisLink.unwrap((Throwable)answer) instanceof RedisCommandTimeoutException ?
+            final long failed = RedisLink.mayHaveRun((Throwable)answer) ?
                 Refusals.OUTCOME_UNKNOWN : Refusals.UNAVAILABLE;
             result.status = failed == Refusals.OUTCOME_UNKNOWN ? Refusals.OUTCOME_UNKNOWN : Refusals.NOT_ATTEMPTED;
             refuse(failed);

@@ -1,6 +1,7 @@
 package dev.agentwire.server.cluster;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.AbstractRedisClient;
@@ -237,24 +238,6 @@ final class RedisLink implements AutoCloseable
         return executor;
     }
 
-    /** @return producer sockets on all live nodes, as of the last heartbeat. */
-    int clusterProducers()
-    {
-        return presence.clusterProducers();
-    }
-
-    /** @return producer sockets on the other live nodes, as of the last heartbeat. */
-    int otherProducers()
-    {
-        return presence.otherProducers();
-    }
-
-    /** @return producer sockets on the other live nodes that had room for a user's message at their last beat. */
-    int otherReady()
-    {
-        return presence.otherReady();
-    }
-
     /** Publishes a changed producer count now rather than at the next heartbeat. */
     void producersChanged()
     {
@@ -262,12 +245,6 @@ final class RedisLink implements AutoCloseable
         {
             executor.execute(presence::beat);
         }
-    }
-
-    /** @return whether the last heartbeat reached Redis. */
-    boolean isReachable()
-    {
-        return presence.isReachable();
     }
 
     /** Has Redis announce on each user's channel where its stream stands (head.lua, once per shard). */
@@ -439,6 +416,15 @@ final class RedisLink implements AutoCloseable
             cause = cause.getCause();
         }
         return cause.toString();
+    }
+
+    /**
+     * @return whether a failed command may still have run: it timed out after it was sent. Any other failure means it
+     * never reached Redis, or Redis refused it whole (every caller's "outcome unknown" against "not done").
+     */
+    static boolean mayHaveRun(final Throwable error)
+    {
+        return unwrap(error) instanceof RedisCommandTimeoutException;
     }
 
     static Throwable unwrap(final Throwable error)
