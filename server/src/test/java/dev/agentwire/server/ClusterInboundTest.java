@@ -47,13 +47,8 @@ class ClusterInboundTest
     {
         // Before: a cancel over the socket was answered nothing and was gone, and one over HTTP was answered 202
         // "delivered". (A user_message was answered already: its interrupt check asks Redis first.)
-        cluster = new RedisNodes(dir, false);
-        final ServerFixture a = cluster.node("a");
-        final ServerFixture b = cluster.node("b");
-        final WsClient runtime = a.producerSocket();
-        final WsClient user = b.connect("uma");
-        user.next(10_000);
-        awaitRoutedAcross(user, runtime);
+        final Across across = across("uma");
+        final WsClient user = across.user;
 
         cluster.redis.stop();
         user.send(CANCEL);
@@ -61,7 +56,8 @@ class ClusterInboundTest
         assertEquals("unavailable", error.get("code").asText(), error.toString());
         assertTrue(error.get("message").asText().contains("no runtime got it"), error.toString());
 
-        final HttpResponse<String> cancel = b.post("/v1/ag-ui/runs/r-1/cancel", "", Tokens.hs256("uma", 60_000));
+        final HttpResponse<String> cancel =
+            across.userNode.post("/v1/ag-ui/runs/r-1/cancel", "", Tokens.hs256("uma", 60_000));
         assertEquals(503, cancel.statusCode(), cancel.body());
         assertEquals("unavailable", ServerFixture.json(cancel).get("error").get("code").asText());
 
@@ -76,19 +72,13 @@ class ClusterInboundTest
     @Test
     void shouldSayOutcomeUnknownWhenRedisDoesNotAnswerInTimeAndTheRuntimeMayStillGetIt() throws Exception
     {
-        cluster = new RedisNodes(dir, false);
-        final ServerFixture a = cluster.node("a");
-        final ServerFixture b = cluster.node("b");
-        final WsClient runtime = a.producerSocket();
-        final WsClient user = b.connect("ugo");
-        user.next(10_000);
-        awaitRoutedAcross(user, runtime);
+        final Across across = across("ugo");
 
         cluster.redis.pause();
         try
         {
-            user.send(CANCEL);
-            final JsonNode error = nextError(user);
+            across.user.send(CANCEL);
+            final JsonNode error = nextError(across.user);
             assertEquals("outcome_unknown", error.get("code").asText(), error.toString());
         }
         finally
@@ -96,7 +86,7 @@ class ClusterInboundTest
             cluster.redis.unpause();
         }
         // The append was sent before Redis stopped answering: once it runs, the runtime gets the cancel.
-        assertEquals("r-1", runtime.nextOfType("cancel", 15_000).get("run_id").asText());
+        assertEquals("r-1", across.runtime.nextOfType("cancel", 15_000).get("run_id").asText());
     }
 
     @Test
@@ -105,23 +95,16 @@ class ClusterInboundTest
         // Redis lost the stream and its consumer group: the reading node makes the group again, from the stream's
         // start (it once made it at the end, past what other nodes appended before that; this test's timing did not
         // reach that window on the build before, so it checks the recovery, not the race).
-        cluster = new RedisNodes(dir, false);
-        final ServerFixture a = cluster.node("a");
-        final ServerFixture b = cluster.node("b");
-        final WsClient runtime = a.producerSocket();
-        final WsClient user = b.connect("una");
-        user.next(10_000);
-        awaitRoutedAcross(user, runtime);
+        final Across across = across("una");
 
         cluster.redis.restartEmpty();
         // As soon as node b reaches Redis again (node a's reader may still be waiting out its backoff), a user who
         // connects now (the stream of one connected before moved to a new epoch: that socket is closed 1012).
-        assertEquals(202, b.publishUntilAccepted("{\"user\":\"probe\",\"type\":\"app.note\",\"data\":{}}", 20_000),
-            "node b publishes again");
-        final WsClient next = b.connect("uno");
-        next.next(10_000);
+        assertEquals(202, across.userNode.publishUntilAccepted(
+            "{\"user\":\"probe\",\"type\":\"app.note\",\"data\":{}}", 20_000), "the user's node publishes again");
+        final WsClient next = connected(across.userNode, "uno")[0];
         next.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"back\"}}");
-        final JsonNode got = runtime.nextOfType("user_message", 15_000);
+        final JsonNode got = across.runtime.nextOfType("user_message", 15_000);
         assertEquals("back", got.get("data").get("text").asText(), got.toString());
         assertTrue(next.messages.stream().noneMatch(m -> "error".equals(m.path("type").asText())), "" + next.messages);
     }
@@ -136,11 +119,7 @@ class ClusterInboundTest
         final WsClient runtime = a.producerSocket();
         RecordingAwait.until(() -> a.server.producerCount() == 1, 5_000, "producer registered");
         runtime.stopReading();
-        final WsClient[] users = {a.connect("ida"), a.connect("ivo"), a.connect("ina")};
-        for (final WsClient user : users)
-        {
-            user.next(10_000);
-        }
+        final WsClient[] users = connected(a, "ida", "ivo", "ina");
         // The runtime's 4 MiB backlog plus what the kernel's socket buffers take.
         assertTrue(sendBigUntil(users, () -> firstError(users) != null), "a user was told");
         final JsonNode busy = firstError(users);
@@ -158,11 +137,7 @@ class ClusterInboundTest
         RecordingAwait.until(() -> a.server.producerCount() == 1, 5_000, "producer registered");
         stalled.stopReading();
         final WsClient reading = b.producerSocket();
-        final WsClient[] users = {a.connect("kai"), a.connect("kim"), a.connect("kit")};
-        for (final WsClient user : users)
-        {
-            user.next(10_000);
-        }
+        final WsClient[] users = connected(a, "kai", "kim", "kit");
         // Until node a's runtime is full (4 MiB and the socket's buffers) and b's runtime gets what a's cannot take.
         assertTrue(sendBigUntil(users, () -> reading.messages.stream()
             .anyMatch(m -> "user_message".equals(m.path("type").asText()))), "b's runtime took what a's could not");
@@ -176,26 +151,18 @@ class ClusterInboundTest
     @Test
     void shouldAnswerAgentBusyWhenEveryOtherNodesRuntimeIsBusyAndForwardAgainOnceOneReads() throws Exception
     {
-        // Before: node a forwarded to node b's runtime however full it was, and users' messages waited in Redis for
-        // it, without a word to the user, for as long as it did not read.
-        cluster = new RedisNodes(dir, false);
-        final ServerFixture a = cluster.node("a");
-        final ServerFixture b = cluster.node("b");
-        final WsClient runtime = b.producerSocket();
-        final WsClient asker = a.connect("ana");
-        asker.next(10_000);
-        awaitRoutedAcross(asker, runtime);
+        // Before: the user's node forwarded to the other node's runtime however full it was, and users' messages
+        // waited in Redis for it, without a word to the user, for as long as it did not read.
+        final Across across = across("ana");
+        final WsClient runtime = across.runtime;
+        final WsClient asker = across.user;
         runtime.stopReading();
-        final WsClient[] users = {b.connect("bea"), b.connect("ben"), b.connect("bo")};
-        for (final WsClient user : users)
-        {
-            user.next(10_000);
-        }
-        // Node b's runtime filled by its own users, until b answers them agent_busy.
+        final WsClient[] users = connected(across.runtimeNode, "bea", "ben", "bo");
+        // The runtime filled by its own node's users, until that node answers them agent_busy.
         assertTrue(sendBigUntil(users, () -> Arrays.stream(users).anyMatch(u -> u.messages.stream()
-            .anyMatch(m -> "agent_busy".equals(m.path("code").asText())))), "node b's runtime is full");
+            .anyMatch(m -> "agent_busy".equals(m.path("code").asText())))), "the runtime is full");
 
-        // Node a learns it at the nodes' next beats (every 2 s each).
+        // The user's node learns it at the nodes' next beats (every 2 s each).
         JsonNode busy = null;
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (busy == null && System.nanoTime() < deadline)
@@ -205,8 +172,8 @@ class ClusterInboundTest
             busy = asker.messages.stream().filter(m -> "agent_busy".equals(m.path("code").asText())).findFirst()
                 .orElse(null);
         }
-        assertNotNull(busy, "the user on node a was told the only runtime is busy");
-        assertEquals(0, a.metric("agentwire_cluster_producers_ready"));
+        assertNotNull(busy, "the user on the other node was told the only runtime is busy");
+        assertEquals(0, across.userNode.metric("agentwire_cluster_producers_ready"));
 
         runtime.resumeReading();
         JsonNode taken = null;
@@ -223,6 +190,40 @@ class ClusterInboundTest
             }
         }
         assertNotNull(taken, "forwarded again once the runtime reads");
+    }
+
+    /** Two nodes over one Redis: a runtime on one, a user on the other whose messages have reached it. */
+    private static final class Across
+    {
+        ServerFixture runtimeNode;
+        ServerFixture userNode;
+        WsClient runtime;
+        WsClient user;
+    }
+
+    /** Starts Redis and two nodes, the runtime's ({@code a}) and the user's ({@code b}), and routes across. */
+    private Across across(final String userId) throws Exception
+    {
+        cluster = new RedisNodes(dir, false);
+        final Across across = new Across();
+        across.runtimeNode = cluster.node("a");
+        across.userNode = cluster.node("b");
+        across.runtime = across.runtimeNode.producerSocket();
+        across.user = connected(across.userNode, userId)[0];
+        awaitRoutedAcross(across.user, across.runtime);
+        return across;
+    }
+
+    /** @return users connected to {@code node}, each past its welcome. */
+    private static WsClient[] connected(final ServerFixture node, final String... userIds) throws Exception
+    {
+        final WsClient[] users = new WsClient[userIds.length];
+        for (int i = 0; i < users.length; i++)
+        {
+            users[i] = node.connect(userIds[i]);
+            users[i].next(10_000);
+        }
+        return users;
     }
 
     /** Sends a user message of 30 KB from each user, 55 ms apart, up to 200 rounds, until {@code done}. */
