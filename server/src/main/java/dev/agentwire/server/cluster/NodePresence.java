@@ -49,7 +49,7 @@ final class NodePresence implements PresenceListener
     private final String nodesKey;
     private final String nodeKey;
     private final String presentKey;
-    /** heartbeat.lua's keys and arguments (the producer count, [3], filled in at each beat). */
+    /** heartbeat.lua's keys and arguments (the producer counts, [3] all and [5] with room, filled in at each beat). */
     private final String[] keys;
     private final byte[][] beatArgs;
     private final RedisClusterAsyncCommands<String, byte[]> commands;

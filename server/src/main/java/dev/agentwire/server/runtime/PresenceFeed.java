@@ -29,7 +29,6 @@ final class PresenceFeed
     private static final class Debt
     {
         final LinkedHashMap<String, Boolean> owed = new LinkedHashMap<>();
-        boolean paying;
     }
 
     private final ConcurrentHashMap<RuntimeChannel, Debt> debts = new ConcurrentHashMap<>();
@@ -123,32 +122,23 @@ final class PresenceFeed
         return indebted.get();
     }
 
-    /** Under the debt's lock, which is owed something. */
+    /**
+     * Under the debt's lock, which is owed something. {@link RuntimeChannel#send} only queues a frame (a producer
+     * socket hands it to its I/O thread), so it never calls back here while the loop runs.
+     */
     private void pay(final RuntimeChannel channel, final Debt debt)
     {
-        if (debt.paying)
+        final Iterator<Map.Entry<String, Boolean>> owed = debt.owed.entrySet().iterator();
+        for (int turn = 0; owed.hasNext(); turn++)
         {
-            return; // a send that called back here on this thread: the loop below goes on
-        }
-        debt.paying = true;
-        try
-        {
-            final Iterator<Map.Entry<String, Boolean>> owed = debt.owed.entrySet().iterator();
-            for (int turn = 0; owed.hasNext(); turn++)
+            final Map.Entry<String, Boolean> next = owed.next();
+            if (turn == FRAMES_PER_TURN || !channel.send(frame(next.getKey(), next.getValue())))
             {
-                final Map.Entry<String, Boolean> next = owed.next();
-                if (turn == FRAMES_PER_TURN || !channel.send(frame(next.getKey(), next.getValue())))
-                {
-                    return;
-                }
-                owed.remove();
+                return;
             }
-            indebted.decrementAndGet();
+            owed.remove();
         }
-        finally
-        {
-            debt.paying = false;
-        }
+        indebted.decrementAndGet();
     }
 
     /** {@code {"type":"presence","user":…,"state":…}}. */
