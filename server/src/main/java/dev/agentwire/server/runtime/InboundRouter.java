@@ -160,7 +160,7 @@ public final class InboundRouter implements PresenceListener
     }
 
     /**
-     * Hands a user's message to one runtime, past no gate ({@link #submit} and an explicit cancel come here).
+     * Hands a user's message to one runtime, past no gate: {@link #submit}'s second half.
      *
      * @param userId  the authenticated sender (added to what a producer socket receives).
      * @param type    the message type.
@@ -171,7 +171,7 @@ public final class InboundRouter implements PresenceListener
      *                message went to a runtime on another node ({@link #DELIVERED} once the cluster holds it,
      *                {@link #UNAVAILABLE}, {@link #OUTCOME_UNKNOWN}).
      */
-    public void route(
+    void route(
         final String userId, final String type, final JsonNode message, final String text, final IntConsumer done)
     {
         final InboundHandler handler = embedded.get(type);

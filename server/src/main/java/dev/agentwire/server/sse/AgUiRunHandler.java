@@ -198,30 +198,18 @@ public final class AgUiRunHandler implements HttpHandler
             return;
         }
         final ObjectNode message = Http.object().put("type", "cancel").put("run_id", runId);
-        // Answered once routed: at once on this node, or when the cluster took it for a runtime on another node.
+        // Answered once routed (on this I/O thread): at once here, or once the cluster took it for another node.
         exchange.dispatch(SameThreadExecutor.INSTANCE, NOTHING);
-        final Thread ioThread = Thread.currentThread();
-        router.route(principal.userId, "cancel", message, message.toString(), routed ->
-        {
-            final Runnable answer = () ->
+        router.submit(principal.userId, "cancel", message, message.toString(), exchange.getIoThread(),
+            (routed, code, why) ->
             {
                 if (routed == InboundRouter.DELIVERED)
                 {
                     Http.json(exchange, 202, Http.object().put("cancel", "delivered").put("run_id", runId));
                     return;
                 }
-                Http.error(exchange, 503, InboundRouter.errorCode(routed),
-                    InboundRouter.errorMessage(routed, "cancel"));
-            };
-            if (Thread.currentThread() == ioThread)
-            {
-                answer.run();
-            }
-            else
-            {
-                exchange.getIoThread().execute(answer);
-            }
-        });
+                Http.error(exchange, 503, code, why);
+            });
     }
 
     /** {@code GET /v1/ag-ui/runs/{runId}}: the run's stream again, after the client's last event id. */
