@@ -6,9 +6,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -190,6 +192,71 @@ class ClusterInboundTest
             }
         }
         assertNotNull(taken, "forwarded again once the runtime reads");
+    }
+
+    @Test
+    void shouldAnswerAgentBusyWhenAsManyMessagesWaitAsTheClusterKeepsAndDropOnlyThoseThatWaitedTooLong()
+        throws Exception
+    {
+        // Before: the stream was capped by trimming, so past 10,000 each new message silently pushed out the oldest
+        // waiting one, and a message left in the stream (a node died holding it) stayed until trimmed.
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture userNode = cluster.node("a");
+        try (ServerProcess runtimeNode = ServerProcess.start(0, dir.resolve("b.log"),
+            Map.of("AGENTWIRE_REDIS_URL", cluster.redis.url(), "AGENTWIRE_NODE_ID", "b"));
+            WsClient runtime = WsClient.connect(
+                URI.create("ws://127.0.0.1:" + runtimeNode.port + "/v1/producer"), Tokens.PRODUCER_KEY))
+        {
+            final WsClient user = connected(userNode, "ulf")[0];
+            awaitRoutedAcross(user, runtime);
+
+            // Node b stalls: for the 10 s its liveness lasts, node a still sees its runtime with room, and forwards.
+            runtimeNode.pause();
+            try
+            {
+                // The stream made again by hand (b's reader makes its group again when it runs): first one message
+                // that waited since long ago, as a node that died holding it would leave, then fresh ones to 10,000.
+                assertEquals(":1", cluster.redis.command("DEL aw:inbound"));
+                assertEquals("$3", cluster.redis.command("XADD aw:inbound 1-0 m \"" + quoted("stale") + "\""));
+                assertEquals(":1", cluster.redis.command("EVAL \"for i = 1, 9999 do redis.call('XADD', KEYS[1], " +
+                    "'*', 'm', '" + quoted("filler") + "') end return 1\" 1 aw:inbound"));
+                assertEquals(":10000", cluster.redis.command("XLEN aw:inbound"));
+
+                // The stale one is dropped, which makes room for this one.
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"last in\"}}");
+                RecordingAwait.until(() -> userNode.metric("agentwire_cluster_inbound_expired_total") == 1, 10_000,
+                    "the message that waited too long was dropped, and counted");
+                assertEquals(":10000", cluster.redis.command("XLEN aw:inbound"));
+
+                // The next finds 10,000 waiting: its sender is told, and no waiting message is pushed out for it.
+                user.send(HELLO);
+                final JsonNode busy = nextError(user);
+                assertEquals("agent_busy", busy.get("code").asText(), busy.toString());
+                assertEquals(1, userNode.metric("agentwire_cluster_inbound_refused_total"));
+                assertEquals(":10000", cluster.redis.command("XLEN aw:inbound"));
+            }
+            finally
+            {
+                runtimeNode.unpause();
+            }
+            // Node b runs again and its runtime gets every waiting message, the oldest fresh one first, the last last.
+            int fillers = 0;
+            JsonNode got = runtime.nextOfType("user_message", 30_000);
+            while ("filler".equals(got.path("user").asText()))
+            {
+                fillers++;
+                got = runtime.nextOfType("user_message", 30_000);
+            }
+            assertEquals(9_999, fillers, "every fresh message that waited reached the runtime");
+            assertEquals("last in", got.path("data").path("text").asText(), got.toString());
+            assertEquals(":0", cluster.redis.command("XLEN aw:inbound"));
+        }
+    }
+
+    /** @return a user's message as a runtime receives it, its quotes escaped for a Redis inline command. */
+    private static String quoted(final String userId)
+    {
+        return ("{\"type\":\"user_message\",\"user\":\"" + userId + "\",\"data\":{}}").replace("\"", "\\\"");
     }
 
     /** Two nodes over one Redis: a runtime on one, a user on the other whose messages have reached it. */

@@ -133,6 +133,27 @@ final class ServerProcess implements AutoCloseable
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGSTOP: the process stands still, its sockets and what Redis holds of it untouched, until {@link #unpause}. */
+    void pause() throws Exception
+    {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a paused process runs again. */
+    void unpause() throws Exception
+    {
+        signal("CONT");
+    }
+
+    private void signal(final String name) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+        if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0)
+        {
+            throw new IllegalStateException("kill -" + name + " failed: pid=" + process.pid());
+        }
+    }
+
     String log()
     {
         try

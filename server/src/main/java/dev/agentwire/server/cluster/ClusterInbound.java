@@ -6,7 +6,6 @@ import dev.agentwire.server.runtime.RuntimeChannels;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import org.slf4j.Logger;
@@ -14,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
 /**
@@ -22,18 +22,27 @@ import java.util.function.IntConsumer;
  * node's runtime had room at its last beat; every node reads that stream in one consumer group while one of its
  * runtimes has room, so each message goes to exactly one runtime in the cluster, and a node whose runtimes are all
  * behind leaves the stream to the others.
- * A message taken is deleted from the stream, which so holds only what waits for a runtime, at most
- * {@link #MAX_LENGTH} (the oldest are dropped past it). Delivery is at most once, as on one node: a message taken by a
- * node whose runtimes all left or filled up meanwhile is put back for another, and that node waits a moment before it
- * reads again. The sender is told when the stream could not take the message ({@link InboundRouter#UNAVAILABLE}) or
- * did not confirm it in time ({@link InboundRouter#OUTCOME_UNKNOWN}).
+ * A message taken is deleted from the stream, which so holds only what waits for a runtime: at most
+ * {@link #MAX_WAITING} (past it the sender is answered {@link InboundRouter#AGENT_BUSY}, where trimming would drop the
+ * oldest without a word), each for at most {@link #MAX_WAIT_MS} (then dropped, counted in {@link #expired}). Delivery
+ * is at most once, as on one node: a message taken by a node whose runtimes all left or filled up meanwhile is put
+ * back for another, and that node waits a moment before it reads again. The sender is told when the stream could not
+ * take the message ({@link InboundRouter#UNAVAILABLE}) or did not confirm it in time
+ * ({@link InboundRouter#OUTCOME_UNKNOWN}).
  */
 final class ClusterInbound implements RemoteRuntimes, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
     /** Messages waiting for a runtime, at most (each within the users' message size limit). */
-    private static final long MAX_LENGTH = 10_000;
+    static final long MAX_WAITING = 10_000;
+    /**
+     * How long a message waits for a runtime, at most: a message waits only while other nodes' runtimes are busy
+     * (their nodes read none) or while a node that told the cluster its runtimes had room is stalled (up to its
+     * liveness, 10 s, and a beat), so one this old is stale; and one a node took but could not deliver before it died
+     * stays in the stream until then.
+     */
+    static final long MAX_WAIT_MS = 60_000;
     private static final long IDLE_POLL_MS = 100;
 
     private final RedisLink cluster;
@@ -41,6 +50,12 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     private final String key;
     private final BlockingStreamReader reader;
     private boolean groupReady;
+    /** Users' messages answered agent_busy because {@link #MAX_WAITING} waited in the stream already. */
+    final LongAdder refused = new LongAdder();
+    /** Messages dropped from the stream after waiting {@link #MAX_WAIT_MS} (the senders had been answered). */
+    final LongAdder expired = new LongAdder();
+    /** Messages this node took and could neither deliver nor put back (Redis failed): lost, and logged. */
+    final LongAdder lost = new LongAdder();
 
     ClusterInbound(final RedisLink cluster, final RuntimeChannels hub)
     {
@@ -71,13 +86,40 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         cluster.producersChanged();
     }
 
-    /** Hands a message (already re-encoded with its sender) to the cluster. Never blocks. */
+    /** Hands a message (already re-encoded with its sender) to the cluster, unless too many wait. Never blocks. */
     @Override
     public void forward(final byte[] message, final IntConsumer done)
     {
-        cluster.forwardInbound(key, message, MAX_LENGTH).whenComplete((id, error) -> done.accept(error == null ?
-            InboundRouter.DELIVERED : RedisLink.mayHaveRun(error) ?
-            InboundRouter.OUTCOME_UNKNOWN : InboundRouter.UNAVAILABLE));
+        append(message, MAX_WAITING, done);
+    }
+
+    /** @param mostWaiting the stream's bound, or 0 for a message this node took and puts back (bounded by a read). */
+    private void append(final byte[] message, final long mostWaiting, final IntConsumer done)
+    {
+        cluster.appendInbound(key, mostWaiting, MAX_WAIT_MS, message).whenComplete((reply, error) ->
+        {
+            if (error != null)
+            {
+                done.accept(RedisLink.mayHaveRun(error) ? InboundRouter.OUTCOME_UNKNOWN : InboundRouter.UNAVAILABLE);
+                return;
+            }
+            final long dropped = ((Number)reply.get(1)).longValue();
+            if (dropped > 0)
+            {
+                expired.add(dropped);
+                LOG.warn("inbound messages dropped: waited longer than maxWaitMs={} for a runtime: count={}",
+                    MAX_WAIT_MS, dropped);
+            }
+            if (((Number)reply.get(0)).longValue() == 1)
+            {
+                done.accept(InboundRouter.DELIVERED);
+            }
+            else
+            {
+                refused.increment();
+                done.accept(InboundRouter.AGENT_BUSY);
+            }
+        });
     }
 
     /** One read for this node's runtimes, if it has any. */
@@ -106,10 +148,11 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                 if (body != null && !hub.deliver(body))
                 {
                     putBack = true;
-                    forward(body, status ->
+                    append(body, 0, status ->
                     {
                         if (status != InboundRouter.DELIVERED)
                         {
+                            lost.increment();
                             LOG.warn("inbound message lost: no runtime here took it and it could not be put back " +
                                 "for another node: status={}", InboundRouter.errorCode(status));
                         }
@@ -159,10 +202,5 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     public void close()
     {
         reader.close();
-    }
-
-    static XAddArgs cappedAt(final long maxLength)
-    {
-        return XAddArgs.Builder.maxlen(maxLength).approximateTrimming();
     }
 }

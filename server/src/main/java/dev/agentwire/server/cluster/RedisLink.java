@@ -82,6 +82,7 @@ final class RedisLink implements AutoCloseable
     private final LuaScript reepoch;
     private final LuaScript heartbeat;
     private final LuaScript heads;
+    private final LuaScript inbound;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Reads Redis's primaries' settings at start and every {@link ClusterSettings#settingsCheckMs}. */
     final RedisSettingsPolicy settingsPolicy;
@@ -144,6 +145,7 @@ final class RedisLink implements AutoCloseable
         reepoch = new LuaScript("reepoch.lua", this::failed);
         heartbeat = new LuaScript("heartbeat.lua", this::failed);
         heads = new LuaScript("head.lua", this::failed);
+        inbound = new LuaScript("inbound.lua", this::failed);
         executor = Executors.newSingleThreadScheduledExecutor(task ->
         {
             final Thread thread = new Thread(task, "agentwire-cluster");
@@ -354,17 +356,17 @@ final class RedisLink implements AutoCloseable
             StreamCodec.roomChange(join, room)));
     }
 
-    /** @return the append's completion (its failure already counted). */
-    CompletionStage<String> forwardInbound(final String key, final byte[] message, final long maxLength)
+    /**
+     * inbound.lua: appends a user's message for a runtime on another node ({@link ClusterInbound}).
+     *
+     * @return {appended (1, or 0: as many waited already), dropped for waiting longer than {@code longestWaitMs}};
+     * a failure is already counted.
+     */
+    CompletionStage<List<Object>> appendInbound(final String key, final long mostWaiting, final long longestWaitMs,
+        final byte[] message)
     {
-        return commands.xadd(key, ClusterInbound.cappedAt(maxLength), java.util.Map.of("m", message))
-            .whenComplete((id, error) ->
-            {
-                if (error != null)
-                {
-                    failed(error);
-                }
-            });
+        return inbound.run(commands, new String[]{key}, new byte[][]{bytes(Long.toString(mostWaiting)),
+            bytes(Long.toString(longestWaitMs)), message});
     }
 
     /** @return a random epoch for a stream Redis does not hold yet (safe as a JavaScript number). */

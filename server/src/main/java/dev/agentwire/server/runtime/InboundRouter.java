@@ -169,7 +169,8 @@ public final class InboundRouter implements PresenceListener
      * @param done    told the outcome once: before this returns when this node decided ({@link #DELIVERED},
      *                {@link #NO_AGENT}, {@link #AGENT_BUSY}, {@link #AGENT_ERROR}), or later, on any thread, when the
      *                message went to a runtime on another node ({@link #DELIVERED} once the cluster holds it,
-     *                {@link #UNAVAILABLE}, {@link #OUTCOME_UNKNOWN}).
+     *                {@link #AGENT_BUSY} when the cluster holds as many waiting as it keeps, {@link #UNAVAILABLE},
+     *                {@link #OUTCOME_UNKNOWN}).
      */
     void route(
         final String userId, final String type, final JsonNode message, final String text, final IntConsumer done)

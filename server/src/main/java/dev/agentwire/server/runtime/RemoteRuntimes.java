@@ -51,6 +51,7 @@ public interface RemoteRuntimes
      * @param message the frame a producer socket receives.
      * @param done    told once, on any thread (this one when the cluster refused it at once):
      *                {@link InboundRouter#DELIVERED} once the cluster holds the message for a runtime,
+     *                {@link InboundRouter#AGENT_BUSY} when as many messages as the cluster holds wait already,
      *                {@link InboundRouter#UNAVAILABLE} when it could not be handed over (no runtime gets it),
      *                {@link InboundRouter#OUTCOME_UNKNOWN} when the cluster did not confirm it in time.
      */
