@@ -1,14 +1,11 @@
 package dev.agentwire.server.ingest;
 
 import dev.agentwire.server.agui.AgUiIngest;
-import dev.agentwire.server.agui.AgUiRules;
 import dev.agentwire.core.EventDraft;
-import dev.agentwire.server.http.Json;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.runtime.RuntimeChannel;
-import dev.agentwire.server.sequencing.BatchResult;
 import dev.agentwire.server.sequencing.EventResult;
 import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
@@ -17,8 +14,6 @@ import dev.agentwire.server.websocket.CloseCodes;
 import dev.agentwire.server.websocket.WebSocketConnection;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import dev.agentwire.server.websocket.WebSocketThreads;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -66,7 +61,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
 
     private final IngestParser parser;
-    private final AgUiIngest agUi;
+    private final ProducerAgUiFrames agUiFrames;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
     private final ServerMetrics metrics;
@@ -101,7 +96,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     {
         super(connection, threads, settings.maxBodyBytes());
         this.parser = parser;
-        this.agUi = agUi;
+        this.agUiFrames = new ProducerAgUiFrames(agUi, sequencer, producerLimit, metrics);
         this.sequencer = sequencer;
         this.producerLimit = producerLimit;
         this.metrics = metrics;
@@ -355,7 +350,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         catch (final IngestParser.Invalid invalid)
         {
             // Not an event: a native AG-UI batch is one (looked for only here, so events pay nothing for it).
-            if (AgUiIngest.mayBeFrame(frame, length) && onAgUiFrame(length))
+            if (AgUiIngest.mayBeFrame(frame, length) && agUiFrames.handle(frame, length, this::answer))
             {
                 return;
             }
@@ -389,65 +384,6 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         });
     }
 
-    /**
-     * A frame {@code {"ref": …, "ag_ui": {"user"|"room", "runId"?, "events": [...]}}}: native AG-UI events, checked and
-     * answered as {@code POST /v1/ag-ui/events} is, in one ack (or nack) for the batch.
-     *
-     * @return false when the frame is not one (an invalid event whose data merely mentions ag_ui).
-     */
-    private boolean onAgUiFrame(final int length)
-    {
-        final com.fasterxml.jackson.databind.JsonNode root;
-        try
-        {
-            root = Json.readExact(frame, 0, length, Json.Numbers.EVERYWHERE);
-        }
-        catch (final java.io.IOException notJson)
-        {
-            return false; // the event parser names the problem
-        }
-        if (root == null || !root.isObject() || !root.has("ag_ui"))
-        {
-            return false;
-        }
-        final String ref = root.path("ref").isTextual() ? root.get("ref").asText() : null;
-        final AgUiIngest.Parsed parsed;
-        try
-        {
-            parsed = agUi.read(root.get("ag_ui"));
-        }
-        catch (final AgUiIngest.Invalid invalid)
-        {
-            metrics.refused("invalid_argument");
-            nack(ref, 400, "bad_request", invalid.getMessage());
-            return true;
-        }
-        agUi.submit(parsed, sequencer, events -> producerLimit.tryAcquire(events, System.nanoTime()),
-            new AgUiIngest.Answer()
-            {
-                @Override
-                public void refused(final AgUiRules.Violation violation)
-                {
-                    metrics.refused(AgUiRules.REFUSED);
-                    nack(ref, 422, violation.rule, violation.getMessage());
-                }
-
-                @Override
-                public void rateLimited()
-                {
-                    metrics.rateLimited("producer");
-                    nack(ref, 429, "rate_limited", "producer publish rate exceeded");
-                }
-
-                @Override
-                public void published(final BatchResult result)
-                {
-                    answer(ResultCodec.batchAck(result, ref));
-                }
-            });
-        return true;
-    }
-
     @Override
     public void onPong()
     {
@@ -455,20 +391,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
 
     private void nack(final String ref, final int status, final String code, final String message)
     {
-        final ObjectNode nack = Json.MAPPER.createObjectNode().put("type", "nack");
-        if (ref != null)
-        {
-            nack.put("ref", ref);
-        }
-        nack.put("status", status).put("code", code).put("message", message);
-        try
-        {
-            answer(Json.MAPPER.writeValueAsBytes(nack));
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
+        answer(ResultCodec.nack(ref, status, code, message));
     }
 
     // Closing (I/O thread).

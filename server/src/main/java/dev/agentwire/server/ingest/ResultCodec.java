@@ -77,6 +77,26 @@ final class ResultCodec
         return copy(out, at);
     }
 
+    /** @return a producer socket's nack: the HTTP refusal's status, code and message, with the frame's ref. */
+    static byte[] nack(final String ref, final int status, final String code, final String message)
+    {
+        final ExpandableArrayBuffer out = BUFFERS.get();
+        int at = JsonWriter.putAscii(out, 0, "{\"type\":\"nack\"");
+        if (ref != null)
+        {
+            at += JsonWriter.putAscii(out, at, ",\"ref\":");
+            at += JsonWriter.putString(out, at, ref);
+        }
+        at += JsonWriter.putAscii(out, at, ",\"status\":");
+        at += out.putIntAscii(at, status);
+        at += JsonWriter.putAscii(out, at, ",\"code\":");
+        at += JsonWriter.putString(out, at, code);
+        at += JsonWriter.putAscii(out, at, ",\"message\":");
+        at += JsonWriter.putString(out, at, message);
+        out.putByte(at++, (byte)'}');
+        return copy(out, at);
+    }
+
     /** @return a producer socket's answer to a batch (native AG-UI events): the HTTP answer's fields, typed. */
     static byte[] batchAck(final BatchResult batch, final String ref)
     {
