@@ -170,6 +170,88 @@ class ProducerSocketTest
         assertEquals("online", told.get("state").asText());
     }
 
+    @Test
+    void shouldHandUsersMessagesARuntimeNeverGotToAnotherWhenItsSocketDies() throws Exception
+    {
+        // Before: a runtime whose process died (or that was cut as not reading, or silent) took with it every user's
+        // message the server had not yet written to its socket, up to 4 MiB, and nobody was told.
+        try (RawWs.RawClient dying = RawWs.RawClient.connect(fixture.server.port(), "/v1/producer",
+            Tokens.PRODUCER_KEY, 4096, false))
+        {
+            RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "the runtime is routed to");
+            final int users = 8;
+            final int each = 17;
+            final List<WsClient> senders = new java.util.ArrayList<>();
+            for (int u = 0; u < users; u++)
+            {
+                final WsClient user = fixture.connect("sender-" + u);
+                user.next(5_000);
+                senders.add(user);
+            }
+            // 136 messages of 60 KB (8.2 MB) for a runtime that reads nothing (its receive buffer is 4 KiB): the
+            // kernel's socket buffers take what they take, the server's 4 MiB the next, the rest is refused. Each is
+            // followed by a ping, whose pong comes after the message's refusal, if any: which were taken is known.
+            final String pad = "p".repeat(60_000);
+            final List<List<Integer>> taken = new java.util.ArrayList<>();
+            int refused = 0;
+            for (int u = 0; u < users; u++)
+            {
+                taken.add(new java.util.ArrayList<>());
+            }
+            for (int n = 0; n < each; n++)
+            {
+                for (int u = 0; u < users; u++)
+                {
+                    final WsClient sender = senders.get(u);
+                    sender.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":" + n +
+                        ",\"pad\":\"" + pad + "\"}}");
+                    sender.send("{\"type\":\"ping\"}");
+                    final JsonNode answer = sender.next(5_000);
+                    if ("pong".equals(answer.path("type").asText()))
+                    {
+                        taken.get(u).add(n);
+                    }
+                    else
+                    {
+                        assertEquals("agent_busy", answer.path("code").asText(), answer.toString());
+                        assertEquals("pong", sender.next(5_000).path("type").asText());
+                        refused++;
+                    }
+                }
+            }
+            assertTrue(refused > 0, "the server's window filled up too");
+
+            final WsClient heir = fixture.producerSocket();
+            RecordingAwait.until(() -> fixture.server.producerCount() == 2, 5_000, "the second runtime is routed to");
+            dying.reset();
+            RecordingAwait.until(() -> fixture.metric("agentwire_producer_messages_rerouted_total") > 0, 5_000,
+                "what the dead runtime's socket never took went to the other");
+            final List<JsonNode> got = new java.util.ArrayList<>();
+            long rerouted;
+            do
+            {
+                rerouted = fixture.metric("agentwire_producer_messages_rerouted_total");
+                got.addAll(heir.collect(m -> "user_message".equals(m.path("type").asText()),
+                    (int)rerouted - got.size(), 10_000));
+            }
+            while (fixture.metric("agentwire_producer_messages_rerouted_total") != rerouted);
+            assertEquals(rerouted, got.size(), "each message handed back reached the other runtime");
+            assertEquals(0, fixture.metric("agentwire_producer_messages_lost_total"));
+            // What the dead socket took is a prefix of each user's messages it was given: the rest reached the other
+            // runtime, each once and in the user's order.
+            for (int u = 0; u < users; u++)
+            {
+                final String sender = "sender-" + u;
+                final int[] ns = got.stream().filter(m -> sender.equals(m.path("user").asText()))
+                    .mapToInt(m -> m.get("data").get("n").asInt()).toArray();
+                final List<Integer> mine = taken.get(u);
+                assertEquals(mine.subList(mine.size() - ns.length, mine.size()),
+                    java.util.Arrays.stream(ns).boxed().toList(), sender + "'s messages the other runtime got, of " +
+                    mine + " taken");
+            }
+        }
+    }
+
     /** Sends messages of {@code textLength} from every user, 250 rounds at most, until one is answered agent_busy. */
     private static boolean sendUntilBusy(final List<WsClient> users, final int textLength) throws Exception
     {

@@ -312,6 +312,13 @@ final class RawWs
             return socket;
         }
 
+        /** Ends the connection as a crashed process's does: a reset, whatever the server still had to send. */
+        void reset() throws IOException
+        {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        }
+
         @Override
         public void close() throws IOException
         {

@@ -36,7 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the user {@code agent_busy}), and presence is owed until the backlog is below half the window again. Answers (acks
  * and nacks) are never dropped: once its unread answers fill the window the server stops reading the runtime's frames
  * until it reads them (TCP backpressure), so what is held stays within the window plus one read's answers. A runtime
- * that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is closed with 4004 and counted.
+ * that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is closed with 4004 and counted. Users'
+ * messages the socket had not taken whole when it ended (the runtime never had them) go back to the router for
+ * another runtime ({@link UnsentMessages}), which may take them past its own window, up to twice it.
  * <p>
  * Control frames (pings, and fragments too small to carry a share of a message) cost a token of a per-socket bucket
  * ({@link #CONTROL_FRAMES_PER_SEC}, burst {@link #CONTROL_FRAME_BURST}); past it the socket is closed with 4002.
@@ -79,6 +81,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     // A stall check is scheduled (I/O thread): one at a time, however often reads pause and resume.
     private boolean stallWatched;
     private byte[] frame = new byte[4096];
+    private final UnsentMessages unsent = new UnsentMessages();
     private final TokenBucket controlLimit =
         new TokenBucket(CONTROL_FRAMES_PER_SEC, CONTROL_FRAME_BURST, System.nanoTime());
 
@@ -163,12 +166,31 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         return remote;
     }
 
-    /** Thread-safe: takes the frame into the bounded backlog and hops to the socket's I/O thread. */
+    /** Thread-safe: takes a user's message into the bounded backlog and hops to the socket's I/O thread. */
     @Override
     public boolean send(final byte[] text)
     {
+        return take(text, true, SEND_WINDOW_BYTES);
+    }
+
+    /** Thread-safe: as {@link #send}, up to twice the window. */
+    @Override
+    public boolean sendHandedBack(final byte[] text)
+    {
+        return take(text, true, 2L * SEND_WINDOW_BYTES);
+    }
+
+    /** Thread-safe: as {@link #send}, for a presence frame (dropped with the socket). */
+    @Override
+    public boolean sendPresence(final byte[] text)
+    {
+        return take(text, false, SEND_WINDOW_BYTES);
+    }
+
+    private boolean take(final byte[] text, final boolean message, final long limitBytes)
+    {
         final long held = queuedBytes.get() + pendingSnapshot;
-        if (ended || held > 0 && held + text.length > SEND_WINDOW_BYTES)
+        if (ended || held > 0 && held + text.length > limitBytes)
         {
             if (!ended && System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
             {
@@ -177,7 +199,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             return false;
         }
         queuedBytes.addAndGet(text.length);
-        onIoThread(() -> write(text));
+        onIoThread(() -> write(text, message));
         return true;
     }
 
@@ -197,18 +219,27 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         if (!ended)
         {
             queuedBytes.addAndGet(text.length);
-            onIoThread(() -> write(text));
+            onIoThread(() -> write(text, false));
         }
     }
 
-    private void write(final byte[] text)
+    /** @param message a user's message, handed back for another runtime should the socket end before writing it. */
+    private void write(final byte[] text, final boolean message)
     {
         queuedBytes.addAndGet(-text.length);
         if (isClosing())
         {
+            if (message)
+            {
+                handBack(text);
+            }
             return;
         }
         writeFrame(text);
+        if (message && pendingBytes() > 0)
+        {
+            unsent.framed(text, bytesFramed());
+        }
         if (readsPaused() || pendingBytes() + queuedBytes.get() <= SEND_WINDOW_BYTES)
         {
             // The socket may have taken this frame whole: no writable event would come to resume anything.
@@ -267,6 +298,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             lastProgressNs = System.nanoTime();
         }
         pendingSnapshot = pendingBytes();
+        unsent.taken(bytesFramed() - pendingSnapshot);
     }
 
     @Override
@@ -275,7 +307,14 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         // The socket took the pending bytes: the runtime reads again, and so does the server.
         lastProgressNs = System.nanoTime();
         pendingSnapshot = pendingBytes();
+        unsent.taken(bytesFramed() - pendingSnapshot);
         whenCaughtUp();
+    }
+
+    /** A user's message this socket will never write whole, so its runtime never had it: to another runtime. */
+    private void handBack(final byte[] text)
+    {
+        router.reroute(text, status -> metrics.producerMessageHandedBack(status == InboundRouter.DELIVERED));
     }
 
     /**
@@ -419,5 +458,6 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     {
         ended = true;
         router.detach(this); // logs it
+        unsent.handBack(bytesFramed() - pendingBytes(), this::handBack);
     }
 }

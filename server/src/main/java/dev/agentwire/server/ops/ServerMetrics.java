@@ -25,6 +25,8 @@ public final class ServerMetrics
     private final LongAdder resumesRecovered = new LongAdder();
     private final LongAdder resumesNotRecovered = new LongAdder();
     private final LongAdder badMessages = new LongAdder();
+    private final LongAdder producerMessagesRerouted = new LongAdder();
+    private final LongAdder producerMessagesLost = new LongAdder();
     private final LongAdder producersCut = new LongAdder();
     private final LongAdder drainFailures = new LongAdder();
     private final LongAdder producerReadsPaused = new LongAdder();
@@ -44,6 +46,16 @@ public final class ServerMetrics
     public void producerReadsPaused()
     {
         producerReadsPaused.increment();
+    }
+
+    /**
+     * A user's message went back from a producer socket that ended before writing it whole.
+     *
+     * @param delivered whether another runtime took it (else none could: it is lost).
+     */
+    public void producerMessageHandedBack(final boolean delivered)
+    {
+        (delivered ? producerMessagesRerouted : producerMessagesLost).increment();
     }
 
     /** A producer socket was closed (4004) for not reading its backlog. */
@@ -192,6 +204,11 @@ public final class ServerMetrics
         exporter.counter("agentwire_bad_messages", "Client messages answered with bad_message.", badMessages);
         exporter.counter("agentwire_producers_cut", "Producer sockets closed (4004) for leaving their backlog " +
             "unread.", producersCut);
+        exporter.counter("agentwire_producer_messages_rerouted", "Users' messages a producer socket ended before " +
+            "writing whole (its runtime never had them), handed to another runtime.", producerMessagesRerouted);
+        exporter.counter("agentwire_producer_messages_lost", "Users' messages a producer socket ended before writing " +
+            "whole that no other runtime could take (none connected, or all behind): lost, their senders not told.",
+            producerMessagesLost);
         exporter.counter("agentwire_producers_silent", "Producer sockets closed (4005) for sending no frame, not " +
             "even a pong, within the heartbeat timeout.", producersSilent);
         exporter.counter("agentwire_drain_failures", "User connection drains that threw; each closed its " +

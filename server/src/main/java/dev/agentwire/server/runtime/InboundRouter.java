@@ -200,8 +200,26 @@ public final class InboundRouter implements PresenceListener
             done.accept(NO_AGENT);
             return;
         }
-        final byte[] frame = forwardedFrame(userId, type, message);
-        final int local = channels.offer(frame);
+        offer(forwardedFrame(userId, type, message), elsewhere, false, done);
+    }
+
+    /**
+     * Hands a user's message back for another runtime: the producer socket it was sent to ended before writing it
+     * whole, so that runtime never had it and another may take it, at most once as ever. It goes as a new message
+     * would, to a runtime here or on another node with room; the user was answered when it was first taken.
+     *
+     * @param frame what the producer socket was sent ({@link RuntimeChannel#send}).
+     * @param done  told the outcome once, as {@link #route}'s (any thread).
+     */
+    public void reroute(final byte[] frame, final IntConsumer done)
+    {
+        offer(frame, remote.anyProducers(), true, done);
+    }
+
+    /** To this node's runtimes, round robin, else another node's with room, else nobody. */
+    private void offer(final byte[] frame, final boolean elsewhere, final boolean handedBack, final IntConsumer done)
+    {
+        final int local = channels.offer(frame, handedBack);
         if (local == RuntimeChannels.TAKEN)
         {
             done.accept(DELIVERED);

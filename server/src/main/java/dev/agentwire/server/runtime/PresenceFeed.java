@@ -84,7 +84,7 @@ final class PresenceFeed
                 if (debt.owed.isEmpty())
                 {
                     frame = frame != null ? frame : frame(userId, online);
-                    if (entry.getKey().send(frame))
+                    if (entry.getKey().sendPresence(frame))
                     {
                         continue;
                     }
@@ -132,7 +132,7 @@ final class PresenceFeed
         for (int turn = 0; owed.hasNext(); turn++)
         {
             final Map.Entry<String, Boolean> next = owed.next();
-            if (turn == FRAMES_PER_TURN || !channel.send(frame(next.getKey(), next.getValue())))
+            if (turn == FRAMES_PER_TURN || !channel.sendPresence(frame(next.getKey(), next.getValue())))
             {
                 return;
             }

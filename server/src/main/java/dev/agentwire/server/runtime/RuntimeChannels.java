@@ -26,7 +26,7 @@ public final class RuntimeChannels
      */
     public boolean deliver(final byte[] message)
     {
-        return offer(message) == TAKEN;
+        return offer(message, false) == TAKEN;
     }
 
     /**
@@ -66,9 +66,11 @@ public final class RuntimeChannels
     /**
      * Gives a frame to one runtime, round robin, passing over runtimes whose backlog is full.
      *
+     * @param handedBack a message another runtime's socket ended before writing
+     *                   ({@link RuntimeChannel#sendHandedBack}).
      * @return {@link #TAKEN}, {@link #NONE} or {@link #ALL_BUSY}.
      */
-    int offer(final byte[] frame)
+    int offer(final byte[] frame, final boolean handedBack)
     {
         final int size = channels.size();
         if (size == 0)
@@ -82,7 +84,7 @@ public final class RuntimeChannels
             {
                 return NONE;
             }
-            if (target.send(frame))
+            if (handedBack ? target.sendHandedBack(frame) : target.send(frame))
             {
                 return TAKEN;
             }

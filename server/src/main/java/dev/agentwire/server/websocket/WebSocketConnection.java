@@ -60,6 +60,8 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private final FrameReader reader;
     private byte[] pending;
     private int pendingLength;
+    // Every byte handed to flush() since the connection opened: with pendingLength, where the socket is in the output.
+    private long framedBytes;
     private boolean closeSent;
     private boolean ended;
     private boolean closeAfterFlush;
@@ -262,6 +264,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         {
             return pending == null;
         }
+        framedBytes += length;
         final ByteBuffer out = buffers.write;
         out.clear().limit(length);
         if (pending == null)
@@ -272,6 +275,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             }
             catch (final IOException ex)
             {
+                framedBytes -= out.remaining(); // a write that throws took nothing
                 abort(AbortCause.WRITE_FAILED);
                 return false;
             }
@@ -347,10 +351,19 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     /** The pending bytes went out: the subclass may assemble and flush more. */
     protected abstract void onWritable();
 
-    /** @return bytes written to nobody yet (for bounds and metrics). */
+    /**
+     * @return bytes written to nobody yet (for bounds and metrics); from {@link #onEnded()} on, the last of
+     * {@link #bytesFramed()} that the socket never took.
+     */
     protected final int pendingBytes()
     {
         return pendingLength;
+    }
+
+    /** @return every byte {@link #flush}ed since the connection opened, the socket's close included. */
+    protected final long bytesFramed()
+    {
+        return framedBytes;
     }
 
     // Closing.

@@ -30,6 +30,18 @@ class InboundRouterTest
         volatile boolean full;
 
         @Override
+        public boolean sendPresence(final byte[] frame)
+        {
+            return send(frame);
+        }
+
+        @Override
+        public boolean sendHandedBack(final byte[] frame)
+        {
+            return send(frame);
+        }
+
+        @Override
         public boolean send(final byte[] frame)
         {
             if (full)

@@ -31,6 +31,18 @@ class PresenceFeedTest
         }
 
         @Override
+        public boolean sendPresence(final byte[] frame)
+        {
+            return send(frame);
+        }
+
+        @Override
+        public boolean sendHandedBack(final byte[] frame)
+        {
+            return send(frame);
+        }
+
+        @Override
         public boolean send(final byte[] frame)
         {
             if (room == 0)
