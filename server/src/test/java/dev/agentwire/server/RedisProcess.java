@@ -112,7 +112,7 @@ final class RedisProcess implements AutoCloseable
     {
         if (process != null && process.isAlive())
         {
-            signal("CONT");
+            Signals.send(process, "CONT");
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS))
             {
@@ -124,22 +124,13 @@ final class RedisProcess implements AutoCloseable
     /** Freezes it (SIGSTOP): it keeps its sockets but answers nothing, as a stalled or overloaded Redis. */
     void pause() throws Exception
     {
-        signal("STOP");
+        Signals.send(process, "STOP");
     }
 
     /** Lets a paused Redis run again (SIGCONT). */
     void unpause() throws Exception
     {
-        signal("CONT");
-    }
-
-    private void signal(final String name) throws Exception
-    {
-        final Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
-        if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0)
-        {
-            throw new IllegalStateException("kill -" + name + " failed: pid=" + process.pid());
-        }
+        Signals.send(process, "CONT");
     }
 
     /** Stops it and starts it again with no data at all. */

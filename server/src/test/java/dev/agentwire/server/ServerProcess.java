@@ -136,22 +136,13 @@ final class ServerProcess implements AutoCloseable
     /** SIGSTOP: the process stands still, its sockets and what Redis holds of it untouched, until {@link #unpause}. */
     void pause() throws Exception
     {
-        signal("STOP");
+        Signals.send(process, "STOP");
     }
 
     /** SIGCONT: a paused process runs again. */
     void unpause() throws Exception
     {
-        signal("CONT");
-    }
-
-    private void signal(final String name) throws Exception
-    {
-        final Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
-        if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0)
-        {
-            throw new IllegalStateException("kill -" + name + " failed: pid=" + process.pid());
-        }
+        Signals.send(process, "CONT");
     }
 
     String log()
