@@ -253,6 +253,30 @@ class ClusterInboundTest
         }
     }
 
+    @Test
+    void shouldNotHandARuntimeAMessageThatWaitedLongerThanTheClusterKeepsOne() throws Exception
+    {
+        // Before: a node that came to read handed its runtime whatever waited, however old (one left by a node that
+        // died holding it: minutes, hours), and the stream kept such messages until trimmed.
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture node = cluster.node("a");
+        final WsClient runtime = node.producerSocket();
+        RecordingAwait.until(() -> node.server.producerCount() == 1, 5_000, "producer registered");
+
+        // In one step, the stream made again holding one message appended long ago: the node's reader finds its
+        // group gone and reads the stream from its start once it made the group again.
+        assertEquals(":1", cluster.redis.command("EVAL \"redis.call('DEL', KEYS[1]) " +
+            "redis.call('XADD', KEYS[1], '1-0', 'm', ARGV[1]) return 1\" 1 aw:inbound \"" + quoted("stale") + "\""));
+        RecordingAwait.until(() -> node.metric("agentwire_cluster_inbound_expired_total") == 1, 10_000,
+            "the message that waited too long was dropped before the node read the stream");
+        assertEquals(":0", cluster.redis.command("XLEN aw:inbound"));
+
+        // The node reads on: a message that waits now reaches the runtime, the first it is handed.
+        cluster.redis.command("XADD aw:inbound * m \"" + quoted("fresh") + "\"");
+        final JsonNode got = runtime.nextOfType("user_message", 10_000);
+        assertEquals("fresh", got.path("user").asText(), got.toString());
+    }
+
     /** @return a user's message as a runtime receives it, its quotes escaped for a Redis inline command. */
     private static String quoted(final String userId)
     {

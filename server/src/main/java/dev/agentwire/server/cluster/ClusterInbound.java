@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
@@ -35,14 +36,16 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
     /** Messages waiting for a runtime, at most (each within the users' message size limit). */
-    static final long MAX_WAITING = 10_000;
+    private static final long MAX_WAITING = 10_000;
     /**
      * How long a message waits for a runtime, at most: a message waits only while other nodes' runtimes are busy
      * (their nodes read none) or while a node that told the cluster its runtimes had room is stalled (up to its
      * liveness, 10 s, and a beat), so one this old is stale; and one a node took but could not deliver before it died
-     * stays in the stream until then.
+     * stays in the stream until then. Dropped at the next append, and by a node before it reads (at most
+     * {@link #EXPIRY_CHECK_NS} apart), so none is handed to a runtime much later.
      */
-    static final long MAX_WAIT_MS = 60_000;
+    private static final long MAX_WAIT_MS = 60_000;
+    private static final long EXPIRY_CHECK_NS = TimeUnit.SECONDS.toNanos(2);
     private static final long IDLE_POLL_MS = 100;
 
     private final RedisLink cluster;
@@ -50,6 +53,8 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     private final String key;
     private final BlockingStreamReader reader;
     private boolean groupReady;
+    // When this node's reader last dropped the messages that waited too long (reader thread).
+    private long expiredAtNs;
     /** Users' messages answered agent_busy because {@link #MAX_WAITING} waited in the stream already. */
     final LongAdder refused = new LongAdder();
     /** Messages dropped from the stream after waiting {@link #MAX_WAIT_MS} (the senders had been answered). */
@@ -103,13 +108,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                 done.accept(RedisLink.mayHaveRun(error) ? InboundRouter.OUTCOME_UNKNOWN : InboundRouter.UNAVAILABLE);
                 return;
             }
-            final long dropped = ((Number)reply.get(1)).longValue();
-            if (dropped > 0)
-            {
-                expired.add(dropped);
-                LOG.warn("inbound messages dropped: waited longer than maxWaitMs={} for a runtime: count={}",
-                    MAX_WAIT_MS, dropped);
-            }
+            countExpired(reply);
             if (((Number)reply.get(0)).longValue() == 1)
             {
                 done.accept(InboundRouter.DELIVERED);
@@ -120,6 +119,17 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                 done.accept(InboundRouter.AGENT_BUSY);
             }
         });
+    }
+
+    private void countExpired(final List<Object> reply)
+    {
+        final long dropped = ((Number)reply.get(1)).longValue();
+        if (dropped > 0)
+        {
+            expired.add(dropped);
+            LOG.warn("inbound messages dropped: waited longer than maxWaitMs={} for a runtime: count={}",
+                MAX_WAIT_MS, dropped);
+        }
     }
 
     /** One read for this node's runtimes, if it has any. */
@@ -133,6 +143,12 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         }
         try
         {
+            if (!groupReady || System.nanoTime() - expiredAtNs > EXPIRY_CHECK_NS)
+            {
+                // Before reading: a message that waited too long is dropped, not handed to a runtime now.
+                expiredAtNs = System.nanoTime();
+                countExpired(cluster.appendInbound(key, 0, MAX_WAIT_MS, null).toCompletableFuture().join());
+            }
             ensureGroup(connection);
             final List<StreamMessage<String, byte[]>> messages = connection.sync.xreadgroup(
                 Consumer.from(GROUP, cluster.settings.nodeId), XReadArgs.Builder.block(block).count(64),

@@ -155,8 +155,8 @@ public final class ClusterNode implements AutoCloseable
         exporter.counter("agentwire_cluster_inbound_refused", "Users' messages for another node's runtime answered " +
             "agent_busy because 10,000 waited in the cluster's inbound stream already.", inbound.refused::sum);
         exporter.counter("agentwire_cluster_inbound_expired", "Users' messages dropped from the inbound stream after " +
-            "waiting 60 s for a runtime with room (counted by the node whose append found them).",
-            inbound.expired::sum);
+            "waiting 60 s for a runtime with room (counted by the node that dropped them: at an append, or before it " +
+            "read).", inbound.expired::sum);
         exporter.counter("agentwire_cluster_inbound_lost", "Users' messages this node took from the inbound stream " +
             "and could neither hand to a runtime here nor put back (Redis failed meanwhile).", inbound.lost::sum);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +

@@ -357,16 +357,20 @@ final class RedisLink implements AutoCloseable
     }
 
     /**
-     * inbound.lua: appends a user's message for a runtime on another node ({@link ClusterInbound}).
+     * inbound.lua: appends a user's message for a runtime on another node ({@link ClusterInbound}), or with none only
+     * drops what waited too long.
      *
-     * @return {appended (1, or 0: as many waited already), dropped for waiting longer than {@code longestWaitMs}};
-     * a failure is already counted.
+     * @param message the message, or null to drop only.
+     * @return {appended (1, or 0: as many waited already, or none given), dropped for waiting longer than
+     * {@code longestWaitMs}}; a failure is already counted.
      */
     CompletionStage<List<Object>> appendInbound(final String key, final long mostWaiting, final long longestWaitMs,
         final byte[] message)
     {
-        return inbound.run(commands, new String[]{key}, new byte[][]{bytes(Long.toString(mostWaiting)),
-            bytes(Long.toString(longestWaitMs)), message});
+        final byte[] most = bytes(Long.toString(mostWaiting));
+        final byte[] longest = bytes(Long.toString(longestWaitMs));
+        return inbound.run(commands, new String[]{key},
+            message == null ? new byte[][]{most, longest} : new byte[][]{most, longest, message});
     }
 
     /** @return a random epoch for a stream Redis does not hold yet (safe as a JavaScript number). */
