@@ -81,6 +81,17 @@ function refusedFor(error: unknown): number | null {
 }
 
 /**
+ * What the client sends of its queue (messages sent while disconnected) as soon as a socket is welcome; the rest
+ * follows at one message per {@link QUEUE_INTERVAL_MS}. The server takes a burst of frames per socket (40 by
+ * default) and then 20 a second, and closes a socket past that with 4002, dropping what follows: a long queue sent
+ * at once lost everything past the burst.
+ */
+const QUEUE_BURST = 16;
+const QUEUE_INTERVAL_MS = 100;
+/** Messages held while disconnected, at most: past it `send` is refused with `onError` `queue_full`. */
+const QUEUE_MAX = 1_000;
+
+/**
  * A connection to AgentWire that stays open: reconnects with jittered backoff, resumes by cursor, never hands the
  * application an event twice. Speaks /v1/ws ({@link AgentWireEvent}s) or /v1/ag-ui ({@link AgUiEvent}s), chosen
  * by the URL's path.
@@ -106,6 +117,7 @@ export class AgentWireClient<E = AgentWireEvent> {
   private heardAt = 0;
   private pingSentAt = 0;
   private readonly queue: string[] = [];
+  private pacing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: AgentWireClientOptions<E>) {
     if (!options || !options.url || !options.token) {
@@ -147,6 +159,7 @@ export class AgentWireClient<E = AgentWireEvent> {
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.timer);
+    clearTimeout(this.pacing);
     this.unwatch();
     if (this.socket) {
       this.socket.close(1000, "client closed");
@@ -189,13 +202,31 @@ export class AgentWireClient<E = AgentWireEvent> {
     this.send({ type: "leave", room });
   }
 
-  /** Sends a protocol message; queued while disconnected and sent on reconnect. */
+  /**
+   * Sends a protocol message; queued while disconnected (at most 1,000; past that `onError` `queue_full` and the
+   * message is not sent) and sent once a socket is welcome, in order, paced within the server's frame rate.
+   */
   send(message: Record<string, unknown>): void {
     const text = JSON.stringify(message);
-    if (this.socket && this.socket.readyState === 1) {
+    if (this.queue.length === 0 && this.socket && this.socket.readyState === 1) {
       this.socket.send(text);
+    } else if (this.queue.length >= QUEUE_MAX) {
+      this.options.onError?.({ code: "queue_full", message: `${QUEUE_MAX} messages wait for a connection already` });
     } else {
       this.queue.push(text);
+    }
+  }
+
+  /** Sends up to `budget` queued messages on a welcome socket, and the rest later, one per interval. */
+  private flushQueue(socket: WebSocketLike, budget: number): void {
+    clearTimeout(this.pacing);
+    for (let sent = 0; sent < budget && this.queue.length > 0 && this.socket === socket && socket.readyState === 1;
+      sent++) {
+      socket.send(this.queue.shift()!);
+    }
+    if (this.queue.length > 0 && this.socket === socket && socket.readyState === 1) {
+      this.pacing = setTimeout(() => this.flushQueue(socket, 1), QUEUE_INTERVAL_MS);
+      (this.pacing as { unref?: () => void }).unref?.();
     }
   }
 
@@ -359,8 +390,8 @@ export class AgentWireClient<E = AgentWireEvent> {
         }
         this.status({ state: "connected" });
         this.options.onControl?.(m);
-        while (this.queue.length > 0 && this.socket && this.socket.readyState === 1) {
-          this.socket.send(this.queue.shift()!);
+        if (this.socket) {
+          this.flushQueue(this.socket, QUEUE_BURST);
         }
         return;
       case "resumed":
