@@ -112,11 +112,21 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     /**
      * On the connection's I/O thread, from the upgrade. The socket is attached before this thread can read its first
      * frame: the answer to a runtime's first frame (the SDKs send a ping) tells it users' messages now come to it.
+     *
+     * @param takesMessages false for a socket that only publishes ({@code ?inbound=none}): never attached, so no
+     *                      user's message or presence comes to it.
      */
-    void start()
+    void start(final boolean takesMessages)
     {
         startIo();
-        router.attach(this); // logs it
+        if (takesMessages)
+        {
+            router.attach(this); // logs it
+        }
+        else
+        {
+            LOG.info("producer open: remote={} inbound=none", remote);
+        }
         later(this::heartbeat, heartbeatIntervalMs);
     }
 

@@ -1,6 +1,7 @@
 package dev.agentwire.server.ingest;
 
 import dev.agentwire.server.agui.AgUiIngest;
+import dev.agentwire.server.http.Http;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
@@ -13,9 +14,16 @@ import io.undertow.server.HttpServerExchange;
 /**
  * {@code GET /v1/producer} (behind the producer key): the upgrade to an agent runtime's socket, which publishes
  * events and receives users' messages and presence ({@link ProducerConnection}), on the server's own framing.
+ * {@code ?inbound=none} makes a socket that only publishes: no user's message is routed to it, and no presence told
+ * (a publisher that reads none would otherwise take its share of users' messages and lose them).
  */
 final class ProducerSocketHandler implements HttpHandler
 {
+    /** {@code ?inbound=}: users' messages and presence come to this socket (the default). */
+    static final String INBOUND_ALL = "all";
+    /** {@code ?inbound=}: this socket only publishes. */
+    static final String INBOUND_NONE = "none";
+
     private final IngestParser parser;
     private final Sequencer sequencer;
     private final TokenBucket producerLimit;
@@ -49,9 +57,16 @@ final class ProducerSocketHandler implements HttpHandler
     @Override
     public void handleRequest(final HttpServerExchange exchange)
     {
+        final String inbound = Http.query(exchange, "inbound");
+        if (inbound != null && !INBOUND_ALL.equals(inbound) && !INBOUND_NONE.equals(inbound))
+        {
+            Http.error(exchange, 400, "bad_request", "inbound=" + inbound + " must be all (the default) or none");
+            return;
+        }
+        final boolean takesMessages = !INBOUND_NONE.equals(inbound);
         final String remote = String.valueOf(exchange.getSourceAddress());
         WebSocketHandshake.upgrade(exchange, "GET /v1/producer", (connection, upgraded) ->
             new ProducerConnection(connection, threads, settings, parser, agUi, sequencer, producerLimit, metrics,
-                router, remote).start());
+                router, remote).start(takesMessages));
     }
 }
