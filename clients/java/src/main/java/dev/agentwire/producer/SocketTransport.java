@@ -47,6 +47,8 @@ final class SocketTransport implements Transport
     private final ProducerConfig config;
     private final HttpClient http;
     private final URI uri;
+    /** Where a producer without a message handler connects: the server routes it no user's message it would drop. */
+    private final URI publishOnlyUri;
     private final Map<String, CompletableFuture<JsonNode>> waiting = new ConcurrentHashMap<>();
     private final AtomicLong refs = new AtomicLong();
     private final BlockingQueue<Inbound> inbound = new LinkedBlockingQueue<>(INBOUND_BOUND);
@@ -67,10 +69,14 @@ final class SocketTransport implements Transport
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(config.timeoutMs)).build();
         final String scheme = "https".equals(config.url.getScheme()) ? "wss" : "ws";
         this.uri = URI.create(scheme + "://" + config.url.getRawAuthority() + "/v1/producer");
+        this.publishOnlyUri = URI.create(uri + "?inbound=none");
         timers.scheduleAtFixedRate(this::heartbeat, config.heartbeatMs, config.heartbeatMs, TimeUnit.MILLISECONDS);
     }
 
-    /** Users' messages go to {@code handler}, one at a time, on a thread of their own; opens the socket now. */
+    /**
+     * Users' messages go to {@code handler}, one at a time, on a thread of their own; opens the socket now. A socket
+     * opened before to publish only is replaced (what it had not answered is sent again, by id).
+     */
     synchronized void onInbound(final Consumer<Inbound> handler) throws InterruptedException
     {
         consumer = handler;
@@ -79,6 +85,12 @@ final class SocketTransport implements Transport
             delivery = new Thread(this::deliver, "agentwire-producer-inbound");
             delivery.setDaemon(true);
             delivery.start();
+        }
+        final Connection open = current.get();
+        if (open != null && !open.takesMessages)
+        {
+            open.webSocket.abort();
+            lost(open);
         }
         connect();
     }
@@ -129,13 +141,14 @@ final class SocketTransport implements Transport
                 throw new AgentWireException.Network("the producer socket did not connect in " + config.timeoutMs +
                     " ms");
             }
-            final Connection opening = new Connection();
+            final Connection opening = new Connection(consumer != null);
             WebSocket webSocket = null;
             try
             {
                 webSocket = http.newWebSocketBuilder()
                     .header("Authorization", "Bearer " + config.producerKey).connectTimeout(Duration.ofMillis(leftMs))
-                    .buildAsync(uri, opening).get(leftMs, TimeUnit.MILLISECONDS);
+                    .buildAsync(opening.takesMessages ? uri : publishOnlyUri, opening)
+                    .get(leftMs, TimeUnit.MILLISECONDS);
                 opening.webSocket = webSocket; // here, not in onOpen: the JDK may call it after the future completes
                 opening.pingSentNs = System.nanoTime();
                 webSocket.sendPing(PING).whenComplete((ws, failed) ->
@@ -354,6 +367,13 @@ final class SocketTransport implements Transport
         volatile boolean ended;
         /** Reads held back until a user's message fits the queue: no pong can be read, and none is missed. */
         volatile boolean holding;
+        /** Opened with a message handler set: users' messages come to it (else {@code ?inbound=none}). */
+        final boolean takesMessages;
+
+        Connection(final boolean takesMessages)
+        {
+            this.takesMessages = takesMessages;
+        }
 
         @Override
         public void onOpen(final WebSocket webSocket)

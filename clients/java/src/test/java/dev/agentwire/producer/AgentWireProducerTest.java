@@ -319,6 +319,30 @@ class AgentWireProducerTest
     }
 
     @Test
+    void shouldBeRoutedNoUsersMessageWhileItOnlyPublishesAndTakeThemOnceItHasAHandler() throws Exception
+    {
+        // Before: a producer publishing over its socket without a message handler was routed its share of users'
+        // messages, round robin, and dropped them unread: the user heard nothing and no runtime answered.
+        try (TestServer.UserSocket user = server.new UserSocket("publisher-only");
+             AgentWireProducer producer = AgentWireProducer.connect(ProducerConfig.builder(server.url(),
+                 TestServer.KEY).transport(ProducerConfig.Transport.SOCKET).build()))
+        {
+            producer.publish(ProducerEvent.toUser("publisher-only").type("app.note").data(Map.of()))
+                .get(10, TimeUnit.SECONDS);
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"data\":{\"text\":\"anyone?\"}}");
+            user.until(f -> f.stream().anyMatch(m -> "no_agent".equals(m.path("code").asText())), 10_000);
+
+            // With a handler the socket is one a user's message is routed to (the publish-only one replaced).
+            answerPrompts(producer, "echo", (run, message) -> run.complete("heard: " + message.text()));
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-heard\"," +
+                "\"data\":{\"text\":\"now?\"}}");
+            user.until(f -> f.stream().anyMatch(m -> "agent_completed".equals(m.path("type").asText())), 10_000);
+            assertEquals("heard: now?", user.events().stream().filter(e -> "agent_completed".equals(
+                e.path("type").asText())).findFirst().orElseThrow().path("data").path("result").asText());
+        }
+    }
+
+    @Test
     void shouldTakeAUsersPromptAndAnswerItWithARunAlsoAfterTheSocketBroke() throws Exception
     {
         try (TestServer.UserSocket user = server.new UserSocket("asker");
