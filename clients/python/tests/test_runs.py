@@ -95,6 +95,25 @@ def test_should_end_a_cancelled_run_as_cancelled(server):
     run(scenario())
 
 
+def test_should_be_routed_no_user_message_while_it_only_publishes_and_take_them_once_it_reads_them(server):
+    # Before: a client publishing over its socket without reading messages() was routed its share of users'
+    # messages, round robin; they piled up unread in its queue, and no user heard of it.
+    async def scenario():
+        async with UserSocket(server, "publisher-only") as socket, \
+                AsyncClient(server.http, PRODUCER_KEY, transport="socket") as client:
+            await client.publish(user="publisher-only", type="app.note", data={})
+            await client.flush()
+            await socket.send({"type": "user_message", "thread_id": "th", "data": {"text": "anyone?"}})
+            await socket.until(lambda frames: any(f.get("code") == "no_agent" for f in frames))
+
+            # Reading messages, the client takes them: its publish-only socket is replaced.
+            await client.connect()
+            await socket.send({"type": "user_message", "thread_id": "th", "data": {"text": "now?"}})
+            message = await asyncio.wait_for(anext(client.messages()), 10)
+            assert message.text == "now?"
+    run(scenario())
+
+
 def test_should_take_a_prompt_from_the_user_and_answer_it_with_a_run(server):
     async def scenario():
         async with UserSocket(server, "asker") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:

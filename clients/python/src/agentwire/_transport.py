@@ -178,6 +178,19 @@ class SocketTransport:
         self._waiting: dict[str, asyncio.Future[Mapping[str, Any]]] = {}
         self._refs = 0
         self._closed = False
+        # Whether users' messages are taken (messages() or connect() was called), and whether the open socket was
+        # opened so: without it the socket says ?inbound=none, and the server routes it no user's message.
+        self._takes_messages = False
+        self._socket_takes = False
+
+    async def take_messages(self) -> None:
+        """Users' messages come to this runtime from now on: a socket opened to publish only is replaced (what it
+        had not answered is reported as to be sent again, same ids)."""
+        self._takes_messages = True
+        if self._socket is not None and not self._socket_takes:
+            self._socket.transport.abort()  # the reader ends, and _lost connects again
+            self._lost(self._socket)
+        await self._connect()
 
     async def _connect(self) -> Any:
         if self._connecting is None:
@@ -193,13 +206,16 @@ class SocketTransport:
                     raise NetworkError("the client is closed")
                 if asyncio.get_running_loop().time() >= deadline:
                     raise NetworkError(f"the producer socket did not connect in {self._timeout_s} s")
+                takes = self._takes_messages
                 try:
-                    socket = await _open(self._url, {"Authorization": f"Bearer {self._key}"}, self._timeout_s)
+                    socket = await _open(self._url if takes else self._url + "?inbound=none",
+                                         {"Authorization": f"Bearer {self._key}"}, self._timeout_s)
                 except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as ex:
                     if _http_status(ex) == 401:
                         raise AuthError("unauthorized", "the producer key was refused", 401) from ex
                 else:
                     self._socket = socket
+                    self._socket_takes = takes
                     self._reader = asyncio.get_running_loop().create_task(self._read(socket))
                     try:
                         # The server routes users' messages to a producer socket before it reads the socket's first
@@ -212,10 +228,6 @@ class SocketTransport:
                         await socket.close()
                 await asyncio.sleep(delay)
                 delay = min(self._max_backoff_s, delay * 2)
-
-    async def ensure(self) -> None:
-        """Connects now (to receive users' messages before anything is published)."""
-        await self._connect()
 
     async def _heartbeat(self, socket: Any) -> None:
         """Pings the open socket; gives it up when nothing arrived in the whole interval since the last ping."""

@@ -165,10 +165,11 @@ class AsyncClient:
 
     async def connect(self) -> None:
         """Opens the producer socket now, so users' messages are routed to this runtime from here on (otherwise it
-        opens with the first :meth:`messages` step, or the first publish over the socket)."""
+        opens with the first :meth:`messages` step). A socket opened by publishing alone takes no user's message
+        (``?inbound=none``): the server routes them to runtimes that read them."""
         if self._inbound is None:
             self._inbound = asyncio.Queue(maxsize=1024)
-        await self._socket.ensure()
+        await self._socket.take_messages()
 
     async def messages(self, *, presence: bool = False) -> AsyncIterator[Inbound]:
         """What users send to this runtime — prompts (an AG-UI front end's whole ``RunAgentInput`` included),
