@@ -245,11 +245,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             }
             return;
         }
-        writeFrame(text);
-        if (message && pendingBytes() > 0)
+        if (message)
         {
-            unsent.framed(text, bytesFramed());
+            // Noted before the write: one that fails ends the socket inside it, and the message goes back then.
+            unsent.framed(text, bytesFramed() + WebSocketFrames.headerLength(text.length) + text.length);
         }
+        writeFrame(text);
         if (readsPaused() || pendingBytes() + queuedBytes.get() <= SEND_WINDOW_BYTES)
         {
             // The socket may have taken this frame whole: no writable event would come to resume anything.

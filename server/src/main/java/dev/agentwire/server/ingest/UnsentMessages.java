@@ -17,7 +17,7 @@ final class UnsentMessages
     // Where each message's frame ends in the socket's output (bytes framed since it opened), in the same order.
     private final LongArrayQueue frameEnds = new LongArrayQueue(Long.MIN_VALUE);
 
-    /** A message's frame was written to the connection's output, ending at {@code frameEnd}. */
+    /** A message's frame is being written to the connection's output, to end at {@code frameEnd}. */
     void framed(final byte[] message, final long frameEnd)
     {
         messages.addLast(message);
