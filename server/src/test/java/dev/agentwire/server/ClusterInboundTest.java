@@ -151,6 +151,22 @@ class ClusterInboundTest
     }
 
     @Test
+    void shouldKeepOneConsumerInTheStreamsGroupHoweverManyNodesHaveReadIt() throws Exception
+    {
+        // Before: each node read as a consumer named by its id, which is new at every start, and consumers are never
+        // removed from a group: one more in Redis for good at every deploy.
+        cluster = new RedisNodes(dir, false);
+        final WsClient user = connected(cluster.node("u"), "uli")[0];
+        for (final String started : new String[]{"r1", "r2", "r3"})
+        {
+            final ServerFixture runtimeNode = cluster.node(started);
+            awaitRoutedAcross(user, runtimeNode.producerSocket());
+            runtimeNode.close();
+        }
+        assertEquals("*1", cluster.redis.command("XINFO CONSUMERS aw:inbound producers"));
+    }
+
+    @Test
     void shouldAnswerAgentBusyWhenEveryOtherNodesRuntimeIsBusyAndForwardAgainOnceOneReads() throws Exception
     {
         // Before: the user's node forwarded to the other node's runtime however full it was, and users' messages

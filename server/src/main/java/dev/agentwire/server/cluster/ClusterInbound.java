@@ -35,6 +35,12 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterInbound.class);
     private static final String GROUP = "producers";
+    /**
+     * The one consumer name every node reads as. Each message still goes to one reader (the group's cursor moves
+     * past it), and each is acknowledged as it is taken, so no node needs a pending list of its own; a name per node
+     * (node ids are random per start) left one more consumer in the group at every start, never removed.
+     */
+    private static final String CONSUMER = "nodes";
     /** Messages waiting for a runtime, at most (each within the users' message size limit). */
     private static final long MAX_WAITING = 10_000;
     /**
@@ -151,7 +157,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
             }
             ensureGroup(connection);
             final List<StreamMessage<String, byte[]>> messages = connection.sync.xreadgroup(
-                Consumer.from(GROUP, cluster.settings.nodeId), XReadArgs.Builder.block(block).count(64),
+                Consumer.from(GROUP, CONSUMER), XReadArgs.Builder.block(block).count(64),
                 XReadArgs.StreamOffset.lastConsumed(key));
             if (messages == null)
             {
