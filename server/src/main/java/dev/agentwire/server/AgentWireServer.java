@@ -18,6 +18,7 @@ import dev.agentwire.server.ops.Health;
 import dev.agentwire.server.ops.MetricsExporter;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.runtime.LostMessageNotices;
 import dev.agentwire.server.runtime.RemoteRuntimes;
 import dev.agentwire.server.runtime.RuntimeChannels;
 import dev.agentwire.server.sequencing.LocalSequencer;
@@ -115,6 +116,7 @@ public final class AgentWireServer implements AutoCloseable
             nodePresence = null;
         }
         router = new InboundRouter(runtimes, remoteRuntimes, registry::onlineUsers);
+        router.notices(new LostMessageNotices(sequencer));
         engine.presenceListener(nodePresence == null ? router : both(nodePresence, router));
 
         final MetricsExporter exporter = new MetricsExporter(metrics, engine, registry::size, router::size);

@@ -216,46 +216,8 @@ class ProducerSocketTest
         {
             RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "the runtime is routed to");
             final int users = 8;
-            final int each = 17;
-            final List<WsClient> senders = new java.util.ArrayList<>();
-            for (int u = 0; u < users; u++)
-            {
-                final WsClient user = fixture.connect("sender-" + u);
-                user.next(5_000);
-                senders.add(user);
-            }
-            // 136 messages of 60 KB (8.2 MB) for a runtime that reads nothing (its receive buffer is 4 KiB): the
-            // kernel's socket buffers take what they take, the server's 4 MiB the next, the rest is refused. Each is
-            // followed by a ping, whose pong comes after the message's refusal, if any: which were taken is known.
-            final String pad = "p".repeat(60_000);
-            final List<List<Integer>> taken = new java.util.ArrayList<>();
-            int refused = 0;
-            for (int u = 0; u < users; u++)
-            {
-                taken.add(new java.util.ArrayList<>());
-            }
-            for (int n = 0; n < each; n++)
-            {
-                for (int u = 0; u < users; u++)
-                {
-                    final WsClient sender = senders.get(u);
-                    sender.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":" + n +
-                        ",\"pad\":\"" + pad + "\"}}");
-                    sender.send("{\"type\":\"ping\"}");
-                    final JsonNode answer = sender.next(5_000);
-                    if ("pong".equals(answer.path("type").asText()))
-                    {
-                        taken.get(u).add(n);
-                    }
-                    else
-                    {
-                        assertEquals("agent_busy", answer.path("code").asText(), answer.toString());
-                        assertEquals("pong", sender.next(5_000).path("type").asText());
-                        refused++;
-                    }
-                }
-            }
-            assertTrue(refused > 0, "the server's window filled up too");
+            final List<WsClient> senders = senders(users);
+            final List<List<Integer>> taken = fill(senders);
 
             final WsClient heir = fixture.producerSocket();
             RecordingAwait.until(() -> fixture.server.producerCount() == 2, 5_000, "the second runtime is routed to");
@@ -286,6 +248,110 @@ class ProducerSocketTest
                     mine + " taken");
             }
         }
+    }
+
+    @Test
+    void shouldTellAUserWhoseMessageARuntimeNeverGotAndNoOtherCouldTake() throws Exception
+    {
+        // Before: the runtime's process died with users' messages the server still held for it, no other runtime
+        // was there to take them, and their senders, answered as if they would be handled, were told nothing.
+        try (RawWs.RawClient dying = RawWs.RawClient.connect(fixture.server.port(), "/v1/producer",
+            Tokens.PRODUCER_KEY, 4096, false))
+        {
+            RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "the runtime is routed to");
+            final List<WsClient> senders = senders(8);
+            final List<List<Integer>> taken = fill(senders);
+            dying.reset();
+            // Each notice is told in its sender's own stream: gathered until there is one for each message counted
+            // lost, and still so a moment later.
+            final List<List<Integer>> told = new java.util.ArrayList<>();
+            senders.forEach(sender -> told.add(new java.util.ArrayList<>()));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            long lost = 0;
+            for (int settled = 0; settled < 2 && System.nanoTime() < deadline; Thread.sleep(100))
+            {
+                for (int u = 0; u < senders.size(); u++)
+                {
+                    for (JsonNode m = senders.get(u).messages.poll(); m != null; m = senders.get(u).messages.poll())
+                    {
+                        if ("agentwire.message_lost".equals(m.path("type").asText()))
+                        {
+                            assertEquals("no_agent", m.path("data").path("reason").asText(), m.toString());
+                            assertEquals("user_message", m.path("data").path("type").asText(), m.toString());
+                            told.get(u).add(Integer.parseInt(m.path("thread_id").asText().substring(2)));
+                        }
+                    }
+                }
+                lost = fixture.metric("agentwire_producer_messages_lost_total");
+                final int notices = told.stream().mapToInt(List::size).sum();
+                settled = lost > 0 && notices == lost ? settled + 1 : 0;
+            }
+            assertTrue(lost > 0, "what the dead runtime's socket never took, and nobody could take instead, counted");
+            assertEquals(lost, told.stream().mapToInt(List::size).sum(), "one notice for each message lost");
+            for (int u = 0; u < senders.size(); u++)
+            {
+                // The last of each sender's messages the server took: what the dead socket never began to take.
+                final List<Integer> mine = taken.get(u);
+                assertEquals(mine.subList(mine.size() - told.get(u).size(), mine.size()), told.get(u),
+                    "sender-" + u + " was told of the last of its messages taken: " + mine);
+            }
+        }
+    }
+
+    /** @return {@code count} users, each past its welcome. */
+    private List<WsClient> senders(final int count) throws Exception
+    {
+        final List<WsClient> senders = new java.util.ArrayList<>();
+        for (int u = 0; u < count; u++)
+        {
+            final WsClient user = fixture.connect("sender-" + u);
+            user.next(5_000);
+            senders.add(user);
+        }
+        return senders;
+    }
+
+    /**
+     * Sends each user's messages of 60 KB (thread {@code t-<n>}, data {@code n}) to a runtime that reads nothing
+     * (its receive buffer is 4 KiB), 17 rounds over the users: the kernel's socket buffers take what they take, the
+     * server's 4 MiB the next, the rest is refused. Each is followed by a ping, whose pong comes after the message's
+     * refusal, if any.
+     *
+     * @return for each user, the messages the server took.
+     */
+    private static List<List<Integer>> fill(final List<WsClient> senders) throws Exception
+    {
+        final int each = 17;
+        final String pad = "p".repeat(60_000);
+        final List<List<Integer>> taken = new java.util.ArrayList<>();
+        int refused = 0;
+        for (int u = 0; u < senders.size(); u++)
+        {
+            taken.add(new java.util.ArrayList<>());
+        }
+        for (int n = 0; n < each; n++)
+        {
+            for (int u = 0; u < senders.size(); u++)
+            {
+                final WsClient sender = senders.get(u);
+                sender.send("{\"type\":\"user_message\",\"thread_id\":\"t-" + n + "\",\"data\":{\"n\":" + n +
+                    ",\"pad\":\"" + pad + "\"}}");
+                sender.send("{\"type\":\"ping\"}");
+                final JsonNode answer = sender.next(5_000);
+                if ("pong".equals(answer.path("type").asText()))
+                {
+                    taken.get(u).add(n);
+                }
+                else
+                {
+                    assertEquals("agent_busy", answer.path("code").asText(), answer.toString());
+                    assertEquals("pong", sender.next(5_000).path("type").asText());
+                    refused++;
+                }
+            }
+        }
+        assertTrue(refused > 0, "the server's window filled up too");
+        return taken;
     }
 
     /** Sends messages of {@code textLength} from every user, 250 rounds at most, until one is answered agent_busy. */

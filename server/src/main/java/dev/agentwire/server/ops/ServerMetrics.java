@@ -207,7 +207,8 @@ public final class ServerMetrics
         exporter.counter("agentwire_producer_messages_rerouted", "Users' messages a producer socket ended before " +
             "writing whole (its runtime never had them), handed to another runtime.", producerMessagesRerouted);
         exporter.counter("agentwire_producer_messages_lost", "Users' messages a producer socket ended before writing " +
-            "whole that no other runtime could take (none connected, or all behind): lost, their senders not told.",
+            "whole that no other runtime could take (none connected, or all behind): lost, each sender told by an " +
+            "agentwire.message_lost event.",
             producerMessagesLost);
         exporter.counter("agentwire_producers_silent", "Producer sockets closed (4005) for sending no frame, not " +
             "even a pong, within the heartbeat timeout.", producersSilent);

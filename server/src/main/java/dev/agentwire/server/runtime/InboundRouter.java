@@ -59,6 +59,7 @@ public final class InboundRouter implements PresenceListener
     private final ConcurrentHashMap<String, InboundHandler> embedded = new ConcurrentHashMap<>();
     private final PresenceFeed presence = new PresenceFeed();
     private volatile InboundGate gate = InboundGate.OPEN;
+    private volatile LostMessageNotices notices = LostMessageNotices.NONE;
 
     /**
      * @param channels    this node's producer sockets.
@@ -213,7 +214,23 @@ public final class InboundRouter implements PresenceListener
      */
     public void reroute(final byte[] frame, final IntConsumer done)
     {
-        offer(frame, remote.anyProducers(), true, done);
+        offer(frame, remote.anyProducers(), true, status ->
+        {
+            if (status != DELIVERED)
+            {
+                notices.lost(frame, errorCode(status));
+            }
+            done.accept(status);
+        });
+    }
+
+    /**
+     * @param notices where a user is told of a message of theirs that no runtime will get, although they were
+     *                answered as if one would ({@link LostMessageNotices}); none until set.
+     */
+    public void notices(final LostMessageNotices notices)
+    {
+        this.notices = notices;
     }
 
     /** To this node's runtimes, round robin, else another node's with room, else nobody. */
