@@ -278,6 +278,7 @@ class ClusterInboundTest
         final ServerFixture node = cluster.node("a");
         final WsClient runtime = node.producerSocket();
         RecordingAwait.until(() -> node.server.producerCount() == 1, 5_000, "producer registered");
+        final WsClient sender = connected(node, "stale")[0];
 
         // In one step, the stream made again holding one message appended long ago: the node's reader finds its
         // group gone and reads the stream from its start once it made the group again.
@@ -286,6 +287,10 @@ class ClusterInboundTest
         RecordingAwait.until(() -> node.metric("agentwire_cluster_inbound_expired_total") == 1, 10_000,
             "the message that waited too long was dropped before the node read the stream");
         assertEquals(":0", cluster.redis.command("XLEN aw:inbound"));
+        // Its sender, answered as if it would be handled, is told in their stream that it will not be.
+        final JsonNode notice = sender.nextOfType("agentwire.message_lost", 10_000);
+        assertEquals("user_message", notice.path("data").path("type").asText(), notice.toString());
+        assertEquals("agent_busy", notice.path("data").path("reason").asText(), notice.toString());
 
         // The node reads on: a message that waits now reaches the runtime, the first it is handed.
         cluster.redis.command("XADD aw:inbound * m \"" + quoted("fresh") + "\"");

@@ -1,6 +1,7 @@
 package dev.agentwire.server.cluster;
 
 import dev.agentwire.server.runtime.InboundRouter;
+import dev.agentwire.server.runtime.LostMessageNotices;
 import dev.agentwire.server.runtime.RemoteRuntimes;
 import dev.agentwire.server.runtime.RuntimeChannels;
 import io.lettuce.core.Consumer;
@@ -11,6 +12,7 @@ import io.lettuce.core.XReadArgs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +27,8 @@ import java.util.function.IntConsumer;
  * behind leaves the stream to the others.
  * A message taken is deleted from the stream, which so holds only what waits for a runtime: at most
  * {@link #MAX_WAITING} (past it the sender is answered {@link InboundRouter#AGENT_BUSY}, where trimming would drop the
- * oldest without a word), each for at most {@link #MAX_WAIT_MS} (then dropped, counted in {@link #expired}). Delivery
+ * oldest without a word), each for at most {@link #MAX_WAIT_MS} (then dropped, counted in {@link #expired}, and its
+ * sender told by a {@link LostMessageNotices} event). Delivery
  * is at most once, as on one node: a message taken by a node whose runtimes all left or filled up meanwhile is put
  * back for another, and that node waits a moment before it reads again. The sender is told when the stream could not
  * take the message ({@link InboundRouter#UNAVAILABLE}) or did not confirm it in time
@@ -59,6 +62,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     private final String key;
     private final BlockingStreamReader reader;
     private boolean groupReady;
+    private volatile LostMessageNotices notices = LostMessageNotices.NONE;
     // When this node's reader last dropped the messages that waited too long (reader thread).
     private long expiredAtNs;
     /** Users' messages answered agent_busy because {@link #MAX_WAITING} waited in the stream already. */
@@ -127,6 +131,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         });
     }
 
+    /** Counts the messages inbound.lua dropped for waiting too long, and tells each one's sender. */
     private void countExpired(final List<Object> reply)
     {
         final long dropped = ((Number)reply.get(1)).longValue();
@@ -135,7 +140,29 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
             expired.add(dropped);
             LOG.warn("inbound messages dropped: waited longer than maxWaitMs={} for a runtime: count={}",
                 MAX_WAIT_MS, dropped);
+            final List<?> told = (List<?>)reply.get(2);
+            for (int i = 0; i + 3 < told.size(); i += 4)
+            {
+                notices.lost(text(told.get(i)), text(told.get(i + 1)), nullIfEmpty(text(told.get(i + 2))),
+                    nullIfEmpty(text(told.get(i + 3))), InboundRouter.errorCode(InboundRouter.AGENT_BUSY));
+            }
         }
+    }
+
+    private static String text(final Object value)
+    {
+        return value instanceof byte[] ? new String((byte[])value, StandardCharsets.UTF_8) : String.valueOf(value);
+    }
+
+    private static String nullIfEmpty(final String value)
+    {
+        return value.isEmpty() ? null : value;
+    }
+
+    @Override
+    public void notices(final LostMessageNotices notices)
+    {
+        this.notices = notices;
     }
 
     /** One read for this node's runtimes, if it has any. */
@@ -175,6 +202,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                         if (status != InboundRouter.DELIVERED)
                         {
                             lost.increment();
+                            notices.lost(body, InboundRouter.errorCode(status));
                             LOG.warn("inbound message lost: no runtime here took it and it could not be put back " +
                                 "for another node: status={}", InboundRouter.errorCode(status));
                         }

@@ -231,6 +231,7 @@ public final class InboundRouter implements PresenceListener
     public void notices(final LostMessageNotices notices)
     {
         this.notices = notices;
+        remote.notices(notices);
     }
 
     /** To this node's runtimes, round robin, else another node's with room, else nobody. */

@@ -16,7 +16,8 @@ import java.util.List;
 
 /**
  * Tells a user that a message of theirs will reach no runtime, after they were answered as if it would: a message
- * handed back from a runtime's socket that ended before writing it, which no other runtime could take. The notice is an
+ * handed back from a runtime's socket that ended before writing it, which no other runtime could take; or, on a
+ * cluster, one that waited in the cluster's stream longer than it keeps one. The notice is an
  * event in the user's own stream ({@value #TYPE}), so it reaches them on whichever node and connection they are, and
  * after a reconnect too: {@code data} names the message ({@code type}, {@code thread_id}, {@code run_id} when it had
  * one) and why ({@code reason}: {@code no_agent}, {@code agent_busy}, or a cluster's {@code unavailable} /
@@ -27,7 +28,7 @@ public final class LostMessageNotices
     /** The notice's event type. */
     public static final String TYPE = "agentwire.message_lost";
     /** Tells nobody (a router before the server sets its notices). */
-    static final LostMessageNotices NONE = new LostMessageNotices(null);
+    public static final LostMessageNotices NONE = new LostMessageNotices(null);
 
     private static final Logger LOG = LoggerFactory.getLogger(LostMessageNotices.class);
 
@@ -43,12 +44,8 @@ public final class LostMessageNotices
      * @param frame  the message as a producer socket was sent it (its sender in {@code user}).
      * @param reason why no runtime took it: {@link InboundRouter#errorCode}'s name.
      */
-    void lost(final byte[] frame, final String reason)
+    public void lost(final byte[] frame, final String reason)
     {
-        if (sequencer == null)
-        {
-            return;
-        }
         final JsonNode message;
         try
         {
@@ -58,16 +55,34 @@ public final class LostMessageNotices
         {
             throw new IllegalStateException("a forwarded frame is not JSON", ex);
         }
-        final String user = message.path("user").asText();
-        final String threadId = message.path("thread_id").asText(null);
-        final ObjectNode data = Http.object().put("type", message.path("type").asText()).put("reason", reason);
+        lost(message.path("user").asText(), message.path("type").asText(), message.path("thread_id").asText(null),
+            message.hasNonNull("run_id") ? message.get("run_id").asText() : null, reason);
+    }
+
+    /**
+     * A message that will reach no runtime, by its fields.
+     *
+     * @param user     its sender, who is told.
+     * @param type     {@code user_message}, {@code cancel}.
+     * @param threadId its thread, or null.
+     * @param runId    its run, or null.
+     * @param reason   why: {@link InboundRouter#errorCode}'s name.
+     */
+    public void lost(final String user, final String type, final String threadId, final String runId,
+        final String reason)
+    {
+        if (sequencer == null || user == null || user.isEmpty())
+        {
+            return;
+        }
+        final ObjectNode data = Http.object().put("type", type).put("reason", reason);
         if (threadId != null)
         {
             data.put("thread_id", threadId);
         }
-        if (message.hasNonNull("run_id"))
+        if (runId != null)
         {
-            data.put("run_id", message.get("run_id").asText());
+            data.put("run_id", runId);
         }
         final byte[] payload;
         try

@@ -59,4 +59,9 @@ public interface RemoteRuntimes
 
     /** This node's producer sockets changed: other nodes should learn it now, not at the next heartbeat. */
     void producersChanged();
+
+    /** @param notices where a user is told of a message of theirs that waited for a runtime too long (a cluster's). */
+    default void notices(final LostMessageNotices notices)
+    {
+    }
 }
