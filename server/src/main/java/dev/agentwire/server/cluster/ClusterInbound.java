@@ -111,7 +111,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     /** @param mostWaiting the stream's bound, or 0 for a message this node took and puts back (bounded by a read). */
     private void append(final byte[] message, final long mostWaiting, final IntConsumer done)
     {
-        cluster.appendInbound(key, mostWaiting, MAX_WAIT_MS, message).whenComplete((reply, error) ->
+        cluster.appendInbound(key, GROUP, mostWaiting, MAX_WAIT_MS, message).whenComplete((reply, error) ->
         {
             if (error != null)
             {
@@ -131,7 +131,10 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         });
     }
 
-    /** Counts the messages inbound.lua dropped for waiting too long, and tells each one's sender. */
+    /**
+     * Counts the messages inbound.lua dropped for waiting too long, and tells the sender of each that no node took
+     * (one a node took and died holding may have reached a runtime: only counted).
+     */
     private void countExpired(final List<Object> reply)
     {
         final long dropped = ((Number)reply.get(1)).longValue();
@@ -180,7 +183,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
             {
                 // Before reading: a message that waited too long is dropped, not handed to a runtime now.
                 expiredAtNs = System.nanoTime();
-                countExpired(cluster.appendInbound(key, 0, MAX_WAIT_MS, null).toCompletableFuture().join());
+                countExpired(cluster.appendInbound(key, GROUP, 0, MAX_WAIT_MS, null).toCompletableFuture().join());
             }
             ensureGroup(connection);
             final List<StreamMessage<String, byte[]>> messages = connection.sync.xreadgroup(

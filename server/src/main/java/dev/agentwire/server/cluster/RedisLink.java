@@ -360,17 +360,19 @@ final class RedisLink implements AutoCloseable
      * inbound.lua: appends a user's message for a runtime on another node ({@link ClusterInbound}), or with none only
      * drops what waited too long.
      *
+     * @param group   the readers' consumer group: what it took before is dropped uncounted in the answer's list.
      * @param message the message, or null to drop only.
      * @return {appended (1, or 0: as many waited already, or none given), dropped for waiting longer than
-     * {@code longestWaitMs}}; a failure is already counted.
+     * {@code longestWaitMs}, the fields of those no node took}; a failure is already counted.
      */
-    CompletionStage<List<Object>> appendInbound(final String key, final long mostWaiting, final long longestWaitMs,
-        final byte[] message)
+    CompletionStage<List<Object>> appendInbound(final String key, final String group, final long mostWaiting,
+        final long longestWaitMs, final byte[] message)
     {
         final byte[] most = bytes(Long.toString(mostWaiting));
         final byte[] longest = bytes(Long.toString(longestWaitMs));
-        return inbound.run(commands, new String[]{key},
-            message == null ? new byte[][]{most, longest} : new byte[][]{most, longest, message});
+        final byte[] readers = bytes(group);
+        return inbound.run(commands, new String[]{key}, message == null ?
+            new byte[][]{most, longest, readers} : new byte[][]{most, longest, readers, message});
     }
 
     /** @return a random epoch for a stream Redis does not hold yet (safe as a JavaScript number). */
