@@ -43,7 +43,10 @@ for _, entry in ipairs(stale) do
   local ms, seq = parts(entry[1])
   local taken = ms < deliveredMs or (ms == deliveredMs and seq <= deliveredSeq)
   local ok, message = false, nil
-  if not taken then
+  if taken then
+    -- Off the group's pending list too, where the node that died holding it left it (XDEL leaves it there).
+    redis.call('XACK', KEYS[1], ARGV[3], entry[1])
+  else
     ok, message = pcall(cjson.decode, entry[2][2] or '')
   end
   if ok and type(message) == 'table' then

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * inbound.lua, the cluster's stream of users' messages waiting for a runtime on another node, on a real Redis: it
- * refuses past its bound instead of trimming, drops what waited too long, and names the senders of those dropped
- * that no node took (one a node took may have reached a runtime).
+ * refuses past its bound instead of trimming, drops what waited too long (off the group's pending list too), and
+ * names the senders of those dropped that no node took (one a node took may have reached a runtime).
  */
 @Timeout(60)
 class InboundScriptTest
@@ -92,5 +92,7 @@ class InboundScriptTest
         assertEquals(2L, reply.get(1), "both dropped, and counted");
         assertEquals(List.of("never", "user_message", "th-never", ""), reply.get(2), "only the one no node took");
         assertEquals(0L, commands.xlen(KEY));
+        assertEquals(0L, commands.xpending(KEY, "producers").getCount(),
+            "nor left on the group's pending list by the node that died holding it");
     }
 }
