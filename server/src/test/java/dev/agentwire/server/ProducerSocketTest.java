@@ -177,33 +177,35 @@ class ProducerSocketTest
         // publishes over the socket (the SDKs without a message handler) dropped them unread.
         final java.net.URI publishOnly = java.net.URI.create("ws://127.0.0.1:" + fixture.server.port() +
             "/v1/producer?inbound=none");
-        final WsClient publisher = WsClient.connect(publishOnly, Tokens.PRODUCER_KEY);
-        final WsClient user = fixture.connect("asker");
-        user.next(5_000);
-        user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"alone\"}}");
-        assertEquals("no_agent", user.nextOfType("error", 5_000).get("code").asText(), "a publisher is no agent");
-
-        final WsClient runtime = fixture.producerSocket();
-        RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "the runtime is routed to");
-        for (int n = 0; n < 6; n++)
+        try (WsClient publisher = WsClient.connect(publishOnly, Tokens.PRODUCER_KEY))
         {
-            user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":" + n + "}}");
+            final WsClient user = fixture.connect("asker");
+            user.next(5_000);
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"text\":\"alone\"}}");
+            assertEquals("no_agent", user.nextOfType("error", 5_000).get("code").asText(), "a publisher is no agent");
+
+            final WsClient runtime = fixture.producerSocket();
+            RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "the runtime is routed to");
+            for (int n = 0; n < 6; n++)
+            {
+                user.send("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":" + n + "}}");
+            }
+            final List<JsonNode> got = runtime.collect(m -> "user_message".equals(m.path("type").asText()), 6, 5_000);
+            assertEquals(6, got.size(), "every message went to the runtime");
+
+            // It publishes as any producer socket does, and was told nothing of users: its first frame is the ack.
+            publisher.send("{\"ref\":\"e1\",\"user\":\"asker\",\"type\":\"app.note\",\"data\":{}}");
+            final JsonNode first = publisher.next(5_000);
+            assertEquals("ack", first.get("type").asText(), first.toString());
+            assertTrue(publisher.messages.isEmpty(), "" + publisher.messages);
+
+            final java.net.http.HttpResponse<String> bad = WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + fixture.server.port() + "/v1/producer?inbound=some"))
+                .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(bad.body().contains("inbound=some must be all (the default) or none"), bad.body());
         }
-        final List<JsonNode> got = runtime.collect(m -> "user_message".equals(m.path("type").asText()), 6, 5_000);
-        assertEquals(6, got.size(), "every message went to the runtime");
-
-        // It publishes as any producer socket does, and was told nothing of users.
-        publisher.send("{\"ref\":\"e1\",\"user\":\"asker\",\"type\":\"app.note\",\"data\":{}}");
-        assertEquals("ack", publisher.nextOfType("ack", 5_000).get("type").asText());
-        assertTrue(publisher.messages.stream().noneMatch(m -> m.path("type").asText().matches("presence|user_message")),
-            "" + publisher.messages);
-
-        final java.net.http.HttpResponse<String> bad = WsClient.HTTP.send(java.net.http.HttpRequest.newBuilder(
-            java.net.URI.create("http://127.0.0.1:" + fixture.server.port() + "/v1/producer?inbound=some"))
-            .header("Authorization", "Bearer " + Tokens.PRODUCER_KEY).build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(400, bad.statusCode(), bad.body());
-        assertTrue(bad.body().contains("inbound=some must be all (the default) or none"), bad.body());
     }
 
     @Test
