@@ -58,10 +58,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     private final ConduitStreamSinkChannel sink;
     private final WebSocketThreads.Buffers buffers;
     private final FrameReader reader;
-    private byte[] pending;
-    private int pendingLength;
-    // Every byte handed to flush() since the connection opened: with pendingLength, where the socket is in the output.
-    private long framedBytes;
+    private final PendingOutput pending = new PendingOutput();
     private boolean closeSent;
     private boolean ended;
     private boolean closeAfterFlush;
@@ -169,7 +166,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
         {
             return;
         }
-        if (pending != null)
+        if (!pending.isEmpty())
         {
             // The client is not reading what it was sent: keep only the latest ping's answer, not one per ping.
             if (owedPong == null)
@@ -233,7 +230,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     /** @return true while bytes wait for the socket: assemble nothing more until {@link #onWritable()}. */
     protected final boolean hasPending()
     {
-        return pending != null;
+        return !pending.isEmpty();
     }
 
     /**
@@ -262,12 +259,11 @@ public abstract class WebSocketConnection implements FrameReader.Handler
     {
         if (ended || length == 0)
         {
-            return pending == null;
+            return pending.isEmpty();
         }
-        framedBytes += length;
         final ByteBuffer out = buffers.write;
         out.clear().limit(length);
-        if (pending == null)
+        if (pending.isEmpty())
         {
             try
             {
@@ -275,59 +271,36 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             }
             catch (final IOException ex)
             {
-                framedBytes -= out.remaining(); // a write that throws took nothing
-                abort(AbortCause.WRITE_FAILED);
+                abort(AbortCause.WRITE_FAILED); // a write that throws took nothing: not counted as handed over
                 return false;
             }
         }
+        pending.handed(length);
         if (!out.hasRemaining())
         {
             return true;
         }
-        keep(out);
+        pending.keep(out);
         sink.resumeWrites();
         return false;
     }
 
-    private void keep(final ByteBuffer out)
-    {
-        final int more = out.remaining();
-        if (pending == null)
-        {
-            pending = new byte[Math.max(1024, more)];
-            pendingLength = 0;
-        }
-        else if (pending.length - pendingLength < more)
-        {
-            pending = java.util.Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + more));
-        }
-        out.get(pending, pendingLength, more);
-        pendingLength += more;
-    }
-
     private void onWritableEvent()
     {
-        if (pending != null)
+        if (!pending.isEmpty())
         {
-            final ByteBuffer bytes = ByteBuffer.wrap(pending, 0, pendingLength);
             try
             {
-                sink.write(bytes);
+                if (!pending.writeTo(sink))
+                {
+                    return;
+                }
             }
             catch (final IOException ex)
             {
                 abort(AbortCause.WRITE_FAILED);
                 return;
             }
-            if (bytes.hasRemaining())
-            {
-                final int left = bytes.remaining();
-                System.arraycopy(pending, bytes.position(), pending, 0, left);
-                pendingLength = left;
-                return;
-            }
-            pending = null;
-            pendingLength = 0;
         }
         sink.suspendWrites();
         if (closeAfterFlush)
@@ -340,7 +313,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             final int length = owedPongLength;
             owedPongLength = -1;
             writePong(owedPong, 0, length);
-            if (pending != null)
+            if (!pending.isEmpty())
             {
                 return;
             }
@@ -357,13 +330,13 @@ public abstract class WebSocketConnection implements FrameReader.Handler
      */
     protected final int pendingBytes()
     {
-        return pendingLength;
+        return pending.length();
     }
 
     /** @return every byte {@link #flush}ed since the connection opened, the socket's close included. */
     protected final long bytesFramed()
     {
-        return framedBytes;
+        return pending.handed();
     }
 
     // Closing.
@@ -403,7 +376,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
 
     private void closeWhenFlushed()
     {
-        if (pending == null)
+        if (pending.isEmpty())
         {
             IoUtils.safeClose(connection);
             return;
@@ -443,7 +416,7 @@ public abstract class WebSocketConnection implements FrameReader.Handler
             return;
         }
         ended = true;
-        pending = null;
+        pending.release();
         owedPong = null;
         owedPongLength = -1; // a writable event after the end owes nothing (it used to write from the freed buffer)
         onEnded();
