@@ -22,56 +22,6 @@ class InboundRouterTest
     private static final String TEXT =
         "{\"type\":\"user_message\",\"thread_id\":\"t1\",\"run_id\":\"r1\",\"data\":{\"text\":\"hi\"},\"extra\":1}";
 
-    /** A producer socket that records what it is sent. */
-    private static final class Recording implements RuntimeChannel
-    {
-        final List<JsonNode> frames = new CopyOnWriteArrayList<>();
-
-        volatile boolean full;
-
-        @Override
-        public boolean sendPresence(final byte[] frame)
-        {
-            return send(frame);
-        }
-
-        @Override
-        public boolean sendHandedBack(final byte[] frame)
-        {
-            return send(frame);
-        }
-
-        @Override
-        public boolean send(final byte[] frame)
-        {
-            if (full)
-            {
-                return false;
-            }
-            try
-            {
-                frames.add(Json.MAPPER.readTree(frame));
-            }
-            catch (final java.io.IOException ex)
-            {
-                throw new AssertionError(ex);
-            }
-            return true;
-        }
-
-        @Override
-        public boolean hasRoom()
-        {
-            return !full;
-        }
-
-        @Override
-        public String remote()
-        {
-            return "test";
-        }
-    }
-
     /** Runtimes on other nodes, as a cluster node sees them: what it forwards, and the answer it is given. */
     private static final class Elsewhere implements RemoteRuntimes
     {
@@ -134,14 +84,14 @@ class InboundRouterTest
     {
         final Elsewhere elsewhere = new Elsewhere();
         final InboundRouter node = new InboundRouter(new RuntimeChannels(), elsewhere, Set::of);
-        final Recording own = new Recording();
+        final RecordingChannel own = new RecordingChannel();
         node.attach(own);
 
         assertEquals(InboundRouter.DELIVERED, route(node));
         assertEquals(1, own.frames.size(), "this node's runtime first");
         assertTrue(elsewhere.forwarded.isEmpty());
 
-        own.full = true;
+        own.room = 0;
         assertEquals(InboundRouter.DELIVERED, route(node));
         assertEquals("ann", elsewhere.forwarded.get(0).get("user").asText(), "then another node's");
         elsewhere.answer = InboundRouter.UNAVAILABLE;
@@ -156,7 +106,7 @@ class InboundRouterTest
         elsewhere.any = false;
         assertEquals(InboundRouter.AGENT_BUSY, route(node), "no other node's runtime: busy, as on one node");
         assertEquals(3, elsewhere.forwarded.size(), "neither was forwarded");
-        own.full = false;
+        own.room = Integer.MAX_VALUE;
         node.detach(own);
         elsewhere.any = true;
         assertEquals(InboundRouter.AGENT_BUSY, route(node), "only other nodes' runtimes, all busy");
@@ -167,7 +117,7 @@ class InboundRouterTest
     @Test
     void shouldAnswerNoAgentWhenTheLastRuntimeLeftBeforeTheMessage() throws Exception
     {
-        final Recording runtime = new Recording();
+        final RecordingChannel runtime = new RecordingChannel();
         router.attach(runtime);
         router.detach(runtime);
 
@@ -179,7 +129,7 @@ class InboundRouterTest
     @Test
     void shouldForwardTheMessagesOwnFieldsWithTheAuthenticatedSender() throws Exception
     {
-        final Recording runtime = new Recording();
+        final RecordingChannel runtime = new RecordingChannel();
         router.attach(runtime);
 
         assertEquals(InboundRouter.DELIVERED, route());
@@ -195,9 +145,9 @@ class InboundRouterTest
     @Test
     void shouldPassOverARuntimeThatIsNotReadingAndSayBusyWhenNoneIs() throws Exception
     {
-        final Recording stalled = new Recording();
-        final Recording reading = new Recording();
-        stalled.full = true;
+        final RecordingChannel stalled = new RecordingChannel();
+        final RecordingChannel reading = new RecordingChannel();
+        stalled.room = 0;
         router.attach(stalled);
         router.attach(reading);
         for (int i = 0; i < 4; i++)
@@ -205,7 +155,7 @@ class InboundRouterTest
             assertEquals(InboundRouter.DELIVERED, route());
         }
         assertEquals(4, reading.frames.size(), "every message went to the runtime that reads");
-        reading.full = true;
+        reading.room = 0;
         assertEquals(InboundRouter.AGENT_BUSY, route());
         assertEquals("agent_busy", InboundRouter.errorCode(InboundRouter.AGENT_BUSY));
     }
@@ -213,7 +163,7 @@ class InboundRouterTest
     @Test
     void shouldPreferTheEmbeddedHandlerAndReportItsFailureAsAgentError() throws Exception
     {
-        final Recording runtime = new Recording();
+        final RecordingChannel runtime = new RecordingChannel();
         router.attach(runtime);
         final List<String> seen = new CopyOnWriteArrayList<>();
         router.onInbound("user_message", (user, type, buffer, offset, length) ->

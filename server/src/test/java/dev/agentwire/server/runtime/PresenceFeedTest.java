@@ -1,14 +1,9 @@
 package dev.agentwire.server.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentwire.server.http.Json;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,80 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PresenceFeedTest
 {
-    /** A producer socket whose backlog takes {@code room} frames more, then none until given more room. */
-    private static final class Backlog implements RuntimeChannel
-    {
-        final List<JsonNode> frames = new CopyOnWriteArrayList<>();
-        int room;
-
-        Backlog(final int room)
-        {
-            this.room = room;
-        }
-
-        @Override
-        public boolean sendPresence(final byte[] frame)
-        {
-            return send(frame);
-        }
-
-        @Override
-        public boolean sendHandedBack(final byte[] frame)
-        {
-            return send(frame);
-        }
-
-        @Override
-        public boolean send(final byte[] frame)
-        {
-            if (room == 0)
-            {
-                return false;
-            }
-            room--;
-            try
-            {
-                frames.add(Json.MAPPER.readTree(frame));
-            }
-            catch (final IOException ex)
-            {
-                throw new AssertionError(ex);
-            }
-            return true;
-        }
-
-        @Override
-        public boolean hasRoom()
-        {
-            return room > 0;
-        }
-
-        @Override
-        public String remote()
-        {
-            return "test";
-        }
-
-        /** @return each user's last told state. */
-        Map<String, String> told()
-        {
-            final Map<String, String> last = new TreeMap<>();
-            for (final JsonNode frame : frames)
-            {
-                assertEquals("presence", frame.get("type").asText());
-                last.put(frame.get("user").asText(), frame.get("state").asText());
-            }
-            return last;
-        }
-    }
-
     private final PresenceFeed feed = new PresenceFeed();
 
     @Test
-    void shouldTellARuntimeThatConnectsEveryUserOnlineAsItsBacklogMakesRoom()
+    void shouldTellARuntimeThatConnectsEveryUserOnlineAsItsRecordingChannelMakesRoom()
     {
         // Before: what did not fit the backlog at connect was dropped, and the runtime never heard of those users.
-        final Backlog runtime = new Backlog(2);
+        final RecordingChannel runtime = new RecordingChannel(2);
         feed.attach(runtime, List.of("ann", "bob", "cid", "dee", "eve"));
         assertEquals(2, runtime.frames.size(), "as many as the backlog takes now");
         assertEquals(1, feed.indebted());
@@ -110,8 +38,8 @@ class PresenceFeedTest
     @Test
     void shouldTellAFullRuntimeEachUsersLatestStateOnceItHasRoomAndNeverAnEarlierOneAfterALaterOne()
     {
-        final Backlog full = new Backlog(0);
-        final Backlog reading = new Backlog(100);
+        final RecordingChannel full = new RecordingChannel(0);
+        final RecordingChannel reading = new RecordingChannel(100);
         feed.attach(full, List.of("ann"));
         feed.attach(reading, List.of("ann"));
 
@@ -137,7 +65,7 @@ class PresenceFeedTest
     @Test
     void shouldSendWhatIsOwedATurnAtATimeSoAChangeNeverWaitsLongForTheLock()
     {
-        final Backlog runtime = new Backlog(100_000);
+        final RecordingChannel runtime = new RecordingChannel(100_000);
         final List<String> online = new java.util.ArrayList<>();
         for (int u = 0; u < 3 * PresenceFeed.FRAMES_PER_TURN; u++)
         {
@@ -154,7 +82,7 @@ class PresenceFeedTest
     @Test
     void shouldForgetWhatASocketWasOwedWhenItCloses()
     {
-        final Backlog gone = new Backlog(0);
+        final RecordingChannel gone = new RecordingChannel(0);
         feed.attach(gone, List.of("ann", "bob"));
         assertEquals(1, feed.indebted());
         feed.detach(gone);
