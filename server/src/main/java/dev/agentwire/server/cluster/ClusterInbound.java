@@ -12,7 +12,6 @@ import io.lettuce.core.XReadArgs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -119,7 +118,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
                 return;
             }
             countExpired(reply);
-            if (((Number)reply.get(0)).longValue() == 1)
+            if (StreamCodec.number(reply.get(0)) == 1)
             {
                 done.accept(InboundRouter.DELIVERED);
             }
@@ -137,7 +136,7 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
      */
     private void countExpired(final List<Object> reply)
     {
-        final long dropped = ((Number)reply.get(1)).longValue();
+        final long dropped = StreamCodec.number(reply.get(1));
         if (dropped > 0)
         {
             expired.add(dropped);
@@ -146,15 +145,11 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
             final List<?> told = (List<?>)reply.get(2);
             for (int i = 0; i + 3 < told.size(); i += 4)
             {
-                notices.lost(text(told.get(i)), text(told.get(i + 1)), nullIfEmpty(text(told.get(i + 2))),
-                    nullIfEmpty(text(told.get(i + 3))), InboundRouter.errorCode(InboundRouter.AGENT_BUSY));
+                notices.lost(StreamCodec.text(told.get(i)), StreamCodec.text(told.get(i + 1)),
+                    nullIfEmpty(StreamCodec.text(told.get(i + 2))), nullIfEmpty(StreamCodec.text(told.get(i + 3))),
+                    InboundRouter.errorCode(InboundRouter.AGENT_BUSY));
             }
         }
-    }
-
-    private static String text(final Object value)
-    {
-        return value instanceof byte[] ? new String((byte[])value, StandardCharsets.UTF_8) : String.valueOf(value);
     }
 
     private static String nullIfEmpty(final String value)
