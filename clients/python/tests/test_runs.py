@@ -15,6 +15,29 @@ def types(socket):
     return [e["type"] for e in socket.events]
 
 
+def completed_runs(socket):
+    return sum(1 for e in socket.events if e["type"] == "agent_completed")
+
+
+async def prompt_until(socket, runs, pause_s, thread_id):
+    """Prompts, a new run each time, until the user's stream holds ``runs`` completed runs or 15 s passed, then awaits
+    them, and returns the runs' events. Until the runtime is back a prompt is answered no_agent; one the server handed
+    to the broken socket, which never took it, reaches no runtime, and the server tells the user so by an
+    ``agentwire.message_lost`` event: those notices are left out, each checked to name a prompt sent here."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while completed_runs(socket) < runs and loop.time() < deadline:
+        await socket.send({"type": "user_message", "thread_id": thread_id, "run_id": f"r-again-{loop.time()}",
+                           "data": {"text": "again?"}})
+        await asyncio.sleep(pause_s)
+    await socket.until(lambda _: completed_runs(socket) >= runs, 10)
+    notices = [e for e in socket.events if e["type"] == "agentwire.message_lost"]
+    for notice in notices:
+        assert notice["data"]["type"] == "user_message", notice
+        assert notice["data"]["run_id"].startswith("r-again-"), notice
+    return [e for e in socket.events if e["type"] != "agentwire.message_lost"]
+
+
 def test_should_end_a_run_that_raises_midway_with_a_failed_completion(server):
     async def scenario():
         async with UserSocket(server, "raiser") as socket, AsyncClient(server.http, PRODUCER_KEY) as client:
@@ -139,17 +162,11 @@ def test_should_take_a_prompt_from_the_user_and_answer_it_with_a_run(server):
                 assert socket.events[1]["data"]["text"] == "reading: what is 17*23?"
 
                 # The runtime's socket breaks: it reconnects on its own and takes the next prompt.
-                # Until it is back, a prompt is answered no_agent: prompt again until one is answered.
                 await client._socket._socket.close()
-                deadline = asyncio.get_running_loop().time() + 15
-                while len(socket.events) < 10 and asyncio.get_running_loop().time() < deadline:
-                    await socket.send({"type": "user_message", "thread_id": "th-1",
-                                       "run_id": f"r-again-{asyncio.get_running_loop().time()}",
-                                       "data": {"text": "and again?"}})
-                    await asyncio.sleep(0.5)
-                await socket.until(lambda _: len(socket.events) >= 10, 10)
-                assert socket.events[9]["type"] == "agent_completed"
-                assert socket.events[9]["run_id"].startswith("r-again-")
+                events = await prompt_until(socket, 2, 0.5, "th-1")
+                assert [e["type"] for e in events[5:10]] == ["agent_started", "agent_thinking", "tool_executing",
+                                                             "tool_completed", "agent_completed"], events
+                assert all(e["run_id"].startswith("r-again-") for e in events[5:10]), events
             finally:
                 agent.cancel()
     run(scenario())
@@ -208,14 +225,8 @@ def test_should_give_up_a_socket_that_fell_silent_and_take_the_next_prompt_on_a_
                 # Silent, closed by no one: only the heartbeat can tell. The server still holds its end, so prompts
                 # go round robin to it (lost with it) and to the new connection, until one is answered.
                 proxy.silence_all()
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + 15
-                while len(socket.events) < 4 and loop.time() < deadline:
-                    await socket.send({"type": "user_message", "thread_id": "th", "run_id": f"r-{loop.time()}",
-                                       "data": {"text": "again"}})
-                    await asyncio.sleep(0.3)
-                await socket.until(lambda _: len(socket.events) >= 4, 10)
-                assert socket.events[3]["type"] == "agent_completed"
+                events = await prompt_until(socket, 2, 0.3, "th")
+                assert [e["type"] for e in events[2:4]] == ["agent_started", "agent_completed"], events
                 assert proxy.accepted == 2
             finally:
                 agent.cancel()

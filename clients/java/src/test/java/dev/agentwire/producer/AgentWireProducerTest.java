@@ -85,20 +85,41 @@ class AgentWireProducerTest
     }
 
     /**
-     * Prompts, a new run each time, until the user holds {@code events} events or 15 s passed, then awaits them: until
-     * the runtime is back a prompt is answered no_agent (or, sent to a socket that died silently, lost with it).
+     * Prompts, a new run each time, until the user's stream holds {@code runs} completed runs or 15 s passed, then
+     * awaits them, and returns the runs' events. Until the runtime is back a prompt is answered no_agent; one the
+     * server handed to the broken socket, which never took it, reaches no runtime, and the server tells the user so
+     * by an agentwire.message_lost event: those notices are left out, each checked to name a prompt sent here.
      */
-    private static void promptUntil(final TestServer.UserSocket user, final int events, final long pauseMs)
+    private static List<JsonNode> promptUntil(final TestServer.UserSocket user, final int runs, final long pauseMs)
         throws Exception
     {
         final long deadline = System.nanoTime() + 15_000_000_000L;
-        while (user.events().size() < events && System.nanoTime() < deadline)
+        while (completedRuns(user.events()) < runs && System.nanoTime() < deadline)
         {
             user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-again-" + System.nanoTime() +
                 "\",\"data\":{\"text\":\"again?\"}}");
             Thread.sleep(pauseMs);
         }
-        user.until(f -> user.events().size() >= events, 10_000);
+        user.until(f -> completedRuns(f) >= runs, 10_000);
+        final List<JsonNode> runEvents = new ArrayList<>();
+        for (final JsonNode event : user.events())
+        {
+            if ("agentwire.message_lost".equals(event.path("type").asText()))
+            {
+                assertEquals("user_message", event.path("data").path("type").asText(), event::toString);
+                assertTrue(event.path("data").path("run_id").asText().startsWith("r-again-"), event::toString);
+            }
+            else
+            {
+                runEvents.add(event);
+            }
+        }
+        return runEvents;
+    }
+
+    private static long completedRuns(final List<JsonNode> events)
+    {
+        return events.stream().filter(e -> "agent_completed".equals(e.path("type").asText())).count();
     }
 
     private static List<String> types(final List<JsonNode> events)
@@ -366,8 +387,10 @@ class AgentWireProducerTest
 
             // The runtime's connection breaks: it reconnects on its own and takes the next prompt.
             proxy.cutAll();
-            promptUntil(user, 10, 500);
-            assertEquals("agent_completed", user.events().get(9).path("type").asText());
+            final List<String> run = List.of("agent_started", "agent_thinking", "tool_executing", "tool_completed",
+                "agent_completed");
+            final List<JsonNode> events = promptUntil(user, 2, 500);
+            assertEquals(run, types(events.subList(5, 10)), () -> events.toString());
         }
     }
 
@@ -387,8 +410,9 @@ class AgentWireProducerTest
             // The connection goes silent, closed by no one: only the heartbeat can tell. The server still holds its
             // end, so prompts go round robin to it (lost with it) and to the new connection, until one is answered.
             proxy.silenceAll();
-            promptUntil(user, 4, 300);
-            assertEquals("agent_completed", user.events().get(3).path("type").asText());
+            final List<JsonNode> events = promptUntil(user, 2, 300);
+            assertEquals(List.of("agent_started", "agent_completed"), types(events.subList(2, 4)),
+                () -> events.toString());
             assertEquals(2, proxy.accepted.get());
         }
     }
