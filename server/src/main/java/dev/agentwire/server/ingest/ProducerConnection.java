@@ -1,13 +1,10 @@
 package dev.agentwire.server.ingest;
 
 import dev.agentwire.server.agui.AgUiIngest;
-import dev.agentwire.core.EventDraft;
 import dev.agentwire.server.http.TokenBucket;
 import dev.agentwire.server.ops.ServerMetrics;
 import dev.agentwire.server.runtime.InboundRouter;
 import dev.agentwire.server.runtime.RuntimeChannel;
-import dev.agentwire.server.sequencing.EventResult;
-import dev.agentwire.server.sequencing.Refusals;
 import dev.agentwire.server.sequencing.Sequencer;
 import dev.agentwire.server.websocket.AbortCause;
 import dev.agentwire.server.websocket.CloseCodes;
@@ -20,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.StreamConnection;
 
-import java.util.Collections;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,7 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The runtime is pinged every {@code heartbeatIntervalMs}; one silent for {@code heartbeatTimeoutMs} while read is
  * closed with 4005 and counted: a runtime whose connection died without a word (a process frozen, a NAT that forgot
  * it) would otherwise take users' messages for as long as TCP retries, and answer none.
- * Events are limited by the producers' publish rate (a {@code 429} nack each).
+ * What the runtime publishes is {@link ProducerEventFrames}'s.
  */
 final class ProducerConnection extends WebSocketConnection implements RuntimeChannel
 {
@@ -62,10 +58,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
 
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
 
-    private final IngestParser parser;
-    private final ProducerAgUiFrames agUiFrames;
-    private final Sequencer sequencer;
-    private final TokenBucket producerLimit;
+    private final ProducerEventFrames events;
     private final ServerMetrics metrics;
     private final InboundRouter router;
     private final String remote;
@@ -98,10 +91,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final String remote)
     {
         super(connection, threads, settings.maxBodyBytes());
-        this.parser = parser;
-        this.agUiFrames = new ProducerAgUiFrames(agUi, sequencer, producerLimit, metrics);
-        this.sequencer = sequencer;
-        this.producerLimit = producerLimit;
+        this.events = new ProducerEventFrames(parser, agUi, sequencer, producerLimit, metrics);
         this.metrics = metrics;
         this.router = router;
         this.remote = remote;
@@ -391,47 +381,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             frame = new byte[Math.max(length, frame.length * 2)];
         }
         data.getBytes(offset, frame, 0, length);
-        final String[] refs = new String[1];
-        final EventDraft event;
-        try
-        {
-            event = parser.parseFrame(frame, length, refs);
-        }
-        catch (final IngestParser.Invalid invalid)
-        {
-            // Not an event: a native AG-UI batch is one (looked for only here, so events pay nothing for it).
-            if (AgUiIngest.mayBeFrame(frame, length) && agUiFrames.handle(frame, length, this::answer))
-            {
-                return;
-            }
-            if (!"not valid JSON".equals(invalid.getMessage()))
-            {
-                metrics.refused("invalid_argument");
-            }
-            nack(refs[0], 400, "bad_request", invalid.getMessage());
-            return;
-        }
-        final String ref = refs[0];
-        if (!producerLimit.tryAcquire(1, System.nanoTime()))
-        {
-            metrics.rateLimited("producer");
-            nack(ref, 429, "rate_limited", "producer publish rate exceeded");
-            return;
-        }
-        // The draft points into this connection's frame bytes: published now, before the next frame is read.
-        sequencer.publish(Collections.singletonList(event), batch ->
-        {
-            final EventResult result = batch.results.get(0);
-            if (batch.allAccepted())
-            {
-                answer(ResultCodec.ack(result, ref));
-            }
-            else
-            {
-                nack(ref, Refusals.httpStatus(batch.refusal), Refusals.name(result.status),
-                    Refusals.message(batch.refusal));
-            }
-        });
+        events.handle(frame, length, this::answer);
     }
 
     @Override
