@@ -11,12 +11,14 @@ import dev.agentwire.server.websocket.CloseCodes;
 import dev.agentwire.server.websocket.WebSocketConnection;
 import dev.agentwire.server.websocket.WebSocketFrames;
 import dev.agentwire.server.websocket.WebSocketThreads;
+import org.agrona.AsciiEncoding;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.StreamConnection;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,8 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * and nacks) are never dropped: once its unread answers fill the window the server stops reading the runtime's frames
  * until it reads them (TCP backpressure), so what is held stays within the window plus one read's answers. A runtime
  * that has taken nothing from its backlog for {@link #STALL_TIMEOUT_MS} is closed with 4004 and counted. Users'
- * messages the socket had not taken whole when it ended (the runtime never had them) go back to the router for
- * another runtime ({@link UnsentMessages}), which may take them past its own window, up to twice it.
+ * messages the runtime did not have when the socket ended go back to the router for another runtime
+ * ({@link HeldMessages}), which may take them past its own window, up to twice it. A runtime that confirms
+ * ({@code ?confirm=true}) gets a {@code tag} on each and sends {@code {"taken":tag}}: until then a message counts in
+ * its backlog, and goes back, marked {@code redelivered}, should the socket end.
  * <p>
  * Control frames (pings, and fragments too small to carry a share of a message) cost a token of a per-socket bucket
  * ({@link #CONTROL_FRAMES_PER_SEC}, burst {@link #CONTROL_FRAME_BURST}); past it the socket is closed with 4002.
@@ -56,6 +60,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     /** A continuation at least this large carries a real share of a message and costs no control token. */
     private static final int FREE_FRAGMENT_BYTES = 1024;
 
+    /** A confirming runtime's message begins {@code {"tag":N,}: these bytes, the digits, a comma. */
+    private static final byte[] TAG = "{\"tag\":".getBytes(StandardCharsets.US_ASCII);
+
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
 
     private final ProducerEventFrames events;
@@ -68,13 +75,14 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private long heardNs = System.nanoTime();
     // The backlog: bytes taken by send() and not yet handed to the I/O thread, plus what the socket has not taken.
     private final AtomicLong queuedBytes = new AtomicLong();
-    private volatile int pendingSnapshot;
+    // The backlog in the socket and unconfirmed, as other threads read it (I/O thread writes it: noteBacklog()).
+    private volatile long backlogSnapshot;
     private volatile long lastProgressNs = System.nanoTime();
     private volatile boolean ended;
     // A stall check is scheduled (I/O thread): one at a time, however often reads pause and resume.
     private boolean stallWatched;
     private byte[] frame = new byte[4096];
-    private final UnsentMessages unsent = new UnsentMessages();
+    private final HeldMessages held;
     private final TokenBucket controlLimit =
         new TokenBucket(CONTROL_FRAMES_PER_SEC, CONTROL_FRAME_BURST, System.nanoTime());
 
@@ -88,7 +96,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final TokenBucket producerLimit,
         final ServerMetrics metrics,
         final InboundRouter router,
-        final String remote)
+        final String remote,
+        final boolean confirms)
     {
         super(connection, threads, settings.maxBodyBytes());
         this.events = new ProducerEventFrames(parser, agUi, sequencer, producerLimit, metrics);
@@ -97,6 +106,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         this.remote = remote;
         this.heartbeatIntervalMs = settings.heartbeatIntervalMs();
         this.heartbeatTimeoutNs = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatTimeoutMs());
+        this.held = new HeldMessages(confirms);
     }
 
     /**
@@ -156,7 +166,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }
         // Frames go out whole from this thread, so the ping lands between two of them.
         flush(WebSocketFrames.putHeader(writeBuffer(), 0, WebSocketFrames.PING, 0));
-        pendingSnapshot = pendingBytes();
+        noteBacklog();
         later(this::heartbeat, heartbeatIntervalMs);
     }
 
@@ -189,8 +199,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
 
     private boolean take(final byte[] text, final boolean message, final long limitBytes)
     {
-        final long held = queuedBytes.get() + pendingSnapshot;
-        if (ended || held > 0 && held + text.length > limitBytes)
+        final long backlog = queuedBytes.get() + backlogSnapshot;
+        if (ended || backlog > 0 && backlog + text.length > limitBytes)
         {
             if (!ended && System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
             {
@@ -207,7 +217,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     @Override
     public boolean hasRoom()
     {
-        return !ended && queuedBytes.get() + pendingSnapshot < SEND_WINDOW_BYTES / 2;
+        return !ended && queuedBytes.get() + backlogSnapshot < SEND_WINDOW_BYTES / 2;
     }
 
     /**
@@ -231,16 +241,18 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         {
             if (message)
             {
-                handBack(text);
+                handBack(text, false);
             }
             return;
         }
+        final long tag = message && held.confirms() ? held.nextTag() : 0;
+        final int payload = text.length + (tag > 0 ? TAG.length + AsciiEncoding.digitCount(tag) : 0);
         if (message)
         {
             // Noted before the write: one that fails ends the socket inside it, and the message goes back then.
-            unsent.framed(text, bytesFramed() + WebSocketFrames.headerLength(text.length) + text.length);
+            held.framed(text, bytesFramed() + WebSocketFrames.headerLength(payload) + payload);
         }
-        writeFrame(text);
+        writeFrame(text, tag, payload);
         if (readsPaused() || pendingBytes() + queuedBytes.get() <= SEND_WINDOW_BYTES)
         {
             // The socket may have taken this frame whole: no writable event would come to resume anything.
@@ -278,15 +290,26 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }, STALL_TIMEOUT_MS);
     }
 
-    private void writeFrame(final byte[] text)
+    /** @param tag a user's message's for a confirming runtime, written as its first member; else 0. */
+    private void writeFrame(final byte[] text, final long tag, final int payload)
     {
         final UnsafeBuffer out = writeBuffer();
-        final int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.TEXT, text.length);
+        int header = WebSocketFrames.putHeader(out, 0, WebSocketFrames.TEXT, payload);
+        int at = 0;
+        if (tag > 0)
+        {
+            out.putBytes(header, TAG);
+            header += TAG.length;
+            header += out.putLongAscii(header, tag);
+            out.putByte(header++, (byte)',');
+            at = 1; // the message's own opening brace is the tag's
+        }
         // An answer can be larger than the I/O thread's buffer (a batch's nack): it goes out in buffer-sized pieces
         // of one frame.
-        int at = Math.min(text.length, out.capacity() - header);
-        out.putBytes(header, text, 0, at);
-        boolean taken = flush(header + at);
+        final int first = Math.min(text.length - at, out.capacity() - header);
+        out.putBytes(header, text, at, first);
+        at += first;
+        boolean taken = flush(header + first);
         while (at < text.length)
         {
             final int piece = Math.min(text.length - at, out.capacity());
@@ -298,8 +321,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         {
             lastProgressNs = System.nanoTime();
         }
-        pendingSnapshot = pendingBytes();
-        unsent.taken(bytesFramed() - pendingSnapshot);
+        held.taken(bytesFramed() - pendingBytes());
+        noteBacklog();
     }
 
     @Override
@@ -307,15 +330,42 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     {
         // The socket took the pending bytes: the runtime reads again, and so does the server.
         lastProgressNs = System.nanoTime();
-        pendingSnapshot = pendingBytes();
-        unsent.taken(bytesFramed() - pendingSnapshot);
+        held.taken(bytesFramed() - pendingBytes());
+        noteBacklog();
         whenCaughtUp();
     }
 
-    /** A user's message this socket will never write whole, so its runtime never had it: to another runtime. */
-    private void handBack(final byte[] text)
+    /** What other threads read of the backlog: what the socket did not take, and what the runtime did not confirm. */
+    private void noteBacklog()
     {
+        backlogSnapshot = pendingBytes() + held.unconfirmedBytes();
+    }
+
+    /** A user's message this socket's runtime does not have: to another runtime. */
+    private void handBack(final byte[] text, final boolean redelivered)
+    {
+        if (redelivered)
+        {
+            metrics.producerMessageRedelivered();
+        }
         router.reroute(text, status -> metrics.producerMessageHandedBack(status == InboundRouter.DELIVERED));
+    }
+
+    /** A confirming runtime took every message up to {@code tag}: they leave its backlog. */
+    private void onTaken(final long tag)
+    {
+        final int status = held.confirmed(tag);
+        if (status == HeldMessages.CONFIRMED)
+        {
+            lastProgressNs = System.nanoTime();
+            noteBacklog();
+            whenCaughtUp();
+        }
+        else
+        {
+            nack(null, 400, "bad_request", status == HeldMessages.PAST_LAST ? "taken=" + tag +
+                " is past the last message sent, tag=" + (held.nextTag() - 1) : "taken needs ?confirm=true");
+        }
     }
 
     /**
@@ -324,13 +374,17 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
      */
     private void whenCaughtUp()
     {
-        if (pendingBytes() + queuedBytes.get() < SEND_WINDOW_BYTES / 2)
+        final long unread = pendingBytes() + queuedBytes.get();
+        if (unread < SEND_WINDOW_BYTES / 2)
         {
             if (readsPaused())
             {
                 resumeReads();
             }
-            router.roomFor(this);
+            if (unread + held.unconfirmedBytes() < SEND_WINDOW_BYTES / 2)
+            {
+                router.roomFor(this);
+            }
         }
     }
 
@@ -342,7 +396,7 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         }
         metrics.producerCut();
         LOG.warn("producer cut: remote={} backlogBytes={} reason=not reading for {} ms", remote,
-            queuedBytes.get() + pendingSnapshot, STALL_TIMEOUT_MS);
+            queuedBytes.get() + backlogSnapshot, STALL_TIMEOUT_MS);
         router.detach(this);
         sendClose(CloseCodes.SLOW_CONSUMER, CloseCodes.reason(CloseCodes.SLOW_CONSUMER));
     }
@@ -381,6 +435,12 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             frame = new byte[Math.max(length, frame.length * 2)];
         }
         data.getBytes(offset, frame, 0, length);
+        final long taken = TakenFrame.tag(frame, length);
+        if (taken != TakenFrame.NOT_TAKEN)
+        {
+            onTaken(taken);
+            return;
+        }
         events.handle(frame, length, this::answer);
     }
 
@@ -419,6 +479,6 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     {
         ended = true;
         router.detach(this); // logs it
-        unsent.handBack(bytesFramed() - pendingBytes(), this::handBack);
+        held.handBack(bytesFramed() - pendingBytes(), this::handBack);
     }
 }

@@ -23,6 +23,10 @@ final class ProducerSocketHandler implements HttpHandler
     static final String INBOUND_ALL = "all";
     /** {@code ?inbound=}: this socket only publishes. */
     static final String INBOUND_NONE = "none";
+    /** {@code ?confirm=}: the runtime confirms the users' messages it takes ({@code {"taken":tag}}). */
+    static final String CONFIRM_TRUE = "true";
+    /** {@code ?confirm=}: a message is the runtime's once its socket took it (the default). */
+    static final String CONFIRM_FALSE = "false";
 
     private final IngestParser parser;
     private final Sequencer sequencer;
@@ -63,10 +67,17 @@ final class ProducerSocketHandler implements HttpHandler
             Http.error(exchange, 400, "bad_request", "inbound=" + inbound + " must be all (the default) or none");
             return;
         }
+        final String confirm = Http.query(exchange, "confirm");
+        if (confirm != null && !CONFIRM_TRUE.equals(confirm) && !CONFIRM_FALSE.equals(confirm))
+        {
+            Http.error(exchange, 400, "bad_request", "confirm=" + confirm + " must be true or false (the default)");
+            return;
+        }
         final boolean takesMessages = !INBOUND_NONE.equals(inbound);
+        final boolean confirms = CONFIRM_TRUE.equals(confirm);
         final String remote = String.valueOf(exchange.getSourceAddress());
         WebSocketHandshake.upgrade(exchange, "GET /v1/producer", (connection, upgraded) ->
             new ProducerConnection(connection, threads, settings, parser, agUi, sequencer, producerLimit, metrics,
-                router, remote).start(takesMessages));
+                router, remote, confirms).start(takesMessages));
     }
 }

@@ -27,6 +27,7 @@ public final class ServerMetrics
     private final LongAdder badMessages = new LongAdder();
     private final LongAdder producerMessagesRerouted = new LongAdder();
     private final LongAdder producerMessagesLost = new LongAdder();
+    private final LongAdder producerMessagesRedelivered = new LongAdder();
     private final LongAdder producersCut = new LongAdder();
     private final LongAdder drainFailures = new LongAdder();
     private final LongAdder producerReadsPaused = new LongAdder();
@@ -56,6 +57,12 @@ public final class ServerMetrics
     public void producerMessageHandedBack(final boolean delivered)
     {
         (delivered ? producerMessagesRerouted : producerMessagesLost).increment();
+    }
+
+    /** A user's message a confirming runtime's socket took but its runtime had not confirmed went back, redelivered. */
+    public void producerMessageRedelivered()
+    {
+        producerMessagesRedelivered.increment();
     }
 
     /** A producer socket was closed (4004) for not reading its backlog. */
@@ -205,11 +212,15 @@ public final class ServerMetrics
         exporter.counter("agentwire_producers_cut", "Producer sockets closed (4004) for leaving their backlog " +
             "unread.", producersCut);
         exporter.counter("agentwire_producer_messages_rerouted", "Users' messages a producer socket ended before " +
-            "writing whole (its runtime never had them), handed to another runtime.", producerMessagesRerouted);
-        exporter.counter("agentwire_producer_messages_lost", "Users' messages a producer socket ended before writing " +
-            "whole that no other runtime could take (none connected, or all behind): lost, each sender told by an " +
-            "agentwire.message_lost event.",
+            "its runtime had them (not written whole, or not confirmed), handed to another runtime.",
+            producerMessagesRerouted);
+        exporter.counter("agentwire_producer_messages_lost", "Users' messages a producer socket ended before its " +
+            "runtime had them that no other runtime could take (none connected, or all behind): lost, each sender " +
+            "told by an agentwire.message_lost event.",
             producerMessagesLost);
+        exporter.counter("agentwire_producer_messages_redelivered", "Of those handed back, the ones a confirming " +
+            "runtime's socket took whole but its runtime had not confirmed: sent on marked redelivered (the runtime " +
+            "may have read them).", producerMessagesRedelivered);
         exporter.counter("agentwire_producers_silent", "Producer sockets closed (4005) for sending no frame, not " +
             "even a pong, within the heartbeat timeout.", producersSilent);
         exporter.counter("agentwire_drain_failures", "User connection drains that threw; each closed its " +
