@@ -60,6 +60,16 @@ public final class Inbound
         return input().path("resume");
     }
 
+    /**
+     * @return true when this message went to another runtime first, whose connection ended before it confirmed
+     *         taking it: that runtime may have acted on it. A run of its {@link #runId()} may already exist; without a
+     *         run id, the user may be answered twice should this runtime answer too.
+     */
+    public boolean redelivered()
+    {
+        return frame.path("redelivered").asBoolean(false);
+    }
+
     /** @return for presence, {@code online} or {@code offline}; else null. */
     public String presence()
     {

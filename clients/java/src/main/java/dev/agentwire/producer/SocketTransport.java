@@ -34,6 +34,11 @@ import java.util.function.Consumer;
  * messages elsewhere or answers them {@code agent_busy}). Reconnects with backoff; what was sent and not answered when
  * a connection broke is reported as to be sent again (same ids: never twice).
  *
+ * <p>Each user's message is confirmed ({@code {"taken":tag}}, the socket opened with {@code ?confirm=true}) as it is
+ * handed to the consumer, not before: one still queued when its connection ends is dropped here, since the server
+ * then sends it to a runtime again (marked {@link Inbound#redelivered()}), and one in the kernel's buffers or this
+ * queue when the process dies is not lost with it.
+ *
  * <p>A connection counts as open once its first ping is answered: the server routes users' messages to a producer
  * socket before it reads the socket's first frame, so from then on this runtime takes them. A ping every
  * {@code heartbeatMs} finds a connection that died without a word: the JDK's WebSocket may not report a peer's close
@@ -51,7 +56,7 @@ final class SocketTransport implements Transport
     private final URI publishOnlyUri;
     private final Map<String, CompletableFuture<JsonNode>> waiting = new ConcurrentHashMap<>();
     private final AtomicLong refs = new AtomicLong();
-    private final BlockingQueue<Inbound> inbound = new LinkedBlockingQueue<>(INBOUND_BOUND);
+    private final BlockingQueue<Delivery> inbound = new LinkedBlockingQueue<>(INBOUND_BOUND);
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(task ->
     {
         final Thread thread = new Thread(task, "agentwire-producer-timers");
@@ -68,8 +73,9 @@ final class SocketTransport implements Transport
         this.config = config;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(config.timeoutMs)).build();
         final String scheme = "https".equals(config.url.getScheme()) ? "wss" : "ws";
-        this.uri = URI.create(scheme + "://" + config.url.getRawAuthority() + "/v1/producer");
-        this.publishOnlyUri = URI.create(uri + "?inbound=none");
+        final String producer = scheme + "://" + config.url.getRawAuthority() + "/v1/producer";
+        this.uri = URI.create(producer + "?confirm=true");
+        this.publishOnlyUri = URI.create(producer + "?inbound=none");
         timers.scheduleAtFixedRate(this::heartbeat, config.heartbeatMs, config.heartbeatMs, TimeUnit.MILLISECONDS);
     }
 
@@ -101,10 +107,10 @@ final class SocketTransport implements Transport
         {
             try
             {
-                final Inbound message = inbound.poll(100, TimeUnit.MILLISECONDS);
-                if (message != null)
+                final Delivery delivery = inbound.poll(100, TimeUnit.MILLISECONDS);
+                if (delivery != null && (delivery.tag == 0 || delivery.from.confirm(delivery.tag)))
                 {
-                    consumer.accept(message);
+                    consumer.accept(delivery.message);
                 }
             }
             catch (final InterruptedException ex)
@@ -239,17 +245,10 @@ final class SocketTransport implements Transport
         final String ref = "j" + refs.incrementAndGet();
         final CompletableFuture<JsonNode> answer = new CompletableFuture<>();
         waiting.put(ref, answer);
-        try
-        {
-            open.webSocket.sendText("{\"ref\":\"" + ref + "\"," + members, true)
-                .get(config.timeoutMs, TimeUnit.MILLISECONDS);
-        }
-        catch (final ExecutionException | TimeoutException ex)
+        if (!open.sendText("{\"ref\":\"" + ref + "\"," + members))
         {
             waiting.remove(ref);
             answer.completeExceptionally(new AgentWireException.Network("the frame could not be sent"));
-            open.webSocket.abort();
-            lost(open);
         }
         return answer;
     }
@@ -353,6 +352,21 @@ final class SocketTransport implements Transport
         }
     }
 
+    /** A user's message (or presence, tag 0) from the connection it came on, queued for the consumer. */
+    private static final class Delivery
+    {
+        final Connection from;
+        final long tag;
+        final Inbound message;
+
+        Delivery(final Connection from, final long tag, final Inbound message)
+        {
+            this.from = from;
+            this.tag = tag;
+            this.message = message;
+        }
+    }
+
     /**
      * One connection: its frames (answers to their waiters, users' messages to the bounded queue), and when it was
      * last heard from.
@@ -373,6 +387,34 @@ final class SocketTransport implements Transport
         Connection(final boolean takesMessages)
         {
             this.takesMessages = takesMessages;
+        }
+
+        /**
+         * Sends one text frame, one at a time whoever calls (the JDK's WebSocket refuses a send while one is under
+         * way). @return false when it could not: the connection is then given up.
+         */
+        synchronized boolean sendText(final String text) throws InterruptedException
+        {
+            try
+            {
+                webSocket.sendText(text, true).get(config.timeoutMs, TimeUnit.MILLISECONDS);
+                return true;
+            }
+            catch (final ExecutionException | TimeoutException ex)
+            {
+                webSocket.abort();
+                lost(this);
+                return false;
+            }
+        }
+
+        /**
+         * Confirms the message of {@code tag}, and every one before it. @return false when this connection ended
+         * first: the server sends the message to a runtime again, so it is not handed to the consumer here.
+         */
+        boolean confirm(final long tag) throws InterruptedException
+        {
+            return !ended && sendText("{\"taken\":" + tag + "}");
         }
 
         @Override
@@ -433,7 +475,7 @@ final class SocketTransport implements Transport
             {
                 try
                 {
-                    inbound.put(new Inbound(frame));
+                    inbound.put(new Delivery(this, frame.path("tag").asLong(0), new Inbound(frame)));
                 }
                 catch (final InterruptedException ex)
                 {
