@@ -4,6 +4,10 @@ against the real server."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +272,58 @@ def test_should_keep_a_socket_whose_loop_is_behind_and_lose_no_message(server):
             finally:
                 agent.cancel()
     run(scenario())
+
+
+# A runtime in a process of its own: it takes the first message and sits on it, so the rest wait in its client's
+# queue, read from the socket but not taken.
+SITTING_RUNTIME = """
+import asyncio, sys
+from agentwire import AsyncClient
+
+async def main(url, key):
+    async with AsyncClient(url, key) as client:
+        await client.connect()
+        print("connected", flush=True)
+        async for message in client.messages():
+            print("took", message.text, flush=True)
+            await asyncio.sleep(3600)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def test_should_give_another_runtime_what_a_killed_one_had_read_but_not_taken(server):
+    # Before: a message the server had written to a runtime's socket was its; those its process held when it died
+    # were lost, and their senders never told.
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    dying = subprocess.Popen([sys.executable, "-c", SITTING_RUNTIME, server.http, PRODUCER_KEY], text=True,
+                             stdout=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=src))
+    try:
+        assert dying.stdout.readline().strip() == "connected"
+
+        async def scenario():
+            loop = asyncio.get_running_loop()
+            async with UserSocket(server, "left-behind") as socket:
+                for n in range(6):
+                    await socket.send({"type": "user_message", "thread_id": "th", "data": {"text": f"m{n}"}})
+                # Answered after the six were routed: all went to the only runtime.
+                await socket.send({"type": "ping"})
+                await socket.until(lambda frames: any(f.get("type") == "pong" for f in frames))
+                assert (await loop.run_in_executor(None, dying.stdout.readline)).strip() == "took m0"
+                async with AsyncClient(server.http, PRODUCER_KEY) as heir:
+                    await heir.connect()
+                    dying.kill()
+                    got = []
+
+                    async def take():
+                        async for message in heir.messages():
+                            got.append(message)
+                            if len(got) == 5:
+                                return
+                    await asyncio.wait_for(take(), 15)
+                    assert [m.text for m in got] == ["m1", "m2", "m3", "m4", "m5"]
+                    assert all(m.redelivered for m in got), got
+        run(scenario())
+    finally:
+        dying.kill()
+        dying.wait(10)

@@ -48,6 +48,9 @@ class Inbound:
     thread_id: str | None = None
     run_id: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    #: True when it went to another runtime first, whose connection ended before it confirmed taking it: that runtime
+    #: may have acted on it (a run of ``run_id`` may exist already; without one, the user may be answered twice).
+    redelivered: bool = False
 
     @property
     def text(self) -> str | None:
@@ -73,7 +76,8 @@ class Inbound:
         if frame.get("type") == "presence":
             data = {"state": frame.get("state")}
         return Inbound(type=str(frame.get("type")), user=str(frame.get("user")), thread_id=frame.get("thread_id"),
-                       run_id=frame.get("run_id"), data=data if isinstance(data, Mapping) else {})
+                       run_id=frame.get("run_id"), data=data if isinstance(data, Mapping) else {},
+                       redelivered=frame.get("redelivered") is True)
 
 
 class Ids:

@@ -146,7 +146,7 @@ class HttpTransport:
 
 class SocketTransport:
     """The producer socket: events as frames with a ``ref``, answered in order with ``ack`` / ``nack``; users'
-    messages (``user_message``, ``cancel``, ``presence``) handed to ``on_inbound``. Reconnects on its own; what was
+    messages (``user_message``, ``cancel``, ``presence``) handed to ``on_inbound`` with the socket they came on. Reconnects on its own; what was
     sent and not answered when a connection broke is reported as to be sent again (same ids: never twice).
 
     A ping every ``heartbeat_s`` finds a connection that died without a word (a NAT that forgot it): one that answers
@@ -155,7 +155,7 @@ class SocketTransport:
     would close that one, losing what it held."""
 
     def __init__(self, base_url: str, producer_key: str, timeout_s: float,
-                 on_inbound: Callable[[Mapping[str, Any]], Any], initial_backoff_s: float = 0.1,
+                 on_inbound: Callable[[Mapping[str, Any], Any], Any], initial_backoff_s: float = 0.1,
                  max_backoff_s: float = 5.0, heartbeat_s: float = 20.0) -> None:
         parts = urlsplit(base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
@@ -208,7 +208,7 @@ class SocketTransport:
                     raise NetworkError(f"the producer socket did not connect in {self._timeout_s} s")
                 takes = self._takes_messages
                 try:
-                    socket = await _open(self._url if takes else self._url + "?inbound=none",
+                    socket = await _open(self._url + ("?confirm=true" if takes else "?inbound=none"),
                                          {"Authorization": f"Bearer {self._key}"}, self._timeout_s)
                 except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as ex:
                     if _http_status(ex) == 401:
@@ -266,7 +266,7 @@ class SocketTransport:
                     # users' messages to another runtime, or tells the user agent_busy (bounded both sides).
                     self._holding = True
                     try:
-                        await self._on_inbound(frame)
+                        await self._on_inbound(frame, socket)
                     finally:
                         self._holding = False
                         self._hear()
@@ -274,6 +274,18 @@ class SocketTransport:
             pass
         finally:
             self._lost(socket)
+
+    async def confirm(self, socket: Any, tag: int) -> bool:
+        """Confirms the user's message of ``tag`` (and every one before it), taken by the application now. False when
+        the socket it came on ended first: the server then sends it to a runtime again (marked ``redelivered``), so
+        it is not handed to the application here."""
+        if socket is not self._socket:
+            return False
+        try:
+            await socket.send(f'{{"taken":{tag}}}')
+            return True
+        except (websockets.exceptions.ConnectionClosed, OSError):
+            return False
 
     def _lost(self, socket: Any) -> None:
         if self._socket is socket:

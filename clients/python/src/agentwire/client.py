@@ -46,7 +46,8 @@ class AsyncClient:
         self._max_backoff_s = max_backoff_s
         self._ids = Ids()
         self._http = HttpTransport(self.url, key, timeout_s)
-        self._inbound: asyncio.Queue[Mapping[str, Any]] | None = None
+        # Users' messages, each with the socket it came on: confirmed to it as the application takes the message.
+        self._inbound: asyncio.Queue[tuple[Mapping[str, Any], Any]] | None = None
         self._socket = SocketTransport(self.url, key, timeout_s, self._take_inbound, initial_backoff_s,
                                        max_backoff_s, heartbeat_s)
         self._pipeline = Pipeline(self._socket if transport == "socket" else self._http,
@@ -158,10 +159,10 @@ class AsyncClient:
         """A run in native AG-UI events: a streamed answer, and interrupts (human in the loop)."""
         return AgUiRun(self, user=user, thread_id=thread_id, run_id=run_id)
 
-    async def _take_inbound(self, frame: Mapping[str, Any]) -> None:
+    async def _take_inbound(self, frame: Mapping[str, Any], socket: Any) -> None:
         if self._inbound is None:
             self._inbound = asyncio.Queue(maxsize=1024)
-        await self._inbound.put(frame)
+        await self._inbound.put((frame, socket))
 
     async def connect(self) -> None:
         """Opens the producer socket now, so users' messages are routed to this runtime from here on (otherwise it
@@ -174,13 +175,18 @@ class AsyncClient:
     async def messages(self, *, presence: bool = False) -> AsyncIterator[Inbound]:
         """What users send to this runtime — prompts (an AG-UI front end's whole ``RunAgentInput`` included),
         cancels, and (``presence=True``) who comes online — over the producer socket, reconnecting on its own.
-        Taking them slowly slows the socket down (bounded here and on the server), never loses one."""
+        Taking them slowly slows the socket down (bounded here and on the server), never loses one. Each is
+        confirmed to the server as it is yielded: one this process held when it died, or that was still queued when
+        its connection broke, goes to a runtime again, with ``redelivered`` set."""
         await self.connect()
         assert self._inbound is not None
         while True:
-            frame = await self._inbound.get()
+            frame, socket = await self._inbound.get()
             if frame.get("type") == "presence" and not presence:
                 continue
+            tag = frame.get("tag")
+            if isinstance(tag, int) and tag > 0 and not await self._socket.confirm(socket, tag):
+                continue  # its connection ended first: the server sends it to a runtime again
             yield Inbound.of(frame)
 
     async def flush(self) -> None:
