@@ -91,6 +91,60 @@ class HeldMessagesTest
             StandardCharsets.UTF_8));
     }
 
+    @Test
+    void shouldHandBackExactlyWhatTheRuntimeDoesNotHaveWhateverTheOrderOfWritesAndConfirms()
+    {
+        // A model: each message's tag and frame end; the socket's progress and the runtime's confirms only grow.
+        for (long seed = 1; seed <= 2_000; seed++)
+        {
+            final java.util.Random random = new java.util.Random(seed);
+            final boolean confirms = random.nextBoolean();
+            final HeldMessages held = new HeldMessages(confirms);
+            final List<Long> ends = new ArrayList<>();
+            long framedBytes = 0;
+            long takenBytes = 0;
+            long confirmed = 0;
+            for (int step = random.nextInt(40); step > 0; step--)
+            {
+                final int op = random.nextInt(3);
+                if (op == 0)
+                {
+                    framedBytes += 1 + random.nextInt(100);
+                    held.framed(bytes("{\"t\":" + held.nextTag() + "}"), framedBytes);
+                    ends.add(framedBytes);
+                }
+                else if (op == 1)
+                {
+                    takenBytes += random.nextInt((int)(framedBytes - takenBytes) + 1);
+                    held.taken(takenBytes);
+                }
+                else if (confirms && !ends.isEmpty())
+                {
+                    // Any tag framed: the runtime may read a frame before the I/O thread sees the socket take its
+                    // last bytes, and may repeat a confirm.
+                    final long tag = random.nextInt(ends.size() + 1);
+                    assertEquals(HeldMessages.CONFIRMED, held.confirmed(tag), "seed " + seed);
+                    confirmed = Math.max(confirmed, tag);
+                }
+            }
+            final long endTaken = takenBytes + random.nextInt((int)(framedBytes - takenBytes) + 1);
+            final List<String> expected = new ArrayList<>();
+            for (int i = 0; i < ends.size(); i++)
+            {
+                final long tag = i + 1;
+                final boolean written = ends.get(i) <= endTaken;
+                if (confirms ? tag > confirmed : !written)
+                {
+                    expected.add(written ? "{\"redelivered\":true,\"t\":" + tag + "} redelivered" :
+                        "{\"t\":" + tag + "} new");
+                }
+            }
+            assertEquals(expected, handBack(held, endTaken), "seed " + seed);
+            assertEquals(0, held.size());
+            assertEquals(0, held.unconfirmedBytes(), "seed " + seed);
+        }
+    }
+
     private static List<String> handBack(final HeldMessages held, final long takenBytes)
     {
         final List<String> back = new ArrayList<>();
