@@ -24,10 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A runtime that confirms the users' messages it takes ({@code GET /v1/producer?confirm=true}): each message carries
  * a tag, the runtime sends {@code {"taken":tag}}, and what it never confirmed is not lost with its socket.
  */
-@Timeout(60)
+@Timeout(90)
 class ProducerConfirmTest
 {
     private static final int WINDOW_BYTES = 4 * 1024 * 1024;
+    private static final long STALL_TIMEOUT_MS = 30_000;
 
     @TempDir
     Path dir;
@@ -104,7 +105,7 @@ class ProducerConfirmTest
     }
 
     @Test
-    void shouldCountWhatARuntimeHasNotConfirmedInItsWindowAndTakeMoreOnceItConfirms() throws Exception
+    void shouldCountWhatARuntimeHasNotConfirmedInItsWindowAndNotCutItForBeingSlowToConfirm() throws Exception
     {
         // It reads every frame at once, and confirms nothing: what it holds unconfirmed is its backlog.
         final WsClient runtime = WsClient.connect(URI.create("ws://127.0.0.1:" + fixture.server.port() +
@@ -141,6 +142,14 @@ class ProducerConfirmTest
         final long bytes = got.stream().mapToLong(m -> m.toString().length() -
             ("\"tag\":" + m.path("tag").asLong() + ",").length()).sum();
         assertTrue(bytes <= WINDOW_BYTES && bytes > WINDOW_BYTES - 2 * 61_000, "held " + bytes + " bytes");
+
+        // Past the stall timeout, unconfirmed: a runtime busy with what it took is not one that stopped reading. It is
+        // sent nothing more, and stays connected with what it holds.
+        Thread.sleep(STALL_TIMEOUT_MS + 1_000);
+        assertFalse(sendAndAsk(users.get(1), "{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"pad\":\"" +
+            pad + "\"}}"), "a message the size of those refused is refused still");
+        assertTrue(runtime.isOpen(), "not cut as not reading");
+        assertEquals(0, fixture.metric("agentwire_producers_cut_total"));
 
         runtime.send("{\"taken\":" + got.get(got.size() - 1).path("tag").asLong() + "}");
         assertTrue(sendAndAsk(users.get(0), "{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":1}}"),

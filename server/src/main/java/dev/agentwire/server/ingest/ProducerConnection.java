@@ -75,7 +75,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     private long heardNs = System.nanoTime();
     // The backlog: bytes taken by send() and not yet handed to the I/O thread, plus what the socket has not taken.
     private final AtomicLong queuedBytes = new AtomicLong();
-    // The backlog in the socket and unconfirmed, as other threads read it (I/O thread writes it: noteBacklog()).
+    // As other threads read them (the I/O thread writes them: noteBacklog()): what the socket has not taken, and that
+    // with what a confirming runtime has not confirmed.
+    private volatile int unsentSnapshot;
     private volatile long backlogSnapshot;
     private volatile long lastProgressNs = System.nanoTime();
     private volatile boolean ended;
@@ -202,7 +204,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final long backlog = queuedBytes.get() + backlogSnapshot;
         if (ended || backlog > 0 && backlog + text.length > limitBytes)
         {
-            if (!ended && System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
+            // Not reading is what the stall rule cuts: a runtime slow to confirm is busy, and told no more until it is
+            // not (users are answered agent_busy meanwhile).
+            if (!ended && unsentSnapshot > 0 && System.nanoTime() - lastProgressNs > STALL_TIMEOUT_MS * 1_000_000L)
             {
                 onIoThread(this::cutAsNotReading);
             }
@@ -338,7 +342,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     /** What other threads read of the backlog: what the socket did not take, and what the runtime did not confirm. */
     private void noteBacklog()
     {
-        backlogSnapshot = pendingBytes() + held.unconfirmedBytes();
+        final int unsent = pendingBytes();
+        unsentSnapshot = unsent;
+        backlogSnapshot = unsent + held.unconfirmedBytes();
     }
 
     /** A user's message this socket's runtime does not have: to another runtime. */
@@ -357,7 +363,6 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
         final int status = held.confirmed(tag);
         if (status == HeldMessages.CONFIRMED)
         {
-            lastProgressNs = System.nanoTime();
             noteBacklog();
             whenCaughtUp();
         }
