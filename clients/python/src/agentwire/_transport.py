@@ -146,8 +146,9 @@ class HttpTransport:
 
 class SocketTransport:
     """The producer socket: events as frames with a ``ref``, answered in order with ``ack`` / ``nack``; users'
-    messages (``user_message``, ``cancel``, ``presence``) handed to ``on_inbound`` with the socket they came on. Reconnects on its own; what was
-    sent and not answered when a connection broke is reported as to be sent again (same ids: never twice).
+    messages (``user_message``, ``cancel``, ``presence``) handed to ``on_inbound`` with the socket they came on, to
+    :meth:`confirm` once taken. Reconnects on its own; what was sent and not answered when a connection broke is
+    reported as to be sent again (same ids: never twice).
 
     A ping every ``heartbeat_s`` finds a connection that died without a word (a NAT that forgot it): one that answers
     nothing for a whole interval is opened again. websockets' own keepalive is off, because it cannot tell such a
