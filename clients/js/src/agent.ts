@@ -85,6 +85,8 @@ function trackOpen(open: Map<string, BaseEvent>, event: AgUiEvent): void {
 const ENDS_RUN = new Set(["RUN_FINISHED", "RUN_ERROR"]);
 /** Errors the client tries again after (within its attempt bound): told to onError, they do not end a run. */
 const RETRIED_ERRORS = new Set(["rate_limited", "resume_in_progress", "token_failed", "connect_timeout"]);
+/** The server's notice, in the user's stream, of a message of theirs that no runtime will get (docs/PROTOCOL.md). */
+const MESSAGE_LOST = "agentwire.message_lost";
 
 /**
  * An AG-UI agent whose transport is AgentWire: one WebSocket per run, reconnecting and resuming by cursor on its
@@ -241,6 +243,13 @@ export class AgentWireAgent extends AbstractAgent {
           if (!meta || done) {
             return;
           }
+          const lost = lostRunInput(event);
+          if (lost !== null && lost.runId !== null && lost.runId === following) {
+            // The input that asked for this run reached no runtime: no event of it will come.
+            finish(new AgentWireError("message_lost", `no agent runtime got the input of run ${following} ` +
+              `(${lost.reason}); send it again`));
+            return;
+          }
           if (following === null && event.type === "RUN_STARTED" && meta.threadId === threadId && meta.runId) {
             following = meta.runId;
           }
@@ -283,6 +292,16 @@ export class AgentWireAgent extends AbstractAgent {
       };
     });
   }
+}
+
+/** @returns the run and reason of an {@link MESSAGE_LOST} notice, or null for any other event. */
+function lostRunInput(event: AgUiEvent): { runId: string | null; reason: string } | null {
+  const custom = event as { type: string; name?: unknown; value?: { run_id?: unknown; reason?: unknown } };
+  if (custom.type !== "CUSTOM" || custom.name !== MESSAGE_LOST) {
+    return null;
+  }
+  return { runId: typeof custom.value?.run_id === "string" ? custom.value.run_id : null,
+    reason: String(custom.value?.reason ?? "lost") };
 }
 
 function lastUserText(input: RunAgentInput): string {

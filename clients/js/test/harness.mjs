@@ -229,8 +229,8 @@ export async function verifyRun(events) {
  * response is flushed): a user request in that moment is answered no_agent, which is right for the server and wrong
  * for a test that means "with a runtime". The server reads a frame only after attaching, so a ping's pong proves it.
  */
-async function openProducer(server) {
-  const socket = new WebSocket(server.producer, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
+async function openProducer(server, query = "") {
+  const socket = new WebSocket(server.producer + query, { headers: { Authorization: `Bearer ${PRODUCER_KEY}` } });
   await new Promise((ok, fail) => { socket.once("open", ok); socket.once("error", fail); });
   await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error("no pong from the producer socket in 10 s")), 10_000);
@@ -238,6 +238,24 @@ async function openProducer(server) {
     socket.ping("attached?");
   });
   return socket;
+}
+
+/**
+ * A runtime that confirms what it takes (`?confirm=true`) and dies, its socket reset, on the first user_message,
+ * before confirming it. Resolves `died` with that message.
+ */
+export async function runtimeThatDies(server) {
+  const socket = await openProducer(server, "?confirm=true");
+  const died = new Promise((ok) => {
+    socket.on("message", (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.type === "user_message") {
+        socket.terminate();
+        ok(m);
+      }
+    });
+  });
+  return { died };
 }
 
 /**
