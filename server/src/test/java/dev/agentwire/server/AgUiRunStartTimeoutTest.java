@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code POST /v1/ag-ui/run} when the runtime that took the input never starts the run (it died after taking it, or
  * ignores it): the stream ends with {@code RUN_ERROR run_start_timeout} instead of leaving a stock client waiting for
- * ever. A run that starts in time is not cut however long it then runs.
+ * ever; when its input reached no runtime, with {@code RUN_ERROR message_lost} at once. A run that starts in time is
+ * not cut however long it then runs.
  */
 @Timeout(60)
 class AgUiRunStartTimeoutTest
@@ -65,6 +66,31 @@ class AgUiRunStartTimeoutTest
         assertEquals("RUN_ERROR", error.get("type").asText());
         assertEquals("run_start_timeout", error.get("code").asText());
         assertTrue(error.get("message").asText().contains(START_TIMEOUT_MS + " ms"), error.toString());
+    }
+
+    @Test
+    void shouldEndTheStreamWithRunErrorMessageLostWhenTheInputReachedNoRuntime() throws Exception
+    {
+        // Before: the runtime that had the input died before taking it, the server told the user their message was
+        // lost, and the stream waited for the start timeout anyway (run_start_timeout, after it).
+        try (RawWs.RawClient dying = RawWs.RawClient.connect(fixture.server.port(), "/v1/producer?confirm=true",
+            Tokens.PRODUCER_KEY, 0, false))
+        {
+            RecordingAwait.until(() -> fixture.server.producerCount() == 1, 5_000, "producer registered");
+            final Future<List<String>> stream = post("lost-run");
+            for (RawWs.Frame frame = dying.readFrame(); !frame.text().contains("lost-run"); frame = dying.readFrame())
+            {
+                assertTrue(frame.opcode != RawWs.CLOSE, "the runtime was closed before it had the input");
+            }
+            dying.reset(); // before confirming it
+
+            final List<String> events = stream.get(10, TimeUnit.SECONDS);
+            assertEquals(1, events.size(), events.toString());
+            final JsonNode error = dev.agentwire.server.http.Json.MAPPER.readTree(events.get(0));
+            assertEquals("RUN_ERROR", error.get("type").asText());
+            assertEquals("message_lost", error.get("code").asText(), error.toString());
+            assertTrue(error.get("message").asText().contains("no_agent"), error.toString());
+        }
     }
 
     @Test

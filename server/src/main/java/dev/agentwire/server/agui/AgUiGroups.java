@@ -55,6 +55,13 @@ public final class AgUiGroups
             AgUiEventMapper.is(src, at, length, RUN_ERROR_TYPE);
     }
 
+    /** @return whether the event's type is {@code type} (UTF-8), compared where it is stored. */
+    public static boolean ofType(final AgentEvent event, final byte[] type)
+    {
+        return AgUiEventMapper.is(event.frameBuffer(), event.stringOffset(AgentEvent.TYPE),
+            event.stringLength(AgentEvent.TYPE), type);
+    }
+
     /** @return whether the event belongs to the run whose id is {@code runId} (UTF-8), compared where it is stored. */
     public static boolean ofRun(final AgentEvent event, final byte[] runId)
     {

@@ -1,5 +1,6 @@
 package dev.agentwire.server.sse;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentwire.core.AgentEvent;
 import dev.agentwire.core.SubscriberListener;
@@ -8,6 +9,7 @@ import dev.agentwire.core.SubscriptionHandler;
 import dev.agentwire.server.agui.AgUiGroups;
 import dev.agentwire.server.http.Http;
 import dev.agentwire.server.http.Json;
+import dev.agentwire.server.runtime.LostMessageNotices;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
@@ -41,6 +43,7 @@ final class AgUiRunStream implements SubscriptionHandler
     private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MESSAGE_LOST = LostMessageNotices.TYPE.getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEEPALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final HttpString X_ACCEL_BUFFERING = new HttpString("X-Accel-Buffering");
 
@@ -353,6 +356,15 @@ final class AgUiRunStream implements SubscriptionHandler
         // for the events of other runs.
         if (!AgUiGroups.ofRun(event, runId) || event.seq() < skipSeq)
         {
+            final String lost = !runSeen && !runEnded && event.seq() >= skipSeq &&
+                AgUiGroups.ofType(event, MESSAGE_LOST) ? lostInputReason(event) : null;
+            if (lost != null)
+            {
+                // No event of the run will come: the client is told now, not at the start timeout.
+                appendUnnumbered(Http.object().put("type", "RUN_ERROR").put("code", "message_lost").put("message",
+                    "the run's input reached no agent runtime (" + lost + "): send it again"));
+                runEnded = true;
+            }
             return;
         }
         runSeen = true;
@@ -386,6 +398,22 @@ final class AgUiRunStream implements SubscriptionHandler
         {
             runEnded = true;
         }
+    }
+
+    /** @return why this run's input reached no runtime, if this notice of a lost message names it; else null. */
+    private String lostInputReason(final AgentEvent notice)
+    {
+        final JsonNode data;
+        try
+        {
+            data = Json.MAPPER.readTree(notice.payloadBytes());
+        }
+        catch (final IOException ex)
+        {
+            return null; // the server writes the notice: not one
+        }
+        return new String(runId, StandardCharsets.UTF_8).equals(data.path("run_id").asText(null)) ?
+            data.path("reason").asText("lost") : null;
     }
 
     @Override
