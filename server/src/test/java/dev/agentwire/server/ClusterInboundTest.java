@@ -151,6 +151,32 @@ class ClusterInboundTest
     }
 
     @Test
+    void shouldHandWhatADeadRuntimeNeverConfirmedToARuntimeOnAnotherNodeMarkedRedelivered() throws Exception
+    {
+        cluster = new RedisNodes(dir, false);
+        final ServerFixture a = cluster.node("a");
+        final ServerFixture b = cluster.node("b");
+        final WsClient heir = a.producerSocket();
+        final WsClient user = connected(b, "cara")[0];
+        awaitRoutedAcross(user, heir);
+        try (RawWs.RawClient dying = RawWs.RawClient.connect(b.server.port(), "/v1/producer?confirm=true",
+            Tokens.PRODUCER_KEY, 0, false))
+        {
+            RecordingAwait.until(() -> b.server.producerCount() == 1, 5_000, "b's own runtime is routed to");
+            // b's own runtime is offered the message first: it reads it, and dies before confirming it.
+            user.send("{\"type\":\"user_message\",\"thread_id\":\"th\",\"run_id\":\"r-7\",\"data\":{}}");
+            assertEquals("r-7", dying.nextOfType("user_message").path("run_id").asText());
+            dying.reset();
+            // Past any hello the routing check left in flight.
+            final JsonNode again = heir.collect(m -> "r-7".equals(m.path("run_id").asText()), 1, 10_000).get(0);
+            assertEquals("cara", again.path("user").asText());
+            assertTrue(again.path("redelivered").asBoolean(), again.toString());
+            assertEquals(1, b.metric("agentwire_producer_messages_redelivered_total"));
+            assertEquals(1, b.metric("agentwire_producer_messages_rerouted_total"));
+        }
+    }
+
+    @Test
     void shouldKeepOneConsumerInTheStreamsGroupHoweverManyNodesHaveReadIt() throws Exception
     {
         // Before: each node read as a consumer named by its id, which is new at every start, and consumers are never

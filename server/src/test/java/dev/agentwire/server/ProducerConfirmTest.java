@@ -1,7 +1,6 @@
 package dev.agentwire.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentwire.server.http.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +59,7 @@ class ProducerConfirmTest
             }
             for (int n = 1; n <= 5; n++)
             {
-                final JsonNode message = next(dying, "user_message");
+                final JsonNode message = dying.nextOfType("user_message");
                 assertEquals(n, message.path("tag").asLong(), "tagged 1, 2, 3… in the order sent: " + message);
                 assertEquals(n, message.path("data").path("n").asInt());
                 assertEquals("asker", message.path("user").asText());
@@ -68,7 +67,7 @@ class ProducerConfirmTest
             dying.sendFrame(0x81, bytes("{\"taken\":3}"));
             // A confirm is not answered: the next answer is the ack of the event sent after it.
             dying.sendFrame(0x81, bytes("{\"ref\":\"e1\",\"user\":\"asker\",\"type\":\"app.note\",\"data\":{}}"));
-            assertEquals("e1", next(dying, "ack").path("ref").asText());
+            assertEquals("e1", dying.nextOfType("ack").path("ref").asText());
 
             final WsClient heir = fixture.producerSocket();
             RecordingAwait.until(() -> fixture.server.producerCount() == 2, 5_000, "the second runtime is routed to");
@@ -94,7 +93,7 @@ class ProducerConfirmTest
         {
             final WsClient user = user("alone");
             user.send("{\"type\":\"user_message\",\"thread_id\":\"t-1\",\"run_id\":\"r-1\",\"data\":{}}");
-            assertEquals(1, next(dying, "user_message").path("tag").asLong());
+            assertEquals(1, dying.nextOfType("user_message").path("tag").asLong());
             dying.reset();
             final JsonNode notice = user.nextOfType("agentwire.message_lost", 10_000);
             assertEquals("t-1", notice.path("thread_id").asText());
@@ -208,24 +207,6 @@ class ProducerConfirmTest
         assertEquals("agent_busy", answer.path("code").asText(), answer.toString());
         assertEquals("pong", user.next(5_000).path("type").asText());
         return false;
-    }
-
-    /** @return the next text frame of {@code type} the raw runtime reads (pings and other frames passed over). */
-    private static JsonNode next(final RawWs.RawClient runtime, final String type) throws Exception
-    {
-        for (int frames = 0; frames < 100; frames++)
-        {
-            final RawWs.Frame frame = runtime.readFrame();
-            if (frame.opcode == RawWs.TEXT)
-            {
-                final JsonNode message = Json.MAPPER.readTree(frame.text());
-                if (type.equals(message.path("type").asText()))
-                {
-                    return message;
-                }
-            }
-        }
-        throw new AssertionError("no " + type + " in 100 frames");
     }
 
     private static byte[] bytes(final String text)

@@ -312,6 +312,25 @@ final class RawWs
             return socket;
         }
 
+        /** @return the next text frame whose {@code type} is {@code type}, read past any other (at most 100 frames). */
+        com.fasterxml.jackson.databind.JsonNode nextOfType(final String type) throws IOException
+        {
+            for (int frames = 0; frames < 100; frames++)
+            {
+                final Frame frame = readFrame();
+                if (frame.opcode == TEXT)
+                {
+                    final com.fasterxml.jackson.databind.JsonNode message =
+                        dev.agentwire.server.http.Json.MAPPER.readTree(frame.text());
+                    if (type.equals(message.path("type").asText()))
+                    {
+                        return message;
+                    }
+                }
+            }
+            throw new IOException("no " + type + " in 100 frames");
+        }
+
         /** Ends the connection as a crashed process's does: a reset, whatever the server still had to send. */
         void reset() throws IOException
         {
