@@ -37,7 +37,8 @@ import java.util.function.Consumer;
  * <p>Each user's message is confirmed ({@code {"taken":tag}}, the socket opened with {@code ?confirm=true}) as it is
  * handed to the consumer, not before: one still queued when its connection ends is dropped here, since the server
  * then sends it to a runtime again (marked {@link Inbound#redelivered()}), and one in the kernel's buffers or this
- * queue when the process dies is not lost with it.
+ * queue when the process dies is not lost with it. One handed over in the moment the connection broke, before the
+ * JDK reported it, had its confirm go into a dead connection: the server sends it on too (at least once).
  *
  * <p>A connection counts as open once its first ping is answered: the server routes users' messages to a producer
  * socket before it reads the socket's first frame, so from then on this runtime takes them. A ping every

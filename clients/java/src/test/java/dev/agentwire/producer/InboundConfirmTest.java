@@ -14,13 +14,13 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Users' messages confirmed as the handler takes them: what a runtime had read but not handled when its connection
- * broke goes to a runtime again, marked redelivered, and is handled once in all.
+ * broke goes to a runtime again, marked redelivered; the first hands on none it knows came on a connection that ended.
  */
 @Timeout(60)
 class InboundConfirmTest
@@ -40,7 +40,7 @@ class InboundConfirmTest
     }
 
     @Test
-    void shouldHandWhatABrokenConnectionHadQueuedUnhandledToARuntimeAgainAndHandleItOnce() throws Exception
+    void shouldHandWhatABrokenConnectionHadQueuedUnhandledToARuntimeAgainMarkedRedelivered() throws Exception
     {
         // Before: what the server had written to the socket was the runtime's. Messages read into the client's queue
         // when the connection broke were still handed to the handler from there; had the process died instead, they
@@ -64,7 +64,8 @@ class InboundConfirmTest
             proxy.cutAll();
             await(() -> redelivered() == 5, "the server handed m1 to m5 back");
             release.countDown();
-            await(() -> texts(handled).containsAll(List.of("m1", "m2", "m3", "m4", "m5")), "m1 to m5 were handled");
+            await(() -> handled.stream().filter(h -> h.endsWith(" redelivered")).count() == 5,
+                "m1 to m5 were handled again");
             // The first runtime, connected again, takes a message of its turn only after what its queue held.
             for (int n = 0; n < 40 && handled.stream().noneMatch(h -> h.startsWith("first probe")); n++)
             {
@@ -73,14 +74,16 @@ class InboundConfirmTest
             }
             await(() -> handled.stream().anyMatch(h -> h.startsWith("first probe")), "the first runtime is back");
 
-            final List<String> messages = handled.stream().filter(h -> !h.contains("probe")).sorted()
-                .collect(Collectors.toList());
-            assertEquals(6, messages.size(), "each handled once: " + handled);
-            assertEquals("first m0", messages.get(0), "m0 was the first runtime's, confirmed: " + handled);
+            // Each of m1 to m5 once marked, by either runtime (the first may be back in time for some). The first
+            // may also have taken one from its queue before its client saw the connection end: its confirm then went
+            // into a dead connection, so the server sent it on too (at least once, never lost: docs/PROTOCOL.md).
+            assertEquals(List.of("first m0"), handled.stream().filter(h -> h.contains(" m0")).toList(), "" + handled);
             for (int n = 1; n <= 5; n++)
             {
-                assertEquals("m" + n + " redelivered", messages.get(n).substring(messages.get(n).indexOf(' ') + 1),
-                    "" + handled);
+                final String text = " m" + n;
+                assertEquals(1, handled.stream().filter(h -> h.endsWith(text + " redelivered")).count(), "" + handled);
+                assertTrue(handled.stream().filter(h -> h.endsWith(text)).allMatch(h -> h.equals("first" + text)) &&
+                    handled.stream().filter(h -> h.endsWith(text)).count() <= 1, "" + handled);
             }
         }
     }
@@ -110,11 +113,6 @@ class InboundConfirmTest
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    private static List<String> texts(final Queue<String> handled)
-    {
-        return handled.stream().map(h -> h.split(" ")[1]).collect(Collectors.toList());
     }
 
     private long redelivered()
