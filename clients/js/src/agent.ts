@@ -25,6 +25,12 @@ export interface AgentWireAgentConfig extends AgentConfig {
   heartbeatMs?: number;
   /** Longest the run's socket may take to open before it is tried again (10,000; 0: the runtime's own). */
   connectTimeoutMs?: number;
+  /**
+   * Longest a run may take to show its first event once its input was sent, then runAgent() rejects with
+   * `run_start_timeout`: the runtime that took the input may have died before starting the run (60,000, as the
+   * server's AG-UI over HTTP; 0: none).
+   */
+  runStartTimeoutMs?: number;
   /** Told each change of the socket's state (connecting, open, reconnecting, failed), as the client tells it. */
   onStatus?: (status: ConnectionStatus) => void;
   /**
@@ -45,6 +51,9 @@ export interface AgentWireAgentConfig extends AgentConfig {
    */
   capabilities?: AgentCapabilities;
 }
+
+/** How long a run's first event may take after its input, by default (the server's for AG-UI over HTTP). */
+const DEFAULT_RUN_START_TIMEOUT_MS = 60_000;
 
 /** The server's default bound on a client message (`--max-message-bytes`). */
 const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
@@ -180,10 +189,18 @@ export class AgentWireAgent extends AbstractAgent {
       let following = runId;
       let welcomed = false;
       let done = false;
+      // Set once the input is sent, until the run shows an event: a runtime that took it and died would leave the
+      // run waiting for ever.
+      let startTimer: ReturnType<typeof setTimeout> | null = null;
+      const startTimeoutMs = this.config.runStartTimeoutMs ?? DEFAULT_RUN_START_TIMEOUT_MS;
       for (const event of replay ?? []) {
         subscriber.next(event);
       }
       const finish = (error?: Error) => {
+        if (startTimer !== null) {
+          clearTimeout(startTimer);
+          startTimer = null;
+        }
         if (done) {
           return;
         }
@@ -212,6 +229,11 @@ export class AgentWireAgent extends AbstractAgent {
           if (m.type === "welcome" && !welcomed) {
             welcomed = true;
             onOpen?.(client);
+            if (onOpen && startTimeoutMs > 0) {
+              startTimer = setTimeout(() => finish(new AgentWireError("run_start_timeout", `no event of run ` +
+                `${following} came within ${startTimeoutMs} ms of its input: the runtime that took it may have died`)),
+              startTimeoutMs);
+            }
           } else if (m.type === "live" && following === null) {
             // The prelude is whole and showed no run of this thread: there is nothing to re-attach to.
             finish();
@@ -256,6 +278,10 @@ export class AgentWireAgent extends AbstractAgent {
           if (meta.runId !== following) {
             return;
           }
+          if (startTimer !== null) {
+            clearTimeout(startTimer);
+            startTimer = null;
+          }
           if (event.type === "RUN_STARTED") {
             this.followed = { runId: following!, threadId, started: event as BaseEvent, open: new Map(),
               cursor: client.cursor, ended: false };
@@ -279,6 +305,10 @@ export class AgentWireAgent extends AbstractAgent {
       client.connect();
       return () => {
         // Unsubscribed (detached, or the run ended): keep the cursor for connect(), close the socket.
+        if (startTimer !== null) {
+          clearTimeout(startTimer);
+          startTimer = null;
+        }
         if (!done) {
           done = true;
           if (this.followed) {

@@ -1,9 +1,9 @@
-// A run whose input reaches no runtime ends with a typed error in AgentWireAgent, instead of waiting forever for
-// events that will never come.
+// A run whose input reaches no runtime, or whose runtime never starts it, ends with a typed error in AgentWireAgent,
+// instead of waiting forever for events that will never come.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { runtimeThatDies, startServer, token, WebSocket } from "./harness.mjs";
+import { runtimeThatDies, silentRuntime, startServer, token, waitFor, WebSocket } from "./harness.mjs";
 import { AgentWireAgent, AgentWireError } from "agentwire-client";
 
 let server;
@@ -37,4 +37,25 @@ describe("a run whose input is lost", { timeout: 60_000 }, () => {
     assert.match(error.message, /lost-run.*no_agent/);
     assert.deepEqual(errors, [], "nothing else went wrong");
   });
+  test("should reject runAgent() with run_start_timeout when the runtime took the input and never started the run",
+    async () => {
+      // Before: nothing bounded the wait; AG-UI over HTTP had the server's start timeout, this socket had none.
+      const runtime = await silentRuntime(server);
+      try {
+        const agent = new AgentWireAgent({
+          url: server.agUi, token: () => token("never-started"), WebSocketImpl: WebSocket, threadId: "th-silent",
+          initialMessages: [{ id: "u1", role: "user", content: "Hello?" }], runStartTimeoutMs: 500,
+        });
+        const started = Date.now();
+        const outcome = agent.runAgent({ runId: "silent-run" }).then(() => "settled", (error) => error);
+        const timeout = new Promise((ok) => setTimeout(() => ok("still waiting after 20 s"), 20_000).unref());
+        const error = await Promise.race([outcome, timeout]);
+        assert.ok(error instanceof AgentWireError, String(error));
+        assert.equal(error.code, "run_start_timeout");
+        assert.ok(Date.now() - started >= 500, "not before the limit");
+        await waitFor(() => runtime.inputs.some((m) => m.run_id === "silent-run"));
+      } finally {
+        runtime.close();
+      }
+    });
 });

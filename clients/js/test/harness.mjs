@@ -258,6 +258,19 @@ export async function runtimeThatDies(server) {
   return { died };
 }
 
+/** A runtime that takes users' messages and answers none: `inputs` holds what it took. */
+export async function silentRuntime(server) {
+  const socket = await openProducer(server);
+  const inputs = [];
+  socket.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.type === "user_message") {
+      inputs.push(m);
+    }
+  });
+  return { inputs, close: () => socket.close() };
+}
+
 /**
  * An agent runtime on the producer socket, as a real one connects: answers each user_message with the scripted
  * run (run id the user's), one event every stepMs, acknowledged one by one.
