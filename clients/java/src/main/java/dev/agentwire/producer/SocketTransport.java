@@ -109,9 +109,9 @@ final class SocketTransport implements Transport
             try
             {
                 final Delivery delivery = inbound.poll(100, TimeUnit.MILLISECONDS);
-                if (delivery != null && (delivery.tag == 0 || delivery.from.confirm(delivery.tag)))
+                if (delivery != null && (delivery.tag() == 0 || delivery.from().confirm(delivery.tag())))
                 {
-                    consumer.accept(delivery.message);
+                    consumer.accept(delivery.message());
                 }
             }
             catch (final InterruptedException ex)
@@ -354,18 +354,8 @@ final class SocketTransport implements Transport
     }
 
     /** A user's message (or presence, tag 0) from the connection it came on, queued for the consumer. */
-    private static final class Delivery
+    private record Delivery(Connection from, long tag, Inbound message)
     {
-        final Connection from;
-        final long tag;
-        final Inbound message;
-
-        Delivery(final Connection from, final long tag, final Inbound message)
-        {
-            this.from = from;
-            this.tag = tag;
-            this.message = message;
-        }
     }
 
     /**
