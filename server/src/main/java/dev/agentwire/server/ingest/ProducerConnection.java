@@ -240,9 +240,9 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
     /** @param message a user's message, handed back for another runtime should the socket end before writing it. */
     private void write(final byte[] text, final boolean message)
     {
-        queuedBytes.addAndGet(-text.length);
         if (isClosing())
         {
+            queuedBytes.addAndGet(-text.length);
             if (message)
             {
                 handBack(text, false);
@@ -257,6 +257,8 @@ final class ProducerConnection extends WebSocketConnection implements RuntimeCha
             held.framed(text, bytesFramed() + WebSocketFrames.headerLength(payload) + payload);
         }
         writeFrame(text, tag, payload);
+        // Out of the queued bytes only once the backlog noted it: a sender's take() on another thread always sees it.
+        queuedBytes.addAndGet(-text.length);
         if (readsPaused() || pendingBytes() + queuedBytes.get() <= SEND_WINDOW_BYTES)
         {
             // The socket may have taken this frame whole: no writable event would come to resume anything.
