@@ -179,6 +179,24 @@ class ClusterInboundTest
     }
 
     @Test
+    void shouldTakeAgainAMessageGivenToAReadWhoseReplyNobodyHandled() throws Exception
+    {
+        // Before: a blocking read that timed out on its node stayed blocked in Redis, which gave it the next message
+        // when it ran again (Redis paused, then resumed): the reply went nowhere, and the message stayed pending until
+        // it expired, never reaching the runtime. Here a script appends a message and reads it at once, as that read.
+        final Across across = across("ivo");
+        assertTrue(cluster.redis.command("EVAL \"local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1]) " +
+            "redis.call('XREADGROUP', 'GROUP', 'producers', 'nodes', 'COUNT', 1, 'STREAMS', KEYS[1], '>') " +
+            "return id\" 1 aw:inbound \"" + quoted("reply-lost") + "\"").startsWith("$"));
+        final JsonNode taken = across.runtime.collect(m -> "reply-lost".equals(m.path("user").asText()), 1, 15_000)
+            .get(0);
+        assertEquals("user_message", taken.path("type").asText());
+        RecordingAwait.until(() -> across.runtimeNode.metric("agentwire_cluster_inbound_reclaimed_total") == 1,
+            5_000, "counted as taken again");
+        RecordingAwait.until(() -> ":0".equals(cluster.redis.command("XLEN aw:inbound")), 5_000, "deleted");
+    }
+
+    @Test
     void shouldKeepOneConsumerInTheStreamsGroupHoweverManyNodesHaveReadIt() throws Exception
     {
         // Before: each node read as a consumer named by its id, which is new at every start, and consumers are never

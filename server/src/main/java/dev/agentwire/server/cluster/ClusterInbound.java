@@ -7,6 +7,7 @@ import dev.agentwire.server.runtime.RuntimeChannels;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import org.slf4j.Logger;
@@ -29,7 +30,9 @@ import java.util.function.IntConsumer;
  * oldest without a word), each for at most {@link #MAX_WAIT_MS} (then dropped, counted in {@link #expired}, and its
  * sender told by a {@link LostMessageNotices} event). Delivery
  * is at most once, as on one node: a message taken by a node whose runtimes all left or filled up meanwhile is put
- * back for another, and that node waits a moment before it reads again. The sender is told when the stream could not
+ * back for another, and that node waits a moment before it reads again. A message given to a read whose reply no
+ * node handled is taken again after {@link #ABANDONED_MS} ({@link #abandoned}); so is one whose node died in the
+ * moment between handing it on and deleting it, which a runtime may then get twice. The sender is told when the stream could not
  * take the message ({@link InboundRouter#UNAVAILABLE}) or did not confirm it in time
  * ({@link InboundRouter#OUTCOME_UNKNOWN}).
  */
@@ -54,6 +57,11 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
      */
     private static final long MAX_WAIT_MS = 60_000;
     private static final long EXPIRY_CHECK_NS = TimeUnit.SECONDS.toNanos(2);
+    /**
+     * How long a message may stay given to a read and not deleted before another read takes it: a node deletes what
+     * it took at once, so one this old was given to a reply nobody handled (see {@link #abandoned}).
+     */
+    private static final long ABANDONED_MS = 5_000;
     private static final long IDLE_POLL_MS = 100;
 
     private final RedisLink cluster;
@@ -68,6 +76,8 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
     final LongAdder refused = new LongAdder();
     /** Messages dropped from the stream after waiting {@link #MAX_WAIT_MS} (the senders had been answered). */
     final LongAdder expired = new LongAdder();
+    /** Messages this node took again, given to a read whose reply no node handled ({@link #abandoned}). */
+    final LongAdder reclaimed = new LongAdder();
     /** Messages this node took and could neither deliver nor put back (Redis failed): lost, and logged. */
     final LongAdder lost = new LongAdder();
 
@@ -174,16 +184,20 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
         }
         try
         {
-            if (!groupReady || System.nanoTime() - expiredAtNs > EXPIRY_CHECK_NS)
+            final boolean housekeeping = !groupReady || System.nanoTime() - expiredAtNs > EXPIRY_CHECK_NS;
+            if (housekeeping)
             {
                 // Before reading: a message that waited too long is dropped, not handed to a runtime now.
                 expiredAtNs = System.nanoTime();
                 countExpired(cluster.appendInbound(key, GROUP, 0, MAX_WAIT_MS, null).toCompletableFuture().join());
             }
             ensureGroup(connection);
-            final List<StreamMessage<String, byte[]>> messages = connection.sync.xreadgroup(
-                Consumer.from(GROUP, CONSUMER), XReadArgs.Builder.block(block).count(64),
-                XReadArgs.StreamOffset.lastConsumed(key));
+            List<StreamMessage<String, byte[]>> messages = housekeeping ? abandoned(connection) : List.of();
+            if (messages.isEmpty())
+            {
+                messages = connection.sync.xreadgroup(Consumer.from(GROUP, CONSUMER),
+                    XReadArgs.Builder.block(block).count(64), XReadArgs.StreamOffset.lastConsumed(key));
+            }
             if (messages == null)
             {
                 return true;
@@ -224,6 +238,25 @@ final class ClusterInbound implements RemoteRuntimes, AutoCloseable
             LOG.debug("inbound read failed: cause={}", ex.toString());
             throw ex;
         }
+    }
+
+    /**
+     * Messages the group gave a read whose reply no node handled: a blocking read that timed out on the client stays
+     * blocked in Redis, which may give it the next message when it runs again; so may a node that died between a read
+     * and its delete. Nothing else leaves a message pending for {@link #ABANDONED_MS}: each is deleted as it is taken.
+     */
+    private List<StreamMessage<String, byte[]>> abandoned(final OwnConnection connection)
+    {
+        final List<StreamMessage<String, byte[]>> claimed = connection.sync.xautoclaim(key,
+            XAutoClaimArgs.Builder.xautoclaim(Consumer.from(GROUP, CONSUMER), Duration.ofMillis(ABANDONED_MS), "0-0")
+                .count(64)).getMessages();
+        if (!claimed.isEmpty())
+        {
+            reclaimed.add(claimed.size());
+            LOG.warn("inbound messages taken again: a read's reply was lost, or its node died, count={}",
+                claimed.size());
+        }
+        return claimed;
     }
 
     private void ensureGroup(final OwnConnection connection)

@@ -157,6 +157,9 @@ public final class ClusterNode implements AutoCloseable
         exporter.counter("agentwire_cluster_inbound_expired", "Users' messages dropped from the inbound stream after " +
             "waiting 60 s for a runtime with room (counted by the node that dropped them: at an append, or before it " +
             "read).", inbound.expired::sum);
+        exporter.counter("agentwire_cluster_inbound_reclaimed", "Users' messages this node took from the inbound " +
+            "stream again after 5 s given to a read whose reply no node handled (a read timed out on its client, or " +
+            "its node died).", inbound.reclaimed::sum);
         exporter.counter("agentwire_cluster_inbound_lost", "Users' messages this node took from the inbound stream " +
             "and could neither hand to a runtime here nor put back (Redis failed meanwhile).", inbound.lost::sum);
         exporter.counter("agentwire_cluster_events_received", "Events this node read from its users' channels and " +
