@@ -32,8 +32,8 @@ import java.util.function.IntConsumer;
  * is at most once, as on one node: a message taken by a node whose runtimes all left or filled up meanwhile is put
  * back for another, and that node waits a moment before it reads again. A message given to a read whose reply no
  * node handled is taken again after {@link #ABANDONED_MS} ({@link #abandoned}); so is one whose node died in the
- * moment between handing it on and deleting it, which a runtime may then get twice. The sender is told when the stream could not
- * take the message ({@link InboundRouter#UNAVAILABLE}) or did not confirm it in time
+ * moment between handing it on and deleting it, which a runtime may then get twice. The sender is told when the
+ * stream could not take the message ({@link InboundRouter#UNAVAILABLE}) or did not confirm it in time
  * ({@link InboundRouter#OUTCOME_UNKNOWN}).
  */
 final class ClusterInbound implements RemoteRuntimes, AutoCloseable
