@@ -125,7 +125,7 @@ class ProducerConfirmTest
         {
             for (final WsClient user : users)
             {
-                if (sendAndAsk(user, "{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"pad\":\"" + pad +
+                if (user.sendAndAskTaken("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"pad\":\"" + pad +
                     "\"}}"))
                 {
                     taken++;
@@ -148,13 +148,13 @@ class ProducerConfirmTest
         // Past the stall timeout, unconfirmed: a runtime busy with what it took is not one that stopped reading. It is
         // sent nothing more, and stays connected with what it holds.
         Thread.sleep(STALL_TIMEOUT_MS + 1_000);
-        assertFalse(sendAndAsk(users.get(1), "{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"pad\":\"" +
+        assertFalse(users.get(1).sendAndAskTaken("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"pad\":\"" +
             pad + "\"}}"), "a message the size of those refused is refused still");
         assertTrue(runtime.isOpen(), "not cut as not reading");
         assertEquals(0, fixture.metric("agentwire_producers_cut_total"));
 
         runtime.send("{\"taken\":" + got.get(got.size() - 1).path("tag").asLong() + "}");
-        assertTrue(sendAndAsk(users.get(0), "{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":1}}"),
+        assertTrue(users.get(0).sendAndAskTaken("{\"type\":\"user_message\",\"thread_id\":\"t\",\"data\":{\"n\":1}}"),
             "taken again once the runtime confirmed");
         final JsonNode next = runtime.nextOfType("user_message", 5_000);
         assertEquals(taken + 1, next.path("tag").asLong());
@@ -195,21 +195,6 @@ class ProducerConfirmTest
         final WsClient user = fixture.connect(name);
         user.next(5_000);
         return user;
-    }
-
-    /** @return whether the server took the user's message: a ping follows it, and its pong comes after a refusal. */
-    private static boolean sendAndAsk(final WsClient user, final String message) throws Exception
-    {
-        user.send(message);
-        user.send("{\"type\":\"ping\"}");
-        final JsonNode answer = user.next(5_000);
-        if ("pong".equals(answer.path("type").asText()))
-        {
-            return true;
-        }
-        assertEquals("agent_busy", answer.path("code").asText(), answer.toString());
-        assertEquals("pong", user.next(5_000).path("type").asText());
-        return false;
     }
 
     private static byte[] bytes(final String text)

@@ -176,6 +176,25 @@ final class WsClient implements WebSocket.Listener, AutoCloseable
     }
 
     /** @return the next message, or fails after the timeout. */
+    /**
+     * Sends a user's message, then a ping, whose pong comes after the message's refusal if there is one.
+     *
+     * @return whether the server took the message (else it was refused agent_busy: asserted).
+     */
+    boolean sendAndAskTaken(final String message) throws Exception
+    {
+        send(message);
+        send("{\"type\":\"ping\"}");
+        final JsonNode answer = next(5_000);
+        if ("pong".equals(answer.path("type").asText()))
+        {
+            return true;
+        }
+        org.junit.jupiter.api.Assertions.assertEquals("agent_busy", answer.path("code").asText(), answer.toString());
+        org.junit.jupiter.api.Assertions.assertEquals("pong", next(5_000).path("type").asText());
+        return false;
+    }
+
     JsonNode next(final long timeoutMs) throws InterruptedException
     {
         final JsonNode message = messages.poll(timeoutMs, TimeUnit.MILLISECONDS);
